@@ -1,0 +1,164 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/**
+ * @file rnn/common.h
+ * @brief Status codes, error messages, versions, allocator, logging, threads.
+ *
+ * Conventions shared by every librnn function:
+ *  - a function that can fail returns ::rnn_status (::RNN_OK is 0);
+ *  - results come back through out-parameters placed last, which are set to
+ *    NULL / 0 when the call fails;
+ *  - on failure rnn_last_error() returns a message naming the function, the
+ *    argument and the value, e.g.
+ *    "rnn_tensor_create: dims[1] must be > 0 (got 0)";
+ *  - the library never aborts, exits or prints.
+ */
+#ifndef RNN_COMMON_H
+#define RNN_COMMON_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "rnn/version.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** @brief Marks a public symbol; everything else in librnn is hidden. */
+#if defined(RNN_STATIC_BUILD)
+#define RNN_API
+#elif defined(__GNUC__) && __GNUC__ >= 4
+#define RNN_API __attribute__((visibility("default")))
+#else
+#define RNN_API
+#endif
+
+/**
+ * @brief Result of every librnn call that can fail.
+ *
+ * Values are fixed forever; new codes are only ever appended.
+ */
+typedef enum rnn_status {
+    RNN_OK = 0,               /**< Success. */
+    RNN_ERR_INVALID_ARG = 1,  /**< An argument is NULL, out of its domain, or inconsistent. */
+    RNN_ERR_NOMEM = 2,        /**< A memory allocation failed; nothing was changed. */
+    RNN_ERR_SHAPE = 3,        /**< Tensor ranks or dimensions do not fit the operation. */
+    RNN_ERR_DTYPE = 4,        /**< A tensor has the wrong element type. */
+    RNN_ERR_OVERFLOW = 5,     /**< A size computation would overflow. */
+    RNN_ERR_RANGE = 6,        /**< An index, id or label is outside its valid range. */
+    RNN_ERR_STATE = 7,        /**< The object is not in a state that allows this call. */
+    RNN_ERR_BACKEND = 8,      /**< The compute backend (oneDNN) reported a failure. */
+    RNN_ERR_IO = 9,           /**< A file could not be opened, read or written. */
+    RNN_ERR_FORMAT = 10,      /**< A file or buffer is truncated, corrupted or of another version. */
+    RNN_ERR_NUMERIC = 11,     /**< A NaN or infinity appeared where a finite value is required. */
+    RNN_ERR_UNSUPPORTED = 12, /**< A valid request this build or backend cannot perform. */
+    RNN_ERR_INTERNAL = 13     /**< A bug in librnn; please report it with rnn_last_error(). */
+} rnn_status;
+
+/**
+ * @brief Static English text for a status code ("invalid argument", ...).
+ * @return Never NULL; unknown codes give "unknown status".
+ */
+RNN_API const char *rnn_status_string(rnn_status status);
+
+/**
+ * @brief Message describing the most recent failure on the calling thread.
+ *
+ * The text names the failing function and argument. It is thread-local,
+ * stays valid until the next failing librnn call on the same thread, and is
+ * not cleared by successful calls (like errno). Never NULL; "" when no call
+ * has failed on this thread yet.
+ */
+RNN_API const char *rnn_last_error(void);
+
+/** @brief Version of the library at run time, as RNN_VERSION_NUMBER. */
+RNN_API unsigned rnn_version_number(void);
+
+/** @brief Version of the library at run time, as RNN_VERSION_STRING. */
+RNN_API const char *rnn_version_string(void);
+
+/* ---------------------------------------------------------------- memory */
+
+/**
+ * @brief Allocation function of a replacement allocator.
+ * @param user_data the pointer given to rnn_set_allocator().
+ * @param size number of bytes (> 0).
+ * @return the block, or NULL when out of memory.
+ */
+typedef void *(*rnn_alloc_fn)(void *user_data, size_t size);
+
+/** @brief Release function matching ::rnn_alloc_fn (never called with NULL). */
+typedef void (*rnn_free_fn)(void *user_data, void *ptr);
+
+/**
+ * @brief Replaces the allocator used for all of librnn's own memory.
+ *
+ * Every byte librnn allocates (tensors, models, workspaces, primitive
+ * scratchpads) goes through these functions; oneDNN's internal bookkeeping
+ * does not. Pass NULL for both functions to restore malloc/free.
+ * Blocks are requested with no alignment promise: librnn aligns internally.
+ *
+ * Allowed only while no librnn memory is live (rnn_memory_used() == 0),
+ * so that no block is ever released by a function that did not allocate it.
+ *
+ * @retval RNN_OK
+ * @retval RNN_ERR_INVALID_ARG exactly one of @p alloc_fn and @p free_fn is NULL.
+ * @retval RNN_ERR_STATE librnn memory is still allocated.
+ */
+RNN_API rnn_status rnn_set_allocator(rnn_alloc_fn alloc_fn, rnn_free_fn free_fn,
+                                     void *user_data);
+
+/**
+ * @brief Bytes currently allocated by librnn through its allocator
+ * (payload only). Zero once every handle has been destroyed.
+ */
+RNN_API size_t rnn_memory_used(void);
+
+/* --------------------------------------------------------------- logging */
+
+/** @brief Severity of a log message (lower is more severe). */
+typedef enum rnn_log_level {
+    RNN_LOG_ERROR = 1, /**< An operation failed (also returned as a status). */
+    RNN_LOG_WARN = 2,  /**< Something works but probably not as intended. */
+    RNN_LOG_INFO = 3,  /**< Occasional facts: backend chosen, files written. */
+    RNN_LOG_DEBUG = 4  /**< Every error message, primitive creation, etc. */
+} rnn_log_level;
+
+/**
+ * @brief Receives librnn's diagnostics. May be called from any thread that
+ * calls into librnn; must not call back into librnn.
+ */
+typedef void (*rnn_log_fn)(void *user_data, rnn_log_level level, const char *message);
+
+/**
+ * @brief Installs (or with @p fn NULL removes) the process-wide log callback.
+ *
+ * Messages with a level greater than @p max_level are not produced.
+ * No callback is installed by default: librnn prints nothing.
+ *
+ * @retval RNN_ERR_INVALID_ARG @p max_level is not a ::rnn_log_level.
+ */
+RNN_API rnn_status rnn_set_log_callback(rnn_log_fn fn, void *user_data,
+                                        rnn_log_level max_level);
+
+/* --------------------------------------------------------------- threads */
+
+/**
+ * @brief Sets how many threads librnn and oneDNN use for computations.
+ *
+ * Honoured by oneDNN primitives and by librnn's own parallel loops, for
+ * work started from any thread after this call. @p n = 0 restores the
+ * default (the OpenMP default, normally the number of cores).
+ *
+ * @retval RNN_ERR_INVALID_ARG @p n < 0 or @p n > 4096.
+ */
+RNN_API rnn_status rnn_set_num_threads(int n);
+
+/** @brief Number of threads computations will use (resolves the default). */
+RNN_API int rnn_get_num_threads(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* RNN_COMMON_H */

@@ -1,0 +1,161 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* oneDNN backend context (engine + stream, created once per context) and the
+ * matmul primitive, cached per shape. */
+#include "backend/onednn_internal.h"
+
+rnn_status rnn__dnnl_fail(const char *func, const char *what, dnnl_status_t s)
+{
+    const char *name = "unknown";
+    switch (s) {
+    case dnnl_success: name = "success"; break;
+    case dnnl_out_of_memory: name = "out_of_memory"; break;
+    case dnnl_invalid_arguments: name = "invalid_arguments"; break;
+    case dnnl_unimplemented: name = "unimplemented"; break;
+    case dnnl_iterator_ends: name = "iterator_ends"; break;
+    case dnnl_runtime_error: name = "runtime_error"; break;
+    case dnnl_not_required: name = "not_required"; break;
+    }
+    rnn_status st = s == dnnl_out_of_memory ? RNN_ERR_NOMEM : RNN_ERR_BACKEND;
+    return rnn__err(st, func, "oneDNN call %s failed: dnnl_%s (%d)", what, name, (int)s);
+}
+
+/* One cached matmul primitive. */
+typedef struct rnn__dnnl_mm {
+    struct rnn__dnnl_mm *next;
+    int64_t M, K, N;
+    int has_bias;
+    dnnl_primitive_t prim;
+    dnnl_memory_desc_t a_md, b_md, bias_md, c_md, scratch_md;
+    void *scratch; /* user-mode scratchpad (see notes: thread-affinity trap) */
+} rnn__dnnl_mm;
+
+static void mm_free(rnn__dnnl_mm *m)
+{
+    if (!m)
+        return;
+    if (m->prim)
+        dnnl_primitive_destroy(m->prim);
+    rnn__free(m->scratch);
+    rnn__free(m);
+}
+
+rnn_status rnn__dnnl_ctx_create(rnn__dnnl_ctx **out)
+{
+    rnn_status st = RNN_OK;
+    *out = NULL;
+    rnn__dnnl_ctx *c = rnn__calloc(1, sizeof *c);
+    if (!c)
+        return RNN__NOMEM(sizeof *c);
+    RNN__DNNL(dnnl_engine_create(&c->engine, dnnl_cpu, 0));
+    RNN__DNNL(dnnl_stream_create(&c->stream, c->engine, dnnl_stream_default_flags));
+    *out = c;
+    return RNN_OK;
+fail:
+    rnn__dnnl_ctx_destroy(c);
+    return st;
+}
+
+void rnn__dnnl_ctx_destroy(rnn__dnnl_ctx *c)
+{
+    if (!c)
+        return;
+    while (c->matmuls) {
+        rnn__dnnl_mm *m = c->matmuls;
+        c->matmuls = m->next;
+        mm_free(m);
+    }
+    if (c->stream)
+        dnnl_stream_destroy(c->stream);
+    if (c->engine)
+        dnnl_engine_destroy(c->engine);
+    rnn__free(c);
+}
+
+static rnn_status mm_create(rnn__dnnl_ctx *c, int64_t M, int64_t K, int64_t N, int has_bias,
+                            rnn__dnnl_mm **out)
+{
+    rnn_status st = RNN_OK;
+    dnnl_primitive_attr_t attr = NULL;
+    dnnl_primitive_desc_t pd = NULL;
+    rnn__dnnl_mm *m = rnn__calloc(1, sizeof *m);
+    if (!m)
+        return RNN__NOMEM(sizeof *m);
+    m->M = M, m->K = K, m->N = N, m->has_bias = has_bias;
+    dnnl_dims_t ad = {M, K}, bd = {K, N}, cd = {M, N}, biasd = {1, N};
+    RNN__DNNL(dnnl_memory_desc_init_by_tag(&m->a_md, 2, ad, dnnl_f32, dnnl_ab));
+    RNN__DNNL(dnnl_memory_desc_init_by_tag(&m->b_md, 2, bd, dnnl_f32, dnnl_ab));
+    RNN__DNNL(dnnl_memory_desc_init_by_tag(&m->c_md, 2, cd, dnnl_f32, dnnl_ab));
+    RNN__DNNL(dnnl_memory_desc_init_by_tag(&m->bias_md, 2, biasd, dnnl_f32, dnnl_ab));
+    dnnl_matmul_desc_t md;
+    RNN__DNNL(dnnl_matmul_desc_init(&md, &m->a_md, &m->b_md, has_bias ? &m->bias_md : NULL,
+                                    &m->c_md));
+    RNN__DNNL(dnnl_primitive_attr_create(&attr));
+    RNN__DNNL(dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user));
+    RNN__DNNL(dnnl_primitive_desc_create(&pd, &md, attr, c->engine, NULL));
+    m->scratch_md = *dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0);
+    size_t sz = dnnl_memory_desc_get_size(&m->scratch_md);
+    if (sz) {
+        m->scratch = rnn__malloc(sz);
+        if (!m->scratch) {
+            st = RNN__NOMEM(sz);
+            goto fail;
+        }
+    }
+    RNN__DNNL(dnnl_primitive_create(&m->prim, pd));
+    dnnl_primitive_desc_destroy(pd);
+    dnnl_primitive_attr_destroy(attr);
+    *out = m;
+    return RNN_OK;
+fail:
+    if (pd)
+        dnnl_primitive_desc_destroy(pd);
+    if (attr)
+        dnnl_primitive_attr_destroy(attr);
+    mm_free(m);
+    return st;
+}
+
+rnn_status rnn__dnnl_exec(rnn__dnnl_ctx *c, dnnl_primitive_t prim, const rnn__dnnl_arg *a,
+                          int n)
+{
+    rnn_status st = RNN_OK;
+    dnnl_exec_arg_t args[RNN__DNNL_MAX_ARGS];
+    if (n > RNN__DNNL_MAX_ARGS)
+        return RNN__ERR(RNN_ERR_INTERNAL, "too many primitive arguments (%d)", n);
+    int made = 0;
+    for (; made < n; made++) {
+        args[made].arg = a[made].arg;
+        RNN__DNNL(dnnl_memory_create(&args[made].memory, a[made].md, c->engine, a[made].ptr));
+    }
+    rnn__threads_apply();
+    RNN__DNNL(dnnl_primitive_execute(prim, c->stream, n, args));
+    RNN__DNNL(dnnl_stream_wait(c->stream));
+fail:
+    for (int i = 0; i < made; i++)
+        dnnl_memory_destroy(args[i].memory);
+    return st;
+}
+
+rnn_status rnn__dnnl_matmul(rnn__dnnl_ctx *c, int64_t M, int64_t K, int64_t N, const float *A,
+                            const float *B, const float *bias, float *C)
+{
+    int has_bias = bias != NULL;
+    rnn__dnnl_mm *m = c->matmuls;
+    while (m && !(m->M == M && m->K == K && m->N == N && m->has_bias == has_bias))
+        m = m->next;
+    if (!m) {
+        rnn_status st = mm_create(c, M, K, N, has_bias, &m);
+        if (st)
+            return st;
+        m->next = c->matmuls;
+        c->matmuls = m;
+    }
+    rnn__dnnl_arg a[5] = {
+        {DNNL_ARG_SRC, &m->a_md, (void *)A},
+        {DNNL_ARG_WEIGHTS, &m->b_md, (void *)B},
+        {DNNL_ARG_DST, &m->c_md, C},
+        {DNNL_ARG_SCRATCHPAD, &m->scratch_md, m->scratch},
+        {DNNL_ARG_BIAS, &m->bias_md, (void *)bias},
+    };
+    return rnn__dnnl_exec(c, m->prim, a, has_bias ? 5 : 4);
+}

@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Internal helpers shared by every file of lib/. Not installed, not API. */
+#ifndef RNN_INTERNAL_H
+#define RNN_INTERNAL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "rnn.h"
+
+/* Internal symbols are hidden (-fvisibility=hidden) and prefixed rnn__ so
+ * that a static link leaks nothing outside the rnn_ namespace. */
+#define RNN__HIDDEN __attribute__((visibility("hidden")))
+
+#if defined(__GNUC__)
+#define RNN__PRINTF(a, b) __attribute__((format(printf, a, b)))
+#define RNN__UNLIKELY(x) __builtin_expect(!!(x), 0)
+#else
+#define RNN__PRINTF(a, b)
+#define RNN__UNLIKELY(x) (x)
+#endif
+
+/* ------------------------------------------------------------ errors */
+
+/* Records "func: message" as the thread's last error, logs it at DEBUG
+ * level, and returns status (so callers can `return rnn__err(...)`). */
+RNN__HIDDEN rnn_status rnn__err(rnn_status status, const char *func, const char *fmt, ...)
+    RNN__PRINTF(3, 4);
+
+/* RNN_ERR(status, "fmt", ...) names the enclosing function. Use it in the
+ * public entry point so that the message names what the caller called. */
+#define RNN__ERR(status, ...) rnn__err((status), __func__, __VA_ARGS__)
+
+/* Check a pointer argument; returns from the function on NULL. */
+#define RNN__CHECK_ARG(p)                                                                  \
+    do {                                                                                   \
+        if (RNN__UNLIKELY((p) == NULL))                                                    \
+            return RNN__ERR(RNN_ERR_INVALID_ARG, "%s must not be NULL", #p);               \
+    } while (0)
+
+/* Emits a log message if a callback is installed and level is enabled. */
+RNN__HIDDEN void rnn__log(rnn_log_level level, const char *fmt, ...) RNN__PRINTF(2, 3);
+RNN__HIDDEN int rnn__log_enabled(rnn_log_level level);
+
+/* ------------------------------------------------------------ memory */
+
+/* All allocations go through these. Blocks are 64-byte aligned. They return
+ * NULL on failure and do NOT set an error: callers report RNN_ERR_NOMEM with
+ * their own function name (see RNN__NOMEM). size 0 is treated as 1. */
+RNN__HIDDEN void *rnn__malloc(size_t size);
+RNN__HIDDEN void *rnn__calloc(size_t count, size_t size); /* zeroed, overflow-checked */
+RNN__HIDDEN void rnn__free(void *ptr);                      /* NULL-safe */
+
+#define RNN__NOMEM(bytes)                                                                  \
+    RNN__ERR(RNN_ERR_NOMEM, "out of memory allocating %zu bytes", (size_t)(bytes))
+
+/* Overflow-checked arithmetic on sizes: returns 0 on overflow. */
+static inline int rnn__mul_size(size_t a, size_t b, size_t *out)
+{
+    return !__builtin_mul_overflow(a, b, out);
+}
+static inline int rnn__add_size(size_t a, size_t b, size_t *out)
+{
+    return !__builtin_add_overflow(a, b, out);
+}
+
+/* ------------------------------------------------------------ threads */
+
+/* Thread count to use for a computation (>= 1). Before running oneDNN
+ * primitives or an OpenMP loop, call rnn__threads_apply() so that the
+ * current thread's OpenMP setting matches rnn_set_num_threads(). */
+RNN__HIDDEN int rnn__threads(void);
+RNN__HIDDEN void rnn__threads_apply(void);
+
+/* ------------------------------------------------------------ tensors */
+
+/* Internal view of the tensor object (tensor.c owns it). */
+struct rnn_tensor {
+    rnn_dtype dtype;
+    int rank;
+    int owned;
+    int64_t dims[RNN_MAX_RANK];
+    int64_t numel;
+    size_t nbytes;
+    void *data;
+};
+
+/* Validates dtype/rank/dims and computes numel and nbytes. Reports errors
+ * under the name func. */
+RNN__HIDDEN rnn_status rnn__shape_check(const char *func, rnn_dtype dtype, int rank,
+                                        const int64_t *dims, int64_t *numel, size_t *nbytes);
+
+#endif /* RNN_INTERNAL_H */
