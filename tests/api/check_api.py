@@ -1,0 +1,161 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
+"""API hygiene checks for librnn, run by `meson test --suite api`.
+
+  check_api.py headers  --cc CC... --cxx CXX... -I DIR...   each public header alone, C99
+                                                           -pedantic -Werror and C++11
+  check_api.py symbols  --lib librnn.so --map librnn.map --include DIR
+                                                           nm -D == headers == version script
+  check_api.py static   --archive librnn_internal.a         no global outside rnn_ / rnn__
+
+Exits 0 on success, 1 with a list of problems otherwise.
+"""
+import argparse
+import os
+import re
+import subprocess
+import sys
+import tempfile
+
+
+def public_headers(include_dir):
+    out = [os.path.join(include_dir, "rnn.h")]
+    sub = os.path.join(include_dir, "rnn")
+    for name in sorted(os.listdir(sub)):
+        if name.endswith(".h"):
+            out.append(os.path.join(sub, name))
+    return out
+
+
+def header_declarations(include_dirs):
+    """Names of functions declared with RNN_API in the public headers."""
+    names = set()
+    for d in include_dirs:
+        if not os.path.isdir(os.path.join(d, "rnn")):
+            continue
+        for h in public_headers(d):
+            text = open(h, encoding="utf-8").read()
+            text = re.sub(r"/\*.*?\*/", "", text, flags=re.S)
+            for m in re.finditer(r"RNN_API\b([^;{]*?)\b(rnn_\w+)\s*\(", text):
+                names.add(m.group(2))
+    return names
+
+
+def map_symbols(path):
+    text = open(path, encoding="utf-8").read()
+    text = re.sub(r"/\*.*?\*/", "", text, flags=re.S)
+    names, versions = set(), set()
+    for m in re.finditer(r"(LIBRNN_[0-9_.]+)\s*\{(.*?)\}", text, flags=re.S):
+        versions.add(m.group(1))
+        body = m.group(2)
+        g = re.search(r"global:(.*?)(local:|$)", body, flags=re.S)
+        if g:
+            names.update(re.findall(r"\b(rnn_\w+)\s*;", g.group(1)))
+    return names, versions
+
+
+def nm(args):
+    return subprocess.run(["nm"] + args, check=True, capture_output=True, text=True).stdout
+
+
+def cmd_headers(a):
+    problems = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for inc in a.include:
+            if not os.path.isdir(os.path.join(inc, "rnn")) or not os.path.exists(
+                    os.path.join(inc, "rnn.h")):
+                continue
+            for h in public_headers(inc):
+                rel = os.path.relpath(h, inc)
+                for lang, compiler, flags, ext in (
+                    ("C99", a.cc, ["-std=c99", "-pedantic", "-Werror", "-Wall", "-Wextra",
+                                   "-Wstrict-prototypes"], "c"),
+                    ("C++11", a.cxx, ["-std=c++11", "-pedantic", "-Werror", "-Wall", "-Wextra"],
+                     "cpp"),
+                ):
+                    if not compiler:
+                        continue
+                    src = os.path.join(tmp, "one." + ext)
+                    with open(src, "w") as f:
+                        # Included twice: include guards must work.
+                        f.write(f"#include <{rel}>\n#include <{rel}>\nint main(void) {{ return 0; }}\n"
+                                if ext == "c" else
+                                f"#include <{rel}>\n#include <{rel}>\nint main() {{ return 0; }}\n")
+                    cmd = compiler + flags + [f"-I{d}" for d in a.include] + [
+                        "-fsyntax-only", src]
+                    r = subprocess.run(cmd, capture_output=True, text=True)
+                    status = "ok" if r.returncode == 0 else "FAILED"
+                    print(f"{status}: {rel} as {lang}")
+                    if r.returncode != 0:
+                        problems.append(f"{rel} does not compile alone as {lang}:\n{r.stderr}")
+    return problems
+
+
+def cmd_symbols(a):
+    problems = []
+    declared = header_declarations(a.include)
+    mapped, versions = map_symbols(a.map)
+    exported, unversioned = set(), []
+    for line in nm(["-D", "--defined-only", a.lib]).splitlines():
+        parts = line.split()
+        if len(parts) < 3:
+            continue
+        kind, name = parts[1], parts[2]
+        if kind == "A":  # version node definitions
+            continue
+        base, _, ver = name.partition("@@")
+        if not ver:
+            base, _, ver = name.partition("@")
+        if not ver or ver not in versions:
+            unversioned.append(name)
+        exported.add(base)
+    bad = sorted(n for n in exported if not n.startswith("rnn_") or n.startswith("rnn__"))
+    if bad:
+        problems.append("exported symbols outside the public rnn_ namespace: " + ", ".join(bad))
+    if unversioned:
+        problems.append("exported symbols without a LIBRNN_ version: " + ", ".join(unversioned))
+    for label, x, y in (("declared in headers but not exported", declared, exported),
+                        ("exported but not declared in a header", exported, declared),
+                        ("declared in headers but missing from librnn.map", declared, mapped),
+                        ("in librnn.map but not declared in a header", mapped, declared)):
+        diff = sorted(x - y)
+        if diff:
+            problems.append(f"{label}: " + ", ".join(diff))
+    print(f"{len(declared)} declared, {len(mapped)} in the version script, "
+          f"{len(exported)} exported ({', '.join(sorted(versions))})")
+    return problems
+
+
+def cmd_static(a):
+    problems = []
+    # Defined global symbols (T, D, B, R, ...; lower case letters are local).
+    for line in nm(["-g", "--defined-only", a.archive]).splitlines():
+        parts = line.split()
+        if len(parts) < 3:
+            continue
+        name = parts[2]
+        if not name.startswith("rnn_"):
+            problems.append(f"global symbol {name} leaks from the static library")
+    print(f"static archive {os.path.basename(a.archive)}: "
+          f"{'clean' if not problems else str(len(problems)) + ' leaks'}")
+    return problems
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument("check", choices=["headers", "symbols", "static"])
+    p.add_argument("--cc", nargs="+", default=None)
+    p.add_argument("--cxx", nargs="+", default=None)
+    p.add_argument("--include", "-I", action="append", default=[])
+    p.add_argument("--lib")
+    p.add_argument("--map")
+    p.add_argument("--archive")
+    a = p.parse_args()
+    problems = {"headers": cmd_headers, "symbols": cmd_symbols, "static": cmd_static}[a.check](a)
+    for pr in problems:
+        print("PROBLEM:", pr, file=sys.stderr)
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,153 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Unit tests: the replaceable allocator and the out-of-memory loop.
+ * White-box (linked against the internal static copy) so that it can also
+ * drive internal objects such as backend contexts. */
+#include <stdio.h>
+
+#include "backend/backend.h"
+#include "test_util.h"
+
+/* A failing allocator: the k-th allocation (0-based) and every later one fail
+ * when fail_at >= 0. Counts live blocks itself, independently of librnn. */
+typedef struct counting {
+    long calls;
+    long fail_at;
+    long live;
+} counting;
+
+static void *count_alloc(void *user, size_t size)
+{
+    counting *c = user;
+    if (c->fail_at >= 0 && c->calls >= c->fail_at) {
+        c->calls++;
+        return NULL;
+    }
+    c->calls++;
+    void *p = malloc(size);
+    if (p)
+        c->live++;
+    return p;
+}
+
+static void count_free(void *user, void *ptr)
+{
+    counting *c = user;
+    c->live--;
+    free(ptr);
+}
+
+START_TEST(allocator_replacement_rules)
+{
+    counting c = {0, -1, 0};
+    ck_rnn(rnn_set_allocator(count_alloc, NULL, &c), RNN_ERR_INVALID_ARG);
+    ck_errmsg("rnn_set_allocator: alloc_fn and free_fn must both be set or both be NULL");
+    ck_ok(rnn_set_allocator(count_alloc, count_free, &c));
+    int64_t dims[1] = {10};
+    rnn_tensor *t = NULL;
+    ck_ok(rnn_tensor_create(RNN_F32, 1, dims, &t));
+    ck_assert_int_gt(c.calls, 0);
+    ck_assert_int_gt(c.live, 0);
+    ck_assert_uint_ge(rnn_memory_used(), 40);
+    /* Not while memory is live: it would be released by the wrong allocator. */
+    ck_rnn(rnn_set_allocator(NULL, NULL, NULL), RNN_ERR_STATE);
+    ck_errmsg("blocks are live");
+    rnn_tensor_destroy(t);
+    ck_assert_int_eq(c.live, 0);
+    ck_assert_uint_eq(rnn_memory_used(), 0);
+    ck_ok(rnn_set_allocator(NULL, NULL, NULL));
+    long before = c.calls;
+    ck_ok(rnn_tensor_create(RNN_F32, 1, dims, &t));
+    ck_assert_int_eq(c.calls, before); /* back on malloc */
+    rnn_tensor_destroy(t);
+}
+END_TEST
+
+/* One scenario of calls that allocate; returns the first failing status. */
+typedef rnn_status (*scenario_fn)(void);
+
+static rnn_status scenario_tensors(void)
+{
+    int64_t dims[2] = {4, 5};
+    float buf[20] = {0};
+    rnn_tensor *a = NULL, *b = NULL, *c = NULL;
+    rnn_status st = rnn_tensor_create(RNN_F32, 2, dims, &a);
+    if (!st)
+        st = rnn_tensor_wrap(RNN_F32, 2, dims, buf, sizeof buf, &b);
+    if (!st)
+        st = rnn_tensor_clone(b, &c);
+    if (!st)
+        st = rnn_tensor_copy(a, c);
+    rnn_tensor_destroy(a);
+    rnn_tensor_destroy(b);
+    rnn_tensor_destroy(c);
+    return st;
+}
+
+static rnn_status scenario_backend(void)
+{
+    rnn__ctx *ctx = NULL;
+    rnn_status st = rnn__ctx_create(RNN__BACKEND_ONEDNN, &ctx);
+    if (st)
+        return st;
+    float A[6] = {1, 2, 3, 4, 5, 6}, B[6] = {1, 0, 0, 1, 1, 1}, C[4], C2[9];
+    st = rnn__matmul(ctx, 2, 3, 2, A, B, NULL, C);
+    if (!st) /* a second shape, with bias: a second cached primitive */
+        st = rnn__matmul(ctx, 3, 2, 3, A, B, A, C2);
+    rnn__ctx_destroy(ctx);
+    return st;
+}
+
+/* Runs the scenario with allocation k failing, for every k until it
+ * succeeds: each failure must be RNN_ERR_NOMEM, leave no block live, and
+ * name the function in its message. */
+static void oom_loop(scenario_fn fn, const char *name)
+{
+    long k;
+    for (k = 0; k < 10000; k++) {
+        counting c = {0, k, 0};
+        ck_ok(rnn_set_allocator(count_alloc, count_free, &c));
+        rnn_status st = fn();
+        ck_assert_msg(c.live == 0, "%s: %ld blocks leaked when allocation %ld failed", name,
+                      c.live, k);
+        ck_assert_uint_eq(rnn_memory_used(), 0);
+        ck_ok(rnn_set_allocator(NULL, NULL, NULL));
+        if (st == RNN_OK) {
+            ck_assert_msg(c.calls <= k, "%s succeeded although allocation %ld failed", name, k);
+            break;
+        }
+        ck_assert_msg(st == RNN_ERR_NOMEM, "%s: allocation %ld failed but the status is %d (%s)",
+                      name, k, (int)st, rnn_last_error());
+        ck_assert_msg(strstr(rnn_last_error(), "out of memory") != NULL, "%s: message \"%s\"",
+                      name, rnn_last_error());
+    }
+    ck_assert_msg(k > 0 && k < 10000, "%s: scenario never allocated or never succeeded", name);
+}
+
+START_TEST(oom_tensors)
+{
+    oom_loop(scenario_tensors, "tensors");
+}
+END_TEST
+
+START_TEST(oom_backend_context)
+{
+    oom_loop(scenario_backend, "backend");
+}
+END_TEST
+
+static Suite *alloc_suite(void)
+{
+    Suite *s = suite_create("unit-alloc");
+    TCase *tc = tcase_create("alloc");
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, allocator_replacement_rules);
+    tcase_add_test(tc, oom_tensors);
+    tcase_add_test(tc, oom_backend_context);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    return rnn_test_run(alloc_suite());
+}

@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Small helpers shared by the Check test programs. */
+#ifndef RNN_TEST_UTIL_H
+#define RNN_TEST_UTIL_H
+
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rnn.h"
+
+/* Asserts a call's status, printing rnn_last_error() when it differs. */
+#define ck_rnn(call, expected)                                                             \
+    do {                                                                                   \
+        rnn_status st_ = (call);                                                           \
+        ck_assert_msg(st_ == (expected), "%s returned %d (%s), expected %d; last error: %s", \
+                      #call, (int)st_, rnn_status_string(st_), (int)(expected),              \
+                      rnn_last_error());                                                   \
+    } while (0)
+
+#define ck_ok(call) ck_rnn(call, RNN_OK)
+
+/* Asserts the last error message contains a substring. */
+#define ck_errmsg(substr)                                                                  \
+    ck_assert_msg(strstr(rnn_last_error(), (substr)) != NULL,                              \
+                  "last error \"%s\" does not contain \"%s\"", rnn_last_error(), (substr))
+
+/* Runs one suite, printing Check's summary line; returns the exit status. */
+static inline int rnn_test_run(Suite *s)
+{
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
+
+#endif
