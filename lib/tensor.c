@@ -68,27 +68,27 @@ static rnn_status make(const char *func, rnn_dtype dtype, int rank, const int64_
                             "data %p is not aligned to the %zu-byte element size", data,
                             rnn_dtype_size(dtype));
     }
-    rnn_tensor *t = rnn__calloc(1, sizeof *t);
-    if (!t)
-        return rnn__err(RNN_ERR_NOMEM, func, "out of memory allocating %zu bytes", sizeof *t);
-    t->dtype = dtype;
-    t->rank = rank;
+    rnn_tensor *tensor = rnn__calloc(1, sizeof *tensor);
+    if (!tensor)
+        return rnn__err(RNN_ERR_NOMEM, func, "out of memory allocating %zu bytes", sizeof *tensor);
+    tensor->dtype = dtype;
+    tensor->rank = rank;
     for (int i = 0; i < rank; i++)
-        t->dims[i] = dims[i];
-    t->numel = numel;
-    t->nbytes = nbytes;
+        tensor->dims[i] = dims[i];
+    tensor->numel = numel;
+    tensor->nbytes = nbytes;
     if (data) {
-        t->data = data;
-        t->owned = 0;
+        tensor->data = data;
+        tensor->owned = 0;
     } else {
-        t->data = rnn__calloc(1, nbytes);
-        if (!t->data) {
-            rnn__free(t);
+        tensor->data = rnn__calloc(1, nbytes);
+        if (!tensor->data) {
+            rnn__free(tensor);
             return rnn__err(RNN_ERR_NOMEM, func, "out of memory allocating %zu bytes", nbytes);
         }
-        t->owned = 1;
+        tensor->owned = 1;
     }
-    *out = t;
+    *out = tensor;
     return RNN_OK;
 }
 
@@ -120,173 +120,173 @@ rnn_status rnn_tensor_clone(const rnn_tensor *src, rnn_tensor **out)
     return RNN_OK;
 }
 
-void rnn_tensor_destroy(rnn_tensor *t)
+void rnn_tensor_destroy(rnn_tensor *tensor)
 {
-    if (!t)
+    if (!tensor)
         return;
-    if (t->owned)
-        rnn__free(t->data);
-    rnn__free(t);
+    if (tensor->owned)
+        rnn__free(tensor->data);
+    rnn__free(tensor);
 }
 
-rnn_status rnn_tensor_dtype(const rnn_tensor *t, rnn_dtype *out)
+rnn_status rnn_tensor_dtype(const rnn_tensor *tensor, rnn_dtype *out)
 {
     RNN__CHECK_ARG(out);
     *out = (rnn_dtype)0;
-    RNN__CHECK_ARG(t);
-    *out = t->dtype;
+    RNN__CHECK_ARG(tensor);
+    *out = tensor->dtype;
     return RNN_OK;
 }
 
-rnn_status rnn_tensor_rank(const rnn_tensor *t, int *out)
+rnn_status rnn_tensor_rank(const rnn_tensor *tensor, int *out)
 {
     RNN__CHECK_ARG(out);
     *out = 0;
-    RNN__CHECK_ARG(t);
-    *out = t->rank;
+    RNN__CHECK_ARG(tensor);
+    *out = tensor->rank;
     return RNN_OK;
 }
 
-rnn_status rnn_tensor_dim(const rnn_tensor *t, int axis, int64_t *out)
+rnn_status rnn_tensor_dim(const rnn_tensor *tensor, int axis, int64_t *out)
 {
     RNN__CHECK_ARG(out);
     *out = 0;
-    RNN__CHECK_ARG(t);
-    int a = axis < 0 ? axis + t->rank : axis;
-    if (a < 0 || a >= t->rank)
+    RNN__CHECK_ARG(tensor);
+    int a = axis < 0 ? axis + tensor->rank : axis;
+    if (a < 0 || a >= tensor->rank)
         return RNN__ERR(RNN_ERR_RANGE, "axis must be in [%d, %d) for a rank-%d tensor (got %d)",
-                        -t->rank, t->rank, t->rank, axis);
-    *out = t->dims[a];
+                        -tensor->rank, tensor->rank, tensor->rank, axis);
+    *out = tensor->dims[a];
     return RNN_OK;
 }
 
-rnn_status rnn_tensor_shape(const rnn_tensor *t, int64_t *dims, int capacity, int *rank)
+rnn_status rnn_tensor_shape(const rnn_tensor *tensor, int64_t *dims, int capacity, int *rank)
 {
     RNN__CHECK_ARG(rank);
     *rank = 0;
-    RNN__CHECK_ARG(t);
-    if (t->rank > 0)
+    RNN__CHECK_ARG(tensor);
+    if (tensor->rank > 0)
         RNN__CHECK_ARG(dims);
-    if (capacity < t->rank)
+    if (capacity < tensor->rank)
         return RNN__ERR(RNN_ERR_INVALID_ARG,
                         "capacity must be >= the rank %d (got %d); RNN_MAX_RANK always fits",
-                        t->rank, capacity);
-    for (int i = 0; i < t->rank; i++)
-        dims[i] = t->dims[i];
-    *rank = t->rank;
+                        tensor->rank, capacity);
+    for (int i = 0; i < tensor->rank; i++)
+        dims[i] = tensor->dims[i];
+    *rank = tensor->rank;
     return RNN_OK;
 }
 
-rnn_status rnn_tensor_numel(const rnn_tensor *t, int64_t *out)
+rnn_status rnn_tensor_numel(const rnn_tensor *tensor, int64_t *out)
 {
     RNN__CHECK_ARG(out);
     *out = 0;
-    RNN__CHECK_ARG(t);
-    *out = t->numel;
+    RNN__CHECK_ARG(tensor);
+    *out = tensor->numel;
     return RNN_OK;
 }
 
-rnn_status rnn_tensor_nbytes(const rnn_tensor *t, size_t *out)
+rnn_status rnn_tensor_nbytes(const rnn_tensor *tensor, size_t *out)
 {
     RNN__CHECK_ARG(out);
     *out = 0;
-    RNN__CHECK_ARG(t);
-    *out = t->nbytes;
+    RNN__CHECK_ARG(tensor);
+    *out = tensor->nbytes;
     return RNN_OK;
 }
 
-rnn_status rnn_tensor_data(rnn_tensor *t, void **out)
+rnn_status rnn_tensor_data(rnn_tensor *tensor, void **out)
 {
     RNN__CHECK_ARG(out);
     *out = NULL;
-    RNN__CHECK_ARG(t);
-    *out = t->data;
+    RNN__CHECK_ARG(tensor);
+    *out = tensor->data;
     return RNN_OK;
 }
 
-rnn_status rnn_tensor_reshape(rnn_tensor *t, int rank, const int64_t *dims)
+rnn_status rnn_tensor_reshape(rnn_tensor *tensor, int rank, const int64_t *dims)
 {
-    RNN__CHECK_ARG(t);
+    RNN__CHECK_ARG(tensor);
     int64_t numel;
     size_t nbytes;
-    rnn_status st = rnn__shape_check(__func__, t->dtype, rank, dims, &numel, &nbytes);
+    rnn_status st = rnn__shape_check(__func__, tensor->dtype, rank, dims, &numel, &nbytes);
     if (st)
         return st;
-    if (numel != t->numel)
+    if (numel != tensor->numel)
         return RNN__ERR(RNN_ERR_SHAPE, "new shape has %lld elements, the tensor has %lld",
-                        (long long)numel, (long long)t->numel);
-    t->rank = rank;
+                        (long long)numel, (long long)tensor->numel);
+    tensor->rank = rank;
     for (int i = 0; i < rank; i++)
-        t->dims[i] = dims[i];
+        tensor->dims[i] = dims[i];
     return RNN_OK;
 }
 
 /* Flat offset of a multi-index, or an error naming the caller. */
-static rnn_status offset_of(const char *func, const rnn_tensor *t, const int64_t *index,
+static rnn_status offset_of(const char *func, const rnn_tensor *tensor, const int64_t *index,
                             rnn_dtype want, int64_t *off)
 {
-    if (t->dtype != want)
+    if (tensor->dtype != want)
         return rnn__err(RNN_ERR_DTYPE, func, "tensor has dtype %s, this call needs %s",
-                        dtype_name(t->dtype), dtype_name(want));
-    if (t->rank > 0 && index == NULL)
+                        dtype_name(tensor->dtype), dtype_name(want));
+    if (tensor->rank > 0 && index == NULL)
         return rnn__err(RNN_ERR_INVALID_ARG, func, "index must not be NULL for a rank-%d tensor",
-                        t->rank);
+                        tensor->rank);
     int64_t o = 0;
-    for (int i = 0; i < t->rank; i++) {
-        if (index[i] < 0 || index[i] >= t->dims[i])
+    for (int i = 0; i < tensor->rank; i++) {
+        if (index[i] < 0 || index[i] >= tensor->dims[i])
             return rnn__err(RNN_ERR_RANGE, func, "index[%d] must be in [0, %lld) (got %lld)", i,
-                            (long long)t->dims[i], (long long)index[i]);
-        o = o * t->dims[i] + index[i];
+                            (long long)tensor->dims[i], (long long)index[i]);
+        o = o * tensor->dims[i] + index[i];
     }
     *off = o;
     return RNN_OK;
 }
 
-rnn_status rnn_tensor_get_f32(const rnn_tensor *t, const int64_t *index, float *out)
+rnn_status rnn_tensor_get_f32(const rnn_tensor *tensor, const int64_t *index, float *out)
 {
     RNN__CHECK_ARG(out);
     *out = 0.0f;
-    RNN__CHECK_ARG(t);
+    RNN__CHECK_ARG(tensor);
     int64_t o;
-    rnn_status st = offset_of(__func__, t, index, RNN_F32, &o);
+    rnn_status st = offset_of(__func__, tensor, index, RNN_F32, &o);
     if (st)
         return st;
-    *out = ((const float *)t->data)[o];
+    *out = ((const float *)tensor->data)[o];
     return RNN_OK;
 }
 
-rnn_status rnn_tensor_set_f32(rnn_tensor *t, const int64_t *index, float value)
+rnn_status rnn_tensor_set_f32(rnn_tensor *tensor, const int64_t *index, float value)
 {
-    RNN__CHECK_ARG(t);
+    RNN__CHECK_ARG(tensor);
     int64_t o;
-    rnn_status st = offset_of(__func__, t, index, RNN_F32, &o);
+    rnn_status st = offset_of(__func__, tensor, index, RNN_F32, &o);
     if (st)
         return st;
-    ((float *)t->data)[o] = value;
+    ((float *)tensor->data)[o] = value;
     return RNN_OK;
 }
 
-rnn_status rnn_tensor_get_i32(const rnn_tensor *t, const int64_t *index, int32_t *out)
+rnn_status rnn_tensor_get_i32(const rnn_tensor *tensor, const int64_t *index, int32_t *out)
 {
     RNN__CHECK_ARG(out);
     *out = 0;
-    RNN__CHECK_ARG(t);
+    RNN__CHECK_ARG(tensor);
     int64_t o;
-    rnn_status st = offset_of(__func__, t, index, RNN_I32, &o);
+    rnn_status st = offset_of(__func__, tensor, index, RNN_I32, &o);
     if (st)
         return st;
-    *out = ((const int32_t *)t->data)[o];
+    *out = ((const int32_t *)tensor->data)[o];
     return RNN_OK;
 }
 
-rnn_status rnn_tensor_set_i32(rnn_tensor *t, const int64_t *index, int32_t value)
+rnn_status rnn_tensor_set_i32(rnn_tensor *tensor, const int64_t *index, int32_t value)
 {
-    RNN__CHECK_ARG(t);
+    RNN__CHECK_ARG(tensor);
     int64_t o;
-    rnn_status st = offset_of(__func__, t, index, RNN_I32, &o);
+    rnn_status st = offset_of(__func__, tensor, index, RNN_I32, &o);
     if (st)
         return st;
-    ((int32_t *)t->data)[o] = value;
+    ((int32_t *)tensor->data)[o] = value;
     return RNN_OK;
 }
 
@@ -309,26 +309,26 @@ rnn_status rnn_tensor_copy(rnn_tensor *dst, const rnn_tensor *src)
     return RNN_OK;
 }
 
-rnn_status rnn_tensor_fill_f32(rnn_tensor *t, float value)
+rnn_status rnn_tensor_fill_f32(rnn_tensor *tensor, float value)
 {
-    RNN__CHECK_ARG(t);
-    if (t->dtype != RNN_F32)
+    RNN__CHECK_ARG(tensor);
+    if (tensor->dtype != RNN_F32)
         return RNN__ERR(RNN_ERR_DTYPE, "tensor has dtype %s, this call needs RNN_F32",
-                        dtype_name(t->dtype));
-    float *p = t->data;
-    for (int64_t i = 0; i < t->numel; i++)
+                        dtype_name(tensor->dtype));
+    float *p = tensor->data;
+    for (int64_t i = 0; i < tensor->numel; i++)
         p[i] = value;
     return RNN_OK;
 }
 
-rnn_status rnn_tensor_fill_i32(rnn_tensor *t, int32_t value)
+rnn_status rnn_tensor_fill_i32(rnn_tensor *tensor, int32_t value)
 {
-    RNN__CHECK_ARG(t);
-    if (t->dtype != RNN_I32)
+    RNN__CHECK_ARG(tensor);
+    if (tensor->dtype != RNN_I32)
         return RNN__ERR(RNN_ERR_DTYPE, "tensor has dtype %s, this call needs RNN_I32",
-                        dtype_name(t->dtype));
-    int32_t *p = t->data;
-    for (int64_t i = 0; i < t->numel; i++)
+                        dtype_name(tensor->dtype));
+    int32_t *p = tensor->data;
+    for (int64_t i = 0; i < tensor->numel; i++)
         p[i] = value;
     return RNN_OK;
 }

@@ -164,7 +164,7 @@ START_TEST(element_access_misuse)
     ck_rnn(rnn_tensor_set_f32(i, idx, 1.0f), RNN_ERR_DTYPE);
     ck_rnn(rnn_tensor_get_f32(f, NULL, &v), RNN_ERR_INVALID_ARG);
     ck_rnn(rnn_tensor_get_f32(NULL, idx, &v), RNN_ERR_INVALID_ARG);
-    ck_errmsg("rnn_tensor_get_f32: t must not be NULL");
+    ck_errmsg("rnn_tensor_get_f32: tensor must not be NULL");
     ck_rnn(rnn_tensor_get_f32(f, idx, NULL), RNN_ERR_INVALID_ARG);
     ck_rnn(rnn_tensor_fill_i32(f, 1), RNN_ERR_DTYPE);
     ck_rnn(rnn_tensor_fill_f32(i, 1.0f), RNN_ERR_DTYPE);

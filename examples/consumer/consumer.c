@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Built OUTSIDE the source tree against an installed librnn with
+ * `pkg-config --cflags --libs librnn` (see Makefile): proves the installed
+ * headers, library and librnn.pc work together. */
+#include <rnn.h>
+#include <stdio.h>
+
+int main(void)
+{
+    if (rnn_version_number() != RNN_VERSION_NUMBER) {
+        fprintf(stderr, "header %s but library %s\n", RNN_VERSION_STRING, rnn_version_string());
+        return 1;
+    }
+    printf("librnn %s, %d threads\n", rnn_version_string(), rnn_get_num_threads());
+
+    int64_t dims[2] = {2, 3};
+    rnn_tensor *t = NULL;
+    if (rnn_tensor_create(RNN_F32, 2, dims, &t) != RNN_OK) {
+        fprintf(stderr, "%s\n", rnn_last_error());
+        return 1;
+    }
+    rnn_tensor_fill_f32(t, 0.5f);
+    int64_t at[2] = {1, 2};
+    float v;
+    rnn_tensor_get_f32(t, at, &v);
+    printf("t[1][2] = %g\n", v);
+
+    /* Misuse gets a status and a message naming the function and argument. */
+    int64_t bad[2] = {1, 7};
+    rnn_status st = rnn_tensor_get_f32(t, bad, &v);
+    printf("error %d (%s): %s\n", st, rnn_status_string(st), rnn_last_error());
+
+    rnn_tensor_destroy(t);
+    if (st != RNN_ERR_RANGE || v != 0.0f)
+        return 1;
+    printf("consumer OK\n");
+    return 0;
+}

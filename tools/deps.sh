@@ -1,0 +1,32 @@
+#!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
+# Installs, with apt-get, the Debian bookworm packages librnn needs to build
+# and test, skipping those already installed (idempotent). Run as root.
+#   tools/deps.sh          build + test dependencies
+#   tools/deps.sh --extra  also PyTorch and OpenBLAS (regenerating golden
+#                          fixtures, benchmark comparisons)
+set -eu
+pkgs="gcc g++ libc6-dev meson ninja-build pkg-config cmake libdnnl-dev check
+python3 abigail-tools valgrind clang libclang-rt-14-dev make"
+if [ "${1:-}" = "--extra" ]; then
+    pkgs="$pkgs python3-numpy python3-torch libopenblas0-openmp"
+fi
+missing=""
+for p in $pkgs; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+        missing="$missing $p"
+    fi
+done
+if [ -z "$missing" ]; then
+    exit 0
+fi
+if [ "$(id -u)" -ne 0 ]; then
+    echo "tools/deps.sh: missing packages:$missing" >&2
+    echo "run as root, or: sudo apt-get install$missing" >&2
+    exit 1
+fi
+echo "tools/deps.sh: installing$missing"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $missing
