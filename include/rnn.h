@@ -12,5 +12,8 @@
 #include "rnn/version.h"
 #include "rnn/common.h"
 #include "rnn/tensor.h"
+#include "rnn/model.h"
+#include "rnn/layers.h"
+#include "rnn/optim.h"
 
 #endif /* RNN_H */

@@ -83,6 +83,7 @@ struct rnn_tensor {
     int64_t dims[RNN_MAX_RANK];
     int64_t numel;
     size_t nbytes;
+    size_t capacity; /* bytes allocated, owned tensors only */
     void *data;
 };
 

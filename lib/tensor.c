@@ -87,6 +87,7 @@ static rnn_status make(const char *func, rnn_dtype dtype, int rank, const int64_
             return rnn__err(RNN_ERR_NOMEM, func, "out of memory allocating %zu bytes", nbytes);
         }
         tensor->owned = 1;
+        tensor->capacity = nbytes;
     }
     *out = tensor;
     return RNN_OK;

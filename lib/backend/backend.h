@@ -117,6 +117,11 @@ typedef struct rnn__rnn_fwd {
     float *hT;              /* [N][H] or NULL, written */
     float *cT;              /* [N][H] or NULL, written; LSTM only */
     int training;           /* 1: keep what backward needs */
+    /* [N][H] or NULL. Recurrent dropout (Keras, one mask per sequence): h_prev
+     * is multiplied by it where it enters the products with wh (every gate,
+     * and the candidate's recurrent part), never in GRU's u*h_prev carry or
+     * LSTM's cell state. REFERENCE BACKEND ONLY: oneDNN cannot express it. */
+    const float *rec_mask;
 } rnn__rnn_fwd;
 
 typedef struct rnn__rnn_bwd {
@@ -137,6 +142,8 @@ typedef struct rnn__rnn_kernel rnn__rnn_kernel;
  * scratchpads are created lazily per (T, N, lengths pattern) and reused. */
 RNN__HIDDEN rnn_status rnn__rnn_create(rnn__ctx *ctx, const rnn__rnn_shape *shape,
                                        rnn__rnn_kernel **out);
+/* Same, always on the reference backend (the path for recurrent dropout). */
+RNN__HIDDEN rnn_status rnn__rnn_create_ref(const rnn__rnn_shape *shape, rnn__rnn_kernel **out);
 RNN__HIDDEN void rnn__rnn_destroy(rnn__rnn_kernel *k);
 
 /* Runs the forward pass. With f->training the kernel keeps what backward

@@ -12,7 +12,7 @@ if ! command -v abidw >/dev/null 2>&1 || ! command -v abidiff >/dev/null 2>&1; t
 fi
 tmp=$(mktemp -d) || exit 1
 trap 'rm -rf "$tmp"' EXIT
-abidw --headers-dir "$headers" --no-corpus-path --out-file "$tmp/current.abi" "$lib" || exit 1
+abidw --headers-dir "$headers" --drop-private-types --no-corpus-path --out-file "$tmp/current.abi" "$lib" || exit 1
 abidiff --no-added-syms "$baseline" "$tmp/current.abi" > "$tmp/report" 2>&1
 rc=$?
 cat "$tmp/report"

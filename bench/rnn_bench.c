@@ -1,0 +1,241 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * rnn_bench: speed of recurrent training steps and one-step inference
+ * through librnn's PUBLIC API, as a user's program would run them.
+ *
+ *   rnn_bench [--json] [--threads N] [--runs N] [--warmup N] [--case SUBSTR]
+ *             [--backend onednn|reference]
+ *
+ * A training step is forward (training) + backward from a fixed output
+ * gradient + an SGD update of every weight (+ zeroing the gradients).
+ * Inference steps run a stateful layer on T=1, N=1, carrying its state.
+ * Prints a table, or with --json one object per case per line:
+ *   {"case":..., "threads":..., "runs":..., "median_ms":..., "min_ms":...,
+ *    "max_ms":..., "gflops":...}   (gflops for training cases)
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <rnn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+typedef struct bcase {
+    const char *name;
+    int train;
+    rnn_cell_type cell;
+    int64_t T, N, I, H;
+    int layers, bi, varlen;
+} bcase;
+
+static const bcase CASES[] = {
+    {"train_lstm_T100_N64_I512_H512_L1_uni", 1, RNN_LSTM, 100, 64, 512, 512, 1, 0, 0},
+    {"train_gru_T100_N64_I512_H512_L1_uni", 1, RNN_GRU, 100, 64, 512, 512, 1, 0, 0},
+    {"train_lstm_T100_N64_I256_H256_L2_uni", 1, RNN_LSTM, 100, 64, 256, 256, 2, 0, 0},
+    {"train_lstm_T50_N32_I50_H64_L1_bi", 1, RNN_LSTM, 50, 32, 50, 64, 1, 1, 0},
+    {"train_lstm_T100_N64_I512_H512_L1_uni_varlen", 1, RNN_LSTM, 100, 64, 512, 512, 1, 0, 1},
+    {"infer_step_lstm_N1_I256_H512", 0, RNN_LSTM, 1, 1, 256, 512, 1, 0, 0},
+    {"infer_step_gru_N1_I256_H512", 0, RNN_GRU, 1, 1, 256, 512, 1, 0, 0},
+};
+
+#define CHECK(call)                                                                        \
+    do {                                                                                   \
+        rnn_status st_ = (call);                                                           \
+        if (st_ != RNN_OK) {                                                               \
+            fprintf(stderr, "rnn_bench: %s failed: %s\n", #call, rnn_last_error());        \
+            exit(1);                                                                       \
+        }                                                                                  \
+    } while (0)
+
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static uint64_t lcg = 12345;
+static double urand(void)
+{
+    lcg = lcg * 6364136223846793005ull + 1442695040888963407ull;
+    return (double)(lcg >> 11) / 9007199254740992.0;
+}
+
+static rnn_tensor *random_tensor(int rank, const int64_t *dims)
+{
+    rnn_tensor *t;
+    CHECK(rnn_tensor_create(RNN_F32, rank, dims, &t));
+    float *p;
+    int64_t n;
+    CHECK(rnn_tensor_data(t, (void **)&p));
+    CHECK(rnn_tensor_numel(t, &n));
+    for (int64_t i = 0; i < n; i++)
+        p[i] = (float)(urand() * 2 - 1);
+    return t;
+}
+
+/* Floating-point operations of one direction of one layer over sum_len
+ * sample-steps: forward GEMMs 2*(I+H)*G*H per sample-step; backward twice
+ * that (data and weight gradients). */
+static double layer_flops(const bcase *c, int64_t I, double sample_steps)
+{
+    int G = c->cell == RNN_LSTM ? 4 : c->cell == RNN_GRU ? 3 : 1;
+    return 3.0 * 2.0 * sample_steps * (double)(I + c->H) * G * c->H;
+}
+
+static void run_case(const bcase *c, int runs, int warmup, int json, rnn_backend be)
+{
+    rnn_model_options mo;
+    rnn_model_options_init(&mo);
+    mo.seed = 1;
+    mo.backend = be;
+    rnn_model *m;
+    CHECK(rnn_model_create(&mo, &m));
+    int64_t shape[2] = {0, c->I};
+    CHECK(rnn_model_add_input(m, RNN_F32, 2, shape, NULL));
+    double flops = 0;
+    int64_t in_feat = c->I;
+    double sample_steps = (double)c->T * c->N;
+    int64_t xd[3] = {c->N, c->T, c->I}, ld[1] = {c->N};
+    rnn_tensor *x = random_tensor(3, xd), *len = NULL;
+    if (c->varlen) {
+        CHECK(rnn_tensor_create(RNN_I32, 1, ld, &len));
+        int32_t *lp;
+        CHECK(rnn_tensor_data(len, (void **)&lp));
+        sample_steps = 0;
+        for (int64_t n = 0; n < c->N; n++) {
+            lp[n] = 10 + (int32_t)(urand() * 91); /* uniform in 10..100 */
+            if (lp[n] > 100)
+                lp[n] = 100;
+            sample_steps += lp[n];
+        }
+    }
+    for (int k = 0; k < c->layers; k++) {
+        rnn_recurrent_options o;
+        rnn_recurrent_options_init(&o, c->cell);
+        o.units = c->H;
+        o.return_sequences = c->train;
+        o.bidirectional = c->bi;
+        o.stateful = !c->train;
+        CHECK(rnn_model_add_recurrent(m, &o, NULL));
+        flops += layer_flops(c, in_feat, sample_steps) * (c->bi ? 2 : 1);
+        in_feat = c->bi ? 2 * c->H : c->H;
+    }
+    rnn_optimizer *opt = NULL;
+    CHECK(rnn_optimizer_create_sgd(m, NULL, &opt));
+    const rnn_tensor *in[1] = {x}, *lens[1] = {len}, *y;
+    rnn_tensor *gy = NULL;
+    double *ms = malloc(sizeof(double) * (size_t)runs);
+    for (int r = -warmup; r < runs; r++) {
+        double t0 = now_ms();
+        CHECK(rnn_model_forward(m, 1, in, lens, c->train));
+        if (c->train) {
+            if (!gy) {
+                CHECK(rnn_model_output(m, 0, &y));
+                int64_t yd[3];
+                int rank;
+                CHECK(rnn_tensor_shape(y, yd, 3, &rank));
+                gy = random_tensor(rank, yd);
+                t0 = now_ms(); /* creating the gradient is not part of the step */
+                CHECK(rnn_model_forward(m, 1, in, lens, 1));
+            }
+            const rnn_tensor *g[1] = {gy};
+            CHECK(rnn_model_zero_grad(m));
+            CHECK(rnn_model_backward(m, 1, g));
+            CHECK(rnn_optimizer_step(opt));
+        }
+        double dt = now_ms() - t0;
+        if (r >= 0)
+            ms[r] = dt;
+    }
+    qsort(ms, (size_t)runs, sizeof *ms, cmp_double);
+    double med = runs % 2 ? ms[runs / 2] : 0.5 * (ms[runs / 2 - 1] + ms[runs / 2]);
+    if (json) {
+        printf("{\"case\":\"%s\",\"threads\":%d,\"runs\":%d,\"median_ms\":%.4f,\"min_ms\":%.4f,"
+               "\"max_ms\":%.4f",
+               c->name, rnn_get_num_threads(), runs, med, ms[0], ms[runs - 1]);
+        if (c->train)
+            printf(",\"gflops\":%.2f", flops / (med * 1e6));
+        printf(",\"backend\":\"%s\",\"librnn\":\"%s\"}\n",
+               be == RNN_BACKEND_ONEDNN ? "onednn" : "reference", rnn_version_string());
+    } else {
+        printf("%-46s %3d thr  median %9.3f ms  min %9.3f  max %9.3f", c->name,
+               rnn_get_num_threads(), med, ms[0], ms[runs - 1]);
+        if (c->train)
+            printf("  %7.1f GFLOP/s", flops / (med * 1e6));
+        printf("\n");
+    }
+    fflush(stdout);
+    free(ms);
+    rnn_tensor_destroy(gy);
+    rnn_tensor_destroy(x);
+    rnn_tensor_destroy(len);
+    rnn_optimizer_destroy(opt);
+    rnn_model_destroy(m);
+}
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: rnn_bench [--json] [--threads N] [--runs N] [--warmup N] [--case SUBSTR]\n"
+               "                 [--backend onednn|reference] [--list]\n");
+}
+
+int main(int argc, char **argv)
+{
+    int json = 0, threads = 2, runs = 0, warmup = -1;
+    const char *filter = NULL;
+    rnn_backend be = RNN_BACKEND_ONEDNN;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--json"))
+            json = 1;
+        else if (!strcmp(a, "--threads") && i + 1 < argc)
+            threads = atoi(argv[++i]);
+        else if (!strcmp(a, "--runs") && i + 1 < argc)
+            runs = atoi(argv[++i]);
+        else if (!strcmp(a, "--warmup") && i + 1 < argc)
+            warmup = atoi(argv[++i]);
+        else if (!strcmp(a, "--case") && i + 1 < argc)
+            filter = argv[++i];
+        else if (!strcmp(a, "--backend") && i + 1 < argc) {
+            const char *b = argv[++i];
+            if (!strcmp(b, "onednn"))
+                be = RNN_BACKEND_ONEDNN;
+            else if (!strcmp(b, "reference"))
+                be = RNN_BACKEND_REFERENCE;
+            else {
+                usage(stderr);
+                return 2;
+            }
+        } else if (!strcmp(a, "--list")) {
+            for (size_t k = 0; k < sizeof CASES / sizeof CASES[0]; k++)
+                printf("%s\n", CASES[k].name);
+            return 0;
+        } else if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            usage(stdout);
+            return 0;
+        } else {
+            usage(stderr);
+            return 2;
+        }
+    }
+    if (threads < 1 || rnn_set_num_threads(threads) != RNN_OK) {
+        fprintf(stderr, "rnn_bench: --threads must be >= 1\n");
+        return 2;
+    }
+    for (size_t k = 0; k < sizeof CASES / sizeof CASES[0]; k++) {
+        const bcase *c = &CASES[k];
+        if (filter && !strstr(c->name, filter))
+            continue;
+        int r = runs > 0 ? runs : c->train ? 7 : 201;
+        int w = warmup >= 0 ? warmup : c->train ? 2 : 20;
+        run_case(c, r, w, json, be);
+    }
+    return 0;
+}

@@ -1,0 +1,239 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/**
+ * @file rnn/layers.h
+ * @brief Layers: recurrent layers (SimpleRNN, LSTM, GRU, Bidirectional),
+ * their options, parameters, weights import/export and states.
+ *
+ * Option names and defaults are Keras'. A Keras line such as
+ *
+ *     Bidirectional(LSTM(64, return_sequences=True), merge_mode="sum")
+ *
+ * becomes
+ *
+ *     rnn_recurrent_options o;
+ *     rnn_recurrent_options_init(&o, RNN_LSTM);
+ *     o.units = 64; o.return_sequences = 1;
+ *     o.bidirectional = 1; o.merge_mode = RNN_MERGE_SUM;
+ *     rnn_model_add_recurrent(model, &o, &layer);
+ *
+ * Parameters are kept in Keras' layout (the "canonical" layout):
+ *  - "kernel" (input_dim, G*units), "recurrent_kernel" (units, G*units),
+ *    "bias": LSTM (4*units), SimpleRNN (units), GRU with reset_after (2, 3*units)
+ *    = [input bias; recurrent bias], GRU without reset_after (3*units);
+ *  - gate blocks along the last axis in Keras order: LSTM i, f, c, o;
+ *    GRU z, r, h; G = 1 (SimpleRNN), 4 (LSTM), 3 (GRU);
+ *  - a bidirectional layer has "forward/kernel", ..., "backward/kernel", ...
+ */
+#ifndef RNN_LAYERS_H
+#define RNN_LAYERS_H
+
+#include "rnn/common.h"
+#include "rnn/model.h"
+#include "rnn/tensor.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** @brief Recurrent cell types. */
+typedef enum rnn_cell_type {
+    RNN_SIMPLE_RNN = 1, /**< Keras SimpleRNN (Elman). */
+    RNN_LSTM = 2,       /**< Keras LSTM. */
+    RNN_GRU = 3         /**< Keras GRU (reset_after selects the variant). */
+} rnn_cell_type;
+
+/** @brief Activation functions. */
+typedef enum rnn_activation {
+    RNN_ACT_LINEAR = 0,
+    RNN_ACT_TANH = 1,
+    RNN_ACT_RELU = 2,
+    RNN_ACT_SIGMOID = 3,
+    RNN_ACT_SOFTMAX = 4
+} rnn_activation;
+
+/** @brief How a bidirectional layer joins its two directions (Keras merge_mode). */
+typedef enum rnn_merge_mode {
+    RNN_MERGE_CONCAT = 0, /**< [forward, backward] along the feature axis (default). */
+    RNN_MERGE_SUM = 1,    /**< forward + backward. */
+    RNN_MERGE_MUL = 2,    /**< forward * backward. */
+    RNN_MERGE_AVE = 3     /**< (forward + backward) / 2. */
+} rnn_merge_mode;
+
+/** @brief Weight initializers (Keras names). */
+typedef enum rnn_initializer {
+    RNN_INIT_GLOROT_UNIFORM = 1, /**< U(-l, l), l = sqrt(6 / (fan_in + fan_out)). */
+    RNN_INIT_ORTHOGONAL = 2,     /**< Orthogonal matrix (gain 1), Keras' algorithm. */
+    RNN_INIT_ZEROS = 3,          /**< All zeros. */
+    RNN_INIT_ONES = 4            /**< All ones. */
+} rnn_initializer;
+
+/**
+ * @brief Options of a recurrent layer. Fill with rnn_recurrent_options_init(),
+ * which sets the Keras defaults for the cell; the struct only grows at the end.
+ */
+typedef struct rnn_recurrent_options {
+    uint32_t struct_size;         /**< sizeof(rnn_recurrent_options), set by _init. */
+    rnn_cell_type cell;           /**< Set by _init. */
+    int64_t units;                /**< Required: number of units (> 0). */
+    rnn_activation activation;    /**< SimpleRNN: RNN_ACT_TANH (default) or RNN_ACT_RELU.
+                                       LSTM/GRU: only RNN_ACT_TANH. */
+    int use_bias;                 /**< 1 */
+    int return_sequences;         /**< 0: output (N, units) at each sample's last step;
+                                       1: output (N, T, units). */
+    int return_state;             /**< 0; 1 adds the final states as extra outputs:
+                                       h (and c for LSTM), per direction, forward first. */
+    int go_backwards;             /**< 0; 1 processes each sequence in reverse (and, with
+                                       return_sequences, returns outputs in processing
+                                       order, as Keras). */
+    int stateful;                 /**< 0; 1 carries final states to the next batch as its
+                                       initial states (same batch size required). */
+    int reset_after;              /**< GRU only: 1 (default, Keras 2 / PyTorch / cuDNN
+                                       cell); 0 the original Cho et al. cell. */
+    int unit_forget_bias;         /**< LSTM only: 1 (forget-gate bias starts at 1). */
+    float dropout;                /**< 0; fraction of input features dropped in training,
+                                       one mask per sequence (Keras). */
+    float recurrent_dropout;      /**< 0; fraction of recurrent state dropped in training,
+                                       one mask per sequence (Keras). Runs on the
+                                       reference kernels when > 0 (see docs). */
+    rnn_initializer kernel_initializer;    /**< RNN_INIT_GLOROT_UNIFORM */
+    rnn_initializer recurrent_initializer; /**< RNN_INIT_ORTHOGONAL */
+    rnn_initializer bias_initializer;      /**< RNN_INIT_ZEROS */
+    int bidirectional;            /**< 0; 1 wraps the layer in Keras' Bidirectional. */
+    rnn_merge_mode merge_mode;    /**< RNN_MERGE_CONCAT */
+} rnn_recurrent_options;
+
+/**
+ * @brief Fills @p options with Keras' defaults for @p cell (units is left 0
+ * and must be set). Unknown cells leave cell invalid, which add rejects.
+ */
+RNN_API void rnn_recurrent_options_init(rnn_recurrent_options *options, rnn_cell_type cell);
+
+/**
+ * @brief Appends a recurrent layer to the model. Its input is the previous
+ * layer's first output, which must be a sequence (N, T, features).
+ * Parameters are created and initialised here from the model's generator.
+ * @param[out] out the layer, borrowed from the model (may be NULL).
+ * @retval RNN_ERR_INVALID_ARG a bad option (message names it and its value).
+ * @retval RNN_ERR_STATE no input declared yet, or the previous layer's output
+ *         is not a sequence.
+ * @retval RNN_ERR_NOMEM
+ */
+RNN_API rnn_status rnn_model_add_recurrent(rnn_model *model,
+                                           const rnn_recurrent_options *options,
+                                           rnn_layer **out);
+
+/** @brief The layer's name ("lstm", "gru_1", "bidirectional", ...), unique in its model. */
+RNN_API rnn_status rnn_layer_name(const rnn_layer *layer, const char **out);
+
+/** @brief Number of parameters of the layer, counted as Keras counts them. */
+RNN_API rnn_status rnn_layer_count_params(const rnn_layer *layer, int64_t *out);
+
+/** @brief Number of parameter arrays (tensors) of the layer. */
+RNN_API rnn_status rnn_layer_num_params(const rnn_layer *layer, int *out);
+
+/**
+ * @brief Parameter array @p index: its name, value and gradient, borrowed.
+ *
+ * Writing into @p value through rnn_tensor_data() is allowed but must be
+ * followed by rnn_layer_params_changed(); prefer rnn_layer_set_param().
+ * Any out pointer may be NULL.
+ */
+RNN_API rnn_status rnn_layer_param(rnn_layer *layer, int index, const char **name,
+                                   rnn_tensor **value, rnn_tensor **grad);
+
+/** @brief Index of the parameter called @p name, or RNN_ERR_RANGE. */
+RNN_API rnn_status rnn_layer_find_param(const rnn_layer *layer, const char *name, int *out);
+
+/**
+ * @brief Copies @p value (same shape, f32) into parameter @p index.
+ * @retval RNN_ERR_SHAPE, RNN_ERR_DTYPE, RNN_ERR_RANGE
+ */
+RNN_API rnn_status rnn_layer_set_param(rnn_layer *layer, int index, const rnn_tensor *value);
+
+/** @brief Tells the layer its parameter values were written directly. */
+RNN_API rnn_status rnn_layer_params_changed(rnn_layer *layer);
+
+/** @brief Layout of an exported or imported list of weights. */
+typedef enum rnn_weights_format {
+    /** Keras `layer.get_weights()` order: kernel, recurrent_kernel, bias (if
+     *  use_bias); for Bidirectional the forward layer's list then the
+     *  backward layer's. Shapes as in Keras (GRU reset_after bias (2, 3u)). */
+    RNN_WEIGHTS_KERAS = 1,
+    /** PyTorch `nn.LSTM/GRU/RNN` state_dict order for ONE layer index:
+     *  weight_ih (G*u, in), weight_hh (G*u, u), bias_ih (G*u), bias_hh (G*u),
+     *  then the same for the reverse direction; PyTorch gate orders (LSTM
+     *  i,f,g,o; GRU r,z,n). Only GRU with reset_after=1 has a PyTorch
+     *  equivalent. On export without bias the biases are omitted; on export
+     *  the whole bias goes to bias_ih for LSTM/SimpleRNN and bias_hh is 0. */
+    RNN_WEIGHTS_PYTORCH = 2
+} rnn_weights_format;
+
+/** @brief Number of arrays the layer exports in @p format. */
+RNN_API rnn_status rnn_layer_weights_count(const rnn_layer *layer, rnn_weights_format format,
+                                           int *out);
+
+/**
+ * @brief Shape of exported array @p index in @p format (dims needs room for
+ * RNN_MAX_RANK entries) and, if @p name is not NULL, its conventional name
+ * ("kernel", "weight_ih_l0_reverse", ...; PyTorch names use layer index 0).
+ */
+RNN_API rnn_status rnn_layer_weights_shape(const rnn_layer *layer, rnn_weights_format format,
+                                           int index, int64_t *dims, int *rank,
+                                           const char **name);
+
+/**
+ * @brief Copies the layer's weights out, converted to @p format, into
+ * @p count caller tensors (f32, each of the shape rnn_layer_weights_shape()
+ * gives).
+ * @retval RNN_ERR_INVALID_ARG wrong count or format.
+ * @retval RNN_ERR_SHAPE, RNN_ERR_DTYPE a tensor does not fit (message says
+ *         which index and what shape is expected).
+ * @retval RNN_ERR_UNSUPPORTED the format cannot express this layer
+ *         (PyTorch and GRU reset_after=0).
+ */
+RNN_API rnn_status rnn_layer_get_weights(const rnn_layer *layer, rnn_weights_format format,
+                                         int count, rnn_tensor *const *arrays);
+
+/**
+ * @brief Replaces the layer's weights with @p count arrays in @p format.
+ * Nothing changes unless every array is valid. Errors as rnn_layer_get_weights().
+ */
+RNN_API rnn_status rnn_layer_set_weights(rnn_layer *layer, rnn_weights_format format,
+                                         int count, const rnn_tensor *const *arrays);
+
+/** @brief Number of outputs of the layer (1, or more with return_state). */
+RNN_API rnn_status rnn_layer_num_outputs(const rnn_layer *layer, int *out);
+
+/**
+ * @brief Output @p index of the layer from the last forward, borrowed.
+ * For a recurrent layer: 0 is the sequence (or last output); with
+ * return_state, then h (and c) of the forward direction, then of the
+ * backward direction. States are taken at each sample's last real step.
+ */
+RNN_API rnn_status rnn_layer_output(rnn_layer *layer, int index, const rnn_tensor **out);
+
+/** @brief Number of state tensors of a recurrent layer: (1 or 2) x directions. */
+RNN_API rnn_status rnn_layer_num_states(const rnn_layer *layer, int *out);
+
+/**
+ * @brief Sets the initial states used by the following forwards (Keras
+ * `initial_state=`): @p count tensors (N, units) f32, in the order of
+ * rnn_layer_output() states (h, c per direction). They are copied.
+ * @p count 0 clears them (zeros are used). The batch size must match at
+ * forward time.
+ */
+RNN_API rnn_status rnn_layer_set_initial_state(rnn_layer *layer, int count,
+                                               const rnn_tensor *const *states);
+
+/** @brief Gradient of the loss with respect to initial state @p index after a backward. */
+RNN_API rnn_status rnn_layer_initial_state_grad(rnn_layer *layer, int index,
+                                                const rnn_tensor **out);
+
+/** @brief Zeroes the carried states of a stateful layer (Keras reset_states()). */
+RNN_API rnn_status rnn_layer_reset_states(rnn_layer *layer);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* RNN_LAYERS_H */

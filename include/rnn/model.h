@@ -1,0 +1,147 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/**
+ * @file rnn/model.h
+ * @brief Models: a small static graph of layers, run forward and backward.
+ *
+ * A model owns its layers, their parameters and gradients, a backend context
+ * (oneDNN engine and stream, created once) and a seeded random generator.
+ * Layers are added in order (Keras' Sequential); each layer consumes the
+ * previous layer's first output. The model's outputs are the outputs of the
+ * last layer added (for a recurrent layer with `return_state`, its sequence
+ * or last output followed by its final states).
+ *
+ * Tensors are batch-major, as in Keras: a sequence input is (N, T, features).
+ * Batches of variable-length sequences are right-padded to T and come with
+ * per-sample lengths; every sample then gets exactly the outputs, states and
+ * gradients it would get if run alone at its own length.
+ *
+ * A model is used by one thread at a time. Same seed, same thread count and
+ * same calls give the same results.
+ */
+#ifndef RNN_MODEL_H
+#define RNN_MODEL_H
+
+#include "rnn/common.h"
+#include "rnn/tensor.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** @brief Opaque model handle. */
+typedef struct rnn_model rnn_model;
+
+/** @brief Opaque layer handle, borrowed from (owned by) its model. */
+typedef struct rnn_layer rnn_layer;
+
+/** @brief Which implementation runs the kernels. */
+typedef enum rnn_backend {
+    RNN_BACKEND_ONEDNN = 0,    /**< oneDNN primitives (default, fast). */
+    RNN_BACKEND_REFERENCE = 1  /**< Plain C reference kernels (slow; for testing). */
+} rnn_backend;
+
+/**
+ * @brief Model options. Fill with rnn_model_options_init(), then change fields.
+ * The struct only ever grows at the end; struct_size tells which fields exist.
+ */
+typedef struct rnn_model_options {
+    uint32_t struct_size; /**< sizeof(rnn_model_options), set by _init. */
+    uint64_t seed;        /**< Seed of the model's random generator (default 0). */
+    rnn_backend backend;  /**< Kernel implementation (default RNN_BACKEND_ONEDNN). */
+} rnn_model_options;
+
+/** @brief Fills @p options with the defaults. */
+RNN_API void rnn_model_options_init(rnn_model_options *options);
+
+/**
+ * @brief Creates an empty model.
+ * @param options NULL for the defaults.
+ * @param[out] out the model; release with rnn_model_destroy().
+ * @retval RNN_ERR_INVALID_ARG bad struct_size or backend.
+ * @retval RNN_ERR_NOMEM, RNN_ERR_BACKEND
+ */
+RNN_API rnn_status rnn_model_create(const rnn_model_options *options, rnn_model **out);
+
+/** @brief Releases a model, its layers and everything they own. NULL is allowed. */
+RNN_API void rnn_model_destroy(rnn_model *model);
+
+/**
+ * @brief Declares the model's input (Keras `Input(shape=...)`), without the
+ * batch axis.
+ *
+ * For recurrent layers the input is a sequence: @p rank 2, @p shape
+ * {timesteps, features} with timesteps 0 for "any length" (Keras None).
+ * It must be the first layer added.
+ * @retval RNN_ERR_STATE an input was already declared.
+ * @retval RNN_ERR_SHAPE, RNN_ERR_INVALID_ARG, RNN_ERR_NOMEM
+ */
+RNN_API rnn_status rnn_model_add_input(rnn_model *model, rnn_dtype dtype, int rank,
+                                       const int64_t *shape, rnn_layer **out);
+
+/** @brief Number of layers (the input counts as one). */
+RNN_API rnn_status rnn_model_num_layers(const rnn_model *model, int *out);
+
+/** @brief The layer at @p index (0 is the input), borrowed from the model. */
+RNN_API rnn_status rnn_model_layer(rnn_model *model, int index, rnn_layer **out);
+
+/** @brief Total number of parameters, counted as Keras counts them. */
+RNN_API rnn_status rnn_model_count_params(const rnn_model *model, int64_t *out);
+
+/**
+ * @brief Runs the model on a batch.
+ *
+ * @param inputs @p num_inputs tensors (one per model input, today exactly 1),
+ *        each (N, T, features) f32 for a sequence input.
+ * @param lengths NULL, or @p num_inputs entries each NULL (every sample has
+ *        length T) or an i32 tensor (N) with values in [1, T]. Time steps at
+ *        or after a sample's length are padding and never affect anything.
+ * @param training 1 in training (dropout active, keeps what backward needs),
+ *        0 for inference.
+ *
+ * Outputs are then readable with rnn_model_output() until the next forward.
+ * @retval RNN_ERR_STATE the model has no layers after its input.
+ * @retval RNN_ERR_SHAPE, RNN_ERR_DTYPE, RNN_ERR_RANGE bad inputs or lengths
+ *         (the message names which).
+ * @retval RNN_ERR_NOMEM, RNN_ERR_BACKEND
+ */
+RNN_API rnn_status rnn_model_forward(rnn_model *model, int num_inputs,
+                                     const rnn_tensor *const *inputs,
+                                     const rnn_tensor *const *lengths, int training);
+
+/** @brief Number of model outputs (available once layers are added). */
+RNN_API rnn_status rnn_model_num_outputs(const rnn_model *model, int *out);
+
+/**
+ * @brief Output @p index of the last forward, borrowed (valid until the next
+ * forward or the model's destruction). Do not modify it.
+ */
+RNN_API rnn_status rnn_model_output(rnn_model *model, int index, const rnn_tensor **out);
+
+/**
+ * @brief Back-propagates from the outputs of the last training forward.
+ *
+ * @param grads @p num_outputs tensors, each NULL (zero gradient) or shaped as
+ *        the corresponding output: the gradient of the loss with respect to it.
+ *
+ * Parameter gradients ACCUMULATE: call rnn_model_zero_grad() between steps.
+ * The gradient with respect to the input is then readable with
+ * rnn_model_input_grad().
+ * @retval RNN_ERR_STATE no training forward since the last change.
+ */
+RNN_API rnn_status rnn_model_backward(rnn_model *model, int num_outputs,
+                                      const rnn_tensor *const *grads);
+
+/** @brief Gradient with respect to model input @p index after a backward (borrowed). */
+RNN_API rnn_status rnn_model_input_grad(rnn_model *model, int index, const rnn_tensor **out);
+
+/** @brief Sets every parameter gradient of the model to zero. */
+RNN_API rnn_status rnn_model_zero_grad(rnn_model *model);
+
+/** @brief Resets the carried states of every stateful layer to zero. */
+RNN_API rnn_status rnn_model_reset_states(rnn_model *model);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* RNN_MODEL_H */

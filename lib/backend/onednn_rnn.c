@@ -1,0 +1,684 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * oneDNN recurrent kernels (one layer, one direction) behind backend.h.
+ *
+ * - One left-to-right primitive family per kernel. Right-to-left runs each
+ *   sample's valid prefix reversed (reverse_sequence) through it.
+ * - Variable lengths (oneDNN has none): samples are sorted by length,
+ *   descending; time is cut at every distinct length into segments; segment
+ *   k runs on the active prefix of N_k samples through strided views of the
+ *   padded time-major buffers; its src_iter is a prefix of the previous
+ *   segment's dst_iter; a sample's final state is read from the dst_iter of
+ *   the segment where it ends. Backward walks the segments in reverse,
+ *   feeding diff_dst_iter from the next segment's diff_src_iter and from the
+ *   state gradients of samples that end there. Uniform lengths are one
+ *   segment with no copies (left-to-right).
+ * - Primitives are created once per (kind, T_k, N_k, N) and cached; weights
+ *   are reordered from the canonical ldigo layout into each primitive's
+ *   preferred layout (format_tag any) only when their version changes.
+ * - Traps of Debian's oneDNN 2.6 (shared/notes/onednn-2.6.md): an explicit
+ *   zero src_iter is always passed (a NULL one corrupts diff_weights_iter);
+ *   scratchpads are user-mode (primitives may run on another thread); diff
+ *   weights accumulate, which is exactly this interface's contract.
+ */
+#include <string.h>
+
+#include "backend/onednn_internal.h"
+
+enum { K_FWD_TRAIN = 0, K_FWD_INFER = 1, K_BWD = 2 };
+
+typedef struct prim_entry {
+    struct prim_entry *next;
+    int kind;
+    int64_t T, N, Ntot;
+    dnnl_primitive_desc_t pd;
+    dnnl_primitive_t prim;
+    dnnl_memory_desc_t src_layer, src_iter, dst_layer, dst_iter, wl, wi, bias, ws, scratch;
+} prim_entry;
+
+/* A reordered copy of a canonical weight array in some layout. */
+typedef struct wslot {
+    struct wslot *next;
+    int which; /* 0 layer, 1 iter */
+    dnnl_memory_desc_t md;
+    float *buf;
+    const float *src;
+    uint64_t version;
+    int valid;
+    dnnl_primitive_t reorder;
+} wslot;
+
+typedef struct seg {
+    int64_t t0, T, N; /* time offset, length, active samples */
+    float *ws;        /* workspace of this segment's training forward */
+    size_t ws_bytes;
+    float *h, *c; /* dst_iter, dst_iter_c [N][H] */
+    size_t hc_n;
+} seg;
+
+struct rnn__dnnl_rnn {
+    rnn__dnnl_ctx *ctx;
+    rnn__rnn_shape s;
+    int G, Gb;
+    dnnl_alg_kind_t act;
+    prim_entry *prims;
+    wslot *slots;
+    dnnl_memory_desc_t canon_wl, canon_wi, canon_bias, canon_state;
+    void *scratch;
+    size_t scratch_bytes;
+    /* Plan of the last forward. */
+    int64_t T, N;
+    int gathered, trained;
+    int64_t *perm;   /* [N]: sorted position -> sample */
+    int32_t *slen;   /* [N]: sorted lengths */
+    seg *segs;       /* up to T segments */
+    int nseg;
+    /* Buffers (floats), grown as needed. */
+    float *xs, *ys, *h0, *c0, *dys, *dxs, *ddi, *ddic, *dsi, *dsic, *gw[3];
+    size_t n_xs, n_ys, n_h0, n_c0, n_dys, n_dxs, n_ddi, n_ddic, n_dsi, n_dsic, n_gw[3];
+};
+
+/* ------------------------------------------------------------ helpers */
+
+static rnn_status grow(float **p, size_t *cap, size_t n)
+{
+    if (n == 0)
+        n = 1;
+    if (*cap >= n)
+        return RNN_OK;
+    float *q = rnn__malloc(n * sizeof(float));
+    if (!q)
+        return rnn__err(RNN_ERR_NOMEM, "rnn_model_forward", "out of memory allocating %zu bytes",
+                        n * sizeof(float));
+    rnn__free(*p);
+    *p = q;
+    *cap = n;
+    return RNN_OK;
+}
+
+static void prim_free(prim_entry *e)
+{
+    if (e->prim)
+        dnnl_primitive_destroy(e->prim);
+    if (e->pd)
+        dnnl_primitive_desc_destroy(e->pd);
+    rnn__free(e);
+}
+
+static int is_lstm(const rnn__dnnl_rnn *k)
+{
+    return k->s.cell == RNN__CELL_LSTM;
+}
+
+static dnnl_status_t init_tag(dnnl_memory_desc_t *md, int nd, const dnnl_dims_t dims,
+                              dnnl_format_tag_t tag)
+{
+    return dnnl_memory_desc_init_by_tag(md, nd, dims, dnnl_f32, tag);
+}
+
+/* Time-major view {T, N, C} of the first N rows of a [*][Ntot][C] buffer. */
+static dnnl_status_t init_view(dnnl_memory_desc_t *md, int64_t T, int64_t N, int64_t Ntot,
+                               int64_t C)
+{
+    dnnl_dims_t dims = {T, N, C}, strides = {Ntot * C, C, 1};
+    return dnnl_memory_desc_init_by_strides(md, 3, dims, dnnl_f32, strides);
+}
+
+/* ------------------------------------------------------------ primitives */
+
+static rnn_status make_desc(rnn__dnnl_rnn *k, int kind, int64_t T, int64_t N, int64_t Ntot,
+                            dnnl_rnn_desc_t *rd, prim_entry *e)
+{
+    rnn_status st = RNN_OK;
+    const int64_t I = k->s.I, H = k->s.H, G = k->G;
+    dnnl_dims_t wl_d = {1, 1, I, G, H}, wi_d = {1, 1, H, G, H}, st_d = {1, 1, N, H};
+    dnnl_memory_desc_t sl, dl, si, di, wl, wi, dsl, ddl, dsi, ddi, dwl, dwi, db;
+    RNN__DNNL(init_view(&sl, T, N, Ntot, I));
+    RNN__DNNL(init_view(&dl, T, N, Ntot, H));
+    RNN__DNNL(init_tag(&si, 4, st_d, dnnl_ldnc));
+    di = si;
+    RNN__DNNL(init_tag(&wl, 5, wl_d, dnnl_format_tag_any));
+    RNN__DNNL(init_tag(&wi, 5, wi_d, dnnl_format_tag_any));
+    const dnnl_memory_desc_t *b = &k->canon_bias;
+    const dnnl_memory_desc_t *sic = is_lstm(k) ? &si : NULL, *dic = is_lstm(k) ? &di : NULL;
+    if (kind != K_BWD) {
+        dnnl_prop_kind_t prop = kind == K_FWD_TRAIN ? dnnl_forward_training : dnnl_forward_inference;
+        dnnl_rnn_direction_t dir = dnnl_unidirectional_left2right;
+        switch (k->s.cell) {
+        case RNN__CELL_LSTM:
+            RNN__DNNL(dnnl_lstm_forward_desc_init(rd, prop, dir, &sl, &si, sic, &wl, &wi, b, &dl,
+                                                  &di, dic, 0));
+            break;
+        case RNN__CELL_GRU:
+            RNN__DNNL(dnnl_gru_forward_desc_init(rd, prop, dir, &sl, &si, &wl, &wi, b, &dl, &di, 0));
+            break;
+        case RNN__CELL_LBR_GRU:
+            RNN__DNNL(
+                dnnl_lbr_gru_forward_desc_init(rd, prop, dir, &sl, &si, &wl, &wi, b, &dl, &di, 0));
+            break;
+        default:
+            RNN__DNNL(dnnl_vanilla_rnn_forward_desc_init(rd, prop, k->act, dir, &sl, &si, &wl, &wi,
+                                                         b, &dl, &di, 0, 0.0f, 0.0f));
+            break;
+        }
+    } else {
+        dnnl_rnn_direction_t dir = dnnl_unidirectional_left2right;
+        dsl = sl, ddl = dl, dsi = si, ddi = si;
+        dwl = k->canon_wl, dwi = k->canon_wi, db = k->canon_bias;
+        const dnnl_memory_desc_t *dsic = is_lstm(k) ? &dsi : NULL, *ddic = is_lstm(k) ? &ddi : NULL;
+        switch (k->s.cell) {
+        case RNN__CELL_LSTM:
+            RNN__DNNL(dnnl_lstm_backward_desc_init(rd, dnnl_backward, dir, &sl, &si, sic, &wl, &wi,
+                                                   b, &dl, &di, dic, &dsl, &dsi, dsic, &dwl, &dwi,
+                                                   &db, &ddl, &ddi, ddic, 0));
+            break;
+        case RNN__CELL_GRU:
+            RNN__DNNL(dnnl_gru_backward_desc_init(rd, dnnl_backward, dir, &sl, &si, &wl, &wi, b,
+                                                  &dl, &di, &dsl, &dsi, &dwl, &dwi, &db, &ddl,
+                                                  &ddi, 0));
+            break;
+        case RNN__CELL_LBR_GRU:
+            RNN__DNNL(dnnl_lbr_gru_backward_desc_init(rd, dnnl_backward, dir, &sl, &si, &wl, &wi,
+                                                      b, &dl, &di, &dsl, &dsi, &dwl, &dwi, &db,
+                                                      &ddl, &ddi, 0));
+            break;
+        default:
+            RNN__DNNL(dnnl_vanilla_rnn_backward_desc_init(
+                rd, dnnl_backward, k->act, dir, &sl, &si, &wl, &wi, b, &dl, &di, &dsl, &dsi, &dwl,
+                &dwi, &db, &ddl, &ddi, 0, 0.0f, 0.0f));
+            break;
+        }
+    }
+    e->src_layer = sl;
+    e->dst_layer = dl;
+    e->src_iter = si;
+    e->dst_iter = di;
+fail:
+    return st;
+}
+
+static prim_entry *find_prim(rnn__dnnl_rnn *k, int kind, int64_t T, int64_t N, int64_t Ntot)
+{
+    for (prim_entry *e = k->prims; e; e = e->next)
+        if (e->kind == kind && e->T == T && e->N == N && e->Ntot == Ntot)
+            return e;
+    return NULL;
+}
+
+static rnn_status get_prim(rnn__dnnl_rnn *k, int kind, int64_t T, int64_t N, int64_t Ntot,
+                           prim_entry **out)
+{
+    prim_entry *e = find_prim(k, kind, T, N, Ntot);
+    if (e) {
+        *out = e;
+        return RNN_OK;
+    }
+    rnn_status st = RNN_OK;
+    prim_entry *hint = NULL;
+    if (kind == K_BWD && (st = get_prim(k, K_FWD_TRAIN, T, N, Ntot, &hint)))
+        return st;
+    dnnl_primitive_attr_t attr = NULL;
+    e = rnn__calloc(1, sizeof *e);
+    if (!e)
+        return RNN__NOMEM(sizeof *e);
+    e->kind = kind, e->T = T, e->N = N, e->Ntot = Ntot;
+    dnnl_rnn_desc_t rd;
+    if ((st = make_desc(k, kind, T, N, Ntot, &rd, e)))
+        goto fail;
+    RNN__DNNL(dnnl_primitive_attr_create(&attr));
+    RNN__DNNL(dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user));
+    RNN__DNNL(dnnl_primitive_desc_create(&e->pd, &rd, attr, k->ctx->engine,
+                                         hint ? hint->pd : NULL));
+    e->wl = *dnnl_primitive_desc_query_md(e->pd, dnnl_query_weights_md, 0);
+    e->wi = *dnnl_primitive_desc_query_md(e->pd, dnnl_query_weights_md, 1);
+    e->ws = *dnnl_primitive_desc_query_md(e->pd, dnnl_query_workspace_md, 0);
+    e->scratch = *dnnl_primitive_desc_query_md(e->pd, dnnl_query_scratchpad_md, 0);
+    size_t sb = dnnl_memory_desc_get_size(&e->scratch);
+    if (sb > k->scratch_bytes) {
+        void *p = rnn__malloc(sb);
+        if (!p) {
+            st = RNN__NOMEM(sb);
+            goto fail;
+        }
+        rnn__free(k->scratch);
+        k->scratch = p;
+        k->scratch_bytes = sb;
+    }
+    RNN__DNNL(dnnl_primitive_create(&e->prim, e->pd));
+    dnnl_primitive_attr_destroy(attr);
+    if (rnn__log_enabled(RNN_LOG_DEBUG)) {
+        const char *impl = NULL;
+        dnnl_primitive_desc_query(e->pd, dnnl_query_impl_info_str, 0, &impl);
+        rnn__log(RNN_LOG_DEBUG, "oneDNN rnn primitive kind %d T=%lld N=%lld: %s", kind,
+                 (long long)T, (long long)N, impl ? impl : "?");
+    }
+    e->next = k->prims;
+    k->prims = e;
+    *out = e;
+    return RNN_OK;
+fail:
+    if (attr)
+        dnnl_primitive_attr_destroy(attr);
+    prim_free(e);
+    return st;
+}
+
+/* Weights in the layout md wants (which 0: layer, 1: iter). */
+static rnn_status get_weights(rnn__dnnl_rnn *k, int which, const dnnl_memory_desc_t *md,
+                              const float *src, uint64_t version, const float **out)
+{
+    const dnnl_memory_desc_t *canon = which ? &k->canon_wi : &k->canon_wl;
+    if (dnnl_memory_desc_equal(md, canon)) {
+        *out = src;
+        return RNN_OK;
+    }
+    wslot *w = k->slots;
+    while (w && !(w->which == which && dnnl_memory_desc_equal(&w->md, md)))
+        w = w->next;
+    rnn_status st = RNN_OK;
+    dnnl_primitive_desc_t rpd = NULL;
+    if (!w) {
+        w = rnn__calloc(1, sizeof *w);
+        if (!w)
+            return RNN__NOMEM(sizeof *w);
+        w->which = which;
+        w->md = *md;
+        size_t bytes = dnnl_memory_desc_get_size(md);
+        w->buf = rnn__malloc(bytes);
+        if (!w->buf) {
+            rnn__free(w);
+            return RNN__NOMEM(bytes);
+        }
+        RNN__DNNL(dnnl_reorder_primitive_desc_create(&rpd, canon, k->ctx->engine, md,
+                                                     k->ctx->engine, NULL));
+        RNN__DNNL(dnnl_primitive_create(&w->reorder, rpd));
+        dnnl_primitive_desc_destroy(rpd);
+        rpd = NULL;
+        w->next = k->slots;
+        k->slots = w;
+    }
+    if (!w->valid || w->src != src || w->version != version) {
+        rnn__dnnl_arg a[2] = {{DNNL_ARG_FROM, canon, (void *)src}, {DNNL_ARG_TO, md, w->buf}};
+        if ((st = rnn__dnnl_exec(k->ctx, w->reorder, a, 2)))
+            return st;
+        w->src = src;
+        w->version = version;
+        w->valid = 1;
+    }
+    *out = w->buf;
+    return RNN_OK;
+fail:
+    if (rpd)
+        dnnl_primitive_desc_destroy(rpd);
+    if (w && !w->reorder) {
+        rnn__free(w->buf);
+        rnn__free(w);
+    }
+    return st;
+}
+
+/* ------------------------------------------------------------ lifecycle */
+
+rnn_status rnn__dnnl_rnn_create(rnn__dnnl_ctx *ctx, const rnn__rnn_shape *s, rnn__dnnl_rnn **out)
+{
+    *out = NULL;
+    rnn_status st = RNN_OK;
+    rnn__dnnl_rnn *k = rnn__calloc(1, sizeof *k);
+    if (!k)
+        return RNN__NOMEM(sizeof *k);
+    k->ctx = ctx;
+    k->s = *s;
+    k->G = rnn__cell_gates(s->cell);
+    k->Gb = rnn__cell_bias_gates(s->cell);
+    k->act = s->cell == RNN__CELL_RNN_RELU ? dnnl_eltwise_relu : dnnl_eltwise_tanh;
+    dnnl_dims_t wl_d = {1, 1, s->I, k->G, s->H}, wi_d = {1, 1, s->H, k->G, s->H},
+                b_d = {1, 1, k->Gb, s->H};
+    RNN__DNNL(init_tag(&k->canon_wl, 5, wl_d, dnnl_ldigo));
+    RNN__DNNL(init_tag(&k->canon_wi, 5, wi_d, dnnl_ldigo));
+    RNN__DNNL(init_tag(&k->canon_bias, 4, b_d, dnnl_ldgo));
+    k->perm = rnn__calloc((size_t)s->N, sizeof *k->perm);
+    k->slen = rnn__calloc((size_t)s->N, sizeof *k->slen);
+    k->segs = rnn__calloc((size_t)s->T, sizeof *k->segs);
+    if (!k->perm || !k->slen || !k->segs) {
+        st = RNN__NOMEM((size_t)s->N * 12 + (size_t)s->T * sizeof(seg));
+        goto fail;
+    }
+    *out = k;
+    return RNN_OK;
+fail:
+    rnn__dnnl_rnn_destroy(k);
+    return st;
+}
+
+void rnn__dnnl_rnn_destroy(rnn__dnnl_rnn *k)
+{
+    if (!k)
+        return;
+    while (k->prims) {
+        prim_entry *e = k->prims;
+        k->prims = e->next;
+        prim_free(e);
+    }
+    while (k->slots) {
+        wslot *w = k->slots;
+        k->slots = w->next;
+        if (w->reorder)
+            dnnl_primitive_destroy(w->reorder);
+        rnn__free(w->buf);
+        rnn__free(w);
+    }
+    if (k->segs)
+        for (int64_t i = 0; i < k->s.T; i++) {
+            rnn__free(k->segs[i].ws);
+            rnn__free(k->segs[i].h);
+            rnn__free(k->segs[i].c);
+        }
+    float *bufs[] = {k->xs, k->ys, k->h0, k->c0, k->dys, k->dxs, k->ddi, k->ddic, k->dsi, k->dsic,
+                     k->gw[0], k->gw[1], k->gw[2]};
+    for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
+        rnn__free(bufs[i]);
+    rnn__free(k->scratch);
+    rnn__free(k->perm);
+    rnn__free(k->slen);
+    rnn__free(k->segs);
+    rnn__free(k);
+}
+
+/* ------------------------------------------------------------ plan */
+
+static rnn_status check_call(const char *func, const rnn__dnnl_rnn *k, const rnn__rnn_fwd *f)
+{
+    if (!f->x || !f->y)
+        return rnn__err(RNN_ERR_INVALID_ARG, func, "x and y must not be NULL");
+    if (f->T < 1 || f->T > k->s.T)
+        return rnn__err(RNN_ERR_SHAPE, func, "T must be in [1, %lld] (got %lld)",
+                        (long long)k->s.T, (long long)f->T);
+    if (f->N < 1 || f->N > k->s.N)
+        return rnn__err(RNN_ERR_SHAPE, func, "N must be in [1, %lld] (got %lld)",
+                        (long long)k->s.N, (long long)f->N);
+    if (f->lengths)
+        for (int64_t n = 0; n < f->N; n++)
+            if (f->lengths[n] < 1 || f->lengths[n] > f->T)
+                return rnn__err(RNN_ERR_RANGE, func, "lengths[%lld] must be in [1, %lld] (got %d)",
+                                (long long)n, (long long)f->T, f->lengths[n]);
+    if (f->rec_mask)
+        return rnn__err(RNN_ERR_UNSUPPORTED, func,
+                        "recurrent dropout masks run on the reference backend only");
+    return RNN_OK;
+}
+
+/* Sorts samples by length (descending, stable) and cuts time into segments. */
+static void make_plan(rnn__dnnl_rnn *k, const rnn__rnn_fwd *f)
+{
+    const int64_t N = f->N, T = f->T;
+    k->T = T;
+    k->N = N;
+    k->gathered = f->lengths != NULL || k->s.reverse;
+    for (int64_t n = 0; n < N; n++) {
+        k->perm[n] = n;
+        k->slen[n] = f->lengths ? f->lengths[n] : (int32_t)T;
+    }
+    /* Insertion sort is fine for batch sizes (and stable). */
+    for (int64_t i = 1; i < N; i++) {
+        int64_t p = k->perm[i];
+        int32_t l = k->slen[i];
+        int64_t j = i - 1;
+        while (j >= 0 && k->slen[j] < l) {
+            k->perm[j + 1] = k->perm[j];
+            k->slen[j + 1] = k->slen[j];
+            j--;
+        }
+        k->perm[j + 1] = p;
+        k->slen[j + 1] = l;
+    }
+    /* Segments: boundaries at the distinct lengths, ascending. */
+    int nseg = 0;
+    int64_t t0 = 0, active = N;
+    while (t0 < k->slen[0]) {
+        while (active > 0 && k->slen[active - 1] <= t0)
+            active--;
+        int64_t t1 = k->slen[active - 1]; /* shortest active sample ends here */
+        k->segs[nseg].t0 = t0;
+        k->segs[nseg].T = t1 - t0;
+        k->segs[nseg].N = active;
+        nseg++;
+        t0 = t1;
+    }
+    k->nseg = nseg;
+}
+
+/* ------------------------------------------------------------ forward */
+
+rnn_status rnn__dnnl_rnn_forward(rnn__dnnl_rnn *k, const rnn__rnn_weights *w, const rnn__rnn_fwd *f)
+{
+    rnn_status st = check_call(__func__, k, f);
+    if (st)
+        return st;
+    k->trained = 0;
+    make_plan(k, f);
+    const int64_t N = f->N, T = f->T, I = k->s.I, H = k->s.H;
+    const int kind = f->training ? K_FWD_TRAIN : K_FWD_INFER;
+    const int lstm = is_lstm(k);
+    const float *xs = f->x;
+    float *ys = f->y;
+    if (k->gathered) {
+        if ((st = grow(&k->xs, &k->n_xs, (size_t)(T * N * I))) ||
+            (st = grow(&k->ys, &k->n_ys, (size_t)(T * N * H))))
+            return st;
+        for (int64_t j = 0; j < N; j++) {
+            int64_t n = k->perm[j], L = k->slen[j];
+            for (int64_t t = 0; t < L; t++) {
+                int64_t src = k->s.reverse ? L - 1 - t : t;
+                memcpy(k->xs + (t * N + j) * I, f->x + (src * N + n) * I, sizeof(float) * (size_t)I);
+            }
+        }
+        xs = k->xs;
+        ys = k->ys;
+    }
+    /* Initial states in sorted order; explicit zeros when not given (trap 1). */
+    if ((st = grow(&k->h0, &k->n_h0, (size_t)(N * H))) ||
+        (st = grow(&k->c0, &k->n_c0, (size_t)(N * H))))
+        return st;
+    for (int64_t j = 0; j < N; j++) {
+        int64_t n = k->perm[j];
+        for (int64_t h = 0; h < H; h++) {
+            k->h0[j * H + h] = f->h0 ? f->h0[n * H + h] : 0.0f;
+            k->c0[j * H + h] = lstm && f->c0 ? f->c0[n * H + h] : 0.0f;
+        }
+    }
+    const float *hin = k->h0, *cin = k->c0;
+    for (int s = 0; s < k->nseg; s++) {
+        seg *g = &k->segs[s];
+        prim_entry *e;
+        if ((st = get_prim(k, kind, g->T, g->N, N, &e)))
+            return st;
+        const float *wl, *wi;
+        if ((st = get_weights(k, 0, &e->wl, w->wx, w->version, &wl)) ||
+            (st = get_weights(k, 1, &e->wi, w->wh, w->version, &wi)))
+            return st;
+        size_t nhc = (size_t)(g->N * H);
+        if (g->hc_n < nhc) {
+            rnn__free(g->h);
+            rnn__free(g->c);
+            g->h = rnn__malloc(nhc * sizeof(float));
+            g->c = rnn__malloc(nhc * sizeof(float));
+            g->hc_n = g->h && g->c ? nhc : 0;
+            if (!g->hc_n)
+                return RNN__NOMEM(2 * nhc * sizeof(float));
+        }
+        size_t wsb = f->training ? dnnl_memory_desc_get_size(&e->ws) : 0;
+        if (wsb > g->ws_bytes) {
+            rnn__free(g->ws);
+            g->ws = rnn__malloc(wsb);
+            g->ws_bytes = g->ws ? wsb : 0;
+            if (!g->ws)
+                return RNN__NOMEM(wsb);
+        }
+        rnn__dnnl_arg a[RNN__DNNL_MAX_ARGS];
+        int na = 0;
+        a[na++] = (rnn__dnnl_arg){DNNL_ARG_SRC_LAYER, &e->src_layer,
+                                  (void *)(xs + g->t0 * N * I)};
+        a[na++] = (rnn__dnnl_arg){DNNL_ARG_SRC_ITER, &e->src_iter, (void *)hin};
+        a[na++] = (rnn__dnnl_arg){DNNL_ARG_WEIGHTS_LAYER, &e->wl, (void *)wl};
+        a[na++] = (rnn__dnnl_arg){DNNL_ARG_WEIGHTS_ITER, &e->wi, (void *)wi};
+        a[na++] = (rnn__dnnl_arg){DNNL_ARG_BIAS, &k->canon_bias, (void *)w->b};
+        a[na++] = (rnn__dnnl_arg){DNNL_ARG_DST_LAYER, &e->dst_layer, ys + g->t0 * N * H};
+        a[na++] = (rnn__dnnl_arg){DNNL_ARG_DST_ITER, &e->dst_iter, g->h};
+        if (lstm) {
+            a[na++] = (rnn__dnnl_arg){DNNL_ARG_SRC_ITER_C, &e->src_iter, (void *)cin};
+            a[na++] = (rnn__dnnl_arg){DNNL_ARG_DST_ITER_C, &e->dst_iter, g->c};
+        }
+        if (f->training)
+            a[na++] = (rnn__dnnl_arg){DNNL_ARG_WORKSPACE, &e->ws, g->ws};
+        if (dnnl_memory_desc_get_size(&e->scratch))
+            a[na++] = (rnn__dnnl_arg){DNNL_ARG_SCRATCHPAD, &e->scratch, k->scratch};
+        if ((st = rnn__dnnl_exec(k->ctx, e->prim, a, na)))
+            return st;
+        /* Samples ending with this segment: rows [N_next, N_k). */
+        int64_t nnext = s + 1 < k->nseg ? k->segs[s + 1].N : 0;
+        for (int64_t j = nnext; j < g->N; j++) {
+            int64_t n = k->perm[j];
+            if (f->hT)
+                memcpy(f->hT + n * H, g->h + j * H, sizeof(float) * (size_t)H);
+            if (f->cT && lstm)
+                memcpy(f->cT + n * H, g->c + j * H, sizeof(float) * (size_t)H);
+        }
+        hin = g->h;
+        cin = g->c;
+    }
+    if (k->gathered) {
+        memset(f->y, 0, sizeof(float) * (size_t)(T * N * H));
+        for (int64_t j = 0; j < N; j++) {
+            int64_t n = k->perm[j], L = k->slen[j];
+            for (int64_t t = 0; t < L; t++) {
+                int64_t dst = k->s.reverse ? L - 1 - t : t;
+                memcpy(f->y + (dst * N + n) * H, ys + (t * N + j) * H, sizeof(float) * (size_t)H);
+            }
+        }
+    }
+    k->trained = f->training;
+    return RNN_OK;
+}
+
+/* ------------------------------------------------------------ backward */
+
+rnn_status rnn__dnnl_rnn_backward(rnn__dnnl_rnn *k, const rnn__rnn_weights *w,
+                                  const rnn__rnn_fwd *f, const rnn__rnn_bwd *b)
+{
+    rnn_status st = check_call(__func__, k, f);
+    if (st)
+        return st;
+    if (!k->trained || k->T != f->T || k->N != f->N)
+        return RNN__ERR(RNN_ERR_STATE, "backward needs a training forward of the same batch first");
+    const int64_t N = f->N, T = f->T, I = k->s.I, H = k->s.H, GH = k->G * H;
+    const int lstm = is_lstm(k);
+    /* Gradient destinations: the caller's (accumulated into, as oneDNN does)
+     * or scratch when the caller does not want them. */
+    float *dw[3] = {b->dwx, b->dwh, b->db};
+    size_t nw[3] = {(size_t)(I * GH), (size_t)(H * GH), (size_t)(k->Gb * H)};
+    for (int i = 0; i < 3; i++)
+        if (!dw[i]) {
+            if ((st = grow(&k->gw[i], &k->n_gw[i], nw[i])))
+                return st;
+            dw[i] = k->gw[i];
+        }
+    const float *xs = k->gathered ? k->xs : f->x, *ys = k->gathered ? k->ys : f->y;
+    if ((st = grow(&k->dys, &k->n_dys, (size_t)(T * N * H))) ||
+        (st = grow(&k->dxs, &k->n_dxs, (size_t)(T * N * I))) ||
+        (st = grow(&k->ddi, &k->n_ddi, (size_t)(N * H))) ||
+        (st = grow(&k->ddic, &k->n_ddic, (size_t)(N * H))) ||
+        (st = grow(&k->dsi, &k->n_dsi, (size_t)(N * H))) ||
+        (st = grow(&k->dsic, &k->n_dsic, (size_t)(N * H))))
+        return st;
+    /* dy in sorted (and reversed) order; zero where nothing flows. */
+    memset(k->dys, 0, sizeof(float) * (size_t)(T * N * H));
+    if (b->dy)
+        for (int64_t j = 0; j < N; j++) {
+            int64_t n = k->perm[j], L = k->slen[j];
+            for (int64_t t = 0; t < L; t++) {
+                int64_t src = k->s.reverse ? L - 1 - t : t;
+                memcpy(k->dys + (t * N + j) * H, b->dy + (src * N + n) * H,
+                       sizeof(float) * (size_t)H);
+            }
+        }
+    /* Segments in reverse. dsi holds the previous (later) segment's
+     * diff_src_iter: rows < N_{k+1} feed this segment's diff_dst_iter. */
+    for (int s = k->nseg - 1; s >= 0; s--) {
+        seg *g = &k->segs[s];
+        int64_t nnext = s + 1 < k->nseg ? k->segs[s + 1].N : 0;
+        for (int64_t j = 0; j < g->N; j++) {
+            float *dh = k->ddi + j * H, *dc = k->ddic + j * H;
+            if (j < nnext) {
+                memcpy(dh, k->dsi + j * H, sizeof(float) * (size_t)H);
+                memcpy(dc, k->dsic + j * H, sizeof(float) * (size_t)H);
+            } else {
+                int64_t n = k->perm[j];
+                for (int64_t h = 0; h < H; h++) {
+                    dh[h] = b->dhT ? b->dhT[n * H + h] : 0.0f;
+                    dc[h] = lstm && b->dcT ? b->dcT[n * H + h] : 0.0f;
+                }
+            }
+        }
+        prim_entry *e, *fe;
+        if ((st = get_prim(k, K_BWD, g->T, g->N, N, &e)) ||
+            (st = get_prim(k, K_FWD_TRAIN, g->T, g->N, N, &fe)))
+            return st;
+        const float *wl, *wi;
+        if ((st = get_weights(k, 0, &e->wl, w->wx, w->version, &wl)) ||
+            (st = get_weights(k, 1, &e->wi, w->wh, w->version, &wi)))
+            return st;
+        const float *hin = s > 0 ? k->segs[s - 1].h : k->h0;
+        const float *cin = s > 0 ? k->segs[s - 1].c : k->c0;
+        rnn__dnnl_arg a[RNN__DNNL_MAX_ARGS];
+        int na = 0;
+        a[na++] = (rnn__dnnl_arg){DNNL_ARG_SRC_LAYER, &e->src_layer, (void *)(xs + g->t0 * N * I)};
+        a[na++] = (rnn__dnnl_arg){DNNL_ARG_SRC_ITER, &e->src_iter, (void *)hin};
+        a[na++] = (rnn__dnnl_arg){DNNL_ARG_WEIGHTS_LAYER, &e->wl, (void *)wl};
+        a[na++] = (rnn__dnnl_arg){DNNL_ARG_WEIGHTS_ITER, &e->wi, (void *)wi};
+        a[na++] = (rnn__dnnl_arg){DNNL_ARG_BIAS, &k->canon_bias, (void *)w->b};
+        a[na++] = (rnn__dnnl_arg){DNNL_ARG_DST_LAYER, &e->dst_layer, (void *)(ys + g->t0 * N * H)};
+        a[na++] = (rnn__dnnl_arg){DNNL_ARG_DST_ITER, &e->dst_iter, g->h};
+        a[na++] = (rnn__dnnl_arg){DNNL_ARG_WORKSPACE, &fe->ws, g->ws};
+        a[na++] = (rnn__dnnl_arg){DNNL_ARG_DIFF_SRC_LAYER, &e->src_layer, k->dxs + g->t0 * N * I};
+        a[na++] = (rnn__dnnl_arg){DNNL_ARG_DIFF_SRC_ITER, &e->src_iter, k->dsi};
+        a[na++] = (rnn__dnnl_arg){DNNL_ARG_DIFF_WEIGHTS_LAYER, &k->canon_wl, dw[0]};
+        a[na++] = (rnn__dnnl_arg){DNNL_ARG_DIFF_WEIGHTS_ITER, &k->canon_wi, dw[1]};
+        a[na++] = (rnn__dnnl_arg){DNNL_ARG_DIFF_BIAS, &k->canon_bias, dw[2]};
+        a[na++] = (rnn__dnnl_arg){DNNL_ARG_DIFF_DST_LAYER, &e->dst_layer, k->dys + g->t0 * N * H};
+        a[na++] = (rnn__dnnl_arg){DNNL_ARG_DIFF_DST_ITER, &e->dst_iter, k->ddi};
+        if (lstm) {
+            a[na++] = (rnn__dnnl_arg){DNNL_ARG_SRC_ITER_C, &e->src_iter, (void *)cin};
+            a[na++] = (rnn__dnnl_arg){DNNL_ARG_DST_ITER_C, &e->dst_iter, g->c};
+            a[na++] = (rnn__dnnl_arg){DNNL_ARG_DIFF_SRC_ITER_C, &e->src_iter, k->dsic};
+            a[na++] = (rnn__dnnl_arg){DNNL_ARG_DIFF_DST_ITER_C, &e->dst_iter, k->ddic};
+        }
+        if (dnnl_memory_desc_get_size(&e->scratch))
+            a[na++] = (rnn__dnnl_arg){DNNL_ARG_SCRATCHPAD, &e->scratch, k->scratch};
+        if ((st = rnn__dnnl_exec(k->ctx, e->prim, a, na)))
+            return st;
+    }
+    /* dsi now holds the gradient of the (sorted) initial states. */
+    for (int64_t j = 0; j < N; j++) {
+        int64_t n = k->perm[j];
+        if (b->dh0)
+            memcpy(b->dh0 + n * H, k->dsi + j * H, sizeof(float) * (size_t)H);
+        if (b->dc0 && lstm)
+            memcpy(b->dc0 + n * H, k->dsic + j * H, sizeof(float) * (size_t)H);
+    }
+    if (b->dx) {
+        if (!k->gathered) {
+            memcpy(b->dx, k->dxs, sizeof(float) * (size_t)(T * N * I));
+        } else {
+            memset(b->dx, 0, sizeof(float) * (size_t)(T * N * I));
+            for (int64_t j = 0; j < N; j++) {
+                int64_t n = k->perm[j], L = k->slen[j];
+                for (int64_t t = 0; t < L; t++) {
+                    int64_t dst = k->s.reverse ? L - 1 - t : t;
+                    memcpy(b->dx + (dst * N + n) * I, k->dxs + (t * N + j) * I,
+                           sizeof(float) * (size_t)I);
+                }
+            }
+        }
+    }
+    return RNN_OK;
+}

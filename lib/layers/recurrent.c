@@ -1,0 +1,746 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Recurrent layers: SimpleRNN, LSTM, GRU (both variants), optionally
+ * Bidirectional, on the backend's whole-sequence kernels (one kernel per
+ * direction, see backend/backend.h).
+ *
+ * Data path of a forward: the batch-major input (N, T, I) is transposed once
+ * to time-major, optionally multiplied by the per-sequence dropout mask,
+ * run through each direction's kernel with the batch's lengths, and the
+ * time-major results are merged back into batch-major outputs.
+ *
+ * recurrent_dropout (one mask per sequence on h_prev where it enters the
+ * recurrent products) cannot be expressed by oneDNN's RNN primitives: the
+ * TRAINING forwards and backwards of a layer with recurrent_dropout > 0 run on
+ * the reference kernels (much slower); its inference runs on oneDNN.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "layers/recurrent.h"
+
+rnn_status rnn__fbuf_ensure(rnn__fbuf *b, size_t n, int zero)
+{
+    if (n == 0)
+        n = 1;
+    if (b->n < n) {
+        float *p = rnn__malloc(n * sizeof(float));
+        if (!p)
+            return RNN__NOMEM(n * sizeof(float));
+        rnn__free(b->p);
+        b->p = p;
+        b->n = n;
+    }
+    if (zero)
+        memset(b->p, 0, n * sizeof(float));
+    return RNN_OK;
+}
+
+void rnn__fbuf_free(rnn__fbuf *b)
+{
+    rnn__free(b->p);
+    b->p = NULL;
+    b->n = 0;
+}
+
+void rnn_recurrent_options_init(rnn_recurrent_options *o, rnn_cell_type cell)
+{
+    if (!o)
+        return;
+    memset(o, 0, sizeof *o);
+    o->struct_size = sizeof *o;
+    o->cell = cell;
+    o->units = 0;
+    o->activation = RNN_ACT_TANH;
+    o->use_bias = 1;
+    o->reset_after = 1;
+    o->unit_forget_bias = 1;
+    o->kernel_initializer = RNN_INIT_GLOROT_UNIFORM;
+    o->recurrent_initializer = RNN_INIT_ORTHOGONAL;
+    o->bias_initializer = RNN_INIT_ZEROS;
+    o->merge_mode = RNN_MERGE_CONCAT;
+}
+
+static const char *cell_base_name(const rnn_recurrent_options *o)
+{
+    if (o->bidirectional)
+        return "bidirectional";
+    return o->cell == RNN_LSTM ? "lstm" : o->cell == RNN_GRU ? "gru" : "simple_rnn";
+}
+
+/* ------------------------------------------------------------ bias layout */
+
+void rnn__recurrent_bias_to_kernel(const rnn__recurrent *r, const float *kb, float *b)
+{
+    int64_t H = r->H;
+    if (r->cell != RNN__CELL_LBR_GRU) {
+        memcpy(b, kb, sizeof(float) * (size_t)(r->Gb * H));
+        return;
+    }
+    /* Keras (2, 3H) = [input bias z r h; recurrent bias z r h] ->
+     * kernel [u, r, o, u'] = [bx_z + bh_z, bx_r + bh_r, bx_h, bh_h]. */
+    const float *bx = kb, *bh = kb + 3 * H;
+    for (int64_t j = 0; j < H; j++) {
+        b[j] = bx[j] + bh[j];
+        b[H + j] = bx[H + j] + bh[H + j];
+        b[2 * H + j] = bx[2 * H + j];
+        b[3 * H + j] = bh[2 * H + j];
+    }
+}
+
+void rnn__recurrent_dbias_to_keras(const rnn__recurrent *r, const float *db, float *kb)
+{
+    int64_t H = r->H;
+    if (r->cell != RNN__CELL_LBR_GRU) {
+        for (int64_t j = 0; j < r->Gb * H; j++)
+            kb[j] += db[j];
+        return;
+    }
+    float *bx = kb, *bh = kb + 3 * H;
+    for (int64_t j = 0; j < H; j++) {
+        bx[j] += db[j];
+        bh[j] += db[j];
+        bx[H + j] += db[H + j];
+        bh[H + j] += db[H + j];
+        bx[2 * H + j] += db[2 * H + j];
+        bh[2 * H + j] += db[3 * H + j];
+    }
+}
+
+/* ------------------------------------------------------------ lifecycle */
+
+static void recurrent_destroy(rnn_layer *l)
+{
+    rnn__recurrent *r = l->impl;
+    if (!r)
+        return;
+    for (int d = 0; d < 2; d++) {
+        rnn__rdir *D = &r->d[d];
+        rnn__rnn_destroy(D->k);
+        rnn__rnn_destroy(D->kref);
+        rnn__fbuf *bufs[] = {&D->bias, &D->dbias, &D->y,   &D->hT,  &D->cT,   &D->dy,  &D->dhT,
+                             &D->dcT,  &D->dx,    &D->dh0, &D->dc0, &D->xin, &D->mask, &D->rmask};
+        for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
+            rnn__fbuf_free(bufs[i]);
+    }
+    rnn__fbuf_free(&r->x_tm);
+    rnn__fbuf_free(&r->dx_tm);
+    for (int i = 0; i < 4; i++) {
+        rnn_tensor_destroy(r->init[i]);
+        rnn_tensor_destroy(r->init_grad[i]);
+        rnn__fbuf_free(&r->carry[i]);
+    }
+    rnn__free(r);
+    l->impl = NULL;
+}
+
+static void recurrent_reset_state(rnn_layer *l)
+{
+    rnn__recurrent *r = l->impl;
+    r->carry_valid = 0;
+}
+
+static void recurrent_params_changed(rnn_layer *l)
+{
+    rnn__recurrent *r = l->impl;
+    r->d[0].bias_valid = r->d[1].bias_valid = 0;
+}
+
+/* Makes sure direction D has a kernel for T x N (the reference one when
+ * use_ref) and up-to-date weights; D->used is set to it. */
+static rnn_status prepare_dir(rnn_layer *l, rnn__recurrent *r, rnn__rdir *D, int64_t T,
+                              int64_t N, int use_ref, rnn__rnn_weights *w)
+{
+    rnn_status st;
+    rnn__rnn_kernel **kp = use_ref ? &D->kref : &D->k;
+    int64_t *cT = use_ref ? &D->krT : &D->kT, *cN = use_ref ? &D->krN : &D->kN;
+    if (!*kp || T > *cT || N > *cN) {
+        rnn__rnn_shape sh = {r->cell, T > *cT ? T : *cT, N > *cN ? N : *cN, r->I, r->H, D->reverse};
+        rnn__rnn_destroy(*kp);
+        *kp = NULL;
+        st = use_ref ? rnn__rnn_create_ref(&sh, kp) : rnn__rnn_create(l->model->ctx, &sh, kp);
+        if (st)
+            return st;
+        *cT = sh.T;
+        *cN = sh.N;
+    }
+    D->used = *kp;
+    if (!D->bias_valid || D->bias_version != l->params_version) {
+        st = rnn__fbuf_ensure(&D->bias, (size_t)(r->Gb * r->H), 1);
+        if (st)
+            return st;
+        if (D->pb >= 0)
+            rnn__recurrent_bias_to_kernel(r, rnn__f32(l->param[D->pb]), D->bias.p);
+        D->bias_version = l->params_version;
+        D->bias_valid = 1;
+    }
+    w->wx = rnn__f32(l->param[D->pk]);
+    w->wh = rnn__f32(l->param[D->pr]);
+    w->b = D->bias.p;
+    w->version = l->params_version;
+    return RNN_OK;
+}
+
+/* Length of sample n (T when the batch has no lengths). */
+static inline int64_t len_of(const int32_t *len, int64_t n, int64_t T)
+{
+    return len ? len[n] : T;
+}
+
+static float merge(rnn_merge_mode m, float a, float b)
+{
+    switch (m) {
+    case RNN_MERGE_SUM: return a + b;
+    case RNN_MERGE_MUL: return a * b;
+    case RNN_MERGE_AVE: return 0.5f * (a + b);
+    case RNN_MERGE_CONCAT: break;
+    }
+    return a;
+}
+
+/* ------------------------------------------------------------ forward */
+
+static rnn_status recurrent_forward(rnn_layer *l, int training)
+{
+    rnn__recurrent *r = l->impl;
+    rnn_model *m = l->model;
+    const rnn_tensor *xt = rnn__layer_in(l);
+    const int64_t N = xt->dims[0], T = xt->dims[1], I = r->I, H = r->H;
+    const int32_t *len = m->lengths;
+    const float *x = rnn__f32(xt);
+    rnn_status st;
+
+    if (r->n_init && r->init[0]->dims[0] != N)
+        return rnn__err(RNN_ERR_SHAPE, "rnn_model_forward",
+                        "layer %s: its initial states have batch size %lld but the batch has %lld",
+                        l->name, (long long)r->init[0]->dims[0], (long long)N);
+    if (r->o.stateful && r->carry_valid && r->carry_N != N)
+        return rnn__err(RNN_ERR_SHAPE, "rnn_model_forward",
+                        "layer %s is stateful with batch size %lld (got %lld); call "
+                        "rnn_layer_reset_states() to change it",
+                        l->name, (long long)r->carry_N, (long long)N);
+
+    /* Batch-major (N, T, I) -> time-major [T][N][I]. */
+    size_t nx = (size_t)(T * N * I), nh = (size_t)(N * H), ny = (size_t)(T * N * H);
+    if ((st = rnn__fbuf_ensure(&r->x_tm, nx, 0)))
+        return st;
+    for (int64_t n = 0; n < N; n++)
+        for (int64_t t = 0; t < T; t++)
+            memcpy(r->x_tm.p + (t * N + n) * I, x + (n * T + t) * I, sizeof(float) * (size_t)I);
+
+    for (int d = 0; d < r->ndir; d++) {
+        rnn__rdir *D = &r->d[d];
+        rnn__rnn_weights w;
+        const int rec_drop = training && r->o.recurrent_dropout > 0.0f;
+        if ((st = prepare_dir(l, r, D, T, N, rec_drop, &w)))
+            return st;
+        if (rec_drop) {
+            if ((st = rnn__fbuf_ensure(&D->rmask, (size_t)(N * H), 0)))
+                return st;
+            float keep = 1.0f - r->o.recurrent_dropout;
+            for (int64_t k = 0; k < N * H; k++)
+                D->rmask.p[k] = rnn__rng_uniform(&m->rng) < (double)keep ? 1.0f / keep : 0.0f;
+        }
+        const float *xin = r->x_tm.p;
+        D->masked = training && r->o.dropout > 0.0f;
+        if (D->masked) {
+            if ((st = rnn__fbuf_ensure(&D->mask, (size_t)(N * I), 0)) ||
+                (st = rnn__fbuf_ensure(&D->xin, nx, 0)))
+                return st;
+            float keep = 1.0f - r->o.dropout;
+            for (int64_t k = 0; k < N * I; k++)
+                D->mask.p[k] = rnn__rng_uniform(&m->rng) < (double)keep ? 1.0f / keep : 0.0f;
+            for (int64_t t = 0; t < T; t++)
+                for (int64_t k = 0; k < N * I; k++)
+                    D->xin.p[t * N * I + k] = r->x_tm.p[t * N * I + k] * D->mask.p[k];
+            xin = D->xin.p;
+        }
+        if ((st = rnn__fbuf_ensure(&D->y, ny, 0)) || (st = rnn__fbuf_ensure(&D->hT, nh, 0)) ||
+            (st = rnn__fbuf_ensure(&D->cT, nh, 0)))
+            return st;
+        const float *h0 = NULL, *c0 = NULL;
+        if (r->n_init) {
+            h0 = rnn__f32(r->init[d * r->ns]);
+            c0 = r->ns == 2 ? rnn__f32(r->init[d * r->ns + 1]) : NULL;
+        } else if (r->o.stateful && r->carry_valid) {
+            h0 = r->carry[d * r->ns].p;
+            c0 = r->ns == 2 ? r->carry[d * r->ns + 1].p : NULL;
+        }
+        D->fwd = (rnn__rnn_fwd){.T = T, .N = N, .x = xin, .lengths = len, .h0 = h0, .c0 = c0,
+                                .y = D->y.p, .hT = D->hT.p,
+                                .cT = r->ns == 2 ? D->cT.p : NULL, .training = training,
+                                .rec_mask = rec_drop ? D->rmask.p : NULL};
+        if ((st = rnn__rnn_forward(D->used, &w, &D->fwd)))
+            return st;
+    }
+
+    /* Output 0. */
+    const int bi = r->ndir == 2, concat = bi && r->o.merge_mode == RNN_MERGE_CONCAT;
+    const int64_t Ho = concat ? 2 * H : H;
+    if (r->o.return_sequences) {
+        int64_t dims[3] = {N, T, Ho};
+        if ((st = rnn__tensor_ensure(&l->out[0], 3, dims, 1)))
+            return st;
+        float *o = rnn__f32(l->out[0]);
+        for (int64_t n = 0; n < N; n++) {
+            int64_t L = len_of(len, n, T);
+            for (int64_t t = 0; t < L; t++) {
+                float *dst = o + (n * T + t) * Ho;
+                if (!bi) {
+                    /* go_backwards returns outputs in processing order. */
+                    int64_t src = r->o.go_backwards ? L - 1 - t : t;
+                    memcpy(dst, r->d[0].y.p + (src * N + n) * H, sizeof(float) * (size_t)H);
+                    continue;
+                }
+                const float *f = r->d[0].y.p + (t * N + n) * H, *b = r->d[1].y.p + (t * N + n) * H;
+                if (concat) {
+                    memcpy(dst, f, sizeof(float) * (size_t)H);
+                    memcpy(dst + H, b, sizeof(float) * (size_t)H);
+                } else {
+                    for (int64_t j = 0; j < H; j++)
+                        dst[j] = merge(r->o.merge_mode, f[j], b[j]);
+                }
+            }
+        }
+    } else {
+        int64_t dims[2] = {N, Ho};
+        if ((st = rnn__tensor_ensure(&l->out[0], 2, dims, 0)))
+            return st;
+        float *o = rnn__f32(l->out[0]);
+        for (int64_t n = 0; n < N; n++) {
+            const float *f = r->d[0].hT.p + n * H;
+            if (!bi) {
+                memcpy(o + n * H, f, sizeof(float) * (size_t)H);
+                continue;
+            }
+            const float *b = r->d[1].hT.p + n * H;
+            if (concat) {
+                memcpy(o + n * Ho, f, sizeof(float) * (size_t)H);
+                memcpy(o + n * Ho + H, b, sizeof(float) * (size_t)H);
+            } else {
+                for (int64_t j = 0; j < H; j++)
+                    o[n * H + j] = merge(r->o.merge_mode, f[j], b[j]);
+            }
+        }
+    }
+    /* Final states: extra outputs (return_state) and the stateful carry. */
+    for (int d = 0; d < r->ndir; d++)
+        for (int s = 0; s < r->ns; s++) {
+            const float *src = s == 0 ? r->d[d].hT.p : r->d[d].cT.p;
+            int k = d * r->ns + s;
+            if (r->o.return_state) {
+                int64_t dims[2] = {N, H};
+                if ((st = rnn__tensor_ensure(&l->out[1 + k], 2, dims, 0)))
+                    return st;
+                memcpy(l->out[1 + k]->data, src, sizeof(float) * nh);
+            }
+            if (r->o.stateful) {
+                if ((st = rnn__fbuf_ensure(&r->carry[k], nh, 0)))
+                    return st;
+                memcpy(r->carry[k].p, src, sizeof(float) * nh);
+            }
+        }
+    if (r->o.stateful) {
+        r->carry_valid = 1;
+        r->carry_N = N;
+    }
+    r->N = N;
+    r->T = T;
+    return RNN_OK;
+}
+
+/* ------------------------------------------------------------ backward */
+
+static rnn_status recurrent_backward(rnn_layer *l)
+{
+    rnn__recurrent *r = l->impl;
+    rnn_model *m = l->model;
+    const int64_t N = r->N, T = r->T, I = r->I, H = r->H;
+    const int32_t *len = m->lengths;
+    const int bi = r->ndir == 2, concat = bi && r->o.merge_mode == RNN_MERGE_CONCAT;
+    const int64_t Ho = concat ? 2 * H : H;
+    size_t nx = (size_t)(T * N * I), nh = (size_t)(N * H), ny = (size_t)(T * N * H);
+    const float *g = rnn__f32(l->dout[0]);
+    rnn_status st;
+
+    for (int d = 0; d < r->ndir; d++) {
+        rnn__rdir *D = &r->d[d];
+        if ((st = rnn__fbuf_ensure(&D->dy, ny, 1)) || (st = rnn__fbuf_ensure(&D->dhT, nh, 1)) ||
+            (st = rnn__fbuf_ensure(&D->dcT, nh, 1)) || (st = rnn__fbuf_ensure(&D->dx, nx, 0)) ||
+            (st = rnn__fbuf_ensure(&D->dh0, nh, 0)) || (st = rnn__fbuf_ensure(&D->dc0, nh, 0)) ||
+            (st = rnn__fbuf_ensure(&D->dbias, (size_t)(r->Gb * H), 1)))
+            return st;
+    }
+    /* Split the output gradient into per-direction gradients. */
+    float *dy0 = r->d[0].dy.p, *dy1 = bi ? r->d[1].dy.p : NULL;
+    if (r->o.return_sequences) {
+        for (int64_t n = 0; n < N; n++) {
+            int64_t L = len_of(len, n, T);
+            for (int64_t t = 0; t < L; t++) {
+                const float *gg = g + (n * T + t) * Ho;
+                if (!bi) {
+                    int64_t dst = r->o.go_backwards ? L - 1 - t : t;
+                    memcpy(dy0 + (dst * N + n) * H, gg, sizeof(float) * (size_t)H);
+                    continue;
+                }
+                float *a = dy0 + (t * N + n) * H, *b = dy1 + (t * N + n) * H;
+                const float *fy = r->d[0].y.p + (t * N + n) * H, *by = r->d[1].y.p + (t * N + n) * H;
+                for (int64_t j = 0; j < H; j++) {
+                    switch (r->o.merge_mode) {
+                    case RNN_MERGE_CONCAT: a[j] = gg[j], b[j] = gg[H + j]; break;
+                    case RNN_MERGE_SUM: a[j] = b[j] = gg[j]; break;
+                    case RNN_MERGE_MUL: a[j] = gg[j] * by[j], b[j] = gg[j] * fy[j]; break;
+                    case RNN_MERGE_AVE: a[j] = b[j] = 0.5f * gg[j]; break;
+                    }
+                }
+            }
+        }
+    } else {
+        float *a = r->d[0].dhT.p, *b = bi ? r->d[1].dhT.p : NULL;
+        for (int64_t n = 0; n < N; n++)
+            for (int64_t j = 0; j < H; j++) {
+                const float *gg = g + n * Ho;
+                if (!bi) {
+                    a[n * H + j] = gg[j];
+                    continue;
+                }
+                float fy = r->d[0].hT.p[n * H + j], by = r->d[1].hT.p[n * H + j];
+                switch (r->o.merge_mode) {
+                case RNN_MERGE_CONCAT: a[n * H + j] = gg[j], b[n * H + j] = gg[H + j]; break;
+                case RNN_MERGE_SUM: a[n * H + j] = b[n * H + j] = gg[j]; break;
+                case RNN_MERGE_MUL: a[n * H + j] = gg[j] * by, b[n * H + j] = gg[j] * fy; break;
+                case RNN_MERGE_AVE: a[n * H + j] = b[n * H + j] = 0.5f * gg[j]; break;
+                }
+            }
+    }
+    if (r->o.return_state)
+        for (int d = 0; d < r->ndir; d++)
+            for (int s = 0; s < r->ns; s++) {
+                float *dst = s == 0 ? r->d[d].dhT.p : r->d[d].dcT.p;
+                const float *src = rnn__f32(l->dout[1 + d * r->ns + s]);
+                for (size_t k = 0; k < nh; k++)
+                    dst[k] += src[k];
+            }
+
+    /* Kernels. */
+    if ((st = rnn__fbuf_ensure(&r->dx_tm, nx, 1)))
+        return st;
+    for (int d = 0; d < r->ndir; d++) {
+        rnn__rdir *D = &r->d[d];
+        rnn__rnn_weights w;
+        if ((st = prepare_dir(l, r, D, T, N, D->used == D->kref && D->kref, &w)))
+            return st;
+        rnn__rnn_bwd b = {.dy = D->dy.p, .dhT = D->dhT.p, .dcT = r->ns == 2 ? D->dcT.p : NULL,
+                          .dx = D->dx.p, .dh0 = D->dh0.p, .dc0 = r->ns == 2 ? D->dc0.p : NULL,
+                          .dwx = rnn__f32(l->grad[D->pk]), .dwh = rnn__f32(l->grad[D->pr]),
+                          .db = D->pb >= 0 ? D->dbias.p : NULL};
+        if ((st = rnn__rnn_backward(D->used, &w, &D->fwd, &b)))
+            return st;
+        if (D->pb >= 0)
+            rnn__recurrent_dbias_to_keras(r, D->dbias.p, rnn__f32(l->grad[D->pb]));
+        for (size_t k = 0; k < nx; k++)
+            r->dx_tm.p[k] += D->masked ? D->dx.p[k] * D->mask.p[k % (size_t)(N * I)] : D->dx.p[k];
+    }
+    /* Time-major -> batch-major, added into the producer's gradient. */
+    float *din = rnn__f32(rnn__layer_din(l));
+    for (int64_t n = 0; n < N; n++)
+        for (int64_t t = 0; t < T; t++) {
+            float *dst = din + (n * T + t) * I;
+            const float *src = r->dx_tm.p + (t * N + n) * I;
+            for (int64_t i = 0; i < I; i++)
+                dst[i] += src[i];
+        }
+    /* Gradients of caller-given initial states. */
+    for (int k = 0; k < r->n_init; k++) {
+        int64_t dims[2] = {N, H};
+        if ((st = rnn__tensor_ensure(&r->init_grad[k], 2, dims, 0)))
+            return st;
+        const rnn__rdir *D = &r->d[k / r->ns];
+        memcpy(r->init_grad[k]->data, k % r->ns == 0 ? D->dh0.p : D->dc0.p, sizeof(float) * nh);
+    }
+    return RNN_OK;
+}
+
+static const rnn__layer_vt recurrent_vt = {
+    .kind = "recurrent",
+    .forward = recurrent_forward,
+    .backward = recurrent_backward,
+    .reset_state = recurrent_reset_state,
+    .params_changed = recurrent_params_changed,
+    .destroy = recurrent_destroy,
+};
+
+/* ------------------------------------------------------------ construction */
+
+static rnn_status init_matrix(rnn__rng *rng, rnn_initializer how, float *w, int64_t rows,
+                              int64_t cols)
+{
+    switch (how) {
+    case RNN_INIT_GLOROT_UNIFORM: rnn__init_glorot_uniform(rng, w, rows, cols); return RNN_OK;
+    case RNN_INIT_ORTHOGONAL: return rnn__init_orthogonal(rng, w, rows, cols);
+    case RNN_INIT_ZEROS: memset(w, 0, sizeof(float) * (size_t)(rows * cols)); return RNN_OK;
+    case RNN_INIT_ONES:
+        for (int64_t i = 0; i < rows * cols; i++)
+            w[i] = 1.0f;
+        return RNN_OK;
+    }
+    return RNN_ERR_INVALID_ARG;
+}
+
+static int valid_init(rnn_initializer i)
+{
+    return i >= RNN_INIT_GLOROT_UNIFORM && i <= RNN_INIT_ONES;
+}
+
+static rnn_status check_options(const rnn_recurrent_options *o)
+{
+    const char *f = "rnn_model_add_recurrent";
+    if (o->struct_size < offsetof(rnn_recurrent_options, merge_mode) + sizeof o->merge_mode ||
+        o->struct_size > sizeof *o)
+        return rnn__err(RNN_ERR_INVALID_ARG, f,
+                        "options->struct_size must be sizeof(rnn_recurrent_options) = %zu (got %u); "
+                        "call rnn_recurrent_options_init()",
+                        sizeof *o, (unsigned)o->struct_size);
+    if (o->cell != RNN_SIMPLE_RNN && o->cell != RNN_LSTM && o->cell != RNN_GRU)
+        return rnn__err(RNN_ERR_INVALID_ARG, f,
+                        "options->cell must be RNN_SIMPLE_RNN, RNN_LSTM or RNN_GRU (got %d)",
+                        (int)o->cell);
+    if (o->units < 1 || o->units > (1 << 24))
+        return rnn__err(RNN_ERR_INVALID_ARG, f, "options->units must be in 1..16777216 (got %lld)",
+                        (long long)o->units);
+    if (o->cell == RNN_SIMPLE_RNN ? (o->activation != RNN_ACT_TANH && o->activation != RNN_ACT_RELU)
+                                  : o->activation != RNN_ACT_TANH)
+        return rnn__err(RNN_ERR_INVALID_ARG, f,
+                        "options->activation must be RNN_ACT_TANH%s for this cell (got %d)",
+                        o->cell == RNN_SIMPLE_RNN ? " or RNN_ACT_RELU" : "", (int)o->activation);
+    if (!(o->dropout >= 0.0f && o->dropout < 1.0f))
+        return rnn__err(RNN_ERR_INVALID_ARG, f, "options->dropout must be in [0, 1) (got %g)",
+                        (double)o->dropout);
+    if (!(o->recurrent_dropout >= 0.0f && o->recurrent_dropout < 1.0f))
+        return rnn__err(RNN_ERR_INVALID_ARG, f,
+                        "options->recurrent_dropout must be in [0, 1) (got %g)",
+                        (double)o->recurrent_dropout);
+    if (!valid_init(o->kernel_initializer) || !valid_init(o->recurrent_initializer) ||
+        !valid_init(o->bias_initializer))
+        return rnn__err(RNN_ERR_INVALID_ARG, f, "an initializer is not a rnn_initializer value "
+                                                "(kernel %d, recurrent %d, bias %d)",
+                        (int)o->kernel_initializer, (int)o->recurrent_initializer,
+                        (int)o->bias_initializer);
+    if (o->bidirectional && (o->merge_mode < RNN_MERGE_CONCAT || o->merge_mode > RNN_MERGE_AVE))
+        return rnn__err(RNN_ERR_INVALID_ARG, f, "options->merge_mode must be a rnn_merge_mode (got %d)",
+                        (int)o->merge_mode);
+    if (o->bidirectional && o->go_backwards)
+        return rnn__err(RNN_ERR_INVALID_ARG, f,
+                        "options->go_backwards cannot be combined with options->bidirectional");
+    return RNN_OK;
+}
+
+rnn_status rnn_model_add_recurrent(rnn_model *m, const rnn_recurrent_options *options,
+                                   rnn_layer **out)
+{
+    if (out)
+        *out = NULL;
+    RNN__CHECK_ARG(m);
+    RNN__CHECK_ARG(options);
+    rnn_status st = check_options(options);
+    if (st)
+        return st;
+    rnn_recurrent_options o;
+    rnn_recurrent_options_init(&o, options->cell);
+    memcpy(&o, options, options->struct_size);
+    o.struct_size = sizeof o;
+    if (m->n_layers == 0)
+        return RNN__ERR(RNN_ERR_STATE, "declare the model input first (rnn_model_add_input)");
+    rnn_layer *prev = m->layers[m->n_layers - 1];
+    if (prev->out_rank[0] != 2)
+        return RNN__ERR(RNN_ERR_STATE,
+                        "the previous layer %s outputs no sequence (set return_sequences=1 on it)",
+                        prev->name);
+
+    rnn_layer *l = rnn__calloc(1, sizeof *l);
+    rnn__recurrent *r = rnn__calloc(1, sizeof *r);
+    if (!l || !r) {
+        rnn__free(l);
+        rnn__free(r);
+        return RNN__NOMEM(sizeof *l + sizeof *r);
+    }
+    l->vt = &recurrent_vt;
+    l->impl = r;
+    l->input = prev;
+    l->input_output = 0;
+    r->o = o;
+    r->cell = o.cell == RNN_LSTM  ? RNN__CELL_LSTM
+              : o.cell == RNN_GRU ? (o.reset_after ? RNN__CELL_LBR_GRU : RNN__CELL_GRU)
+              : o.activation == RNN_ACT_RELU ? RNN__CELL_RNN_RELU
+                                             : RNN__CELL_RNN_TANH;
+    r->G = rnn__cell_gates(r->cell);
+    r->Gb = rnn__cell_bias_gates(r->cell);
+    r->ns = rnn__cell_has_c(r->cell) ? 2 : 1;
+    r->ndir = o.bidirectional ? 2 : 1;
+    r->I = prev->out_features[0];
+    r->H = o.units;
+    const int64_t H = r->H, I = r->I, GH = r->G * H;
+
+    /* Outputs. */
+    int64_t Ho = o.bidirectional && o.merge_mode == RNN_MERGE_CONCAT ? 2 * H : H;
+    l->n_outputs = 1 + (o.return_state ? r->ndir * r->ns : 0);
+    l->out_rank[0] = o.return_sequences ? 2 : 1;
+    l->out_features[0] = Ho;
+    for (int k = 1; k < l->n_outputs; k++) {
+        l->out_rank[k] = 1;
+        l->out_features[k] = H;
+    }
+
+    /* Parameters, initialised in Keras order, forward direction first. */
+    for (int d = 0; d < r->ndir; d++) {
+        rnn__rdir *D = &r->d[d];
+        D->reverse = o.bidirectional ? d == 1 : o.go_backwards;
+        char nk[RNN__NAME_MAX], nr[RNN__NAME_MAX], nb[RNN__NAME_MAX];
+        const char *pre = !o.bidirectional ? "" : d == 0 ? "forward/" : "backward/";
+        snprintf(nk, sizeof nk, "%skernel", pre);
+        snprintf(nr, sizeof nr, "%srecurrent_kernel", pre);
+        snprintf(nb, sizeof nb, "%sbias", pre);
+        int64_t kd[2] = {I, GH}, rd[2] = {H, GH};
+        int64_t bd[2] = {2, GH};
+        D->pk = l->n_params;
+        if ((st = rnn__layer_add_param(l, nk, 2, kd)))
+            goto fail;
+        D->pr = l->n_params;
+        if ((st = rnn__layer_add_param(l, nr, 2, rd)))
+            goto fail;
+        D->pb = -1;
+        if (o.use_bias) {
+            D->pb = l->n_params;
+            if (r->cell == RNN__CELL_LBR_GRU)
+                st = rnn__layer_add_param(l, nb, 2, bd);
+            else
+                st = rnn__layer_add_param(l, nb, 1, &bd[1]);
+            if (st)
+                goto fail;
+        }
+        if ((st = init_matrix(&m->rng, o.kernel_initializer, rnn__f32(l->param[D->pk]), I, GH)) ||
+            (st = init_matrix(&m->rng, o.recurrent_initializer, rnn__f32(l->param[D->pr]), H,
+                              GH))) {
+            st = st == RNN_ERR_NOMEM ? RNN__NOMEM(sizeof(double) * (size_t)(H * GH))
+                                     : RNN__ERR(st, "cannot initialise %s", nr);
+            goto fail;
+        }
+        if (D->pb >= 0) {
+            rnn_tensor *b = l->param[D->pb];
+            if ((st = init_matrix(&m->rng, o.bias_initializer, rnn__f32(b), 1, b->numel)))
+                goto fail;
+            if (r->cell == RNN__CELL_LSTM && o.unit_forget_bias)
+                for (int64_t j = 0; j < H; j++)
+                    rnn__f32(b)[H + j] = 1.0f;
+        }
+    }
+    if ((st = rnn__model_append(m, l, cell_base_name(&o))))
+        return st; /* the model released l */
+    if (out)
+        *out = l;
+    return RNN_OK;
+fail:
+    for (int i = 0; i < l->n_params; i++) {
+        rnn_tensor_destroy(l->param[i]);
+        rnn_tensor_destroy(l->grad[i]);
+    }
+    recurrent_destroy(l);
+    rnn__free(l);
+    return st;
+}
+
+/* ------------------------------------------------------------ states */
+
+static rnn_status as_recurrent(const char *func, const rnn_layer *l, rnn__recurrent **out)
+{
+    if (!l)
+        return rnn__err(RNN_ERR_INVALID_ARG, func, "layer must not be NULL");
+    if (l->vt != &recurrent_vt)
+        return rnn__err(RNN_ERR_INVALID_ARG, func, "layer %s is not a recurrent layer", l->name);
+    *out = l->impl;
+    return RNN_OK;
+}
+
+rnn_status rnn__recurrent_impl(const char *func, const rnn_layer *l, rnn__recurrent **out)
+{
+    return as_recurrent(func, l, out);
+}
+
+rnn_status rnn_layer_num_states(const rnn_layer *l, int *out)
+{
+    RNN__CHECK_ARG(out);
+    *out = 0;
+    rnn__recurrent *r = NULL;
+    rnn_status st = as_recurrent(__func__, l, &r);
+    if (st)
+        return st;
+    *out = r->ndir * r->ns;
+    return RNN_OK;
+}
+
+rnn_status rnn_layer_set_initial_state(rnn_layer *l, int count, const rnn_tensor *const *states)
+{
+    rnn__recurrent *r = NULL;
+    rnn_status st = as_recurrent(__func__, l, &r);
+    if (st)
+        return st;
+    int want = r->ndir * r->ns;
+    if (count != 0 && count != want)
+        return RNN__ERR(RNN_ERR_INVALID_ARG, "count must be 0 or %d for layer %s (got %d)", want,
+                        l->name, count);
+    if (count)
+        RNN__CHECK_ARG(states);
+    for (int k = 0; k < count; k++) {
+        const rnn_tensor *s = states[k];
+        if (!s)
+            return RNN__ERR(RNN_ERR_INVALID_ARG, "states[%d] must not be NULL", k);
+        if (s->dtype != RNN_F32)
+            return RNN__ERR(RNN_ERR_DTYPE, "states[%d] must be RNN_F32", k);
+        if (s->rank != 2 || s->dims[1] != r->H || s->dims[0] != states[0]->dims[0])
+            return RNN__ERR(RNN_ERR_SHAPE,
+                            "states[%d] must have shape (batch, %lld), the same batch for all",
+                            k, (long long)r->H);
+    }
+    rnn_tensor *copies[4] = {0};
+    for (int k = 0; k < count; k++)
+        if ((st = rnn_tensor_clone(states[k], &copies[k]))) {
+            for (int j = 0; j < k; j++)
+                rnn_tensor_destroy(copies[j]);
+            return RNN__NOMEM(states[k]->nbytes);
+        }
+    for (int k = 0; k < 4; k++) {
+        rnn_tensor_destroy(r->init[k]);
+        r->init[k] = copies[k];
+    }
+    r->n_init = count;
+    l->model->trained_forward = 0;
+    return RNN_OK;
+}
+
+rnn_status rnn_layer_initial_state_grad(rnn_layer *l, int index, const rnn_tensor **out)
+{
+    RNN__CHECK_ARG(out);
+    *out = NULL;
+    rnn__recurrent *r = NULL;
+    rnn_status st = as_recurrent(__func__, l, &r);
+    if (st)
+        return st;
+    if (index < 0 || index >= r->n_init)
+        return RNN__ERR(RNN_ERR_RANGE, "index must be in [0, %d) (the initial states set) (got %d)",
+                        r->n_init, index);
+    if (!r->init_grad[index])
+        return RNN__ERR(RNN_ERR_STATE, "no backward has run since the initial states were set");
+    *out = r->init_grad[index];
+    return RNN_OK;
+}
+
+rnn_status rnn_layer_reset_states(rnn_layer *l)
+{
+    rnn__recurrent *r = NULL;
+    rnn_status st = as_recurrent(__func__, l, &r);
+    if (st)
+        return st;
+    recurrent_reset_state(l);
+    return RNN_OK;
+}

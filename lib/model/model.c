@@ -1,0 +1,596 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* rnn_model: creation, layer list, forward/backward over the graph. */
+#include <stdio.h>
+#include <string.h>
+
+#include "model/model.h"
+
+void rnn_model_options_init(rnn_model_options *o)
+{
+    if (!o)
+        return;
+    memset(o, 0, sizeof *o);
+    o->struct_size = sizeof *o;
+    o->seed = 0;
+    o->backend = RNN_BACKEND_ONEDNN;
+}
+
+float *rnn__f32(const rnn_tensor *t)
+{
+    return (float *)t->data;
+}
+
+rnn_status rnn__tensor_ensure(rnn_tensor **tp, int rank, const int64_t *dims, int zero)
+{
+    int64_t numel;
+    size_t nbytes;
+    rnn_status st = rnn__shape_check(__func__, RNN_F32, rank, dims, &numel, &nbytes);
+    if (st)
+        return st;
+    rnn_tensor *t = *tp;
+    if (t && t->owned && t->capacity >= nbytes) {
+        t->rank = rank;
+        for (int i = 0; i < rank; i++)
+            t->dims[i] = dims[i];
+        t->numel = numel;
+        t->nbytes = nbytes;
+    } else {
+        rnn_tensor *n = NULL;
+        st = rnn_tensor_create(RNN_F32, rank, dims, &n);
+        if (st)
+            return st;
+        rnn_tensor_destroy(t);
+        *tp = t = n;
+        return RNN_OK; /* already zero */
+    }
+    if (zero)
+        memset(t->data, 0, nbytes);
+    return RNN_OK;
+}
+
+rnn_status rnn_model_create(const rnn_model_options *o, rnn_model **out)
+{
+    RNN__CHECK_ARG(out);
+    *out = NULL;
+    rnn_model_options opts;
+    rnn_model_options_init(&opts);
+    if (o) {
+        if (o->struct_size < offsetof(rnn_model_options, backend) + sizeof o->backend ||
+            o->struct_size > sizeof opts)
+            return RNN__ERR(RNN_ERR_INVALID_ARG,
+                            "options->struct_size must be sizeof(rnn_model_options) = %zu "
+                            "(got %u); call rnn_model_options_init()",
+                            sizeof opts, (unsigned)o->struct_size);
+        memcpy(&opts, o, o->struct_size);
+        opts.struct_size = sizeof opts;
+    }
+    if (opts.backend != RNN_BACKEND_ONEDNN && opts.backend != RNN_BACKEND_REFERENCE)
+        return RNN__ERR(RNN_ERR_INVALID_ARG,
+                        "options->backend must be RNN_BACKEND_ONEDNN or RNN_BACKEND_REFERENCE "
+                        "(got %d)",
+                        (int)opts.backend);
+    rnn_model *m = rnn__calloc(1, sizeof *m);
+    if (!m)
+        return RNN__NOMEM(sizeof *m);
+    m->opts = opts;
+    rnn__rng_seed(&m->rng, opts.seed);
+    rnn_status st = rnn__ctx_create(
+        opts.backend == RNN_BACKEND_ONEDNN ? RNN__BACKEND_ONEDNN : RNN__BACKEND_REF, &m->ctx);
+    if (st) {
+        rnn__free(m);
+        return rnn__err(st, __func__, "cannot create the backend context: %s", rnn_last_error());
+    }
+    *out = m;
+    return RNN_OK;
+}
+
+static void layer_free(rnn_layer *l)
+{
+    if (!l)
+        return;
+    if (l->vt && l->vt->destroy)
+        l->vt->destroy(l);
+    for (int i = 0; i < RNN__MAX_OUTPUTS; i++) {
+        rnn_tensor_destroy(l->out[i]);
+        rnn_tensor_destroy(l->dout[i]);
+    }
+    for (int i = 0; i < l->n_params; i++) {
+        rnn_tensor_destroy(l->param[i]);
+        rnn_tensor_destroy(l->grad[i]);
+    }
+    rnn__free(l);
+}
+
+void rnn_model_destroy(rnn_model *m)
+{
+    if (!m)
+        return;
+    for (int i = 0; i < m->n_layers; i++)
+        layer_free(m->layers[i]);
+    rnn__free(m->layers);
+    rnn_tensor_destroy(m->input_grad);
+    rnn__ctx_destroy(m->ctx);
+    rnn__free(m);
+}
+
+rnn_status rnn__model_append(rnn_model *m, rnn_layer *l, const char *base)
+{
+    if (m->n_layers == m->cap_layers) {
+        int cap = m->cap_layers ? m->cap_layers * 2 : 8;
+        rnn_layer **nl = rnn__calloc((size_t)cap, sizeof *nl);
+        if (!nl) {
+            layer_free(l);
+            return RNN__NOMEM(sizeof *nl * (size_t)cap);
+        }
+        if (m->n_layers)
+            memcpy(nl, m->layers, sizeof *nl * (size_t)m->n_layers);
+        rnn__free(m->layers);
+        m->layers = nl;
+        m->cap_layers = cap;
+    }
+    /* Keras naming: "lstm", "lstm_1", "lstm_2", ... */
+    int count = 0;
+    size_t blen = strlen(base);
+    for (int i = 0; i < m->n_layers; i++) {
+        const char *n = m->layers[i]->name;
+        if (strncmp(n, base, blen) == 0 && (n[blen] == '\0' || n[blen] == '_'))
+            count++;
+    }
+    if (count == 0)
+        snprintf(l->name, sizeof l->name, "%s", base);
+    else
+        snprintf(l->name, sizeof l->name, "%s_%d", base, count);
+    l->model = m;
+    l->index = m->n_layers;
+    m->layers[m->n_layers++] = l;
+    m->trained_forward = 0;
+    return RNN_OK;
+}
+
+rnn_status rnn__layer_add_param(rnn_layer *l, const char *name, int rank, const int64_t *dims)
+{
+    if (l->n_params >= RNN__MAX_PARAMS)
+        return RNN__ERR(RNN_ERR_INTERNAL, "too many parameters in layer %s", l->name);
+    int i = l->n_params;
+    rnn_status st = rnn_tensor_create(RNN_F32, rank, dims, &l->param[i]);
+    if (!st)
+        st = rnn_tensor_create(RNN_F32, rank, dims, &l->grad[i]);
+    if (st) {
+        rnn_tensor_destroy(l->param[i]);
+        l->param[i] = NULL;
+        return st;
+    }
+    snprintf(l->param_name[i], sizeof l->param_name[i], "%s", name);
+    l->n_params++;
+    return RNN_OK;
+}
+
+const rnn_tensor *rnn__layer_in(const rnn_layer *l)
+{
+    const rnn_layer *p = l->input;
+    if (p->index == 0)
+        return p->model->x;
+    return p->out[l->input_output];
+}
+
+rnn_tensor *rnn__layer_din(rnn_layer *l)
+{
+    rnn_layer *p = l->input;
+    if (p->index == 0)
+        return p->model->input_grad;
+    return p->dout[l->input_output];
+}
+
+/* ------------------------------------------------------------ input layer */
+
+typedef struct input_impl {
+    rnn_dtype dtype;
+    int rank;
+    int64_t shape[RNN_MAX_RANK];
+} input_impl;
+
+static void input_destroy(rnn_layer *l)
+{
+    rnn__free(l->impl);
+}
+
+static const rnn__layer_vt input_vt = {
+    .kind = "input",
+    .destroy = input_destroy,
+};
+
+rnn_status rnn_model_add_input(rnn_model *m, rnn_dtype dtype, int rank, const int64_t *shape,
+                               rnn_layer **out)
+{
+    if (out)
+        *out = NULL;
+    RNN__CHECK_ARG(m);
+    if (m->n_layers > 0)
+        return RNN__ERR(RNN_ERR_STATE, "the model already has an input (%s)",
+                        m->layers[0]->name);
+    if (dtype != RNN_F32)
+        return RNN__ERR(RNN_ERR_DTYPE,
+                        "dtype must be RNN_F32 for a sequence input (got %d); token inputs "
+                        "come with the Embedding layer",
+                        (int)dtype);
+    if (rank != 2)
+        return RNN__ERR(RNN_ERR_SHAPE,
+                        "rank must be 2, a sequence {timesteps, features} without the batch "
+                        "axis (got %d)",
+                        rank);
+    RNN__CHECK_ARG(shape);
+    if (shape[0] < 0)
+        return RNN__ERR(RNN_ERR_SHAPE, "shape[0] (timesteps) must be >= 0, 0 for any (got %lld)",
+                        (long long)shape[0]);
+    if (shape[1] < 1)
+        return RNN__ERR(RNN_ERR_SHAPE, "shape[1] (features) must be > 0 (got %lld)",
+                        (long long)shape[1]);
+    rnn_layer *l = rnn__calloc(1, sizeof *l);
+    input_impl *im = rnn__calloc(1, sizeof *im);
+    if (!l || !im) {
+        rnn__free(l);
+        rnn__free(im);
+        return RNN__NOMEM(sizeof *l + sizeof *im);
+    }
+    im->dtype = dtype;
+    im->rank = rank;
+    memcpy(im->shape, shape, sizeof(int64_t) * (size_t)rank);
+    l->vt = &input_vt;
+    l->impl = im;
+    l->n_outputs = 1;
+    l->out_rank[0] = 2;
+    l->out_features[0] = shape[1];
+    rnn_status st = rnn__model_append(m, l, "input");
+    if (st)
+        return st;
+    if (out)
+        *out = l;
+    return RNN_OK;
+}
+
+rnn_status rnn_model_num_layers(const rnn_model *m, int *out)
+{
+    RNN__CHECK_ARG(out);
+    *out = 0;
+    RNN__CHECK_ARG(m);
+    *out = m->n_layers;
+    return RNN_OK;
+}
+
+rnn_status rnn_model_layer(rnn_model *m, int index, rnn_layer **out)
+{
+    RNN__CHECK_ARG(out);
+    *out = NULL;
+    RNN__CHECK_ARG(m);
+    if (index < 0 || index >= m->n_layers)
+        return RNN__ERR(RNN_ERR_RANGE, "index must be in [0, %d) (got %d)", m->n_layers, index);
+    *out = m->layers[index];
+    return RNN_OK;
+}
+
+rnn_status rnn_model_count_params(const rnn_model *m, int64_t *out)
+{
+    RNN__CHECK_ARG(out);
+    *out = 0;
+    RNN__CHECK_ARG(m);
+    int64_t total = 0;
+    for (int i = 0; i < m->n_layers; i++) {
+        int64_t n = 0;
+        rnn_layer_count_params(m->layers[i], &n);
+        total += n;
+    }
+    *out = total;
+    return RNN_OK;
+}
+
+static rnn_layer *last_layer(const rnn_model *m)
+{
+    return m->n_layers > 1 ? m->layers[m->n_layers - 1] : NULL;
+}
+
+rnn_status rnn_model_forward(rnn_model *m, int num_inputs, const rnn_tensor *const *inputs,
+                             const rnn_tensor *const *lengths, int training)
+{
+    RNN__CHECK_ARG(m);
+    m->trained_forward = 0;
+    if (!last_layer(m))
+        return RNN__ERR(RNN_ERR_STATE, "the model has no layers after its input");
+    if (num_inputs != 1)
+        return RNN__ERR(RNN_ERR_INVALID_ARG, "num_inputs must be 1 for this model (got %d)",
+                        num_inputs);
+    RNN__CHECK_ARG(inputs);
+    const rnn_tensor *x = inputs[0];
+    if (!x)
+        return RNN__ERR(RNN_ERR_INVALID_ARG, "inputs[0] must not be NULL");
+    input_impl *im = m->layers[0]->impl;
+    if (x->dtype != im->dtype)
+        return RNN__ERR(RNN_ERR_DTYPE, "inputs[0] must be RNN_F32 (got dtype %d)",
+                        (int)x->dtype);
+    if (x->rank != 3)
+        return RNN__ERR(RNN_ERR_SHAPE,
+                        "inputs[0] must have rank 3 (batch, timesteps, features) (got rank %d)",
+                        x->rank);
+    if (x->dims[2] != im->shape[1])
+        return RNN__ERR(RNN_ERR_SHAPE, "inputs[0] must have %lld features (got %lld)",
+                        (long long)im->shape[1], (long long)x->dims[2]);
+    if (im->shape[0] > 0 && x->dims[1] != im->shape[0])
+        return RNN__ERR(RNN_ERR_SHAPE, "inputs[0] must have %lld timesteps (got %lld)",
+                        (long long)im->shape[0], (long long)x->dims[1]);
+    if (x->dims[0] > INT32_MAX || x->dims[1] > INT32_MAX)
+        return RNN__ERR(RNN_ERR_SHAPE, "inputs[0] batch and timesteps must fit in int32");
+    int64_t N = x->dims[0], T = x->dims[1];
+    const int32_t *len = NULL;
+    if (lengths && lengths[0]) {
+        const rnn_tensor *lt = lengths[0];
+        if (lt->dtype != RNN_I32)
+            return RNN__ERR(RNN_ERR_DTYPE, "lengths[0] must be RNN_I32 (got dtype %d)",
+                            (int)lt->dtype);
+        if (lt->rank != 1 || lt->dims[0] != N)
+            return RNN__ERR(RNN_ERR_SHAPE, "lengths[0] must have shape (%lld) (got rank %d, "
+                                           "%lld elements)",
+                            (long long)N, lt->rank, (long long)lt->numel);
+        len = lt->data;
+        int all_full = 1;
+        for (int64_t n = 0; n < N; n++) {
+            if (len[n] < 1 || len[n] > T)
+                return RNN__ERR(RNN_ERR_RANGE, "lengths[0][%lld] must be in [1, %lld] (got %d)",
+                                (long long)n, (long long)T, len[n]);
+            all_full &= len[n] == T;
+        }
+        if (all_full)
+            len = NULL;
+    }
+    m->x = x;
+    m->lengths = len;
+    m->N = N;
+    m->T = T;
+    rnn__threads_apply();
+    for (int i = 1; i < m->n_layers; i++) {
+        rnn_layer *l = m->layers[i];
+        rnn_status st = l->vt->forward(l, training);
+        if (st)
+            return st;
+    }
+    m->trained_forward = training != 0;
+    return RNN_OK;
+}
+
+rnn_status rnn_model_num_outputs(const rnn_model *m, int *out)
+{
+    RNN__CHECK_ARG(out);
+    *out = 0;
+    RNN__CHECK_ARG(m);
+    rnn_layer *l = last_layer(m);
+    *out = l ? l->n_outputs : 0;
+    return RNN_OK;
+}
+
+rnn_status rnn_model_output(rnn_model *m, int index, const rnn_tensor **out)
+{
+    RNN__CHECK_ARG(out);
+    *out = NULL;
+    RNN__CHECK_ARG(m);
+    rnn_layer *l = last_layer(m);
+    if (!l)
+        return RNN__ERR(RNN_ERR_STATE, "the model has no layers after its input");
+    if (index < 0 || index >= l->n_outputs)
+        return RNN__ERR(RNN_ERR_RANGE, "index must be in [0, %d) (got %d)", l->n_outputs, index);
+    if (!l->out[index] || !m->x)
+        return RNN__ERR(RNN_ERR_STATE, "no forward has run yet");
+    *out = l->out[index];
+    return RNN_OK;
+}
+
+rnn_status rnn_model_backward(rnn_model *m, int num_outputs, const rnn_tensor *const *grads)
+{
+    RNN__CHECK_ARG(m);
+    if (!m->trained_forward)
+        return RNN__ERR(RNN_ERR_STATE,
+                        "backward needs a forward with training=1 first (and no change since)");
+    rnn_layer *last = last_layer(m);
+    if (num_outputs != last->n_outputs)
+        return RNN__ERR(RNN_ERR_INVALID_ARG, "num_outputs must be %d (got %d)", last->n_outputs,
+                        num_outputs);
+    if (num_outputs > 0)
+        RNN__CHECK_ARG(grads);
+    for (int k = 0; k < num_outputs; k++) {
+        const rnn_tensor *g = grads[k], *o = last->out[k];
+        if (!g)
+            continue;
+        if (g->dtype != RNN_F32)
+            return RNN__ERR(RNN_ERR_DTYPE, "grads[%d] must be RNN_F32", k);
+        int same = g->rank == o->rank;
+        for (int i = 0; same && i < g->rank; i++)
+            same = g->dims[i] == o->dims[i];
+        if (!same)
+            return RNN__ERR(RNN_ERR_SHAPE, "grads[%d] must have the shape of output %d (rank %d, "
+                                           "%lld elements)",
+                            k, k, o->rank, (long long)o->numel);
+    }
+    /* Zero every activation gradient, then seed the last layer's. */
+    int64_t xd[3] = {m->N, m->T, m->x->dims[2]};
+    rnn_status st = rnn__tensor_ensure(&m->input_grad, 3, xd, 1);
+    if (st)
+        return st;
+    for (int i = 1; i < m->n_layers; i++) {
+        rnn_layer *l = m->layers[i];
+        for (int k = 0; k < l->n_outputs; k++) {
+            st = rnn__tensor_ensure(&l->dout[k], l->out[k]->rank, l->out[k]->dims, 1);
+            if (st)
+                return st;
+        }
+    }
+    for (int k = 0; k < num_outputs; k++)
+        if (grads[k])
+            memcpy(last->dout[k]->data, grads[k]->data, grads[k]->nbytes);
+    rnn__threads_apply();
+    for (int i = m->n_layers - 1; i >= 1; i--) {
+        rnn_layer *l = m->layers[i];
+        st = l->vt->backward(l);
+        if (st)
+            return st;
+    }
+    return RNN_OK;
+}
+
+rnn_status rnn_model_input_grad(rnn_model *m, int index, const rnn_tensor **out)
+{
+    RNN__CHECK_ARG(out);
+    *out = NULL;
+    RNN__CHECK_ARG(m);
+    if (index != 0)
+        return RNN__ERR(RNN_ERR_RANGE, "index must be 0 for this model (got %d)", index);
+    if (!m->input_grad)
+        return RNN__ERR(RNN_ERR_STATE, "no backward has run yet");
+    *out = m->input_grad;
+    return RNN_OK;
+}
+
+rnn_status rnn_model_zero_grad(rnn_model *m)
+{
+    RNN__CHECK_ARG(m);
+    for (int i = 0; i < m->n_layers; i++) {
+        rnn_layer *l = m->layers[i];
+        for (int p = 0; p < l->n_params; p++)
+            memset(l->grad[p]->data, 0, l->grad[p]->nbytes);
+    }
+    return RNN_OK;
+}
+
+rnn_status rnn_model_reset_states(rnn_model *m)
+{
+    RNN__CHECK_ARG(m);
+    for (int i = 0; i < m->n_layers; i++)
+        if (m->layers[i]->vt->reset_state)
+            m->layers[i]->vt->reset_state(m->layers[i]);
+    return RNN_OK;
+}
+
+/* ------------------------------------------------------------ layer queries */
+
+rnn_status rnn_layer_name(const rnn_layer *l, const char **out)
+{
+    RNN__CHECK_ARG(out);
+    *out = NULL;
+    RNN__CHECK_ARG(l);
+    *out = l->name;
+    return RNN_OK;
+}
+
+rnn_status rnn_layer_count_params(const rnn_layer *l, int64_t *out)
+{
+    RNN__CHECK_ARG(out);
+    *out = 0;
+    RNN__CHECK_ARG(l);
+    int64_t n = 0;
+    for (int i = 0; i < l->n_params; i++)
+        n += l->param[i]->numel;
+    *out = n;
+    return RNN_OK;
+}
+
+rnn_status rnn_layer_num_params(const rnn_layer *l, int *out)
+{
+    RNN__CHECK_ARG(out);
+    *out = 0;
+    RNN__CHECK_ARG(l);
+    *out = l->n_params;
+    return RNN_OK;
+}
+
+rnn_status rnn_layer_param(rnn_layer *l, int index, const char **name, rnn_tensor **value,
+                           rnn_tensor **grad)
+{
+    if (name)
+        *name = NULL;
+    if (value)
+        *value = NULL;
+    if (grad)
+        *grad = NULL;
+    RNN__CHECK_ARG(l);
+    if (index < 0 || index >= l->n_params)
+        return RNN__ERR(RNN_ERR_RANGE, "index must be in [0, %d) for layer %s (got %d)",
+                        l->n_params, l->name, index);
+    if (name)
+        *name = l->param_name[index];
+    if (value)
+        *value = l->param[index];
+    if (grad)
+        *grad = l->grad[index];
+    return RNN_OK;
+}
+
+rnn_status rnn_layer_find_param(const rnn_layer *l, const char *name, int *out)
+{
+    RNN__CHECK_ARG(out);
+    *out = -1;
+    RNN__CHECK_ARG(l);
+    RNN__CHECK_ARG(name);
+    for (int i = 0; i < l->n_params; i++)
+        if (strcmp(l->param_name[i], name) == 0) {
+            *out = i;
+            return RNN_OK;
+        }
+    return RNN__ERR(RNN_ERR_RANGE, "layer %s has no parameter \"%s\"", l->name, name);
+}
+
+rnn_status rnn_layer_params_changed(rnn_layer *l)
+{
+    RNN__CHECK_ARG(l);
+    l->params_version++;
+    if (l->vt->params_changed)
+        l->vt->params_changed(l);
+    l->model->trained_forward = 0;
+    return RNN_OK;
+}
+
+rnn_status rnn_layer_set_param(rnn_layer *l, int index, const rnn_tensor *value)
+{
+    RNN__CHECK_ARG(l);
+    RNN__CHECK_ARG(value);
+    if (index < 0 || index >= l->n_params)
+        return RNN__ERR(RNN_ERR_RANGE, "index must be in [0, %d) for layer %s (got %d)",
+                        l->n_params, l->name, index);
+    rnn_tensor *p = l->param[index];
+    if (value->dtype != RNN_F32)
+        return RNN__ERR(RNN_ERR_DTYPE, "value must be RNN_F32 (got dtype %d)", (int)value->dtype);
+    int same = value->rank == p->rank;
+    for (int i = 0; same && i < p->rank; i++)
+        same = value->dims[i] == p->dims[i];
+    if (!same)
+        return RNN__ERR(RNN_ERR_SHAPE, "value must have the shape of %s/%s (%lld elements, rank "
+                                       "%d) (got %lld elements, rank %d)",
+                        l->name, l->param_name[index], (long long)p->numel, p->rank,
+                        (long long)value->numel, value->rank);
+    memcpy(p->data, value->data, p->nbytes);
+    return rnn_layer_params_changed(l);
+}
+
+rnn_status rnn_layer_num_outputs(const rnn_layer *l, int *out)
+{
+    RNN__CHECK_ARG(out);
+    *out = 0;
+    RNN__CHECK_ARG(l);
+    *out = l->n_outputs;
+    return RNN_OK;
+}
+
+rnn_status rnn_layer_output(rnn_layer *l, int index, const rnn_tensor **out)
+{
+    RNN__CHECK_ARG(out);
+    *out = NULL;
+    RNN__CHECK_ARG(l);
+    if (index < 0 || index >= l->n_outputs)
+        return RNN__ERR(RNN_ERR_RANGE, "index must be in [0, %d) for layer %s (got %d)",
+                        l->n_outputs, l->name, index);
+    if (l->index == 0) {
+        if (!l->model->x)
+            return RNN__ERR(RNN_ERR_STATE, "no forward has run yet");
+        *out = l->model->x;
+        return RNN_OK;
+    }
+    if (!l->out[index])
+        return RNN__ERR(RNN_ERR_STATE, "no forward has run yet");
+    *out = l->out[index];
+    return RNN_OK;
+}

@@ -1,0 +1,105 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Internal model and layer structures.
+ *
+ * A model is a list of layer applications in topological order; each layer
+ * reads one output of an earlier layer (Sequential today; the functional
+ * form generalises `input`/`input_output` to lists). Layers plug in through
+ * a named-member vtable. Backward ACCUMULATES: a layer adds its input
+ * gradient into its producer's output-gradient buffer and adds parameter
+ * gradients into its gradient tensors.
+ */
+#ifndef RNN_MODEL_INTERNAL_H
+#define RNN_MODEL_INTERNAL_H
+
+#include "backend/backend.h"
+#include "internal.h"
+#include "rng.h"
+
+#define RNN__MAX_OUTPUTS 8
+#define RNN__MAX_PARAMS 8
+#define RNN__NAME_MAX 64
+
+typedef struct rnn__layer_vt {
+    const char *kind; /* "input", "recurrent", ... */
+    /* Computes the layer's outputs from rnn__layer_in(). */
+    rnn_status (*forward)(rnn_layer *l, int training);
+    /* Reads l->dout[], adds into the producer's dout and into l->grad[]. */
+    rnn_status (*backward)(rnn_layer *l);
+    /* Zeroes carried states (stateful layers); may be NULL. */
+    void (*reset_state)(rnn_layer *l);
+    /* Called after parameter values were replaced; may be NULL. */
+    void (*params_changed)(rnn_layer *l);
+    /* Releases l->impl and whatever else the layer owns beyond the common
+     * fields (which the model releases). */
+    void (*destroy)(rnn_layer *l);
+} rnn__layer_vt;
+
+struct rnn_layer {
+    const rnn__layer_vt *vt;
+    rnn_model *model;
+    char name[RNN__NAME_MAX];
+    int index;
+
+    /* The producer: which layer and which of its outputs feeds this one. */
+    rnn_layer *input;
+    int input_output;
+
+    /* Static output description: rank without the batch axis (1: (N, F),
+     * 2: (N, T, F)) and feature size, per output. */
+    int n_outputs;
+    int out_rank[RNN__MAX_OUTPUTS];
+    int64_t out_features[RNN__MAX_OUTPUTS];
+
+    /* Per-batch buffers, owned, resized by rnn__tensor_ensure(). */
+    rnn_tensor *out[RNN__MAX_OUTPUTS];
+    rnn_tensor *dout[RNN__MAX_OUTPUTS]; /* accumulated by consumers */
+
+    /* Parameters in canonical (Keras) layout, their gradients. */
+    int n_params;
+    char param_name[RNN__MAX_PARAMS][RNN__NAME_MAX];
+    rnn_tensor *param[RNN__MAX_PARAMS];
+    rnn_tensor *grad[RNN__MAX_PARAMS];
+    uint64_t params_version; /* bumped whenever a value changes */
+
+    void *impl;
+};
+
+struct rnn_model {
+    rnn_model_options opts;
+    rnn__ctx *ctx;
+    rnn__rng rng;
+    rnn_layer **layers;
+    int n_layers, cap_layers;
+
+    /* Current batch (set by forward). */
+    const rnn_tensor *x;        /* borrowed user input */
+    const int32_t *lengths;     /* borrowed, NULL = all T */
+    int64_t N, T;
+    int trained_forward;        /* a training forward happened since the last change */
+    rnn_tensor *input_grad;     /* gradient w.r.t. the input */
+};
+
+/* The tensor a layer reads: its producer's output (the user's input for the
+ * input layer's consumers). */
+RNN__HIDDEN const rnn_tensor *rnn__layer_in(const rnn_layer *l);
+/* Where a layer adds the gradient with respect to its input. */
+RNN__HIDDEN rnn_tensor *rnn__layer_din(rnn_layer *l);
+
+/* Makes *t an owned f32 tensor of the given shape, reusing its buffer when
+ * large enough. Contents are unspecified unless zero is set. */
+RNN__HIDDEN rnn_status rnn__tensor_ensure(rnn_tensor **t, int rank, const int64_t *dims,
+                                          int zero);
+
+/* Appends a layer with a unique Keras-style name built from base. The model
+ * takes ownership (also on failure, via vt->destroy). */
+RNN__HIDDEN rnn_status rnn__model_append(rnn_model *m, rnn_layer *l, const char *base);
+
+/* Adds a parameter of the given shape with a zero gradient. */
+RNN__HIDDEN rnn_status rnn__layer_add_param(rnn_layer *l, const char *name, int rank,
+                                            const int64_t *dims);
+
+RNN__HIDDEN float *rnn__f32(const rnn_tensor *t);
+
+
+#endif
