@@ -53,7 +53,8 @@ def torch_case(torch, case, runs, warmup):
     if name.endswith("_varlen"):
         g = torch.Generator().manual_seed(12345)
         lengths = torch.randint(10, 101, (N,), generator=g)
-    gy = torch.randn(N, T, (2 if bi else 1) * H)
+    # dL/dy of a loss averaged over batch and time, as rnn_bench uses.
+    gy = (torch.rand(N, T, (2 if bi else 1) * H) * 2 - 1) / (N * T)
     times = []
     for r in range(warmup + runs):
         t0 = time.perf_counter()

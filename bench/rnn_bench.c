@@ -141,7 +141,18 @@ static void run_case(const bcase *c, int runs, int warmup, int json, rnn_backend
                 int64_t yd[3];
                 int rank;
                 CHECK(rnn_tensor_shape(y, yd, 3, &rank));
+                /* dL/dy of a loss averaged over batch and time, as Keras
+                 * and PyTorch losses are: keeps weights in a realistic
+                 * range over repeated SGD steps (a unit-scale gradient
+                 * saturates the gates within a few steps and floods the
+                 * kernels with denormals). */
                 gy = random_tensor(rank, yd);
+                float *pg;
+                int64_t ng;
+                CHECK(rnn_tensor_data(gy, (void **)&pg));
+                CHECK(rnn_tensor_numel(gy, &ng));
+                for (int64_t i = 0; i < ng; i++)
+                    pg[i] /= (float)(c->N * c->T);
                 t0 = now_ms(); /* creating the gradient is not part of the step */
                 CHECK(rnn_model_forward(m, 1, in, lens, 1));
             }
