@@ -235,9 +235,10 @@ static rnn_status recurrent_forward(rnn_layer *l, int training)
         const int rec_drop = training && r->o.recurrent_dropout > 0.0f;
         if ((st = prepare_dir(l, r, D, T, N, rec_drop, &w)))
             return st;
-        if (rec_drop) {
+        if (rec_drop && !(m->freeze_masks && D->rmask_N == N)) {
             if ((st = rnn__fbuf_ensure(&D->rmask, (size_t)(N * H), 0)))
                 return st;
+            D->rmask_N = N;
             float keep = 1.0f - r->o.recurrent_dropout;
             for (int64_t k = 0; k < N * H; k++)
                 D->rmask.p[k] = rnn__rng_uniform(&m->rng) < (double)keep ? 1.0f / keep : 0.0f;
@@ -245,12 +246,16 @@ static rnn_status recurrent_forward(rnn_layer *l, int training)
         const float *xin = r->x_tm.p;
         D->masked = training && r->o.dropout > 0.0f;
         if (D->masked) {
-            if ((st = rnn__fbuf_ensure(&D->mask, (size_t)(N * I), 0)) ||
-                (st = rnn__fbuf_ensure(&D->xin, nx, 0)))
+            if ((st = rnn__fbuf_ensure(&D->xin, nx, 0)))
                 return st;
-            float keep = 1.0f - r->o.dropout;
-            for (int64_t k = 0; k < N * I; k++)
-                D->mask.p[k] = rnn__rng_uniform(&m->rng) < (double)keep ? 1.0f / keep : 0.0f;
+            if (!(m->freeze_masks && D->mask_N == N)) {
+                if ((st = rnn__fbuf_ensure(&D->mask, (size_t)(N * I), 0)))
+                    return st;
+                D->mask_N = N;
+                float keep = 1.0f - r->o.dropout;
+                for (int64_t k = 0; k < N * I; k++)
+                    D->mask.p[k] = rnn__rng_uniform(&m->rng) < (double)keep ? 1.0f / keep : 0.0f;
+            }
             for (int64_t t = 0; t < T; t++)
                 for (int64_t k = 0; k < N * I; k++)
                     D->xin.p[t * N * I + k] = r->x_tm.p[t * N * I + k] * D->mask.p[k];

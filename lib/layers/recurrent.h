@@ -31,6 +31,8 @@ typedef struct rnn__rdir {
     rnn__fbuf xin, mask; /* dropout: masked input [T][N][I], mask [N][I] */
     rnn__fbuf rmask;     /* recurrent dropout mask [N][H] */
     int masked;
+    int64_t mask_N;  /* batch size the masks were drawn for (0: none) */
+    int64_t rmask_N;
     rnn__rnn_fwd fwd; /* what the last forward ran, kept for backward */
 } rnn__rdir;
 

@@ -48,6 +48,11 @@ rnn_status rnn__tensor_ensure(rnn_tensor **tp, int rank, const int64_t *dims, in
     return RNN_OK;
 }
 
+void rnn__model_freeze_masks(rnn_model *m, int freeze)
+{
+    m->freeze_masks = freeze;
+}
+
 rnn_status rnn_model_create(const rnn_model_options *o, rnn_model **out)
 {
     RNN__CHECK_ARG(out);

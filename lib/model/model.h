@@ -77,6 +77,7 @@ struct rnn_model {
     const int32_t *lengths;     /* borrowed, NULL = all T */
     int64_t N, T;
     int trained_forward;        /* a training forward happened since the last change */
+    int freeze_masks;           /* tests: reuse the previous dropout masks */
     rnn_tensor *input_grad;     /* gradient w.r.t. the input */
 };
 
@@ -100,6 +101,11 @@ RNN__HIDDEN rnn_status rnn__layer_add_param(rnn_layer *l, const char *name, int 
                                             const int64_t *dims);
 
 RNN__HIDDEN float *rnn__f32(const rnn_tensor *t);
+
+/* White-box tests only: with freeze != 0, training forwards reuse the
+ * dropout masks of the previous forward of the same batch size, so that
+ * finite differences see one fixed function. */
+RNN__HIDDEN void rnn__model_freeze_masks(rnn_model *m, int freeze);
 
 
 #endif

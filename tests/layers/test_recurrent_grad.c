@@ -9,10 +9,14 @@
  */
 #include "rnn_test_model.h"
 
+/* White-box hook (linked against the internal static library). */
+void rnn__model_freeze_masks(rnn_model *m, int freeze);
+
 typedef struct tcase_desc {
     rnn_cell_type cell;
     int relu, reset_after, bi, merge, ret_seq, ret_state, go_back, use_bias, init_state;
     int varlen;
+    float dropout, rec_dropout;
 } tcase_desc;
 
 enum { N_ = 3, T_ = 4, I_ = 3, H_ = 2 };
@@ -38,6 +42,8 @@ static rnn_recurrent_options opts_of(const tcase_desc *c)
     o.return_state = c->ret_state;
     o.go_backwards = c->go_back;
     o.use_bias = c->use_bias;
+    o.dropout = c->dropout;
+    o.recurrent_dropout = c->rec_dropout;
     return o;
 }
 
@@ -47,6 +53,7 @@ static void run_setup(run *r, const tcase_desc *c, rnn_backend be)
     tm_rng = 0x1234567ull; /* same data for both backends */
     rnn_recurrent_options o = opts_of(c);
     r->m = tm_model(be, 5, I_, &o, &r->l);
+    rnn__model_freeze_masks(r->m, 1);
     /* Random non-zero biases (default init is zeros). */
     int np;
     rnn_layer_num_params(r->l, &np);
@@ -119,9 +126,13 @@ static void backward(run *r)
 }
 
 /* Central difference of the loss w.r.t. p[i]; then_changed marks params. */
+/* Finite-difference step: ReLU cells use a smaller one, because a 1e-2 step
+ * can cross the kink at 0 (with dropout's 1/keep scaling it did). */
+static float fd_eps = 1e-2f;
+
 static double fd(run *r, float *p, int64_t i, int is_param, int is_state)
 {
-    const float eps = 1e-2f;
+    const float eps = fd_eps;
     float keep = p[i];
     p[i] = keep + eps;
     if (is_param)
@@ -156,6 +167,7 @@ static void check_close(double an, double num, const char *what, int64_t i, cons
 static void gradcheck(const tcase_desc *c)
 {
     run r;
+    fd_eps = c->relu ? 1e-3f : 1e-2f;
     run_setup(&r, c, RNN_BACKEND_REFERENCE);
     backward(&r);
     int np;
@@ -243,7 +255,7 @@ static void build_cases(void)
     for (size_t ci = 0; ci < sizeof cells / sizeof cells[0]; ci++)
         for (int varlen = 0; varlen < 2; varlen++) {
             tcase_desc base = {cells[ci].cell, cells[ci].relu, cells[ci].ra, 0, 0, 1, 0, 0, 1, 0,
-                               varlen};
+                               varlen, 0.0f, 0.0f};
             cases[n_cases++] = base; /* uni, sequences */
             tcase_desc t = base;
             t.go_back = 1;
@@ -257,8 +269,96 @@ static void build_cases(void)
                 t.init_state = mm == 2;
                 cases[n_cases++] = t;
             }
+            /* Dropout (oneDNN path) and recurrent dropout (reference path). */
+            t = base;
+            t.dropout = 0.4f;
+            cases[n_cases++] = t;
+            t = base;
+            t.bi = 1, t.rec_dropout = 0.3f, t.dropout = 0.2f;
+            cases[n_cases++] = t;
         }
 }
+
+/* Random stacked models (1-3 layers, random cells, directions, merge modes,
+ * shapes and lengths): oneDNN equals the reference on outputs and every
+ * gradient. */
+START_TEST(random_stacked_models)
+{
+    tm_rng = 0xC0FFEEull + (uint64_t)_i * 7919u;
+    const int T = 1 + (int)((tm_uniform() + 1) * 3.5), N = 1 + (int)((tm_uniform() + 1) * 2.5);
+    const int I = 1 + (int)((tm_uniform() + 1) * 4.5), L = 1 + (int)((tm_uniform() + 1) * 1.5);
+    rnn_model *ms[2];
+    rnn_layer *last[2];
+    rnn_recurrent_options os[3];
+    for (int k = 0; k < L; k++) {
+        static const rnn_cell_type cells[3] = {RNN_SIMPLE_RNN, RNN_LSTM, RNN_GRU};
+        rnn_recurrent_options_init(&os[k], cells[(int)((tm_uniform() + 1) * 1.5) % 3]);
+        os[k].units = 1 + (int)((tm_uniform() + 1) * 4.5);
+        os[k].reset_after = tm_uniform() > -0.4;
+        os[k].activation = os[k].cell == RNN_SIMPLE_RNN && tm_uniform() > 0 ? RNN_ACT_RELU
+                                                                            : RNN_ACT_TANH;
+        os[k].bidirectional = tm_uniform() > 0;
+        os[k].merge_mode = (rnn_merge_mode)((int)((tm_uniform() + 1) * 2) % 4);
+        os[k].go_backwards = !os[k].bidirectional && tm_uniform() > 0.3;
+        os[k].return_sequences = 1;
+    }
+    int64_t xd[3] = {N, T, I}, ld[1] = {N};
+    rnn_tensor *x = tm_tensor(3, xd, 1.0), *len = NULL;
+    ck_ok(rnn_tensor_create(RNN_I32, 1, ld, &len));
+    for (int n = 0; n < N; n++)
+        ((int32_t *)tm_f(len))[n] = 1 + (int)((tm_uniform() + 1) * 0.5 * T) % T;
+    rnn_tensor *g = NULL;
+    for (int b = 0; b < 2; b++) {
+        rnn_model_options mo;
+        rnn_model_options_init(&mo);
+        mo.backend = b ? RNN_BACKEND_REFERENCE : RNN_BACKEND_ONEDNN;
+        mo.seed = 99;
+        ck_ok(rnn_model_create(&mo, &ms[b]));
+        int64_t shape[2] = {0, I};
+        ck_ok(rnn_model_add_input(ms[b], RNN_F32, 2, shape, NULL));
+        for (int k = 0; k < L; k++)
+            ck_ok(rnn_model_add_recurrent(ms[b], &os[k], &last[b]));
+        const rnn_tensor *in[1] = {x}, *lens[1] = {len}, *y;
+        ck_ok(rnn_model_forward(ms[b], 1, in, lens, 1));
+        ck_ok(rnn_model_output(ms[b], 0, &y));
+        if (!g) {
+            int64_t yd[3];
+            int rank;
+            rnn_tensor_shape(y, yd, 3, &rank);
+            g = tm_tensor(rank, yd, 1.0);
+        }
+        const rnn_tensor *gs[1] = {g};
+        ck_ok(rnn_model_backward(ms[b], 1, gs));
+    }
+    const rnn_tensor *ya, *yb, *da, *db;
+    rnn_model_output(ms[0], 0, &ya);
+    rnn_model_output(ms[1], 0, &yb);
+    ck_assert_msg(tm_max_rel(tm_f(ya), tm_f(yb), tm_numel(ya)) < 1e-4, "outputs differ (model %d)", _i);
+    rnn_model_input_grad(ms[0], 0, &da);
+    rnn_model_input_grad(ms[1], 0, &db);
+    ck_assert_msg(tm_max_rel(tm_f(da), tm_f(db), tm_numel(da)) < 1e-4, "dx differs (model %d)", _i);
+    for (int li = 1; li <= L; li++) {
+        rnn_layer *la, *lb;
+        rnn_model_layer(ms[0], li, &la);
+        rnn_model_layer(ms[1], li, &lb);
+        int np;
+        rnn_layer_num_params(la, &np);
+        for (int p = 0; p < np; p++) {
+            rnn_tensor *ga, *gb;
+            const char *name;
+            rnn_layer_param(la, p, &name, NULL, &ga);
+            rnn_layer_param(lb, p, NULL, NULL, &gb);
+            double e = tm_max_rel(tm_f(ga), tm_f(gb), tm_numel(ga));
+            ck_assert_msg(e < 1e-4, "model %d layer %d %s: rel %g", _i, li, name, e);
+        }
+    }
+    rnn_tensor_destroy(g);
+    rnn_tensor_destroy(x);
+    rnn_tensor_destroy(len);
+    rnn_model_destroy(ms[0]);
+    rnn_model_destroy(ms[1]);
+}
+END_TEST
 
 START_TEST(gradcheck_case)
 {
@@ -279,8 +379,10 @@ int main(int argc, char **argv)
     Suite *s = suite_create(which);
     TCase *tc = tcase_create(which);
     tcase_set_timeout(tc, 300);
-    if (strcmp(which, "backend") == 0)
+    if (strcmp(which, "backend") == 0) {
         tcase_add_loop_test(tc, backend_case, 0, n_cases);
+        tcase_add_loop_test(tc, random_stacked_models, 0, 40);
+    }
     else
         tcase_add_loop_test(tc, gradcheck_case, 0, n_cases);
     suite_add_tcase(s, tc);
