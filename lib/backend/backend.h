@@ -159,7 +159,8 @@ RNN__HIDDEN rnn_status rnn__rnn_backward(rnn__rnn_kernel *k, const rnn__rnn_weig
 
 /* Per-backend implementations behind the dispatching functions above.
  * rnn__rnn_create() wraps one of these in the generic handle. Each has the
- * same contract as the generic function of the same suffix. */
+ * same contract as the generic function of the same suffix; the dispatcher
+ * has already validated the call (sizes, lengths, NULLs). */
 typedef struct rnn__ref_rnn rnn__ref_rnn;
 RNN__HIDDEN rnn_status rnn__ref_rnn_create(const rnn__rnn_shape *shape, rnn__ref_rnn **out);
 RNN__HIDDEN void rnn__ref_rnn_destroy(rnn__ref_rnn *k);

@@ -386,27 +386,6 @@ void rnn__dnnl_rnn_destroy(rnn__dnnl_rnn *k)
 
 /* ------------------------------------------------------------ plan */
 
-static rnn_status check_call(const char *func, const rnn__dnnl_rnn *k, const rnn__rnn_fwd *f)
-{
-    if (!f->x || !f->y)
-        return rnn__err(RNN_ERR_INVALID_ARG, func, "x and y must not be NULL");
-    if (f->T < 1 || f->T > k->s.T)
-        return rnn__err(RNN_ERR_SHAPE, func, "T must be in [1, %lld] (got %lld)",
-                        (long long)k->s.T, (long long)f->T);
-    if (f->N < 1 || f->N > k->s.N)
-        return rnn__err(RNN_ERR_SHAPE, func, "N must be in [1, %lld] (got %lld)",
-                        (long long)k->s.N, (long long)f->N);
-    if (f->lengths)
-        for (int64_t n = 0; n < f->N; n++)
-            if (f->lengths[n] < 1 || f->lengths[n] > f->T)
-                return rnn__err(RNN_ERR_RANGE, func, "lengths[%lld] must be in [1, %lld] (got %d)",
-                                (long long)n, (long long)f->T, f->lengths[n]);
-    if (f->rec_mask)
-        return rnn__err(RNN_ERR_UNSUPPORTED, func,
-                        "recurrent dropout masks run on the reference backend only");
-    return RNN_OK;
-}
-
 /* Sorts samples by length (descending, stable) and cuts time into segments. */
 static void make_plan(rnn__dnnl_rnn *k, const rnn__rnn_fwd *f)
 {
@@ -451,9 +430,7 @@ static void make_plan(rnn__dnnl_rnn *k, const rnn__rnn_fwd *f)
 
 rnn_status rnn__dnnl_rnn_forward(rnn__dnnl_rnn *k, const rnn__rnn_weights *w, const rnn__rnn_fwd *f)
 {
-    rnn_status st = check_call(__func__, k, f);
-    if (st)
-        return st;
+    rnn_status st; /* arguments were checked by rnn__rnn_forward/_backward */
     k->trained = 0;
     make_plan(k, f);
     const int64_t N = f->N, T = f->T, I = k->s.I, H = k->s.H;
@@ -565,9 +542,7 @@ rnn_status rnn__dnnl_rnn_forward(rnn__dnnl_rnn *k, const rnn__rnn_weights *w, co
 rnn_status rnn__dnnl_rnn_backward(rnn__dnnl_rnn *k, const rnn__rnn_weights *w,
                                   const rnn__rnn_fwd *f, const rnn__rnn_bwd *b)
 {
-    rnn_status st = check_call(__func__, k, f);
-    if (st)
-        return st;
+    rnn_status st; /* arguments were checked by rnn__rnn_forward/_backward */
     if (!k->trained || k->T != f->T || k->N != f->N)
         return RNN__ERR(RNN_ERR_STATE, "backward needs a training forward of the same batch first");
     const int64_t N = f->N, T = f->T, I = k->s.I, H = k->s.H, GH = k->G * H;

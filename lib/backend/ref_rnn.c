@@ -62,24 +62,6 @@ void rnn__ref_rnn_destroy(rnn__ref_rnn *k)
     rnn__free(k);
 }
 
-static rnn_status check_call(const char *func, const rnn__ref_rnn *k, const rnn__rnn_fwd *f)
-{
-    if (!f->x || !f->y)
-        return rnn__err(RNN_ERR_INVALID_ARG, func, "x and y must not be NULL");
-    if (f->T < 1 || f->T > k->s.T)
-        return rnn__err(RNN_ERR_SHAPE, func, "T must be in [1, %lld] (got %lld)",
-                        (long long)k->s.T, (long long)f->T);
-    if (f->N < 1 || f->N > k->s.N)
-        return rnn__err(RNN_ERR_SHAPE, func, "N must be in [1, %lld] (got %lld)",
-                        (long long)k->s.N, (long long)f->N);
-    if (f->lengths)
-        for (int64_t n = 0; n < f->N; n++)
-            if (f->lengths[n] < 1 || f->lengths[n] > f->T)
-                return rnn__err(RNN_ERR_RANGE, func, "lengths[%lld] must be in [1, %lld] (got %d)",
-                                (long long)n, (long long)f->T, f->lengths[n]);
-    return RNN_OK;
-}
-
 /* acc[j] += sum_i v[i] * W[i][off + j], j < H; W has row length ld. */
 static void vec_mat(double *acc, const float *v, int64_t rows, const float *W, int64_t ld,
                     int64_t off, int64_t H)
@@ -96,9 +78,7 @@ static void vec_mat(double *acc, const float *v, int64_t rows, const float *W, i
 
 rnn_status rnn__ref_rnn_forward(rnn__ref_rnn *k, const rnn__rnn_weights *w, const rnn__rnn_fwd *f)
 {
-    rnn_status st = check_call(__func__, k, f);
-    if (st)
-        return st;
+    /* Arguments were checked by rnn__rnn_forward/_backward. */
     const rnn__cell cell = k->s.cell;
     const int64_t N = f->N, T = f->T, I = k->s.I, H = k->s.H, G = k->G, GH = G * H;
     double *pre = rnn__malloc(sizeof(double) * (size_t)(GH + H));
@@ -223,9 +203,7 @@ static void outer_add(float *dW, int64_t ld, int64_t off, const float *a, int64_
 rnn_status rnn__ref_rnn_backward(rnn__ref_rnn *k, const rnn__rnn_weights *w,
                                  const rnn__rnn_fwd *f, const rnn__rnn_bwd *b)
 {
-    rnn_status st = check_call(__func__, k, f);
-    if (st)
-        return st;
+    /* Arguments were checked by rnn__rnn_forward/_backward. */
     if (k->fT != f->T || k->fN != f->N)
         return RNN__ERR(RNN_ERR_STATE, "backward needs a training forward of the same batch first");
     const rnn__cell cell = k->s.cell;

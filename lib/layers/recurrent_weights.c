@@ -199,24 +199,42 @@ static void keras_dir(rnn_layer *l, const rnn__rdir *D, float *const *a, int to_
     }
 }
 
+/* Copies every direction between the layer and arrays in format f.
+ * to_arrays: export (layer -> arrays), else import. */
+static void transfer(rnn_layer *l, const rnn__recurrent *r, rnn_weights_format f,
+                     float *const *all, int to_arrays)
+{
+    int pd = per_dir(r, f);
+    for (int d = 0; d < r->ndir; d++) {
+        float *const *a = all + d * pd;
+        if (f == RNN_WEIGHTS_KERAS)
+            keras_dir(l, &r->d[d], a, to_arrays);
+        else
+            torch_dir(l, r, &r->d[d], a, to_arrays);
+    }
+}
+
+static rnn_status weights_call(const char *func, const rnn_layer *l, rnn_weights_format f,
+                               int count, const rnn_tensor *const *arrays, rnn__recurrent **r,
+                               float **ptrs)
+{
+    rnn_status st = rnn__recurrent_impl(func, l, r);
+    if (st || (st = check_format(func, *r, f)) || (st = check_arrays(func, *r, f, count, arrays)))
+        return st;
+    for (int i = 0; i < count; i++)
+        ptrs[i] = rnn__f32(arrays[i]);
+    return RNN_OK;
+}
+
 rnn_status rnn_layer_get_weights(const rnn_layer *l, rnn_weights_format f, int count,
                                  rnn_tensor *const *arrays)
 {
     rnn__recurrent *r = NULL;
-    rnn_status st = rnn__recurrent_impl(__func__, l, &r);
-    if (st || (st = check_format(__func__, r, f)) ||
-        (st = check_arrays(__func__, r, f, count, (const rnn_tensor *const *)arrays)))
+    float *ptrs[8];
+    rnn_status st = weights_call(__func__, l, f, count, (const rnn_tensor *const *)arrays, &r, ptrs);
+    if (st)
         return st;
-    int pd = per_dir(r, f);
-    for (int d = 0; d < r->ndir; d++) {
-        float *a[4] = {0};
-        for (int k = 0; k < pd; k++)
-            a[k] = rnn__f32(arrays[d * pd + k]);
-        if (f == RNN_WEIGHTS_KERAS)
-            keras_dir((rnn_layer *)l, &r->d[d], a, 1);
-        else
-            torch_dir((rnn_layer *)l, r, &r->d[d], a, 1);
-    }
+    transfer((rnn_layer *)l, r, f, ptrs, 1);
     return RNN_OK;
 }
 
@@ -224,19 +242,10 @@ rnn_status rnn_layer_set_weights(rnn_layer *l, rnn_weights_format f, int count,
                                  const rnn_tensor *const *arrays)
 {
     rnn__recurrent *r = NULL;
-    rnn_status st = rnn__recurrent_impl(__func__, l, &r);
-    if (st || (st = check_format(__func__, r, f)) ||
-        (st = check_arrays(__func__, r, f, count, arrays)))
+    float *ptrs[8];
+    rnn_status st = weights_call(__func__, l, f, count, arrays, &r, ptrs);
+    if (st)
         return st;
-    int pd = per_dir(r, f);
-    for (int d = 0; d < r->ndir; d++) {
-        float *a[4] = {0};
-        for (int k = 0; k < pd; k++)
-            a[k] = rnn__f32(arrays[d * pd + k]);
-        if (f == RNN_WEIGHTS_KERAS)
-            keras_dir(l, &r->d[d], a, 0);
-        else
-            torch_dir(l, r, &r->d[d], a, 0);
-    }
+    transfer(l, r, f, ptrs, 0);
     return rnn_layer_params_changed(l);
 }
