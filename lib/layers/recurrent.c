@@ -207,7 +207,7 @@ static rnn_status recurrent_forward(rnn_layer *l, int training)
     rnn_model *m = l->model;
     const rnn_tensor *xt = rnn__layer_in(l);
     const int64_t N = xt->dims[0], T = xt->dims[1], I = r->I, H = r->H;
-    const int32_t *len = m->lengths;
+    const int32_t *len = rnn__layer_in_len(l);
     const float *x = rnn__f32(xt);
     rnn_status st;
 
@@ -352,6 +352,8 @@ static rnn_status recurrent_forward(rnn_layer *l, int training)
     }
     r->N = N;
     r->T = T;
+    r->len = len;
+    l->out_len[0] = r->o.return_sequences ? len : NULL;
     return RNN_OK;
 }
 
@@ -360,9 +362,8 @@ static rnn_status recurrent_forward(rnn_layer *l, int training)
 static rnn_status recurrent_backward(rnn_layer *l)
 {
     rnn__recurrent *r = l->impl;
-    rnn_model *m = l->model;
     const int64_t N = r->N, T = r->T, I = r->I, H = r->H;
-    const int32_t *len = m->lengths;
+    const int32_t *len = r->len;
     const int bi = r->ndir == 2, concat = bi && r->o.merge_mode == RNN_MERGE_CONCAT;
     const int64_t Ho = concat ? 2 * H : H;
     size_t nx = (size_t)(T * N * I), nh = (size_t)(N * H), ny = (size_t)(T * N * H);
@@ -555,23 +556,22 @@ rnn_status rnn_model_add_recurrent(rnn_model *m, const rnn_recurrent_options *op
     rnn_recurrent_options_init(&o, options->cell);
     memcpy(&o, options, options->struct_size);
     o.struct_size = sizeof o;
-    if (m->n_layers == 0)
-        return RNN__ERR(RNN_ERR_STATE, "declare the model input first (rnn_model_add_input)");
-    rnn_layer *prev = m->layers[m->n_layers - 1];
-    if (prev->out_rank[0] != 2)
+    rnn_layer *prev;
+    if ((st = rnn__model_tail(__func__, m, &prev)))
+        return st;
+    if (!prev->out_seq[0])
         return RNN__ERR(RNN_ERR_STATE,
                         "the previous layer %s outputs no sequence (set return_sequences=1 on it)",
                         prev->name);
+    if (prev->out_dtype[0] != RNN_F32 || prev->out_features[0] < 1)
+        return RNN__ERR(RNN_ERR_STATE,
+                        "the previous layer %s outputs token ids; add an Embedding layer first",
+                        prev->name);
 
-    rnn_layer *l = rnn__calloc(1, sizeof *l);
-    rnn__recurrent *r = rnn__calloc(1, sizeof *r);
-    if (!l || !r) {
-        rnn__free(l);
-        rnn__free(r);
-        return RNN__NOMEM(sizeof *l + sizeof *r);
-    }
-    l->vt = &recurrent_vt;
-    l->impl = r;
+    rnn_layer *l;
+    if ((st = rnn__layer_new(__func__, &recurrent_vt, sizeof(rnn__recurrent), &l)))
+        return st;
+    rnn__recurrent *r = l->impl;
     l->input = prev;
     l->input_output = 0;
     r->o = o;
@@ -590,11 +590,12 @@ rnn_status rnn_model_add_recurrent(rnn_model *m, const rnn_recurrent_options *op
     /* Outputs. */
     int64_t Ho = o.bidirectional && o.merge_mode == RNN_MERGE_CONCAT ? 2 * H : H;
     l->n_outputs = 1 + (o.return_state ? r->ndir * r->ns : 0);
-    l->out_rank[0] = o.return_sequences ? 2 : 1;
+    l->out_seq[0] = o.return_sequences;
     l->out_features[0] = Ho;
-    for (int k = 1; k < l->n_outputs; k++) {
-        l->out_rank[k] = 1;
-        l->out_features[k] = H;
+    for (int k = 0; k < l->n_outputs; k++) {
+        l->out_dtype[k] = RNN_F32;
+        if (k)
+            l->out_features[k] = H;
     }
 
     /* Parameters, initialised in Keras order, forward direction first. */

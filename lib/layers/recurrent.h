@@ -3,7 +3,7 @@
 #ifndef RNN_LAYERS_RECURRENT_H
 #define RNN_LAYERS_RECURRENT_H
 
-#include "model/model.h"
+#include "model/graph.h"
 
 /* A growable f32 buffer owned by the layer. */
 typedef struct rnn__fbuf {
@@ -52,6 +52,7 @@ typedef struct rnn__recurrent {
     int64_t carry_N;
     int carry_valid;
     int64_t N, T;
+    const int32_t *len; /* lengths of the last forward's input */
 } rnn__recurrent;
 
 /* Converts the canonical (Keras) bias to the kernel layout, and a kernel

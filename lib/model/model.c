@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "model/model.h"
+#include "model/graph.h"
 
 void rnn_model_options_init(rnn_model_options *o)
 {
@@ -178,20 +178,56 @@ const rnn_tensor *rnn__layer_in(const rnn_layer *l)
     return p->out[l->input_output];
 }
 
+const int32_t *rnn__layer_in_len(const rnn_layer *l)
+{
+    return l->input->out_len[l->input_output];
+}
+
 rnn_tensor *rnn__layer_din(rnn_layer *l)
 {
     rnn_layer *p = l->input;
+    if (p->out_dtype[l->input_output] != RNN_F32)
+        return NULL;
     if (p->index == 0)
         return p->model->input_grad;
     return p->dout[l->input_output];
+}
+
+rnn_status rnn__model_tail(const char *func, rnn_model *m, rnn_layer **out)
+{
+    *out = NULL;
+    if (m->n_layers == 0)
+        return rnn__err(RNN_ERR_STATE, func, "declare the model input first (rnn_model_add_input)");
+    *out = m->layers[m->n_layers - 1];
+    return RNN_OK;
+}
+
+rnn_status rnn__layer_new(const char *func, const rnn__layer_vt *vt, size_t impl_size,
+                          rnn_layer **out)
+{
+    *out = NULL;
+    rnn_layer *l = rnn__calloc(1, sizeof *l);
+    void *impl = impl_size ? rnn__calloc(1, impl_size) : NULL;
+    if (!l || (impl_size && !impl)) {
+        rnn__free(l);
+        rnn__free(impl);
+        return rnn__err(RNN_ERR_NOMEM, func, "out of memory allocating %zu bytes",
+                        sizeof *l + impl_size);
+    }
+    l->vt = vt;
+    l->impl = impl;
+    l->trainable = 1;
+    *out = l;
+    return RNN_OK;
 }
 
 /* ------------------------------------------------------------ input layer */
 
 typedef struct input_impl {
     rnn_dtype dtype;
-    int rank;
-    int64_t shape[RNN_MAX_RANK];
+    int seq;          /* has a time axis */
+    int64_t steps;    /* fixed number of time steps, 0 = any */
+    int64_t features; /* 0: token ids (no feature axis) */
 } input_impl;
 
 static void input_destroy(rnn_layer *l)
@@ -213,40 +249,47 @@ rnn_status rnn_model_add_input(rnn_model *m, rnn_dtype dtype, int rank, const in
     if (m->n_layers > 0)
         return RNN__ERR(RNN_ERR_STATE, "the model already has an input (%s)",
                         m->layers[0]->name);
-    if (dtype != RNN_F32)
-        return RNN__ERR(RNN_ERR_DTYPE,
-                        "dtype must be RNN_F32 for a sequence input (got %d); token inputs "
-                        "come with the Embedding layer",
-                        (int)dtype);
-    if (rank != 2)
+    if (dtype != RNN_F32 && dtype != RNN_I32)
+        return RNN__ERR(RNN_ERR_DTYPE, "dtype must be RNN_F32 or RNN_I32 (got %d)", (int)dtype);
+    if (rank > 0)
+        RNN__CHECK_ARG(shape);
+    input_impl im = {dtype, 0, 0, 0};
+    if (dtype == RNN_I32 && rank == 1) { /* token ids {timesteps} */
+        im.seq = 1;
+        im.steps = shape[0];
+    } else if (dtype == RNN_F32 && rank == 2) { /* sequence {timesteps, features} */
+        im.seq = 1;
+        im.steps = shape[0];
+        im.features = shape[1];
+        if (shape[1] < 1)
+            return RNN__ERR(RNN_ERR_SHAPE, "shape[1] (features) must be > 0 (got %lld)",
+                            (long long)shape[1]);
+    } else if (dtype == RNN_F32 && rank == 1) { /* vector {features} */
+        im.features = shape[0];
+        if (shape[0] < 1)
+            return RNN__ERR(RNN_ERR_SHAPE, "shape[0] (features) must be > 0 (got %lld)",
+                            (long long)shape[0]);
+    } else {
         return RNN__ERR(RNN_ERR_SHAPE,
-                        "rank must be 2, a sequence {timesteps, features} without the batch "
-                        "axis (got %d)",
-                        rank);
-    RNN__CHECK_ARG(shape);
-    if (shape[0] < 0)
-        return RNN__ERR(RNN_ERR_SHAPE, "shape[0] (timesteps) must be >= 0, 0 for any (got %lld)",
-                        (long long)shape[0]);
-    if (shape[1] < 1)
-        return RNN__ERR(RNN_ERR_SHAPE, "shape[1] (features) must be > 0 (got %lld)",
-                        (long long)shape[1]);
-    rnn_layer *l = rnn__calloc(1, sizeof *l);
-    input_impl *im = rnn__calloc(1, sizeof *im);
-    if (!l || !im) {
-        rnn__free(l);
-        rnn__free(im);
-        return RNN__NOMEM(sizeof *l + sizeof *im);
+                        "rank must be 1 or 2 without the batch axis: RNN_I32 {timesteps} token "
+                        "ids, RNN_F32 {timesteps, features} sequences or RNN_F32 {features} "
+                        "vectors (got %s rank %d)",
+                        dtype == RNN_I32 ? "RNN_I32" : "RNN_F32", rank);
     }
-    im->dtype = dtype;
-    im->rank = rank;
-    memcpy(im->shape, shape, sizeof(int64_t) * (size_t)rank);
-    l->vt = &input_vt;
-    l->impl = im;
-    l->n_outputs = 1;
-    l->out_rank[0] = 2;
-    l->out_features[0] = shape[1];
-    rnn_status st = rnn__model_append(m, l, "input");
+    if (im.seq && im.steps < 0)
+        return RNN__ERR(RNN_ERR_SHAPE, "shape[0] (timesteps) must be >= 0, 0 for any (got %lld)",
+                        (long long)im.steps);
+    rnn_layer *l;
+    rnn_status st = rnn__layer_new(__func__, &input_vt, sizeof(input_impl), &l);
     if (st)
+        return st;
+    *(input_impl *)l->impl = im;
+    l->trainable = 0;
+    l->n_outputs = 1;
+    l->out_dtype[0] = dtype;
+    l->out_seq[0] = im.seq;
+    l->out_features[0] = im.features;
+    if ((st = rnn__model_append(m, l, "input")))
         return st;
     if (out)
         *out = l;
@@ -308,25 +351,31 @@ rnn_status rnn_model_forward(rnn_model *m, int num_inputs, const rnn_tensor *con
     if (!x)
         return RNN__ERR(RNN_ERR_INVALID_ARG, "inputs[0] must not be NULL");
     input_impl *im = m->layers[0]->impl;
+    const char *dn = im->dtype == RNN_F32 ? "RNN_F32" : "RNN_I32";
     if (x->dtype != im->dtype)
-        return RNN__ERR(RNN_ERR_DTYPE, "inputs[0] must be RNN_F32 (got dtype %d)",
-                        (int)x->dtype);
-    if (x->rank != 3)
-        return RNN__ERR(RNN_ERR_SHAPE,
-                        "inputs[0] must have rank 3 (batch, timesteps, features) (got rank %d)",
+        return RNN__ERR(RNN_ERR_DTYPE, "inputs[0] must be %s (got dtype %d)", dn, (int)x->dtype);
+    const int want_rank = 1 + im->seq + (im->features > 0);
+    if (x->rank != want_rank)
+        return RNN__ERR(RNN_ERR_SHAPE, "inputs[0] must have rank %d (%s) (got rank %d)", want_rank,
+                        want_rank == 3 ? "batch, timesteps, features"
+                        : im->seq      ? "batch, timesteps"
+                                       : "batch, features",
                         x->rank);
-    if (x->dims[2] != im->shape[1])
+    if (im->features > 0 && x->dims[x->rank - 1] != im->features)
         return RNN__ERR(RNN_ERR_SHAPE, "inputs[0] must have %lld features (got %lld)",
-                        (long long)im->shape[1], (long long)x->dims[2]);
-    if (im->shape[0] > 0 && x->dims[1] != im->shape[0])
+                        (long long)im->features, (long long)x->dims[x->rank - 1]);
+    if (im->seq && im->steps > 0 && x->dims[1] != im->steps)
         return RNN__ERR(RNN_ERR_SHAPE, "inputs[0] must have %lld timesteps (got %lld)",
-                        (long long)im->shape[0], (long long)x->dims[1]);
-    if (x->dims[0] > INT32_MAX || x->dims[1] > INT32_MAX)
+                        (long long)im->steps, (long long)x->dims[1]);
+    if (x->dims[0] > INT32_MAX || (im->seq && x->dims[1] > INT32_MAX))
         return RNN__ERR(RNN_ERR_SHAPE, "inputs[0] batch and timesteps must fit in int32");
-    int64_t N = x->dims[0], T = x->dims[1];
+    int64_t N = x->dims[0], T = im->seq ? x->dims[1] : 1;
     const int32_t *len = NULL;
     if (lengths && lengths[0]) {
         const rnn_tensor *lt = lengths[0];
+        if (!im->seq)
+            return RNN__ERR(RNN_ERR_INVALID_ARG, "lengths[0] must be NULL: input 0 is not a "
+                                                 "sequence");
         if (lt->dtype != RNN_I32)
             return RNN__ERR(RNN_ERR_DTYPE, "lengths[0] must be RNN_I32 (got dtype %d)",
                             (int)lt->dtype);
@@ -347,6 +396,7 @@ rnn_status rnn_model_forward(rnn_model *m, int num_inputs, const rnn_tensor *con
     }
     m->x = x;
     m->lengths = len;
+    m->layers[0]->out_len[0] = len;
     m->N = N;
     m->T = T;
     rnn__threads_apply();
@@ -413,13 +463,15 @@ rnn_status rnn_model_backward(rnn_model *m, int num_outputs, const rnn_tensor *c
                             k, k, o->rank, (long long)o->numel);
     }
     /* Zero every activation gradient, then seed the last layer's. */
-    int64_t xd[3] = {m->N, m->T, m->x->dims[2]};
-    rnn_status st = rnn__tensor_ensure(&m->input_grad, 3, xd, 1);
-    if (st)
+    rnn_status st;
+    if (m->x->dtype == RNN_F32 && (st = rnn__tensor_ensure(&m->input_grad, m->x->rank,
+                                                           m->x->dims, 1)))
         return st;
     for (int i = 1; i < m->n_layers; i++) {
         rnn_layer *l = m->layers[i];
         for (int k = 0; k < l->n_outputs; k++) {
+            if (l->out_dtype[k] != RNN_F32)
+                continue;
             st = rnn__tensor_ensure(&l->dout[k], l->out[k]->rank, l->out[k]->dims, 1);
             if (st)
                 return st;
@@ -445,6 +497,8 @@ rnn_status rnn_model_input_grad(rnn_model *m, int index, const rnn_tensor **out)
     RNN__CHECK_ARG(m);
     if (index != 0)
         return RNN__ERR(RNN_ERR_RANGE, "index must be 0 for this model (got %d)", index);
+    if (m->n_layers > 0 && m->layers[0]->out_dtype[0] != RNN_F32)
+        return RNN__ERR(RNN_ERR_DTYPE, "input 0 holds token ids, which have no gradient");
     if (!m->input_grad)
         return RNN__ERR(RNN_ERR_STATE, "no backward has run yet");
     *out = m->input_grad;

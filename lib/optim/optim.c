@@ -4,7 +4,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "model/model.h"
+#include "model/graph.h"
 
 typedef enum opt_kind { OPT_SGD = 1 } opt_kind;
 

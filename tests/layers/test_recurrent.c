@@ -131,7 +131,9 @@ START_TEST(bad_options_are_named)
     ck_rnn(rnn_model_add_recurrent(m, &o, NULL), RNN_ERR_STATE);
     ck_errmsg("declare the model input first");
     int64_t shape[2] = {0, 3};
-    ck_rnn(rnn_model_add_input(m, RNN_I32, 2, shape, NULL), RNN_ERR_DTYPE);
+    ck_rnn(rnn_model_add_input(m, (rnn_dtype)7, 2, shape, NULL), RNN_ERR_DTYPE);
+    ck_rnn(rnn_model_add_input(m, RNN_I32, 2, shape, NULL), RNN_ERR_SHAPE);
+    ck_errmsg("rank must be 1 or 2 without the batch axis");
     shape[1] = 0;
     ck_rnn(rnn_model_add_input(m, RNN_F32, 2, shape, NULL), RNN_ERR_SHAPE);
     ck_errmsg("shape[1] (features) must be > 0 (got 0)");

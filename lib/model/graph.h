@@ -45,21 +45,27 @@ struct rnn_layer {
     rnn_layer *input;
     int input_output;
 
-    /* Static output description: rank without the batch axis (1: (N, F),
-     * 2: (N, T, F)) and feature size, per output. */
+    /* Static output description, per output: element type, whether it has a
+     * time axis after the batch axis, and its feature size (0: no feature
+     * axis, e.g. token ids). Runtime shape: (N, [T], [F]). */
     int n_outputs;
-    int out_rank[RNN__MAX_OUTPUTS];
+    rnn_dtype out_dtype[RNN__MAX_OUTPUTS];
+    int out_seq[RNN__MAX_OUTPUTS];
     int64_t out_features[RNN__MAX_OUTPUTS];
 
     /* Per-batch buffers, owned, resized by rnn__tensor_ensure(). */
     rnn_tensor *out[RNN__MAX_OUTPUTS];
     rnn_tensor *dout[RNN__MAX_OUTPUTS]; /* accumulated by consumers */
+    /* Per-sample lengths of each sequence output (NULL: every sample has the
+     * full length), valid after forward; borrowed from whoever computed them. */
+    const int32_t *out_len[RNN__MAX_OUTPUTS];
 
     /* Parameters in canonical (Keras) layout, their gradients. */
     int n_params;
     char param_name[RNN__MAX_PARAMS][RNN__NAME_MAX];
     rnn_tensor *param[RNN__MAX_PARAMS];
     rnn_tensor *grad[RNN__MAX_PARAMS];
+    int trainable; /* 0: optimizers skip the layer and backward leaves its grads */
     uint64_t params_version; /* bumped whenever a value changes */
 
     void *impl;
@@ -84,8 +90,17 @@ struct rnn_model {
 /* The tensor a layer reads: its producer's output (the user's input for the
  * input layer's consumers). */
 RNN__HIDDEN const rnn_tensor *rnn__layer_in(const rnn_layer *l);
-/* Where a layer adds the gradient with respect to its input. */
+/* Lengths of the sequence a layer reads (NULL: full length). */
+RNN__HIDDEN const int32_t *rnn__layer_in_len(const rnn_layer *l);
+/* Where a layer adds the gradient with respect to its input (NULL when the
+ * input is not differentiable, e.g. token ids). */
 RNN__HIDDEN rnn_tensor *rnn__layer_din(rnn_layer *l);
+/* The producer of the next layer appended (the last layer), or an error
+ * naming func when the model has no input yet. */
+RNN__HIDDEN rnn_status rnn__model_tail(const char *func, rnn_model *m, rnn_layer **out);
+/* Allocates a layer with its implementation struct (impl_size bytes). */
+RNN__HIDDEN rnn_status rnn__layer_new(const char *func, const rnn__layer_vt *vt,
+                                      size_t impl_size, rnn_layer **out);
 
 /* Makes *t an owned f32 tensor of the given shape, reusing its buffer when
  * large enough. Contents are unspecified unless zero is set. */
