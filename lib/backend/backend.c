@@ -51,13 +51,15 @@ rnn__dnnl_ctx *rnn__ctx_dnnl(rnn__ctx *c)
     return c->dnnl;
 }
 
-rnn_status rnn__matmul(rnn__ctx *c, int64_t M, int64_t K, int64_t N, const float *A,
-                       const float *B, const float *bias, float *C)
+rnn_status rnn__matmul(rnn__ctx *c, int ta, int tb, int64_t M, int64_t K, int64_t N,
+                       const float *A, const float *B, const float *bias, float beta, float *C)
 {
     if (M < 1 || K < 1 || N < 1)
         return RNN__ERR(RNN_ERR_SHAPE, "M, K, N must be >= 1 (got %lld, %lld, %lld)",
                         (long long)M, (long long)K, (long long)N);
+    if (beta != 0.0f && beta != 1.0f)
+        return RNN__ERR(RNN_ERR_INVALID_ARG, "beta must be 0 or 1 (got %g)", (double)beta);
     if (c->kind == RNN__BACKEND_ONEDNN)
-        return rnn__dnnl_matmul(c->dnnl, M, K, N, A, B, bias, C);
-    return rnn__ref_matmul(M, K, N, A, B, bias, C);
+        return rnn__dnnl_matmul(c->dnnl, ta, tb, M, K, N, A, B, bias, beta, C);
+    return rnn__ref_matmul(ta, tb, M, K, N, A, B, bias, beta, C);
 }

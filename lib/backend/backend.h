@@ -35,11 +35,14 @@ RNN__HIDDEN void rnn__ctx_destroy(rnn__ctx *ctx);
 RNN__HIDDEN rnn__backend_kind rnn__ctx_kind(const rnn__ctx *ctx);
 RNN__HIDDEN const char *rnn__backend_name(rnn__backend_kind kind);
 
-/* Dense product, row-major: C[M][N] = A[M][K] * B[K][N] (+ bias[N] if bias
- * is not NULL). C must not alias A, B or bias. M, K, N >= 1. */
-RNN__HIDDEN rnn_status rnn__matmul(rnn__ctx *ctx, int64_t M, int64_t K, int64_t N,
-                                   const float *A, const float *B, const float *bias,
-                                   float *C);
+/* Dense product, row-major: C[M][N] = beta * C + op(A)[M][K] * op(B)[K][N]
+ * (+ bias[N] if bias is not NULL), where op(A) = A (stored M x K) or, with
+ * trans_a, A^T (A stored K x M); likewise B (stored K x N, or N x K with
+ * trans_b). beta is 0 (overwrite) or 1 (accumulate). C must not alias the
+ * inputs. M, K, N >= 1. */
+RNN__HIDDEN rnn_status rnn__matmul(rnn__ctx *ctx, int trans_a, int trans_b, int64_t M, int64_t K,
+                                   int64_t N, const float *A, const float *B, const float *bias,
+                                   float beta, float *C);
 
 /* ==================================================================
  * Recurrent kernels: ONE layer, ONE direction, whole sequence.
@@ -182,10 +185,11 @@ RNN__HIDDEN rnn_status rnn__dnnl_rnn_backward(rnn__dnnl_rnn *k, const rnn__rnn_w
 RNN__HIDDEN rnn_status rnn__dnnl_ctx_create(rnn__dnnl_ctx **out);
 RNN__HIDDEN void rnn__dnnl_ctx_destroy(rnn__dnnl_ctx *c);
 RNN__HIDDEN rnn__dnnl_ctx *rnn__ctx_dnnl(rnn__ctx *ctx); /* NULL for the ref backend */
-RNN__HIDDEN rnn_status rnn__dnnl_matmul(rnn__dnnl_ctx *c, int64_t M, int64_t K, int64_t N,
-                                        const float *A, const float *B, const float *bias,
-                                        float *C);
-RNN__HIDDEN rnn_status rnn__ref_matmul(int64_t M, int64_t K, int64_t N, const float *A,
-                                       const float *B, const float *bias, float *C);
+RNN__HIDDEN rnn_status rnn__dnnl_matmul(rnn__dnnl_ctx *c, int trans_a, int trans_b, int64_t M,
+                                        int64_t K, int64_t N, const float *A, const float *B,
+                                        const float *bias, float beta, float *C);
+RNN__HIDDEN rnn_status rnn__ref_matmul(int trans_a, int trans_b, int64_t M, int64_t K, int64_t N,
+                                       const float *A, const float *B, const float *bias,
+                                       float beta, float *C);
 
 #endif /* RNN_BACKEND_H */

@@ -23,7 +23,7 @@ rnn_status rnn__dnnl_fail(const char *func, const char *what, dnnl_status_t s)
 typedef struct rnn__dnnl_mm {
     struct rnn__dnnl_mm *next;
     int64_t M, K, N;
-    int has_bias;
+    int has_bias, ta, tb, accumulate;
     dnnl_primitive_t prim;
     dnnl_memory_desc_t a_md, b_md, bias_md, c_md, scratch_md;
     void *scratch; /* user-mode scratchpad (see notes: thread-affinity trap) */
@@ -71,8 +71,8 @@ void rnn__dnnl_ctx_destroy(rnn__dnnl_ctx *c)
     rnn__free(c);
 }
 
-static rnn_status mm_create(rnn__dnnl_ctx *c, int64_t M, int64_t K, int64_t N, int has_bias,
-                            rnn__dnnl_mm **out)
+static rnn_status mm_create(rnn__dnnl_ctx *c, int ta, int tb, int accumulate, int64_t M,
+                            int64_t K, int64_t N, int has_bias, rnn__dnnl_mm **out)
 {
     rnn_status st = RNN_OK;
     dnnl_primitive_attr_t attr = NULL;
@@ -81,9 +81,11 @@ static rnn_status mm_create(rnn__dnnl_ctx *c, int64_t M, int64_t K, int64_t N, i
     if (!m)
         return RNN__NOMEM(sizeof *m);
     m->M = M, m->K = K, m->N = N, m->has_bias = has_bias;
+    m->ta = ta, m->tb = tb, m->accumulate = accumulate;
     dnnl_dims_t ad = {M, K}, bd = {K, N}, cd = {M, N}, biasd = {1, N};
-    RNN__DNNL(dnnl_memory_desc_init_by_tag(&m->a_md, 2, ad, dnnl_f32, dnnl_ab));
-    RNN__DNNL(dnnl_memory_desc_init_by_tag(&m->b_md, 2, bd, dnnl_f32, dnnl_ab));
+    /* A transposed operand is the same dims stored column-major ("ba"). */
+    RNN__DNNL(dnnl_memory_desc_init_by_tag(&m->a_md, 2, ad, dnnl_f32, ta ? dnnl_ba : dnnl_ab));
+    RNN__DNNL(dnnl_memory_desc_init_by_tag(&m->b_md, 2, bd, dnnl_f32, tb ? dnnl_ba : dnnl_ab));
     RNN__DNNL(dnnl_memory_desc_init_by_tag(&m->c_md, 2, cd, dnnl_f32, dnnl_ab));
     RNN__DNNL(dnnl_memory_desc_init_by_tag(&m->bias_md, 2, biasd, dnnl_f32, dnnl_ab));
     dnnl_matmul_desc_t md;
@@ -91,6 +93,15 @@ static rnn_status mm_create(rnn__dnnl_ctx *c, int64_t M, int64_t K, int64_t N, i
                                     &m->c_md));
     RNN__DNNL(dnnl_primitive_attr_create(&attr));
     RNN__DNNL(dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user));
+    if (accumulate) { /* C += A*B: a sum post-op */
+        dnnl_post_ops_t po = NULL;
+        RNN__DNNL(dnnl_post_ops_create(&po));
+        dnnl_status_t ps = dnnl_post_ops_append_sum(po, 1.0f);
+        if (ps == dnnl_success)
+            ps = dnnl_primitive_attr_set_post_ops(attr, po);
+        dnnl_post_ops_destroy(po);
+        RNN__DNNL(ps);
+    }
     RNN__DNNL(dnnl_primitive_desc_create(&pd, &md, attr, c->engine, NULL));
     m->scratch_md = *dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0);
     size_t sz = dnnl_memory_desc_get_size(&m->scratch_md);
@@ -136,15 +147,17 @@ fail:
     return st;
 }
 
-rnn_status rnn__dnnl_matmul(rnn__dnnl_ctx *c, int64_t M, int64_t K, int64_t N, const float *A,
-                            const float *B, const float *bias, float *C)
+rnn_status rnn__dnnl_matmul(rnn__dnnl_ctx *c, int ta, int tb, int64_t M, int64_t K, int64_t N,
+                            const float *A, const float *B, const float *bias, float beta, float *C)
 {
-    int has_bias = bias != NULL;
+    int has_bias = bias != NULL, acc = beta != 0.0f;
+    ta = !!ta, tb = !!tb;
     rnn__dnnl_mm *m = c->matmuls;
-    while (m && !(m->M == M && m->K == K && m->N == N && m->has_bias == has_bias))
+    while (m && !(m->M == M && m->K == K && m->N == N && m->has_bias == has_bias &&
+                  m->ta == ta && m->tb == tb && m->accumulate == acc))
         m = m->next;
     if (!m) {
-        rnn_status st = mm_create(c, M, K, N, has_bias, &m);
+        rnn_status st = mm_create(c, ta, tb, acc, M, K, N, has_bias, &m);
         if (st)
             return st;
         m->next = c->matmuls;

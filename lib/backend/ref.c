@@ -4,15 +4,16 @@
  * double so that it is the more accurate of the two. */
 #include "backend/backend.h"
 
-rnn_status rnn__ref_matmul(int64_t M, int64_t K, int64_t N, const float *A, const float *B,
-                           const float *bias, float *C)
+rnn_status rnn__ref_matmul(int ta, int tb, int64_t M, int64_t K, int64_t N, const float *A,
+                           const float *B, const float *bias, float beta, float *C)
 {
     for (int64_t m = 0; m < M; m++)
         for (int64_t n = 0; n < N; n++) {
             double acc = bias ? bias[n] : 0.0;
             for (int64_t k = 0; k < K; k++)
-                acc += (double)A[m * K + k] * (double)B[k * N + n];
-            C[m * N + n] = (float)acc;
+                acc += (double)(ta ? A[k * M + m] : A[m * K + k]) *
+                       (double)(tb ? B[n * K + k] : B[k * N + n]);
+            C[m * N + n] = (float)(beta != 0.0f ? C[m * N + n] + acc : acc);
         }
     return RNN_OK;
 }

@@ -90,9 +90,9 @@ static rnn_status scenario_backend(void)
     if (st)
         return st;
     float A[6] = {1, 2, 3, 4, 5, 6}, B[6] = {1, 0, 0, 1, 1, 1}, C[4], C2[9];
-    st = rnn__matmul(ctx, 2, 3, 2, A, B, NULL, C);
+    st = rnn__matmul(ctx, 0, 0, 2, 3, 2, A, B, NULL, 0.0f, C);
     if (!st) /* a second shape, with bias: a second cached primitive */
-        st = rnn__matmul(ctx, 3, 2, 3, A, B, A, C2);
+        st = rnn__matmul(ctx, 0, 0, 3, 2, 3, A, B, A, 0.0f, C2);
     rnn__ctx_destroy(ctx);
     return st;
 }

@@ -69,19 +69,26 @@ START_TEST(matmul_onednn_equals_reference)
         fill(A, M * K);
         fill(B, K * N);
         fill(bias, N);
-        for (int with_bias = 0; with_bias < 2; with_bias++) {
-            for (int rep = 0; rep < 2; rep++) { /* second run reuses the cached primitive */
-                ck_ok(rnn__matmul(ref, M, K, N, A, B, with_bias ? bias : NULL, C1));
-                ck_ok(rnn__matmul(dnnl, M, K, N, A, B, with_bias ? bias : NULL, C2));
+        /* Every transpose/accumulate combination; C starts non-zero so that
+         * beta = 1 is visible. The second repetition reuses cached primitives. */
+        for (int v = 0; v < 16; v++) {
+            int with_bias = v & 1, ta = (v >> 1) & 1, tb = (v >> 2) & 1;
+            float beta = (v >> 3) & 1 ? 1.0f : 0.0f;
+            for (int rep = 0; rep < 2; rep++) {
+                for (int64_t i = 0; i < M * N; i++)
+                    C1[i] = C2[i] = 0.25f * (float)(i % 7);
+                ck_ok(rnn__matmul(ref, ta, tb, M, K, N, A, B, with_bias ? bias : NULL, beta, C1));
+                ck_ok(rnn__matmul(dnnl, ta, tb, M, K, N, A, B, with_bias ? bias : NULL, beta, C2));
                 double e = max_rel_err(C2, C1, M * N);
-                ck_assert_msg(e < 1e-5, "matmul %lldx%lldx%lld bias=%d: rel err %g", (long long)M,
-                              (long long)K, (long long)N, with_bias, e);
+                ck_assert_msg(e < 1e-5, "matmul %lldx%lldx%lld bias=%d ta=%d tb=%d beta=%g: rel err %g",
+                              (long long)M, (long long)K, (long long)N, with_bias, ta, tb,
+                              (double)beta, e);
             }
         }
         free(A), free(B), free(bias), free(C1), free(C2);
     }
     float x = 0;
-    ck_rnn(rnn__matmul(dnnl, 0, 1, 1, &x, &x, NULL, &x), RNN_ERR_SHAPE);
+    ck_rnn(rnn__matmul(dnnl, 0, 0, 0, 1, 1, &x, &x, NULL, 0.0f, &x), RNN_ERR_SHAPE);
     ck_errmsg("M, K, N must be >= 1 (got 0, 1, 1)");
     rnn__ctx_destroy(ref);
     rnn__ctx_destroy(dnnl);
@@ -98,7 +105,7 @@ static void *run_in_thread(void *p)
 {
     run_args *a = p;
     float A[4] = {1, 2, 3, 4}, B[4] = {1, 1, 0, 1};
-    a->st = rnn__matmul(a->ctx, 2, 2, 2, A, B, NULL, a->C);
+    a->st = rnn__matmul(a->ctx, 0, 0, 2, 2, 2, A, B, NULL, 0.0f, a->C);
     return NULL;
 }
 
