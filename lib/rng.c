@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "rng.h"
 
+#include "rnn/layers.h"
+
 #include <math.h>
 #include <string.h>
 
@@ -101,4 +103,24 @@ rnn_status rnn__init_orthogonal(rnn__rng *r, float *w, int64_t rows, int64_t col
             w[i * cols + j] = (float)(rows >= cols ? q[j * n + i] : q[i * n + j]);
     rnn__free(q);
     return RNN_OK;
+}
+
+rnn_status rnn__init_fill(rnn__rng *r, int how, float *w, int64_t rows, int64_t cols)
+{
+    switch ((rnn_initializer)how) {
+    case RNN_INIT_GLOROT_UNIFORM: rnn__init_glorot_uniform(r, w, rows, cols); return RNN_OK;
+    case RNN_INIT_ORTHOGONAL: return rnn__init_orthogonal(r, w, rows, cols);
+    case RNN_INIT_ZEROS: memset(w, 0, sizeof(float) * (size_t)(rows * cols)); return RNN_OK;
+    case RNN_INIT_ONES:
+        for (int64_t i = 0; i < rows * cols; i++)
+            w[i] = 1.0f;
+        return RNN_OK;
+    }
+    return RNN_ERR_INVALID_ARG;
+}
+
+void rnn__init_uniform(rnn__rng *r, float *w, int64_t n, double lo, double hi)
+{
+    for (int64_t i = 0; i < n; i++)
+        w[i] = (float)(lo + (hi - lo) * rnn__rng_uniform(r));
 }

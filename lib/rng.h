@@ -23,4 +23,10 @@ RNN__HIDDEN void rnn__init_glorot_uniform(rnn__rng *r, float *w, int64_t rows, i
  * transposed when rows < cols. Returns RNN_ERR_NOMEM on allocation failure. */
 RNN__HIDDEN rnn_status rnn__init_orthogonal(rnn__rng *r, float *w, int64_t rows, int64_t cols);
 
+/* Fills a (rows, cols) matrix with a public rnn_initializer; returns
+ * RNN_ERR_NOMEM (orthogonal's workspace) or RNN_ERR_INVALID_ARG. */
+RNN__HIDDEN rnn_status rnn__init_fill(rnn__rng *r, int how, float *w, int64_t rows, int64_t cols);
+/* Uniform in [lo, hi). */
+RNN__HIDDEN void rnn__init_uniform(rnn__rng *r, float *w, int64_t n, double lo, double hi);
+
 #endif

@@ -2,7 +2,8 @@
 /**
  * @file rnn/layers.h
  * @brief Layers: recurrent layers (SimpleRNN, LSTM, GRU, Bidirectional),
- * their options, parameters, weights import/export and states.
+ * Dense (also per time step) and Embedding; options, parameters, weights
+ * import/export and states.
  *
  * Option names and defaults are Keras'. A Keras line such as
  *
@@ -231,6 +232,69 @@ RNN_API rnn_status rnn_layer_initial_state_grad(rnn_layer *layer, int index,
 
 /** @brief Zeroes the carried states of a stateful layer (Keras reset_states()). */
 RNN_API rnn_status rnn_layer_reset_states(rnn_layer *layer);
+
+/* ------------------------------------------------------------ Dense, Embedding */
+
+/**
+ * @brief Options of a Dense layer (Keras `Dense`). Fill with
+ * rnn_dense_options_init(). Applied to a sequence (N, T, F) it acts on every
+ * step with the same weights, which is Keras' `TimeDistributed(Dense(...))`
+ * (and Keras' Dense on 3-D input): same parameters, same results.
+ */
+typedef struct rnn_dense_options {
+    uint32_t struct_size;               /**< sizeof(rnn_dense_options), set by _init. */
+    int64_t units;                      /**< Required: output features (> 0). */
+    rnn_activation activation;          /**< RNN_ACT_LINEAR (default), TANH, RELU, SIGMOID,
+                                             SOFTMAX (over the last axis). */
+    int use_bias;                       /**< 1 */
+    rnn_initializer kernel_initializer; /**< RNN_INIT_GLOROT_UNIFORM */
+    rnn_initializer bias_initializer;   /**< RNN_INIT_ZEROS */
+} rnn_dense_options;
+
+/** @brief Fills @p options with Keras' Dense defaults (units left 0). */
+RNN_API void rnn_dense_options_init(rnn_dense_options *options);
+
+/**
+ * @brief Appends a Dense layer on the previous layer's first output, which
+ * must be f32 (N, F) or (N, T, F). Parameters "kernel" (F, units) and "bias"
+ * (units). Runs as a oneDNN matmul primitive. Sequence lengths pass through.
+ * @retval RNN_ERR_INVALID_ARG a bad option; RNN_ERR_STATE no suitable input.
+ */
+RNN_API rnn_status rnn_model_add_dense(rnn_model *model, const rnn_dense_options *options,
+                                       rnn_layer **out);
+
+/** @brief Options of an Embedding layer (Keras `Embedding`). */
+typedef struct rnn_embedding_options {
+    uint32_t struct_size; /**< sizeof(rnn_embedding_options), set by _init. */
+    int64_t input_dim;    /**< Required: vocabulary size; ids are in [0, input_dim). */
+    int64_t output_dim;   /**< Required: vector size. */
+    int mask_zero;        /**< 0; 1: id 0 is padding. Each sample's length becomes the
+                               position after its last non-zero id, and the following
+                               recurrent layers and the loss see those lengths (Keras'
+                               mask, for right-padded sequences). */
+    int trainable;        /**< 1; 0 freezes the embeddings (e.g. pretrained vectors). */
+} rnn_embedding_options;
+
+/** @brief Fills @p options with Keras' defaults (dimensions left 0). */
+RNN_API void rnn_embedding_options_init(rnn_embedding_options *options);
+
+/**
+ * @brief Appends an Embedding layer on token ids (an RNN_I32 {timesteps}
+ * input). Parameter "embeddings" (input_dim, output_dim), initialised
+ * uniformly in [-0.05, 0.05] as Keras does; load pretrained vectors with
+ * rnn_layer_set_param(). At forward time an id outside [0, input_dim) gives
+ * RNN_ERR_RANGE naming the sample, step and id; with mask_zero, a sample made
+ * only of padding gives RNN_ERR_RANGE too.
+ */
+RNN_API rnn_status rnn_model_add_embedding(rnn_model *model,
+                                           const rnn_embedding_options *options,
+                                           rnn_layer **out);
+
+/**
+ * @brief Freezes (0) or unfreezes (1) every parameter of a layer: optimizers
+ * skip a frozen layer and backward stops accumulating its gradients.
+ */
+RNN_API rnn_status rnn_layer_set_trainable(rnn_layer *layer, int trainable);
 
 #ifdef __cplusplus
 }

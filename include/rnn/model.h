@@ -122,6 +122,7 @@ RNN_API rnn_status rnn_model_output(rnn_model *model, int index, const rnn_tenso
  *
  * @param grads @p num_outputs tensors, each NULL (zero gradient) or shaped as
  *        the corresponding output: the gradient of the loss with respect to it.
+ *        NULL means a zero gradient for every output.
  *
  * Parameter gradients ACCUMULATE: call rnn_model_zero_grad() between steps.
  * The gradient with respect to the input is then readable with

@@ -439,11 +439,12 @@ static rnn_status recurrent_backward(rnn_layer *l)
             return st;
         rnn__rnn_bwd b = {.dy = D->dy.p, .dhT = D->dhT.p, .dcT = r->ns == 2 ? D->dcT.p : NULL,
                           .dx = D->dx.p, .dh0 = D->dh0.p, .dc0 = r->ns == 2 ? D->dc0.p : NULL,
-                          .dwx = rnn__f32(l->grad[D->pk]), .dwh = rnn__f32(l->grad[D->pr]),
-                          .db = D->pb >= 0 ? D->dbias.p : NULL};
+                          .dwx = l->trainable ? rnn__f32(l->grad[D->pk]) : NULL,
+                          .dwh = l->trainable ? rnn__f32(l->grad[D->pr]) : NULL,
+                          .db = l->trainable && D->pb >= 0 ? D->dbias.p : NULL};
         if ((st = rnn__rnn_backward(D->used, &w, &D->fwd, &b)))
             return st;
-        if (D->pb >= 0)
+        if (l->trainable && D->pb >= 0)
             rnn__recurrent_dbias_to_keras(r, D->dbias.p, rnn__f32(l->grad[D->pb]));
         for (size_t k = 0; k < nx; k++)
             r->dx_tm.p[k] += D->masked ? D->dx.p[k] * D->mask.p[k % (size_t)(N * I)] : D->dx.p[k];
@@ -478,21 +479,6 @@ static const rnn__layer_vt recurrent_vt = {
 };
 
 /* ------------------------------------------------------------ construction */
-
-static rnn_status init_matrix(rnn__rng *rng, rnn_initializer how, float *w, int64_t rows,
-                              int64_t cols)
-{
-    switch (how) {
-    case RNN_INIT_GLOROT_UNIFORM: rnn__init_glorot_uniform(rng, w, rows, cols); return RNN_OK;
-    case RNN_INIT_ORTHOGONAL: return rnn__init_orthogonal(rng, w, rows, cols);
-    case RNN_INIT_ZEROS: memset(w, 0, sizeof(float) * (size_t)(rows * cols)); return RNN_OK;
-    case RNN_INIT_ONES:
-        for (int64_t i = 0; i < rows * cols; i++)
-            w[i] = 1.0f;
-        return RNN_OK;
-    }
-    return RNN_ERR_INVALID_ARG;
-}
 
 static int valid_init(rnn_initializer i)
 {
@@ -625,8 +611,8 @@ rnn_status rnn_model_add_recurrent(rnn_model *m, const rnn_recurrent_options *op
             if (st)
                 goto fail;
         }
-        if ((st = init_matrix(&m->rng, o.kernel_initializer, rnn__f32(l->param[D->pk]), I, GH)) ||
-            (st = init_matrix(&m->rng, o.recurrent_initializer, rnn__f32(l->param[D->pr]), H,
+        if ((st = rnn__init_fill(&m->rng, (int)o.kernel_initializer, rnn__f32(l->param[D->pk]), I, GH)) ||
+            (st = rnn__init_fill(&m->rng, (int)o.recurrent_initializer, rnn__f32(l->param[D->pr]), H,
                               GH))) {
             st = st == RNN_ERR_NOMEM ? RNN__NOMEM(sizeof(double) * (size_t)(H * GH))
                                      : RNN__ERR(st, "cannot initialise %s", nr);
@@ -634,7 +620,7 @@ rnn_status rnn_model_add_recurrent(rnn_model *m, const rnn_recurrent_options *op
         }
         if (D->pb >= 0) {
             rnn_tensor *b = l->param[D->pb];
-            if ((st = init_matrix(&m->rng, o.bias_initializer, rnn__f32(b), 1, b->numel)))
+            if ((st = rnn__init_fill(&m->rng, (int)o.bias_initializer, rnn__f32(b), 1, b->numel)))
                 goto fail;
             if (r->cell == RNN__CELL_LSTM && o.unit_forget_bias)
                 for (int64_t j = 0; j < H; j++)

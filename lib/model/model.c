@@ -446,9 +446,7 @@ rnn_status rnn_model_backward(rnn_model *m, int num_outputs, const rnn_tensor *c
     if (num_outputs != last->n_outputs)
         return RNN__ERR(RNN_ERR_INVALID_ARG, "num_outputs must be %d (got %d)", last->n_outputs,
                         num_outputs);
-    if (num_outputs > 0)
-        RNN__CHECK_ARG(grads);
-    for (int k = 0; k < num_outputs; k++) {
+    for (int k = 0; grads && k < num_outputs; k++) {
         const rnn_tensor *g = grads[k], *o = last->out[k];
         if (!g)
             continue;
@@ -477,7 +475,7 @@ rnn_status rnn_model_backward(rnn_model *m, int num_outputs, const rnn_tensor *c
                 return st;
         }
     }
-    for (int k = 0; k < num_outputs; k++)
+    for (int k = 0; grads && k < num_outputs; k++)
         if (grads[k])
             memcpy(last->dout[k]->data, grads[k]->data, grads[k]->nbytes);
     rnn__threads_apply();
@@ -623,6 +621,13 @@ rnn_status rnn_layer_set_param(rnn_layer *l, int index, const rnn_tensor *value)
                         (long long)value->numel, value->rank);
     memcpy(p->data, value->data, p->nbytes);
     return rnn_layer_params_changed(l);
+}
+
+rnn_status rnn_layer_set_trainable(rnn_layer *l, int trainable)
+{
+    RNN__CHECK_ARG(l);
+    l->trainable = trainable != 0;
+    return RNN_OK;
 }
 
 rnn_status rnn_layer_num_outputs(const rnn_layer *l, int *out)

@@ -107,6 +107,10 @@ rnn_status rnn_optimizer_step(rnn_optimizer *o)
     int s = 0;
     for (int i = 0; i < m->n_layers; i++) {
         rnn_layer *l = m->layers[i];
+        if (!l->trainable) {
+            s += l->n_params;
+            continue;
+        }
         for (int p = 0; p < l->n_params; p++, s++) {
             float *w = rnn__f32(l->param[p]);
             const float *g = rnn__f32(l->grad[p]);

@@ -1,0 +1,309 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Dense (per vector and per time step) and Embedding: gradient checks,
+ * oneDNN == reference, mask_zero lengths, errors, trainable flag, Keras
+ * parameter counts. Suites "gradcheck" and "layers". */
+#include <stdio.h>
+
+#include "rnn_test_model.h"
+
+/* Finite-difference step (ReLU models use 1e-3 so as not to cross its kink). */
+static float eps = 1e-2f;
+
+/* L = sum(out0 * R); analytic vs central differences for every parameter of
+ * every layer and (for f32 inputs) the input. */
+static double model_loss(rnn_model *m, const rnn_tensor *x, const rnn_tensor *R)
+{
+    const rnn_tensor *in[1] = {x}, *y;
+    ck_ok(rnn_model_forward(m, 1, in, NULL, 1));
+    ck_ok(rnn_model_output(m, 0, &y));
+    double L = 0;
+    for (int64_t i = 0; i < tm_numel(y); i++)
+        L += (double)tm_f(y)[i] * tm_f(R)[i];
+    return L;
+}
+
+static void check_model_grads(rnn_model *m, rnn_tensor *x, const char *what)
+{
+    const rnn_tensor *in[1] = {x}, *y;
+    ck_ok(rnn_model_forward(m, 1, in, NULL, 1));
+    ck_ok(rnn_model_output(m, 0, &y));
+    int64_t dims[3];
+    int rank;
+    rnn_tensor_shape(y, dims, 3, &rank);
+    rnn_tensor *R = tm_tensor(rank, dims, 1.0);
+    const rnn_tensor *g[1] = {R};
+    ck_ok(rnn_model_zero_grad(m));
+    ck_ok(rnn_model_backward(m, 1, g));
+    int nl;
+    rnn_model_num_layers(m, &nl);
+    for (int li = 1; li < nl; li++) {
+        rnn_layer *l;
+        rnn_model_layer(m, li, &l);
+        int np;
+        rnn_layer_num_params(l, &np);
+        for (int p = 0; p < np; p++) {
+            rnn_tensor *v, *gr;
+            const char *name;
+            rnn_layer_param(l, p, &name, &v, &gr);
+            int64_t n = tm_numel(v);
+            float *gc = malloc(sizeof(float) * (size_t)n);
+            memcpy(gc, tm_f(gr), sizeof(float) * (size_t)n);
+            for (int64_t i = 0; i < n; i++) {
+                float keep = tm_f(v)[i];
+                tm_f(v)[i] = keep + eps;
+                rnn_layer_params_changed(l);
+                double lp = model_loss(m, x, R);
+                tm_f(v)[i] = keep - eps;
+                rnn_layer_params_changed(l);
+                double lm = model_loss(m, x, R);
+                tm_f(v)[i] = keep;
+                rnn_layer_params_changed(l);
+                double num = (lp - lm) / (2.0 * eps);
+                ck_assert_msg(fabs(num - gc[i]) <= 2e-2 * fmax(1.0, fabs(num)) + 2e-3,
+                              "%s: %s[%lld] analytic %g numeric %g", what, name, (long long)i,
+                              (double)gc[i], num);
+            }
+            free(gc);
+        }
+    }
+    rnn_dtype dt;
+    rnn_tensor_dtype(x, &dt);
+    if (dt == RNN_F32) {
+        const rnn_tensor *dx;
+        ck_ok(rnn_model_zero_grad(m));
+        ck_ok(rnn_model_forward(m, 1, in, NULL, 1));
+        ck_ok(rnn_model_backward(m, 1, g));
+        ck_ok(rnn_model_input_grad(m, 0, &dx));
+        int64_t n = tm_numel(x);
+        float *dc = malloc(sizeof(float) * (size_t)n);
+        memcpy(dc, tm_f(dx), sizeof(float) * (size_t)n);
+        for (int64_t i = 0; i < n; i++) {
+            float keep = tm_f(x)[i];
+            tm_f(x)[i] = keep + eps;
+            double lp = model_loss(m, x, R);
+            tm_f(x)[i] = keep - eps;
+            double lm = model_loss(m, x, R);
+            tm_f(x)[i] = keep;
+            double num = (lp - lm) / (2.0 * eps);
+            ck_assert_msg(fabs(num - dc[i]) <= 2e-2 * fmax(1.0, fabs(num)) + 2e-3,
+                          "%s: dx[%lld] analytic %g numeric %g", what, (long long)i,
+                          (double)dc[i], num);
+        }
+        free(dc);
+    }
+    rnn_tensor_destroy(R);
+}
+
+START_TEST(dense_gradcheck_every_activation)
+{
+    for (int be = 0; be < 2; be++)
+        for (int act = RNN_ACT_LINEAR; act <= RNN_ACT_SOFTMAX; act++)
+            for (int seq = 0; seq < 2; seq++) {
+                rnn_model_options mo;
+                rnn_model_options_init(&mo);
+                mo.backend = be ? RNN_BACKEND_REFERENCE : RNN_BACKEND_ONEDNN;
+                mo.seed = 3;
+                rnn_model *m;
+                ck_ok(rnn_model_create(&mo, &m));
+                int64_t shape[2] = {0, 4}, vshape[1] = {4};
+                ck_ok(rnn_model_add_input(m, RNN_F32, seq ? 2 : 1, seq ? shape : vshape, NULL));
+                rnn_dense_options d;
+                rnn_dense_options_init(&d);
+                d.units = 5;
+                d.activation = (rnn_activation)act;
+                ck_ok(rnn_model_add_dense(m, &d, NULL));
+                d.units = 3;
+                d.activation = RNN_ACT_TANH; /* a second layer: dx flows between layers */
+                ck_ok(rnn_model_add_dense(m, &d, NULL));
+                int64_t xd[3] = {3, 2, 4}, vd[2] = {3, 4};
+                rnn_tensor *x = seq ? tm_tensor(3, xd, 1.0) : tm_tensor(2, vd, 1.0);
+                char what[64];
+                snprintf(what, sizeof what, "dense act %d seq %d backend %d", act, seq, be);
+                eps = act == RNN_ACT_RELU ? 1e-3f : 1e-2f;
+                check_model_grads(m, x, what);
+                rnn_tensor_destroy(x);
+                rnn_model_destroy(m);
+            }
+}
+END_TEST
+
+static rnn_model *emb_lstm_model(int mask_zero, int with_dense, rnn_layer **emb)
+{
+    rnn_model *m;
+    rnn_model_options mo;
+    rnn_model_options_init(&mo);
+    mo.seed = 21;
+    ck_ok(rnn_model_create(&mo, &m));
+    int64_t shape[1] = {0};
+    ck_ok(rnn_model_add_input(m, RNN_I32, 1, shape, NULL));
+    rnn_embedding_options e;
+    rnn_embedding_options_init(&e);
+    e.input_dim = 7;
+    e.output_dim = 3;
+    e.mask_zero = mask_zero;
+    ck_ok(rnn_model_add_embedding(m, &e, emb));
+    rnn_recurrent_options o;
+    rnn_recurrent_options_init(&o, RNN_LSTM);
+    o.units = 2;
+    o.bidirectional = 1;
+    o.return_sequences = with_dense;
+    ck_ok(rnn_model_add_recurrent(m, &o, NULL));
+    if (with_dense) {
+        rnn_dense_options d;
+        rnn_dense_options_init(&d);
+        d.units = 3;
+        d.activation = RNN_ACT_SOFTMAX;
+        ck_ok(rnn_model_add_dense(m, &d, NULL));
+    }
+    return m;
+}
+
+static rnn_tensor *ids_tensor(int64_t N, int64_t T, const int32_t *v)
+{
+    int64_t d[2] = {N, T};
+    rnn_tensor *t;
+    ck_ok(rnn_tensor_create(RNN_I32, 2, d, &t));
+    memcpy(tm_f(t), v, sizeof(int32_t) * (size_t)(N * T));
+    return t;
+}
+
+START_TEST(embedding_gradcheck)
+{
+    static const int32_t v[12] = {1, 2, 3, 6, 5, 0, 0, 0, 4, 4, 1, 0};
+    for (int mz = 0; mz < 2; mz++) {
+        rnn_layer *emb;
+        rnn_model *m = emb_lstm_model(mz, 1, &emb);
+        rnn_tensor *x = ids_tensor(3, 4, v);
+        eps = 1e-2f;
+        check_model_grads(m, x, mz ? "embedding mask_zero" : "embedding");
+        rnn_tensor_destroy(x);
+        rnn_model_destroy(m);
+    }
+}
+END_TEST
+
+START_TEST(mask_zero_equals_explicit_lengths)
+{
+    static const int32_t v[12] = {1, 2, 3, 6, 5, 0, 0, 0, 4, 4, 1, 0};
+    static const int32_t lens[3] = {4, 1, 3};
+    rnn_layer *e1, *e2;
+    rnn_model *a = emb_lstm_model(1, 0, &e1), *b = emb_lstm_model(0, 0, &e2);
+    rnn_tensor *x = ids_tensor(3, 4, v), *len;
+    int64_t ld[1] = {3};
+    ck_ok(rnn_tensor_create(RNN_I32, 1, ld, &len));
+    memcpy(tm_f(len), lens, sizeof lens);
+    const rnn_tensor *in[1] = {x}, *ls[1] = {len}, *ya, *yb;
+    ck_ok(rnn_model_forward(a, 1, in, NULL, 0));
+    ck_ok(rnn_model_forward(b, 1, in, ls, 0));
+    ck_ok(rnn_model_output(a, 0, &ya));
+    ck_ok(rnn_model_output(b, 0, &yb));
+    ck_assert(tm_max_rel(tm_f(ya), tm_f(yb), tm_numel(ya)) < 1e-6);
+    rnn_tensor_destroy(x);
+    rnn_tensor_destroy(len);
+    rnn_model_destroy(a);
+    rnn_model_destroy(b);
+}
+END_TEST
+
+START_TEST(embedding_errors_and_trainable)
+{
+    rnn_layer *emb;
+    rnn_model *m = emb_lstm_model(1, 0, &emb);
+    static const int32_t bad[4] = {1, 7, 0, 0}, pad[4] = {0, 0, 2, 1};
+    rnn_tensor *x = ids_tensor(2, 2, bad);
+    const rnn_tensor *in[1] = {x};
+    ck_rnn(rnn_model_forward(m, 1, in, NULL, 0), RNN_ERR_RANGE);
+    ck_errmsg("layer embedding: token id at [0][1] must be in [0, 7) (got 7)");
+    rnn_tensor_destroy(x);
+    x = ids_tensor(2, 2, pad);
+    in[0] = x;
+    ck_rnn(rnn_model_forward(m, 1, in, NULL, 0), RNN_ERR_RANGE);
+    ck_errmsg("sample 0 is only padding (id 0) and mask_zero is set");
+    /* A frozen embedding gets no gradient. */
+    static const int32_t ok[4] = {1, 2, 3, 0};
+    rnn_tensor_destroy(x);
+    x = ids_tensor(2, 2, ok);
+    in[0] = x;
+    ck_ok(rnn_layer_set_trainable(emb, 0));
+    ck_ok(rnn_model_forward(m, 1, in, NULL, 1));
+    ck_ok(rnn_model_zero_grad(m));
+    ck_ok(rnn_model_backward(m, 1, NULL));
+    rnn_tensor *g;
+    ck_ok(rnn_layer_param(emb, 0, NULL, NULL, &g));
+    for (int64_t i = 0; i < tm_numel(g); i++)
+        ck_assert(tm_f(g)[i] == 0.0f);
+    const rnn_tensor *dx;
+    ck_rnn(rnn_model_input_grad(m, 0, &dx), RNN_ERR_DTYPE);
+    /* Dense after token ids is refused. */
+    rnn_model *m2;
+    ck_ok(rnn_model_create(NULL, &m2));
+    int64_t sh[1] = {0};
+    ck_ok(rnn_model_add_input(m2, RNN_I32, 1, sh, NULL));
+    rnn_dense_options d;
+    rnn_dense_options_init(&d);
+    d.units = 2;
+    ck_rnn(rnn_model_add_dense(m2, &d, NULL), RNN_ERR_STATE);
+    ck_errmsg("outputs token ids; add an Embedding layer first");
+    rnn_embedding_options eo;
+    rnn_embedding_options_init(&eo);
+    eo.input_dim = 0;
+    eo.output_dim = 4;
+    ck_rnn(rnn_model_add_embedding(m2, &eo, NULL), RNN_ERR_INVALID_ARG);
+    ck_errmsg("options->input_dim must be in 1..");
+    rnn_tensor_destroy(x);
+    rnn_model_destroy(m);
+    rnn_model_destroy(m2);
+    ck_assert_uint_eq(rnn_memory_used(), 0);
+}
+END_TEST
+
+START_TEST(keras_param_counts)
+{
+    rnn_model *m;
+    ck_ok(rnn_model_create(NULL, &m));
+    int64_t sh[1] = {0};
+    ck_ok(rnn_model_add_input(m, RNN_I32, 1, sh, NULL));
+    rnn_embedding_options e;
+    rnn_embedding_options_init(&e);
+    e.input_dim = 10000;
+    e.output_dim = 64;
+    rnn_layer *le, *ld;
+    ck_ok(rnn_model_add_embedding(m, &e, &le));
+    rnn_recurrent_options o;
+    rnn_recurrent_options_init(&o, RNN_LSTM);
+    o.units = 64;
+    o.bidirectional = 1;
+    ck_ok(rnn_model_add_recurrent(m, &o, NULL));
+    rnn_dense_options d;
+    rnn_dense_options_init(&d);
+    d.units = 1;
+    d.activation = RNN_ACT_SIGMOID;
+    ck_ok(rnn_model_add_dense(m, &d, &ld));
+    int64_t n;
+    ck_ok(rnn_layer_count_params(le, &n));
+    ck_assert_int_eq(n, 640000);
+    ck_ok(rnn_layer_count_params(ld, &n));
+    ck_assert_int_eq(n, 129);
+    ck_ok(rnn_model_count_params(m, &n));
+    ck_assert_int_eq(n, 640000 + 66048 + 129); /* Keras summary of the same model */
+    rnn_model_destroy(m);
+}
+END_TEST
+
+int main(int argc, char **argv)
+{
+    const char *which = argc > 1 ? argv[1] : "layers";
+    Suite *s = suite_create(which);
+    TCase *tc = tcase_create(which);
+    tcase_set_timeout(tc, 300);
+    if (strcmp(which, "gradcheck") == 0) {
+        tcase_add_test(tc, dense_gradcheck_every_activation);
+        tcase_add_test(tc, embedding_gradcheck);
+    } else {
+        tcase_add_test(tc, mask_zero_equals_explicit_lengths);
+        tcase_add_test(tc, embedding_errors_and_trainable);
+        tcase_add_test(tc, keras_param_counts);
+    }
+    suite_add_tcase(s, tc);
+    return rnn_test_run(s);
+}
