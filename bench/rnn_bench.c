@@ -128,7 +128,9 @@ static void run_case(const bcase *c, int runs, int warmup, int json, rnn_backend
         in_feat = c->bi ? 2 * c->H : c->H;
     }
     rnn_optimizer *opt = NULL;
-    CHECK(rnn_optimizer_create_sgd(m, NULL, &opt));
+    rnn_optimizer_options oo;
+    rnn_optimizer_options_init(&oo, RNN_OPTIM_SGD);
+    CHECK(rnn_optimizer_create(m, &oo, &opt));
     const rnn_tensor *in[1] = {x}, *lens[1] = {len}, *y;
     rnn_tensor *gy = NULL;
     double *ms = malloc(sizeof(double) * (size_t)runs);

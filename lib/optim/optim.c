@@ -1,30 +1,34 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Optimizers. Updates are element-wise over the canonical parameters, and
- * bump each layer's params_version so backends re-import weights. */
+/* Optimizers with Keras' formulas. Updates are element-wise over the
+ * canonical parameters, and bump each layer's params_version so backends
+ * re-import weights. State slots follow the model's parameter order. */
 #include <math.h>
 #include <string.h>
 
 #include "model/graph.h"
 
-typedef enum opt_kind { OPT_SGD = 1 } opt_kind;
-
 struct rnn_optimizer {
-    opt_kind kind;
+    rnn_optimizer_options o;
     rnn_model *model;
-    rnn_sgd_options sgd;
-    int n_slots;       /* number of parameter tensors when created */
-    float **velocity;  /* per parameter tensor, NULL when momentum is 0 */
+    int n_slots;   /* parameter tensors when created */
+    float **m, **v; /* first and second moment (or velocity) per slot, may be NULL */
+    int64_t iterations;
+    double u_product; /* Nadam's momentum-schedule product */
 };
 
-void rnn_sgd_options_init(rnn_sgd_options *o)
+void rnn_optimizer_options_init(rnn_optimizer_options *o, rnn_optimizer_type type)
 {
     if (!o)
         return;
     memset(o, 0, sizeof *o);
     o->struct_size = sizeof *o;
-    o->learning_rate = 0.01f;
-    o->momentum = 0.0f;
-    o->nesterov = 0;
+    o->type = type;
+    o->learning_rate = type == RNN_OPTIM_SGD ? 0.01f : 0.001f;
+    o->rho = 0.9f;
+    o->beta_1 = 0.9f;
+    o->beta_2 = 0.999f;
+    o->epsilon = 1e-7f;
+    o->weight_decay = type == RNN_OPTIM_ADAMW ? 0.004f : 0.0f;
 }
 
 static int count_slots(const rnn_model *m)
@@ -35,75 +39,168 @@ static int count_slots(const rnn_model *m)
     return n;
 }
 
+static void free_slots(float **s, int n)
+{
+    if (!s)
+        return;
+    for (int i = 0; i < n; i++)
+        rnn__free(s[i]);
+    rnn__free(s);
+}
+
 void rnn_optimizer_destroy(rnn_optimizer *o)
 {
     if (!o)
         return;
-    if (o->velocity)
-        for (int i = 0; i < o->n_slots; i++)
-            rnn__free(o->velocity[i]);
-    rnn__free(o->velocity);
+    free_slots(o->m, o->n_slots);
+    free_slots(o->v, o->n_slots);
     rnn__free(o);
 }
 
-rnn_status rnn_optimizer_create_sgd(rnn_model *m, const rnn_sgd_options *options,
-                                    rnn_optimizer **out)
+static rnn_status alloc_slots(rnn_model *m, int n, float ***out)
+{
+    float **s = rnn__calloc((size_t)(n ? n : 1), sizeof *s);
+    if (!s)
+        return RNN_ERR_NOMEM;
+    int k = 0;
+    for (int i = 0; i < m->n_layers; i++)
+        for (int p = 0; p < m->layers[i]->n_params; p++, k++)
+            if (!(s[k] = rnn__calloc(1, m->layers[i]->param[p]->nbytes))) {
+                free_slots(s, n);
+                return RNN_ERR_NOMEM;
+            }
+    *out = s;
+    return RNN_OK;
+}
+
+static int finite_nonneg(float v)
+{
+    return isfinite(v) && v >= 0.0f;
+}
+
+rnn_status rnn_optimizer_create(rnn_model *m, const rnn_optimizer_options *options,
+                                rnn_optimizer **out)
 {
     RNN__CHECK_ARG(out);
     *out = NULL;
     RNN__CHECK_ARG(m);
-    rnn_sgd_options so;
-    rnn_sgd_options_init(&so);
-    if (options) {
-        if (options->struct_size < offsetof(rnn_sgd_options, nesterov) + sizeof(int) ||
-            options->struct_size > sizeof so)
-            return RNN__ERR(RNN_ERR_INVALID_ARG,
-                            "options->struct_size must be sizeof(rnn_sgd_options) = %zu (got %u)",
-                            sizeof so, (unsigned)options->struct_size);
-        memcpy(&so, options, options->struct_size);
-        so.struct_size = sizeof so;
-    }
-    if (!(so.learning_rate > 0.0f) || !isfinite(so.learning_rate))
+    RNN__CHECK_ARG(options);
+    if (options->type < RNN_OPTIM_SGD || options->type > RNN_OPTIM_ADAMW)
+        return RNN__ERR(RNN_ERR_INVALID_ARG, "options->type must be a rnn_optimizer_type (got %d)",
+                        (int)options->type);
+    rnn_optimizer_options o;
+    rnn_optimizer_options_init(&o, options->type);
+    if (options->struct_size < offsetof(rnn_optimizer_options, global_clipnorm) + sizeof(float) ||
+        options->struct_size > sizeof o)
+        return RNN__ERR(RNN_ERR_INVALID_ARG,
+                        "options->struct_size must be sizeof(rnn_optimizer_options) = %zu (got %u); "
+                        "call rnn_optimizer_options_init()",
+                        sizeof o, (unsigned)options->struct_size);
+    memcpy(&o, options, options->struct_size);
+    o.struct_size = sizeof o;
+    if (!(o.learning_rate > 0.0f) || !isfinite(o.learning_rate))
         return RNN__ERR(RNN_ERR_INVALID_ARG, "options->learning_rate must be > 0 (got %g)",
-                        (double)so.learning_rate);
-    if (!(so.momentum >= 0.0f && so.momentum < 1.0f))
+                        (double)o.learning_rate);
+    if (!(o.momentum >= 0.0f && o.momentum < 1.0f))
         return RNN__ERR(RNN_ERR_INVALID_ARG, "options->momentum must be in [0, 1) (got %g)",
-                        (double)so.momentum);
-    rnn_optimizer *o = rnn__calloc(1, sizeof *o);
-    if (!o)
-        return RNN__NOMEM(sizeof *o);
-    o->kind = OPT_SGD;
-    o->model = m;
-    o->sgd = so;
-    o->n_slots = count_slots(m);
-    if (so.momentum > 0.0f && o->n_slots > 0) {
-        o->velocity = rnn__calloc((size_t)o->n_slots, sizeof *o->velocity);
-        if (!o->velocity)
-            goto nomem;
-        int s = 0;
-        for (int i = 0; i < m->n_layers; i++)
-            for (int p = 0; p < m->layers[i]->n_params; p++, s++) {
-                o->velocity[s] = rnn__calloc(1, m->layers[i]->param[p]->nbytes);
-                if (!o->velocity[s])
-                    goto nomem;
-            }
+                        (double)o.momentum);
+    if (!(o.rho >= 0.0f && o.rho < 1.0f) || !(o.beta_1 >= 0.0f && o.beta_1 < 1.0f) ||
+        !(o.beta_2 >= 0.0f && o.beta_2 < 1.0f))
+        return RNN__ERR(RNN_ERR_INVALID_ARG,
+                        "options->rho, beta_1 and beta_2 must be in [0, 1) (got %g, %g, %g)",
+                        (double)o.rho, (double)o.beta_1, (double)o.beta_2);
+    if (!(o.epsilon > 0.0f) || !finite_nonneg(o.weight_decay) || !finite_nonneg(o.clipnorm) ||
+        !finite_nonneg(o.clipvalue) || !finite_nonneg(o.global_clipnorm))
+        return RNN__ERR(RNN_ERR_INVALID_ARG,
+                        "options->epsilon must be > 0 and weight_decay, clipnorm, clipvalue, "
+                        "global_clipnorm >= 0 (got %g, %g, %g, %g, %g)",
+                        (double)o.epsilon, (double)o.weight_decay, (double)o.clipnorm,
+                        (double)o.clipvalue, (double)o.global_clipnorm);
+    rnn_optimizer *opt = rnn__calloc(1, sizeof *opt);
+    if (!opt)
+        return RNN__NOMEM(sizeof *opt);
+    opt->o = o;
+    opt->model = m;
+    opt->n_slots = count_slots(m);
+    opt->u_product = 1.0;
+    int need_m = o.type != RNN_OPTIM_SGD || o.momentum > 0.0f;
+    int need_v = o.type != RNN_OPTIM_SGD;
+    if ((need_m && alloc_slots(m, opt->n_slots, &opt->m)) ||
+        (need_v && alloc_slots(m, opt->n_slots, &opt->v))) {
+        rnn_optimizer_destroy(opt);
+        return RNN__ERR(RNN_ERR_NOMEM, "out of memory allocating the optimizer state");
     }
-    *out = o;
+    *out = opt;
     return RNN_OK;
-nomem:
-    rnn_optimizer_destroy(o);
-    return RNN__ERR(RNN_ERR_NOMEM, "out of memory allocating the optimizer state");
 }
 
-rnn_status rnn_optimizer_step(rnn_optimizer *o)
+/* Gradient clipping, in place: global norm, then per tensor, then value. */
+static void clip(rnn_optimizer *opt)
 {
-    RNN__CHECK_ARG(o);
-    rnn_model *m = o->model;
-    if (count_slots(m) != o->n_slots)
+    rnn_model *m = opt->model;
+    const rnn_optimizer_options *o = &opt->o;
+    if (o->global_clipnorm > 0.0f) {
+        double sq = 0;
+        for (int i = 0; i < m->n_layers; i++)
+            for (int p = 0; m->layers[i]->trainable && p < m->layers[i]->n_params; p++) {
+                const rnn_tensor *g = m->layers[i]->grad[p];
+                for (int64_t k = 0; k < g->numel; k++)
+                    sq += (double)rnn__f32(g)[k] * rnn__f32(g)[k];
+            }
+        double norm = sqrt(sq);
+        if (norm > o->global_clipnorm) {
+            float s = (float)(o->global_clipnorm / norm);
+            for (int i = 0; i < m->n_layers; i++)
+                for (int p = 0; m->layers[i]->trainable && p < m->layers[i]->n_params; p++) {
+                    rnn_tensor *g = m->layers[i]->grad[p];
+                    for (int64_t k = 0; k < g->numel; k++)
+                        rnn__f32(g)[k] *= s;
+                }
+        }
+    }
+    for (int i = 0; i < m->n_layers; i++)
+        for (int p = 0; m->layers[i]->trainable && p < m->layers[i]->n_params; p++) {
+            rnn_tensor *gt = m->layers[i]->grad[p];
+            float *g = rnn__f32(gt);
+            if (o->clipnorm > 0.0f) {
+                double sq = 0;
+                for (int64_t k = 0; k < gt->numel; k++)
+                    sq += (double)g[k] * g[k];
+                double norm = sqrt(sq);
+                if (norm > o->clipnorm) {
+                    float s = (float)(o->clipnorm / norm);
+                    for (int64_t k = 0; k < gt->numel; k++)
+                        g[k] *= s;
+                }
+            }
+            if (o->clipvalue > 0.0f)
+                for (int64_t k = 0; k < gt->numel; k++)
+                    g[k] = g[k] > o->clipvalue ? o->clipvalue
+                           : g[k] < -o->clipvalue ? -o->clipvalue
+                                                  : g[k];
+        }
+}
+
+rnn_status rnn_optimizer_step(rnn_optimizer *opt)
+{
+    RNN__CHECK_ARG(opt);
+    rnn_model *m = opt->model;
+    if (count_slots(m) != opt->n_slots)
         return RNN__ERR(RNN_ERR_STATE,
                         "the model gained layers after the optimizer was created; create the "
                         "optimizer once the model is complete");
-    const float lr = o->sgd.learning_rate, mu = o->sgd.momentum;
+    const rnn_optimizer_options *o = &opt->o;
+    clip(opt);
+    const int64_t t = ++opt->iterations;
+    const double lr = o->learning_rate, b1 = o->beta_1, b2 = o->beta_2, eps = o->epsilon;
+    /* Adam: step size with both bias corrections folded in (Keras). */
+    const double alpha = lr * sqrt(1.0 - pow(b2, (double)t)) / (1.0 - pow(b1, (double)t));
+    /* Nadam's momentum schedule. */
+    const double u_t = b1 * (1.0 - 0.5 * pow(0.96, 0.004 * (double)t));
+    const double u_t1 = b1 * (1.0 - 0.5 * pow(0.96, 0.004 * (double)(t + 1)));
+    const double u_prod = opt->u_product * u_t, u_prod1 = u_prod * u_t1;
+    const double b2_pow = pow(b2, (double)t);
+    opt->u_product = u_prod;
     int s = 0;
     for (int i = 0; i < m->n_layers; i++) {
         rnn_layer *l = m->layers[i];
@@ -114,20 +211,67 @@ rnn_status rnn_optimizer_step(rnn_optimizer *o)
         for (int p = 0; p < l->n_params; p++, s++) {
             float *w = rnn__f32(l->param[p]);
             const float *g = rnn__f32(l->grad[p]);
-            int64_t n = l->param[p]->numel;
-            if (!o->velocity) {
+            float *mm = opt->m ? opt->m[s] : NULL, *vv = opt->v ? opt->v[s] : NULL;
+            const int64_t n = l->param[p]->numel;
+            switch (o->type) {
+            case RNN_OPTIM_SGD:
+                for (int64_t k = 0; k < n; k++) {
+                    if (!mm) {
+                        w[k] -= (float)(lr * g[k]);
+                        continue;
+                    }
+                    mm[k] = (float)(o->momentum * mm[k] - lr * g[k]);
+                    w[k] += o->nesterov ? (float)(o->momentum * mm[k] - lr * g[k]) : mm[k];
+                }
+                break;
+            case RNN_OPTIM_RMSPROP:
+                for (int64_t k = 0; k < n; k++) {
+                    vv[k] = (float)(o->rho * vv[k] + (1.0 - o->rho) * g[k] * g[k]);
+                    w[k] -= (float)(lr * g[k] / sqrt((double)vv[k] + eps));
+                }
+                break;
+            case RNN_OPTIM_ADAMW:
                 for (int64_t k = 0; k < n; k++)
-                    w[k] -= lr * g[k];
-                continue;
-            }
-            float *v = o->velocity[s];
-            for (int64_t k = 0; k < n; k++) {
-                v[k] = mu * v[k] - lr * g[k];
-                w[k] += o->sgd.nesterov ? mu * v[k] - lr * g[k] : v[k];
+                    w[k] -= (float)(lr * o->weight_decay * w[k]);
+                /* fall through */
+            case RNN_OPTIM_ADAM:
+                for (int64_t k = 0; k < n; k++) {
+                    mm[k] = (float)(b1 * mm[k] + (1.0 - b1) * g[k]);
+                    vv[k] = (float)(b2 * vv[k] + (1.0 - b2) * g[k] * g[k]);
+                    w[k] -= (float)(alpha * mm[k] / (sqrt((double)vv[k]) + eps));
+                }
+                break;
+            case RNN_OPTIM_NADAM:
+                for (int64_t k = 0; k < n; k++) {
+                    mm[k] = (float)(b1 * mm[k] + (1.0 - b1) * g[k]);
+                    vv[k] = (float)(b2 * vv[k] + (1.0 - b2) * g[k] * g[k]);
+                    double m_hat = u_t1 * mm[k] / (1.0 - u_prod1) + (1.0 - u_t) * g[k] / (1.0 - u_prod);
+                    double v_hat = vv[k] / (1.0 - b2_pow);
+                    w[k] -= (float)(lr * m_hat / (sqrt(v_hat) + eps));
+                }
+                break;
             }
         }
         if (l->n_params)
             rnn_layer_params_changed(l);
     }
+    return RNN_OK;
+}
+
+rnn_status rnn_optimizer_iterations(const rnn_optimizer *opt, int64_t *out)
+{
+    RNN__CHECK_ARG(out);
+    *out = 0;
+    RNN__CHECK_ARG(opt);
+    *out = opt->iterations;
+    return RNN_OK;
+}
+
+rnn_status rnn_optimizer_set_learning_rate(rnn_optimizer *opt, float lr)
+{
+    RNN__CHECK_ARG(opt);
+    if (!(lr > 0.0f) || !isfinite(lr))
+        return RNN__ERR(RNN_ERR_INVALID_ARG, "learning_rate must be > 0 (got %g)", (double)lr);
+    opt->o.learning_rate = lr;
     return RNN_OK;
 }
