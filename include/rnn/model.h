@@ -141,6 +141,85 @@ RNN_API rnn_status rnn_model_zero_grad(rnn_model *model);
 /** @brief Resets the carried states of every stateful layer to zero. */
 RNN_API rnn_status rnn_model_reset_states(rnn_model *model);
 
+/* ------------------------------------------------------------ training */
+
+/** @brief Loss functions (Keras names). The loss applies to model output 0. */
+typedef enum rnn_loss_type {
+    /** Targets are RNN_I32 class ids shaped as the output without its last
+     *  axis: (N) or (N, T) for per-step outputs. */
+    RNN_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY = 1,
+    /** Targets are RNN_F32 distributions shaped as the output. */
+    RNN_LOSS_CATEGORICAL_CROSSENTROPY = 2,
+    /** Targets are RNN_F32 in [0, 1] shaped as the output (mean over the last axis). */
+    RNN_LOSS_BINARY_CROSSENTROPY = 3,
+    /** Targets are RNN_F32 shaped as the output (mean over the last axis). */
+    RNN_LOSS_MEAN_SQUARED_ERROR = 4
+} rnn_loss_type;
+
+/** @brief How per-sample (or per-step) losses are averaged. */
+typedef enum rnn_reduction {
+    /** Keras' "sum_over_batch_size": masked steps contribute 0 but are counted
+     *  in the denominator (N, or N*T for per-step outputs). */
+    RNN_REDUCTION_MEAN = 0,
+    /** Sum over unmasked samples or steps divided by their number. */
+    RNN_REDUCTION_MASKED_MEAN = 1
+} rnn_reduction;
+
+/** @brief What rnn_model_compile() sets up. Fill with rnn_compile_options_init(). */
+typedef struct rnn_compile_options {
+    uint32_t struct_size;    /**< sizeof(rnn_compile_options), set by _init. */
+    rnn_loss_type loss;      /**< Set by _init. */
+    int from_logits;         /**< 0: output 0 holds probabilities (softmax/sigmoid);
+                                  1: raw scores (the loss applies softmax/sigmoid). */
+    rnn_reduction reduction; /**< RNN_REDUCTION_MEAN (Keras). */
+} rnn_compile_options;
+
+/** @brief Fills @p options with Keras' defaults for @p loss. */
+RNN_API void rnn_compile_options_init(rnn_compile_options *options, rnn_loss_type loss);
+
+/* The optimizer type is declared in rnn/optim.h. */
+struct rnn_optimizer_options;
+
+/**
+ * @brief Chooses the loss and creates the model's own optimizer (Keras
+ * `model.compile(loss=..., optimizer=...)`). Call once the model is complete;
+ * compiling again replaces both (and resets the optimizer's state).
+ * @param optimizer options from rnn_optimizer_options_init() (rnn/optim.h).
+ * @retval RNN_ERR_INVALID_ARG bad loss or optimizer options.
+ * @retval RNN_ERR_STATE the model has no layers after its input.
+ */
+RNN_API rnn_status rnn_model_compile(rnn_model *model, const rnn_compile_options *options,
+                                     const struct rnn_optimizer_options *optimizer);
+
+/**
+ * @brief One training step on a batch: forward (training), loss, backward,
+ * optimizer update (Keras `train_on_batch`).
+ *
+ * Per-step outputs are masked with the lengths that reach the output (given
+ * lengths or an Embedding's mask_zero): padding never counts.
+ * @param targets see ::rnn_loss_type.
+ * @param[out] loss the batch loss (may be NULL).
+ * @param[out] accuracy the batch accuracy as Keras' "accuracy" metric for this
+ *        loss (masked per token for sequences); NaN for mean squared error.
+ *        May be NULL.
+ * @retval RNN_ERR_STATE not compiled.
+ * @retval RNN_ERR_SHAPE, RNN_ERR_DTYPE targets do not fit output 0.
+ * @retval RNN_ERR_RANGE a class id outside [0, classes).
+ * @retval RNN_ERR_NUMERIC the loss is NaN or infinite: nothing was updated, the
+ *         weights are those of the last good step.
+ */
+RNN_API rnn_status rnn_model_train_step(rnn_model *model, int num_inputs,
+                                        const rnn_tensor *const *inputs,
+                                        const rnn_tensor *const *lengths,
+                                        const rnn_tensor *targets, float *loss, float *accuracy);
+
+/** @brief Loss and accuracy on a batch in inference mode, without updating
+ * anything (Keras `test_on_batch`). Errors as rnn_model_train_step(). */
+RNN_API rnn_status rnn_model_test_step(rnn_model *model, int num_inputs,
+                                       const rnn_tensor *const *inputs,
+                                       const rnn_tensor *const *lengths,
+                                       const rnn_tensor *targets, float *loss, float *accuracy);
+
 #ifdef __cplusplus
 }
 #endif

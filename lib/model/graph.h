@@ -14,7 +14,9 @@
 
 #include "backend/backend.h"
 #include "internal.h"
+#include "loss/loss.h"
 #include "rng.h"
+#include "rnn/optim.h"
 
 #define RNN__MAX_OUTPUTS 8
 #define RNN__MAX_PARAMS 8
@@ -84,6 +86,11 @@ struct rnn_model {
     int64_t N, T;
     int trained_forward;        /* a training forward happened since the last change */
     int freeze_masks;           /* tests: reuse the previous dropout masks */
+    /* Set by rnn_model_compile(). */
+    int compiled;
+    rnn__loss_cfg loss;
+    rnn_optimizer *optimizer;
+    rnn_tensor *loss_grad; /* d(loss)/d(output 0) */
     rnn_tensor *input_grad;     /* gradient w.r.t. the input */
 };
 

@@ -114,6 +114,8 @@ void rnn_model_destroy(rnn_model *m)
         layer_free(m->layers[i]);
     rnn__free(m->layers);
     rnn_tensor_destroy(m->input_grad);
+    rnn_tensor_destroy(m->loss_grad);
+    rnn_optimizer_destroy(m->optimizer);
     rnn__ctx_destroy(m->ctx);
     rnn__free(m);
 }

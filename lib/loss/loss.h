@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Losses and the accuracy metric over a model output. */
+#ifndef RNN_LOSS_H
+#define RNN_LOSS_H
+
+#include "internal.h"
+
+typedef struct rnn__loss_cfg {
+    rnn_loss_type type;
+    int from_logits;
+    rnn_reduction reduction;
+} rnn__loss_cfg;
+
+/* Checks targets against pred, then computes the reduced loss, the accuracy
+ * (NaN where undefined) and, when grad is not NULL, d(loss)/d(pred) (same
+ * layout as pred, zero at masked positions). len (NULL: none) masks the time
+ * axis of a rank-3 pred. Errors are reported under func. */
+RNN__HIDDEN rnn_status rnn__loss_compute(const char *func, const rnn__loss_cfg *cfg,
+                                         const rnn_tensor *pred, const int32_t *len,
+                                         const rnn_tensor *target, double *loss, double *acc,
+                                         float *grad);
+
+#endif

@@ -1,0 +1,108 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* compile, train_step, test_step: the loss on output 0 and the model's own
+ * optimizer. */
+#include <math.h>
+#include <string.h>
+
+#include "model/graph.h"
+
+void rnn_compile_options_init(rnn_compile_options *o, rnn_loss_type loss)
+{
+    if (!o)
+        return;
+    memset(o, 0, sizeof *o);
+    o->struct_size = sizeof *o;
+    o->loss = loss;
+    o->from_logits = 0;
+    o->reduction = RNN_REDUCTION_MEAN;
+}
+
+rnn_status rnn_model_compile(rnn_model *m, const rnn_compile_options *options,
+                             const struct rnn_optimizer_options *optimizer)
+{
+    RNN__CHECK_ARG(m);
+    RNN__CHECK_ARG(options);
+    RNN__CHECK_ARG(optimizer);
+    rnn_compile_options o;
+    rnn_compile_options_init(&o, options->loss);
+    if (options->struct_size < offsetof(rnn_compile_options, reduction) + sizeof o.reduction ||
+        options->struct_size > sizeof o)
+        return RNN__ERR(RNN_ERR_INVALID_ARG,
+                        "options->struct_size must be sizeof(rnn_compile_options) = %zu (got %u)",
+                        sizeof o, (unsigned)options->struct_size);
+    memcpy(&o, options, options->struct_size);
+    if (o.loss < RNN_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY || o.loss > RNN_LOSS_MEAN_SQUARED_ERROR)
+        return RNN__ERR(RNN_ERR_INVALID_ARG, "options->loss must be a rnn_loss_type (got %d)",
+                        (int)o.loss);
+    if (o.reduction != RNN_REDUCTION_MEAN && o.reduction != RNN_REDUCTION_MASKED_MEAN)
+        return RNN__ERR(RNN_ERR_INVALID_ARG, "options->reduction must be a rnn_reduction (got %d)",
+                        (int)o.reduction);
+    if (m->n_layers < 2)
+        return RNN__ERR(RNN_ERR_STATE, "the model has no layers after its input");
+    rnn_optimizer *opt = NULL;
+    rnn_status st = rnn_optimizer_create(m, optimizer, &opt);
+    if (st)
+        return rnn__err(st, __func__, "optimizer: %s", rnn_last_error());
+    rnn_optimizer_destroy(m->optimizer);
+    m->optimizer = opt;
+    m->loss = (rnn__loss_cfg){o.loss, o.from_logits != 0, o.reduction};
+    m->compiled = 1;
+    return RNN_OK;
+}
+
+/* Forward, loss, and (when train) backward + update. */
+static rnn_status step(const char *func, rnn_model *m, int num_inputs,
+                       const rnn_tensor *const *inputs, const rnn_tensor *const *lengths,
+                       const rnn_tensor *targets, int train, float *loss, float *accuracy)
+{
+    if (loss)
+        *loss = NAN;
+    if (accuracy)
+        *accuracy = NAN;
+    if (!m)
+        return rnn__err(RNN_ERR_INVALID_ARG, func, "model must not be NULL");
+    if (!m->compiled)
+        return rnn__err(RNN_ERR_STATE, func, "call rnn_model_compile() first");
+    rnn_status st = rnn_model_forward(m, num_inputs, inputs, lengths, train);
+    if (st)
+        return rnn__err(st, func, "%s", rnn_last_error());
+    rnn_layer *last = m->layers[m->n_layers - 1];
+    const rnn_tensor *pred = last->out[0];
+    if (train && (st = rnn__tensor_ensure(&m->loss_grad, pred->rank, pred->dims, 0)))
+        return st;
+    double l, a;
+    if ((st = rnn__loss_compute(func, &m->loss, pred, last->out_len[0], targets, &l, &a,
+                                train ? rnn__f32(m->loss_grad) : NULL)))
+        return st;
+    if (!isfinite(l))
+        return rnn__err(RNN_ERR_NUMERIC, func,
+                        "the loss is %g: training stopped, the weights are those of the last "
+                        "good step",
+                        l);
+    if (train) {
+        const rnn_tensor *g[RNN__MAX_OUTPUTS] = {m->loss_grad};
+        if ((st = rnn_model_zero_grad(m)) ||
+            (st = rnn_model_backward(m, last->n_outputs, g)) ||
+            (st = rnn_optimizer_step(m->optimizer)))
+            return rnn__err(st, func, "%s", rnn_last_error());
+    }
+    if (loss)
+        *loss = (float)l;
+    if (accuracy)
+        *accuracy = (float)a;
+    return RNN_OK;
+}
+
+rnn_status rnn_model_train_step(rnn_model *m, int num_inputs, const rnn_tensor *const *inputs,
+                                const rnn_tensor *const *lengths, const rnn_tensor *targets,
+                                float *loss, float *accuracy)
+{
+    return step(__func__, m, num_inputs, inputs, lengths, targets, 1, loss, accuracy);
+}
+
+rnn_status rnn_model_test_step(rnn_model *m, int num_inputs, const rnn_tensor *const *inputs,
+                               const rnn_tensor *const *lengths, const rnn_tensor *targets,
+                               float *loss, float *accuracy)
+{
+    return step(__func__, m, num_inputs, inputs, lengths, targets, 0, loss, accuracy);
+}
