@@ -76,9 +76,9 @@ static rnn_status step(const char *func, rnn_model *m, int num_inputs,
         return st;
     if (!isfinite(l))
         return rnn__err(RNN_ERR_NUMERIC, func,
-                        "the loss is %g: training stopped, the weights are those of the last "
+                        "the loss is %s: training stopped, the weights are those of the last "
                         "good step",
-                        l);
+                        isnan(l) ? "NaN" : l > 0 ? "+inf" : "-inf");
     if (train) {
         const rnn_tensor *g[RNN__MAX_OUTPUTS] = {m->loss_grad};
         if ((st = rnn_model_zero_grad(m)) ||
