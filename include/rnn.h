@@ -15,5 +15,6 @@
 #include "rnn/model.h"
 #include "rnn/layers.h"
 #include "rnn/optim.h"
+#include "rnn/io.h"
 
 #endif /* RNN_H */

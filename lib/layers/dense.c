@@ -154,7 +154,13 @@ static void dense_destroy(rnn_layer *l)
     rnn__free(d);
 }
 
+static const void *dense_options(const rnn_layer *l)
+{
+    return &((const dense *)l->impl)->o;
+}
+
 static const rnn__layer_vt dense_vt = {
+    .options = dense_options,
     .kind = "dense",
     .forward = dense_forward,
     .backward = dense_backward,

@@ -97,7 +97,13 @@ static void embedding_destroy(rnn_layer *l)
     rnn__free(e);
 }
 
+static const void *embedding_options(const rnn_layer *l)
+{
+    return &((const embedding *)l->impl)->o;
+}
+
 static const rnn__layer_vt embedding_vt = {
+    .options = embedding_options,
     .kind = "embedding",
     .forward = embedding_forward,
     .backward = embedding_backward,

@@ -469,7 +469,13 @@ static rnn_status recurrent_backward(rnn_layer *l)
     return RNN_OK;
 }
 
+static const void *recurrent_options(const rnn_layer *l)
+{
+    return &((const rnn__recurrent *)l->impl)->o;
+}
+
 static const rnn__layer_vt recurrent_vt = {
+    .options = recurrent_options,
     .kind = "recurrent",
     .forward = recurrent_forward,
     .backward = recurrent_backward,

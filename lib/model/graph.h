@@ -35,7 +35,17 @@ typedef struct rnn__layer_vt {
     /* Releases l->impl and whatever else the layer owns beyond the common
      * fields (which the model releases). */
     void (*destroy)(rnn_layer *l);
+    /* The layer's options struct (its type depends on kind), for saving. */
+    const void *(*options)(const rnn_layer *l);
 } rnn__layer_vt;
+
+/* What an input layer accepts (the options of kind "input"). */
+typedef struct rnn__input_desc {
+    rnn_dtype dtype;
+    int seq;          /* has a time axis */
+    int64_t steps;    /* fixed number of time steps, 0 = any */
+    int64_t features; /* 0: token ids (no feature axis) */
+} rnn__input_desc;
 
 struct rnn_layer {
     const rnn__layer_vt *vt;

@@ -225,21 +225,22 @@ rnn_status rnn__layer_new(const char *func, const rnn__layer_vt *vt, size_t impl
 
 /* ------------------------------------------------------------ input layer */
 
-typedef struct input_impl {
-    rnn_dtype dtype;
-    int seq;          /* has a time axis */
-    int64_t steps;    /* fixed number of time steps, 0 = any */
-    int64_t features; /* 0: token ids (no feature axis) */
-} input_impl;
+typedef rnn__input_desc input_impl;
 
 static void input_destroy(rnn_layer *l)
 {
     rnn__free(l->impl);
 }
 
+static const void *input_options(const rnn_layer *l)
+{
+    return l->impl;
+}
+
 static const rnn__layer_vt input_vt = {
     .kind = "input",
     .destroy = input_destroy,
+    .options = input_options,
 };
 
 rnn_status rnn_model_add_input(rnn_model *m, rnn_dtype dtype, int rank, const int64_t *shape,

@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/**
+ * @file rnn/io.h
+ * @brief Saving and loading whole models.
+ *
+ * File format: the safetensors layout, so other tools read the weights:
+ * an 8-byte little-endian header size, a JSON header mapping each parameter
+ * ("<layer>/<param>", e.g. "lstm/kernel") to its dtype, shape and byte
+ * offsets, then the raw little-endian data. The header's "__metadata__"
+ * holds "format": "librnn", "format_version": "1", the library version, and
+ * "architecture": the model's layers and their options as a JSON string.
+ * Nothing depends on the batch size: a model saved after training at one
+ * batch size loads and runs at any other.
+ */
+#ifndef RNN_IO_H
+#define RNN_IO_H
+
+#include "rnn/common.h"
+#include "rnn/model.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/**
+ * @brief Writes the model (architecture and weights) to @p path, atomically:
+ * a temporary file in the same directory is written, flushed to disk and
+ * renamed over @p path, so a crash never leaves a half-written file and the
+ * previous file stays intact until the new one is complete.
+ * Optimizer state is not saved.
+ * @retval RNN_ERR_IO the file could not be written (the message has the
+ *         system's reason); @p path is unchanged.
+ * @retval RNN_ERR_NOMEM, RNN_ERR_INVALID_ARG
+ */
+RNN_API rnn_status rnn_model_save(const rnn_model *model, const char *path);
+
+/**
+ * @brief Reads a model written by rnn_model_save().
+ *
+ * Every field and size is checked before anything is allocated from it: a
+ * truncated, corrupted or hostile file gives RNN_ERR_FORMAT (never a crash,
+ * and never an allocation larger than what the file itself holds).
+ * @param options backend and seed of the new model (NULL: defaults); the
+ *        seed only matters for dropout masks.
+ * @param[out] out the model, not compiled; compile it to train further.
+ * @retval RNN_ERR_IO the file cannot be opened or read.
+ * @retval RNN_ERR_FORMAT not a librnn model file, or damaged (the message
+ *         says what and where).
+ * @retval RNN_ERR_NOMEM, RNN_ERR_INVALID_ARG
+ */
+RNN_API rnn_status rnn_model_load(const char *path, const rnn_model_options *options,
+                                  rnn_model **out);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* RNN_IO_H */

@@ -1,0 +1,651 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * rnn_model_save / rnn_model_load: the safetensors layout with the
+ * architecture as JSON metadata (jansson). See include/rnn/io.h.
+ *
+ * Loading never trusts the file: the header size is bounded by the file
+ * size, the JSON is parsed with duplicate keys rejected, every option is
+ * type- and range-checked, the parameter bytes the architecture implies are
+ * computed (overflow-checked) and must equal the data the file holds BEFORE
+ * any layer is built, and each tensor's dtype, shape and byte range must match
+ * exactly. Any mismatch is RNN_ERR_FORMAT.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "layers/recurrent.h"
+#include "model/graph.h"
+#include "rnn/io.h"
+
+#define FORMAT_NAME "librnn"
+#define FORMAT_VERSION "1"
+#define MAX_HEADER (64u << 20) /* 64 MiB of JSON is far beyond any real model */
+
+static const char *const CELLS[] = {NULL, "simple_rnn", "lstm", "gru"};
+static const char *const ACTS[] = {"linear", "tanh", "relu", "sigmoid", "softmax"};
+static const char *const MERGES[] = {"concat", "sum", "mul", "ave"};
+static const char *const INITS[] = {NULL, "glorot_uniform", "orthogonal", "zeros", "ones"};
+
+/* ------------------------------------------------------------ saving */
+
+static json_t *layer_config(const rnn_layer *l)
+{
+    const char *kind = l->vt->kind;
+    json_t *c = json_object();
+    if (!c)
+        return NULL;
+    int ok = 1;
+#define SET(k, v) ok &= json_object_set_new(c, (k), (v)) == 0
+    if (!strcmp(kind, "input")) {
+        const rnn__input_desc *d = l->vt->options(l);
+        SET("dtype", json_string(d->dtype == RNN_I32 ? "int32" : "float32"));
+        SET("sequence", json_boolean(d->seq));
+        SET("steps", json_integer(d->steps));
+        SET("features", json_integer(d->features));
+    } else if (!strcmp(kind, "recurrent")) {
+        const rnn_recurrent_options *o = l->vt->options(l);
+        SET("cell", json_string(CELLS[o->cell]));
+        SET("units", json_integer(o->units));
+        SET("activation", json_string(ACTS[o->activation]));
+        SET("use_bias", json_boolean(o->use_bias));
+        SET("return_sequences", json_boolean(o->return_sequences));
+        SET("return_state", json_boolean(o->return_state));
+        SET("go_backwards", json_boolean(o->go_backwards));
+        SET("stateful", json_boolean(o->stateful));
+        SET("reset_after", json_boolean(o->reset_after));
+        SET("unit_forget_bias", json_boolean(o->unit_forget_bias));
+        SET("dropout", json_real(o->dropout));
+        SET("recurrent_dropout", json_real(o->recurrent_dropout));
+        SET("kernel_initializer", json_string(INITS[o->kernel_initializer]));
+        SET("recurrent_initializer", json_string(INITS[o->recurrent_initializer]));
+        SET("bias_initializer", json_string(INITS[o->bias_initializer]));
+        SET("bidirectional", json_boolean(o->bidirectional));
+        SET("merge_mode", json_string(MERGES[o->merge_mode]));
+    } else if (!strcmp(kind, "dense")) {
+        const rnn_dense_options *o = l->vt->options(l);
+        SET("units", json_integer(o->units));
+        SET("activation", json_string(ACTS[o->activation]));
+        SET("use_bias", json_boolean(o->use_bias));
+        SET("kernel_initializer", json_string(INITS[o->kernel_initializer]));
+        SET("bias_initializer", json_string(INITS[o->bias_initializer]));
+    } else if (!strcmp(kind, "embedding")) {
+        const rnn_embedding_options *o = l->vt->options(l);
+        SET("input_dim", json_integer(o->input_dim));
+        SET("output_dim", json_integer(o->output_dim));
+        SET("mask_zero", json_boolean(o->mask_zero));
+        SET("trainable", json_boolean(l->trainable));
+    } else {
+        ok = 0;
+    }
+#undef SET
+    if (!ok) {
+        json_decref(c);
+        return NULL;
+    }
+    return c;
+}
+
+static int put_u64le(unsigned char *b, uint64_t v)
+{
+    for (int i = 0; i < 8; i++)
+        b[i] = (unsigned char)(v >> (8 * i));
+    return 8;
+}
+
+/* Writes all of buf or fails with errno set. */
+static int write_all(int fd, const void *buf, size_t n)
+{
+    const char *p = buf;
+    while (n) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            return -1;
+        }
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+/* f32 data as little-endian bytes (a no-op copy on little-endian hosts). */
+static int write_f32le(int fd, const float *v, int64_t n)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    for (int64_t i = 0; i < n; i++) {
+        uint32_t u;
+        memcpy(&u, &v[i], 4);
+        u = __builtin_bswap32(u);
+        if (write_all(fd, &u, 4))
+            return -1;
+    }
+    return 0;
+#else
+    return write_all(fd, v, (size_t)n * sizeof(float));
+#endif
+}
+
+rnn_status rnn_model_save(const rnn_model *m, const char *path)
+{
+    RNN__CHECK_ARG(m);
+    RNN__CHECK_ARG(path);
+    if (m->n_layers < 2)
+        return RNN__ERR(RNN_ERR_STATE, "the model has no layers after its input");
+    rnn_status st = RNN_OK;
+    json_t *arch = json_object(), *layers = json_array(), *header = json_object();
+    char *arch_s = NULL, *header_s = NULL, *tmp = NULL;
+    int fd = -1;
+    if (!arch || !layers || !header)
+        goto nomem;
+    if (json_object_set_new(arch, "format", json_string(FORMAT_NAME)) ||
+        json_object_set_new(arch, "format_version", json_integer(1)) ||
+        json_object_set(arch, "layers", layers))
+        goto nomem;
+    uint64_t offset = 0;
+    for (int i = 0; i < m->n_layers; i++) {
+        const rnn_layer *l = m->layers[i];
+        json_t *e = json_object(), *cfg = layer_config(l);
+        if (!e || !cfg || json_object_set_new(e, "kind", json_string(l->vt->kind)) ||
+            json_object_set_new(e, "name", json_string(l->name)) ||
+            json_object_set_new(e, "config", cfg) || json_array_append_new(layers, e)) {
+            json_decref(e);
+            goto nomem;
+        }
+        for (int p = 0; p < l->n_params; p++) {
+            const rnn_tensor *t = l->param[p];
+            char key[2 * RNN__NAME_MAX + 2];
+            snprintf(key, sizeof key, "%s/%s", l->name, l->param_name[p]);
+            json_t *te = json_object(), *shape = json_array(), *offs = json_array();
+            int bad = !te || !shape || !offs;
+            for (int k = 0; !bad && k < t->rank; k++)
+                bad = json_array_append_new(shape, json_integer(t->dims[k])) != 0;
+            bad = bad || json_array_append_new(offs, json_integer((json_int_t)offset)) ||
+                  json_array_append_new(offs, json_integer((json_int_t)(offset + t->nbytes))) ||
+                  json_object_set_new(te, "dtype", json_string("F32")) ||
+                  json_object_set_new(te, "shape", shape) ||
+                  json_object_set_new(te, "data_offsets", offs) ||
+                  json_object_set_new(header, key, te);
+            if (bad) {
+                json_decref(te);
+                goto nomem;
+            }
+            offset += t->nbytes;
+        }
+    }
+    arch_s = json_dumps(arch, JSON_COMPACT);
+    if (!arch_s)
+        goto nomem;
+    json_t *meta = json_object();
+    if (!meta || json_object_set_new(meta, "format", json_string(FORMAT_NAME)) ||
+        json_object_set_new(meta, "format_version", json_string(FORMAT_VERSION)) ||
+        json_object_set_new(meta, "librnn_version", json_string(RNN_VERSION_STRING)) ||
+        json_object_set_new(meta, "architecture", json_string(arch_s)) ||
+        json_object_set_new(header, "__metadata__", meta)) {
+        json_decref(meta);
+        goto nomem;
+    }
+    header_s = json_dumps(header, JSON_COMPACT | JSON_SORT_KEYS);
+    if (!header_s)
+        goto nomem;
+    size_t hlen = strlen(header_s), padded = (hlen + 7) & ~(size_t)7;
+
+    /* Atomic write: temporary file beside the target, fsync, rename. */
+    size_t plen = strlen(path);
+    tmp = rnn__malloc(plen + 16);
+    if (!tmp)
+        goto nomem;
+    memcpy(tmp, path, plen);
+    memcpy(tmp + plen, ".tmp-XXXXXX", 12);
+    fd = mkstemp(tmp);
+    if (fd < 0) {
+        st = RNN__ERR(RNN_ERR_IO, "cannot create a temporary file beside %s: %s", path,
+                      strerror(errno));
+        goto done;
+    }
+    unsigned char len8[8];
+    put_u64le(len8, padded);
+    int werr = write_all(fd, len8, 8) || write_all(fd, header_s, hlen) ||
+               write_all(fd, "        ", padded - hlen);
+    for (int i = 0; !werr && i < m->n_layers; i++)
+        for (int p = 0; !werr && p < m->layers[i]->n_params; p++)
+            werr = write_f32le(fd, rnn__f32(m->layers[i]->param[p]), m->layers[i]->param[p]->numel);
+    if (werr || fsync(fd) != 0) {
+        st = RNN__ERR(RNN_ERR_IO, "cannot write %s: %s", tmp, strerror(errno));
+        goto done;
+    }
+    if (close(fd) != 0) {
+        fd = -1;
+        st = RNN__ERR(RNN_ERR_IO, "cannot write %s: %s", tmp, strerror(errno));
+        goto done;
+    }
+    fd = -1;
+    if (rename(tmp, path) != 0) {
+        st = RNN__ERR(RNN_ERR_IO, "cannot rename %s to %s: %s", tmp, path, strerror(errno));
+        goto done;
+    }
+    /* Make the rename itself durable. */
+    const char *slash = strrchr(path, '/');
+    char *dir = rnn__malloc(slash ? (size_t)(slash - path) + 2 : 2);
+    if (dir) {
+        if (slash) {
+            memcpy(dir, path, (size_t)(slash - path) + (slash == path));
+            dir[(size_t)(slash - path) + (slash == path)] = 0;
+        } else {
+            strcpy(dir, ".");
+        }
+        int dfd = open(dir, O_RDONLY | O_DIRECTORY);
+        if (dfd >= 0) {
+            fsync(dfd);
+            close(dfd);
+        }
+        rnn__free(dir);
+    }
+    rnn__free(tmp);
+    tmp = NULL;
+    rnn__log(RNN_LOG_INFO, "saved model to %s", path);
+    goto done;
+nomem:
+    st = RNN__ERR(RNN_ERR_NOMEM, "out of memory while building the file header");
+done:
+    if (fd >= 0)
+        close(fd);
+    if (tmp) {
+        unlink(tmp);
+        rnn__free(tmp);
+    }
+    free(arch_s);
+    free(header_s);
+    json_decref(layers);
+    json_decref(arch);
+    json_decref(header);
+    return st;
+}
+
+/* ------------------------------------------------------------ loading */
+
+typedef struct loader {
+    const char *path;
+    int idx; /* layer index being read, for messages */
+} loader;
+
+#define FMT(L, ...) fmt_err((L), __VA_ARGS__)
+RNN__PRINTF(2, 3) static rnn_status fmt_err(const loader *L, const char *fmt, ...)
+{
+    char msg[400];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    return rnn__err(RNN_ERR_FORMAT, "rnn_model_load", "%s: %s", L->path, msg);
+}
+
+static rnn_status get_int(const loader *L, json_t *o, const char *k, int64_t lo, int64_t hi,
+                          int64_t *out)
+{
+    json_t *v = json_object_get(o, k);
+    if (!json_is_integer(v) || json_integer_value(v) < lo || json_integer_value(v) > hi)
+        return FMT(L, "layers[%d].config.%s must be an integer in [%lld, %lld]", L->idx, k,
+                   (long long)lo, (long long)hi);
+    *out = json_integer_value(v);
+    return RNN_OK;
+}
+
+static rnn_status get_bool(const loader *L, json_t *o, const char *k, int *out)
+{
+    json_t *v = json_object_get(o, k);
+    if (!json_is_boolean(v))
+        return FMT(L, "layers[%d].config.%s must be true or false", L->idx, k);
+    *out = json_is_true(v);
+    return RNN_OK;
+}
+
+static rnn_status get_real(const loader *L, json_t *o, const char *k, float *out)
+{
+    json_t *v = json_object_get(o, k);
+    double d = json_is_real(v) ? json_real_value(v) : json_is_integer(v) ? (double)json_integer_value(v) : -1;
+    if (!(d >= 0.0 && d < 1.0))
+        return FMT(L, "layers[%d].config.%s must be a number in [0, 1)", L->idx, k);
+    *out = (float)d;
+    return RNN_OK;
+}
+
+static rnn_status get_enum(const loader *L, json_t *o, const char *k, const char *const *names,
+                           int n, int *out)
+{
+    const char *s = json_string_value(json_object_get(o, k));
+    for (int i = 0; s && i < n; i++)
+        if (names[i] && !strcmp(names[i], s)) {
+            *out = i;
+            return RNN_OK;
+        }
+    return FMT(L, "layers[%d].config.%s has no valid value", L->idx, k);
+}
+
+#define N_OF(a) ((int)(sizeof(a) / sizeof((a)[0])))
+
+/* Parses one layer's options. Also computes the parameter count and the
+ * feature size it outputs, from its input's (in_features; 0 = token ids). */
+typedef struct parsed {
+    int kind; /* 0 input, 1 recurrent, 2 dense, 3 embedding */
+    rnn__input_desc in;
+    rnn_recurrent_options r;
+    rnn_dense_options d;
+    rnn_embedding_options e;
+    uint64_t params;
+    int64_t out_features;
+    int out_i32;
+} parsed;
+
+static rnn_status parse_layer(const loader *L, json_t *entry, int64_t in_features, int in_i32,
+                              parsed *p)
+{
+    memset(p, 0, sizeof *p);
+    const char *kind = json_string_value(json_object_get(entry, "kind"));
+    json_t *c = json_object_get(entry, "config");
+    if (!kind || !json_is_object(c) || !json_is_string(json_object_get(entry, "name")))
+        return FMT(L, "layers[%d] needs \"kind\", \"name\" and \"config\"", L->idx);
+    rnn_status st;
+    int b = 0, e = 0;
+    const int64_t BIG = 1 << 24;
+    if (!strcmp(kind, "input")) {
+        if (L->idx != 0)
+            return FMT(L, "layers[%d]: only layers[0] may be an input", L->idx);
+        p->kind = 0;
+        const char *dt = json_string_value(json_object_get(c, "dtype"));
+        if (!dt || (strcmp(dt, "int32") && strcmp(dt, "float32")))
+            return FMT(L, "layers[0].config.dtype must be \"int32\" or \"float32\"");
+        p->in.dtype = !strcmp(dt, "int32") ? RNN_I32 : RNN_F32;
+        if ((st = get_bool(L, c, "sequence", &p->in.seq)) ||
+            (st = get_int(L, c, "steps", 0, INT32_MAX, &p->in.steps)) ||
+            (st = get_int(L, c, "features", 0, BIG, &p->in.features)))
+            return st;
+        p->out_features = p->in.features;
+        p->out_i32 = p->in.dtype == RNN_I32;
+        return RNN_OK;
+    }
+    if (L->idx == 0)
+        return FMT(L, "layers[0] must be the input");
+    if (!strcmp(kind, "recurrent")) {
+        p->kind = 1;
+        rnn_recurrent_options *o = &p->r;
+        int cell;
+        if ((st = get_enum(L, c, "cell", CELLS, N_OF(CELLS), &cell)))
+            return st;
+        rnn_recurrent_options_init(o, (rnn_cell_type)cell);
+        int act, kin, rin, bin, mm;
+        if ((st = get_int(L, c, "units", 1, BIG, &o->units)) ||
+            (st = get_enum(L, c, "activation", ACTS, N_OF(ACTS), &act)) ||
+            (st = get_bool(L, c, "use_bias", &o->use_bias)) ||
+            (st = get_bool(L, c, "return_sequences", &o->return_sequences)) ||
+            (st = get_bool(L, c, "return_state", &o->return_state)) ||
+            (st = get_bool(L, c, "go_backwards", &o->go_backwards)) ||
+            (st = get_bool(L, c, "stateful", &o->stateful)) ||
+            (st = get_bool(L, c, "reset_after", &o->reset_after)) ||
+            (st = get_bool(L, c, "unit_forget_bias", &o->unit_forget_bias)) ||
+            (st = get_real(L, c, "dropout", &o->dropout)) ||
+            (st = get_real(L, c, "recurrent_dropout", &o->recurrent_dropout)) ||
+            (st = get_enum(L, c, "kernel_initializer", INITS, N_OF(INITS), &kin)) ||
+            (st = get_enum(L, c, "recurrent_initializer", INITS, N_OF(INITS), &rin)) ||
+            (st = get_enum(L, c, "bias_initializer", INITS, N_OF(INITS), &bin)) ||
+            (st = get_bool(L, c, "bidirectional", &o->bidirectional)) ||
+            (st = get_enum(L, c, "merge_mode", MERGES, N_OF(MERGES), &mm)))
+            return st;
+        o->activation = (rnn_activation)act;
+        o->kernel_initializer = (rnn_initializer)kin;
+        o->recurrent_initializer = (rnn_initializer)rin;
+        o->bias_initializer = (rnn_initializer)bin;
+        o->merge_mode = (rnn_merge_mode)mm;
+        uint64_t G = cell == RNN_LSTM ? 4 : cell == RNN_GRU ? 3 : 1, H = (uint64_t)o->units;
+        uint64_t I = (uint64_t)in_features;
+        uint64_t bias = !o->use_bias ? 0 : cell == RNN_GRU && o->reset_after ? 2 * G * H : G * H;
+        p->params = (uint64_t)(o->bidirectional ? 2 : 1) * (G * H * (I + H) + bias);
+        p->out_features = o->bidirectional && mm == RNN_MERGE_CONCAT ? 2 * o->units : o->units;
+    } else if (!strcmp(kind, "dense")) {
+        p->kind = 2;
+        rnn_dense_options *o = &p->d;
+        rnn_dense_options_init(o);
+        int act, kin, bin;
+        if ((st = get_int(L, c, "units", 1, BIG, &o->units)) ||
+            (st = get_enum(L, c, "activation", ACTS, N_OF(ACTS), &act)) ||
+            (st = get_bool(L, c, "use_bias", &o->use_bias)) ||
+            (st = get_enum(L, c, "kernel_initializer", INITS, N_OF(INITS), &kin)) ||
+            (st = get_enum(L, c, "bias_initializer", INITS, N_OF(INITS), &bin)))
+            return st;
+        o->activation = (rnn_activation)act;
+        o->kernel_initializer = (rnn_initializer)kin;
+        o->bias_initializer = (rnn_initializer)bin;
+        p->params = (uint64_t)in_features * (uint64_t)o->units + (o->use_bias ? (uint64_t)o->units : 0);
+        p->out_features = o->units;
+    } else if (!strcmp(kind, "embedding")) {
+        p->kind = 3;
+        rnn_embedding_options *o = &p->e;
+        rnn_embedding_options_init(o);
+        if ((st = get_int(L, c, "input_dim", 1, INT32_MAX, &o->input_dim)) ||
+            (st = get_int(L, c, "output_dim", 1, BIG, &o->output_dim)) ||
+            (st = get_bool(L, c, "mask_zero", &b)) || (st = get_bool(L, c, "trainable", &e)))
+            return st;
+        o->mask_zero = b;
+        o->trainable = e;
+        if (!in_i32)
+            return FMT(L, "layers[%d]: an embedding must read token ids", L->idx);
+        p->params = (uint64_t)o->input_dim * (uint64_t)o->output_dim;
+        p->out_features = o->output_dim;
+    } else {
+        return FMT(L, "layers[%d].kind \"%.40s\" is not a layer this version knows", L->idx, kind);
+    }
+    if (p->kind != 3 && in_i32)
+        return FMT(L, "layers[%d] reads token ids; only an embedding can", L->idx);
+    return RNN_OK;
+}
+
+static rnn_status read_at(const loader *L, int fd, void *buf, size_t n, uint64_t off)
+{
+    char *p = buf;
+    while (n) {
+        ssize_t r = pread(fd, p, n, (off_t)off);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            return r < 0 ? rnn__err(RNN_ERR_IO, "rnn_model_load", "%s: read failed: %s", L->path,
+                                    strerror(errno))
+                         : FMT(L, "file is truncated");
+        p += r;
+        n -= (size_t)r;
+        off += (uint64_t)r;
+    }
+    return RNN_OK;
+}
+
+/* Builds the model from the architecture and fills its parameters. */
+static rnn_status build(const loader *L, int fd, json_t *header, json_t *layers, uint64_t data_off,
+                        uint64_t data_size, const rnn_model_options *opts, rnn_model **out)
+{
+    rnn_status st;
+    const size_t n = json_array_size(layers);
+    if (n < 2 || n > 4096)
+        return FMT(L, "the architecture must have an input and at least one layer (has %zu)", n);
+    parsed *ps = rnn__calloc(n, sizeof *ps);
+    if (!ps)
+        return RNN__NOMEM(n * sizeof *ps);
+    /* Pass 1: every option, and the parameter bytes they imply. */
+    uint64_t total = 0;
+    int64_t feat = 0;
+    int i32 = 0;
+    for (size_t i = 0; i < n; i++) {
+        loader Li = {L->path, (int)i};
+        if ((st = parse_layer(&Li, json_array_get(layers, i), feat, i32, &ps[i])))
+            goto fail;
+        feat = ps[i].out_features;
+        i32 = ps[i].out_i32;
+        if (__builtin_add_overflow(total, ps[i].params, &total) || total > data_size / 4) {
+            st = FMT(L, "the architecture needs more parameter data than the file holds "
+                        "(%llu bytes)",
+                     (unsigned long long)data_size);
+            goto fail;
+        }
+    }
+    if (total * 4 != data_size) {
+        st = FMT(L, "the architecture needs %llu bytes of parameters, the file holds %llu",
+                 (unsigned long long)(total * 4), (unsigned long long)data_size);
+        goto fail;
+    }
+    /* Pass 2: build through the public constructors. */
+    rnn_model *m = NULL;
+    if ((st = rnn_model_create(opts, &m)))
+        goto fail;
+    for (size_t i = 0; i < n; i++) {
+        parsed *p = &ps[i];
+        rnn_layer *l = NULL;
+        int64_t shape[2];
+        switch (p->kind) {
+        case 0: {
+            int rank = 0;
+            if (p->in.seq)
+                shape[rank++] = p->in.steps;
+            if (p->in.features > 0)
+                shape[rank++] = p->in.features;
+            st = rnn_model_add_input(m, p->in.dtype, rank, shape, &l);
+            break;
+        }
+        case 1: st = rnn_model_add_recurrent(m, &p->r, &l); break;
+        case 2: st = rnn_model_add_dense(m, &p->d, &l); break;
+        default: st = rnn_model_add_embedding(m, &p->e, &l); break;
+        }
+        if (st) {
+            if (st != RNN_ERR_NOMEM) /* sizes were validated: an OOM here is real */
+                st = FMT(L, "layers[%zu] is inconsistent: %s", i, rnn_last_error());
+            goto fail_model;
+        }
+        const char *name = json_string_value(json_object_get(json_array_get(layers, i), "name"));
+        if (strcmp(name, l->name)) {
+            st = FMT(L, "layers[%zu] is named \"%.64s\", expected \"%s\"", i, name, l->name);
+            goto fail_model;
+        }
+        for (int k = 0; k < l->n_params; k++) {
+            rnn_tensor *t = l->param[k];
+            char key[2 * RNN__NAME_MAX + 2];
+            snprintf(key, sizeof key, "%s/%s", l->name, l->param_name[k]);
+            json_t *te = json_object_get(header, key), *shape_j = json_object_get(te, "shape");
+            json_t *offs = json_object_get(te, "data_offsets");
+            const char *dt = json_string_value(json_object_get(te, "dtype"));
+            int ok = te && dt && !strcmp(dt, "F32") && json_is_array(shape_j) &&
+                     json_array_size(shape_j) == (size_t)t->rank && json_is_array(offs) &&
+                     json_array_size(offs) == 2;
+            for (int d = 0; ok && d < t->rank; d++)
+                ok = json_integer_value(json_array_get(shape_j, (size_t)d)) == t->dims[d];
+            json_int_t b0 = json_integer_value(json_array_get(offs, 0));
+            json_int_t b1 = json_integer_value(json_array_get(offs, 1));
+            ok = ok && b0 >= 0 && b1 >= b0 && (uint64_t)b1 <= data_size &&
+                 (uint64_t)(b1 - b0) == t->nbytes;
+            if (!ok) {
+                st = FMT(L, "tensor \"%s\" is missing or has the wrong dtype, shape or offsets",
+                         key);
+                goto fail_model;
+            }
+            if ((st = read_at(L, fd, t->data, t->nbytes, data_off + (uint64_t)b0)))
+                goto fail_model;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+            for (int64_t q = 0; q < t->numel; q++) {
+                uint32_t u;
+                memcpy(&u, rnn__f32(t) + q, 4);
+                u = __builtin_bswap32(u);
+                memcpy(rnn__f32(t) + q, &u, 4);
+            }
+#endif
+        }
+        if (l->n_params)
+            rnn_layer_params_changed(l);
+    }
+    rnn__free(ps);
+    *out = m;
+    return RNN_OK;
+fail_model:
+    rnn_model_destroy(m);
+fail:
+    rnn__free(ps);
+    return st;
+}
+
+rnn_status rnn_model_load(const char *path, const rnn_model_options *options, rnn_model **out)
+{
+    RNN__CHECK_ARG(out);
+    *out = NULL;
+    RNN__CHECK_ARG(path);
+    loader L = {path, 0};
+    rnn_status st;
+    char *hbuf = NULL;
+    json_t *header = NULL, *arch = NULL;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return RNN__ERR(RNN_ERR_IO, "cannot open %s: %s", path, strerror(errno));
+    struct stat sb;
+    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+        st = RNN__ERR(RNN_ERR_IO, "%s is not a regular file", path);
+        goto done;
+    }
+    uint64_t size = (uint64_t)sb.st_size;
+    unsigned char len8[8];
+    if (size < 8) {
+        st = FMT(&L, "file is truncated (%llu bytes)", (unsigned long long)size);
+        goto done;
+    }
+    if ((st = read_at(&L, fd, len8, 8, 0)))
+        goto done;
+    uint64_t hlen = 0;
+    for (int i = 7; i >= 0; i--)
+        hlen = hlen << 8 | len8[i];
+    if (hlen < 2 || hlen > MAX_HEADER || hlen > size - 8) {
+        st = FMT(&L, "header size %llu does not fit the file (%llu bytes): not a model file or "
+                     "truncated",
+                 (unsigned long long)hlen, (unsigned long long)size);
+        goto done;
+    }
+    hbuf = rnn__malloc((size_t)hlen);
+    if (!hbuf) {
+        st = RNN__NOMEM(hlen);
+        goto done;
+    }
+    if ((st = read_at(&L, fd, hbuf, (size_t)hlen, 8)))
+        goto done;
+    json_error_t je;
+    header = json_loadb(hbuf, (size_t)hlen, JSON_REJECT_DUPLICATES, &je);
+    if (!json_is_object(header)) {
+        st = FMT(&L, "header is not a JSON object (%.120s at offset %d)", je.text, je.position);
+        goto done;
+    }
+    json_t *meta = json_object_get(header, "__metadata__");
+    const char *fmt = json_string_value(json_object_get(meta, "format"));
+    const char *ver = json_string_value(json_object_get(meta, "format_version"));
+    const char *arch_s = json_string_value(json_object_get(meta, "architecture"));
+    if (!fmt || strcmp(fmt, FORMAT_NAME) || !arch_s) {
+        st = FMT(&L, "not a librnn model (no __metadata__ with format \"librnn\" and an "
+                     "architecture)");
+        goto done;
+    }
+    if (!ver || strcmp(ver, FORMAT_VERSION)) {
+        st = FMT(&L, "format version \"%.20s\" is not supported (this library reads \"%s\")",
+                 ver ? ver : "?", FORMAT_VERSION);
+        goto done;
+    }
+    arch = json_loads(arch_s, JSON_REJECT_DUPLICATES, &je);
+    json_t *layers = json_object_get(arch, "layers");
+    if (!json_is_array(layers)) {
+        st = FMT(&L, "the architecture has no \"layers\" array");
+        goto done;
+    }
+    st = build(&L, fd, header, layers, 8 + hlen, size - 8 - hlen, options, out);
+done:
+    json_decref(arch);
+    json_decref(header);
+    rnn__free(hbuf);
+    close(fd);
+    return st;
+}
