@@ -1,8 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Version queries and the thread-count setting. */
-#include <omp.h>
-
 #include "internal.h"
+
+/* The two OpenMP runtime calls librnn makes (libgomp, the runtime Debian's
+ * oneDNN uses). Declared here rather than through <omp.h> so that any C
+ * compiler can build the library (clang cannot parse gcc's omp.h). */
+extern int omp_get_max_threads(void);
+extern void omp_set_num_threads(int num_threads);
 
 unsigned rnn_version_number(void)
 {
