@@ -38,13 +38,17 @@ const char *rnn_last_error(void)
 
 rnn_status rnn__err(rnn_status status, const char *func, const char *fmt, ...)
 {
-    int n = snprintf(last_error, sizeof last_error, "%s: ", func ? func : "librnn");
-    if (n < 0 || (size_t)n >= sizeof last_error)
+    /* Format into a local buffer first: callers may pass rnn_last_error()
+     * itself as an argument to wrap an inner message. */
+    char msg[RNN__ERRMSG_MAX];
+    int n = snprintf(msg, sizeof msg, "%s: ", func ? func : "librnn");
+    if (n < 0 || (size_t)n >= sizeof msg)
         n = 0;
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(last_error + n, sizeof last_error - (size_t)n, fmt, ap);
+    vsnprintf(msg + n, sizeof msg - (size_t)n, fmt, ap);
     va_end(ap);
+    memcpy(last_error, msg, sizeof msg);
     rnn__log(RNN_LOG_DEBUG, "%s (%s)", last_error, rnn_status_string(status));
     return status;
 }

@@ -230,11 +230,6 @@ rnn_status rnn_model_add_dense(rnn_model *m, const rnn_dense_options *options, r
         *out = l;
     return RNN_OK;
 fail:
-    for (int i = 0; i < l->n_params; i++) {
-        rnn_tensor_destroy(l->param[i]);
-        rnn_tensor_destroy(l->grad[i]);
-    }
-    dense_destroy(l);
-    rnn__free(l);
+    rnn__layer_free(l);
     return st;
 }

@@ -152,8 +152,7 @@ rnn_status rnn_model_add_embedding(rnn_model *m, const rnn_embedding_options *op
     l->out_features[0] = o.output_dim;
     int64_t ed[2] = {o.input_dim, o.output_dim};
     if ((st = rnn__layer_add_param(l, "embeddings", 2, ed))) {
-        embedding_destroy(l);
-        rnn__free(l);
+        rnn__layer_free(l);
         return st;
     }
     rnn__init_uniform(&m->rng, rnn__f32(l->param[0]), o.input_dim * o.output_dim, -0.05, 0.05);

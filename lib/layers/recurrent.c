@@ -639,12 +639,7 @@ rnn_status rnn_model_add_recurrent(rnn_model *m, const rnn_recurrent_options *op
         *out = l;
     return RNN_OK;
 fail:
-    for (int i = 0; i < l->n_params; i++) {
-        rnn_tensor_destroy(l->param[i]);
-        rnn_tensor_destroy(l->grad[i]);
-    }
-    recurrent_destroy(l);
-    rnn__free(l);
+    rnn__layer_free(l);
     return st;
 }
 

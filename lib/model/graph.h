@@ -124,6 +124,10 @@ RNN__HIDDEN rnn_status rnn__layer_new(const char *func, const rnn__layer_vt *vt,
 RNN__HIDDEN rnn_status rnn__tensor_ensure(rnn_tensor **t, int rank, const int64_t *dims,
                                           int zero);
 
+/* Releases a layer: its implementation (vt->destroy), outputs, parameters
+ * and the struct. For layers not yet appended to a model. */
+RNN__HIDDEN void rnn__layer_free(rnn_layer *l);
+
 /* Appends a layer with a unique Keras-style name built from base. The model
  * takes ownership (also on failure, via vt->destroy). */
 RNN__HIDDEN rnn_status rnn__model_append(rnn_model *m, rnn_layer *l, const char *base);

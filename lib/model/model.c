@@ -89,7 +89,7 @@ rnn_status rnn_model_create(const rnn_model_options *o, rnn_model **out)
     return RNN_OK;
 }
 
-static void layer_free(rnn_layer *l)
+void rnn__layer_free(rnn_layer *l)
 {
     if (!l)
         return;
@@ -111,7 +111,7 @@ void rnn_model_destroy(rnn_model *m)
     if (!m)
         return;
     for (int i = 0; i < m->n_layers; i++)
-        layer_free(m->layers[i]);
+        rnn__layer_free(m->layers[i]);
     rnn__free(m->layers);
     rnn_tensor_destroy(m->input_grad);
     rnn_tensor_destroy(m->loss_grad);
@@ -126,7 +126,7 @@ rnn_status rnn__model_append(rnn_model *m, rnn_layer *l, const char *base)
         int cap = m->cap_layers ? m->cap_layers * 2 : 8;
         rnn_layer **nl = rnn__calloc((size_t)cap, sizeof *nl);
         if (!nl) {
-            layer_free(l);
+            rnn__layer_free(l);
             return RNN__NOMEM(sizeof *nl * (size_t)cap);
         }
         if (m->n_layers)

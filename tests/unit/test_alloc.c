@@ -97,6 +97,56 @@ static rnn_status scenario_backend(void)
     return st;
 }
 
+/* A whole model: build, compile, one training step (forward, loss,
+ * backward, Adam update) on a variable-length token batch. */
+static rnn_status scenario_model(void)
+{
+    rnn_model *m = NULL;
+    rnn_tensor *x = NULL, *y = NULL;
+    rnn_status st = rnn_model_create(NULL, &m);
+    int64_t steps[1] = {0}, xd[2] = {2, 3}, yd[1] = {2};
+    rnn_embedding_options e;
+    rnn_embedding_options_init(&e);
+    e.input_dim = 5, e.output_dim = 3, e.mask_zero = 1;
+    rnn_recurrent_options o;
+    rnn_recurrent_options_init(&o, RNN_LSTM);
+    o.units = 2, o.bidirectional = 1;
+    rnn_dense_options d;
+    rnn_dense_options_init(&d);
+    d.units = 2, d.activation = RNN_ACT_SOFTMAX;
+    rnn_compile_options c;
+    rnn_compile_options_init(&c, RNN_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY);
+    rnn_optimizer_options oo;
+    rnn_optimizer_options_init(&oo, RNN_OPTIM_ADAM);
+    if (!st)
+        st = rnn_model_add_input(m, RNN_I32, 1, steps, NULL);
+    if (!st)
+        st = rnn_model_add_embedding(m, &e, NULL);
+    if (!st)
+        st = rnn_model_add_recurrent(m, &o, NULL);
+    if (!st)
+        st = rnn_model_add_dense(m, &d, NULL);
+    if (!st)
+        st = rnn_model_compile(m, &c, &oo);
+    if (!st)
+        st = rnn_tensor_create(RNN_I32, 2, xd, &x);
+    if (!st)
+        st = rnn_tensor_create(RNN_I32, 1, yd, &y);
+    if (!st) {
+        int32_t *xi, *yi;
+        rnn_tensor_data(x, (void **)&xi);
+        rnn_tensor_data(y, (void **)&yi);
+        xi[0] = 1, xi[1] = 2, xi[2] = 3, xi[3] = 4, xi[4] = 0, xi[5] = 0;
+        yi[0] = 1, yi[1] = 0;
+        const rnn_tensor *in[1] = {x};
+        st = rnn_model_train_step(m, 1, in, NULL, y, NULL, NULL);
+    }
+    rnn_tensor_destroy(x);
+    rnn_tensor_destroy(y);
+    rnn_model_destroy(m);
+    return st;
+}
+
 /* Runs the scenario with allocation k failing, for every k until it
  * succeeds: each failure must be RNN_ERR_NOMEM, leave no block live, and
  * name the function in its message. */
@@ -135,6 +185,12 @@ START_TEST(oom_backend_context)
 }
 END_TEST
 
+START_TEST(oom_model_build_and_train_step)
+{
+    oom_loop(scenario_model, "model");
+}
+END_TEST
+
 static Suite *alloc_suite(void)
 {
     Suite *s = suite_create("unit-alloc");
@@ -143,6 +199,7 @@ static Suite *alloc_suite(void)
     tcase_add_test(tc, allocator_replacement_rules);
     tcase_add_test(tc, oom_tensors);
     tcase_add_test(tc, oom_backend_context);
+    tcase_add_test(tc, oom_model_build_and_train_step);
     suite_add_tcase(s, tc);
     return s;
 }
