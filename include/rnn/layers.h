@@ -290,6 +290,45 @@ RNN_API rnn_status rnn_model_add_embedding(rnn_model *model,
                                            const rnn_embedding_options *options,
                                            rnn_layer **out);
 
+/* ------------------------------------------------------------ small layers */
+
+/**
+ * @brief Appends Keras' `Dropout(rate)`: in training, each element is zeroed
+ * with probability @p rate and the others scaled by 1/(1-rate) (masks from the
+ * model's seeded generator); identity in inference. Keeps shape and lengths.
+ * @retval RNN_ERR_INVALID_ARG @p rate outside [0, 1).
+ */
+RNN_API rnn_status rnn_model_add_dropout(rnn_model *model, float rate, rnn_layer **out);
+
+/** @brief Appends Keras' `Activation(...)` (softmax over the last axis). */
+RNN_API rnn_status rnn_model_add_activation(rnn_model *model, rnn_activation activation,
+                                            rnn_layer **out);
+
+/** @brief Pooling over the time axis. */
+typedef enum rnn_pooling {
+    RNN_POOL_AVERAGE = 1, /**< Keras GlobalAveragePooling1D. */
+    RNN_POOL_MAX = 2      /**< Keras GlobalMaxPooling1D. */
+} rnn_pooling;
+
+/**
+ * @brief Appends a global pooling over time: (N, T, F) -> (N, F). Only each
+ * sample's real steps count (its length from the input or an Embedding's
+ * mask_zero), so padding never reaches the result.
+ * @retval RNN_ERR_STATE the previous output is not an f32 sequence.
+ */
+RNN_API rnn_status rnn_model_add_global_pooling(rnn_model *model, rnn_pooling pooling,
+                                                rnn_layer **out);
+
+/**
+ * @brief Writes a table like Keras' `model.summary()` into @p buf: each layer
+ * with its type, output shape (None for the batch and for any-length time)
+ * and parameter count, then total, trainable and non-trainable parameters.
+ * Like snprintf: writes at most @p size bytes (NUL-terminated when size > 0)
+ * and sets @p needed (if not NULL) to the full length plus one.
+ */
+RNN_API rnn_status rnn_model_summary(const rnn_model *model, char *buf, size_t size,
+                                     size_t *needed);
+
 /**
  * @brief Freezes (0) or unfreezes (1) every parameter of a layer: optimizers
  * skip a frozen layer and backward stops accumulating its gradients.

@@ -32,6 +32,7 @@ static const char *const CELLS[] = {NULL, "simple_rnn", "lstm", "gru"};
 static const char *const ACTS[] = {"linear", "tanh", "relu", "sigmoid", "softmax"};
 static const char *const MERGES[] = {"concat", "sum", "mul", "ave"};
 static const char *const INITS[] = {NULL, "glorot_uniform", "orthogonal", "zeros", "ones"};
+static const char *const POOLS[] = {NULL, "average", "max"};
 
 /* ------------------------------------------------------------ saving */
 
@@ -81,6 +82,12 @@ static json_t *layer_config(const rnn_layer *l)
         SET("output_dim", json_integer(o->output_dim));
         SET("mask_zero", json_boolean(o->mask_zero));
         SET("trainable", json_boolean(l->trainable));
+    } else if (!strcmp(kind, "dropout")) {
+        SET("rate", json_real(((const rnn__simple_desc *)l->vt->options(l))->rate));
+    } else if (!strcmp(kind, "activation")) {
+        SET("activation", json_string(ACTS[((const rnn__simple_desc *)l->vt->options(l))->act]));
+    } else if (!strcmp(kind, "global_pooling")) {
+        SET("pooling", json_string(POOLS[((const rnn__simple_desc *)l->vt->options(l))->pool]));
     } else {
         ok = 0;
     }
@@ -153,6 +160,12 @@ rnn_status rnn_model_save(const rnn_model *m, const char *path)
     for (int i = 0; i < m->n_layers; i++) {
         const rnn_layer *l = m->layers[i];
         json_t *e = json_object(), *cfg = layer_config(l);
+        if (e && !cfg && !l->vt->options) {
+            json_decref(e);
+            st = RNN__ERR(RNN_ERR_UNSUPPORTED, "layer %s (%s) cannot be saved", l->name,
+                          l->vt->kind);
+            goto done;
+        }
         if (!e || !cfg || json_object_set_new(e, "kind", json_string(l->vt->kind)) ||
             json_object_set_new(e, "name", json_string(l->name)) ||
             json_object_set_new(e, "config", cfg) || json_array_append_new(layers, e)) {
@@ -334,7 +347,8 @@ static rnn_status get_enum(const loader *L, json_t *o, const char *k, const char
 /* Parses one layer's options. Also computes the parameter count and the
  * feature size it outputs, from its input's (in_features; 0 = token ids). */
 typedef struct parsed {
-    int kind; /* 0 input, 1 recurrent, 2 dense, 3 embedding */
+    int kind; /* 0 input, 1 recurrent, 2 dense, 3 embedding, 4 dropout, 5 activation, 6 pooling */
+    rnn__simple_desc s;
     rnn__input_desc in;
     rnn_recurrent_options r;
     rnn_dense_options d;
@@ -438,6 +452,25 @@ static rnn_status parse_layer(const loader *L, json_t *entry, int64_t in_feature
             return FMT(L, "layers[%d]: an embedding must read token ids", L->idx);
         p->params = (uint64_t)o->input_dim * (uint64_t)o->output_dim;
         p->out_features = o->output_dim;
+    } else if (!strcmp(kind, "dropout")) {
+        p->kind = 4;
+        if ((st = get_real(L, c, "rate", &p->s.rate)))
+            return st;
+        p->out_features = in_features;
+    } else if (!strcmp(kind, "activation")) {
+        p->kind = 5;
+        int act;
+        if ((st = get_enum(L, c, "activation", ACTS, N_OF(ACTS), &act)))
+            return st;
+        p->s.act = (rnn_activation)act;
+        p->out_features = in_features;
+    } else if (!strcmp(kind, "global_pooling")) {
+        p->kind = 6;
+        int pool;
+        if ((st = get_enum(L, c, "pooling", POOLS, N_OF(POOLS), &pool)))
+            return st;
+        p->s.pool = (rnn_pooling)pool;
+        p->out_features = in_features;
     } else {
         return FMT(L, "layers[%d].kind \"%.40s\" is not a layer this version knows", L->idx, kind);
     }
@@ -517,7 +550,10 @@ static rnn_status build(const loader *L, int fd, json_t *header, json_t *layers,
         }
         case 1: st = rnn_model_add_recurrent(m, &p->r, &l); break;
         case 2: st = rnn_model_add_dense(m, &p->d, &l); break;
-        default: st = rnn_model_add_embedding(m, &p->e, &l); break;
+        case 3: st = rnn_model_add_embedding(m, &p->e, &l); break;
+        case 4: st = rnn_model_add_dropout(m, p->s.rate, &l); break;
+        case 5: st = rnn_model_add_activation(m, p->s.act, &l); break;
+        default: st = rnn_model_add_global_pooling(m, p->s.pool, &l); break;
         }
         if (st) {
             if (st != RNN_ERR_NOMEM) /* sizes were validated: an OOM here is real */

@@ -17,6 +17,7 @@
 #include "loss/loss.h"
 #include "rng.h"
 #include "rnn/optim.h"
+#include "rnn/layers.h"
 
 #define RNN__MAX_OUTPUTS 8
 #define RNN__MAX_PARAMS 8
@@ -38,6 +39,14 @@ typedef struct rnn__layer_vt {
     /* The layer's options struct (its type depends on kind), for saving. */
     const void *(*options)(const rnn_layer *l);
 } rnn__layer_vt;
+
+/* Options of the parameter-free layers (kinds "dropout", "activation",
+ * "global_pooling"). */
+typedef struct rnn__simple_desc {
+    float rate;         /* dropout */
+    rnn_activation act; /* activation */
+    rnn_pooling pool;   /* global_pooling */
+} rnn__simple_desc;
 
 /* What an input layer accepts (the options of kind "input"). */
 typedef struct rnn__input_desc {

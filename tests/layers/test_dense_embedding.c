@@ -6,6 +6,9 @@
 
 #include "rnn_test_model.h"
 
+/* White-box hook (this test links the internal static library). */
+void rnn__model_freeze_masks(rnn_model *m, int freeze);
+
 /* Finite-difference step (ReLU models use 1e-3 so as not to cross its kink). */
 static float eps = 1e-2f;
 
@@ -257,6 +260,118 @@ START_TEST(embedding_errors_and_trainable)
 }
 END_TEST
 
+static rnn_model *pooling_model(rnn_pooling pool, rnn_backend be)
+{
+    rnn_model_options mo;
+    rnn_model_options_init(&mo);
+    mo.backend = be;
+    mo.seed = 4;
+    rnn_model *m;
+    ck_ok(rnn_model_create(&mo, &m));
+    rnn__model_freeze_masks(m, 1);
+    int64_t sh[2] = {0, 3};
+    ck_ok(rnn_model_add_input(m, RNN_F32, 2, sh, NULL));
+    rnn_recurrent_options o;
+    rnn_recurrent_options_init(&o, RNN_GRU);
+    o.units = 3, o.return_sequences = 1;
+    ck_ok(rnn_model_add_recurrent(m, &o, NULL));
+    ck_ok(rnn_model_add_dropout(m, 0.3f, NULL));
+    ck_ok(rnn_model_add_global_pooling(m, pool, NULL));
+    ck_ok(rnn_model_add_activation(m, RNN_ACT_TANH, NULL));
+    rnn_dense_options d;
+    rnn_dense_options_init(&d);
+    d.units = 2, d.activation = RNN_ACT_SOFTMAX;
+    ck_ok(rnn_model_add_dense(m, &d, NULL));
+    ck_ok(rnn_model_add_activation(m, RNN_ACT_SOFTMAX, NULL)); /* softmax backward too */
+    return m;
+}
+
+START_TEST(dropout_pooling_activation_gradcheck)
+{
+    for (int pool = RNN_POOL_AVERAGE; pool <= RNN_POOL_MAX; pool++)
+        for (int be = 0; be < 2; be++) {
+            rnn_model *m = pooling_model((rnn_pooling)pool,
+                                         be ? RNN_BACKEND_REFERENCE : RNN_BACKEND_ONEDNN);
+            int64_t xd[3] = {2, 4, 3};
+            rnn_tensor *x = tm_tensor(3, xd, 1.0);
+            eps = 1e-2f;
+            check_model_grads(m, x, pool == RNN_POOL_MAX ? "max pooling" : "average pooling");
+            rnn_tensor_destroy(x);
+            rnn_model_destroy(m);
+        }
+}
+END_TEST
+
+START_TEST(pooling_never_sees_padding)
+{
+    for (int pool = RNN_POOL_AVERAGE; pool <= RNN_POOL_MAX; pool++) {
+        rnn_model *m = pooling_model((rnn_pooling)pool, RNN_BACKEND_ONEDNN);
+        int64_t xd[3] = {2, 4, 3}, ld[1] = {2};
+        rnn_tensor *x = tm_tensor(3, xd, 1.0), *len;
+        ck_ok(rnn_tensor_create(RNN_I32, 1, ld, &len));
+        ((int32_t *)tm_f(len))[0] = 2, ((int32_t *)tm_f(len))[1] = 4;
+        const rnn_tensor *in[1] = {x}, *lens[1] = {len}, *y;
+        float a[4], b[4];
+        ck_ok(rnn_model_forward(m, 1, in, lens, 0));
+        ck_ok(rnn_model_output(m, 0, &y));
+        memcpy(a, tm_f(y), sizeof a);
+        for (int t = 2; t < 4; t++) /* garbage in sample 0's padding */
+            for (int i = 0; i < 3; i++)
+                tm_f(x)[(0 * 4 + t) * 3 + i] = 1e4f;
+        ck_ok(rnn_model_forward(m, 1, in, lens, 0));
+        ck_ok(rnn_model_output(m, 0, &y));
+        memcpy(b, tm_f(y), sizeof b);
+        ck_assert(memcmp(a, b, sizeof a) == 0);
+        rnn_tensor_destroy(x);
+        rnn_tensor_destroy(len);
+        rnn_model_destroy(m);
+    }
+}
+END_TEST
+
+START_TEST(summary_like_keras)
+{
+    rnn_model *m;
+    ck_ok(rnn_model_create(NULL, &m));
+    int64_t sh[1] = {0};
+    ck_ok(rnn_model_add_input(m, RNN_I32, 1, sh, NULL));
+    rnn_embedding_options e;
+    rnn_embedding_options_init(&e);
+    e.input_dim = 10000, e.output_dim = 64, e.trainable = 0;
+    ck_ok(rnn_model_add_embedding(m, &e, NULL));
+    rnn_recurrent_options o;
+    rnn_recurrent_options_init(&o, RNN_LSTM);
+    o.units = 64, o.bidirectional = 1;
+    ck_ok(rnn_model_add_recurrent(m, &o, NULL));
+    ck_ok(rnn_model_add_dropout(m, 0.5f, NULL));
+    rnn_dense_options d;
+    rnn_dense_options_init(&d);
+    d.units = 1, d.activation = RNN_ACT_SIGMOID;
+    ck_ok(rnn_model_add_dense(m, &d, NULL));
+    char buf[2048];
+    size_t need;
+    ck_ok(rnn_model_summary(m, buf, sizeof buf, &need));
+    ck_assert_uint_eq(need, strlen(buf) + 1);
+    ck_assert_ptr_nonnull(strstr(buf, " embedding (Embedding)        (None, None, 64)          640000"));
+    ck_assert_ptr_nonnull(strstr(buf, "bidirectional (Bidirectional) (None, 128)"));
+    ck_assert_ptr_nonnull(strstr(buf, "Total params: 706,177\n"));
+    ck_assert_ptr_nonnull(strstr(buf, "Trainable params: 66,177\n"));
+    ck_assert_ptr_nonnull(strstr(buf, "Non-trainable params: 640,000\n"));
+    char small[16];
+    size_t need2;
+    ck_ok(rnn_model_summary(m, small, sizeof small, &need2));
+    ck_assert_uint_eq(need2, need);
+    ck_assert_uint_eq(strlen(small), 15);
+    ck_ok(rnn_model_summary(m, NULL, 0, &need2));
+    ck_assert_uint_eq(need2, need);
+    ck_rnn(rnn_model_add_dropout(m, 1.0f, NULL), RNN_ERR_INVALID_ARG);
+    ck_errmsg("rnn_model_add_dropout: rate must be in [0, 1) (got 1)");
+    ck_rnn(rnn_model_add_global_pooling(m, RNN_POOL_MAX, NULL), RNN_ERR_STATE);
+    ck_errmsg("outputs no sequence to pool over time");
+    rnn_model_destroy(m);
+}
+END_TEST
+
 START_TEST(keras_param_counts)
 {
     rnn_model *m;
@@ -299,10 +414,13 @@ int main(int argc, char **argv)
     if (strcmp(which, "gradcheck") == 0) {
         tcase_add_test(tc, dense_gradcheck_every_activation);
         tcase_add_test(tc, embedding_gradcheck);
+        tcase_add_test(tc, dropout_pooling_activation_gradcheck);
     } else {
         tcase_add_test(tc, mask_zero_equals_explicit_lengths);
         tcase_add_test(tc, embedding_errors_and_trainable);
         tcase_add_test(tc, keras_param_counts);
+        tcase_add_test(tc, pooling_never_sees_padding);
+        tcase_add_test(tc, summary_like_keras);
     }
     suite_add_tcase(s, tc);
     return rnn_test_run(s);

@@ -135,14 +135,21 @@ START_TEST(sequence_model_roundtrip_and_stacked_options)
     o.dropout = 0.25f;
     ck_ok(rnn_model_add_recurrent(m, &o, NULL));
     rnn_recurrent_options_init(&o, RNN_GRU);
-    o.units = 2, o.reset_after = 0, o.return_state = 1;
+    o.units = 2, o.reset_after = 0, o.return_sequences = 1;
     ck_ok(rnn_model_add_recurrent(m, &o, NULL));
+    ck_ok(rnn_model_add_dropout(m, 0.5f, NULL));
+    ck_ok(rnn_model_add_global_pooling(m, RNN_POOL_MAX, NULL));
+    ck_ok(rnn_model_add_activation(m, RNN_ACT_SIGMOID, NULL));
     ck_ok(rnn_model_save(m, path));
     rnn_model *l;
     ck_ok(rnn_model_load(path, NULL, &l));
-    int no;
-    ck_ok(rnn_model_num_outputs(l, &no));
-    ck_assert_int_eq(no, 2); /* return_state survived */
+    int nl;
+    ck_ok(rnn_model_num_layers(l, &nl));
+    ck_assert_int_eq(nl, 6);
+    char s1[2048], s2[2048];
+    ck_ok(rnn_model_summary(m, s1, sizeof s1, NULL));
+    ck_ok(rnn_model_summary(l, s2, sizeof s2, NULL));
+    ck_assert_str_eq(s1, s2); /* same layers, options and counts */
     int64_t xd[3] = {2, 5, 3};
     rnn_tensor *x;
     ck_ok(rnn_tensor_create(RNN_F32, 3, xd, &x));

@@ -1,0 +1,115 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* rnn_model_summary: the table Keras' model.summary() prints. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "layers/recurrent.h"
+#include "model/graph.h"
+
+typedef struct sbuf {
+    char *buf;
+    size_t size, len;
+} sbuf;
+
+RNN__PRINTF(2, 3) static void put(sbuf *b, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char tmp[256];
+    int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return;
+    if ((size_t)n >= sizeof tmp)
+        n = (int)sizeof tmp - 1;
+    if (b->len < b->size) {
+        size_t room = b->size - b->len - 1;
+        memcpy(b->buf + b->len, tmp, (size_t)n < room ? (size_t)n : room);
+        b->buf[b->len + ((size_t)n < room ? (size_t)n : room)] = 0;
+    }
+    b->len += (size_t)n;
+}
+
+static const char *type_name(const rnn_layer *l)
+{
+    const char *k = l->vt->kind;
+    if (!strcmp(k, "recurrent")) {
+        const rnn_recurrent_options *o = l->vt->options(l);
+        if (o->bidirectional)
+            return "Bidirectional";
+        return o->cell == RNN_LSTM ? "LSTM" : o->cell == RNN_GRU ? "GRU" : "SimpleRNN";
+    }
+    if (!strcmp(k, "dense"))
+        return "Dense";
+    if (!strcmp(k, "embedding"))
+        return "Embedding";
+    if (!strcmp(k, "dropout"))
+        return "Dropout";
+    if (!strcmp(k, "activation"))
+        return "Activation";
+    if (!strcmp(k, "global_pooling"))
+        return ((const rnn__simple_desc *)l->vt->options(l))->pool == RNN_POOL_MAX
+                   ? "GlobalMaxPooling1D"
+                   : "GlobalAveragePooling1D";
+    return "InputLayer";
+}
+
+static void group(char *out, size_t n, int64_t v)
+{
+    char digits[32];
+    int len = snprintf(digits, sizeof digits, "%lld", (long long)v), k = 0;
+    for (int i = 0; i < len && (size_t)k + 2 < n; i++) {
+        if (i > 0 && (len - i) % 3 == 0)
+            out[k++] = ',';
+        out[k++] = digits[i];
+    }
+    out[k] = 0;
+}
+
+rnn_status rnn_model_summary(const rnn_model *m, char *buf, size_t size, size_t *needed)
+{
+    if (needed)
+        *needed = 0;
+    RNN__CHECK_ARG(m);
+    if (size > 0)
+        RNN__CHECK_ARG(buf);
+    sbuf b = {buf, size, 0};
+    if (size > 0)
+        buf[0] = 0;
+    const char *rule = "_________________________________________________________________\n";
+    const char *dbl = "=================================================================\n";
+    put(&b, "Model: \"sequential\"\n%s", rule);
+    put(&b, " %-28s %-25s %s\n%s", "Layer (type)", "Output Shape", "Param #", dbl);
+    const rnn__input_desc *in = m->n_layers ? m->layers[0]->vt->options(m->layers[0]) : NULL;
+    int64_t total = 0, trainable = 0;
+    for (int i = 1; i < m->n_layers; i++) {
+        const rnn_layer *l = m->layers[i];
+        char name[96], shape[64];
+        snprintf(name, sizeof name, "%s (%s)", l->name, type_name(l));
+        char steps[24] = "None";
+        if (in && in->steps > 0)
+            snprintf(steps, sizeof steps, "%lld", (long long)in->steps);
+        if (l->out_seq[0])
+            snprintf(shape, sizeof shape, "(None, %s, %lld)", steps, (long long)l->out_features[0]);
+        else
+            snprintf(shape, sizeof shape, "(None, %lld)", (long long)l->out_features[0]);
+        int64_t n = 0;
+        for (int p = 0; p < l->n_params; p++)
+            n += l->param[p]->numel;
+        total += n;
+        trainable += l->trainable ? n : 0;
+        put(&b, " %-28s %-25s %lld\n", name, shape, (long long)n);
+        if (i + 1 < m->n_layers)
+            put(&b, "\n");
+    }
+    char t[32], tr[32], nt[32];
+    group(t, sizeof t, total);
+    group(tr, sizeof tr, trainable);
+    group(nt, sizeof nt, total - trainable);
+    put(&b, "%sTotal params: %s\nTrainable params: %s\nNon-trainable params: %s\n%s", dbl, t, tr,
+        nt, rule);
+    if (needed)
+        *needed = b.len + 1;
+    return RNN_OK;
+}
