@@ -16,5 +16,6 @@
 #include "rnn/layers.h"
 #include "rnn/optim.h"
 #include "rnn/io.h"
+#include "rnn/fit.h"
 
 #endif /* RNN_H */

@@ -84,6 +84,17 @@ RNN_API rnn_status rnn_optimizer_iterations(const rnn_optimizer *optimizer, int6
 /** @brief Changes the learning rate (schedules, reduce-on-plateau). */
 RNN_API rnn_status rnn_optimizer_set_learning_rate(rnn_optimizer *optimizer, float learning_rate);
 
+/** @brief The current learning rate. */
+RNN_API rnn_status rnn_optimizer_learning_rate(const rnn_optimizer *optimizer, float *out);
+
+/**
+ * @brief The optimizer rnn_model_compile() created (borrowed: owned by the
+ * model, valid until the next compile), e.g. to change its learning rate in
+ * a custom loop.
+ * @retval RNN_ERR_STATE the model is not compiled.
+ */
+RNN_API rnn_status rnn_model_optimizer(rnn_model *model, rnn_optimizer **out);
+
 #ifdef __cplusplus
 }
 #endif

@@ -63,6 +63,14 @@ rnn_status rnn__loss_compute(const char *func, const rnn__loss_cfg *cfg, const r
                              const int32_t *len, const rnn_tensor *target, double *loss_out,
                              double *acc_out, float *grad)
 {
+    return rnn__loss_compute_stats(func, cfg, pred, len, target, loss_out, acc_out, grad, NULL);
+}
+
+rnn_status rnn__loss_compute_stats(const char *func, const rnn__loss_cfg *cfg,
+                                   const rnn_tensor *pred, const int32_t *len,
+                                   const rnn_tensor *target, double *loss_out, double *acc_out,
+                                   float *grad, rnn__loss_stats *stats)
+{
     rnn_status st = check_targets(func, cfg, pred, target);
     if (st)
         return st;
@@ -184,5 +192,8 @@ rnn_status rnn__loss_compute(const char *func, const rnn__loss_cfg *cfg, const r
         *loss_out = total;
     if (acc_out)
         *acc_out = cfg->type == RNN_LOSS_MEAN_SQUARED_ERROR || counted == 0 ? NAN : hits / counted;
+    if (stats)
+        *stats = (rnn__loss_stats){denom, (double)active,
+                                   cfg->type == RNN_LOSS_MEAN_SQUARED_ERROR ? 0.0 : counted};
     return RNN_OK;
 }

@@ -20,4 +20,17 @@ RNN__HIDDEN rnn_status rnn__loss_compute(const char *func, const rnn__loss_cfg *
                                          const rnn_tensor *target, double *loss, double *acc,
                                          float *grad);
 
+/* What lets batch figures be combined into dataset figures. */
+typedef struct rnn__loss_stats {
+    double denom;   /* the reduction's denominator (loss * denom = sum of losses) */
+    double active;  /* unmasked samples or steps */
+    double counted; /* samples/steps/elements the accuracy counted */
+} rnn__loss_stats;
+
+/* rnn__loss_compute, also filling *stats (may be NULL). */
+RNN__HIDDEN rnn_status rnn__loss_compute_stats(const char *func, const rnn__loss_cfg *cfg,
+                                               const rnn_tensor *pred, const int32_t *len,
+                                               const rnn_tensor *target, double *loss,
+                                               double *acc, float *grad, rnn__loss_stats *stats);
+
 #endif

@@ -150,6 +150,14 @@ RNN__HIDDEN float *rnn__f32(const rnn_tensor *t);
 /* White-box tests only: with freeze != 0, training forwards reuse the
  * dropout masks of the previous forward of the same batch size, so that
  * finite differences see one fixed function. */
+/* Forward, loss (filling *stats when not NULL) and, when train, backward and
+ * the optimizer update: rnn_model_train_step/test_step, errors under func. */
+RNN__HIDDEN rnn_status rnn__model_step(const char *func, rnn_model *m, int num_inputs,
+                                       const rnn_tensor *const *inputs,
+                                       const rnn_tensor *const *lengths,
+                                       const rnn_tensor *targets, int train, float *loss,
+                                       float *accuracy, rnn__loss_stats *stats);
+
 RNN__HIDDEN void rnn__model_freeze_masks(rnn_model *m, int freeze);
 
 

@@ -51,9 +51,10 @@ rnn_status rnn_model_compile(rnn_model *m, const rnn_compile_options *options,
 }
 
 /* Forward, loss, and (when train) backward + update. */
-static rnn_status step(const char *func, rnn_model *m, int num_inputs,
-                       const rnn_tensor *const *inputs, const rnn_tensor *const *lengths,
-                       const rnn_tensor *targets, int train, float *loss, float *accuracy)
+rnn_status rnn__model_step(const char *func, rnn_model *m, int num_inputs,
+                           const rnn_tensor *const *inputs, const rnn_tensor *const *lengths,
+                           const rnn_tensor *targets, int train, float *loss, float *accuracy,
+                           rnn__loss_stats *stats)
 {
     if (loss)
         *loss = NAN;
@@ -71,8 +72,8 @@ static rnn_status step(const char *func, rnn_model *m, int num_inputs,
     if (train && (st = rnn__tensor_ensure(&m->loss_grad, pred->rank, pred->dims, 0)))
         return st;
     double l, a;
-    if ((st = rnn__loss_compute(func, &m->loss, pred, last->out_len[0], targets, &l, &a,
-                                train ? rnn__f32(m->loss_grad) : NULL)))
+    if ((st = rnn__loss_compute_stats(func, &m->loss, pred, last->out_len[0], targets, &l, &a,
+                                      train ? rnn__f32(m->loss_grad) : NULL, stats)))
         return st;
     if (!isfinite(l))
         return rnn__err(RNN_ERR_NUMERIC, func,
@@ -97,12 +98,25 @@ rnn_status rnn_model_train_step(rnn_model *m, int num_inputs, const rnn_tensor *
                                 const rnn_tensor *const *lengths, const rnn_tensor *targets,
                                 float *loss, float *accuracy)
 {
-    return step(__func__, m, num_inputs, inputs, lengths, targets, 1, loss, accuracy);
+    return rnn__model_step(__func__, m, num_inputs, inputs, lengths, targets, 1, loss, accuracy,
+                           NULL);
 }
 
 rnn_status rnn_model_test_step(rnn_model *m, int num_inputs, const rnn_tensor *const *inputs,
                                const rnn_tensor *const *lengths, const rnn_tensor *targets,
                                float *loss, float *accuracy)
 {
-    return step(__func__, m, num_inputs, inputs, lengths, targets, 0, loss, accuracy);
+    return rnn__model_step(__func__, m, num_inputs, inputs, lengths, targets, 0, loss, accuracy,
+                           NULL);
+}
+
+rnn_status rnn_model_optimizer(rnn_model *m, rnn_optimizer **out)
+{
+    RNN__CHECK_ARG(out);
+    *out = NULL;
+    RNN__CHECK_ARG(m);
+    if (!m->compiled)
+        return RNN__ERR(RNN_ERR_STATE, "the model is not compiled (rnn_model_compile)");
+    *out = m->optimizer;
+    return RNN_OK;
 }

@@ -275,3 +275,12 @@ rnn_status rnn_optimizer_set_learning_rate(rnn_optimizer *opt, float lr)
     opt->o.learning_rate = lr;
     return RNN_OK;
 }
+
+rnn_status rnn_optimizer_learning_rate(const rnn_optimizer *opt, float *out)
+{
+    RNN__CHECK_ARG(out);
+    *out = 0.0f;
+    RNN__CHECK_ARG(opt);
+    *out = opt->o.learning_rate;
+    return RNN_OK;
+}

@@ -1,0 +1,223 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/**
+ * @file rnn/fit.h
+ * @brief Training loops: fit, evaluate and predict over whole datasets
+ * (Keras `model.fit`, `model.evaluate`, `model.predict`).
+ *
+ * A dataset (::rnn_data) is either in-memory tensors whose first axis is
+ * the sample axis, which the library slices into batches (seeded shuffling,
+ * length bucketing, validation split), or a caller-supplied batch iterator.
+ * rnn_model_fit() runs epochs of rnn_model_train_step() with callbacks,
+ * learning-rate schedules, early stopping and best-model checkpoints.
+ */
+#ifndef RNN_FIT_H
+#define RNN_FIT_H
+
+#include "rnn/common.h"
+#include "rnn/model.h"
+#include "rnn/tensor.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/**
+ * @brief Supplies one batch of a caller-defined dataset.
+ *
+ * Called repeatedly during an epoch (@p epoch counts from 0, @p batch from 0
+ * within the epoch). Set @p *x (model input), @p *lengths (NULL or i32 (N))
+ * and @p *targets (NULL is allowed for prediction only) to tensors that stay
+ * valid until the next call, and return 1; return 0 at the end of the epoch
+ * (the next call starts a new epoch at batch 0); return a negative value to
+ * abort (the calling function then fails with RNN_ERR_STATE).
+ */
+typedef int (*rnn_batch_fn)(void *user, int epoch, int64_t batch, const rnn_tensor **x,
+                            const rnn_tensor **lengths, const rnn_tensor **targets);
+
+/**
+ * @brief A dataset: in-memory tensors (@p x not NULL) or an iterator
+ * (@p x NULL, @p next not NULL).
+ */
+typedef struct rnn_data {
+    const rnn_tensor *x;       /**< Model input for every sample: (S, ...) as rnn_model_forward()
+                                    takes for one batch, with S samples on the first axis. */
+    const rnn_tensor *lengths; /**< NULL, or i32 (S): each sample's length, in [1, T]. */
+    const rnn_tensor *targets; /**< Targets (S, ...) as rnn_model_train_step() takes; may be
+                                    NULL for rnn_model_predict(). */
+    rnn_batch_fn next;         /**< Iterator, used when @p x is NULL. */
+    void *user;                /**< Passed to @p next. */
+} rnn_data;
+
+/** @brief What early stopping, checkpoints and reduce-on-plateau watch. */
+typedef enum rnn_monitor {
+    RNN_MONITOR_VAL_LOSS = 0,     /**< Validation loss (lower is better); the default. */
+    RNN_MONITOR_VAL_ACCURACY = 1, /**< Validation accuracy (higher is better). */
+    RNN_MONITOR_LOSS = 2,         /**< Training loss of the epoch. */
+    RNN_MONITOR_ACCURACY = 3      /**< Training accuracy of the epoch. */
+} rnn_monitor;
+
+/** @brief Learning-rate schedules; lr0 is the optimizer's rate when fit starts. */
+typedef enum rnn_lr_schedule {
+    RNN_LR_CONSTANT = 0,    /**< lr0 throughout. */
+    /** Keras ExponentialDecay, per optimizer step s (counted from the start of this fit):
+     *  lr0 * decay_rate^(s / decay_steps), with floor(s / decay_steps) when staircase. */
+    RNN_LR_EXPONENTIAL = 1,
+    /** Step decay per epoch e (from 0): lr0 * decay_rate^floor(e / decay_steps). */
+    RNN_LR_STEP = 2,
+    /** Keras ReduceLROnPlateau on the monitored quantity: after plateau_patience epochs
+     *  without an improvement larger than plateau_min_delta, lr *= plateau_factor (not
+     *  below min_lr), then plateau_cooldown epochs of rest. */
+    RNN_LR_PLATEAU = 3
+} rnn_lr_schedule;
+
+/** @brief Figures handed to the per-batch callback. */
+typedef struct rnn_batch_log {
+    uint32_t struct_size;  /**< sizeof(rnn_batch_log) of the library. */
+    int epoch;             /**< From 0. */
+    int64_t batch;         /**< Within the epoch, from 0. */
+    int64_t batches;       /**< Batches in the epoch; 0 when unknown (iterators). */
+    int64_t samples;       /**< Samples in this batch. */
+    float loss;            /**< Batch loss. */
+    float accuracy;        /**< Batch accuracy (NaN when undefined). */
+    float learning_rate;   /**< Rate used for this batch's update. */
+} rnn_batch_log;
+
+/** @brief Figures of a finished epoch (per-epoch callback, results). */
+typedef struct rnn_epoch_log {
+    uint32_t struct_size;   /**< sizeof(rnn_epoch_log) of the library. */
+    int epoch;              /**< From 0. */
+    float loss;             /**< Mean training loss over the epoch's batches, weighted as the
+                                 loss reduction weights them (per token for masked outputs). */
+    float accuracy;         /**< Training accuracy over every counted sample or token. */
+    float perplexity;       /**< exp(mean loss per unmasked sample or token) for the
+                                 cross-entropy losses, NaN otherwise. */
+    float val_loss;         /**< Same on the validation data; NaN without validation. */
+    float val_accuracy;     /**< NaN without validation. */
+    float val_perplexity;   /**< NaN without validation or for non-cross-entropy losses. */
+    float learning_rate;    /**< Rate at the end of the epoch. */
+    double seconds;         /**< Wall time of the epoch, validation included. */
+    int improved;           /**< The monitored quantity improved (a checkpoint was written). */
+} rnn_epoch_log;
+
+/** @brief Called after every training batch; return nonzero to stop training. */
+typedef int (*rnn_batch_callback)(void *user, const rnn_batch_log *log);
+/** @brief Called after every epoch; return nonzero to stop training. */
+typedef int (*rnn_epoch_callback)(void *user, const rnn_epoch_log *log);
+
+/** @brief Options of rnn_model_fit(). Fill with rnn_fit_options_init(). */
+typedef struct rnn_fit_options {
+    uint32_t struct_size;  /**< sizeof(rnn_fit_options), set by _init. */
+    int64_t batch_size;    /**< Samples per batch (in-memory data): 32. The last batch of an
+                                epoch may be smaller. */
+    int epochs;            /**< 1. */
+    int shuffle;           /**< 1: a new seeded permutation of the training samples each epoch. */
+    uint64_t seed;         /**< Seed of the shuffling (0). Same seed, same batches. */
+    /** Length bucketing (in-memory data with lengths): 0 off; k > 0 sorts each run of
+     *  k batches (after shuffling) by length, so that batches hold sequences of similar
+     *  lengths, then shuffles the batch order; each batch is cut to its longest
+     *  sequence (when the model input has no fixed number of steps) and so are per-step
+     *  targets. With RNN_REDUCTION_MEAN the per-step loss is then averaged over the
+     *  shorter padded batch; RNN_REDUCTION_MASKED_MEAN is unaffected. */
+    int bucket_batches;
+    /** Fraction of the in-memory samples held out for validation, taken from the END
+     *  before shuffling (as Keras): in [0, 1). 0 = none. */
+    float validation_split;
+    const rnn_data *validation_data; /**< NULL, or the validation set (wins over the split). */
+    int reset_states;      /**< 1: rnn_model_reset_states() before each epoch (stateful models). */
+
+    rnn_monitor monitor;   /**< For early stopping, checkpoints and plateau (VAL_LOSS). */
+    int early_stopping;    /**< 1: stop after @p patience epochs without improvement. */
+    int patience;          /**< Epochs without improvement tolerated (0). */
+    float min_delta;       /**< An improvement must exceed this (0). */
+    int restore_best_weights; /**< 1: end with the weights of the best epoch. */
+    const char *checkpoint_path; /**< NULL, or a file where the model is saved (atomically)
+                                      each time the monitored quantity improves. */
+
+    rnn_lr_schedule lr_schedule; /**< RNN_LR_CONSTANT. */
+    float decay_rate;      /**< Exponential/step decay factor (0.96). */
+    int64_t decay_steps;   /**< Steps (exponential) or epochs (step) per decay (1000 / 10). */
+    int staircase;         /**< Exponential: decay in whole steps of decay_steps (0). */
+    float plateau_factor;  /**< 0.1. */
+    int plateau_patience;  /**< 10. */
+    float plateau_min_delta; /**< 1e-4. */
+    int plateau_cooldown;  /**< 0. */
+    float min_lr;          /**< Floor of plateau reductions (0). */
+
+    rnn_batch_callback on_batch; /**< NULL, or called after each batch. */
+    rnn_epoch_callback on_epoch; /**< NULL, or called after each epoch. */
+    void *user;            /**< Passed to the callbacks. */
+    int verbose;           /**< 1: one line per epoch on stderr (0). */
+} rnn_fit_options;
+
+/** @brief Fills @p options with the defaults listed at each field. */
+RNN_API void rnn_fit_options_init(rnn_fit_options *options);
+
+/** @brief Why rnn_model_fit() ended. */
+typedef enum rnn_fit_stop {
+    RNN_FIT_COMPLETED = 0,     /**< Ran every epoch. */
+    RNN_FIT_EARLY_STOPPED = 1, /**< Early stopping. */
+    RNN_FIT_CALLBACK = 2       /**< A callback asked to stop. */
+} rnn_fit_stop;
+
+/** @brief Outcome of rnn_model_fit(). */
+typedef struct rnn_fit_result {
+    uint32_t struct_size; /**< Set by the caller: sizeof(rnn_fit_result). */
+    int epochs_run;       /**< Epochs completed. */
+    int best_epoch;       /**< Epoch with the best monitored value (-1 if none). */
+    float best_value;     /**< That value. */
+    rnn_fit_stop stop;    /**< Why training ended. */
+    rnn_epoch_log last;   /**< Figures of the last completed epoch. */
+} rnn_fit_result;
+
+/**
+ * @brief Trains a compiled model over a dataset for several epochs.
+ *
+ * @param result NULL, or filled (set its struct_size first) also on failure,
+ *        with what ran before it.
+ * @retval RNN_ERR_STATE not compiled, an iterator failed, or a callback's
+ *         model file could not be written.
+ * @retval RNN_ERR_INVALID_ARG bad options (named) or data (e.g. an empty
+ *         dataset, validation_split with an iterator, a validation monitor
+ *         without validation data).
+ * @retval RNN_ERR_SHAPE, RNN_ERR_DTYPE, RNN_ERR_RANGE inconsistent tensors,
+ *         lengths or labels (the message names the epoch and batch).
+ * @retval RNN_ERR_NUMERIC a NaN or infinite loss: training stopped, and the
+ *         weights are those of the last good step.
+ * @retval RNN_ERR_IO a checkpoint could not be written.
+ */
+RNN_API rnn_status rnn_model_fit(rnn_model *model, const rnn_data *train,
+                                 const rnn_fit_options *options, rnn_fit_result *result);
+
+/** @brief Figures of rnn_model_evaluate(). */
+typedef struct rnn_eval_result {
+    float loss;        /**< Mean loss, weighted as in ::rnn_epoch_log. */
+    float accuracy;    /**< Over every counted sample or token (NaN when undefined). */
+    float perplexity;  /**< exp(mean loss per unmasked sample/token); NaN unless cross-entropy. */
+    int64_t samples;   /**< Samples seen. */
+} rnn_eval_result;
+
+/**
+ * @brief Loss, accuracy and perplexity of a compiled model over a whole
+ * dataset, in inference mode (Keras `model.evaluate`).
+ * @param batch_size samples per batch for in-memory data (ignored for iterators).
+ */
+RNN_API rnn_status rnn_model_evaluate(rnn_model *model, const rnn_data *data,
+                                      int64_t batch_size, rnn_eval_result *out);
+
+/**
+ * @brief Runs the model in inference mode over every sample of @p data and
+ * returns output 0 of all of them, concatenated on the first axis (Keras
+ * `model.predict`). The model need not be compiled; targets are ignored.
+ * @param[out] out a new tensor (S, ...) the caller releases with
+ *        rnn_tensor_destroy().
+ * @retval RNN_ERR_SHAPE iterator batches whose outputs differ beyond the
+ *         batch axis.
+ */
+RNN_API rnn_status rnn_model_predict(rnn_model *model, const rnn_data *data,
+                                     int64_t batch_size, rnn_tensor **out);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* RNN_FIT_H */

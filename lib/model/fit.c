@@ -1,0 +1,881 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* fit / evaluate / predict over datasets: batching, seeded shuffling, length
+ * bucketing, validation, callbacks, learning-rate schedules, early stopping,
+ * best checkpoints. Built on rnn__model_step(). */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "model/graph.h"
+#include "rnn/fit.h"
+#include "rnn/io.h"
+
+void rnn_fit_options_init(rnn_fit_options *o)
+{
+    if (!o)
+        return;
+    memset(o, 0, sizeof *o);
+    o->struct_size = sizeof *o;
+    o->batch_size = 32;
+    o->epochs = 1;
+    o->shuffle = 1;
+    o->monitor = RNN_MONITOR_VAL_LOSS;
+    o->lr_schedule = RNN_LR_CONSTANT;
+    o->decay_rate = 0.96f;
+    o->decay_steps = 0; /* resolved per schedule: 1000 steps / 10 epochs */
+    o->plateau_factor = 0.1f;
+    o->plateau_patience = 10;
+    o->plateau_min_delta = 1e-4f;
+}
+
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* ------------------------------------------------------------ data checks */
+
+/* Checks a dataset; for in-memory data sets *S to its number of samples. */
+static rnn_status check_data(const char *func, const char *name, const rnn_data *d,
+                             int need_targets, int64_t *S)
+{
+    *S = 0;
+    if (!d)
+        return rnn__err(RNN_ERR_INVALID_ARG, func, "%s must not be NULL", name);
+    if (!d->x) {
+        if (!d->next)
+            return rnn__err(RNN_ERR_INVALID_ARG, func,
+                            "%s: set x (in-memory tensors) or next (an iterator)", name);
+        return RNN_OK;
+    }
+    const rnn_tensor *x = d->x;
+    if (x->rank < 1 || x->dims[0] < 1)
+        return rnn__err(RNN_ERR_INVALID_ARG, func, "%s->x holds no samples (first axis %lld)",
+                        name, (long long)(x->rank ? x->dims[0] : 0));
+    if (x->dims[0] > INT32_MAX)
+        return rnn__err(RNN_ERR_SHAPE, func, "%s->x has too many samples (%lld)", name,
+                        (long long)x->dims[0]);
+    *S = x->dims[0];
+    if (d->lengths) {
+        const rnn_tensor *l = d->lengths;
+        if (l->dtype != RNN_I32)
+            return rnn__err(RNN_ERR_DTYPE, func, "%s->lengths must be RNN_I32 (got dtype %d)",
+                            name, (int)l->dtype);
+        if (l->rank != 1 || l->dims[0] != *S)
+            return rnn__err(RNN_ERR_SHAPE, func,
+                            "%s->lengths must have shape (%lld), one per sample of x (got rank "
+                            "%d, %lld elements)",
+                            name, (long long)*S, l->rank, (long long)l->numel);
+        if (x->rank < 2)
+            return rnn__err(RNN_ERR_INVALID_ARG, func,
+                            "%s->lengths must be NULL: x has no time axis", name);
+        const int32_t *lv = l->data;
+        for (int64_t i = 0; i < *S; i++)
+            if (lv[i] < 1 || lv[i] > x->dims[1])
+                return rnn__err(RNN_ERR_RANGE, func, "%s->lengths[%lld] must be in [1, %lld] "
+                                                     "(got %d)",
+                                name, (long long)i, (long long)x->dims[1], lv[i]);
+    }
+    if (need_targets && !d->targets)
+        return rnn__err(RNN_ERR_INVALID_ARG, func, "%s->targets must not be NULL", name);
+    if (d->targets && (d->targets->rank < 1 || d->targets->dims[0] != *S))
+        return rnn__err(RNN_ERR_SHAPE, func,
+                        "%s->targets must have %lld samples on its first axis, as x (got %lld)",
+                        name, (long long)*S,
+                        (long long)(d->targets->rank ? d->targets->dims[0] : 0));
+    return RNN_OK;
+}
+
+/* ------------------------------------------------------------ batching */
+
+/* Makes *t an owned tensor of dtype and shape, reusing its buffer. */
+static rnn_status ensure_tensor(rnn_tensor **tp, rnn_dtype dtype, int rank, const int64_t *dims)
+{
+    int64_t numel;
+    size_t nbytes;
+    rnn_status st = rnn__shape_check(__func__, dtype, rank, dims, &numel, &nbytes);
+    if (st)
+        return st;
+    rnn_tensor *t = *tp;
+    if (t && t->owned && t->dtype == dtype && t->capacity >= nbytes) {
+        t->rank = rank;
+        memcpy(t->dims, dims, sizeof(int64_t) * (size_t)rank);
+        t->numel = numel;
+        t->nbytes = nbytes;
+        return RNN_OK;
+    }
+    rnn_tensor *n = NULL;
+    if ((st = rnn_tensor_create(dtype, rank, dims, &n)))
+        return st;
+    rnn_tensor_destroy(t);
+    *tp = n;
+    return RNN_OK;
+}
+
+/* Copies samples idx[0..n) of src into *dst, keeping the first `steps` steps
+ * of axis 1 when steps >= 0. */
+static rnn_status gather(const rnn_tensor *src, const int64_t *idx, int64_t n, int64_t steps,
+                         rnn_tensor **dst)
+{
+    int64_t dims[RNN_MAX_RANK];
+    memcpy(dims, src->dims, sizeof(int64_t) * (size_t)src->rank);
+    dims[0] = n;
+    if (steps >= 0)
+        dims[1] = steps;
+    rnn_status st = ensure_tensor(dst, src->dtype, src->rank, dims);
+    if (st)
+        return st;
+    const size_t row = src->nbytes / (size_t)src->dims[0];
+    const size_t keep = steps >= 0 ? row / (size_t)src->dims[1] * (size_t)steps : row;
+    char *o = (*dst)->data;
+    const char *s = src->data;
+    for (int64_t i = 0; i < n; i++)
+        memcpy(o + (size_t)i * keep, s + (size_t)idx[i] * row, keep);
+    return RNN_OK;
+}
+
+typedef struct batcher {
+    const rnn_data *d;
+    int trim_x, trim_y; /* cut axis 1 of x / targets to the batch's longest sample */
+    rnn_tensor *x, *len, *y;
+} batcher;
+
+static void batcher_init(batcher *b, const rnn_model *m, const rnn_data *d, int allow_trim)
+{
+    memset(b, 0, sizeof *b);
+    b->d = d;
+    const rnn__input_desc *in = m->layers[0]->vt->options(m->layers[0]);
+    const rnn_layer *last = m->layers[m->n_layers - 1];
+    b->trim_x = allow_trim && d->x && d->lengths && in->seq && in->steps == 0;
+    b->trim_y = b->trim_x && d->targets && d->targets->rank >= 2 && last->out_seq[0] &&
+                d->targets->dims[1] == d->x->dims[1];
+}
+
+static void batcher_free(batcher *b)
+{
+    rnn_tensor_destroy(b->x);
+    rnn_tensor_destroy(b->len);
+    rnn_tensor_destroy(b->y);
+}
+
+/* Builds the batch of samples idx[0..n). */
+static rnn_status batcher_make(batcher *b, const int64_t *idx, int64_t n, const rnn_tensor **x,
+                               const rnn_tensor **len, const rnn_tensor **y)
+{
+    const rnn_data *d = b->d;
+    int64_t steps = -1;
+    rnn_status st;
+    if (d->lengths) {
+        const int32_t *lv = d->lengths->data;
+        if (b->trim_x) {
+            steps = 1;
+            for (int64_t i = 0; i < n; i++)
+                steps = lv[idx[i]] > steps ? lv[idx[i]] : steps;
+        }
+        int64_t ld = n;
+        if ((st = ensure_tensor(&b->len, RNN_I32, 1, &ld)))
+            return st;
+        int32_t *o = b->len->data;
+        for (int64_t i = 0; i < n; i++)
+            o[i] = lv[idx[i]];
+    }
+    if ((st = gather(d->x, idx, n, b->trim_x ? steps : -1, &b->x)))
+        return st;
+    if (d->targets && (st = gather(d->targets, idx, n, b->trim_y ? steps : -1, &b->y)))
+        return st;
+    *x = b->x;
+    *len = d->lengths ? b->len : NULL;
+    *y = d->targets ? b->y : NULL;
+    return RNN_OK;
+}
+
+/* Batches of one epoch over samples pool[0..n): order[] holds the samples in
+ * batch order, start[k] where batch k begins (start[nb] = n). */
+typedef struct plan {
+    int64_t *order, *start, *tmp;
+    int64_t nb;
+} plan;
+
+static const int32_t *g_sort_len; /* qsort has no context argument */
+
+static int by_length(const void *a, const void *b)
+{
+    int64_t i = *(const int64_t *)a, j = *(const int64_t *)b;
+    int32_t li = g_sort_len[i], lj = g_sort_len[j];
+    if (li != lj)
+        return li < lj ? -1 : 1;
+    return i < j ? -1 : i > j;
+}
+
+static void shuffle64(rnn__rng *r, int64_t *v, int64_t n)
+{
+    for (int64_t i = n - 1; i > 0; i--) {
+        int64_t j = (int64_t)(rnn__rng_u64(r) % (uint64_t)(i + 1));
+        int64_t t = v[i];
+        v[i] = v[j];
+        v[j] = t;
+    }
+}
+
+static void plan_epoch(plan *p, const int64_t *pool, int64_t n, int64_t B, int shuffle,
+                       int bucket, const int32_t *len, rnn__rng *r)
+{
+    memcpy(p->order, pool, sizeof(int64_t) * (size_t)n);
+    if (shuffle)
+        shuffle64(r, p->order, n);
+    p->nb = (n + B - 1) / B;
+    if (bucket > 0 && len) {
+        const int64_t chunk = B * bucket;
+        g_sort_len = len;
+        for (int64_t c = 0; c < n; c += chunk)
+            qsort(p->order + c, (size_t)(n - c < chunk ? n - c : chunk), sizeof(int64_t),
+                  by_length);
+        g_sort_len = NULL;
+    }
+    for (int64_t k = 0; k < p->nb; k++)
+        p->tmp[k] = k;
+    if (bucket > 0 && len && shuffle)
+        shuffle64(r, p->tmp, p->nb); /* batch order */
+    /* start[] in the (possibly shuffled) batch order, over a permuted copy. */
+    int64_t *perm = p->start + p->nb + 1; /* scratch after start[] */
+    int64_t pos = 0;
+    for (int64_t k = 0; k < p->nb; k++) {
+        int64_t b0 = p->tmp[k] * B, b1 = b0 + B < n ? b0 + B : n;
+        p->start[k] = pos;
+        for (int64_t i = b0; i < b1; i++)
+            perm[pos++] = p->order[i];
+    }
+    p->start[p->nb] = n;
+    memcpy(p->order, perm, sizeof(int64_t) * (size_t)n);
+}
+
+/* ------------------------------------------------------------ figures */
+
+typedef struct acc {
+    double loss_sum, denom, active, hits, counted;
+    int64_t samples;
+} acc;
+
+static void acc_add(acc *a, float loss, float accuracy, const rnn__loss_stats *s, int64_t n)
+{
+    a->loss_sum += (double)loss * s->denom;
+    a->denom += s->denom;
+    a->active += s->active;
+    if (s->counted > 0 && !isnan(accuracy)) {
+        a->hits += (double)accuracy * s->counted;
+        a->counted += s->counted;
+    }
+    a->samples += n;
+}
+
+static int is_ce(const rnn_model *m)
+{
+    return m->loss.type == RNN_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY ||
+           m->loss.type == RNN_LOSS_CATEGORICAL_CROSSENTROPY ||
+           m->loss.type == RNN_LOSS_BINARY_CROSSENTROPY;
+}
+
+static void acc_result(const rnn_model *m, const acc *a, float *loss, float *accuracy,
+                       float *ppl)
+{
+    *loss = a->denom > 0 ? (float)(a->loss_sum / a->denom) : NAN;
+    *accuracy = a->counted > 0 ? (float)(a->hits / a->counted) : NAN;
+    *ppl = is_ce(m) && a->active > 0 ? (float)exp(a->loss_sum / a->active) : NAN;
+}
+
+static int64_t batch_size_of(const rnn_tensor *x)
+{
+    return x && x->rank > 0 ? x->dims[0] : 0;
+}
+
+/* Evaluates over samples idx[0..n) of in-memory data (idx NULL: 0..n-1), or
+ * over a whole iterator epoch. */
+static rnn_status eval_pass(const char *func, rnn_model *m, const rnn_data *d,
+                            const int64_t *idx, int64_t n, int64_t B, acc *a)
+{
+    memset(a, 0, sizeof *a);
+    rnn_status st = RNN_OK;
+    if (!d->x) {
+        for (int64_t k = 0;; k++) {
+            const rnn_tensor *x = NULL, *len = NULL, *y = NULL;
+            int r = d->next(d->user, 0, k, &x, &len, &y);
+            if (r == 0)
+                break;
+            if (r < 0 || !x || !y)
+                return rnn__err(RNN_ERR_STATE, func,
+                                r < 0 ? "the batch iterator failed at batch %lld (returned %d)"
+                                      : "the batch iterator gave no x or targets at batch %lld",
+                                (long long)k, r);
+            float l, ac;
+            rnn__loss_stats s;
+            if ((st = rnn__model_step(func, m, 1, &x, &len, y, 0, &l, &ac, &s)))
+                return rnn__err(st, func, "batch %lld: %s", (long long)k, rnn_last_error());
+            acc_add(a, l, ac, &s, batch_size_of(x));
+        }
+        return RNN_OK;
+    }
+    int64_t *all = NULL;
+    if (!idx) {
+        all = rnn__malloc(sizeof(int64_t) * (size_t)n);
+        if (!all)
+            return RNN__NOMEM(sizeof(int64_t) * (size_t)n);
+        for (int64_t i = 0; i < n; i++)
+            all[i] = i;
+        idx = all;
+    }
+    batcher b;
+    batcher_init(&b, m, d, 1);
+    for (int64_t i = 0; i < n && !st; i += B) {
+        const int64_t nb = n - i < B ? n - i : B;
+        const rnn_tensor *x, *len, *y;
+        float l, ac;
+        rnn__loss_stats s;
+        if ((st = batcher_make(&b, idx + i, nb, &x, &len, &y)))
+            break;
+        if ((st = rnn__model_step(func, m, 1, &x, &len, y, 0, &l, &ac, &s)))
+            st = rnn__err(st, func, "samples %lld..%lld: %s", (long long)idx[i],
+                          (long long)idx[i + nb - 1], rnn_last_error());
+        else
+            acc_add(a, l, ac, &s, nb);
+    }
+    batcher_free(&b);
+    rnn__free(all);
+    return st;
+}
+
+rnn_status rnn_model_evaluate(rnn_model *m, const rnn_data *data, int64_t batch_size,
+                              rnn_eval_result *out)
+{
+    RNN__CHECK_ARG(out);
+    *out = (rnn_eval_result){NAN, NAN, NAN, 0};
+    RNN__CHECK_ARG(m);
+    if (!m->compiled)
+        return RNN__ERR(RNN_ERR_STATE, "call rnn_model_compile() first");
+    int64_t S;
+    rnn_status st = check_data(__func__, "data", data, 1, &S);
+    if (st)
+        return st;
+    if (data->x && batch_size < 1)
+        return RNN__ERR(RNN_ERR_INVALID_ARG, "batch_size must be >= 1 (got %lld)",
+                        (long long)batch_size);
+    acc a;
+    if ((st = eval_pass(__func__, m, data, NULL, S, batch_size, &a)))
+        return st;
+    if (a.samples == 0)
+        return RNN__ERR(RNN_ERR_INVALID_ARG, "data: the iterator gave no batch");
+    acc_result(m, &a, &out->loss, &out->accuracy, &out->perplexity);
+    out->samples = a.samples;
+    return RNN_OK;
+}
+
+/* ------------------------------------------------------------ predict */
+
+/* Appends output o (n samples) to *res, growing it; checks shape agreement. */
+static rnn_status append_rows(const char *func, rnn_tensor **res, int64_t *rows, int64_t cap_hint,
+                              const rnn_tensor *o)
+{
+    rnn_tensor *r = *res;
+    if (r) {
+        int same = r->rank == o->rank;
+        for (int i = 1; same && i < o->rank; i++)
+            same = r->dims[i] == o->dims[i];
+        if (!same)
+            return rnn__err(RNN_ERR_SHAPE, func,
+                            "batch outputs differ beyond the batch axis (rank %d vs %d, or "
+                            "sizes); give batches of one padded length",
+                            r->rank, o->rank);
+    }
+    const size_t row = o->nbytes / (size_t)o->dims[0];
+    const int64_t need = *rows + o->dims[0];
+    if (!r || (size_t)need * row > r->capacity) {
+        int64_t cap = r ? r->dims[0] * 2 : cap_hint;
+        if (cap < need)
+            cap = need;
+        int64_t dims[RNN_MAX_RANK];
+        memcpy(dims, o->dims, sizeof(int64_t) * (size_t)o->rank);
+        dims[0] = cap;
+        rnn_tensor *n = NULL;
+        rnn_status st = rnn_tensor_create(o->dtype, o->rank, dims, &n);
+        if (st)
+            return st;
+        if (r)
+            memcpy(n->data, r->data, (size_t)*rows * row);
+        rnn_tensor_destroy(r);
+        *res = r = n;
+    }
+    memcpy((char *)r->data + (size_t)*rows * row, o->data, o->nbytes);
+    *rows = need;
+    return RNN_OK;
+}
+
+rnn_status rnn_model_predict(rnn_model *m, const rnn_data *data, int64_t batch_size,
+                             rnn_tensor **out)
+{
+    RNN__CHECK_ARG(out);
+    *out = NULL;
+    RNN__CHECK_ARG(m);
+    if (m->n_layers < 2)
+        return RNN__ERR(RNN_ERR_STATE, "the model has no layers after its input");
+    int64_t S;
+    rnn_status st = check_data(__func__, "data", data, 0, &S);
+    if (st)
+        return st;
+    if (data->x && batch_size < 1)
+        return RNN__ERR(RNN_ERR_INVALID_ARG, "batch_size must be >= 1 (got %lld)",
+                        (long long)batch_size);
+    rnn_tensor *res = NULL;
+    int64_t rows = 0;
+    const rnn_layer *last = m->layers[m->n_layers - 1];
+    if (!data->x) {
+        for (int64_t k = 0;; k++) {
+            const rnn_tensor *x = NULL, *len = NULL, *y = NULL;
+            int r = data->next(data->user, 0, k, &x, &len, &y);
+            if (r == 0)
+                break;
+            if (r < 0 || !x) {
+                st = rnn__err(RNN_ERR_STATE, __func__,
+                              "the batch iterator failed at batch %lld (returned %d)",
+                              (long long)k, r);
+                break;
+            }
+            if ((st = rnn_model_forward(m, 1, &x, &len, 0))) {
+                st = rnn__err(st, __func__, "batch %lld: %s", (long long)k, rnn_last_error());
+                break;
+            }
+            if ((st = append_rows(__func__, &res, &rows, 256, last->out[0])))
+                break;
+        }
+    } else {
+        rnn_data d = *data;
+        d.targets = NULL;
+        batcher b;
+        batcher_init(&b, m, &d, 0);
+        int64_t *idx = rnn__malloc(sizeof(int64_t) * (size_t)(batch_size < S ? batch_size : S));
+        if (!idx)
+            st = RNN__NOMEM(sizeof(int64_t) * (size_t)batch_size);
+        for (int64_t i = 0; i < S && !st; i += batch_size) {
+            const int64_t nb = S - i < batch_size ? S - i : batch_size;
+            for (int64_t j = 0; j < nb; j++)
+                idx[j] = i + j;
+            const rnn_tensor *x, *len, *y;
+            if ((st = batcher_make(&b, idx, nb, &x, &len, &y)))
+                break;
+            if ((st = rnn_model_forward(m, 1, &x, &len, 0))) {
+                st = rnn__err(st, __func__, "samples %lld..%lld: %s", (long long)i,
+                              (long long)(i + nb - 1), rnn_last_error());
+                break;
+            }
+            st = append_rows(__func__, &res, &rows, S, last->out[0]);
+        }
+        rnn__free(idx);
+        batcher_free(&b);
+    }
+    if (!st && rows == 0)
+        st = RNN__ERR(RNN_ERR_INVALID_ARG, "data: the iterator gave no batch");
+    if (st) {
+        rnn_tensor_destroy(res);
+        return st;
+    }
+    /* Shrink the batch axis to what was written (capacity stays). */
+    res->dims[0] = rows;
+    if ((st = rnn__shape_check(__func__, res->dtype, res->rank, res->dims, &res->numel,
+                               &res->nbytes))) {
+        rnn_tensor_destroy(res);
+        return st;
+    }
+    *out = res;
+    return RNN_OK;
+}
+
+/* ------------------------------------------------------------ fit */
+
+static int lower_is_better(rnn_monitor mon)
+{
+    return mon == RNN_MONITOR_VAL_LOSS || mon == RNN_MONITOR_LOSS;
+}
+
+static float monitored(rnn_monitor mon, const rnn_epoch_log *e)
+{
+    switch (mon) {
+    case RNN_MONITOR_VAL_LOSS: return e->val_loss;
+    case RNN_MONITOR_VAL_ACCURACY: return e->val_accuracy;
+    case RNN_MONITOR_LOSS: return e->loss;
+    case RNN_MONITOR_ACCURACY: return e->accuracy;
+    }
+    return NAN;
+}
+
+static int better(rnn_monitor mon, float v, float best, float delta, int have_best)
+{
+    if (isnan(v))
+        return 0;
+    if (!have_best)
+        return 1;
+    return lower_is_better(mon) ? v < best - delta : v > best + delta;
+}
+
+/* All parameter values, for restore_best_weights. */
+static size_t params_bytes(const rnn_model *m)
+{
+    size_t n = 0;
+    for (int i = 0; i < m->n_layers; i++)
+        for (int p = 0; p < m->layers[i]->n_params; p++)
+            n += m->layers[i]->param[p]->nbytes;
+    return n;
+}
+
+static void params_copy(rnn_model *m, char *buf, int save)
+{
+    for (int i = 0; i < m->n_layers; i++) {
+        rnn_layer *l = m->layers[i];
+        for (int p = 0; p < l->n_params; p++) {
+            if (save)
+                memcpy(buf, l->param[p]->data, l->param[p]->nbytes);
+            else
+                memcpy(l->param[p]->data, buf, l->param[p]->nbytes);
+            buf += l->param[p]->nbytes;
+        }
+        if (!save && l->n_params)
+            rnn_layer_params_changed(l);
+    }
+}
+
+static rnn_status check_fit_options(const rnn_fit_options *o, int have_val)
+{
+    const char *func = "rnn_model_fit";
+    if (o->batch_size < 1)
+        return rnn__err(RNN_ERR_INVALID_ARG, func, "options->batch_size must be >= 1 (got %lld)",
+                        (long long)o->batch_size);
+    if (o->epochs < 1)
+        return rnn__err(RNN_ERR_INVALID_ARG, func, "options->epochs must be >= 1 (got %d)",
+                        o->epochs);
+    if (o->bucket_batches < 0)
+        return rnn__err(RNN_ERR_INVALID_ARG, func,
+                        "options->bucket_batches must be >= 0 (got %d)", o->bucket_batches);
+    if (!(o->validation_split >= 0.0f && o->validation_split < 1.0f))
+        return rnn__err(RNN_ERR_INVALID_ARG, func,
+                        "options->validation_split must be in [0, 1) (got %g)",
+                        (double)o->validation_split);
+    if (o->monitor < RNN_MONITOR_VAL_LOSS || o->monitor > RNN_MONITOR_ACCURACY)
+        return rnn__err(RNN_ERR_INVALID_ARG, func, "options->monitor must be a rnn_monitor "
+                                                   "(got %d)",
+                        (int)o->monitor);
+    if (o->patience < 0 || !(o->min_delta >= 0.0f))
+        return rnn__err(RNN_ERR_INVALID_ARG, func,
+                        "options->patience and min_delta must be >= 0 (got %d, %g)", o->patience,
+                        (double)o->min_delta);
+    if (o->lr_schedule < RNN_LR_CONSTANT || o->lr_schedule > RNN_LR_PLATEAU)
+        return rnn__err(RNN_ERR_INVALID_ARG, func,
+                        "options->lr_schedule must be a rnn_lr_schedule (got %d)",
+                        (int)o->lr_schedule);
+    if ((o->lr_schedule == RNN_LR_EXPONENTIAL || o->lr_schedule == RNN_LR_STEP) &&
+        (!(o->decay_rate > 0.0f && isfinite(o->decay_rate)) || o->decay_steps < 0))
+        return rnn__err(RNN_ERR_INVALID_ARG, func,
+                        "options->decay_rate must be > 0 and decay_steps >= 0 (got %g, %lld)",
+                        (double)o->decay_rate, (long long)o->decay_steps);
+    if (o->lr_schedule == RNN_LR_PLATEAU &&
+        (!(o->plateau_factor > 0.0f && o->plateau_factor < 1.0f) || o->plateau_patience < 0 ||
+         o->plateau_cooldown < 0 || !(o->min_lr >= 0.0f) || !(o->plateau_min_delta >= 0.0f)))
+        return rnn__err(RNN_ERR_INVALID_ARG, func,
+                        "options->plateau_factor must be in (0, 1), plateau_patience, "
+                        "plateau_cooldown, plateau_min_delta and min_lr >= 0 (got %g, %d, %d, "
+                        "%g, %g)",
+                        (double)o->plateau_factor, o->plateau_patience, o->plateau_cooldown,
+                        (double)o->plateau_min_delta, (double)o->min_lr);
+    int uses_monitor = o->early_stopping || o->restore_best_weights || o->checkpoint_path ||
+                       o->lr_schedule == RNN_LR_PLATEAU;
+    if (uses_monitor && !have_val &&
+        (o->monitor == RNN_MONITOR_VAL_LOSS || o->monitor == RNN_MONITOR_VAL_ACCURACY))
+        return rnn__err(RNN_ERR_INVALID_ARG, func,
+                        "options->monitor is a validation figure but there is no validation "
+                        "data (set validation_data or validation_split, or monitor "
+                        "RNN_MONITOR_LOSS)");
+    return RNN_OK;
+}
+
+typedef struct fit_state {
+    rnn_model *m;
+    const rnn_fit_options *o;
+    float lr0;
+    int64_t steps; /* optimizer steps in this fit */
+} fit_state;
+
+static rnn_status set_lr(fit_state *f, float lr)
+{
+    return rnn_optimizer_set_learning_rate(f->m->optimizer, lr > 1e-30f ? lr : 1e-30f);
+}
+
+static float exp_lr(const fit_state *f)
+{
+    const rnn_fit_options *o = f->o;
+    const double ds = o->decay_steps > 0 ? (double)o->decay_steps : 1000.0;
+    double e = (double)f->steps / ds;
+    if (o->staircase)
+        e = floor(e);
+    return (float)(f->lr0 * pow(o->decay_rate, e));
+}
+
+/* One training epoch over in-memory samples (order from plan) or an iterator. */
+static rnn_status train_epoch(fit_state *f, const rnn_data *d, batcher *b, const plan *p,
+                              int epoch, acc *a, int *stop)
+{
+    rnn_model *m = f->m;
+    const rnn_fit_options *o = f->o;
+    const char *func = "rnn_model_fit";
+    memset(a, 0, sizeof *a);
+    for (int64_t k = 0;; k++) {
+        const rnn_tensor *x = NULL, *len = NULL, *y = NULL;
+        rnn_status st;
+        if (d->x) {
+            if (k >= p->nb)
+                break;
+            if ((st = batcher_make(b, p->order + p->start[k], p->start[k + 1] - p->start[k], &x,
+                                   &len, &y)))
+                return st;
+        } else {
+            int r = d->next(d->user, epoch, k, &x, &len, &y);
+            if (r == 0)
+                break;
+            if (r < 0 || !x || !y)
+                return rnn__err(RNN_ERR_STATE, func,
+                                r < 0 ? "epoch %d: the batch iterator failed at batch %lld "
+                                        "(returned %d)"
+                                      : "epoch %d: the batch iterator gave no x or targets at "
+                                        "batch %lld",
+                                epoch, (long long)k, r);
+        }
+        if (o->lr_schedule == RNN_LR_EXPONENTIAL && (st = set_lr(f, exp_lr(f))))
+            return st;
+        float l, ac, lr;
+        rnn__loss_stats s;
+        if ((st = rnn__model_step(func, m, 1, &x, &len, y, 1, &l, &ac, &s)))
+            return rnn__err(st, func, "epoch %d, batch %lld: %s", epoch, (long long)k,
+                            rnn_last_error());
+        f->steps++;
+        acc_add(a, l, ac, &s, batch_size_of(x));
+        rnn_optimizer_learning_rate(m->optimizer, &lr);
+        if (o->on_batch) {
+            rnn_batch_log bl = {sizeof bl, epoch, k, d->x ? p->nb : 0, batch_size_of(x), l, ac,
+                                lr};
+            if (o->on_batch(o->user, &bl)) {
+                *stop = 1;
+                break;
+            }
+        }
+    }
+    if (a->samples == 0)
+        return rnn__err(RNN_ERR_INVALID_ARG, func, "epoch %d: the iterator gave no batch", epoch);
+    return RNN_OK;
+}
+
+rnn_status rnn_model_fit(rnn_model *m, const rnn_data *train, const rnn_fit_options *options,
+                         rnn_fit_result *result)
+{
+    rnn_fit_result res;
+    memset(&res, 0, sizeof res);
+    res.best_epoch = -1;
+    res.best_value = NAN;
+    uint32_t res_size = 0;
+    if (result) {
+        res_size = result->struct_size;
+        if (res_size > sizeof res)
+            res_size = sizeof res;
+    }
+#define FINISH(status)                                                                      \
+    do {                                                                                    \
+        rnn_status fs_ = (status);                                                          \
+        if (result && res_size >= sizeof(uint32_t)) {                                       \
+            res.struct_size = res_size;                                                     \
+            memcpy(result, &res, res_size);                                                 \
+        }                                                                                   \
+        return fs_;                                                                         \
+    } while (0)
+
+    if (result && (result->struct_size < offsetof(rnn_fit_result, stop) + sizeof res.stop))
+        return RNN__ERR(RNN_ERR_INVALID_ARG,
+                        "result->struct_size must be sizeof(rnn_fit_result) = %zu (got %u)",
+                        sizeof res, (unsigned)result->struct_size);
+    if (!m)
+        FINISH(RNN__ERR(RNN_ERR_INVALID_ARG, "model must not be NULL"));
+    if (!m->compiled)
+        FINISH(RNN__ERR(RNN_ERR_STATE, "call rnn_model_compile() first"));
+    rnn_fit_options o;
+    rnn_fit_options_init(&o);
+    if (options) {
+        if (options->struct_size < offsetof(rnn_fit_options, verbose) + sizeof o.verbose ||
+            options->struct_size > sizeof o)
+            FINISH(RNN__ERR(RNN_ERR_INVALID_ARG,
+                            "options->struct_size must be sizeof(rnn_fit_options) = %zu (got "
+                            "%u); call rnn_fit_options_init()",
+                            sizeof o, (unsigned)options->struct_size));
+        memcpy(&o, options, options->struct_size);
+    }
+    int64_t S, SV = 0;
+    rnn_status st = check_data(__func__, "train", train, 1, &S);
+    if (st)
+        FINISH(st);
+    if (!train->x && o.validation_split > 0.0f && !o.validation_data)
+        FINISH(RNN__ERR(RNN_ERR_INVALID_ARG,
+                        "options->validation_split needs in-memory data (train->x); give "
+                        "validation_data with an iterator"));
+    if (o.validation_data &&
+        (st = check_data(__func__, "options->validation_data", o.validation_data, 1, &SV)))
+        FINISH(st);
+    if (!(o.validation_split >= 0.0f && o.validation_split < 1.0f))
+        FINISH(RNN__ERR(RNN_ERR_INVALID_ARG, "options->validation_split must be in [0, 1) (got %g)",
+                        (double)o.validation_split));
+    int64_t n_val = 0;
+    if (!o.validation_data && o.validation_split > 0.0f) {
+        n_val = (int64_t)((double)S * (double)o.validation_split);
+        if (n_val < 1 || n_val >= S)
+            FINISH(RNN__ERR(RNN_ERR_INVALID_ARG,
+                            "options->validation_split %g of %lld samples leaves an empty "
+                            "training or validation set",
+                            (double)o.validation_split, (long long)S));
+    }
+    const int have_val = o.validation_data != NULL || n_val > 0;
+    if ((st = check_fit_options(&o, have_val)))
+        FINISH(st);
+
+    fit_state f = {m, &o, 0.0f, 0};
+    rnn_optimizer_learning_rate(m->optimizer, &f.lr0);
+    const int64_t n_train = S - n_val;
+    plan p = {0};
+    int64_t *pool = NULL;
+    char *best_params = NULL;
+    batcher b;
+    memset(&b, 0, sizeof b);
+    if (train->x) {
+        const int64_t nb = (n_train + o.batch_size - 1) / o.batch_size;
+        p.order = rnn__malloc(sizeof(int64_t) * (size_t)n_train);
+        p.start = rnn__malloc(sizeof(int64_t) * (size_t)(nb + 1 + n_train));
+        p.tmp = rnn__malloc(sizeof(int64_t) * (size_t)nb);
+        pool = rnn__malloc(sizeof(int64_t) * (size_t)S);
+        if (!p.order || !p.start || !p.tmp || !pool) {
+            st = RNN__NOMEM(sizeof(int64_t) * (size_t)(3 * S + 2 * nb));
+            goto done;
+        }
+        for (int64_t i = 0; i < S; i++)
+            pool[i] = i;
+        batcher_init(&b, m, train, 1);
+    }
+    if (o.restore_best_weights) {
+        size_t nbytes = params_bytes(m);
+        if (!(best_params = rnn__malloc(nbytes ? nbytes : 1))) {
+            st = RNN__NOMEM(nbytes);
+            goto done;
+        }
+    }
+    rnn__rng rng;
+    rnn__rng_seed(&rng, o.seed);
+    int have_best = 0, wait = 0;
+    float best = NAN;
+    /* reduce-on-plateau's own tracking (as Keras: separate from early stopping) */
+    int p_have = 0, p_wait = 0, p_cool = 0;
+    float p_best = NAN;
+
+    for (int epoch = 0; epoch < o.epochs; epoch++) {
+        const double t0 = now_seconds();
+        if (o.reset_states)
+            rnn_model_reset_states(m);
+        if (o.lr_schedule == RNN_LR_STEP) {
+            const int64_t de = o.decay_steps > 0 ? o.decay_steps : 10;
+            if ((st = set_lr(&f, (float)(f.lr0 * pow(o.decay_rate, (double)(epoch / de))))))
+                goto done;
+        }
+        if (train->x)
+            plan_epoch(&p, pool, n_train, o.batch_size, o.shuffle, o.bucket_batches,
+                       train->lengths ? (const int32_t *)train->lengths->data : NULL, &rng);
+        acc a;
+        int stop = 0;
+        if ((st = train_epoch(&f, train, &b, &p, epoch, &a, &stop)))
+            goto done;
+        rnn_epoch_log e = {sizeof e, epoch, NAN, NAN, NAN, NAN, NAN, NAN, 0, 0, 0};
+        acc_result(m, &a, &e.loss, &e.accuracy, &e.perplexity);
+        if (have_val) {
+            acc va;
+            if (o.validation_data)
+                st = eval_pass(__func__, m, o.validation_data, NULL, SV, o.batch_size, &va);
+            else
+                st = eval_pass(__func__, m, train, pool + n_train, n_val, o.batch_size, &va);
+            if (st) {
+                st = rnn__err(st, __func__, "epoch %d, validation: %s", epoch, rnn_last_error());
+                goto done;
+            }
+            acc_result(m, &va, &e.val_loss, &e.val_accuracy, &e.val_perplexity);
+        }
+        const float v = monitored(o.monitor, &e);
+        if (better(o.monitor, v, best, o.min_delta, have_best)) {
+            have_best = 1;
+            best = v;
+            wait = 0;
+            e.improved = 1;
+            res.best_epoch = epoch;
+            res.best_value = v;
+            if (best_params)
+                params_copy(m, best_params, 1);
+            if (o.checkpoint_path && (st = rnn_model_save(m, o.checkpoint_path))) {
+                st = rnn__err(st, __func__, "epoch %d, checkpoint: %s", epoch, rnn_last_error());
+                goto done;
+            }
+        } else {
+            wait++;
+        }
+        if (o.lr_schedule == RNN_LR_PLATEAU) {
+            if (p_cool > 0) {
+                p_cool--;
+                p_wait = 0;
+            }
+            if (better(o.monitor, v, p_best, o.plateau_min_delta, p_have)) {
+                p_have = 1;
+                p_best = v;
+                p_wait = 0;
+            } else if (p_cool == 0 && ++p_wait >= o.plateau_patience) {
+                float lr;
+                rnn_optimizer_learning_rate(m->optimizer, &lr);
+                if (lr > o.min_lr) {
+                    float nl = lr * o.plateau_factor;
+                    if ((st = set_lr(&f, nl > o.min_lr ? nl : o.min_lr)))
+                        goto done;
+                }
+                p_cool = o.plateau_cooldown;
+                p_wait = 0;
+            }
+        }
+        rnn_optimizer_learning_rate(m->optimizer, &e.learning_rate);
+        e.seconds = now_seconds() - t0;
+        res.epochs_run = epoch + 1;
+        res.last = e;
+        if (o.verbose) {
+            fprintf(stderr, "epoch %d/%d  %.1fs  loss %.4f  accuracy %.4f", epoch + 1, o.epochs,
+                    e.seconds, (double)e.loss, (double)e.accuracy);
+            if (have_val)
+                fprintf(stderr, "  val_loss %.4f  val_accuracy %.4f", (double)e.val_loss,
+                        (double)e.val_accuracy);
+            fprintf(stderr, "  lr %.3g%s\n", (double)e.learning_rate, e.improved ? "  *" : "");
+        }
+        if (stop || (o.on_epoch && o.on_epoch(o.user, &e))) {
+            res.stop = RNN_FIT_CALLBACK;
+            break;
+        }
+        if (o.early_stopping && wait > 0 && wait >= o.patience) {
+            res.stop = RNN_FIT_EARLY_STOPPED;
+            break;
+        }
+    }
+    if (best_params && have_best && res.best_epoch != res.epochs_run - 1)
+        params_copy(m, best_params, 0);
+done:
+    batcher_free(&b);
+    rnn__free(p.order);
+    rnn__free(p.start);
+    rnn__free(p.tmp);
+    rnn__free(pool);
+    rnn__free(best_params);
+    FINISH(st);
+#undef FINISH
+}

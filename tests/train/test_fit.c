@@ -1,0 +1,601 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * rnn_model_fit / evaluate / predict through the public API:
+ *  - the long-range task (class = first token of a 6..21 step sequence) over
+ *    an in-memory dataset with a validation split must reach >= 95% on
+ *    held-out data, with a best checkpoint that loads and predicts the same;
+ *  - length bucketing cuts batches to their longest sample (the input seen
+ *    by the model is much shorter in total) and still trains;
+ *  - learning-rate schedules follow their formulas step by step / epoch by
+ *    epoch; early stopping stops and restores the best weights; callbacks
+ *    stop training; an iterator dataset trains and evaluates as well;
+ *  - predict equals per-sample forwards; same seed, same history;
+ *  - bad data and options give clear errors; a NaN stops with
+ *    RNN_ERR_NUMERIC naming the epoch and batch.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "../unit/test_util.h"
+
+static uint64_t rs;
+static int rnd(int n)
+{
+    rs = rs * 6364136223846793005ull + 1442695040888963407ull;
+    return (int)((rs >> 33) % (uint64_t)n);
+}
+
+static void *D(const rnn_tensor *t)
+{
+    void *p;
+    rnn_tensor_data((rnn_tensor *)t, &p);
+    return p;
+}
+
+enum { V = 12, TMAX = 21 };
+
+/* S samples of the long-range task with explicit lengths (no mask_zero). */
+typedef struct dataset {
+    rnn_tensor *x, *len, *y;
+    rnn_data d;
+} dataset;
+
+static void make_data(dataset *ds, int64_t S, uint64_t seed)
+{
+    rs = seed;
+    int64_t xd[2] = {S, TMAX}, yd[1] = {S};
+    ck_ok(rnn_tensor_create(RNN_I32, 2, xd, &ds->x));
+    ck_ok(rnn_tensor_create(RNN_I32, 1, yd, &ds->len));
+    ck_ok(rnn_tensor_create(RNN_I32, 1, yd, &ds->y));
+    int32_t *x = D(ds->x), *l = D(ds->len), *y = D(ds->y);
+    for (int64_t n = 0; n < S; n++) {
+        int c = rnd(2), L = 6 + rnd(16);
+        y[n] = c;
+        l[n] = L;
+        x[n * TMAX] = 1 + c;
+        for (int t = 1; t < TMAX; t++)
+            x[n * TMAX + t] = t < L ? 3 + rnd(V - 3) : 0;
+    }
+    ds->d = (rnn_data){.x = ds->x, .lengths = ds->len, .targets = ds->y};
+}
+
+static void free_data(dataset *ds)
+{
+    rnn_tensor_destroy(ds->x);
+    rnn_tensor_destroy(ds->len);
+    rnn_tensor_destroy(ds->y);
+}
+
+static rnn_model *make_model(uint64_t seed, float lr)
+{
+    rnn_model_options mo;
+    rnn_model_options_init(&mo);
+    mo.seed = seed;
+    rnn_model *m;
+    ck_ok(rnn_model_create(&mo, &m));
+    int64_t sh[1] = {0};
+    ck_ok(rnn_model_add_input(m, RNN_I32, 1, sh, NULL));
+    rnn_embedding_options e;
+    rnn_embedding_options_init(&e);
+    e.input_dim = V, e.output_dim = 8;
+    ck_ok(rnn_model_add_embedding(m, &e, NULL));
+    rnn_recurrent_options o;
+    rnn_recurrent_options_init(&o, RNN_LSTM);
+    o.units = 16;
+    ck_ok(rnn_model_add_recurrent(m, &o, NULL));
+    rnn_dense_options d;
+    rnn_dense_options_init(&d);
+    d.units = 2, d.activation = RNN_ACT_SOFTMAX;
+    ck_ok(rnn_model_add_dense(m, &d, NULL));
+    rnn_compile_options c;
+    rnn_compile_options_init(&c, RNN_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY);
+    rnn_optimizer_options oo;
+    rnn_optimizer_options_init(&oo, RNN_OPTIM_ADAM);
+    oo.learning_rate = lr;
+    ck_ok(rnn_model_compile(m, &c, &oo));
+    return m;
+}
+
+/* Records per-batch input lengths and learning rates. */
+typedef struct rec {
+    rnn_model *m;
+    int64_t batches, steps_seen;
+    int64_t max_batch_mismatch; /* batches whose T exceeds their longest sample */
+    float lr[256];
+    int64_t n_lr;
+    float epoch_lr[32];
+    float epoch_loss[32];
+    int stop_after_batches;
+} rec;
+
+static int on_batch(void *user, const rnn_batch_log *log)
+{
+    rec *r = user;
+    rnn_layer *in;
+    const rnn_tensor *x;
+    rnn_model_layer(r->m, 0, &in);
+    int64_t steps = 0;
+    if (rnn_layer_output(in, 0, &x) == RNN_OK && rnn_tensor_dim(x, 1, &steps) == RNN_OK)
+        r->steps_seen += steps;
+    if (r->n_lr < 256)
+        r->lr[r->n_lr++] = log->learning_rate;
+    r->batches++;
+    return r->stop_after_batches && r->batches >= r->stop_after_batches;
+}
+
+static int on_epoch(void *user, const rnn_epoch_log *log)
+{
+    rec *r = user;
+    if (log->epoch < 32) {
+        r->epoch_lr[log->epoch] = log->learning_rate;
+        r->epoch_loss[log->epoch] = log->loss;
+    }
+    return 0;
+}
+
+START_TEST(fit_validation_split_checkpoint_predict)
+{
+    dataset ds;
+    make_data(&ds, 1500, 1);
+    rnn_model *m = make_model(7, 0.01f);
+    char path[] = "/tmp/librnn-fit-XXXXXX";
+    int fd = mkstemp(path);
+    ck_assert(fd >= 0);
+    close(fd);
+    rnn_fit_options o;
+    rnn_fit_options_init(&o);
+    o.epochs = 8;
+    o.validation_split = 0.2f;
+    o.monitor = RNN_MONITOR_VAL_LOSS;
+    o.checkpoint_path = path;
+    o.seed = 3;
+    rnn_fit_result r = {.struct_size = sizeof r};
+    ck_ok(rnn_model_fit(m, &ds.d, &o, &r));
+    printf("fit: %d epochs, val_accuracy %.3f (best val_loss %.4f at %d), loss %.4f, ppl %.4f\n",
+           r.epochs_run, r.last.val_accuracy, r.best_value, r.best_epoch, r.last.loss,
+           r.last.perplexity);
+    ck_assert_int_eq(r.epochs_run, 8);
+    ck_assert_int_eq(r.stop, RNN_FIT_COMPLETED);
+    ck_assert_msg(r.last.val_accuracy >= 0.95f, "validation accuracy %.3f < 0.95",
+                  r.last.val_accuracy);
+    ck_assert(r.best_epoch >= 0 && r.best_value == r.best_value);
+    ck_assert(fabsf(r.last.perplexity - expf(r.last.loss)) < 1e-3f * r.last.perplexity);
+
+    /* Held-out data through evaluate; the checkpoint loads and predicts the same
+     * as the model at its best epoch (the last one when it was the best). */
+    dataset te;
+    make_data(&te, 300, 99);
+    rnn_eval_result ev;
+    ck_ok(rnn_model_evaluate(m, &te.d, 64, &ev));
+    ck_assert_int_eq(ev.samples, 300);
+    ck_assert_msg(ev.accuracy >= 0.95f, "held-out accuracy %.3f", ev.accuracy);
+    rnn_tensor *p1 = NULL, *p2 = NULL;
+    ck_ok(rnn_model_predict(m, &te.d, 64, &p1));
+    int64_t dims[RNN_MAX_RANK];
+    int rank;
+    ck_ok(rnn_tensor_shape(p1, dims, RNN_MAX_RANK, &rank));
+    ck_assert_int_eq(rank, 2);
+    ck_assert_int_eq(dims[0], 300);
+    ck_assert_int_eq(dims[1], 2);
+    /* predict == one forward per sample at its own length */
+    const float *pp = D(p1);
+    for (int n = 0; n < 300; n += 37) {
+        int64_t xd[2] = {1, TMAX}, ld[1] = {1};
+        rnn_tensor *x1, *l1;
+        ck_ok(rnn_tensor_create(RNN_I32, 2, xd, &x1));
+        ck_ok(rnn_tensor_create(RNN_I32, 1, ld, &l1));
+        memcpy(D(x1), (int32_t *)D(te.x) + n * TMAX, sizeof(int32_t) * TMAX);
+        ((int32_t *)D(l1))[0] = ((int32_t *)D(te.len))[n];
+        const rnn_tensor *in[1] = {x1}, *li[1] = {l1}, *out;
+        ck_ok(rnn_model_forward(m, 1, in, li, 0));
+        ck_ok(rnn_model_output(m, 0, &out));
+        for (int c = 0; c < 2; c++)
+            ck_assert_msg(fabsf(((float *)D(out))[c] - pp[n * 2 + c]) < 1e-5f,
+                          "sample %d class %d: %g vs %g", n, c, ((float *)D(out))[c],
+                          pp[n * 2 + c]);
+        rnn_tensor_destroy(x1);
+        rnn_tensor_destroy(l1);
+    }
+    rnn_model *ld;
+    ck_ok(rnn_model_load(path, NULL, &ld));
+    ck_ok(rnn_model_predict(ld, &te.d, 100, &p2));
+    if (r.best_epoch == r.epochs_run - 1)
+        for (int i = 0; i < 600; i++)
+            ck_assert(((float *)D(p2))[i] == pp[i]);
+    rnn_tensor_destroy(p1);
+    rnn_tensor_destroy(p2);
+    rnn_model_destroy(ld);
+    unlink(path);
+    free_data(&te);
+    free_data(&ds);
+    rnn_model_destroy(m);
+}
+END_TEST
+
+START_TEST(bucketing_cuts_padding_and_trains)
+{
+    dataset ds;
+    make_data(&ds, 1024, 2);
+    int64_t seen[2];
+    float acc[2];
+    for (int bucket = 0; bucket < 2; bucket++) {
+        rnn_model *m = make_model(7, 0.01f);
+        rec r = {.m = m};
+        rnn_fit_options o;
+        rnn_fit_options_init(&o);
+        o.epochs = 6;
+        o.bucket_batches = bucket ? 8 : 0;
+        o.on_batch = on_batch;
+        o.user = &r;
+        rnn_fit_result res = {.struct_size = sizeof res};
+        ck_ok(rnn_model_fit(m, &ds.d, &o, &res));
+        seen[bucket] = r.steps_seen;
+        dataset te;
+        make_data(&te, 256, 77);
+        rnn_eval_result ev;
+        ck_ok(rnn_model_evaluate(m, &te.d, 32, &ev));
+        acc[bucket] = ev.accuracy;
+        free_data(&te);
+        rnn_model_destroy(m);
+    }
+    printf("bucketing: time steps fed %lld -> %lld, accuracy %.3f -> %.3f\n",
+           (long long)seen[0], (long long)seen[1], acc[0], acc[1]);
+    /* Without bucketing every batch holds a 21-step sample (almost surely);
+     * with it most batches are far shorter. */
+    ck_assert_msg(seen[1] < seen[0] * 0.8, "bucketing fed %lld steps vs %lld",
+                  (long long)seen[1], (long long)seen[0]);
+    ck_assert_msg(acc[1] >= 0.95f, "bucketed training reached %.3f", acc[1]);
+    free_data(&ds);
+}
+END_TEST
+
+START_TEST(learning_rate_schedules)
+{
+    dataset ds;
+    make_data(&ds, 64, 3);
+    /* Exponential per step: 8 steps (2 epochs of 4 batches). */
+    {
+        rnn_model *m = make_model(1, 0.01f);
+        rec r = {.m = m};
+        rnn_fit_options o;
+        rnn_fit_options_init(&o);
+        o.batch_size = 16, o.epochs = 2, o.on_batch = on_batch, o.user = &r;
+        o.lr_schedule = RNN_LR_EXPONENTIAL, o.decay_rate = 0.5f, o.decay_steps = 4;
+        ck_ok(rnn_model_fit(m, &ds.d, &o, NULL));
+        ck_assert_int_eq(r.n_lr, 8);
+        for (int s = 0; s < 8; s++)
+            ck_assert_msg(fabsf(r.lr[s] - 0.01f * powf(0.5f, s / 4.0f)) < 1e-7f,
+                          "step %d: lr %g", s, r.lr[s]);
+        o.staircase = 1;
+        r.n_lr = 0;
+        rnn_optimizer *opt;
+        ck_ok(rnn_model_optimizer(m, &opt));
+        ck_ok(rnn_optimizer_set_learning_rate(opt, 0.01f));
+        ck_ok(rnn_model_fit(m, &ds.d, &o, NULL));
+        for (int s = 0; s < 8; s++)
+            ck_assert(fabsf(r.lr[s] - 0.01f * powf(0.5f, (float)(s / 4))) < 1e-7f);
+        rnn_model_destroy(m);
+    }
+    /* Step decay per epoch: lr0 * 0.1^floor(e / 2). */
+    {
+        rnn_model *m = make_model(1, 0.01f);
+        rec r = {.m = m};
+        rnn_fit_options o;
+        rnn_fit_options_init(&o);
+        o.batch_size = 64, o.epochs = 5, o.on_epoch = on_epoch, o.user = &r;
+        o.lr_schedule = RNN_LR_STEP, o.decay_rate = 0.1f, o.decay_steps = 2;
+        ck_ok(rnn_model_fit(m, &ds.d, &o, NULL));
+        const float want[5] = {0.01f, 0.01f, 0.001f, 0.001f, 0.0001f};
+        for (int e = 0; e < 5; e++)
+            ck_assert_msg(fabsf(r.epoch_lr[e] - want[e]) < 1e-8f, "epoch %d: %g", e,
+                          r.epoch_lr[e]);
+        rnn_model_destroy(m);
+    }
+    /* Reduce on plateau (Keras' rules): no epoch improves by 1e9, patience 1,
+     * cooldown 2, floor 2e-4. */
+    {
+        rnn_model *m = make_model(1, 0.01f);
+        rec r = {.m = m};
+        rnn_fit_options o;
+        rnn_fit_options_init(&o);
+        o.batch_size = 64, o.epochs = 6, o.on_epoch = on_epoch, o.user = &r;
+        o.monitor = RNN_MONITOR_LOSS;
+        o.lr_schedule = RNN_LR_PLATEAU, o.plateau_factor = 0.1f, o.plateau_patience = 1;
+        o.plateau_min_delta = 1e9f, o.plateau_cooldown = 2, o.min_lr = 2e-4f;
+        ck_ok(rnn_model_fit(m, &ds.d, &o, NULL));
+        /* e0: first, best. e1: wait 1 >= 1 -> 1e-3, cooldown 2. e2: cooling.
+         * e3: cooldown over, wait 1 -> 1e-4 floored to 2e-4. e4: cooling. e5: at
+         * the floor, no change. */
+        const float want[6] = {1e-2f, 1e-3f, 1e-3f, 2e-4f, 2e-4f, 2e-4f};
+        for (int e = 0; e < 6; e++)
+            ck_assert_msg(fabsf(r.epoch_lr[e] - want[e]) < 1e-9f, "epoch %d: %g", e,
+                          r.epoch_lr[e]);
+        rnn_model_destroy(m);
+    }
+    free_data(&ds);
+}
+END_TEST
+
+static rnn_tensor *snapshot_kernel(rnn_model *m)
+{
+    rnn_layer *l;
+    rnn_tensor *k, *c;
+    ck_ok(rnn_model_layer(m, 2, &l));
+    ck_ok(rnn_layer_param(l, 0, NULL, &k, NULL));
+    ck_ok(rnn_tensor_clone(k, &c));
+    return c;
+}
+
+typedef struct snap {
+    rnn_model *m;
+    rnn_tensor *at[8];
+} snap;
+
+static int snap_epoch(void *user, const rnn_epoch_log *log)
+{
+    snap *s = user;
+    if (log->epoch < 8)
+        s->at[log->epoch] = snapshot_kernel(s->m);
+    return 0;
+}
+
+START_TEST(early_stopping_restores_best_weights)
+{
+    dataset ds;
+    make_data(&ds, 128, 4);
+    rnn_model *m = make_model(2, 0.01f);
+    snap s = {.m = m};
+    rnn_fit_options o;
+    rnn_fit_options_init(&o);
+    o.epochs = 8;
+    o.monitor = RNN_MONITOR_LOSS;
+    o.early_stopping = 1;
+    o.patience = 2;
+    o.min_delta = 1e9f; /* nothing after the first epoch counts as improving */
+    o.restore_best_weights = 1;
+    o.on_epoch = snap_epoch;
+    o.user = &s;
+    rnn_fit_result r = {.struct_size = sizeof r};
+    ck_ok(rnn_model_fit(m, &ds.d, &o, &r));
+    ck_assert_int_eq(r.stop, RNN_FIT_EARLY_STOPPED);
+    ck_assert_int_eq(r.epochs_run, 3);
+    ck_assert_int_eq(r.best_epoch, 0);
+    rnn_tensor *now = snapshot_kernel(m);
+    ck_assert(memcmp(D(now), D(s.at[0]), sizeof(float) * 8) == 0);
+    ck_assert(memcmp(D(now), D(s.at[2]), sizeof(float) * 8) != 0);
+    rnn_tensor_destroy(now);
+    for (int i = 0; i < 8; i++)
+        rnn_tensor_destroy(s.at[i]);
+    rnn_model_destroy(m);
+    free_data(&ds);
+}
+END_TEST
+
+/* Iterator over a dataset in batches of 32, in order. */
+typedef struct iter {
+    dataset *ds;
+    rnn_tensor *x, *len, *y;
+    int fail_at;
+} iter;
+
+static int next_batch(void *user, int epoch, int64_t batch, const rnn_tensor **x,
+                      const rnn_tensor **len, const rnn_tensor **y)
+{
+    (void)epoch;
+    iter *it = user;
+    int64_t S;
+    int rank;
+    int64_t dims[RNN_MAX_RANK];
+    rnn_tensor_shape(it->ds->x, dims, RNN_MAX_RANK, &rank);
+    S = dims[0];
+    if (it->fail_at && batch == it->fail_at)
+        return -5;
+    if (batch * 32 >= S)
+        return 0;
+    int64_t n = S - batch * 32 < 32 ? S - batch * 32 : 32;
+    int64_t xd[2] = {n, TMAX}, ld[1] = {n};
+    rnn_tensor_destroy(it->x);
+    rnn_tensor_destroy(it->len);
+    rnn_tensor_destroy(it->y);
+    rnn_tensor_create(RNN_I32, 2, xd, &it->x);
+    rnn_tensor_create(RNN_I32, 1, ld, &it->len);
+    rnn_tensor_create(RNN_I32, 1, ld, &it->y);
+    memcpy(D(it->x), (int32_t *)D(it->ds->x) + batch * 32 * TMAX, sizeof(int32_t) * n * TMAX);
+    memcpy(D(it->len), (int32_t *)D(it->ds->len) + batch * 32, sizeof(int32_t) * n);
+    memcpy(D(it->y), (int32_t *)D(it->ds->y) + batch * 32, sizeof(int32_t) * n);
+    *x = it->x, *len = it->len, *y = it->y;
+    return 1;
+}
+
+START_TEST(iterator_fit_evaluate_predict)
+{
+    dataset ds, te;
+    make_data(&ds, 512, 5);
+    make_data(&te, 200, 55);
+    iter it = {.ds = &ds}, vt = {.ds = &te};
+    rnn_data train = {.next = next_batch, .user = &it};
+    rnn_data val = {.next = next_batch, .user = &vt};
+    rnn_model *m = make_model(3, 0.01f);
+    rnn_fit_options o;
+    rnn_fit_options_init(&o);
+    o.epochs = 8;
+    o.validation_data = &val;
+    o.checkpoint_path = NULL;
+    rnn_fit_result r = {.struct_size = sizeof r};
+    ck_ok(rnn_model_fit(m, &train, &o, &r));
+    printf("iterator fit: val_accuracy %.3f\n", r.last.val_accuracy);
+    ck_assert_msg(r.last.val_accuracy >= 0.9f, "val accuracy %.3f", r.last.val_accuracy);
+    /* evaluate over the iterator == over the tensors in the same batches */
+    rnn_eval_result a, b;
+    ck_ok(rnn_model_evaluate(m, &val, 0, &a));
+    ck_ok(rnn_model_evaluate(m, &te.d, 32, &b));
+    ck_assert_int_eq(a.samples, 200);
+    ck_assert(fabsf(a.loss - b.loss) < 1e-5f && fabsf(a.accuracy - b.accuracy) < 1e-6f);
+    rnn_tensor *p;
+    ck_ok(rnn_model_predict(m, &val, 0, &p));
+    int rank;
+    int64_t dims[RNN_MAX_RANK];
+    ck_ok(rnn_tensor_shape(p, dims, RNN_MAX_RANK, &rank));
+    ck_assert(rank == 2 && dims[0] == 200 && dims[1] == 2);
+    rnn_tensor_destroy(p);
+    /* a failing iterator */
+    it.fail_at = 3;
+    ck_rnn(rnn_model_fit(m, &train, &o, &r), RNN_ERR_STATE);
+    ck_errmsg("epoch 0: the batch iterator failed at batch 3 (returned -5)");
+    ck_assert_int_eq(r.epochs_run, 0);
+    o.validation_data = NULL;
+    o.validation_split = 0.1f;
+    it.fail_at = 0;
+    ck_rnn(rnn_model_fit(m, &train, &o, NULL), RNN_ERR_INVALID_ARG);
+    ck_errmsg("validation_split needs in-memory data");
+    rnn_tensor_destroy(it.x), rnn_tensor_destroy(it.len), rnn_tensor_destroy(it.y);
+    rnn_tensor_destroy(vt.x), rnn_tensor_destroy(vt.len), rnn_tensor_destroy(vt.y);
+    free_data(&ds);
+    free_data(&te);
+    rnn_model_destroy(m);
+}
+END_TEST
+
+static int empty_iter(void *user, int epoch, int64_t batch, const rnn_tensor **x,
+                      const rnn_tensor **len, const rnn_tensor **y)
+{
+    (void)user, (void)epoch, (void)batch, (void)x, (void)len, (void)y;
+    return 0;
+}
+
+static int stop_now(void *user, const rnn_epoch_log *log)
+{
+    (void)user;
+    return log->epoch == 1;
+}
+
+START_TEST(callbacks_determinism_and_errors)
+{
+    dataset ds;
+    make_data(&ds, 256, 6);
+    float hist[2][4];
+    for (int run = 0; run < 2; run++) {
+        rnn_model *m = make_model(9, 0.01f);
+        rec r = {.m = m};
+        rnn_fit_options o;
+        rnn_fit_options_init(&o);
+        o.epochs = 4, o.seed = 42, o.bucket_batches = 2, o.on_epoch = on_epoch, o.user = &r;
+        ck_ok(rnn_model_fit(m, &ds.d, &o, NULL));
+        memcpy(hist[run], r.epoch_loss, sizeof hist[run]);
+        rnn_model_destroy(m);
+    }
+    for (int e = 0; e < 4; e++)
+        ck_assert_msg(hist[0][e] == hist[1][e], "epoch %d: %g vs %g", e, hist[0][e], hist[1][e]);
+
+    rnn_model *m = make_model(9, 0.01f);
+    rnn_fit_options o;
+    rnn_fit_options_init(&o);
+    o.epochs = 5;
+    /* stopping from the batch and the epoch callbacks */
+    rec r = {.m = m, .stop_after_batches = 3};
+    o.on_batch = on_batch, o.user = &r;
+    rnn_fit_result res = {.struct_size = sizeof res};
+    ck_ok(rnn_model_fit(m, &ds.d, &o, &res));
+    ck_assert_int_eq(res.stop, RNN_FIT_CALLBACK);
+    ck_assert_int_eq(r.batches, 3);
+    ck_assert_int_eq(res.epochs_run, 1);
+    o.on_batch = NULL, o.on_epoch = stop_now;
+    ck_ok(rnn_model_fit(m, &ds.d, &o, &res));
+    ck_assert_int_eq(res.stop, RNN_FIT_CALLBACK);
+    ck_assert_int_eq(res.epochs_run, 2);
+    o.on_epoch = NULL;
+
+    /* bad options */
+    rnn_fit_options b = o;
+    b.batch_size = 0;
+    ck_rnn(rnn_model_fit(m, &ds.d, &b, NULL), RNN_ERR_INVALID_ARG);
+    ck_errmsg("rnn_model_fit: options->batch_size must be >= 1 (got 0)");
+    b = o, b.early_stopping = 1;
+    ck_rnn(rnn_model_fit(m, &ds.d, &b, NULL), RNN_ERR_INVALID_ARG);
+    ck_errmsg("monitor is a validation figure but there is no validation data");
+    b = o, b.validation_split = 1.0f;
+    ck_rnn(rnn_model_fit(m, &ds.d, &b, NULL), RNN_ERR_INVALID_ARG);
+    ck_errmsg("validation_split must be in [0, 1) (got 1)");
+    b = o, b.struct_size = 3;
+    ck_rnn(rnn_model_fit(m, &ds.d, &b, NULL), RNN_ERR_INVALID_ARG);
+    b = o, b.lr_schedule = RNN_LR_PLATEAU, b.monitor = RNN_MONITOR_LOSS, b.plateau_factor = 1.5f;
+    ck_rnn(rnn_model_fit(m, &ds.d, &b, NULL), RNN_ERR_INVALID_ARG);
+    ck_errmsg("plateau_factor must be in (0, 1)");
+    b = o, b.checkpoint_path = "/nonexistent-dir/x.rnn", b.monitor = RNN_MONITOR_LOSS;
+    ck_rnn(rnn_model_fit(m, &ds.d, &b, &res), RNN_ERR_IO);
+    ck_errmsg("rnn_model_fit: epoch 0, checkpoint:");
+    ck_assert_int_eq(res.epochs_run, 0);
+
+    /* bad data: empty, mismatched targets and lengths, lengths out of range */
+    int64_t y3[1] = {3};
+    rnn_tensor *y0;
+    ck_ok(rnn_tensor_create(RNN_I32, 1, y3, &y0));
+    rnn_data d = {.next = empty_iter};
+    ck_rnn(rnn_model_fit(m, &d, &o, NULL), RNN_ERR_INVALID_ARG);
+    ck_errmsg("rnn_model_fit: epoch 0: the iterator gave no batch");
+    ck_rnn(rnn_model_evaluate(m, &d, 0, &(rnn_eval_result){0}), RNN_ERR_INVALID_ARG);
+    ck_errmsg("rnn_model_evaluate: data: the iterator gave no batch");
+    d = (rnn_data){0};
+    ck_rnn(rnn_model_predict(m, &d, 1, &(rnn_tensor *){NULL}), RNN_ERR_INVALID_ARG);
+    ck_errmsg("data: set x (in-memory tensors) or next (an iterator)");
+    d = ds.d, d.targets = y0;
+    ck_rnn(rnn_model_fit(m, &d, &o, NULL), RNN_ERR_SHAPE);
+    ck_errmsg("train->targets must have 256 samples on its first axis, as x (got 3)");
+    d = ds.d, d.lengths = y0;
+    ck_rnn(rnn_model_evaluate(m, &d, 32, &(rnn_eval_result){0}), RNN_ERR_SHAPE);
+    ck_errmsg("rnn_model_evaluate: data->lengths must have shape (256)");
+    ((int32_t *)D(ds.len))[17] = TMAX + 1;
+    ck_rnn(rnn_model_predict(m, &ds.d, 32, &(rnn_tensor *){NULL}), RNN_ERR_RANGE);
+    ck_errmsg("data->lengths[17] must be in [1, 21] (got 22)");
+    ((int32_t *)D(ds.len))[17] = 5;
+    ((int32_t *)D(ds.y))[200] = 7;
+    ck_rnn(rnn_model_fit(m, &ds.d, &o, NULL), RNN_ERR_RANGE);
+    ck_errmsg("must be a class in [0, 2) (got 7)");
+    ((int32_t *)D(ds.y))[200] = 1;
+    ck_rnn(rnn_model_fit(NULL, &ds.d, &o, NULL), RNN_ERR_INVALID_ARG);
+    ck_rnn(rnn_model_fit(m, NULL, &o, NULL), RNN_ERR_INVALID_ARG);
+    rnn_model *raw;
+    ck_ok(rnn_model_create(NULL, &raw));
+    ck_rnn(rnn_model_fit(raw, &ds.d, &o, NULL), RNN_ERR_STATE);
+    ck_errmsg("call rnn_model_compile() first");
+    rnn_model_destroy(raw);
+
+    /* NaN: stops at once, naming where, weights untouched */
+    rnn_layer *emb;
+    rnn_tensor *E;
+    ck_ok(rnn_model_layer(m, 1, &emb));
+    ck_ok(rnn_layer_param(emb, 0, NULL, &E, NULL));
+    ((float *)D(E))[1 * 8] = NAN;
+    ((float *)D(E))[2 * 8] = NAN;
+    ck_ok(rnn_layer_params_changed(emb));
+    rnn_tensor *k0 = snapshot_kernel(m);
+    ck_rnn(rnn_model_fit(m, &ds.d, &o, &res), RNN_ERR_NUMERIC);
+    ck_errmsg("rnn_model_fit: epoch 0, batch 0: ");
+    ck_errmsg("the loss is NaN");
+    rnn_tensor *k1 = snapshot_kernel(m);
+    ck_assert(memcmp(D(k0), D(k1), sizeof(float) * 8) == 0);
+    rnn_tensor_destroy(k0);
+    rnn_tensor_destroy(k1);
+    rnn_tensor_destroy(y0);
+    rnn_model_destroy(m);
+    free_data(&ds);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("fit");
+    TCase *tc = tcase_create("fit");
+    tcase_set_timeout(tc, 600);
+    tcase_add_test(tc, fit_validation_split_checkpoint_predict);
+    tcase_add_test(tc, bucketing_cuts_padding_and_trains);
+    tcase_add_test(tc, learning_rate_schedules);
+    tcase_add_test(tc, early_stopping_restores_best_weights);
+    tcase_add_test(tc, iterator_fit_evaluate_predict);
+    tcase_add_test(tc, callbacks_determinism_and_errors);
+    suite_add_tcase(s, tc);
+    return rnn_test_run(s);
+}
