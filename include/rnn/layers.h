@@ -320,6 +320,84 @@ RNN_API rnn_status rnn_model_add_global_pooling(rnn_model *model, rnn_pooling po
                                                 rnn_layer **out);
 
 /**
+ * @brief Appends Keras' `SpatialDropout1D(rate)`: in training, whole feature
+ * channels are dropped: one keep/drop draw per (sample, feature), applied at
+ * every step (scaled by 1/(1-rate)); identity in inference. Needs a sequence.
+ * @retval RNN_ERR_INVALID_ARG @p rate outside [0, 1).
+ * @retval RNN_ERR_STATE the previous output is not an f32 sequence.
+ */
+RNN_API rnn_status rnn_model_add_spatial_dropout1d(rnn_model *model, float rate,
+                                                   rnn_layer **out);
+
+/**
+ * @brief Appends Keras' `Flatten()`: (N, T, F) -> (N, T*F). The sequence must
+ * have a fixed number of steps (declared by the input, or made by a layer
+ * such as Conv1D on a fixed-length input). Like Keras, lengths (masks) do
+ * not pass: padded steps are part of the vector.
+ * @retval RNN_ERR_STATE the previous output has no fixed number of steps.
+ */
+RNN_API rnn_status rnn_model_add_flatten(rnn_model *model, rnn_layer **out);
+
+/**
+ * @brief Appends Keras' `RepeatVector(n)`: (N, F) -> (N, n, F), the vector
+ * repeated at each of @p n steps (the classic encoder-decoder bridge).
+ * @retval RNN_ERR_INVALID_ARG @p n < 1; RNN_ERR_STATE the input is a sequence.
+ */
+RNN_API rnn_status rnn_model_add_repeat_vector(rnn_model *model, int64_t n, rnn_layer **out);
+
+/** @brief Padding of Conv1D and MaxPooling1D (Keras' "valid" and "same"). */
+typedef enum rnn_padding {
+    RNN_PADDING_VALID = 0, /**< No padding: To = floor((T - span) / strides) + 1. */
+    RNN_PADDING_SAME = 1   /**< Zero padding (left = total / 2, as TensorFlow): To = ceil(T / strides). */
+} rnn_padding;
+
+/** @brief Options of a Conv1D layer (Keras `Conv1D`). Fill with rnn_conv1d_options_init(). */
+typedef struct rnn_conv1d_options {
+    uint32_t struct_size;               /**< sizeof(rnn_conv1d_options), set by _init. */
+    int64_t filters;                    /**< Required: output features (> 0). */
+    int64_t kernel_size;                /**< Required: window length in steps (> 0). */
+    int64_t strides;                    /**< 1. */
+    rnn_padding padding;                /**< RNN_PADDING_VALID (Keras' default). */
+    int64_t dilation_rate;              /**< 1. */
+    rnn_activation activation;          /**< RNN_ACT_LINEAR. */
+    int use_bias;                       /**< 1. */
+    rnn_initializer kernel_initializer; /**< RNN_INIT_GLOROT_UNIFORM (fans as Keras:
+                                             kernel_size * in, kernel_size * filters). */
+    rnn_initializer bias_initializer;   /**< RNN_INIT_ZEROS. */
+} rnn_conv1d_options;
+
+/** @brief Fills @p options with Keras' Conv1D defaults (filters, kernel_size left 0). */
+RNN_API void rnn_conv1d_options_init(rnn_conv1d_options *options);
+
+/**
+ * @brief Appends a 1-D convolution over time: (N, T, F) -> (N, To, filters).
+ * Parameters "kernel" (kernel_size, F, filters), Keras' layout, and "bias"
+ * (filters). Runs as one oneDNN matmul primitive over the unfolded windows.
+ *
+ * Sequence lengths pass through (Keras drops the mask; here each sample gets
+ * exactly what it would get alone at its own length: steps past its end read
+ * as zeros, like the padding), and become ceil(L / strides) ("same") or
+ * max(1, floor((L - span) / strides) + 1) ("valid"), span = dilation *
+ * (kernel_size - 1) + 1. A batch shorter than the span with "valid" padding
+ * gives RNN_ERR_SHAPE at forward time.
+ * @retval RNN_ERR_INVALID_ARG a bad option; RNN_ERR_STATE no f32 sequence input,
+ *         or a fixed input length shorter than the span.
+ */
+RNN_API rnn_status rnn_model_add_conv1d(rnn_model *model, const rnn_conv1d_options *options,
+                                        rnn_layer **out);
+
+/**
+ * @brief Appends Keras' `MaxPooling1D(pool_size, strides, padding)`:
+ * (N, T, F) -> (N, To, F), the maximum over each window. @p strides 0 means
+ * @p pool_size (Keras' None). Lengths pass through as for Conv1D; steps past
+ * a sample's end never win a window.
+ * @retval RNN_ERR_INVALID_ARG bad sizes or padding; RNN_ERR_STATE no f32 sequence.
+ */
+RNN_API rnn_status rnn_model_add_max_pooling1d(rnn_model *model, int64_t pool_size,
+                                               int64_t strides, rnn_padding padding,
+                                               rnn_layer **out);
+
+/**
  * @brief Writes a table like Keras' `model.summary()` into @p buf: each layer
  * with its type, output shape (None for the batch and for any-length time)
  * and parameter count, then total, trainable and non-trainable parameters.

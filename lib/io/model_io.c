@@ -33,6 +33,7 @@ static const char *const ACTS[] = {"linear", "tanh", "relu", "sigmoid", "softmax
 static const char *const MERGES[] = {"concat", "sum", "mul", "ave"};
 static const char *const INITS[] = {NULL, "glorot_uniform", "orthogonal", "zeros", "ones"};
 static const char *const POOLS[] = {NULL, "average", "max"};
+static const char *const PADS[] = {"valid", "same"};
 
 /* ------------------------------------------------------------ saving */
 
@@ -88,6 +89,28 @@ static json_t *layer_config(const rnn_layer *l)
         SET("activation", json_string(ACTS[((const rnn__simple_desc *)l->vt->options(l))->act]));
     } else if (!strcmp(kind, "global_pooling")) {
         SET("pooling", json_string(POOLS[((const rnn__simple_desc *)l->vt->options(l))->pool]));
+    } else if (!strcmp(kind, "spatial_dropout1d")) {
+        SET("rate", json_real(((const rnn__simple_desc *)l->vt->options(l))->rate));
+    } else if (!strcmp(kind, "conv1d")) {
+        const rnn_conv1d_options *o = l->vt->options(l);
+        SET("filters", json_integer(o->filters));
+        SET("kernel_size", json_integer(o->kernel_size));
+        SET("strides", json_integer(o->strides));
+        SET("padding", json_string(PADS[o->padding]));
+        SET("dilation_rate", json_integer(o->dilation_rate));
+        SET("activation", json_string(ACTS[o->activation]));
+        SET("use_bias", json_boolean(o->use_bias));
+        SET("kernel_initializer", json_string(INITS[o->kernel_initializer]));
+        SET("bias_initializer", json_string(INITS[o->bias_initializer]));
+    } else if (!strcmp(kind, "max_pooling1d")) {
+        const rnn__pool_desc *d = l->vt->options(l);
+        SET("pool_size", json_integer(d->pool_size));
+        SET("strides", json_integer(d->strides));
+        SET("padding", json_string(PADS[d->padding]));
+    } else if (!strcmp(kind, "flatten")) {
+        SET("features", json_integer(l->out_features[0]));
+    } else if (!strcmp(kind, "repeat_vector")) {
+        SET("n", json_integer(((const rnn__shape_desc *)l->vt->options(l))->n));
     } else {
         ok = 0;
     }
@@ -168,6 +191,7 @@ rnn_status rnn_model_save(const rnn_model *m, const char *path)
         }
         if (!e || !cfg || json_object_set_new(e, "kind", json_string(l->vt->kind)) ||
             json_object_set_new(e, "name", json_string(l->name)) ||
+            json_object_set_new(e, "trainable", json_boolean(l->trainable)) ||
             json_object_set_new(e, "config", cfg) || json_array_append_new(layers, e)) {
             json_decref(e);
             goto nomem;
@@ -347,7 +371,12 @@ static rnn_status get_enum(const loader *L, json_t *o, const char *k, const char
 /* Parses one layer's options. Also computes the parameter count and the
  * feature size it outputs, from its input's (in_features; 0 = token ids). */
 typedef struct parsed {
-    int kind; /* 0 input, 1 recurrent, 2 dense, 3 embedding, 4 dropout, 5 activation, 6 pooling */
+    int kind; /* 0 input, 1 recurrent, 2 dense, 3 embedding, 4 dropout, 5 activation, 6 pooling,
+                 7 spatial dropout, 8 conv1d, 9 max pooling, 10 flatten, 11 repeat vector */
+    rnn_conv1d_options c;
+    rnn__pool_desc pool;
+    int64_t n; /* repeat_vector */
+    int trainable;
     rnn__simple_desc s;
     rnn__input_desc in;
     rnn_recurrent_options r;
@@ -366,6 +395,12 @@ static rnn_status parse_layer(const loader *L, json_t *entry, int64_t in_feature
     json_t *c = json_object_get(entry, "config");
     if (!kind || !json_is_object(c) || !json_is_string(json_object_get(entry, "name")))
         return FMT(L, "layers[%d] needs \"kind\", \"name\" and \"config\"", L->idx);
+    p->trainable = 1; /* files before the field: every layer trainable */
+    json_t *tr = json_object_get(entry, "trainable");
+    if (tr && !json_is_boolean(tr))
+        return FMT(L, "layers[%d].trainable must be a boolean", L->idx);
+    if (tr)
+        p->trainable = json_is_true(tr);
     rnn_status st;
     int b = 0, e = 0;
     const int64_t BIG = 1 << 24;
@@ -471,6 +506,51 @@ static rnn_status parse_layer(const loader *L, json_t *entry, int64_t in_feature
             return st;
         p->s.pool = (rnn_pooling)pool;
         p->out_features = in_features;
+    } else if (!strcmp(kind, "spatial_dropout1d")) {
+        p->kind = 7;
+        if ((st = get_real(L, c, "rate", &p->s.rate)))
+            return st;
+        p->out_features = in_features;
+    } else if (!strcmp(kind, "conv1d")) {
+        p->kind = 8;
+        rnn_conv1d_options *o = &p->c;
+        rnn_conv1d_options_init(o);
+        int act, kin, bin, pad;
+        if ((st = get_int(L, c, "filters", 1, BIG, &o->filters)) ||
+            (st = get_int(L, c, "kernel_size", 1, 4096, &o->kernel_size)) ||
+            (st = get_int(L, c, "strides", 1, 4096, &o->strides)) ||
+            (st = get_enum(L, c, "padding", PADS, N_OF(PADS), &pad)) ||
+            (st = get_int(L, c, "dilation_rate", 1, 4096, &o->dilation_rate)) ||
+            (st = get_enum(L, c, "activation", ACTS, N_OF(ACTS), &act)) ||
+            (st = get_bool(L, c, "use_bias", &o->use_bias)) ||
+            (st = get_enum(L, c, "kernel_initializer", INITS, N_OF(INITS), &kin)) ||
+            (st = get_enum(L, c, "bias_initializer", INITS, N_OF(INITS), &bin)))
+            return st;
+        o->padding = (rnn_padding)pad;
+        o->activation = (rnn_activation)act;
+        o->kernel_initializer = (rnn_initializer)kin;
+        o->bias_initializer = (rnn_initializer)bin;
+        p->params = (uint64_t)o->kernel_size * (uint64_t)in_features * (uint64_t)o->filters +
+                    (o->use_bias ? (uint64_t)o->filters : 0);
+        p->out_features = o->filters;
+    } else if (!strcmp(kind, "max_pooling1d")) {
+        p->kind = 9;
+        int pad;
+        if ((st = get_int(L, c, "pool_size", 1, 4096, &p->pool.pool_size)) ||
+            (st = get_int(L, c, "strides", 1, 4096, &p->pool.strides)) ||
+            (st = get_enum(L, c, "padding", PADS, N_OF(PADS), &pad)))
+            return st;
+        p->pool.padding = (rnn_padding)pad;
+        p->out_features = in_features;
+    } else if (!strcmp(kind, "flatten")) {
+        p->kind = 10;
+        if ((st = get_int(L, c, "features", 1, INT32_MAX, &p->out_features)))
+            return st;
+    } else if (!strcmp(kind, "repeat_vector")) {
+        p->kind = 11;
+        if ((st = get_int(L, c, "n", 1, 1 << 24, &p->n)))
+            return st;
+        p->out_features = in_features;
     } else {
         return FMT(L, "layers[%d].kind \"%.40s\" is not a layer this version knows", L->idx, kind);
     }
@@ -553,8 +633,23 @@ static rnn_status build(const loader *L, int fd, json_t *header, json_t *layers,
         case 3: st = rnn_model_add_embedding(m, &p->e, &l); break;
         case 4: st = rnn_model_add_dropout(m, p->s.rate, &l); break;
         case 5: st = rnn_model_add_activation(m, p->s.act, &l); break;
-        default: st = rnn_model_add_global_pooling(m, p->s.pool, &l); break;
+        case 6: st = rnn_model_add_global_pooling(m, p->s.pool, &l); break;
+        case 7: st = rnn_model_add_spatial_dropout1d(m, p->s.rate, &l); break;
+        case 8: st = rnn_model_add_conv1d(m, &p->c, &l); break;
+        case 9:
+            st = rnn_model_add_max_pooling1d(m, p->pool.pool_size, p->pool.strides,
+                                             p->pool.padding, &l);
+            break;
+        case 10: st = rnn_model_add_flatten(m, &l); break;
+        default: st = rnn_model_add_repeat_vector(m, p->n, &l); break;
         }
+        if (!st && i > 0 && l->out_features[0] != p->out_features) {
+            st = FMT(L, "layers[%zu] outputs %lld features, its config says %lld", i,
+                     (long long)l->out_features[0], (long long)p->out_features);
+            goto fail_model;
+        }
+        if (!st)
+            l->trainable = i > 0 && p->trainable;
         if (st) {
             if (st != RNN_ERR_NOMEM) /* sizes were validated: an OOM here is real */
                 st = FMT(L, "layers[%zu] is inconsistent: %s", i, rnn_last_error());

@@ -25,38 +25,6 @@ void rnn_dense_options_init(rnn_dense_options *o)
     o->bias_initializer = RNN_INIT_ZEROS;
 }
 
-/* Applies the activation in place on [rows][n]. */
-static void activate(rnn_activation a, float *y, int64_t rows, int64_t n)
-{
-    switch (a) {
-    case RNN_ACT_LINEAR: return;
-    case RNN_ACT_RELU:
-        for (int64_t i = 0; i < rows * n; i++)
-            y[i] = y[i] > 0 ? y[i] : 0;
-        return;
-    case RNN_ACT_TANH:
-        for (int64_t i = 0; i < rows * n; i++)
-            y[i] = tanhf(y[i]);
-        return;
-    case RNN_ACT_SIGMOID:
-        for (int64_t i = 0; i < rows * n; i++)
-            y[i] = 1.0f / (1.0f + expf(-y[i]));
-        return;
-    case RNN_ACT_SOFTMAX:
-        for (int64_t r = 0; r < rows; r++) {
-            float *v = y + r * n, mx = v[0];
-            for (int64_t j = 1; j < n; j++)
-                mx = v[j] > mx ? v[j] : mx;
-            double sum = 0;
-            for (int64_t j = 0; j < n; j++)
-                sum += (v[j] = expf(v[j] - mx));
-            for (int64_t j = 0; j < n; j++)
-                v[j] = (float)(v[j] / sum);
-        }
-        return;
-    }
-}
-
 static int64_t rows_of(const rnn_tensor *t)
 {
     return t->numel / t->dims[t->rank - 1];
@@ -79,7 +47,7 @@ static rnn_status dense_forward(rnn_layer *l, int training)
                      y);
     if (st)
         return st;
-    activate(d->o.activation, y, rows, d->units);
+    rnn__activate(d->o.activation, y, rows, d->units);
     l->out_len[0] = rnn__layer_in_len(l);
     return RNN_OK;
 }
@@ -100,31 +68,7 @@ static rnn_status dense_backward(rnn_layer *l)
         d->dz_n = n;
     }
     float *dz = d->dz;
-    switch (d->o.activation) {
-    case RNN_ACT_LINEAR: memcpy(dz, dy, n * sizeof(float)); break;
-    case RNN_ACT_RELU:
-        for (size_t i = 0; i < n; i++)
-            dz[i] = y[i] > 0 ? dy[i] : 0;
-        break;
-    case RNN_ACT_TANH:
-        for (size_t i = 0; i < n; i++)
-            dz[i] = dy[i] * (1 - y[i] * y[i]);
-        break;
-    case RNN_ACT_SIGMOID:
-        for (size_t i = 0; i < n; i++)
-            dz[i] = dy[i] * y[i] * (1 - y[i]);
-        break;
-    case RNN_ACT_SOFTMAX:
-        for (int64_t r = 0; r < rows; r++) {
-            const float *yr = y + r * U, *gr = dy + r * U;
-            double dot = 0;
-            for (int64_t j = 0; j < U; j++)
-                dot += (double)yr[j] * gr[j];
-            for (int64_t j = 0; j < U; j++)
-                dz[r * U + j] = yr[j] * (float)(gr[j] - dot);
-        }
-        break;
-    }
+    rnn__activation_grad(d->o.activation, y, dy, dz, rows, U, 0);
     rnn__ctx *ctx = l->model->ctx;
     rnn_status st;
     if (l->trainable) {

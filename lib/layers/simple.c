@@ -7,7 +7,7 @@
 
 typedef struct simple {
     rnn__simple_desc d; /* first: what options() returns */
-    int kind;           /* 0 dropout, 1 activation, 2 pooling */
+    int kind;           /* 0 dropout, 1 activation, 2 pooling, 3 spatial dropout */
     float *mask;        /* dropout mask of the last training forward */
     size_t mask_n;      /* capacity */
     int64_t mask_numel; /* elements the current mask was drawn for (0: none) */
@@ -29,39 +29,6 @@ static void simple_destroy(rnn_layer *l)
 static const void *simple_options(const rnn_layer *l)
 {
     return l->impl;
-}
-
-static void act_forward(rnn_activation a, float *y, int64_t rows, int64_t n)
-{
-    for (int64_t r = 0; r < rows; r++) {
-        float *v = y + r * n;
-        switch (a) {
-        case RNN_ACT_LINEAR: break;
-        case RNN_ACT_RELU:
-            for (int64_t j = 0; j < n; j++)
-                v[j] = v[j] > 0 ? v[j] : 0;
-            break;
-        case RNN_ACT_TANH:
-            for (int64_t j = 0; j < n; j++)
-                v[j] = tanhf(v[j]);
-            break;
-        case RNN_ACT_SIGMOID:
-            for (int64_t j = 0; j < n; j++)
-                v[j] = 1.0f / (1.0f + expf(-v[j]));
-            break;
-        case RNN_ACT_SOFTMAX: {
-            float mx = v[0];
-            for (int64_t j = 1; j < n; j++)
-                mx = v[j] > mx ? v[j] : mx;
-            double sum = 0;
-            for (int64_t j = 0; j < n; j++)
-                sum += (v[j] = expf(v[j] - mx));
-            for (int64_t j = 0; j < n; j++)
-                v[j] = (float)(v[j] / sum);
-            break;
-        }
-        }
-    }
 }
 
 static rnn_status simple_forward(rnn_layer *l, int training)
@@ -114,30 +81,39 @@ static rnn_status simple_forward(rnn_layer *l, int training)
     l->out_len[0] = len;
     if (s->kind == 1) {
         const int64_t F = x->dims[x->rank - 1];
-        act_forward(s->d.act, y, x->numel / F, F);
+        rnn__activate(s->d.act, y, x->numel / F, F);
         return RNN_OK;
     }
     s->masked = training && s->d.rate > 0.0f;
     if (!s->masked)
         return RNN_OK;
-    if (s->mask_n < (size_t)x->numel) {
-        float *p = rnn__malloc((size_t)x->numel * sizeof(float));
+    /* Spatial dropout draws one mask value per (sample, feature) and applies
+     * it at every step. */
+    const int64_t F = x->dims[x->rank - 1];
+    const int64_t TF = s->kind == 3 ? x->dims[1] * F : 1;
+    const int64_t count = s->kind == 3 ? x->dims[0] * F : x->numel;
+    if (s->mask_n < (size_t)count) {
+        float *p = rnn__malloc((size_t)count * sizeof(float));
         if (!p)
-            return RNN__NOMEM((size_t)x->numel * sizeof(float));
+            return RNN__NOMEM((size_t)count * sizeof(float));
         rnn__free(s->mask);
         s->mask = p;
-        s->mask_n = (size_t)x->numel;
+        s->mask_n = (size_t)count;
         s->mask_numel = 0;
     }
     /* Tests may freeze masks so that finite differences see one function. */
     if (!(l->model->freeze_masks && s->mask_numel == x->numel)) {
         const float keep = 1.0f - s->d.rate;
-        for (int64_t i = 0; i < x->numel; i++)
+        for (int64_t i = 0; i < count; i++)
             s->mask[i] = rnn__rng_uniform(&l->model->rng) < (double)keep ? 1.0f / keep : 0.0f;
         s->mask_numel = x->numel;
     }
-    for (int64_t i = 0; i < x->numel; i++)
-        y[i] *= s->mask[i];
+    if (s->kind == 3)
+        for (int64_t i = 0; i < x->numel; i++)
+            y[i] *= s->mask[i / TF * F + i % F];
+    else
+        for (int64_t i = 0; i < x->numel; i++)
+            y[i] *= s->mask[i];
     return RNN_OK;
 }
 
@@ -168,28 +144,15 @@ static rnn_status simple_backward(rnn_layer *l)
     }
     const float *y = rnn__f32(l->out[0]);
     const int64_t F = x->dims[x->rank - 1], rows = x->numel / F;
-    if (s->kind == 0) {
+    if (s->kind == 0 || s->kind == 3) {
+        const int64_t TF = s->kind == 3 ? x->dims[1] * F : 1;
         for (int64_t i = 0; i < x->numel; i++)
-            dx[i] += s->masked ? dy[i] * s->mask[i] : dy[i];
+            dx[i] += !s->masked ? dy[i]
+                     : s->kind == 3 ? dy[i] * s->mask[i / TF * F + i % F]
+                                    : dy[i] * s->mask[i];
         return RNN_OK;
     }
-    for (int64_t r = 0; r < rows; r++) {
-        const float *yr = y + r * F, *gr = dy + r * F;
-        float *dr = dx + r * F;
-        double dot = 0;
-        if (s->d.act == RNN_ACT_SOFTMAX)
-            for (int64_t j = 0; j < F; j++)
-                dot += (double)yr[j] * gr[j];
-        for (int64_t j = 0; j < F; j++) {
-            switch (s->d.act) {
-            case RNN_ACT_LINEAR: dr[j] += gr[j]; break;
-            case RNN_ACT_RELU: dr[j] += yr[j] > 0 ? gr[j] : 0; break;
-            case RNN_ACT_TANH: dr[j] += gr[j] * (1 - yr[j] * yr[j]); break;
-            case RNN_ACT_SIGMOID: dr[j] += gr[j] * yr[j] * (1 - yr[j]); break;
-            case RNN_ACT_SOFTMAX: dr[j] += yr[j] * (float)(gr[j] - dot); break;
-            }
-        }
-    }
+    rnn__activation_grad(s->d.act, y, dy, dx, rows, F, 1);
     return RNN_OK;
 }
 
@@ -199,6 +162,9 @@ static const rnn__layer_vt dropout_vt = {.kind = "dropout", .forward = simple_fo
 static const rnn__layer_vt activation_vt = {.kind = "activation", .forward = simple_forward,
                                             .backward = simple_backward,
                                             .destroy = simple_destroy, .options = simple_options};
+static const rnn__layer_vt spatial_dropout_vt = {
+    .kind = "spatial_dropout1d", .forward = simple_forward, .backward = simple_backward,
+    .destroy = simple_destroy, .options = simple_options};
 static const rnn__layer_vt pooling_vt = {.kind = "global_pooling", .forward = simple_forward,
                                          .backward = simple_backward, .destroy = simple_destroy,
                                          .options = simple_options};
@@ -214,10 +180,10 @@ static rnn_status add_simple(const char *func, rnn_model *m, const rnn__layer_vt
         return rnn__err(RNN_ERR_STATE, func,
                         "the previous layer %s outputs token ids; add an Embedding layer first",
                         prev->name);
-    if (cfg->kind == 2 && !prev->out_seq[0])
+    if ((cfg->kind == 2 || cfg->kind == 3) && !prev->out_seq[0])
         return rnn__err(RNN_ERR_STATE, func,
-                        "the previous layer %s outputs no sequence to pool over time",
-                        prev->name);
+                        "the previous layer %s outputs no sequence (a %s layer needs one)",
+                        prev->name, vt->kind);
     if ((st = rnn__layer_new(func, vt, sizeof(simple), &l)))
         return st;
     *(simple *)l->impl = *cfg;
@@ -269,4 +235,15 @@ rnn_status rnn_model_add_global_pooling(rnn_model *m, rnn_pooling pooling, rnn_l
                       pooling == RNN_POOL_MAX ? "global_max_pooling1d"
                                               : "global_average_pooling1d",
                       out);
+}
+
+rnn_status rnn_model_add_spatial_dropout1d(rnn_model *m, float rate, rnn_layer **out)
+{
+    if (out)
+        *out = NULL;
+    RNN__CHECK_ARG(m);
+    if (!(rate >= 0.0f && rate < 1.0f))
+        return RNN__ERR(RNN_ERR_INVALID_ARG, "rate must be in [0, 1) (got %g)", (double)rate);
+    simple c = {.kind = 3, .d = {.rate = rate}};
+    return add_simple(__func__, m, &spatial_dropout_vt, &c, "spatial_dropout1d", out);
 }

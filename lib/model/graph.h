@@ -48,6 +48,17 @@ typedef struct rnn__simple_desc {
     rnn_pooling pool;   /* global_pooling */
 } rnn__simple_desc;
 
+/* Options of kind "max_pooling1d". */
+typedef struct rnn__pool_desc {
+    int64_t pool_size, strides;
+    rnn_padding padding;
+} rnn__pool_desc;
+
+/* Options of kinds "flatten" (none) and "repeat_vector" (n). */
+typedef struct rnn__shape_desc {
+    int64_t n;
+} rnn__shape_desc;
+
 /* What an input layer accepts (the options of kind "input"). */
 typedef struct rnn__input_desc {
     rnn_dtype dtype;
@@ -72,6 +83,7 @@ struct rnn_layer {
     int n_outputs;
     rnn_dtype out_dtype[RNN__MAX_OUTPUTS];
     int out_seq[RNN__MAX_OUTPUTS];
+    int64_t out_steps[RNN__MAX_OUTPUTS]; /* static time steps of a sequence output, 0: any */
     int64_t out_features[RNN__MAX_OUTPUTS];
 
     /* Per-batch buffers, owned, resized by rnn__tensor_ensure(). */
@@ -146,6 +158,13 @@ RNN__HIDDEN rnn_status rnn__layer_add_param(rnn_layer *l, const char *name, int 
                                             const int64_t *dims);
 
 RNN__HIDDEN float *rnn__f32(const rnn_tensor *t);
+
+/* Applies an activation in place on [rows][n] (softmax over each row). */
+RNN__HIDDEN void rnn__activate(rnn_activation a, float *y, int64_t rows, int64_t n);
+/* From the activation's output y and the gradient dy, writes (or adds, when
+ * accumulate) the gradient before the activation into dz. */
+RNN__HIDDEN void rnn__activation_grad(rnn_activation a, const float *y, const float *dy,
+                                      float *dz, int64_t rows, int64_t n, int accumulate);
 
 /* White-box tests only: with freeze != 0, training forwards reuse the
  * dropout masks of the previous forward of the same batch size, so that

@@ -147,6 +147,10 @@ rnn_status rnn__model_append(rnn_model *m, rnn_layer *l, const char *base)
         snprintf(l->name, sizeof l->name, "%s", base);
     else
         snprintf(l->name, sizeof l->name, "%s_%d", base, count);
+    /* Sequence outputs keep their producer's static steps unless set. */
+    for (int k = 0; l->input && k < l->n_outputs; k++)
+        if (l->out_seq[k] && l->out_steps[k] == 0)
+            l->out_steps[k] = l->input->out_steps[l->input_output];
     l->model = m;
     l->index = m->n_layers;
     m->layers[m->n_layers++] = l;
@@ -291,6 +295,7 @@ rnn_status rnn_model_add_input(rnn_model *m, rnn_dtype dtype, int rank, const in
     l->n_outputs = 1;
     l->out_dtype[0] = dtype;
     l->out_seq[0] = im.seq;
+    l->out_steps[0] = im.seq ? im.steps : 0;
     l->out_features[0] = im.features;
     if ((st = rnn__model_append(m, l, "input")))
         return st;

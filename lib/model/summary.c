@@ -48,6 +48,16 @@ static const char *type_name(const rnn_layer *l)
         return "Dropout";
     if (!strcmp(k, "activation"))
         return "Activation";
+    if (!strcmp(k, "spatial_dropout1d"))
+        return "SpatialDropout1D";
+    if (!strcmp(k, "conv1d"))
+        return "Conv1D";
+    if (!strcmp(k, "max_pooling1d"))
+        return "MaxPooling1D";
+    if (!strcmp(k, "flatten"))
+        return "Flatten";
+    if (!strcmp(k, "repeat_vector"))
+        return "RepeatVector";
     if (!strcmp(k, "global_pooling"))
         return ((const rnn__simple_desc *)l->vt->options(l))->pool == RNN_POOL_MAX
                    ? "GlobalMaxPooling1D"
@@ -81,15 +91,14 @@ rnn_status rnn_model_summary(const rnn_model *m, char *buf, size_t size, size_t 
     const char *dbl = "=================================================================\n";
     put(&b, "Model: \"sequential\"\n%s", rule);
     put(&b, " %-28s %-25s %s\n%s", "Layer (type)", "Output Shape", "Param #", dbl);
-    const rnn__input_desc *in = m->n_layers ? m->layers[0]->vt->options(m->layers[0]) : NULL;
     int64_t total = 0, trainable = 0;
     for (int i = 1; i < m->n_layers; i++) {
         const rnn_layer *l = m->layers[i];
         char name[96], shape[64];
         snprintf(name, sizeof name, "%s (%s)", l->name, type_name(l));
         char steps[24] = "None";
-        if (in && in->steps > 0)
-            snprintf(steps, sizeof steps, "%lld", (long long)in->steps);
+        if (l->out_steps[0] > 0)
+            snprintf(steps, sizeof steps, "%lld", (long long)l->out_steps[0]);
         if (l->out_seq[0])
             snprintf(shape, sizeof shape, "(None, %s, %lld)", steps, (long long)l->out_features[0]);
         else

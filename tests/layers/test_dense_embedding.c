@@ -367,7 +367,7 @@ START_TEST(summary_like_keras)
     ck_rnn(rnn_model_add_dropout(m, 1.0f, NULL), RNN_ERR_INVALID_ARG);
     ck_errmsg("rnn_model_add_dropout: rate must be in [0, 1) (got 1)");
     ck_rnn(rnn_model_add_global_pooling(m, RNN_POOL_MAX, NULL), RNN_ERR_STATE);
-    ck_errmsg("outputs no sequence to pool over time");
+    ck_errmsg("outputs no sequence (a global_pooling layer needs one)");
     rnn_model_destroy(m);
 }
 END_TEST
