@@ -227,6 +227,20 @@ RNN_API rnn_status rnn_layer_set_initial_state(rnn_layer *layer, int count,
                                                const rnn_tensor *const *states);
 
 /** @brief Gradient of the loss with respect to initial state @p index after a backward. */
+/**
+ * @brief Starts a recurrent layer from other layers' outputs at every forward
+ * (Keras `decoder(x, initial_state=encoder_states)`): state k is output
+ * @p outputs[k] (NULL: all 0) of @p sources[k], in the order of
+ * rnn_layer_set_initial_state(); each must be f32 vectors (N, units) added
+ * before @p layer. Gradients flow back into the sources. Typical: the
+ * encoder's return_state outputs 1.. feed the decoder.
+ * @retval RNN_ERR_INVALID_ARG wrong count or sources; RNN_ERR_SHAPE a source
+ *         of the wrong shape; RNN_ERR_STATE a stateful layer.
+ */
+RNN_API rnn_status rnn_layer_connect_initial_state(rnn_layer *layer, int count,
+                                                   rnn_layer *const *sources,
+                                                   const int *outputs);
+
 RNN_API rnn_status rnn_layer_initial_state_grad(rnn_layer *layer, int index,
                                                 const rnn_tensor **out);
 
@@ -396,6 +410,18 @@ RNN_API rnn_status rnn_model_add_conv1d(rnn_model *model, const rnn_conv1d_optio
 RNN_API rnn_status rnn_model_add_max_pooling1d(rnn_model *model, int64_t pool_size,
                                                int64_t strides, rnn_padding padding,
                                                rnn_layer **out);
+
+/**
+ * @brief Appends Keras' `Concatenate()` (last axis) of output @p outputs[k]
+ * (NULL: all 0) of each @p layers[k], 2 to 9 operands: all sequences with the
+ * same steps, or all vectors. A step of the result counts while it counts in
+ * every operand (Keras ANDs the masks): its lengths are the operands' minimum.
+ * @retval RNN_ERR_INVALID_ARG, RNN_ERR_RANGE bad operands.
+ * @retval RNN_ERR_SHAPE sequences mixed with vectors, or different steps.
+ */
+RNN_API rnn_status rnn_model_add_concatenate(rnn_model *model, int count,
+                                             rnn_layer *const *layers, const int *outputs,
+                                             rnn_layer **out);
 
 /**
  * @brief Writes a table like Keras' `model.summary()` into @p buf: each layer

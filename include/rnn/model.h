@@ -5,10 +5,18 @@
  *
  * A model owns its layers, their parameters and gradients, a backend context
  * (oneDNN engine and stream, created once) and a seeded random generator.
- * Layers are added in order (Keras' Sequential); each layer consumes the
- * previous layer's first output. The model's outputs are the outputs of the
- * last layer added (for a recurrent layer with `return_state`, its sequence
- * or last output followed by its final states).
+ *
+ * It is a static graph of layer applications, built in topological order.
+ * Sequential building (Keras' Sequential): each layer added consumes the
+ * previous layer's first output, and the model's outputs are the outputs of
+ * the last layer added (for a recurrent layer with `return_state`, its
+ * sequence or last output followed by its final states). Functional building
+ * (Keras' functional API): several inputs (call rnn_model_add_input() once per
+ * input), rnn_model_connect_next() to choose what the next layer reads,
+ * rnn_model_add_concatenate() to join branches, rnn_model_add_shared() to
+ * apply one layer's parameters again, rnn_layer_connect_initial_state() to
+ * start a recurrent layer from another layer's final states (encoder ->
+ * decoder), and rnn_model_set_outputs() to choose the outputs.
  *
  * Tensors are batch-major, as in Keras: a sequence input is (N, T, features).
  * Batches of variable-length sequences are right-padded to T and come with
@@ -66,19 +74,55 @@ RNN_API rnn_status rnn_model_create(const rnn_model_options *options, rnn_model 
 RNN_API void rnn_model_destroy(rnn_model *model);
 
 /**
- * @brief Declares the model's input (Keras `Input(shape=...)`), without the
+ * @brief Declares a model input (Keras `Input(shape=...)`), without the
  * batch axis.
  *
  * For recurrent layers the input is a sequence: @p rank 2, @p shape
  * {timesteps, features} with timesteps 0 for "any length" (Keras None).
- * It must be the first layer added.
- * @retval RNN_ERR_STATE an input was already declared.
+ * The first layer added must be an input; each further call adds another
+ * input (inputs are numbered in the order they are added), which the next
+ * layer added reads.
+ * @retval RNN_ERR_STATE the model already has 16 inputs.
  * @retval RNN_ERR_SHAPE, RNN_ERR_INVALID_ARG, RNN_ERR_NOMEM
  */
 RNN_API rnn_status rnn_model_add_input(rnn_model *model, rnn_dtype dtype, int rank,
                                        const int64_t *shape, rnn_layer **out);
 
-/** @brief Number of layers (the input counts as one). */
+/** @brief Number of model inputs (input layers). */
+RNN_API rnn_status rnn_model_num_inputs(const rnn_model *model, int *out);
+
+/**
+ * @brief Makes the next layer added read output @p output of @p layer instead
+ * of the last layer's first output (Keras' functional call `Layer(...)(x)`).
+ * Applies to one layer; later ones again follow the last layer.
+ * @retval RNN_ERR_INVALID_ARG @p layer is NULL or of another model.
+ * @retval RNN_ERR_RANGE @p output is not an output of @p layer.
+ */
+RNN_API rnn_status rnn_model_connect_next(rnn_model *model, rnn_layer *layer, int output);
+
+/**
+ * @brief Appends another application of @p source's layer (same kind, options
+ * and the very same parameters) on the current producer (the last layer, or
+ * the one chosen with rnn_model_connect_next()): Keras' shared layers.
+ * Gradients of every application add up in the source's gradients; the
+ * parameters are counted, optimized and saved once, with the source.
+ * @retval RNN_ERR_INVALID_ARG @p source is an input or of another model.
+ * @retval RNN_ERR_STATE, RNN_ERR_SHAPE the producer does not fit the layer.
+ */
+RNN_API rnn_status rnn_model_add_shared(rnn_model *model, rnn_layer *source, rnn_layer **out);
+
+/**
+ * @brief Chooses the model's outputs: output k is output @p outputs[k] (NULL:
+ * all 0) of @p layers[k]. count 0 returns to the default (the last layer's
+ * outputs). The loss of rnn_model_compile() applies to output 0; the others
+ * are read with rnn_model_output() and may be given gradients in
+ * rnn_model_backward().
+ * @retval RNN_ERR_INVALID_ARG, RNN_ERR_RANGE a bad layer or output index.
+ */
+RNN_API rnn_status rnn_model_set_outputs(rnn_model *model, int count, rnn_layer *const *layers,
+                                         const int *outputs);
+
+/** @brief Number of layers (each input counts as one). */
 RNN_API rnn_status rnn_model_num_layers(const rnn_model *model, int *out);
 
 /** @brief The layer at @p index (0 is the input), borrowed from the model. */
@@ -90,8 +134,10 @@ RNN_API rnn_status rnn_model_count_params(const rnn_model *model, int64_t *out);
 /**
  * @brief Runs the model on a batch.
  *
- * @param inputs @p num_inputs tensors (one per model input, today exactly 1),
- *        each (N, T, features) f32 for a sequence input.
+ * @param inputs @p num_inputs tensors, one per model input in the order the
+ *        inputs were added, all with the same batch size N: (N, T, features)
+ *        f32 for a sequence input, (N, T) i32 for token ids, (N, features) f32
+ *        for vectors.
  * @param lengths NULL, or @p num_inputs entries each NULL (every sample has
  *        length T) or an i32 tensor (N) with values in [1, T]. Time steps at
  *        or after a sample's length are padding and never affect anything.

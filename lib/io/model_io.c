@@ -111,6 +111,8 @@ static json_t *layer_config(const rnn_layer *l)
         SET("features", json_integer(l->out_features[0]));
     } else if (!strcmp(kind, "repeat_vector")) {
         SET("n", json_integer(((const rnn__shape_desc *)l->vt->options(l))->n));
+    } else if (!strcmp(kind, "concatenate")) {
+        SET("features", json_integer(l->out_features[0]));
     } else {
         ok = 0;
     }
@@ -179,6 +181,15 @@ rnn_status rnn_model_save(const rnn_model *m, const char *path)
         json_object_set_new(arch, "format_version", json_integer(1)) ||
         json_object_set(arch, "layers", layers))
         goto nomem;
+    if (m->n_outputs) {
+        json_t *outs = json_array();
+        if (!outs || json_object_set_new(arch, "outputs", outs))
+            goto nomem;
+        for (int k = 0; k < m->n_outputs; k++)
+            if (json_array_append_new(outs, json_pack("[ii]", m->outputs[k]->index,
+                                                      m->output_index[k])))
+                goto nomem;
+    }
     uint64_t offset = 0;
     for (int i = 0; i < m->n_layers; i++) {
         const rnn_layer *l = m->layers[i];
@@ -188,6 +199,25 @@ rnn_status rnn_model_save(const rnn_model *m, const char *path)
             st = RNN__ERR(RNN_ERR_UNSUPPORTED, "layer %s (%s) cannot be saved", l->name,
                           l->vt->kind);
             goto done;
+        }
+        json_t *ins = l->input ? json_array() : NULL;
+        int ok_in = 1;
+        for (int k = 0; ins && k <= l->n_extra; k++) {
+            const rnn_layer *src = k ? l->extra[k - 1] : l->input;
+            int so = k ? l->extra_output[k - 1] : l->input_output;
+            json_t *pair = json_pack("[ii]", src->index, so);
+            ok_in &= pair && json_array_append_new(ins, pair) == 0;
+        }
+        if (e && ins && (!ok_in || json_object_set_new(e, "inputs", ins))) {
+            json_decref(e);
+            json_decref(cfg);
+            goto nomem;
+        }
+        if (e && l->shared_from &&
+            json_object_set_new(e, "shared_from", json_integer(l->shared_from->index))) {
+            json_decref(e);
+            json_decref(cfg);
+            goto nomem;
         }
         if (!e || !cfg || json_object_set_new(e, "kind", json_string(l->vt->kind)) ||
             json_object_set_new(e, "name", json_string(l->name)) ||
@@ -377,6 +407,11 @@ typedef struct parsed {
     rnn__pool_desc pool;
     int64_t n; /* repeat_vector */
     int trainable;
+    int n_out;              /* outputs */
+    int64_t state_features; /* features of outputs 1.. (recurrent states) */
+    int n_src;              /* producers: [0] main, then extras */
+    int src[RNN__MAX_EXTRA + 1], src_out[RNN__MAX_EXTRA + 1];
+    int shared_from;        /* -1: own parameters */
     rnn__simple_desc s;
     rnn__input_desc in;
     rnn_recurrent_options r;
@@ -404,13 +439,12 @@ static rnn_status parse_layer(const loader *L, json_t *entry, int64_t in_feature
     rnn_status st;
     int b = 0, e = 0;
     const int64_t BIG = 1 << 24;
+    p->n_out = 1;
     if (!strcmp(kind, "input")) {
-        if (L->idx != 0)
-            return FMT(L, "layers[%d]: only layers[0] may be an input", L->idx);
         p->kind = 0;
         const char *dt = json_string_value(json_object_get(c, "dtype"));
         if (!dt || (strcmp(dt, "int32") && strcmp(dt, "float32")))
-            return FMT(L, "layers[0].config.dtype must be \"int32\" or \"float32\"");
+            return FMT(L, "layers[%d].config.dtype must be \"int32\" or \"float32\"", L->idx);
         p->in.dtype = !strcmp(dt, "int32") ? RNN_I32 : RNN_F32;
         if ((st = get_bool(L, c, "sequence", &p->in.seq)) ||
             (st = get_int(L, c, "steps", 0, INT32_MAX, &p->in.steps)) ||
@@ -457,6 +491,9 @@ static rnn_status parse_layer(const loader *L, json_t *entry, int64_t in_feature
         uint64_t bias = !o->use_bias ? 0 : cell == RNN_GRU && o->reset_after ? 2 * G * H : G * H;
         p->params = (uint64_t)(o->bidirectional ? 2 : 1) * (G * H * (I + H) + bias);
         p->out_features = o->bidirectional && mm == RNN_MERGE_CONCAT ? 2 * o->units : o->units;
+        p->state_features = o->units;
+        if (o->return_state)
+            p->n_out = 1 + (o->bidirectional ? 2 : 1) * (o->cell == RNN_LSTM ? 2 : 1);
     } else if (!strcmp(kind, "dense")) {
         p->kind = 2;
         rnn_dense_options *o = &p->d;
@@ -546,6 +583,10 @@ static rnn_status parse_layer(const loader *L, json_t *entry, int64_t in_feature
         p->kind = 10;
         if ((st = get_int(L, c, "features", 1, INT32_MAX, &p->out_features)))
             return st;
+    } else if (!strcmp(kind, "concatenate")) {
+        p->kind = 12;
+        if ((st = get_int(L, c, "features", 1, INT32_MAX, &p->out_features)))
+            return st;
     } else if (!strcmp(kind, "repeat_vector")) {
         p->kind = 11;
         if ((st = get_int(L, c, "n", 1, 1 << 24, &p->n)))
@@ -578,27 +619,85 @@ static rnn_status read_at(const loader *L, int fd, void *buf, size_t n, uint64_t
 }
 
 /* Builds the model from the architecture and fills its parameters. */
-static rnn_status build(const loader *L, int fd, json_t *header, json_t *layers, uint64_t data_off,
-                        uint64_t data_size, const rnn_model_options *opts, rnn_model **out)
+static rnn_status build(const loader *L, int fd, json_t *header, json_t *arch, json_t *layers,
+                        uint64_t data_off, uint64_t data_size, const rnn_model_options *opts,
+                        rnn_model **out)
 {
     rnn_status st;
+    rnn_layer **built = NULL;
     const size_t n = json_array_size(layers);
     if (n < 2 || n > 4096)
         return FMT(L, "the architecture must have an input and at least one layer (has %zu)", n);
     parsed *ps = rnn__calloc(n, sizeof *ps);
     if (!ps)
         return RNN__NOMEM(n * sizeof *ps);
-    /* Pass 1: every option, and the parameter bytes they imply. */
+    /* Pass 1: every option, the producers, and the parameter bytes they imply. */
     uint64_t total = 0;
-    int64_t feat = 0;
-    int i32 = 0;
     for (size_t i = 0; i < n; i++) {
         loader Li = {L->path, (int)i};
-        if ((st = parse_layer(&Li, json_array_get(layers, i), feat, i32, &ps[i])))
+        json_t *entry = json_array_get(layers, i);
+        parsed *p = &ps[i];
+        /* Producers: "inputs" [[layer, output], ...], default the previous layer. */
+        int n_src = i > 0 ? 1 : 0, src[RNN__MAX_EXTRA + 1] = {(int)i - 1}, so[RNN__MAX_EXTRA + 1] = {0};
+        json_t *ins = json_object_get(json_is_object(entry) ? entry : NULL, "inputs");
+        if (ins) {
+            if (!json_is_array(ins) || json_array_size(ins) < 1 ||
+                json_array_size(ins) > RNN__MAX_EXTRA + 1) {
+                st = FMT(&Li, "layers[%zu].inputs must be a list of 1 to %d [layer, output] pairs",
+                         i, RNN__MAX_EXTRA + 1);
+                goto fail;
+            }
+            n_src = (int)json_array_size(ins);
+            for (int k = 0; k < n_src; k++) {
+                json_t *pr = json_array_get(ins, (size_t)k);
+                json_t *a = json_array_get(pr, 0), *b = json_array_get(pr, 1);
+                if (!json_is_array(pr) || json_array_size(pr) != 2 || !json_is_integer(a) ||
+                    !json_is_integer(b) || json_integer_value(a) < 0 ||
+                    (size_t)json_integer_value(a) >= i || json_integer_value(b) < 0 ||
+                    json_integer_value(b) >= ps[json_integer_value(a)].n_out) {
+                    st = FMT(&Li, "layers[%zu].inputs[%d] must be [an earlier layer, one of its "
+                                  "outputs]",
+                             i, k);
+                    goto fail;
+                }
+                src[k] = (int)json_integer_value(a);
+                so[k] = (int)json_integer_value(b);
+            }
+        }
+        const parsed *q = n_src ? &ps[src[0]] : NULL;
+        int64_t feat = q ? (so[0] == 0 ? q->out_features : q->state_features) : 0;
+        int i32 = q && so[0] == 0 && q->out_i32;
+        if ((st = parse_layer(&Li, entry, feat, i32, p)))
             goto fail;
-        feat = ps[i].out_features;
-        i32 = ps[i].out_i32;
-        if (__builtin_add_overflow(total, ps[i].params, &total) || total > data_size / 4) {
+        p->n_src = n_src;
+        memcpy(p->src, src, sizeof src);
+        memcpy(p->src_out, so, sizeof so);
+        if (p->kind == 0 && n_src > 0 && ins) {
+            st = FMT(&Li, "layers[%zu] is an input and has no producers", i);
+            goto fail;
+        }
+        if (p->kind == 0)
+            p->n_src = 0;
+        if (p->kind != 12 && p->kind != 1 && p->n_src > 1) {
+            st = FMT(&Li, "layers[%zu] (%s) takes one input", i,
+                     json_string_value(json_object_get(entry, "kind")));
+            goto fail;
+        }
+        p->shared_from = -1;
+        json_t *sh = json_object_get(entry, "shared_from");
+        if (sh) {
+            json_int_t v = json_integer_value(sh);
+            if (!json_is_integer(sh) || v < 1 || (size_t)v >= i || ps[v].shared_from >= 0 ||
+                ps[v].kind != p->kind || ps[v].kind == 0) {
+                st = FMT(&Li, "layers[%zu].shared_from must name an earlier layer of the same "
+                              "kind",
+                         i);
+                goto fail;
+            }
+            p->shared_from = (int)v;
+            p->params = 0;
+        }
+        if (__builtin_add_overflow(total, p->params, &total) || total > data_size / 4) {
             st = FMT(L, "the architecture needs more parameter data than the file holds "
                         "(%llu bytes)",
                      (unsigned long long)data_size);
@@ -614,10 +713,26 @@ static rnn_status build(const loader *L, int fd, json_t *header, json_t *layers,
     rnn_model *m = NULL;
     if ((st = rnn_model_create(opts, &m)))
         goto fail;
+    built = rnn__calloc(n, sizeof *built);
+    if (!built) {
+        st = RNN__NOMEM(n * sizeof *built);
+        goto fail_model;
+    }
     for (size_t i = 0; i < n; i++) {
         parsed *p = &ps[i];
         rnn_layer *l = NULL;
         int64_t shape[2];
+        if (p->kind != 0 && p->kind != 12 &&
+            (st = rnn_model_connect_next(m, built[p->src[0]], p->src_out[0]))) {
+            st = FMT(L, "layers[%zu] has a bad input: %s", i, rnn_last_error());
+            goto fail_model;
+        }
+        rnn_layer *srcs[RNN__MAX_EXTRA + 1];
+        for (int k = 0; k < p->n_src; k++)
+            srcs[k] = built[p->src[k]];
+        if (p->shared_from >= 0)
+            st = rnn_model_add_shared(m, built[p->shared_from], &l);
+        else
         switch (p->kind) {
         case 0: {
             int rank = 0;
@@ -641,15 +756,20 @@ static rnn_status build(const loader *L, int fd, json_t *header, json_t *layers,
                                              p->pool.padding, &l);
             break;
         case 10: st = rnn_model_add_flatten(m, &l); break;
-        default: st = rnn_model_add_repeat_vector(m, p->n, &l); break;
+        case 11: st = rnn_model_add_repeat_vector(m, p->n, &l); break;
+        default: st = rnn_model_add_concatenate(m, p->n_src, srcs, p->src_out, &l); break;
         }
-        if (!st && i > 0 && l->out_features[0] != p->out_features) {
+        if (!st && p->kind == 1 && p->n_src > 1)
+            st = rnn_layer_connect_initial_state(l, p->n_src - 1, srcs + 1, p->src_out + 1);
+        if (!st)
+            built[i] = l;
+        if (!st && p->kind != 0 && l->out_features[0] != p->out_features) {
             st = FMT(L, "layers[%zu] outputs %lld features, its config says %lld", i,
                      (long long)l->out_features[0], (long long)p->out_features);
             goto fail_model;
         }
         if (!st)
-            l->trainable = i > 0 && p->trainable;
+            rnn_layer_set_trainable(l, p->kind != 0 && p->trainable);
         if (st) {
             if (st != RNN_ERR_NOMEM) /* sizes were validated: an OOM here is real */
                 st = FMT(L, "layers[%zu] is inconsistent: %s", i, rnn_last_error());
@@ -695,10 +815,40 @@ static rnn_status build(const loader *L, int fd, json_t *header, json_t *layers,
         if (l->n_params)
             rnn_layer_params_changed(l);
     }
+    /* Model outputs: "outputs" [[layer, output], ...], default the last layer's. */
+    json_t *outs = json_object_get(arch, "outputs");
+    if (outs) {
+        size_t no = json_array_size(outs);
+        rnn_layer *ol[RNN__MAX_IO];
+        int oo[RNN__MAX_IO];
+        if (!json_is_array(outs) || no < 1 || no > RNN__MAX_IO) {
+            st = FMT(L, "\"outputs\" must be a list of 1 to %d [layer, output] pairs",
+                     RNN__MAX_IO);
+            goto fail_model;
+        }
+        for (size_t k = 0; k < no; k++) {
+            json_t *pr = json_array_get(outs, k);
+            json_int_t a = json_integer_value(json_array_get(pr, 0));
+            json_int_t b = json_integer_value(json_array_get(pr, 1));
+            if (!json_is_array(pr) || json_array_size(pr) != 2 || a < 0 || (size_t)a >= n ||
+                b < 0 || b >= ps[a].n_out) {
+                st = FMT(L, "outputs[%zu] must be [a layer, one of its outputs]", k);
+                goto fail_model;
+            }
+            ol[k] = built[a];
+            oo[k] = (int)b;
+        }
+        if ((st = rnn_model_set_outputs(m, (int)no, ol, oo))) {
+            st = FMT(L, "bad \"outputs\": %s", rnn_last_error());
+            goto fail_model;
+        }
+    }
+    rnn__free(built);
     rnn__free(ps);
     *out = m;
     return RNN_OK;
 fail_model:
+    rnn__free(built);
     rnn_model_destroy(m);
 fail:
     rnn__free(ps);
@@ -772,7 +922,7 @@ rnn_status rnn_model_load(const char *path, const rnn_model_options *options, rn
         st = FMT(&L, "the architecture has no \"layers\" array");
         goto done;
     }
-    st = build(&L, fd, header, layers, 8 + hlen, size - 8 - hlen, options, out);
+    st = build(&L, fd, header, arch, layers, 8 + hlen, size - 8 - hlen, options, out);
 done:
     json_decref(arch);
     json_decref(header);

@@ -235,11 +235,11 @@ static rnn_status seq_tail(const char *func, rnn_model *m, rnn_layer **prev)
     rnn_status st = rnn__model_tail(func, m, prev);
     if (st)
         return st;
-    if ((*prev)->out_dtype[0] != RNN_F32 || (*prev)->out_features[0] < 1 || !(*prev)->out_seq[0])
+    if ((*prev)->out_dtype[rnn__tail_output(m)] != RNN_F32 || (*prev)->out_features[rnn__tail_output(m)] < 1 || !(*prev)->out_seq[rnn__tail_output(m)])
         return rnn__err(RNN_ERR_STATE, func,
                         "the previous layer %s does not output an f32 sequence (N, T, F)%s",
                         (*prev)->name,
-                        (*prev)->out_dtype[0] == RNN_I32 ? "; add an Embedding layer first" : "");
+                        (*prev)->out_dtype[rnn__tail_output(m)] == RNN_I32 ? "; add an Embedding layer first" : "");
     return RNN_OK;
 }
 
@@ -254,7 +254,7 @@ static rnn_status check_geom(const char *func, const char *what, const geom *g,
     if (g->stride > 1 && g->dilation > 1)
         return rnn__err(RNN_ERR_INVALID_ARG, func,
                         "strides > 1 and dilation_rate > 1 cannot be combined (as in Keras)");
-    const int64_t T = prev->out_steps[0];
+    const int64_t T = prev->out_steps[rnn__tail_output(prev->model)];
     if (T > 0 && (*To = out_steps(g, T)) < 1)
         return rnn__err(RNN_ERR_STATE, func,
                         "%s: the input has %lld steps, fewer than the window span %lld with "
@@ -305,7 +305,7 @@ rnn_status rnn_model_add_conv1d(rnn_model *m, const rnn_conv1d_options *options,
     int64_t To;
     if ((st = check_geom(__func__, "conv1d", &g, prev, &To)))
         return st;
-    const int64_t F = prev->out_features[0];
+    const int64_t F = prev->out_features[rnn__tail_output(m)];
     if (F > BIG || o.kernel_size * F > BIG * 16)
         return RNN__ERR(RNN_ERR_INVALID_ARG, "kernel_size * input features is too large (%lld)",
                         (long long)(o.kernel_size * F));
@@ -476,7 +476,7 @@ rnn_status rnn_model_add_max_pooling1d(rnn_model *m, int64_t pool_size, int64_t 
     l->out_dtype[0] = RNN_F32;
     l->out_seq[0] = 1;
     l->out_steps[0] = To;
-    l->out_features[0] = prev->out_features[0];
+    l->out_features[0] = prev->out_features[rnn__tail_output(m)];
     if ((st = rnn__model_append(m, l, "max_pooling1d")))
         return st;
     if (out)

@@ -140,7 +140,7 @@ rnn_status rnn_model_add_dense(rnn_model *m, const rnn_dense_options *options, r
     rnn_status st = rnn__model_tail(__func__, m, &prev);
     if (st)
         return st;
-    if (prev->out_dtype[0] != RNN_F32 || prev->out_features[0] < 1)
+    if (prev->out_dtype[rnn__tail_output(m)] != RNN_F32 || prev->out_features[rnn__tail_output(m)] < 1)
         return RNN__ERR(RNN_ERR_STATE,
                         "the previous layer %s outputs token ids; add an Embedding layer first",
                         prev->name);
@@ -149,12 +149,12 @@ rnn_status rnn_model_add_dense(rnn_model *m, const rnn_dense_options *options, r
         return st;
     dense *d = l->impl;
     d->o = o;
-    d->in = prev->out_features[0];
+    d->in = prev->out_features[rnn__tail_output(m)];
     d->units = o.units;
     l->input = prev;
     l->n_outputs = 1;
     l->out_dtype[0] = RNN_F32;
-    l->out_seq[0] = prev->out_seq[0];
+    l->out_seq[0] = prev->out_seq[rnn__tail_output(m)];
     l->out_features[0] = o.units;
     int64_t kd[2] = {d->in, o.units};
     if ((st = rnn__layer_add_param(l, "kernel", 2, kd)) ||

@@ -136,7 +136,7 @@ rnn_status rnn_model_add_embedding(rnn_model *m, const rnn_embedding_options *op
     rnn_status st = rnn__model_tail(__func__, m, &prev);
     if (st)
         return st;
-    if (prev->out_dtype[0] != RNN_I32)
+    if (prev->out_dtype[rnn__tail_output(m)] != RNN_I32)
         return RNN__ERR(RNN_ERR_STATE,
                         "an Embedding reads token ids (an RNN_I32 input); %s outputs RNN_F32",
                         prev->name);

@@ -211,10 +211,17 @@ static rnn_status recurrent_forward(rnn_layer *l, int training)
     const float *x = rnn__f32(xt);
     rnn_status st;
 
-    if (r->n_init && r->init[0]->dims[0] != N)
-        return rnn__err(RNN_ERR_SHAPE, "rnn_model_forward",
-                        "layer %s: its initial states have batch size %lld but the batch has %lld",
-                        l->name, (long long)r->init[0]->dims[0], (long long)N);
+    /* Initial states: connected to other layers' outputs, or given by the caller. */
+    const int n_init = l->n_extra ? l->n_extra : r->n_init;
+    const rnn_tensor *init[4] = {0};
+    for (int k = 0; k < n_init; k++)
+        init[k] = l->n_extra ? rnn__layer_extra_in(l, k) : r->init[k];
+    for (int k = 0; k < n_init; k++)
+        if (init[k]->dims[0] != N)
+            return rnn__err(RNN_ERR_SHAPE, "rnn_model_forward",
+                            "layer %s: its initial state %d has batch size %lld but the batch "
+                            "has %lld",
+                            l->name, k, (long long)init[k]->dims[0], (long long)N);
     if (r->o.stateful && r->carry_valid && r->carry_N != N)
         return rnn__err(RNN_ERR_SHAPE, "rnn_model_forward",
                         "layer %s is stateful with batch size %lld (got %lld); call "
@@ -265,9 +272,9 @@ static rnn_status recurrent_forward(rnn_layer *l, int training)
             (st = rnn__fbuf_ensure(&D->cT, nh, 0)))
             return st;
         const float *h0 = NULL, *c0 = NULL;
-        if (r->n_init) {
-            h0 = rnn__f32(r->init[d * r->ns]);
-            c0 = r->ns == 2 ? rnn__f32(r->init[d * r->ns + 1]) : NULL;
+        if (n_init) {
+            h0 = rnn__f32(init[d * r->ns]);
+            c0 = r->ns == 2 ? rnn__f32(init[d * r->ns + 1]) : NULL;
         } else if (r->o.stateful && r->carry_valid) {
             h0 = r->carry[d * r->ns].p;
             c0 = r->ns == 2 ? r->carry[d * r->ns + 1].p : NULL;
@@ -458,8 +465,19 @@ static rnn_status recurrent_backward(rnn_layer *l)
             for (int64_t i = 0; i < I; i++)
                 dst[i] += src[i];
         }
+    /* Gradients of connected initial states go to their producers. */
+    for (int k = 0; k < l->n_extra; k++) {
+        rnn_tensor *dst = rnn__layer_extra_din(l, k);
+        if (!dst)
+            continue;
+        const rnn__rdir *D = &r->d[k / r->ns];
+        const float *src = k % r->ns == 0 ? D->dh0.p : D->dc0.p;
+        float *dp = rnn__f32(dst);
+        for (size_t i = 0; i < nh; i++)
+            dp[i] += src[i];
+    }
     /* Gradients of caller-given initial states. */
-    for (int k = 0; k < r->n_init; k++) {
+    for (int k = 0; !l->n_extra && k < r->n_init; k++) {
         int64_t dims[2] = {N, H};
         if ((st = rnn__tensor_ensure(&r->init_grad[k], 2, dims, 0)))
             return st;
@@ -551,11 +569,11 @@ rnn_status rnn_model_add_recurrent(rnn_model *m, const rnn_recurrent_options *op
     rnn_layer *prev;
     if ((st = rnn__model_tail(__func__, m, &prev)))
         return st;
-    if (!prev->out_seq[0])
+    if (!prev->out_seq[rnn__tail_output(m)])
         return RNN__ERR(RNN_ERR_STATE,
                         "the previous layer %s outputs no sequence (set return_sequences=1 on it)",
                         prev->name);
-    if (prev->out_dtype[0] != RNN_F32 || prev->out_features[0] < 1)
+    if (prev->out_dtype[rnn__tail_output(m)] != RNN_F32 || prev->out_features[rnn__tail_output(m)] < 1)
         return RNN__ERR(RNN_ERR_STATE,
                         "the previous layer %s outputs token ids; add an Embedding layer first",
                         prev->name);
@@ -575,7 +593,7 @@ rnn_status rnn_model_add_recurrent(rnn_model *m, const rnn_recurrent_options *op
     r->Gb = rnn__cell_bias_gates(r->cell);
     r->ns = rnn__cell_has_c(r->cell) ? 2 : 1;
     r->ndir = o.bidirectional ? 2 : 1;
-    r->I = prev->out_features[0];
+    r->I = prev->out_features[rnn__tail_output(m)];
     r->H = o.units;
     const int64_t H = r->H, I = r->I, GH = r->G * H;
 
@@ -679,6 +697,11 @@ rnn_status rnn_layer_set_initial_state(rnn_layer *l, int count, const rnn_tensor
     if (st)
         return st;
     int want = r->ndir * r->ns;
+    if (l->n_extra)
+        return RNN__ERR(RNN_ERR_STATE,
+                        "layer %s takes its initial states from other layers "
+                        "(rnn_layer_connect_initial_state)",
+                        l->name);
     if (count != 0 && count != want)
         return RNN__ERR(RNN_ERR_INVALID_ARG, "count must be 0 or %d for layer %s (got %d)", want,
                         l->name, count);
@@ -707,6 +730,50 @@ rnn_status rnn_layer_set_initial_state(rnn_layer *l, int count, const rnn_tensor
         r->init[k] = copies[k];
     }
     r->n_init = count;
+    l->model->trained_forward = 0;
+    return RNN_OK;
+}
+
+rnn_status rnn_layer_connect_initial_state(rnn_layer *l, int count, rnn_layer *const *sources,
+                                          const int *outputs)
+{
+    rnn__recurrent *r = NULL;
+    rnn_status st = as_recurrent(__func__, l, &r);
+    if (st)
+        return st;
+    const int want = r->ndir * r->ns;
+    if (count != want)
+        return RNN__ERR(RNN_ERR_INVALID_ARG,
+                        "count must be %d for layer %s (its states: h%s per direction) (got %d)",
+                        want, l->name, r->ns == 2 ? " and c" : "", count);
+    RNN__CHECK_ARG(sources);
+    for (int k = 0; k < count; k++) {
+        const rnn_layer *p = sources[k];
+        const int o = outputs ? outputs[k] : 0;
+        if (!p || p->model != l->model)
+            return RNN__ERR(RNN_ERR_INVALID_ARG, "sources[%d] must be a layer of the same model",
+                            k);
+        if (p->index >= l->index)
+            return RNN__ERR(RNN_ERR_INVALID_ARG,
+                            "sources[%d] (%s) must be added before layer %s", k, p->name,
+                            l->name);
+        if (o < 0 || o >= p->n_outputs)
+            return RNN__ERR(RNN_ERR_RANGE, "outputs[%d]: layer %s has outputs [0, %d) (got %d)",
+                            k, p->name, p->n_outputs, o);
+        if (p->out_dtype[o] != RNN_F32 || p->out_seq[o] || p->out_features[o] != r->H)
+            return RNN__ERR(RNN_ERR_SHAPE,
+                            "sources[%d]: output %d of %s must be f32 vectors (N, %lld) to be a "
+                            "state of %s",
+                            k, o, p->name, (long long)r->H, l->name);
+    }
+    if (r->o.stateful)
+        return RNN__ERR(RNN_ERR_STATE, "layer %s is stateful: it carries its own states",
+                        l->name);
+    for (int k = 0; k < count; k++) {
+        l->extra[k] = sources[k];
+        l->extra_output[k] = outputs ? outputs[k] : 0;
+    }
+    l->n_extra = count;
     l->model->trained_forward = 0;
     return RNN_OK;
 }

@@ -176,11 +176,11 @@ static rnn_status add_simple(const char *func, rnn_model *m, const rnn__layer_vt
     rnn_status st = rnn__model_tail(func, m, &prev);
     if (st)
         return st;
-    if (prev->out_dtype[0] != RNN_F32 || prev->out_features[0] < 1)
+    if (prev->out_dtype[rnn__tail_output(m)] != RNN_F32 || prev->out_features[rnn__tail_output(m)] < 1)
         return rnn__err(RNN_ERR_STATE, func,
                         "the previous layer %s outputs token ids; add an Embedding layer first",
                         prev->name);
-    if ((cfg->kind == 2 || cfg->kind == 3) && !prev->out_seq[0])
+    if ((cfg->kind == 2 || cfg->kind == 3) && !prev->out_seq[rnn__tail_output(m)])
         return rnn__err(RNN_ERR_STATE, func,
                         "the previous layer %s outputs no sequence (a %s layer needs one)",
                         prev->name, vt->kind);
@@ -190,8 +190,8 @@ static rnn_status add_simple(const char *func, rnn_model *m, const rnn__layer_vt
     l->input = prev;
     l->n_outputs = 1;
     l->out_dtype[0] = RNN_F32;
-    l->out_seq[0] = cfg->kind == 2 ? 0 : prev->out_seq[0];
-    l->out_features[0] = prev->out_features[0];
+    l->out_seq[0] = cfg->kind == 2 ? 0 : prev->out_seq[rnn__tail_output(m)];
+    l->out_features[0] = prev->out_features[rnn__tail_output(m)];
     if ((st = rnn__model_append(m, l, base)))
         return st;
     if (out)

@@ -90,6 +90,17 @@ static rnn_status check_data(const char *func, const char *name, const rnn_data 
     return RNN_OK;
 }
 
+/* The dataset form (rnn_data) carries one input tensor. */
+static rnn_status single_input(const char *func, const rnn_model *m)
+{
+    if (m->n_inputs != 1)
+        return rnn__err(RNN_ERR_INVALID_ARG, func,
+                        "datasets feed models with one input (this one has %d); run "
+                        "rnn_model_train_step() in a loop instead",
+                        m->n_inputs);
+    return RNN_OK;
+}
+
 /* ------------------------------------------------------------ batching */
 
 /* Makes *t an owned tensor of dtype and shape, reusing its buffer. */
@@ -148,10 +159,12 @@ static void batcher_init(batcher *b, const rnn_model *m, const rnn_data *d, int 
 {
     memset(b, 0, sizeof *b);
     b->d = d;
-    const rnn__input_desc *in = m->layers[0]->vt->options(m->layers[0]);
-    const rnn_layer *last = m->layers[m->n_layers - 1];
+    const rnn__input_desc *in = m->inputs[0]->vt->options(m->inputs[0]);
+    rnn_layer *last;
+    int oi;
+    rnn__model_output_ref(m, 0, &last, &oi);
     b->trim_x = allow_trim && d->x && d->lengths && in->seq && in->steps == 0;
-    b->trim_y = b->trim_x && d->targets && d->targets->rank >= 2 && last->out_seq[0] &&
+    b->trim_y = b->trim_x && d->targets && d->targets->rank >= 2 && last->out_seq[oi] &&
                 d->targets->dims[1] == d->x->dims[1];
 }
 
@@ -356,8 +369,8 @@ rnn_status rnn_model_evaluate(rnn_model *m, const rnn_data *data, int64_t batch_
     if (!m->compiled)
         return RNN__ERR(RNN_ERR_STATE, "call rnn_model_compile() first");
     int64_t S;
-    rnn_status st = check_data(__func__, "data", data, 1, &S);
-    if (st)
+    rnn_status st = single_input(__func__, m);
+    if (st || (st = check_data(__func__, "data", data, 1, &S)))
         return st;
     if (data->x && batch_size < 1)
         return RNN__ERR(RNN_ERR_INVALID_ARG, "batch_size must be >= 1 (got %lld)",
@@ -421,15 +434,17 @@ rnn_status rnn_model_predict(rnn_model *m, const rnn_data *data, int64_t batch_s
     if (m->n_layers < 2)
         return RNN__ERR(RNN_ERR_STATE, "the model has no layers after its input");
     int64_t S;
-    rnn_status st = check_data(__func__, "data", data, 0, &S);
-    if (st)
+    rnn_status st = single_input(__func__, m);
+    if (st || (st = check_data(__func__, "data", data, 0, &S)))
         return st;
     if (data->x && batch_size < 1)
         return RNN__ERR(RNN_ERR_INVALID_ARG, "batch_size must be >= 1 (got %lld)",
                         (long long)batch_size);
     rnn_tensor *res = NULL;
     int64_t rows = 0;
-    const rnn_layer *last = m->layers[m->n_layers - 1];
+    rnn_layer *last;
+    int oi;
+    rnn__model_output_ref(m, 0, &last, &oi);
     if (!data->x) {
         for (int64_t k = 0;; k++) {
             const rnn_tensor *x = NULL, *len = NULL, *y = NULL;
@@ -446,7 +461,7 @@ rnn_status rnn_model_predict(rnn_model *m, const rnn_data *data, int64_t batch_s
                 st = rnn__err(st, __func__, "batch %lld: %s", (long long)k, rnn_last_error());
                 break;
             }
-            if ((st = append_rows(__func__, &res, &rows, 256, last->out[0])))
+            if ((st = append_rows(__func__, &res, &rows, 256, last->out[oi])))
                 break;
         }
     } else {
@@ -469,7 +484,7 @@ rnn_status rnn_model_predict(rnn_model *m, const rnn_data *data, int64_t batch_s
                               (long long)(i + nb - 1), rnn_last_error());
                 break;
             }
-            st = append_rows(__func__, &res, &rows, S, last->out[0]);
+            st = append_rows(__func__, &res, &rows, S, last->out[oi]);
         }
         rnn__free(idx);
         batcher_free(&b);
@@ -715,7 +730,9 @@ rnn_status rnn_model_fit(rnn_model *m, const rnn_data *train, const rnn_fit_opti
         memcpy(&o, options, options->struct_size);
     }
     int64_t S, SV = 0;
-    rnn_status st = check_data(__func__, "train", train, 1, &S);
+    rnn_status st = single_input(__func__, m);
+    if (!st)
+        st = check_data(__func__, "train", train, 1, &S);
     if (st)
         FINISH(st);
     if (!train->x && o.validation_split > 0.0f && !o.validation_data)

@@ -22,6 +22,8 @@
 #define RNN__MAX_OUTPUTS 8
 #define RNN__MAX_PARAMS 8
 #define RNN__NAME_MAX 64
+#define RNN__MAX_EXTRA 8 /* further producers of one layer */
+#define RNN__MAX_IO 16   /* model inputs and outputs */
 
 typedef struct rnn__layer_vt {
     const char *kind; /* "input", "recurrent", ... */
@@ -76,6 +78,16 @@ struct rnn_layer {
     /* The producer: which layer and which of its outputs feeds this one. */
     rnn_layer *input;
     int input_output;
+    /* Further producers, in order: Concatenate's other operands, or the
+     * initial states of a recurrent layer connected to another layer. */
+    int n_extra;
+    rnn_layer *extra[RNN__MAX_EXTRA];
+    int extra_output[RNN__MAX_EXTRA];
+    /* A shared application: the layer whose parameters this one uses. Its
+     * param[]/grad[] alias that layer's and its n_params is 0, so counting,
+     * optimizers and saving see the parameters once. */
+    rnn_layer *shared_from;
+    int n_shared_params; /* how many param[] entries alias */
 
     /* Static output description, per output: element type, whether it has a
      * time axis after the batch axis, and its feature size (0: no feature
@@ -111,8 +123,19 @@ struct rnn_model {
     rnn_layer **layers;
     int n_layers, cap_layers;
 
+    /* Functional graph: input layers in order, explicit outputs (none: the
+     * last layer's outputs), and the producer of the next layer added (NULL:
+     * the last layer, output 0). */
+    int n_inputs;
+    rnn_layer *inputs[RNN__MAX_IO];
+    int n_outputs;
+    rnn_layer *outputs[RNN__MAX_IO];
+    int output_index[RNN__MAX_IO];
+    rnn_layer *cursor;
+    int cursor_output;
+
     /* Current batch (set by forward). */
-    const rnn_tensor *x;        /* borrowed user input */
+    const rnn_tensor *x;        /* borrowed user input 0 */
     const int32_t *lengths;     /* borrowed, NULL = all T */
     int64_t N, T;
     int trained_forward;        /* a training forward happened since the last change */
@@ -122,20 +145,31 @@ struct rnn_model {
     rnn__loss_cfg loss;
     rnn_optimizer *optimizer;
     rnn_tensor *loss_grad; /* d(loss)/d(output 0) */
-    rnn_tensor *input_grad;     /* gradient w.r.t. the input */
 };
 
 /* The tensor a layer reads: its producer's output (the user's input for the
  * input layer's consumers). */
 RNN__HIDDEN const rnn_tensor *rnn__layer_in(const rnn_layer *l);
+/* Output k of a layer (an input layer's: the user's tensor), NULL before a forward. */
+RNN__HIDDEN const rnn_tensor *rnn__node_out(const rnn_layer *p, int k);
+/* Further producer k of a layer (rnn_layer.extra), its lengths and where its
+ * gradient goes (NULL when not differentiable). */
+RNN__HIDDEN const rnn_tensor *rnn__layer_extra_in(const rnn_layer *l, int k);
+RNN__HIDDEN const int32_t *rnn__layer_extra_len(const rnn_layer *l, int k);
+RNN__HIDDEN rnn_tensor *rnn__layer_extra_din(rnn_layer *l, int k);
+/* Model output k: which layer and which of its outputs. */
+RNN__HIDDEN void rnn__model_output_ref(const rnn_model *m, int k, rnn_layer **layer, int *index);
+RNN__HIDDEN int rnn__model_num_outputs(const rnn_model *m);
 /* Lengths of the sequence a layer reads (NULL: full length). */
 RNN__HIDDEN const int32_t *rnn__layer_in_len(const rnn_layer *l);
 /* Where a layer adds the gradient with respect to its input (NULL when the
  * input is not differentiable, e.g. token ids). */
 RNN__HIDDEN rnn_tensor *rnn__layer_din(rnn_layer *l);
-/* The producer of the next layer appended (the last layer), or an error
- * naming func when the model has no input yet. */
+/* The producer of the next layer appended (the layer chosen with
+ * rnn_model_connect_next(), else the last layer), or an error naming func
+ * when the model has no input yet. Its output rnn__tail_output(m) is read. */
 RNN__HIDDEN rnn_status rnn__model_tail(const char *func, rnn_model *m, rnn_layer **out);
+#define rnn__tail_output(m) ((m)->cursor ? (m)->cursor_output : 0)
 /* Allocates a layer with its implementation struct (impl_size bytes). */
 RNN__HIDDEN rnn_status rnn__layer_new(const char *func, const rnn__layer_vt *vt,
                                       size_t impl_size, rnn_layer **out);
@@ -176,6 +210,10 @@ RNN__HIDDEN rnn_status rnn__model_step(const char *func, rnn_model *m, int num_i
                                        const rnn_tensor *const *lengths,
                                        const rnn_tensor *targets, int train, float *loss,
                                        float *accuracy, rnn__loss_stats *stats);
+
+/* After the parameters or the trainable flag of a layer changed: updates
+ * the layers that share its parameters (rnn_model_add_shared). */
+RNN__HIDDEN void rnn__layer_sync_shared(rnn_layer *root);
 
 RNN__HIDDEN void rnn__model_freeze_masks(rnn_model *m, int freeze);
 

@@ -99,7 +99,7 @@ void rnn__layer_free(rnn_layer *l)
         rnn_tensor_destroy(l->out[i]);
         rnn_tensor_destroy(l->dout[i]);
     }
-    for (int i = 0; i < l->n_params; i++) {
+    for (int i = 0; i < l->n_params; i++) { /* 0 for a shared application */
         rnn_tensor_destroy(l->param[i]);
         rnn_tensor_destroy(l->grad[i]);
     }
@@ -113,7 +113,6 @@ void rnn_model_destroy(rnn_model *m)
     for (int i = 0; i < m->n_layers; i++)
         rnn__layer_free(m->layers[i]);
     rnn__free(m->layers);
-    rnn_tensor_destroy(m->input_grad);
     rnn_tensor_destroy(m->loss_grad);
     rnn_optimizer_destroy(m->optimizer);
     rnn__ctx_destroy(m->ctx);
@@ -147,6 +146,11 @@ rnn_status rnn__model_append(rnn_model *m, rnn_layer *l, const char *base)
         snprintf(l->name, sizeof l->name, "%s", base);
     else
         snprintf(l->name, sizeof l->name, "%s_%d", base, count);
+    /* The producer chosen with rnn_model_connect_next() (cleared: one use). */
+    if (l->input && l->input == m->cursor)
+        l->input_output = m->cursor_output;
+    m->cursor = NULL;
+    m->cursor_output = 0;
     /* Sequence outputs keep their producer's static steps unless set. */
     for (int k = 0; l->input && k < l->n_outputs; k++)
         if (l->out_seq[k] && l->out_steps[k] == 0)
@@ -176,12 +180,28 @@ rnn_status rnn__layer_add_param(rnn_layer *l, const char *name, int rank, const 
     return RNN_OK;
 }
 
+static const rnn__layer_vt input_vt;
+
+typedef struct input_impl {
+    rnn__input_desc d; /* first: what options() returns */
+    const rnn_tensor *x; /* the batch given to forward, borrowed */
+} input_impl;
+
+static int is_input(const rnn_layer *p)
+{
+    return p->vt == &input_vt;
+}
+
+const rnn_tensor *rnn__node_out(const rnn_layer *p, int k)
+{
+    if (is_input(p))
+        return ((const input_impl *)p->impl)->x;
+    return p->out[k];
+}
+
 const rnn_tensor *rnn__layer_in(const rnn_layer *l)
 {
-    const rnn_layer *p = l->input;
-    if (p->index == 0)
-        return p->model->x;
-    return p->out[l->input_output];
+    return rnn__node_out(l->input, l->input_output);
 }
 
 const int32_t *rnn__layer_in_len(const rnn_layer *l)
@@ -189,14 +209,53 @@ const int32_t *rnn__layer_in_len(const rnn_layer *l)
     return l->input->out_len[l->input_output];
 }
 
+static rnn_tensor *node_din(rnn_layer *p, int k)
+{
+    return p->out_dtype[k] == RNN_F32 ? p->dout[k] : NULL;
+}
+
 rnn_tensor *rnn__layer_din(rnn_layer *l)
 {
-    rnn_layer *p = l->input;
-    if (p->out_dtype[l->input_output] != RNN_F32)
-        return NULL;
-    if (p->index == 0)
-        return p->model->input_grad;
-    return p->dout[l->input_output];
+    return node_din(l->input, l->input_output);
+}
+
+const rnn_tensor *rnn__layer_extra_in(const rnn_layer *l, int k)
+{
+    return rnn__node_out(l->extra[k], l->extra_output[k]);
+}
+
+const int32_t *rnn__layer_extra_len(const rnn_layer *l, int k)
+{
+    return l->extra[k]->out_len[l->extra_output[k]];
+}
+
+rnn_tensor *rnn__layer_extra_din(rnn_layer *l, int k)
+{
+    return node_din(l->extra[k], l->extra_output[k]);
+}
+
+static rnn_layer *last_layer(const rnn_model *m)
+{
+    return m->n_layers > 1 ? m->layers[m->n_layers - 1] : NULL;
+}
+
+int rnn__model_num_outputs(const rnn_model *m)
+{
+    if (m->n_outputs)
+        return m->n_outputs;
+    const rnn_layer *l = last_layer(m);
+    return l ? l->n_outputs : 0;
+}
+
+void rnn__model_output_ref(const rnn_model *m, int k, rnn_layer **layer, int *index)
+{
+    if (m->n_outputs) {
+        *layer = m->outputs[k];
+        *index = m->output_index[k];
+    } else {
+        *layer = last_layer(m);
+        *index = k;
+    }
 }
 
 rnn_status rnn__model_tail(const char *func, rnn_model *m, rnn_layer **out)
@@ -204,7 +263,70 @@ rnn_status rnn__model_tail(const char *func, rnn_model *m, rnn_layer **out)
     *out = NULL;
     if (m->n_layers == 0)
         return rnn__err(RNN_ERR_STATE, func, "declare the model input first (rnn_model_add_input)");
-    *out = m->layers[m->n_layers - 1];
+    *out = m->cursor ? m->cursor : m->layers[m->n_layers - 1];
+    return RNN_OK;
+}
+
+/* Checks that (layer, output) is an output of a layer of model m. */
+static rnn_status check_ref(const char *func, const char *what, const rnn_model *m,
+                            const rnn_layer *layer, int output)
+{
+    if (!layer)
+        return rnn__err(RNN_ERR_INVALID_ARG, func, "%s must not be NULL", what);
+    if (layer->model != m)
+        return rnn__err(RNN_ERR_INVALID_ARG, func, "%s (%s) belongs to another model", what,
+                        layer->name);
+    if (output < 0 || output >= layer->n_outputs)
+        return rnn__err(RNN_ERR_RANGE, func, "%s: layer %s has outputs [0, %d) (got %d)", what,
+                        layer->name, layer->n_outputs, output);
+    return RNN_OK;
+}
+
+rnn_status rnn_model_connect_next(rnn_model *m, rnn_layer *layer, int output)
+{
+    RNN__CHECK_ARG(m);
+    rnn_status st = check_ref(__func__, "layer", m, layer, output);
+    if (st)
+        return st;
+    m->cursor = layer;
+    m->cursor_output = output;
+    return RNN_OK;
+}
+
+rnn_status rnn_model_set_outputs(rnn_model *m, int count, rnn_layer *const *layers,
+                                 const int *outputs)
+{
+    RNN__CHECK_ARG(m);
+    if (count < 0 || count > RNN__MAX_IO)
+        return RNN__ERR(RNN_ERR_INVALID_ARG, "count must be in 0..%d (got %d)", RNN__MAX_IO,
+                        count);
+    if (count)
+        RNN__CHECK_ARG(layers);
+    for (int k = 0; k < count; k++) {
+        char what[32];
+        snprintf(what, sizeof what, "layers[%d]", k);
+        rnn_status st = check_ref(__func__, what, m, layers[k], outputs ? outputs[k] : 0);
+        if (st)
+            return st;
+        if (is_input(layers[k]))
+            return RNN__ERR(RNN_ERR_INVALID_ARG, "layers[%d] is an input layer (%s)", k,
+                            layers[k]->name);
+    }
+    for (int k = 0; k < count; k++) {
+        m->outputs[k] = layers[k];
+        m->output_index[k] = outputs ? outputs[k] : 0;
+    }
+    m->n_outputs = count;
+    m->trained_forward = 0;
+    return RNN_OK;
+}
+
+rnn_status rnn_model_num_inputs(const rnn_model *m, int *out)
+{
+    RNN__CHECK_ARG(out);
+    *out = 0;
+    RNN__CHECK_ARG(m);
+    *out = m->n_inputs;
     return RNN_OK;
 }
 
@@ -229,8 +351,6 @@ rnn_status rnn__layer_new(const char *func, const rnn__layer_vt *vt, size_t impl
 
 /* ------------------------------------------------------------ input layer */
 
-typedef rnn__input_desc input_impl;
-
 static void input_destroy(rnn_layer *l)
 {
     rnn__free(l->impl);
@@ -253,14 +373,14 @@ rnn_status rnn_model_add_input(rnn_model *m, rnn_dtype dtype, int rank, const in
     if (out)
         *out = NULL;
     RNN__CHECK_ARG(m);
-    if (m->n_layers > 0)
-        return RNN__ERR(RNN_ERR_STATE, "the model already has an input (%s)",
-                        m->layers[0]->name);
+    if (m->n_inputs >= RNN__MAX_IO)
+        return RNN__ERR(RNN_ERR_STATE, "the model already has %d inputs, the most allowed",
+                        m->n_inputs);
     if (dtype != RNN_F32 && dtype != RNN_I32)
         return RNN__ERR(RNN_ERR_DTYPE, "dtype must be RNN_F32 or RNN_I32 (got %d)", (int)dtype);
     if (rank > 0)
         RNN__CHECK_ARG(shape);
-    input_impl im = {dtype, 0, 0, 0};
+    rnn__input_desc im = {dtype, 0, 0, 0};
     if (dtype == RNN_I32 && rank == 1) { /* token ids {timesteps} */
         im.seq = 1;
         im.steps = shape[0];
@@ -290,7 +410,7 @@ rnn_status rnn_model_add_input(rnn_model *m, rnn_dtype dtype, int rank, const in
     rnn_status st = rnn__layer_new(__func__, &input_vt, sizeof(input_impl), &l);
     if (st)
         return st;
-    *(input_impl *)l->impl = im;
+    ((input_impl *)l->impl)->d = im;
     l->trainable = 0;
     l->n_outputs = 1;
     l->out_dtype[0] = dtype;
@@ -299,6 +419,7 @@ rnn_status rnn_model_add_input(rnn_model *m, rnn_dtype dtype, int rank, const in
     l->out_features[0] = im.features;
     if ((st = rnn__model_append(m, l, "input")))
         return st;
+    m->inputs[m->n_inputs++] = l;
     if (out)
         *out = l;
     return RNN_OK;
@@ -339,9 +460,64 @@ rnn_status rnn_model_count_params(const rnn_model *m, int64_t *out)
     return RNN_OK;
 }
 
-static rnn_layer *last_layer(const rnn_model *m)
+/* Checks inputs[i] (and its lengths) against input layer il. */
+static rnn_status check_input(rnn_model *m, int i, const rnn_tensor *x, const rnn_tensor *lt,
+                              int64_t *N_all, const int32_t **len_out)
 {
-    return m->n_layers > 1 ? m->layers[m->n_layers - 1] : NULL;
+    const char *func = "rnn_model_forward";
+    const rnn__input_desc *im = &((input_impl *)m->inputs[i]->impl)->d;
+    *len_out = NULL;
+    if (!x)
+        return rnn__err(RNN_ERR_INVALID_ARG, func, "inputs[%d] must not be NULL", i);
+    const char *dn = im->dtype == RNN_F32 ? "RNN_F32" : "RNN_I32";
+    if (x->dtype != im->dtype)
+        return rnn__err(RNN_ERR_DTYPE, func, "inputs[%d] must be %s (got dtype %d)", i, dn,
+                        (int)x->dtype);
+    const int want_rank = 1 + im->seq + (im->features > 0);
+    if (x->rank != want_rank)
+        return rnn__err(RNN_ERR_SHAPE, func, "inputs[%d] must have rank %d (%s) (got rank %d)", i,
+                        want_rank,
+                        want_rank == 3 ? "batch, timesteps, features"
+                        : im->seq      ? "batch, timesteps"
+                                       : "batch, features",
+                        x->rank);
+    if (im->features > 0 && x->dims[x->rank - 1] != im->features)
+        return rnn__err(RNN_ERR_SHAPE, func, "inputs[%d] must have %lld features (got %lld)", i,
+                        (long long)im->features, (long long)x->dims[x->rank - 1]);
+    if (im->seq && im->steps > 0 && x->dims[1] != im->steps)
+        return rnn__err(RNN_ERR_SHAPE, func, "inputs[%d] must have %lld timesteps (got %lld)", i,
+                        (long long)im->steps, (long long)x->dims[1]);
+    if (x->dims[0] > INT32_MAX || (im->seq && x->dims[1] > INT32_MAX))
+        return rnn__err(RNN_ERR_SHAPE, func, "inputs[%d] batch and timesteps must fit in int32",
+                        i);
+    if (i > 0 && x->dims[0] != *N_all)
+        return rnn__err(RNN_ERR_SHAPE, func,
+                        "inputs[%d] has batch size %lld, inputs[0] has %lld: they must agree", i,
+                        (long long)x->dims[0], (long long)*N_all);
+    *N_all = x->dims[0];
+    const int64_t N = x->dims[0], T = im->seq ? x->dims[1] : 1;
+    if (!lt)
+        return RNN_OK;
+    if (!im->seq)
+        return rnn__err(RNN_ERR_INVALID_ARG, func,
+                        "lengths[%d] must be NULL: input %d is not a sequence", i, i);
+    if (lt->dtype != RNN_I32)
+        return rnn__err(RNN_ERR_DTYPE, func, "lengths[%d] must be RNN_I32 (got dtype %d)", i,
+                        (int)lt->dtype);
+    if (lt->rank != 1 || lt->dims[0] != N)
+        return rnn__err(RNN_ERR_SHAPE, func,
+                        "lengths[%d] must have shape (%lld) (got rank %d, %lld elements)", i,
+                        (long long)N, lt->rank, (long long)lt->numel);
+    const int32_t *len = lt->data;
+    int all_full = 1;
+    for (int64_t n = 0; n < N; n++) {
+        if (len[n] < 1 || len[n] > T)
+            return rnn__err(RNN_ERR_RANGE, func, "lengths[%d][%lld] must be in [1, %lld] (got %d)",
+                            i, (long long)n, (long long)T, len[n]);
+        all_full &= len[n] == T;
+    }
+    *len_out = all_full ? NULL : len;
+    return RNN_OK;
 }
 
 rnn_status rnn_model_forward(rnn_model *m, int num_inputs, const rnn_tensor *const *inputs,
@@ -351,65 +527,31 @@ rnn_status rnn_model_forward(rnn_model *m, int num_inputs, const rnn_tensor *con
     m->trained_forward = 0;
     if (!last_layer(m))
         return RNN__ERR(RNN_ERR_STATE, "the model has no layers after its input");
-    if (num_inputs != 1)
-        return RNN__ERR(RNN_ERR_INVALID_ARG, "num_inputs must be 1 for this model (got %d)",
-                        num_inputs);
+    if (num_inputs != m->n_inputs)
+        return RNN__ERR(RNN_ERR_INVALID_ARG, "num_inputs must be %d for this model (got %d)",
+                        m->n_inputs, num_inputs);
     RNN__CHECK_ARG(inputs);
-    const rnn_tensor *x = inputs[0];
-    if (!x)
-        return RNN__ERR(RNN_ERR_INVALID_ARG, "inputs[0] must not be NULL");
-    input_impl *im = m->layers[0]->impl;
-    const char *dn = im->dtype == RNN_F32 ? "RNN_F32" : "RNN_I32";
-    if (x->dtype != im->dtype)
-        return RNN__ERR(RNN_ERR_DTYPE, "inputs[0] must be %s (got dtype %d)", dn, (int)x->dtype);
-    const int want_rank = 1 + im->seq + (im->features > 0);
-    if (x->rank != want_rank)
-        return RNN__ERR(RNN_ERR_SHAPE, "inputs[0] must have rank %d (%s) (got rank %d)", want_rank,
-                        want_rank == 3 ? "batch, timesteps, features"
-                        : im->seq      ? "batch, timesteps"
-                                       : "batch, features",
-                        x->rank);
-    if (im->features > 0 && x->dims[x->rank - 1] != im->features)
-        return RNN__ERR(RNN_ERR_SHAPE, "inputs[0] must have %lld features (got %lld)",
-                        (long long)im->features, (long long)x->dims[x->rank - 1]);
-    if (im->seq && im->steps > 0 && x->dims[1] != im->steps)
-        return RNN__ERR(RNN_ERR_SHAPE, "inputs[0] must have %lld timesteps (got %lld)",
-                        (long long)im->steps, (long long)x->dims[1]);
-    if (x->dims[0] > INT32_MAX || (im->seq && x->dims[1] > INT32_MAX))
-        return RNN__ERR(RNN_ERR_SHAPE, "inputs[0] batch and timesteps must fit in int32");
-    int64_t N = x->dims[0], T = im->seq ? x->dims[1] : 1;
-    const int32_t *len = NULL;
-    if (lengths && lengths[0]) {
-        const rnn_tensor *lt = lengths[0];
-        if (!im->seq)
-            return RNN__ERR(RNN_ERR_INVALID_ARG, "lengths[0] must be NULL: input 0 is not a "
-                                                 "sequence");
-        if (lt->dtype != RNN_I32)
-            return RNN__ERR(RNN_ERR_DTYPE, "lengths[0] must be RNN_I32 (got dtype %d)",
-                            (int)lt->dtype);
-        if (lt->rank != 1 || lt->dims[0] != N)
-            return RNN__ERR(RNN_ERR_SHAPE, "lengths[0] must have shape (%lld) (got rank %d, "
-                                           "%lld elements)",
-                            (long long)N, lt->rank, (long long)lt->numel);
-        len = lt->data;
-        int all_full = 1;
-        for (int64_t n = 0; n < N; n++) {
-            if (len[n] < 1 || len[n] > T)
-                return RNN__ERR(RNN_ERR_RANGE, "lengths[0][%lld] must be in [1, %lld] (got %d)",
-                                (long long)n, (long long)T, len[n]);
-            all_full &= len[n] == T;
-        }
-        if (all_full)
-            len = NULL;
+    int64_t N = 0;
+    const int32_t *len[RNN__MAX_IO];
+    for (int i = 0; i < num_inputs; i++) {
+        rnn_status st = check_input(m, i, inputs[i], lengths ? lengths[i] : NULL, &N, &len[i]);
+        if (st)
+            return st;
     }
-    m->x = x;
-    m->lengths = len;
-    m->layers[0]->out_len[0] = len;
+    for (int i = 0; i < num_inputs; i++) {
+        ((input_impl *)m->inputs[i]->impl)->x = inputs[i];
+        m->inputs[i]->out_len[0] = len[i];
+    }
+    const rnn__input_desc *im0 = &((input_impl *)m->inputs[0]->impl)->d;
+    m->x = inputs[0];
+    m->lengths = len[0];
     m->N = N;
-    m->T = T;
+    m->T = im0->seq ? inputs[0]->dims[1] : 1;
     rnn__threads_apply();
     for (int i = 1; i < m->n_layers; i++) {
         rnn_layer *l = m->layers[i];
+        if (is_input(l))
+            continue;
         rnn_status st = l->vt->forward(l, training);
         if (st)
             return st;
@@ -423,8 +565,7 @@ rnn_status rnn_model_num_outputs(const rnn_model *m, int *out)
     RNN__CHECK_ARG(out);
     *out = 0;
     RNN__CHECK_ARG(m);
-    rnn_layer *l = last_layer(m);
-    *out = l ? l->n_outputs : 0;
+    *out = rnn__model_num_outputs(m);
     return RNN_OK;
 }
 
@@ -433,14 +574,17 @@ rnn_status rnn_model_output(rnn_model *m, int index, const rnn_tensor **out)
     RNN__CHECK_ARG(out);
     *out = NULL;
     RNN__CHECK_ARG(m);
-    rnn_layer *l = last_layer(m);
-    if (!l)
+    if (!last_layer(m))
         return RNN__ERR(RNN_ERR_STATE, "the model has no layers after its input");
-    if (index < 0 || index >= l->n_outputs)
-        return RNN__ERR(RNN_ERR_RANGE, "index must be in [0, %d) (got %d)", l->n_outputs, index);
-    if (!l->out[index] || !m->x)
+    const int n = rnn__model_num_outputs(m);
+    if (index < 0 || index >= n)
+        return RNN__ERR(RNN_ERR_RANGE, "index must be in [0, %d) (got %d)", n, index);
+    rnn_layer *l;
+    int k;
+    rnn__model_output_ref(m, index, &l, &k);
+    if (!l->out[k] || !m->x)
         return RNN__ERR(RNN_ERR_STATE, "no forward has run yet");
-    *out = l->out[index];
+    *out = l->out[k];
     return RNN_OK;
 }
 
@@ -450,12 +594,16 @@ rnn_status rnn_model_backward(rnn_model *m, int num_outputs, const rnn_tensor *c
     if (!m->trained_forward)
         return RNN__ERR(RNN_ERR_STATE,
                         "backward needs a forward with training=1 first (and no change since)");
-    rnn_layer *last = last_layer(m);
-    if (num_outputs != last->n_outputs)
-        return RNN__ERR(RNN_ERR_INVALID_ARG, "num_outputs must be %d (got %d)", last->n_outputs,
+    const int n_out = rnn__model_num_outputs(m);
+    if (num_outputs != n_out)
+        return RNN__ERR(RNN_ERR_INVALID_ARG, "num_outputs must be %d (got %d)", n_out,
                         num_outputs);
     for (int k = 0; grads && k < num_outputs; k++) {
-        const rnn_tensor *g = grads[k], *o = last->out[k];
+        const rnn_tensor *g = grads[k];
+        rnn_layer *ol;
+        int oi;
+        rnn__model_output_ref(m, k, &ol, &oi);
+        const rnn_tensor *o = ol->out[oi];
         if (!g)
             continue;
         if (g->dtype != RNN_F32)
@@ -468,27 +616,34 @@ rnn_status rnn_model_backward(rnn_model *m, int num_outputs, const rnn_tensor *c
                                            "%lld elements)",
                             k, k, o->rank, (long long)o->numel);
     }
-    /* Zero every activation gradient, then seed the last layer's. */
+    /* Zero every activation gradient (the inputs' too), then seed the outputs'. */
     rnn_status st;
-    if (m->x->dtype == RNN_F32 && (st = rnn__tensor_ensure(&m->input_grad, m->x->rank,
-                                                           m->x->dims, 1)))
-        return st;
-    for (int i = 1; i < m->n_layers; i++) {
+    for (int i = 0; i < m->n_layers; i++) {
         rnn_layer *l = m->layers[i];
         for (int k = 0; k < l->n_outputs; k++) {
-            if (l->out_dtype[k] != RNN_F32)
+            const rnn_tensor *o = rnn__node_out(l, k);
+            if (l->out_dtype[k] != RNN_F32 || !o)
                 continue;
-            st = rnn__tensor_ensure(&l->dout[k], l->out[k]->rank, l->out[k]->dims, 1);
-            if (st)
+            if ((st = rnn__tensor_ensure(&l->dout[k], o->rank, o->dims, 1)))
                 return st;
         }
     }
-    for (int k = 0; grads && k < num_outputs; k++)
-        if (grads[k])
-            memcpy(last->dout[k]->data, grads[k]->data, grads[k]->nbytes);
+    for (int k = 0; grads && k < num_outputs; k++) {
+        if (!grads[k])
+            continue;
+        rnn_layer *ol;
+        int oi;
+        rnn__model_output_ref(m, k, &ol, &oi);
+        float *d = rnn__f32(ol->dout[oi]);
+        const float *g = rnn__f32(grads[k]);
+        for (int64_t i = 0; i < grads[k]->numel; i++)
+            d[i] += g[i];
+    }
     rnn__threads_apply();
     for (int i = m->n_layers - 1; i >= 1; i--) {
         rnn_layer *l = m->layers[i];
+        if (is_input(l))
+            continue;
         st = l->vt->backward(l);
         if (st)
             return st;
@@ -501,13 +656,14 @@ rnn_status rnn_model_input_grad(rnn_model *m, int index, const rnn_tensor **out)
     RNN__CHECK_ARG(out);
     *out = NULL;
     RNN__CHECK_ARG(m);
-    if (index != 0)
-        return RNN__ERR(RNN_ERR_RANGE, "index must be 0 for this model (got %d)", index);
-    if (m->n_layers > 0 && m->layers[0]->out_dtype[0] != RNN_F32)
-        return RNN__ERR(RNN_ERR_DTYPE, "input 0 holds token ids, which have no gradient");
-    if (!m->input_grad)
+    if (index < 0 || index >= m->n_inputs)
+        return RNN__ERR(RNN_ERR_RANGE, "index must be in [0, %d) (got %d)", m->n_inputs, index);
+    rnn_layer *in = m->inputs[index];
+    if (in->out_dtype[0] != RNN_F32)
+        return RNN__ERR(RNN_ERR_DTYPE, "input %d holds token ids, which have no gradient", index);
+    if (!in->dout[0])
         return RNN__ERR(RNN_ERR_STATE, "no backward has run yet");
-    *out = m->input_grad;
+    *out = in->dout[0];
     return RNN_OK;
 }
 
@@ -605,6 +761,7 @@ rnn_status rnn_layer_params_changed(rnn_layer *l)
     l->params_version++;
     if (l->vt->params_changed)
         l->vt->params_changed(l);
+    rnn__layer_sync_shared(l);
     l->model->trained_forward = 0;
     return RNN_OK;
 }
@@ -635,6 +792,7 @@ rnn_status rnn_layer_set_trainable(rnn_layer *l, int trainable)
 {
     RNN__CHECK_ARG(l);
     l->trainable = trainable != 0;
+    rnn__layer_sync_shared(l);
     return RNN_OK;
 }
 
@@ -655,10 +813,10 @@ rnn_status rnn_layer_output(rnn_layer *l, int index, const rnn_tensor **out)
     if (index < 0 || index >= l->n_outputs)
         return RNN__ERR(RNN_ERR_RANGE, "index must be in [0, %d) for layer %s (got %d)",
                         l->n_outputs, l->name, index);
-    if (l->index == 0) {
-        if (!l->model->x)
+    if (is_input(l)) {
+        if (!rnn__node_out(l, 0))
             return RNN__ERR(RNN_ERR_STATE, "no forward has run yet");
-        *out = l->model->x;
+        *out = rnn__node_out(l, 0);
         return RNN_OK;
     }
     if (!l->out[index])

@@ -48,6 +48,8 @@ static const char *type_name(const rnn_layer *l)
         return "Dropout";
     if (!strcmp(k, "activation"))
         return "Activation";
+    if (!strcmp(k, "concatenate"))
+        return "Concatenate";
     if (!strcmp(k, "spatial_dropout1d"))
         return "SpatialDropout1D";
     if (!strcmp(k, "conv1d"))
@@ -87,19 +89,34 @@ rnn_status rnn_model_summary(const rnn_model *m, char *buf, size_t size, size_t 
     sbuf b = {buf, size, 0};
     if (size > 0)
         buf[0] = 0;
-    const char *rule = "_________________________________________________________________\n";
-    const char *dbl = "=================================================================\n";
-    put(&b, "Model: \"sequential\"\n%s", rule);
-    put(&b, " %-28s %-25s %s\n%s", "Layer (type)", "Output Shape", "Param #", dbl);
+    /* Functional when anything departs from a chain of first outputs. */
+    int functional = m->n_inputs > 1 || m->n_outputs > 0;
+    for (int i = 1; i < m->n_layers && !functional; i++) {
+        const rnn_layer *l = m->layers[i];
+        functional = l->input != m->layers[i - 1] || l->input_output != 0 || l->n_extra > 0 ||
+                     l->shared_from != NULL;
+    }
+    const char *rule = "_________________________________________________________________";
+    const char *dbl = "=================================================================";
+    const char *ext = functional ? "_______________________________" : "";
+    const char *ext2 = functional ? "===============================" : "";
+    put(&b, "Model: \"%s\"\n%s%s\n", functional ? "model" : "sequential", rule, ext);
+    if (functional)
+        put(&b, " %-28s %-25s %-10s %s\n%s%s\n", "Layer (type)", "Output Shape", "Param #",
+            "Connected to", dbl, ext2);
+    else
+        put(&b, " %-28s %-25s %s\n%s\n", "Layer (type)", "Output Shape", "Param #", dbl);
     int64_t total = 0, trainable = 0;
-    for (int i = 1; i < m->n_layers; i++) {
+    for (int i = functional ? 0 : 1; i < m->n_layers; i++) {
         const rnn_layer *l = m->layers[i];
         char name[96], shape[64];
         snprintf(name, sizeof name, "%s (%s)", l->name, type_name(l));
         char steps[24] = "None";
         if (l->out_steps[0] > 0)
             snprintf(steps, sizeof steps, "%lld", (long long)l->out_steps[0]);
-        if (l->out_seq[0])
+        if (l->out_seq[0] && l->out_features[0] == 0)
+            snprintf(shape, sizeof shape, "(None, %s)", steps);
+        else if (l->out_seq[0])
             snprintf(shape, sizeof shape, "(None, %s, %lld)", steps, (long long)l->out_features[0]);
         else
             snprintf(shape, sizeof shape, "(None, %lld)", (long long)l->out_features[0]);
@@ -108,7 +125,19 @@ rnn_status rnn_model_summary(const rnn_model *m, char *buf, size_t size, size_t 
             n += l->param[p]->numel;
         total += n;
         trainable += l->trainable ? n : 0;
-        put(&b, " %-28s %-25s %lld\n", name, shape, (long long)n);
+        if (!functional) {
+            put(&b, " %-28s %-25s %lld\n", name, shape, (long long)n);
+        } else {
+            put(&b, " %-28s %-25s %-10lld", name, shape, (long long)n);
+            for (int k = 0; l->input && k <= l->n_extra; k++) {
+                const rnn_layer *src = k ? l->extra[k - 1] : l->input;
+                put(&b, "%s%s[0][%d]", k ? ", " : " ", src->name,
+                    k ? l->extra_output[k - 1] : l->input_output);
+            }
+            if (l->shared_from)
+                put(&b, " (shares %s)", l->shared_from->name);
+            put(&b, "\n");
+        }
         if (i + 1 < m->n_layers)
             put(&b, "\n");
     }
@@ -116,8 +145,8 @@ rnn_status rnn_model_summary(const rnn_model *m, char *buf, size_t size, size_t 
     group(t, sizeof t, total);
     group(tr, sizeof tr, trainable);
     group(nt, sizeof nt, total - trainable);
-    put(&b, "%sTotal params: %s\nTrainable params: %s\nNon-trainable params: %s\n%s", dbl, t, tr,
-        nt, rule);
+    put(&b, "%s%s\nTotal params: %s\nTrainable params: %s\nNon-trainable params: %s\n%s%s\n", dbl,
+        ext2, t, tr, nt, rule, ext);
     if (needed)
         *needed = b.len + 1;
     return RNN_OK;

@@ -67,12 +67,14 @@ rnn_status rnn__model_step(const char *func, rnn_model *m, int num_inputs,
     rnn_status st = rnn_model_forward(m, num_inputs, inputs, lengths, train);
     if (st)
         return rnn__err(st, func, "%s", rnn_last_error());
-    rnn_layer *last = m->layers[m->n_layers - 1];
-    const rnn_tensor *pred = last->out[0];
+    rnn_layer *last;
+    int oi;
+    rnn__model_output_ref(m, 0, &last, &oi);
+    const rnn_tensor *pred = last->out[oi];
     if (train && (st = rnn__tensor_ensure(&m->loss_grad, pred->rank, pred->dims, 0)))
         return st;
     double l, a;
-    if ((st = rnn__loss_compute_stats(func, &m->loss, pred, last->out_len[0], targets, &l, &a,
+    if ((st = rnn__loss_compute_stats(func, &m->loss, pred, last->out_len[oi], targets, &l, &a,
                                       train ? rnn__f32(m->loss_grad) : NULL, stats)))
         return st;
     if (!isfinite(l))
@@ -83,7 +85,7 @@ rnn_status rnn__model_step(const char *func, rnn_model *m, int num_inputs,
     if (train) {
         const rnn_tensor *g[RNN__MAX_OUTPUTS] = {m->loss_grad};
         if ((st = rnn_model_zero_grad(m)) ||
-            (st = rnn_model_backward(m, last->n_outputs, g)) ||
+            (st = rnn_model_backward(m, rnn__model_num_outputs(m), g)) ||
             (st = rnn_optimizer_step(m->optimizer)))
             return rnn__err(st, func, "%s", rnn_last_error());
     }
