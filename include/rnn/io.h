@@ -27,22 +27,39 @@ extern "C" {
  * a temporary file in the same directory is written, flushed to disk and
  * renamed over @p path, so a crash never leaves a half-written file and the
  * previous file stays intact until the new one is complete.
- * Optimizer state is not saved.
+ * Optimizer state is not saved (see rnn_model_save_ex()).
  * @retval RNN_ERR_IO the file could not be written (the message has the
  *         system's reason); @p path is unchanged.
  * @retval RNN_ERR_NOMEM, RNN_ERR_INVALID_ARG
  */
 RNN_API rnn_status rnn_model_save(const rnn_model *model, const char *path);
 
+/** @brief rnn_model_save_ex() flag: also save the compile configuration (loss,
+ * reduction) and the optimizer with its state (moments, step count), as
+ * Keras' `model.save(include_optimizer=True)`. */
+#define RNN_SAVE_OPTIMIZER 1u
+
 /**
- * @brief Reads a model written by rnn_model_save().
+ * @brief rnn_model_save() with options: @p flags 0 or RNN_SAVE_OPTIMIZER.
+ * A model saved with its optimizer loads compiled, and training resumes
+ * exactly where it stopped (same updates as if never interrupted). The
+ * optimizer state is stored as extra tensors "__optimizer__/m|v/<param>".
+ * @retval RNN_ERR_STATE RNN_SAVE_OPTIMIZER on a model that is not compiled.
+ * @retval RNN_ERR_INVALID_ARG unknown flags. Other errors as rnn_model_save().
+ */
+RNN_API rnn_status rnn_model_save_ex(const rnn_model *model, const char *path, unsigned flags);
+
+/**
+ * @brief Reads a model written by rnn_model_save() or rnn_model_save_ex().
  *
  * Every field and size is checked before anything is allocated from it: a
  * truncated, corrupted or hostile file gives RNN_ERR_FORMAT (never a crash,
  * and never an allocation larger than what the file itself holds).
  * @param options backend and seed of the new model (NULL: defaults); the
  *        seed only matters for dropout masks.
- * @param[out] out the model, not compiled; compile it to train further.
+ * @param[out] out the model: compiled with its saved optimizer state when
+ *        it was saved with RNN_SAVE_OPTIMIZER, else not compiled (compile it to
+ *        train further).
  * @retval RNN_ERR_IO the file cannot be opened or read.
  * @retval RNN_ERR_FORMAT not a librnn model file, or damaged (the message
  *         says what and where).

@@ -12,6 +12,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
+#include <math.h>
 #include <fcntl.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -22,6 +23,7 @@
 
 #include "layers/recurrent.h"
 #include "model/graph.h"
+#include "optim/optim.h"
 #include "rnn/io.h"
 
 #define FORMAT_NAME "librnn"
@@ -165,12 +167,56 @@ static int write_f32le(int fd, const float *v, int64_t n)
 #endif
 }
 
+static const char *const LOSSES[] = {NULL, "sparse_categorical_crossentropy",
+                                     "categorical_crossentropy", "binary_crossentropy",
+                                     "mean_squared_error"};
+static const char *const OPTIMS[] = {NULL, "sgd", "rmsprop", "adam", "nadam", "adamw"};
+static const char *const REDUCTIONS[] = {"mean", "masked_mean"};
+
+/* The compile configuration and optimizer scalars ("training" in the
+ * architecture); the slot tensors are written as "__optimizer__/m|v/<param>". */
+static json_t *training_json(const rnn_model *m)
+{
+    const rnn_optimizer *o = m->optimizer;
+    const rnn_optimizer_options *p = &o->o;
+    return json_pack("{s:s, s:b, s:s, s:{s:s, s:f, s:f, s:b, s:f, s:f, s:f, s:f, s:f, s:f, s:f, "
+                     "s:f}, s:I, s:f, s:b, s:b}",
+                     "loss", LOSSES[m->loss.type], "from_logits", m->loss.from_logits,
+                     "reduction", REDUCTIONS[m->loss.reduction], "optimizer", "type",
+                     OPTIMS[p->type], "learning_rate", (double)p->learning_rate, "momentum",
+                     (double)p->momentum, "nesterov", p->nesterov, "rho", (double)p->rho,
+                     "beta_1", (double)p->beta_1, "beta_2", (double)p->beta_2, "epsilon",
+                     (double)p->epsilon, "weight_decay", (double)p->weight_decay, "clipnorm",
+                     (double)p->clipnorm, "clipvalue", (double)p->clipvalue, "global_clipnorm",
+                     (double)p->global_clipnorm, "iterations", (json_int_t)o->iterations,
+                     "u_product", o->u_product, "m", o->m != NULL, "v", o->v != NULL);
+}
+
 rnn_status rnn_model_save(const rnn_model *m, const char *path)
+{
+    return rnn_model_save_ex(m, path, 0);
+}
+
+rnn_status rnn_model_save_ex(const rnn_model *m, const char *path, unsigned flags)
 {
     RNN__CHECK_ARG(m);
     RNN__CHECK_ARG(path);
     if (m->n_layers < 2)
         return RNN__ERR(RNN_ERR_STATE, "the model has no layers after its input");
+    if (flags & ~(unsigned)RNN_SAVE_OPTIMIZER)
+        return RNN__ERR(RNN_ERR_INVALID_ARG, "flags has unknown bits (0x%x)", flags);
+    const rnn_optimizer *opt = (flags & RNN_SAVE_OPTIMIZER) ? m->optimizer : NULL;
+    if ((flags & RNN_SAVE_OPTIMIZER) && (!m->compiled || !opt))
+        return RNN__ERR(RNN_ERR_STATE,
+                        "RNN_SAVE_OPTIMIZER: the model is not compiled, it has no optimizer");
+    if (opt && opt->n_slots != 0) {
+        int n = 0;
+        for (int i = 0; i < m->n_layers; i++)
+            n += m->layers[i]->n_params;
+        if (n != opt->n_slots)
+            return RNN__ERR(RNN_ERR_STATE,
+                            "the model gained layers after rnn_model_compile(); compile again");
+    }
     rnn_status st = RNN_OK;
     json_t *arch = json_object(), *layers = json_array(), *header = json_object();
     char *arch_s = NULL, *header_s = NULL, *tmp = NULL;
@@ -189,6 +235,11 @@ rnn_status rnn_model_save(const rnn_model *m, const char *path)
             if (json_array_append_new(outs, json_pack("[ii]", m->outputs[k]->index,
                                                       m->output_index[k])))
                 goto nomem;
+    }
+    if (opt) {
+        json_t *tj = training_json(m);
+        if (!tj || json_object_set_new(arch, "training", tj))
+            goto nomem;
     }
     uint64_t offset = 0;
     for (int i = 0; i < m->n_layers; i++) {
@@ -247,6 +298,34 @@ rnn_status rnn_model_save(const rnn_model *m, const char *path)
             offset += t->nbytes;
         }
     }
+    for (int kind = 0; opt && kind < 2; kind++) {
+        float **slots = kind ? opt->v : opt->m;
+        for (int i = 0; slots && i < m->n_layers; i++) {
+            const rnn_layer *l = m->layers[i];
+            for (int p = 0; p < l->n_params; p++) {
+                const rnn_tensor *t = l->param[p];
+                char key[2 * RNN__NAME_MAX + 24];
+                snprintf(key, sizeof key, "__optimizer__/%s/%s/%s", kind ? "v" : "m", l->name,
+                         l->param_name[p]);
+                json_t *te = json_object(), *shape = json_array(), *offs = json_array();
+                int bad = !te || !shape || !offs;
+                for (int k = 0; !bad && k < t->rank; k++)
+                    bad = json_array_append_new(shape, json_integer(t->dims[k])) != 0;
+                bad = bad || json_array_append_new(offs, json_integer((json_int_t)offset)) ||
+                      json_array_append_new(offs,
+                                            json_integer((json_int_t)(offset + t->nbytes))) ||
+                      json_object_set_new(te, "dtype", json_string("F32")) ||
+                      json_object_set_new(te, "shape", shape) ||
+                      json_object_set_new(te, "data_offsets", offs) ||
+                      json_object_set_new(header, key, te);
+                if (bad) {
+                    json_decref(te);
+                    goto nomem;
+                }
+                offset += t->nbytes;
+            }
+        }
+    }
     arch_s = json_dumps(arch, JSON_COMPACT);
     if (!arch_s)
         goto nomem;
@@ -284,6 +363,12 @@ rnn_status rnn_model_save(const rnn_model *m, const char *path)
     for (int i = 0; !werr && i < m->n_layers; i++)
         for (int p = 0; !werr && p < m->layers[i]->n_params; p++)
             werr = write_f32le(fd, rnn__f32(m->layers[i]->param[p]), m->layers[i]->param[p]->numel);
+    for (int kind = 0; opt && kind < 2; kind++) {
+        float **slots = kind ? opt->v : opt->m;
+        for (int i = 0, k = 0; slots && !werr && i < m->n_layers; i++)
+            for (int p = 0; !werr && p < m->layers[i]->n_params; p++, k++)
+                werr = write_f32le(fd, slots[k], m->layers[i]->param[p]->numel);
+    }
     if (werr || fsync(fd) != 0) {
         st = RNN__ERR(RNN_ERR_IO, "cannot write %s: %s", tmp, strerror(errno));
         goto done;
@@ -397,6 +482,104 @@ static rnn_status get_enum(const loader *L, json_t *o, const char *k, const char
 }
 
 #define N_OF(a) ((int)(sizeof(a) / sizeof((a)[0])))
+
+/* "training": the compile configuration and optimizer state (optional). */
+typedef struct training_cfg {
+    int present;
+    rnn_compile_options c;
+    rnn_optimizer_options o;
+    int64_t iterations;
+    double u_product;
+    int has_m, has_v;
+} training_cfg;
+
+static int tr_enum(json_t *t, const char *k, const char *const *names, int n, int *out)
+{
+    const char *s = json_string_value(json_object_get(t, k));
+    for (int i = 0; s && i < n; i++)
+        if (names[i] && !strcmp(names[i], s)) {
+            *out = i;
+            return 1;
+        }
+    return 0;
+}
+
+static int tr_real(json_t *t, const char *k, float *out)
+{
+    json_t *v = json_object_get(t, k);
+    if (!json_is_number(v) || !isfinite(json_number_value(v)))
+        return 0;
+    *out = (float)json_number_value(v);
+    return 1;
+}
+
+static rnn_status parse_training(const loader *L, json_t *t, training_cfg *tc)
+{
+    memset(tc, 0, sizeof *tc);
+    if (!t)
+        return RNN_OK;
+    json_t *o = json_object_get(t, "optimizer");
+    int loss, red, type;
+    if (!json_is_object(t) || !json_is_object(o) || !tr_enum(t, "loss", LOSSES, N_OF(LOSSES), &loss) ||
+        !tr_enum(t, "reduction", REDUCTIONS, N_OF(REDUCTIONS), &red) ||
+        !json_is_boolean(json_object_get(t, "from_logits")) ||
+        !tr_enum(o, "type", OPTIMS, N_OF(OPTIMS), &type))
+        return FMT(L, "\"training\" needs loss, from_logits, reduction and optimizer.type");
+    rnn_compile_options_init(&tc->c, (rnn_loss_type)loss);
+    tc->c.from_logits = json_is_true(json_object_get(t, "from_logits"));
+    tc->c.reduction = (rnn_reduction)red;
+    rnn_optimizer_options_init(&tc->o, (rnn_optimizer_type)type);
+    json_t *it = json_object_get(t, "iterations"), *up = json_object_get(t, "u_product");
+    if (!tr_real(o, "learning_rate", &tc->o.learning_rate) ||
+        !tr_real(o, "momentum", &tc->o.momentum) || !tr_real(o, "rho", &tc->o.rho) ||
+        !tr_real(o, "beta_1", &tc->o.beta_1) || !tr_real(o, "beta_2", &tc->o.beta_2) ||
+        !tr_real(o, "epsilon", &tc->o.epsilon) ||
+        !tr_real(o, "weight_decay", &tc->o.weight_decay) ||
+        !tr_real(o, "clipnorm", &tc->o.clipnorm) || !tr_real(o, "clipvalue", &tc->o.clipvalue) ||
+        !tr_real(o, "global_clipnorm", &tc->o.global_clipnorm) ||
+        !json_is_boolean(json_object_get(o, "nesterov")) || !json_is_integer(it) ||
+        json_integer_value(it) < 0 || !json_is_number(up) || !isfinite(json_number_value(up)) ||
+        !json_is_boolean(json_object_get(t, "m")) || !json_is_boolean(json_object_get(t, "v")))
+        return FMT(L, "\"training\" has a missing or invalid optimizer field");
+    tc->o.nesterov = json_is_true(json_object_get(o, "nesterov"));
+    tc->iterations = json_integer_value(it);
+    tc->u_product = json_number_value(up);
+    tc->has_m = json_is_true(json_object_get(t, "m"));
+    tc->has_v = json_is_true(json_object_get(t, "v"));
+    tc->present = 1;
+    return RNN_OK;
+}
+
+static rnn_status read_at(const loader *L, int fd, void *buf, size_t n, uint64_t off);
+
+/* Reads tensor `key` of the header, which must be F32 with t's shape. */
+static rnn_status read_named(const loader *L, int fd, json_t *header, const char *key,
+                             const rnn_tensor *t, float *dst, uint64_t data_off, uint64_t data_size)
+{
+    json_t *te = json_object_get(header, key), *shape_j = json_object_get(te, "shape");
+    json_t *offs = json_object_get(te, "data_offsets");
+    const char *dt = json_string_value(json_object_get(te, "dtype"));
+    int ok = te && dt && !strcmp(dt, "F32") && json_is_array(shape_j) &&
+             json_array_size(shape_j) == (size_t)t->rank && json_is_array(offs) &&
+             json_array_size(offs) == 2;
+    for (int d = 0; ok && d < t->rank; d++)
+        ok = json_integer_value(json_array_get(shape_j, (size_t)d)) == t->dims[d];
+    json_int_t b0 = json_integer_value(json_array_get(offs, 0));
+    json_int_t b1 = json_integer_value(json_array_get(offs, 1));
+    ok = ok && b0 >= 0 && b1 >= b0 && (uint64_t)b1 <= data_size && (uint64_t)(b1 - b0) == t->nbytes;
+    if (!ok)
+        return FMT(L, "tensor \"%s\" is missing or has the wrong dtype, shape or offsets", key);
+    rnn_status st = read_at(L, fd, dst, t->nbytes, data_off + (uint64_t)b0);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    for (int64_t q = 0; !st && q < t->numel; q++) {
+        uint32_t u;
+        memcpy(&u, dst + q, 4);
+        u = __builtin_bswap32(u);
+        memcpy(dst + q, &u, 4);
+    }
+#endif
+    return st;
+}
 
 /* Parses one layer's options. Also computes the parameter count and the
  * feature size it outputs, from its input's (in_features; 0 = token ids). */
@@ -704,9 +887,14 @@ static rnn_status build(const loader *L, int fd, json_t *header, json_t *arch, j
             goto fail;
         }
     }
-    if (total * 4 != data_size) {
-        st = FMT(L, "the architecture needs %llu bytes of parameters, the file holds %llu",
-                 (unsigned long long)(total * 4), (unsigned long long)data_size);
+    training_cfg tc;
+    if ((st = parse_training(L, json_object_get(arch, "training"), &tc)))
+        goto fail;
+    const uint64_t copies = 1 + (uint64_t)tc.has_m + (uint64_t)tc.has_v;
+    if (total * 4 * copies != data_size) {
+        st = FMT(L, "the architecture needs %llu bytes of parameters%s, the file holds %llu",
+                 (unsigned long long)(total * 4 * copies),
+                 copies > 1 ? " and optimizer state" : "", (unsigned long long)data_size);
         goto fail;
     }
     /* Pass 2: build through the public constructors. */
@@ -841,6 +1029,33 @@ static rnn_status build(const loader *L, int fd, json_t *header, json_t *arch, j
         if ((st = rnn_model_set_outputs(m, (int)no, ol, oo))) {
             st = FMT(L, "bad \"outputs\": %s", rnn_last_error());
             goto fail_model;
+        }
+    }
+    if (tc.present) {
+        /* Compile as saved, then fill the optimizer's slots. */
+        if ((st = rnn_model_compile(m, &tc.c, &tc.o))) {
+            st = FMT(L, "\"training\" is inconsistent: %s", rnn_last_error());
+            goto fail_model;
+        }
+        rnn_optimizer *o = m->optimizer;
+        if ((o->m != NULL) != tc.has_m || (o->v != NULL) != tc.has_v) {
+            st = FMT(L, "\"training\" lists optimizer slots that its optimizer does not have");
+            goto fail_model;
+        }
+        o->iterations = tc.iterations;
+        o->u_product = tc.u_product;
+        for (int kind = 0; kind < 2; kind++) {
+            float **slots = kind ? o->v : o->m;
+            for (int i = 0, k = 0; slots && i < m->n_layers; i++)
+                for (int p = 0; p < m->layers[i]->n_params; p++, k++) {
+                    const rnn_layer *l = m->layers[i];
+                    char key[2 * RNN__NAME_MAX + 24];
+                    snprintf(key, sizeof key, "__optimizer__/%s/%s/%s", kind ? "v" : "m",
+                             l->name, l->param_name[p]);
+                    if ((st = read_named(L, fd, header, key, l->param[p], slots[k], data_off,
+                                         data_size)))
+                        goto fail_model;
+                }
         }
     }
     rnn__free(built);

@@ -6,15 +6,8 @@
 #include <string.h>
 
 #include "model/graph.h"
+#include "optim/optim.h"
 
-struct rnn_optimizer {
-    rnn_optimizer_options o;
-    rnn_model *model;
-    int n_slots;   /* parameter tensors when created */
-    float **m, **v; /* first and second moment (or velocity) per slot, may be NULL */
-    int64_t iterations;
-    double u_product; /* Nadam's momentum-schedule product */
-};
 
 void rnn_optimizer_options_init(rnn_optimizer_options *o, rnn_optimizer_type type)
 {
