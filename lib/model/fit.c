@@ -2,6 +2,7 @@
 /* fit / evaluate / predict over datasets: batching, seeded shuffling, length
  * bucketing, validation, callbacks, learning-rate schedules, early stopping,
  * best checkpoints. Built on rnn__model_step(). */
+#define _POSIX_C_SOURCE 200809L /* clock_gettime */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -19,6 +19,57 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static char path[64];
 
+/* A functional encoder-decoder with shared embedding, conv, pooling and
+ * concatenation, saved with its Adam state. */
+static void seed_functional(const char *dir)
+{
+    rnn_model *m;
+    if (rnn_model_create(NULL, &m))
+        return;
+    int64_t tok[1] = {0};
+    rnn_layer *emb, *enc, *dec, *conv, *pool, *cat;
+    rnn_model_add_input(m, RNN_I32, 1, tok, NULL);
+    rnn_embedding_options e;
+    rnn_embedding_options_init(&e);
+    e.input_dim = 5, e.output_dim = 2;
+    rnn_model_add_embedding(m, &e, &emb);
+    rnn_recurrent_options o;
+    rnn_recurrent_options_init(&o, RNN_LSTM);
+    o.units = 2, o.return_state = 1;
+    rnn_model_add_recurrent(m, &o, &enc);
+    rnn_model_add_input(m, RNN_I32, 1, tok, NULL);
+    rnn_model_add_shared(m, emb, NULL);
+    o.return_state = 0, o.return_sequences = 1;
+    rnn_model_add_recurrent(m, &o, &dec);
+    rnn_layer *src[2] = {enc, enc};
+    int outs[2] = {1, 2};
+    rnn_layer_connect_initial_state(dec, 2, src, outs);
+    rnn_conv1d_options c;
+    rnn_conv1d_options_init(&c);
+    c.filters = 2, c.kernel_size = 2, c.padding = RNN_PADDING_SAME;
+    rnn_model_add_conv1d(m, &c, &conv);
+    rnn_model_add_max_pooling1d(m, 2, 1, RNN_PADDING_SAME, &pool);
+    rnn_layer *ops[2] = {dec, pool};
+    rnn_model_add_concatenate(m, 2, ops, NULL, &cat);
+    rnn_dense_options d;
+    rnn_dense_options_init(&d);
+    d.units = 3;
+    rnn_layer *head;
+    rnn_model_add_dense(m, &d, &head);
+    rnn_layer *mo[2] = {head, enc};
+    int mi[2] = {0, 1};
+    rnn_model_set_outputs(m, 2, mo, mi);
+    rnn_compile_options co;
+    rnn_compile_options_init(&co, RNN_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY);
+    rnn_optimizer_options oo;
+    rnn_optimizer_options_init(&oo, RNN_OPTIM_ADAM);
+    rnn_model_compile(m, &co, &oo);
+    char p[512];
+    snprintf(p, sizeof p, "%s/seed_functional.rnn", dir);
+    rnn_model_save_ex(m, p, RNN_SAVE_OPTIMIZER);
+    rnn_model_destroy(m);
+}
+
 static void seed(const char *dir, int variant)
 {
     rnn_model *m;
@@ -54,8 +105,11 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     snprintf(path, sizeof path, "/tmp/rnn_fuzz_%ld.rnn", (long)getpid());
     const char *dir = getenv("RNN_FUZZ_SEED_DIR");
     if (dir)
+    {
         for (int v = 0; v < 3; v++)
             seed(dir, v);
+        seed_functional(dir);
+    }
     rnn_set_num_threads(1);
     return 0;
 }
