@@ -646,6 +646,58 @@ START_TEST(optimizer_state_saved_and_resumed)
 }
 END_TEST
 
+/* reset_states: a stateful model carries states across batches; with the
+ * option they are zeroed before each epoch, so epoch 0 is the same either
+ * way and epoch 1 is not. */
+START_TEST(stateful_reset_states_per_epoch)
+{
+    dataset ds;
+    make_data(&ds, 64, 12);
+    float loss[2][2];
+    for (int reset = 0; reset < 2; reset++) {
+        rnn_model_options mo;
+        rnn_model_options_init(&mo);
+        mo.seed = 3;
+        rnn_model *m;
+        ck_ok(rnn_model_create(&mo, &m));
+        int64_t sh[1] = {0};
+        ck_ok(rnn_model_add_input(m, RNN_I32, 1, sh, NULL));
+        rnn_embedding_options e;
+        rnn_embedding_options_init(&e);
+        e.input_dim = V, e.output_dim = 4;
+        ck_ok(rnn_model_add_embedding(m, &e, NULL));
+        rnn_recurrent_options o;
+        rnn_recurrent_options_init(&o, RNN_GRU);
+        o.units = 8, o.stateful = 1;
+        ck_ok(rnn_model_add_recurrent(m, &o, NULL));
+        rnn_dense_options d;
+        rnn_dense_options_init(&d);
+        d.units = 2, d.activation = RNN_ACT_SOFTMAX;
+        ck_ok(rnn_model_add_dense(m, &d, NULL));
+        rnn_compile_options c;
+        rnn_compile_options_init(&c, RNN_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY);
+        rnn_optimizer_options oo;
+        rnn_optimizer_options_init(&oo, RNN_OPTIM_SGD);
+        oo.learning_rate = 1e-9f; /* states, not weights, make the difference */
+        ck_ok(rnn_model_compile(m, &c, &oo));
+        rec r = {.m = m};
+        rnn_fit_options fo;
+        rnn_fit_options_init(&fo);
+        fo.epochs = 2, fo.shuffle = 0, fo.batch_size = 16, fo.reset_states = reset;
+        fo.on_epoch = on_epoch, fo.user = &r;
+        ck_ok(rnn_model_fit(m, &ds.d, &fo, NULL));
+        loss[reset][0] = r.epoch_loss[0];
+        loss[reset][1] = r.epoch_loss[1];
+        rnn_model_destroy(m);
+    }
+    ck_assert(loss[0][0] == loss[1][0]);
+    ck_assert_msg(loss[0][1] != loss[1][1], "epoch 1: %g either way", loss[0][1]);
+    /* with resets and (almost) frozen weights, epoch 1 repeats epoch 0 */
+    ck_assert_msg(fabsf(loss[1][1] - loss[1][0]) < 1e-5f, "%g vs %g", loss[1][1], loss[1][0]);
+    free_data(&ds);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("fit");
@@ -658,6 +710,7 @@ int main(void)
     tcase_add_test(tc, iterator_fit_evaluate_predict);
     tcase_add_test(tc, callbacks_determinism_and_errors);
     tcase_add_test(tc, optimizer_state_saved_and_resumed);
+    tcase_add_test(tc, stateful_reset_states_per_epoch);
     suite_add_tcase(s, tc);
     return rnn_test_run(s);
 }
