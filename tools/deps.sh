@@ -7,7 +7,7 @@
 #                          fixtures, benchmark comparisons)
 set -eu
 pkgs="gcc g++ libc6-dev meson ninja-build pkg-config cmake libdnnl-dev check
-python3 abigail-tools valgrind clang libclang-rt-14-dev make libjansson-dev"
+python3 abigail-tools valgrind clang libclang-rt-14-dev make libjansson-dev zlib1g-dev"
 if [ "${1:-}" = "--extra" ]; then
     pkgs="$pkgs python3-numpy python3-torch libopenblas0-openmp"
 fi
