@@ -18,9 +18,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "../common/progress.h"
+#include "../common/vocab.h"
 #include "brown.h"
 
 #ifndef EX_DEFAULT_DATA
@@ -151,64 +152,6 @@ static int parse_args(int argc, char **argv, args *a)
 
 /* ------------------------------------------------------------ vocabulary */
 
-typedef struct vocab {
-    size_t cap;
-    char **key;
-    int32_t *id;
-    int64_t *count;
-    size_t n;
-} vocab;
-
-static uint64_t hash(const char *s)
-{
-    uint64_t h = 1469598103934665603ull;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ull;
-    return h;
-}
-
-static size_t slot(const vocab *v, const char *w)
-{
-    size_t i = hash(w) & (v->cap - 1);
-    while (v->key[i] && strcmp(v->key[i], w))
-        i = (i + 1) & (v->cap - 1);
-    return i;
-}
-
-static int vocab_init(vocab *v, size_t cap)
-{
-    memset(v, 0, sizeof *v);
-    v->cap = cap;
-    v->key = calloc(cap, sizeof *v->key);
-    v->id = calloc(cap, sizeof *v->id);
-    v->count = calloc(cap, sizeof *v->count);
-    return v->key && v->id && v->count ? 0 : -1;
-}
-
-static void vocab_free(vocab *v)
-{
-    for (size_t i = 0; i < v->cap; i++)
-        free(v->key[i]);
-    free(v->key);
-    free(v->id);
-    free(v->count);
-}
-
-static int vocab_add(vocab *v, const char *w, int64_t count, int32_t id)
-{
-    if (v->n * 2 >= v->cap)
-        return -1;
-    size_t i = slot(v, w);
-    if (!v->key[i]) {
-        if (!(v->key[i] = strdup(w)))
-            return -1;
-        v->n++;
-        v->id[i] = id;
-    }
-    v->count[i] += count;
-    return 0;
-}
-
 /* Id of a word as written: its lower-cased form, or its signature. */
 static int32_t vocab_id(const vocab *v, const char *word)
 {
@@ -217,93 +160,31 @@ static int32_t vocab_id(const vocab *v, const char *word)
     for (; word[i] && i + 1 < sizeof w; i++)
         w[i] = (char)tolower((unsigned char)word[i]);
     w[i] = 0;
-    size_t k = slot(v, w);
-    return v->key[k] ? v->id[k] : signature(word);
-}
-
-static void lower(char *dst, const char *src, size_t n)
-{
-    size_t i = 0;
-    for (; src[i] && i + 1 < n; i++)
-        dst[i] = (char)tolower((unsigned char)src[i]);
-    dst[i] = 0;
-}
-
-static const vocab *g_sort;
-static int by_count(const void *a, const void *b)
-{
-    size_t i = *(const size_t *)a, j = *(const size_t *)b;
-    if (g_sort->count[i] != g_sort->count[j])
-        return g_sort->count[i] > g_sort->count[j] ? -1 : 1;
-    return strcmp(g_sort->key[i], g_sort->key[j]);
+    int32_t id = vocab_find(v, w);
+    return id >= 0 ? id : signature(word);
 }
 
 /* The VOCAB most frequent lower-cased words of the training sentences get
- * ids 2.., in frequency order (ties alphabetical). */
+ * ids FIRST_WORD.., in frequency order (ties in byte order). */
 static int build_vocab(const brown *b, const size_t *sents, size_t n, vocab *out)
 {
     vocab all;
     if (vocab_init(&all, 1 << 20))
         return -1;
     char w[256];
-    for (size_t k = 0; k < n; k++)
-        for (size_t t = b->sent[sents[k]]; t < b->sent[sents[k] + 1]; t++) {
-            lower(w, b->word[t], sizeof w);
-            if (vocab_add(&all, w, 1, 0))
-                return -1;
+    int rc = 0;
+    for (size_t k = 0; !rc && k < n; k++)
+        for (size_t t = b->sent[sents[k]]; !rc && t < b->sent[sents[k] + 1]; t++) {
+            size_t i = 0;
+            for (const char *p = b->word[t]; *p && i + 1 < sizeof w; p++)
+                w[i++] = (char)tolower((unsigned char)*p);
+            w[i] = 0;
+            rc = vocab_add(&all, w, 1, 0);
         }
-    size_t *order = malloc(sizeof *order * all.n), m = 0;
-    if (!order)
-        return -1;
-    for (size_t i = 0; i < all.cap; i++)
-        if (all.key[i])
-            order[m++] = i;
-    g_sort = &all;
-    qsort(order, m, sizeof *order, by_count);
-    if (vocab_init(out, 1 << 15))
-        return -1;
-    for (size_t k = 0; k < m && k < VOCAB; k++)
-        if (vocab_add(out, all.key[order[k]], all.count[order[k]], (int32_t)(k + FIRST_WORD)))
-            return -1;
-    free(order);
+    if (!rc)
+        rc = vocab_top(&all, VOCAB, FIRST_WORD, out);
     vocab_free(&all);
-    return 0;
-}
-
-static int save_vocab(const vocab *v, const char *path)
-{
-    char tmp[4096];
-    snprintf(tmp, sizeof tmp, "%s.vocab", path);
-    FILE *f = fopen(tmp, "w");
-    if (!f)
-        return -1;
-    /* one word per line, in id order (id = line number + FIRST_WORD) */
-    const char **by_id = calloc((size_t)VOCAB + FIRST_WORD, sizeof *by_id);
-    for (size_t i = 0; by_id && i < v->cap; i++)
-        if (v->key[i])
-            by_id[v->id[i]] = v->key[i];
-    for (int k = FIRST_WORD; by_id && k < VOCAB + FIRST_WORD; k++)
-        if (by_id[k])
-            fprintf(f, "%s\n", by_id[k]);
-    free(by_id);
-    return fclose(f) == 0 ? 0 : -1;
-}
-
-static int load_vocab(vocab *v, const char *path)
-{
-    char tmp[4096], line[512];
-    snprintf(tmp, sizeof tmp, "%s.vocab", path);
-    FILE *f = fopen(tmp, "r");
-    if (!f || vocab_init(v, 1 << 15))
-        return -1;
-    int32_t id = FIRST_WORD;
-    while (fgets(line, sizeof line, f)) {
-        line[strcspn(line, "\n")] = 0;
-        if (vocab_add(v, line, 1, id++))
-            break;
-    }
-    fclose(f);
-    return 0;
+    return rc;
 }
 
 /* ------------------------------------------------------------ tensors */
@@ -346,45 +227,6 @@ static void free_split(split *s)
     rnn_tensor_destroy(s->x);
     rnn_tensor_destroy(s->y);
     rnn_tensor_destroy(s->len);
-}
-
-/* ------------------------------------------------------------ progress */
-
-typedef struct progress {
-    int tty, epochs;
-    double t0;
-} progress;
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static int on_batch(void *user, const rnn_batch_log *log)
-{
-    progress *p = user;
-    if (!p->tty || !log->batches)
-        return 0;
-    int width = 30, done = (int)(width * (log->batch + 1) / log->batches);
-    fprintf(stderr, "\repoch %d/%d [%.*s%*s] %lld/%lld  loss %.4f  acc %.4f", log->epoch + 1,
-            p->epochs, done, "==============================", width - done, "",
-            (long long)(log->batch + 1), (long long)log->batches, (double)log->loss,
-            (double)log->accuracy);
-    return 0;
-}
-
-static int on_epoch(void *user, const rnn_epoch_log *log)
-{
-    progress *p = user;
-    if (p->tty)
-        fprintf(stderr, "\r%*s\r", 100, "");
-    fprintf(stderr, "epoch %d/%d  %.0fs  loss %.4f  token accuracy %.4f  val_loss %.4f  "
-                    "val_accuracy %.4f\n",
-            log->epoch + 1, p->epochs, log->seconds, (double)log->loss, (double)log->accuracy,
-            (double)log->val_loss, (double)log->val_accuracy);
-    return 0;
 }
 
 /* ------------------------------------------------------------ model */
@@ -561,7 +403,9 @@ int main(int argc, char **argv)
         rnn_model *m;
         vocab v;
         CHECK(rnn_model_load(a.load, NULL, &m));
-        if (load_vocab(&v, a.load)) {
+        char vp[4096];
+        snprintf(vp, sizeof vp, "%s.vocab", a.load);
+        if (vocab_load(&v, vp, FIRST_WORD)) {
             fprintf(stderr, "pos_tagger: cannot read %s.vocab: %s\n", a.load, strerror(errno));
             return 1;
         }
@@ -626,7 +470,8 @@ int main(int argc, char **argv)
     rnn_model_summary(m, summary, sizeof summary, NULL);
     fprintf(stderr, "%s", summary);
 
-    progress pg = {isatty(2), a.epochs, now()};
+    progress pg;
+    progress_init(&pg, a.epochs, "");
     rnn_fit_options fo;
     rnn_fit_options_init(&fo);
     fo.batch_size = BATCH;
@@ -638,19 +483,21 @@ int main(int argc, char **argv)
     fo.early_stopping = 1;
     fo.patience = 2;
     fo.restore_best_weights = 1;
-    fo.on_batch = on_batch;
-    fo.on_epoch = on_epoch;
+    fo.on_batch = progress_batch;
+    fo.on_epoch = progress_epoch;
     fo.user = &pg;
     rnn_fit_result res = {.struct_size = sizeof res};
-    const double t0 = now();
+    const double t0 = now_seconds();
     CHECK(rnn_model_fit(m, &tr.d, &fo, &res));
-    const double train_s = now() - t0;
+    const double train_s = now_seconds() - t0;
     double acc = report(m, &te, T, 1);
     fprintf(stderr, "test token accuracy %.4f after %d epochs, %.0f s of training\n", acc,
             res.epochs_run, train_s);
     if (a.save) {
         CHECK(rnn_model_save(m, a.save));
-        if (save_vocab(&v, a.save)) {
+        char vp[4096];
+        snprintf(vp, sizeof vp, "%s.vocab", a.save);
+        if (vocab_save(&v, vp)) {
             fprintf(stderr, "pos_tagger: cannot write %s.vocab: %s\n", a.save, strerror(errno));
             return 1;
         }
