@@ -3,6 +3,7 @@
 #include "progress.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -44,4 +45,15 @@ int progress_epoch(void *user, const rnn_epoch_log *log)
             (double)log->loss, (double)log->accuracy, (double)log->val_loss,
             (double)log->val_accuracy, log->improved ? "  *" : "");
     return 0;
+}
+
+void print_summary(const rnn_model *m)
+{
+    size_t need = 0;
+    if (rnn_model_summary(m, NULL, 0, &need) != RNN_OK)
+        return;
+    char *buf = malloc(need);
+    if (buf && rnn_model_summary(m, buf, need, NULL) == RNN_OK)
+        fputs(buf, stderr);
+    free(buf);
 }

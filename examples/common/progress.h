@@ -15,5 +15,7 @@ void progress_init(progress *p, int epochs, const char *what);
 int progress_batch(void *user, const rnn_batch_log *log);
 int progress_epoch(void *user, const rnn_epoch_log *log);
 double now_seconds(void);
+/* Prints rnn_model_summary() on stderr, whatever its length. */
+void print_summary(const rnn_model *m);
 
 #endif

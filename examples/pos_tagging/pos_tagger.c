@@ -466,9 +466,7 @@ int main(int argc, char **argv)
     compile(m);
     int64_t params = 0;
     rnn_model_count_params(m, &params);
-    char summary[4096];
-    rnn_model_summary(m, summary, sizeof summary, NULL);
-    fprintf(stderr, "%s", summary);
+    print_summary(m);
 
     progress pg;
     progress_init(&pg, a.epochs, "");

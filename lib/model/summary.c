@@ -16,7 +16,7 @@ RNN__PRINTF(2, 3) static void put(sbuf *b, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    char tmp[256];
+    char tmp[1024];
     int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
     va_end(ap);
     if (n < 0)

@@ -1,0 +1,519 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Sentiment classification: IMDB movie reviews (the official 25k/25k split)
+ * and the UCI labelled sentences (Amazon, IMDb, Yelp; a seeded 80/20 split),
+ * with the seed notebooks' Embedding + bidirectional recurrent + sigmoid
+ * classifier.
+ *
+ *   sentiment [--dataset imdb|uci|both] [--data DIR] [--epochs N] [--seed S]
+ *             [--threads N] [--save FILE] [--load FILE] [--json]
+ *             [--predict "text"] [--help]
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <rnn.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../common/progress.h"
+#include "../common/vocab.h"
+#include "reviews.h"
+
+#ifndef EX_DEFAULT_DATA
+#define EX_DEFAULT_DATA "../shared/data"
+#endif
+
+enum { PAD = 0, UNK = 1, FIRST_WORD = 2 };
+
+/* Per-dataset settings. */
+typedef struct setting {
+    const char *name;
+    size_t vocab;   /* most frequent training words kept */
+    int64_t maxlen; /* longer texts keep their last maxlen tokens (Keras' truncating="pre") */
+    int64_t emb, units, batch;
+    float lr, spatial_dropout, dropout;
+    int epochs;
+} setting;
+
+static const setting IMDB = {"imdb", 20000, 500, 128, 64, 64, 0.001f, 0.4f, 0.4f, 6};
+static const setting UCI = {"uci", 10000, 100, 32, 32, 32, 0.003f, 0.3f, 0.0f, 20};
+
+typedef struct args {
+    const char *data, *save, *load, *predict, *dataset;
+    int epochs, threads, json;
+    uint64_t seed;
+    long limit;
+} args;
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: sentiment [--dataset imdb|uci|both] [--data DIR] [--epochs N] [--seed S]\n"
+            "                 [--threads N] [--save FILE] [--load FILE] [--json]\n"
+            "                 [--predict TEXT] [--limit N] [--help]\n"
+            "  --dataset D   imdb, uci or both (default both)\n"
+            "  --data DIR    folder laid out as ../shared/data (imdb/imdb_{train,test}.tsv.gz,\n"
+            "                uci-sentiment/*_labelled.txt); default %s\n"
+            "  --epochs N    at most N epochs, early stopping on a validation tenth of the\n"
+            "                training data (default: imdb 6, uci 20)\n"
+            "  --seed S      seed of the split, shuffling and weights (default 1)\n"
+            "  --threads N   threads (default: all cores)\n"
+            "  --save FILE   save each trained model: FILE (one dataset) or FILE.imdb and\n"
+            "                FILE.uci (both), each with its vocabulary in FILE[.x].vocab\n"
+            "  --load FILE   load a saved model (with FILE.vocab) instead of training\n"
+            "  --predict T   classify T with the loaded model (without: the lines of stdin)\n"
+            "  --json        print a one-line JSON summary on stdout\n"
+            "  --limit N     use N training and N test records per dataset (quick runs)\n",
+            EX_DEFAULT_DATA);
+}
+
+static int parse_args(int argc, char **argv, args *a)
+{
+    *a = (args){.data = EX_DEFAULT_DATA, .dataset = "both", .seed = 1};
+    for (int i = 1; i < argc; i++) {
+        const char *o = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(o, "--help") || !strcmp(o, "-h")) {
+            usage(stdout);
+            exit(0);
+        }
+        if (!strcmp(o, "--json")) {
+            a->json = 1;
+            continue;
+        }
+        if (!v) {
+            fprintf(stderr, "sentiment: %s needs a value (see --help)\n", o);
+            return -1;
+        }
+        char *end = NULL;
+        long n = strtol(v, &end, 10);
+        int num_ok = *v && !*end;
+        if (!strcmp(o, "--data"))
+            a->data = v;
+        else if (!strcmp(o, "--save"))
+            a->save = v;
+        else if (!strcmp(o, "--load"))
+            a->load = v;
+        else if (!strcmp(o, "--predict"))
+            a->predict = v;
+        else if (!strcmp(o, "--dataset")) {
+            if (strcmp(v, "imdb") && strcmp(v, "uci") && strcmp(v, "both")) {
+                fprintf(stderr, "sentiment: --dataset must be imdb, uci or both (got \"%s\")\n",
+                        v);
+                return -1;
+            }
+            a->dataset = v;
+        } else if (!strcmp(o, "--epochs") || !strcmp(o, "--threads") ||
+                   !strcmp(o, "--limit") || !strcmp(o, "--seed")) {
+            long lo = !strcmp(o, "--epochs") ? 1 : !strcmp(o, "--limit") ? 100 : 0;
+            if (!num_ok || n < lo) {
+                fprintf(stderr, "sentiment: %s must be a whole number >= %ld (got \"%s\")\n", o,
+                        lo, v);
+                return -1;
+            }
+            if (o[2] == 'e')
+                a->epochs = (int)n;
+            else if (o[2] == 't')
+                a->threads = (int)n;
+            else if (o[2] == 'l')
+                a->limit = n;
+            else
+                a->seed = (uint64_t)n;
+        } else {
+            fprintf(stderr, "sentiment: unknown option %s (see --help)\n", o);
+            return -1;
+        }
+        i++;
+    }
+    return 0;
+}
+
+#define CHECK(call)                                                                         \
+    do {                                                                                    \
+        if ((call) != RNN_OK) {                                                             \
+            fprintf(stderr, "sentiment: %s\n", rnn_last_error());                           \
+            exit(1);                                                                        \
+        }                                                                                   \
+    } while (0)
+
+/* ------------------------------------------------------------ encoding */
+
+typedef struct ids {
+    int32_t *v;
+    size_t n, cap;
+    const vocab *voc; /* NULL: counting into count */
+    vocab *count;
+    int fail;
+} ids;
+
+static void on_token(void *user, const char *tok)
+{
+    ids *s = user;
+    if (!s->voc) {
+        s->fail |= vocab_add(s->count, tok, 1, 0);
+        return;
+    }
+    if (s->n == s->cap) {
+        s->cap = s->cap ? s->cap * 2 : 256;
+        int32_t *nv = realloc(s->v, s->cap * sizeof *nv);
+        if (!nv) {
+            s->fail = 1;
+            return;
+        }
+        s->v = nv;
+    }
+    int32_t id = vocab_find(s->voc, tok);
+    s->v[s->n++] = id >= 0 ? id : UNK;
+}
+
+/* Ids of a text, its last maxlen tokens (at least one: an empty text is UNK). */
+static size_t encode(const vocab *v, const char *text, int64_t maxlen, int32_t *out)
+{
+    ids s = {.voc = v};
+    tokenize(text, on_token, &s);
+    size_t n = s.n, from = 0;
+    if (n > (size_t)maxlen)
+        from = n - (size_t)maxlen, n = (size_t)maxlen;
+    if (n == 0)
+        out[0] = UNK, n = 1;
+    else
+        memcpy(out, s.v + from, n * sizeof *out);
+    free(s.v);
+    return n;
+}
+
+typedef struct encoded {
+    rnn_tensor *x, *len, *y;
+    rnn_data d;
+    size_t n;
+} encoded;
+
+static void encode_all(const vocab *v, const reviews *r, const size_t *idx, size_t n,
+                       int64_t maxlen, encoded *e)
+{
+    int64_t xd[2] = {(int64_t)n, maxlen}, ld[1] = {(int64_t)n}, yd[2] = {(int64_t)n, 1};
+    CHECK(rnn_tensor_create(RNN_I32, 2, xd, &e->x));
+    CHECK(rnn_tensor_create(RNN_I32, 1, ld, &e->len));
+    CHECK(rnn_tensor_create(RNN_F32, 2, yd, &e->y));
+    int32_t *x, *l;
+    float *y;
+    rnn_tensor_data(e->x, (void **)&x);
+    rnn_tensor_data(e->len, (void **)&l);
+    rnn_tensor_data(e->y, (void **)&y);
+    int64_t longest = 1;
+    for (size_t i = 0; i < n; i++) {
+        l[i] = (int32_t)encode(v, r->text[idx[i]], maxlen, x + i * (size_t)maxlen);
+        y[i] = (float)r->label[idx[i]];
+        longest = l[i] > longest ? l[i] : longest;
+    }
+    e->n = n;
+    e->d = (rnn_data){.x = e->x, .lengths = e->len, .targets = e->y};
+}
+
+static void free_encoded(encoded *e)
+{
+    rnn_tensor_destroy(e->x);
+    rnn_tensor_destroy(e->len);
+    rnn_tensor_destroy(e->y);
+}
+
+/* ------------------------------------------------------------ model */
+
+static rnn_model *build(const setting *s, size_t vocab_n, uint64_t seed)
+{
+    rnn_model_options mo;
+    rnn_model_options_init(&mo);
+    mo.seed = seed;
+    rnn_model *m;
+    CHECK(rnn_model_create(&mo, &m));
+    int64_t any[1] = {0};
+    CHECK(rnn_model_add_input(m, RNN_I32, 1, any, NULL));
+    rnn_embedding_options e;
+    rnn_embedding_options_init(&e);
+    e.input_dim = (int64_t)vocab_n + FIRST_WORD, e.output_dim = s->emb;
+    CHECK(rnn_model_add_embedding(m, &e, NULL));
+    CHECK(rnn_model_add_spatial_dropout1d(m, s->spatial_dropout, NULL));
+    rnn_recurrent_options r;
+    rnn_recurrent_options_init(&r, RNN_GRU);
+    r.units = s->units, r.bidirectional = 1, r.return_sequences = 1;
+    rnn_layer *rec, *pool[2];
+    CHECK(rnn_model_add_recurrent(m, &r, &rec));
+    /* max and average over each text's real steps, side by side */
+    CHECK(rnn_model_add_global_pooling(m, RNN_POOL_MAX, &pool[0]));
+    CHECK(rnn_model_connect_next(m, rec, 0));
+    CHECK(rnn_model_add_global_pooling(m, RNN_POOL_AVERAGE, &pool[1]));
+    CHECK(rnn_model_add_concatenate(m, 2, pool, NULL, NULL));
+    if (s->dropout > 0.0f)
+        CHECK(rnn_model_add_dropout(m, s->dropout, NULL));
+    rnn_dense_options d;
+    rnn_dense_options_init(&d);
+    d.units = 1, d.activation = RNN_ACT_SIGMOID;
+    CHECK(rnn_model_add_dense(m, &d, NULL));
+    rnn_compile_options c;
+    rnn_compile_options_init(&c, RNN_LOSS_BINARY_CROSSENTROPY);
+    rnn_optimizer_options o;
+    rnn_optimizer_options_init(&o, RNN_OPTIM_ADAM);
+    o.learning_rate = s->lr;
+    CHECK(rnn_model_compile(m, &c, &o));
+    return m;
+}
+
+static float predict_one(rnn_model *m, const vocab *v, const char *text, int64_t maxlen)
+{
+    int32_t *buf = malloc(sizeof *buf * (size_t)maxlen);
+    if (!buf)
+        return 0.5f;
+    int64_t n = (int64_t)encode(v, text, maxlen, buf);
+    int64_t xd[2] = {1, n};
+    rnn_tensor *x;
+    CHECK(rnn_tensor_create(RNN_I32, 2, xd, &x));
+    int32_t *xp;
+    rnn_tensor_data(x, (void **)&xp);
+    memcpy(xp, buf, sizeof *buf * (size_t)n);
+    free(buf);
+    const rnn_tensor *in[1] = {x}, *out;
+    CHECK(rnn_model_forward(m, 1, in, NULL, 0));
+    CHECK(rnn_model_output(m, 0, &out));
+    float p;
+    int64_t at[2] = {0, 0};
+    rnn_tensor_get_f32(out, at, &p);
+    rnn_tensor_destroy(x);
+    return p;
+}
+
+typedef struct result {
+    const char *name;
+    double accuracy, seconds;
+    int epochs;
+    int64_t params;
+} result;
+
+static uint64_t rng_next(uint64_t *s)
+{
+    *s ^= *s << 13;
+    *s ^= *s >> 7;
+    *s ^= *s << 17;
+    return *s;
+}
+
+static void shuffle(size_t *v, size_t n, uint64_t seed)
+{
+    uint64_t s = seed * 0x9E3779B97F4A7C15ull + 7;
+    for (size_t i = n - 1; n > 1 && i > 0; i--) {
+        size_t j = (size_t)(rng_next(&s) % (i + 1)), t = v[i];
+        v[i] = v[j];
+        v[j] = t;
+    }
+}
+
+static int run(const setting *s, const args *a, const reviews *train, const reviews *test,
+               const char *save_path, result *res)
+{
+    /* Seeded order of the training records (the validation tenth is their end). */
+    size_t n_tr = train->n, n_te = test->n;
+    if (a->limit > 0) {
+        n_tr = n_tr < (size_t)a->limit ? n_tr : (size_t)a->limit;
+        n_te = n_te < (size_t)a->limit ? n_te : (size_t)a->limit;
+    }
+    size_t *tr_idx = malloc(sizeof *tr_idx * train->n), *te_idx = malloc(sizeof *te_idx * test->n);
+    for (size_t i = 0; i < train->n; i++)
+        tr_idx[i] = i;
+    for (size_t i = 0; i < test->n; i++)
+        te_idx[i] = i;
+    shuffle(tr_idx, train->n, a->seed);
+    shuffle(te_idx, test->n, a->seed + 1);
+
+    vocab counts, voc;
+    if (vocab_init(&counts, 1 << 20))
+        return -1;
+    ids cnt = {.count = &counts};
+    for (size_t i = 0; i < n_tr; i++)
+        tokenize(train->text[tr_idx[i]], on_token, &cnt);
+    if (cnt.fail || vocab_top(&counts, s->vocab, FIRST_WORD, &voc)) {
+        fprintf(stderr, "sentiment: out of memory building the vocabulary\n");
+        return -1;
+    }
+    vocab_free(&counts);
+    encoded tr, te;
+    encode_all(&voc, train, tr_idx, n_tr, s->maxlen, &tr);
+    encode_all(&voc, test, te_idx, n_te, s->maxlen, &te);
+    fprintf(stderr, "%s: %zu training and %zu test texts, vocabulary %zu + padding + unknown, "
+                    "at most %lld tokens (the last ones)\n",
+            s->name, n_tr, n_te, voc.n, (long long)s->maxlen);
+
+    rnn_model *m = build(s, voc.n, a->seed);
+    CHECK(rnn_model_count_params(m, &res->params));
+    print_summary(m);
+    progress pg;
+    const int epochs = a->epochs ? a->epochs : s->epochs;
+    progress_init(&pg, epochs, s->name);
+    rnn_fit_options fo;
+    rnn_fit_options_init(&fo);
+    fo.batch_size = s->batch;
+    fo.epochs = epochs;
+    fo.seed = a->seed;
+    fo.bucket_batches = 16;
+    fo.validation_split = 0.1f;
+    fo.monitor = RNN_MONITOR_VAL_LOSS; /* accuracy on a 10% split is too coarse to pick epochs */
+    fo.early_stopping = 1;
+    fo.patience = 2;
+    fo.restore_best_weights = 1;
+    fo.on_batch = progress_batch;
+    fo.on_epoch = progress_epoch;
+    fo.user = &pg;
+    rnn_fit_result fr = {.struct_size = sizeof fr};
+    const double t0 = now_seconds();
+    CHECK(rnn_model_fit(m, &tr.d, &fo, &fr));
+    res->seconds = now_seconds() - t0;
+    res->epochs = fr.epochs_run;
+    res->name = s->name;
+
+    /* Test: accuracy and confusion matrix from predictions. */
+    rnn_tensor *p;
+    CHECK(rnn_model_predict(m, &te.d, 256, &p));
+    const float *pp, *yy;
+    rnn_tensor_data(p, (void **)&pp);
+    rnn_tensor_data(te.y, (void **)&yy);
+    size_t c[2][2] = {{0}};
+    for (size_t i = 0; i < n_te; i++)
+        c[yy[i] > 0.5f][pp[i] > 0.5f]++;
+    res->accuracy = (double)(c[0][0] + c[1][1]) / (double)n_te;
+    fprintf(stderr, "%s: test accuracy %.4f after %d epochs, %.0f s of training\n"
+                    "confusion (rows: true, columns: predicted)\n"
+                    "              negative  positive\n"
+                    "  negative    %8zu  %8zu\n"
+                    "  positive    %8zu  %8zu\n",
+            s->name, res->accuracy, fr.epochs_run, res->seconds, c[0][0], c[0][1], c[1][0],
+            c[1][1]);
+    fprintf(stderr, "examples:\n");
+    for (size_t i = 0; i < 4 && i < n_te; i++) {
+        const char *t = test->text[te_idx[i]];
+        fprintf(stderr, "  %.2f (%s) \"%.70s%s\"\n", (double)pp[i],
+                yy[i] > 0.5f ? "positive" : "negative", t, strlen(t) > 70 ? "..." : "");
+    }
+    rnn_tensor_destroy(p);
+    if (save_path) {
+        char vp[4096];
+        snprintf(vp, sizeof vp, "%s.vocab", save_path);
+        CHECK(rnn_model_save(m, save_path));
+        if (vocab_save(&voc, vp)) {
+            fprintf(stderr, "sentiment: cannot write %s: %s\n", vp, strerror(errno));
+            return -1;
+        }
+        fprintf(stderr, "saved %s and %s\n", save_path, vp);
+    }
+    rnn_model_destroy(m);
+    free_encoded(&tr);
+    free_encoded(&te);
+    vocab_free(&voc);
+    free(tr_idx);
+    free(te_idx);
+    return 0;
+}
+
+static int load_uci(const char *data, reviews *all, char *err, size_t errlen)
+{
+    static const char *const files[] = {"amazon_cells", "imdb", "yelp"};
+    for (int k = 0; k < 3; k++) {
+        char p[4096];
+        snprintf(p, sizeof p, "%s/uci-sentiment/%s_labelled.txt", data, files[k]);
+        if (reviews_load_uci(all, p, err, errlen))
+            return -1;
+    }
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    args a;
+    if (parse_args(argc, argv, &a))
+        return 2;
+    if (a.threads)
+        rnn_set_num_threads(a.threads);
+    char err[512];
+    if (a.load) {
+        rnn_model *m;
+        vocab v;
+        char vp[4096];
+        CHECK(rnn_model_load(a.load, NULL, &m));
+        snprintf(vp, sizeof vp, "%s.vocab", a.load);
+        if (vocab_load(&v, vp, FIRST_WORD)) {
+            fprintf(stderr, "sentiment: cannot read %s: %s\n", vp, strerror(errno));
+            return 1;
+        }
+        if (a.predict) {
+            float p = predict_one(m, &v, a.predict, 1 << 20);
+            printf("%.4f %s\n", (double)p, p > 0.5f ? "positive" : "negative");
+        } else {
+            char line[1 << 16];
+            while (fgets(line, sizeof line, stdin)) {
+                float p = predict_one(m, &v, line, 1 << 20);
+                printf("%.4f %s\n", (double)p, p > 0.5f ? "positive" : "negative");
+            }
+        }
+        vocab_free(&v);
+        rnn_model_destroy(m);
+        return 0;
+    }
+    const int both = !strcmp(a.dataset, "both");
+    result res[2];
+    int nres = 0;
+    if (both || !strcmp(a.dataset, "imdb")) {
+        reviews tr = {0}, te = {0};
+        char p1[4096], p2[4096], sp[4096];
+        snprintf(p1, sizeof p1, "%s/imdb/imdb_train.tsv.gz", a.data);
+        snprintf(p2, sizeof p2, "%s/imdb/imdb_test.tsv.gz", a.data);
+        if (reviews_load_imdb(&tr, p1, err, sizeof err) ||
+            reviews_load_imdb(&te, p2, err, sizeof err)) {
+            fprintf(stderr, "sentiment: %s\n", err);
+            return 1;
+        }
+        if (a.save)
+            snprintf(sp, sizeof sp, both ? "%s.imdb" : "%s", a.save);
+        if (run(&IMDB, &a, &tr, &te, a.save ? sp : NULL, &res[nres++]))
+            return 1;
+        reviews_free(&tr);
+        reviews_free(&te);
+    }
+    if (both || !strcmp(a.dataset, "uci")) {
+        reviews all = {0}, tr = {0}, te = {0};
+        char sp[4096];
+        if (load_uci(a.data, &all, err, sizeof err)) {
+            fprintf(stderr, "sentiment: %s\n", err);
+            return 1;
+        }
+        /* seeded 80/20 split */
+        size_t *idx = malloc(sizeof *idx * all.n);
+        for (size_t i = 0; i < all.n; i++)
+            idx[i] = i;
+        shuffle(idx, all.n, a.seed + 100);
+        size_t n_tr = all.n * 4 / 5;
+        tr = (reviews){.n = n_tr, .text = malloc(sizeof(char *) * n_tr),
+                       .label = malloc(sizeof(int) * n_tr)};
+        te = (reviews){.n = all.n - n_tr, .text = malloc(sizeof(char *) * (all.n - n_tr)),
+                       .label = malloc(sizeof(int) * (all.n - n_tr))};
+        for (size_t i = 0; i < all.n; i++) {
+            reviews *d = i < n_tr ? &tr : &te;
+            size_t k = i < n_tr ? i : i - n_tr;
+            d->text[k] = all.text[idx[i]];
+            d->label[k] = all.label[idx[i]];
+        }
+        if (a.save)
+            snprintf(sp, sizeof sp, both ? "%s.uci" : "%s", a.save);
+        if (run(&UCI, &a, &tr, &te, a.save ? sp : NULL, &res[nres++]))
+            return 1;
+        free(tr.text), free(tr.label), free(te.text), free(te.label), free(idx);
+        reviews_free(&all);
+    }
+    if (a.json) {
+        printf("{\"datasets\": [");
+        for (int k = 0; k < nres; k++)
+            printf("%s{\"dataset\": \"%s\", \"test_accuracy\": %.6f, \"train_seconds\": %.1f, "
+                   "\"epochs\": %d, \"params\": %lld}",
+                   k ? ", " : "", res[k].name, res[k].accuracy, res[k].seconds, res[k].epochs,
+                   (long long)res[k].params);
+        printf("]}\n");
+    }
+    return 0;
+}
