@@ -972,33 +972,8 @@ static rnn_status build(const loader *L, int fd, json_t *header, json_t *arch, j
             rnn_tensor *t = l->param[k];
             char key[2 * RNN__NAME_MAX + 2];
             snprintf(key, sizeof key, "%s/%s", l->name, l->param_name[k]);
-            json_t *te = json_object_get(header, key), *shape_j = json_object_get(te, "shape");
-            json_t *offs = json_object_get(te, "data_offsets");
-            const char *dt = json_string_value(json_object_get(te, "dtype"));
-            int ok = te && dt && !strcmp(dt, "F32") && json_is_array(shape_j) &&
-                     json_array_size(shape_j) == (size_t)t->rank && json_is_array(offs) &&
-                     json_array_size(offs) == 2;
-            for (int d = 0; ok && d < t->rank; d++)
-                ok = json_integer_value(json_array_get(shape_j, (size_t)d)) == t->dims[d];
-            json_int_t b0 = json_integer_value(json_array_get(offs, 0));
-            json_int_t b1 = json_integer_value(json_array_get(offs, 1));
-            ok = ok && b0 >= 0 && b1 >= b0 && (uint64_t)b1 <= data_size &&
-                 (uint64_t)(b1 - b0) == t->nbytes;
-            if (!ok) {
-                st = FMT(L, "tensor \"%s\" is missing or has the wrong dtype, shape or offsets",
-                         key);
+            if ((st = read_named(L, fd, header, key, t, rnn__f32(t), data_off, data_size)))
                 goto fail_model;
-            }
-            if ((st = read_at(L, fd, t->data, t->nbytes, data_off + (uint64_t)b0)))
-                goto fail_model;
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-            for (int64_t q = 0; q < t->numel; q++) {
-                uint32_t u;
-                memcpy(&u, rnn__f32(t) + q, 4);
-                u = __builtin_bswap32(u);
-                memcpy(rnn__f32(t) + q, &u, 4);
-            }
-#endif
         }
         if (l->n_params)
             rnn_layer_params_changed(l);
