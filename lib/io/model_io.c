@@ -167,6 +167,30 @@ static int write_f32le(int fd, const float *v, int64_t n)
 #endif
 }
 
+/* header[key] = {dtype F32, t's shape, data_offsets [offset, offset + bytes]}. */
+static int tensor_entry(json_t *header, const char *key, const rnn_tensor *t, uint64_t offset)
+{
+    json_t *te = json_object(), *shape = json_array(), *offs = json_array();
+    /* json_object_set_new takes the value's reference even when it fails, so
+     * once attached, releasing te releases everything. */
+    int bad = !te || json_object_set_new(te, "shape", shape) ||
+              json_object_set_new(te, "data_offsets", offs) || !shape || !offs ||
+              json_object_set_new(te, "dtype", json_string("F32")) ||
+              json_array_append_new(offs, json_integer((json_int_t)offset)) ||
+              json_array_append_new(offs, json_integer((json_int_t)(offset + t->nbytes)));
+    for (int k = 0; !bad && k < t->rank; k++)
+        bad = json_array_append_new(shape, json_integer(t->dims[k])) != 0;
+    if (bad) {
+        if (!te) {
+            json_decref(shape);
+            json_decref(offs);
+        }
+        json_decref(te);
+        return -1;
+    }
+    return json_object_set_new(header, key, te) ? -1 : 0;
+}
+
 static const char *const LOSSES[] = {NULL, "sparse_categorical_crossentropy",
                                      "categorical_crossentropy", "binary_crossentropy",
                                      "mean_squared_error"};
@@ -281,20 +305,8 @@ rnn_status rnn_model_save_ex(const rnn_model *m, const char *path, unsigned flag
             const rnn_tensor *t = l->param[p];
             char key[2 * RNN__NAME_MAX + 2];
             snprintf(key, sizeof key, "%s/%s", l->name, l->param_name[p]);
-            json_t *te = json_object(), *shape = json_array(), *offs = json_array();
-            int bad = !te || !shape || !offs;
-            for (int k = 0; !bad && k < t->rank; k++)
-                bad = json_array_append_new(shape, json_integer(t->dims[k])) != 0;
-            bad = bad || json_array_append_new(offs, json_integer((json_int_t)offset)) ||
-                  json_array_append_new(offs, json_integer((json_int_t)(offset + t->nbytes))) ||
-                  json_object_set_new(te, "dtype", json_string("F32")) ||
-                  json_object_set_new(te, "shape", shape) ||
-                  json_object_set_new(te, "data_offsets", offs) ||
-                  json_object_set_new(header, key, te);
-            if (bad) {
-                json_decref(te);
+            if (tensor_entry(header, key, t, offset))
                 goto nomem;
-            }
             offset += t->nbytes;
         }
     }
@@ -307,21 +319,8 @@ rnn_status rnn_model_save_ex(const rnn_model *m, const char *path, unsigned flag
                 char key[2 * RNN__NAME_MAX + 24];
                 snprintf(key, sizeof key, "__optimizer__/%s/%s/%s", kind ? "v" : "m", l->name,
                          l->param_name[p]);
-                json_t *te = json_object(), *shape = json_array(), *offs = json_array();
-                int bad = !te || !shape || !offs;
-                for (int k = 0; !bad && k < t->rank; k++)
-                    bad = json_array_append_new(shape, json_integer(t->dims[k])) != 0;
-                bad = bad || json_array_append_new(offs, json_integer((json_int_t)offset)) ||
-                      json_array_append_new(offs,
-                                            json_integer((json_int_t)(offset + t->nbytes))) ||
-                      json_object_set_new(te, "dtype", json_string("F32")) ||
-                      json_object_set_new(te, "shape", shape) ||
-                      json_object_set_new(te, "data_offsets", offs) ||
-                      json_object_set_new(header, key, te);
-                if (bad) {
-                    json_decref(te);
+                if (tensor_entry(header, key, t, offset))
                     goto nomem;
-                }
                 offset += t->nbytes;
             }
         }

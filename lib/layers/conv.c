@@ -65,19 +65,6 @@ static rnn_status lengths_out(const geom *g, const int32_t *len, int64_t N, int6
     return RNN_OK;
 }
 
-static rnn_status grow(float **p, size_t *cap, size_t n)
-{
-    if (*cap >= n)
-        return RNN_OK;
-    float *q = rnn__malloc(n * sizeof(float));
-    if (!q)
-        return RNN__NOMEM(n * sizeof(float));
-    rnn__free(*p);
-    *p = q;
-    *cap = n;
-    return RNN_OK;
-}
-
 static rnn_status check_length(const char *kind, const rnn_layer *l, const geom *g, int64_t T,
                                int64_t *To)
 {
@@ -96,8 +83,7 @@ typedef struct conv {
     rnn_conv1d_options o;
     geom g;
     int64_t in;
-    float *col, *dz, *dcol;
-    size_t col_n, dz_n, dcol_n;
+    rnn__fbuf col, dz, dcol; /* unfolded windows, gradients before the activation and of col */
     int32_t *len;
     size_t len_n;
 } conv;
@@ -131,13 +117,13 @@ static rnn_status conv_forward(rnn_layer *l, int training)
     const int64_t pl = pad_left(&c->g, T, To), rows = N * To, KF = K * F;
     int64_t dims[3] = {N, To, U};
     if ((st = rnn__tensor_ensure(&l->out[0], 3, dims, 0)) ||
-        (st = grow(&c->col, &c->col_n, (size_t)(rows * KF))))
+        (st = rnn__fbuf_ensure(&c->col, (size_t)(rows * KF), 0)))
         return st;
     const float *xp = rnn__f32(x);
     for (int64_t n = 0; n < N; n++) {
         const int64_t L = len ? len[n] : T;
         for (int64_t t = 0; t < To; t++) {
-            float *row = c->col + (n * To + t) * KF;
+            float *row = c->col.p + (n * To + t) * KF;
             for (int64_t k = 0; k < K; k++) {
                 const int64_t ti = t * c->g.stride - pl + k * c->g.dilation;
                 if (ti >= 0 && ti < L)
@@ -148,7 +134,7 @@ static rnn_status conv_forward(rnn_layer *l, int training)
         }
     }
     float *y = rnn__f32(l->out[0]);
-    if ((st = rnn__matmul(l->model->ctx, 0, 0, rows, KF, U, c->col, rnn__f32(l->param[0]),
+    if ((st = rnn__matmul(l->model->ctx, 0, 0, rows, KF, U, c->col.p, rnn__f32(l->param[0]),
                           c->o.use_bias ? rnn__f32(l->param[1]) : NULL, 0.0f, y)))
         return st;
     rnn__activate(c->o.activation, y, rows, U);
@@ -163,38 +149,38 @@ static rnn_status conv_backward(rnn_layer *l)
     const int64_t To = l->out[0]->dims[1], rows = N * To, KF = K * F;
     const int64_t pl = pad_left(&c->g, T, To);
     const int32_t *olen = l->out_len[0], *len = rnn__layer_in_len(l);
-    rnn_status st = grow(&c->dz, &c->dz_n, (size_t)(rows * U));
+    rnn_status st = rnn__fbuf_ensure(&c->dz, (size_t)(rows * U), 0);
     if (st)
         return st;
-    rnn__activation_grad(c->o.activation, rnn__f32(l->out[0]), rnn__f32(l->dout[0]), c->dz, rows,
+    rnn__activation_grad(c->o.activation, rnn__f32(l->out[0]), rnn__f32(l->dout[0]), c->dz.p, rows,
                          U, 0);
     /* Steps past a sample's output length are padding: no gradient. */
     for (int64_t n = 0; olen && n < N; n++)
-        memset(c->dz + (n * To + olen[n]) * U, 0, sizeof(float) * (size_t)((To - olen[n]) * U));
+        memset(c->dz.p + (n * To + olen[n]) * U, 0, sizeof(float) * (size_t)((To - olen[n]) * U));
     rnn__ctx *ctx = l->model->ctx;
     if (l->trainable) {
-        if ((st = rnn__matmul(ctx, 1, 0, KF, rows, U, c->col, c->dz, NULL, 1.0f,
+        if ((st = rnn__matmul(ctx, 1, 0, KF, rows, U, c->col.p, c->dz.p, NULL, 1.0f,
                               rnn__f32(l->grad[0]))))
             return st;
         if (c->o.use_bias) {
             float *db = rnn__f32(l->grad[1]);
             for (int64_t r = 0; r < rows; r++)
                 for (int64_t j = 0; j < U; j++)
-                    db[j] += c->dz[r * U + j];
+                    db[j] += c->dz.p[r * U + j];
         }
     }
     rnn_tensor *din = rnn__layer_din(l);
     if (!din)
         return RNN_OK;
-    if ((st = grow(&c->dcol, &c->dcol_n, (size_t)(rows * KF))) ||
-        (st = rnn__matmul(ctx, 0, 1, rows, U, KF, c->dz, rnn__f32(l->param[0]), NULL, 0.0f,
-                          c->dcol)))
+    if ((st = rnn__fbuf_ensure(&c->dcol, (size_t)(rows * KF), 0)) ||
+        (st = rnn__matmul(ctx, 0, 1, rows, U, KF, c->dz.p, rnn__f32(l->param[0]), NULL, 0.0f,
+                          c->dcol.p)))
         return st;
     float *dx = rnn__f32(din);
     for (int64_t n = 0; n < N; n++) {
         const int64_t L = len ? len[n] : T;
         for (int64_t t = 0; t < To; t++) {
-            const float *row = c->dcol + (n * To + t) * KF;
+            const float *row = c->dcol.p + (n * To + t) * KF;
             for (int64_t k = 0; k < K; k++) {
                 const int64_t ti = t * c->g.stride - pl + k * c->g.dilation;
                 if (ti < 0 || ti >= L)
@@ -212,9 +198,9 @@ static void conv_destroy(rnn_layer *l)
 {
     conv *c = l->impl;
     if (c) {
-        rnn__free(c->col);
-        rnn__free(c->dz);
-        rnn__free(c->dcol);
+        rnn__fbuf_free(&c->col);
+        rnn__fbuf_free(&c->dz);
+        rnn__fbuf_free(&c->dcol);
         rnn__free(c->len);
     }
     rnn__free(c);

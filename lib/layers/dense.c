@@ -9,8 +9,7 @@
 typedef struct dense {
     rnn_dense_options o;
     int64_t in, units;
-    float *dz; /* [rows][units] gradient before the activation */
-    size_t dz_n;
+    rnn__fbuf dz; /* [rows][units] gradient before the activation */
 } dense;
 
 void rnn_dense_options_init(rnn_dense_options *o)
@@ -58,19 +57,12 @@ static rnn_status dense_backward(rnn_layer *l)
     const rnn_tensor *x = rnn__layer_in(l);
     const int64_t rows = rows_of(x), U = d->units;
     const float *y = rnn__f32(l->out[0]), *dy = rnn__f32(l->dout[0]);
-    size_t n = (size_t)(rows * U);
-    if (d->dz_n < n) {
-        float *p = rnn__malloc(n * sizeof(float));
-        if (!p)
-            return RNN__NOMEM(n * sizeof(float));
-        rnn__free(d->dz);
-        d->dz = p;
-        d->dz_n = n;
-    }
-    float *dz = d->dz;
+    rnn_status st = rnn__fbuf_ensure(&d->dz, (size_t)(rows * U), 0);
+    if (st)
+        return st;
+    float *dz = d->dz.p;
     rnn__activation_grad(d->o.activation, y, dy, dz, rows, U, 0);
     rnn__ctx *ctx = l->model->ctx;
-    rnn_status st;
     if (l->trainable) {
         /* dW += x^T dz; db += column sums of dz */
         if ((st = rnn__matmul(ctx, 1, 0, d->in, rows, U, rnn__f32(x), dz, NULL, 1.0f,
@@ -94,7 +86,7 @@ static void dense_destroy(rnn_layer *l)
 {
     dense *d = l->impl;
     if (d)
-        rnn__free(d->dz);
+        rnn__fbuf_free(&d->dz);
     rnn__free(d);
 }
 

@@ -5,15 +5,6 @@
 
 #include "model/graph.h"
 
-/* A growable f32 buffer owned by the layer. */
-typedef struct rnn__fbuf {
-    float *p;
-    size_t n; /* capacity in floats */
-} rnn__fbuf;
-
-RNN__HIDDEN rnn_status rnn__fbuf_ensure(rnn__fbuf *b, size_t n, int zero);
-RNN__HIDDEN void rnn__fbuf_free(rnn__fbuf *b);
-
 /* One direction: one kernel (one oneDNN primitive family). */
 typedef struct rnn__rdir {
     rnn__rnn_kernel *k;

@@ -104,30 +104,6 @@ static rnn_status single_input(const char *func, const rnn_model *m)
 
 /* ------------------------------------------------------------ batching */
 
-/* Makes *t an owned tensor of dtype and shape, reusing its buffer. */
-static rnn_status ensure_tensor(rnn_tensor **tp, rnn_dtype dtype, int rank, const int64_t *dims)
-{
-    int64_t numel;
-    size_t nbytes;
-    rnn_status st = rnn__shape_check(__func__, dtype, rank, dims, &numel, &nbytes);
-    if (st)
-        return st;
-    rnn_tensor *t = *tp;
-    if (t && t->owned && t->dtype == dtype && t->capacity >= nbytes) {
-        t->rank = rank;
-        memcpy(t->dims, dims, sizeof(int64_t) * (size_t)rank);
-        t->numel = numel;
-        t->nbytes = nbytes;
-        return RNN_OK;
-    }
-    rnn_tensor *n = NULL;
-    if ((st = rnn_tensor_create(dtype, rank, dims, &n)))
-        return st;
-    rnn_tensor_destroy(t);
-    *tp = n;
-    return RNN_OK;
-}
-
 /* Copies samples idx[0..n) of src into *dst, keeping the first `steps` steps
  * of axis 1 when steps >= 0. */
 static rnn_status gather(const rnn_tensor *src, const int64_t *idx, int64_t n, int64_t steps,
@@ -138,7 +114,7 @@ static rnn_status gather(const rnn_tensor *src, const int64_t *idx, int64_t n, i
     dims[0] = n;
     if (steps >= 0)
         dims[1] = steps;
-    rnn_status st = ensure_tensor(dst, src->dtype, src->rank, dims);
+    rnn_status st = rnn__tensor_ensure_as(dst, src->dtype, src->rank, dims, 0);
     if (st)
         return st;
     const size_t row = src->nbytes / (size_t)src->dims[0];
@@ -191,7 +167,7 @@ static rnn_status batcher_make(batcher *b, const int64_t *idx, int64_t n, const 
                 steps = lv[idx[i]] > steps ? lv[idx[i]] : steps;
         }
         int64_t ld = n;
-        if ((st = ensure_tensor(&b->len, RNN_I32, 1, &ld)))
+        if ((st = rnn__tensor_ensure_as(&b->len, RNN_I32, 1, &ld, 0)))
             return st;
         int32_t *o = b->len->data;
         for (int64_t i = 0; i < n; i++)
@@ -209,20 +185,23 @@ static rnn_status batcher_make(batcher *b, const int64_t *idx, int64_t n, const 
 
 /* Batches of one epoch over samples pool[0..n): order[] holds the samples in
  * batch order, start[k] where batch k begins (start[nb] = n). */
+typedef struct keyed {
+    int32_t len;
+    int64_t idx;
+} keyed;
+
 typedef struct plan {
     int64_t *order, *start, *tmp;
+    keyed *keys; /* bucketing: (length, sample) pairs, so qsort needs no global */
     int64_t nb;
 } plan;
 
-static const int32_t *g_sort_len; /* qsort has no context argument */
-
 static int by_length(const void *a, const void *b)
 {
-    int64_t i = *(const int64_t *)a, j = *(const int64_t *)b;
-    int32_t li = g_sort_len[i], lj = g_sort_len[j];
-    if (li != lj)
-        return li < lj ? -1 : 1;
-    return i < j ? -1 : i > j;
+    const keyed *x = a, *y = b;
+    if (x->len != y->len)
+        return x->len < y->len ? -1 : 1;
+    return x->idx < y->idx ? -1 : x->idx > y->idx;
 }
 
 static void shuffle64(rnn__rng *r, int64_t *v, int64_t n)
@@ -244,11 +223,13 @@ static void plan_epoch(plan *p, const int64_t *pool, int64_t n, int64_t B, int s
     p->nb = (n + B - 1) / B;
     if (bucket > 0 && len) {
         const int64_t chunk = B * bucket;
-        g_sort_len = len;
+        for (int64_t i = 0; i < n; i++)
+            p->keys[i] = (keyed){len[p->order[i]], p->order[i]};
         for (int64_t c = 0; c < n; c += chunk)
-            qsort(p->order + c, (size_t)(n - c < chunk ? n - c : chunk), sizeof(int64_t),
+            qsort(p->keys + c, (size_t)(n - c < chunk ? n - c : chunk), sizeof(keyed),
                   by_length);
-        g_sort_len = NULL;
+        for (int64_t i = 0; i < n; i++)
+            p->order[i] = p->keys[i].idx;
     }
     for (int64_t k = 0; k < p->nb; k++)
         p->tmp[k] = k;
@@ -772,8 +753,9 @@ rnn_status rnn_model_fit(rnn_model *m, const rnn_data *train, const rnn_fit_opti
         p.order = rnn__malloc(sizeof(int64_t) * (size_t)n_train);
         p.start = rnn__malloc(sizeof(int64_t) * (size_t)(nb + 1 + n_train));
         p.tmp = rnn__malloc(sizeof(int64_t) * (size_t)nb);
+        p.keys = rnn__malloc(sizeof(keyed) * (size_t)n_train);
         pool = rnn__malloc(sizeof(int64_t) * (size_t)S);
-        if (!p.order || !p.start || !p.tmp || !pool) {
+        if (!p.order || !p.start || !p.tmp || !p.keys || !pool) {
             st = RNN__NOMEM(sizeof(int64_t) * (size_t)(3 * S + 2 * nb));
             goto done;
         }
@@ -892,6 +874,7 @@ done:
     rnn__free(p.order);
     rnn__free(p.start);
     rnn__free(p.tmp);
+    rnn__free(p.keys);
     rnn__free(pool);
     rnn__free(best_params);
     FINISH(st);

@@ -174,6 +174,20 @@ RNN__HIDDEN rnn_status rnn__model_tail(const char *func, rnn_model *m, rnn_layer
 RNN__HIDDEN rnn_status rnn__layer_new(const char *func, const rnn__layer_vt *vt,
                                       size_t impl_size, rnn_layer **out);
 
+/* A growable f32 work buffer owned by a layer (layers/recurrent.c). Contents
+ * are unspecified after growing unless zero is set. */
+typedef struct rnn__fbuf {
+    float *p;
+    size_t n; /* capacity in floats */
+} rnn__fbuf;
+
+RNN__HIDDEN rnn_status rnn__fbuf_ensure(rnn__fbuf *b, size_t n, int zero);
+RNN__HIDDEN void rnn__fbuf_free(rnn__fbuf *b);
+
+/* Makes *t an owned tensor of dtype and shape, reusing its buffer when large
+ * enough (and of that dtype). Contents are unspecified unless zero is set. */
+RNN__HIDDEN rnn_status rnn__tensor_ensure_as(rnn_tensor **t, rnn_dtype dtype, int rank,
+                                             const int64_t *dims, int zero);
 /* Makes *t an owned f32 tensor of the given shape, reusing its buffer when
  * large enough. Contents are unspecified unless zero is set. */
 RNN__HIDDEN rnn_status rnn__tensor_ensure(rnn_tensor **t, int rank, const int64_t *dims,

@@ -20,15 +20,16 @@ float *rnn__f32(const rnn_tensor *t)
     return (float *)t->data;
 }
 
-rnn_status rnn__tensor_ensure(rnn_tensor **tp, int rank, const int64_t *dims, int zero)
+rnn_status rnn__tensor_ensure_as(rnn_tensor **tp, rnn_dtype dtype, int rank, const int64_t *dims,
+                                 int zero)
 {
     int64_t numel;
     size_t nbytes;
-    rnn_status st = rnn__shape_check(__func__, RNN_F32, rank, dims, &numel, &nbytes);
+    rnn_status st = rnn__shape_check(__func__, dtype, rank, dims, &numel, &nbytes);
     if (st)
         return st;
     rnn_tensor *t = *tp;
-    if (t && t->owned && t->capacity >= nbytes) {
+    if (t && t->owned && t->dtype == dtype && t->capacity >= nbytes) {
         t->rank = rank;
         for (int i = 0; i < rank; i++)
             t->dims[i] = dims[i];
@@ -36,7 +37,7 @@ rnn_status rnn__tensor_ensure(rnn_tensor **tp, int rank, const int64_t *dims, in
         t->nbytes = nbytes;
     } else {
         rnn_tensor *n = NULL;
-        st = rnn_tensor_create(RNN_F32, rank, dims, &n);
+        st = rnn_tensor_create(dtype, rank, dims, &n);
         if (st)
             return st;
         rnn_tensor_destroy(t);
@@ -46,6 +47,11 @@ rnn_status rnn__tensor_ensure(rnn_tensor **tp, int rank, const int64_t *dims, in
     if (zero)
         memset(t->data, 0, nbytes);
     return RNN_OK;
+}
+
+rnn_status rnn__tensor_ensure(rnn_tensor **tp, int rank, const int64_t *dims, int zero)
+{
+    return rnn__tensor_ensure_as(tp, RNN_F32, rank, dims, zero);
 }
 
 void rnn__model_freeze_masks(rnn_model *m, int freeze)
