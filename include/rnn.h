@@ -17,5 +17,6 @@
 #include "rnn/optim.h"
 #include "rnn/io.h"
 #include "rnn/fit.h"
+#include "rnn/decode.h"
 
 #endif /* RNN_H */

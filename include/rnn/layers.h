@@ -423,6 +423,54 @@ RNN_API rnn_status rnn_model_add_concatenate(rnn_model *model, int count,
                                              rnn_layer *const *layers, const int *outputs,
                                              rnn_layer **out);
 
+/** @brief How attention scores a query step against a value step. */
+typedef enum rnn_attention_score {
+    /** Luong's dot score q . v (Keras `Attention`); query and value sizes must agree. */
+    RNN_ATTENTION_DOT = 0,
+    /** Luong's general score q . (v W), W (Dv, Dq): parameter "kernel". */
+    RNN_ATTENTION_GENERAL = 1,
+    /** Bahdanau's additive score a . tanh(q Wq + v Wv + b): parameters "query_kernel"
+     *  (Dq, U), "value_kernel" (Dv, U), "bias" (U) and "score_kernel" a (U). */
+    RNN_ATTENTION_ADDITIVE = 2
+} rnn_attention_score;
+
+/** @brief Options of an attention layer. Fill with rnn_attention_options_init(). */
+typedef struct rnn_attention_options {
+    uint32_t struct_size;      /**< sizeof(rnn_attention_options), set by _init. */
+    rnn_attention_score score; /**< RNN_ATTENTION_DOT. */
+    int64_t units;             /**< ADDITIVE: hidden units U (0, the default: the value's
+                                    feature size); ignored otherwise. */
+    int scale;                 /**< DOT/GENERAL: 1 divides scores by sqrt(Dq) (0). */
+    rnn_initializer kernel_initializer; /**< RNN_INIT_GLOROT_UNIFORM (the additive
+                                    bias starts at zero). */
+} rnn_attention_options;
+
+/** @brief Fills @p options with the defaults listed at each field. */
+RNN_API void rnn_attention_options_init(rnn_attention_options *options);
+
+/**
+ * @brief Appends an attention layer: for every step i of the query sequence
+ * (output @p query_output of @p query, (N, Tq, Dq), e.g. a decoder's
+ * outputs), weights over the steps j of the value sequence (output
+ * @p value_output of @p value, (N, Tv, Dv), e.g. an encoder's outputs),
+ * w_ij = softmax_j(score(q_i, v_j)), and the context c_i = sum_j w_ij v_j.
+ *
+ * Value steps past a sample's length (its padding, from the lengths given
+ * to forward or an Embedding's mask_zero) get weight 0. Outputs: 0 the
+ * contexts (N, Tq, Dv), 1 the weights (N, Tq, Tv) for inspection and
+ * plotting (readable with rnn_layer_output() or as a model output; it
+ * cannot feed other layers). Query steps past a sample's length are zero in
+ * both. Luong's attentional decoder follows with Concatenate(context,
+ * decoder output) and a Dense tanh layer.
+ * @retval RNN_ERR_INVALID_ARG bad options, or a layer of another model.
+ * @retval RNN_ERR_RANGE an output index the layer does not have.
+ * @retval RNN_ERR_SHAPE an operand that is not a sequence of vectors, or
+ *         (dot score) query and value sizes that differ.
+ */
+RNN_API rnn_status rnn_model_add_attention(rnn_model *model, const rnn_attention_options *options,
+                                           rnn_layer *query, int query_output, rnn_layer *value,
+                                           int value_output, rnn_layer **out);
+
 /**
  * @brief Writes a table like Keras' `model.summary()` into @p buf: each layer
  * with its type, output shape (None for the batch and for any-length time)

@@ -36,6 +36,7 @@ static const char *const MERGES[] = {"concat", "sum", "mul", "ave"};
 static const char *const INITS[] = {NULL, "glorot_uniform", "orthogonal", "zeros", "ones"};
 static const char *const POOLS[] = {NULL, "average", "max"};
 static const char *const PADS[] = {"valid", "same"};
+static const char *const SCORES[] = {"dot", "general", "additive"};
 
 /* ------------------------------------------------------------ saving */
 
@@ -115,6 +116,12 @@ static json_t *layer_config(const rnn_layer *l)
         SET("n", json_integer(((const rnn__shape_desc *)l->vt->options(l))->n));
     } else if (!strcmp(kind, "concatenate")) {
         SET("features", json_integer(l->out_features[0]));
+    } else if (!strcmp(kind, "attention")) {
+        const rnn_attention_options *o = l->vt->options(l);
+        SET("score", json_string(SCORES[o->score]));
+        SET("units", json_integer(o->units));
+        SET("scale", json_boolean(o->scale));
+        SET("kernel_initializer", json_string(INITS[o->kernel_initializer]));
     } else {
         ok = 0;
     }
@@ -599,6 +606,7 @@ typedef struct parsed {
     rnn_recurrent_options r;
     rnn_dense_options d;
     rnn_embedding_options e;
+    rnn_attention_options a;
     uint64_t params;
     int64_t out_features;
     int out_i32;
@@ -769,6 +777,20 @@ static rnn_status parse_layer(const loader *L, json_t *entry, int64_t in_feature
         p->kind = 12;
         if ((st = get_int(L, c, "features", 1, INT32_MAX, &p->out_features)))
             return st;
+    } else if (!strcmp(kind, "attention")) {
+        p->kind = 13;
+        rnn_attention_options *o = &p->a;
+        rnn_attention_options_init(o);
+        int sc, kin;
+        if ((st = get_enum(L, c, "score", SCORES, N_OF(SCORES), &sc)) ||
+            (st = get_int(L, c, "units", 0, 1 << 20, &o->units)) ||
+            (st = get_bool(L, c, "scale", &o->scale)) ||
+            (st = get_enum(L, c, "kernel_initializer", INITS, N_OF(INITS), &kin)))
+            return st;
+        o->score = (rnn_attention_score)sc;
+        o->kernel_initializer = (rnn_initializer)kin;
+        p->n_out = 2;
+        /* Parameters and outputs depend on the value's size too: see build(). */
     } else if (!strcmp(kind, "repeat_vector")) {
         p->kind = 11;
         if ((st = get_int(L, c, "n", 1, 1 << 24, &p->n)))
@@ -860,7 +882,20 @@ static rnn_status build(const loader *L, int fd, json_t *header, json_t *arch, j
         }
         if (p->kind == 0)
             p->n_src = 0;
-        if (p->kind != 12 && p->kind != 1 && p->n_src > 1) {
+        if (p->kind == 13) {
+            if (p->n_src != 2) {
+                st = FMT(&Li, "layers[%zu] (attention) needs inputs [query, value]", i);
+                goto fail;
+            }
+            const parsed *vq = &ps[src[1]];
+            const uint64_t Dq = (uint64_t)feat, U = (uint64_t)p->a.units;
+            const uint64_t Dv = (uint64_t)(so[1] == 0 ? vq->out_features : vq->state_features);
+            p->out_features = (int64_t)Dv;
+            p->params = p->a.score == RNN_ATTENTION_GENERAL    ? Dv * Dq
+                        : p->a.score == RNN_ATTENTION_ADDITIVE ? (Dq + Dv + 2) * U
+                                                               : 0;
+        }
+        if (p->kind != 12 && p->kind != 13 && p->kind != 1 && p->n_src > 1) {
             st = FMT(&Li, "layers[%zu] (%s) takes one input", i,
                      json_string_value(json_object_get(entry, "kind")));
             goto fail;
@@ -909,7 +944,7 @@ static rnn_status build(const loader *L, int fd, json_t *header, json_t *arch, j
         parsed *p = &ps[i];
         rnn_layer *l = NULL;
         int64_t shape[2];
-        if (p->kind != 0 && p->kind != 12 &&
+        if (p->kind != 0 && p->kind != 12 && p->kind != 13 &&
             (st = rnn_model_connect_next(m, built[p->src[0]], p->src_out[0]))) {
             st = FMT(L, "layers[%zu] has a bad input: %s", i, rnn_last_error());
             goto fail_model;
@@ -944,6 +979,10 @@ static rnn_status build(const loader *L, int fd, json_t *header, json_t *arch, j
             break;
         case 10: st = rnn_model_add_flatten(m, &l); break;
         case 11: st = rnn_model_add_repeat_vector(m, p->n, &l); break;
+        case 13:
+            st = rnn_model_add_attention(m, &p->a, srcs[0], p->src_out[0], srcs[1],
+                                         p->src_out[1], &l);
+            break;
         default: st = rnn_model_add_concatenate(m, p->n_src, srcs, p->src_out, &l); break;
         }
         if (!st && p->kind == 1 && p->n_src > 1)

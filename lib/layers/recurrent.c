@@ -141,6 +141,25 @@ static void recurrent_reset_state(rnn_layer *l)
     r->carry_valid = 0;
 }
 
+rnn_status rnn__recurrent_select_carry(rnn_layer *l, const int32_t *rows, int64_t N,
+                                       rnn__fbuf *tmp)
+{
+    rnn__recurrent *r = l->impl;
+    if (!r->carry_valid)
+        return RNN_OK;
+    const int64_t H = r->H;
+    rnn_status st = rnn__fbuf_ensure(tmp, (size_t)(N * H), 0);
+    if (st)
+        return st;
+    for (int k = 0; k < r->ndir * r->ns; k++) {
+        float *c = r->carry[k].p;
+        for (int64_t n = 0; n < N; n++)
+            memcpy(tmp->p + n * H, c + (int64_t)rows[n] * H, sizeof(float) * (size_t)H);
+        memcpy(c, tmp->p, sizeof(float) * (size_t)(N * H));
+    }
+    return RNN_OK;
+}
+
 static void recurrent_params_changed(rnn_layer *l)
 {
     rnn__recurrent *r = l->impl;
@@ -222,7 +241,7 @@ static rnn_status recurrent_forward(rnn_layer *l, int training)
                             "layer %s: its initial state %d has batch size %lld but the batch "
                             "has %lld",
                             l->name, k, (long long)init[k]->dims[0], (long long)N);
-    if (r->o.stateful && r->carry_valid && r->carry_N != N)
+    if ((r->o.stateful || m->stepping) && r->carry_valid && r->carry_N != N)
         return rnn__err(RNN_ERR_SHAPE, "rnn_model_forward",
                         "layer %s is stateful with batch size %lld (got %lld); call "
                         "rnn_layer_reset_states() to change it",
@@ -272,7 +291,10 @@ static rnn_status recurrent_forward(rnn_layer *l, int training)
             (st = rnn__fbuf_ensure(&D->cT, nh, 0)))
             return st;
         const float *h0 = NULL, *c0 = NULL;
-        if (n_init) {
+        if (m->stepping && r->carry_valid) { /* decoding: continue from the last step */
+            h0 = r->carry[d * r->ns].p;
+            c0 = r->ns == 2 ? r->carry[d * r->ns + 1].p : NULL;
+        } else if (n_init) {
             h0 = rnn__f32(init[d * r->ns]);
             c0 = r->ns == 2 ? rnn__f32(init[d * r->ns + 1]) : NULL;
         } else if (r->o.stateful && r->carry_valid) {
@@ -347,13 +369,13 @@ static rnn_status recurrent_forward(rnn_layer *l, int training)
                     return st;
                 memcpy(l->out[1 + k]->data, src, sizeof(float) * nh);
             }
-            if (r->o.stateful) {
+            if (r->o.stateful || m->stepping) {
                 if ((st = rnn__fbuf_ensure(&r->carry[k], nh, 0)))
                     return st;
                 memcpy(r->carry[k].p, src, sizeof(float) * nh);
             }
         }
-    if (r->o.stateful) {
+    if (r->o.stateful || m->stepping) {
         r->carry_valid = 1;
         r->carry_N = N;
     }

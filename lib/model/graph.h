@@ -25,6 +25,16 @@
 #define RNN__MAX_EXTRA 8 /* further producers of one layer */
 #define RNN__MAX_IO 16   /* model inputs and outputs */
 
+/* A growable f32 work buffer owned by a layer (layers/recurrent.c). Contents
+ * are unspecified after growing unless zero is set. */
+typedef struct rnn__fbuf {
+    float *p;
+    size_t n; /* capacity in floats */
+} rnn__fbuf;
+
+RNN__HIDDEN rnn_status rnn__fbuf_ensure(rnn__fbuf *b, size_t n, int zero);
+RNN__HIDDEN void rnn__fbuf_free(rnn__fbuf *b);
+
 typedef struct rnn__layer_vt {
     const char *kind; /* "input", "recurrent", ... */
     /* Computes the layer's outputs from rnn__layer_in(). */
@@ -112,6 +122,7 @@ struct rnn_layer {
     rnn_tensor *grad[RNN__MAX_PARAMS];
     int trainable; /* 0: optimizers skip the layer and backward leaves its grads */
     uint64_t params_version; /* bumped whenever a value changes */
+    int step; /* step-wise decoding: depends on the token input (rnn/decode.h) */
 
     void *impl;
 };
@@ -145,6 +156,14 @@ struct rnn_model {
     rnn__loss_cfg loss;
     rnn_optimizer *optimizer;
     rnn_tensor *loss_grad; /* d(loss)/d(output 0) */
+    /* Step-wise decoding (lib/model/decode.c): 0 off, 1 between
+     * rnn_model_step_begin() and rnn_model_step_end(). While on, recurrent
+     * layers start from their carried states once they have some, and
+     * rnn__model_run(m, 0, 1) runs the step layers only. */
+    int stepping;
+    int step_input;   /* index of the token input */
+    int64_t step_N;   /* batch size of the begin call */
+    rnn__fbuf step_tmp;
 };
 
 /* The tensor a layer reads: its producer's output (the user's input for the
@@ -174,15 +193,6 @@ RNN__HIDDEN rnn_status rnn__model_tail(const char *func, rnn_model *m, rnn_layer
 RNN__HIDDEN rnn_status rnn__layer_new(const char *func, const rnn__layer_vt *vt,
                                       size_t impl_size, rnn_layer **out);
 
-/* A growable f32 work buffer owned by a layer (layers/recurrent.c). Contents
- * are unspecified after growing unless zero is set. */
-typedef struct rnn__fbuf {
-    float *p;
-    size_t n; /* capacity in floats */
-} rnn__fbuf;
-
-RNN__HIDDEN rnn_status rnn__fbuf_ensure(rnn__fbuf *b, size_t n, int zero);
-RNN__HIDDEN void rnn__fbuf_free(rnn__fbuf *b);
 
 /* Makes *t an owned tensor of dtype and shape, reusing its buffer when large
  * enough (and of that dtype). Contents are unspecified unless zero is set. */
@@ -230,6 +240,19 @@ RNN__HIDDEN rnn_status rnn__model_step(const char *func, rnn_model *m, int num_i
 RNN__HIDDEN void rnn__layer_sync_shared(rnn_layer *root);
 
 RNN__HIDDEN void rnn__model_freeze_masks(rnn_model *m, int freeze);
+
+/* Runs the layers' forwards on the inputs already set (all layers, or only
+ * those with l->step when step_only). */
+RNN__HIDDEN rnn_status rnn__model_run(rnn_model *m, int training, int step_only);
+/* Replaces model input i's tensor (and lengths) without checks: decoding. */
+RNN__HIDDEN void rnn__model_set_input(rnn_model *m, int i, const rnn_tensor *x,
+                                      const int32_t *len);
+RNN__HIDDEN int rnn__layer_is_input(const rnn_layer *l);
+/* Attention layers (layers/attention.c). */
+RNN__HIDDEN int rnn__is_attention(const rnn_layer *l);
+/* Recurrent layers: reorders the carried states' rows (decoding). */
+RNN__HIDDEN rnn_status rnn__recurrent_select_carry(rnn_layer *l, const int32_t *rows,
+                                                   int64_t N, rnn__fbuf *tmp);
 
 
 #endif

@@ -120,6 +120,7 @@ void rnn_model_destroy(rnn_model *m)
         rnn__layer_free(m->layers[i]);
     rnn__free(m->layers);
     rnn_tensor_destroy(m->loss_grad);
+    rnn__fbuf_free(&m->step_tmp);
     rnn_optimizer_destroy(m->optimizer);
     rnn__ctx_destroy(m->ctx);
     rnn__free(m);
@@ -294,6 +295,10 @@ rnn_status rnn_model_connect_next(rnn_model *m, rnn_layer *layer, int output)
     rnn_status st = check_ref(__func__, "layer", m, layer, output);
     if (st)
         return st;
+    if (rnn__is_attention(layer) && output == 1)
+        return RNN__ERR(RNN_ERR_INVALID_ARG,
+                        "output 1 of %s holds attention weights, which cannot feed layers",
+                        layer->name);
     m->cursor = layer;
     m->cursor_output = output;
     return RNN_OK;
@@ -553,17 +558,38 @@ rnn_status rnn_model_forward(rnn_model *m, int num_inputs, const rnn_tensor *con
     m->lengths = len[0];
     m->N = N;
     m->T = im0->seq ? inputs[0]->dims[1] : 1;
+    rnn_status st = rnn__model_run(m, training, 0);
+    if (st)
+        return st;
+    m->trained_forward = training != 0;
+    return RNN_OK;
+}
+
+rnn_status rnn__model_run(rnn_model *m, int training, int step_only)
+{
     rnn__threads_apply();
     for (int i = 1; i < m->n_layers; i++) {
         rnn_layer *l = m->layers[i];
-        if (is_input(l))
+        if (is_input(l) || (step_only && !l->step))
             continue;
         rnn_status st = l->vt->forward(l, training);
         if (st)
             return st;
     }
-    m->trained_forward = training != 0;
     return RNN_OK;
+}
+
+void rnn__model_set_input(rnn_model *m, int i, const rnn_tensor *x, const int32_t *len)
+{
+    ((input_impl *)m->inputs[i]->impl)->x = x;
+    m->inputs[i]->out_len[0] = len;
+    if (i == 0)
+        m->x = x;
+}
+
+int rnn__layer_is_input(const rnn_layer *l)
+{
+    return is_input(l);
 }
 
 rnn_status rnn_model_num_outputs(const rnn_model *m, int *out)

@@ -50,6 +50,12 @@ static const char *type_name(const rnn_layer *l)
         return "Activation";
     if (!strcmp(k, "concatenate"))
         return "Concatenate";
+    if (!strcmp(k, "attention")) {
+        const rnn_attention_options *o = l->vt->options(l);
+        return o->score == RNN_ATTENTION_ADDITIVE  ? "AdditiveAttention"
+               : o->score == RNN_ATTENTION_GENERAL ? "LuongGeneralAttention"
+                                                   : "Attention";
+    }
     if (!strcmp(k, "spatial_dropout1d"))
         return "SpatialDropout1D";
     if (!strcmp(k, "conv1d"))

@@ -5,6 +5,7 @@
 
 #include <math.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "../unit/test_util.h"
 
@@ -71,6 +72,101 @@ static inline double tm_max_rel(const float *a, const float *b, int64_t n)
             e = d;
     }
     return e;
+}
+
+/* L = sum_k sum(out_k * R_k) over every model output: analytic gradients of
+ * every parameter and every f32 input against central differences (eps 1e-2,
+ * relative error below 2e-2). len: NULL or one lengths tensor (or NULL) per
+ * input. Returns the worst relative error. */
+static inline double tm_loss_of(rnn_model *m, int ni, rnn_tensor **x, rnn_tensor **len, int no,
+                                rnn_tensor **R)
+{
+    ck_ok(rnn_model_forward(m, ni, (const rnn_tensor *const *)x, (const rnn_tensor *const *)len, 1));
+    double L = 0;
+    for (int k = 0; k < no; k++) {
+        const rnn_tensor *y;
+        ck_ok(rnn_model_output(m, k, &y));
+        for (int64_t i = 0; i < tm_numel(y); i++)
+            L += (double)tm_f(y)[i] * tm_f(R[k])[i];
+    }
+    return L;
+}
+
+static inline double tm_gradcheck(rnn_model *m, int ni, rnn_tensor **x, rnn_tensor **len,
+                                  const char *what)
+{
+    int no;
+    ck_ok(rnn_model_num_outputs(m, &no));
+    rnn_tensor *R[8];
+    ck_ok(rnn_model_forward(m, ni, (const rnn_tensor *const *)x, (const rnn_tensor *const *)len, 1));
+    for (int k = 0; k < no; k++) {
+        const rnn_tensor *y;
+        ck_ok(rnn_model_output(m, k, &y));
+        int64_t dims[4];
+        int rank;
+        rnn_tensor_shape(y, dims, 4, &rank);
+        R[k] = tm_tensor(rank, dims, 1.0);
+    }
+    ck_ok(rnn_model_zero_grad(m));
+    ck_ok(rnn_model_backward(m, no, (const rnn_tensor *const *)R));
+    const double eps = 1e-2;
+    double worst = 0;
+    int nl;
+    rnn_model_num_layers(m, &nl);
+    for (int li = 0; li < nl; li++) {
+        rnn_layer *l;
+        rnn_model_layer(m, li, &l);
+        int np;
+        rnn_layer_num_params(l, &np);
+        for (int p = 0; p < np; p++) {
+            rnn_tensor *v, *gr;
+            rnn_layer_param(l, p, NULL, &v, &gr);
+            for (int64_t i = 0; i < tm_numel(v); i++) {
+                float keep = tm_f(v)[i];
+                tm_f(v)[i] = keep + (float)eps;
+                rnn_layer_params_changed(l);
+                double lp = tm_loss_of(m, ni, x, len, no, R);
+                tm_f(v)[i] = keep - (float)eps;
+                rnn_layer_params_changed(l);
+                double lm = tm_loss_of(m, ni, x, len, no, R);
+                tm_f(v)[i] = keep;
+                rnn_layer_params_changed(l);
+                double num = (lp - lm) / (2 * eps), an = tm_f(gr)[i];
+                double err = fabs(num - an) / (1e-2 + fabs(num));
+                worst = err > worst ? err : worst;
+                ck_assert_msg(err < 2e-2, "%s: layer %d param %d [%lld]: numeric %g analytic %g",
+                              what, li, p, (long long)i, num, an);
+            }
+        }
+    }
+    for (int k = 0; k < ni; k++) {
+        rnn_dtype dt;
+        rnn_tensor_dtype(x[k], &dt);
+        if (dt != RNN_F32)
+            continue;
+        const rnn_tensor *g;
+        ck_ok(rnn_model_input_grad(m, k, &g));
+        rnn_tensor *gc;
+        ck_ok(rnn_tensor_clone(g, &gc));
+        for (int64_t i = 0; i < tm_numel(x[k]); i++) {
+            float keep = tm_f(x[k])[i];
+            tm_f(x[k])[i] = keep + (float)eps;
+            double lp = tm_loss_of(m, ni, x, len, no, R);
+            tm_f(x[k])[i] = keep - (float)eps;
+            double lm = tm_loss_of(m, ni, x, len, no, R);
+            tm_f(x[k])[i] = keep;
+            double num = (lp - lm) / (2 * eps), an = tm_f(gc)[i];
+            double err = fabs(num - an) / (1e-2 + fabs(num));
+            worst = err > worst ? err : worst;
+            ck_assert_msg(err < 2e-2, "%s: input %d [%lld]: numeric %g analytic %g", what, k,
+                          (long long)i, num, an);
+        }
+        rnn_tensor_destroy(gc);
+    }
+    printf("%-40s worst relative error %.2e\n", what, worst);
+    for (int k = 0; k < no; k++)
+        rnn_tensor_destroy(R[k]);
+    return worst;
 }
 
 #endif

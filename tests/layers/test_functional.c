@@ -12,96 +12,6 @@
 
 enum { N = 3, T1 = 5, T2 = 4 };
 
-/* L = sum_k sum(out_k * R_k): analytic gradients of every parameter and every
- * f32 input against central differences. */
-static double loss_of(rnn_model *m, int ni, rnn_tensor **x, int no, rnn_tensor **R)
-{
-    ck_ok(rnn_model_forward(m, ni, (const rnn_tensor *const *)x, NULL, 1));
-    double L = 0;
-    for (int k = 0; k < no; k++) {
-        const rnn_tensor *y;
-        ck_ok(rnn_model_output(m, k, &y));
-        for (int64_t i = 0; i < tm_numel(y); i++)
-            L += (double)tm_f(y)[i] * tm_f(R[k])[i];
-    }
-    return L;
-}
-
-static void gradcheck(rnn_model *m, int ni, rnn_tensor **x, const char *what)
-{
-    int no;
-    ck_ok(rnn_model_num_outputs(m, &no));
-    rnn_tensor *R[4];
-    ck_ok(rnn_model_forward(m, ni, (const rnn_tensor *const *)x, NULL, 1));
-    for (int k = 0; k < no; k++) {
-        const rnn_tensor *y;
-        ck_ok(rnn_model_output(m, k, &y));
-        int64_t dims[4];
-        int rank;
-        rnn_tensor_shape(y, dims, 4, &rank);
-        R[k] = tm_tensor(rank, dims, 1.0);
-    }
-    ck_ok(rnn_model_zero_grad(m));
-    ck_ok(rnn_model_backward(m, no, (const rnn_tensor *const *)R));
-    const double eps = 1e-2;
-    double worst = 0;
-    int nl;
-    rnn_model_num_layers(m, &nl);
-    for (int li = 0; li < nl; li++) {
-        rnn_layer *l;
-        rnn_model_layer(m, li, &l);
-        int np;
-        rnn_layer_num_params(l, &np);
-        for (int p = 0; p < np; p++) {
-            rnn_tensor *v, *gr;
-            rnn_layer_param(l, p, NULL, &v, &gr);
-            for (int64_t i = 0; i < tm_numel(v); i++) {
-                float keep = tm_f(v)[i];
-                tm_f(v)[i] = keep + (float)eps;
-                rnn_layer_params_changed(l);
-                double lp = loss_of(m, ni, x, no, R);
-                tm_f(v)[i] = keep - (float)eps;
-                rnn_layer_params_changed(l);
-                double lm = loss_of(m, ni, x, no, R);
-                tm_f(v)[i] = keep;
-                rnn_layer_params_changed(l);
-                double num = (lp - lm) / (2 * eps), an = tm_f(gr)[i];
-                double err = fabs(num - an) / (1e-2 + fabs(num));
-                worst = err > worst ? err : worst;
-                ck_assert_msg(err < 2e-2, "%s: layer %d param %d [%lld]: numeric %g analytic %g",
-                              what, li, p, (long long)i, num, an);
-            }
-        }
-    }
-    for (int k = 0; k < ni; k++) {
-        rnn_dtype dt;
-        rnn_tensor_dtype(x[k], &dt);
-        if (dt != RNN_F32)
-            continue;
-        const rnn_tensor *g;
-        ck_ok(rnn_model_input_grad(m, k, &g));
-        rnn_tensor *gc;
-        ck_ok(rnn_tensor_clone(g, &gc));
-        for (int64_t i = 0; i < tm_numel(x[k]); i++) {
-            float keep = tm_f(x[k])[i];
-            tm_f(x[k])[i] = keep + (float)eps;
-            double lp = loss_of(m, ni, x, no, R);
-            tm_f(x[k])[i] = keep - (float)eps;
-            double lm = loss_of(m, ni, x, no, R);
-            tm_f(x[k])[i] = keep;
-            double num = (lp - lm) / (2 * eps), an = tm_f(gc)[i];
-            double err = fabs(num - an) / (1e-2 + fabs(num));
-            worst = err > worst ? err : worst;
-            ck_assert_msg(err < 2e-2, "%s: input %d [%lld]: numeric %g analytic %g", what, k,
-                          (long long)i, num, an);
-        }
-        rnn_tensor_destroy(gc);
-    }
-    printf("%-40s worst relative error %.2e\n", what, worst);
-    for (int k = 0; k < no; k++)
-        rnn_tensor_destroy(R[k]);
-}
-
 static rnn_model *new_model(rnn_backend be)
 {
     rnn_model_options mo;
@@ -147,7 +57,7 @@ START_TEST(encoder_decoder_gradcheck_and_equivalence)
         rnn_layer *enc, *dec;
         rnn_model *m = encdec(RNN_BACKEND_REFERENCE, cell, &enc, &dec);
         rnn_tensor *x[2] = {tm_tensor(3, d1, 1.0), tm_tensor(3, d2, 1.0)};
-        gradcheck(m, 2, x, c ? "GRU encoder-decoder" : "LSTM encoder-decoder");
+        tm_gradcheck(m, 2, x, NULL, c ? "GRU encoder-decoder" : "LSTM encoder-decoder");
 
         /* The same by hand on oneDNN: run the encoder, hand its states to a
          * decoder with the same weights. */
@@ -263,7 +173,7 @@ START_TEST(shared_layers_concatenate_two_outputs)
     for (int i = 0; i < 21; i++)
         tm_f(E0)[i] = (float)(i * 37 % 21) / 7.0f - 1.5f;
     ck_ok(rnn_layer_params_changed(emb));
-    gradcheck(m, 2, x, "shared embedding + concatenate, 2 outputs");
+    tm_gradcheck(m, 2, x, NULL, "shared embedding + concatenate, 2 outputs");
     /* the shared application really uses the same table: changing it moves both */
     const rnn_tensor *c1, *c2;
     ck_ok(rnn_model_forward(m, 2, (const rnn_tensor *const *)x, NULL, 0));

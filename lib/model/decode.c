@@ -1,0 +1,853 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Step-wise decoding over a trained model (rnn/decode.h): the layers that
+ * depend on the token input run one step at a time from carried recurrent
+ * states; greedy decoding, sampling (temperature, top-k, top-p) and beam
+ * search on top; and the two-pass form of scheduled sampling.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "model/graph.h"
+#include "rnn/decode.h"
+
+/* ------------------------------------------------------------ step-wise */
+
+static int is_kind(const rnn_layer *l, const char *k)
+{
+    return !strcmp(l->vt->kind, k);
+}
+
+static int depends_on_step(const rnn_layer *l)
+{
+    if (l->input && l->input->step)
+        return 1;
+    for (int k = 0; k < l->n_extra; k++)
+        if (l->extra[k]->step)
+            return 1;
+    return 0;
+}
+
+/* Marks the step layers and checks each can run one step at a time. */
+static rnn_status mark_step_layers(const char *func, rnn_model *m, int ti)
+{
+    for (int i = 0; i < m->n_layers; i++)
+        m->layers[i]->step = 0;
+    m->inputs[ti]->step = 1;
+    for (int i = 0; i < m->n_layers; i++) {
+        rnn_layer *l = m->layers[i];
+        if (rnn__layer_is_input(l) || !depends_on_step(l))
+            continue;
+        l->step = 1;
+        if (is_kind(l, "recurrent")) {
+            const rnn_recurrent_options *o = l->vt->options(l);
+            if (o->bidirectional || o->go_backwards)
+                return rnn__err(RNN_ERR_UNSUPPORTED, func,
+                                "layer %s depends on the token input and is %s: it cannot run "
+                                "one step at a time",
+                                l->name, o->bidirectional ? "bidirectional" : "go_backwards");
+            continue;
+        }
+        if (rnn__is_attention(l)) {
+            if (l->extra[0]->step)
+                return rnn__err(RNN_ERR_UNSUPPORTED, func,
+                                "attention layer %s attends over values that depend on the token "
+                                "input; step-wise decoding needs them fixed (an encoder's outputs)",
+                                l->name);
+            continue;
+        }
+        static const char *ok[] = {"embedding", "dense",      "dropout", "spatial_dropout1d",
+                                   "activation", "concatenate"};
+        int fine = 0;
+        for (size_t k = 0; k < sizeof ok / sizeof ok[0]; k++)
+            fine |= is_kind(l, ok[k]);
+        if (!fine)
+            return rnn__err(RNN_ERR_UNSUPPORTED, func,
+                            "layer %s (%s) depends on the token input and cannot run one step at "
+                            "a time",
+                            l->name, l->vt->kind);
+    }
+    return RNN_OK;
+}
+
+/* Forgets the carried states that decoding may have set: of every step
+ * layer and of every layer that is not stateful. */
+static void reset_step_states(rnn_model *m)
+{
+    for (int i = 0; i < m->n_layers; i++) {
+        rnn_layer *l = m->layers[i];
+        if (!is_kind(l, "recurrent") || !l->vt->reset_state)
+            continue;
+        const rnn_recurrent_options *o = l->vt->options(l);
+        if (l->step || !o->stateful)
+            l->vt->reset_state(l);
+    }
+}
+
+static rnn_status check_token_input(const char *func, const rnn_model *m, int ti)
+{
+    if (ti < 0 || ti >= m->n_inputs)
+        return rnn__err(RNN_ERR_RANGE, func, "token_input must be in [0, %d) (got %d)", m->n_inputs,
+                        ti);
+    const rnn_layer *in = m->inputs[ti];
+    if (in->out_dtype[0] != RNN_I32 || !in->out_seq[0])
+        return rnn__err(RNN_ERR_DTYPE, func,
+                        "input %d must be a sequence of token ids (RNN_I32 (N, T)) to be the token "
+                        "input",
+                        ti);
+    return RNN_OK;
+}
+
+rnn_status rnn_model_step_begin(rnn_model *m, int token_input, int num_inputs,
+                                const rnn_tensor *const *inputs, const rnn_tensor *const *lengths)
+{
+    RNN__CHECK_ARG(m);
+    RNN__CHECK_ARG(inputs);
+    rnn_status st;
+    if ((st = check_token_input(__func__, m, token_input)))
+        return st;
+    if (lengths && lengths[token_input])
+        return RNN__ERR(RNN_ERR_INVALID_ARG,
+                        "lengths[%d] must be NULL: every row of the prefix has its full length",
+                        token_input);
+    rnn_model_step_end(m);
+    if ((st = mark_step_layers(__func__, m, token_input)))
+        return st;
+    m->stepping = 1;
+    reset_step_states(m);
+    if ((st = rnn_model_forward(m, num_inputs, inputs, lengths, 0))) {
+        m->stepping = 0;
+        reset_step_states(m);
+        return st;
+    }
+    m->step_input = token_input;
+    m->step_N = inputs[token_input]->dims[0];
+    return RNN_OK;
+}
+
+rnn_status rnn_model_step(rnn_model *m, const rnn_tensor *tokens)
+{
+    RNN__CHECK_ARG(m);
+    RNN__CHECK_ARG(tokens);
+    if (!m->stepping)
+        return RNN__ERR(RNN_ERR_STATE, "call rnn_model_step_begin() first");
+    if (tokens->dtype != RNN_I32)
+        return RNN__ERR(RNN_ERR_DTYPE, "tokens must be RNN_I32 (got dtype %d)", (int)tokens->dtype);
+    if (tokens->rank != 2 || tokens->dims[0] != m->step_N || tokens->dims[1] < 1)
+        return RNN__ERR(RNN_ERR_SHAPE, "tokens must have shape (%lld, S) with S >= 1 (got rank %d, "
+                                       "%lld elements)",
+                        (long long)m->step_N, tokens->rank, (long long)tokens->numel);
+    rnn__model_set_input(m, m->step_input, tokens, NULL);
+    return rnn__model_run(m, 0, 1);
+}
+
+rnn_status rnn_model_step_select(rnn_model *m, const int32_t *rows, int64_t count)
+{
+    RNN__CHECK_ARG(m);
+    RNN__CHECK_ARG(rows);
+    if (!m->stepping)
+        return RNN__ERR(RNN_ERR_STATE, "call rnn_model_step_begin() first");
+    if (count != m->step_N)
+        return RNN__ERR(RNN_ERR_INVALID_ARG, "count must be the batch size %lld (got %lld)",
+                        (long long)m->step_N, (long long)count);
+    for (int64_t n = 0; n < count; n++)
+        if (rows[n] < 0 || rows[n] >= count)
+            return RNN__ERR(RNN_ERR_RANGE, "rows[%lld] must be in [0, %lld) (got %d)", (long long)n,
+                            (long long)count, rows[n]);
+    for (int i = 0; i < m->n_layers; i++) {
+        rnn_layer *l = m->layers[i];
+        if (!l->step || !is_kind(l, "recurrent"))
+            continue;
+        rnn_status st = rnn__recurrent_select_carry(l, rows, count, &m->step_tmp);
+        if (st)
+            return st;
+    }
+    return RNN_OK;
+}
+
+rnn_status rnn_model_step_end(rnn_model *m)
+{
+    RNN__CHECK_ARG(m);
+    if (!m->stepping)
+        return RNN_OK;
+    reset_step_states(m);
+    m->stepping = 0;
+    for (int i = 0; i < m->n_layers; i++)
+        m->layers[i]->step = 0;
+    return RNN_OK;
+}
+
+/* ------------------------------------------------------------ decoding */
+
+void rnn_decode_options_init(rnn_decode_options *o)
+{
+    if (!o)
+        return;
+    memset(o, 0, sizeof *o);
+    o->struct_size = sizeof *o;
+    o->strategy = RNN_DECODE_GREEDY;
+    o->token_input = -1;
+    o->output = 0;
+    o->from_logits = -1;
+    o->start_token = 1;
+    o->end_token = 2;
+    o->max_length = 50;
+    o->temperature = 1.0f;
+    o->top_k = 0;
+    o->top_p = 1.0f;
+    o->beam_width = 4;
+    o->length_penalty = 0.0f;
+    o->seed = 0;
+}
+
+/* Whether token id 0 is padding for the token input (an Embedding with
+ * mask_zero reads it): decoding then never emits it. */
+static int pad_excluded(const rnn_model *m)
+{
+    for (int i = 0; i < m->n_layers; i++) {
+        const rnn_layer *l = m->layers[i];
+        if (l->input == m->inputs[m->step_input] && is_kind(l, "embedding") &&
+            ((const rnn_embedding_options *)l->vt->options(l))->mask_zero)
+            return 1;
+    }
+    return 0;
+}
+
+/* Log-probabilities of the next token for row b: from output (B, T, V)
+ * (its last step) or (B, V). */
+static void row_logp(const rnn_tensor *o, int64_t b, int from_logits, int excl_pad, float *lp)
+{
+    const int64_t V = o->dims[o->rank - 1];
+    const int64_t T = o->rank == 3 ? o->dims[1] : 1;
+    const float *p = (const float *)o->data + (b * T + T - 1) * V;
+    if (from_logits) {
+        float mx = -INFINITY;
+        for (int64_t v = excl_pad; v < V; v++)
+            mx = p[v] > mx ? p[v] : mx;
+        double s = 0.0;
+        for (int64_t v = excl_pad; v < V; v++)
+            s += exp((double)(p[v] - mx));
+        const float lse = mx + (float)log(s);
+        for (int64_t v = 0; v < V; v++)
+            lp[v] = p[v] - lse;
+    } else {
+        double s = 1.0;
+        if (excl_pad) /* renormalise without the padding id */
+            s = 1.0 - (double)p[0];
+        for (int64_t v = 0; v < V; v++)
+            lp[v] = (float)log(fmax((double)p[v], 1e-30) / (s > 1e-30 ? s : 1e-30));
+    }
+    if (excl_pad)
+        lp[0] = -INFINITY;
+}
+
+typedef struct cand {
+    float score;
+    int32_t beam, tok;
+} cand;
+
+static int cand_cmp(const void *a, const void *b)
+{
+    const cand *x = a, *y = b;
+    if (x->score != y->score)
+        return x->score > y->score ? -1 : 1;
+    if (x->beam != y->beam)
+        return x->beam < y->beam ? -1 : 1;
+    return x->tok < y->tok ? -1 : x->tok > y->tok;
+}
+
+typedef struct idx_p {
+    float p;
+    int32_t v;
+} idx_p;
+
+static int idx_p_cmp(const void *a, const void *b)
+{
+    const idx_p *x = a, *y = b;
+    if (x->p != y->p)
+        return x->p > y->p ? -1 : 1;
+    return x->v < y->v ? -1 : x->v > y->v;
+}
+
+/* Draws a token from lp (log-probabilities) with temperature, top-k, top-p. */
+static int32_t sample_token(const rnn_decode_options *o, const float *lp, int64_t V, idx_p *work,
+                            rnn__rng *rng)
+{
+    float mx = -INFINITY;
+    for (int64_t v = 0; v < V; v++)
+        mx = lp[v] > mx ? lp[v] : mx;
+    int64_t n = 0;
+    for (int64_t v = 0; v < V; v++) {
+        if (lp[v] == -INFINITY)
+            continue;
+        work[n].p = (float)exp((double)(lp[v] - mx) / o->temperature);
+        work[n].v = (int32_t)v;
+        n++;
+    }
+    int64_t keep = n;
+    if ((o->top_k > 0 && o->top_k < n) || o->top_p < 1.0f) {
+        qsort(work, (size_t)n, sizeof *work, idx_p_cmp);
+        if (o->top_k > 0 && o->top_k < keep)
+            keep = o->top_k;
+        if (o->top_p < 1.0f) {
+            double tot = 0.0, acc = 0.0;
+            for (int64_t i = 0; i < keep; i++)
+                tot += work[i].p;
+            int64_t i = 0;
+            while (i < keep) {
+                acc += work[i].p;
+                i++;
+                if (acc >= o->top_p * tot)
+                    break;
+            }
+            keep = i;
+        }
+    }
+    double tot = 0.0;
+    for (int64_t i = 0; i < keep; i++)
+        tot += work[i].p;
+    double u = rnn__rng_uniform(rng) * tot, acc = 0.0;
+    for (int64_t i = 0; i < keep; i++) {
+        acc += work[i].p;
+        if (u < acc)
+            return work[i].v;
+    }
+    return work[keep - 1].v;
+}
+
+static rnn_status check_decode_options(const rnn_decode_options *o, const rnn_model *m, int *ti)
+{
+    const char *f = "rnn_model_decode";
+    if (o->struct_size != sizeof *o)
+        return rnn__err(RNN_ERR_INVALID_ARG, f,
+                        "options->struct_size must be sizeof(rnn_decode_options) = %zu (got %u); "
+                        "call rnn_decode_options_init()",
+                        sizeof *o, (unsigned)o->struct_size);
+    if (o->strategy < RNN_DECODE_GREEDY || o->strategy > RNN_DECODE_BEAM)
+        return rnn__err(RNN_ERR_INVALID_ARG, f,
+                        "options->strategy must be a rnn_decode_strategy (got %d)",
+                        (int)o->strategy);
+    *ti = o->token_input < 0 ? m->n_inputs - 1 : o->token_input;
+    if (o->token_input < -1 || o->token_input >= m->n_inputs)
+        return rnn__err(RNN_ERR_INVALID_ARG, f, "options->token_input must be in [-1, %d) (got %d)",
+                        m->n_inputs, o->token_input);
+    const int n_out = rnn__model_num_outputs(m);
+    if (o->output < 0 || o->output >= n_out)
+        return rnn__err(RNN_ERR_INVALID_ARG, f, "options->output must be in [0, %d) (got %d)",
+                        n_out, o->output);
+    if (o->from_logits < -1 || o->from_logits > 1)
+        return rnn__err(RNN_ERR_INVALID_ARG, f, "options->from_logits must be -1, 0 or 1 (got %d)",
+                        o->from_logits);
+    if (o->start_token < 0)
+        return rnn__err(RNN_ERR_INVALID_ARG, f, "options->start_token must be >= 0 (got %d)",
+                        o->start_token);
+    if (o->end_token < -1)
+        return rnn__err(RNN_ERR_INVALID_ARG, f, "options->end_token must be >= -1 (got %d)",
+                        o->end_token);
+    if (o->max_length < 1 || o->max_length > 1000000)
+        return rnn__err(RNN_ERR_INVALID_ARG, f, "options->max_length must be in 1..1000000 (got %d)",
+                        o->max_length);
+    if (!(o->temperature > 0.0f) || !isfinite(o->temperature))
+        return rnn__err(RNN_ERR_INVALID_ARG, f, "options->temperature must be > 0 (got %g)",
+                        (double)o->temperature);
+    if (o->top_k < 0)
+        return rnn__err(RNN_ERR_INVALID_ARG, f, "options->top_k must be >= 0 (got %d)", o->top_k);
+    if (!(o->top_p > 0.0f && o->top_p <= 1.0f))
+        return rnn__err(RNN_ERR_INVALID_ARG, f, "options->top_p must be in (0, 1] (got %g)",
+                        (double)o->top_p);
+    if (o->beam_width < 1 || o->beam_width > 1024)
+        return rnn__err(RNN_ERR_INVALID_ARG, f, "options->beam_width must be in 1..1024 (got %d)",
+                        o->beam_width);
+    if (!isfinite(o->length_penalty) || o->length_penalty < 0.0f)
+        return rnn__err(RNN_ERR_INVALID_ARG, f, "options->length_penalty must be >= 0 (got %g)",
+                        (double)o->length_penalty);
+    return RNN_OK;
+}
+
+static rnn_status check_result(const char *name, const rnn_tensor *t, rnn_dtype dt, int rank,
+                               int64_t d0, int64_t d1)
+{
+    const char *f = "rnn_model_decode";
+    if (!t)
+        return RNN_OK;
+    if (t->dtype != dt)
+        return rnn__err(RNN_ERR_DTYPE, f, "%s must be %s (got dtype %d)", name,
+                        dt == RNN_I32 ? "RNN_I32" : "RNN_F32", (int)t->dtype);
+    if (t->rank != rank || t->dims[0] != d0 || (rank == 2 && t->dims[1] != d1))
+        return rank == 2 ? rnn__err(RNN_ERR_SHAPE, f, "%s must have shape (%lld, %lld)", name,
+                                    (long long)d0, (long long)d1)
+                         : rnn__err(RNN_ERR_SHAPE, f, "%s must have shape (%lld)", name,
+                                    (long long)d0);
+    return RNN_OK;
+}
+
+/* Copies t with every row (first-axis slice) repeated k times. */
+static rnn_status repeat_rows(const rnn_tensor *t, int64_t k, rnn_tensor **out)
+{
+    int64_t dims[RNN_MAX_RANK];
+    memcpy(dims, t->dims, sizeof(int64_t) * (size_t)t->rank);
+    dims[0] *= k;
+    rnn_status st = rnn_tensor_create(t->dtype, t->rank, dims, out);
+    if (st)
+        return st;
+    const size_t row = (size_t)(t->numel / t->dims[0]) * 4;
+    for (int64_t n = 0; n < t->dims[0]; n++)
+        for (int64_t j = 0; j < k; j++)
+            memcpy((char *)(*out)->data + (size_t)(n * k + j) * row,
+                   (const char *)t->data + (size_t)n * row, row);
+    return RNN_OK;
+}
+
+typedef struct hyp {
+    float score; /* ranking score (length-penalised) */
+    float logp;
+    int64_t len; /* tokens before the end token */
+    int32_t *tok;
+} hyp;
+
+typedef struct decoder {
+    rnn_model *m;
+    const rnn_decode_options *o;
+    int64_t N, K, B, V, L;
+    int from_logits, excl_pad;
+    rnn_tensor *next; /* (B, 1) tokens fed next */
+    float *lp;        /* (B, V) */
+    int32_t *seq, *seq2; /* (B, L) tokens of each row so far */
+    float *logp;      /* (B) */
+    int *alive;       /* (B) */
+    int32_t *rows;    /* (B) */
+    cand *cands;
+    hyp *fin;         /* (N, K) finished hypotheses */
+    int *nfin;
+    int32_t *fin_tok;
+    idx_p *work;
+} decoder;
+
+static float penalised(const rnn_decode_options *o, float logp, int64_t len)
+{
+    if (o->length_penalty == 0.0f)
+        return logp;
+    return logp / powf((5.0f + (float)len) / 6.0f, o->length_penalty);
+}
+
+static const rnn_tensor *next_output(rnn_model *m, int k)
+{
+    rnn_layer *l;
+    int oi;
+    rnn__model_output_ref(m, k, &l, &oi);
+    return l->out[oi];
+}
+
+/* Greedy and sampling: every row is one sequence. */
+static rnn_status run_simple(decoder *d, int32_t *tok, int32_t *lens, float *scores)
+{
+    const rnn_decode_options *o = d->o;
+    rnn__rng rng;
+    rnn__rng_seed(&rng, o->seed);
+    rnn_status st = RNN_OK;
+    int64_t remaining = d->N;
+    for (int64_t n = 0; n < d->N; n++) {
+        lens[n] = o->max_length;
+        scores[n] = 0.0f;
+        d->alive[n] = 1;
+    }
+    int32_t *next = d->next->data;
+    for (int64_t t = 0; t < d->L && remaining > 0; t++) {
+        const rnn_tensor *out = next_output(d->m, o->output);
+        for (int64_t n = 0; n < d->N; n++) {
+            if (!d->alive[n]) {
+                next[n] = o->start_token;
+                continue;
+            }
+            float *lp = d->lp + n * d->V;
+            row_logp(out, n, d->from_logits, d->excl_pad, lp);
+            int32_t v = 0;
+            if (o->strategy == RNN_DECODE_GREEDY) {
+                for (int64_t j = 1; j < d->V; j++)
+                    if (lp[j] > lp[v])
+                        v = (int32_t)j;
+            } else {
+                v = sample_token(o, lp, d->V, d->work, &rng);
+            }
+            scores[n] += lp[v];
+            if (v == o->end_token) {
+                lens[n] = (int32_t)t;
+                d->alive[n] = 0;
+                remaining--;
+                next[n] = o->start_token;
+                continue;
+            }
+            tok[n * d->L + t] = v;
+            next[n] = v;
+        }
+        if (remaining > 0 && t + 1 < d->L && (st = rnn_model_step(d->m, d->next)))
+            return st;
+    }
+    return RNN_OK;
+}
+
+/* Beam search: rows n*K .. n*K+K-1 are the hypotheses of sequence n. */
+static rnn_status run_beam(decoder *d, int32_t *tok, int32_t *lens, float *scores)
+{
+    const rnn_decode_options *o = d->o;
+    const int64_t K = d->K, V = d->V, L = d->L;
+    rnn_status st;
+    for (int64_t b = 0; b < d->B; b++) {
+        d->logp[b] = b % K == 0 ? 0.0f : -INFINITY; /* one live hypothesis at first */
+        d->alive[b] = 1;
+    }
+    int64_t active = d->N;
+    int *done = d->alive + d->B; /* (N) */
+    for (int64_t n = 0; n < d->N; n++)
+        done[n] = 0, d->nfin[n] = 0;
+    int32_t *next = d->next->data;
+    for (int64_t t = 0; t < L && active > 0; t++) {
+        const rnn_tensor *out = next_output(d->m, o->output);
+        for (int64_t n = 0; n < d->N; n++) {
+            hyp *fin = d->fin + n * K;
+            if (done[n]) {
+                for (int64_t k = 0; k < K; k++) {
+                    d->rows[n * K + k] = (int32_t)(n * K + k);
+                    next[n * K + k] = o->start_token;
+                }
+                continue;
+            }
+            /* Candidates: the 2K best (beam, token) extensions. */
+            int64_t nc = 0;
+            const int64_t want = 2 * K < K * V ? 2 * K : K * V;
+            for (int64_t k = 0; k < K; k++) {
+                const int64_t b = n * K + k;
+                if (d->logp[b] == -INFINITY)
+                    continue;
+                float *lp = d->lp + b * V;
+                row_logp(out, b, d->from_logits, d->excl_pad, lp);
+                for (int64_t v = 0; v < V; v++) {
+                    cand c = {d->logp[b] + lp[v], (int32_t)k, (int32_t)v};
+                    if (c.score == -INFINITY)
+                        continue;
+                    if (nc < want) {
+                        d->cands[nc++] = c;
+                        /* keep the array sorted by insertion */
+                        for (int64_t i = nc - 1; i > 0 && cand_cmp(&d->cands[i], &d->cands[i - 1]) < 0; i--) {
+                            cand x = d->cands[i];
+                            d->cands[i] = d->cands[i - 1];
+                            d->cands[i - 1] = x;
+                        }
+                    } else if (cand_cmp(&c, &d->cands[nc - 1]) < 0) {
+                        int64_t i = nc - 1;
+                        d->cands[i] = c;
+                        for (; i > 0 && cand_cmp(&d->cands[i], &d->cands[i - 1]) < 0; i--) {
+                            cand x = d->cands[i];
+                            d->cands[i] = d->cands[i - 1];
+                            d->cands[i - 1] = x;
+                        }
+                    }
+                }
+            }
+            /* Finished hypotheses and the K new live ones, best first. */
+            int64_t kept = 0;
+            for (int64_t i = 0; i < nc && kept < K; i++) {
+                const cand *c = &d->cands[i];
+                const int64_t parent = n * K + c->beam;
+                if (c->tok == o->end_token) {
+                    if (d->nfin[n] < K) {
+                        hyp *h = &fin[d->nfin[n]++];
+                        h->logp = c->score;
+                        h->len = t;
+                        h->score = penalised(o, c->score, t);
+                        memcpy(h->tok, d->seq + parent * L, sizeof(int32_t) * (size_t)t);
+                    }
+                    continue;
+                }
+                const int64_t b = n * K + kept;
+                d->rows[b] = (int32_t)parent;
+                memcpy(d->seq2 + b * L, d->seq + parent * L, sizeof(int32_t) * (size_t)t);
+                d->seq2[b * L + t] = c->tok;
+                d->logp[b] = c->score; /* written to a copy below */
+                next[b] = c->tok;
+                kept++;
+            }
+            for (int64_t b = n * K + kept; b < n * K + K; b++) { /* fewer than K live ones */
+                d->rows[b] = (int32_t)(n * K);
+                d->logp[b] = -INFINITY;
+                next[b] = o->start_token;
+            }
+            /* Done once K hypotheses finished, or no live one can beat the
+             * worst kept finished one (scores only fall as sequences grow
+             * when there is no length penalty). */
+            if (d->nfin[n] >= K || kept == 0)
+                done[n] = 1;
+            if (done[n])
+                active--;
+        }
+        /* logp was updated in place per sequence above: the candidates were
+         * computed before any write, so it is consistent. */
+        int32_t *tmp = d->seq;
+        d->seq = d->seq2;
+        d->seq2 = tmp;
+        if (active > 0 && t + 1 < L) {
+            if ((st = rnn_model_step_select(d->m, d->rows, d->B)) ||
+                (st = rnn_model_step(d->m, d->next)))
+                return st;
+        }
+    }
+    /* Sequences that never finished: their live hypotheses count at max_length. */
+    for (int64_t n = 0; n < d->N; n++) {
+        hyp *fin = d->fin + n * K;
+        if (d->nfin[n] < K)
+            for (int64_t k = 0; k < K && d->nfin[n] < K; k++) {
+                const int64_t b = n * K + k;
+                if (d->logp[b] == -INFINITY || done[n])
+                    continue;
+                hyp *h = &fin[d->nfin[n]++];
+                h->logp = d->logp[b];
+                h->len = L;
+                h->score = penalised(o, h->logp, L);
+                memcpy(h->tok, d->seq + b * L, sizeof(int32_t) * (size_t)L);
+            }
+        int64_t best = -1;
+        for (int64_t k = 0; k < d->nfin[n]; k++)
+            if (best < 0 || fin[k].score > fin[best].score)
+                best = k;
+        if (best < 0) { /* cannot happen: some hypothesis always survives */
+            lens[n] = 0;
+            scores[n] = -INFINITY;
+            continue;
+        }
+        lens[n] = (int32_t)fin[best].len;
+        scores[n] = fin[best].logp;
+        memcpy(tok + n * L, fin[best].tok, sizeof(int32_t) * (size_t)fin[best].len);
+    }
+    return RNN_OK;
+}
+
+static void decoder_free(decoder *d)
+{
+    rnn_tensor_destroy(d->next);
+    rnn__free(d->lp);
+    rnn__free(d->seq);
+    rnn__free(d->seq2);
+    rnn__free(d->logp);
+    rnn__free(d->alive);
+    rnn__free(d->rows);
+    rnn__free(d->cands);
+    rnn__free(d->fin);
+    rnn__free(d->nfin);
+    rnn__free(d->fin_tok);
+    rnn__free(d->work);
+}
+
+rnn_status rnn_model_decode(rnn_model *m, const rnn_decode_options *options, int num_inputs,
+                            const rnn_tensor *const *inputs, const rnn_tensor *const *lengths,
+                            rnn_tensor *tokens, rnn_tensor *out_lengths, rnn_tensor *scores)
+{
+    RNN__CHECK_ARG(m);
+    RNN__CHECK_ARG(options);
+    RNN__CHECK_ARG(tokens);
+    rnn_status st;
+    int ti = -1;
+    if ((st = check_decode_options(options, m, &ti)))
+        return st;
+    const rnn_decode_options *o = options;
+    if (num_inputs != m->n_inputs)
+        return RNN__ERR(RNN_ERR_INVALID_ARG, "num_inputs must be %d for this model (got %d)",
+                        m->n_inputs, num_inputs);
+    if (num_inputs > 1)
+        RNN__CHECK_ARG(inputs);
+    if ((st = check_token_input(__func__, m, ti)))
+        return st;
+    const rnn_tensor *prefix = inputs ? inputs[ti] : NULL;
+    if (prefix && (prefix->dtype != RNN_I32 || prefix->rank != 2))
+        return RNN__ERR(RNN_ERR_SHAPE, "inputs[%d] (the prefix) must be RNN_I32 (N, P)", ti);
+    /* Batch size: from any given input, else from the result tensor. */
+    int64_t N = tokens->rank >= 1 ? tokens->dims[0] : 0;
+    for (int i = 0; inputs && i < num_inputs; i++)
+        if (inputs[i]) {
+            N = inputs[i]->dims[0];
+            break;
+        }
+    for (int i = 0; i < num_inputs; i++)
+        if (i != ti && (!inputs || !inputs[i]))
+            return RNN__ERR(RNN_ERR_INVALID_ARG, "inputs[%d] must not be NULL", i);
+    if ((st = check_result("tokens", tokens, RNN_I32, 2, N, o->max_length)) ||
+        (st = check_result("out_lengths", out_lengths, RNN_I32, 1, N, 0)) ||
+        (st = check_result("scores", scores, RNN_F32, 1, N, 0)))
+        return st;
+    if (N < 1)
+        return RNN__ERR(RNN_ERR_SHAPE, "the batch is empty");
+    const int64_t K = o->strategy == RNN_DECODE_BEAM ? o->beam_width : 1;
+    const int64_t B = N * K, L = o->max_length;
+    int from_logits = o->from_logits;
+    if (from_logits < 0)
+        from_logits = m->compiled ? m->loss.from_logits : 0;
+
+    decoder d = {.m = m, .o = o, .N = N, .K = K, .B = B, .L = L, .from_logits = from_logits};
+    rnn_tensor *rep[RNN__MAX_IO] = {0}, *rep_len[RNN__MAX_IO] = {0}, *pre = NULL;
+    const rnn_tensor *in[RNN__MAX_IO], *ln[RNN__MAX_IO];
+    int64_t dims[2] = {B, 1};
+    if ((st = rnn_tensor_create(RNN_I32, 2, dims, &d.next)))
+        goto out;
+    /* The prefix: the caller's, or the start token; repeated per hypothesis. */
+    if (prefix) {
+        if (prefix->dims[0] != N) {
+            st = RNN__ERR(RNN_ERR_SHAPE, "inputs[%d] has batch size %lld, expected %lld", ti,
+                          (long long)prefix->dims[0], (long long)N);
+            goto out;
+        }
+        if ((st = repeat_rows(prefix, K, &pre)))
+            goto out;
+    } else {
+        if ((st = rnn_tensor_create(RNN_I32, 2, dims, &pre)))
+            goto out;
+        for (int64_t b = 0; b < B; b++)
+            ((int32_t *)pre->data)[b] = o->start_token;
+    }
+    for (int i = 0; i < num_inputs; i++) {
+        ln[i] = lengths ? lengths[i] : NULL;
+        in[i] = i == ti ? pre : inputs[i];
+        if (i == ti || K == 1)
+            continue;
+        if ((st = repeat_rows(inputs[i], K, &rep[i])) ||
+            (ln[i] && (st = repeat_rows(ln[i], K, &rep_len[i]))))
+            goto out;
+        in[i] = rep[i];
+        if (ln[i])
+            ln[i] = rep_len[i];
+    }
+    if ((st = rnn_model_step_begin(m, ti, num_inputs, in, lengths ? ln : NULL)))
+        goto out;
+    const rnn_tensor *first = next_output(m, o->output);
+    if (first->dtype != RNN_F32 || (first->rank != 2 && first->rank != 3)) {
+        st = RNN__ERR(RNN_ERR_SHAPE, "output %d must be next-token scores (N, T, V) or (N, V)",
+                      o->output);
+        goto end;
+    }
+    d.V = first->dims[first->rank - 1];
+    d.excl_pad = pad_excluded(m);
+    if (o->end_token >= d.V || o->start_token >= d.V) {
+        st = RNN__ERR(RNN_ERR_INVALID_ARG,
+                      "options->start_token (%d) and end_token (%d) must be below the %lld "
+                      "classes of output %d",
+                      o->start_token, o->end_token, (long long)d.V, o->output);
+        goto end;
+    }
+    d.lp = rnn__malloc(sizeof(float) * (size_t)(B * d.V));
+    d.seq = rnn__calloc((size_t)(B * L), sizeof(int32_t));
+    d.seq2 = rnn__calloc((size_t)(B * L), sizeof(int32_t));
+    d.logp = rnn__malloc(sizeof(float) * (size_t)B);
+    d.alive = rnn__malloc(sizeof(int) * (size_t)(B + N));
+    d.rows = rnn__malloc(sizeof(int32_t) * (size_t)B);
+    d.cands = rnn__malloc(sizeof(cand) * (size_t)(2 * K));
+    d.fin = rnn__calloc((size_t)B, sizeof(hyp));
+    d.nfin = rnn__calloc((size_t)N, sizeof(int));
+    d.fin_tok = rnn__malloc(sizeof(int32_t) * (size_t)(B * L));
+    d.work = rnn__malloc(sizeof(idx_p) * (size_t)d.V);
+    if (!d.lp || !d.seq || !d.seq2 || !d.logp || !d.alive || !d.rows || !d.cands || !d.fin ||
+        !d.nfin || !d.fin_tok || !d.work) {
+        st = RNN__NOMEM(sizeof(float) * (size_t)(B * (d.V + 2 * L)));
+        goto end;
+    }
+    for (int64_t b = 0; b < B; b++)
+        d.fin[b].tok = d.fin_tok + b * L;
+    int32_t *tok = tokens->data;
+    float *sc = scores ? scores->data : d.logp; /* scratch when not wanted */
+    int32_t *lens = out_lengths ? out_lengths->data : d.rows;
+    float *sc_buf = NULL;
+    int32_t *len_buf = NULL;
+    if (!scores || !out_lengths) {
+        sc_buf = rnn__malloc(sizeof(float) * (size_t)N);
+        len_buf = rnn__malloc(sizeof(int32_t) * (size_t)N);
+        if (!sc_buf || !len_buf) {
+            rnn__free(sc_buf);
+            rnn__free(len_buf);
+            st = RNN__NOMEM(8 * (size_t)N);
+            goto end;
+        }
+        if (!scores)
+            sc = sc_buf;
+        if (!out_lengths)
+            lens = len_buf;
+    }
+    const int32_t pad = o->end_token >= 0 ? o->end_token : 0;
+    for (int64_t i = 0; i < N * L; i++)
+        tok[i] = pad;
+    st = K > 1 || o->strategy == RNN_DECODE_BEAM ? run_beam(&d, tok, lens, sc)
+                                                 : run_simple(&d, tok, lens, sc);
+    if (!st)
+        for (int64_t n = 0; n < N; n++) /* padding after the result */
+            for (int64_t t = lens[n]; t < L; t++)
+                tok[n * L + t] = pad;
+    rnn__free(sc_buf);
+    rnn__free(len_buf);
+end:
+    rnn_model_step_end(m);
+out:
+    for (int i = 0; i < RNN__MAX_IO; i++) {
+        rnn_tensor_destroy(rep[i]);
+        rnn_tensor_destroy(rep_len[i]);
+    }
+    rnn_tensor_destroy(pre);
+    decoder_free(&d);
+    return st;
+}
+
+/* ------------------------------------------------------------ scheduled sampling */
+
+rnn_status rnn_model_scheduled_sampling(rnn_model *m, int token_input, int output,
+                                        float probability, uint64_t seed, int num_inputs,
+                                        const rnn_tensor *const *inputs,
+                                        const rnn_tensor *const *lengths, rnn_tensor *mixed)
+{
+    RNN__CHECK_ARG(m);
+    RNN__CHECK_ARG(inputs);
+    RNN__CHECK_ARG(mixed);
+    rnn_status st;
+    if ((st = check_token_input(__func__, m, token_input)))
+        return st;
+    if (!(probability >= 0.0f && probability <= 1.0f))
+        return RNN__ERR(RNN_ERR_INVALID_ARG, "probability must be in [0, 1] (got %g)",
+                        (double)probability);
+    const int n_out = rnn__model_num_outputs(m);
+    if (output < 0 || output >= n_out)
+        return RNN__ERR(RNN_ERR_RANGE, "output must be in [0, %d) (got %d)", n_out, output);
+    if (num_inputs != m->n_inputs)
+        return RNN__ERR(RNN_ERR_INVALID_ARG, "num_inputs must be %d for this model (got %d)",
+                        m->n_inputs, num_inputs);
+    const rnn_tensor *x = inputs[token_input];
+    if (!x)
+        return RNN__ERR(RNN_ERR_INVALID_ARG, "inputs[%d] must not be NULL", token_input);
+    if (mixed->dtype != RNN_I32 || mixed->rank != x->rank || mixed->numel != x->numel ||
+        (x->rank == 2 && mixed->dims[1] != x->dims[1]))
+        return RNN__ERR(RNN_ERR_SHAPE, "mixed must be RNN_I32 shaped as inputs[%d]", token_input);
+    if ((st = rnn_model_forward(m, num_inputs, inputs, lengths, 0)))
+        return st;
+    const rnn_tensor *out = next_output(m, output);
+    const int64_t N = x->dims[0], T = x->dims[1];
+    if (out->rank != 3 || out->dims[1] != T)
+        return RNN__ERR(RNN_ERR_SHAPE, "output %d must be per-step scores (N, %lld, V)", output,
+                        (long long)T);
+    const int64_t V = out->dims[2];
+    m->step_input = token_input;
+    const int excl = pad_excluded(m);
+    const int32_t *len = lengths && lengths[token_input] ? lengths[token_input]->data : NULL;
+    const int32_t *src = x->data;
+    int32_t *dst = mixed->data;
+    rnn__rng rng;
+    rnn__rng_seed(&rng, seed);
+    memmove(dst, src, sizeof(int32_t) * (size_t)(N * T));
+    for (int64_t n = 0; n < N; n++) {
+        const int64_t Ln = len ? len[n] : T;
+        for (int64_t t = 1; t < Ln; t++) {
+            if (!(rnn__rng_uniform(&rng) < (double)probability))
+                continue;
+            const float *p = (const float *)out->data + (n * T + t - 1) * V;
+            int64_t best = excl;
+            for (int64_t v = excl + 1; v < V; v++)
+                if (p[v] > p[best])
+                    best = v;
+            dst[n * T + t] = (int32_t)best;
+        }
+    }
+    return RNN_OK;
+}
