@@ -573,16 +573,15 @@ static rnn_status run_beam(decoder *d, int32_t *tok, int32_t *lens, float *score
                 d->logp[b] = -INFINITY;
                 next[b] = o->start_token;
             }
-            /* Done once K hypotheses finished, or no live one can beat the
-             * worst kept finished one (scores only fall as sequences grow
-             * when there is no length penalty). */
+            /* Done once K hypotheses finished (Hugging Face's
+             * early_stopping=True), or when none is left alive. */
             if (d->nfin[n] >= K || kept == 0)
                 done[n] = 1;
             if (done[n])
                 active--;
         }
-        /* logp was updated in place per sequence above: the candidates were
-         * computed before any write, so it is consistent. */
+        /* logp was updated in place, one sequence at a time, after that
+         * sequence's candidates were taken: consistent. */
         int32_t *tmp = d->seq;
         d->seq = d->seq2;
         d->seq2 = tmp;
@@ -751,24 +750,17 @@ rnn_status rnn_model_decode(rnn_model *m, const rnn_decode_options *options, int
     for (int64_t b = 0; b < B; b++)
         d.fin[b].tok = d.fin_tok + b * L;
     int32_t *tok = tokens->data;
-    float *sc = scores ? scores->data : d.logp; /* scratch when not wanted */
-    int32_t *lens = out_lengths ? out_lengths->data : d.rows;
-    float *sc_buf = NULL;
-    int32_t *len_buf = NULL;
-    if (!scores || !out_lengths) {
-        sc_buf = rnn__malloc(sizeof(float) * (size_t)N);
-        len_buf = rnn__malloc(sizeof(int32_t) * (size_t)N);
-        if (!sc_buf || !len_buf) {
-            rnn__free(sc_buf);
-            rnn__free(len_buf);
-            st = RNN__NOMEM(8 * (size_t)N);
-            goto end;
-        }
-        if (!scores)
-            sc = sc_buf;
-        if (!out_lengths)
-            lens = len_buf;
+    /* Results the caller did not ask for still need somewhere to go. */
+    float *sc_buf = scores ? NULL : rnn__malloc(sizeof(float) * (size_t)N);
+    int32_t *len_buf = out_lengths ? NULL : rnn__malloc(sizeof(int32_t) * (size_t)N);
+    if ((!scores && !sc_buf) || (!out_lengths && !len_buf)) {
+        rnn__free(sc_buf);
+        rnn__free(len_buf);
+        st = RNN__NOMEM(8 * (size_t)N);
+        goto end;
     }
+    float *sc = scores ? scores->data : sc_buf;
+    int32_t *lens = out_lengths ? out_lengths->data : len_buf;
     const int32_t pad = o->end_token >= 0 ? o->end_token : 0;
     for (int64_t i = 0; i < N * L; i++)
         tok[i] = pad;
