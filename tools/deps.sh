@@ -4,12 +4,14 @@
 # and test, skipping those already installed (idempotent). Run as root.
 #   tools/deps.sh          build + test dependencies
 #   tools/deps.sh --extra  also PyTorch and OpenBLAS (regenerating golden
-#                          fixtures, benchmark comparisons)
+#                          fixtures, benchmark comparisons, the Python
+#                          binding's PyTorch parity test)
+# python3-numpy is for the Python binding's tests (suite 'python').
 set -eu
 pkgs="gcc g++ libc6-dev meson ninja-build pkg-config cmake libdnnl-dev check
-python3 abigail-tools valgrind clang libclang-rt-14-dev make libjansson-dev zlib1g-dev"
+python3 python3-numpy abigail-tools valgrind clang libclang-rt-14-dev make libjansson-dev zlib1g-dev"
 if [ "${1:-}" = "--extra" ]; then
-    pkgs="$pkgs python3-numpy python3-torch libopenblas0-openmp"
+    pkgs="$pkgs python3-torch libopenblas0-openmp"
 fi
 missing=""
 for p in $pkgs; do

@@ -226,7 +226,6 @@ RNN_API rnn_status rnn_layer_num_states(const rnn_layer *layer, int *out);
 RNN_API rnn_status rnn_layer_set_initial_state(rnn_layer *layer, int count,
                                                const rnn_tensor *const *states);
 
-/** @brief Gradient of the loss with respect to initial state @p index after a backward. */
 /**
  * @brief Starts a recurrent layer from other layers' outputs at every forward
  * (Keras `decoder(x, initial_state=encoder_states)`): state k is output
@@ -241,6 +240,8 @@ RNN_API rnn_status rnn_layer_connect_initial_state(rnn_layer *layer, int count,
                                                    rnn_layer *const *sources,
                                                    const int *outputs);
 
+/** @brief Gradient of the loss with respect to the caller-given initial state
+ * @p index (rnn_layer_set_initial_state()) after a backward, borrowed. */
 RNN_API rnn_status rnn_layer_initial_state_grad(rnn_layer *layer, int index,
                                                 const rnn_tensor **out);
 

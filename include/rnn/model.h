@@ -144,6 +144,9 @@ RNN_API rnn_status rnn_model_count_params(const rnn_model *model, int64_t *out);
  * @param training 1 in training (dropout active, keeps what backward needs),
  *        0 for inference.
  *
+ * The model keeps pointers to @p inputs and @p lengths (it does not copy
+ * them): they must stay valid and unchanged until the next forward, and
+ * until rnn_model_backward() after a training forward.
  * Outputs are then readable with rnn_model_output() until the next forward.
  * @retval RNN_ERR_STATE the model has no layers after its input.
  * @retval RNN_ERR_SHAPE, RNN_ERR_DTYPE, RNN_ERR_RANGE bad inputs or lengths

@@ -1,0 +1,204 @@
+# SPDX-License-Identifier: Apache-2.0
+"""compile / train_step / fit / evaluate / predict: history, callbacks (stopping,
+exceptions that must not unwind through C), batch functions, validation,
+early stopping, checkpoints, schedules."""
+import math
+import os
+import tempfile
+import unittest
+
+import numpy as np
+
+import librnn
+
+from _util import tagging_data, tiny_tagger
+
+
+class TestTrainStep(unittest.TestCase):
+    def test_train_and_test_step(self):
+        m = tiny_tagger()
+        x, y, lengths = tagging_data(n=32)
+        loss0, acc0 = m.test_step(x, y, lengths)
+        for _ in range(20):
+            loss, acc = m.train_on_batch(x, y, lengths)
+        self.assertLess(m.test_on_batch(x, y, lengths)[0], loss0)
+        self.assertTrue(0.0 <= acc <= 1.0)
+        with self.assertRaises(librnn.RnnError) as cm:
+            m.train_step(x, np.full_like(y, 7), lengths)   # class id >= 4
+        self.assertEqual(cm.exception.status_name, "RNN_ERR_RANGE")
+        m.close()
+
+    def test_not_compiled(self):
+        m = tiny_tagger(compile=False)
+        x, y, lengths = tagging_data(n=8)
+        with self.assertRaises(librnn.RnnError) as cm:
+            m.fit(x, y, lengths)
+        self.assertEqual(cm.exception.status_name, "RNN_ERR_STATE")
+        self.assertEqual(m.predict(x, lengths).shape, (8, 8, 4))   # predict needs no compile
+        m.close()
+
+
+class TestFit(unittest.TestCase):
+    def setUp(self):
+        self.x, self.y, self.lengths = tagging_data(n=96)
+
+    def test_fit_learns_and_returns_history(self):
+        m = tiny_tagger()
+        seen = []
+        h = m.fit(self.x, self.y, lengths=self.lengths, batch_size=16, epochs=4,
+                  validation_split=0.25, seed=3, callbacks=[lambda e, logs: seen.append(e)])
+        self.assertEqual(seen, [0, 1, 2, 3])
+        self.assertEqual(h.epoch, [0, 1, 2, 3])
+        self.assertEqual(h.epochs_run, 4)
+        self.assertEqual(h.stop, "completed")
+        for k in ("loss", "accuracy", "perplexity", "val_loss", "val_accuracy",
+                  "learning_rate", "seconds", "improved"):
+            self.assertEqual(len(h.history[k]), 4, k)
+        self.assertLess(h.history["loss"][-1], h.history["loss"][0])
+        self.assertGreater(h.history["val_accuracy"][-1], h.history["val_accuracy"][0])
+        self.assertAlmostEqual(h.last["val_loss"], h.history["val_loss"][-1])
+        self.assertGreaterEqual(h.best_epoch, 0)
+        ev = m.evaluate(self.x, self.y, self.lengths, batch_size=50)
+        self.assertEqual(ev["samples"], 96)
+        # Keras' mean counts padded steps in the denominator; perplexity is per token.
+        per_token = ev["loss"] * self.x.size / self.lengths.sum()
+        self.assertAlmostEqual(ev["perplexity"], math.exp(per_token), delta=1e-3 * ev["perplexity"])
+        p = m.predict(self.x, self.lengths, batch_size=40)
+        self.assertEqual(p.shape, (96, 8, 4))
+        np.testing.assert_allclose(p.sum(-1)[self.x > 0], 1.0, rtol=1e-5)
+        acc = (p.argmax(-1) == self.y)[self.x > 0].mean()
+        self.assertAlmostEqual(acc, ev["accuracy"], places=5)
+        m.close()
+
+    def test_callback_objects_and_stopping(self):
+        m = tiny_tagger()
+        batches, epochs = [], []
+
+        class Stop(librnn.Callback):
+            def on_batch_end(self, batch, logs):
+                batches.append((logs["epoch"], batch, logs["batches"], logs["samples"]))
+
+            def on_epoch_end(self, epoch, logs):
+                epochs.append(logs["loss"])
+                return epoch == 1            # stop after the second epoch
+
+        h = m.fit(self.x, self.y, self.lengths, batch_size=32, epochs=10, callbacks=[Stop()])
+        self.assertEqual(h.epochs_run, 2)
+        self.assertEqual(h.stop, "callback")
+        self.assertEqual(len(epochs), 2)
+        self.assertEqual([b[:3] for b in batches], [(e, b, 3) for e in range(2) for b in range(3)])
+        self.assertEqual(sum(b[3] for b in batches), 2 * 96)
+
+        class StopFlag(librnn.Callback):
+            def on_batch_end(self, batch, logs):
+                self.model.stop_training = batch == 1
+
+        h = m.fit(self.x, self.y, self.lengths, batch_size=16, epochs=3, callbacks=[StopFlag()])
+        self.assertEqual(h.stop, "callback")
+        self.assertEqual(h.epochs_run, 1)    # the partial epoch counts, as in C
+        self.assertEqual(h.epoch, [0])
+        self.assertEqual(len(h.history["loss"]), 1)
+        m.close()
+
+    def test_exception_in_callback_is_raised_after_fit(self):
+        m = tiny_tagger()
+
+        class Boom(Exception):
+            pass
+
+        def bad(epoch, logs):
+            if epoch == 1:
+                raise Boom("epoch %d" % epoch)
+
+        with self.assertRaises(Boom) as cm:
+            m.fit(self.x, self.y, self.lengths, batch_size=32, epochs=5, callbacks=[bad])
+        self.assertEqual(str(cm.exception), "epoch 1")
+
+        def interrupt(batch, logs):
+            raise KeyboardInterrupt
+
+        with self.assertRaises(KeyboardInterrupt):
+            m.fit(self.x, self.y, self.lengths, batch_size=32, epochs=5,
+                  callbacks=[librnn.LambdaCallback(on_batch_end=interrupt)])
+        # The model is intact and trains on.
+        h = m.fit(self.x, self.y, self.lengths, batch_size=32, epochs=1)
+        self.assertEqual(h.epochs_run, 1)
+        m.close()
+
+    def test_batch_function(self):
+        m = tiny_tagger()
+        x, y, lengths = self.x, self.y, self.lengths
+        calls = []
+
+        def batches(epoch, batch):
+            calls.append((epoch, batch))
+            if batch == 3:
+                return None
+            s = slice(batch * 24, (batch + 1) * 24)
+            return x[s].astype(np.int64), y[s], lengths[s]    # converted copies
+
+        def val(epoch, batch):
+            return None if batch else (x[:20], y[:20], lengths[:20])
+
+        h = m.fit(batches, epochs=2, validation_data=val)
+        self.assertEqual(h.epochs_run, 2)
+        self.assertEqual(calls, [(e, b) for e in range(2) for b in range(4)])
+        self.assertFalse(math.isnan(h.history["val_loss"][0]))
+        self.assertEqual(m.evaluate(batches)["samples"], 72)
+        self.assertEqual(m.predict(batches).shape, (72, 8, 4))
+
+        def broken(epoch, batch):
+            raise ValueError("no more data")
+
+        with self.assertRaises(ValueError) as cm:
+            m.fit(broken, epochs=1)
+        self.assertIsInstance(cm.exception.__cause__, librnn.RnnError)
+        self.assertEqual(cm.exception.__cause__.status_name, "RNN_ERR_STATE")
+        with self.assertRaises(ValueError):
+            m.evaluate(broken)
+        m.close()
+
+    def test_validation_early_stopping_checkpoint_schedule(self):
+        m = tiny_tagger()
+        m.compile(loss="sparse_categorical_crossentropy", optimizer=librnn.Adam(0.05))
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, "best.rnn")
+            h = m.fit(self.x[:64], self.y[:64], self.lengths[:64], batch_size=16, epochs=6,
+                      validation_data=(self.x[64:], self.y[64:], self.lengths[64:]),
+                      checkpoint_path=path, monitor="val_accuracy", early_stopping=True,
+                      patience=1, restore_best_weights=True, lr_schedule="step",
+                      decay_rate=0.5, decay_steps=1, bucket_batches=2)
+            self.assertTrue(os.path.exists(path))
+            self.assertIn(h.stop, ("completed", "early_stopped"))
+            lr = h.history["learning_rate"]
+            self.assertAlmostEqual(lr[1] / lr[0], 0.5, places=5)
+            with librnn.load(path) as best:
+                best.compile(loss="sparse_categorical_crossentropy")
+                ev = best.evaluate(self.x[64:], self.y[64:], self.lengths[64:])
+            self.assertAlmostEqual(ev["accuracy"], h.best_value, places=5)
+        with self.assertRaises(librnn.RnnError) as cm:
+            m.fit(self.x, self.y, self.lengths, monitor="val_loss", early_stopping=True)
+        self.assertEqual(cm.exception.status_name, "RNN_ERR_INVALID_ARG")
+        with self.assertRaises(TypeError):
+            m.fit(self.x, self.y, self.lengths, no_such_option=1)
+        m.close()
+
+    def test_other_losses(self):
+        r = np.random.default_rng(4)
+        x = r.standard_normal((40, 6, 3)).astype(np.float32)
+        y = (x.sum(axis=(1, 2)) > 0).astype(np.float32)[:, None]
+        m = librnn.Model(seed=2)
+        m.input(shape=(None, 3))
+        m.gru(8)
+        m.dense(1)
+        m.compile(loss="binary_crossentropy", optimizer=librnn.RMSprop(0.01), from_logits=True)
+        h = m.fit(x, y, batch_size=10, epochs=5)
+        self.assertLess(h.history["loss"][-1], h.history["loss"][0])
+        m.compile(loss="mse", optimizer=librnn.Nadam(0.01))
+        h = m.fit(x, y, batch_size=10, epochs=2, shuffle=False)
+        self.assertTrue(math.isnan(h.history["accuracy"][0]))
+        m.close()
+
+
+if __name__ == "__main__":
+    unittest.main()
