@@ -144,7 +144,8 @@ class Layer:
     def set_param(self, key, value):
         """Copies ``value`` (same shape) into parameter ``key``."""
         idx = self._param(key)[0]
-        lib.rnn_layer_set_param(self.handle, idx, as_tensor(value, np.float32).handle)
+        t = as_tensor(value, np.float32)  # held: a temporary's finalizer frees the handle
+        lib.rnn_layer_set_param(self.handle, idx, t.handle)
 
     @property
     def params(self):
