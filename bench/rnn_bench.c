@@ -9,6 +9,8 @@
  * A training step is forward (training) + backward from a fixed output
  * gradient + an SGD update of every weight (+ zeroing the gradients).
  * Inference steps run a stateful layer on T=1, N=1, carrying its state.
+ * --case runs the cases whose names contain SUBSTR, or only the case named
+ * SUBSTR exactly (bench/run_all.py runs each case in its own process).
  * Prints a table, or with --json one object per case per line:
  *   {"case":..., "threads":..., "runs":..., "median_ms":..., "min_ms":...,
  *    "max_ms":..., "gflops":...}   (gflops for training cases)
@@ -242,9 +244,12 @@ int main(int argc, char **argv)
         fprintf(stderr, "rnn_bench: --threads must be >= 1\n");
         return 2;
     }
+    int exact = 0; /* a full case name selects that case only */
+    for (size_t k = 0; filter && k < sizeof CASES / sizeof CASES[0]; k++)
+        exact |= !strcmp(CASES[k].name, filter);
     for (size_t k = 0; k < sizeof CASES / sizeof CASES[0]; k++) {
         const bcase *c = &CASES[k];
-        if (filter && !strstr(c->name, filter))
+        if (filter && (exact ? strcmp(c->name, filter) != 0 : !strstr(c->name, filter)))
             continue;
         int r = runs > 0 ? runs : c->train ? 7 : 201;
         int w = warmup >= 0 ? warmup : c->train ? 2 : 20;

@@ -4,7 +4,8 @@
  * version of the seed notebook's Embedding + bidirectional recurrent tagger.
  *
  *   pos_tagger [--data DIR] [--epochs N] [--seed S] [--threads N] [--save FILE]
- *              [--load FILE] [--json] [--tag "some sentence"] [--help]
+ *              [--load FILE] [--json] [--tag "some sentence"] [--dump-encoded FILE]
+ *              [--help]
  *
  * Trains (unless --load), reports test token accuracy, per-tag accuracy and
  * the most frequent confusions, saves the model with its vocabulary, and tags
@@ -20,6 +21,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../common/dump.h"
 #include "../common/progress.h"
 #include "../common/vocab.h"
 #include "brown.h"
@@ -69,6 +71,7 @@ static int32_t signature(const char *w)
 
 typedef struct args {
     const char *data, *save, *load, *tag;
+    const char *dump; /* --dump-encoded: write the training tensors and stop (bench/) */
     int epochs, threads, json;
     long limit; /* 0: every sentence */
     uint64_t seed;
@@ -90,7 +93,9 @@ static void usage(FILE *f)
             "  --load FILE   load a saved model instead of training\n"
             "  --json        print a one-line JSON summary on stdout\n"
             "  --tag TEXT    tag TEXT (with --load and no --tag: tag the lines of stdin)\n"
-            "  --limit N     use N sentences of the shuffled corpus (quick runs, tests)\n",
+            "  --limit N     use N sentences of the shuffled corpus (quick runs, tests)\n"
+            "  --dump-encoded FILE  write the encoded training data and the fit settings\n"
+            "                to FILE (examples/common/dump.h) and stop without training\n",
             EX_DEFAULT_DATA);
 }
 
@@ -120,6 +125,8 @@ static int parse_args(int argc, char **argv, args *a)
             a->load = v;
         else if (!strcmp(o, "--tag"))
             a->tag = v;
+        else if (!strcmp(o, "--dump-encoded"))
+            a->dump = v;
         else if (!strcmp(o, "--limit")) {
             a->limit = strtol(v, &end, 10);
             if (*end || a->limit < 100) {
@@ -484,6 +491,32 @@ int main(int argc, char **argv)
     fo.on_batch = progress_batch;
     fo.on_epoch = progress_epoch;
     fo.user = &pg;
+    if (a.dump) {
+        /* For bench/torch_pos_tagger.py: the tensors rnn_model_fit() gets, the fit settings
+         * above and the model's (as build_model() and compile()), then stop. */
+        char meta[1024];
+        snprintf(meta, sizeof meta,
+                 "{\"program\": \"pos_tagger\", \"seed\": %llu, \"batch_size\": %lld, "
+                 "\"bucket_batches\": %d, \"validation_split\": %.17g, \"shuffle\": %d, "
+                 "\"vocab_size\": %d, \"classes\": %d, \"embedding\": %d, \"units\": %d, "
+                 "\"spatial_dropout\": 0.25, \"learning_rate\": 0.002, \"params\": %lld}",
+                 (unsigned long long)fo.seed, (long long)fo.batch_size, fo.bucket_batches,
+                 (double)fo.validation_split, fo.shuffle, VOCAB + FIRST_WORD, BROWN_NUM_TAGS, EMB,
+                 UNITS, (long long)params);
+        const char *names[3] = {"x", "lengths", "y"};
+        rnn_tensor *t[3] = {tr.x, tr.len, tr.y};
+        const int bad = dump_tensors(a.dump, meta, 3, names, t);
+        if (!bad)
+            fprintf(stderr, "wrote %s\n", a.dump);
+        free_split(&tr);
+        free_split(&te);
+        vocab_free(&v);
+        free(order);
+        brown_free(&b);
+        brown_map_free(map);
+        rnn_model_destroy(m);
+        return bad ? 1 : 0;
+    }
     rnn_fit_result res = {.struct_size = sizeof res};
     const double t0 = now_seconds();
     CHECK(rnn_model_fit(m, &tr.d, &fo, &res));

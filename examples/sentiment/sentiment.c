@@ -7,7 +7,7 @@
  *
  *   sentiment [--dataset imdb|uci|both] [--data DIR] [--epochs N] [--seed S]
  *             [--threads N] [--save FILE] [--load FILE] [--json]
- *             [--predict "text"] [--help]
+ *             [--predict "text"] [--dump-encoded FILE] [--help]
  */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../common/dump.h"
 #include "../common/progress.h"
 #include "../common/vocab.h"
 #include "reviews.h"
@@ -42,6 +43,7 @@ static const setting UCI = {"uci", 10000, 100, 32, 32, 32, 0.003f, 0.3f, 0.0f, 2
 
 typedef struct args {
     const char *data, *save, *load, *predict, *dataset;
+    const char *dump; /* --dump-encoded: write the training tensors and stop (bench/) */
     int epochs, threads, json;
     uint64_t seed;
     long limit;
@@ -65,7 +67,10 @@ static void usage(FILE *f)
             "  --load FILE   load a saved model (with FILE.vocab) instead of training\n"
             "  --predict T   classify T with the loaded model (without: the lines of stdin)\n"
             "  --json        print a one-line JSON summary on stdout\n"
-            "  --limit N     use N training and N test records per dataset (quick runs)\n",
+            "  --limit N     use N training and N test records per dataset (quick runs)\n"
+            "  --dump-encoded FILE  write the encoded training data and the fit settings\n"
+            "                to FILE (both datasets: FILE.imdb and FILE.uci;\n"
+            "                examples/common/dump.h) and stop without training\n",
             EX_DEFAULT_DATA);
 }
 
@@ -97,6 +102,8 @@ static int parse_args(int argc, char **argv, args *a)
             a->load = v;
         else if (!strcmp(o, "--predict"))
             a->predict = v;
+        else if (!strcmp(o, "--dump-encoded"))
+            a->dump = v;
         else if (!strcmp(o, "--dataset")) {
             if (strcmp(v, "imdb") && strcmp(v, "uci") && strcmp(v, "both")) {
                 fprintf(stderr, "sentiment: --dataset must be imdb, uci or both (got \"%s\")\n",
@@ -362,6 +369,37 @@ static int run(const setting *s, const args *a, const reviews *train, const revi
     fo.on_batch = progress_batch;
     fo.on_epoch = progress_epoch;
     fo.user = &pg;
+    if (a->dump) {
+        /* For bench/torch_imdb.py: the tensors rnn_model_fit() gets, the fit settings above
+         * and the model's (setting s, as build()), then stop without training. */
+        char meta[1024], path[4096];
+        snprintf(path, sizeof path, strcmp(a->dataset, "both") ? "%s" : "%s.%s", a->dump,
+                 s->name);
+        snprintf(meta, sizeof meta,
+                 "{\"program\": \"sentiment\", \"dataset\": \"%s\", \"seed\": %llu, "
+                 "\"batch_size\": %lld, \"bucket_batches\": %d, \"validation_split\": %.17g, "
+                 "\"shuffle\": %d, \"vocab_size\": %lld, \"maxlen\": %lld, \"embedding\": %lld, "
+                 "\"units\": %lld, \"spatial_dropout\": %.17g, \"dropout\": %.17g, "
+                 "\"learning_rate\": %.17g, \"params\": %lld}",
+                 s->name, (unsigned long long)fo.seed, (long long)fo.batch_size,
+                 fo.bucket_batches, (double)fo.validation_split, fo.shuffle,
+                 (long long)(voc.n + FIRST_WORD), (long long)s->maxlen, (long long)s->emb,
+                 (long long)s->units, (double)s->spatial_dropout, (double)s->dropout,
+                 (double)s->lr, (long long)res->params);
+        const char *names[3] = {"x", "lengths", "y"};
+        rnn_tensor *t[3] = {tr.x, tr.len, tr.y};
+        const int bad = dump_tensors(path, meta, 3, names, t);
+        if (!bad)
+            fprintf(stderr, "wrote %s\n", path);
+        res->name = s->name;
+        rnn_model_destroy(m);
+        free_encoded(&tr);
+        free_encoded(&te);
+        vocab_free(&voc);
+        free(tr_idx);
+        free(te_idx);
+        return bad ? -1 : 0;
+    }
     rnn_fit_result fr = {.struct_size = sizeof fr};
     const double t0 = now_seconds();
     CHECK(rnn_model_fit(m, &tr.d, &fo, &fr));
@@ -506,7 +544,7 @@ int main(int argc, char **argv)
         free(tr.text), free(tr.label), free(te.text), free(te.label), free(idx);
         reviews_free(&all);
     }
-    if (a.json) {
+    if (a.json && !a.dump) {
         printf("{\"datasets\": [");
         for (int k = 0; k < nres; k++)
             printf("%s{\"dataset\": \"%s\", \"test_accuracy\": %.6f, \"train_seconds\": %.1f, "

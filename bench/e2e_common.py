@@ -1,0 +1,124 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Shared by bench/torch_pos_tagger.py and bench/torch_imdb.py: reads the
+training data that an example program wrote with --dump-encoded
+(examples/common/dump.h), and plans an epoch's batches exactly as librnn's
+rnn_model_fit() does (lib/model/fit.c: plan_epoch, with the model's
+xoshiro256** generator of lib/rng.c), so that the PyTorch scripts train on
+the same token ids, lengths, batch composition and batch order as the
+example program.
+"""
+import json
+
+import numpy as np
+
+M64 = (1 << 64) - 1
+
+
+def read_dump(path):
+    """(meta dict, {name: numpy array}) of a --dump-encoded file."""
+    with open(path, "rb") as f:
+        magic = f.readline()
+        if magic != b"RNNDUMP1\n":
+            raise ValueError(f"{path}: not a --dump-encoded file")
+        head = json.loads(f.readline())
+        arrays = {}
+        for t in head["tensors"]:
+            dt = {"int32": np.int32, "float32": np.float32}[t["dtype"]]
+            n = int(np.prod(t["shape"])) if t["shape"] else 1
+            a = np.fromfile(f, dtype=dt, count=n)
+            if a.size != n:
+                raise ValueError(f"{path}: tensor {t['name']} is truncated")
+            arrays[t["name"]] = a.reshape(t["shape"])
+    return head["meta"], arrays
+
+
+class Xoshiro:
+    """lib/rng.c: xoshiro256** seeded by splitmix64."""
+
+    def __init__(self, seed):
+        x = seed & M64
+        s = []
+        for _ in range(4):
+            x = (x + 0x9E3779B97F4A7C15) & M64
+            z = x
+            z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & M64
+            z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & M64
+            s.append(z ^ (z >> 31))
+        self.s = s
+
+    @staticmethod
+    def _rotl(x, k):
+        return ((x << k) | (x >> (64 - k))) & M64
+
+    def u64(self):
+        s = self.s
+        result = (self._rotl((s[1] * 5) & M64, 7) * 9) & M64
+        t = (s[1] << 17) & M64
+        s[2] ^= s[0]
+        s[3] ^= s[1]
+        s[1] ^= s[2]
+        s[0] ^= s[3]
+        s[2] ^= t
+        s[3] = self._rotl(s[3], 45)
+        return result
+
+
+def _shuffle(rng, v):
+    for i in range(len(v) - 1, 0, -1):
+        j = rng.u64() % (i + 1)
+        v[i], v[j] = v[j], v[i]
+
+
+def split_sizes(meta, S):
+    """(n_train, n_val): the validation samples are the LAST n_val (fit.c)."""
+    n_val = int(float(S) * float(meta["validation_split"])) if meta["validation_split"] > 0 else 0
+    return S - n_val, n_val
+
+
+def plan_epoch(n_train, batch, shuffle, bucket, lengths, rng):
+    """Sample indices of each batch of one epoch, in batch order: fit.c's
+    plan_epoch (seeded shuffle; bucketing sorts each run of `bucket` batches
+    by (length, sample) and then shuffles the batch order)."""
+    order = list(range(n_train))
+    if shuffle:
+        _shuffle(rng, order)
+    nb = (n_train + batch - 1) // batch
+    if bucket > 0 and lengths is not None:
+        chunk = batch * bucket
+        out = []
+        for c in range(0, n_train, chunk):
+            part = order[c:c + chunk]
+            part.sort(key=lambda i: (int(lengths[i]), i))
+            out += part
+        order = out
+    border = list(range(nb))
+    if bucket > 0 and lengths is not None and shuffle:
+        _shuffle(rng, border)
+    return [np.asarray(order[k * batch:min(k * batch + batch, n_train)], dtype=np.int64)
+            for k in border]
+
+
+def validation_batches(n_train, n_val, batch):
+    """fit.c's validation pass: the held-out samples in order, `batch` at a time."""
+    return [np.arange(n_train + i, n_train + min(i + batch, n_val), dtype=np.int64)
+            for i in range(0, n_val, batch)]
+
+
+def epoch_plan(meta, lengths, epoch=0):
+    """Training batches of epoch `epoch` (from 0) and the validation batches."""
+    S = len(lengths)
+    n_train, n_val = split_sizes(meta, S)
+    rng = Xoshiro(int(meta["seed"]))
+    for _ in range(epoch + 1):
+        train = plan_epoch(n_train, int(meta["batch_size"]), int(meta["shuffle"]),
+                           int(meta["bucket_batches"]), lengths, rng)
+    return train, validation_batches(n_train, n_val, int(meta["batch_size"]))
+
+
+def spatial_dropout(torch, x, p):
+    """SpatialDropout1D on (N, T, C): one Bernoulli(1 - p) / (1 - p) mask value
+    per (sample, feature), the same for every step (as Keras and librnn)."""
+    if p <= 0:
+        return x
+    mask = torch.empty(x.shape[0], 1, x.shape[2]).bernoulli_(1.0 - p).div_(1.0 - p)
+    return x * mask

@@ -1,0 +1,919 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
+"""Runs the whole benchmark suite, librnn and PyTorch side by side, and
+writes docs/benchmarks.md.
+
+  /usr/bin/python3 bench/run_all.py            # the full suite (about 45 minutes on 2 cores)
+  /usr/bin/python3 bench/run_all.py --quick    # smoke run, 2-3 minutes; writes
+                                               # build/benchmarks-quick.md instead
+
+Run it on an idle machine, with /usr/bin/python3 (Debian's python3-torch and
+python3-numpy; without torch the PyTorch columns stay empty). Every
+measurement is a fresh process, librnn and PyTorch alternately, case by
+case, round after round; each process's peak RSS comes from os.wait4().
+
+Cases (see "What is timed" in the generated page):
+  recurrent  build/bench/rnn_bench cases (issue 2) against bench/compare_torch.py's
+             PyTorch mirror, one process per case, at each of --threads
+  decode     build/bench/decode_bench (librnn only): step-wise decoding against
+             re-running the prefix, greedy and beam 4
+  e2e        one epoch (training + validation pass) of examples/pos_tagging and of
+             examples/sentiment (IMDB) against bench/torch_pos_tagger.py and
+             bench/torch_imdb.py on the same encoded data and batches
+"""
+import argparse
+import datetime
+import json
+import os
+import platform
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+
+
+def log(msg):
+    print(msg, file=sys.stderr, flush=True)
+
+
+# ------------------------------------------------------------ processes
+
+def run_measured(cmd, env=None, cwd=ROOT):
+    """Runs cmd to completion; returns dict(rc, out, err, rss_kib, wall_s).
+    The peak RSS is the child's own (os.wait4's rusage, ru_maxrss in KiB)."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        t0 = time.perf_counter()
+        p = subprocess.Popen(cmd, stdout=out, stderr=err, env=env, cwd=cwd)
+        _, status, ru = os.wait4(p.pid, 0)
+        wall = time.perf_counter() - t0
+        p.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        return {"rc": p.returncode, "out": out.read().decode(errors="replace"),
+                "err": err.read().decode(errors="replace"), "rss_kib": ru.ru_maxrss,
+                "wall_s": wall, "cpu_s": ru.ru_utime + ru.ru_stime}
+
+
+def busy_cpu_seconds():
+    """CPU time used by every process of the machine so far (/proc/stat)."""
+    f = read("/proc/stat").split("\n", 1)[0].split()
+    if not f or f[0] != "cpu":
+        return None
+    v = [int(x) for x in f[1:9]]  # user nice system idle iowait irq softirq steal
+    return (sum(v) - v[3] - v[4]) / os.sysconf("SC_CLK_TCK")
+
+
+def json_lines(text):
+    res = []
+    for line in text.splitlines():
+        line = line.strip()
+        if line.startswith("{"):
+            try:
+                res.append(json.loads(line))
+            except ValueError:
+                pass
+    return res
+
+
+def tail(text, n=6):
+    return " | ".join(text.strip().splitlines()[-n:])
+
+
+# ------------------------------------------------------------ torch worker
+
+def torch_worker(a):
+    """--torch-worker CASE: one recurrent case in PyTorch (compare_torch.py's
+    mirror of rnn_bench), one JSON line like rnn_bench --json."""
+    sys.path.insert(0, HERE)
+    import torch
+    from compare_torch import torch_case
+    torch.set_num_threads(a.threads_one)
+    torch.set_num_interop_threads(1)
+    times = torch_case(torch, {"case": a.torch_worker}, a.runs, a.warmup)
+    print(json.dumps({"case": a.torch_worker, "threads": torch.get_num_threads(),
+                      "runs": len(times), "median_ms": statistics.median(times),
+                      "min_ms": min(times), "max_ms": max(times), "torch": torch.__version__}))
+    return 0
+
+
+# ------------------------------------------------------------ machine and versions
+
+def read(path):
+    try:
+        with open(path) as f:
+            return f.read()
+    except OSError:
+        return ""
+
+
+def machine_info():
+    cpu = read("/proc/cpuinfo")
+    model = re.search(r"^model name\s*:\s*(.*)$", cpu, re.M)
+    flags = re.search(r"^flags\s*:\s*(.*)$", cpu, re.M)
+    flags = set(flags.group(1).split()) if flags else set()
+    isa = [f for f in ("avx2", "avx512f", "avx512_bf16", "amx_tile") if f in flags]
+    cores = {(m.group(1), m.group(2)) for m in re.finditer(
+        r"^physical id\s*:\s*(\d+)$.*?^core id\s*:\s*(\d+)$", cpu, re.M | re.S)}
+    mem = re.search(r"^MemTotal:\s*(\d+) kB", read("/proc/meminfo"), re.M)
+    osr = re.search(r'^PRETTY_NAME="?([^"\n]*)', read("/etc/os-release"), re.M)
+    return {
+        "cpu_model": model.group(1).strip() if model else platform.processor() or "unknown",
+        "logical_cpus": os.cpu_count(),
+        "usable_cpus": len(os.sched_getaffinity(0)),
+        "physical_cores": len(cores) or None,
+        "isa": isa,
+        "memory_gib": round(int(mem.group(1)) / 1048576, 1) if mem else None,
+        "os": osr.group(1) if osr else platform.platform(),
+        "kernel": platform.release(),
+        "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY", "(unset)"),
+        "omp_num_threads": os.environ.get("OMP_NUM_THREADS", "(unset)"),
+    }
+
+
+def dpkg_version(*names):
+    for n in names:
+        try:
+            v = subprocess.run(["dpkg-query", "-W", "-f", "${Version}", n], capture_output=True,
+                               text=True).stdout.strip()
+        except OSError:
+            return None
+        if v:
+            return f"{v} ({n})"
+    return None
+
+
+def build_info(build):
+    info = {}
+    try:
+        with open(os.path.join(build, "meson-info", "intro-buildoptions.json")) as f:
+            opts = {o["name"]: o["value"] for o in json.load(f)}
+        info["buildtype"] = opts.get("buildtype")
+        info["optimization"] = opts.get("optimization")
+    except (OSError, ValueError):
+        pass
+    m = re.search(r'RNN_VERSION_STRING\s+"([^"]+)"',
+                  read(os.path.join(build, "include", "rnn", "version.h")))
+    info["librnn_header"] = m.group(1) if m else None
+    try:
+        rev = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
+                             capture_output=True, text=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
+                               cwd=ROOT, capture_output=True, text=True).stdout.strip()
+        info["git"] = rev + (" + local changes" if dirty else "") if rev else None
+    except OSError:
+        info["git"] = None
+    info["onednn"] = dpkg_version("libdnnl-dev", "libdnnl3", "libdnnl2")
+    info["cc"] = None
+    try:
+        cc = subprocess.run(["cc", "--version"], capture_output=True, text=True).stdout
+        info["cc"] = cc.splitlines()[0] if cc else None
+    except OSError:
+        pass
+    return info
+
+
+TORCH_PROBE = r"""
+import json, torch, numpy, os
+print(json.dumps({"torch": torch.__version__, "numpy": numpy.__version__,
+                  "torch_default_threads": torch.get_num_threads(),
+                  "mkldnn": torch.backends.mkldnn.is_available()}))
+"""
+
+
+def torch_info(python):
+    r = run_measured([python, "-c", TORCH_PROBE])
+    if r["rc"] != 0:
+        return None
+    info = json_lines(r["out"])[0]
+    info["import_rss_kib"] = r["rss_kib"]  # python + import torch, numpy: in every PyTorch RSS
+    info["python"] = subprocess.run(
+        [python, "-c", "import platform; print(platform.python_version())"],
+        capture_output=True, text=True).stdout.strip()
+    info["deb"] = dpkg_version("python3-torch")
+    blas = os.path.realpath("/usr/lib/x86_64-linux-gnu/libblas.so.3")
+    info["blas"] = blas if os.path.exists(blas) else None
+    return info
+
+
+# ------------------------------------------------------------ statistics
+
+def summary(values):
+    values = [v for v in values if v is not None]
+    if not values:
+        return None
+    return {"median": statistics.median(values), "min": min(values), "max": max(values),
+            "n": len(values)}
+
+
+def fmt(x):
+    if x is None:
+        return "n/a"
+    if x >= 100:
+        return f"{x:.1f}"
+    if x >= 1:
+        return f"{x:.2f}"
+    return f"{x:.3f}"
+
+
+def fmt_s(s):
+    if not s:
+        return "n/a"
+    if s["n"] == 1:
+        return fmt(s["median"])
+    return f"{fmt(s['median'])} ({fmt(s['min'])}-{fmt(s['max'])})"
+
+
+def fmt_pct(x):
+    return "n/a" if x is None else f"{100 * x:.1f}%"
+
+
+def mib(kib):
+    return "n/a" if kib is None else f"{kib / 1024:.0f}"
+
+
+def ratio(t, l):
+    if not t or not l or not l["median"]:
+        return "n/a"
+    return f"{t['median'] / l['median']:.2f}x"
+
+
+# ------------------------------------------------------------ the suite
+
+class Suite:
+    def __init__(self, a):
+        self.a = a
+        self.build = os.path.abspath(a.build)
+        self.bin = {
+            "rnn_bench": os.path.join(self.build, "bench", "rnn_bench"),
+            "decode_bench": os.path.join(self.build, "bench", "decode_bench"),
+            "pos_tagger": os.path.join(self.build, "examples", "pos_tagger"),
+            "sentiment": os.path.join(self.build, "examples", "sentiment"),
+        }
+        self.records = []  # every measurement
+        self.failures = []
+        self.env = dict(os.environ)
+
+    def record(self, section, case, lib, threads, rnd, res, value, extra=None):
+        rec = {"section": section, "case": case, "lib": lib, "threads": threads, "round": rnd,
+               "value": value, "rss_kib": res["rss_kib"], "wall_s": round(res["wall_s"], 3),
+               "cpu_s": round(res["cpu_s"], 3), "rc": res["rc"]}
+        if extra:
+            rec.update(extra)
+        self.records.append(rec)
+        if value is None:
+            self.failures.append(f"{section} {case} {lib} {threads} thr round {rnd + 1}: "
+                                 f"exit {res['rc']}: {tail(res['err'])[:400]}")
+            log(f"  FAILED {case} [{lib}, {threads} thr]: {tail(res['err'], 3)[:300]}")
+        else:
+            log(f"  {case} [{lib}, {threads} thr] {value:.4g} ({res['rss_kib'] / 1024:.0f} MiB, "
+                f"{res['wall_s']:.1f} s)")
+        return rec
+
+    def values(self, section, case, lib, threads, key="value"):
+        return [r[key] for r in self.records if r["section"] == section and r["case"] == case
+                and r["lib"] == lib and r["threads"] == threads and r["value"] is not None]
+
+    def rss(self, section, case, lib, threads):
+        v = self.values(section, case, lib, threads, "rss_kib")
+        return max(v) if v else None
+
+    def last(self, section, case, lib, threads):
+        rs = [r for r in self.records if r["section"] == section and r["case"] == case
+              and r["lib"] == lib and r["threads"] == threads and r["value"] is not None]
+        return rs[-1] if rs else None
+
+    # -------------------------------------------------------- recurrent (issue 2)
+
+    def recurrent_cases(self):
+        out = subprocess.run([self.bin["rnn_bench"], "--list"], capture_output=True, text=True,
+                             check=True).stdout.split()
+        if self.a.case:
+            out = [c for c in out if self.a.case in c]
+        return out
+
+    def steps(self, case):
+        a = self.a
+        if case.startswith("train"):
+            return a.train_runs, a.train_warmup
+        return a.step_runs, a.step_warmup
+
+    def run_recurrent(self, rnd, threads):
+        for case in self.cases:
+            runs, warm = self.steps(case)
+            r = run_measured([self.bin["rnn_bench"], "--json", "--threads", str(threads),
+                              "--runs", str(runs), "--warmup", str(warm), "--case", case],
+                             self.env)
+            js = [j for j in json_lines(r["out"]) if j.get("case") == case]
+            j = js[0] if r["rc"] == 0 and js else {}
+            if j.get("librnn"):
+                self.librnn_version = j["librnn"]
+            self.record("recurrent", case, "librnn", threads, rnd, r, j.get("median_ms"),
+                        {"min_ms": j.get("min_ms"), "max_ms": j.get("max_ms"),
+                         "runs": j.get("runs"), "gflops": j.get("gflops")})
+            if self.torch:
+                r = run_measured([self.a.python, os.path.join(HERE, "run_all.py"),
+                                  "--torch-worker", case, "--threads-one", str(threads),
+                                  "--runs", str(runs), "--warmup", str(warm)], self.env)
+                js = json_lines(r["out"])
+                j = js[0] if r["rc"] == 0 and js else {}
+                self.record("recurrent", case, "torch", threads, rnd, r, j.get("median_ms"),
+                            {"min_ms": j.get("min_ms"), "max_ms": j.get("max_ms"),
+                             "runs": j.get("runs")})
+
+    # -------------------------------------------------------- decode (librnn only)
+
+    DECODE = [("decode_greedy_N1_L20_V10000", []), ("decode_beam4_N1_L20_V10000", ["--beam", "4"])]
+
+    def run_decode(self, rnd, threads):
+        for case, extra in self.DECODE:
+            r = run_measured([self.bin["decode_bench"], "--runs", str(self.a.decode_runs),
+                              "--threads", str(threads)] + extra, self.env)
+            step = re.search(r"step-wise.*?median ([\d.]+) ms \(min ([\d.]+)\), ([\d.]+) us",
+                             r["out"])
+            naive = re.search(r"naive re-run.*?median ([\d.]+) ms \(min ([\d.]+)\)", r["out"])
+            ok = r["rc"] == 0 and step and naive
+            self.record("decode", case, "librnn", threads, rnd, r,
+                        float(step.group(1)) if ok else None,
+                        {"naive_ms": float(naive.group(1)) if ok else None,
+                         "us_per_token": float(step.group(3)) if ok else None})
+
+    # -------------------------------------------------------- end-to-end epochs
+
+    EPOCH_LINE = re.compile(r"epoch 1/\d+\s+\S+\s+loss ([\d.naif-]+)\s+accuracy ([\d.naif-]+)"
+                            r"\s+val_loss ([\d.naif-]+)\s+val_accuracy ([\d.naif-]+)")
+
+    def e2e_cmd(self, which, threads, dump=None):
+        a = self.a
+        if which == "pos_tagger":
+            cmd = [self.bin["pos_tagger"], "--seed", str(a.seed)]
+            if a.pos_limit:
+                cmd += ["--limit", str(a.pos_limit)]
+        else:
+            cmd = [self.bin["sentiment"], "--dataset", "imdb", "--seed", str(a.seed)]
+            if a.imdb_limit:
+                cmd += ["--limit", str(a.imdb_limit)]
+        if a.data:
+            cmd += ["--data", a.data]
+        if dump:
+            return cmd + ["--dump-encoded", dump]
+        return cmd + ["--epochs", "1", "--json", "--threads", str(threads)]
+
+    def prepare_dumps(self):
+        self.dumps = {}
+        for which in ("pos_tagger", "sentiment"):
+            path = os.path.join(self.workdir, which + ".dump")
+            r = run_measured(self.e2e_cmd(which, 0, path), self.env)
+            if r["rc"] != 0:
+                self.failures.append(f"{which} --dump-encoded: exit {r['rc']}: {tail(r['err'])}")
+                log(f"  FAILED {which} --dump-encoded: {tail(r['err'], 3)}")
+                continue
+            with open(path, "rb") as f:
+                f.readline()
+                head = json.loads(f.readline())
+            self.dumps[which] = {"path": path, "meta": head["meta"], "tensors": head["tensors"]}
+            log(f"  {which}: wrote {path} ({os.path.getsize(path) / 1048576:.0f} MiB)")
+
+    def run_e2e(self, rnd, threads):
+        for which, case, script in (("pos_tagger", "pos_tagger_epoch", "torch_pos_tagger.py"),
+                                    ("sentiment", "imdb_epoch", "torch_imdb.py")):
+            r = run_measured(self.e2e_cmd(which, threads), self.env)
+            js = json_lines(r["out"])
+            j = js[-1] if r["rc"] == 0 and js else {}
+            if which == "sentiment" and j:
+                j = j.get("datasets", [{}])[0]
+            m = self.EPOCH_LINE.search(r["err"])
+            figs = dict(zip(("loss", "accuracy", "val_loss", "val_accuracy"),
+                            map(float, m.groups()))) if m else {}
+            self.record("e2e", case, "librnn", threads, rnd, r, j.get("train_seconds"),
+                        {"figures": figs, "params": j.get("params")})
+            if self.torch and which in self.dumps:
+                r = run_measured([self.a.python, os.path.join(HERE, script), "--dump",
+                                  self.dumps[which]["path"], "--threads", str(threads), "--json"],
+                                 self.env)
+                js = json_lines(r["out"])
+                j = js[-1] if r["rc"] == 0 and js else {}
+                figs = {k: j[k] for k in ("loss", "accuracy", "val_loss", "val_accuracy")
+                        if k in j}
+                self.record("e2e", case, "torch", threads, rnd, r, j.get("train_seconds"),
+                            {"figures": figs, "params": j.get("params"),
+                             "batches": j.get("batches"), "samples": j.get("samples")})
+            if self.torch and which in self.dumps and self.a.torch_padded:
+                r = run_measured([self.a.python, os.path.join(HERE, script), "--dump",
+                                  self.dumps[which]["path"], "--threads", str(threads), "--json",
+                                  "--padded"], self.env)
+                js = json_lines(r["out"])
+                j = js[-1] if r["rc"] == 0 and js else {}
+                figs = {k: j[k] for k in ("loss", "accuracy", "val_loss", "val_accuracy")
+                        if k in j}
+                self.record("e2e", case, "torch_padded", threads, rnd, r,
+                            j.get("train_seconds"), {"figures": figs})
+
+    # -------------------------------------------------------- driver
+
+    def run(self):
+        a = self.a
+        for k, p in self.bin.items():
+            if not os.access(p, os.X_OK):
+                sys.exit(f"run_all: {p} is missing: build first (meson compile -C {a.build})")
+        self.started = datetime.datetime.now(datetime.timezone.utc)
+        self.load_start = os.getloadavg()
+        self.machine = machine_info()
+        self.buildinfo = build_info(self.build)
+        self.librnn_version = self.buildinfo.get("librnn_header")
+        self.torch = None if a.no_torch else torch_info(a.python)
+        if not a.no_torch and not self.torch:
+            log(f"run_all: no PyTorch for {a.python}: librnn alone "
+                "(use /usr/bin/python3 with Debian's python3-torch)")
+        self.cases = self.recurrent_cases() if "recurrent" in a.only else []
+        self.workdir = tempfile.mkdtemp(prefix="librnn-bench-", dir=a.workdir)
+        t0 = time.time()
+        busy0, own0 = busy_cpu_seconds(), os.times()
+        try:
+            if "e2e" in a.only:
+                log("end-to-end: encoding the data once (--dump-encoded)")
+                self.prepare_dumps()
+            for rnd in range(max(a.rounds, a.e2e_rounds)):
+                if rnd < a.rounds:
+                    for th in a.threads:
+                        if self.cases:
+                            log(f"round {rnd + 1}/{a.rounds}: recurrent cases, {th} thread(s)")
+                            self.run_recurrent(rnd, th)
+                        if "decode" in a.only:
+                            log(f"round {rnd + 1}/{a.rounds}: decoding, {th} thread(s)")
+                            self.run_decode(rnd, th)
+                if rnd < a.e2e_rounds and "e2e" in a.only:
+                    for th in a.e2e_threads:
+                        log(f"round {rnd + 1}/{a.e2e_rounds}: end-to-end epochs, {th} thread(s)")
+                        self.run_e2e(rnd, th)
+        finally:
+            shutil.rmtree(self.workdir, ignore_errors=True)
+        self.seconds = time.time() - t0
+        self.load_end = os.getloadavg()
+        # CPU time that other processes took during the run: the machine's busy time less
+        # this script's and its children's (every measurement and helper process).
+        busy1, own1 = busy_cpu_seconds(), os.times()
+        self.foreign = None
+        if busy0 is not None and busy1 is not None:
+            ours = (own1.user + own1.system + own1.children_user + own1.children_system
+                    - own0.user - own0.system - own0.children_user - own0.children_system)
+            avail = self.seconds * self.machine["usable_cpus"]
+            self.foreign = max(0.0, (busy1 - busy0 - ours) / avail) if avail > 0 else None
+
+    # -------------------------------------------------------- the page
+
+    def page(self):
+        a = self.a
+        tmax = max(a.threads)
+        L = []
+        w = L.append
+        w("# Benchmarks")
+        w("")
+        w("<!-- Generated by bench/run_all.py: do not edit by hand. The static section at the end "
+          "comes from bench/static_analysis.md. -->")
+        w("")
+        w(f"Generated {self.started:%Y-%m-%d %H:%M} UTC in {self.seconds / 60:.0f} min by "
+          f"`{self.command}`.")
+        if a.quick:
+            w("")
+            w("**`--quick` smoke run: tiny settings (one round, few steps, data subsets); these "
+              "numbers only show that the suite runs, they measure nothing.**")
+        if (self.foreign or 0) > 0.05 or self.load_start[0] > 0.5:
+            w("")
+            w("**Warning: the machine was not idle**: other processes took "
+              f"{100 * (self.foreign or 0):.0f}% of the CPU time during the run (load average "
+              f"{self.load_start[0]:.2f} at the start): they shared the cores, and these timings "
+              "are not trustworthy.")
+        if self.failures:
+            w("")
+            w("**Some measurements failed** (listed at the end); their cells say n/a.")
+        w("")
+        w("Every number below comes from one run of the suite: each measurement is a fresh "
+          "process, librnn and PyTorch alternately, case by case, round after round, so both "
+          "libraries saw the same machine conditions. \"median (min-max)\" is over the rounds; "
+          "a ratio is the PyTorch median over the librnn median of the same run (above 1: "
+          "librnn is faster). Peak RSS is the largest resident set of each process over the "
+          "rounds (`ru_maxrss` from `os.wait4`); a PyTorch process's includes the Python "
+          "interpreter and the `torch` and `numpy` imports"
+          + (f" ({mib(self.torch['import_rss_kib'])} MiB before any work)" if self.torch else "")
+          + ".")
+        w("")
+
+        # machine
+        m, b, t = self.machine, self.buildinfo, self.torch
+        w("## Machine and versions")
+        w("")
+        w("| | |")
+        w("|---|---|")
+        cores = f"{m['logical_cpus']} logical CPUs"
+        if m["physical_cores"]:
+            cores += f", {m['physical_cores']} physical cores"
+        if m["usable_cpus"] != m["logical_cpus"]:
+            cores += f", {m['usable_cpus']} usable by this process"
+        w(f"| CPU | {m['cpu_model']} ({', '.join(m['isa']) or 'no AVX2'}) |")
+        w(f"| cores | {cores}; {m['memory_gib']} GiB RAM |")
+        w(f"| threads used | recurrent and decoding cases: {', '.join(map(str, a.threads))}; "
+          f"end-to-end epochs: {', '.join(map(str, a.e2e_threads))} |")
+        w(f"| system | {m['os']}, Linux {m['kernel']} |")
+        w(f"| other processes | took {fmt_pct(self.foreign)} of the CPU time during the run; "
+          f"load average {self.load_start[0]:.2f} at the start |")
+        w(f"| OpenMP environment | OMP_WAIT_POLICY={m['omp_wait_policy']}, "
+          f"OMP_NUM_THREADS={m['omp_num_threads']} (both libraries use libgomp) |")
+        w(f"| librnn | {self.librnn_version or '?'}, git {b.get('git') or '?'}, meson buildtype "
+          f"{b.get('buildtype')} (-O{b.get('optimization')}), {b.get('cc') or '?'} |")
+        w(f"| oneDNN | {b.get('onednn') or '?'} |")
+        if t:
+            w(f"| PyTorch | {t['torch']} ({t['deb'] or 'not a Debian package'}), its own "
+              f"oneDNN {'enabled' if t['mkldnn'] else 'disabled'}; BLAS {t['blas'] or '?'} |")
+            w(f"| Python, numpy | {t['python']}, numpy {t['numpy']} |")
+        else:
+            w("| PyTorch | not installed (or --no-torch): librnn alone |")
+        w("")
+
+        # recurrent
+        if self.cases:
+            self.page_recurrent(w, tmax)
+        if "decode" in a.only:
+            self.page_decode(w)
+        if "e2e" in a.only:
+            self.page_e2e(w)
+        if self.cases and self.torch:
+            self.page_targets(w, tmax)
+        self.page_method(w)
+        w("## Reproduce")
+        w("")
+        w("On an idle machine, from the project root, after `meson setup build` (the script "
+          "compiles what it runs):")
+        w("")
+        w("```sh")
+        w("/usr/bin/python3 bench/run_all.py")
+        w("```")
+        w("")
+        w("`--quick` is a smoke run of a few minutes (it writes `build/benchmarks-quick.md`); "
+          "`--help` lists the knobs (rounds, steps per process, thread counts, data subsets, "
+          "sections). The raw measurements of the run go to "
+          f"`{os.path.relpath(a.json_output, ROOT)}`. "
+          "`bench/README.md` describes the pieces.")
+        w("")
+        if self.failures:
+            w("## Failed measurements")
+            w("")
+            for f in self.failures:
+                w(f"- `{f}`")
+            w("")
+        static = read(os.path.join(HERE, "static_analysis.md")).strip()
+        if static:
+            w(static)
+            w("")
+        return "\n".join(L)
+
+    def page_recurrent(self, w, tmax):
+        a = self.a
+        w(f"## Recurrent layers (the cases of issue 2), {tmax} threads")
+        w("")
+        w(f"Milliseconds per training step or per inference step. Each process runs "
+          f"{a.train_warmup} + {a.train_runs} training steps ({a.step_warmup} + {a.step_runs} "
+          f"inference steps), warm-up first, and reports its median; the table gives the median "
+          f"and the range of those per-process medians over {a.rounds} round(s).")
+        w("")
+        w("| case | librnn ms | PyTorch ms | PyTorch / librnn | peak RSS MiB librnn / PyTorch |")
+        w("|---|---|---|---|---|")
+        for c in self.cases:
+            l = summary(self.values("recurrent", c, "librnn", tmax))
+            t = summary(self.values("recurrent", c, "torch", tmax))
+            w(f"| {c} | {fmt_s(l)} | {fmt_s(t)} | {ratio(t, l)} | "
+              f"{mib(self.rss('recurrent', c, 'librnn', tmax))} / "
+              f"{mib(self.rss('recurrent', c, 'torch', tmax))} |")
+        w("")
+        if len(a.threads) > 1:
+            t0, t1 = a.threads[0], a.threads[-1]
+            w(f"### Thread scaling, {t0} to {t1} threads")
+            w("")
+            w(f"Medians over the rounds, in ms; speed-up = time at {t0} thread(s) / time at {t1}.")
+            w("")
+            libs = [("librnn", "librnn")] + ([("torch", "PyTorch")] if self.torch else [])
+            head = "| case |"
+            for _, name in libs:
+                head += "".join(f" {name} {th} thr |" for th in a.threads) + f" {name} speed-up |"
+            if self.torch:
+                head += "".join(f" PyTorch / librnn at {th} |" for th in a.threads)
+            w(head)
+            w("|---" * (head.count("|") - 1) + "|")
+            rows = [(c, "recurrent") for c in self.cases]
+            if "decode" in a.only:
+                rows += [(c, "decode") for c, _ in self.DECODE]
+            for c, sec in rows:
+                line = f"| {c} |"
+                med = {}
+                for lib, _ in libs:
+                    for th in a.threads:
+                        s = summary(self.values(sec, c, lib, th))
+                        med[lib, th] = s
+                        line += f" {fmt(s['median']) if s else 'n/a'} |"
+                    s0, s1 = med[lib, t0], med[lib, t1]
+                    line += (f" {s0['median'] / s1['median']:.2f}x |" if s0 and s1 else " n/a |")
+                if self.torch:
+                    for th in a.threads:
+                        line += f" {ratio(med['torch', th], med['librnn', th])} |"
+                w(line)
+            w("")
+            if "decode" in a.only:
+                w("The decoding rows are librnn's step-wise decoding only (no PyTorch "
+                  "counterpart).")
+                w("")
+
+    def page_decode(self, w):
+        a = self.a
+        w("## Step-wise decoding (librnn only)")
+        w("")
+        w("`build/bench/decode_bench`: an attentional LSTM encoder-decoder of the fra-eng "
+          "example's size (embedding 128, LSTM 256, general attention, Dense 256 tanh, Dense "
+          "10,000 softmax), batch 1, 12 source tokens, 20 generated tokens. Step-wise: "
+          "`rnn_model_decode()` (the encoder once, then one decoder step per token on carried "
+          "states). Naive: the whole model re-run on the growing prefix, greedy (also in the beam "
+          "row, whose ratio therefore sets beam search against greedy re-runs). "
+          f"Each process times {a.decode_runs} decodes after one warm-up and reports medians; "
+          f"the table gives the median and range of those over {a.rounds} round(s).")
+        w("")
+        w("| case | threads | step-wise ms | us per generated token | naive re-run ms | "
+          "naive / step-wise | peak RSS MiB |")
+        w("|---|---|---|---|---|---|---|")
+        for c, _ in self.DECODE:
+            for th in a.threads:
+                s = summary(self.values("decode", c, "librnn", th))
+                n = summary(self.values("decode", c, "librnn", th, "naive_ms"))
+                u = summary(self.values("decode", c, "librnn", th, "us_per_token"))
+                w(f"| {c} | {th} | {fmt_s(s)} | {fmt(u['median']) if u else 'n/a'} | "
+                  f"{fmt_s(n)} | {ratio(n, s)} | {mib(self.rss('decode', c, 'librnn', th))} |")
+        w("")
+
+    def page_e2e(self, w):
+        a = self.a
+        w("## End-to-end: one training epoch of the example programs")
+        w("")
+        pos = self.dumps.get("pos_tagger", {}).get("meta", {})
+        imdb = self.dumps.get("sentiment", {}).get("meta", {})
+        w("Seconds for one epoch: every training batch (forward, loss, backward, Adam update, "
+          "batch loss and accuracy) plus the validation pass over the held-out tenth, on the "
+          "real data. librnn: the example program itself, `--epochs 1 --json`, its "
+          "`train_seconds` (the time of `rnn_model_fit()`, printed to 0.1 s; loading and "
+          "encoding the data and the test evaluation are outside). PyTorch: "
+          "`bench/torch_pos_tagger.py` and `bench/torch_imdb.py` on the tensors the example "
+          "wrote with `--dump-encoded` (the same token ids and lengths), in the same batches "
+          "and batch order (a port of librnn's seeded shuffle and length bucketing, "
+          "`bench/e2e_common.py`), with the same architecture (parameter counts checked), "
+          f"loss, optimizer and batch size; {a.e2e_rounds} round(s).")
+        w("")
+        pad = a.torch_padded and self.torch
+        w("| example | threads | librnn s | PyTorch s | PyTorch / librnn | "
+          "peak RSS MiB librnn / PyTorch |"
+          + (" PyTorch padded s (not the same model) | padded / librnn |" if pad else ""))
+        w("|---|---|---|---|---|---|" + ("---|---|" if pad else ""))
+        names = {"pos_tagger_epoch": "POS tagger (Brown)", "imdb_epoch": "IMDB classifier"}
+        for c, name in names.items():
+            for th in a.e2e_threads:
+                l = summary(self.values("e2e", c, "librnn", th))
+                t = summary(self.values("e2e", c, "torch", th))
+                line = (f"| {name} | {th} | {fmt_s(l)} | {fmt_s(t)} | {ratio(t, l)} | "
+                        f"{mib(self.rss('e2e', c, 'librnn', th))} / "
+                        f"{mib(self.rss('e2e', c, 'torch', th))} |")
+                if pad:
+                    p = summary(self.values("e2e", c, "torch_padded", th))
+                    line += f" {fmt_s(p)} | {ratio(p, l)} |"
+                w(line)
+        w("")
+        if pad:
+            w("\"PyTorch padded\" (skip with `--no-torch-padded`) runs the GRU on the padded "
+              "batch instead of packed sequences: not the example's model (the reverse "
+              "direction reads the padding before the real tokens), shown only to separate "
+              "the cost of PyTorch's packed-sequence path (on CPU its backward pass runs step "
+              "by step) from the rest.")
+            w("")
+        w("What the epoch computed (last round; the two libraries start from different random "
+          "weights and dropout masks, so the figures agree only roughly; they show that both "
+          "sides train the same model on the same data):")
+        w("")
+        w("| example | threads | library | loss | accuracy | val_loss | val_accuracy |")
+        w("|---|---|---|---|---|---|---|")
+        for c, name in names.items():
+            for th in a.e2e_threads:
+                for lib, ln in (("librnn", "librnn"), ("torch", "PyTorch"),
+                                ("torch_padded", "PyTorch padded")):
+                    r = self.last("e2e", c, lib, th)
+                    if not r:
+                        continue
+                    f = r.get("figures") or {}
+                    w(f"| {name} | {th} | {ln} | "
+                      + " | ".join(f"{f[k]:.4f}" if f.get(k) is not None else "n/a"
+                                   for k in ("loss", "accuracy", "val_loss", "val_accuracy"))
+                      + " |")
+        w("")
+
+        def desc(which):
+            d = self.dumps[which]
+            S = d["tensors"][0]["shape"][0]
+            m = d["meta"]
+            n_val = int(S * m["validation_split"])
+            B = m["batch_size"]
+            return (f"{S - n_val:,} training samples in {(S - n_val + B - 1) // B} batches "
+                    f"of at most {B}, then {n_val:,} validation samples")
+
+        if pos:
+            w(f"- POS tagger: `build/examples/pos_tagger --epochs 1 --seed {a.seed}"
+              f"{' --limit ' + str(a.pos_limit) if a.pos_limit else ''}`: "
+              f"{desc('pos_tagger')} (sentences; length bucketing over runs of "
+              f"{pos.get('bucket_batches')} batches, each batch cut to its longest sentence). "
+              "Embedding("
+              f"{pos.get('vocab_size'):,}, {pos.get('embedding')}) -> SpatialDropout1D("
+              f"{pos.get('spatial_dropout')}) -> bidirectional GRU({pos.get('units')}) -> "
+              f"Dense({pos.get('classes')}, softmax) per token, {pos.get('params'):,} parameters, "
+              "cross-entropy averaged over the real tokens, Adam "
+              f"{pos.get('learning_rate')}.")
+        if imdb:
+            w(f"- IMDB: `build/examples/sentiment --dataset imdb --epochs 1 --seed {a.seed}"
+              f"{' --limit ' + str(a.imdb_limit) if a.imdb_limit else ''}`: "
+              f"{desc('sentiment')} (reviews, their last {imdb.get('maxlen')} tokens; "
+              f"bucketing over runs of {imdb.get('bucket_batches')} batches, each batch cut to "
+              "its longest review). "
+              f"Embedding({imdb.get('vocab_size'):,}, {imdb.get('embedding')}) -> "
+              f"SpatialDropout1D({imdb.get('spatial_dropout'):.2g}) -> bidirectional "
+              f"GRU({imdb.get('units')}) -> global max and average pooling over the real steps, "
+              f"concatenated -> Dropout({imdb.get('dropout'):.2g}) -> Dense(1, sigmoid), "
+              f"{imdb.get('params'):,} parameters, binary cross-entropy, Adam "
+              f"{imdb.get('learning_rate'):.3g}.")
+        w("- Differences that remain: PyTorch runs the GRU on packed sequences "
+          "(`pack_padded_sequence`), and the POS tagger's Dense layer and loss on the packed "
+          "real tokens only, which is how one writes it in PyTorch; librnn runs its layers on "
+          "the batch cut to its longest sequence with per-sample lengths. Weight "
+          "initialization differs (PyTorch's defaults against Keras' Glorot/orthogonal), "
+          "which does not change the amount of work. The PyTorch batch plan is computed "
+          "before its clock starts (pure Python; librnn's takes microseconds inside its "
+          "clock). For these small GRUs PyTorch's packed-sequence path costs much of its time "
+          "(its backward pass runs step by step on CPU): see the \"PyTorch padded\" column. "
+          "Peak RSS: the librnn process also holds the raw corpus, the test split "
+          "and the vocabulary (it is the whole example program), the PyTorch process the "
+          "encoded training tensors and the Python runtime.")
+        w("")
+
+    def page_targets(self, w, tmax):
+        w(f"## Against the targets of issue 3 (re-derived from this run, {tmax} threads)")
+        w("")
+
+        def med(case, lib):
+            s = summary(self.values("recurrent", case, lib, tmax))
+            return s["median"] if s else None
+
+        rows = []
+        for case, what, need in (
+                ("train_lstm_T100_N64_I512_H512_L1_uni", "LSTM 512/512 training step", 1.6),
+                ("train_gru_T100_N64_I512_H512_L1_uni", "LBR-GRU 512/512 training step", 1.6),
+                ("train_lstm_T50_N32_I50_H64_L1_bi", "BiLSTM T50 N32 50/64 training step", 3.5)):
+            l, t = med(case, "librnn"), med(case, "torch")
+            if l and t:
+                rows.append((f"{what} >= {need}x PyTorch",
+                             f"{t / l:.2f}x ({fmt(l)} vs {fmt(t)} ms)",
+                             "met" if t / l >= need else "**not met**"))
+        l = med("infer_step_lstm_N1_I256_H512", "librnn")
+        if l:
+            rows.append(("inference step LSTM 256->512 <= 70 us", f"{l * 1000:.0f} us",
+                         "met" if l * 1000 <= 70 else "**not met** (memory-bound in f32, see the "
+                         "earlier analysis below)"))
+        v, u = med("train_lstm_T100_N64_I512_H512_L1_uni_varlen", "librnn"), \
+            med("train_lstm_T100_N64_I512_H512_L1_uni", "librnn")
+        if v and u:
+            rows.append(("variable lengths no slower than uniform", f"{fmt(v)} vs {fmt(u)} ms",
+                         "met" if v <= u else "**not met**"))
+        rows.append(("overhead over the raw kernels <= about 10%", "not measured by this suite",
+                     "see the earlier analysis below"))
+        w("| target | measured here | |")
+        w("|---|---|---|")
+        for r in rows:
+            w("| " + " | ".join(r) + " |")
+        w("")
+
+    def page_method(self, w):
+        w("## What is timed")
+        w("")
+        w("- **Training steps** (`build/bench/rnn_bench`, PyTorch mirror in "
+          "`bench/compare_torch.py`): forward in training mode + backward from a fixed output "
+          "gradient (scaled like the gradient of a loss averaged over batch and time) + an SGD "
+          "update of every weight + zeroing the gradients, through the public API; "
+          "batch-first input; `_varlen` gives each sample a length uniform in 10..100 (seeded, "
+          "the same lengths on both sides; PyTorch packs them). Case names: T steps, N batch, "
+          "I inputs, H units, L layers, uni- or bidirectional.")
+        w("- **Inference steps**: a stateful layer on T=1, N=1, state carried between calls "
+          "(PyTorch: `no_grad`, the state passed back in).")
+        w("- Each case runs in its own process (`rnn_bench --case NAME`, `run_all.py "
+          "--torch-worker NAME`), so its peak RSS is its own (plus, for PyTorch, the Python "
+          "runtime).")
+        w("- Threads: `rnn_bench --threads N` (`rnn_set_num_threads`), "
+          "`torch.set_num_threads(N)` with one inter-op thread; the examples' `--threads N`.")
+        w("")
+
+
+# ------------------------------------------------------------ main
+
+def parse_list(s):
+    return [int(x) for x in s.split(",") if x.strip()]
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--quick", action="store_true",
+                    help="smoke run: 1 round, few steps, data subsets; writes "
+                         "build/benchmarks-quick.md unless --output is given")
+    ap.add_argument("--build", default=os.path.join(ROOT, "build"), help="meson build directory")
+    ap.add_argument("--no-build", action="store_true",
+                    help="do not run `meson compile` on the benchmark targets first")
+    ap.add_argument("--output", default=None, help="page to write (default docs/benchmarks.md)")
+    ap.add_argument("--json-output", default=None,
+                    help="raw measurements (default BUILD/benchmarks.json)")
+    ap.add_argument("--python", default=sys.executable,
+                    help="interpreter with torch and numpy for the PyTorch side")
+    ap.add_argument("--no-torch", action="store_true", help="librnn alone")
+    ap.add_argument("--only", default="recurrent,decode,e2e",
+                    help="sections to run, comma-separated (recurrent, decode, e2e)")
+    ap.add_argument("--case", default=None, help="recurrent cases whose name contains this")
+    ap.add_argument("--threads", default="1,2",
+                    help="thread counts of the recurrent and decoding cases (default 1,2); the "
+                         "main tables use the last")
+    ap.add_argument("--e2e-threads", default=None,
+                    help="thread counts of the end-to-end epochs (default: the last of --threads)")
+    ap.add_argument("--rounds", type=int, default=None,
+                    help="processes per recurrent/decoding case and library (default 5)")
+    ap.add_argument("--e2e-rounds", type=int, default=None,
+                    help="epochs timed per example and library, each in a new process (default 3)")
+    ap.add_argument("--train-runs", type=int, default=None, help="training steps per process (7)")
+    ap.add_argument("--train-warmup", type=int, default=None, help="warm-up steps (2)")
+    ap.add_argument("--step-runs", type=int, default=None, help="inference steps per process (201)")
+    ap.add_argument("--step-warmup", type=int, default=None, help="warm-up inference steps (20)")
+    ap.add_argument("--decode-runs", type=int, default=None, help="decodes per process (7)")
+    ap.add_argument("--pos-limit", type=int, default=None,
+                    help="pos_tagger --limit (sentences; default 0 = the whole corpus)")
+    ap.add_argument("--imdb-limit", type=int, default=None,
+                    help="sentiment --limit (reviews; default 0 = all 25,000)")
+    ap.add_argument("--no-torch-padded", dest="torch_padded", action="store_false",
+                    help="skip the reference PyTorch epochs with the GRU on padded batches (not "
+                         "the same model; timed by default to show what packed sequences cost)")
+    ap.add_argument("--seed", type=int, default=1, help="examples' --seed (1)")
+    ap.add_argument("--data", default=None, help="examples' --data DIR (default: theirs)")
+    ap.add_argument("--workdir", default=None, help="where the encoded data goes (default /tmp)")
+    # internal: one PyTorch recurrent case in this process
+    ap.add_argument("--torch-worker", default=None, help=argparse.SUPPRESS)
+    ap.add_argument("--threads-one", type=int, default=1, help=argparse.SUPPRESS)
+    ap.add_argument("--runs", type=int, default=7, help=argparse.SUPPRESS)
+    ap.add_argument("--warmup", type=int, default=2, help=argparse.SUPPRESS)
+    a = ap.parse_args()
+    if a.torch_worker:
+        return torch_worker(a)
+
+    q = a.quick
+    defaults = {"rounds": (5, 1), "e2e_rounds": (3, 1), "train_runs": (7, 2),
+                "train_warmup": (2, 1), "step_runs": (201, 21), "step_warmup": (20, 5),
+                "decode_runs": (7, 3), "pos_limit": (0, 2000), "imdb_limit": (0, 400)}
+    for k, (full, quick) in defaults.items():
+        if getattr(a, k) is None:
+            setattr(a, k, quick if q else full)
+    a.threads = parse_list(a.threads)
+    a.e2e_threads = parse_list(a.e2e_threads) if a.e2e_threads else [a.threads[-1]]
+    a.only = set(s.strip() for s in a.only.split(","))
+    if not a.threads or min(a.threads) < 1 or not a.only <= {"recurrent", "decode", "e2e"}:
+        ap.error("bad --threads or --only")
+    if a.output is None:
+        a.output = os.path.join(a.build if q else os.path.join(ROOT, "docs"),
+                                "benchmarks-quick.md" if q else "benchmarks.md")
+    if a.json_output is None:
+        a.json_output = os.path.join(a.build, "benchmarks-quick.json" if q else "benchmarks.json")
+
+    if not a.no_build:
+        r = subprocess.run(["meson", "compile", "-C", a.build, "rnn_bench", "decode_bench",
+                            "pos_tagger", "sentiment"], capture_output=True, text=True)
+        if r.returncode != 0:
+            sys.exit("run_all: meson compile failed:\n" + r.stdout[-3000:] + r.stderr[-2000:])
+
+    s = Suite(a)
+    s.command = " ".join([sys.executable, "bench/run_all.py"] + sys.argv[1:])
+    s.run()
+    text = s.page()
+    os.makedirs(os.path.dirname(os.path.abspath(a.output)), exist_ok=True)
+    with open(a.output, "w") as f:
+        f.write(text.rstrip("\n") + "\n")
+    with open(a.json_output, "w") as f:
+        json.dump({"started": s.started.isoformat(), "seconds": s.seconds,
+                   "foreign_cpu_fraction": s.foreign,
+                   "machine": s.machine, "build": s.buildinfo, "librnn": s.librnn_version,
+                   "torch": s.torch, "options": {k: (sorted(v) if isinstance(v, set) else v)
+                                                 for k, v in vars(a).items()},
+                   "records": s.records, "failures": s.failures}, f, indent=1)
+    log(f"wrote {a.output} and {a.json_output} ({s.seconds / 60:.1f} min)")
+    return 1 if s.failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
