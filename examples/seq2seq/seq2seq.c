@@ -74,7 +74,8 @@ static void usage(FILE *f)
             "  --save FILE     save the trained model\n"
             "  --load FILE     load a model saved with the same --task, --seed and --data\n"
             "                  (the vocabularies are rebuilt from them) instead of training\n"
-            "  --translate     then translate the lines of stdin (beam search)\n"
+            "  --translate     then translate the lines of stdin (beam search); with --load,\n"
+            "                  only that (no test figures)\n"
             "  --no-attention  the plain encoder-decoder (the final states carry everything)\n"
             "  --beam K        beam width for beam search (default 4)\n"
             "  --scheduled-sampling P  feed the decoder its own predictions with a\n"
@@ -701,9 +702,12 @@ int main(int argc, char **argv)
     int64_t params = 0;
     CHECK(rnn_model_count_params(m, &params));
 
-    /* Test figures and a few translations. */
+    /* Test figures and a few translations (not when only translating with a
+     * loaded model). */
     double em = 0, bg = 0, bb = 0;
-    if (a.task == TASK_FRA) {
+    const int evaluate = !(a.load && a.translate);
+    if (!evaluate) {
+    } else if (a.task == TASK_FRA) {
         bg = bleu(m, &v, &ste, RNN_DECODE_GREEDY, 1, L);
         bb = bleu(m, &v, &ste, RNN_DECODE_BEAM, a.beam, L);
         fprintf(stderr, "test BLEU on %zu pairs: greedy %.4f, beam search (width %d) %.4f\n",
@@ -714,14 +718,14 @@ int main(int argc, char **argv)
                 ste.n - (size_t)llround(em * (double)ste.n));
     }
     char out[1024];
-    for (size_t i = 0; i < test.n && i < 5; i++) {
+    for (size_t i = 0; evaluate && i < test.n && i < 5; i++) {
         translate(m, &v, test.src[i], a.beam, L, out, sizeof out);
         fprintf(stderr, "  %-40s -> %s%s\n", test.src[i], out,
                 strcmp(out, test.tgt[i]) ? "" : "  (exact)");
         if (strcmp(out, test.tgt[i]))
             fprintf(stderr, "  %-40s    reference: %s\n", "", test.tgt[i]);
     }
-    if (a.json) {
+    if (a.json && evaluate) {
         if (a.task == TASK_FRA)
             printf("{\"task\": \"%s\", \"bleu_greedy\": %.4f, \"bleu_beam\": %.4f, "
                    "\"beam_width\": %d, ",
