@@ -739,8 +739,10 @@ int main(int argc, char **argv)
     }
     if (a.translate) {
         char line[4096];
-        fprintf(stderr, "type a %s per line (Ctrl-D ends):\n",
-                a.task == TASK_FRA ? "English sentence" : a.task == TASK_DATES ? "date" : "sum");
+        fprintf(stderr, "type %s per line (Ctrl-D ends):\n",
+                a.task == TASK_FRA     ? "an English sentence"
+                : a.task == TASK_DATES ? "a date such as \"April 22, 2019\""
+                                       : "a sum such as \"535+61\"");
         while (fgets(line, sizeof line, stdin)) {
             line[strcspn(line, "\r\n")] = 0;
             if (!*line)
