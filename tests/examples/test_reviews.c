@@ -10,8 +10,8 @@
 #include <string.h>
 
 #include "../../examples/sentiment/reviews.h"
+#include "data_test.h"
 
-static const char *fixtures, *data_dir;
 
 typedef struct toks {
     char s[512];
@@ -109,32 +109,12 @@ END_TEST
 
 int main(int argc, char **argv)
 {
-    if (argc < 2)
+    if (!data_test_args(argc, argv))
         return 2;
-    fixtures = argv[1];
-    data_dir = argc > 2 ? argv[2] : NULL;
-    char p[1024];
-    int have = 0;
-    if (data_dir) {
-        snprintf(p, sizeof p, "%s/imdb/imdb_train.tsv.gz", data_dir);
-        FILE *f = fopen(p, "rb");
-        have = f != NULL;
-        if (f)
-            fclose(f);
-    }
-    Suite *s = suite_create("reviews");
     TCase *tc = tcase_create("reviews");
-    tcase_set_timeout(tc, 120);
     tcase_add_test(tc, imdb_fixture);
     tcase_add_test(tc, uci_fixture);
-    if (have)
+    if (have_data_file("imdb/imdb_train.tsv.gz", "real-file check"))
         tcase_add_test(tc, real_files);
-    else
-        printf("../shared/data is absent: the real-file check is skipped\n");
-    suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return data_test_run("reviews", tc);
 }

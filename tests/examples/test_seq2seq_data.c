@@ -13,8 +13,8 @@
 #include <string.h>
 
 #include "../../examples/seq2seq/tasks.h"
+#include "data_test.h"
 
-static const char *fixtures, *data_dir;
 
 static const char *const MONTH[12] = {"January", "February", "March",     "April",
                                       "May",     "June",     "July",      "August",
@@ -622,22 +622,9 @@ END_TEST
 
 int main(int argc, char **argv)
 {
-    if (argc < 2)
+    if (!data_test_args(argc, argv))
         return 2;
-    fixtures = argv[1];
-    data_dir = argc > 2 ? argv[2] : NULL;
-    char p[1024];
-    int have = 0;
-    if (data_dir) {
-        snprintf(p, sizeof p, "%s/fra-eng/fra.txt.gz", data_dir);
-        FILE *f = fopen(p, "rb");
-        have = f != NULL;
-        if (f)
-            fclose(f);
-    }
-    Suite *s = suite_create("seq2seq-data");
     TCase *tc = tcase_create("seq2seq-data");
-    tcase_set_timeout(tc, 120);
     tcase_add_test(tc, ordinals);
     tcase_add_test(tc, dates);
     tcase_add_test(tc, addition);
@@ -646,14 +633,7 @@ int main(int argc, char **argv)
     tcase_add_test(tc, tokenizer);
     tcase_add_test(tc, word_vocab_round_trip);
     tcase_add_test(tc, fra_eng_fixture);
-    if (have)
+    if (have_data_file("fra-eng/fra.txt.gz", "real-file check"))
         tcase_add_test(tc, real_file);
-    else
-        printf("../shared/data is absent: the real-file check is skipped\n");
-    suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return data_test_run("seq2seq-data", tc);
 }
