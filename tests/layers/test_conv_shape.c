@@ -39,88 +39,14 @@ static rnn_tensor *lengths_tensor(const int32_t *v, int64_t n)
 /* Finite-difference step: 1e-3 where a kink (ReLU, max) is near. */
 static double eps = 1e-2;
 
-/* L = sum over the output's real steps of out0 * R. */
-static double loss_of(rnn_model *m, const rnn_tensor *x, const rnn_tensor *len,
-                      const rnn_tensor *R)
+/* tm_gradcheck with this file's step; out_len (NULL: all) gives the real steps of a sequence
+ * output. */
+static void gradcheck(rnn_model *m, rnn_tensor *x, rnn_tensor *len, const int32_t *out_len,
+                      const char *what)
 {
-    const rnn_tensor *in[1] = {x}, *li[1] = {len}, *y;
-    ck_ok(rnn_model_forward(m, 1, in, li, 1));
-    ck_ok(rnn_model_output(m, 0, &y));
-    double L = 0;
-    for (int64_t i = 0; i < tm_numel(y); i++)
-        L += (double)tm_f(y)[i] * tm_f(R)[i];
-    return L;
-}
-
-/* Central differences for every parameter and input element. out_len (NULL:
- * all) gives the real steps of a sequence output; R is zero beyond them, as
- * the layers after it would see. */
-static void gradcheck(rnn_model *m, rnn_tensor *x, const rnn_tensor *len,
-                      const int32_t *out_len, const char *what)
-{
-    const rnn_tensor *in[1] = {x}, *li[1] = {len}, *y;
-    ck_ok(rnn_model_forward(m, 1, in, li, 1));
-    ck_ok(rnn_model_output(m, 0, &y));
-    int64_t dims[3];
-    int rank;
-    rnn_tensor_shape(y, dims, 3, &rank);
-    rnn_tensor *R = tm_tensor(rank, dims, 1.0);
-    if (out_len && rank == 3)
-        for (int64_t n = 0; n < dims[0]; n++)
-            for (int64_t t = out_len[n]; t < dims[1]; t++)
-                memset(tm_f(R) + (n * dims[1] + t) * dims[2], 0, sizeof(float) * (size_t)dims[2]);
-    const rnn_tensor *g[1] = {R};
-    ck_ok(rnn_model_zero_grad(m));
-    ck_ok(rnn_model_backward(m, 1, g));
-    const rnn_tensor *dx;
-    ck_ok(rnn_model_input_grad(m, 0, &dx));
-    float *dxc = malloc(sizeof(float) * (size_t)tm_numel(x));
-    memcpy(dxc, tm_f(dx), sizeof(float) * (size_t)tm_numel(x));
-    double worst = 0;
-    int nl;
-    rnn_model_num_layers(m, &nl);
-    for (int li2 = 1; li2 < nl; li2++) {
-        rnn_layer *l;
-        rnn_model_layer(m, li2, &l);
-        int np;
-        rnn_layer_num_params(l, &np);
-        for (int p = 0; p < np; p++) {
-            rnn_tensor *v, *gr;
-            rnn_layer_param(l, p, NULL, &v, &gr);
-            for (int64_t i = 0; i < tm_numel(v); i++) {
-                float keep = tm_f(v)[i];
-                tm_f(v)[i] = keep + (float)eps;
-                rnn_layer_params_changed(l);
-                double lp = loss_of(m, x, len, R);
-                tm_f(v)[i] = keep - (float)eps;
-                rnn_layer_params_changed(l);
-                double lm = loss_of(m, x, len, R);
-                tm_f(v)[i] = keep;
-                rnn_layer_params_changed(l);
-                double num = (lp - lm) / (2 * eps), an = tm_f(gr)[i];
-                double err = fabs(num - an) / (1e-2 + fabs(num));
-                worst = err > worst ? err : worst;
-                ck_assert_msg(err < 2e-2, "%s: layer %d param %d [%lld]: numeric %g analytic %g",
-                              what, li2, p, (long long)i, num, an);
-            }
-        }
-    }
-    for (int64_t i = 0; i < tm_numel(x); i++) {
-        float keep = tm_f(x)[i];
-        tm_f(x)[i] = keep + (float)eps;
-        double lp = loss_of(m, x, len, R);
-        tm_f(x)[i] = keep - (float)eps;
-        double lm = loss_of(m, x, len, R);
-        tm_f(x)[i] = keep;
-        double num = (lp - lm) / (2 * eps), an = dxc[i];
-        double err = fabs(num - an) / (1e-2 + fabs(num));
-        worst = err > worst ? err : worst;
-        ck_assert_msg(err < 2e-2, "%s: input [%lld]: numeric %g analytic %g", what, (long long)i,
-                      num, an);
-    }
-    printf("%-44s worst relative error %.2e\n", what, worst);
-    free(dxc);
-    rnn_tensor_destroy(R);
+    rnn_tensor *xs[1] = {x}, *ls[1] = {len};
+    const tm_gc_options o = {eps, out_len};
+    tm_gradcheck_opts(m, 1, xs, ls, &o, what);
 }
 
 static rnn_model *conv_model(rnn_backend be, int64_t k, int64_t s, int64_t d, rnn_padding pad,
