@@ -563,7 +563,7 @@ typedef struct watch {
     int64_t batches;        /* per epoch, for the bar */
     double t0, deadline;    /* seconds (now_seconds) */
     double last_batch_at, val_seconds; /* to keep the validation inside the budget */
-    int out_of_time, epochs_shown;
+    int out_of_time;
 } watch;
 
 static int on_batch(void *user, const rnn_batch_log *log)
@@ -584,7 +584,6 @@ static int on_epoch(void *user, const rnn_epoch_log *log)
 {
     watch *w = user;
     const double now = now_seconds();
-    w->epochs_shown++;
     if (w->last_batch_at > 0)
         w->val_seconds = now - w->last_batch_at;
     if (w->pg.tty)
@@ -814,8 +813,6 @@ int main(int argc, char **argv)
         w.deadline = w.t0 + a.max_minutes * 60.0;
         CHECK(rnn_model_fit(m, &train, &fo, &fr));
         train_s = now_seconds() - w.t0;
-        if (w.epochs_shown < fr.epochs_run) /* fit skips on_epoch when on_batch stopped it */
-            on_epoch(&w, &fr.last);
         epochs_run = fr.epochs_run;
         fprintf(stderr, "training: %d epochs in %.0f s (%s), best epoch %d\n", fr.epochs_run,
                 train_s,

@@ -27,6 +27,8 @@ int progress_batch(void *user, const rnn_batch_log *log)
     if (!p->tty || !log->batches)
         return 0;
     int width = 30, done = (int)(width * (log->batch + 1) / log->batches);
+    if (done > width) /* an iterator's count is the previous epoch's */
+        done = width;
     fprintf(stderr, "\r%s%sepoch %d/%d [%.*s%*s] %lld/%lld  loss %.4f  acc %.4f", p->what,
             *p->what ? " " : "", log->epoch + 1, p->epochs, done,
             "==============================", width - done, "", (long long)(log->batch + 1),

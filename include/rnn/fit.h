@@ -75,7 +75,8 @@ typedef struct rnn_batch_log {
     uint32_t struct_size;  /**< sizeof(rnn_batch_log) of the library. */
     int epoch;             /**< From 0. */
     int64_t batch;         /**< Within the epoch, from 0. */
-    int64_t batches;       /**< Batches in the epoch; 0 when unknown (iterators). */
+    int64_t batches;       /**< Batches in the epoch; iterators: those of the previous
+                                epoch, 0 in the first (Keras' "unknown"). */
     int64_t samples;       /**< Samples in this batch. */
     float loss;            /**< Batch loss. */
     float accuracy;        /**< Batch accuracy (NaN when undefined). */
@@ -107,7 +108,8 @@ typedef int (*rnn_epoch_callback)(void *user, const rnn_epoch_log *log);
 /** @brief Options of rnn_model_fit(). Fill with rnn_fit_options_init(). */
 typedef struct rnn_fit_options {
     uint32_t struct_size;  /**< sizeof(rnn_fit_options), set by _init. */
-    int64_t batch_size;    /**< Samples per batch (in-memory data): 32. The last batch of an
+    int64_t batch_size;    /**< Samples per batch of in-memory data (training or validation):
+                                32; ignored when both are iterators. The last batch of an
                                 epoch may be smaller. */
     int epochs;            /**< 1. */
     int shuffle;           /**< 1: a new seeded permutation of the training samples each epoch. */
@@ -144,7 +146,8 @@ typedef struct rnn_fit_options {
     float min_lr;          /**< Floor of plateau reductions (0). */
 
     rnn_batch_callback on_batch; /**< NULL, or called after each batch. */
-    rnn_epoch_callback on_epoch; /**< NULL, or called after each epoch. */
+    rnn_epoch_callback on_epoch; /**< NULL, or called after each epoch, also after one that
+                                      on_batch cut short (it is validated and counted). */
     void *user;            /**< Passed to the callbacks. */
     int verbose;           /**< 1: one line per epoch on stderr (0). */
 } rnn_fit_options;

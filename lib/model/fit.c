@@ -342,27 +342,27 @@ static rnn_status eval_pass(const char *func, rnn_model *m, const rnn_data *d,
     return st;
 }
 
-rnn_status rnn_model_evaluate(rnn_model *m, const rnn_data *data, int64_t batch_size,
+rnn_status rnn_model_evaluate(rnn_model *model, const rnn_data *data, int64_t batch_size,
                               rnn_eval_result *out)
 {
     RNN__CHECK_ARG(out);
     *out = (rnn_eval_result){NAN, NAN, NAN, 0};
-    RNN__CHECK_ARG(m);
-    if (!m->compiled)
+    RNN__CHECK_ARG(model);
+    if (!model->compiled)
         return RNN__ERR(RNN_ERR_STATE, "call rnn_model_compile() first");
     int64_t S;
-    rnn_status st = single_input(__func__, m);
+    rnn_status st = single_input(__func__, model);
     if (st || (st = check_data(__func__, "data", data, 1, &S)))
         return st;
     if (data->x && batch_size < 1)
         return RNN__ERR(RNN_ERR_INVALID_ARG, "batch_size must be >= 1 (got %lld)",
                         (long long)batch_size);
     acc a;
-    if ((st = eval_pass(__func__, m, data, NULL, S, batch_size, &a)))
+    if ((st = eval_pass(__func__, model, data, NULL, S, batch_size, &a)))
         return st;
     if (a.samples == 0)
         return RNN__ERR(RNN_ERR_INVALID_ARG, "data: the iterator gave no batch");
-    acc_result(m, &a, &out->loss, &out->accuracy, &out->perplexity);
+    acc_result(model, &a, &out->loss, &out->accuracy, &out->perplexity);
     out->samples = a.samples;
     return RNN_OK;
 }
@@ -412,7 +412,7 @@ rnn_status rnn_model_predict(rnn_model *m, const rnn_data *data, int64_t batch_s
 {
     RNN__CHECK_ARG(out);
     *out = NULL;
-    RNN__CHECK_ARG(m);
+    RNN__CHECK_ARG_AS(m, "model");
     if (m->n_layers < 2)
         return RNN__ERR(RNN_ERR_STATE, "the model has no layers after its input");
     int64_t S;
@@ -541,10 +541,10 @@ static void params_copy(rnn_model *m, char *buf, int save)
     }
 }
 
-static rnn_status check_fit_options(const rnn_fit_options *o, int have_val)
+static rnn_status check_fit_options(const rnn_fit_options *o, int have_val, int in_memory)
 {
     const char *func = "rnn_model_fit";
-    if (o->batch_size < 1)
+    if (in_memory && o->batch_size < 1) /* iterators make their own batches */
         return rnn__err(RNN_ERR_INVALID_ARG, func, "options->batch_size must be >= 1 (got %lld)",
                         (long long)o->batch_size);
     if (o->epochs < 1)
@@ -598,7 +598,8 @@ typedef struct fit_state {
     rnn_model *m;
     const rnn_fit_options *o;
     float lr0;
-    int64_t steps; /* optimizer steps in this fit */
+    int64_t steps;        /* optimizer steps in this fit */
+    int64_t iter_batches; /* batches of the iterator's last full epoch (0: none yet) */
 } fit_state;
 
 static rnn_status set_lr(fit_state *f, float lr)
@@ -635,8 +636,10 @@ static rnn_status train_epoch(fit_state *f, const rnn_data *d, batcher *b, const
                 return st;
         } else {
             int r = d->next(d->user, epoch, k, &x, &len, &y);
-            if (r == 0)
+            if (r == 0) {
+                f->iter_batches = k;
                 break;
+            }
             if (r < 0 || !x || !y)
                 return rnn__err(RNN_ERR_STATE, func,
                                 r < 0 ? "epoch %d: the batch iterator failed at batch %lld "
@@ -656,8 +659,8 @@ static rnn_status train_epoch(fit_state *f, const rnn_data *d, batcher *b, const
         acc_add(a, l, ac, &s, batch_size_of(x));
         rnn_optimizer_learning_rate(m->optimizer, &lr);
         if (o->on_batch) {
-            rnn_batch_log bl = {sizeof bl, epoch, k, d->x ? p->nb : 0, batch_size_of(x), l, ac,
-                                lr};
+            rnn_batch_log bl = {sizeof bl, epoch, k, d->x ? p->nb : f->iter_batches,
+                                batch_size_of(x), l, ac, lr};
             if (o->on_batch(o->user, &bl)) {
                 *stop = 1;
                 break;
@@ -737,10 +740,11 @@ rnn_status rnn_model_fit(rnn_model *m, const rnn_data *train, const rnn_fit_opti
                             (double)o.validation_split, (long long)S));
     }
     const int have_val = o.validation_data != NULL || n_val > 0;
-    if ((st = check_fit_options(&o, have_val)))
+    if ((st = check_fit_options(&o, have_val,
+                                train->x || (o.validation_data && o.validation_data->x))))
         FINISH(st);
 
-    fit_state f = {m, &o, 0.0f, 0};
+    fit_state f = {m, &o, 0.0f, 0, 0};
     rnn_optimizer_learning_rate(m->optimizer, &f.lr0);
     const int64_t n_train = S - n_val;
     plan p = {0};
@@ -858,7 +862,10 @@ rnn_status rnn_model_fit(rnn_model *m, const rnn_data *train, const rnn_fit_opti
                         (double)e.val_accuracy);
             fprintf(stderr, "  lr %.3g%s\n", (double)e.learning_rate, e.improved ? "  *" : "");
         }
-        if (stop || (o.on_epoch && o.on_epoch(o.user, &e))) {
+        /* on_epoch sees every counted epoch, also one cut short by on_batch (as Keras'
+         * on_epoch_end runs before stop_training is checked) */
+        const int epoch_stop = o.on_epoch && o.on_epoch(o.user, &e);
+        if (stop || epoch_stop) {
             res.stop = RNN_FIT_CALLBACK;
             break;
         }

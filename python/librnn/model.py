@@ -886,10 +886,6 @@ class Model:
         history.last = _struct_dict(result.last) if result.epochs_run else None
         if history.last is not None:
             history.last["improved"] = bool(history.last["improved"])
-            if len(history.epoch) < result.epochs_run:
-                # A batch callback stopped training: the C library closes that partial
-                # epoch (validation, result.last) without calling on_epoch for it.
-                history._add(dict(history.last))
         return history
 
     def evaluate(self, x, y=None, lengths=None, batch_size=32):

@@ -89,14 +89,20 @@ class TestFit(unittest.TestCase):
         self.assertEqual([b[:3] for b in batches], [(e, b, 3) for e in range(2) for b in range(3)])
         self.assertEqual(sum(b[3] for b in batches), 2 * 96)
 
+        ended = []
+
         class StopFlag(librnn.Callback):
             def on_batch_end(self, batch, logs):
                 self.model.stop_training = batch == 1
+
+            def on_epoch_end(self, epoch, logs):
+                ended.append(epoch)
 
         h = m.fit(self.x, self.y, self.lengths, batch_size=16, epochs=3, callbacks=[StopFlag()])
         self.assertEqual(h.stop, "callback")
         self.assertEqual(h.epochs_run, 1)    # the partial epoch counts, as in C
         self.assertEqual(h.epoch, [0])
+        self.assertEqual(ended, [0])         # and on_epoch_end sees it, as in Keras
         self.assertEqual(len(h.history["loss"]), 1)
         m.close()
 

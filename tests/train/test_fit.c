@@ -410,6 +410,15 @@ static int next_batch(void *user, int epoch, int64_t batch, const rnn_tensor **x
     return 1;
 }
 
+/* Records the batch count each epoch's callbacks were told (iterators: the previous epoch's). */
+static int iter_batches_seen(void *user, const rnn_batch_log *log)
+{
+    int64_t *seen = user;
+    if (log->epoch < 8)
+        seen[log->epoch] = log->batches;
+    return 0;
+}
+
 START_TEST(iterator_fit_evaluate_predict)
 {
     dataset ds, te;
@@ -424,8 +433,16 @@ START_TEST(iterator_fit_evaluate_predict)
     o.epochs = 8;
     o.validation_data = &val;
     o.checkpoint_path = NULL;
+    int64_t seen[8];
+    for (int e = 0; e < 8; e++)
+        seen[e] = -1;
+    o.on_batch = iter_batches_seen, o.user = seen;
     rnn_fit_result r = {.struct_size = sizeof r};
     ck_ok(rnn_model_fit(m, &train, &o, &r));
+    o.on_batch = NULL, o.user = NULL;
+    ck_assert_int_eq(seen[0], 0); /* unknown in the first epoch */
+    for (int e = 1; e < r.epochs_run; e++)
+        ck_assert_int_eq(seen[e], 16); /* 512 samples / 32 */
     printf("iterator fit: val_accuracy %.3f\n", r.last.val_accuracy);
     ck_assert_msg(r.last.val_accuracy >= 0.9f, "val accuracy %.3f", r.last.val_accuracy);
     /* evaluate over the iterator == over the tensors in the same batches */
@@ -441,6 +458,13 @@ START_TEST(iterator_fit_evaluate_predict)
     ck_ok(rnn_tensor_shape(p, dims, RNN_MAX_RANK, &rank));
     ck_assert(rank == 2 && dims[0] == 200 && dims[1] == 2);
     rnn_tensor_destroy(p);
+    /* batch_size is not looked at when both sets are iterators */
+    rnn_fit_options ob = o;
+    ob.epochs = 1, ob.batch_size = 0;
+    ck_ok(rnn_model_fit(m, &train, &ob, NULL));
+    ob.validation_data = &te.d; /* in-memory validation batches need it */
+    ck_rnn(rnn_model_fit(m, &train, &ob, NULL), RNN_ERR_INVALID_ARG);
+    ck_errmsg("rnn_model_fit: options->batch_size must be >= 1 (got 0)");
     /* a failing iterator */
     it.fail_at = 3;
     ck_rnn(rnn_model_fit(m, &train, &o, &r), RNN_ERR_STATE);
@@ -496,12 +520,16 @@ START_TEST(callbacks_determinism_and_errors)
     o.epochs = 5;
     /* stopping from the batch and the epoch callbacks */
     rec r = {.m = m, .stop_after_batches = 3};
-    o.on_batch = on_batch, o.user = &r;
+    o.on_batch = on_batch, o.on_epoch = on_epoch, o.user = &r;
+    r.epoch_loss[0] = NAN;
     rnn_fit_result res = {.struct_size = sizeof res};
     ck_ok(rnn_model_fit(m, &ds.d, &o, &res));
     ck_assert_int_eq(res.stop, RNN_FIT_CALLBACK);
     ck_assert_int_eq(r.batches, 3);
     ck_assert_int_eq(res.epochs_run, 1);
+    /* the epoch cut short by on_batch is counted, so on_epoch saw it too */
+    ck_assert_msg(r.epoch_loss[0] == res.last.loss, "on_epoch got loss %g, result.last %g",
+                  (double)r.epoch_loss[0], (double)res.last.loss);
     o.on_batch = NULL, o.on_epoch = stop_now;
     ck_ok(rnn_model_fit(m, &ds.d, &o, &res));
     ck_assert_int_eq(res.stop, RNN_FIT_CALLBACK);
