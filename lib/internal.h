@@ -39,6 +39,13 @@ RNN__HIDDEN rnn_status rnn__err(rnn_status status, const char *func, const char 
             return RNN__ERR(RNN_ERR_INVALID_ARG, "%s must not be NULL", #p);               \
     } while (0)
 
+/* Same, for a parameter whose name in the code differs from the header's. */
+#define RNN__CHECK_ARG_AS(p, name)                                                         \
+    do {                                                                                   \
+        if (RNN__UNLIKELY((p) == NULL))                                                    \
+            return RNN__ERR(RNN_ERR_INVALID_ARG, "%s must not be NULL", name);             \
+    } while (0)
+
 /* Emits a log message if a callback is installed and level is enabled. */
 RNN__HIDDEN void rnn__log(rnn_log_level level, const char *fmt, ...) RNN__PRINTF(2, 3);
 RNN__HIDDEN int rnn__log_enabled(rnn_log_level level);

@@ -126,6 +126,14 @@ RNN_API rnn_status rnn_model_add_recurrent(rnn_model *model,
 /** @brief The layer's name ("lstm", "gru_1", "bidirectional", ...), unique in its model. */
 RNN_API rnn_status rnn_layer_name(const rnn_layer *layer, const char **out);
 
+/**
+ * @brief The layer's type as Keras names it and rnn_model_summary() prints it: "InputLayer",
+ * "LSTM", "GRU", "SimpleRNN", "Bidirectional", "Dense", "Embedding", "Dropout", "Attention",
+ * "Conv1D", ...
+ * @param[out] out a static string (never freed); NULL on error.
+ */
+RNN_API rnn_status rnn_layer_type(const rnn_layer *layer, const char **out);
+
 /** @brief Number of parameters of the layer, counted as Keras counts them. */
 RNN_API rnn_status rnn_layer_count_params(const rnn_layer *layer, int64_t *out);
 
@@ -487,6 +495,13 @@ RNN_API rnn_status rnn_model_summary(const rnn_model *model, char *buf, size_t s
  * skip a frozen layer and backward stops accumulating its gradients.
  */
 RNN_API rnn_status rnn_layer_set_trainable(rnn_layer *layer, int trainable);
+
+/**
+ * @brief Whether the layer is trainable: 1 by default; 0 for input layers, after
+ * rnn_layer_set_trainable(layer, 0), and for an Embedding created with trainable = 0.
+ * @param[out] out 0 or 1; 0 on error.
+ */
+RNN_API rnn_status rnn_layer_trainable(const rnn_layer *layer, int *out);
 
 #ifdef __cplusplus
 }

@@ -230,7 +230,7 @@ rnn_status rnn_model_save(const rnn_model *m, const char *path)
 
 rnn_status rnn_model_save_ex(const rnn_model *m, const char *path, unsigned flags)
 {
-    RNN__CHECK_ARG(m);
+    RNN__CHECK_ARG_AS(m, "model");
     RNN__CHECK_ARG(path);
     if (m->n_layers < 2)
         return RNN__ERR(RNN_ERR_STATE, "the model has no layers after its input");

@@ -322,13 +322,13 @@ static rnn_status check_operand(rnn_model *m, const char *what, const rnn_layer 
     return RNN_OK;
 }
 
-rnn_status rnn_model_add_attention(rnn_model *m, const rnn_attention_options *options,
+rnn_status rnn_model_add_attention(rnn_model *model, const rnn_attention_options *options,
                                    rnn_layer *query, int query_output, rnn_layer *value,
                                    int value_output, rnn_layer **out)
 {
     if (out)
         *out = NULL;
-    RNN__CHECK_ARG(m);
+    RNN__CHECK_ARG(model);
     RNN__CHECK_ARG(options);
     rnn_attention_options o;
     rnn_attention_options_init(&o);
@@ -351,8 +351,8 @@ rnn_status rnn_model_add_attention(rnn_model *m, const rnn_attention_options *op
                         "options->kernel_initializer is not a rnn_initializer (got %d)",
                         (int)o.kernel_initializer);
     rnn_status st;
-    if ((st = check_operand(m, "query", query, query_output)) ||
-        (st = check_operand(m, "value", value, value_output)))
+    if ((st = check_operand(model, "query", query, query_output)) ||
+        (st = check_operand(model, "value", value, value_output)))
         return st;
     const int64_t Dq = query->out_features[query_output], Dv = value->out_features[value_output];
     if (o.score == RNN_ATTENTION_DOT && Dq != Dv)
@@ -388,7 +388,7 @@ rnn_status rnn_model_add_attention(rnn_model *m, const rnn_attention_options *op
     if (o.score == RNN_ATTENTION_GENERAL) {
         int64_t kd[2] = {Dv, Dq};
         if ((st = rnn__layer_add_param(l, "kernel", 2, kd)) ||
-            (st = rnn__init_fill(&m->rng, init, rnn__f32(l->param[0]), Dv, Dq)))
+            (st = rnn__init_fill(&model->rng, init, rnn__f32(l->param[0]), Dv, Dq)))
             goto fail;
     } else if (o.score == RNN_ATTENTION_ADDITIVE) {
         const int64_t U = o.units;
@@ -397,13 +397,13 @@ rnn_status rnn_model_add_attention(rnn_model *m, const rnn_attention_options *op
             (st = rnn__layer_add_param(l, "value_kernel", 2, vd)) ||
             (st = rnn__layer_add_param(l, "bias", 1, bd)) ||
             (st = rnn__layer_add_param(l, "score_kernel", 1, bd)) ||
-            (st = rnn__init_fill(&m->rng, init, rnn__f32(l->param[0]), Dq, U)) ||
-            (st = rnn__init_fill(&m->rng, init, rnn__f32(l->param[1]), Dv, U)) ||
-            (st = rnn__init_fill(&m->rng, init, rnn__f32(l->param[3]), U, 1)))
+            (st = rnn__init_fill(&model->rng, init, rnn__f32(l->param[0]), Dq, U)) ||
+            (st = rnn__init_fill(&model->rng, init, rnn__f32(l->param[1]), Dv, U)) ||
+            (st = rnn__init_fill(&model->rng, init, rnn__f32(l->param[3]), U, 1)))
             goto fail;
     }
-    m->cursor = NULL; /* explicit operands: a pending connect_next does not apply */
-    if ((st = rnn__model_append(m, l, "attention")))
+    model->cursor = NULL; /* explicit operands: a pending connect_next does not apply */
+    if ((st = rnn__model_append(model, l, "attention")))
         return st;
     if (out)
         *out = l;

@@ -249,12 +249,12 @@ static rnn_status check_geom(const char *func, const char *what, const geom *g,
     return RNN_OK;
 }
 
-rnn_status rnn_model_add_conv1d(rnn_model *m, const rnn_conv1d_options *options,
+rnn_status rnn_model_add_conv1d(rnn_model *model, const rnn_conv1d_options *options,
                                 rnn_layer **out)
 {
     if (out)
         *out = NULL;
-    RNN__CHECK_ARG(m);
+    RNN__CHECK_ARG(model);
     RNN__CHECK_ARG(options);
     rnn_conv1d_options o;
     rnn_conv1d_options_init(&o);
@@ -284,14 +284,14 @@ rnn_status rnn_model_add_conv1d(rnn_model *m, const rnn_conv1d_options *options,
         o.bias_initializer < RNN_INIT_GLOROT_UNIFORM || o.bias_initializer > RNN_INIT_ONES)
         return RNN__ERR(RNN_ERR_INVALID_ARG, "an initializer is not a rnn_initializer value");
     rnn_layer *prev, *l;
-    rnn_status st = seq_tail(__func__, m, &prev);
+    rnn_status st = seq_tail(__func__, model, &prev);
     if (st)
         return st;
     geom g = {o.kernel_size, o.strides, o.dilation_rate, o.padding};
     int64_t To;
     if ((st = check_geom(__func__, "conv1d", &g, prev, &To)))
         return st;
-    const int64_t F = prev->out_features[rnn__tail_output(m)];
+    const int64_t F = prev->out_features[rnn__tail_output(model)];
     if (F > BIG || o.kernel_size * F > BIG * 16)
         return RNN__ERR(RNN_ERR_INVALID_ARG, "kernel_size * input features is too large (%lld)",
                         (long long)(o.kernel_size * F));
@@ -314,16 +314,16 @@ rnn_status rnn_model_add_conv1d(rnn_model *m, const rnn_conv1d_options *options,
     const int64_t fan_in = o.kernel_size * F, fan_out = o.kernel_size * o.filters;
     if (o.kernel_initializer == RNN_INIT_GLOROT_UNIFORM) {
         const double lim = sqrt(6.0 / (double)(fan_in + fan_out));
-        rnn__init_uniform(&m->rng, rnn__f32(l->param[0]), fan_in * o.filters, -lim, lim);
-    } else if ((st = rnn__init_fill(&m->rng, (int)o.kernel_initializer, rnn__f32(l->param[0]),
+        rnn__init_uniform(&model->rng, rnn__f32(l->param[0]), fan_in * o.filters, -lim, lim);
+    } else if ((st = rnn__init_fill(&model->rng, (int)o.kernel_initializer, rnn__f32(l->param[0]),
                                     fan_in, o.filters))) {
         st = RNN__ERR(st, "cannot initialise the kernel");
         goto fail;
     }
-    if (o.use_bias && (st = rnn__init_fill(&m->rng, (int)o.bias_initializer,
+    if (o.use_bias && (st = rnn__init_fill(&model->rng, (int)o.bias_initializer,
                                            rnn__f32(l->param[1]), 1, o.filters)))
         goto fail;
-    if ((st = rnn__model_append(m, l, "conv1d")))
+    if ((st = rnn__model_append(model, l, "conv1d")))
         return st;
     if (out)
         *out = l;
@@ -431,12 +431,12 @@ static const rnn__layer_vt pool_vt = {.kind = "max_pooling1d", .forward = pool_f
                                       .backward = pool_backward, .destroy = pool_destroy,
                                       .options = pool_options};
 
-rnn_status rnn_model_add_max_pooling1d(rnn_model *m, int64_t pool_size, int64_t strides,
+rnn_status rnn_model_add_max_pooling1d(rnn_model *model, int64_t pool_size, int64_t strides,
                                        rnn_padding padding, rnn_layer **out)
 {
     if (out)
         *out = NULL;
-    RNN__CHECK_ARG(m);
+    RNN__CHECK_ARG(model);
     if (pool_size < 1 || pool_size > 4096)
         return RNN__ERR(RNN_ERR_INVALID_ARG, "pool_size must be in 1..4096 (got %lld)",
                         (long long)pool_size);
@@ -445,7 +445,7 @@ rnn_status rnn_model_add_max_pooling1d(rnn_model *m, int64_t pool_size, int64_t 
                                              "(got %lld)",
                         (long long)strides);
     rnn_layer *prev, *l;
-    rnn_status st = seq_tail(__func__, m, &prev);
+    rnn_status st = seq_tail(__func__, model, &prev);
     if (st)
         return st;
     geom g = {pool_size, strides ? strides : pool_size, 1, padding};
@@ -462,8 +462,8 @@ rnn_status rnn_model_add_max_pooling1d(rnn_model *m, int64_t pool_size, int64_t 
     l->out_dtype[0] = RNN_F32;
     l->out_seq[0] = 1;
     l->out_steps[0] = To;
-    l->out_features[0] = prev->out_features[rnn__tail_output(m)];
-    if ((st = rnn__model_append(m, l, "max_pooling1d")))
+    l->out_features[0] = prev->out_features[rnn__tail_output(model)];
+    if ((st = rnn__model_append(model, l, "max_pooling1d")))
         return st;
     if (out)
         *out = l;

@@ -103,11 +103,11 @@ static const rnn__layer_vt dense_vt = {
     .destroy = dense_destroy,
 };
 
-rnn_status rnn_model_add_dense(rnn_model *m, const rnn_dense_options *options, rnn_layer **out)
+rnn_status rnn_model_add_dense(rnn_model *model, const rnn_dense_options *options, rnn_layer **out)
 {
     if (out)
         *out = NULL;
-    RNN__CHECK_ARG(m);
+    RNN__CHECK_ARG(model);
     RNN__CHECK_ARG(options);
     rnn_dense_options o;
     rnn_dense_options_init(&o);
@@ -129,10 +129,10 @@ rnn_status rnn_model_add_dense(rnn_model *m, const rnn_dense_options *options, r
         o.bias_initializer < RNN_INIT_GLOROT_UNIFORM || o.bias_initializer > RNN_INIT_ONES)
         return RNN__ERR(RNN_ERR_INVALID_ARG, "an initializer is not a rnn_initializer value");
     rnn_layer *prev;
-    rnn_status st = rnn__model_tail(__func__, m, &prev);
+    rnn_status st = rnn__model_tail(__func__, model, &prev);
     if (st)
         return st;
-    if (prev->out_dtype[rnn__tail_output(m)] != RNN_F32 || prev->out_features[rnn__tail_output(m)] < 1)
+    if (prev->out_dtype[rnn__tail_output(model)] != RNN_F32 || prev->out_features[rnn__tail_output(model)] < 1)
         return RNN__ERR(RNN_ERR_STATE,
                         "the previous layer %s outputs token ids; add an Embedding layer first",
                         prev->name);
@@ -141,26 +141,26 @@ rnn_status rnn_model_add_dense(rnn_model *m, const rnn_dense_options *options, r
         return st;
     dense *d = l->impl;
     d->o = o;
-    d->in = prev->out_features[rnn__tail_output(m)];
+    d->in = prev->out_features[rnn__tail_output(model)];
     d->units = o.units;
     l->input = prev;
     l->n_outputs = 1;
     l->out_dtype[0] = RNN_F32;
-    l->out_seq[0] = prev->out_seq[rnn__tail_output(m)];
+    l->out_seq[0] = prev->out_seq[rnn__tail_output(model)];
     l->out_features[0] = o.units;
     int64_t kd[2] = {d->in, o.units};
     if ((st = rnn__layer_add_param(l, "kernel", 2, kd)) ||
         (o.use_bias && (st = rnn__layer_add_param(l, "bias", 1, &kd[1]))))
         goto fail;
-    if ((st = rnn__init_fill(&m->rng, (int)o.kernel_initializer, rnn__f32(l->param[0]), d->in,
+    if ((st = rnn__init_fill(&model->rng, (int)o.kernel_initializer, rnn__f32(l->param[0]), d->in,
                              o.units)) ||
         (o.use_bias &&
-         (st = rnn__init_fill(&m->rng, (int)o.bias_initializer, rnn__f32(l->param[1]), 1,
+         (st = rnn__init_fill(&model->rng, (int)o.bias_initializer, rnn__f32(l->param[1]), 1,
                               o.units)))) {
         st = RNN__ERR(st, "cannot initialise the kernel");
         goto fail;
     }
-    if ((st = rnn__model_append(m, l, "dense")))
+    if ((st = rnn__model_append(model, l, "dense")))
         return st;
     if (out)
         *out = l;

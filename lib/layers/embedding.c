@@ -110,12 +110,12 @@ static const rnn__layer_vt embedding_vt = {
     .destroy = embedding_destroy,
 };
 
-rnn_status rnn_model_add_embedding(rnn_model *m, const rnn_embedding_options *options,
+rnn_status rnn_model_add_embedding(rnn_model *model, const rnn_embedding_options *options,
                                    rnn_layer **out)
 {
     if (out)
         *out = NULL;
-    RNN__CHECK_ARG(m);
+    RNN__CHECK_ARG(model);
     RNN__CHECK_ARG(options);
     rnn_embedding_options o;
     rnn_embedding_options_init(&o);
@@ -133,10 +133,10 @@ rnn_status rnn_model_add_embedding(rnn_model *m, const rnn_embedding_options *op
         return RNN__ERR(RNN_ERR_INVALID_ARG, "options->output_dim must be in 1..16777216 (got %lld)",
                         (long long)o.output_dim);
     rnn_layer *prev;
-    rnn_status st = rnn__model_tail(__func__, m, &prev);
+    rnn_status st = rnn__model_tail(__func__, model, &prev);
     if (st)
         return st;
-    if (prev->out_dtype[rnn__tail_output(m)] != RNN_I32)
+    if (prev->out_dtype[rnn__tail_output(model)] != RNN_I32)
         return RNN__ERR(RNN_ERR_STATE,
                         "an Embedding reads token ids (an RNN_I32 input); %s outputs RNN_F32",
                         prev->name);
@@ -155,8 +155,8 @@ rnn_status rnn_model_add_embedding(rnn_model *m, const rnn_embedding_options *op
         rnn__layer_free(l);
         return st;
     }
-    rnn__init_uniform(&m->rng, rnn__f32(l->param[0]), o.input_dim * o.output_dim, -0.05, 0.05);
-    if ((st = rnn__model_append(m, l, "embedding")))
+    rnn__init_uniform(&model->rng, rnn__f32(l->param[0]), o.input_dim * o.output_dim, -0.05, 0.05);
+    if ((st = rnn__model_append(model, l, "embedding")))
         return st;
     if (out)
         *out = l;

@@ -579,7 +579,7 @@ rnn_status rnn_model_add_recurrent(rnn_model *m, const rnn_recurrent_options *op
 {
     if (out)
         *out = NULL;
-    RNN__CHECK_ARG(m);
+    RNN__CHECK_ARG_AS(m, "model");
     RNN__CHECK_ARG(options);
     rnn_status st = check_options(options);
     if (st)

@@ -87,52 +87,52 @@ static const rnn__layer_vt repeat_vt = {.kind = "repeat_vector", .forward = repe
                                         .backward = repeat_backward, .destroy = shape_destroy,
                                         .options = shape_options};
 
-rnn_status rnn_model_add_flatten(rnn_model *m, rnn_layer **out)
+rnn_status rnn_model_add_flatten(rnn_model *model, rnn_layer **out)
 {
     if (out)
         *out = NULL;
-    RNN__CHECK_ARG(m);
+    RNN__CHECK_ARG(model);
     rnn_layer *prev, *l;
-    rnn_status st = rnn__model_tail(__func__, m, &prev);
+    rnn_status st = rnn__model_tail(__func__, model, &prev);
     if (st)
         return st;
-    if (prev->out_dtype[rnn__tail_output(m)] != RNN_F32 || prev->out_features[rnn__tail_output(m)] < 1 || !prev->out_seq[rnn__tail_output(m)])
+    if (prev->out_dtype[rnn__tail_output(model)] != RNN_F32 || prev->out_features[rnn__tail_output(model)] < 1 || !prev->out_seq[rnn__tail_output(model)])
         return RNN__ERR(RNN_ERR_STATE,
                         "the previous layer %s does not output an f32 sequence (N, T, F)",
                         prev->name);
-    if (prev->out_steps[rnn__tail_output(m)] < 1)
+    if (prev->out_steps[rnn__tail_output(model)] < 1)
         return RNN__ERR(RNN_ERR_STATE,
                         "the previous layer %s outputs sequences of any length; Flatten needs "
                         "a fixed number of steps (declare it in rnn_model_add_input)",
                         prev->name);
-    if (prev->out_steps[rnn__tail_output(m)] > (INT64_C(1) << 31) / prev->out_features[rnn__tail_output(m)])
+    if (prev->out_steps[rnn__tail_output(model)] > (INT64_C(1) << 31) / prev->out_features[rnn__tail_output(model)])
         return RNN__ERR(RNN_ERR_SHAPE, "%lld steps x %lld features is too large to flatten",
-                        (long long)prev->out_steps[rnn__tail_output(m)], (long long)prev->out_features[rnn__tail_output(m)]);
+                        (long long)prev->out_steps[rnn__tail_output(model)], (long long)prev->out_features[rnn__tail_output(model)]);
     if ((st = rnn__layer_new(__func__, &flatten_vt, sizeof(rnn__shape_desc), &l)))
         return st;
     l->input = prev;
     l->n_outputs = 1;
     l->out_dtype[0] = RNN_F32;
-    l->out_features[0] = prev->out_steps[rnn__tail_output(m)] * prev->out_features[rnn__tail_output(m)];
-    if ((st = rnn__model_append(m, l, "flatten")))
+    l->out_features[0] = prev->out_steps[rnn__tail_output(model)] * prev->out_features[rnn__tail_output(model)];
+    if ((st = rnn__model_append(model, l, "flatten")))
         return st;
     if (out)
         *out = l;
     return RNN_OK;
 }
 
-rnn_status rnn_model_add_repeat_vector(rnn_model *m, int64_t n, rnn_layer **out)
+rnn_status rnn_model_add_repeat_vector(rnn_model *model, int64_t n, rnn_layer **out)
 {
     if (out)
         *out = NULL;
-    RNN__CHECK_ARG(m);
+    RNN__CHECK_ARG(model);
     if (n < 1 || n > (1 << 24))
         return RNN__ERR(RNN_ERR_INVALID_ARG, "n must be in 1..16777216 (got %lld)", (long long)n);
     rnn_layer *prev, *l;
-    rnn_status st = rnn__model_tail(__func__, m, &prev);
+    rnn_status st = rnn__model_tail(__func__, model, &prev);
     if (st)
         return st;
-    if (prev->out_dtype[rnn__tail_output(m)] != RNN_F32 || prev->out_features[rnn__tail_output(m)] < 1 || prev->out_seq[rnn__tail_output(m)])
+    if (prev->out_dtype[rnn__tail_output(model)] != RNN_F32 || prev->out_features[rnn__tail_output(model)] < 1 || prev->out_seq[rnn__tail_output(model)])
         return RNN__ERR(RNN_ERR_STATE,
                         "the previous layer %s does not output f32 vectors (N, F)", prev->name);
     if ((st = rnn__layer_new(__func__, &repeat_vt, sizeof(rnn__shape_desc), &l)))
@@ -143,8 +143,8 @@ rnn_status rnn_model_add_repeat_vector(rnn_model *m, int64_t n, rnn_layer **out)
     l->out_dtype[0] = RNN_F32;
     l->out_seq[0] = 1;
     l->out_steps[0] = n;
-    l->out_features[0] = prev->out_features[rnn__tail_output(m)];
-    if ((st = rnn__model_append(m, l, "repeat_vector")))
+    l->out_features[0] = prev->out_features[rnn__tail_output(model)];
+    if ((st = rnn__model_append(model, l, "repeat_vector")))
         return st;
     if (out)
         *out = l;
@@ -266,7 +266,7 @@ rnn_status rnn_model_add_concatenate(rnn_model *m, int count, rnn_layer *const *
 {
     if (out)
         *out = NULL;
-    RNN__CHECK_ARG(m);
+    RNN__CHECK_ARG_AS(m, "model");
     if (count < 2 || count > RNN__MAX_EXTRA + 1)
         return RNN__ERR(RNN_ERR_INVALID_ARG, "count must be in 2..%d (got %d)",
                         RNN__MAX_EXTRA + 1, count);

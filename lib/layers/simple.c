@@ -199,51 +199,51 @@ static rnn_status add_simple(const char *func, rnn_model *m, const rnn__layer_vt
     return RNN_OK;
 }
 
-rnn_status rnn_model_add_dropout(rnn_model *m, float rate, rnn_layer **out)
+rnn_status rnn_model_add_dropout(rnn_model *model, float rate, rnn_layer **out)
 {
     if (out)
         *out = NULL;
-    RNN__CHECK_ARG(m);
+    RNN__CHECK_ARG(model);
     if (!(rate >= 0.0f && rate < 1.0f))
         return RNN__ERR(RNN_ERR_INVALID_ARG, "rate must be in [0, 1) (got %g)", (double)rate);
     simple c = {.kind = 0, .d = {.rate = rate}};
-    return add_simple(__func__, m, &dropout_vt, &c, "dropout", out);
+    return add_simple(__func__, model, &dropout_vt, &c, "dropout", out);
 }
 
-rnn_status rnn_model_add_activation(rnn_model *m, rnn_activation activation, rnn_layer **out)
+rnn_status rnn_model_add_activation(rnn_model *model, rnn_activation activation, rnn_layer **out)
 {
     if (out)
         *out = NULL;
-    RNN__CHECK_ARG(m);
+    RNN__CHECK_ARG(model);
     if (activation < RNN_ACT_LINEAR || activation > RNN_ACT_SOFTMAX)
         return RNN__ERR(RNN_ERR_INVALID_ARG, "activation must be a rnn_activation (got %d)",
                         (int)activation);
     simple c = {.kind = 1, .d = {.act = activation}};
-    return add_simple(__func__, m, &activation_vt, &c, "activation", out);
+    return add_simple(__func__, model, &activation_vt, &c, "activation", out);
 }
 
-rnn_status rnn_model_add_global_pooling(rnn_model *m, rnn_pooling pooling, rnn_layer **out)
+rnn_status rnn_model_add_global_pooling(rnn_model *model, rnn_pooling pooling, rnn_layer **out)
 {
     if (out)
         *out = NULL;
-    RNN__CHECK_ARG(m);
+    RNN__CHECK_ARG(model);
     if (pooling != RNN_POOL_AVERAGE && pooling != RNN_POOL_MAX)
         return RNN__ERR(RNN_ERR_INVALID_ARG,
                         "pooling must be RNN_POOL_AVERAGE or RNN_POOL_MAX (got %d)", (int)pooling);
     simple c = {.kind = 2, .d = {.pool = pooling}};
-    return add_simple(__func__, m, &pooling_vt, &c,
+    return add_simple(__func__, model, &pooling_vt, &c,
                       pooling == RNN_POOL_MAX ? "global_max_pooling1d"
                                               : "global_average_pooling1d",
                       out);
 }
 
-rnn_status rnn_model_add_spatial_dropout1d(rnn_model *m, float rate, rnn_layer **out)
+rnn_status rnn_model_add_spatial_dropout1d(rnn_model *model, float rate, rnn_layer **out)
 {
     if (out)
         *out = NULL;
-    RNN__CHECK_ARG(m);
+    RNN__CHECK_ARG(model);
     if (!(rate >= 0.0f && rate < 1.0f))
         return RNN__ERR(RNN_ERR_INVALID_ARG, "rate must be in [0, 1) (got %g)", (double)rate);
     simple c = {.kind = 3, .d = {.rate = rate}};
-    return add_simple(__func__, m, &spatial_dropout_vt, &c, "spatial_dropout1d", out);
+    return add_simple(__func__, model, &spatial_dropout_vt, &c, "spatial_dropout1d", out);
 }

@@ -99,82 +99,82 @@ static rnn_status check_token_input(const char *func, const rnn_model *m, int ti
     return RNN_OK;
 }
 
-rnn_status rnn_model_step_begin(rnn_model *m, int token_input, int num_inputs,
+rnn_status rnn_model_step_begin(rnn_model *model, int token_input, int num_inputs,
                                 const rnn_tensor *const *inputs, const rnn_tensor *const *lengths)
 {
-    RNN__CHECK_ARG(m);
+    RNN__CHECK_ARG(model);
     RNN__CHECK_ARG(inputs);
     rnn_status st;
-    if ((st = check_token_input(__func__, m, token_input)))
+    if ((st = check_token_input(__func__, model, token_input)))
         return st;
     if (lengths && lengths[token_input])
         return RNN__ERR(RNN_ERR_INVALID_ARG,
                         "lengths[%d] must be NULL: every row of the prefix has its full length",
                         token_input);
-    rnn_model_step_end(m);
-    if ((st = mark_step_layers(__func__, m, token_input)))
+    rnn_model_step_end(model);
+    if ((st = mark_step_layers(__func__, model, token_input)))
         return st;
-    m->stepping = 1;
-    reset_step_states(m);
-    if ((st = rnn_model_forward(m, num_inputs, inputs, lengths, 0))) {
-        m->stepping = 0;
-        reset_step_states(m);
+    model->stepping = 1;
+    reset_step_states(model);
+    if ((st = rnn_model_forward(model, num_inputs, inputs, lengths, 0))) {
+        model->stepping = 0;
+        reset_step_states(model);
         return st;
     }
-    m->step_input = token_input;
-    m->step_N = inputs[token_input]->dims[0];
+    model->step_input = token_input;
+    model->step_N = inputs[token_input]->dims[0];
     return RNN_OK;
 }
 
-rnn_status rnn_model_step(rnn_model *m, const rnn_tensor *tokens)
+rnn_status rnn_model_step(rnn_model *model, const rnn_tensor *tokens)
 {
-    RNN__CHECK_ARG(m);
+    RNN__CHECK_ARG(model);
     RNN__CHECK_ARG(tokens);
-    if (!m->stepping)
+    if (!model->stepping)
         return RNN__ERR(RNN_ERR_STATE, "call rnn_model_step_begin() first");
     if (tokens->dtype != RNN_I32)
         return RNN__ERR(RNN_ERR_DTYPE, "tokens must be RNN_I32 (got dtype %d)", (int)tokens->dtype);
-    if (tokens->rank != 2 || tokens->dims[0] != m->step_N || tokens->dims[1] < 1)
+    if (tokens->rank != 2 || tokens->dims[0] != model->step_N || tokens->dims[1] < 1)
         return RNN__ERR(RNN_ERR_SHAPE, "tokens must have shape (%lld, S) with S >= 1 (got rank %d, "
                                        "%lld elements)",
-                        (long long)m->step_N, tokens->rank, (long long)tokens->numel);
-    rnn__model_set_input(m, m->step_input, tokens, NULL);
-    return rnn__model_run(m, 0, 1);
+                        (long long)model->step_N, tokens->rank, (long long)tokens->numel);
+    rnn__model_set_input(model, model->step_input, tokens, NULL);
+    return rnn__model_run(model, 0, 1);
 }
 
-rnn_status rnn_model_step_select(rnn_model *m, const int32_t *rows, int64_t count)
+rnn_status rnn_model_step_select(rnn_model *model, const int32_t *rows, int64_t count)
 {
-    RNN__CHECK_ARG(m);
+    RNN__CHECK_ARG(model);
     RNN__CHECK_ARG(rows);
-    if (!m->stepping)
+    if (!model->stepping)
         return RNN__ERR(RNN_ERR_STATE, "call rnn_model_step_begin() first");
-    if (count != m->step_N)
+    if (count != model->step_N)
         return RNN__ERR(RNN_ERR_INVALID_ARG, "count must be the batch size %lld (got %lld)",
-                        (long long)m->step_N, (long long)count);
+                        (long long)model->step_N, (long long)count);
     for (int64_t n = 0; n < count; n++)
         if (rows[n] < 0 || rows[n] >= count)
             return RNN__ERR(RNN_ERR_RANGE, "rows[%lld] must be in [0, %lld) (got %d)", (long long)n,
                             (long long)count, rows[n]);
-    for (int i = 0; i < m->n_layers; i++) {
-        rnn_layer *l = m->layers[i];
+    for (int i = 0; i < model->n_layers; i++) {
+        rnn_layer *l = model->layers[i];
         if (!l->step || !is_kind(l, "recurrent"))
             continue;
-        rnn_status st = rnn__recurrent_select_carry(l, rows, count, &m->step_tmp);
+        rnn_status st = rnn__recurrent_select_carry(l, rows, count, &model->step_tmp);
         if (st)
             return st;
     }
     return RNN_OK;
 }
 
-rnn_status rnn_model_step_end(rnn_model *m)
+rnn_status rnn_model_step_end(rnn_model *model)
 {
-    RNN__CHECK_ARG(m);
-    if (!m->stepping)
+    RNN__CHECK_ARG(model);
+    if (!model->stepping)
         return RNN_OK;
-    reset_step_states(m);
-    m->stepping = 0;
-    for (int i = 0; i < m->n_layers; i++)
-        m->layers[i]->step = 0;
+    reset_step_states(model);
+    model->stepping = 0;
+    for (int i = 0; i < model->n_layers; i++)
+        model->layers[i]->step = 0;
     return RNN_OK;
 }
 
@@ -641,7 +641,7 @@ rnn_status rnn_model_decode(rnn_model *m, const rnn_decode_options *options, int
                             const rnn_tensor *const *inputs, const rnn_tensor *const *lengths,
                             rnn_tensor *tokens, rnn_tensor *out_lengths, rnn_tensor *scores)
 {
-    RNN__CHECK_ARG(m);
+    RNN__CHECK_ARG_AS(m, "model");
     RNN__CHECK_ARG(options);
     RNN__CHECK_ARG(tokens);
     rnn_status st;
@@ -791,7 +791,7 @@ rnn_status rnn_model_scheduled_sampling(rnn_model *m, int token_input, int outpu
                                         const rnn_tensor *const *inputs,
                                         const rnn_tensor *const *lengths, rnn_tensor *mixed)
 {
-    RNN__CHECK_ARG(m);
+    RNN__CHECK_ARG_AS(m, "model");
     RNN__CHECK_ARG(inputs);
     RNN__CHECK_ARG(mixed);
     rnn_status st;

@@ -248,6 +248,8 @@ RNN__HIDDEN rnn_status rnn__model_run(rnn_model *m, int training, int step_only)
 RNN__HIDDEN void rnn__model_set_input(rnn_model *m, int i, const rnn_tensor *x,
                                       const int32_t *len);
 RNN__HIDDEN int rnn__layer_is_input(const rnn_layer *l);
+/* Keras' class name of a layer ("LSTM", "Dense", ...): summary.c. */
+RNN__HIDDEN const char *rnn__layer_type_name(const rnn_layer *l);
 /* Attention layers (layers/attention.c). */
 RNN__HIDDEN int rnn__is_attention(const rnn_layer *l);
 /* Recurrent layers: reorders the carried states' rows (decoding). */

@@ -289,25 +289,25 @@ static rnn_status check_ref(const char *func, const char *what, const rnn_model 
     return RNN_OK;
 }
 
-rnn_status rnn_model_connect_next(rnn_model *m, rnn_layer *layer, int output)
+rnn_status rnn_model_connect_next(rnn_model *model, rnn_layer *layer, int output)
 {
-    RNN__CHECK_ARG(m);
-    rnn_status st = check_ref(__func__, "layer", m, layer, output);
+    RNN__CHECK_ARG(model);
+    rnn_status st = check_ref(__func__, "layer", model, layer, output);
     if (st)
         return st;
     if (rnn__is_attention(layer) && output == 1)
         return RNN__ERR(RNN_ERR_INVALID_ARG,
                         "output 1 of %s holds attention weights, which cannot feed layers",
                         layer->name);
-    m->cursor = layer;
-    m->cursor_output = output;
+    model->cursor = layer;
+    model->cursor_output = output;
     return RNN_OK;
 }
 
-rnn_status rnn_model_set_outputs(rnn_model *m, int count, rnn_layer *const *layers,
+rnn_status rnn_model_set_outputs(rnn_model *model, int count, rnn_layer *const *layers,
                                  const int *outputs)
 {
-    RNN__CHECK_ARG(m);
+    RNN__CHECK_ARG(model);
     if (count < 0 || count > RNN__MAX_IO)
         return RNN__ERR(RNN_ERR_INVALID_ARG, "count must be in 0..%d (got %d)", RNN__MAX_IO,
                         count);
@@ -316,7 +316,7 @@ rnn_status rnn_model_set_outputs(rnn_model *m, int count, rnn_layer *const *laye
     for (int k = 0; k < count; k++) {
         char what[32];
         snprintf(what, sizeof what, "layers[%d]", k);
-        rnn_status st = check_ref(__func__, what, m, layers[k], outputs ? outputs[k] : 0);
+        rnn_status st = check_ref(__func__, what, model, layers[k], outputs ? outputs[k] : 0);
         if (st)
             return st;
         if (is_input(layers[k]))
@@ -324,20 +324,20 @@ rnn_status rnn_model_set_outputs(rnn_model *m, int count, rnn_layer *const *laye
                             layers[k]->name);
     }
     for (int k = 0; k < count; k++) {
-        m->outputs[k] = layers[k];
-        m->output_index[k] = outputs ? outputs[k] : 0;
+        model->outputs[k] = layers[k];
+        model->output_index[k] = outputs ? outputs[k] : 0;
     }
-    m->n_outputs = count;
-    m->trained_forward = 0;
+    model->n_outputs = count;
+    model->trained_forward = 0;
     return RNN_OK;
 }
 
-rnn_status rnn_model_num_inputs(const rnn_model *m, int *out)
+rnn_status rnn_model_num_inputs(const rnn_model *model, int *out)
 {
     RNN__CHECK_ARG(out);
     *out = 0;
-    RNN__CHECK_ARG(m);
-    *out = m->n_inputs;
+    RNN__CHECK_ARG(model);
+    *out = model->n_inputs;
     return RNN_OK;
 }
 
@@ -383,7 +383,7 @@ rnn_status rnn_model_add_input(rnn_model *m, rnn_dtype dtype, int rank, const in
 {
     if (out)
         *out = NULL;
-    RNN__CHECK_ARG(m);
+    RNN__CHECK_ARG_AS(m, "model");
     if (m->n_inputs >= RNN__MAX_IO)
         return RNN__ERR(RNN_ERR_STATE, "the model already has %d inputs, the most allowed",
                         m->n_inputs);
@@ -436,35 +436,35 @@ rnn_status rnn_model_add_input(rnn_model *m, rnn_dtype dtype, int rank, const in
     return RNN_OK;
 }
 
-rnn_status rnn_model_num_layers(const rnn_model *m, int *out)
+rnn_status rnn_model_num_layers(const rnn_model *model, int *out)
 {
     RNN__CHECK_ARG(out);
     *out = 0;
-    RNN__CHECK_ARG(m);
-    *out = m->n_layers;
+    RNN__CHECK_ARG(model);
+    *out = model->n_layers;
     return RNN_OK;
 }
 
-rnn_status rnn_model_layer(rnn_model *m, int index, rnn_layer **out)
+rnn_status rnn_model_layer(rnn_model *model, int index, rnn_layer **out)
 {
     RNN__CHECK_ARG(out);
     *out = NULL;
-    RNN__CHECK_ARG(m);
-    if (index < 0 || index >= m->n_layers)
-        return RNN__ERR(RNN_ERR_RANGE, "index must be in [0, %d) (got %d)", m->n_layers, index);
-    *out = m->layers[index];
+    RNN__CHECK_ARG(model);
+    if (index < 0 || index >= model->n_layers)
+        return RNN__ERR(RNN_ERR_RANGE, "index must be in [0, %d) (got %d)", model->n_layers, index);
+    *out = model->layers[index];
     return RNN_OK;
 }
 
-rnn_status rnn_model_count_params(const rnn_model *m, int64_t *out)
+rnn_status rnn_model_count_params(const rnn_model *model, int64_t *out)
 {
     RNN__CHECK_ARG(out);
     *out = 0;
-    RNN__CHECK_ARG(m);
+    RNN__CHECK_ARG(model);
     int64_t total = 0;
-    for (int i = 0; i < m->n_layers; i++) {
+    for (int i = 0; i < model->n_layers; i++) {
         int64_t n = 0;
-        rnn_layer_count_params(m->layers[i], &n);
+        rnn_layer_count_params(model->layers[i], &n);
         total += n;
     }
     *out = total;
@@ -534,7 +534,7 @@ static rnn_status check_input(rnn_model *m, int i, const rnn_tensor *x, const rn
 rnn_status rnn_model_forward(rnn_model *m, int num_inputs, const rnn_tensor *const *inputs,
                              const rnn_tensor *const *lengths, int training)
 {
-    RNN__CHECK_ARG(m);
+    RNN__CHECK_ARG_AS(m, "model");
     m->trained_forward = 0;
     if (!last_layer(m))
         return RNN__ERR(RNN_ERR_STATE, "the model has no layers after its input");
@@ -592,12 +592,12 @@ int rnn__layer_is_input(const rnn_layer *l)
     return is_input(l);
 }
 
-rnn_status rnn_model_num_outputs(const rnn_model *m, int *out)
+rnn_status rnn_model_num_outputs(const rnn_model *model, int *out)
 {
     RNN__CHECK_ARG(out);
     *out = 0;
-    RNN__CHECK_ARG(m);
-    *out = rnn__model_num_outputs(m);
+    RNN__CHECK_ARG(model);
+    *out = rnn__model_num_outputs(model);
     return RNN_OK;
 }
 
@@ -605,7 +605,7 @@ rnn_status rnn_model_output(rnn_model *m, int index, const rnn_tensor **out)
 {
     RNN__CHECK_ARG(out);
     *out = NULL;
-    RNN__CHECK_ARG(m);
+    RNN__CHECK_ARG_AS(m, "model");
     if (!last_layer(m))
         return RNN__ERR(RNN_ERR_STATE, "the model has no layers after its input");
     const int n = rnn__model_num_outputs(m);
@@ -620,13 +620,13 @@ rnn_status rnn_model_output(rnn_model *m, int index, const rnn_tensor **out)
     return RNN_OK;
 }
 
-rnn_status rnn_model_backward(rnn_model *m, int num_outputs, const rnn_tensor *const *grads)
+rnn_status rnn_model_backward(rnn_model *model, int num_outputs, const rnn_tensor *const *grads)
 {
-    RNN__CHECK_ARG(m);
-    if (!m->trained_forward)
+    RNN__CHECK_ARG(model);
+    if (!model->trained_forward)
         return RNN__ERR(RNN_ERR_STATE,
                         "backward needs a forward with training=1 first (and no change since)");
-    const int n_out = rnn__model_num_outputs(m);
+    const int n_out = rnn__model_num_outputs(model);
     if (num_outputs != n_out)
         return RNN__ERR(RNN_ERR_INVALID_ARG, "num_outputs must be %d (got %d)", n_out,
                         num_outputs);
@@ -634,7 +634,7 @@ rnn_status rnn_model_backward(rnn_model *m, int num_outputs, const rnn_tensor *c
         const rnn_tensor *g = grads[k];
         rnn_layer *ol;
         int oi;
-        rnn__model_output_ref(m, k, &ol, &oi);
+        rnn__model_output_ref(model, k, &ol, &oi);
         const rnn_tensor *o = ol->out[oi];
         if (!g)
             continue;
@@ -650,8 +650,8 @@ rnn_status rnn_model_backward(rnn_model *m, int num_outputs, const rnn_tensor *c
     }
     /* Zero every activation gradient (the inputs' too), then seed the outputs'. */
     rnn_status st;
-    for (int i = 0; i < m->n_layers; i++) {
-        rnn_layer *l = m->layers[i];
+    for (int i = 0; i < model->n_layers; i++) {
+        rnn_layer *l = model->layers[i];
         for (int k = 0; k < l->n_outputs; k++) {
             const rnn_tensor *o = rnn__node_out(l, k);
             if (l->out_dtype[k] != RNN_F32 || !o)
@@ -665,15 +665,15 @@ rnn_status rnn_model_backward(rnn_model *m, int num_outputs, const rnn_tensor *c
             continue;
         rnn_layer *ol;
         int oi;
-        rnn__model_output_ref(m, k, &ol, &oi);
+        rnn__model_output_ref(model, k, &ol, &oi);
         float *d = rnn__f32(ol->dout[oi]);
         const float *g = rnn__f32(grads[k]);
         for (int64_t i = 0; i < grads[k]->numel; i++)
             d[i] += g[i];
     }
     rnn__threads_apply();
-    for (int i = m->n_layers - 1; i >= 1; i--) {
-        rnn_layer *l = m->layers[i];
+    for (int i = model->n_layers - 1; i >= 1; i--) {
+        rnn_layer *l = model->layers[i];
         if (is_input(l))
             continue;
         st = l->vt->backward(l);
@@ -683,14 +683,14 @@ rnn_status rnn_model_backward(rnn_model *m, int num_outputs, const rnn_tensor *c
     return RNN_OK;
 }
 
-rnn_status rnn_model_input_grad(rnn_model *m, int index, const rnn_tensor **out)
+rnn_status rnn_model_input_grad(rnn_model *model, int index, const rnn_tensor **out)
 {
     RNN__CHECK_ARG(out);
     *out = NULL;
-    RNN__CHECK_ARG(m);
-    if (index < 0 || index >= m->n_inputs)
-        return RNN__ERR(RNN_ERR_RANGE, "index must be in [0, %d) (got %d)", m->n_inputs, index);
-    rnn_layer *in = m->inputs[index];
+    RNN__CHECK_ARG(model);
+    if (index < 0 || index >= model->n_inputs)
+        return RNN__ERR(RNN_ERR_RANGE, "index must be in [0, %d) (got %d)", model->n_inputs, index);
+    rnn_layer *in = model->inputs[index];
     if (in->out_dtype[0] != RNN_F32)
         return RNN__ERR(RNN_ERR_DTYPE, "input %d holds token ids, which have no gradient", index);
     if (!in->dout[0])
@@ -699,55 +699,64 @@ rnn_status rnn_model_input_grad(rnn_model *m, int index, const rnn_tensor **out)
     return RNN_OK;
 }
 
-rnn_status rnn_model_zero_grad(rnn_model *m)
+rnn_status rnn_model_zero_grad(rnn_model *model)
 {
-    RNN__CHECK_ARG(m);
-    for (int i = 0; i < m->n_layers; i++) {
-        rnn_layer *l = m->layers[i];
+    RNN__CHECK_ARG(model);
+    for (int i = 0; i < model->n_layers; i++) {
+        rnn_layer *l = model->layers[i];
         for (int p = 0; p < l->n_params; p++)
             memset(l->grad[p]->data, 0, l->grad[p]->nbytes);
     }
     return RNN_OK;
 }
 
-rnn_status rnn_model_reset_states(rnn_model *m)
+rnn_status rnn_model_reset_states(rnn_model *model)
 {
-    RNN__CHECK_ARG(m);
-    for (int i = 0; i < m->n_layers; i++)
-        if (m->layers[i]->vt->reset_state)
-            m->layers[i]->vt->reset_state(m->layers[i]);
+    RNN__CHECK_ARG(model);
+    for (int i = 0; i < model->n_layers; i++)
+        if (model->layers[i]->vt->reset_state)
+            model->layers[i]->vt->reset_state(model->layers[i]);
     return RNN_OK;
 }
 
 /* ------------------------------------------------------------ layer queries */
 
-rnn_status rnn_layer_name(const rnn_layer *l, const char **out)
+rnn_status rnn_layer_name(const rnn_layer *layer, const char **out)
 {
     RNN__CHECK_ARG(out);
     *out = NULL;
-    RNN__CHECK_ARG(l);
-    *out = l->name;
+    RNN__CHECK_ARG(layer);
+    *out = layer->name;
     return RNN_OK;
 }
 
-rnn_status rnn_layer_count_params(const rnn_layer *l, int64_t *out)
+rnn_status rnn_layer_type(const rnn_layer *layer, const char **out)
+{
+    RNN__CHECK_ARG(out);
+    *out = NULL;
+    RNN__CHECK_ARG(layer);
+    *out = rnn__layer_type_name(layer);
+    return RNN_OK;
+}
+
+rnn_status rnn_layer_count_params(const rnn_layer *layer, int64_t *out)
 {
     RNN__CHECK_ARG(out);
     *out = 0;
-    RNN__CHECK_ARG(l);
+    RNN__CHECK_ARG(layer);
     int64_t n = 0;
-    for (int i = 0; i < l->n_params; i++)
-        n += l->param[i]->numel;
+    for (int i = 0; i < layer->n_params; i++)
+        n += layer->param[i]->numel;
     *out = n;
     return RNN_OK;
 }
 
-rnn_status rnn_layer_num_params(const rnn_layer *l, int *out)
+rnn_status rnn_layer_num_params(const rnn_layer *layer, int *out)
 {
     RNN__CHECK_ARG(out);
     *out = 0;
-    RNN__CHECK_ARG(l);
-    *out = l->n_params;
+    RNN__CHECK_ARG(layer);
+    *out = layer->n_params;
     return RNN_OK;
 }
 
@@ -760,7 +769,7 @@ rnn_status rnn_layer_param(rnn_layer *l, int index, const char **name, rnn_tenso
         *value = NULL;
     if (grad)
         *grad = NULL;
-    RNN__CHECK_ARG(l);
+    RNN__CHECK_ARG_AS(l, "layer");
     if (index < 0 || index >= l->n_params)
         return RNN__ERR(RNN_ERR_RANGE, "index must be in [0, %d) for layer %s (got %d)",
                         l->n_params, l->name, index);
@@ -777,7 +786,7 @@ rnn_status rnn_layer_find_param(const rnn_layer *l, const char *name, int *out)
 {
     RNN__CHECK_ARG(out);
     *out = -1;
-    RNN__CHECK_ARG(l);
+    RNN__CHECK_ARG_AS(l, "layer");
     RNN__CHECK_ARG(name);
     for (int i = 0; i < l->n_params; i++)
         if (strcmp(l->param_name[i], name) == 0) {
@@ -787,20 +796,20 @@ rnn_status rnn_layer_find_param(const rnn_layer *l, const char *name, int *out)
     return RNN__ERR(RNN_ERR_RANGE, "layer %s has no parameter \"%s\"", l->name, name);
 }
 
-rnn_status rnn_layer_params_changed(rnn_layer *l)
+rnn_status rnn_layer_params_changed(rnn_layer *layer)
 {
-    RNN__CHECK_ARG(l);
-    l->params_version++;
-    if (l->vt->params_changed)
-        l->vt->params_changed(l);
-    rnn__layer_sync_shared(l);
-    l->model->trained_forward = 0;
+    RNN__CHECK_ARG(layer);
+    layer->params_version++;
+    if (layer->vt->params_changed)
+        layer->vt->params_changed(layer);
+    rnn__layer_sync_shared(layer);
+    layer->model->trained_forward = 0;
     return RNN_OK;
 }
 
 rnn_status rnn_layer_set_param(rnn_layer *l, int index, const rnn_tensor *value)
 {
-    RNN__CHECK_ARG(l);
+    RNN__CHECK_ARG_AS(l, "layer");
     RNN__CHECK_ARG(value);
     if (index < 0 || index >= l->n_params)
         return RNN__ERR(RNN_ERR_RANGE, "index must be in [0, %d) for layer %s (got %d)",
@@ -820,20 +829,29 @@ rnn_status rnn_layer_set_param(rnn_layer *l, int index, const rnn_tensor *value)
     return rnn_layer_params_changed(l);
 }
 
-rnn_status rnn_layer_set_trainable(rnn_layer *l, int trainable)
+rnn_status rnn_layer_set_trainable(rnn_layer *layer, int trainable)
 {
-    RNN__CHECK_ARG(l);
-    l->trainable = trainable != 0;
-    rnn__layer_sync_shared(l);
+    RNN__CHECK_ARG(layer);
+    layer->trainable = trainable != 0;
+    rnn__layer_sync_shared(layer);
     return RNN_OK;
 }
 
-rnn_status rnn_layer_num_outputs(const rnn_layer *l, int *out)
+rnn_status rnn_layer_trainable(const rnn_layer *layer, int *out)
 {
     RNN__CHECK_ARG(out);
     *out = 0;
-    RNN__CHECK_ARG(l);
-    *out = l->n_outputs;
+    RNN__CHECK_ARG(layer);
+    *out = layer->trainable != 0;
+    return RNN_OK;
+}
+
+rnn_status rnn_layer_num_outputs(const rnn_layer *layer, int *out)
+{
+    RNN__CHECK_ARG(out);
+    *out = 0;
+    RNN__CHECK_ARG(layer);
+    *out = layer->n_outputs;
     return RNN_OK;
 }
 
@@ -841,7 +859,7 @@ rnn_status rnn_layer_output(rnn_layer *l, int index, const rnn_tensor **out)
 {
     RNN__CHECK_ARG(out);
     *out = NULL;
-    RNN__CHECK_ARG(l);
+    RNN__CHECK_ARG_AS(l, "layer");
     if (index < 0 || index >= l->n_outputs)
         return RNN__ERR(RNN_ERR_RANGE, "index must be in [0, %d) for layer %s (got %d)",
                         l->n_outputs, l->name, index);

@@ -43,7 +43,7 @@ rnn_status rnn_model_add_shared(rnn_model *m, rnn_layer *source, rnn_layer **out
 {
     if (out)
         *out = NULL;
-    RNN__CHECK_ARG(m);
+    RNN__CHECK_ARG_AS(m, "model");
     RNN__CHECK_ARG(source);
     if (source->model != m)
         return RNN__ERR(RNN_ERR_INVALID_ARG, "source (%s) belongs to another model", source->name);

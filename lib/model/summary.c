@@ -31,7 +31,7 @@ RNN__PRINTF(2, 3) static void put(sbuf *b, const char *fmt, ...)
     b->len += (size_t)n;
 }
 
-static const char *type_name(const rnn_layer *l)
+const char *rnn__layer_type_name(const rnn_layer *l)
 {
     const char *k = l->vt->kind;
     if (!strcmp(k, "recurrent")) {
@@ -89,7 +89,7 @@ rnn_status rnn_model_summary(const rnn_model *m, char *buf, size_t size, size_t 
 {
     if (needed)
         *needed = 0;
-    RNN__CHECK_ARG(m);
+    RNN__CHECK_ARG_AS(m, "model");
     if (size > 0)
         RNN__CHECK_ARG(buf);
     sbuf b = {buf, size, 0};
@@ -116,7 +116,7 @@ rnn_status rnn_model_summary(const rnn_model *m, char *buf, size_t size, size_t 
     for (int i = functional ? 0 : 1; i < m->n_layers; i++) {
         const rnn_layer *l = m->layers[i];
         char name[96], shape[64];
-        snprintf(name, sizeof name, "%s (%s)", l->name, type_name(l));
+        snprintf(name, sizeof name, "%s (%s)", l->name, rnn__layer_type_name(l));
         char steps[24] = "None";
         if (l->out_steps[0] > 0)
             snprintf(steps, sizeof steps, "%lld", (long long)l->out_steps[0]);

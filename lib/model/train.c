@@ -20,7 +20,7 @@ void rnn_compile_options_init(rnn_compile_options *o, rnn_loss_type loss)
 rnn_status rnn_model_compile(rnn_model *m, const rnn_compile_options *options,
                              const struct rnn_optimizer_options *optimizer)
 {
-    RNN__CHECK_ARG(m);
+    RNN__CHECK_ARG_AS(m, "model");
     RNN__CHECK_ARG(options);
     RNN__CHECK_ARG(optimizer);
     rnn_compile_options o;
@@ -116,7 +116,7 @@ rnn_status rnn_model_optimizer(rnn_model *m, rnn_optimizer **out)
 {
     RNN__CHECK_ARG(out);
     *out = NULL;
-    RNN__CHECK_ARG(m);
+    RNN__CHECK_ARG_AS(m, "model");
     if (!m->compiled)
         return RNN__ERR(RNN_ERR_STATE, "the model is not compiled (rnn_model_compile)");
     *out = m->optimizer;

@@ -76,7 +76,7 @@ rnn_status rnn_optimizer_create(rnn_model *m, const rnn_optimizer_options *optio
 {
     RNN__CHECK_ARG(out);
     *out = NULL;
-    RNN__CHECK_ARG(m);
+    RNN__CHECK_ARG_AS(m, "model");
     RNN__CHECK_ARG(options);
     if (options->type < RNN_OPTIM_SGD || options->type > RNN_OPTIM_ADAMW)
         return RNN__ERR(RNN_ERR_INVALID_ARG, "options->type must be a rnn_optimizer_type (got %d)",
@@ -176,7 +176,7 @@ static void clip(rnn_optimizer *opt)
 
 rnn_status rnn_optimizer_step(rnn_optimizer *opt)
 {
-    RNN__CHECK_ARG(opt);
+    RNN__CHECK_ARG_AS(opt, "optimizer");
     rnn_model *m = opt->model;
     if (count_slots(m) != opt->n_slots)
         return RNN__ERR(RNN_ERR_STATE,
@@ -255,14 +255,14 @@ rnn_status rnn_optimizer_iterations(const rnn_optimizer *opt, int64_t *out)
 {
     RNN__CHECK_ARG(out);
     *out = 0;
-    RNN__CHECK_ARG(opt);
+    RNN__CHECK_ARG_AS(opt, "optimizer");
     *out = opt->iterations;
     return RNN_OK;
 }
 
 rnn_status rnn_optimizer_set_learning_rate(rnn_optimizer *opt, float lr)
 {
-    RNN__CHECK_ARG(opt);
+    RNN__CHECK_ARG_AS(opt, "optimizer");
     if (!(lr > 0.0f) || !isfinite(lr))
         return RNN__ERR(RNN_ERR_INVALID_ARG, "learning_rate must be > 0 (got %g)", (double)lr);
     opt->o.learning_rate = lr;
@@ -273,7 +273,7 @@ rnn_status rnn_optimizer_learning_rate(const rnn_optimizer *opt, float *out)
 {
     RNN__CHECK_ARG(out);
     *out = 0.0f;
-    RNN__CHECK_ARG(opt);
+    RNN__CHECK_ARG_AS(opt, "optimizer");
     *out = opt->o.learning_rate;
     return RNN_OK;
 }

@@ -293,6 +293,7 @@ FUNCTIONS = {
     "rnn_recurrent_options_init": (None, [P(rnn_recurrent_options), c_int]),
     "rnn_model_add_recurrent": (STATUS, [ModelP, P(rnn_recurrent_options), P(LayerP)]),
     "rnn_layer_name": (STATUS, [LayerP, P(c_char_p)]),
+    "rnn_layer_type": (STATUS, [LayerP, P(c_char_p)]),
     "rnn_layer_count_params": (STATUS, [LayerP, i64p]),
     "rnn_layer_num_params": (STATUS, [LayerP, intp]),
     "rnn_layer_param": (STATUS, [LayerP, c_int, P(c_char_p), P(TensorP), P(TensorP)]),
@@ -329,6 +330,7 @@ FUNCTIONS = {
                                          LayerP, c_int, P(LayerP)]),
     "rnn_model_summary": (STATUS, [ModelP, c_char_p, c_size_t, P(c_size_t)]),
     "rnn_layer_set_trainable": (STATUS, [LayerP, c_int]),
+    "rnn_layer_trainable": (STATUS, [LayerP, intp]),
     # rnn/optim.h
     "rnn_optimizer_options_init": (None, [P(rnn_optimizer_options), c_int]),
     "rnn_optimizer_create": (STATUS, [ModelP, P(rnn_optimizer_options), P(OptimizerP)]),

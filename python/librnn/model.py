@@ -95,6 +95,13 @@ class Layer:
         lib.rnn_layer_name(self.handle, ctypes.byref(p))
         return p.value.decode()
 
+    @property
+    def type(self):
+        """Keras' class name of the layer: "LSTM", "Dense", "InputLayer", ..."""
+        p = ctypes.c_char_p()
+        lib.rnn_layer_type(self.handle, ctypes.byref(p))
+        return p.value.decode()
+
     def count_params(self):
         v = ctypes.c_int64()
         lib.rnn_layer_count_params(self.handle, ctypes.byref(v))
@@ -102,7 +109,9 @@ class Layer:
 
     @property
     def trainable(self):
-        raise AttributeError("librnn has no getter for trainable; set it")
+        v = ctypes.c_int()
+        lib.rnn_layer_trainable(self.handle, ctypes.byref(v))
+        return bool(v.value)
 
     @trainable.setter
     def trainable(self, value):

@@ -229,6 +229,8 @@ class TestWeights(unittest.TestCase):
         vec = rng().standard_normal((6, 3)).astype(np.float32)
         emb = m.embedding(6, 3, weights=vec, trainable=False)
         d = m.dense(2)
+        self.assertEqual([l.type for l in m.layers], ["InputLayer", "Embedding", "Dense"])
+        self.assertEqual([l.trainable for l in m.layers], [False, False, True])
         m.compile(loss="mse", optimizer=librnn.SGD(0.5))
         x = np.array([[1, 2, 3]], np.int32)
         np.testing.assert_allclose(m.forward(x)[0, :, :], vec[[1, 2, 3]] @ d.get_param(0)
@@ -238,6 +240,7 @@ class TestWeights(unittest.TestCase):
         np.testing.assert_array_equal(emb.get_param("embeddings"), vec)   # frozen
         self.assertFalse(np.array_equal(d.get_param("kernel"), before))
         d.trainable = False
+        self.assertFalse(d.trainable)
         frozen = d.get_param("kernel")
         m.train_step(x, np.zeros((1, 3, 2), np.float32))
         np.testing.assert_array_equal(d.get_param("kernel"), frozen)

@@ -7,6 +7,8 @@
   check_api.py symbols  --lib librnn.so --map librnn.map --include DIR
                                                            nm -D == headers == version script
   check_api.py static   --archive librnn_internal.a         no global outside rnn_ / rnn__
+  check_api.py argnames --src lib -I DIR                     NULL-argument errors name the
+                                                           parameter as the header does
 
 Exits 0 on success, 1 with a list of problems otherwise.
 """
@@ -126,6 +128,57 @@ def cmd_symbols(a):
     return problems
 
 
+def header_parameters(include_dirs):
+    """{function: [parameter names]} of the RNN_API declarations."""
+    out = {}
+    for d in include_dirs:
+        if not os.path.isdir(os.path.join(d, "rnn")):
+            continue
+        for h in public_headers(d):
+            text = re.sub(r"/\*.*?\*/", "", open(h, encoding="utf-8").read(), flags=re.S)
+            for m in re.finditer(r"RNN_API\b[^;{]*?\b(rnn_\w+)\s*\(([^)]*)\)", text):
+                names = []
+                for p in m.group(2).split(","):
+                    w = re.findall(r"(\w+)\s*(?:\[\s*\])?\s*$", p.strip())
+                    names.append(w[0] if w else "")
+                out[m.group(1)] = names
+    return out
+
+
+def cmd_argnames(a):
+    """rnn_last_error() must name the argument the caller knows: every
+    RNN__CHECK_ARG(x) in a public function's body checks a parameter named x in
+    the header (RNN__CHECK_ARG_AS(p, "name") names it explicitly)."""
+    params = header_parameters(a.include)
+    problems, checked = [], 0
+    for root, _, files in os.walk(a.src):
+        for f in sorted(files):
+            if not f.endswith(".c"):
+                continue
+            path = os.path.join(root, f)
+            text = open(path, encoding="utf-8").read()
+            for m in re.finditer(r"^rnn_status (rnn_\w+)\(([^)]*)\)\n\{", text, flags=re.M):
+                fn = m.group(1)
+                if fn not in params:
+                    continue
+                body = text[m.end():text.index("\n}\n", m.end())]
+                for arg in re.findall(r"RNN__CHECK_ARG\((\w+)\)", body):
+                    checked += 1
+                    if arg not in params[fn]:
+                        problems.append(f"{os.path.relpath(path, a.src)}: {fn} checks '{arg}', "
+                                        f"but the header calls its parameters "
+                                        f"{', '.join(params[fn])}")
+                for arg in re.findall(r"RNN__CHECK_ARG_AS\(\w+,\s*\"(\w+)\"\)", body):
+                    checked += 1
+                    if arg not in params[fn]:
+                        problems.append(f"{os.path.relpath(path, a.src)}: {fn} names '{arg}', "
+                                        f"not a parameter in the header ({', '.join(params[fn])})")
+    print(f"argument checks: {checked} in public functions, {len(problems)} misnamed")
+    if checked == 0:
+        problems.append("no RNN__CHECK_ARG found: the pattern no longer matches the sources")
+    return problems
+
+
 def cmd_static(a):
     problems = []
     # Defined global symbols (T, D, B, R, ...; lower case letters are local).
@@ -143,15 +196,17 @@ def cmd_static(a):
 
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    p.add_argument("check", choices=["headers", "symbols", "static"])
+    p.add_argument("check", choices=["headers", "symbols", "static", "argnames"])
     p.add_argument("--cc", nargs="+", default=None)
     p.add_argument("--cxx", nargs="+", default=None)
     p.add_argument("--include", "-I", action="append", default=[])
     p.add_argument("--lib")
     p.add_argument("--map")
     p.add_argument("--archive")
+    p.add_argument("--src")
     a = p.parse_args()
-    problems = {"headers": cmd_headers, "symbols": cmd_symbols, "static": cmd_static}[a.check](a)
+    problems = {"headers": cmd_headers, "symbols": cmd_symbols, "static": cmd_static,
+                "argnames": cmd_argnames}[a.check](a)
     for pr in problems:
         print("PROBLEM:", pr, file=sys.stderr)
     return 1 if problems else 0

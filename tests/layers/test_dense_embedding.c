@@ -227,7 +227,15 @@ START_TEST(embedding_errors_and_trainable)
     rnn_tensor_destroy(x);
     x = ids_tensor(2, 2, ok);
     in[0] = x;
+    int tr = -1;
+    ck_ok(rnn_layer_trainable(emb, &tr));
+    ck_assert_int_eq(tr, 1);
     ck_ok(rnn_layer_set_trainable(emb, 0));
+    ck_ok(rnn_layer_trainable(emb, &tr));
+    ck_assert_int_eq(tr, 0);
+    ck_rnn(rnn_layer_trainable(NULL, &tr), RNN_ERR_INVALID_ARG);
+    ck_errmsg("rnn_layer_trainable: layer must not be NULL");
+    ck_rnn(rnn_layer_trainable(emb, NULL), RNN_ERR_INVALID_ARG);
     ck_ok(rnn_model_forward(m, 1, in, NULL, 1));
     ck_ok(rnn_model_zero_grad(m));
     ck_ok(rnn_model_backward(m, 1, NULL));

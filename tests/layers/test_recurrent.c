@@ -52,10 +52,21 @@ START_TEST(names_params_and_initializers)
     const char *name;
     ck_ok(rnn_layer_name(l1, &name));
     ck_assert_str_eq(name, "lstm");
+    ck_ok(rnn_layer_type(l1, &name));
+    ck_assert_str_eq(name, "LSTM");
+    rnn_layer *in0;
+    ck_ok(rnn_model_layer(m, 0, &in0));
+    ck_ok(rnn_layer_type(in0, &name));
+    ck_assert_str_eq(name, "InputLayer");
+    ck_rnn(rnn_layer_type(NULL, &name), RNN_ERR_INVALID_ARG);
+    ck_assert_ptr_null(name);
+    ck_errmsg("rnn_layer_type: layer must not be NULL");
     rnn_model_destroy(m);
     m = tm_model(RNN_BACKEND_ONEDNN, 7, 3, &o, &l2);
     ck_ok(rnn_layer_name(l2, &name));
     ck_assert_str_eq(name, "bidirectional");
+    ck_ok(rnn_layer_type(l2, &name));
+    ck_assert_str_eq(name, "Bidirectional");
     rnn_model_destroy(m);
 
     o.bidirectional = 0;
