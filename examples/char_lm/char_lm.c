@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../common/args.h"
 #include "../common/progress.h"
 #include "../common/tgz.h"
 
@@ -39,12 +40,12 @@ static const double LN2 = 0.69314718055994530942; /* nats per bit */
 /* ------------------------------------------------------------ options */
 
 typedef enum train_mode { STATELESS = 0, STATEFUL = 1 } train_mode;
-static const char *const MODE_NAMES[] = {"stateless", "stateful"};
+static const char *const MODE_NAMES[] = {"stateless", "stateful", NULL};
 
 typedef struct args {
     const char *data, *save, *load, *prompt;
     int epochs, threads, json, layers, patience;
-    train_mode mode;
+    int mode; /* train_mode */
     rnn_cell_type cell;
     int64_t seq_len, batch, units, emb;
     double max_minutes;
@@ -100,30 +101,16 @@ static void usage(FILE *f)
             EX_DEFAULT_DATA);
 }
 
-static int parse_number(const char *o, const char *v, double lo, double hi, int whole,
-                        double *out)
-{
-    char *end = NULL;
-    errno = 0;
-    double d = strtod(v, &end);
-    if (!*v || *end || errno || !(d >= lo && d <= hi) || (whole && d != floor(d))) {
-        fprintf(stderr, "char_lm: %s must be a%s number in [%g, %g] (got \"%s\")\n", o,
-                whole ? " whole" : "", lo, hi, v);
-        return -1;
-    }
-    *out = d;
-    return 0;
-}
-
 static int parse_args(int argc, char **argv, args *a)
 {
+    static const char *const CELLS[] = {"gru", "lstm", NULL};
+    int cell = 0;
     *a = (args){.data = EX_DEFAULT_DATA,
                 .prompt = "\n",
                 .epochs = 100,
                 .layers = 2,
                 .patience = 3,
                 .mode = STATEFUL,
-                .cell = RNN_GRU,
                 .seq_len = 100,
                 .batch = 64,
                 .units = 512,
@@ -134,118 +121,38 @@ static int parse_args(int argc, char **argv, args *a)
                 .seed = 1,
                 .temperature = 0.8f,
                 .top_p = 1.0f};
-    for (int i = 1; i < argc; i++) {
-        const char *o = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!strcmp(o, "--help") || !strcmp(o, "-h")) {
-            usage(stdout);
-            exit(0);
-        }
-        if (!strcmp(o, "--json")) {
-            a->json = 1;
-            continue;
-        }
-        if (!v) {
-            fprintf(stderr, "char_lm: %s needs a value (see --help)\n", o);
-            return -1;
-        }
-        double d = 0;
-        int bad = 0;
-        if (!strcmp(o, "--data"))
-            a->data = v;
-        else if (!strcmp(o, "--save"))
-            a->save = v;
-        else if (!strcmp(o, "--load"))
-            a->load = v;
-        else if (!strcmp(o, "--prompt"))
-            a->prompt = v;
-        else if (!strcmp(o, "--mode")) {
-            if (!strcmp(v, "stateless"))
-                a->mode = STATELESS;
-            else if (!strcmp(v, "stateful"))
-                a->mode = STATEFUL;
-            else {
-                fprintf(stderr, "char_lm: --mode must be stateless or stateful (got \"%s\")\n",
-                        v);
-                return -1;
-            }
-        } else if (!strcmp(o, "--cell")) {
-            if (!strcmp(v, "gru"))
-                a->cell = RNN_GRU;
-            else if (!strcmp(v, "lstm"))
-                a->cell = RNN_LSTM;
-            else {
-                fprintf(stderr, "char_lm: --cell must be gru or lstm (got \"%s\")\n", v);
-                return -1;
-            }
-        } else if (!strcmp(o, "--epochs")) {
-            if (!(bad = parse_number(o, v, 1, 100000, 1, &d)))
-                a->epochs = (int)d;
-        } else if (!strcmp(o, "--threads")) {
-            if (!(bad = parse_number(o, v, 0, 4096, 1, &d)))
-                a->threads = (int)d;
-        } else if (!strcmp(o, "--seed")) {
-            if (!(bad = parse_number(o, v, 0, 9007199254740992.0, 1, &d)))
-                a->seed = (uint64_t)d;
-        } else if (!strcmp(o, "--limit")) {
-            if (!(bad = parse_number(o, v, 1000, 1e12, 1, &d)))
-                a->limit = (long)d;
-        } else if (!strcmp(o, "--seq-len")) {
-            if (!(bad = parse_number(o, v, 2, 100000, 1, &d)))
-                a->seq_len = (int64_t)d;
-        } else if (!strcmp(o, "--batch-size")) {
-            if (!(bad = parse_number(o, v, 1, 100000, 1, &d)))
-                a->batch = (int64_t)d;
-        } else if (!strcmp(o, "--units")) {
-            if (!(bad = parse_number(o, v, 1, 100000, 1, &d)))
-                a->units = (int64_t)d;
-        } else if (!strcmp(o, "--layers")) {
-            if (!(bad = parse_number(o, v, 1, 16, 1, &d)))
-                a->layers = (int)d;
-        } else if (!strcmp(o, "--embedding")) {
-            if (!(bad = parse_number(o, v, 1, 100000, 1, &d)))
-                a->emb = (int64_t)d;
-        } else if (!strcmp(o, "--patience")) {
-            if (!(bad = parse_number(o, v, 0, 100000, 1, &d)))
-                a->patience = (int)d;
-        } else if (!strcmp(o, "--max-minutes")) {
-            if (!(bad = parse_number(o, v, 0, 1e6, 0, &d)))
-                a->max_minutes = d;
-        } else if (!strcmp(o, "--lr")) {
-            if (!(bad = parse_number(o, v, 1e-9, 10, 0, &d)))
-                a->lr = (float)d;
-        } else if (!strcmp(o, "--dropout")) {
-            if (!(bad = parse_number(o, v, 0, 0.95, 0, &d)))
-                a->dropout = (float)d;
-        } else if (!strcmp(o, "--generate")) {
-            if (!(bad = parse_number(o, v, 0, 1e7, 1, &d)))
-                a->generate = (long)d;
-        } else if (!strcmp(o, "--temperature")) {
-            if (!(bad = parse_number(o, v, 1e-3, 100, 0, &d)))
-                a->temperature = (float)d;
-        } else if (!strcmp(o, "--top-k")) {
-            if (!(bad = parse_number(o, v, 0, 100000, 1, &d)))
-                a->top_k = (int)d;
-        } else if (!strcmp(o, "--top-p")) {
-            if (!(bad = parse_number(o, v, 1e-6, 1, 0, &d)))
-                a->top_p = (float)d;
-        } else {
-            fprintf(stderr, "char_lm: unknown option %s (see --help)\n", o);
-            return -1;
-        }
-        if (bad)
-            return -1;
-        i++;
-    }
-    return 0;
+    const ex_opt opts[] = {
+        {"--json", EX_FLAG, &a->json, 0, 0, NULL},
+        {"--data", EX_STRING, &a->data, 0, 0, NULL},
+        {"--save", EX_STRING, &a->save, 0, 0, NULL},
+        {"--load", EX_STRING, &a->load, 0, 0, NULL},
+        {"--prompt", EX_STRING, &a->prompt, 0, 0, NULL},
+        {"--mode", EX_CHOICE, &a->mode, 0, 0, MODE_NAMES},
+        {"--cell", EX_CHOICE, &cell, 0, 0, CELLS},
+        {"--epochs", EX_INT, &a->epochs, 1, 100000, NULL},
+        {"--threads", EX_INT, &a->threads, 0, 4096, NULL},
+        {"--seed", EX_U64, &a->seed, 0, EX_MAX_SEED, NULL},
+        {"--limit", EX_LONG, &a->limit, 1000, 1e12, NULL},
+        {"--seq-len", EX_INT64, &a->seq_len, 2, 100000, NULL},
+        {"--batch-size", EX_INT64, &a->batch, 1, 100000, NULL},
+        {"--units", EX_INT64, &a->units, 1, 100000, NULL},
+        {"--layers", EX_INT, &a->layers, 1, 16, NULL},
+        {"--embedding", EX_INT64, &a->emb, 1, 100000, NULL},
+        {"--patience", EX_INT, &a->patience, 0, 100000, NULL},
+        {"--max-minutes", EX_DOUBLE, &a->max_minutes, 0, 1e6, NULL},
+        {"--lr", EX_FLOAT, &a->lr, 1e-9, 10, NULL},
+        {"--dropout", EX_FLOAT, &a->dropout, 0, 0.95, NULL},
+        {"--generate", EX_LONG, &a->generate, 0, 1e7, NULL},
+        {"--temperature", EX_FLOAT, &a->temperature, 1e-3, 100, NULL},
+        {"--top-k", EX_INT, &a->top_k, 0, 100000, NULL},
+        {"--top-p", EX_FLOAT, &a->top_p, 1e-6, 1, NULL},
+    };
+    int rc = ex_parse_args("char_lm", argc, argv, opts, sizeof opts / sizeof *opts, usage);
+    a->cell = cell ? RNN_LSTM : RNN_GRU;
+    return rc;
 }
 
-#define CHECK(call)                                                                         \
-    do {                                                                                    \
-        if ((call) != RNN_OK) {                                                             \
-            fprintf(stderr, "char_lm: %s\n", rnn_last_error());                             \
-            exit(1);                                                                        \
-        }                                                                                   \
-    } while (0)
+#define CHECK(call) EX_CHECK("char_lm", call)
 
 /* ------------------------------------------------------------ text */
 

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "../common/dump.h"
+#include "../common/args.h"
 #include "../common/progress.h"
 #include "../common/vocab.h"
 #include "brown.h"
@@ -102,59 +103,19 @@ static void usage(FILE *f)
 static int parse_args(int argc, char **argv, args *a)
 {
     *a = (args){.data = EX_DEFAULT_DATA, .epochs = 12, .seed = 1};
-    for (int i = 1; i < argc; i++) {
-        const char *o = argv[i];
-        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!strcmp(o, "--help") || !strcmp(o, "-h")) {
-            usage(stdout);
-            exit(0);
-        } else if (!strcmp(o, "--json")) {
-            a->json = 1;
-            continue;
-        }
-        if (!v) {
-            fprintf(stderr, "pos_tagger: %s needs a value (see --help)\n", o);
-            return -1;
-        }
-        char *end = NULL;
-        if (!strcmp(o, "--data"))
-            a->data = v;
-        else if (!strcmp(o, "--save"))
-            a->save = v;
-        else if (!strcmp(o, "--load"))
-            a->load = v;
-        else if (!strcmp(o, "--tag"))
-            a->tag = v;
-        else if (!strcmp(o, "--dump-encoded"))
-            a->dump = v;
-        else if (!strcmp(o, "--limit")) {
-            a->limit = strtol(v, &end, 10);
-            if (*end || a->limit < 100) {
-                fprintf(stderr, "pos_tagger: --limit must be a whole number >= 100 (got \"%s\")\n",
-                        v);
-                return -1;
-            }
-        } else if (!strcmp(o, "--epochs") || !strcmp(o, "--threads")) {
-            long n = strtol(v, &end, 10);
-            if (*end || n < (o[2] == 'e' ? 1 : 0) || n > 10000) {
-                fprintf(stderr, "pos_tagger: %s must be a whole number%s (got \"%s\")\n", o,
-                        o[2] == 'e' ? " >= 1" : " >= 0", v);
-                return -1;
-            }
-            *(o[2] == 'e' ? &a->epochs : &a->threads) = (int)n;
-        } else if (!strcmp(o, "--seed")) {
-            a->seed = strtoull(v, &end, 10);
-            if (*end) {
-                fprintf(stderr, "pos_tagger: --seed must be a whole number (got \"%s\")\n", v);
-                return -1;
-            }
-        } else {
-            fprintf(stderr, "pos_tagger: unknown option %s (see --help)\n", o);
-            return -1;
-        }
-        i++;
-    }
-    return 0;
+    const ex_opt opts[] = {
+        {"--json", EX_FLAG, &a->json, 0, 0, NULL},
+        {"--data", EX_STRING, &a->data, 0, 0, NULL},
+        {"--save", EX_STRING, &a->save, 0, 0, NULL},
+        {"--load", EX_STRING, &a->load, 0, 0, NULL},
+        {"--tag", EX_STRING, &a->tag, 0, 0, NULL},
+        {"--dump-encoded", EX_STRING, &a->dump, 0, 0, NULL},
+        {"--limit", EX_LONG, &a->limit, 100, 1e12, NULL},
+        {"--epochs", EX_INT, &a->epochs, 1, 10000, NULL},
+        {"--threads", EX_INT, &a->threads, 0, 4096, NULL},
+        {"--seed", EX_U64, &a->seed, 0, EX_MAX_SEED, NULL},
+    };
+    return ex_parse_args("pos_tagger", argc, argv, opts, sizeof opts / sizeof *opts, usage);
 }
 
 /* ------------------------------------------------------------ vocabulary */
@@ -238,13 +199,7 @@ static void free_split(split *s)
 
 /* ------------------------------------------------------------ model */
 
-#define CHECK(call)                                                                         \
-    do {                                                                                    \
-        if ((call) != RNN_OK) {                                                             \
-            fprintf(stderr, "pos_tagger: %s\n", rnn_last_error());                          \
-            exit(1);                                                                        \
-        }                                                                                   \
-    } while (0)
+#define CHECK(call) EX_CHECK("pos_tagger", call)
 
 static rnn_model *build_model(uint64_t seed)
 {

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "../common/dump.h"
+#include "../common/args.h"
 #include "../common/progress.h"
 #include "../common/vocab.h"
 #include "reviews.h"
@@ -76,73 +77,28 @@ static void usage(FILE *f)
 
 static int parse_args(int argc, char **argv, args *a)
 {
-    *a = (args){.data = EX_DEFAULT_DATA, .dataset = "both", .seed = 1};
-    for (int i = 1; i < argc; i++) {
-        const char *o = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!strcmp(o, "--help") || !strcmp(o, "-h")) {
-            usage(stdout);
-            exit(0);
-        }
-        if (!strcmp(o, "--json")) {
-            a->json = 1;
-            continue;
-        }
-        if (!v) {
-            fprintf(stderr, "sentiment: %s needs a value (see --help)\n", o);
-            return -1;
-        }
-        char *end = NULL;
-        long n = strtol(v, &end, 10);
-        int num_ok = *v && !*end;
-        if (!strcmp(o, "--data"))
-            a->data = v;
-        else if (!strcmp(o, "--save"))
-            a->save = v;
-        else if (!strcmp(o, "--load"))
-            a->load = v;
-        else if (!strcmp(o, "--predict"))
-            a->predict = v;
-        else if (!strcmp(o, "--dump-encoded"))
-            a->dump = v;
-        else if (!strcmp(o, "--dataset")) {
-            if (strcmp(v, "imdb") && strcmp(v, "uci") && strcmp(v, "both")) {
-                fprintf(stderr, "sentiment: --dataset must be imdb, uci or both (got \"%s\")\n",
-                        v);
-                return -1;
-            }
-            a->dataset = v;
-        } else if (!strcmp(o, "--epochs") || !strcmp(o, "--threads") ||
-                   !strcmp(o, "--limit") || !strcmp(o, "--seed")) {
-            long lo = !strcmp(o, "--epochs") ? 1 : !strcmp(o, "--limit") ? 100 : 0;
-            if (!num_ok || n < lo) {
-                fprintf(stderr, "sentiment: %s must be a whole number >= %ld (got \"%s\")\n", o,
-                        lo, v);
-                return -1;
-            }
-            if (o[2] == 'e')
-                a->epochs = (int)n;
-            else if (o[2] == 't')
-                a->threads = (int)n;
-            else if (o[2] == 'l')
-                a->limit = n;
-            else
-                a->seed = (uint64_t)n;
-        } else {
-            fprintf(stderr, "sentiment: unknown option %s (see --help)\n", o);
-            return -1;
-        }
-        i++;
-    }
-    return 0;
+    static const char *const DATASETS[] = {"imdb", "uci", "both", NULL};
+    int dataset = 2;
+    *a = (args){.data = EX_DEFAULT_DATA, .seed = 1};
+    const ex_opt opts[] = {
+        {"--json", EX_FLAG, &a->json, 0, 0, NULL},
+        {"--data", EX_STRING, &a->data, 0, 0, NULL},
+        {"--save", EX_STRING, &a->save, 0, 0, NULL},
+        {"--load", EX_STRING, &a->load, 0, 0, NULL},
+        {"--predict", EX_STRING, &a->predict, 0, 0, NULL},
+        {"--dump-encoded", EX_STRING, &a->dump, 0, 0, NULL},
+        {"--dataset", EX_CHOICE, &dataset, 0, 0, DATASETS},
+        {"--epochs", EX_INT, &a->epochs, 1, 10000, NULL},
+        {"--threads", EX_INT, &a->threads, 0, 4096, NULL},
+        {"--limit", EX_LONG, &a->limit, 100, 1e12, NULL},
+        {"--seed", EX_U64, &a->seed, 0, EX_MAX_SEED, NULL},
+    };
+    int rc = ex_parse_args("sentiment", argc, argv, opts, sizeof opts / sizeof *opts, usage);
+    a->dataset = DATASETS[dataset];
+    return rc;
 }
 
-#define CHECK(call)                                                                         \
-    do {                                                                                    \
-        if ((call) != RNN_OK) {                                                             \
-            fprintf(stderr, "sentiment: %s\n", rnn_last_error());                           \
-            exit(1);                                                                        \
-        }                                                                                   \
-    } while (0)
+#define CHECK(call) EX_CHECK("sentiment", call)
 
 /* ------------------------------------------------------------ encoding */
 

@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../common/args.h"
 #include "../common/progress.h"
 #include "tasks.h"
 
@@ -88,77 +89,27 @@ static void usage(FILE *f)
 
 static int parse_args(int argc, char **argv, args *a)
 {
-    *a = (args){.data = EX_DEFAULT_DATA, .task_name = "dates", .seed = 1, .beam = 4};
-    for (int i = 1; i < argc; i++) {
-        const char *o = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!strcmp(o, "--help") || !strcmp(o, "-h")) {
-            usage(stdout);
-            exit(0);
-        }
-        if (!strcmp(o, "--json") || !strcmp(o, "--translate") || !strcmp(o, "--no-attention")) {
-            *(o[2] == 'j' ? &a->json : o[2] == 't' ? &a->translate : &a->no_attention) = 1;
-            continue;
-        }
-        if (!v) {
-            fprintf(stderr, "seq2seq: %s needs a value (see --help)\n", o);
-            return -1;
-        }
-        char *end = NULL;
-        long n = strtol(v, &end, 10);
-        int int_ok = *v && !*end;
-        double x = strtod(v, &end);
-        int real_ok = *v && !*end && isfinite(x);
-        if (!strcmp(o, "--data"))
-            a->data = v;
-        else if (!strcmp(o, "--save"))
-            a->save = v;
-        else if (!strcmp(o, "--load"))
-            a->load = v;
-        else if (!strcmp(o, "--task")) {
-            if (strcmp(v, "dates") && strcmp(v, "addition") && strcmp(v, "fra-eng")) {
-                fprintf(stderr, "seq2seq: --task must be dates, addition or fra-eng (got \"%s\")\n",
-                        v);
-                return -1;
-            }
-            a->task_name = v;
-        } else if (!strcmp(o, "--scheduled-sampling") || !strcmp(o, "--max-minutes")) {
-            int ss = o[2] == 's';
-            if (!real_ok || x < 0 || (ss && x > 1)) {
-                fprintf(stderr, "seq2seq: %s must be a number %s (got \"%s\")\n", o,
-                        ss ? "in [0, 1]" : ">= 0", v);
-                return -1;
-            }
-            if (ss)
-                a->ss = (float)x;
-            else
-                a->max_minutes = x;
-        } else if (!strcmp(o, "--epochs") || !strcmp(o, "--threads") || !strcmp(o, "--limit") ||
-                   !strcmp(o, "--seed") || !strcmp(o, "--beam")) {
-            long lo = !strcmp(o, "--limit") ? 100 : !strcmp(o, "--seed") ? 0 : 1;
-            if (!int_ok || n < lo || n > 100000000) {
-                fprintf(stderr, "seq2seq: %s must be a whole number >= %ld (got \"%s\")\n", o, lo,
-                        v);
-                return -1;
-            }
-            if (o[2] == 'e')
-                a->epochs = (int)n;
-            else if (o[2] == 't')
-                a->threads = (int)n;
-            else if (o[2] == 'l')
-                a->limit = n;
-            else if (o[2] == 'b')
-                a->beam = (int)n;
-            else
-                a->seed = (uint64_t)n;
-        } else {
-            fprintf(stderr, "seq2seq: unknown option %s (see --help)\n", o);
-            return -1;
-        }
-        i++;
-    }
-    a->task = !strcmp(a->task_name, "dates") ? TASK_DATES
-              : !strcmp(a->task_name, "addition") ? TASK_ADDITION
-                                                   : TASK_FRA;
+    static const char *const TASKS[] = {"dates", "addition", "fra-eng", NULL};
+    *a = (args){.data = EX_DEFAULT_DATA, .task = TASK_DATES, .seed = 1, .beam = 4};
+    const ex_opt opts[] = {
+        {"--json", EX_FLAG, &a->json, 0, 0, NULL},
+        {"--translate", EX_FLAG, &a->translate, 0, 0, NULL},
+        {"--no-attention", EX_FLAG, &a->no_attention, 0, 0, NULL},
+        {"--data", EX_STRING, &a->data, 0, 0, NULL},
+        {"--save", EX_STRING, &a->save, 0, 0, NULL},
+        {"--load", EX_STRING, &a->load, 0, 0, NULL},
+        {"--task", EX_CHOICE, &a->task, 0, 0, TASKS},
+        {"--scheduled-sampling", EX_FLOAT, &a->ss, 0, 1, NULL},
+        {"--max-minutes", EX_DOUBLE, &a->max_minutes, 0, 1e6, NULL},
+        {"--epochs", EX_INT, &a->epochs, 1, 100000, NULL},
+        {"--threads", EX_INT, &a->threads, 0, 4096, NULL},
+        {"--limit", EX_LONG, &a->limit, 100, 1e12, NULL},
+        {"--beam", EX_INT, &a->beam, 1, 1000, NULL},
+        {"--seed", EX_U64, &a->seed, 0, EX_MAX_SEED, NULL},
+    };
+    if (ex_parse_args("seq2seq", argc, argv, opts, sizeof opts / sizeof *opts, usage))
+        return -1;
+    a->task_name = TASKS[a->task];
     if (a->translate && !a->load && a->json) {
         fprintf(stderr, "seq2seq: --translate reads stdin; it does not combine with --json\n");
         return -1;
@@ -166,13 +117,7 @@ static int parse_args(int argc, char **argv, args *a)
     return 0;
 }
 
-#define CHECK(call)                                                                         \
-    do {                                                                                    \
-        if ((call) != RNN_OK) {                                                             \
-            fprintf(stderr, "seq2seq: %s\n", rnn_last_error());                             \
-            exit(1);                                                                        \
-        }                                                                                   \
-    } while (0)
+#define CHECK(call) EX_CHECK("seq2seq", call)
 
 static void die(const char *msg)
 {
