@@ -1,13 +1,16 @@
 # SPDX-License-Identifier: Apache-2.0
 """Shared by bench/torch_pos_tagger.py and bench/torch_imdb.py: reads the
 training data that an example program wrote with --dump-encoded
-(examples/common/dump.h), and plans an epoch's batches exactly as librnn's
+(examples/common/dump.h), plans an epoch's batches exactly as librnn's
 rnn_model_fit() does (lib/model/fit.c: plan_epoch, with the model's
 xoshiro256** generator of lib/rng.c), so that the PyTorch scripts train on
 the same token ids, lengths, batch composition and batch order as the
-example program.
+example program, and runs the timed epoch (epoch_main).
 """
+import argparse
 import json
+import sys
+import time
 
 import numpy as np
 
@@ -122,3 +125,78 @@ def spatial_dropout(torch, x, p):
         return x
     mask = torch.empty(x.shape[0], 1, x.shape[2]).bernoulli_(1.0 - p).div_(1.0 - p)
     return x * mask
+
+
+def run_batches(torch, model, opt, batches, batch_loss, train):
+    """Sums of (loss * count), hits and count over the batches, where
+    batch_loss(model, idx) gives a batch's (mean loss tensor, hits, count);
+    training steps the optimizer after each batch."""
+    loss_sum, hits, count = 0.0, 0, 0
+    model.train(train)
+    with torch.set_grad_enabled(train):
+        for idx in batches:
+            loss, h, n = batch_loss(model, torch.from_numpy(idx))
+            if train:
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                opt.step()
+            loss_sum += loss.item() * n
+            hits += h
+            count += n
+    return loss_sum, hits, count
+
+
+def epoch_main(doc, program, make_model, make_batch_loss):
+    """The command line of both scripts: reads the dump of `program`, builds
+    make_model(meta, padded), checks its parameter count against the
+    example's, and times one training epoch plus the validation pass with
+    Adam (Keras' and librnn's eps 1e-7) over the planned batches.
+    make_batch_loss(X, L, Y) gives the batch_loss of run_batches."""
+    import numpy as np
+    import torch
+
+    ap = argparse.ArgumentParser(description=doc,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--dump", required=True, help=f"file of {program} --dump-encoded")
+    ap.add_argument("--threads", type=int, default=0, help="torch threads (default: all cores)")
+    ap.add_argument("--json", action="store_true", help="one JSON line on stdout")
+    ap.add_argument("--padded", action="store_true",
+                    help="run the GRU on the padded batch instead of packed sequences: NOT "
+                         "the example's model (the reverse direction reads the padding first); "
+                         "a reference for the cost of packing in PyTorch")
+    a = ap.parse_args()
+    if a.threads > 0:
+        torch.set_num_threads(a.threads)
+    torch.set_num_interop_threads(1)
+    meta, t = read_dump(a.dump)
+    if meta.get("program") != program:
+        sys.exit(f"{a.dump}: written by {meta.get('program')}, not {program}")
+    torch.manual_seed(int(meta["seed"]))
+    X = torch.from_numpy(t["x"])
+    Y = torch.from_numpy(t["y"])
+    L = torch.from_numpy(t["lengths"].astype(np.int64))
+    train_b, val_b = epoch_plan(meta, t["lengths"])
+    model = make_model(meta, a.padded)
+    params = sum(p.numel() for p in model.parameters())
+    if params != int(meta["params"]):
+        sys.exit(f"parameter count {params} differs from the example's {meta['params']}")
+    opt = torch.optim.Adam(model.parameters(), lr=float(meta["learning_rate"]), eps=1e-7)
+    batch_loss = make_batch_loss(X, L, Y)
+
+    t0 = time.perf_counter()
+    ls, hits, n = run_batches(torch, model, opt, train_b, batch_loss, True)
+    vls, vhits, vn = run_batches(torch, model, opt, val_b, batch_loss, False)
+    seconds = time.perf_counter() - t0
+
+    res = {"train_seconds": round(seconds, 3), "epochs": 1, "batches": len(train_b),
+           "samples": int(sum(len(b) for b in train_b)), "loss": ls / n, "accuracy": hits / n,
+           "val_loss": vls / vn if vn else None, "val_accuracy": vhits / vn if vn else None,
+           "params": params, "threads": torch.get_num_threads(), "torch": torch.__version__,
+           "padded": a.padded}
+    if a.json:
+        print(json.dumps(res))
+    else:
+        print(f"epoch 1/1  {seconds:.1f}s  loss {res['loss']:.4f}  accuracy {res['accuracy']:.4f}  "
+              f"val_loss {res['val_loss']:.4f}  val_accuracy {res['val_accuracy']:.4f}  "
+              f"({res['batches']} batches, {params} parameters, {res['threads']} threads)")
+    return 0

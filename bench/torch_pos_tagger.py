@@ -20,14 +20,10 @@ covers: the training batches (forward, loss, backward, Adam step, batch
 loss and accuracy) and the validation pass over the held-out tenth (batches
 of 64, eval mode, no gradients).
 """
-import argparse
-import json
 import os
 import sys
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from torch import nn  # noqa: E402
 from torch.nn.utils.rnn import pack_padded_sequence  # noqa: E402
@@ -60,74 +56,16 @@ class Tagger(nn.Module):
         return self.dense(out.data), target
 
 
-def run_batches(model, opt, X, L, Y, batches, train):
-    """Sums of (loss * tokens), hits and tokens over the batches."""
-    loss_sum, hits, tokens = 0.0, 0, 0
-    model.train(train)
-    with torch.set_grad_enabled(train):
-        for idx in batches:
-            i = torch.from_numpy(idx)
-            lb = L[i]
-            T = int(lb.max())
-            logits, target = model(X[i, :T], lb, Y[i, :T])
-            loss = nn.functional.cross_entropy(logits, target.long())
-            if train:
-                opt.zero_grad(set_to_none=True)
-                loss.backward()
-                opt.step()
-            n = target.numel()
-            loss_sum += loss.item() * n
-            hits += int((logits.argmax(1) == target).sum())
-            tokens += n
-    return loss_sum, hits, tokens
-
-
-def main():
-    ap = argparse.ArgumentParser(description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--dump", required=True, help="file of pos_tagger --dump-encoded")
-    ap.add_argument("--threads", type=int, default=0, help="torch threads (default: all cores)")
-    ap.add_argument("--json", action="store_true", help="one JSON line on stdout")
-    ap.add_argument("--padded", action="store_true",
-                    help="run the GRU on the padded batch instead of packed sequences: NOT "
-                         "the example's model (the reverse direction reads the padding first); "
-                         "a reference for the cost of packing in PyTorch")
-    a = ap.parse_args()
-    if a.threads > 0:
-        torch.set_num_threads(a.threads)
-    torch.set_num_interop_threads(1)
-    meta, t = e2e_common.read_dump(a.dump)
-    if meta.get("program") != "pos_tagger":
-        sys.exit(f"{a.dump}: written by {meta.get('program')}, not pos_tagger")
-    torch.manual_seed(int(meta["seed"]))
-    X = torch.from_numpy(t["x"])
-    Y = torch.from_numpy(t["y"])
-    L = torch.from_numpy(t["lengths"].astype(np.int64))
-    train_b, val_b = e2e_common.epoch_plan(meta, t["lengths"])
-    model = Tagger(meta, a.padded)
-    params = sum(p.numel() for p in model.parameters())
-    if params != int(meta["params"]):
-        sys.exit(f"parameter count {params} differs from the example's {meta['params']}")
-    opt = torch.optim.Adam(model.parameters(), lr=float(meta["learning_rate"]), eps=1e-7)
-
-    t0 = time.perf_counter()
-    ls, hits, n = run_batches(model, opt, X, L, Y, train_b, True)
-    vls, vhits, vn = run_batches(model, opt, X, L, Y, val_b, False)
-    seconds = time.perf_counter() - t0
-
-    res = {"train_seconds": round(seconds, 3), "epochs": 1, "batches": len(train_b),
-           "samples": int(sum(len(b) for b in train_b)), "loss": ls / n, "accuracy": hits / n,
-           "val_loss": vls / vn if vn else None, "val_accuracy": vhits / vn if vn else None,
-           "params": params, "threads": torch.get_num_threads(), "torch": torch.__version__,
-           "padded": a.padded}
-    if a.json:
-        print(json.dumps(res))
-    else:
-        print(f"epoch 1/1  {seconds:.1f}s  loss {res['loss']:.4f}  accuracy {res['accuracy']:.4f}  "
-              f"val_loss {res['val_loss']:.4f}  val_accuracy {res['val_accuracy']:.4f}  "
-              f"({res['batches']} batches, {params} parameters, {res['threads']} threads)")
-    return 0
+def batch_loss_of(X, L, Y):
+    """A batch's mean cross-entropy over its real tokens, correct tags and tokens."""
+    def batch_loss(model, i):
+        lb = L[i]
+        T = int(lb.max())
+        logits, target = model(X[i, :T], lb, Y[i, :T])
+        loss = nn.functional.cross_entropy(logits, target.long())
+        return loss, int((logits.argmax(1) == target).sum()), target.numel()
+    return batch_loss
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(e2e_common.epoch_main(__doc__, "pos_tagger", Tagger, batch_loss_of))
