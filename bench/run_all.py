@@ -478,12 +478,18 @@ class Suite:
           "comes from bench/static_analysis.md. -->")
         w("")
         w(f"Generated {self.started:%Y-%m-%d %H:%M} UTC in {self.seconds / 60:.0f} min by "
-          f"`{self.command}`.")
+          f"`{self.command}`"
+          + (f"; page written again from its record by `bench/run_all.py --from-json "
+             f"{os.path.relpath(a.json_output, ROOT)}`" if getattr(self, "rerendered", False)
+             else "") + ".")
         if a.quick:
             w("")
             w("**`--quick` smoke run: tiny settings (one round, few steps, data subsets); these "
               "numbers only show that the suite runs, they measure nothing.**")
-        if (self.foreign or 0) > 0.05 or self.load_start[0] > 0.5:
+        # Other processes' CPU share over the whole run decides; the load average at the start
+        # (a decaying one-minute mean, raised by the compile just before) only when that
+        # share is unknown.
+        if (self.foreign > 0.05 if self.foreign is not None else self.load_start[0] > 1.0):
             w("")
             w("**Warning: the machine was not idle**: other processes took "
               f"{100 * (self.foreign or 0):.0f}% of the CPU time during the run (load average "
@@ -557,8 +563,8 @@ class Suite:
         w("`--quick` is a smoke run of a few minutes (it writes `build/benchmarks-quick.md`); "
           "`--help` lists the knobs (rounds, steps per process, thread counts, data subsets, "
           "sections). The raw measurements of the run go to "
-          f"`{os.path.relpath(a.json_output, ROOT)}`. "
-          "`bench/README.md` describes the pieces.")
+          f"`{os.path.relpath(a.json_output, ROOT)}`; `--from-json FILE` writes the page of a "
+          "recorded run again without measuring. `bench/README.md` describes the pieces.")
         w("")
         if self.failures:
             w("## Failed measurements")
@@ -833,7 +839,8 @@ def main():
                     help="do not run `meson compile` on the benchmark targets first")
     ap.add_argument("--output", default=None, help="page to write (default docs/benchmarks.md)")
     ap.add_argument("--json-output", default=None,
-                    help="raw measurements (default BUILD/benchmarks.json)")
+                    help="raw measurements (default docs/benchmarks.json, beside the page; "
+                         "--quick: BUILD/benchmarks-quick.json)")
     ap.add_argument("--python", default=sys.executable,
                     help="interpreter with torch and numpy for the PyTorch side")
     ap.add_argument("--no-torch", action="store_true", help="librnn alone")
@@ -864,6 +871,9 @@ def main():
     ap.add_argument("--seed", type=int, default=1, help="examples' --seed (1)")
     ap.add_argument("--data", default=None, help="examples' --data DIR (default: theirs)")
     ap.add_argument("--workdir", default=None, help="where the encoded data goes (default /tmp)")
+    ap.add_argument("--from-json", default=None, metavar="FILE",
+                    help="write the page (--output, default docs/benchmarks.md) of a recorded "
+                         "run (its docs/benchmarks.json) without measuring anything")
     # internal: one PyTorch recurrent case in this process
     ap.add_argument("--torch-worker", default=None, help=argparse.SUPPRESS)
     ap.add_argument("--threads-one", type=int, default=1, help=argparse.SUPPRESS)
@@ -872,6 +882,8 @@ def main():
     a = ap.parse_args()
     if a.torch_worker:
         return torch_worker(a)
+    if a.from_json:
+        return render_from_json(a)
 
     q = a.quick
     defaults = {"rounds": (5, 1), "e2e_rounds": (3, 1), "train_runs": (7, 2),
@@ -889,7 +901,8 @@ def main():
         a.output = os.path.join(a.build if q else os.path.join(ROOT, "docs"),
                                 "benchmarks-quick.md" if q else "benchmarks.md")
     if a.json_output is None:
-        a.json_output = os.path.join(a.build, "benchmarks-quick.json" if q else "benchmarks.json")
+        a.json_output = (os.path.join(a.build, "benchmarks-quick.json") if q
+                         else os.path.join(ROOT, "docs", "benchmarks.json"))
 
     if not a.no_build:
         r = subprocess.run(["meson", "compile", "-C", a.build, "rnn_bench", "decode_bench",
@@ -900,19 +913,61 @@ def main():
     s = Suite(a)
     s.command = " ".join([sys.executable, "bench/run_all.py"] + sys.argv[1:])
     s.run()
-    text = s.page()
-    os.makedirs(os.path.dirname(os.path.abspath(a.output)), exist_ok=True)
-    with open(a.output, "w") as f:
-        f.write(text.rstrip("\n") + "\n")
+    write_page(s, a.output)
     with open(a.json_output, "w") as f:
         json.dump({"started": s.started.isoformat(), "seconds": s.seconds,
-                   "foreign_cpu_fraction": s.foreign,
+                   "foreign_cpu_fraction": s.foreign, "load_start": s.load_start,
+                   "load_end": s.load_end, "command": s.command,
                    "machine": s.machine, "build": s.buildinfo, "librnn": s.librnn_version,
                    "torch": s.torch, "options": {k: (sorted(v) if isinstance(v, set) else v)
                                                  for k, v in vars(a).items()},
+                   "cases": s.cases,
+                   "dumps": {k: {"meta": v["meta"], "tensors": v["tensors"]}
+                             for k, v in s.dumps.items()},
                    "records": s.records, "failures": s.failures}, f, indent=1)
     log(f"wrote {a.output} and {a.json_output} ({s.seconds / 60:.1f} min)")
     return 1 if s.failures else 0
+
+
+def write_page(s, path):
+    text = s.page()
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    with open(path, "w") as f:
+        f.write(text.rstrip("\n") + "\n")
+
+
+def render_from_json(a):
+    """--from-json: the page of a recorded run, measuring nothing. Runs of older versions
+    of this script lack the encoded-data summaries and the start load: the former are
+    re-made with --dump-encoded (deterministic for the run's --seed and limits)."""
+    with open(a.from_json) as f:
+        j = json.load(f)
+    o = argparse.Namespace(**j["options"])
+    o.only = set(o.only)
+    o.json_output = os.path.abspath(a.from_json)
+    s = Suite(o)
+    s.rerendered = True
+    s.started = datetime.datetime.fromisoformat(j["started"])
+    s.seconds, s.foreign = j["seconds"], j["foreign_cpu_fraction"]
+    s.load_start = tuple(j.get("load_start") or (float("nan"),) * 3)
+    s.command = j.get("command") or "/usr/bin/python3 bench/run_all.py"
+    s.machine, s.buildinfo, s.librnn_version = j["machine"], j["build"], j["librnn"]
+    s.torch, s.records, s.failures = j["torch"], j["records"], j["failures"]
+    s.cases = j.get("cases") or list(dict.fromkeys(r["case"] for r in s.records
+                                                   if r["section"] == "recurrent"))
+    s.dumps = j.get("dumps")
+    if s.dumps is None:
+        s.dumps = {}
+        if "e2e" in o.only:
+            s.workdir = tempfile.mkdtemp(prefix="librnn-bench-", dir=a.workdir)
+            try:
+                s.prepare_dumps()
+            finally:
+                shutil.rmtree(s.workdir, ignore_errors=True)
+    out = a.output or os.path.join(ROOT, "docs", "benchmarks.md")
+    write_page(s, out)
+    log(f"wrote {out} from {a.from_json}")
+    return 0
 
 
 if __name__ == "__main__":
