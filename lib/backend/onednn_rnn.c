@@ -558,24 +558,31 @@ rnn_status rnn__dnnl_rnn_backward(rnn__dnnl_rnn *k, const rnn__rnn_weights *w,
             dw[i] = k->gw[i];
         }
     const float *xs = k->gathered ? k->xs : f->x, *ys = k->gathered ? k->ys : f->y;
-    if ((st = grow(&k->dys, &k->n_dys, (size_t)(T * N * H))) ||
-        (st = grow(&k->dxs, &k->n_dxs, (size_t)(T * N * I))) ||
+    /* Without lengths or reversal (one segment, identity order) the primitive reads the
+     * caller's dy and writes the caller's dx directly; otherwise through sorted copies. */
+    const int direct_dy = !k->gathered && b->dy, direct_dx = !k->gathered && b->dx;
+    if ((!direct_dy && (st = grow(&k->dys, &k->n_dys, (size_t)(T * N * H)))) ||
+        (!direct_dx && (st = grow(&k->dxs, &k->n_dxs, (size_t)(T * N * I)))) ||
         (st = grow(&k->ddi, &k->n_ddi, (size_t)(N * H))) ||
         (st = grow(&k->ddic, &k->n_ddic, (size_t)(N * H))) ||
         (st = grow(&k->dsi, &k->n_dsi, (size_t)(N * H))) ||
         (st = grow(&k->dsic, &k->n_dsic, (size_t)(N * H))))
         return st;
-    /* dy in sorted (and reversed) order; zero where nothing flows. */
-    memset(k->dys, 0, sizeof(float) * (size_t)(T * N * H));
-    if (b->dy)
-        for (int64_t j = 0; j < N; j++) {
-            int64_t n = k->perm[j], L = k->slen[j];
-            for (int64_t t = 0; t < L; t++) {
-                int64_t src = k->s.reverse ? L - 1 - t : t;
-                memcpy(k->dys + (t * N + j) * H, b->dy + (src * N + n) * H,
-                       sizeof(float) * (size_t)H);
+    const float *dys = direct_dy ? b->dy : k->dys;
+    float *dxs = direct_dx ? b->dx : k->dxs;
+    if (!direct_dy) {
+        /* dy in sorted (and reversed) order; zero where nothing flows. */
+        memset(k->dys, 0, sizeof(float) * (size_t)(T * N * H));
+        if (b->dy)
+            for (int64_t j = 0; j < N; j++) {
+                int64_t n = k->perm[j], L = k->slen[j];
+                for (int64_t t = 0; t < L; t++) {
+                    int64_t src = k->s.reverse ? L - 1 - t : t;
+                    memcpy(k->dys + (t * N + j) * H, b->dy + (src * N + n) * H,
+                           sizeof(float) * (size_t)H);
+                }
             }
-        }
+    }
     /* Segments in reverse. dsi holds the previous (later) segment's
      * diff_src_iter: rows < N_{k+1} feed this segment's diff_dst_iter. */
     for (int s = k->nseg - 1; s >= 0; s--) {
@@ -614,12 +621,13 @@ rnn_status rnn__dnnl_rnn_backward(rnn__dnnl_rnn *k, const rnn__rnn_weights *w,
         a[na++] = (rnn__dnnl_arg){DNNL_ARG_DST_LAYER, &e->dst_layer, (void *)(ys + g->t0 * N * H)};
         a[na++] = (rnn__dnnl_arg){DNNL_ARG_DST_ITER, &e->dst_iter, g->h};
         a[na++] = (rnn__dnnl_arg){DNNL_ARG_WORKSPACE, &fe->ws, g->ws};
-        a[na++] = (rnn__dnnl_arg){DNNL_ARG_DIFF_SRC_LAYER, &e->src_layer, k->dxs + g->t0 * N * I};
+        a[na++] = (rnn__dnnl_arg){DNNL_ARG_DIFF_SRC_LAYER, &e->src_layer, dxs + g->t0 * N * I};
         a[na++] = (rnn__dnnl_arg){DNNL_ARG_DIFF_SRC_ITER, &e->src_iter, k->dsi};
         a[na++] = (rnn__dnnl_arg){DNNL_ARG_DIFF_WEIGHTS_LAYER, &k->canon_wl, dw[0]};
         a[na++] = (rnn__dnnl_arg){DNNL_ARG_DIFF_WEIGHTS_ITER, &k->canon_wi, dw[1]};
         a[na++] = (rnn__dnnl_arg){DNNL_ARG_DIFF_BIAS, &k->canon_bias, dw[2]};
-        a[na++] = (rnn__dnnl_arg){DNNL_ARG_DIFF_DST_LAYER, &e->dst_layer, k->dys + g->t0 * N * H};
+        a[na++] = (rnn__dnnl_arg){DNNL_ARG_DIFF_DST_LAYER, &e->dst_layer,
+                                  (void *)(dys + g->t0 * N * H)};
         a[na++] = (rnn__dnnl_arg){DNNL_ARG_DIFF_DST_ITER, &e->dst_iter, k->ddi};
         if (lstm) {
             a[na++] = (rnn__dnnl_arg){DNNL_ARG_SRC_ITER_C, &e->src_iter, (void *)cin};
@@ -640,18 +648,14 @@ rnn_status rnn__dnnl_rnn_backward(rnn__dnnl_rnn *k, const rnn__rnn_weights *w,
         if (b->dc0 && lstm)
             memcpy(b->dc0 + n * H, k->dsic + j * H, sizeof(float) * (size_t)H);
     }
-    if (b->dx) {
-        if (!k->gathered) {
-            memcpy(b->dx, k->dxs, sizeof(float) * (size_t)(T * N * I));
-        } else {
-            memset(b->dx, 0, sizeof(float) * (size_t)(T * N * I));
-            for (int64_t j = 0; j < N; j++) {
-                int64_t n = k->perm[j], L = k->slen[j];
-                for (int64_t t = 0; t < L; t++) {
-                    int64_t dst = k->s.reverse ? L - 1 - t : t;
-                    memcpy(b->dx + (dst * N + n) * I, k->dxs + (t * N + j) * I,
-                           sizeof(float) * (size_t)I);
-                }
+    if (b->dx && !direct_dx) {
+        memset(b->dx, 0, sizeof(float) * (size_t)(T * N * I));
+        for (int64_t j = 0; j < N; j++) {
+            int64_t n = k->perm[j], L = k->slen[j];
+            for (int64_t t = 0; t < L; t++) {
+                int64_t dst = k->s.reverse ? L - 1 - t : t;
+                memcpy(b->dx + (dst * N + n) * I, k->dxs + (t * N + j) * I,
+                       sizeof(float) * (size_t)I);
             }
         }
     }
