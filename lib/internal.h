@@ -32,6 +32,9 @@ RNN__HIDDEN rnn_status rnn__err(rnn_status status, const char *func, const char 
  * public entry point so that the message names what the caller called. */
 #define RNN__ERR(status, ...) rnn__err((status), __func__, __VA_ARGS__)
 
+/* Loops over at least this many floats (memory-bound copies) run on the OpenMP threads. */
+#define RNN__PAR_MIN ((size_t)1 << 16)
+
 /* Check a pointer argument; returns from the function on NULL. */
 #define RNN__CHECK_ARG(p)                                                                  \
     do {                                                                                   \

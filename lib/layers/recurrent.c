@@ -251,9 +251,11 @@ static rnn_status recurrent_forward(rnn_layer *l, int training)
     size_t nx = (size_t)(T * N * I), nh = (size_t)(N * H), ny = (size_t)(T * N * H);
     if ((st = rnn__fbuf_ensure(&r->x_tm, nx, 0)))
         return st;
+    float *x_tm = r->x_tm.p;
+#pragma omp parallel for schedule(static) if (nx >= RNN__PAR_MIN)
     for (int64_t n = 0; n < N; n++)
         for (int64_t t = 0; t < T; t++)
-            memcpy(r->x_tm.p + (t * N + n) * I, x + (n * T + t) * I, sizeof(float) * (size_t)I);
+            memcpy(x_tm + (t * N + n) * I, x + (n * T + t) * I, sizeof(float) * (size_t)I);
 
     for (int d = 0; d < r->ndir; d++) {
         rnn__rdir *D = &r->d[d];
@@ -314,9 +316,11 @@ static rnn_status recurrent_forward(rnn_layer *l, int training)
     const int64_t Ho = concat ? 2 * H : H;
     if (r->o.return_sequences) {
         int64_t dims[3] = {N, T, Ho};
-        if ((st = rnn__tensor_ensure(&l->out[0], 3, dims, 1)))
+        /* every step is written below unless lengths leave padding */
+        if ((st = rnn__tensor_ensure(&l->out[0], 3, dims, len != NULL)))
             return st;
         float *o = rnn__f32(l->out[0]);
+#pragma omp parallel for schedule(static) if (ny >= RNN__PAR_MIN)
         for (int64_t n = 0; n < N; n++) {
             int64_t L = len_of(len, n, T);
             for (int64_t t = 0; t < L; t++) {
@@ -399,9 +403,13 @@ static rnn_status recurrent_backward(rnn_layer *l)
     const float *g = rnn__f32(l->dout[0]);
     rnn_status st;
 
+    /* dy is written at every step of every sample below, except past a sample's length or
+     * without return_sequences: zero it only then. */
+    const int dy_full = r->o.return_sequences && !len;
     for (int d = 0; d < r->ndir; d++) {
         rnn__rdir *D = &r->d[d];
-        if ((st = rnn__fbuf_ensure(&D->dy, ny, 1)) || (st = rnn__fbuf_ensure(&D->dhT, nh, 1)) ||
+        if ((st = rnn__fbuf_ensure(&D->dy, ny, !dy_full)) ||
+            (st = rnn__fbuf_ensure(&D->dhT, nh, 1)) ||
             (st = rnn__fbuf_ensure(&D->dcT, nh, 1)) || (st = rnn__fbuf_ensure(&D->dx, nx, 0)) ||
             (st = rnn__fbuf_ensure(&D->dh0, nh, 0)) || (st = rnn__fbuf_ensure(&D->dc0, nh, 0)) ||
             (st = rnn__fbuf_ensure(&D->dbias, (size_t)(r->Gb * H), 1)))
@@ -410,6 +418,7 @@ static rnn_status recurrent_backward(rnn_layer *l)
     /* Split the output gradient into per-direction gradients. */
     float *dy0 = r->d[0].dy.p, *dy1 = bi ? r->d[1].dy.p : NULL;
     if (r->o.return_sequences) {
+#pragma omp parallel for schedule(static) if (ny >= RNN__PAR_MIN)
         for (int64_t n = 0; n < N; n++) {
             int64_t L = len_of(len, n, T);
             for (int64_t t = 0; t < L; t++) {
@@ -458,8 +467,10 @@ static rnn_status recurrent_backward(rnn_layer *l)
                     dst[k] += src[k];
             }
 
-    /* Kernels. */
-    if ((st = rnn__fbuf_ensure(&r->dx_tm, nx, 1)))
+    /* Kernels. One unmasked direction: its dx goes straight to the producer (below);
+     * otherwise the directions' dx are summed into dx_tm first. */
+    const int direct = r->ndir == 1 && !r->d[0].masked;
+    if (!direct && (st = rnn__fbuf_ensure(&r->dx_tm, nx, 1)))
         return st;
     for (int d = 0; d < r->ndir; d++) {
         rnn__rdir *D = &r->d[d];
@@ -475,15 +486,25 @@ static rnn_status recurrent_backward(rnn_layer *l)
             return st;
         if (l->trainable && D->pb >= 0)
             rnn__recurrent_dbias_to_keras(r, D->dbias.p, rnn__f32(l->grad[D->pb]));
-        for (size_t k = 0; k < nx; k++)
-            r->dx_tm.p[k] += D->masked ? D->dx.p[k] * D->mask.p[k % (size_t)(N * I)] : D->dx.p[k];
+        if (direct)
+            continue;
+        float *acc = r->dx_tm.p;
+        const float *dx = D->dx.p, *mask = D->mask.p;
+        if (D->masked)
+            for (size_t k = 0; k < nx; k++)
+                acc[k] += dx[k] * mask[k % (size_t)(N * I)];
+        else
+            for (size_t k = 0; k < nx; k++)
+                acc[k] += dx[k];
     }
     /* Time-major -> batch-major, added into the producer's gradient. */
     float *din = rnn__f32(rnn__layer_din(l));
+    const float *dx_tm = direct ? r->d[0].dx.p : r->dx_tm.p;
+#pragma omp parallel for schedule(static) if (nx >= RNN__PAR_MIN)
     for (int64_t n = 0; n < N; n++)
         for (int64_t t = 0; t < T; t++) {
             float *dst = din + (n * T + t) * I;
-            const float *src = r->dx_tm.p + (t * N + n) * I;
+            const float *src = dx_tm + (t * N + n) * I;
             for (int64_t i = 0; i < I; i++)
                 dst[i] += src[i];
         }

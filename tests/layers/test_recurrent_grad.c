@@ -279,36 +279,24 @@ static void build_cases(void)
         }
 }
 
-/* Random stacked models (1-3 layers, random cells, directions, merge modes,
- * shapes and lengths): oneDNN equals the reference on outputs and every
- * gradient. */
-START_TEST(random_stacked_models)
+/* oneDNN (on threads[0] threads; 0: unchanged) against the reference backend (threads[1]) on
+ * one stack of recurrent layers: outputs, the input gradient and every weight gradient agree
+ * to tol (tm_max_rel). lv: per-sample lengths or NULL. */
+static void compare_stacked(int T, int N, int I, int L, const rnn_recurrent_options *os,
+                            const int32_t *lv, const int threads[2], double tol, const char *what)
 {
-    tm_rng = 0xC0FFEEull + (uint64_t)_i * 7919u;
-    const int T = 1 + (int)((tm_uniform() + 1) * 3.5), N = 1 + (int)((tm_uniform() + 1) * 2.5);
-    const int I = 1 + (int)((tm_uniform() + 1) * 4.5), L = 1 + (int)((tm_uniform() + 1) * 1.5);
     rnn_model *ms[2];
     rnn_layer *last[2];
-    rnn_recurrent_options os[3];
-    for (int k = 0; k < L; k++) {
-        static const rnn_cell_type cells[3] = {RNN_SIMPLE_RNN, RNN_LSTM, RNN_GRU};
-        rnn_recurrent_options_init(&os[k], cells[(int)((tm_uniform() + 1) * 1.5) % 3]);
-        os[k].units = 1 + (int)((tm_uniform() + 1) * 4.5);
-        os[k].reset_after = tm_uniform() > -0.4;
-        os[k].activation = os[k].cell == RNN_SIMPLE_RNN && tm_uniform() > 0 ? RNN_ACT_RELU
-                                                                            : RNN_ACT_TANH;
-        os[k].bidirectional = tm_uniform() > 0;
-        os[k].merge_mode = (rnn_merge_mode)((int)((tm_uniform() + 1) * 2) % 4);
-        os[k].go_backwards = !os[k].bidirectional && tm_uniform() > 0.3;
-        os[k].return_sequences = 1;
-    }
     int64_t xd[3] = {N, T, I}, ld[1] = {N};
     rnn_tensor *x = tm_tensor(3, xd, 1.0), *len = NULL;
-    ck_ok(rnn_tensor_create(RNN_I32, 1, ld, &len));
-    for (int n = 0; n < N; n++)
-        ((int32_t *)tm_f(len))[n] = 1 + (int)((tm_uniform() + 1) * 0.5 * T) % T;
+    if (lv) {
+        ck_ok(rnn_tensor_create(RNN_I32, 1, ld, &len));
+        memcpy(tm_f(len), lv, sizeof(int32_t) * (size_t)N);
+    }
     rnn_tensor *g = NULL;
     for (int b = 0; b < 2; b++) {
+        if (threads[b])
+            ck_ok(rnn_set_num_threads(threads[b]));
         rnn_model_options mo;
         rnn_model_options_init(&mo);
         mo.backend = b ? RNN_BACKEND_REFERENCE : RNN_BACKEND_ONEDNN;
@@ -333,10 +321,10 @@ START_TEST(random_stacked_models)
     const rnn_tensor *ya, *yb, *da, *db;
     rnn_model_output(ms[0], 0, &ya);
     rnn_model_output(ms[1], 0, &yb);
-    ck_assert_msg(tm_max_rel(tm_f(ya), tm_f(yb), tm_numel(ya)) < 1e-4, "outputs differ (model %d)", _i);
+    ck_assert_msg(tm_max_rel(tm_f(ya), tm_f(yb), tm_numel(ya)) < tol, "%s: outputs differ", what);
     rnn_model_input_grad(ms[0], 0, &da);
     rnn_model_input_grad(ms[1], 0, &db);
-    ck_assert_msg(tm_max_rel(tm_f(da), tm_f(db), tm_numel(da)) < 1e-4, "dx differs (model %d)", _i);
+    ck_assert_msg(tm_max_rel(tm_f(da), tm_f(db), tm_numel(da)) < tol, "%s: dx differs", what);
     for (int li = 1; li <= L; li++) {
         rnn_layer *la, *lb;
         rnn_model_layer(ms[0], li, &la);
@@ -349,7 +337,7 @@ START_TEST(random_stacked_models)
             rnn_layer_param(la, p, &name, NULL, &ga);
             rnn_layer_param(lb, p, NULL, NULL, &gb);
             double e = tm_max_rel(tm_f(ga), tm_f(gb), tm_numel(ga));
-            ck_assert_msg(e < 1e-4, "model %d layer %d %s: rel %g", _i, li, name, e);
+            ck_assert_msg(e < tol, "%s: layer %d %s: rel %g", what, li, name, e);
         }
     }
     rnn_tensor_destroy(g);
@@ -357,6 +345,68 @@ START_TEST(random_stacked_models)
     rnn_tensor_destroy(len);
     rnn_model_destroy(ms[0]);
     rnn_model_destroy(ms[1]);
+}
+
+/* Random stacked models (1-3 layers, random cells, directions, merge modes,
+ * shapes and lengths): oneDNN equals the reference on outputs and every
+ * gradient. */
+START_TEST(random_stacked_models)
+{
+    tm_rng = 0xC0FFEEull + (uint64_t)_i * 7919u;
+    const int T = 1 + (int)((tm_uniform() + 1) * 3.5), N = 1 + (int)((tm_uniform() + 1) * 2.5);
+    const int I = 1 + (int)((tm_uniform() + 1) * 4.5), L = 1 + (int)((tm_uniform() + 1) * 1.5);
+    rnn_recurrent_options os[3];
+    for (int k = 0; k < L; k++) {
+        static const rnn_cell_type cells[3] = {RNN_SIMPLE_RNN, RNN_LSTM, RNN_GRU};
+        rnn_recurrent_options_init(&os[k], cells[(int)((tm_uniform() + 1) * 1.5) % 3]);
+        os[k].units = 1 + (int)((tm_uniform() + 1) * 4.5);
+        os[k].reset_after = tm_uniform() > -0.4;
+        os[k].activation = os[k].cell == RNN_SIMPLE_RNN && tm_uniform() > 0 ? RNN_ACT_RELU
+                                                                            : RNN_ACT_TANH;
+        os[k].bidirectional = tm_uniform() > 0;
+        os[k].merge_mode = (rnn_merge_mode)((int)((tm_uniform() + 1) * 2) % 4);
+        os[k].go_backwards = !os[k].bidirectional && tm_uniform() > 0.3;
+        os[k].return_sequences = 1;
+    }
+    int32_t lv[8];
+    for (int n = 0; n < N; n++)
+        lv[n] = 1 + (int)((tm_uniform() + 1) * 0.5 * T) % T;
+    const int threads[2] = {0, 0};
+    char what[32];
+    snprintf(what, sizeof what, "model %d", _i);
+    compare_stacked(T, N, I, L, os, lv, threads, 1e-4, what);
+}
+END_TEST
+
+/* Batches large enough for the layer's copies between batch-major tensors and the kernels'
+ * time-major buffers to run on the OpenMP threads (RNN__PAR_MIN floats): oneDNN on 2 threads
+ * against the reference on 1 (serial copies), for one and two directions, go_backwards,
+ * every merge mode, with and without lengths, with and without return_sequences. */
+START_TEST(large_batches_parallel_copies)
+{
+    enum { T = 40, N = 32, I = 64 }; /* T*N*I = 81,920 floats */
+    int32_t lv[N];
+    for (int n = 0; n < N; n++)
+        lv[n] = 1 + (17 * n) % T;
+    const int threads[2] = {2, 1};
+    for (int v = 0; v < 8; v++) {
+        rnn_recurrent_options os[2];
+        rnn_recurrent_options_init(&os[0], v % 2 ? RNN_GRU : RNN_LSTM);
+        os[0].units = 48; /* T*N*H = 61,440, T*N*2H = 122,880 */
+        os[0].return_sequences = 1;
+        os[0].bidirectional = v >= 2 && v < 6;
+        os[0].merge_mode = (rnn_merge_mode)(v % 4);
+        os[0].go_backwards = v >= 6;
+        os[1] = os[0];
+        os[1].bidirectional = 0;
+        os[1].go_backwards = 0;
+        os[1].return_sequences = v % 3 != 0;
+        char what[64];
+        snprintf(what, sizeof what, "variant %d, %s", v, v % 2 ? "lengths" : "no lengths");
+        /* weight gradients sum over 1,280 sample-steps in float: 1e-3 (a misplaced row or
+         * step would be off by O(1)) */
+        compare_stacked(T, N, I, 2, os, v % 2 ? lv : NULL, threads, 1e-3, what);
+    }
 }
 END_TEST
 
@@ -382,6 +432,7 @@ int main(int argc, char **argv)
     if (strcmp(which, "backend") == 0) {
         tcase_add_loop_test(tc, backend_case, 0, n_cases);
         tcase_add_loop_test(tc, random_stacked_models, 0, 40);
+        tcase_add_test(tc, large_batches_parallel_copies);
     }
     else
         tcase_add_loop_test(tc, gradcheck_case, 0, n_cases);
