@@ -22,23 +22,7 @@
 #include <string.h>
 #include <time.h>
 
-typedef struct bcase {
-    const char *name;
-    int train;
-    rnn_cell_type cell;
-    int64_t T, N, I, H;
-    int layers, bi, varlen;
-} bcase;
-
-static const bcase CASES[] = {
-    {"train_lstm_T100_N64_I512_H512_L1_uni", 1, RNN_LSTM, 100, 64, 512, 512, 1, 0, 0},
-    {"train_gru_T100_N64_I512_H512_L1_uni", 1, RNN_GRU, 100, 64, 512, 512, 1, 0, 0},
-    {"train_lstm_T100_N64_I256_H256_L2_uni", 1, RNN_LSTM, 100, 64, 256, 256, 2, 0, 0},
-    {"train_lstm_T50_N32_I50_H64_L1_bi", 1, RNN_LSTM, 50, 32, 50, 64, 1, 1, 0},
-    {"train_lstm_T100_N64_I512_H512_L1_uni_varlen", 1, RNN_LSTM, 100, 64, 512, 512, 1, 0, 1},
-    {"infer_step_lstm_N1_I256_H512", 0, RNN_LSTM, 1, 1, 256, 512, 1, 0, 0},
-    {"infer_step_gru_N1_I256_H512", 0, RNN_GRU, 1, 1, 256, 512, 1, 0, 0},
-};
+#include "bench_cases.h"
 
 #define CHECK(call)                                                                        \
     do {                                                                                   \
@@ -62,13 +46,6 @@ static int cmp_double(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-static uint64_t lcg = 12345;
-static double urand(void)
-{
-    lcg = lcg * 6364136223846793005ull + 1442695040888963407ull;
-    return (double)(lcg >> 11) / 9007199254740992.0;
-}
-
 static rnn_tensor *random_tensor(int rank, const int64_t *dims)
 {
     rnn_tensor *t;
@@ -80,15 +57,6 @@ static rnn_tensor *random_tensor(int rank, const int64_t *dims)
     for (int64_t i = 0; i < n; i++)
         p[i] = (float)(urand() * 2 - 1);
     return t;
-}
-
-/* Floating-point operations of one direction of one layer over sum_len
- * sample-steps: forward GEMMs 2*(I+H)*G*H per sample-step; backward twice
- * that (data and weight gradients). */
-static double layer_flops(const bcase *c, int64_t I, double sample_steps)
-{
-    int G = c->cell == RNN_LSTM ? 4 : c->cell == RNN_GRU ? 3 : 1;
-    return 3.0 * 2.0 * sample_steps * (double)(I + c->H) * G * c->H;
 }
 
 static void run_case(const bcase *c, int runs, int warmup, int json, rnn_backend be)
@@ -110,13 +78,7 @@ static void run_case(const bcase *c, int runs, int warmup, int json, rnn_backend
         CHECK(rnn_tensor_create(RNN_I32, 1, ld, &len));
         int32_t *lp;
         CHECK(rnn_tensor_data(len, (void **)&lp));
-        sample_steps = 0;
-        for (int64_t n = 0; n < c->N; n++) {
-            lp[n] = 10 + (int32_t)(urand() * 91); /* uniform in 10..100 */
-            if (lp[n] > 100)
-                lp[n] = 100;
-            sample_steps += lp[n];
-        }
+        sample_steps = bench_lengths(c, lp);
     }
     for (int k = 0; k < c->layers; k++) {
         rnn_recurrent_options o;
@@ -229,7 +191,7 @@ int main(int argc, char **argv)
                 return 2;
             }
         } else if (!strcmp(a, "--list")) {
-            for (size_t k = 0; k < sizeof CASES / sizeof CASES[0]; k++)
+            for (size_t k = 0; k < N_CASES; k++)
                 printf("%s\n", CASES[k].name);
             return 0;
         } else if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
@@ -245,9 +207,9 @@ int main(int argc, char **argv)
         return 2;
     }
     int exact = 0; /* a full case name selects that case only */
-    for (size_t k = 0; filter && k < sizeof CASES / sizeof CASES[0]; k++)
+    for (size_t k = 0; filter && k < N_CASES; k++)
         exact |= !strcmp(CASES[k].name, filter);
-    for (size_t k = 0; k < sizeof CASES / sizeof CASES[0]; k++) {
+    for (size_t k = 0; k < N_CASES; k++) {
         const bcase *c = &CASES[k];
         if (filter && (exact ? strcmp(c->name, filter) != 0 : !strstr(c->name, filter)))
             continue;

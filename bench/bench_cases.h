@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The recurrent benchmark cases, shared by rnn_bench (public API) and kernel_bench (the raw
+ * backend kernels), and mirrored by bench/compare_torch.py (PyTorch): the names, the shapes
+ * and the lengths of the _varlen case must stay the same in all three.
+ */
+#ifndef RNN_BENCH_CASES_H
+#define RNN_BENCH_CASES_H
+
+#include <rnn.h>
+#include <stdint.h>
+
+typedef struct bcase {
+    const char *name;
+    int train;
+    rnn_cell_type cell;
+    int64_t T, N, I, H;
+    int layers, bi, varlen;
+} bcase;
+
+static const bcase CASES[] = {
+    {"train_lstm_T100_N64_I512_H512_L1_uni", 1, RNN_LSTM, 100, 64, 512, 512, 1, 0, 0},
+    {"train_gru_T100_N64_I512_H512_L1_uni", 1, RNN_GRU, 100, 64, 512, 512, 1, 0, 0},
+    {"train_lstm_T100_N64_I256_H256_L2_uni", 1, RNN_LSTM, 100, 64, 256, 256, 2, 0, 0},
+    {"train_lstm_T50_N32_I50_H64_L1_bi", 1, RNN_LSTM, 50, 32, 50, 64, 1, 1, 0},
+    {"train_lstm_T100_N64_I512_H512_L1_uni_varlen", 1, RNN_LSTM, 100, 64, 512, 512, 1, 0, 1},
+    {"infer_step_lstm_N1_I256_H512", 0, RNN_LSTM, 1, 1, 256, 512, 1, 0, 0},
+    {"infer_step_gru_N1_I256_H512", 0, RNN_GRU, 1, 1, 256, 512, 1, 0, 0},
+};
+#define N_CASES (sizeof CASES / sizeof CASES[0])
+
+/* The lengths of a _varlen case: 10 + (37 n mod 91), distinct values spread over 10..T
+ * (T = 100), the same in compare_torch.py. Returns their sum (sample-steps). */
+static inline double bench_lengths(const bcase *c, int32_t *len)
+{
+    double sum = 0;
+    for (int64_t n = 0; n < c->N; n++) {
+        int64_t L = 10 + (37 * n) % 91;
+        len[n] = (int32_t)(L < c->T ? L : c->T);
+        sum += len[n];
+    }
+    return sum;
+}
+
+/* Floating-point operations of one direction of one layer over sample_steps: forward GEMMs
+ * 2*(I+H)*G*H per sample-step; backward twice that (data and weight gradients). */
+static inline double layer_flops(const bcase *c, int64_t I, double sample_steps)
+{
+    int G = c->cell == RNN_LSTM ? 4 : c->cell == RNN_GRU ? 3 : 1;
+    return 3.0 * 2.0 * sample_steps * (double)(I + c->H) * G * c->H;
+}
+
+/* Uniform numbers in [0, 1) from a fixed LCG (weights, inputs, gradients). */
+static uint64_t bench_lcg = 12345;
+static inline double urand(void)
+{
+    bench_lcg = bench_lcg * 6364136223846793005ull + 1442695040888963407ull;
+    return (double)(bench_lcg >> 11) / 9007199254740992.0;
+}
+
+#endif

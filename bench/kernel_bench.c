@@ -1,0 +1,230 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * kernel_bench: the training cases of rnn_bench on the raw backend kernels
+ * (lib/backend/backend.h: rnn__rnn_forward + rnn__rnn_backward, one kernel per
+ * layer and direction), without the public API around them. The difference
+ * from rnn_bench's time is librnn's own overhead: layout changes between the
+ * batch-major tensors and the kernels' time-major buffers, gradient zeroing,
+ * the SGD update, bidirectional concatenation, graph bookkeeping.
+ *
+ *   kernel_bench [--json] [--threads N] [--runs N] [--warmup N] [--case NAME]
+ *
+ * A step: forward in training mode through every layer (a bidirectional
+ * layer: both direction kernels on the same input), then backward from the
+ * last layer to the first from a fixed output gradient (a lower layer gets the
+ * sum of the upper directions' input gradients), with weight gradients
+ * accumulated as the kernels define. Each step bumps the weights' version, so
+ * the kernels re-import them as after an optimizer update (oneDNN reorders).
+ * Same output format as rnn_bench (--json: one object per case, "kernel":true).
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "backend/backend.h"
+#include "bench_cases.h"
+
+#define CHECK(call)                                                                        \
+    do {                                                                                   \
+        rnn_status st_ = (call);                                                           \
+        if (st_ != RNN_OK) {                                                               \
+            fprintf(stderr, "kernel_bench: %s failed: %s\n", #call, rnn_last_error());     \
+            exit(1);                                                                       \
+        }                                                                                  \
+    } while (0)
+
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static float *randoms(size_t n, float scale)
+{
+    float *p = malloc(sizeof(float) * (n ? n : 1));
+    if (!p) {
+        fprintf(stderr, "kernel_bench: out of memory\n");
+        exit(1);
+    }
+    for (size_t i = 0; i < n; i++)
+        p[i] = (float)(urand() * 2 - 1) * scale;
+    return p;
+}
+
+static float *zeros(size_t n)
+{
+    float *p = calloc(n ? n : 1, sizeof(float));
+    if (!p) {
+        fprintf(stderr, "kernel_bench: out of memory\n");
+        exit(1);
+    }
+    return p;
+}
+
+/* One direction of one layer: its kernel, weights, gradients and buffers. */
+typedef struct dir {
+    rnn__rnn_kernel *k;
+    rnn__rnn_weights w;
+    float *wx, *wh, *b, *dwx, *dwh, *db, *y, *dx;
+    rnn__rnn_fwd f;
+    rnn__rnn_bwd g;
+} dir;
+
+static void run_case(const bcase *c, int runs, int warmup, int json)
+{
+    if (c->bi && c->layers > 1) { /* would need the directions' outputs concatenated */
+        fprintf(stderr, "kernel_bench: %s: stacked bidirectional layers are not supported\n",
+                c->name);
+        exit(1);
+    }
+    rnn__ctx *ctx;
+    CHECK(rnn__ctx_create(RNN__BACKEND_ONEDNN, &ctx));
+    const rnn__cell cell = c->cell == RNN_LSTM ? RNN__CELL_LSTM : RNN__CELL_LBR_GRU;
+    const int G = rnn__cell_gates(cell), Gb = rnn__cell_bias_gates(cell);
+    const int nd = c->bi ? 2 : 1;
+    const int64_t T = c->T, N = c->N, H = c->H;
+    int32_t *len = NULL;
+    double sample_steps = (double)T * N, flops = 0;
+    if (c->varlen) {
+        len = malloc(sizeof(int32_t) * (size_t)N);
+        sample_steps = bench_lengths(c, len);
+    }
+    float *x = randoms((size_t)(T * N * c->I), 1.0f);
+    dir *d = calloc((size_t)(c->layers * nd), sizeof *d);
+    float **sum_dx = calloc((size_t)c->layers, sizeof *sum_dx);
+    int64_t in_feat = c->I;
+    for (int l = 0; l < c->layers; l++) {
+        for (int r = 0; r < nd; r++) {
+            dir *e = &d[l * nd + r];
+            rnn__rnn_shape s = {cell, T, N, in_feat, H, r};
+            CHECK(rnn__rnn_create(ctx, &s, &e->k));
+            e->wx = randoms((size_t)(in_feat * G * H), 0.05f);
+            e->wh = randoms((size_t)(H * G * H), 0.05f);
+            e->b = zeros((size_t)(Gb * H));
+            e->dwx = zeros((size_t)(in_feat * G * H));
+            e->dwh = zeros((size_t)(H * G * H));
+            e->db = zeros((size_t)(Gb * H));
+            e->y = zeros((size_t)(T * N * H));
+            e->dx = l > 0 ? zeros((size_t)(T * N * in_feat)) : NULL; /* no dx for the input */
+            e->w = (rnn__rnn_weights){e->wx, e->wh, e->b, 1};
+            const float *in = l == 0 ? x : d[(l - 1) * nd].y;
+            e->f = (rnn__rnn_fwd){T, N, in, len, NULL, NULL, e->y, NULL, NULL, 1, NULL};
+            e->g = (rnn__rnn_bwd){NULL, NULL, NULL, e->dx, NULL, NULL, e->dwx, e->dwh, e->db};
+        }
+        if (l > 0)
+            sum_dx[l] = zeros((size_t)(T * N * in_feat));
+        flops += layer_flops(c, in_feat, sample_steps) * nd;
+        in_feat = H * nd;
+    }
+    /* dL/dy of a loss averaged over batch and time, as rnn_bench uses. */
+    float *gy = randoms((size_t)(T * N * H), 1.0f / (float)(N * T));
+    for (int l = 0; l < c->layers; l++)
+        for (int r = 0; r < nd; r++)
+            d[l * nd + r].g.dy = l == c->layers - 1 ? gy : sum_dx[l + 1];
+    double *ms = malloc(sizeof(double) * (size_t)runs);
+    for (int it = -warmup; it < runs; it++) {
+        for (int i = 0; i < c->layers * nd; i++)
+            d[i].w.version++; /* as after an optimizer step */
+        double t0 = now_ms();
+        for (int i = 0; i < c->layers * nd; i++)
+            CHECK(rnn__rnn_forward(d[i].k, &d[i].w, &d[i].f));
+        for (int l = c->layers - 1; l >= 0; l--) {
+            for (int r = 0; r < nd; r++)
+                CHECK(rnn__rnn_backward(d[l * nd + r].k, &d[l * nd + r].w, &d[l * nd + r].f,
+                                        &d[l * nd + r].g));
+            if (l > 0) { /* the lower layer's dy: the directions' dx summed */
+                float *s = sum_dx[l];
+                const size_t m = (size_t)(T * N) * (size_t)(H * nd);
+                memcpy(s, d[l * nd].dx, sizeof(float) * m);
+                for (int r = 1; r < nd; r++)
+                    for (size_t i = 0; i < m; i++)
+                        s[i] += d[l * nd + r].dx[i];
+            }
+        }
+        double dt = now_ms() - t0;
+        if (it >= 0)
+            ms[it] = dt;
+    }
+    qsort(ms, (size_t)runs, sizeof *ms, cmp_double);
+    double med = runs % 2 ? ms[runs / 2] : 0.5 * (ms[runs / 2 - 1] + ms[runs / 2]);
+    if (json)
+        printf("{\"case\":\"%s\",\"threads\":%d,\"runs\":%d,\"median_ms\":%.4f,\"min_ms\":%.4f,"
+               "\"max_ms\":%.4f,\"gflops\":%.2f,\"kernel\":true,\"librnn\":\"%s\"}\n",
+               c->name, rnn_get_num_threads(), runs, med, ms[0], ms[runs - 1],
+               flops / (med * 1e6), rnn_version_string());
+    else
+        printf("%-46s %3d thr  median %9.3f ms  min %9.3f  max %9.3f  %7.1f GFLOP/s (kernels)\n",
+               c->name, rnn_get_num_threads(), med, ms[0], ms[runs - 1], flops / (med * 1e6));
+    fflush(stdout);
+    for (int i = 0; i < c->layers * nd; i++) {
+        rnn__rnn_destroy(d[i].k);
+        free(d[i].wx), free(d[i].wh), free(d[i].b), free(d[i].dwx), free(d[i].dwh);
+        free(d[i].db), free(d[i].y), free(d[i].dx);
+    }
+    for (int l = 0; l < c->layers; l++)
+        free(sum_dx[l]);
+    free(sum_dx), free(d), free(gy), free(x), free(len), free(ms);
+    rnn__ctx_destroy(ctx);
+}
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: kernel_bench [--json] [--threads N] [--runs N] [--warmup N] [--case NAME]"
+               " [--list]\n");
+}
+
+int main(int argc, char **argv)
+{
+    int json = 0, threads = 2, runs = 7, warmup = 2;
+    const char *only = NULL;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--json"))
+            json = 1;
+        else if (!strcmp(a, "--threads") && i + 1 < argc)
+            threads = atoi(argv[++i]);
+        else if (!strcmp(a, "--runs") && i + 1 < argc)
+            runs = atoi(argv[++i]);
+        else if (!strcmp(a, "--warmup") && i + 1 < argc)
+            warmup = atoi(argv[++i]);
+        else if (!strcmp(a, "--case") && i + 1 < argc)
+            only = argv[++i];
+        else if (!strcmp(a, "--list")) {
+            for (size_t k = 0; k < N_CASES; k++)
+                if (CASES[k].train)
+                    printf("%s\n", CASES[k].name);
+            return 0;
+        } else if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            usage(stdout);
+            return 0;
+        } else {
+            usage(stderr);
+            return 2;
+        }
+    }
+    if (threads < 1 || runs < 1 || warmup < 0 || rnn_set_num_threads(threads) != RNN_OK) {
+        fprintf(stderr, "kernel_bench: --threads and --runs must be >= 1, --warmup >= 0\n");
+        return 2;
+    }
+    int found = 0;
+    for (size_t k = 0; k < N_CASES; k++) {
+        if (!CASES[k].train || (only && strcmp(CASES[k].name, only)))
+            continue;
+        found = 1;
+        run_case(&CASES[k], runs, warmup, json);
+    }
+    if (!found) {
+        fprintf(stderr, "kernel_bench: no training case named %s (see --list)\n", only);
+        return 2;
+    }
+    return 0;
+}
