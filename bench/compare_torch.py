@@ -9,7 +9,7 @@ prints medians side by side with the speed-up of librnn over PyTorch.
 Needs Debian's python3-torch (with libopenblas0-openmp as its BLAS). The
 PyTorch side mirrors rnn_bench exactly: same shapes, batch_first input,
 training step = forward + backward from a fixed output gradient + SGD step
-+ zero_grad; varlen packs the same lengths (bench/bench_cases.h: 10 + 37n mod 91);
++ zero_grad; varlen packs the same lengths (bench/bench_common.h: 10 + 37n mod 91);
 inference steps run N=1, T=1 with the state carried between calls.
 """
 import argparse
@@ -51,7 +51,7 @@ def torch_case(torch, case, runs, warmup):
     x = torch.randn(N, T, I)
     lengths = None
     if name.endswith("_varlen"):
-        # bench/bench_cases.h: bench_lengths()
+        # bench/bench_common.h: bench_lengths()
         lengths = torch.tensor([min(10 + (37 * n) % 91, T) for n in range(N)])
     # dL/dy of a loss averaged over batch and time, as rnn_bench uses.
     gy = (torch.rand(N, T, (2 if bi else 1) * H) * 2 - 1) / (N * T)

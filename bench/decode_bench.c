@@ -19,26 +19,9 @@
 #include <string.h>
 #include <time.h>
 
-#define CHECK(call)                                                                        \
-    do {                                                                                   \
-        if ((call) != RNN_OK) {                                                            \
-            fprintf(stderr, "decode_bench: %s failed: %s\n", #call, rnn_last_error());     \
-            exit(1);                                                                       \
-        }                                                                                  \
-    } while (0)
+#include "bench_common.h"
 
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
+#define CHECK(call) BENCH_CHECK("decode_bench", call)
 
 static rnn_model *build(int64_t V)
 {
@@ -163,9 +146,7 @@ int main(int argc, char **argv)
         }
         t_naive[r] = now_ms() - t0;
     }
-    qsort(t_step, (size_t)runs, sizeof(double), cmp_double);
-    qsort(t_naive, (size_t)runs, sizeof(double), cmp_double);
-    const double ms = t_step[runs / 2], nv = t_naive[runs / 2];
+    const double ms = bench_median(t_step, runs), nv = bench_median(t_naive, runs);
     printf("decode (%s, batch %lld, %d tokens, vocabulary %lld, %d runs):\n",
            K > 1 ? "beam search" : "greedy", (long long)N, L, (long long)V, runs);
     printf("  step-wise rnn_model_decode: median %.2f ms (min %.2f), %.1f us per token step\n", ms,

@@ -24,29 +24,9 @@
 #include <time.h>
 
 #include "backend/backend.h"
-#include "bench_cases.h"
+#include "bench_common.h"
 
-#define CHECK(call)                                                                        \
-    do {                                                                                   \
-        rnn_status st_ = (call);                                                           \
-        if (st_ != RNN_OK) {                                                               \
-            fprintf(stderr, "kernel_bench: %s failed: %s\n", #call, rnn_last_error());     \
-            exit(1);                                                                       \
-        }                                                                                  \
-    } while (0)
-
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
+#define CHECK(call) BENCH_CHECK("kernel_bench", call)
 
 static float *randoms(size_t n, float scale)
 {
@@ -154,8 +134,7 @@ static void run_case(const bcase *c, int runs, int warmup, int json)
         if (it >= 0)
             ms[it] = dt;
     }
-    qsort(ms, (size_t)runs, sizeof *ms, cmp_double);
-    double med = runs % 2 ? ms[runs / 2] : 0.5 * (ms[runs / 2 - 1] + ms[runs / 2]);
+    double med = bench_median(ms, runs);
     if (json)
         printf("{\"case\":\"%s\",\"threads\":%d,\"runs\":%d,\"median_ms\":%.4f,\"min_ms\":%.4f,"
                "\"max_ms\":%.4f,\"gflops\":%.2f,\"kernel\":true,\"librnn\":\"%s\"}\n",

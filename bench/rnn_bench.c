@@ -22,29 +22,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "bench_cases.h"
+#include "bench_common.h"
 
-#define CHECK(call)                                                                        \
-    do {                                                                                   \
-        rnn_status st_ = (call);                                                           \
-        if (st_ != RNN_OK) {                                                               \
-            fprintf(stderr, "rnn_bench: %s failed: %s\n", #call, rnn_last_error());        \
-            exit(1);                                                                       \
-        }                                                                                  \
-    } while (0)
-
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
+#define CHECK(call) BENCH_CHECK("rnn_bench", call)
 
 static rnn_tensor *random_tensor(int rank, const int64_t *dims)
 {
@@ -131,8 +111,7 @@ static void run_case(const bcase *c, int runs, int warmup, int json, rnn_backend
         if (r >= 0)
             ms[r] = dt;
     }
-    qsort(ms, (size_t)runs, sizeof *ms, cmp_double);
-    double med = runs % 2 ? ms[runs / 2] : 0.5 * (ms[runs / 2 - 1] + ms[runs / 2]);
+    double med = bench_median(ms, runs);
     if (json) {
         printf("{\"case\":\"%s\",\"threads\":%d,\"runs\":%d,\"median_ms\":%.4f,\"min_ms\":%.4f,"
                "\"max_ms\":%.4f",

@@ -856,7 +856,7 @@ class Suite:
           "gradient (scaled like the gradient of a loss averaged over batch and time) + an SGD "
           "update of every weight + zeroing the gradients, through the public API; "
           "batch-first input; `_varlen` gives sample n the length 10 + (37 n mod 91), 64 "
-          "distinct lengths in 10..100 (`bench/bench_cases.h`, the same on both sides; PyTorch "
+          "distinct lengths in 10..100 (`bench/bench_common.h`, the same on both sides; PyTorch "
           "packs them). Case names: T steps, N batch, "
           "I inputs, H units, L layers, uni- or bidirectional.")
         w("- **Inference steps**: a stateful layer on T=1, N=1, state carried between calls "

@@ -1,14 +1,47 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The recurrent benchmark cases, shared by rnn_bench (public API) and kernel_bench (the raw
- * backend kernels), and mirrored by bench/compare_torch.py (PyTorch): the names, the shapes
- * and the lengths of the _varlen case must stay the same in all three.
+ * Shared by the benchmark programs: the recurrent cases of rnn_bench (public API) and
+ * kernel_bench (the raw backend kernels), mirrored by bench/compare_torch.py (PyTorch), whose
+ * names, shapes and _varlen lengths must stay the same in all three; timing helpers.
+ * Define _POSIX_C_SOURCE (clock_gettime) before including it.
  */
-#ifndef RNN_BENCH_CASES_H
-#define RNN_BENCH_CASES_H
+#ifndef RNN_BENCH_COMMON_H
+#define RNN_BENCH_COMMON_H
 
 #include <rnn.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+/* Exits with status 1 naming the call and rnn_last_error() when it fails. */
+#define BENCH_CHECK(prog, call)                                                            \
+    do {                                                                                   \
+        if ((call) != RNN_OK) {                                                            \
+            fprintf(stderr, "%s: %s failed: %s\n", (prog), #call, rnn_last_error());       \
+            exit(1);                                                                       \
+        }                                                                                  \
+    } while (0)
+
+static inline double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+static inline int bench_cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Sorts v (n >= 1) and returns its median. */
+static inline double bench_median(double *v, int n)
+{
+    qsort(v, (size_t)n, sizeof *v, bench_cmp_double);
+    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
 
 typedef struct bcase {
     const char *name;
