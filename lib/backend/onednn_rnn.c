@@ -428,6 +428,25 @@ static void make_plan(rnn__dnnl_rnn *k, const rnn__rnn_fwd *f)
 
 /* ------------------------------------------------------------ forward */
 
+/* Moves the rows of C floats between the caller's time-major layout (sample n, step t) and
+ * the sorted one the primitives run on (sample rank j = sorted position of n, step t, each
+ * sample's own steps reversed when the kernel runs right to left): to_sorted copies the
+ * caller's src into the sorted dst, else the sorted src back into the caller's dst. Only the
+ * first L steps of each sample move; the caller zeroes what must be zero past them. */
+static void permute_steps(const rnn__dnnl_rnn *k, int64_t N, int64_t C, const float *src,
+                          float *dst, int to_sorted)
+{
+    for (int64_t j = 0; j < N; j++) {
+        int64_t n = k->perm[j], L = k->slen[j];
+        for (int64_t t = 0; t < L; t++) {
+            int64_t u = k->s.reverse ? L - 1 - t : t; /* the caller's step */
+            const int64_t sorted = (t * N + j) * C, caller = (u * N + n) * C;
+            memcpy(dst + (to_sorted ? sorted : caller), src + (to_sorted ? caller : sorted),
+                   sizeof(float) * (size_t)C);
+        }
+    }
+}
+
 rnn_status rnn__dnnl_rnn_forward(rnn__dnnl_rnn *k, const rnn__rnn_weights *w, const rnn__rnn_fwd *f)
 {
     rnn_status st; /* arguments were checked by rnn__rnn_forward/_backward */
@@ -442,13 +461,7 @@ rnn_status rnn__dnnl_rnn_forward(rnn__dnnl_rnn *k, const rnn__rnn_weights *w, co
         if ((st = grow(&k->xs, &k->n_xs, (size_t)(T * N * I))) ||
             (st = grow(&k->ys, &k->n_ys, (size_t)(T * N * H))))
             return st;
-        for (int64_t j = 0; j < N; j++) {
-            int64_t n = k->perm[j], L = k->slen[j];
-            for (int64_t t = 0; t < L; t++) {
-                int64_t src = k->s.reverse ? L - 1 - t : t;
-                memcpy(k->xs + (t * N + j) * I, f->x + (src * N + n) * I, sizeof(float) * (size_t)I);
-            }
-        }
+        permute_steps(k, N, I, f->x, k->xs, 1);
         xs = k->xs;
         ys = k->ys;
     }
@@ -525,13 +538,7 @@ rnn_status rnn__dnnl_rnn_forward(rnn__dnnl_rnn *k, const rnn__rnn_weights *w, co
     }
     if (k->gathered) {
         memset(f->y, 0, sizeof(float) * (size_t)(T * N * H));
-        for (int64_t j = 0; j < N; j++) {
-            int64_t n = k->perm[j], L = k->slen[j];
-            for (int64_t t = 0; t < L; t++) {
-                int64_t dst = k->s.reverse ? L - 1 - t : t;
-                memcpy(f->y + (dst * N + n) * H, ys + (t * N + j) * H, sizeof(float) * (size_t)H);
-            }
-        }
+        permute_steps(k, N, H, ys, f->y, 0);
     }
     k->trained = f->training;
     return RNN_OK;
@@ -574,14 +581,7 @@ rnn_status rnn__dnnl_rnn_backward(rnn__dnnl_rnn *k, const rnn__rnn_weights *w,
         /* dy in sorted (and reversed) order; zero where nothing flows. */
         memset(k->dys, 0, sizeof(float) * (size_t)(T * N * H));
         if (b->dy)
-            for (int64_t j = 0; j < N; j++) {
-                int64_t n = k->perm[j], L = k->slen[j];
-                for (int64_t t = 0; t < L; t++) {
-                    int64_t src = k->s.reverse ? L - 1 - t : t;
-                    memcpy(k->dys + (t * N + j) * H, b->dy + (src * N + n) * H,
-                           sizeof(float) * (size_t)H);
-                }
-            }
+            permute_steps(k, N, H, b->dy, k->dys, 1);
     }
     /* Segments in reverse. dsi holds the previous (later) segment's
      * diff_src_iter: rows < N_{k+1} feed this segment's diff_dst_iter. */
@@ -650,14 +650,7 @@ rnn_status rnn__dnnl_rnn_backward(rnn__dnnl_rnn *k, const rnn__rnn_weights *w,
     }
     if (b->dx && !direct_dx) {
         memset(b->dx, 0, sizeof(float) * (size_t)(T * N * I));
-        for (int64_t j = 0; j < N; j++) {
-            int64_t n = k->perm[j], L = k->slen[j];
-            for (int64_t t = 0; t < L; t++) {
-                int64_t dst = k->s.reverse ? L - 1 - t : t;
-                memcpy(b->dx + (dst * N + n) * I, k->dxs + (t * N + j) * I,
-                       sizeof(float) * (size_t)I);
-            }
-        }
+        permute_steps(k, N, I, k->dxs, b->dx, 0);
     }
     return RNN_OK;
 }
