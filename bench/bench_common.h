@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 /* Exits with status 1 naming the call and rnn_last_error() when it fails. */
@@ -89,6 +90,93 @@ static inline double urand(void)
 {
     bench_lcg = bench_lcg * 6364136223846793005ull + 1442695040888963407ull;
     return (double)(bench_lcg >> 11) / 9007199254740992.0;
+}
+
+/* The command line shared by rnn_bench and kernel_bench:
+ *   [--json] [--threads N] [--runs N] [--warmup N] [--case NAME] [--list] [--help]
+ * --case: the case of that exact name, else every case whose name contains NAME. */
+typedef struct bench_opts {
+    const char *prog;
+    int train_only;       /* set by the program: only the training cases exist */
+    int json, threads;    /* threads: 2 */
+    int runs, warmup;     /* 0 / -1: per case, 7 + 2 training steps, 201 + 20 inference */
+    const char *filter;
+} bench_opts;
+
+static inline int bench_has(const bench_opts *o, const bcase *c)
+{
+    return !o->train_only || c->train;
+}
+
+/* Parses argv into o (prog and train_only set by the caller). extra (may be NULL) takes the
+ * program's own options: it returns 1 after using argv[*i] (advancing *i past a value), 0 for
+ * an unknown option, -1 for a bad value. Returns -1 to go on, or the exit status (0 after
+ * --help or --list, 2 on a bad command line, after usage on stderr). */
+static inline int bench_parse(bench_opts *o, int argc, char **argv,
+                              int (*extra)(void *user, int argc, char **argv, int *i), void *user,
+                              void (*usage)(FILE *))
+{
+    o->json = 0, o->threads = 2, o->runs = 0, o->warmup = -1, o->filter = NULL;
+    int bad = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        int r = 1;
+        if (!strcmp(a, "--json"))
+            o->json = 1;
+        else if (!strcmp(a, "--threads") && v)
+            o->threads = atoi(argv[++i]);
+        else if (!strcmp(a, "--runs") && v)
+            bad |= (o->runs = atoi(argv[++i])) < 1;
+        else if (!strcmp(a, "--warmup") && v)
+            bad |= (o->warmup = atoi(argv[++i])) < 0;
+        else if (!strcmp(a, "--case") && v)
+            o->filter = argv[++i];
+        else if (!strcmp(a, "--list")) {
+            for (size_t k = 0; k < N_CASES; k++)
+                if (bench_has(o, &CASES[k]))
+                    printf("%s\n", CASES[k].name);
+            return 0;
+        } else if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            usage(stdout);
+            return 0;
+        } else
+            r = extra ? extra(user, argc, argv, &i) : 0;
+        if (r != 1) {
+            usage(stderr);
+            return 2;
+        }
+    }
+    if (bad || o->threads < 1 || rnn_set_num_threads(o->threads) != RNN_OK) {
+        fprintf(stderr, "%s: --threads and --runs must be >= 1, --warmup >= 0\n", o->prog);
+        return 2;
+    }
+    return -1;
+}
+
+/* Runs run(c, runs, warmup, o, user) for every selected case; returns the exit status (2 when
+ * --case selects none). */
+static inline int bench_run(const bench_opts *o,
+                            void (*run)(const bcase *c, int runs, int warmup,
+                                        const bench_opts *o, void *user),
+                            void *user)
+{
+    int exact = 0, found = 0; /* a full case name selects that case only */
+    for (size_t k = 0; o->filter && k < N_CASES; k++)
+        exact |= bench_has(o, &CASES[k]) && !strcmp(CASES[k].name, o->filter);
+    for (size_t k = 0; k < N_CASES; k++) {
+        const bcase *c = &CASES[k];
+        if (!bench_has(o, c) ||
+            (o->filter && (exact ? strcmp(c->name, o->filter) != 0 : !strstr(c->name, o->filter))))
+            continue;
+        found = 1;
+        run(c, o->runs > 0 ? o->runs : c->train ? 7 : 201,
+            o->warmup >= 0 ? o->warmup : c->train ? 2 : 20, o, user);
+    }
+    if (!found) {
+        fprintf(stderr, "%s: no case matches %s (see --list)\n", o->prog, o->filter);
+        return 2;
+    }
+    return 0;
 }
 
 #endif

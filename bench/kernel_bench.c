@@ -7,7 +7,7 @@
  * batch-major tensors and the kernels' time-major buffers, gradient zeroing,
  * the SGD update, bidirectional concatenation, graph bookkeeping.
  *
- *   kernel_bench [--json] [--threads N] [--runs N] [--warmup N] [--case NAME]
+ *   kernel_bench [--json] [--threads N] [--runs N] [--warmup N] [--case SUBSTR] [--list]
  *
  * A step: forward in training mode through every layer (a bidirectional
  * layer: both direction kernels on the same input), then backward from the
@@ -157,53 +157,19 @@ static void run_case(const bcase *c, int runs, int warmup, int json)
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: kernel_bench [--json] [--threads N] [--runs N] [--warmup N] [--case NAME]"
+    fprintf(f, "usage: kernel_bench [--json] [--threads N] [--runs N] [--warmup N] [--case SUBSTR]"
                " [--list]\n");
+}
+
+static void run_one(const bcase *c, int runs, int warmup, const bench_opts *o, void *user)
+{
+    (void)user;
+    run_case(c, runs, warmup, o->json);
 }
 
 int main(int argc, char **argv)
 {
-    int json = 0, threads = 2, runs = 7, warmup = 2;
-    const char *only = NULL;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "--json"))
-            json = 1;
-        else if (!strcmp(a, "--threads") && i + 1 < argc)
-            threads = atoi(argv[++i]);
-        else if (!strcmp(a, "--runs") && i + 1 < argc)
-            runs = atoi(argv[++i]);
-        else if (!strcmp(a, "--warmup") && i + 1 < argc)
-            warmup = atoi(argv[++i]);
-        else if (!strcmp(a, "--case") && i + 1 < argc)
-            only = argv[++i];
-        else if (!strcmp(a, "--list")) {
-            for (size_t k = 0; k < N_CASES; k++)
-                if (CASES[k].train)
-                    printf("%s\n", CASES[k].name);
-            return 0;
-        } else if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            usage(stdout);
-            return 0;
-        } else {
-            usage(stderr);
-            return 2;
-        }
-    }
-    if (threads < 1 || runs < 1 || warmup < 0 || rnn_set_num_threads(threads) != RNN_OK) {
-        fprintf(stderr, "kernel_bench: --threads and --runs must be >= 1, --warmup >= 0\n");
-        return 2;
-    }
-    int found = 0;
-    for (size_t k = 0; k < N_CASES; k++) {
-        if (!CASES[k].train || (only && strcmp(CASES[k].name, only)))
-            continue;
-        found = 1;
-        run_case(&CASES[k], runs, warmup, json);
-    }
-    if (!found) {
-        fprintf(stderr, "kernel_bench: no training case named %s (see --list)\n", only);
-        return 2;
-    }
-    return 0;
+    bench_opts o = {.prog = "kernel_bench", .train_only = 1};
+    int rc = bench_parse(&o, argc, argv, NULL, NULL, usage);
+    return rc >= 0 ? rc : bench_run(&o, run_one, NULL);
 }

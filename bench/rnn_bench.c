@@ -142,59 +142,31 @@ static void usage(FILE *f)
                "                 [--backend onednn|reference] [--list]\n");
 }
 
+/* --backend onednn|reference */
+static int backend_option(void *user, int argc, char **argv, int *i)
+{
+    if (strcmp(argv[*i], "--backend") || *i + 1 >= argc)
+        return 0;
+    const char *b = argv[++*i];
+    rnn_backend *be = user;
+    if (!strcmp(b, "onednn"))
+        *be = RNN_BACKEND_ONEDNN;
+    else if (!strcmp(b, "reference"))
+        *be = RNN_BACKEND_REFERENCE;
+    else
+        return -1;
+    return 1;
+}
+
+static void run_one(const bcase *c, int runs, int warmup, const bench_opts *o, void *user)
+{
+    run_case(c, runs, warmup, o->json, *(const rnn_backend *)user);
+}
+
 int main(int argc, char **argv)
 {
-    int json = 0, threads = 2, runs = 0, warmup = -1;
-    const char *filter = NULL;
+    bench_opts o = {.prog = "rnn_bench"};
     rnn_backend be = RNN_BACKEND_ONEDNN;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "--json"))
-            json = 1;
-        else if (!strcmp(a, "--threads") && i + 1 < argc)
-            threads = atoi(argv[++i]);
-        else if (!strcmp(a, "--runs") && i + 1 < argc)
-            runs = atoi(argv[++i]);
-        else if (!strcmp(a, "--warmup") && i + 1 < argc)
-            warmup = atoi(argv[++i]);
-        else if (!strcmp(a, "--case") && i + 1 < argc)
-            filter = argv[++i];
-        else if (!strcmp(a, "--backend") && i + 1 < argc) {
-            const char *b = argv[++i];
-            if (!strcmp(b, "onednn"))
-                be = RNN_BACKEND_ONEDNN;
-            else if (!strcmp(b, "reference"))
-                be = RNN_BACKEND_REFERENCE;
-            else {
-                usage(stderr);
-                return 2;
-            }
-        } else if (!strcmp(a, "--list")) {
-            for (size_t k = 0; k < N_CASES; k++)
-                printf("%s\n", CASES[k].name);
-            return 0;
-        } else if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            usage(stdout);
-            return 0;
-        } else {
-            usage(stderr);
-            return 2;
-        }
-    }
-    if (threads < 1 || rnn_set_num_threads(threads) != RNN_OK) {
-        fprintf(stderr, "rnn_bench: --threads must be >= 1\n");
-        return 2;
-    }
-    int exact = 0; /* a full case name selects that case only */
-    for (size_t k = 0; filter && k < N_CASES; k++)
-        exact |= !strcmp(CASES[k].name, filter);
-    for (size_t k = 0; k < N_CASES; k++) {
-        const bcase *c = &CASES[k];
-        if (filter && (exact ? strcmp(c->name, filter) != 0 : !strstr(c->name, filter)))
-            continue;
-        int r = runs > 0 ? runs : c->train ? 7 : 201;
-        int w = warmup >= 0 ? warmup : c->train ? 2 : 20;
-        run_case(c, r, w, json, be);
-    }
-    return 0;
+    int rc = bench_parse(&o, argc, argv, backend_option, &be, usage);
+    return rc >= 0 ? rc : bench_run(&o, run_one, &be);
 }
