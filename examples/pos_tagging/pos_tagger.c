@@ -446,6 +446,7 @@ int main(int argc, char **argv)
     fo.on_batch = progress_batch;
     fo.on_epoch = progress_epoch;
     fo.user = &pg;
+    int rc = 0;
     if (a.dump) {
         /* For bench/torch_pos_tagger.py: the tensors rnn_model_fit() gets, the fit settings
          * above and the model's (as build_model() and compile()), then stop. */
@@ -460,17 +461,10 @@ int main(int argc, char **argv)
                  UNITS, (long long)params);
         const char *names[3] = {"x", "lengths", "y"};
         rnn_tensor *t[3] = {tr.x, tr.len, tr.y};
-        const int bad = dump_tensors(a.dump, meta, 3, names, t);
-        if (!bad)
+        rc = dump_tensors(a.dump, meta, 3, names, t) ? 1 : 0;
+        if (!rc)
             fprintf(stderr, "wrote %s\n", a.dump);
-        free_split(&tr);
-        free_split(&te);
-        vocab_free(&v);
-        free(order);
-        brown_free(&b);
-        brown_map_free(map);
-        rnn_model_destroy(m);
-        return bad ? 1 : 0;
+        goto done;
     }
     rnn_fit_result res = {.struct_size = sizeof res};
     const double t0 = now_seconds();
@@ -485,7 +479,8 @@ int main(int argc, char **argv)
         snprintf(vp, sizeof vp, "%s.vocab", a.save);
         if (vocab_save(&v, vp)) {
             fprintf(stderr, "pos_tagger: cannot write %s.vocab: %s\n", a.save, strerror(errno));
-            return 1;
+            rc = 1;
+            goto done;
         }
         fprintf(stderr, "saved %s and %s.vocab\n", a.save, a.save);
     }
@@ -495,6 +490,7 @@ int main(int argc, char **argv)
         printf("{\"test_accuracy\": %.6f, \"train_seconds\": %.1f, \"epochs\": %d, \"params\": "
                "%lld}\n",
                acc, train_s, res.epochs_run, (long long)params);
+done:
     free_split(&tr);
     free_split(&te);
     vocab_free(&v);
@@ -502,5 +498,5 @@ int main(int argc, char **argv)
     brown_free(&b);
     brown_map_free(map);
     rnn_model_destroy(m);
-    return 0;
+    return rc;
 }

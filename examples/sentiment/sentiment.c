@@ -325,6 +325,7 @@ static int run(const setting *s, const args *a, const reviews *train, const revi
     fo.on_batch = progress_batch;
     fo.on_epoch = progress_epoch;
     fo.user = &pg;
+    int rc = 0;
     if (a->dump) {
         /* For bench/torch_imdb.py: the tensors rnn_model_fit() gets, the fit settings above
          * and the model's (setting s, as build()), then stop without training. */
@@ -344,17 +345,11 @@ static int run(const setting *s, const args *a, const reviews *train, const revi
                  (double)s->lr, (long long)res->params);
         const char *names[3] = {"x", "lengths", "y"};
         rnn_tensor *t[3] = {tr.x, tr.len, tr.y};
-        const int bad = dump_tensors(path, meta, 3, names, t);
-        if (!bad)
+        rc = dump_tensors(path, meta, 3, names, t) ? -1 : 0;
+        if (!rc)
             fprintf(stderr, "wrote %s\n", path);
         res->name = s->name;
-        rnn_model_destroy(m);
-        free_encoded(&tr);
-        free_encoded(&te);
-        vocab_free(&voc);
-        free(tr_idx);
-        free(te_idx);
-        return bad ? -1 : 0;
+        goto done;
     }
     rnn_fit_result fr = {.struct_size = sizeof fr};
     const double t0 = now_seconds();
@@ -393,17 +388,19 @@ static int run(const setting *s, const args *a, const reviews *train, const revi
         CHECK(rnn_model_save(m, save_path));
         if (vocab_save(&voc, vp)) {
             fprintf(stderr, "sentiment: cannot write %s: %s\n", vp, strerror(errno));
-            return -1;
+            rc = -1;
+            goto done;
         }
         fprintf(stderr, "saved %s and %s\n", save_path, vp);
     }
+done:
     rnn_model_destroy(m);
     free_encoded(&tr);
     free_encoded(&te);
     vocab_free(&voc);
     free(tr_idx);
     free(te_idx);
-    return 0;
+    return rc;
 }
 
 static int load_uci(const char *data, reviews *all, char *err, size_t errlen)
