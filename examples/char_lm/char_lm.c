@@ -29,6 +29,7 @@
 
 #include "../common/args.h"
 #include "../common/progress.h"
+#include "../common/rng.h"
 #include "../common/tgz.h"
 
 #ifndef EX_DEFAULT_DATA
@@ -247,14 +248,6 @@ typedef struct batches {
     uint64_t rng;
 } batches;
 
-static uint64_t splitmix(uint64_t *s)
-{
-    uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
-
 /* STREAMS: streams of L or L + 1 (the first r) characters, in nb batches;
  * when the longer streams would be alone in the last batch, that batch
  * takes T + 1 steps instead (every row needs at least one). */
@@ -333,11 +326,11 @@ static int next_batch(void *user, int epoch, int64_t k, const rnn_tensor **x,
             return 0;
         if (k == 0) {
             b->rng = b->seed * 0x9E3779B97F4A7C15ull + (uint64_t)epoch;
-            splitmix(&b->rng);
+            ex_splitmix64(&b->rng);
         }
         const uint64_t starts = (uint64_t)(b->n - t); /* window + next char fit */
         for (int64_t r = 0; r < rows; r++)
-            put_row(b, r, t, (int64_t)(splitmix(&b->rng) % starts), t);
+            put_row(b, r, t, (int64_t)(ex_splitmix64(&b->rng) % starts), t);
     } else if (b->kind == STREAMS) {
         int64_t L, rem;
         const int64_t nb = streams_batches(b, &L, &rem), t0 = k * b->T;

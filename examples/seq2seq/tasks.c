@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../common/rng.h"
 #include "../common/tgz.h"
 
 /* ------------------------------------------------------------------ PRNG */
@@ -15,18 +16,10 @@ typedef struct rng {
     uint64_t s[4];
 } rng;
 
-static uint64_t splitmix64(uint64_t *x)
-{
-    uint64_t z = (*x += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
-
 static void rng_seed(rng *r, uint64_t seed)
 {
     for (int i = 0; i < 4; i++)
-        r->s[i] = splitmix64(&seed);
+        r->s[i] = ex_splitmix64(&seed);
 }
 
 static uint64_t rotl(uint64_t x, int k)
@@ -255,8 +248,8 @@ typedef struct pair_set {
 
 static size_t pair_slot(const pair_set *s, uint64_t a, uint64_t b)
 {
-    uint64_t x = a, h = splitmix64(&x) ^ b;
-    size_t i = (size_t)(splitmix64(&h) & (s->cap - 1));
+    uint64_t x = a, h = ex_splitmix64(&x) ^ b;
+    size_t i = (size_t)(ex_splitmix64(&h) & (s->cap - 1));
     while (s->used[i] && (s->a[i] != a || s->b[i] != b))
         i = (i + 1) & (s->cap - 1);
     return i;
