@@ -259,6 +259,7 @@ class Suite:
         }
         self.records = []  # every measurement
         self.dumps = {}  # e2e: the encoded data of each example
+        self.rerendered = False  # the page of a recorded run (--from-json)
         self.failures = []
         self.env = dict(os.environ)
 
@@ -492,7 +493,7 @@ class Suite:
         w(f"Generated {self.started:%Y-%m-%d %H:%M} UTC in {self.seconds / 60:.0f} min by "
           f"`{self.command}`"
           + (f"; page written again from its record by `bench/run_all.py --from-json "
-             f"{os.path.relpath(a.json_output, ROOT)}`" if getattr(self, "rerendered", False)
+             f"{os.path.relpath(a.json_output, ROOT)}`" if self.rerendered
              else "") + ".")
         if a.quick:
             w("")
@@ -971,7 +972,7 @@ def main():
                                                  for k, v in vars(a).items()},
                    "cases": s.cases,
                    "dumps": {k: {"meta": v["meta"], "tensors": v["tensors"]}
-                             for k, v in getattr(s, "dumps", {}).items()},
+                             for k, v in s.dumps.items()},
                    "records": s.records, "failures": s.failures}, f, indent=1)
     log(f"wrote {a.output} and {a.json_output} ({s.seconds / 60:.1f} min)")
     return 1 if s.failures else 0
