@@ -5,16 +5,7 @@
 
 rnn_status rnn__dnnl_fail(const char *func, const char *what, dnnl_status_t s)
 {
-    const char *name = "unknown";
-    switch (s) {
-    case dnnl_success: name = "success"; break;
-    case dnnl_out_of_memory: name = "out_of_memory"; break;
-    case dnnl_invalid_arguments: name = "invalid_arguments"; break;
-    case dnnl_unimplemented: name = "unimplemented"; break;
-    case dnnl_iterator_ends: name = "iterator_ends"; break;
-    case dnnl_runtime_error: name = "runtime_error"; break;
-    case dnnl_not_required: name = "not_required"; break;
-    }
+    const char *name = rnn__dnnl_status_name(s);
     rnn_status st = s == dnnl_out_of_memory ? RNN_ERR_NOMEM : RNN_ERR_BACKEND;
     return rnn__err(st, func, "oneDNN call %s failed: dnnl_%s (%d)", what, name, (int)s);
 }
@@ -25,7 +16,7 @@ typedef struct rnn__dnnl_mm {
     int64_t M, K, N;
     int has_bias, ta, tb, accumulate;
     dnnl_primitive_t prim;
-    dnnl_memory_desc_t a_md, b_md, bias_md, c_md, scratch_md;
+    rnn__md a_md, b_md, bias_md, c_md, scratch_md;
     void *scratch; /* user-mode scratchpad (see notes: thread-affinity trap) */
 } rnn__dnnl_mm;
 
@@ -35,6 +26,9 @@ static void mm_free(rnn__dnnl_mm *m)
         return;
     if (m->prim)
         dnnl_primitive_destroy(m->prim);
+    rnn__md *mds[] = {&m->a_md, &m->b_md, &m->bias_md, &m->c_md, &m->scratch_md};
+    for (size_t i = 0; i < sizeof mds / sizeof mds[0]; i++)
+        rnn__md_free(mds[i]);
     rnn__free(m->scratch);
     rnn__free(m);
 }
@@ -85,27 +79,26 @@ static rnn_status mm_create(rnn__dnnl_ctx *c, int ta, int tb, int accumulate, in
     m->ta = ta, m->tb = tb, m->accumulate = accumulate;
     dnnl_dims_t ad = {M, K}, bd = {K, N}, cd = {M, N}, biasd = {1, N};
     /* A transposed operand is the same dims stored column-major ("ba"). */
-    RNN__DNNL(dnnl_memory_desc_init_by_tag(&m->a_md, 2, ad, dnnl_f32, ta ? dnnl_ba : dnnl_ab));
-    RNN__DNNL(dnnl_memory_desc_init_by_tag(&m->b_md, 2, bd, dnnl_f32, tb ? dnnl_ba : dnnl_ab));
-    RNN__DNNL(dnnl_memory_desc_init_by_tag(&m->c_md, 2, cd, dnnl_f32, dnnl_ab));
-    RNN__DNNL(dnnl_memory_desc_init_by_tag(&m->bias_md, 2, biasd, dnnl_f32, dnnl_ab));
-    dnnl_matmul_desc_t md;
-    RNN__DNNL(dnnl_matmul_desc_init(&md, &m->a_md, &m->b_md, has_bias ? &m->bias_md : NULL,
-                                    &m->c_md));
+    RNN__DNNL(rnn__md_tag(&m->a_md, 2, ad, ta ? dnnl_ba : dnnl_ab));
+    RNN__DNNL(rnn__md_tag(&m->b_md, 2, bd, tb ? dnnl_ba : dnnl_ab));
+    RNN__DNNL(rnn__md_tag(&m->c_md, 2, cd, dnnl_ab));
+    RNN__DNNL(rnn__md_tag(&m->bias_md, 2, biasd, dnnl_ab));
     RNN__DNNL(dnnl_primitive_attr_create(&attr));
     RNN__DNNL(dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user));
     if (accumulate) { /* C += A*B: a sum post-op */
         dnnl_post_ops_t po = NULL;
         RNN__DNNL(dnnl_post_ops_create(&po));
-        dnnl_status_t ps = dnnl_post_ops_append_sum(po, 1.0f);
+        dnnl_status_t ps = rnn__dnnl_post_ops_append_sum(po);
         if (ps == dnnl_success)
             ps = dnnl_primitive_attr_set_post_ops(attr, po);
         dnnl_post_ops_destroy(po);
         RNN__DNNL(ps);
     }
-    RNN__DNNL(dnnl_primitive_desc_create(&pd, &md, attr, c->engine, NULL));
-    m->scratch_md = *dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0);
-    size_t sz = dnnl_memory_desc_get_size(&m->scratch_md);
+    RNN__DNNL(rnn__dnnl_matmul_pd_create(&pd, c->engine, RNN__CMD(m->a_md), RNN__CMD(m->b_md),
+                                         has_bias ? RNN__CMD(m->bias_md) : NULL,
+                                         RNN__CMD(m->c_md), attr));
+    RNN__DNNL(rnn__md_query(&m->scratch_md, pd, dnnl_query_scratchpad_md, 0));
+    size_t sz = rnn__md_size(RNN__CMD(m->scratch_md));
     if (sz) {
         m->scratch = rnn__malloc(sz);
         if (!m->scratch) {
@@ -184,11 +177,11 @@ rnn_status rnn__dnnl_matmul(rnn__dnnl_ctx *c, int ta, int tb, int64_t M, int64_t
         c->matmuls = m;
     }
     rnn__dnnl_arg a[5] = {
-        {DNNL_ARG_SRC, &m->a_md, (void *)A},
-        {DNNL_ARG_WEIGHTS, &m->b_md, (void *)B},
-        {DNNL_ARG_DST, &m->c_md, C},
-        {DNNL_ARG_SCRATCHPAD, &m->scratch_md, m->scratch},
-        {DNNL_ARG_BIAS, &m->bias_md, (void *)bias},
+        {DNNL_ARG_SRC, RNN__CMD(m->a_md), (void *)A},
+        {DNNL_ARG_WEIGHTS, RNN__CMD(m->b_md), (void *)B},
+        {DNNL_ARG_DST, RNN__CMD(m->c_md), C},
+        {DNNL_ARG_SCRATCHPAD, RNN__CMD(m->scratch_md), m->scratch},
+        {DNNL_ARG_BIAS, RNN__CMD(m->bias_md), (void *)bias},
     };
     return rnn__dnnl_exec(c, m->prim, a, has_bias ? 5 : 4);
 }

@@ -1,13 +1,76 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Shared by the backend/onednn*.c files only: the one place oneDNN's
- * headers are included. oneDNN 2.6 C API ("op descriptors"); a port to 3.x
- * touches these files and nothing else. */
+ * headers are included. Both C APIs are supported: 2.x (operation
+ * descriptors, memory descriptors as plain structs; Debian bookworm's 2.6)
+ * and 3.x (primitive descriptors created directly, memory descriptors as
+ * opaque handles; Debian trixie's 3.7). The differences are absorbed here
+ * (rnn__md) and in backend/onednn_compat.c; no other file tests
+ * DNNL_VERSION_MAJOR. */
 #ifndef RNN_ONEDNN_INTERNAL_H
 #define RNN_ONEDNN_INTERNAL_H
 
 #include <oneapi/dnnl/dnnl.h>
+#include <oneapi/dnnl/dnnl_version.h>
 
 #include "backend/backend.h"
+
+#if DNNL_VERSION_MAJOR >= 3
+/* An owned handle (NULL = none), released with rnn__md_free. */
+typedef dnnl_memory_desc_t rnn__md;
+typedef const_dnnl_memory_desc_t rnn__cmd;
+#define RNN__CMD(md) (md)
+#else
+/* A plain struct (all zero = none); rnn__md_free does nothing. */
+typedef dnnl_memory_desc_t rnn__md;
+typedef const dnnl_memory_desc_t *rnn__cmd;
+#define RNN__CMD(md) (&(md))
+#endif
+
+/* Memory descriptors: f32 with a format tag (format_tag_any lets the primitive
+ * choose), f32 with explicit strides, a copy of what a primitive descriptor
+ * reports (weights_md, workspace_md, scratchpad_md, ...). Each replaces
+ * whatever *md held. */
+RNN__HIDDEN dnnl_status_t rnn__md_tag(rnn__md *md, int nd, const dnnl_dims_t dims,
+                                      dnnl_format_tag_t tag);
+RNN__HIDDEN dnnl_status_t rnn__md_strides(rnn__md *md, int nd, const dnnl_dims_t dims,
+                                          const dnnl_dims_t strides);
+RNN__HIDDEN dnnl_status_t rnn__md_query(rnn__md *md, const_dnnl_primitive_desc_t pd,
+                                        dnnl_query_t what, int index);
+RNN__HIDDEN dnnl_status_t rnn__md_copy(rnn__md *md, rnn__cmd src);
+RNN__HIDDEN void rnn__md_free(rnn__md *md);
+RNN__HIDDEN size_t rnn__md_size(rnn__cmd md);
+RNN__HIDDEN int rnn__md_equal(rnn__cmd a, rnn__cmd b);
+
+/* The memory descriptors of one recurrent primitive (NULL where absent: the
+ * _c ones for every cell but LSTM). */
+typedef struct rnn__rnn_mds {
+    rnn__cmd src_layer, src_iter, src_iter_c, weights_layer, weights_iter, bias, dst_layer,
+        dst_iter, dst_iter_c;
+} rnn__rnn_mds;
+
+/* A primitive descriptor for one recurrent cell (RNN__CELL_*; act is the
+ * vanilla cell's activation), left to right. Forward when diff is NULL (prop
+ * forward_training or forward_inference); backward when diff gives the
+ * gradients' descriptors, with hint the forward_training descriptor. The
+ * flags are oneDNN's default: diff weights accumulate. */
+RNN__HIDDEN dnnl_status_t rnn__dnnl_rnn_pd_create(dnnl_primitive_desc_t *pd, dnnl_engine_t engine,
+                                                  int cell, dnnl_alg_kind_t act,
+                                                  dnnl_prop_kind_t prop, const rnn__rnn_mds *d,
+                                                  const rnn__rnn_mds *diff,
+                                                  const_dnnl_primitive_desc_t hint,
+                                                  const_dnnl_primitive_attr_t attr);
+
+/* A matmul primitive descriptor (bias may be NULL). */
+RNN__HIDDEN dnnl_status_t rnn__dnnl_matmul_pd_create(dnnl_primitive_desc_t *pd,
+                                                     dnnl_engine_t engine, rnn__cmd a, rnn__cmd b,
+                                                     rnn__cmd bias, rnn__cmd c,
+                                                     const_dnnl_primitive_attr_t attr);
+
+/* oneDNN's name of a status ("out_of_memory"), static text. */
+RNN__HIDDEN const char *rnn__dnnl_status_name(dnnl_status_t s);
+
+/* Appends dst += 1.0 * dst_before to post_ops (the accumulate of C += A*B). */
+RNN__HIDDEN dnnl_status_t rnn__dnnl_post_ops_append_sum(dnnl_post_ops_t po);
 
 struct rnn__dnnl_ctx {
     dnnl_engine_t engine; /* CPU engine, created once per context */
@@ -35,7 +98,7 @@ RNN__HIDDEN rnn_status rnn__dnnl_fail(const char *func, const char *what, dnnl_s
  * the caller's buffer (borrowed; wrapped in a memory object for the call). */
 typedef struct rnn__dnnl_arg {
     int arg;
-    const dnnl_memory_desc_t *md;
+    rnn__cmd md;
     void *ptr;
 } rnn__dnnl_arg;
 

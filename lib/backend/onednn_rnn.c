@@ -19,7 +19,9 @@
  * - Traps of Debian's oneDNN 2.6 (shared/notes/onednn-2.6.md): an explicit
  *   zero src_iter is always passed (a NULL one corrupts diff_weights_iter);
  *   scratchpads are user-mode (primitives may run on another thread); diff
- *   weights accumulate, which is exactly this interface's contract.
+ *   weights accumulate, which is exactly this interface's contract. The same
+ *   code runs on oneDNN 3.x (backend/onednn_compat.c; docs/building.md says
+ *   which traps remain there).
  */
 #include <string.h>
 
@@ -33,14 +35,14 @@ typedef struct prim_entry {
     int64_t T, N, Ntot;
     dnnl_primitive_desc_t pd;
     dnnl_primitive_t prim;
-    dnnl_memory_desc_t src_layer, src_iter, dst_layer, dst_iter, wl, wi, bias, ws, scratch;
+    rnn__md src_layer, src_iter, dst_layer, dst_iter, wl, wi, ws, scratch;
 } prim_entry;
 
 /* A reordered copy of a canonical weight array in some layout. */
 typedef struct wslot {
     struct wslot *next;
     int which; /* 0 layer, 1 iter */
-    dnnl_memory_desc_t md;
+    rnn__md md;
     float *buf;
     const float *src;
     uint64_t version;
@@ -63,7 +65,7 @@ struct rnn__dnnl_rnn {
     dnnl_alg_kind_t act;
     prim_entry *prims;
     wslot *slots;
-    dnnl_memory_desc_t canon_wl, canon_wi, canon_bias, canon_state;
+    rnn__md canon_wl, canon_wi, canon_bias;
     void *scratch;
     size_t scratch_bytes;
     /* Plan of the last forward. */
@@ -102,7 +104,20 @@ static void prim_free(prim_entry *e)
         dnnl_primitive_destroy(e->prim);
     if (e->pd)
         dnnl_primitive_desc_destroy(e->pd);
+    rnn__md *mds[] = {&e->src_layer, &e->src_iter, &e->dst_layer, &e->dst_iter,
+                      &e->wl,        &e->wi,       &e->ws,        &e->scratch};
+    for (size_t i = 0; i < sizeof mds / sizeof mds[0]; i++)
+        rnn__md_free(mds[i]);
     rnn__free(e);
+}
+
+static void slot_free(wslot *w)
+{
+    if (w->reorder)
+        dnnl_primitive_destroy(w->reorder);
+    rnn__md_free(&w->md);
+    rnn__free(w->buf);
+    rnn__free(w);
 }
 
 static int is_lstm(const rnn__dnnl_rnn *k)
@@ -110,90 +125,54 @@ static int is_lstm(const rnn__dnnl_rnn *k)
     return k->s.cell == RNN__CELL_LSTM;
 }
 
-static dnnl_status_t init_tag(dnnl_memory_desc_t *md, int nd, const dnnl_dims_t dims,
-                              dnnl_format_tag_t tag)
-{
-    return dnnl_memory_desc_init_by_tag(md, nd, dims, dnnl_f32, tag);
-}
-
 /* Time-major view {T, N, C} of the first N rows of a [*][Ntot][C] buffer. */
-static dnnl_status_t init_view(dnnl_memory_desc_t *md, int64_t T, int64_t N, int64_t Ntot,
-                               int64_t C)
+static dnnl_status_t init_view(rnn__md *md, int64_t T, int64_t N, int64_t Ntot, int64_t C)
 {
     dnnl_dims_t dims = {T, N, C}, strides = {Ntot * C, C, 1};
-    return dnnl_memory_desc_init_by_strides(md, 3, dims, dnnl_f32, strides);
+    return rnn__md_strides(md, 3, dims, strides);
 }
 
 /* ------------------------------------------------------------ primitives */
 
-static rnn_status make_desc(rnn__dnnl_rnn *k, int kind, int64_t T, int64_t N, int64_t Ntot,
-                            dnnl_rnn_desc_t *rd, prim_entry *e)
+/* The primitive descriptor of e (kind, T, N, Ntot set) and the descriptors
+ * of its data arguments; weights in format any (the primitive chooses). */
+static rnn_status make_pd(rnn__dnnl_rnn *k, prim_entry *e, dnnl_primitive_attr_t attr,
+                          const_dnnl_primitive_desc_t hint)
 {
     rnn_status st = RNN_OK;
     const int64_t I = k->s.I, H = k->s.H, G = k->G;
-    dnnl_dims_t wl_d = {1, 1, I, G, H}, wi_d = {1, 1, H, G, H}, st_d = {1, 1, N, H};
-    dnnl_memory_desc_t sl, dl, si, di, wl, wi, dsl, ddl, dsi, ddi, dwl, dwi, db;
-    RNN__DNNL(init_view(&sl, T, N, Ntot, I));
-    RNN__DNNL(init_view(&dl, T, N, Ntot, H));
-    RNN__DNNL(init_tag(&si, 4, st_d, dnnl_ldnc));
-    di = si;
-    RNN__DNNL(init_tag(&wl, 5, wl_d, dnnl_format_tag_any));
-    RNN__DNNL(init_tag(&wi, 5, wi_d, dnnl_format_tag_any));
-    const dnnl_memory_desc_t *b = &k->canon_bias;
-    const dnnl_memory_desc_t *sic = is_lstm(k) ? &si : NULL, *dic = is_lstm(k) ? &di : NULL;
-    if (kind != K_BWD) {
-        dnnl_prop_kind_t prop = kind == K_FWD_TRAIN ? dnnl_forward_training : dnnl_forward_inference;
-        dnnl_rnn_direction_t dir = dnnl_unidirectional_left2right;
-        switch (k->s.cell) {
-        case RNN__CELL_LSTM:
-            RNN__DNNL(dnnl_lstm_forward_desc_init(rd, prop, dir, &sl, &si, sic, &wl, &wi, b, &dl,
-                                                  &di, dic, 0));
-            break;
-        case RNN__CELL_GRU:
-            RNN__DNNL(dnnl_gru_forward_desc_init(rd, prop, dir, &sl, &si, &wl, &wi, b, &dl, &di, 0));
-            break;
-        case RNN__CELL_LBR_GRU:
-            RNN__DNNL(
-                dnnl_lbr_gru_forward_desc_init(rd, prop, dir, &sl, &si, &wl, &wi, b, &dl, &di, 0));
-            break;
-        default:
-            RNN__DNNL(dnnl_vanilla_rnn_forward_desc_init(rd, prop, k->act, dir, &sl, &si, &wl, &wi,
-                                                         b, &dl, &di, 0, 0.0f, 0.0f));
-            break;
-        }
-    } else {
-        dnnl_rnn_direction_t dir = dnnl_unidirectional_left2right;
-        dsl = sl, ddl = dl, dsi = si, ddi = si;
-        dwl = k->canon_wl, dwi = k->canon_wi, db = k->canon_bias;
-        const dnnl_memory_desc_t *dsic = is_lstm(k) ? &dsi : NULL, *ddic = is_lstm(k) ? &ddi : NULL;
-        switch (k->s.cell) {
-        case RNN__CELL_LSTM:
-            RNN__DNNL(dnnl_lstm_backward_desc_init(rd, dnnl_backward, dir, &sl, &si, sic, &wl, &wi,
-                                                   b, &dl, &di, dic, &dsl, &dsi, dsic, &dwl, &dwi,
-                                                   &db, &ddl, &ddi, ddic, 0));
-            break;
-        case RNN__CELL_GRU:
-            RNN__DNNL(dnnl_gru_backward_desc_init(rd, dnnl_backward, dir, &sl, &si, &wl, &wi, b,
-                                                  &dl, &di, &dsl, &dsi, &dwl, &dwi, &db, &ddl,
-                                                  &ddi, 0));
-            break;
-        case RNN__CELL_LBR_GRU:
-            RNN__DNNL(dnnl_lbr_gru_backward_desc_init(rd, dnnl_backward, dir, &sl, &si, &wl, &wi,
-                                                      b, &dl, &di, &dsl, &dsi, &dwl, &dwi, &db,
-                                                      &ddl, &ddi, 0));
-            break;
-        default:
-            RNN__DNNL(dnnl_vanilla_rnn_backward_desc_init(
-                rd, dnnl_backward, k->act, dir, &sl, &si, &wl, &wi, b, &dl, &di, &dsl, &dsi, &dwl,
-                &dwi, &db, &ddl, &ddi, 0, 0.0f, 0.0f));
-            break;
-        }
-    }
-    e->src_layer = sl;
-    e->dst_layer = dl;
-    e->src_iter = si;
-    e->dst_iter = di;
+    dnnl_dims_t wl_d = {1, 1, I, G, H}, wi_d = {1, 1, H, G, H}, st_d = {1, 1, e->N, H};
+    rnn__md wl = {0}, wi = {0};
+    RNN__DNNL(init_view(&e->src_layer, e->T, e->N, e->Ntot, I));
+    RNN__DNNL(init_view(&e->dst_layer, e->T, e->N, e->Ntot, H));
+    RNN__DNNL(rnn__md_tag(&e->src_iter, 4, st_d, dnnl_ldnc));
+    RNN__DNNL(rnn__md_tag(&e->dst_iter, 4, st_d, dnnl_ldnc));
+    RNN__DNNL(rnn__md_tag(&wl, 5, wl_d, dnnl_format_tag_any));
+    RNN__DNNL(rnn__md_tag(&wi, 5, wi_d, dnnl_format_tag_any));
+    const int lstm = is_lstm(k);
+    const rnn__rnn_mds d = {
+        .src_layer = RNN__CMD(e->src_layer), .src_iter = RNN__CMD(e->src_iter),
+        .src_iter_c = lstm ? RNN__CMD(e->src_iter) : NULL, .weights_layer = RNN__CMD(wl),
+        .weights_iter = RNN__CMD(wi), .bias = RNN__CMD(k->canon_bias),
+        .dst_layer = RNN__CMD(e->dst_layer), .dst_iter = RNN__CMD(e->dst_iter),
+        .dst_iter_c = lstm ? RNN__CMD(e->dst_iter) : NULL};
+    /* Gradients: the data's layouts; weight gradients in the canonical ldigo
+     * layout, accumulated in place into the caller's buffers. */
+    rnn__rnn_mds g = d;
+    g.weights_layer = RNN__CMD(k->canon_wl);
+    g.weights_iter = RNN__CMD(k->canon_wi);
+    dnnl_prop_kind_t prop = e->kind == K_BWD         ? dnnl_backward
+                            : e->kind == K_FWD_TRAIN ? dnnl_forward_training
+                                                     : dnnl_forward_inference;
+    RNN__DNNL(rnn__dnnl_rnn_pd_create(&e->pd, k->ctx->engine, k->s.cell, k->act, prop, &d,
+                                      e->kind == K_BWD ? &g : NULL, hint, attr));
+    RNN__DNNL(rnn__md_query(&e->wl, e->pd, dnnl_query_weights_md, 0));
+    RNN__DNNL(rnn__md_query(&e->wi, e->pd, dnnl_query_weights_md, 1));
+    RNN__DNNL(rnn__md_query(&e->ws, e->pd, dnnl_query_workspace_md, 0));
+    RNN__DNNL(rnn__md_query(&e->scratch, e->pd, dnnl_query_scratchpad_md, 0));
 fail:
+    rnn__md_free(&wl);
+    rnn__md_free(&wi);
     return st;
 }
 
@@ -222,18 +201,11 @@ static rnn_status get_prim(rnn__dnnl_rnn *k, int kind, int64_t T, int64_t N, int
     if (!e)
         return RNN__NOMEM(sizeof *e);
     e->kind = kind, e->T = T, e->N = N, e->Ntot = Ntot;
-    dnnl_rnn_desc_t rd;
-    if ((st = make_desc(k, kind, T, N, Ntot, &rd, e)))
-        goto fail;
     RNN__DNNL(dnnl_primitive_attr_create(&attr));
     RNN__DNNL(dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user));
-    RNN__DNNL(dnnl_primitive_desc_create(&e->pd, &rd, attr, k->ctx->engine,
-                                         hint ? hint->pd : NULL));
-    e->wl = *dnnl_primitive_desc_query_md(e->pd, dnnl_query_weights_md, 0);
-    e->wi = *dnnl_primitive_desc_query_md(e->pd, dnnl_query_weights_md, 1);
-    e->ws = *dnnl_primitive_desc_query_md(e->pd, dnnl_query_workspace_md, 0);
-    e->scratch = *dnnl_primitive_desc_query_md(e->pd, dnnl_query_scratchpad_md, 0);
-    size_t sb = dnnl_memory_desc_get_size(&e->scratch);
+    if ((st = make_pd(k, e, attr, hint ? hint->pd : NULL)))
+        goto fail;
+    size_t sb = rnn__md_size(RNN__CMD(e->scratch));
     if (sb > k->scratch_bytes) {
         void *p = rnn__malloc(sb);
         if (!p) {
@@ -264,16 +236,16 @@ fail:
 }
 
 /* Weights in the layout md wants (which 0: layer, 1: iter). */
-static rnn_status get_weights(rnn__dnnl_rnn *k, int which, const dnnl_memory_desc_t *md,
-                              const float *src, uint64_t version, const float **out)
+static rnn_status get_weights(rnn__dnnl_rnn *k, int which, rnn__cmd md, const float *src,
+                              uint64_t version, const float **out)
 {
-    const dnnl_memory_desc_t *canon = which ? &k->canon_wi : &k->canon_wl;
-    if (dnnl_memory_desc_equal(md, canon)) {
+    rnn__cmd canon = which ? RNN__CMD(k->canon_wi) : RNN__CMD(k->canon_wl);
+    if (rnn__md_equal(md, canon)) {
         *out = src;
         return RNN_OK;
     }
     wslot *w = k->slots;
-    while (w && !(w->which == which && dnnl_memory_desc_equal(&w->md, md)))
+    while (w && !(w->which == which && rnn__md_equal(RNN__CMD(w->md), md)))
         w = w->next;
     rnn_status st = RNN_OK;
     dnnl_primitive_desc_t rpd = NULL;
@@ -282,13 +254,13 @@ static rnn_status get_weights(rnn__dnnl_rnn *k, int which, const dnnl_memory_des
         if (!w)
             return RNN__NOMEM(sizeof *w);
         w->which = which;
-        w->md = *md;
-        size_t bytes = dnnl_memory_desc_get_size(md);
+        size_t bytes = rnn__md_size(md);
         w->buf = rnn__malloc(bytes);
         if (!w->buf) {
             rnn__free(w);
             return RNN__NOMEM(bytes);
         }
+        RNN__DNNL(rnn__md_copy(&w->md, md));
         RNN__DNNL(dnnl_reorder_primitive_desc_create(&rpd, canon, k->ctx->engine, md,
                                                      k->ctx->engine, NULL));
         RNN__DNNL(dnnl_primitive_create(&w->reorder, rpd));
@@ -310,10 +282,8 @@ static rnn_status get_weights(rnn__dnnl_rnn *k, int which, const dnnl_memory_des
 fail:
     if (rpd)
         dnnl_primitive_desc_destroy(rpd);
-    if (w && !w->reorder) {
-        rnn__free(w->buf);
-        rnn__free(w);
-    }
+    if (w && !w->reorder)
+        slot_free(w);
     return st;
 }
 
@@ -333,9 +303,9 @@ rnn_status rnn__dnnl_rnn_create(rnn__dnnl_ctx *ctx, const rnn__rnn_shape *s, rnn
     k->act = s->cell == RNN__CELL_RNN_RELU ? dnnl_eltwise_relu : dnnl_eltwise_tanh;
     dnnl_dims_t wl_d = {1, 1, s->I, k->G, s->H}, wi_d = {1, 1, s->H, k->G, s->H},
                 b_d = {1, 1, k->Gb, s->H};
-    RNN__DNNL(init_tag(&k->canon_wl, 5, wl_d, dnnl_ldigo));
-    RNN__DNNL(init_tag(&k->canon_wi, 5, wi_d, dnnl_ldigo));
-    RNN__DNNL(init_tag(&k->canon_bias, 4, b_d, dnnl_ldgo));
+    RNN__DNNL(rnn__md_tag(&k->canon_wl, 5, wl_d, dnnl_ldigo));
+    RNN__DNNL(rnn__md_tag(&k->canon_wi, 5, wi_d, dnnl_ldigo));
+    RNN__DNNL(rnn__md_tag(&k->canon_bias, 4, b_d, dnnl_ldgo));
     k->perm = rnn__calloc((size_t)s->N, sizeof *k->perm);
     k->slen = rnn__calloc((size_t)s->N, sizeof *k->slen);
     k->segs = rnn__calloc((size_t)s->T, sizeof *k->segs);
@@ -362,11 +332,11 @@ void rnn__dnnl_rnn_destroy(rnn__dnnl_rnn *k)
     while (k->slots) {
         wslot *w = k->slots;
         k->slots = w->next;
-        if (w->reorder)
-            dnnl_primitive_destroy(w->reorder);
-        rnn__free(w->buf);
-        rnn__free(w);
+        slot_free(w);
     }
+    rnn__md_free(&k->canon_wl);
+    rnn__md_free(&k->canon_wi);
+    rnn__md_free(&k->canon_bias);
     if (k->segs)
         for (int64_t i = 0; i < k->s.T; i++) {
             rnn__free(k->segs[i].ws);
@@ -483,8 +453,8 @@ rnn_status rnn__dnnl_rnn_forward(rnn__dnnl_rnn *k, const rnn__rnn_weights *w, co
         if ((st = get_prim(k, kind, g->T, g->N, N, &e)))
             return st;
         const float *wl, *wi;
-        if ((st = get_weights(k, 0, &e->wl, w->wx, w->version, &wl)) ||
-            (st = get_weights(k, 1, &e->wi, w->wh, w->version, &wi)))
+        if ((st = get_weights(k, 0, RNN__CMD(e->wl), w->wx, w->version, &wl)) ||
+            (st = get_weights(k, 1, RNN__CMD(e->wi), w->wh, w->version, &wi)))
             return st;
         size_t nhc = (size_t)(g->N * H);
         if (g->hc_n < nhc) {
@@ -496,7 +466,7 @@ rnn_status rnn__dnnl_rnn_forward(rnn__dnnl_rnn *k, const rnn__rnn_weights *w, co
             if (!g->hc_n)
                 return RNN__NOMEM(2 * nhc * sizeof(float));
         }
-        size_t wsb = f->training ? dnnl_memory_desc_get_size(&e->ws) : 0;
+        size_t wsb = f->training ? rnn__md_size(RNN__CMD(e->ws)) : 0;
         if (wsb > g->ws_bytes) {
             rnn__free(g->ws);
             g->ws = rnn__malloc(wsb);
@@ -506,22 +476,22 @@ rnn_status rnn__dnnl_rnn_forward(rnn__dnnl_rnn *k, const rnn__rnn_weights *w, co
         }
         rnn__dnnl_arg a[RNN__DNNL_MAX_ARGS];
         int na = 0;
-        a[na++] = (rnn__dnnl_arg){DNNL_ARG_SRC_LAYER, &e->src_layer,
+        a[na++] = (rnn__dnnl_arg){DNNL_ARG_SRC_LAYER, RNN__CMD(e->src_layer),
                                   (void *)(xs + g->t0 * N * I)};
-        a[na++] = (rnn__dnnl_arg){DNNL_ARG_SRC_ITER, &e->src_iter, (void *)hin};
-        a[na++] = (rnn__dnnl_arg){DNNL_ARG_WEIGHTS_LAYER, &e->wl, (void *)wl};
-        a[na++] = (rnn__dnnl_arg){DNNL_ARG_WEIGHTS_ITER, &e->wi, (void *)wi};
-        a[na++] = (rnn__dnnl_arg){DNNL_ARG_BIAS, &k->canon_bias, (void *)w->b};
-        a[na++] = (rnn__dnnl_arg){DNNL_ARG_DST_LAYER, &e->dst_layer, ys + g->t0 * N * H};
-        a[na++] = (rnn__dnnl_arg){DNNL_ARG_DST_ITER, &e->dst_iter, g->h};
+        a[na++] = (rnn__dnnl_arg){DNNL_ARG_SRC_ITER, RNN__CMD(e->src_iter), (void *)hin};
+        a[na++] = (rnn__dnnl_arg){DNNL_ARG_WEIGHTS_LAYER, RNN__CMD(e->wl), (void *)wl};
+        a[na++] = (rnn__dnnl_arg){DNNL_ARG_WEIGHTS_ITER, RNN__CMD(e->wi), (void *)wi};
+        a[na++] = (rnn__dnnl_arg){DNNL_ARG_BIAS, RNN__CMD(k->canon_bias), (void *)w->b};
+        a[na++] = (rnn__dnnl_arg){DNNL_ARG_DST_LAYER, RNN__CMD(e->dst_layer), ys + g->t0 * N * H};
+        a[na++] = (rnn__dnnl_arg){DNNL_ARG_DST_ITER, RNN__CMD(e->dst_iter), g->h};
         if (lstm) {
-            a[na++] = (rnn__dnnl_arg){DNNL_ARG_SRC_ITER_C, &e->src_iter, (void *)cin};
-            a[na++] = (rnn__dnnl_arg){DNNL_ARG_DST_ITER_C, &e->dst_iter, g->c};
+            a[na++] = (rnn__dnnl_arg){DNNL_ARG_SRC_ITER_C, RNN__CMD(e->src_iter), (void *)cin};
+            a[na++] = (rnn__dnnl_arg){DNNL_ARG_DST_ITER_C, RNN__CMD(e->dst_iter), g->c};
         }
         if (f->training)
-            a[na++] = (rnn__dnnl_arg){DNNL_ARG_WORKSPACE, &e->ws, g->ws};
-        if (dnnl_memory_desc_get_size(&e->scratch))
-            a[na++] = (rnn__dnnl_arg){DNNL_ARG_SCRATCHPAD, &e->scratch, k->scratch};
+            a[na++] = (rnn__dnnl_arg){DNNL_ARG_WORKSPACE, RNN__CMD(e->ws), g->ws};
+        if (rnn__md_size(RNN__CMD(e->scratch)))
+            a[na++] = (rnn__dnnl_arg){DNNL_ARG_SCRATCHPAD, RNN__CMD(e->scratch), k->scratch};
         if ((st = rnn__dnnl_exec(k->ctx, e->prim, a, na)))
             return st;
         /* Samples ending with this segment: rows [N_next, N_k). */
@@ -606,37 +576,37 @@ rnn_status rnn__dnnl_rnn_backward(rnn__dnnl_rnn *k, const rnn__rnn_weights *w,
             (st = get_prim(k, K_FWD_TRAIN, g->T, g->N, N, &fe)))
             return st;
         const float *wl, *wi;
-        if ((st = get_weights(k, 0, &e->wl, w->wx, w->version, &wl)) ||
-            (st = get_weights(k, 1, &e->wi, w->wh, w->version, &wi)))
+        if ((st = get_weights(k, 0, RNN__CMD(e->wl), w->wx, w->version, &wl)) ||
+            (st = get_weights(k, 1, RNN__CMD(e->wi), w->wh, w->version, &wi)))
             return st;
         const float *hin = s > 0 ? k->segs[s - 1].h : k->h0;
         const float *cin = s > 0 ? k->segs[s - 1].c : k->c0;
         rnn__dnnl_arg a[RNN__DNNL_MAX_ARGS];
         int na = 0;
-        a[na++] = (rnn__dnnl_arg){DNNL_ARG_SRC_LAYER, &e->src_layer, (void *)(xs + g->t0 * N * I)};
-        a[na++] = (rnn__dnnl_arg){DNNL_ARG_SRC_ITER, &e->src_iter, (void *)hin};
-        a[na++] = (rnn__dnnl_arg){DNNL_ARG_WEIGHTS_LAYER, &e->wl, (void *)wl};
-        a[na++] = (rnn__dnnl_arg){DNNL_ARG_WEIGHTS_ITER, &e->wi, (void *)wi};
-        a[na++] = (rnn__dnnl_arg){DNNL_ARG_BIAS, &k->canon_bias, (void *)w->b};
-        a[na++] = (rnn__dnnl_arg){DNNL_ARG_DST_LAYER, &e->dst_layer, (void *)(ys + g->t0 * N * H)};
-        a[na++] = (rnn__dnnl_arg){DNNL_ARG_DST_ITER, &e->dst_iter, g->h};
-        a[na++] = (rnn__dnnl_arg){DNNL_ARG_WORKSPACE, &fe->ws, g->ws};
-        a[na++] = (rnn__dnnl_arg){DNNL_ARG_DIFF_SRC_LAYER, &e->src_layer, dxs + g->t0 * N * I};
-        a[na++] = (rnn__dnnl_arg){DNNL_ARG_DIFF_SRC_ITER, &e->src_iter, k->dsi};
-        a[na++] = (rnn__dnnl_arg){DNNL_ARG_DIFF_WEIGHTS_LAYER, &k->canon_wl, dw[0]};
-        a[na++] = (rnn__dnnl_arg){DNNL_ARG_DIFF_WEIGHTS_ITER, &k->canon_wi, dw[1]};
-        a[na++] = (rnn__dnnl_arg){DNNL_ARG_DIFF_BIAS, &k->canon_bias, dw[2]};
-        a[na++] = (rnn__dnnl_arg){DNNL_ARG_DIFF_DST_LAYER, &e->dst_layer,
+        a[na++] = (rnn__dnnl_arg){DNNL_ARG_SRC_LAYER, RNN__CMD(e->src_layer), (void *)(xs + g->t0 * N * I)};
+        a[na++] = (rnn__dnnl_arg){DNNL_ARG_SRC_ITER, RNN__CMD(e->src_iter), (void *)hin};
+        a[na++] = (rnn__dnnl_arg){DNNL_ARG_WEIGHTS_LAYER, RNN__CMD(e->wl), (void *)wl};
+        a[na++] = (rnn__dnnl_arg){DNNL_ARG_WEIGHTS_ITER, RNN__CMD(e->wi), (void *)wi};
+        a[na++] = (rnn__dnnl_arg){DNNL_ARG_BIAS, RNN__CMD(k->canon_bias), (void *)w->b};
+        a[na++] = (rnn__dnnl_arg){DNNL_ARG_DST_LAYER, RNN__CMD(e->dst_layer), (void *)(ys + g->t0 * N * H)};
+        a[na++] = (rnn__dnnl_arg){DNNL_ARG_DST_ITER, RNN__CMD(e->dst_iter), g->h};
+        a[na++] = (rnn__dnnl_arg){DNNL_ARG_WORKSPACE, RNN__CMD(fe->ws), g->ws};
+        a[na++] = (rnn__dnnl_arg){DNNL_ARG_DIFF_SRC_LAYER, RNN__CMD(e->src_layer), dxs + g->t0 * N * I};
+        a[na++] = (rnn__dnnl_arg){DNNL_ARG_DIFF_SRC_ITER, RNN__CMD(e->src_iter), k->dsi};
+        a[na++] = (rnn__dnnl_arg){DNNL_ARG_DIFF_WEIGHTS_LAYER, RNN__CMD(k->canon_wl), dw[0]};
+        a[na++] = (rnn__dnnl_arg){DNNL_ARG_DIFF_WEIGHTS_ITER, RNN__CMD(k->canon_wi), dw[1]};
+        a[na++] = (rnn__dnnl_arg){DNNL_ARG_DIFF_BIAS, RNN__CMD(k->canon_bias), dw[2]};
+        a[na++] = (rnn__dnnl_arg){DNNL_ARG_DIFF_DST_LAYER, RNN__CMD(e->dst_layer),
                                   (void *)(dys + g->t0 * N * H)};
-        a[na++] = (rnn__dnnl_arg){DNNL_ARG_DIFF_DST_ITER, &e->dst_iter, k->ddi};
+        a[na++] = (rnn__dnnl_arg){DNNL_ARG_DIFF_DST_ITER, RNN__CMD(e->dst_iter), k->ddi};
         if (lstm) {
-            a[na++] = (rnn__dnnl_arg){DNNL_ARG_SRC_ITER_C, &e->src_iter, (void *)cin};
-            a[na++] = (rnn__dnnl_arg){DNNL_ARG_DST_ITER_C, &e->dst_iter, g->c};
-            a[na++] = (rnn__dnnl_arg){DNNL_ARG_DIFF_SRC_ITER_C, &e->src_iter, k->dsic};
-            a[na++] = (rnn__dnnl_arg){DNNL_ARG_DIFF_DST_ITER_C, &e->dst_iter, k->ddic};
+            a[na++] = (rnn__dnnl_arg){DNNL_ARG_SRC_ITER_C, RNN__CMD(e->src_iter), (void *)cin};
+            a[na++] = (rnn__dnnl_arg){DNNL_ARG_DST_ITER_C, RNN__CMD(e->dst_iter), g->c};
+            a[na++] = (rnn__dnnl_arg){DNNL_ARG_DIFF_SRC_ITER_C, RNN__CMD(e->src_iter), k->dsic};
+            a[na++] = (rnn__dnnl_arg){DNNL_ARG_DIFF_DST_ITER_C, RNN__CMD(e->dst_iter), k->ddic};
         }
-        if (dnnl_memory_desc_get_size(&e->scratch))
-            a[na++] = (rnn__dnnl_arg){DNNL_ARG_SCRATCHPAD, &e->scratch, k->scratch};
+        if (rnn__md_size(RNN__CMD(e->scratch)))
+            a[na++] = (rnn__dnnl_arg){DNNL_ARG_SCRATCHPAD, RNN__CMD(e->scratch), k->scratch};
         if ((st = rnn__dnnl_exec(k->ctx, e->prim, a, na)))
             return st;
     }
