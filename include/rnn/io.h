@@ -26,10 +26,19 @@ extern "C" {
  * @brief Writes the model (architecture and weights) to @p path, atomically:
  * a temporary file in the same directory is written, flushed to disk and
  * renamed over @p path, so a crash never leaves a half-written file and the
- * previous file stays intact until the new one is complete.
+ * previous file stays intact until the new one is complete. No temporary
+ * file is left behind, also when the save fails.
+ *
+ * File mode: a new file gets 0666 minus the process' umask (umask 022: 0644,
+ * 077: 0600), or what the directory's default ACL gives, as
+ * `fopen(path, "w")` would. A save over an existing regular file keeps that
+ * file's permission bits (not its owner, group or ACL), whatever the umask,
+ * as editors and in-place writers such as `torch.save()` do: a checkpoint made
+ * private with `chmod 600` stays private when it is saved again. The
+ * temporary file never has more permissions than the final file.
  * Optimizer state is not saved (see rnn_model_save_ex()).
- * @retval RNN_ERR_IO the file could not be written (the message has the
- *         system's reason); @p path is unchanged.
+ * @retval RNN_ERR_IO the file could not be created, written or given its
+ *         mode (the message has the system's reason); @p path is unchanged.
  * @retval RNN_ERR_NOMEM, RNN_ERR_INVALID_ARG
  */
 RNN_API rnn_status rnn_model_save(const rnn_model *model, const char *path);

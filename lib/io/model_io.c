@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "layers/recurrent.h"
@@ -223,6 +224,74 @@ static json_t *training_json(const rnn_model *m)
                      "u_product", o->u_product, "m", o->m != NULL, "v", o->v != NULL);
 }
 
+/*
+ * The saved file's mode. A new file gets what open(path, O_CREAT, 0666) gives,
+ * as fopen(path, "w") and torch.save() would: 0666 & ~umask, or what the
+ * directory's default ACL says where it has one. For that the temporary file
+ * is created here with open(O_CREAT | O_EXCL, 0666) and a name of our own,
+ * instead of mkstemp() (always 0600, which would need a chmod to the umask
+ * afterwards): the kernel applies the umask, so the library never reads it.
+ * Reading it is unsafe in a library: umask() reads only by setting it, and a
+ * file another thread creates between the set and the restore gets the wrong
+ * mode (a lock orders only the library's own calls); /proc/self/status
+ * "Umask:" is Linux-only (4.7+) and the fallback would be that race again; and
+ * a chmod to 0666 & ~umask would also override a default ACL.
+ *
+ * A save that replaces an existing file keeps that file's permission bits
+ * (the 0777 part; not its owner, group or ACL), as editors do and as programs
+ * that rewrite a file in place do (torch.save(), h5py): a checkpoint the user
+ * has made private stays private when the next epoch saves over it. The
+ * temporary file is then created with those bits (the umask can only remove
+ * some, so it is never more open than the file it replaces) and fchmod()ed
+ * to exactly them before any byte of the model is written.
+ *
+ * The name is path + ".tmp-" + 6 characters from a hash of the time, the
+ * process id and a counter; O_EXCL makes a clash (or a planted symlink) fail
+ * with EEXIST, and the next name is tried.
+ */
+#define TMP_SUFFIX ".tmp-XXXXXX"
+
+/* Fills the last 6 characters of tmp (path + TMP_SUFFIX) and creates it.
+ * Returns the descriptor; -1 when no file was created, -2 when it was created
+ * but fchmod failed (tmp then names it; errno is set either way). *keep_mode:
+ * the bits a replaced file had (0 for a new file). */
+static int create_temp(const char *path, char *tmp, unsigned *keep_mode)
+{
+    static const char ALNUM[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    static uint64_t counter;
+    struct stat old;
+    const int replacing = stat(path, &old) == 0 && S_ISREG(old.st_mode);
+    const mode_t mode = replacing ? (old.st_mode & 0777) : 0666;
+    *keep_mode = replacing ? (unsigned)mode : 0;
+    char *x = tmp + strlen(tmp) - 6;
+    for (int attempt = 0; attempt < 100; attempt++) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        uint64_t h = (uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 30) ^
+                     ((uint64_t)getpid() << 40) ^
+                     (__atomic_fetch_add(&counter, 1, __ATOMIC_RELAXED) * 0x9E3779B97F4A7C15ull);
+        h = (h ^ (h >> 30)) * 0xBF58476D1CE4E5B9ull; /* splitmix64's finalizer */
+        h = (h ^ (h >> 27)) * 0x94D049BB133111EBull;
+        h ^= h >> 31;
+        for (int i = 0; i < 6; i++, h /= 62)
+            x[i] = ALNUM[h % 62];
+        int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+        if (fd < 0) {
+            if (errno == EEXIST)
+                continue;
+            return -1;
+        }
+        if (replacing && fchmod(fd, mode) != 0) {
+            int e = errno;
+            close(fd);
+            errno = e;
+            return -2;
+        }
+        return fd;
+    }
+    return -1; /* errno is EEXIST */
+}
+
 rnn_status rnn_model_save(const rnn_model *m, const char *path)
 {
     return rnn_model_save_ex(m, path, 0);
@@ -351,15 +420,24 @@ rnn_status rnn_model_save_ex(const rnn_model *m, const char *path, unsigned flag
 
     /* Atomic write: temporary file beside the target, fsync, rename. */
     size_t plen = strlen(path);
-    tmp = rnn__malloc(plen + 16);
+    tmp = rnn__malloc(plen + sizeof TMP_SUFFIX);
     if (!tmp)
         goto nomem;
     memcpy(tmp, path, plen);
-    memcpy(tmp + plen, ".tmp-XXXXXX", 12);
-    fd = mkstemp(tmp);
-    if (fd < 0) {
+    memcpy(tmp + plen, TMP_SUFFIX, sizeof TMP_SUFFIX);
+    unsigned keep_mode = 0;
+    fd = create_temp(path, tmp, &keep_mode);
+    if (fd == -1) {
         st = RNN__ERR(RNN_ERR_IO, "cannot create a temporary file beside %s: %s", path,
                       strerror(errno));
+        rnn__free(tmp); /* not ours to unlink: it may be another file's name */
+        tmp = NULL;
+        goto done;
+    }
+    if (fd == -2) { /* created (so removed at done), but fchmod failed */
+        st = RNN__ERR(RNN_ERR_IO, "cannot set the mode of %s to %04o (the mode of %s): %s", tmp,
+                      keep_mode, path, strerror(errno));
+        fd = -1;
         goto done;
     }
     unsigned char len8[8];

@@ -1,10 +1,14 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Save/load: round trips give identical predictions (also at another batch
- * size), atomic replacement, and every kind of damaged or hostile file gives
+ * size), atomic replacement, the saved file's mode (the umask, or the replaced
+ * file's), and every kind of damaged or hostile file gives
  * RNN_ERR_FORMAT without crashing or over-allocating. */
 #define _POSIX_C_SOURCE 200809L
+#include <dirent.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -215,6 +219,95 @@ static void spit(const char *p, const void *b, long n)
     fclose(f);
 }
 
+/* Names in dir, other than "." and ".."; the first in *first (when non-NULL). */
+static int entries(char *first, size_t size)
+{
+    DIR *d = opendir(dir);
+    ck_assert_ptr_nonnull(d);
+    int n = 0;
+    for (struct dirent *e; (e = readdir(d)) != NULL;) {
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+            continue;
+        if (n++ == 0 && first)
+            snprintf(first, size, "%s", e->d_name);
+    }
+    closedir(d);
+    return n;
+}
+
+static unsigned mode_of(const char *p)
+{
+    struct stat st;
+    ck_assert_int_eq(stat(p, &st), 0);
+    return (unsigned)(st.st_mode & 07777);
+}
+
+/* A new file gets 0666 & ~umask (umask 022: 0644, 077: 0600), as fopen(path, "w") would; a file
+ * that replaces another keeps the other's permission bits; no temporary file is left behind,
+ * also when the write fails half-way. */
+START_TEST(saved_file_mode_follows_the_umask)
+{
+    rnn_model *m = token_model();
+    const mode_t old_mask = umask(022);
+    ck_ok(rnn_model_save(m, path));
+    ck_assert_uint_eq(mode_of(path), 0644);
+    char name[256];
+    ck_assert_int_eq(entries(name, sizeof name), 1);
+    ck_assert_str_eq(name, "model.rnn");
+    char other[300];
+    snprintf(other, sizeof other, "%s/private.rnn", dir);
+    umask(077);
+    ck_ok(rnn_model_save(m, other));
+    ck_assert_uint_eq(mode_of(other), 0600);
+    umask(002);
+    ck_assert_int_eq(unlink(other), 0);
+    ck_ok(rnn_model_save(m, other));
+    ck_assert_uint_eq(mode_of(other), 0664);
+    ck_assert_int_eq(unlink(other), 0);
+
+    /* Replacing: the existing file's bits, whatever the umask (also looser than it allows). */
+    umask(077);
+    ck_assert_int_eq(chmod(path, 0640), 0);
+    ck_ok(rnn_model_save(m, path));
+    ck_assert_uint_eq(mode_of(path), 0640);
+    umask(022);
+    ck_assert_int_eq(chmod(path, 0600), 0);
+    ck_ok(rnn_model_save(m, path));
+    ck_assert_uint_eq(mode_of(path), 0600);
+    ck_assert_int_eq(chmod(path, 0666), 0);
+    ck_ok(rnn_model_save(m, path));
+    ck_assert_uint_eq(mode_of(path), 0666);
+    rnn_model *l;
+    ck_ok(rnn_model_load(path, NULL, &l));
+    rnn_model_destroy(l);
+    ck_assert_int_eq(entries(NULL, 0), 1);
+
+    /* A write that fails half-way (the file size limit; the model is a few kB) leaves the old
+     * file as it was and no temporary file. */
+    long n_before;
+    unsigned char *before = slurp(path, &n_before);
+    struct rlimit lim;
+    ck_assert_int_eq(getrlimit(RLIMIT_FSIZE, &lim), 0);
+    struct rlimit small = {.rlim_cur = 512, .rlim_max = lim.rlim_max};
+    signal(SIGXFSZ, SIG_IGN);
+    ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &small), 0);
+    rnn_status st = rnn_model_save(m, path);
+    ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &lim), 0);
+    ck_rnn(st, RNN_ERR_IO);
+    ck_errmsg("cannot write");
+    ck_assert_int_eq(entries(name, sizeof name), 1);
+    ck_assert_str_eq(name, "model.rnn");
+    long n_after;
+    unsigned char *after = slurp(path, &n_after);
+    ck_assert(n_after == n_before && memcmp(before, after, (size_t)n_before) == 0);
+    ck_assert_uint_eq(mode_of(path), 0666);
+    free(before);
+    free(after);
+    umask(old_mask);
+    rnn_model_destroy(m);
+}
+END_TEST
+
 START_TEST(every_truncation_is_a_format_error)
 {
     rnn_model *m = token_model();
@@ -358,6 +451,7 @@ int main(void)
     tcase_add_test(tc, roundtrip_identical_predictions_any_batch);
     tcase_add_test(tc, sequence_model_roundtrip_and_stacked_options);
     tcase_add_test(tc, save_is_atomic_and_errors_are_named);
+    tcase_add_test(tc, saved_file_mode_follows_the_umask);
     tcase_add_test(tc, every_truncation_is_a_format_error);
     tcase_add_test(tc, corrupted_bytes_never_crash);
     tcase_add_test(tc, hostile_header_is_rejected_before_allocating);
