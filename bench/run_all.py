@@ -37,6 +37,9 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
+# The examples find their data through --data, $LIBRNN_DATA or an installed default; a run from
+# the source tree uses the datasets beside it unless told otherwise.
+SHARED_DATA = os.path.join(os.path.dirname(ROOT), "shared", "data")
 
 
 def log(msg):
@@ -371,8 +374,9 @@ class Suite:
             cmd = [self.bin["sentiment"], "--dataset", "imdb", "--seed", str(a.seed)]
             if a.imdb_limit:
                 cmd += ["--limit", str(a.imdb_limit)]
-        if a.data:
-            cmd += ["--data", a.data]
+        data = a.data or (None if os.environ.get("LIBRNN_DATA") else SHARED_DATA)
+        if data:
+            cmd += ["--data", data]
         if dump:
             return cmd + ["--dump-encoded", dump]
         return cmd + ["--epochs", "1", "--json", "--threads", str(threads)]
@@ -917,7 +921,8 @@ def main():
                     help="skip the reference PyTorch epochs with the GRU on padded batches (not "
                          "the same model; timed by default to show what packed sequences cost)")
     ap.add_argument("--seed", type=int, default=1, help="examples' --seed (1)")
-    ap.add_argument("--data", default=None, help="examples' --data DIR (default: theirs)")
+    ap.add_argument("--data", default=None,
+                    help="examples' --data DIR (default: $LIBRNN_DATA, else ../shared/data)")
     ap.add_argument("--workdir", default=None, help="where the encoded data goes (default /tmp)")
     ap.add_argument("--from-json", default=None, metavar="FILE",
                     help="write the page (--output, default docs/benchmarks.md) of a recorded "

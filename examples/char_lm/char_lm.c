@@ -32,10 +32,6 @@
 #include "../common/rng.h"
 #include "../common/tgz.h"
 
-#ifndef EX_DEFAULT_DATA
-#define EX_DEFAULT_DATA "../shared/data"
-#endif
-
 static const double LN2 = 0.69314718055994530942; /* nats per bit */
 
 /* ------------------------------------------------------------ options */
@@ -70,7 +66,7 @@ static void usage(FILE *f)
             "                  streams, states carried across batches and reset each epoch;\n"
             "                  stateless: seeded random windows, each from zero states\n"
             "  --data DIR      folder laid out as ../shared/data (shakespeare/input.txt);\n"
-            "                  default %s\n"
+            "                  default: $" EX_DATA_ENV ", else %s\n"
             "  --epochs N      at most N epochs (default 100: --max-minutes and early\n"
             "                  stopping on the validation loss end training first)\n"
             "  --max-minutes M stop training cleanly after M minutes (default 30)\n"
@@ -106,8 +102,7 @@ static int parse_args(int argc, char **argv, args *a)
 {
     static const char *const CELLS[] = {"gru", "lstm", NULL};
     int cell = 0;
-    *a = (args){.data = EX_DEFAULT_DATA,
-                .prompt = "\n",
+    *a = (args){.prompt = "\n",
                 .epochs = 100,
                 .layers = 2,
                 .patience = 3,
@@ -595,8 +590,11 @@ static void print_json(double nats, double secs, int epochs, int64_t params, con
 /* Reads the text, keeps its first `limit` characters (0: all), maps it to ids. */
 static int32_t *load_text(const args *a, charset *c, int64_t *n)
 {
+    const char *data = ex_data_dir("char_lm", a->data, "shakespeare/input.txt");
+    if (!data)
+        return NULL;
     char path[4096], err[512];
-    snprintf(path, sizeof path, "%s/shakespeare/input.txt", a->data);
+    snprintf(path, sizeof path, "%s/shakespeare/input.txt", data);
     size_t size = 0;
     unsigned char *text = (unsigned char *)read_file_gz(path, &size, err, sizeof err);
     if (!text) {

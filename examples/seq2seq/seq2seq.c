@@ -26,10 +26,6 @@
 #include "../common/progress.h"
 #include "tasks.h"
 
-#ifndef EX_DEFAULT_DATA
-#define EX_DEFAULT_DATA "../shared/data"
-#endif
-
 enum { TASK_DATES, TASK_ADDITION, TASK_FRA };
 
 /* Per-task settings. */
@@ -67,7 +63,7 @@ static void usage(FILE *f)
             "               [--max-minutes M] [--limit N] [--help]\n"
             "  --task T        dates (default), addition or fra-eng\n"
             "  --data DIR      folder laid out as ../shared/data (fra-eng/fra.txt.gz);\n"
-            "                  default %s\n"
+            "                  default: $" EX_DATA_ENV ", else %s\n"
             "  --epochs N      at most N epochs (default: dates 30, addition 40, fra-eng 6);\n"
             "                  dates and addition stop once every validation pair is exact\n"
             "  --seed S        seed of the data, split, shuffling and weights (default 1)\n"
@@ -90,7 +86,7 @@ static void usage(FILE *f)
 static int parse_args(int argc, char **argv, args *a)
 {
     static const char *const TASKS[] = {"dates", "addition", "fra-eng", NULL};
-    *a = (args){.data = EX_DEFAULT_DATA, .task = TASK_DATES, .seed = 1, .beam = 4};
+    *a = (args){.task = TASK_DATES, .seed = 1, .beam = 4};
     const ex_opt opts[] = {
         {"--json", EX_FLAG, &a->json, 0, 0, NULL},
         {"--translate", EX_FLAG, &a->translate, 0, 0, NULL},
@@ -494,7 +490,10 @@ static void load_task(const args *a, const setting *cfg, pairs *train, pairs *va
         rc = addition_generate(a->seed, n_train + cfg->val + cfg->test, 3, &all, err, sizeof err);
     else {
         char path[4096];
-        snprintf(path, sizeof path, "%s/fra-eng/fra.txt.gz", a->data);
+        const char *data = ex_data_dir("seq2seq", a->data, "fra-eng/fra.txt.gz");
+        if (!data)
+            exit(1);
+        snprintf(path, sizeof path, "%s/fra-eng/fra.txt.gz", data);
         rc = fra_eng_load(path, 10, &all, NULL, err, sizeof err);
     }
     if (rc)
