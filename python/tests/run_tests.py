@@ -2,15 +2,19 @@
 # SPDX-License-Identifier: Apache-2.0
 """Runs the Python binding's tests (python/tests/test_*.py, unittest).
 
-    run_tests.py [--lib PATH/librnn.so.0] [-v] [-k PATTERN]
+    run_tests.py [--lib PATH/librnn.so.0] [--installed] [-v] [-k PATTERN]
 
-Used by `meson test -C build --suite python`. Exit codes: 0 passed, 1 failed,
+Used by `meson test -C build --suite python`, and with --installed by the Debian
+autopkgtest (debian/tests/python): the installed package (python3-librnn) is
+imported instead of python/librnn, and without --lib or LIBRNN_PATH the library
+is the installed librnn.so.0, found by the system's loader. Exit codes: 0 passed, 1 failed,
 77 skipped (meson's code): numpy is missing, or the library is instrumented
 with AddressSanitizer (the `asan` test setup), which cannot be loaded into an
 uninstrumented Python. When the interpreter running this script lacks numpy
 (e.g. a pyenv python3 found first on PATH), the script re-runs itself with the
 system's /usr/bin/python3 (or $LIBRNN_TEST_PYTHON) if that one has numpy.
-Without --lib and LIBRNN_PATH it uses build/lib/librnn.so.0 of the source tree.
+Without --lib, LIBRNN_PATH and --installed it uses build/lib/librnn.so.0 of the
+source tree.
 """
 import argparse
 import os
@@ -41,6 +45,9 @@ def other_python():
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--lib", help="librnn shared library to test (sets LIBRNN_PATH)")
+    ap.add_argument("--installed", action="store_true",
+                    help="test the installed librnn package (not python/librnn) and, "
+                         "without --lib or LIBRNN_PATH, the installed librnn.so.0")
     ap.add_argument("-v", "--verbose", action="store_true")
     ap.add_argument("-k", dest="pattern", help="only tests whose id contains this")
     a = ap.parse_args()
@@ -66,15 +73,22 @@ def main():
         os.environ["LIBRNN_PATH"] = os.path.abspath(a.lib)
     elif os.environ.get("LIBRNN_PATH"):
         os.environ["LIBRNN_PATH"] = os.path.abspath(os.environ["LIBRNN_PATH"])
-    else:
+    elif not a.installed:
         built = os.path.join(ROOT, "build", "lib", "librnn.so.0")
         if os.path.exists(built):
             os.environ["LIBRNN_PATH"] = built
     os.environ.setdefault("OMP_WAIT_POLICY", "passive")
-    sys.path.insert(0, PYDIR)
+    if not a.installed:
+        sys.path.insert(0, PYDIR)
     sys.path.insert(0, HERE)
 
     import librnn
+    if a.installed:
+        where = os.path.realpath(librnn.__file__)
+        if where.startswith(os.path.realpath(PYDIR) + os.sep):
+            print("--installed, but librnn was imported from the source tree: %s" % where)
+            return 1
+        print("installed package: %s" % os.path.dirname(librnn.__file__))
     print("librnn %s from %s, Python %s, numpy %s" % (
         librnn.version(), librnn._lib.loaded_from, sys.version.split()[0], numpy.__version__))
 

@@ -1,0 +1,67 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
+"""debian/librnn0.symbols lists exactly the exported symbols (meson test --suite api).
+
+  check_debian_symbols.py --map lib/librnn.map --symbols debian/librnn0.symbols
+
+Every `rnn_*` name of every version node of the linker version script must be in
+the symbols file as name@NODE, plus each node itself (NODE@NODE), and nothing else,
+so that a function added to librnn.map without its symbols line fails here, not
+only when the Debian package is built (dpkg-gensymbols -c4). The symbols file
+must also name its -dev package (Build-Depends-Package). Exits 77 (skipped) when
+the tree has no debian/ directory.
+"""
+import argparse
+import os
+import re
+import sys
+
+
+def map_entries(path):
+    text = re.sub(r"/\*.*?\*/", "", open(path, encoding="utf-8").read(), flags=re.S)
+    out = set()
+    for m in re.finditer(r"(LIBRNN_[0-9_.]+)\s*\{(.*?)\}", text, flags=re.S):
+        node = m.group(1)
+        out.add("%s@%s" % (node, node))
+        g = re.search(r"global:(.*?)(local:|$)", m.group(2), flags=re.S)
+        if g:
+            out.update("%s@%s" % (n, node) for n in re.findall(r"\b(rnn_\w+)\s*;", g.group(1)))
+    return out
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--map", required=True)
+    ap.add_argument("--symbols", required=True)
+    a = ap.parse_args()
+    if not os.path.exists(a.symbols):
+        print("%s absent: skipped" % a.symbols)
+        return 77
+    lines = open(a.symbols, encoding="utf-8").read().splitlines()
+    problems = []
+    if not lines or not re.match(r"^librnn\.so\.0 librnn0 #MINVER#$", lines[0]):
+        problems.append("first line must be 'librnn.so.0 librnn0 #MINVER#'")
+    if "* Build-Depends-Package: librnn-dev" not in lines:
+        problems.append("no '* Build-Depends-Package: librnn-dev' line")
+    listed = {}
+    for line in lines[1:]:
+        m = re.match(r"^ (\S+) (\S+)$", line)
+        if m:
+            listed[m.group(1)] = m.group(2)
+        elif line and not line.startswith(("*", "#")):
+            problems.append("unexpected line: %r" % line)
+    want = map_entries(a.map)
+    for s in sorted(want - set(listed)):
+        problems.append("missing from %s: %s" % (a.symbols, s))
+    for s in sorted(set(listed) - want):
+        problems.append("not exported (not in %s): %s" % (a.map, s))
+    for p in problems:
+        print(p)
+    if problems:
+        return 1
+    print("%d symbols, the same as %s" % (len(listed), a.map))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
