@@ -22,6 +22,7 @@ if [ "$(id -u)" -ne 0 ]; then
     exit 1
 fi
 if ! command -v debootstrap >/dev/null 2>&1; then
+    apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends debootstrap >/dev/null
 fi
 if [ ! -f "$stamp" ] || [ ! -x "$root/usr/bin/apt-get" ]; then
