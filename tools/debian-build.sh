@@ -15,9 +15,9 @@
 #               does not ignore) instead of the committed HEAD
 #
 # Environment: DEB_BUILD_OPTIONS is passed to dpkg-buildpackage (default
-# "parallel=2"; CI uses "nocheck parallel=2" because it ran the test suite in
-# the root just before), and so is DEB_BUILD_PROFILES (e.g. nocheck). LIBRNN_DEB_KEEP=1 leaves the packages installed at the
-# end (they are always removed first, so runs do not depend on each other).
+# "parallel=2", which CI uses too: the build runs the test suite, as Debian's
+# buildds would), and so is DEB_BUILD_PROFILES (e.g. nocheck).
+# LIBRNN_DEB_KEEP=1 leaves the packages installed at the end (they are always removed first, so runs do not depend on each other).
 # Work directory: ROOT/build/librnn-deb (emptied at each run); the .deb, .dsc
 # and .changes files stay there.
 set -euo pipefail
