@@ -1,6 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: Apache-2.0
-# Installs, with apt-get, the Debian bookworm packages librnn needs to build
+# Installs, with apt-get, the Debian packages (bookworm or trixie) librnn needs to build
 # and test, skipping those already installed (idempotent). Run as root.
 #   tools/deps.sh          build + test dependencies
 #   tools/deps.sh --extra  also PyTorch and OpenBLAS (regenerating golden
@@ -9,7 +9,7 @@
 # python3-numpy is for the Python binding's tests (suite 'python').
 set -eu
 pkgs="gcc g++ libc6-dev meson ninja-build pkg-config cmake libdnnl-dev check
-python3 python3-numpy abigail-tools valgrind clang libclang-rt-14-dev make libjansson-dev zlib1g-dev"
+python3 python3-numpy abigail-tools valgrind clang libclang-rt-dev make libjansson-dev zlib1g-dev"
 if [ "${1:-}" = "--extra" ]; then
     pkgs="$pkgs python3-torch libopenblas0-openmp"
 fi
