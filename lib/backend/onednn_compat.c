@@ -35,6 +35,17 @@ const char *rnn__dnnl_status_name(dnnl_status_t s)
     }
 }
 
+/* The same calls in both lines (a pointer to a struct in 2.x, a handle in 3.x). */
+size_t rnn__md_size(rnn__cmd md)
+{
+    return md ? dnnl_memory_desc_get_size(md) : 0;
+}
+
+int rnn__md_equal(rnn__cmd a, rnn__cmd b)
+{
+    return a && b && dnnl_memory_desc_equal(a, b);
+}
+
 #if DNNL_VERSION_MAJOR >= 3
 
 dnnl_status_t rnn__md_tag(rnn__md *md, int nd, const dnnl_dims_t dims, dnnl_format_tag_t tag)
@@ -72,16 +83,6 @@ void rnn__md_free(rnn__md *md)
     if (*md)
         dnnl_memory_desc_destroy(*md);
     *md = NULL;
-}
-
-size_t rnn__md_size(rnn__cmd md)
-{
-    return md ? dnnl_memory_desc_get_size(md) : 0;
-}
-
-int rnn__md_equal(rnn__cmd a, rnn__cmd b)
-{
-    return a && b && dnnl_memory_desc_equal(a, b);
 }
 
 dnnl_status_t rnn__dnnl_rnn_pd_create(dnnl_primitive_desc_t *pd, dnnl_engine_t eng, int cell,
@@ -184,16 +185,6 @@ dnnl_status_t rnn__md_copy(rnn__md *md, rnn__cmd src)
 void rnn__md_free(rnn__md *md)
 {
     (void)md;
-}
-
-size_t rnn__md_size(rnn__cmd md)
-{
-    return md ? dnnl_memory_desc_get_size(md) : 0;
-}
-
-int rnn__md_equal(rnn__cmd a, rnn__cmd b)
-{
-    return a && b && dnnl_memory_desc_equal(a, b);
 }
 
 dnnl_status_t rnn__dnnl_rnn_pd_create(dnnl_primitive_desc_t *pd, dnnl_engine_t eng, int cell,
