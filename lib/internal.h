@@ -83,6 +83,19 @@ static inline int rnn__add_size(size_t a, size_t b, size_t *out)
 RNN__HIDDEN int rnn__threads(void);
 RNN__HIDDEN void rnn__threads_apply(void);
 
+/* ------------------------------------------------------------ buffers */
+
+/* A growable f32 work buffer (buf.c): grown, never shrunk; contents are
+ * unspecified after growing unless zero is set (then the first n floats are
+ * zero). Zero-initialised = empty. */
+typedef struct rnn__fbuf {
+    float *p;
+    size_t n; /* capacity in floats */
+} rnn__fbuf;
+
+RNN__HIDDEN rnn_status rnn__fbuf_ensure(rnn__fbuf *b, size_t n, int zero);
+RNN__HIDDEN void rnn__fbuf_free(rnn__fbuf *b);
+
 /* ------------------------------------------------------------ tensors */
 
 /* Internal view of the tensor object (tensor.c owns it). */

@@ -54,8 +54,7 @@ typedef struct seg {
     int64_t t0, T, N; /* time offset, length, active samples */
     float *ws;        /* workspace of this segment's training forward */
     size_t ws_bytes;
-    float *h, *c; /* dst_iter, dst_iter_c [N][H] */
-    size_t hc_n;
+    rnn__fbuf h, c; /* dst_iter, dst_iter_c [N][H] */
 } seg;
 
 struct rnn__dnnl_rnn {
@@ -75,28 +74,11 @@ struct rnn__dnnl_rnn {
     int32_t *slen;   /* [N]: sorted lengths */
     seg *segs;       /* up to T segments */
     int nseg;
-    /* Buffers (floats), grown as needed. */
-    float *xs, *ys, *h0, *c0, *dys, *dxs, *ddi, *ddic, *dsi, *dsic, *gw[3];
-    size_t n_xs, n_ys, n_h0, n_c0, n_dys, n_dxs, n_ddi, n_ddic, n_dsi, n_dsic, n_gw[3];
+    /* Work buffers, grown as needed. */
+    rnn__fbuf xs, ys, h0, c0, dys, dxs, ddi, ddic, dsi, dsic, gw[3];
 };
 
 /* ------------------------------------------------------------ helpers */
-
-static rnn_status grow(float **p, size_t *cap, size_t n)
-{
-    if (n == 0)
-        n = 1;
-    if (*cap >= n)
-        return RNN_OK;
-    float *q = rnn__malloc(n * sizeof(float));
-    if (!q)
-        return rnn__err(RNN_ERR_NOMEM, "rnn_model_forward", "out of memory allocating %zu bytes",
-                        n * sizeof(float));
-    rnn__free(*p);
-    *p = q;
-    *cap = n;
-    return RNN_OK;
-}
 
 static void prim_free(prim_entry *e)
 {
@@ -340,13 +322,13 @@ void rnn__dnnl_rnn_destroy(rnn__dnnl_rnn *k)
     if (k->segs)
         for (int64_t i = 0; i < k->s.T; i++) {
             rnn__free(k->segs[i].ws);
-            rnn__free(k->segs[i].h);
-            rnn__free(k->segs[i].c);
+            rnn__fbuf_free(&k->segs[i].h);
+            rnn__fbuf_free(&k->segs[i].c);
         }
-    float *bufs[] = {k->xs, k->ys, k->h0, k->c0, k->dys, k->dxs, k->ddi, k->ddic, k->dsi, k->dsic,
-                     k->gw[0], k->gw[1], k->gw[2]};
+    rnn__fbuf *bufs[] = {&k->xs,  &k->ys,  &k->h0,    &k->c0,    &k->dys,   &k->dxs,  &k->ddi,
+                         &k->ddic, &k->dsi, &k->dsic, &k->gw[0], &k->gw[1], &k->gw[2]};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
-        rnn__free(bufs[i]);
+        rnn__fbuf_free(bufs[i]);
     rnn__free(k->scratch);
     rnn__free(k->perm);
     rnn__free(k->slen);
@@ -428,25 +410,25 @@ rnn_status rnn__dnnl_rnn_forward(rnn__dnnl_rnn *k, const rnn__rnn_weights *w, co
     const float *xs = f->x;
     float *ys = f->y;
     if (k->gathered) {
-        if ((st = grow(&k->xs, &k->n_xs, (size_t)(T * N * I))) ||
-            (st = grow(&k->ys, &k->n_ys, (size_t)(T * N * H))))
+        if ((st = rnn__fbuf_ensure(&k->xs, (size_t)(T * N * I), 0)) ||
+            (st = rnn__fbuf_ensure(&k->ys, (size_t)(T * N * H), 0)))
             return st;
-        permute_steps(k, N, I, f->x, k->xs, 1);
-        xs = k->xs;
-        ys = k->ys;
+        permute_steps(k, N, I, f->x, k->xs.p, 1);
+        xs = k->xs.p;
+        ys = k->ys.p;
     }
     /* Initial states in sorted order; explicit zeros when not given (trap 1). */
-    if ((st = grow(&k->h0, &k->n_h0, (size_t)(N * H))) ||
-        (st = grow(&k->c0, &k->n_c0, (size_t)(N * H))))
+    if ((st = rnn__fbuf_ensure(&k->h0, (size_t)(N * H), 0)) ||
+        (st = rnn__fbuf_ensure(&k->c0, (size_t)(N * H), 0)))
         return st;
     for (int64_t j = 0; j < N; j++) {
         int64_t n = k->perm[j];
         for (int64_t h = 0; h < H; h++) {
-            k->h0[j * H + h] = f->h0 ? f->h0[n * H + h] : 0.0f;
-            k->c0[j * H + h] = lstm && f->c0 ? f->c0[n * H + h] : 0.0f;
+            k->h0.p[j * H + h] = f->h0 ? f->h0[n * H + h] : 0.0f;
+            k->c0.p[j * H + h] = lstm && f->c0 ? f->c0[n * H + h] : 0.0f;
         }
     }
-    const float *hin = k->h0, *cin = k->c0;
+    const float *hin = k->h0.p, *cin = k->c0.p;
     for (int s = 0; s < k->nseg; s++) {
         seg *g = &k->segs[s];
         prim_entry *e;
@@ -456,16 +438,9 @@ rnn_status rnn__dnnl_rnn_forward(rnn__dnnl_rnn *k, const rnn__rnn_weights *w, co
         if ((st = get_weights(k, 0, RNN__CMD(e->wl), w->wx, w->version, &wl)) ||
             (st = get_weights(k, 1, RNN__CMD(e->wi), w->wh, w->version, &wi)))
             return st;
-        size_t nhc = (size_t)(g->N * H);
-        if (g->hc_n < nhc) {
-            rnn__free(g->h);
-            rnn__free(g->c);
-            g->h = rnn__malloc(nhc * sizeof(float));
-            g->c = rnn__malloc(nhc * sizeof(float));
-            g->hc_n = g->h && g->c ? nhc : 0;
-            if (!g->hc_n)
-                return RNN__NOMEM(2 * nhc * sizeof(float));
-        }
+        if ((st = rnn__fbuf_ensure(&g->h, (size_t)(g->N * H), 0)) ||
+            (st = rnn__fbuf_ensure(&g->c, (size_t)(g->N * H), 0)))
+            return st;
         size_t wsb = f->training ? rnn__md_size(RNN__CMD(e->ws)) : 0;
         if (wsb > g->ws_bytes) {
             rnn__free(g->ws);
@@ -483,10 +458,10 @@ rnn_status rnn__dnnl_rnn_forward(rnn__dnnl_rnn *k, const rnn__rnn_weights *w, co
         a[na++] = (rnn__dnnl_arg){DNNL_ARG_WEIGHTS_ITER, RNN__CMD(e->wi), (void *)wi};
         a[na++] = (rnn__dnnl_arg){DNNL_ARG_BIAS, RNN__CMD(k->canon_bias), (void *)w->b};
         a[na++] = (rnn__dnnl_arg){DNNL_ARG_DST_LAYER, RNN__CMD(e->dst_layer), ys + g->t0 * N * H};
-        a[na++] = (rnn__dnnl_arg){DNNL_ARG_DST_ITER, RNN__CMD(e->dst_iter), g->h};
+        a[na++] = (rnn__dnnl_arg){DNNL_ARG_DST_ITER, RNN__CMD(e->dst_iter), g->h.p};
         if (lstm) {
             a[na++] = (rnn__dnnl_arg){DNNL_ARG_SRC_ITER_C, RNN__CMD(e->src_iter), (void *)cin};
-            a[na++] = (rnn__dnnl_arg){DNNL_ARG_DST_ITER_C, RNN__CMD(e->dst_iter), g->c};
+            a[na++] = (rnn__dnnl_arg){DNNL_ARG_DST_ITER_C, RNN__CMD(e->dst_iter), g->c.p};
         }
         if (f->training)
             a[na++] = (rnn__dnnl_arg){DNNL_ARG_WORKSPACE, RNN__CMD(e->ws), g->ws};
@@ -499,12 +474,12 @@ rnn_status rnn__dnnl_rnn_forward(rnn__dnnl_rnn *k, const rnn__rnn_weights *w, co
         for (int64_t j = nnext; j < g->N; j++) {
             int64_t n = k->perm[j];
             if (f->hT)
-                memcpy(f->hT + n * H, g->h + j * H, sizeof(float) * (size_t)H);
+                memcpy(f->hT + n * H, g->h.p + j * H, sizeof(float) * (size_t)H);
             if (f->cT && lstm)
-                memcpy(f->cT + n * H, g->c + j * H, sizeof(float) * (size_t)H);
+                memcpy(f->cT + n * H, g->c.p + j * H, sizeof(float) * (size_t)H);
         }
-        hin = g->h;
-        cin = g->c;
+        hin = g->h.p;
+        cin = g->c.p;
     }
     if (k->gathered) {
         memset(f->y, 0, sizeof(float) * (size_t)(T * N * H));
@@ -530,28 +505,28 @@ rnn_status rnn__dnnl_rnn_backward(rnn__dnnl_rnn *k, const rnn__rnn_weights *w,
     size_t nw[3] = {(size_t)(I * GH), (size_t)(H * GH), (size_t)(k->Gb * H)};
     for (int i = 0; i < 3; i++)
         if (!dw[i]) {
-            if ((st = grow(&k->gw[i], &k->n_gw[i], nw[i])))
+            if ((st = rnn__fbuf_ensure(&k->gw[i], nw[i], 0)))
                 return st;
-            dw[i] = k->gw[i];
+            dw[i] = k->gw[i].p;
         }
-    const float *xs = k->gathered ? k->xs : f->x, *ys = k->gathered ? k->ys : f->y;
+    const float *xs = k->gathered ? k->xs.p : f->x, *ys = k->gathered ? k->ys.p : f->y;
     /* Without lengths or reversal (one segment, identity order) the primitive reads the
      * caller's dy and writes the caller's dx directly; otherwise through sorted copies. */
     const int direct_dy = !k->gathered && b->dy, direct_dx = !k->gathered && b->dx;
-    if ((!direct_dy && (st = grow(&k->dys, &k->n_dys, (size_t)(T * N * H)))) ||
-        (!direct_dx && (st = grow(&k->dxs, &k->n_dxs, (size_t)(T * N * I)))) ||
-        (st = grow(&k->ddi, &k->n_ddi, (size_t)(N * H))) ||
-        (st = grow(&k->ddic, &k->n_ddic, (size_t)(N * H))) ||
-        (st = grow(&k->dsi, &k->n_dsi, (size_t)(N * H))) ||
-        (st = grow(&k->dsic, &k->n_dsic, (size_t)(N * H))))
+    if ((!direct_dy && (st = rnn__fbuf_ensure(&k->dys, (size_t)(T * N * H), 0))) ||
+        (!direct_dx && (st = rnn__fbuf_ensure(&k->dxs, (size_t)(T * N * I), 0))) ||
+        (st = rnn__fbuf_ensure(&k->ddi, (size_t)(N * H), 0)) ||
+        (st = rnn__fbuf_ensure(&k->ddic, (size_t)(N * H), 0)) ||
+        (st = rnn__fbuf_ensure(&k->dsi, (size_t)(N * H), 0)) ||
+        (st = rnn__fbuf_ensure(&k->dsic, (size_t)(N * H), 0)))
         return st;
-    const float *dys = direct_dy ? b->dy : k->dys;
-    float *dxs = direct_dx ? b->dx : k->dxs;
+    const float *dys = direct_dy ? b->dy : k->dys.p;
+    float *dxs = direct_dx ? b->dx : k->dxs.p;
     if (!direct_dy) {
         /* dy in sorted (and reversed) order; zero where nothing flows. */
-        memset(k->dys, 0, sizeof(float) * (size_t)(T * N * H));
+        memset(k->dys.p, 0, sizeof(float) * (size_t)(T * N * H));
         if (b->dy)
-            permute_steps(k, N, H, b->dy, k->dys, 1);
+            permute_steps(k, N, H, b->dy, k->dys.p, 1);
     }
     /* Segments in reverse. dsi holds the previous (later) segment's
      * diff_src_iter: rows < N_{k+1} feed this segment's diff_dst_iter. */
@@ -559,10 +534,10 @@ rnn_status rnn__dnnl_rnn_backward(rnn__dnnl_rnn *k, const rnn__rnn_weights *w,
         seg *g = &k->segs[s];
         int64_t nnext = s + 1 < k->nseg ? k->segs[s + 1].N : 0;
         for (int64_t j = 0; j < g->N; j++) {
-            float *dh = k->ddi + j * H, *dc = k->ddic + j * H;
+            float *dh = k->ddi.p + j * H, *dc = k->ddic.p + j * H;
             if (j < nnext) {
-                memcpy(dh, k->dsi + j * H, sizeof(float) * (size_t)H);
-                memcpy(dc, k->dsic + j * H, sizeof(float) * (size_t)H);
+                memcpy(dh, k->dsi.p + j * H, sizeof(float) * (size_t)H);
+                memcpy(dc, k->dsic.p + j * H, sizeof(float) * (size_t)H);
             } else {
                 int64_t n = k->perm[j];
                 for (int64_t h = 0; h < H; h++) {
@@ -579,8 +554,8 @@ rnn_status rnn__dnnl_rnn_backward(rnn__dnnl_rnn *k, const rnn__rnn_weights *w,
         if ((st = get_weights(k, 0, RNN__CMD(e->wl), w->wx, w->version, &wl)) ||
             (st = get_weights(k, 1, RNN__CMD(e->wi), w->wh, w->version, &wi)))
             return st;
-        const float *hin = s > 0 ? k->segs[s - 1].h : k->h0;
-        const float *cin = s > 0 ? k->segs[s - 1].c : k->c0;
+        const float *hin = s > 0 ? k->segs[s - 1].h.p : k->h0.p;
+        const float *cin = s > 0 ? k->segs[s - 1].c.p : k->c0.p;
         rnn__dnnl_arg a[RNN__DNNL_MAX_ARGS];
         int na = 0;
         a[na++] = (rnn__dnnl_arg){DNNL_ARG_SRC_LAYER, RNN__CMD(e->src_layer), (void *)(xs + g->t0 * N * I)};
@@ -589,21 +564,21 @@ rnn_status rnn__dnnl_rnn_backward(rnn__dnnl_rnn *k, const rnn__rnn_weights *w,
         a[na++] = (rnn__dnnl_arg){DNNL_ARG_WEIGHTS_ITER, RNN__CMD(e->wi), (void *)wi};
         a[na++] = (rnn__dnnl_arg){DNNL_ARG_BIAS, RNN__CMD(k->canon_bias), (void *)w->b};
         a[na++] = (rnn__dnnl_arg){DNNL_ARG_DST_LAYER, RNN__CMD(e->dst_layer), (void *)(ys + g->t0 * N * H)};
-        a[na++] = (rnn__dnnl_arg){DNNL_ARG_DST_ITER, RNN__CMD(e->dst_iter), g->h};
+        a[na++] = (rnn__dnnl_arg){DNNL_ARG_DST_ITER, RNN__CMD(e->dst_iter), g->h.p};
         a[na++] = (rnn__dnnl_arg){DNNL_ARG_WORKSPACE, RNN__CMD(fe->ws), g->ws};
         a[na++] = (rnn__dnnl_arg){DNNL_ARG_DIFF_SRC_LAYER, RNN__CMD(e->src_layer), dxs + g->t0 * N * I};
-        a[na++] = (rnn__dnnl_arg){DNNL_ARG_DIFF_SRC_ITER, RNN__CMD(e->src_iter), k->dsi};
+        a[na++] = (rnn__dnnl_arg){DNNL_ARG_DIFF_SRC_ITER, RNN__CMD(e->src_iter), k->dsi.p};
         a[na++] = (rnn__dnnl_arg){DNNL_ARG_DIFF_WEIGHTS_LAYER, RNN__CMD(k->canon_wl), dw[0]};
         a[na++] = (rnn__dnnl_arg){DNNL_ARG_DIFF_WEIGHTS_ITER, RNN__CMD(k->canon_wi), dw[1]};
         a[na++] = (rnn__dnnl_arg){DNNL_ARG_DIFF_BIAS, RNN__CMD(k->canon_bias), dw[2]};
         a[na++] = (rnn__dnnl_arg){DNNL_ARG_DIFF_DST_LAYER, RNN__CMD(e->dst_layer),
                                   (void *)(dys + g->t0 * N * H)};
-        a[na++] = (rnn__dnnl_arg){DNNL_ARG_DIFF_DST_ITER, RNN__CMD(e->dst_iter), k->ddi};
+        a[na++] = (rnn__dnnl_arg){DNNL_ARG_DIFF_DST_ITER, RNN__CMD(e->dst_iter), k->ddi.p};
         if (lstm) {
             a[na++] = (rnn__dnnl_arg){DNNL_ARG_SRC_ITER_C, RNN__CMD(e->src_iter), (void *)cin};
-            a[na++] = (rnn__dnnl_arg){DNNL_ARG_DST_ITER_C, RNN__CMD(e->dst_iter), g->c};
-            a[na++] = (rnn__dnnl_arg){DNNL_ARG_DIFF_SRC_ITER_C, RNN__CMD(e->src_iter), k->dsic};
-            a[na++] = (rnn__dnnl_arg){DNNL_ARG_DIFF_DST_ITER_C, RNN__CMD(e->dst_iter), k->ddic};
+            a[na++] = (rnn__dnnl_arg){DNNL_ARG_DST_ITER_C, RNN__CMD(e->dst_iter), g->c.p};
+            a[na++] = (rnn__dnnl_arg){DNNL_ARG_DIFF_SRC_ITER_C, RNN__CMD(e->src_iter), k->dsic.p};
+            a[na++] = (rnn__dnnl_arg){DNNL_ARG_DIFF_DST_ITER_C, RNN__CMD(e->dst_iter), k->ddic.p};
         }
         if (rnn__md_size(RNN__CMD(e->scratch)))
             a[na++] = (rnn__dnnl_arg){DNNL_ARG_SCRATCHPAD, RNN__CMD(e->scratch), k->scratch};
@@ -614,13 +589,13 @@ rnn_status rnn__dnnl_rnn_backward(rnn__dnnl_rnn *k, const rnn__rnn_weights *w,
     for (int64_t j = 0; j < N; j++) {
         int64_t n = k->perm[j];
         if (b->dh0)
-            memcpy(b->dh0 + n * H, k->dsi + j * H, sizeof(float) * (size_t)H);
+            memcpy(b->dh0 + n * H, k->dsi.p + j * H, sizeof(float) * (size_t)H);
         if (b->dc0 && lstm)
-            memcpy(b->dc0 + n * H, k->dsic + j * H, sizeof(float) * (size_t)H);
+            memcpy(b->dc0 + n * H, k->dsic.p + j * H, sizeof(float) * (size_t)H);
     }
     if (b->dx && !direct_dx) {
         memset(b->dx, 0, sizeof(float) * (size_t)(T * N * I));
-        permute_steps(k, N, I, k->dxs, b->dx, 0);
+        permute_steps(k, N, I, k->dxs.p, b->dx, 0);
     }
     return RNN_OK;
 }

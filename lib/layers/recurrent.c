@@ -20,30 +20,6 @@
 
 #include "layers/recurrent.h"
 
-rnn_status rnn__fbuf_ensure(rnn__fbuf *b, size_t n, int zero)
-{
-    if (n == 0)
-        n = 1;
-    if (b->n < n) {
-        float *p = rnn__malloc(n * sizeof(float));
-        if (!p)
-            return RNN__NOMEM(n * sizeof(float));
-        rnn__free(b->p);
-        b->p = p;
-        b->n = n;
-    }
-    if (zero)
-        memset(b->p, 0, n * sizeof(float));
-    return RNN_OK;
-}
-
-void rnn__fbuf_free(rnn__fbuf *b)
-{
-    rnn__free(b->p);
-    b->p = NULL;
-    b->n = 0;
-}
-
 void rnn_recurrent_options_init(rnn_recurrent_options *o, rnn_cell_type cell)
 {
     if (!o)

@@ -25,16 +25,6 @@
 #define RNN__MAX_EXTRA 8 /* further producers of one layer */
 #define RNN__MAX_IO 16   /* model inputs and outputs */
 
-/* A growable f32 work buffer owned by a layer (layers/recurrent.c). Contents
- * are unspecified after growing unless zero is set. */
-typedef struct rnn__fbuf {
-    float *p;
-    size_t n; /* capacity in floats */
-} rnn__fbuf;
-
-RNN__HIDDEN rnn_status rnn__fbuf_ensure(rnn__fbuf *b, size_t n, int zero);
-RNN__HIDDEN void rnn__fbuf_free(rnn__fbuf *b);
-
 typedef struct rnn__layer_vt {
     const char *kind; /* "input", "recurrent", ... */
     /* Computes the layer's outputs from rnn__layer_in(). */
