@@ -58,7 +58,7 @@ void rnn__dnnl_ctx_destroy(rnn__dnnl_ctx *c)
         c->matmuls = m->next;
         mm_free(m);
     }
-    rnn__free(c->bt);
+    rnn__fbuf_free(&c->bt);
     if (c->stream)
         dnnl_stream_destroy(c->stream);
     if (c->engine)
@@ -150,19 +150,13 @@ rnn_status rnn__dnnl_matmul(rnn__dnnl_ctx *c, int ta, int tb, int64_t M, int64_t
         /* oneDNN 2.6's kernels for a column-major B read up to a vector past
          * their own packing buffers (valgrind flags it). Transposing B here
          * (O(K*N), small next to the O(M*K*N) product) uses the plain kernel. */
-        size_t n = (size_t)(K * N);
-        if (c->bt_n < n) {
-            float *p = rnn__malloc(n * sizeof(float));
-            if (!p)
-                return RNN__NOMEM(n * sizeof(float));
-            rnn__free(c->bt);
-            c->bt = p;
-            c->bt_n = n;
-        }
+        rnn_status st = rnn__fbuf_ensure(&c->bt, (size_t)(K * N), 0);
+        if (st)
+            return st;
         for (int64_t k = 0; k < K; k++)
             for (int64_t j = 0; j < N; j++)
-                c->bt[k * N + j] = B[j * K + k];
-        B = c->bt;
+                c->bt.p[k * N + j] = B[j * K + k];
+        B = c->bt.p;
         tb = 0;
     }
     rnn__dnnl_mm *m = c->matmuls;

@@ -76,8 +76,7 @@ struct rnn__dnnl_ctx {
     dnnl_engine_t engine; /* CPU engine, created once per context */
     dnnl_stream_t stream; /* in-order stream on that engine */
     struct rnn__dnnl_mm *matmuls; /* cache of matmul primitives by shape */
-    float *bt;                    /* scratch for a transposed B operand */
-    size_t bt_n;
+    rnn__fbuf bt;                 /* scratch for a transposed B operand */
 };
 
 /* Reports a oneDNN failure as RNN_ERR_BACKEND ("func: what: oneDNN status"). */

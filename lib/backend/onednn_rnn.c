@@ -35,7 +35,8 @@ typedef struct prim_entry {
     int64_t T, N, Ntot;
     dnnl_primitive_desc_t pd;
     dnnl_primitive_t prim;
-    rnn__md src_layer, src_iter, dst_layer, dst_iter, wl, wi, ws, scratch;
+    rnn__md src_layer, dst_layer, wl, wi, ws, scratch;
+    rnn__md state; /* src_iter, dst_iter and the _c ones: {1, 1, N, H} ldnc */
 } prim_entry;
 
 /* A reordered copy of a canonical weight array in some layout. */
@@ -86,8 +87,8 @@ static void prim_free(prim_entry *e)
         dnnl_primitive_destroy(e->prim);
     if (e->pd)
         dnnl_primitive_desc_destroy(e->pd);
-    rnn__md *mds[] = {&e->src_layer, &e->src_iter, &e->dst_layer, &e->dst_iter,
-                      &e->wl,        &e->wi,       &e->ws,        &e->scratch};
+    rnn__md *mds[] = {&e->src_layer, &e->dst_layer, &e->state,  &e->wl,
+                      &e->wi,        &e->ws,        &e->scratch};
     for (size_t i = 0; i < sizeof mds / sizeof mds[0]; i++)
         rnn__md_free(mds[i]);
     rnn__free(e);
@@ -127,17 +128,16 @@ static rnn_status make_pd(rnn__dnnl_rnn *k, prim_entry *e, dnnl_primitive_attr_t
     rnn__md wl = {0}, wi = {0};
     RNN__DNNL(init_view(&e->src_layer, e->T, e->N, e->Ntot, I));
     RNN__DNNL(init_view(&e->dst_layer, e->T, e->N, e->Ntot, H));
-    RNN__DNNL(rnn__md_tag(&e->src_iter, 4, st_d, dnnl_ldnc));
-    RNN__DNNL(rnn__md_tag(&e->dst_iter, 4, st_d, dnnl_ldnc));
+    RNN__DNNL(rnn__md_tag(&e->state, 4, st_d, dnnl_ldnc));
     RNN__DNNL(rnn__md_tag(&wl, 5, wl_d, dnnl_format_tag_any));
     RNN__DNNL(rnn__md_tag(&wi, 5, wi_d, dnnl_format_tag_any));
     const int lstm = is_lstm(k);
     const rnn__rnn_mds d = {
-        .src_layer = RNN__CMD(e->src_layer), .src_iter = RNN__CMD(e->src_iter),
-        .src_iter_c = lstm ? RNN__CMD(e->src_iter) : NULL, .weights_layer = RNN__CMD(wl),
+        .src_layer = RNN__CMD(e->src_layer), .src_iter = RNN__CMD(e->state),
+        .src_iter_c = lstm ? RNN__CMD(e->state) : NULL, .weights_layer = RNN__CMD(wl),
         .weights_iter = RNN__CMD(wi), .bias = RNN__CMD(k->canon_bias),
-        .dst_layer = RNN__CMD(e->dst_layer), .dst_iter = RNN__CMD(e->dst_iter),
-        .dst_iter_c = lstm ? RNN__CMD(e->dst_iter) : NULL};
+        .dst_layer = RNN__CMD(e->dst_layer), .dst_iter = RNN__CMD(e->state),
+        .dst_iter_c = lstm ? RNN__CMD(e->state) : NULL};
     /* Gradients: the data's layouts; weight gradients in the canonical ldigo
      * layout, accumulated in place into the caller's buffers. */
     rnn__rnn_mds g = d;
@@ -453,15 +453,15 @@ rnn_status rnn__dnnl_rnn_forward(rnn__dnnl_rnn *k, const rnn__rnn_weights *w, co
         int na = 0;
         a[na++] = (rnn__dnnl_arg){DNNL_ARG_SRC_LAYER, RNN__CMD(e->src_layer),
                                   (void *)(xs + g->t0 * N * I)};
-        a[na++] = (rnn__dnnl_arg){DNNL_ARG_SRC_ITER, RNN__CMD(e->src_iter), (void *)hin};
+        a[na++] = (rnn__dnnl_arg){DNNL_ARG_SRC_ITER, RNN__CMD(e->state), (void *)hin};
         a[na++] = (rnn__dnnl_arg){DNNL_ARG_WEIGHTS_LAYER, RNN__CMD(e->wl), (void *)wl};
         a[na++] = (rnn__dnnl_arg){DNNL_ARG_WEIGHTS_ITER, RNN__CMD(e->wi), (void *)wi};
         a[na++] = (rnn__dnnl_arg){DNNL_ARG_BIAS, RNN__CMD(k->canon_bias), (void *)w->b};
         a[na++] = (rnn__dnnl_arg){DNNL_ARG_DST_LAYER, RNN__CMD(e->dst_layer), ys + g->t0 * N * H};
-        a[na++] = (rnn__dnnl_arg){DNNL_ARG_DST_ITER, RNN__CMD(e->dst_iter), g->h.p};
+        a[na++] = (rnn__dnnl_arg){DNNL_ARG_DST_ITER, RNN__CMD(e->state), g->h.p};
         if (lstm) {
-            a[na++] = (rnn__dnnl_arg){DNNL_ARG_SRC_ITER_C, RNN__CMD(e->src_iter), (void *)cin};
-            a[na++] = (rnn__dnnl_arg){DNNL_ARG_DST_ITER_C, RNN__CMD(e->dst_iter), g->c.p};
+            a[na++] = (rnn__dnnl_arg){DNNL_ARG_SRC_ITER_C, RNN__CMD(e->state), (void *)cin};
+            a[na++] = (rnn__dnnl_arg){DNNL_ARG_DST_ITER_C, RNN__CMD(e->state), g->c.p};
         }
         if (f->training)
             a[na++] = (rnn__dnnl_arg){DNNL_ARG_WORKSPACE, RNN__CMD(e->ws), g->ws};
@@ -559,26 +559,26 @@ rnn_status rnn__dnnl_rnn_backward(rnn__dnnl_rnn *k, const rnn__rnn_weights *w,
         rnn__dnnl_arg a[RNN__DNNL_MAX_ARGS];
         int na = 0;
         a[na++] = (rnn__dnnl_arg){DNNL_ARG_SRC_LAYER, RNN__CMD(e->src_layer), (void *)(xs + g->t0 * N * I)};
-        a[na++] = (rnn__dnnl_arg){DNNL_ARG_SRC_ITER, RNN__CMD(e->src_iter), (void *)hin};
+        a[na++] = (rnn__dnnl_arg){DNNL_ARG_SRC_ITER, RNN__CMD(e->state), (void *)hin};
         a[na++] = (rnn__dnnl_arg){DNNL_ARG_WEIGHTS_LAYER, RNN__CMD(e->wl), (void *)wl};
         a[na++] = (rnn__dnnl_arg){DNNL_ARG_WEIGHTS_ITER, RNN__CMD(e->wi), (void *)wi};
         a[na++] = (rnn__dnnl_arg){DNNL_ARG_BIAS, RNN__CMD(k->canon_bias), (void *)w->b};
         a[na++] = (rnn__dnnl_arg){DNNL_ARG_DST_LAYER, RNN__CMD(e->dst_layer), (void *)(ys + g->t0 * N * H)};
-        a[na++] = (rnn__dnnl_arg){DNNL_ARG_DST_ITER, RNN__CMD(e->dst_iter), g->h.p};
+        a[na++] = (rnn__dnnl_arg){DNNL_ARG_DST_ITER, RNN__CMD(e->state), g->h.p};
         a[na++] = (rnn__dnnl_arg){DNNL_ARG_WORKSPACE, RNN__CMD(fe->ws), g->ws};
         a[na++] = (rnn__dnnl_arg){DNNL_ARG_DIFF_SRC_LAYER, RNN__CMD(e->src_layer), dxs + g->t0 * N * I};
-        a[na++] = (rnn__dnnl_arg){DNNL_ARG_DIFF_SRC_ITER, RNN__CMD(e->src_iter), k->dsi.p};
+        a[na++] = (rnn__dnnl_arg){DNNL_ARG_DIFF_SRC_ITER, RNN__CMD(e->state), k->dsi.p};
         a[na++] = (rnn__dnnl_arg){DNNL_ARG_DIFF_WEIGHTS_LAYER, RNN__CMD(k->canon_wl), dw[0]};
         a[na++] = (rnn__dnnl_arg){DNNL_ARG_DIFF_WEIGHTS_ITER, RNN__CMD(k->canon_wi), dw[1]};
         a[na++] = (rnn__dnnl_arg){DNNL_ARG_DIFF_BIAS, RNN__CMD(k->canon_bias), dw[2]};
         a[na++] = (rnn__dnnl_arg){DNNL_ARG_DIFF_DST_LAYER, RNN__CMD(e->dst_layer),
                                   (void *)(dys + g->t0 * N * H)};
-        a[na++] = (rnn__dnnl_arg){DNNL_ARG_DIFF_DST_ITER, RNN__CMD(e->dst_iter), k->ddi.p};
+        a[na++] = (rnn__dnnl_arg){DNNL_ARG_DIFF_DST_ITER, RNN__CMD(e->state), k->ddi.p};
         if (lstm) {
-            a[na++] = (rnn__dnnl_arg){DNNL_ARG_SRC_ITER_C, RNN__CMD(e->src_iter), (void *)cin};
-            a[na++] = (rnn__dnnl_arg){DNNL_ARG_DST_ITER_C, RNN__CMD(e->dst_iter), g->c.p};
-            a[na++] = (rnn__dnnl_arg){DNNL_ARG_DIFF_SRC_ITER_C, RNN__CMD(e->src_iter), k->dsic.p};
-            a[na++] = (rnn__dnnl_arg){DNNL_ARG_DIFF_DST_ITER_C, RNN__CMD(e->dst_iter), k->ddic.p};
+            a[na++] = (rnn__dnnl_arg){DNNL_ARG_SRC_ITER_C, RNN__CMD(e->state), (void *)cin};
+            a[na++] = (rnn__dnnl_arg){DNNL_ARG_DST_ITER_C, RNN__CMD(e->state), g->c.p};
+            a[na++] = (rnn__dnnl_arg){DNNL_ARG_DIFF_SRC_ITER_C, RNN__CMD(e->state), k->dsic.p};
+            a[na++] = (rnn__dnnl_arg){DNNL_ARG_DIFF_DST_ITER_C, RNN__CMD(e->state), k->ddic.p};
         }
         if (rnn__md_size(RNN__CMD(e->scratch)))
             a[na++] = (rnn__dnnl_arg){DNNL_ARG_SCRATCHPAD, RNN__CMD(e->scratch), k->scratch};
