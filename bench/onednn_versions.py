@@ -49,7 +49,7 @@ def run_json(cmd, env=None):
 
 
 def busy_jiffies():
-    """Total and own-process-tree-excluded CPU jiffies from /proc/stat."""
+    """CPU jiffies spent busy (all but idle and iowait) on the machine, from /proc/stat."""
     with open("/proc/stat") as f:
         v = [int(x) for x in f.readline().split()[1:]]
     return sum(v) - v[3] - v[4]  # all but idle and iowait

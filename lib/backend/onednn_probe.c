@@ -150,6 +150,12 @@ static rnn_status probe_init(probe *p, int cell, int null_iter, int user_scratch
     p->wsbuf = calloc(1, rnn__md_size(RNN__CMD(p->ws)) + 64);
     p->sbuf = calloc(1, rnn__md_size(RNN__CMD(p->scratch)) + 64);
     p->bsbuf = calloc(1, rnn__md_size(RNN__CMD(p->bscratch)) + 64);
+    if (!p->x || !p->wx || !p->wh || !p->bias || !p->dy || !p->y || !p->hT || !p->cT ||
+        !p->h0 || !p->dhT || !p->c0 || !p->dx || !p->dh0 || !p->dc0 || !p->dwx || !p->dwh ||
+        !p->db || !p->wsbuf || !p->sbuf || !p->bsbuf) {
+        st = RNN__NOMEM(0);
+        goto fail;
+    }
     if ((st = reorder_into(p, RNN__CMD(p->wl), p->wx, RNN__CMD(p->bwl), &p->bwx)) ||
         (st = reorder_into(p, RNN__CMD(p->wi), p->wh, RNN__CMD(p->bwi), &p->bwh)))
         goto fail;
