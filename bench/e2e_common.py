@@ -2,7 +2,7 @@
 """Shared by bench/torch_pos_tagger.py and bench/torch_imdb.py: reads the
 training data that an example program wrote with --dump-encoded
 (examples/common/dump.h), plans an epoch's batches exactly as librnn's
-rnn_model_fit() does (lib/model/fit.c: plan_epoch, with the model's
+rnn_model_fit() does (lib/train/fit.c: plan_epoch, with the model's
 xoshiro256** generator of lib/rng.c), so that the PyTorch scripts train on
 the same token ids, lengths, batch composition and batch order as the
 example program, and runs the timed epoch (epoch_main).

@@ -1,14 +1,27 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Status strings, the thread-local last-error message, and logging. */
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "internal.h"
 
 #define RNN__ERRMSG_MAX 512
+#define RNN__FUNC_MAX 64
 
-static _Thread_local char last_error[RNN__ERRMSG_MAX];
+/*
+ * The thread's last error is kept as two parts: the public function the user
+ * called (empty until one names itself) and the cause, innermost first with
+ * the context each level added in front ("epoch 1, batch 1: layer 'dense'
+ * (Dense): ..."). Internal functions (rnn__*, static helpers) never name
+ * themselves: only names of the public API (rnn_ but not rnn__) are kept, and
+ * the outermost public function wins, so that a message names what the user
+ * called and states the cause once.
+ */
+static _Thread_local char err_func[RNN__FUNC_MAX];
+static _Thread_local char err_cause[RNN__ERRMSG_MAX];
+static _Thread_local char last_error[RNN__FUNC_MAX + RNN__ERRMSG_MAX];
 
 const char *rnn_status_string(rnn_status status)
 {
@@ -36,21 +49,51 @@ const char *rnn_last_error(void)
     return last_error;
 }
 
-rnn_status rnn__err(rnn_status status, const char *func, const char *fmt, ...)
+static int is_public(const char *func)
 {
-    /* Format into a local buffer first: callers may pass rnn_last_error()
-     * itself as an argument to wrap an inner message. */
-    char msg[RNN__ERRMSG_MAX];
-    int n = snprintf(msg, sizeof msg, "%s: ", func ? func : "librnn");
-    if (n < 0 || (size_t)n >= sizeof msg)
-        n = 0;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg + n, sizeof msg - (size_t)n, fmt, ap);
-    va_end(ap);
-    memcpy(last_error, msg, sizeof msg);
+    return func && strncmp(func, "rnn_", 4) == 0 && func[4] != '_';
+}
+
+static rnn_status compose(rnn_status status, const char *func)
+{
+    if (is_public(func))
+        snprintf(err_func, sizeof err_func, "%s", func);
+    if (err_func[0])
+        snprintf(last_error, sizeof last_error, "%s: %s", err_func, err_cause);
+    else
+        snprintf(last_error, sizeof last_error, "%s", err_cause);
     rnn__log(RNN_LOG_DEBUG, "%s (%s)", last_error, rnn_status_string(status));
     return status;
+}
+
+rnn_status rnn__err(rnn_status status, const char *func, const char *fmt, ...)
+{
+    /* Format into a local buffer first: an argument may point into the
+     * thread's error buffers. */
+    char msg[RNN__ERRMSG_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    memcpy(err_cause, msg, sizeof msg);
+    err_func[0] = 0;
+    return compose(status, func);
+}
+
+rnn_status rnn__err_wrap(rnn_status status, const char *func, const char *fmt, ...)
+{
+    if (fmt) {
+        char msg[RNN__ERRMSG_MAX];
+        va_list ap;
+        va_start(ap, fmt);
+        int n = vsnprintf(msg, sizeof msg, fmt, ap);
+        va_end(ap);
+        if (n >= 0 && (size_t)n + 2 < sizeof msg) {
+            snprintf(msg + n, sizeof msg - (size_t)n, ": %s", err_cause);
+            memcpy(err_cause, msg, sizeof msg);
+        }
+    }
+    return compose(status, func);
 }
 
 /* ---------------------------------------------------------------- logging */

@@ -23,10 +23,22 @@
 
 /* ------------------------------------------------------------ errors */
 
-/* Records "func: message" as the thread's last error, logs it at DEBUG
- * level, and returns status (so callers can `return rnn__err(...)`). */
+/* Records message as the thread's last error (the innermost cause), logs it
+ * at DEBUG level, and returns status (so callers can `return rnn__err(...)`).
+ * func names the public function (rnn_...) the user called; any other name
+ * (rnn__*, static helpers, NULL) is not recorded: rnn_last_error() never shows
+ * an internal name. The message reads "func: message". */
 RNN__HIDDEN rnn_status rnn__err(rnn_status status, const char *func, const char *fmt, ...)
     RNN__PRINTF(3, 4);
+/* Adds context in front of the current cause ("epoch 1, batch 1: <cause>";
+ * fmt may be NULL for none) and, when func is a public name, makes it the
+ * function the message names (the outermost public caller wins). Returns
+ * status. Use it instead of formatting rnn_last_error() into a new message. */
+RNN__HIDDEN rnn_status rnn__err_wrap(rnn_status status, const char *func, const char *fmt, ...)
+    RNN__PRINTF(3, 4);
+#define RNN__WRAP(status, ...) rnn__err_wrap((status), __func__, __VA_ARGS__)
+/* Names the enclosing public function on an error passed up unchanged. */
+#define RNN__PASS(status) rnn__err_wrap((status), __func__, NULL)
 
 /* RNN_ERR(status, "fmt", ...) names the enclosing function. Use it in the
  * public entry point so that the message names what the caller called. */

@@ -1024,7 +1024,7 @@ static rnn_status build(const loader *L, int fd, json_t *header, json_t *arch, j
         int64_t shape[2];
         if (p->kind != 0 && p->kind != 12 && p->kind != 13 &&
             (st = rnn_model_connect_next(m, built[p->src[0]], p->src_out[0]))) {
-            st = FMT(L, "layers[%zu] has a bad input: %s", i, rnn_last_error());
+            st = rnn__err_wrap(RNN_ERR_FORMAT, "rnn_model_load", "%s: layers[%zu] has a bad input", L->path, i);
             goto fail_model;
         }
         rnn_layer *srcs[RNN__MAX_EXTRA + 1];
@@ -1076,7 +1076,7 @@ static rnn_status build(const loader *L, int fd, json_t *header, json_t *arch, j
             rnn_layer_set_trainable(l, p->kind != 0 && p->trainable);
         if (st) {
             if (st != RNN_ERR_NOMEM) /* sizes were validated: an OOM here is real */
-                st = FMT(L, "layers[%zu] is inconsistent: %s", i, rnn_last_error());
+                st = rnn__err_wrap(RNN_ERR_FORMAT, "rnn_model_load", "%s: layers[%zu] is inconsistent", L->path, i);
             goto fail_model;
         }
         const char *name = json_string_value(json_object_get(json_array_get(layers, i), "name"));
@@ -1118,14 +1118,14 @@ static rnn_status build(const loader *L, int fd, json_t *header, json_t *arch, j
             oo[k] = (int)b;
         }
         if ((st = rnn_model_set_outputs(m, (int)no, ol, oo))) {
-            st = FMT(L, "bad \"outputs\": %s", rnn_last_error());
+            st = rnn__err_wrap(RNN_ERR_FORMAT, "rnn_model_load", "%s: bad \"outputs\"", L->path);
             goto fail_model;
         }
     }
     if (tc.present) {
         /* Compile as saved, then fill the optimizer's slots. */
         if ((st = rnn_model_compile(m, &tc.c, &tc.o))) {
-            st = FMT(L, "\"training\" is inconsistent: %s", rnn_last_error());
+            st = rnn__err_wrap(RNN_ERR_FORMAT, "rnn_model_load", "%s: \"training\" is inconsistent", L->path);
             goto fail_model;
         }
         rnn_optimizer *o = m->optimizer;

@@ -14,7 +14,7 @@
 
 #include "backend/backend.h"
 #include "internal.h"
-#include "loss/loss.h"
+#include "train/loss.h"
 #include "rng.h"
 #include "rnn/optim.h"
 #include "rnn/layers.h"

@@ -89,7 +89,7 @@ rnn_status rnn_model_create(const rnn_model_options *o, rnn_model **out)
         opts.backend == RNN_BACKEND_ONEDNN ? RNN__BACKEND_ONEDNN : RNN__BACKEND_REF, &m->ctx);
     if (st) {
         rnn__free(m);
-        return rnn__err(st, __func__, "cannot create the backend context: %s", rnn_last_error());
+        return RNN__WRAP(st, "cannot create the backend context");
     }
     *out = m;
     return RNN_OK;

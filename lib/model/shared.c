@@ -53,7 +53,7 @@ rnn_status rnn_model_add_shared(rnn_model *m, rnn_layer *source, rnn_layer **out
     rnn_layer *l;
     rnn_status st = add_like(m, root, &l);
     if (st)
-        return rnn__err(st, __func__, "applying %s again: %s", root->name, rnn_last_error());
+        return RNN__WRAP(st, "applying %s again", root->name);
     if (l->n_params != root->n_params) /* same options, same parameter list */
         return RNN__ERR(RNN_ERR_INTERNAL, "layer %s: parameter lists differ", l->name);
     for (int p = 0; p < l->n_params; p++) {

@@ -477,7 +477,7 @@ START_TEST(iterator_fit_evaluate_predict)
     /* a failing iterator */
     it.fail_at = 3;
     ck_rnn(rnn_model_fit(m, &train, &o, &r), RNN_ERR_STATE);
-    ck_errmsg("epoch 0: the batch iterator failed at batch 3 (returned -5)");
+    ck_errmsg("epoch 1: the batch iterator failed at batch 3 (returned -5)");
     ck_assert_int_eq(r.epochs_run, 0);
     o.validation_data = NULL;
     o.validation_split = 0.1f;
@@ -563,7 +563,7 @@ START_TEST(callbacks_determinism_and_errors)
     ck_errmsg("plateau_factor must be in (0, 1)");
     b = o, b.checkpoint_path = "/nonexistent-dir/x.rnn", b.monitor = RNN_MONITOR_LOSS;
     ck_rnn(rnn_model_fit(m, &ds.d, &b, &res), RNN_ERR_IO);
-    ck_errmsg("rnn_model_fit: epoch 0, checkpoint:");
+    ck_errmsg("rnn_model_fit: epoch 1, checkpoint: cannot create");
     ck_assert_int_eq(res.epochs_run, 0);
 
     /* bad data: empty, mismatched targets and lengths, lengths out of range */
@@ -572,7 +572,7 @@ START_TEST(callbacks_determinism_and_errors)
     ck_ok(rnn_tensor_create(RNN_I32, 1, y3, &y0));
     rnn_data d = {.next = empty_iter};
     ck_rnn(rnn_model_fit(m, &d, &o, NULL), RNN_ERR_INVALID_ARG);
-    ck_errmsg("rnn_model_fit: epoch 0: the iterator gave no batch");
+    ck_errmsg("rnn_model_fit: epoch 1: the iterator gave no batch");
     ck_rnn(rnn_model_evaluate(m, &d, 0, &(rnn_eval_result){0}), RNN_ERR_INVALID_ARG);
     ck_errmsg("rnn_model_evaluate: data: the iterator gave no batch");
     d = (rnn_data){0};
@@ -610,7 +610,7 @@ START_TEST(callbacks_determinism_and_errors)
     ck_ok(rnn_layer_params_changed(emb));
     rnn_tensor *k0 = snapshot_kernel(m);
     ck_rnn(rnn_model_fit(m, &ds.d, &o, &res), RNN_ERR_NUMERIC);
-    ck_errmsg("rnn_model_fit: epoch 0, batch 0: ");
+    ck_errmsg("rnn_model_fit: epoch 1, batch 1: the loss is NaN");
     ck_errmsg("the loss is NaN");
     rnn_tensor *k1 = snapshot_kernel(m);
     ck_assert(memcmp(D(k0), D(k1), sizeof(float) * 8) == 0);

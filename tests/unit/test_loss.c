@@ -4,7 +4,7 @@
  * vector and per-step outputs with masks, both reductions; errors. */
 #include <math.h>
 
-#include "loss/loss.h"
+#include "train/loss.h"
 #include "test_util.h"
 
 static uint64_t rs = 12345;
@@ -154,13 +154,13 @@ START_TEST(target_errors)
     rnn_tensor *p = make(RNN_F32, 2, pd), *tb = make(RNN_I32, 1, bad), *tf = make(RNN_F32, 2, pd);
     rnn__loss_cfg c = {RNN_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY, 0, RNN_REDUCTION_MEAN};
     double l;
-    ck_rnn(rnn__loss_compute("f", &c, p, NULL, tb, &l, NULL, NULL), RNN_ERR_SHAPE);
-    ck_errmsg("f: targets must have shape (3) for sparse categorical cross-entropy on output 0");
+    ck_rnn(rnn__loss_compute("rnn_f", &c, p, NULL, tb, &l, NULL, NULL), RNN_ERR_SHAPE);
+    ck_errmsg("rnn_f: targets must have shape (3) for sparse categorical cross-entropy on output 0");
     ck_rnn(rnn__loss_compute("f", &c, p, NULL, tf, &l, NULL, NULL), RNN_ERR_DTYPE);
     ck_errmsg("targets must be RNN_I32 class ids");
     ck_rnn(rnn__loss_compute("f", &c, p, NULL, NULL, &l, NULL, NULL), RNN_ERR_INVALID_ARG);
     c.type = RNN_LOSS_MEAN_SQUARED_ERROR;
-    ck_rnn(rnn__loss_compute("f", &c, p, NULL, tb, &l, NULL, NULL), RNN_ERR_DTYPE);
+    ck_rnn(rnn__loss_compute("rnn_f", &c, p, NULL, tb, &l, NULL, NULL), RNN_ERR_DTYPE);
     rnn_tensor_destroy(p);
     rnn_tensor_destroy(tb);
     rnn_tensor_destroy(tf);

@@ -308,7 +308,7 @@ static rnn_status eval_pass(const char *func, rnn_model *m, const rnn_data *d,
             float l, ac;
             rnn__loss_stats s;
             if ((st = rnn__model_step(func, m, 1, &x, &len, y, 0, &l, &ac, &s)))
-                return rnn__err(st, func, "batch %lld: %s", (long long)k, rnn_last_error());
+                return rnn__err_wrap(st, func, "batch %lld", (long long)k + 1);
             acc_add(a, l, ac, &s, batch_size_of(x));
         }
         return RNN_OK;
@@ -332,8 +332,8 @@ static rnn_status eval_pass(const char *func, rnn_model *m, const rnn_data *d,
         if ((st = batcher_make(&b, idx + i, nb, &x, &len, &y)))
             break;
         if ((st = rnn__model_step(func, m, 1, &x, &len, y, 0, &l, &ac, &s)))
-            st = rnn__err(st, func, "samples %lld..%lld: %s", (long long)idx[i],
-                          (long long)idx[i + nb - 1], rnn_last_error());
+            st = rnn__err_wrap(st, func, "samples %lld..%lld", (long long)idx[i],
+                               (long long)idx[i + nb - 1]);
         else
             acc_add(a, l, ac, &s, nb);
     }
@@ -440,7 +440,7 @@ rnn_status rnn_model_predict(rnn_model *m, const rnn_data *data, int64_t batch_s
                 break;
             }
             if ((st = rnn_model_forward(m, 1, &x, &len, 0))) {
-                st = rnn__err(st, __func__, "batch %lld: %s", (long long)k, rnn_last_error());
+                st = RNN__WRAP(st, "batch %lld", (long long)k + 1);
                 break;
             }
             if ((st = append_rows(__func__, &res, &rows, 256, last->out[oi])))
@@ -462,8 +462,7 @@ rnn_status rnn_model_predict(rnn_model *m, const rnn_data *data, int64_t batch_s
             if ((st = batcher_make(&b, idx, nb, &x, &len, &y)))
                 break;
             if ((st = rnn_model_forward(m, 1, &x, &len, 0))) {
-                st = rnn__err(st, __func__, "samples %lld..%lld: %s", (long long)i,
-                              (long long)(i + nb - 1), rnn_last_error());
+                st = RNN__WRAP(st, "samples %lld..%lld", (long long)i, (long long)(i + nb - 1));
                 break;
             }
             st = append_rows(__func__, &res, &rows, S, last->out[oi]);
@@ -646,15 +645,14 @@ static rnn_status train_epoch(fit_state *f, const rnn_data *d, batcher *b, const
                                         "(returned %d)"
                                       : "epoch %d: the batch iterator gave no x or targets at "
                                         "batch %lld",
-                                epoch, (long long)k, r);
+                                epoch + 1, (long long)k, r);
         }
         if (o->lr_schedule == RNN_LR_EXPONENTIAL && (st = set_lr(f, exp_lr(f))))
             return st;
         float l, ac, lr;
         rnn__loss_stats s;
         if ((st = rnn__model_step(func, m, 1, &x, &len, y, 1, &l, &ac, &s)))
-            return rnn__err(st, func, "epoch %d, batch %lld: %s", epoch, (long long)k,
-                            rnn_last_error());
+            return rnn__err_wrap(st, func, "epoch %d, batch %lld", epoch + 1, (long long)k + 1);
         f->steps++;
         acc_add(a, l, ac, &s, batch_size_of(x));
         rnn_optimizer_learning_rate(m->optimizer, &lr);
@@ -668,7 +666,7 @@ static rnn_status train_epoch(fit_state *f, const rnn_data *d, batcher *b, const
         }
     }
     if (a->samples == 0)
-        return rnn__err(RNN_ERR_INVALID_ARG, func, "epoch %d: the iterator gave no batch", epoch);
+        return rnn__err(RNN_ERR_INVALID_ARG, func, "epoch %d: the iterator gave no batch", epoch + 1);
     return RNN_OK;
 }
 
@@ -807,7 +805,7 @@ rnn_status rnn_model_fit(rnn_model *m, const rnn_data *train, const rnn_fit_opti
             else
                 st = eval_pass(__func__, m, train, pool + n_train, n_val, o.batch_size, &va);
             if (st) {
-                st = rnn__err(st, __func__, "epoch %d, validation: %s", epoch, rnn_last_error());
+                st = RNN__WRAP(st, "epoch %d, validation", epoch + 1);
                 goto done;
             }
             acc_result(m, &va, &e.val_loss, &e.val_accuracy, &e.val_perplexity);
@@ -823,7 +821,7 @@ rnn_status rnn_model_fit(rnn_model *m, const rnn_data *train, const rnn_fit_opti
             if (best_params)
                 params_copy(m, best_params, 1);
             if (o.checkpoint_path && (st = rnn_model_save(m, o.checkpoint_path))) {
-                st = rnn__err(st, __func__, "epoch %d, checkpoint: %s", epoch, rnn_last_error());
+                st = RNN__WRAP(st, "epoch %d, checkpoint", epoch + 1);
                 goto done;
             }
         } else {

@@ -11,7 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "loss/loss.h"
+#include "train/loss.h"
 
 #define EPS 1e-7
 

@@ -42,7 +42,7 @@ rnn_status rnn_model_compile(rnn_model *m, const rnn_compile_options *options,
     rnn_optimizer *opt = NULL;
     rnn_status st = rnn_optimizer_create(m, optimizer, &opt);
     if (st)
-        return rnn__err(st, __func__, "optimizer: %s", rnn_last_error());
+        return RNN__WRAP(st, "optimizer");
     rnn_optimizer_destroy(m->optimizer);
     m->optimizer = opt;
     m->loss = (rnn__loss_cfg){o.loss, o.from_logits != 0, o.reduction};
@@ -66,7 +66,7 @@ rnn_status rnn__model_step(const char *func, rnn_model *m, int num_inputs,
         return rnn__err(RNN_ERR_STATE, func, "call rnn_model_compile() first");
     rnn_status st = rnn_model_forward(m, num_inputs, inputs, lengths, train);
     if (st)
-        return rnn__err(st, func, "%s", rnn_last_error());
+        return rnn__err_wrap(st, func, NULL);
     rnn_layer *last;
     int oi;
     rnn__model_output_ref(m, 0, &last, &oi);
@@ -87,7 +87,7 @@ rnn_status rnn__model_step(const char *func, rnn_model *m, int num_inputs,
         if ((st = rnn_model_zero_grad(m)) ||
             (st = rnn_model_backward(m, rnn__model_num_outputs(m), g)) ||
             (st = rnn_optimizer_step(m->optimizer)))
-            return rnn__err(st, func, "%s", rnn_last_error());
+            return rnn__err_wrap(st, func, NULL);
     }
     if (loss)
         *loss = (float)l;
