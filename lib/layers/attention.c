@@ -18,10 +18,10 @@
 #include <math.h>
 #include <string.h>
 
-#include "model/graph.h"
+#include "layer/layer.h"
+#include "model/add.h"
 
 typedef struct attention {
-    rnn_attention_options o;
     int64_t Dq, Dv, U; /* U: additive hidden units */
     float scale;
     rnn__fbuf kp;  /* general: values projected (N*Tv, Dq); additive: (N*Tv, U) incl. bias */
@@ -31,6 +31,17 @@ typedef struct attention {
     int64_t N, Tq, Tv;
     int have_th;
 } attention;
+
+/* Indexed by rnn_attention_score. */
+static const char *const SCORES[] = {"dot", "general", "additive"};
+
+static const rnn__field FIELDS[] = {
+    RNN__ENUM(rnn_attention_options, score, SCORES),
+    RNN__INT(rnn_attention_options, units, 0, 1 << 20),
+    RNN__BOOL(rnn_attention_options, scale),
+    RNN__ENUM(rnn_attention_options, kernel_initializer, rnn__init_names),
+    RNN__FIELDS_END,
+};
 
 void rnn_attention_options_init(rnn_attention_options *o)
 {
@@ -44,22 +55,108 @@ void rnn_attention_options_init(rnn_attention_options *o)
     o->kernel_initializer = RNN_INIT_GLOROT_UNIFORM;
 }
 
+/* Additive hidden units (0 for the other scores): units, or the value's size. */
+static int64_t units_of(const rnn_attention_options *o, int64_t Dv)
+{
+    if (o->score != RNN_ATTENTION_ADDITIVE)
+        return 0;
+    return o->units ? o->units : Dv;
+}
+
+static const char *attention_type(const void *opts)
+{
+    const rnn_attention_options *o = opts;
+    return o->score == RNN_ATTENTION_ADDITIVE  ? "AdditiveAttention"
+           : o->score == RNN_ATTENTION_GENERAL ? "LuongGeneralAttention"
+                                               : "Attention";
+}
+
+static rnn_status attention_infer(const char *func, const void *opts, int n_in,
+                                  const rnn__src *in, rnn__spec *s)
+{
+    (void)n_in;
+    const rnn_attention_options *o = opts;
+    static const char *const what[2] = {"query", "value"};
+    for (int k = 0; k < 2; k++)
+        if (in[k].d.dtype != RNN_F32 || in[k].d.features < 1 || !in[k].d.seq || in[k].d.aux)
+            return rnn__err(RNN_ERR_SHAPE, func,
+                            "%s (%s) must be a sequence of feature vectors (N, T, D)", what[k],
+                            in[k].name);
+    const int64_t Dq = in[0].d.features, Dv = in[1].d.features, U = units_of(o, Dv);
+    if (o->score == RNN_ATTENTION_DOT && Dq != Dv)
+        return rnn__err(RNN_ERR_SHAPE, func,
+                        "dot attention needs query and value of the same size (query %s has %lld "
+                        "features, value %s %lld); use RNN_ATTENTION_GENERAL",
+                        in[0].name, (long long)Dq, in[1].name, (long long)Dv);
+    s->n_outputs = 2;
+    s->out[0] = (rnn__desc){RNN_F32, 1, in[0].d.steps, Dv, 0};
+    /* The weights: one per value step (0 when the value length varies). */
+    s->out[1] = (rnn__desc){RNN_F32, 1, in[0].d.steps, in[1].d.steps, 1};
+    if (o->score == RNN_ATTENTION_GENERAL) {
+        s->n_params = 1;
+        s->param_name[0] = "kernel";
+        s->param_rank[0] = 2;
+        s->param_dims[0][0] = Dv;
+        s->param_dims[0][1] = Dq;
+    } else if (o->score == RNN_ATTENTION_ADDITIVE) {
+        static const char *const names[4] = {"query_kernel", "value_kernel", "bias",
+                                             "score_kernel"};
+        const int64_t rows[4] = {Dq, Dv, U, U};
+        s->n_params = 4;
+        for (int p = 0; p < 4; p++) {
+            s->param_name[p] = names[p];
+            s->param_rank[p] = p < 2 ? 2 : 1;
+            s->param_dims[p][0] = rows[p];
+            s->param_dims[p][1] = U;
+        }
+    }
+    s->base = "attention";
+    return RNN_OK;
+}
+
+static rnn_status attention_build(rnn_layer *l)
+{
+    const rnn_attention_options *o = l->opts;
+    attention *a = l->impl;
+    a->Dq = rnn__port_src(l->in[0]).d.features;
+    a->Dv = rnn__port_src(l->in[1]).d.features;
+    a->U = units_of(o, a->Dv);
+    a->scale = o->scale ? 1.0f / sqrtf((float)a->Dq) : 1.0f;
+    return RNN_OK;
+}
+
+static rnn_status attention_init(rnn_layer *l, rnn__rng *rng)
+{
+    const rnn_attention_options *o = l->opts;
+    const attention *a = l->impl;
+    const int init = (int)o->kernel_initializer;
+    rnn_status st = RNN_OK;
+    if (o->score == RNN_ATTENTION_GENERAL) {
+        st = rnn__init_fill(rng, init, rnn__f32(l->param[0]), a->Dv, a->Dq);
+    } else if (o->score == RNN_ATTENTION_ADDITIVE) { /* the bias stays zero */
+        if (!(st = rnn__init_fill(rng, init, rnn__f32(l->param[0]), a->Dq, a->U)) &&
+            !(st = rnn__init_fill(rng, init, rnn__f32(l->param[1]), a->Dv, a->U)))
+            st = rnn__init_fill(rng, init, rnn__f32(l->param[3]), a->U, 1);
+    }
+    return st;
+}
+
 static inline int64_t len_or(const int32_t *len, int64_t n, int64_t T)
 {
     return len ? len[n] : T;
 }
 
-static rnn_status attention_forward(rnn_layer *l, int training)
+static rnn_status attention_forward(rnn_layer *l, const rnn__run *r)
 {
+    const rnn_attention_options *o = l->opts;
     attention *a = l->impl;
-    rnn_model *m = l->model;
-    const rnn_tensor *qt = rnn__layer_in(l), *vt = rnn__layer_extra_in(l, 0);
-    const int32_t *ql = rnn__layer_in_len(l), *vl = rnn__layer_extra_len(l, 0);
+    const int training = r->training;
+    const rnn_tensor *qt = rnn__layer_input(l, 0), *vt = rnn__layer_input(l, 1);
+    const int32_t *ql = rnn__layer_input_len(l, 0), *vl = rnn__layer_input_len(l, 1);
     const int64_t N = qt->dims[0], Tq = qt->dims[1], Tv = vt->dims[1];
     const int64_t Dq = a->Dq, Dv = a->Dv, U = a->U;
     if (vt->dims[0] != N)
-        return rnn__err(RNN_ERR_SHAPE, "rnn_model_forward",
-                        "layer %s: the query has batch size %lld, the value %lld", l->name,
+        return rnn__err(RNN_ERR_SHAPE, NULL, "the query has batch size %lld, the value %lld",
                         (long long)N, (long long)vt->dims[0]);
     const float *q = rnn__f32(qt), *v = rnn__f32(vt);
     rnn_status st;
@@ -68,12 +165,12 @@ static rnn_status attention_forward(rnn_layer *l, int training)
         (st = rnn__tensor_ensure(&l->out[1], 3, wd, 1)))
         return st;
     float *c = rnn__f32(l->out[0]), *w = rnn__f32(l->out[1]);
-    const rnn_attention_score sc = a->o.score;
+    const rnn_attention_score sc = o->score;
     const float *keys = v; /* rows of width Dk compared with the queries */
     int64_t Dk = Dv;
     if (sc == RNN_ATTENTION_GENERAL) {
         if ((st = rnn__fbuf_ensure(&a->kp, (size_t)(N * Tv * Dq), 0)) ||
-            (st = rnn__matmul(m->ctx, 0, 0, N * Tv, Dv, Dq, v, rnn__f32(l->param[0]), NULL, 0.0f,
+            (st = rnn__matmul(r->ctx, 0, 0, N * Tv, Dv, Dq, v, rnn__f32(l->param[0]), NULL, 0.0f,
                               a->kp.p)))
             return st;
         keys = a->kp.p;
@@ -81,9 +178,9 @@ static rnn_status attention_forward(rnn_layer *l, int training)
     } else if (sc == RNN_ATTENTION_ADDITIVE) {
         if ((st = rnn__fbuf_ensure(&a->kp, (size_t)(N * Tv * U), 0)) ||
             (st = rnn__fbuf_ensure(&a->qp, (size_t)(N * Tq * U), 0)) ||
-            (st = rnn__matmul(m->ctx, 0, 0, N * Tv, Dv, U, v, rnn__f32(l->param[1]),
+            (st = rnn__matmul(r->ctx, 0, 0, N * Tv, Dv, U, v, rnn__f32(l->param[1]),
                               rnn__f32(l->param[2]), 0.0f, a->kp.p)) ||
-            (st = rnn__matmul(m->ctx, 0, 0, N * Tq, Dq, U, q, rnn__f32(l->param[0]), NULL, 0.0f,
+            (st = rnn__matmul(r->ctx, 0, 0, N * Tq, Dq, U, q, rnn__f32(l->param[0]), NULL, 0.0f,
                               a->qp.p)))
             return st;
         a->have_th = training;
@@ -139,22 +236,21 @@ static rnn_status attention_forward(rnn_layer *l, int training)
     return RNN_OK;
 }
 
-static rnn_status attention_backward(rnn_layer *l)
+static rnn_status attention_backward(rnn_layer *l, const rnn__run *r)
 {
+    const rnn_attention_options *o = l->opts;
     attention *a = l->impl;
-    rnn_model *m = l->model;
-    const rnn_tensor *qt = rnn__layer_in(l), *vt = rnn__layer_extra_in(l, 0);
-    const int32_t *ql = rnn__layer_in_len(l), *vl = rnn__layer_extra_len(l, 0);
+    const rnn_tensor *qt = rnn__layer_input(l, 0), *vt = rnn__layer_input(l, 1);
+    const int32_t *ql = rnn__layer_input_len(l, 0), *vl = rnn__layer_input_len(l, 1);
     const int64_t N = a->N, Tq = a->Tq, Tv = a->Tv, Dq = a->Dq, Dv = a->Dv, U = a->U;
     const float *q = rnn__f32(qt), *v = rnn__f32(vt);
     const float *w = rnn__f32(l->out[1]), *gc = rnn__f32(l->dout[0]), *gw = rnn__f32(l->dout[1]);
-    rnn_tensor *dqt = rnn__layer_din(l), *dvt = rnn__layer_extra_din(l, 0);
+    rnn_tensor *dqt = rnn__layer_din(l), *dvt = rnn__layer_input_grad(l, 1);
     float *dq = dqt ? rnn__f32(dqt) : NULL, *dv = dvt ? rnn__f32(dvt) : NULL;
-    const rnn_attention_score sc = a->o.score;
+    const rnn_attention_score sc = o->score;
     rnn_status st;
     if (sc == RNN_ATTENTION_ADDITIVE && !a->have_th)
-        return rnn__err(RNN_ERR_STATE, "rnn_model_backward", "layer %s: no training forward",
-                        l->name);
+        return rnn__err(RNN_ERR_STATE, NULL, "no training forward");
     /* dS (N, Tq, Tv): the gradient of the scores (after scaling). */
     if ((st = rnn__fbuf_ensure(&a->ds, (size_t)(N * Tq * Tv), 1)))
         return st;
@@ -226,10 +322,10 @@ static rnn_status attention_backward(rnn_layer *l)
                 }
             }
         }
-        if (l->trainable && (st = rnn__matmul(m->ctx, 1, 0, Dv, N * Tv, Dq, v, a->dkp.p, NULL,
+        if (l->trainable && (st = rnn__matmul(r->ctx, 1, 0, Dv, N * Tv, Dq, v, a->dkp.p, NULL,
                                               1.0f, rnn__f32(l->grad[0]))))
             return st;
-        if (dv && (st = rnn__matmul(m->ctx, 0, 1, N * Tv, Dq, Dv, a->dkp.p, rnn__f32(l->param[0]),
+        if (dv && (st = rnn__matmul(r->ctx, 0, 1, N * Tv, Dq, Dv, a->dkp.p, rnn__f32(l->param[0]),
                                     NULL, 1.0f, dv)))
             return st;
         return RNN_OK;
@@ -261,50 +357,57 @@ static rnn_status attention_backward(rnn_layer *l)
     }
     if (l->trainable) {
         float *db = rnn__f32(l->grad[2]);
-        for (int64_t r = 0; r < N * Tv; r++)
+        for (int64_t i = 0; i < N * Tv; i++)
             for (int64_t u = 0; u < U; u++)
-                db[u] += a->dkp.p[r * U + u];
-        if ((st = rnn__matmul(m->ctx, 1, 0, Dq, N * Tq, U, q, a->dqp.p, NULL, 1.0f,
+                db[u] += a->dkp.p[i * U + u];
+        if ((st = rnn__matmul(r->ctx, 1, 0, Dq, N * Tq, U, q, a->dqp.p, NULL, 1.0f,
                               rnn__f32(l->grad[0]))) ||
-            (st = rnn__matmul(m->ctx, 1, 0, Dv, N * Tv, U, v, a->dkp.p, NULL, 1.0f,
+            (st = rnn__matmul(r->ctx, 1, 0, Dv, N * Tv, U, v, a->dkp.p, NULL, 1.0f,
                               rnn__f32(l->grad[1]))))
             return st;
     }
-    if (dq && (st = rnn__matmul(m->ctx, 0, 1, N * Tq, U, Dq, a->dqp.p, rnn__f32(l->param[0]), NULL,
+    if (dq && (st = rnn__matmul(r->ctx, 0, 1, N * Tq, U, Dq, a->dqp.p, rnn__f32(l->param[0]), NULL,
                                 1.0f, dq)))
         return st;
-    if (dv && (st = rnn__matmul(m->ctx, 0, 1, N * Tv, U, Dv, a->dkp.p, rnn__f32(l->param[1]), NULL,
+    if (dv && (st = rnn__matmul(r->ctx, 0, 1, N * Tv, U, Dv, a->dkp.p, rnn__f32(l->param[1]), NULL,
                                 1.0f, dv)))
         return st;
     return RNN_OK;
 }
 
+static const char *attention_step_check(const rnn_layer *l, const int *in_step)
+{
+    (void)l;
+    if (in_step[1])
+        return "it attends over values that depend on the token input; step-wise decoding "
+               "needs them fixed (an encoder's outputs)";
+    return NULL;
+}
+
 static void attention_destroy(rnn_layer *l)
 {
     attention *a = l->impl;
-    if (a) {
-        rnn__fbuf *b[] = {&a->kp, &a->qp, &a->th, &a->dkp, &a->dqp, &a->ds};
-        for (size_t i = 0; i < sizeof b / sizeof b[0]; i++)
-            rnn__fbuf_free(b[i]);
-    }
-    rnn__free(a);
+    rnn__fbuf *b[] = {&a->kp, &a->qp, &a->th, &a->dkp, &a->dqp, &a->ds};
+    for (size_t i = 0; i < sizeof b / sizeof b[0]; i++)
+        rnn__fbuf_free(b[i]);
 }
 
-static const void *attention_options(const rnn_layer *l)
-{
-    return &((const attention *)l->impl)->o;
-}
-
-static const rnn__layer_vt attention_vt = {.kind = "attention",
-                                           .forward = attention_forward,
-                                           .backward = attention_backward,
-                                           .destroy = attention_destroy,
-                                           .options = attention_options};
-
-int rnn__is_attention(const rnn_layer *l)
-{
-    return l->vt == &attention_vt;
-}
+const rnn__layer_ops rnn__attention_ops = {
+    .kind = "attention",
+    .type_name = attention_type,
+    .options_size = sizeof(rnn_attention_options),
+    .fields = FIELDS,
+    .min_in = 2,
+    .max_in = 2,
+    .impl_size = sizeof(attention),
+    .infer = attention_infer,
+    .build = attention_build,
+    .init_params = attention_init,
+    .forward = attention_forward,
+    .backward = attention_backward,
+    .step_check = attention_step_check,
+    .destroy = attention_destroy,
+};
 
 static rnn_status check_operand(rnn_model *m, const char *what, const rnn_layer *p, int o)
 {
@@ -314,8 +417,7 @@ static rnn_status check_operand(rnn_model *m, const char *what, const rnn_layer 
     if (o < 0 || o >= p->n_outputs)
         return rnn__err(RNN_ERR_RANGE, f, "%s_output: layer %s has outputs [0, %d) (got %d)", what,
                         p->name, p->n_outputs, o);
-    if (p->out_dtype[o] != RNN_F32 || p->out_features[o] < 1 || !p->out_seq[o] ||
-        (rnn__is_attention(p) && o == 1))
+    if (p->out_dtype[o] != RNN_F32 || p->out_features[o] < 1 || !p->out_seq[o] || p->out_aux[o])
         return rnn__err(RNN_ERR_SHAPE, f,
                         "%s (%s, output %d) must be a sequence of feature vectors (N, T, D)", what,
                         p->name, o);
@@ -354,61 +456,8 @@ rnn_status rnn_model_add_attention(rnn_model *model, const rnn_attention_options
     if ((st = check_operand(model, "query", query, query_output)) ||
         (st = check_operand(model, "value", value, value_output)))
         return st;
-    const int64_t Dq = query->out_features[query_output], Dv = value->out_features[value_output];
-    if (o.score == RNN_ATTENTION_DOT && Dq != Dv)
-        return RNN__ERR(RNN_ERR_SHAPE,
-                        "dot attention needs query and value of the same size (query %s has %lld "
-                        "features, value %s %lld); use RNN_ATTENTION_GENERAL",
-                        query->name, (long long)Dq, value->name, (long long)Dv);
-    if (o.score == RNN_ATTENTION_ADDITIVE && o.units == 0)
-        o.units = Dv;
-    if (o.score != RNN_ATTENTION_ADDITIVE)
-        o.units = 0;
-    rnn_layer *l;
-    if ((st = rnn__layer_new(__func__, &attention_vt, sizeof(attention), &l)))
-        return st;
-    attention *a = l->impl;
-    a->o = o;
-    a->Dq = Dq;
-    a->Dv = Dv;
-    a->U = o.units;
-    a->scale = o.scale ? 1.0f / sqrtf((float)Dq) : 1.0f;
-    l->input = query;
-    l->input_output = query_output;
-    l->n_extra = 1;
-    l->extra[0] = value;
-    l->extra_output[0] = value_output;
-    l->n_outputs = 2;
-    l->out_dtype[0] = l->out_dtype[1] = RNN_F32;
-    l->out_seq[0] = l->out_seq[1] = 1;
-    l->out_steps[0] = l->out_steps[1] = query->out_steps[query_output];
-    l->out_features[0] = Dv;
-    l->out_features[1] = value->out_steps[value_output]; /* 0 when the value length varies */
-    const int init = (int)o.kernel_initializer;
-    if (o.score == RNN_ATTENTION_GENERAL) {
-        int64_t kd[2] = {Dv, Dq};
-        if ((st = rnn__layer_add_param(l, "kernel", 2, kd)) ||
-            (st = rnn__init_fill(&model->rng, init, rnn__f32(l->param[0]), Dv, Dq)))
-            goto fail;
-    } else if (o.score == RNN_ATTENTION_ADDITIVE) {
-        const int64_t U = o.units;
-        int64_t qd[2] = {Dq, U}, vd[2] = {Dv, U}, bd[1] = {U};
-        if ((st = rnn__layer_add_param(l, "query_kernel", 2, qd)) ||
-            (st = rnn__layer_add_param(l, "value_kernel", 2, vd)) ||
-            (st = rnn__layer_add_param(l, "bias", 1, bd)) ||
-            (st = rnn__layer_add_param(l, "score_kernel", 1, bd)) ||
-            (st = rnn__init_fill(&model->rng, init, rnn__f32(l->param[0]), Dq, U)) ||
-            (st = rnn__init_fill(&model->rng, init, rnn__f32(l->param[1]), Dv, U)) ||
-            (st = rnn__init_fill(&model->rng, init, rnn__f32(l->param[3]), U, 1)))
-            goto fail;
-    }
-    model->cursor = NULL; /* explicit operands: a pending connect_next does not apply */
-    if ((st = rnn__model_append(model, l, "attention")))
-        return st;
-    if (out)
-        *out = l;
-    return RNN_OK;
-fail:
-    rnn__layer_free(l);
-    return st;
+    /* The options keep the units in use (the value's size by default). */
+    o.units = units_of(&o, value->out_features[value_output]);
+    const rnn__port in[2] = {{query, query_output}, {value, value_output}};
+    return rnn__model_add(__func__, model, &rnn__attention_ops, &o, 2, in, out);
 }

@@ -4,13 +4,21 @@
  * flows to the following layers and the loss. */
 #include <string.h>
 
-#include "model/graph.h"
+#include "layer/layer.h"
+#include "model/add.h"
 
 typedef struct embedding {
-    rnn_embedding_options o;
     int32_t *len; /* [N] computed lengths (mask_zero) */
     int64_t len_n;
 } embedding;
+
+static const rnn__field FIELDS[] = {
+    RNN__INT(rnn_embedding_options, input_dim, 1, INT32_MAX),
+    RNN__INT(rnn_embedding_options, output_dim, 1, 1 << 24),
+    RNN__BOOL(rnn_embedding_options, mask_zero),
+    RNN__BOOL(rnn_embedding_options, trainable),
+    RNN__FIELDS_END,
+};
 
 void rnn_embedding_options_init(rnn_embedding_options *o)
 {
@@ -21,26 +29,62 @@ void rnn_embedding_options_init(rnn_embedding_options *o)
     o->trainable = 1;
 }
 
-static rnn_status embedding_forward(rnn_layer *l, int training)
+static const char *embedding_type(const void *opts)
 {
+    (void)opts;
+    return "Embedding";
+}
+
+static rnn_status embedding_infer(const char *func, const void *opts, int n_in,
+                                  const rnn__src *in, rnn__spec *s)
+{
+    (void)n_in;
+    const rnn_embedding_options *o = opts;
+    if (in[0].d.dtype != RNN_I32)
+        return rnn__err(RNN_ERR_STATE, func,
+                        "an Embedding reads token ids (an RNN_I32 input); %s outputs RNN_F32",
+                        in[0].name);
+    s->n_outputs = 1;
+    s->out[0] = (rnn__desc){RNN_F32, 1, 0, o->output_dim, 0};
+    s->n_params = 1;
+    s->param_name[0] = "embeddings";
+    s->param_rank[0] = 2;
+    s->param_dims[0][0] = o->input_dim;
+    s->param_dims[0][1] = o->output_dim;
+    s->base = "embedding";
+    return RNN_OK;
+}
+
+static rnn_status embedding_init(rnn_layer *l, rnn__rng *rng)
+{
+    const rnn_embedding_options *o = l->opts;
+    rnn__init_uniform(rng, rnn__f32(l->param[0]), o->input_dim * o->output_dim, -0.05, 0.05);
+    return RNN_OK;
+}
+
+static rnn_status embedding_forward(rnn_layer *l, const rnn__run *r)
+{
+    (void)r;
+    const rnn_embedding_options *o = l->opts;
     embedding *e = l->impl;
     const rnn_tensor *x = rnn__layer_in(l);
-    const int64_t N = x->dims[0], T = x->dims[1], D = e->o.output_dim, V = e->o.input_dim;
+    const int64_t N = x->dims[0], T = x->dims[1], D = o->output_dim, V = o->input_dim;
     const int32_t *ids = x->data;
     for (int64_t n = 0; n < N; n++)
         for (int64_t t = 0; t < T; t++) {
             int32_t id = ids[n * T + t];
             if (id < 0 || id >= V)
-                return rnn__err(RNN_ERR_RANGE, "rnn_model_forward",
-                                "layer %s: token id at [%lld][%lld] must be in [0, %lld) (got %d)",
-                                l->name, (long long)n, (long long)t, (long long)V, id);
+                return rnn__err(RNN_ERR_RANGE, NULL,
+                                "token id at [%lld][%lld] must be in [0, %lld) (got %d)",
+                                (long long)n, (long long)t, (long long)V, id);
         }
     const int32_t *len = rnn__layer_in_len(l);
-    if (e->o.mask_zero) {
+    if (o->mask_zero) {
         if (e->len_n < N) {
             int32_t *p = rnn__malloc(sizeof(int32_t) * (size_t)N);
             if (!p)
-                return RNN__NOMEM(sizeof(int32_t) * (size_t)N);
+                return rnn__err(RNN_ERR_NOMEM, NULL, "out of memory allocating %zu bytes",
+                                sizeof(int32_t) * (size_t)N);
             rnn__free(e->len);
             e->len = p;
             e->len_n = N;
@@ -51,9 +95,9 @@ static rnn_status embedding_forward(rnn_layer *l, int training)
             while (L > 0 && ids[n * T + L - 1] == 0)
                 L--;
             if (L == 0)
-                return rnn__err(RNN_ERR_RANGE, "rnn_model_forward",
-                                "layer %s: sample %lld is only padding (id 0) and mask_zero is set",
-                                l->name, (long long)n);
+                return rnn__err(RNN_ERR_RANGE, NULL,
+                                "sample %lld is only padding (id 0) and mask_zero is set",
+                                (long long)n);
             e->len[n] = (int32_t)L;
             all_full &= L == T;
         }
@@ -71,13 +115,14 @@ static rnn_status embedding_forward(rnn_layer *l, int training)
     return RNN_OK;
 }
 
-static rnn_status embedding_backward(rnn_layer *l)
+static rnn_status embedding_backward(rnn_layer *l, const rnn__run *r)
 {
-    embedding *e = l->impl;
+    (void)r;
     if (!l->trainable)
         return RNN_OK;
+    const rnn_embedding_options *o = l->opts;
     const rnn_tensor *x = rnn__layer_in(l);
-    const int64_t NT = x->dims[0] * x->dims[1], D = e->o.output_dim;
+    const int64_t NT = x->dims[0] * x->dims[1], D = o->output_dim;
     const int32_t *ids = x->data;
     const float *dy = rnn__f32(l->dout[0]);
     float *dE = rnn__f32(l->grad[0]);
@@ -92,21 +137,22 @@ static rnn_status embedding_backward(rnn_layer *l)
 static void embedding_destroy(rnn_layer *l)
 {
     embedding *e = l->impl;
-    if (e)
-        rnn__free(e->len);
-    rnn__free(e);
+    rnn__free(e->len);
 }
 
-static const void *embedding_options(const rnn_layer *l)
-{
-    return &((const embedding *)l->impl)->o;
-}
-
-static const rnn__layer_vt embedding_vt = {
-    .options = embedding_options,
+const rnn__layer_ops rnn__embedding_ops = {
     .kind = "embedding",
+    .type_name = embedding_type,
+    .options_size = sizeof(rnn_embedding_options),
+    .fields = FIELDS,
+    .min_in = 1,
+    .max_in = 1,
+    .impl_size = sizeof(embedding),
+    .infer = embedding_infer,
+    .init_params = embedding_init,
     .forward = embedding_forward,
     .backward = embedding_backward,
+    .step_check = rnn__step_any,
     .destroy = embedding_destroy,
 };
 
@@ -119,45 +165,19 @@ rnn_status rnn_model_add_embedding(rnn_model *model, const rnn_embedding_options
     RNN__CHECK_ARG(options);
     rnn_embedding_options o;
     rnn_embedding_options_init(&o);
-    if (options->struct_size < offsetof(rnn_embedding_options, trainable) + sizeof(int) ||
-        options->struct_size > sizeof o)
-        return RNN__ERR(RNN_ERR_INVALID_ARG,
-                        "options->struct_size must be sizeof(rnn_embedding_options) = %zu (got %u)",
-                        sizeof o, (unsigned)options->struct_size);
-    memcpy(&o, options, options->struct_size);
-    o.struct_size = sizeof o;
-    if (o.input_dim < 1 || o.input_dim > INT32_MAX)
-        return RNN__ERR(RNN_ERR_INVALID_ARG, "options->input_dim must be in 1..%d (got %lld)",
-                        INT32_MAX, (long long)o.input_dim);
-    if (o.output_dim < 1 || o.output_dim > (1 << 24))
-        return RNN__ERR(RNN_ERR_INVALID_ARG, "options->output_dim must be in 1..16777216 (got %lld)",
-                        (long long)o.output_dim);
-    rnn_layer *prev;
-    rnn_status st = rnn__model_tail(__func__, model, &prev);
+    rnn_status st = rnn__options_copy(__func__, "rnn_embedding_options", &o, sizeof o, options,
+                                      offsetof(rnn_embedding_options, trainable) +
+                                          sizeof o.trainable);
     if (st)
         return st;
-    if (prev->out_dtype[rnn__tail_output(model)] != RNN_I32)
-        return RNN__ERR(RNN_ERR_STATE,
-                        "an Embedding reads token ids (an RNN_I32 input); %s outputs RNN_F32",
-                        prev->name);
+    /* The options before the producer, as before (rnn__model_add checks the
+     * producer first). */
+    if ((st = rnn__fields_check(__func__, FIELDS, &o)))
+        return st;
     rnn_layer *l;
-    if ((st = rnn__layer_new(__func__, &embedding_vt, sizeof(embedding), &l)))
+    if ((st = rnn__model_add(__func__, model, &rnn__embedding_ops, &o, 0, NULL, &l)))
         return st;
-    ((embedding *)l->impl)->o = o;
-    l->input = prev;
-    l->trainable = o.trainable != 0;
-    l->n_outputs = 1;
-    l->out_dtype[0] = RNN_F32;
-    l->out_seq[0] = 1;
-    l->out_features[0] = o.output_dim;
-    int64_t ed[2] = {o.input_dim, o.output_dim};
-    if ((st = rnn__layer_add_param(l, "embeddings", 2, ed))) {
-        rnn__layer_free(l);
-        return st;
-    }
-    rnn__init_uniform(&model->rng, rnn__f32(l->param[0]), o.input_dim * o.output_dim, -0.05, 0.05);
-    if ((st = rnn__model_append(model, l, "embedding")))
-        return st;
+    l->trainable = o.trainable;
     if (out)
         *out = l;
     return RNN_OK;

@@ -2,7 +2,9 @@
 /*
  * Recurrent layers: SimpleRNN, LSTM, GRU (both variants), optionally
  * Bidirectional, on the backend's whole-sequence kernels (one kernel per
- * direction, see backend/backend.h).
+ * direction, see backend/backend.h). The layer's states API (initial
+ * states, reset) is in recurrent_state.c, its weight import/export in
+ * recurrent_weights.c.
  *
  * Data path of a forward: the batch-major input (N, T, I) is transposed once
  * to time-major, optionally multiplied by the per-sequence dropout mask,
@@ -19,6 +21,33 @@
 #include <string.h>
 
 #include "layers/recurrent.h"
+#include "model/add.h"
+
+static const char *const CELLS[] = {NULL, "simple_rnn", "lstm", "gru"};
+static const char *const MERGES[] = {"concat", "sum", "mul", "ave"};
+
+#define O rnn_recurrent_options
+static const rnn__field FIELDS[] = {
+    RNN__ENUM(O, cell, CELLS),
+    RNN__INT(O, units, 1, 1 << 24),
+    RNN__ENUM(O, activation, rnn__act_names),
+    RNN__BOOL(O, use_bias),
+    RNN__BOOL(O, return_sequences),
+    RNN__BOOL(O, return_state),
+    RNN__BOOL(O, go_backwards),
+    RNN__BOOL(O, stateful),
+    RNN__BOOL(O, reset_after),
+    RNN__BOOL(O, unit_forget_bias),
+    RNN__FLOAT(O, dropout, 0, 1),
+    RNN__FLOAT(O, recurrent_dropout, 0, 1),
+    RNN__ENUM(O, kernel_initializer, rnn__init_names),
+    RNN__ENUM(O, recurrent_initializer, rnn__init_names),
+    RNN__ENUM(O, bias_initializer, rnn__init_names),
+    RNN__BOOL(O, bidirectional),
+    RNN__ENUM(O, merge_mode, MERGES),
+    RNN__FIELDS_END,
+};
+#undef O
 
 void rnn_recurrent_options_init(rnn_recurrent_options *o, rnn_cell_type cell)
 {
@@ -38,11 +67,20 @@ void rnn_recurrent_options_init(rnn_recurrent_options *o, rnn_cell_type cell)
     o->merge_mode = RNN_MERGE_CONCAT;
 }
 
-static const char *cell_base_name(const rnn_recurrent_options *o)
+static const char *recurrent_type(const void *opts)
 {
+    const rnn_recurrent_options *o = opts;
     if (o->bidirectional)
-        return "bidirectional";
-    return o->cell == RNN_LSTM ? "lstm" : o->cell == RNN_GRU ? "gru" : "simple_rnn";
+        return "Bidirectional";
+    return o->cell == RNN_LSTM ? "LSTM" : o->cell == RNN_GRU ? "GRU" : "SimpleRNN";
+}
+
+static rnn__cell cell_of(const rnn_recurrent_options *o)
+{
+    return o->cell == RNN_LSTM  ? RNN__CELL_LSTM
+           : o->cell == RNN_GRU ? (o->reset_after ? RNN__CELL_LBR_GRU : RNN__CELL_GRU)
+           : o->activation == RNN_ACT_RELU ? RNN__CELL_RNN_RELU
+                                           : RNN__CELL_RNN_TANH;
 }
 
 /* ------------------------------------------------------------ bias layout */
@@ -84,13 +122,145 @@ void rnn__recurrent_dbias_to_keras(const rnn__recurrent *r, const float *db, flo
     }
 }
 
+/* ------------------------------------------------------------ construction */
+
+/* Producers 1.. (when connected) are the initial states: h (and c) per direction. */
+static rnn_status check_state_sources(const char *func, const rnn_recurrent_options *o, int n_in,
+                                      const rnn__src *in)
+{
+    const rnn__cell cell = cell_of(o);
+    const int want = (o->bidirectional ? 2 : 1) * (rnn__cell_has_c(cell) ? 2 : 1);
+    if (n_in - 1 != want)
+        return rnn__err(RNN_ERR_INVALID_ARG, func,
+                        "count must be %d for this layer (its states: h%s per direction) (got %d)",
+                        want, rnn__cell_has_c(cell) ? " and c" : "", n_in - 1);
+    for (int k = 1; k < n_in; k++)
+        if (in[k].d.dtype != RNN_F32 || in[k].d.seq || in[k].d.features != o->units)
+            return rnn__err(RNN_ERR_SHAPE, func,
+                            "sources[%d]: %s must output f32 vectors (N, %lld) to be a state",
+                            k - 1, in[k].name, (long long)o->units);
+    if (o->stateful)
+        return rnn__err(RNN_ERR_STATE, func, "the layer is stateful: it carries its own states");
+    return RNN_OK;
+}
+
+static rnn_status recurrent_infer(const char *func, const void *opts, int n_in,
+                                  const rnn__src *in, rnn__spec *s)
+{
+    const rnn_recurrent_options *o = opts;
+    if (o->cell == RNN_SIMPLE_RNN ? (o->activation != RNN_ACT_TANH && o->activation != RNN_ACT_RELU)
+                                  : o->activation != RNN_ACT_TANH)
+        return rnn__err(RNN_ERR_INVALID_ARG, func,
+                        "options->activation must be RNN_ACT_TANH%s for this cell (got %d)",
+                        o->cell == RNN_SIMPLE_RNN ? " or RNN_ACT_RELU" : "", (int)o->activation);
+    if (o->bidirectional && o->go_backwards)
+        return rnn__err(RNN_ERR_INVALID_ARG, func,
+                        "options->go_backwards cannot be combined with options->bidirectional");
+    if (!in[0].d.seq)
+        return rnn__err(RNN_ERR_STATE, func,
+                        "the previous layer %s outputs no sequence (set return_sequences=1 on it)",
+                        in[0].name);
+    if (in[0].d.dtype != RNN_F32 || in[0].d.features < 1)
+        return rnn__err(RNN_ERR_STATE, func,
+                        "the previous layer %s outputs token ids; add an Embedding layer first",
+                        in[0].name);
+    rnn_status st;
+    if (n_in > 1 && (st = check_state_sources(func, o, n_in, in)))
+        return st;
+    const rnn__cell cell = cell_of(o);
+    const int ndir = o->bidirectional ? 2 : 1, ns = rnn__cell_has_c(cell) ? 2 : 1;
+    const int64_t H = o->units, I = in[0].d.features, GH = rnn__cell_gates(cell) * H;
+    const int64_t Ho = o->bidirectional && o->merge_mode == RNN_MERGE_CONCAT ? 2 * H : H;
+    s->n_outputs = 1 + (o->return_state ? ndir * ns : 0);
+    s->out[0] = (rnn__desc){RNN_F32, o->return_sequences, 0, Ho, 0};
+    for (int k = 1; k < s->n_outputs; k++)
+        s->out[k] = (rnn__desc){RNN_F32, 0, 0, H, 0};
+    /* Parameters in Keras order, forward direction first. */
+    static const char *const NAMES[3][3] = {
+        {"kernel", "recurrent_kernel", "bias"},
+        {"forward/kernel", "forward/recurrent_kernel", "forward/bias"},
+        {"backward/kernel", "backward/recurrent_kernel", "backward/bias"}};
+    for (int d = 0; d < ndir; d++) {
+        const char *const *nm = NAMES[o->bidirectional ? 1 + d : 0];
+        int p = s->n_params;
+        s->param_name[p] = nm[0];
+        s->param_rank[p] = 2;
+        s->param_dims[p][0] = I;
+        s->param_dims[p][1] = GH;
+        s->param_name[p + 1] = nm[1];
+        s->param_rank[p + 1] = 2;
+        s->param_dims[p + 1][0] = H;
+        s->param_dims[p + 1][1] = GH;
+        s->n_params += 2;
+        if (o->use_bias) {
+            p = s->n_params++;
+            s->param_name[p] = nm[2];
+            s->param_rank[p] = cell == RNN__CELL_LBR_GRU ? 2 : 1;
+            s->param_dims[p][0] = cell == RNN__CELL_LBR_GRU ? 2 : GH;
+            s->param_dims[p][1] = GH;
+        }
+    }
+    s->stateful = o->stateful;
+    s->base = o->bidirectional            ? "bidirectional"
+              : o->cell == RNN_LSTM ? "lstm"
+              : o->cell == RNN_GRU  ? "gru"
+                                    : "simple_rnn";
+    return RNN_OK;
+}
+
+static rnn_status recurrent_build(rnn_layer *l)
+{
+    rnn__recurrent *r = l->impl;
+    const rnn_recurrent_options *o = l->opts;
+    r->o = o;
+    r->cell = cell_of(o);
+    r->G = rnn__cell_gates(r->cell);
+    r->Gb = rnn__cell_bias_gates(r->cell);
+    r->ns = rnn__cell_has_c(r->cell) ? 2 : 1;
+    r->ndir = o->bidirectional ? 2 : 1;
+    r->I = l->param[0]->dims[0];
+    r->H = o->units;
+    for (int d = 0, p = 0; d < r->ndir; d++) {
+        rnn__rdir *D = &r->d[d];
+        D->reverse = o->bidirectional ? d == 1 : o->go_backwards;
+        D->pk = p++;
+        D->pr = p++;
+        D->pb = o->use_bias ? p++ : -1;
+    }
+    return RNN_OK;
+}
+
+/* Initial values in Keras order, forward direction first. */
+static rnn_status recurrent_init(rnn_layer *l, rnn__rng *rng)
+{
+    rnn__recurrent *r = l->impl;
+    const rnn_recurrent_options *o = r->o;
+    const int64_t H = r->H, I = r->I, GH = r->G * H;
+    rnn_status st;
+    for (int d = 0; d < r->ndir; d++) {
+        const rnn__rdir *D = &r->d[d];
+        if ((st = rnn__init_fill(rng, (int)o->kernel_initializer, rnn__f32(l->param[D->pk]), I,
+                                 GH)) ||
+            (st = rnn__init_fill(rng, (int)o->recurrent_initializer, rnn__f32(l->param[D->pr]),
+                                 H, GH)))
+            return st;
+        if (D->pb >= 0) {
+            rnn_tensor *b = l->param[D->pb];
+            if ((st = rnn__init_fill(rng, (int)o->bias_initializer, rnn__f32(b), 1, b->numel)))
+                return st;
+            if (r->cell == RNN__CELL_LSTM && o->unit_forget_bias)
+                for (int64_t j = 0; j < H; j++)
+                    rnn__f32(b)[H + j] = 1.0f;
+        }
+    }
+    return RNN_OK;
+}
+
 /* ------------------------------------------------------------ lifecycle */
 
 static void recurrent_destroy(rnn_layer *l)
 {
     rnn__recurrent *r = l->impl;
-    if (!r)
-        return;
     for (int d = 0; d < 2; d++) {
         rnn__rdir *D = &r->d[d];
         rnn__rnn_destroy(D->k);
@@ -107,8 +277,6 @@ static void recurrent_destroy(rnn_layer *l)
         rnn_tensor_destroy(r->init_grad[i]);
         rnn__fbuf_free(&r->carry[i]);
     }
-    rnn__free(r);
-    l->impl = NULL;
 }
 
 static void recurrent_reset_state(rnn_layer *l)
@@ -117,8 +285,8 @@ static void recurrent_reset_state(rnn_layer *l)
     r->carry_valid = 0;
 }
 
-rnn_status rnn__recurrent_select_carry(rnn_layer *l, const int32_t *rows, int64_t N,
-                                       rnn__fbuf *tmp)
+static rnn_status recurrent_select_carry(rnn_layer *l, const int32_t *rows, int64_t N,
+                                         rnn__fbuf *tmp)
 {
     rnn__recurrent *r = l->impl;
     if (!r->carry_valid)
@@ -136,6 +304,17 @@ rnn_status rnn__recurrent_select_carry(rnn_layer *l, const int32_t *rows, int64_
     return RNN_OK;
 }
 
+static const char *recurrent_step_check(const rnn_layer *l, const int *in_step)
+{
+    (void)in_step;
+    const rnn_recurrent_options *o = l->opts;
+    if (o->bidirectional)
+        return "it is bidirectional";
+    if (o->go_backwards)
+        return "it is go_backwards";
+    return NULL;
+}
+
 static void recurrent_params_changed(rnn_layer *l)
 {
     rnn__recurrent *r = l->impl;
@@ -144,8 +323,8 @@ static void recurrent_params_changed(rnn_layer *l)
 
 /* Makes sure direction D has a kernel for T x N (the reference one when
  * use_ref) and up-to-date weights; D->used is set to it. */
-static rnn_status prepare_dir(rnn_layer *l, rnn__recurrent *r, rnn__rdir *D, int64_t T,
-                              int64_t N, int use_ref, rnn__rnn_weights *w)
+static rnn_status prepare_dir(rnn_layer *l, rnn__ctx *ctx, rnn__recurrent *r, rnn__rdir *D,
+                              int64_t T, int64_t N, int use_ref, rnn__rnn_weights *w)
 {
     rnn_status st;
     rnn__rnn_kernel **kp = use_ref ? &D->kref : &D->k;
@@ -154,7 +333,7 @@ static rnn_status prepare_dir(rnn_layer *l, rnn__recurrent *r, rnn__rdir *D, int
         rnn__rnn_shape sh = {r->cell, T > *cT ? T : *cT, N > *cN ? N : *cN, r->I, r->H, D->reverse};
         rnn__rnn_destroy(*kp);
         *kp = NULL;
-        st = use_ref ? rnn__rnn_create_ref(&sh, kp) : rnn__rnn_create(l->model->ctx, &sh, kp);
+        st = use_ref ? rnn__rnn_create_ref(&sh, kp) : rnn__rnn_create(ctx, &sh, kp);
         if (st)
             return st;
         *cT = sh.T;
@@ -196,101 +375,105 @@ static float merge(rnn_merge_mode m, float a, float b)
 
 /* ------------------------------------------------------------ forward */
 
-static rnn_status recurrent_forward(rnn_layer *l, int training)
+/* The initial states of this forward: connected producers' outputs, the
+ * caller's (rnn_layer_set_initial_state), or none. */
+static rnn_status initial_states(rnn_layer *l, const rnn__recurrent *r, int64_t N,
+                                 const rnn_tensor **init, int *n_init)
 {
-    rnn__recurrent *r = l->impl;
-    rnn_model *m = l->model;
-    const rnn_tensor *xt = rnn__layer_in(l);
-    const int64_t N = xt->dims[0], T = xt->dims[1], I = r->I, H = r->H;
-    const int32_t *len = rnn__layer_in_len(l);
-    const float *x = rnn__f32(xt);
-    rnn_status st;
-
-    /* Initial states: connected to other layers' outputs, or given by the caller. */
-    const int n_init = l->n_extra ? l->n_extra : r->n_init;
-    const rnn_tensor *init[4] = {0};
-    for (int k = 0; k < n_init; k++)
-        init[k] = l->n_extra ? rnn__layer_extra_in(l, k) : r->init[k];
-    for (int k = 0; k < n_init; k++)
+    *n_init = l->n_in > 1 ? l->n_in - 1 : r->n_init;
+    for (int k = 0; k < *n_init; k++) {
+        init[k] = l->n_in > 1 ? rnn__layer_input(l, 1 + k) : r->init[k];
         if (init[k]->dims[0] != N)
-            return rnn__err(RNN_ERR_SHAPE, "rnn_model_forward",
-                            "layer %s: its initial state %d has batch size %lld but the batch "
-                            "has %lld",
-                            l->name, k, (long long)init[k]->dims[0], (long long)N);
-    if ((r->o.stateful || m->stepping) && r->carry_valid && r->carry_N != N)
-        return rnn__err(RNN_ERR_SHAPE, "rnn_model_forward",
-                        "layer %s is stateful with batch size %lld (got %lld); call "
-                        "rnn_layer_reset_states() to change it",
-                        l->name, (long long)r->carry_N, (long long)N);
-
-    /* Batch-major (N, T, I) -> time-major [T][N][I]. */
-    size_t nx = (size_t)(T * N * I), nh = (size_t)(N * H), ny = (size_t)(T * N * H);
-    if ((st = rnn__fbuf_ensure(&r->x_tm, nx, 0)))
-        return st;
-    float *x_tm = r->x_tm.p;
-#pragma omp parallel for schedule(static) if (nx >= RNN__PAR_MIN)
-    for (int64_t n = 0; n < N; n++)
-        for (int64_t t = 0; t < T; t++)
-            memcpy(x_tm + (t * N + n) * I, x + (n * T + t) * I, sizeof(float) * (size_t)I);
-
-    for (int d = 0; d < r->ndir; d++) {
-        rnn__rdir *D = &r->d[d];
-        rnn__rnn_weights w;
-        const int rec_drop = training && r->o.recurrent_dropout > 0.0f;
-        if ((st = prepare_dir(l, r, D, T, N, rec_drop, &w)))
-            return st;
-        if (rec_drop && !(m->freeze_masks && D->rmask_N == N)) {
-            if ((st = rnn__fbuf_ensure(&D->rmask, (size_t)(N * H), 0)))
-                return st;
-            D->rmask_N = N;
-            float keep = 1.0f - r->o.recurrent_dropout;
-            for (int64_t k = 0; k < N * H; k++)
-                D->rmask.p[k] = rnn__rng_uniform(&m->rng) < (double)keep ? 1.0f / keep : 0.0f;
-        }
-        const float *xin = r->x_tm.p;
-        D->masked = training && r->o.dropout > 0.0f;
-        if (D->masked) {
-            if ((st = rnn__fbuf_ensure(&D->xin, nx, 0)))
-                return st;
-            if (!(m->freeze_masks && D->mask_N == N)) {
-                if ((st = rnn__fbuf_ensure(&D->mask, (size_t)(N * I), 0)))
-                    return st;
-                D->mask_N = N;
-                float keep = 1.0f - r->o.dropout;
-                for (int64_t k = 0; k < N * I; k++)
-                    D->mask.p[k] = rnn__rng_uniform(&m->rng) < (double)keep ? 1.0f / keep : 0.0f;
-            }
-            for (int64_t t = 0; t < T; t++)
-                for (int64_t k = 0; k < N * I; k++)
-                    D->xin.p[t * N * I + k] = r->x_tm.p[t * N * I + k] * D->mask.p[k];
-            xin = D->xin.p;
-        }
-        if ((st = rnn__fbuf_ensure(&D->y, ny, 0)) || (st = rnn__fbuf_ensure(&D->hT, nh, 0)) ||
-            (st = rnn__fbuf_ensure(&D->cT, nh, 0)))
-            return st;
-        const float *h0 = NULL, *c0 = NULL;
-        if (m->stepping && r->carry_valid) { /* decoding: continue from the last step */
-            h0 = r->carry[d * r->ns].p;
-            c0 = r->ns == 2 ? r->carry[d * r->ns + 1].p : NULL;
-        } else if (n_init) {
-            h0 = rnn__f32(init[d * r->ns]);
-            c0 = r->ns == 2 ? rnn__f32(init[d * r->ns + 1]) : NULL;
-        } else if (r->o.stateful && r->carry_valid) {
-            h0 = r->carry[d * r->ns].p;
-            c0 = r->ns == 2 ? r->carry[d * r->ns + 1].p : NULL;
-        }
-        D->fwd = (rnn__rnn_fwd){.T = T, .N = N, .x = xin, .lengths = len, .h0 = h0, .c0 = c0,
-                                .y = D->y.p, .hT = D->hT.p,
-                                .cT = r->ns == 2 ? D->cT.p : NULL, .training = training,
-                                .rec_mask = rec_drop ? D->rmask.p : NULL};
-        if ((st = rnn__rnn_forward(D->used, &w, &D->fwd)))
-            return st;
+            return rnn__err(RNN_ERR_SHAPE, NULL,
+                            "its initial state %d has batch size %lld but the batch has %lld", k,
+                            (long long)init[k]->dims[0], (long long)N);
     }
+    return RNN_OK;
+}
 
-    /* Output 0. */
-    const int bi = r->ndir == 2, concat = bi && r->o.merge_mode == RNN_MERGE_CONCAT;
+/* Per-sequence dropout masks of direction D: recurrent (on h) and input. */
+static rnn_status draw_masks(const rnn__recurrent *r, rnn__rdir *D, const rnn__run *run,
+                             int rec_drop, int64_t N)
+{
+    rnn_status st;
+    const int64_t I = r->I, H = r->H;
+    if (rec_drop && !(run->freeze_masks && D->rmask_N == N)) {
+        if ((st = rnn__fbuf_ensure(&D->rmask, (size_t)(N * H), 0)))
+            return st;
+        D->rmask_N = N;
+        float keep = 1.0f - r->o->recurrent_dropout;
+        for (int64_t k = 0; k < N * H; k++)
+            D->rmask.p[k] = rnn__rng_uniform(run->rng) < (double)keep ? 1.0f / keep : 0.0f;
+    }
+    if (D->masked && !(run->freeze_masks && D->mask_N == N)) {
+        if ((st = rnn__fbuf_ensure(&D->mask, (size_t)(N * I), 0)))
+            return st;
+        D->mask_N = N;
+        float keep = 1.0f - r->o->dropout;
+        for (int64_t k = 0; k < N * I; k++)
+            D->mask.p[k] = rnn__rng_uniform(run->rng) < (double)keep ? 1.0f / keep : 0.0f;
+    }
+    return RNN_OK;
+}
+
+/* Runs direction d's kernel over the time-major input r->x_tm. */
+static rnn_status run_direction(rnn_layer *l, rnn__recurrent *r, int d, const rnn__run *run,
+                                int64_t N, int64_t T, const int32_t *len,
+                                const rnn_tensor *const *init, int n_init)
+{
+    rnn__rdir *D = &r->d[d];
+    const size_t nx = (size_t)(T * N * r->I), nh = (size_t)(N * r->H), ny = (size_t)(T * N * r->H);
+    const int64_t I = r->I;
+    rnn__rnn_weights w;
+    const int rec_drop = run->training && r->o->recurrent_dropout > 0.0f;
+    rnn_status st = prepare_dir(l, run->ctx, r, D, T, N, rec_drop, &w);
+    if (st)
+        return st;
+    D->masked = run->training && r->o->dropout > 0.0f;
+    if ((st = draw_masks(r, D, run, rec_drop, N)))
+        return st;
+    const float *xin = r->x_tm.p;
+    if (D->masked) {
+        if ((st = rnn__fbuf_ensure(&D->xin, nx, 0)))
+            return st;
+        for (int64_t t = 0; t < T; t++)
+            for (int64_t k = 0; k < N * I; k++)
+                D->xin.p[t * N * I + k] = r->x_tm.p[t * N * I + k] * D->mask.p[k];
+        xin = D->xin.p;
+    }
+    if ((st = rnn__fbuf_ensure(&D->y, ny, 0)) || (st = rnn__fbuf_ensure(&D->hT, nh, 0)) ||
+        (st = rnn__fbuf_ensure(&D->cT, nh, 0)))
+        return st;
+    const float *h0 = NULL, *c0 = NULL;
+    if (run->stepping && r->carry_valid) { /* decoding: continue from the last step */
+        h0 = r->carry[d * r->ns].p;
+        c0 = r->ns == 2 ? r->carry[d * r->ns + 1].p : NULL;
+    } else if (n_init) {
+        h0 = rnn__f32(init[d * r->ns]);
+        c0 = r->ns == 2 ? rnn__f32(init[d * r->ns + 1]) : NULL;
+    } else if (r->o->stateful && r->carry_valid) {
+        h0 = r->carry[d * r->ns].p;
+        c0 = r->ns == 2 ? r->carry[d * r->ns + 1].p : NULL;
+    }
+    D->fwd = (rnn__rnn_fwd){.T = T, .N = N, .x = xin, .lengths = len, .h0 = h0, .c0 = c0,
+                            .y = D->y.p, .hT = D->hT.p, .cT = r->ns == 2 ? D->cT.p : NULL,
+                            .training = run->training,
+                            .rec_mask = rec_drop ? D->rmask.p : NULL};
+    return rnn__rnn_forward(D->used, &w, &D->fwd);
+}
+
+/* Output 0 and the final states (extra outputs, the carry) from the
+ * directions' results. */
+static rnn_status write_outputs(rnn_layer *l, rnn__recurrent *r, const rnn__run *run, int64_t N,
+                                int64_t T, const int32_t *len)
+{
+    rnn_status st;
+    const int64_t H = r->H;
+    const size_t nh = (size_t)(N * H), ny = (size_t)(T * N * H);
+
+    const int bi = r->ndir == 2, concat = bi && r->o->merge_mode == RNN_MERGE_CONCAT;
     const int64_t Ho = concat ? 2 * H : H;
-    if (r->o.return_sequences) {
+    if (r->o->return_sequences) {
         int64_t dims[3] = {N, T, Ho};
         /* every step is written below unless lengths leave padding */
         if ((st = rnn__tensor_ensure(&l->out[0], 3, dims, len != NULL)))
@@ -303,7 +486,7 @@ static rnn_status recurrent_forward(rnn_layer *l, int training)
                 float *dst = o + (n * T + t) * Ho;
                 if (!bi) {
                     /* go_backwards returns outputs in processing order. */
-                    int64_t src = r->o.go_backwards ? L - 1 - t : t;
+                    int64_t src = r->o->go_backwards ? L - 1 - t : t;
                     memcpy(dst, r->d[0].y.p + (src * N + n) * H, sizeof(float) * (size_t)H);
                     continue;
                 }
@@ -313,7 +496,7 @@ static rnn_status recurrent_forward(rnn_layer *l, int training)
                     memcpy(dst + H, b, sizeof(float) * (size_t)H);
                 } else {
                     for (int64_t j = 0; j < H; j++)
-                        dst[j] = merge(r->o.merge_mode, f[j], b[j]);
+                        dst[j] = merge(r->o->merge_mode, f[j], b[j]);
                 }
             }
         }
@@ -334,7 +517,7 @@ static rnn_status recurrent_forward(rnn_layer *l, int training)
                 memcpy(o + n * Ho + H, b, sizeof(float) * (size_t)H);
             } else {
                 for (int64_t j = 0; j < H; j++)
-                    o[n * H + j] = merge(r->o.merge_mode, f[j], b[j]);
+                    o[n * H + j] = merge(r->o->merge_mode, f[j], b[j]);
             }
         }
     }
@@ -343,37 +526,71 @@ static rnn_status recurrent_forward(rnn_layer *l, int training)
         for (int s = 0; s < r->ns; s++) {
             const float *src = s == 0 ? r->d[d].hT.p : r->d[d].cT.p;
             int k = d * r->ns + s;
-            if (r->o.return_state) {
+            if (r->o->return_state) {
                 int64_t dims[2] = {N, H};
                 if ((st = rnn__tensor_ensure(&l->out[1 + k], 2, dims, 0)))
                     return st;
                 memcpy(l->out[1 + k]->data, src, sizeof(float) * nh);
             }
-            if (r->o.stateful || m->stepping) {
+            if (r->o->stateful || run->stepping) {
                 if ((st = rnn__fbuf_ensure(&r->carry[k], nh, 0)))
                     return st;
                 memcpy(r->carry[k].p, src, sizeof(float) * nh);
             }
         }
-    if (r->o.stateful || m->stepping) {
+    if (r->o->stateful || run->stepping) {
         r->carry_valid = 1;
         r->carry_N = N;
     }
+    l->out_len[0] = r->o->return_sequences ? len : NULL;
+    return RNN_OK;
+}
+
+static rnn_status recurrent_forward(rnn_layer *l, const rnn__run *run)
+{
+    rnn__recurrent *r = l->impl;
+    const rnn_tensor *xt = rnn__layer_in(l);
+    const int64_t N = xt->dims[0], T = xt->dims[1], I = r->I;
+    const int32_t *len = rnn__layer_in_len(l);
+    const float *x = rnn__f32(xt);
+    const rnn_tensor *init[4] = {0};
+    int n_init;
+    rnn_status st = initial_states(l, r, N, init, &n_init);
+    if (st)
+        return st;
+    if ((r->o->stateful || run->stepping) && r->carry_valid && r->carry_N != N)
+        return rnn__err(RNN_ERR_SHAPE, NULL,
+                        "the layer is stateful with batch size %lld (got %lld); call "
+                        "rnn_layer_reset_states() to change it",
+                        (long long)r->carry_N, (long long)N);
+    /* Batch-major (N, T, I) -> time-major [T][N][I]. */
+    const size_t nx = (size_t)(T * N * I);
+    if ((st = rnn__fbuf_ensure(&r->x_tm, nx, 0)))
+        return st;
+    float *x_tm = r->x_tm.p;
+#pragma omp parallel for schedule(static) if (nx >= RNN__PAR_MIN)
+    for (int64_t n = 0; n < N; n++)
+        for (int64_t t = 0; t < T; t++)
+            memcpy(x_tm + (t * N + n) * I, x + (n * T + t) * I, sizeof(float) * (size_t)I);
+    for (int d = 0; d < r->ndir; d++)
+        if ((st = run_direction(l, r, d, run, N, T, len, init, n_init)))
+            return st;
+    if ((st = write_outputs(l, r, run, N, T, len)))
+        return st;
     r->N = N;
     r->T = T;
     r->len = len;
-    l->out_len[0] = r->o.return_sequences ? len : NULL;
     return RNN_OK;
 }
 
 /* ------------------------------------------------------------ backward */
 
-static rnn_status recurrent_backward(rnn_layer *l)
+static rnn_status recurrent_backward(rnn_layer *l, const rnn__run *run)
 {
     rnn__recurrent *r = l->impl;
     const int64_t N = r->N, T = r->T, I = r->I, H = r->H;
     const int32_t *len = r->len;
-    const int bi = r->ndir == 2, concat = bi && r->o.merge_mode == RNN_MERGE_CONCAT;
+    const int bi = r->ndir == 2, concat = bi && r->o->merge_mode == RNN_MERGE_CONCAT;
     const int64_t Ho = concat ? 2 * H : H;
     size_t nx = (size_t)(T * N * I), nh = (size_t)(N * H), ny = (size_t)(T * N * H);
     const float *g = rnn__f32(l->dout[0]);
@@ -381,7 +598,7 @@ static rnn_status recurrent_backward(rnn_layer *l)
 
     /* dy is written at every step of every sample below, except past a sample's length or
      * without return_sequences: zero it only then. */
-    const int dy_full = r->o.return_sequences && !len;
+    const int dy_full = r->o->return_sequences && !len;
     for (int d = 0; d < r->ndir; d++) {
         rnn__rdir *D = &r->d[d];
         if ((st = rnn__fbuf_ensure(&D->dy, ny, !dy_full)) ||
@@ -393,21 +610,21 @@ static rnn_status recurrent_backward(rnn_layer *l)
     }
     /* Split the output gradient into per-direction gradients. */
     float *dy0 = r->d[0].dy.p, *dy1 = bi ? r->d[1].dy.p : NULL;
-    if (r->o.return_sequences) {
+    if (r->o->return_sequences) {
 #pragma omp parallel for schedule(static) if (ny >= RNN__PAR_MIN)
         for (int64_t n = 0; n < N; n++) {
             int64_t L = len_of(len, n, T);
             for (int64_t t = 0; t < L; t++) {
                 const float *gg = g + (n * T + t) * Ho;
                 if (!bi) {
-                    int64_t dst = r->o.go_backwards ? L - 1 - t : t;
+                    int64_t dst = r->o->go_backwards ? L - 1 - t : t;
                     memcpy(dy0 + (dst * N + n) * H, gg, sizeof(float) * (size_t)H);
                     continue;
                 }
                 float *a = dy0 + (t * N + n) * H, *b = dy1 + (t * N + n) * H;
                 const float *fy = r->d[0].y.p + (t * N + n) * H, *by = r->d[1].y.p + (t * N + n) * H;
                 for (int64_t j = 0; j < H; j++) {
-                    switch (r->o.merge_mode) {
+                    switch (r->o->merge_mode) {
                     case RNN_MERGE_CONCAT: a[j] = gg[j], b[j] = gg[H + j]; break;
                     case RNN_MERGE_SUM: a[j] = b[j] = gg[j]; break;
                     case RNN_MERGE_MUL: a[j] = gg[j] * by[j], b[j] = gg[j] * fy[j]; break;
@@ -426,7 +643,7 @@ static rnn_status recurrent_backward(rnn_layer *l)
                     continue;
                 }
                 float fy = r->d[0].hT.p[n * H + j], by = r->d[1].hT.p[n * H + j];
-                switch (r->o.merge_mode) {
+                switch (r->o->merge_mode) {
                 case RNN_MERGE_CONCAT: a[n * H + j] = gg[j], b[n * H + j] = gg[H + j]; break;
                 case RNN_MERGE_SUM: a[n * H + j] = b[n * H + j] = gg[j]; break;
                 case RNN_MERGE_MUL: a[n * H + j] = gg[j] * by, b[n * H + j] = gg[j] * fy; break;
@@ -434,7 +651,7 @@ static rnn_status recurrent_backward(rnn_layer *l)
                 }
             }
     }
-    if (r->o.return_state)
+    if (r->o->return_state)
         for (int d = 0; d < r->ndir; d++)
             for (int s = 0; s < r->ns; s++) {
                 float *dst = s == 0 ? r->d[d].dhT.p : r->d[d].dcT.p;
@@ -451,7 +668,7 @@ static rnn_status recurrent_backward(rnn_layer *l)
     for (int d = 0; d < r->ndir; d++) {
         rnn__rdir *D = &r->d[d];
         rnn__rnn_weights w;
-        if ((st = prepare_dir(l, r, D, T, N, D->used == D->kref && D->kref, &w)))
+        if ((st = prepare_dir(l, run->ctx, r, D, T, N, D->used == D->kref && D->kref, &w)))
             return st;
         rnn__rnn_bwd b = {.dy = D->dy.p, .dhT = D->dhT.p, .dcT = r->ns == 2 ? D->dcT.p : NULL,
                           .dx = D->dx.p, .dh0 = D->dh0.p, .dc0 = r->ns == 2 ? D->dc0.p : NULL,
@@ -485,8 +702,8 @@ static rnn_status recurrent_backward(rnn_layer *l)
                 dst[i] += src[i];
         }
     /* Gradients of connected initial states go to their producers. */
-    for (int k = 0; k < l->n_extra; k++) {
-        rnn_tensor *dst = rnn__layer_extra_din(l, k);
+    for (int k = 0; k < l->n_in - 1; k++) {
+        rnn_tensor *dst = rnn__layer_input_grad(l, 1 + k);
         if (!dst)
             continue;
         const rnn__rdir *D = &r->d[k / r->ns];
@@ -496,7 +713,7 @@ static rnn_status recurrent_backward(rnn_layer *l)
             dp[i] += src[i];
     }
     /* Gradients of caller-given initial states. */
-    for (int k = 0; !l->n_extra && k < r->n_init; k++) {
+    for (int k = 0; l->n_in == 1 && k < r->n_init; k++) {
         int64_t dims[2] = {N, H};
         if ((st = rnn__tensor_ensure(&r->init_grad[k], 2, dims, 0)))
             return st;
@@ -506,70 +723,25 @@ static rnn_status recurrent_backward(rnn_layer *l)
     return RNN_OK;
 }
 
-static const void *recurrent_options(const rnn_layer *l)
-{
-    return &((const rnn__recurrent *)l->impl)->o;
-}
-
-static const rnn__layer_vt recurrent_vt = {
-    .options = recurrent_options,
+const rnn__layer_ops rnn__recurrent_ops = {
     .kind = "recurrent",
+    .type_name = recurrent_type,
+    .options_size = sizeof(rnn_recurrent_options),
+    .fields = FIELDS,
+    .min_in = 1,
+    .max_in = 5, /* the input, then up to 4 initial states */
+    .impl_size = sizeof(rnn__recurrent),
+    .infer = recurrent_infer,
+    .build = recurrent_build,
+    .init_params = recurrent_init,
     .forward = recurrent_forward,
     .backward = recurrent_backward,
     .reset_state = recurrent_reset_state,
     .params_changed = recurrent_params_changed,
+    .select_carry = recurrent_select_carry,
+    .step_check = recurrent_step_check,
     .destroy = recurrent_destroy,
 };
-
-/* ------------------------------------------------------------ construction */
-
-static int valid_init(rnn_initializer i)
-{
-    return i >= RNN_INIT_GLOROT_UNIFORM && i <= RNN_INIT_ONES;
-}
-
-static rnn_status check_options(const rnn_recurrent_options *o)
-{
-    const char *f = "rnn_model_add_recurrent";
-    if (o->struct_size < offsetof(rnn_recurrent_options, merge_mode) + sizeof o->merge_mode ||
-        o->struct_size > sizeof *o)
-        return rnn__err(RNN_ERR_INVALID_ARG, f,
-                        "options->struct_size must be sizeof(rnn_recurrent_options) = %zu (got %u); "
-                        "call rnn_recurrent_options_init()",
-                        sizeof *o, (unsigned)o->struct_size);
-    if (o->cell != RNN_SIMPLE_RNN && o->cell != RNN_LSTM && o->cell != RNN_GRU)
-        return rnn__err(RNN_ERR_INVALID_ARG, f,
-                        "options->cell must be RNN_SIMPLE_RNN, RNN_LSTM or RNN_GRU (got %d)",
-                        (int)o->cell);
-    if (o->units < 1 || o->units > (1 << 24))
-        return rnn__err(RNN_ERR_INVALID_ARG, f, "options->units must be in 1..16777216 (got %lld)",
-                        (long long)o->units);
-    if (o->cell == RNN_SIMPLE_RNN ? (o->activation != RNN_ACT_TANH && o->activation != RNN_ACT_RELU)
-                                  : o->activation != RNN_ACT_TANH)
-        return rnn__err(RNN_ERR_INVALID_ARG, f,
-                        "options->activation must be RNN_ACT_TANH%s for this cell (got %d)",
-                        o->cell == RNN_SIMPLE_RNN ? " or RNN_ACT_RELU" : "", (int)o->activation);
-    if (!(o->dropout >= 0.0f && o->dropout < 1.0f))
-        return rnn__err(RNN_ERR_INVALID_ARG, f, "options->dropout must be in [0, 1) (got %g)",
-                        (double)o->dropout);
-    if (!(o->recurrent_dropout >= 0.0f && o->recurrent_dropout < 1.0f))
-        return rnn__err(RNN_ERR_INVALID_ARG, f,
-                        "options->recurrent_dropout must be in [0, 1) (got %g)",
-                        (double)o->recurrent_dropout);
-    if (!valid_init(o->kernel_initializer) || !valid_init(o->recurrent_initializer) ||
-        !valid_init(o->bias_initializer))
-        return rnn__err(RNN_ERR_INVALID_ARG, f, "an initializer is not a rnn_initializer value "
-                                                "(kernel %d, recurrent %d, bias %d)",
-                        (int)o->kernel_initializer, (int)o->recurrent_initializer,
-                        (int)o->bias_initializer);
-    if (o->bidirectional && (o->merge_mode < RNN_MERGE_CONCAT || o->merge_mode > RNN_MERGE_AVE))
-        return rnn__err(RNN_ERR_INVALID_ARG, f, "options->merge_mode must be a rnn_merge_mode (got %d)",
-                        (int)o->merge_mode);
-    if (o->bidirectional && o->go_backwards)
-        return rnn__err(RNN_ERR_INVALID_ARG, f,
-                        "options->go_backwards cannot be combined with options->bidirectional");
-    return RNN_OK;
-}
 
 rnn_status rnn_model_add_recurrent(rnn_model *m, const rnn_recurrent_options *options,
                                    rnn_layer **out)
@@ -578,248 +750,18 @@ rnn_status rnn_model_add_recurrent(rnn_model *m, const rnn_recurrent_options *op
         *out = NULL;
     RNN__CHECK_ARG_AS(m, "model");
     RNN__CHECK_ARG(options);
-    rnn_status st = check_options(options);
-    if (st)
-        return st;
     rnn_recurrent_options o;
     rnn_recurrent_options_init(&o, options->cell);
-    memcpy(&o, options, options->struct_size);
-    o.struct_size = sizeof o;
-    rnn_layer *prev;
-    if ((st = rnn__model_tail(__func__, m, &prev)))
-        return st;
-    if (!prev->out_seq[rnn__tail_output(m)])
-        return RNN__ERR(RNN_ERR_STATE,
-                        "the previous layer %s outputs no sequence (set return_sequences=1 on it)",
-                        prev->name);
-    if (prev->out_dtype[rnn__tail_output(m)] != RNN_F32 || prev->out_features[rnn__tail_output(m)] < 1)
-        return RNN__ERR(RNN_ERR_STATE,
-                        "the previous layer %s outputs token ids; add an Embedding layer first",
-                        prev->name);
-
-    rnn_layer *l;
-    if ((st = rnn__layer_new(__func__, &recurrent_vt, sizeof(rnn__recurrent), &l)))
-        return st;
-    rnn__recurrent *r = l->impl;
-    l->input = prev;
-    l->input_output = 0;
-    r->o = o;
-    r->cell = o.cell == RNN_LSTM  ? RNN__CELL_LSTM
-              : o.cell == RNN_GRU ? (o.reset_after ? RNN__CELL_LBR_GRU : RNN__CELL_GRU)
-              : o.activation == RNN_ACT_RELU ? RNN__CELL_RNN_RELU
-                                             : RNN__CELL_RNN_TANH;
-    r->G = rnn__cell_gates(r->cell);
-    r->Gb = rnn__cell_bias_gates(r->cell);
-    r->ns = rnn__cell_has_c(r->cell) ? 2 : 1;
-    r->ndir = o.bidirectional ? 2 : 1;
-    r->I = prev->out_features[rnn__tail_output(m)];
-    r->H = o.units;
-    const int64_t H = r->H, I = r->I, GH = r->G * H;
-
-    /* Outputs. */
-    int64_t Ho = o.bidirectional && o.merge_mode == RNN_MERGE_CONCAT ? 2 * H : H;
-    l->n_outputs = 1 + (o.return_state ? r->ndir * r->ns : 0);
-    l->out_seq[0] = o.return_sequences;
-    l->out_features[0] = Ho;
-    for (int k = 0; k < l->n_outputs; k++) {
-        l->out_dtype[k] = RNN_F32;
-        if (k)
-            l->out_features[k] = H;
-    }
-
-    /* Parameters, initialised in Keras order, forward direction first. */
-    for (int d = 0; d < r->ndir; d++) {
-        rnn__rdir *D = &r->d[d];
-        D->reverse = o.bidirectional ? d == 1 : o.go_backwards;
-        char nk[RNN__NAME_MAX], nr[RNN__NAME_MAX], nb[RNN__NAME_MAX];
-        const char *pre = !o.bidirectional ? "" : d == 0 ? "forward/" : "backward/";
-        snprintf(nk, sizeof nk, "%skernel", pre);
-        snprintf(nr, sizeof nr, "%srecurrent_kernel", pre);
-        snprintf(nb, sizeof nb, "%sbias", pre);
-        int64_t kd[2] = {I, GH}, rd[2] = {H, GH};
-        int64_t bd[2] = {2, GH};
-        D->pk = l->n_params;
-        if ((st = rnn__layer_add_param(l, nk, 2, kd)))
-            goto fail;
-        D->pr = l->n_params;
-        if ((st = rnn__layer_add_param(l, nr, 2, rd)))
-            goto fail;
-        D->pb = -1;
-        if (o.use_bias) {
-            D->pb = l->n_params;
-            if (r->cell == RNN__CELL_LBR_GRU)
-                st = rnn__layer_add_param(l, nb, 2, bd);
-            else
-                st = rnn__layer_add_param(l, nb, 1, &bd[1]);
-            if (st)
-                goto fail;
-        }
-        if ((st = rnn__init_fill(&m->rng, (int)o.kernel_initializer, rnn__f32(l->param[D->pk]), I, GH)) ||
-            (st = rnn__init_fill(&m->rng, (int)o.recurrent_initializer, rnn__f32(l->param[D->pr]), H,
-                              GH))) {
-            st = st == RNN_ERR_NOMEM ? RNN__NOMEM(sizeof(double) * (size_t)(H * GH))
-                                     : RNN__ERR(st, "cannot initialise %s", nr);
-            goto fail;
-        }
-        if (D->pb >= 0) {
-            rnn_tensor *b = l->param[D->pb];
-            if ((st = rnn__init_fill(&m->rng, (int)o.bias_initializer, rnn__f32(b), 1, b->numel)))
-                goto fail;
-            if (r->cell == RNN__CELL_LSTM && o.unit_forget_bias)
-                for (int64_t j = 0; j < H; j++)
-                    rnn__f32(b)[H + j] = 1.0f;
-        }
-    }
-    if ((st = rnn__model_append(m, l, cell_base_name(&o))))
-        return st; /* the model released l */
-    if (out)
-        *out = l;
-    return RNN_OK;
-fail:
-    rnn__layer_free(l);
-    return st;
-}
-
-/* ------------------------------------------------------------ states */
-
-static rnn_status as_recurrent(const char *func, const rnn_layer *l, rnn__recurrent **out)
-{
-    if (!l)
-        return rnn__err(RNN_ERR_INVALID_ARG, func, "layer must not be NULL");
-    if (l->vt != &recurrent_vt)
-        return rnn__err(RNN_ERR_INVALID_ARG, func, "layer %s is not a recurrent layer", l->name);
-    *out = l->impl;
-    return RNN_OK;
-}
-
-rnn_status rnn__recurrent_impl(const char *func, const rnn_layer *l, rnn__recurrent **out)
-{
-    return as_recurrent(func, l, out);
-}
-
-rnn_status rnn_layer_num_states(const rnn_layer *l, int *out)
-{
-    RNN__CHECK_ARG(out);
-    *out = 0;
-    rnn__recurrent *r = NULL;
-    rnn_status st = as_recurrent(__func__, l, &r);
+    rnn_status st = rnn__options_copy(__func__, "rnn_recurrent_options", &o, sizeof o, options,
+                                      offsetof(rnn_recurrent_options, merge_mode) +
+                                          sizeof o.merge_mode);
     if (st)
         return st;
-    *out = r->ndir * r->ns;
-    return RNN_OK;
-}
-
-rnn_status rnn_layer_set_initial_state(rnn_layer *l, int count, const rnn_tensor *const *states)
-{
-    rnn__recurrent *r = NULL;
-    rnn_status st = as_recurrent(__func__, l, &r);
-    if (st)
-        return st;
-    int want = r->ndir * r->ns;
-    if (l->n_extra)
-        return RNN__ERR(RNN_ERR_STATE,
-                        "layer %s takes its initial states from other layers "
-                        "(rnn_layer_connect_initial_state)",
-                        l->name);
-    if (count != 0 && count != want)
-        return RNN__ERR(RNN_ERR_INVALID_ARG, "count must be 0 or %d for layer %s (got %d)", want,
-                        l->name, count);
-    if (count)
-        RNN__CHECK_ARG(states);
-    for (int k = 0; k < count; k++) {
-        const rnn_tensor *s = states[k];
-        if (!s)
-            return RNN__ERR(RNN_ERR_INVALID_ARG, "states[%d] must not be NULL", k);
-        if (s->dtype != RNN_F32)
-            return RNN__ERR(RNN_ERR_DTYPE, "states[%d] must be RNN_F32", k);
-        if (s->rank != 2 || s->dims[1] != r->H || s->dims[0] != states[0]->dims[0])
-            return RNN__ERR(RNN_ERR_SHAPE,
-                            "states[%d] must have shape (batch, %lld), the same batch for all",
-                            k, (long long)r->H);
-    }
-    rnn_tensor *copies[4] = {0};
-    for (int k = 0; k < count; k++)
-        if ((st = rnn_tensor_clone(states[k], &copies[k]))) {
-            for (int j = 0; j < k; j++)
-                rnn_tensor_destroy(copies[j]);
-            return RNN__NOMEM(states[k]->nbytes);
-        }
-    for (int k = 0; k < 4; k++) {
-        rnn_tensor_destroy(r->init[k]);
-        r->init[k] = copies[k];
-    }
-    r->n_init = count;
-    l->model->trained_forward = 0;
-    return RNN_OK;
-}
-
-rnn_status rnn_layer_connect_initial_state(rnn_layer *l, int count, rnn_layer *const *sources,
-                                          const int *outputs)
-{
-    rnn__recurrent *r = NULL;
-    rnn_status st = as_recurrent(__func__, l, &r);
-    if (st)
-        return st;
-    const int want = r->ndir * r->ns;
-    if (count != want)
+    if (o.cell != RNN_SIMPLE_RNN && o.cell != RNN_LSTM && o.cell != RNN_GRU)
         return RNN__ERR(RNN_ERR_INVALID_ARG,
-                        "count must be %d for layer %s (its states: h%s per direction) (got %d)",
-                        want, l->name, r->ns == 2 ? " and c" : "", count);
-    RNN__CHECK_ARG(sources);
-    for (int k = 0; k < count; k++) {
-        const rnn_layer *p = sources[k];
-        const int o = outputs ? outputs[k] : 0;
-        if (!p || p->model != l->model)
-            return RNN__ERR(RNN_ERR_INVALID_ARG, "sources[%d] must be a layer of the same model",
-                            k);
-        if (p->index >= l->index)
-            return RNN__ERR(RNN_ERR_INVALID_ARG,
-                            "sources[%d] (%s) must be added before layer %s", k, p->name,
-                            l->name);
-        if (o < 0 || o >= p->n_outputs)
-            return RNN__ERR(RNN_ERR_RANGE, "outputs[%d]: layer %s has outputs [0, %d) (got %d)",
-                            k, p->name, p->n_outputs, o);
-        if (p->out_dtype[o] != RNN_F32 || p->out_seq[o] || p->out_features[o] != r->H)
-            return RNN__ERR(RNN_ERR_SHAPE,
-                            "sources[%d]: output %d of %s must be f32 vectors (N, %lld) to be a "
-                            "state of %s",
-                            k, o, p->name, (long long)r->H, l->name);
-    }
-    if (r->o.stateful)
-        return RNN__ERR(RNN_ERR_STATE, "layer %s is stateful: it carries its own states",
-                        l->name);
-    for (int k = 0; k < count; k++) {
-        l->extra[k] = sources[k];
-        l->extra_output[k] = outputs ? outputs[k] : 0;
-    }
-    l->n_extra = count;
-    l->model->trained_forward = 0;
-    return RNN_OK;
-}
-
-rnn_status rnn_layer_initial_state_grad(rnn_layer *l, int index, const rnn_tensor **out)
-{
-    RNN__CHECK_ARG(out);
-    *out = NULL;
-    rnn__recurrent *r = NULL;
-    rnn_status st = as_recurrent(__func__, l, &r);
-    if (st)
-        return st;
-    if (index < 0 || index >= r->n_init)
-        return RNN__ERR(RNN_ERR_RANGE, "index must be in [0, %d) (the initial states set) (got %d)",
-                        r->n_init, index);
-    if (!r->init_grad[index])
-        return RNN__ERR(RNN_ERR_STATE, "no backward has run since the initial states were set");
-    *out = r->init_grad[index];
-    return RNN_OK;
-}
-
-rnn_status rnn_layer_reset_states(rnn_layer *l)
-{
-    rnn__recurrent *r = NULL;
-    rnn_status st = as_recurrent(__func__, l, &r);
-    if (st)
-        return st;
-    recurrent_reset_state(l);
-    return RNN_OK;
+                        "options->cell must be RNN_SIMPLE_RNN, RNN_LSTM or RNN_GRU (got %d)",
+                        (int)o.cell);
+    if (!o.bidirectional)
+        o.merge_mode = RNN_MERGE_CONCAT; /* unused; keep the file's value valid */
+    return rnn__model_add(__func__, m, &rnn__recurrent_ops, &o, 0, NULL, out);
 }

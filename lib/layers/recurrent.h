@@ -3,7 +3,7 @@
 #ifndef RNN_LAYERS_RECURRENT_H
 #define RNN_LAYERS_RECURRENT_H
 
-#include "model/graph.h"
+#include "layer/layer.h"
 
 /* One direction: one kernel (one oneDNN primitive family). */
 typedef struct rnn__rdir {
@@ -28,7 +28,7 @@ typedef struct rnn__rdir {
 } rnn__rdir;
 
 typedef struct rnn__recurrent {
-    rnn_recurrent_options o;
+    const rnn_recurrent_options *o; /* the layer's options (l->opts) */
     rnn__cell cell;
     int G, Gb, ns, ndir;
     int64_t I, H;
@@ -52,6 +52,8 @@ RNN__HIDDEN void rnn__recurrent_bias_to_kernel(const rnn__recurrent *r, const fl
                                                float *kernel);
 RNN__HIDDEN void rnn__recurrent_dbias_to_keras(const rnn__recurrent *r, const float *kernel,
                                                float *keras);
+
+RNN__HIDDEN extern const rnn__layer_ops rnn__recurrent_ops;
 
 /* The recurrent state of layer l, or an error (named after func) when l is
  * NULL or not a recurrent layer. */

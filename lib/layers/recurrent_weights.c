@@ -17,8 +17,8 @@
 static int per_dir(const rnn__recurrent *r, rnn_weights_format f)
 {
     if (f == RNN_WEIGHTS_KERAS)
-        return r->o.use_bias ? 3 : 2;
-    return r->o.use_bias ? 4 : 2;
+        return r->o->use_bias ? 3 : 2;
+    return r->o->use_bias ? 4 : 2;
 }
 
 /* Keras gate block g of PyTorch block pg (GRU swaps r and z). */

@@ -4,8 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "layers/recurrent.h"
-#include "model/graph.h"
+#include "model/model.h"
 
 typedef struct sbuf {
     char *buf;
@@ -29,48 +28,6 @@ RNN__PRINTF(2, 3) static void put(sbuf *b, const char *fmt, ...)
         b->buf[b->len + ((size_t)n < room ? (size_t)n : room)] = 0;
     }
     b->len += (size_t)n;
-}
-
-const char *rnn__layer_type_name(const rnn_layer *l)
-{
-    const char *k = l->vt->kind;
-    if (!strcmp(k, "recurrent")) {
-        const rnn_recurrent_options *o = l->vt->options(l);
-        if (o->bidirectional)
-            return "Bidirectional";
-        return o->cell == RNN_LSTM ? "LSTM" : o->cell == RNN_GRU ? "GRU" : "SimpleRNN";
-    }
-    if (!strcmp(k, "dense"))
-        return "Dense";
-    if (!strcmp(k, "embedding"))
-        return "Embedding";
-    if (!strcmp(k, "dropout"))
-        return "Dropout";
-    if (!strcmp(k, "activation"))
-        return "Activation";
-    if (!strcmp(k, "concatenate"))
-        return "Concatenate";
-    if (!strcmp(k, "attention")) {
-        const rnn_attention_options *o = l->vt->options(l);
-        return o->score == RNN_ATTENTION_ADDITIVE  ? "AdditiveAttention"
-               : o->score == RNN_ATTENTION_GENERAL ? "LuongGeneralAttention"
-                                                   : "Attention";
-    }
-    if (!strcmp(k, "spatial_dropout1d"))
-        return "SpatialDropout1D";
-    if (!strcmp(k, "conv1d"))
-        return "Conv1D";
-    if (!strcmp(k, "max_pooling1d"))
-        return "MaxPooling1D";
-    if (!strcmp(k, "flatten"))
-        return "Flatten";
-    if (!strcmp(k, "repeat_vector"))
-        return "RepeatVector";
-    if (!strcmp(k, "global_pooling"))
-        return ((const rnn__simple_desc *)l->vt->options(l))->pool == RNN_POOL_MAX
-                   ? "GlobalMaxPooling1D"
-                   : "GlobalAveragePooling1D";
-    return "InputLayer";
 }
 
 static void group(char *out, size_t n, int64_t v)
@@ -99,8 +56,8 @@ rnn_status rnn_model_summary(const rnn_model *m, char *buf, size_t size, size_t 
     int functional = m->n_inputs > 1 || m->n_outputs > 0;
     for (int i = 1; i < m->n_layers && !functional; i++) {
         const rnn_layer *l = m->layers[i];
-        functional = l->input != m->layers[i - 1] || l->input_output != 0 || l->n_extra > 0 ||
-                     l->shared_from != NULL;
+        functional = l->n_in != 1 || l->in[0].layer != m->layers[i - 1] ||
+                     l->in[0].output != 0 || l->shared_from != NULL;
     }
     const char *rule = "_________________________________________________________________";
     const char *dbl = "=================================================================";
@@ -135,11 +92,8 @@ rnn_status rnn_model_summary(const rnn_model *m, char *buf, size_t size, size_t 
             put(&b, " %-28s %-25s %lld\n", name, shape, (long long)n);
         } else {
             put(&b, " %-28s %-25s %-10lld", name, shape, (long long)n);
-            for (int k = 0; l->input && k <= l->n_extra; k++) {
-                const rnn_layer *src = k ? l->extra[k - 1] : l->input;
-                put(&b, "%s%s[0][%d]", k ? ", " : " ", src->name,
-                    k ? l->extra_output[k - 1] : l->input_output);
-            }
+            for (int k = 0; k < l->n_in; k++)
+                put(&b, "%s%s[0][%d]", k ? ", " : " ", l->in[k].layer->name, l->in[k].output);
             if (l->shared_from)
                 put(&b, " (shares %s)", l->shared_from->name);
             put(&b, "\n");

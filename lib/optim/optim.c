@@ -5,7 +5,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "model/graph.h"
+#include "model/model.h"
 #include "optim/optim.h"
 
 
@@ -26,10 +26,7 @@ void rnn_optimizer_options_init(rnn_optimizer_options *o, rnn_optimizer_type typ
 
 static int count_slots(const rnn_model *m)
 {
-    int n = 0;
-    for (int i = 0; i < m->n_layers; i++)
-        n += m->layers[i]->n_params;
-    return n;
+    return m->n_params;
 }
 
 static void free_slots(float **s, int n)
@@ -55,13 +52,11 @@ static rnn_status alloc_slots(rnn_model *m, int n, float ***out)
     float **s = rnn__calloc((size_t)(n ? n : 1), sizeof *s);
     if (!s)
         return RNN_ERR_NOMEM;
-    int k = 0;
-    for (int i = 0; i < m->n_layers; i++)
-        for (int p = 0; p < m->layers[i]->n_params; p++, k++)
-            if (!(s[k] = rnn__calloc(1, m->layers[i]->param[p]->nbytes))) {
-                free_slots(s, n);
-                return RNN_ERR_NOMEM;
-            }
+    for (int k = 0; k < n; k++)
+        if (!(s[k] = rnn__calloc(1, m->params[k].value->nbytes))) {
+            free_slots(s, n);
+            return RNN_ERR_NOMEM;
+        }
     *out = s;
     return RNN_OK;
 }
@@ -134,44 +129,43 @@ static void clip(rnn_optimizer *opt)
     const rnn_optimizer_options *o = &opt->o;
     if (o->global_clipnorm > 0.0f) {
         double sq = 0;
-        for (int i = 0; i < m->n_layers; i++)
-            for (int p = 0; m->layers[i]->trainable && p < m->layers[i]->n_params; p++) {
-                const rnn_tensor *g = m->layers[i]->grad[p];
-                for (int64_t k = 0; k < g->numel; k++)
-                    sq += (double)rnn__f32(g)[k] * rnn__f32(g)[k];
-            }
+        for (int j = 0; j < m->n_params; j++) {
+            const rnn_tensor *g = m->params[j].grad;
+            for (int64_t k = 0; m->params[j].layer->trainable && k < g->numel; k++)
+                sq += (double)rnn__f32(g)[k] * rnn__f32(g)[k];
+        }
         double norm = sqrt(sq);
         if (norm > o->global_clipnorm) {
             float s = (float)(o->global_clipnorm / norm);
-            for (int i = 0; i < m->n_layers; i++)
-                for (int p = 0; m->layers[i]->trainable && p < m->layers[i]->n_params; p++) {
-                    rnn_tensor *g = m->layers[i]->grad[p];
-                    for (int64_t k = 0; k < g->numel; k++)
-                        rnn__f32(g)[k] *= s;
-                }
+            for (int j = 0; j < m->n_params; j++) {
+                rnn_tensor *g = m->params[j].grad;
+                for (int64_t k = 0; m->params[j].layer->trainable && k < g->numel; k++)
+                    rnn__f32(g)[k] *= s;
+            }
         }
     }
-    for (int i = 0; i < m->n_layers; i++)
-        for (int p = 0; m->layers[i]->trainable && p < m->layers[i]->n_params; p++) {
-            rnn_tensor *gt = m->layers[i]->grad[p];
-            float *g = rnn__f32(gt);
-            if (o->clipnorm > 0.0f) {
-                double sq = 0;
+    for (int j = 0; j < m->n_params; j++) {
+        if (!m->params[j].layer->trainable)
+            continue;
+        rnn_tensor *gt = m->params[j].grad;
+        float *g = rnn__f32(gt);
+        if (o->clipnorm > 0.0f) {
+            double sq = 0;
+            for (int64_t k = 0; k < gt->numel; k++)
+                sq += (double)g[k] * g[k];
+            double norm = sqrt(sq);
+            if (norm > o->clipnorm) {
+                float s = (float)(o->clipnorm / norm);
                 for (int64_t k = 0; k < gt->numel; k++)
-                    sq += (double)g[k] * g[k];
-                double norm = sqrt(sq);
-                if (norm > o->clipnorm) {
-                    float s = (float)(o->clipnorm / norm);
-                    for (int64_t k = 0; k < gt->numel; k++)
-                        g[k] *= s;
-                }
+                    g[k] *= s;
             }
-            if (o->clipvalue > 0.0f)
-                for (int64_t k = 0; k < gt->numel; k++)
-                    g[k] = g[k] > o->clipvalue ? o->clipvalue
-                           : g[k] < -o->clipvalue ? -o->clipvalue
-                                                  : g[k];
         }
+        if (o->clipvalue > 0.0f)
+            for (int64_t k = 0; k < gt->numel; k++)
+                g[k] = g[k] > o->clipvalue ? o->clipvalue
+                       : g[k] < -o->clipvalue ? -o->clipvalue
+                                              : g[k];
+    }
 }
 
 rnn_status rnn_optimizer_step(rnn_optimizer *opt)
@@ -194,18 +188,14 @@ rnn_status rnn_optimizer_step(rnn_optimizer *opt)
     const double u_prod = opt->u_product * u_t, u_prod1 = u_prod * u_t1;
     const double b2_pow = pow(b2, (double)t);
     opt->u_product = u_prod;
-    int s = 0;
-    for (int i = 0; i < m->n_layers; i++) {
-        rnn_layer *l = m->layers[i];
-        if (!l->trainable) {
-            s += l->n_params;
+    for (int s = 0; s < m->n_params; s++) {
+        if (!m->params[s].layer->trainable)
             continue;
-        }
-        for (int p = 0; p < l->n_params; p++, s++) {
-            float *w = rnn__f32(l->param[p]);
-            const float *g = rnn__f32(l->grad[p]);
+        {
+            float *w = rnn__f32(m->params[s].value);
+            const float *g = rnn__f32(m->params[s].grad);
             float *mm = opt->m ? opt->m[s] : NULL, *vv = opt->v ? opt->v[s] : NULL;
-            const int64_t n = l->param[p]->numel;
+            const int64_t n = m->params[s].value->numel;
             switch (o->type) {
             case RNN_OPTIM_SGD:
                 for (int64_t k = 0; k < n; k++) {
@@ -245,7 +235,8 @@ rnn_status rnn_optimizer_step(rnn_optimizer *opt)
                 break;
             }
         }
-        if (l->n_params)
+        rnn_layer *l = m->params[s].layer; /* after its last parameter */
+        if (s + 1 == m->n_params || m->params[s + 1].layer != l)
             rnn_layer_params_changed(l);
     }
     return RNN_OK;

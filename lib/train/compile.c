@@ -4,7 +4,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "model/graph.h"
+#include "train/train.h"
 
 void rnn_compile_options_init(rnn_compile_options *o, rnn_loss_type loss)
 {
@@ -15,6 +15,15 @@ void rnn_compile_options_init(rnn_compile_options *o, rnn_loss_type loss)
     o->loss = loss;
     o->from_logits = 0;
     o->reduction = RNN_REDUCTION_MEAN;
+}
+
+/* What compile attached to the model, released with it. */
+static void release_train(rnn_model *m)
+{
+    rnn_optimizer_destroy(m->optimizer);
+    rnn_tensor_destroy(m->loss_grad);
+    m->optimizer = NULL;
+    m->loss_grad = NULL;
 }
 
 rnn_status rnn_model_compile(rnn_model *m, const rnn_compile_options *options,
@@ -47,6 +56,7 @@ rnn_status rnn_model_compile(rnn_model *m, const rnn_compile_options *options,
     m->optimizer = opt;
     m->loss = (rnn__loss_cfg){o.loss, o.from_logits != 0, o.reduction};
     m->compiled = 1;
+    m->release_train = release_train;
     return RNN_OK;
 }
 
@@ -72,7 +82,7 @@ rnn_status rnn__model_step(const char *func, rnn_model *m, int num_inputs,
     rnn__model_output_ref(m, 0, &last, &oi);
     const rnn_tensor *pred = last->out[oi];
     if (train && (st = rnn__tensor_ensure(&m->loss_grad, pred->rank, pred->dims, 0)))
-        return st;
+        return rnn__err_wrap(st, func, NULL);
     double l, a;
     if ((st = rnn__loss_compute_stats(func, &m->loss, pred, last->out_len[oi], targets, &l, &a,
                                       train ? rnn__f32(m->loss_grad) : NULL, stats)))

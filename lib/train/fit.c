@@ -9,7 +9,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "model/graph.h"
+#include "train/train.h"
 #include "rnn/fit.h"
 #include "rnn/io.h"
 
@@ -136,11 +136,11 @@ static void batcher_init(batcher *b, const rnn_model *m, const rnn_data *d, int 
 {
     memset(b, 0, sizeof *b);
     b->d = d;
-    const rnn__input_desc *in = m->inputs[0]->vt->options(m->inputs[0]);
+    const rnn_layer *in = m->inputs[0];
     rnn_layer *last;
     int oi;
     rnn__model_output_ref(m, 0, &last, &oi);
-    b->trim_x = allow_trim && d->x && d->lengths && in->seq && in->steps == 0;
+    b->trim_x = allow_trim && d->x && d->lengths && in->out_seq[0] && in->out_steps[0] == 0;
     b->trim_y = b->trim_x && d->targets && d->targets->rank >= 2 && last->out_seq[oi] &&
                 d->targets->dims[1] == d->x->dims[1];
 }

@@ -3,13 +3,7 @@
 #ifndef RNN_LOSS_H
 #define RNN_LOSS_H
 
-#include "internal.h"
-
-typedef struct rnn__loss_cfg {
-    rnn_loss_type type;
-    int from_logits;
-    rnn_reduction reduction;
-} rnn__loss_cfg;
+#include "model/model.h"
 
 /* Checks targets against pred, then computes the reduced loss, the accuracy
  * (NaN where undefined) and, when grad is not NULL, d(loss)/d(pred) (same

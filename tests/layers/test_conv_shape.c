@@ -378,7 +378,7 @@ START_TEST(shapes_counts_errors_and_save_load)
     rnn_tensor *xs = tm_tensor(3, sd, 1.0);
     const rnn_tensor *ins[1] = {xs};
     ck_rnn(rnn_model_forward(m, 1, ins, NULL, 0), RNN_ERR_SHAPE);
-    ck_errmsg("layer conv1d (conv1d): the input has 3 steps, fewer than the window span 4");
+    ck_errmsg("layer 'conv1d' (Conv1D): the input has 3 steps, fewer than the window span 4");
     rnn_tensor_destroy(xs);
     rnn_model_destroy(m);
     m = new_model(RNN_BACKEND_ONEDNN, 3, F);

@@ -216,7 +216,7 @@ START_TEST(embedding_errors_and_trainable)
     rnn_tensor *x = ids_tensor(2, 2, bad);
     const rnn_tensor *in[1] = {x};
     ck_rnn(rnn_model_forward(m, 1, in, NULL, 0), RNN_ERR_RANGE);
-    ck_errmsg("layer embedding: token id at [0][1] must be in [0, 7) (got 7)");
+    ck_errmsg("rnn_model_forward: layer 'embedding' (Embedding): token id at [0][1] must be in [0, 7) (got 7)");
     rnn_tensor_destroy(x);
     x = ids_tensor(2, 2, pad);
     in[0] = x;

@@ -1,184 +1,15 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Step-wise decoding over a trained model (rnn/decode.h): the layers that
- * depend on the token input run one step at a time from carried recurrent
- * states; greedy decoding, sampling (temperature, top-k, top-p) and beam
- * search on top; and the two-pass form of scheduled sampling.
+ * Decoding over the step API (decode/step.c): greedy decoding, sampling
+ * (temperature, top-k, top-p) and beam search, and the two-pass form of
+ * scheduled sampling.
  */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "model/graph.h"
+#include "decode/decode.h"
 #include "rnn/decode.h"
-
-/* ------------------------------------------------------------ step-wise */
-
-static int is_kind(const rnn_layer *l, const char *k)
-{
-    return !strcmp(l->vt->kind, k);
-}
-
-static int depends_on_step(const rnn_layer *l)
-{
-    if (l->input && l->input->step)
-        return 1;
-    for (int k = 0; k < l->n_extra; k++)
-        if (l->extra[k]->step)
-            return 1;
-    return 0;
-}
-
-/* Marks the step layers and checks each can run one step at a time. */
-static rnn_status mark_step_layers(const char *func, rnn_model *m, int ti)
-{
-    for (int i = 0; i < m->n_layers; i++)
-        m->layers[i]->step = 0;
-    m->inputs[ti]->step = 1;
-    for (int i = 0; i < m->n_layers; i++) {
-        rnn_layer *l = m->layers[i];
-        if (rnn__layer_is_input(l) || !depends_on_step(l))
-            continue;
-        l->step = 1;
-        if (is_kind(l, "recurrent")) {
-            const rnn_recurrent_options *o = l->vt->options(l);
-            if (o->bidirectional || o->go_backwards)
-                return rnn__err(RNN_ERR_UNSUPPORTED, func,
-                                "layer %s depends on the token input and is %s: it cannot run "
-                                "one step at a time",
-                                l->name, o->bidirectional ? "bidirectional" : "go_backwards");
-            continue;
-        }
-        if (rnn__is_attention(l)) {
-            if (l->extra[0]->step)
-                return rnn__err(RNN_ERR_UNSUPPORTED, func,
-                                "attention layer %s attends over values that depend on the token "
-                                "input; step-wise decoding needs them fixed (an encoder's outputs)",
-                                l->name);
-            continue;
-        }
-        static const char *ok[] = {"embedding", "dense",      "dropout", "spatial_dropout1d",
-                                   "activation", "concatenate"};
-        int fine = 0;
-        for (size_t k = 0; k < sizeof ok / sizeof ok[0]; k++)
-            fine |= is_kind(l, ok[k]);
-        if (!fine)
-            return rnn__err(RNN_ERR_UNSUPPORTED, func,
-                            "layer %s (%s) depends on the token input and cannot run one step at "
-                            "a time",
-                            l->name, l->vt->kind);
-    }
-    return RNN_OK;
-}
-
-/* Forgets the carried states that decoding may have set: of every step
- * layer and of every layer that is not stateful. */
-static void reset_step_states(rnn_model *m)
-{
-    for (int i = 0; i < m->n_layers; i++) {
-        rnn_layer *l = m->layers[i];
-        if (!is_kind(l, "recurrent") || !l->vt->reset_state)
-            continue;
-        const rnn_recurrent_options *o = l->vt->options(l);
-        if (l->step || !o->stateful)
-            l->vt->reset_state(l);
-    }
-}
-
-static rnn_status check_token_input(const char *func, const rnn_model *m, int ti)
-{
-    if (ti < 0 || ti >= m->n_inputs)
-        return rnn__err(RNN_ERR_RANGE, func, "token_input must be in [0, %d) (got %d)", m->n_inputs,
-                        ti);
-    const rnn_layer *in = m->inputs[ti];
-    if (in->out_dtype[0] != RNN_I32 || !in->out_seq[0])
-        return rnn__err(RNN_ERR_DTYPE, func,
-                        "input %d must be a sequence of token ids (RNN_I32 (N, T)) to be the token "
-                        "input",
-                        ti);
-    return RNN_OK;
-}
-
-rnn_status rnn_model_step_begin(rnn_model *model, int token_input, int num_inputs,
-                                const rnn_tensor *const *inputs, const rnn_tensor *const *lengths)
-{
-    RNN__CHECK_ARG(model);
-    RNN__CHECK_ARG(inputs);
-    rnn_status st;
-    if ((st = check_token_input(__func__, model, token_input)))
-        return st;
-    if (lengths && lengths[token_input])
-        return RNN__ERR(RNN_ERR_INVALID_ARG,
-                        "lengths[%d] must be NULL: every row of the prefix has its full length",
-                        token_input);
-    rnn_model_step_end(model);
-    if ((st = mark_step_layers(__func__, model, token_input)))
-        return st;
-    model->stepping = 1;
-    reset_step_states(model);
-    if ((st = rnn_model_forward(model, num_inputs, inputs, lengths, 0))) {
-        model->stepping = 0;
-        reset_step_states(model);
-        return st;
-    }
-    model->step_input = token_input;
-    model->step_N = inputs[token_input]->dims[0];
-    return RNN_OK;
-}
-
-rnn_status rnn_model_step(rnn_model *model, const rnn_tensor *tokens)
-{
-    RNN__CHECK_ARG(model);
-    RNN__CHECK_ARG(tokens);
-    if (!model->stepping)
-        return RNN__ERR(RNN_ERR_STATE, "call rnn_model_step_begin() first");
-    if (tokens->dtype != RNN_I32)
-        return RNN__ERR(RNN_ERR_DTYPE, "tokens must be RNN_I32 (got dtype %d)", (int)tokens->dtype);
-    if (tokens->rank != 2 || tokens->dims[0] != model->step_N || tokens->dims[1] < 1)
-        return RNN__ERR(RNN_ERR_SHAPE, "tokens must have shape (%lld, S) with S >= 1 (got rank %d, "
-                                       "%lld elements)",
-                        (long long)model->step_N, tokens->rank, (long long)tokens->numel);
-    rnn__model_set_input(model, model->step_input, tokens, NULL);
-    return rnn__model_run(model, 0, 1);
-}
-
-rnn_status rnn_model_step_select(rnn_model *model, const int32_t *rows, int64_t count)
-{
-    RNN__CHECK_ARG(model);
-    RNN__CHECK_ARG(rows);
-    if (!model->stepping)
-        return RNN__ERR(RNN_ERR_STATE, "call rnn_model_step_begin() first");
-    if (count != model->step_N)
-        return RNN__ERR(RNN_ERR_INVALID_ARG, "count must be the batch size %lld (got %lld)",
-                        (long long)model->step_N, (long long)count);
-    for (int64_t n = 0; n < count; n++)
-        if (rows[n] < 0 || rows[n] >= count)
-            return RNN__ERR(RNN_ERR_RANGE, "rows[%lld] must be in [0, %lld) (got %d)", (long long)n,
-                            (long long)count, rows[n]);
-    for (int i = 0; i < model->n_layers; i++) {
-        rnn_layer *l = model->layers[i];
-        if (!l->step || !is_kind(l, "recurrent"))
-            continue;
-        rnn_status st = rnn__recurrent_select_carry(l, rows, count, &model->step_tmp);
-        if (st)
-            return st;
-    }
-    return RNN_OK;
-}
-
-rnn_status rnn_model_step_end(rnn_model *model)
-{
-    RNN__CHECK_ARG(model);
-    if (!model->stepping)
-        return RNN_OK;
-    reset_step_states(model);
-    model->stepping = 0;
-    for (int i = 0; i < model->n_layers; i++)
-        model->layers[i]->step = 0;
-    return RNN_OK;
-}
-
-/* ------------------------------------------------------------ decoding */
 
 void rnn_decode_options_init(rnn_decode_options *o)
 {
@@ -201,14 +32,15 @@ void rnn_decode_options_init(rnn_decode_options *o)
     o->seed = 0;
 }
 
-/* Whether token id 0 is padding for the token input (an Embedding with
- * mask_zero reads it): decoding then never emits it. */
-static int pad_excluded(const rnn_model *m)
+/* Whether token id 0 is padding for token input ti (a layer reading it has
+ * mask_zero set, as an Embedding can): decoding then never emits it. */
+static int pad_excluded(const rnn_model *m, int ti)
 {
     for (int i = 0; i < m->n_layers; i++) {
         const rnn_layer *l = m->layers[i];
-        if (l->input == m->inputs[m->step_input] && is_kind(l, "embedding") &&
-            ((const rnn_embedding_options *)l->vt->options(l))->mask_zero)
+        int found = 0;
+        if (l->n_in > 0 && l->in[0].layer == m->inputs[ti] &&
+            rnn__layer_field(l, "mask_zero", &found) != 0 && found)
             return 1;
     }
     return 0;
@@ -433,10 +265,8 @@ static float penalised(const rnn_decode_options *o, float logp, int64_t len)
 
 static const rnn_tensor *next_output(rnn_model *m, int k)
 {
-    rnn_layer *l;
-    int oi;
-    rnn__model_output_ref(m, k, &l, &oi);
-    return l->out[oi];
+    const rnn__port p = rnn__model_output_port(m, k);
+    return p.layer->out[p.output];
 }
 
 /* Greedy and sampling: every row is one sequence. */
@@ -654,7 +484,7 @@ rnn_status rnn_model_decode(rnn_model *m, const rnn_decode_options *options, int
                         m->n_inputs, num_inputs);
     if (num_inputs > 1)
         RNN__CHECK_ARG(inputs);
-    if ((st = check_token_input(__func__, m, ti)))
+    if ((st = rnn__check_token_input(__func__, m, ti)))
         return st;
     const rnn_tensor *prefix = inputs ? inputs[ti] : NULL;
     if (prefix && (prefix->dtype != RNN_I32 || prefix->rank != 2))
@@ -723,7 +553,7 @@ rnn_status rnn_model_decode(rnn_model *m, const rnn_decode_options *options, int
         goto end;
     }
     d.V = first->dims[first->rank - 1];
-    d.excl_pad = pad_excluded(m);
+    d.excl_pad = pad_excluded(m, ti);
     if (o->end_token >= d.V || o->start_token >= d.V) {
         st = RNN__ERR(RNN_ERR_INVALID_ARG,
                       "options->start_token (%d) and end_token (%d) must be below the %lld "
@@ -781,7 +611,7 @@ out:
     }
     rnn_tensor_destroy(pre);
     decoder_free(&d);
-    return st;
+    return st ? RNN__PASS(st) : RNN_OK;
 }
 
 /* ------------------------------------------------------------ scheduled sampling */
@@ -795,7 +625,7 @@ rnn_status rnn_model_scheduled_sampling(rnn_model *m, int token_input, int outpu
     RNN__CHECK_ARG(inputs);
     RNN__CHECK_ARG(mixed);
     rnn_status st;
-    if ((st = check_token_input(__func__, m, token_input)))
+    if ((st = rnn__check_token_input(__func__, m, token_input)))
         return st;
     if (!(probability >= 0.0f && probability <= 1.0f))
         return RNN__ERR(RNN_ERR_INVALID_ARG, "probability must be in [0, 1] (got %g)",
@@ -813,15 +643,14 @@ rnn_status rnn_model_scheduled_sampling(rnn_model *m, int token_input, int outpu
         (x->rank == 2 && mixed->dims[1] != x->dims[1]))
         return RNN__ERR(RNN_ERR_SHAPE, "mixed must be RNN_I32 shaped as inputs[%d]", token_input);
     if ((st = rnn_model_forward(m, num_inputs, inputs, lengths, 0)))
-        return st;
+        return RNN__PASS(st);
     const rnn_tensor *out = next_output(m, output);
     const int64_t N = x->dims[0], T = x->dims[1];
     if (out->rank != 3 || out->dims[1] != T)
         return RNN__ERR(RNN_ERR_SHAPE, "output %d must be per-step scores (N, %lld, V)", output,
                         (long long)T);
     const int64_t V = out->dims[2];
-    m->step_input = token_input;
-    const int excl = pad_excluded(m);
+    const int excl = pad_excluded(m, token_input);
     const int32_t *len = lengths && lengths[token_input] ? lengths[token_input]->data : NULL;
     const int32_t *src = x->data;
     int32_t *dst = mixed->data;

@@ -3,7 +3,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "model/graph.h"
+#include "layer/layer.h"
 
 void rnn__activate(rnn_activation a, float *y, int64_t rows, int64_t n)
 {

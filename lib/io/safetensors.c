@@ -1,0 +1,381 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The safetensors framing: atomic writing and checked reading (see
+ * safetensors.h). */
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "io/safetensors.h"
+
+#define MAX_HEADER (64u << 20) /* 64 MiB of JSON is far beyond any real model */
+
+/* ------------------------------------------------------------ writing */
+
+static int put_u64le(unsigned char *b, uint64_t v)
+{
+    for (int i = 0; i < 8; i++)
+        b[i] = (unsigned char)(v >> (8 * i));
+    return 8;
+}
+
+/* Writes all of buf or fails with errno set. */
+static int write_all(int fd, const void *buf, size_t n)
+{
+    const char *p = buf;
+    while (n) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            return -1;
+        }
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+/* f32 data as little-endian bytes (a no-op copy on little-endian hosts). */
+static int write_f32le(int fd, const float *v, int64_t n)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    for (int64_t i = 0; i < n; i++) {
+        uint32_t u;
+        memcpy(&u, &v[i], 4);
+        u = __builtin_bswap32(u);
+        if (write_all(fd, &u, 4))
+            return -1;
+    }
+    return 0;
+#else
+    return write_all(fd, v, (size_t)n * sizeof(float));
+#endif
+}
+
+int rnn__st_entry(json_t *header, const char *key, int rank, const int64_t *dims,
+                  uint64_t *offset)
+{
+    uint64_t bytes = 4;
+    for (int k = 0; k < rank; k++)
+        bytes *= (uint64_t)dims[k];
+    json_t *te = json_object(), *shape = json_array(), *offs = json_array();
+    /* json_object_set_new takes the value's reference even when it fails, so
+     * once attached, releasing te releases everything. */
+    int bad = !te || json_object_set_new(te, "shape", shape) ||
+              json_object_set_new(te, "data_offsets", offs) || !shape || !offs ||
+              json_object_set_new(te, "dtype", json_string("F32")) ||
+              json_array_append_new(offs, json_integer((json_int_t)*offset)) ||
+              json_array_append_new(offs, json_integer((json_int_t)(*offset + bytes)));
+    for (int k = 0; !bad && k < rank; k++)
+        bad = json_array_append_new(shape, json_integer(dims[k])) != 0;
+    if (bad) {
+        if (!te) {
+            json_decref(shape);
+            json_decref(offs);
+        }
+        json_decref(te);
+        return -1;
+    }
+    if (json_object_set_new(header, key, te))
+        return -1;
+    *offset += bytes;
+    return 0;
+}
+
+/*
+ * The saved file's mode. A new file gets what open(path, O_CREAT, 0666) gives,
+ * as fopen(path, "w") and torch.save() would: 0666 & ~umask, or what the
+ * directory's default ACL says where it has one. For that the temporary file
+ * is created here with open(O_CREAT | O_EXCL, 0666) and a name of our own,
+ * instead of mkstemp() (always 0600, which would need a chmod to the umask
+ * afterwards): the kernel applies the umask, so the library never reads it.
+ * Reading it is unsafe in a library: umask() reads only by setting it, and a
+ * file another thread creates between the set and the restore gets the wrong
+ * mode (a lock orders only the library's own calls); /proc/self/status
+ * "Umask:" is Linux-only (4.7+) and the fallback would be that race again; and
+ * a chmod to 0666 & ~umask would also override a default ACL.
+ *
+ * A save that replaces an existing file keeps that file's permission bits
+ * (the 0777 part; not its owner, group or ACL), as editors do and as programs
+ * that rewrite a file in place do (torch.save(), h5py): a checkpoint the user
+ * has made private stays private when the next epoch saves over it. The
+ * temporary file is then created with those bits (the umask can only remove
+ * some, so it is never more open than the file it replaces) and fchmod()ed
+ * to exactly them before any byte of the model is written.
+ *
+ * The name is path + ".tmp-" + 6 characters from a hash of the time, the
+ * process id and a counter; O_EXCL makes a clash (or a planted symlink) fail
+ * with EEXIST, and the next name is tried.
+ */
+#define TMP_SUFFIX ".tmp-XXXXXX"
+
+/* Fills the last 6 characters of tmp (path + TMP_SUFFIX) and creates it.
+ * Returns the descriptor; -1 when no file was created, -2 when it was created
+ * but fchmod failed (tmp then names it; errno is set either way). *keep_mode:
+ * the bits a replaced file had (0 for a new file). */
+static int create_temp(const char *path, char *tmp, unsigned *keep_mode)
+{
+    static const char ALNUM[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    static uint64_t counter;
+    struct stat old;
+    const int replacing = stat(path, &old) == 0 && S_ISREG(old.st_mode);
+    const mode_t mode = replacing ? (old.st_mode & 0777) : 0666;
+    *keep_mode = replacing ? (unsigned)mode : 0;
+    char *x = tmp + strlen(tmp) - 6;
+    for (int attempt = 0; attempt < 100; attempt++) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        uint64_t h = (uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 30) ^
+                     ((uint64_t)getpid() << 40) ^
+                     (__atomic_fetch_add(&counter, 1, __ATOMIC_RELAXED) * 0x9E3779B97F4A7C15ull);
+        h = (h ^ (h >> 30)) * 0xBF58476D1CE4E5B9ull; /* splitmix64's finalizer */
+        h = (h ^ (h >> 27)) * 0x94D049BB133111EBull;
+        h ^= h >> 31;
+        for (int i = 0; i < 6; i++, h /= 62)
+            x[i] = ALNUM[h % 62];
+        int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+        if (fd < 0) {
+            if (errno == EEXIST)
+                continue;
+            return -1;
+        }
+        if (replacing && fchmod(fd, mode) != 0) {
+            int e = errno;
+            close(fd);
+            errno = e;
+            return -2;
+        }
+        return fd;
+    }
+    return -1; /* errno is EEXIST */
+}
+
+/* Makes the rename of a file in path's directory durable. */
+static void sync_dir(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    char *dir = rnn__malloc(slash ? (size_t)(slash - path) + 2 : 2);
+    if (!dir)
+        return;
+    if (slash) {
+        memcpy(dir, path, (size_t)(slash - path) + (slash == path));
+        dir[(size_t)(slash - path) + (slash == path)] = 0;
+    } else {
+        strcpy(dir, ".");
+    }
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY);
+    if (dfd >= 0) {
+        fsync(dfd);
+        close(dfd);
+    }
+    rnn__free(dir);
+}
+
+/* Writes everything into the open temporary file fd. */
+static int write_body(int fd, const char *header_s, const rnn__st_data *data, size_t n_data)
+{
+    size_t hlen = strlen(header_s), padded = (hlen + 7) & ~(size_t)7;
+    unsigned char len8[8];
+    put_u64le(len8, padded);
+    int werr = write_all(fd, len8, 8) || write_all(fd, header_s, hlen) ||
+               write_all(fd, "        ", padded - hlen);
+    for (size_t i = 0; !werr && i < n_data; i++)
+        werr = write_f32le(fd, data[i].p, data[i].n);
+    return werr;
+}
+
+rnn_status rnn__st_write(const char *func, const char *path, json_t *header,
+                         const rnn__st_data *data, size_t n_data)
+{
+    rnn_status st = RNN_OK;
+    char *header_s = json_dumps(header, JSON_COMPACT | JSON_SORT_KEYS);
+    size_t plen = strlen(path);
+    char *tmp = rnn__malloc(plen + sizeof TMP_SUFFIX);
+    if (!header_s || !tmp) {
+        free(header_s);
+        rnn__free(tmp);
+        return rnn__err(RNN_ERR_NOMEM, func, "out of memory while building the file header");
+    }
+    memcpy(tmp, path, plen);
+    memcpy(tmp + plen, TMP_SUFFIX, sizeof TMP_SUFFIX);
+    unsigned keep_mode = 0;
+    int fd = create_temp(path, tmp, &keep_mode);
+    if (fd == -1) {
+        st = rnn__err(RNN_ERR_IO, func, "cannot create a temporary file beside %s: %s", path,
+                      strerror(errno));
+        rnn__free(tmp); /* not ours to unlink: it may be another file's name */
+        free(header_s);
+        return st;
+    }
+    if (fd == -2) { /* created (so removed below), but fchmod failed */
+        st = rnn__err(RNN_ERR_IO, func, "cannot set the mode of %s to %04o (the mode of %s): %s",
+                      tmp, keep_mode, path, strerror(errno));
+        fd = -1;
+        goto done;
+    }
+    if (write_body(fd, header_s, data, n_data) || fsync(fd) != 0) {
+        st = rnn__err(RNN_ERR_IO, func, "cannot write %s: %s", tmp, strerror(errno));
+        goto done;
+    }
+    int c = close(fd);
+    fd = -1;
+    if (c != 0) {
+        st = rnn__err(RNN_ERR_IO, func, "cannot write %s: %s", tmp, strerror(errno));
+        goto done;
+    }
+    if (rename(tmp, path) != 0) {
+        st = rnn__err(RNN_ERR_IO, func, "cannot rename %s to %s: %s", tmp, path, strerror(errno));
+        goto done;
+    }
+    sync_dir(path);
+    rnn__free(tmp);
+    tmp = NULL;
+done:
+    if (fd >= 0)
+        close(fd);
+    if (tmp) {
+        unlink(tmp);
+        rnn__free(tmp);
+    }
+    free(header_s);
+    return st;
+}
+
+/* ------------------------------------------------------------ reading */
+
+rnn_status rnn__st_format_error(const rnn__st_file *f, const char *fmt, ...)
+{
+    char msg[400];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    return rnn__err(RNN_ERR_FORMAT, f->func, "%s: %s", f->path, msg);
+}
+
+static rnn_status read_at(const rnn__st_file *f, void *buf, size_t n, uint64_t off)
+{
+    char *p = buf;
+    while (n) {
+        ssize_t r = pread(f->fd, p, n, (off_t)off);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            return r < 0 ? rnn__err(RNN_ERR_IO, f->func, "%s: read failed: %s", f->path,
+                                    strerror(errno))
+                         : rnn__st_format_error(f, "file is truncated");
+        p += r;
+        n -= (size_t)r;
+        off += (uint64_t)r;
+    }
+    return RNN_OK;
+}
+
+rnn_status rnn__st_read(const rnn__st_file *f, const char *key, int rank, const int64_t *dims,
+                        float *dst)
+{
+    json_t *te = json_object_get(f->header, key), *shape_j = json_object_get(te, "shape");
+    json_t *offs = json_object_get(te, "data_offsets");
+    const char *dt = json_string_value(json_object_get(te, "dtype"));
+    int ok = te && dt && !strcmp(dt, "F32") && json_is_array(shape_j) &&
+             json_array_size(shape_j) == (size_t)rank && json_is_array(offs) &&
+             json_array_size(offs) == 2;
+    uint64_t numel = 1;
+    for (int d = 0; ok && d < rank; d++) {
+        ok = json_integer_value(json_array_get(shape_j, (size_t)d)) == dims[d];
+        numel *= (uint64_t)dims[d];
+    }
+    json_int_t b0 = json_integer_value(json_array_get(offs, 0));
+    json_int_t b1 = json_integer_value(json_array_get(offs, 1));
+    ok = ok && b0 >= 0 && b1 >= b0 && (uint64_t)b1 <= f->data_size &&
+         (uint64_t)(b1 - b0) == numel * 4;
+    if (!ok)
+        return rnn__st_format_error(
+            f, "tensor \"%s\" is missing or has the wrong dtype, shape or offsets", key);
+    rnn_status st = read_at(f, dst, (size_t)numel * 4, f->data_off + (uint64_t)b0);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    for (uint64_t q = 0; !st && q < numel; q++) {
+        uint32_t u;
+        memcpy(&u, dst + q, 4);
+        u = __builtin_bswap32(u);
+        memcpy(dst + q, &u, 4);
+    }
+#endif
+    return st;
+}
+
+rnn_status rnn__st_open(const char *func, const char *path, rnn__st_file *f)
+{
+    memset(f, 0, sizeof *f);
+    f->path = path;
+    f->func = func;
+    /* Non-blocking, so that opening a FIFO does not wait for a writer; the
+     * descriptor is made blocking again once it is known to be a file. */
+    f->fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (f->fd < 0)
+        return rnn__err(RNN_ERR_IO, func, "cannot open %s: %s", path, strerror(errno));
+    rnn_status st;
+    char *hbuf = NULL;
+    struct stat sb;
+    if (fstat(f->fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+        st = rnn__err(RNN_ERR_IO, func, "%s is not a regular file", path);
+        goto fail;
+    }
+    fcntl(f->fd, F_SETFL, fcntl(f->fd, F_GETFL) & ~O_NONBLOCK);
+    const uint64_t size = (uint64_t)sb.st_size;
+    unsigned char len8[8];
+    if (size < 8) {
+        st = rnn__st_format_error(f, "file is truncated (%llu bytes)", (unsigned long long)size);
+        goto fail;
+    }
+    if ((st = read_at(f, len8, 8, 0)))
+        goto fail;
+    uint64_t hlen = 0;
+    for (int i = 7; i >= 0; i--)
+        hlen = hlen << 8 | len8[i];
+    if (hlen < 2 || hlen > MAX_HEADER || hlen > size - 8) {
+        st = rnn__st_format_error(f,
+                                  "header size %llu does not fit the file (%llu bytes): not a "
+                                  "model file or truncated",
+                                  (unsigned long long)hlen, (unsigned long long)size);
+        goto fail;
+    }
+    if (!(hbuf = rnn__malloc((size_t)hlen))) {
+        st = rnn__err(RNN_ERR_NOMEM, func, "out of memory allocating %llu bytes",
+                      (unsigned long long)hlen);
+        goto fail;
+    }
+    if ((st = read_at(f, hbuf, (size_t)hlen, 8)))
+        goto fail;
+    json_error_t je;
+    f->header = json_loadb(hbuf, (size_t)hlen, JSON_REJECT_DUPLICATES, &je);
+    if (!json_is_object(f->header)) {
+        st = rnn__st_format_error(f, "header is not a JSON object (%.120s at offset %d)", je.text,
+                                  je.position);
+        goto fail;
+    }
+    rnn__free(hbuf);
+    f->data_off = 8 + hlen;
+    f->data_size = size - 8 - hlen;
+    return RNN_OK;
+fail:
+    rnn__free(hbuf);
+    rnn__st_close(f);
+    return st;
+}
+
+void rnn__st_close(rnn__st_file *f)
+{
+    json_decref(f->header);
+    f->header = NULL;
+    if (f->fd >= 0)
+        close(f->fd);
+    f->fd = -1;
+}

@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The safetensors framing of model files (io/safetensors.c): an 8-byte
+ * little-endian header size, a JSON header naming each tensor's dtype, shape
+ * and byte range, then the data. Writing is atomic (a temporary file beside
+ * the target, fsync, rename); reading checks every size, offset and read.
+ * Knows nothing of models: save.c and load.c build on it.
+ */
+#ifndef RNN_IO_SAFETENSORS_H
+#define RNN_IO_SAFETENSORS_H
+
+#include <jansson.h>
+
+#include "internal.h"
+
+/* header[key] = {dtype F32, shape, data_offsets [*offset, *offset + bytes]};
+ * advances *offset. Returns 0, or -1 when out of memory. */
+RNN__HIDDEN int rnn__st_entry(json_t *header, const char *key, int rank, const int64_t *dims,
+                              uint64_t *offset);
+
+/* One f32 array to write after the header, in the order of the entries. */
+typedef struct rnn__st_data {
+    const float *p;
+    int64_t n;
+} rnn__st_data;
+
+/* Writes header (with its __metadata__ already set) and the arrays to path,
+ * atomically; errors under func. */
+RNN__HIDDEN rnn_status rnn__st_write(const char *func, const char *path, json_t *header,
+                                     const rnn__st_data *data, size_t n_data);
+
+/* An open file: its header parsed (duplicate keys rejected). */
+typedef struct rnn__st_file {
+    const char *path;
+    const char *func; /* errors are reported under it */
+    int fd;
+    uint64_t data_off, data_size;
+    json_t *header;
+} rnn__st_file;
+
+RNN__HIDDEN rnn_status rnn__st_open(const char *func, const char *path, rnn__st_file *f);
+RNN__HIDDEN void rnn__st_close(rnn__st_file *f);
+/* Reads tensor `key`, which must be F32 of the given shape, into dst. */
+RNN__HIDDEN rnn_status rnn__st_read(const rnn__st_file *f, const char *key, int rank,
+                                    const int64_t *dims, float *dst);
+/* A RNN_ERR_FORMAT error "func: path: message". */
+RNN__HIDDEN rnn_status rnn__st_format_error(const rnn__st_file *f, const char *fmt, ...)
+    RNN__PRINTF(2, 3);
+
+#endif

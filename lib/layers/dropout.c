@@ -1,0 +1,118 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Dropout: in training, each value is zeroed with probability rate and the
+ * others scaled by 1/(1-rate); identity in inference. Keeps shape and
+ * lengths. */
+#include <string.h>
+
+#include "layer/layer.h"
+#include "model/add.h"
+
+typedef struct dropout_opts {
+    float rate;
+} dropout_opts;
+
+typedef struct dropout {
+    rnn__mask mask; /* of the last training forward */
+    int masked;     /* the last forward applied the mask */
+} dropout;
+
+static const rnn__field FIELDS[] = {
+    RNN__FLOAT(dropout_opts, rate, 0, 1),
+    RNN__FIELDS_END,
+};
+
+static const char *dropout_type(const void *opts)
+{
+    (void)opts;
+    return "Dropout";
+}
+
+static rnn_status dropout_infer(const char *func, const void *opts, int n_in, const rnn__src *in,
+                                rnn__spec *s)
+{
+    (void)opts;
+    (void)n_in;
+    if (in[0].d.dtype != RNN_F32 || in[0].d.features < 1)
+        return rnn__err(RNN_ERR_STATE, func,
+                        "the previous layer %s outputs token ids; add an Embedding layer first",
+                        in[0].name);
+    s->n_outputs = 1;
+    s->out[0] = (rnn__desc){RNN_F32, in[0].d.seq, in[0].d.seq ? in[0].d.steps : 0,
+                            in[0].d.features, 0};
+    s->base = "dropout";
+    return RNN_OK;
+}
+
+static rnn_status dropout_forward(rnn_layer *l, const rnn__run *r)
+{
+    const dropout_opts *o = l->opts;
+    dropout *d = l->impl;
+    const rnn_tensor *x = rnn__layer_in(l);
+    rnn_status st = rnn__tensor_ensure(&l->out[0], x->rank, x->dims, 0);
+    if (st)
+        return st;
+    float *y = rnn__f32(l->out[0]);
+    memcpy(y, x->data, x->nbytes);
+    l->out_len[0] = rnn__layer_in_len(l);
+    d->masked = r->training && o->rate > 0.0f;
+    if (!d->masked)
+        return RNN_OK;
+    /* Tests may freeze masks so that finite differences see one function. */
+    if ((st = rnn__mask_draw(&d->mask, r, o->rate, x->numel)))
+        return st;
+    const float *m = d->mask.m.p;
+    for (int64_t i = 0; i < x->numel; i++)
+        y[i] *= m[i];
+    return RNN_OK;
+}
+
+static rnn_status dropout_backward(rnn_layer *l, const rnn__run *r)
+{
+    (void)r;
+    const dropout *d = l->impl;
+    rnn_tensor *din = rnn__layer_din(l);
+    if (!din)
+        return RNN_OK;
+    float *dx = rnn__f32(din);
+    const float *dy = rnn__f32(l->dout[0]);
+    const float *m = d->mask.m.p;
+    if (d->masked)
+        for (int64_t i = 0; i < din->numel; i++)
+            dx[i] += dy[i] * m[i];
+    else
+        for (int64_t i = 0; i < din->numel; i++)
+            dx[i] += dy[i];
+    return RNN_OK;
+}
+
+static void dropout_destroy(rnn_layer *l)
+{
+    dropout *d = l->impl;
+    rnn__fbuf_free(&d->mask.m);
+}
+
+const rnn__layer_ops rnn__dropout_ops = {
+    .kind = "dropout",
+    .type_name = dropout_type,
+    .options_size = sizeof(dropout_opts),
+    .fields = FIELDS,
+    .min_in = 1,
+    .max_in = 1,
+    .impl_size = sizeof(dropout),
+    .infer = dropout_infer,
+    .forward = dropout_forward,
+    .backward = dropout_backward,
+    .destroy = dropout_destroy,
+    .step_check = rnn__step_any,
+};
+
+rnn_status rnn_model_add_dropout(rnn_model *model, float rate, rnn_layer **out)
+{
+    if (out)
+        *out = NULL;
+    RNN__CHECK_ARG(model);
+    if (!(rate >= 0.0f && rate < 1.0f))
+        return RNN__ERR(RNN_ERR_INVALID_ARG, "rate must be in [0, 1) (got %g)", (double)rate);
+    dropout_opts o = {rate};
+    return rnn__model_add(__func__, model, &rnn__dropout_ops, &o, 0, NULL, out);
+}
