@@ -321,8 +321,10 @@ static rnn_status read_outputs(const rnn__st_file *F, rnn_model *m, json_t *outs
 /* Compiles as saved, then fills the optimizer's slots. */
 static rnn_status read_training(const rnn__st_file *F, rnn_model *m, const training_cfg *tc)
 {
-    if (rnn_model_compile(m, &tc->c, &tc->o))
-        return rnn__err_wrap(RNN_ERR_FORMAT, FUNC, "%s: \"training\" is inconsistent", F->path);
+    rnn_status st = rnn_model_compile(m, &tc->c, &tc->o);
+    if (st)
+        return rnn__err_wrap(st == RNN_ERR_NOMEM ? st : RNN_ERR_FORMAT, FUNC,
+                             "%s: \"training\" is inconsistent", F->path);
     rnn_optimizer *o = m->optimizer;
     if ((o->m != NULL) != tc->has_m || (o->v != NULL) != tc->has_v)
         return rnn__st_format_error(F, "\"training\" lists optimizer slots that its optimizer "
@@ -336,8 +338,7 @@ static rnn_status read_training(const rnn__st_file *F, rnn_model *m, const train
             char key[2 * RNN__NAME_MAX + 24];
             snprintf(key, sizeof key, "__optimizer__/%s/%s/%s", kind ? "v" : "m", p->layer->name,
                      p->layer->param_name[p->index]);
-            rnn_status st = rnn__st_read(F, key, p->value->rank, p->value->dims, slots[k]);
-            if (st)
+            if ((st = rnn__st_read(F, key, p->value->rank, p->value->dims, slots[k])))
                 return st;
         }
     }
@@ -369,8 +370,8 @@ static rnn_status build(const rnn__st_file *F, json_t *arch, json_t *layers,
                                   (unsigned long long)(total * 4 * copies),
                                   copies > 1 ? " and optimizer state" : "",
                                   (unsigned long long)F->data_size);
-    if (!st && (st = rnn_model_create(opts, &m)))
-        st = RNN__PASS(st);
+    if (!st)
+        st = rnn_model_create(opts, &m);
     for (size_t i = 0; !st && i < n; i++)
         st = build_layer(F, m, &ps[i], i);
     json_t *outs = json_object_get(arch, "outputs");
@@ -425,5 +426,5 @@ rnn_status rnn_model_load(const char *path, const rnn_model_options *options, rn
 done:
     json_decref(arch);
     rnn__st_close(&F);
-    return st;
+    return st ? RNN__PASS(st) : RNN_OK;
 }

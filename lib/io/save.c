@@ -189,5 +189,5 @@ rnn_status rnn_model_save_ex(const rnn_model *m, const char *path, unsigned flag
         rnn__log(RNN_LOG_INFO, "saved model to %s", path);
     rnn__free(data);
     json_decref(header);
-    return st;
+    return st ? RNN__PASS(st) : RNN_OK;
 }

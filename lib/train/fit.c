@@ -359,7 +359,7 @@ rnn_status rnn_model_evaluate(rnn_model *model, const rnn_data *data, int64_t ba
                         (long long)batch_size);
     acc a;
     if ((st = eval_pass(__func__, model, data, NULL, S, batch_size, &a)))
-        return st;
+        return RNN__PASS(st);
     if (a.samples == 0)
         return RNN__ERR(RNN_ERR_INVALID_ARG, "data: the iterator gave no batch");
     acc_result(model, &a, &out->loss, &out->accuracy, &out->perplexity);
@@ -474,7 +474,7 @@ rnn_status rnn_model_predict(rnn_model *m, const rnn_data *data, int64_t batch_s
         st = RNN__ERR(RNN_ERR_INVALID_ARG, "data: the iterator gave no batch");
     if (st) {
         rnn_tensor_destroy(res);
-        return st;
+        return RNN__PASS(st);
     }
     /* Shrink the batch axis to what was written (capacity stays). */
     res->dims[0] = rows;
@@ -690,7 +690,7 @@ rnn_status rnn_model_fit(rnn_model *m, const rnn_data *train, const rnn_fit_opti
             res.struct_size = res_size;                                                     \
             memcpy(result, &res, res_size);                                                 \
         }                                                                                   \
-        return fs_;                                                                         \
+        return fs_ ? RNN__PASS(fs_) : RNN_OK;                                               \
     } while (0)
 
     if (result && (result->struct_size < offsetof(rnn_fit_result, stop) + sizeof res.stop))
