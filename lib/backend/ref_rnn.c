@@ -200,6 +200,59 @@ static void outer_add(float *dW, int64_t ld, int64_t off, const float *a, int64_
     }
 }
 
+/* One GRU or LBR_GRU step backward: the gate pre-activation gradients dp, the
+ * gradient of h_prev through the carry (dhp) and through the recurrent products
+ * (dhr), and the Wh and bu' gradients. */
+static void gru_step_backward(const rnn__ref_rnn *k, const rnn__rnn_weights *w,
+                              const rnn__rnn_bwd *b, int64_t tn, const float *hp, const float *hm,
+                              const float *dh, double *dp, double *dnh, float *dhp, float *dhr,
+                              float *tmp)
+{
+    const rnn__cell cell = k->s.cell;
+    const int64_t H = k->s.H, GH = k->G * H;
+    const float *gt = k->gt + tn * GH;
+    const float *u = gt, *r = gt + H, *o = gt + 2 * H;
+    for (int64_t j = 0; j < H; j++) {
+        double du = dh[j] * ((double)hp[j] - o[j]);
+        dp[2 * H + j] = dh[j] * (1.0 - u[j]) * (1.0 - (double)o[j] * o[j]);
+        dp[j] = du * u[j] * (1.0 - u[j]);
+        dhp[j] = dh[j] * u[j];
+    }
+    if (cell == RNN__CELL_GRU) {
+        /* o = tanh(x Wxo + (r * h) Who + bo) */
+        for (int64_t j = 0; j < H; j++)
+            tmp[j] = 0.0f;
+        mat_vec_add(tmp, w->wh, H, GH, 2 * H, dp + 2 * H, H); /* d(r*h) */
+        for (int64_t j = 0; j < H; j++) {
+            dp[H + j] = (double)tmp[j] * hm[j] * r[j] * (1.0 - r[j]);
+            dhr[j] += tmp[j] * r[j];
+        }
+        mat_vec_add(dhr, w->wh, H, GH, 0, dp, 2 * H);
+        if (b->dwh) {
+            outer_add(b->dwh, GH, 0, hm, H, dp, 2 * H);
+            for (int64_t j = 0; j < H; j++)
+                tmp[j] = r[j] * hm[j];
+            outer_add(b->dwh, GH, 2 * H, tmp, H, dp + 2 * H, H);
+        }
+    } else {
+        /* o = tanh(x Wxo + bo + r * (h Who + bu')) */
+        const float *nh = k->nh + tn * H;
+        for (int64_t j = 0; j < H; j++) {
+            dp[H + j] = dp[2 * H + j] * nh[j] * r[j] * (1.0 - r[j]);
+            dnh[j] = dp[2 * H + j] * r[j];
+        }
+        mat_vec_add(dhr, w->wh, H, GH, 0, dp, 2 * H);
+        mat_vec_add(dhr, w->wh, H, GH, 2 * H, dnh, H);
+        if (b->dwh) {
+            outer_add(b->dwh, GH, 0, hm, H, dp, 2 * H);
+            outer_add(b->dwh, GH, 2 * H, hm, H, dnh, H);
+        }
+        if (b->db)
+            for (int64_t j = 0; j < H; j++)
+                b->db[3 * H + j] += (float)dnh[j];
+    }
+}
+
 rnn_status rnn__ref_rnn_backward(rnn__ref_rnn *k, const rnn__rnn_weights *w,
                                  const rnn__rnn_fwd *f, const rnn__rnn_bwd *b)
 {
@@ -257,46 +310,7 @@ rnn_status rnn__ref_rnn_backward(rnn__ref_rnn *k, const rnn__rnn_weights *w,
                 if (b->dwh)
                     outer_add(b->dwh, GH, 0, whp, H, dp, GH);
             } else if (cell == RNN__CELL_GRU || cell == RNN__CELL_LBR_GRU) {
-                const float *u = gt, *r = gt + H, *o = gt + 2 * H;
-                for (int64_t j = 0; j < H; j++) {
-                    double du = dh[j] * ((double)hp[j] - o[j]);
-                    dp[2 * H + j] = dh[j] * (1.0 - u[j]) * (1.0 - (double)o[j] * o[j]);
-                    dp[j] = du * u[j] * (1.0 - u[j]);
-                    dhp[j] = dh[j] * u[j];
-                }
-                if (cell == RNN__CELL_GRU) {
-                    /* o = tanh(x Wxo + (r * h) Who + bo) */
-                    for (int64_t j = 0; j < H; j++)
-                        tmp[j] = 0.0f;
-                    mat_vec_add(tmp, w->wh, H, GH, 2 * H, dp + 2 * H, H); /* d(r*h) */
-                    for (int64_t j = 0; j < H; j++) {
-                        dp[H + j] = (double)tmp[j] * hm[j] * r[j] * (1.0 - r[j]);
-                        dhr[j] += tmp[j] * r[j];
-                    }
-                    mat_vec_add(dhr, w->wh, H, GH, 0, dp, 2 * H);
-                    if (b->dwh) {
-                        outer_add(b->dwh, GH, 0, hm, H, dp, 2 * H);
-                        for (int64_t j = 0; j < H; j++)
-                            tmp[j] = r[j] * hm[j];
-                        outer_add(b->dwh, GH, 2 * H, tmp, H, dp + 2 * H, H);
-                    }
-                } else {
-                    /* o = tanh(x Wxo + bo + r * (h Who + bu')) */
-                    const float *nh = k->nh + tn * H;
-                    for (int64_t j = 0; j < H; j++) {
-                        dp[H + j] = dp[2 * H + j] * nh[j] * r[j] * (1.0 - r[j]);
-                        dnh[j] = dp[2 * H + j] * r[j];
-                    }
-                    mat_vec_add(dhr, w->wh, H, GH, 0, dp, 2 * H);
-                    mat_vec_add(dhr, w->wh, H, GH, 2 * H, dnh, H);
-                    if (b->dwh) {
-                        outer_add(b->dwh, GH, 0, hm, H, dp, 2 * H);
-                        outer_add(b->dwh, GH, 2 * H, hm, H, dnh, H);
-                    }
-                    if (b->db)
-                        for (int64_t j = 0; j < H; j++)
-                            b->db[3 * H + j] += (float)dnh[j];
-                }
+                gru_step_backward(k, w, b, tn, hp, hm, dh, dp, dnh, dhp, dhr, tmp);
             } else {
                 for (int64_t j = 0; j < H; j++) {
                     double hn = gt[j];

@@ -317,111 +317,96 @@ static rnn_status run_simple(decoder *d, int32_t *tok, int32_t *lens, float *sco
     return RNN_OK;
 }
 
-/* Beam search: rows n*K .. n*K+K-1 are the hypotheses of sequence n. */
-static rnn_status run_beam(decoder *d, int32_t *tok, int32_t *lens, float *scores)
+/* Inserts c into the nc (<= want) best candidates so far, kept sorted best first. */
+static void cand_insert(cand *cands, int64_t *nc, int64_t want, cand c)
+{
+    if (*nc < want) {
+        cands[(*nc)++] = c;
+        /* keep the array sorted by insertion */
+        for (int64_t i = *nc - 1; i > 0 && cand_cmp(&cands[i], &cands[i - 1]) < 0; i--) {
+            cand x = cands[i];
+            cands[i] = cands[i - 1];
+            cands[i - 1] = x;
+        }
+    } else if (cand_cmp(&c, &cands[*nc - 1]) < 0) {
+        int64_t i = *nc - 1;
+        cands[i] = c;
+        for (; i > 0 && cand_cmp(&cands[i], &cands[i - 1]) < 0; i--) {
+            cand x = cands[i];
+            cands[i] = cands[i - 1];
+            cands[i - 1] = x;
+        }
+    }
+}
+
+/* Candidates of sequence n: the 2K best (beam, token) extensions into d->cands,
+ * best first; returns how many. */
+static int64_t beam_candidates(decoder *d, const rnn_tensor *out, int64_t n)
+{
+    const int64_t K = d->K, V = d->V;
+    int64_t nc = 0;
+    const int64_t want = 2 * K < K * V ? 2 * K : K * V;
+    for (int64_t k = 0; k < K; k++) {
+        const int64_t b = n * K + k;
+        if (d->logp[b] == -INFINITY)
+            continue;
+        float *lp = d->lp + b * V;
+        row_logp(out, b, d->from_logits, d->excl_pad, lp);
+        for (int64_t v = 0; v < V; v++) {
+            cand c = {d->logp[b] + lp[v], (int32_t)k, (int32_t)v};
+            if (c.score == -INFINITY)
+                continue;
+            cand_insert(d->cands, &nc, want, c);
+        }
+    }
+    return nc;
+}
+
+/* Step t of sequence n from its nc candidates: the finished hypotheses and the
+ * K new live ones, best first (rows, seq2, logp and the next tokens); returns
+ * how many live ones there are. */
+static int64_t beam_extend(decoder *d, int64_t n, int64_t t, int64_t nc)
 {
     const rnn_decode_options *o = d->o;
-    const int64_t K = d->K, V = d->V, L = d->L;
-    rnn_status st;
-    for (int64_t b = 0; b < d->B; b++) {
-        d->logp[b] = b % K == 0 ? 0.0f : -INFINITY; /* one live hypothesis at first */
-        d->alive[b] = 1;
-    }
-    int64_t active = d->N;
-    int *done = d->alive + d->B; /* (N) */
-    for (int64_t n = 0; n < d->N; n++)
-        done[n] = 0, d->nfin[n] = 0;
+    const int64_t K = d->K, L = d->L;
     int32_t *next = d->next->data;
-    for (int64_t t = 0; t < L && active > 0; t++) {
-        const rnn_tensor *out = next_output(d->m, o->output);
-        for (int64_t n = 0; n < d->N; n++) {
-            hyp *fin = d->fin + n * K;
-            if (done[n]) {
-                for (int64_t k = 0; k < K; k++) {
-                    d->rows[n * K + k] = (int32_t)(n * K + k);
-                    next[n * K + k] = o->start_token;
-                }
-                continue;
+    hyp *fin = d->fin + n * K;
+    int64_t kept = 0;
+    for (int64_t i = 0; i < nc && kept < K; i++) {
+        const cand *c = &d->cands[i];
+        const int64_t parent = n * K + c->beam;
+        if (c->tok == o->end_token) {
+            if (d->nfin[n] < K) {
+                hyp *h = &fin[d->nfin[n]++];
+                h->logp = c->score;
+                h->len = t;
+                h->score = penalised(o, c->score, t);
+                memcpy(h->tok, d->seq + parent * L, sizeof(int32_t) * (size_t)t);
             }
-            /* Candidates: the 2K best (beam, token) extensions. */
-            int64_t nc = 0;
-            const int64_t want = 2 * K < K * V ? 2 * K : K * V;
-            for (int64_t k = 0; k < K; k++) {
-                const int64_t b = n * K + k;
-                if (d->logp[b] == -INFINITY)
-                    continue;
-                float *lp = d->lp + b * V;
-                row_logp(out, b, d->from_logits, d->excl_pad, lp);
-                for (int64_t v = 0; v < V; v++) {
-                    cand c = {d->logp[b] + lp[v], (int32_t)k, (int32_t)v};
-                    if (c.score == -INFINITY)
-                        continue;
-                    if (nc < want) {
-                        d->cands[nc++] = c;
-                        /* keep the array sorted by insertion */
-                        for (int64_t i = nc - 1; i > 0 && cand_cmp(&d->cands[i], &d->cands[i - 1]) < 0; i--) {
-                            cand x = d->cands[i];
-                            d->cands[i] = d->cands[i - 1];
-                            d->cands[i - 1] = x;
-                        }
-                    } else if (cand_cmp(&c, &d->cands[nc - 1]) < 0) {
-                        int64_t i = nc - 1;
-                        d->cands[i] = c;
-                        for (; i > 0 && cand_cmp(&d->cands[i], &d->cands[i - 1]) < 0; i--) {
-                            cand x = d->cands[i];
-                            d->cands[i] = d->cands[i - 1];
-                            d->cands[i - 1] = x;
-                        }
-                    }
-                }
-            }
-            /* Finished hypotheses and the K new live ones, best first. */
-            int64_t kept = 0;
-            for (int64_t i = 0; i < nc && kept < K; i++) {
-                const cand *c = &d->cands[i];
-                const int64_t parent = n * K + c->beam;
-                if (c->tok == o->end_token) {
-                    if (d->nfin[n] < K) {
-                        hyp *h = &fin[d->nfin[n]++];
-                        h->logp = c->score;
-                        h->len = t;
-                        h->score = penalised(o, c->score, t);
-                        memcpy(h->tok, d->seq + parent * L, sizeof(int32_t) * (size_t)t);
-                    }
-                    continue;
-                }
-                const int64_t b = n * K + kept;
-                d->rows[b] = (int32_t)parent;
-                memcpy(d->seq2 + b * L, d->seq + parent * L, sizeof(int32_t) * (size_t)t);
-                d->seq2[b * L + t] = c->tok;
-                d->logp[b] = c->score; /* written to a copy below */
-                next[b] = c->tok;
-                kept++;
-            }
-            for (int64_t b = n * K + kept; b < n * K + K; b++) { /* fewer than K live ones */
-                d->rows[b] = (int32_t)(n * K);
-                d->logp[b] = -INFINITY;
-                next[b] = o->start_token;
-            }
-            /* Done once K hypotheses finished (Hugging Face's
-             * early_stopping=True), or when none is left alive. */
-            if (d->nfin[n] >= K || kept == 0)
-                done[n] = 1;
-            if (done[n])
-                active--;
+            continue;
         }
-        /* logp was updated in place, one sequence at a time, after that
-         * sequence's candidates were taken: consistent. */
-        int32_t *tmp = d->seq;
-        d->seq = d->seq2;
-        d->seq2 = tmp;
-        if (active > 0 && t + 1 < L) {
-            if ((st = rnn_model_step_select(d->m, d->rows, d->B)) ||
-                (st = rnn_model_step(d->m, d->next)))
-                return st;
-        }
+        const int64_t b = n * K + kept;
+        d->rows[b] = (int32_t)parent;
+        memcpy(d->seq2 + b * L, d->seq + parent * L, sizeof(int32_t) * (size_t)t);
+        d->seq2[b * L + t] = c->tok;
+        d->logp[b] = c->score; /* written to a copy below */
+        next[b] = c->tok;
+        kept++;
     }
-    /* Sequences that never finished: their live hypotheses count at max_length. */
+    for (int64_t b = n * K + kept; b < n * K + K; b++) { /* fewer than K live ones */
+        d->rows[b] = (int32_t)(n * K);
+        d->logp[b] = -INFINITY;
+        next[b] = o->start_token;
+    }
+    return kept;
+}
+
+/* The result of every sequence: its best finished hypothesis, counting the live
+ * ones of sequences that never finished at max_length. */
+static void beam_results(decoder *d, const int *done, int32_t *tok, int32_t *lens, float *scores)
+{
+    const rnn_decode_options *o = d->o;
+    const int64_t K = d->K, L = d->L;
     for (int64_t n = 0; n < d->N; n++) {
         hyp *fin = d->fin + n * K;
         if (d->nfin[n] < K)
@@ -448,6 +433,54 @@ static rnn_status run_beam(decoder *d, int32_t *tok, int32_t *lens, float *score
         scores[n] = fin[best].logp;
         memcpy(tok + n * L, fin[best].tok, sizeof(int32_t) * (size_t)fin[best].len);
     }
+}
+
+/* Beam search: rows n*K .. n*K+K-1 are the hypotheses of sequence n. */
+static rnn_status run_beam(decoder *d, int32_t *tok, int32_t *lens, float *scores)
+{
+    const rnn_decode_options *o = d->o;
+    const int64_t K = d->K, L = d->L;
+    rnn_status st;
+    for (int64_t b = 0; b < d->B; b++) {
+        d->logp[b] = b % K == 0 ? 0.0f : -INFINITY; /* one live hypothesis at first */
+        d->alive[b] = 1;
+    }
+    int64_t active = d->N;
+    int *done = d->alive + d->B; /* (N) */
+    for (int64_t n = 0; n < d->N; n++)
+        done[n] = 0, d->nfin[n] = 0;
+    int32_t *next = d->next->data;
+    for (int64_t t = 0; t < L && active > 0; t++) {
+        const rnn_tensor *out = next_output(d->m, o->output);
+        for (int64_t n = 0; n < d->N; n++) {
+            if (done[n]) {
+                for (int64_t k = 0; k < K; k++) {
+                    d->rows[n * K + k] = (int32_t)(n * K + k);
+                    next[n * K + k] = o->start_token;
+                }
+                continue;
+            }
+            const int64_t nc = beam_candidates(d, out, n);
+            const int64_t kept = beam_extend(d, n, t, nc);
+            /* Done once K hypotheses finished (Hugging Face's
+             * early_stopping=True), or when none is left alive. */
+            if (d->nfin[n] >= K || kept == 0)
+                done[n] = 1;
+            if (done[n])
+                active--;
+        }
+        /* logp was updated in place, one sequence at a time, after that
+         * sequence's candidates were taken: consistent. */
+        int32_t *tmp = d->seq;
+        d->seq = d->seq2;
+        d->seq2 = tmp;
+        if (active > 0 && t + 1 < L) {
+            if ((st = rnn_model_step_select(d->m, d->rows, d->B)) ||
+                (st = rnn_model_step(d->m, d->next)))
+                return st;
+        }
+    }
+    beam_results(d, done, tok, lens, scores);
     return RNN_OK;
 }
 
@@ -467,6 +500,111 @@ static void decoder_free(decoder *d)
     rnn__free(d->work);
 }
 
+/* rnn_model_decode's checks of its inputs and result tensors against the model
+ * and one another; sets *prefix (the token input, NULL if not given) and *N
+ * (the batch size). */
+static rnn_status check_decode_args(const rnn_model *m, const rnn_decode_options *o, int ti,
+                                    int num_inputs, const rnn_tensor *const *inputs,
+                                    const rnn_tensor *tokens, const rnn_tensor *out_lengths,
+                                    const rnn_tensor *scores, const rnn_tensor **prefix,
+                                    int64_t *N)
+{
+    const char *f = "rnn_model_decode";
+    rnn_status st;
+    if (num_inputs != m->n_inputs)
+        return rnn__err(RNN_ERR_INVALID_ARG, f, "num_inputs must be %d for this model (got %d)",
+                        m->n_inputs, num_inputs);
+    if (num_inputs > 1 && !inputs)
+        return rnn__err(RNN_ERR_INVALID_ARG, f, "%s must not be NULL", "inputs");
+    if ((st = rnn__check_token_input(f, m, ti)))
+        return st;
+    *prefix = inputs ? inputs[ti] : NULL;
+    if (*prefix && ((*prefix)->dtype != RNN_I32 || (*prefix)->rank != 2))
+        return rnn__err(RNN_ERR_SHAPE, f, "inputs[%d] (the prefix) must be RNN_I32 (N, P)", ti);
+    /* Batch size: from any given input, else from the result tensor. */
+    *N = tokens->rank >= 1 ? tokens->dims[0] : 0;
+    for (int i = 0; inputs && i < num_inputs; i++)
+        if (inputs[i]) {
+            *N = inputs[i]->dims[0];
+            break;
+        }
+    for (int i = 0; i < num_inputs; i++)
+        if (i != ti && (!inputs || !inputs[i]))
+            return rnn__err(RNN_ERR_INVALID_ARG, f, "inputs[%d] must not be NULL", i);
+    if ((st = check_result("tokens", tokens, RNN_I32, 2, *N, o->max_length)) ||
+        (st = check_result("out_lengths", out_lengths, RNN_I32, 1, *N, 0)) ||
+        (st = check_result("scores", scores, RNN_F32, 1, *N, 0)))
+        return st;
+    if (*N < 1)
+        return rnn__err(RNN_ERR_SHAPE, f, "the batch is empty");
+    return RNN_OK;
+}
+
+/* The model's inputs for decoding (in, ln): the prefix (the caller's, or the
+ * start token) as *pre, and with K > 1 every other input and its lengths
+ * repeated once per hypothesis (rep, rep_len); the caller frees them. */
+static rnn_status decode_inputs(const decoder *d, int ti, int num_inputs,
+                                const rnn_tensor *const *inputs, const rnn_tensor *const *lengths,
+                                const rnn_tensor *prefix, rnn_tensor **pre, rnn_tensor **rep,
+                                rnn_tensor **rep_len, const rnn_tensor **in,
+                                const rnn_tensor **ln)
+{
+    const int64_t N = d->N, K = d->K, B = d->B;
+    int64_t dims[2] = {B, 1};
+    rnn_status st;
+    /* The prefix: the caller's, or the start token; repeated per hypothesis. */
+    if (prefix) {
+        if (prefix->dims[0] != N)
+            return rnn__err(RNN_ERR_SHAPE, "rnn_model_decode",
+                            "inputs[%d] has batch size %lld, expected %lld", ti,
+                            (long long)prefix->dims[0], (long long)N);
+        if ((st = repeat_rows(prefix, K, pre)))
+            return st;
+    } else {
+        if ((st = rnn_tensor_create(RNN_I32, 2, dims, pre)))
+            return st;
+        for (int64_t b = 0; b < B; b++)
+            ((int32_t *)(*pre)->data)[b] = d->o->start_token;
+    }
+    for (int i = 0; i < num_inputs; i++) {
+        ln[i] = lengths ? lengths[i] : NULL;
+        in[i] = i == ti ? *pre : inputs[i];
+        if (i == ti || K == 1)
+            continue;
+        if ((st = repeat_rows(inputs[i], K, &rep[i])) ||
+            (ln[i] && (st = repeat_rows(ln[i], K, &rep_len[i]))))
+            return st;
+        in[i] = rep[i];
+        if (ln[i])
+            ln[i] = rep_len[i];
+    }
+    return RNN_OK;
+}
+
+/* Allocates the decoder's work arrays (d->V known); decoder_free frees them. */
+static rnn_status decoder_alloc(decoder *d)
+{
+    const int64_t N = d->N, K = d->K, B = d->B, L = d->L;
+    d->lp = rnn__malloc(sizeof(float) * (size_t)(B * d->V));
+    d->seq = rnn__calloc((size_t)(B * L), sizeof(int32_t));
+    d->seq2 = rnn__calloc((size_t)(B * L), sizeof(int32_t));
+    d->logp = rnn__malloc(sizeof(float) * (size_t)B);
+    d->alive = rnn__malloc(sizeof(int) * (size_t)(B + N));
+    d->rows = rnn__malloc(sizeof(int32_t) * (size_t)B);
+    d->cands = rnn__malloc(sizeof(cand) * (size_t)(2 * K));
+    d->fin = rnn__calloc((size_t)B, sizeof(hyp));
+    d->nfin = rnn__calloc((size_t)N, sizeof(int));
+    d->fin_tok = rnn__malloc(sizeof(int32_t) * (size_t)(B * L));
+    d->work = rnn__malloc(sizeof(idx_p) * (size_t)d->V);
+    if (!d->lp || !d->seq || !d->seq2 || !d->logp || !d->alive || !d->rows || !d->cands ||
+        !d->fin || !d->nfin || !d->fin_tok || !d->work)
+        return rnn__err(RNN_ERR_NOMEM, "rnn_model_decode", "out of memory allocating %zu bytes",
+                        (size_t)(sizeof(float) * (size_t)(B * (d->V + 2 * L))));
+    for (int64_t b = 0; b < B; b++)
+        d->fin[b].tok = d->fin_tok + b * L;
+    return RNN_OK;
+}
+
 rnn_status rnn_model_decode(rnn_model *m, const rnn_decode_options *options, int num_inputs,
                             const rnn_tensor *const *inputs, const rnn_tensor *const *lengths,
                             rnn_tensor *tokens, rnn_tensor *out_lengths, rnn_tensor *scores)
@@ -479,32 +617,11 @@ rnn_status rnn_model_decode(rnn_model *m, const rnn_decode_options *options, int
     if ((st = check_decode_options(options, m, &ti)))
         return st;
     const rnn_decode_options *o = options;
-    if (num_inputs != m->n_inputs)
-        return RNN__ERR(RNN_ERR_INVALID_ARG, "num_inputs must be %d for this model (got %d)",
-                        m->n_inputs, num_inputs);
-    if (num_inputs > 1)
-        RNN__CHECK_ARG(inputs);
-    if ((st = rnn__check_token_input(__func__, m, ti)))
+    const rnn_tensor *prefix = NULL;
+    int64_t N = 0;
+    if ((st = check_decode_args(m, o, ti, num_inputs, inputs, tokens, out_lengths, scores, &prefix,
+                                &N)))
         return st;
-    const rnn_tensor *prefix = inputs ? inputs[ti] : NULL;
-    if (prefix && (prefix->dtype != RNN_I32 || prefix->rank != 2))
-        return RNN__ERR(RNN_ERR_SHAPE, "inputs[%d] (the prefix) must be RNN_I32 (N, P)", ti);
-    /* Batch size: from any given input, else from the result tensor. */
-    int64_t N = tokens->rank >= 1 ? tokens->dims[0] : 0;
-    for (int i = 0; inputs && i < num_inputs; i++)
-        if (inputs[i]) {
-            N = inputs[i]->dims[0];
-            break;
-        }
-    for (int i = 0; i < num_inputs; i++)
-        if (i != ti && (!inputs || !inputs[i]))
-            return RNN__ERR(RNN_ERR_INVALID_ARG, "inputs[%d] must not be NULL", i);
-    if ((st = check_result("tokens", tokens, RNN_I32, 2, N, o->max_length)) ||
-        (st = check_result("out_lengths", out_lengths, RNN_I32, 1, N, 0)) ||
-        (st = check_result("scores", scores, RNN_F32, 1, N, 0)))
-        return st;
-    if (N < 1)
-        return RNN__ERR(RNN_ERR_SHAPE, "the batch is empty");
     const int64_t K = o->strategy == RNN_DECODE_BEAM ? o->beam_width : 1;
     const int64_t B = N * K, L = o->max_length;
     int from_logits = o->from_logits;
@@ -515,35 +632,10 @@ rnn_status rnn_model_decode(rnn_model *m, const rnn_decode_options *options, int
     rnn_tensor *rep[RNN__MAX_IO] = {0}, *rep_len[RNN__MAX_IO] = {0}, *pre = NULL;
     const rnn_tensor *in[RNN__MAX_IO], *ln[RNN__MAX_IO];
     int64_t dims[2] = {B, 1};
-    if ((st = rnn_tensor_create(RNN_I32, 2, dims, &d.next)))
+    if ((st = rnn_tensor_create(RNN_I32, 2, dims, &d.next)) ||
+        (st = decode_inputs(&d, ti, num_inputs, inputs, lengths, prefix, &pre, rep, rep_len, in,
+                            ln)))
         goto out;
-    /* The prefix: the caller's, or the start token; repeated per hypothesis. */
-    if (prefix) {
-        if (prefix->dims[0] != N) {
-            st = RNN__ERR(RNN_ERR_SHAPE, "inputs[%d] has batch size %lld, expected %lld", ti,
-                          (long long)prefix->dims[0], (long long)N);
-            goto out;
-        }
-        if ((st = repeat_rows(prefix, K, &pre)))
-            goto out;
-    } else {
-        if ((st = rnn_tensor_create(RNN_I32, 2, dims, &pre)))
-            goto out;
-        for (int64_t b = 0; b < B; b++)
-            ((int32_t *)pre->data)[b] = o->start_token;
-    }
-    for (int i = 0; i < num_inputs; i++) {
-        ln[i] = lengths ? lengths[i] : NULL;
-        in[i] = i == ti ? pre : inputs[i];
-        if (i == ti || K == 1)
-            continue;
-        if ((st = repeat_rows(inputs[i], K, &rep[i])) ||
-            (ln[i] && (st = repeat_rows(ln[i], K, &rep_len[i]))))
-            goto out;
-        in[i] = rep[i];
-        if (ln[i])
-            ln[i] = rep_len[i];
-    }
     if ((st = rnn_model_step_begin(m, ti, num_inputs, in, lengths ? ln : NULL)))
         goto out;
     const rnn_tensor *first = next_output(m, o->output);
@@ -561,24 +653,8 @@ rnn_status rnn_model_decode(rnn_model *m, const rnn_decode_options *options, int
                       o->start_token, o->end_token, (long long)d.V, o->output);
         goto end;
     }
-    d.lp = rnn__malloc(sizeof(float) * (size_t)(B * d.V));
-    d.seq = rnn__calloc((size_t)(B * L), sizeof(int32_t));
-    d.seq2 = rnn__calloc((size_t)(B * L), sizeof(int32_t));
-    d.logp = rnn__malloc(sizeof(float) * (size_t)B);
-    d.alive = rnn__malloc(sizeof(int) * (size_t)(B + N));
-    d.rows = rnn__malloc(sizeof(int32_t) * (size_t)B);
-    d.cands = rnn__malloc(sizeof(cand) * (size_t)(2 * K));
-    d.fin = rnn__calloc((size_t)B, sizeof(hyp));
-    d.nfin = rnn__calloc((size_t)N, sizeof(int));
-    d.fin_tok = rnn__malloc(sizeof(int32_t) * (size_t)(B * L));
-    d.work = rnn__malloc(sizeof(idx_p) * (size_t)d.V);
-    if (!d.lp || !d.seq || !d.seq2 || !d.logp || !d.alive || !d.rows || !d.cands || !d.fin ||
-        !d.nfin || !d.fin_tok || !d.work) {
-        st = RNN__NOMEM(sizeof(float) * (size_t)(B * (d.V + 2 * L)));
+    if ((st = decoder_alloc(&d)))
         goto end;
-    }
-    for (int64_t b = 0; b < B; b++)
-        d.fin[b].tok = d.fin_tok + b * L;
     int32_t *tok = tokens->data;
     /* Results the caller did not ask for still need somewhere to go. */
     float *sc_buf = scores ? NULL : rnn__malloc(sizeof(float) * (size_t)N);

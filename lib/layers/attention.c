@@ -236,27 +236,25 @@ static rnn_status attention_forward(rnn_layer *l, const rnn__run *r)
     return RNN_OK;
 }
 
-static rnn_status attention_backward(rnn_layer *l, const rnn__run *r)
+/* What every score's backward reads and writes: the inputs, their lengths and
+ * gradients (NULL when not wanted), and dS. */
+typedef struct attn_grads {
+    const float *q, *v;
+    const int32_t *ql, *vl;
+    float *dq, *dv;
+    float *ds; /* (N, Tq, Tv): the gradient of the scores (after scaling) */
+} attn_grads;
+
+/* dS from the gradients of the contexts (gc) and weights (gw) through the
+ * softmax, and the values' gradient through the contexts. */
+static void score_grads(const attention *a, const attn_grads *g, const float *w, const float *gc,
+                        const float *gw)
 {
-    const rnn_attention_options *o = l->opts;
-    attention *a = l->impl;
-    const rnn_tensor *qt = rnn__layer_input(l, 0), *vt = rnn__layer_input(l, 1);
-    const int32_t *ql = rnn__layer_input_len(l, 0), *vl = rnn__layer_input_len(l, 1);
-    const int64_t N = a->N, Tq = a->Tq, Tv = a->Tv, Dq = a->Dq, Dv = a->Dv, U = a->U;
-    const float *q = rnn__f32(qt), *v = rnn__f32(vt);
-    const float *w = rnn__f32(l->out[1]), *gc = rnn__f32(l->dout[0]), *gw = rnn__f32(l->dout[1]);
-    rnn_tensor *dqt = rnn__layer_din(l), *dvt = rnn__layer_input_grad(l, 1);
-    float *dq = dqt ? rnn__f32(dqt) : NULL, *dv = dvt ? rnn__f32(dvt) : NULL;
-    const rnn_attention_score sc = o->score;
-    rnn_status st;
-    if (sc == RNN_ATTENTION_ADDITIVE && !a->have_th)
-        return rnn__err(RNN_ERR_STATE, NULL, "no training forward");
-    /* dS (N, Tq, Tv): the gradient of the scores (after scaling). */
-    if ((st = rnn__fbuf_ensure(&a->ds, (size_t)(N * Tq * Tv), 1)))
-        return st;
-    float *ds = a->ds.p;
+    const int64_t N = a->N, Tq = a->Tq, Tv = a->Tv, Dv = a->Dv;
+    const float *v = g->v;
+    float *ds = g->ds, *dv = g->dv;
     for (int64_t n = 0; n < N; n++) {
-        const int64_t Lq = len_or(ql, n, Tq), Lv = len_or(vl, n, Tv);
+        const int64_t Lq = len_or(g->ql, n, Tq), Lv = len_or(g->vl, n, Tv);
         for (int64_t i = 0; i < Lq; i++) {
             const float *wi = w + (n * Tq + i) * Tv, *gi = gc + (n * Tq + i) * Dv;
             const float *gwi = gw + (n * Tq + i) * Tv;
@@ -279,76 +277,99 @@ static rnn_status attention_backward(rnn_layer *l, const rnn__run *r)
                 dsi[j] = wi[j] * (dsi[j] - dot);
         }
     }
-    if (sc == RNN_ATTENTION_DOT) {
-        for (int64_t n = 0; n < N; n++) {
-            const int64_t Lq = len_or(ql, n, Tq), Lv = len_or(vl, n, Tv);
-            for (int64_t i = 0; i < Lq; i++) {
-                const float *dsi = ds + (n * Tq + i) * Tv, *qi = q + (n * Tq + i) * Dq;
-                float *dqi = dq ? dq + (n * Tq + i) * Dq : NULL;
-                for (int64_t j = 0; j < Lv; j++) {
-                    const float g = dsi[j] * a->scale;
-                    const float *vj = v + (n * Tv + j) * Dv;
+}
+
+/* Dot score s_ij = q_i . v_j: the query and value gradients from dS. */
+static void dot_backward(const attention *a, const attn_grads *g)
+{
+    const int64_t N = a->N, Tq = a->Tq, Tv = a->Tv, Dq = a->Dq, Dv = a->Dv;
+    const float *q = g->q, *v = g->v, *ds = g->ds;
+    float *dq = g->dq, *dv = g->dv;
+    for (int64_t n = 0; n < N; n++) {
+        const int64_t Lq = len_or(g->ql, n, Tq), Lv = len_or(g->vl, n, Tv);
+        for (int64_t i = 0; i < Lq; i++) {
+            const float *dsi = ds + (n * Tq + i) * Tv, *qi = q + (n * Tq + i) * Dq;
+            float *dqi = dq ? dq + (n * Tq + i) * Dq : NULL;
+            for (int64_t j = 0; j < Lv; j++) {
+                const float gs = dsi[j] * a->scale;
+                const float *vj = v + (n * Tv + j) * Dv;
+                if (dqi)
+                    for (int64_t d = 0; d < Dq; d++)
+                        dqi[d] += gs * vj[d];
+                if (dv) {
+                    float *dvj = dv + (n * Tv + j) * Dv;
+                    for (int64_t d = 0; d < Dv; d++)
+                        dvj[d] += gs * qi[d];
+                }
+            }
+        }
+    }
+}
+
+/* General score s_ij = q_i . (v_j W): the query, value and W gradients from dS. */
+static rnn_status general_backward(rnn_layer *l, const rnn__run *r, const attn_grads *g)
+{
+    attention *a = l->impl;
+    const int64_t N = a->N, Tq = a->Tq, Tv = a->Tv, Dq = a->Dq, Dv = a->Dv;
+    const float *q = g->q, *v = g->v, *ds = g->ds;
+    float *dq = g->dq, *dv = g->dv;
+    rnn_status st;
+    /* keys kp = v W (N*Tv, Dq): dq += dS kp, dkp = dS^T q, dW += v^T dkp, dv += dkp W^T */
+    if ((st = rnn__fbuf_ensure(&a->dkp, (size_t)(N * Tv * Dq), 1)))
+        return st;
+    for (int64_t n = 0; n < N; n++) {
+        const int64_t Lq = len_or(g->ql, n, Tq), Lv = len_or(g->vl, n, Tv);
+        for (int64_t i = 0; i < Lq; i++) {
+            const float *dsi = ds + (n * Tq + i) * Tv, *qi = q + (n * Tq + i) * Dq;
+            float *dqi = dq ? dq + (n * Tq + i) * Dq : NULL;
+            for (int64_t j = 0; j < Lv; j++) {
+                const float gs = dsi[j] * a->scale;
+                const float *kj = a->kp.p + (n * Tv + j) * Dq;
+                float *dkj = a->dkp.p + (n * Tv + j) * Dq;
+                for (int64_t d = 0; d < Dq; d++) {
                     if (dqi)
-                        for (int64_t d = 0; d < Dq; d++)
-                            dqi[d] += g * vj[d];
-                    if (dv) {
-                        float *dvj = dv + (n * Tv + j) * Dv;
-                        for (int64_t d = 0; d < Dv; d++)
-                            dvj[d] += g * qi[d];
-                    }
+                        dqi[d] += gs * kj[d];
+                    dkj[d] += gs * qi[d];
                 }
             }
         }
-        return RNN_OK;
     }
-    if (sc == RNN_ATTENTION_GENERAL) {
-        /* keys kp = v W (N*Tv, Dq): dq += dS kp, dkp = dS^T q, dW += v^T dkp, dv += dkp W^T */
-        if ((st = rnn__fbuf_ensure(&a->dkp, (size_t)(N * Tv * Dq), 1)))
-            return st;
-        for (int64_t n = 0; n < N; n++) {
-            const int64_t Lq = len_or(ql, n, Tq), Lv = len_or(vl, n, Tv);
-            for (int64_t i = 0; i < Lq; i++) {
-                const float *dsi = ds + (n * Tq + i) * Tv, *qi = q + (n * Tq + i) * Dq;
-                float *dqi = dq ? dq + (n * Tq + i) * Dq : NULL;
-                for (int64_t j = 0; j < Lv; j++) {
-                    const float g = dsi[j] * a->scale;
-                    const float *kj = a->kp.p + (n * Tv + j) * Dq;
-                    float *dkj = a->dkp.p + (n * Tv + j) * Dq;
-                    for (int64_t d = 0; d < Dq; d++) {
-                        if (dqi)
-                            dqi[d] += g * kj[d];
-                        dkj[d] += g * qi[d];
-                    }
-                }
-            }
-        }
-        if (l->trainable && (st = rnn__matmul(r->ctx, 1, 0, Dv, N * Tv, Dq, v, a->dkp.p, NULL,
-                                              1.0f, rnn__f32(l->grad[0]))))
-            return st;
-        if (dv && (st = rnn__matmul(r->ctx, 0, 1, N * Tv, Dq, Dv, a->dkp.p, rnn__f32(l->param[0]),
-                                    NULL, 1.0f, dv)))
-            return st;
-        return RNN_OK;
-    }
-    /* Additive: e_ij = a . tanh(qp_i + kp_j). */
+    if (l->trainable && (st = rnn__matmul(r->ctx, 1, 0, Dv, N * Tv, Dq, v, a->dkp.p, NULL, 1.0f,
+                                          rnn__f32(l->grad[0]))))
+        return st;
+    if (dv && (st = rnn__matmul(r->ctx, 0, 1, N * Tv, Dq, Dv, a->dkp.p, rnn__f32(l->param[0]),
+                                NULL, 1.0f, dv)))
+        return st;
+    return RNN_OK;
+}
+
+/* Additive score s_ij = a . tanh(qp_i + kp_j): the query, value and parameter
+ * gradients from dS. */
+static rnn_status additive_backward(rnn_layer *l, const rnn__run *r, const attn_grads *g)
+{
+    attention *a = l->impl;
+    const int64_t N = a->N, Tq = a->Tq, Tv = a->Tv, Dq = a->Dq, Dv = a->Dv, U = a->U;
+    const float *q = g->q, *v = g->v, *ds = g->ds;
+    float *dq = g->dq, *dv = g->dv;
+    rnn_status st;
     if ((st = rnn__fbuf_ensure(&a->dkp, (size_t)(N * Tv * U), 1)) ||
         (st = rnn__fbuf_ensure(&a->dqp, (size_t)(N * Tq * U), 1)))
         return st;
     const float *av = rnn__f32(l->param[3]);
     float *dav = l->trainable ? rnn__f32(l->grad[3]) : NULL;
     for (int64_t n = 0; n < N; n++) {
-        const int64_t Lq = len_or(ql, n, Tq), Lv = len_or(vl, n, Tv);
+        const int64_t Lq = len_or(g->ql, n, Tq), Lv = len_or(g->vl, n, Tv);
         for (int64_t i = 0; i < Lq; i++) {
             const float *dsi = ds + (n * Tq + i) * Tv;
             float *dqp = a->dqp.p + (n * Tq + i) * U;
             for (int64_t j = 0; j < Lv; j++) {
-                const float g = dsi[j];
+                const float gs = dsi[j];
                 const float *th = a->th.p + ((n * Tq + i) * Tv + j) * U;
                 float *dkp = a->dkp.p + (n * Tv + j) * U;
                 for (int64_t u = 0; u < U; u++) {
-                    const float gu = g * av[u] * (1.0f - th[u] * th[u]);
+                    const float gu = gs * av[u] * (1.0f - th[u] * th[u]);
                     if (dav)
-                        dav[u] += g * th[u];
+                        dav[u] += gs * th[u];
                     dqp[u] += gu;
                     dkp[u] += gu;
                 }
@@ -375,6 +396,35 @@ static rnn_status attention_backward(rnn_layer *l, const rnn__run *r)
     return RNN_OK;
 }
 
+static rnn_status attention_backward(rnn_layer *l, const rnn__run *r)
+{
+    const rnn_attention_options *o = l->opts;
+    attention *a = l->impl;
+    const rnn_tensor *qt = rnn__layer_input(l, 0), *vt = rnn__layer_input(l, 1);
+    const int64_t N = a->N, Tq = a->Tq, Tv = a->Tv;
+    const float *w = rnn__f32(l->out[1]), *gc = rnn__f32(l->dout[0]), *gw = rnn__f32(l->dout[1]);
+    rnn_tensor *dqt = rnn__layer_din(l), *dvt = rnn__layer_input_grad(l, 1);
+    const rnn_attention_score sc = o->score;
+    rnn_status st;
+    if (sc == RNN_ATTENTION_ADDITIVE && !a->have_th)
+        return rnn__err(RNN_ERR_STATE, NULL, "no training forward");
+    /* dS (N, Tq, Tv): the gradient of the scores (after scaling). */
+    if ((st = rnn__fbuf_ensure(&a->ds, (size_t)(N * Tq * Tv), 1)))
+        return st;
+    const attn_grads g = {.q = rnn__f32(qt), .v = rnn__f32(vt),
+                          .ql = rnn__layer_input_len(l, 0), .vl = rnn__layer_input_len(l, 1),
+                          .dq = dqt ? rnn__f32(dqt) : NULL, .dv = dvt ? rnn__f32(dvt) : NULL,
+                          .ds = a->ds.p};
+    score_grads(a, &g, w, gc, gw);
+    if (sc == RNN_ATTENTION_DOT) {
+        dot_backward(a, &g);
+        return RNN_OK;
+    }
+    if (sc == RNN_ATTENTION_GENERAL)
+        return general_backward(l, r, &g);
+    return additive_backward(l, r, &g);
+}
+
 static const char *attention_step_check(const rnn_layer *l, const int *in_step)
 {
     (void)l;
@@ -392,10 +442,16 @@ static void attention_destroy(rnn_layer *l)
         rnn__fbuf_free(b[i]);
 }
 
+static void options_init(void *o)
+{
+    rnn_attention_options_init(o);
+}
+
 const rnn__layer_ops rnn__attention_ops = {
     .kind = "attention",
     .type_name = attention_type,
     .options_size = sizeof(rnn_attention_options),
+    .options_init = options_init,
     .fields = FIELDS,
     .min_in = 2,
     .max_in = 2,

@@ -585,30 +585,16 @@ static rnn_status recurrent_forward(rnn_layer *l, const rnn__run *run)
 
 /* ------------------------------------------------------------ backward */
 
-static rnn_status recurrent_backward(rnn_layer *l, const rnn__run *run)
+/* Splits the output gradient (and the final states' gradients) into per-direction
+ * gradients of the kernels' y (dy) and final states (dhT, dcT). */
+static void split_output_grad(rnn_layer *l, rnn__recurrent *r)
 {
-    rnn__recurrent *r = l->impl;
-    const int64_t N = r->N, T = r->T, I = r->I, H = r->H;
+    const int64_t N = r->N, T = r->T, H = r->H;
     const int32_t *len = r->len;
     const int bi = r->ndir == 2, concat = bi && r->o->merge_mode == RNN_MERGE_CONCAT;
     const int64_t Ho = concat ? 2 * H : H;
-    size_t nx = (size_t)(T * N * I), nh = (size_t)(N * H), ny = (size_t)(T * N * H);
+    const size_t nh = (size_t)(N * H), ny = (size_t)(T * N * H);
     const float *g = rnn__f32(l->dout[0]);
-    rnn_status st;
-
-    /* dy is written at every step of every sample below, except past a sample's length or
-     * without return_sequences: zero it only then. */
-    const int dy_full = r->o->return_sequences && !len;
-    for (int d = 0; d < r->ndir; d++) {
-        rnn__rdir *D = &r->d[d];
-        if ((st = rnn__fbuf_ensure(&D->dy, ny, !dy_full)) ||
-            (st = rnn__fbuf_ensure(&D->dhT, nh, 1)) ||
-            (st = rnn__fbuf_ensure(&D->dcT, nh, 1)) || (st = rnn__fbuf_ensure(&D->dx, nx, 0)) ||
-            (st = rnn__fbuf_ensure(&D->dh0, nh, 0)) || (st = rnn__fbuf_ensure(&D->dc0, nh, 0)) ||
-            (st = rnn__fbuf_ensure(&D->dbias, (size_t)(r->Gb * H), 1)))
-            return st;
-    }
-    /* Split the output gradient into per-direction gradients. */
     float *dy0 = r->d[0].dy.p, *dy1 = bi ? r->d[1].dy.p : NULL;
     if (r->o->return_sequences) {
 #pragma omp parallel for schedule(static) if (ny >= RNN__PAR_MIN)
@@ -659,12 +645,16 @@ static rnn_status recurrent_backward(rnn_layer *l, const rnn__run *run)
                 for (size_t k = 0; k < nh; k++)
                     dst[k] += src[k];
             }
+}
 
-    /* Kernels. One unmasked direction: its dx goes straight to the producer (below);
-     * otherwise the directions' dx are summed into dx_tm first. */
-    const int direct = r->ndir == 1 && !r->d[0].masked;
-    if (!direct && (st = rnn__fbuf_ensure(&r->dx_tm, nx, 1)))
-        return st;
+/* Runs each direction's kernel backward (weight gradients into l->grad) and,
+ * unless direct, sums the directions' input gradients into r->dx_tm. */
+static rnn_status run_kernels_backward(rnn_layer *l, rnn__recurrent *r, const rnn__run *run,
+                                       int direct)
+{
+    const int64_t N = r->N, T = r->T, I = r->I;
+    const size_t nx = (size_t)(T * N * I);
+    rnn_status st;
     for (int d = 0; d < r->ndir; d++) {
         rnn__rdir *D = &r->d[d];
         rnn__rnn_weights w;
@@ -690,6 +680,16 @@ static rnn_status recurrent_backward(rnn_layer *l, const rnn__run *run)
             for (size_t k = 0; k < nx; k++)
                 acc[k] += dx[k];
     }
+    return RNN_OK;
+}
+
+/* Scatters the time-major input gradient (direction 0's dx if direct, else
+ * r->dx_tm) and the initial states' gradients to their producers. */
+static rnn_status scatter_input_grads(rnn_layer *l, rnn__recurrent *r, int direct)
+{
+    const int64_t N = r->N, T = r->T, I = r->I, H = r->H;
+    const size_t nx = (size_t)(T * N * I), nh = (size_t)(N * H);
+    rnn_status st;
     /* Time-major -> batch-major, added into the producer's gradient. */
     float *din = rnn__f32(rnn__layer_din(l));
     const float *dx_tm = direct ? r->d[0].dx.p : r->dx_tm.p;
@@ -723,10 +723,48 @@ static rnn_status recurrent_backward(rnn_layer *l, const rnn__run *run)
     return RNN_OK;
 }
 
+static rnn_status recurrent_backward(rnn_layer *l, const rnn__run *run)
+{
+    rnn__recurrent *r = l->impl;
+    const int64_t N = r->N, T = r->T, I = r->I, H = r->H;
+    const int32_t *len = r->len;
+    size_t nx = (size_t)(T * N * I), nh = (size_t)(N * H), ny = (size_t)(T * N * H);
+    rnn_status st;
+
+    /* dy is written at every step of every sample below, except past a sample's length or
+     * without return_sequences: zero it only then. */
+    const int dy_full = r->o->return_sequences && !len;
+    for (int d = 0; d < r->ndir; d++) {
+        rnn__rdir *D = &r->d[d];
+        if ((st = rnn__fbuf_ensure(&D->dy, ny, !dy_full)) ||
+            (st = rnn__fbuf_ensure(&D->dhT, nh, 1)) ||
+            (st = rnn__fbuf_ensure(&D->dcT, nh, 1)) || (st = rnn__fbuf_ensure(&D->dx, nx, 0)) ||
+            (st = rnn__fbuf_ensure(&D->dh0, nh, 0)) || (st = rnn__fbuf_ensure(&D->dc0, nh, 0)) ||
+            (st = rnn__fbuf_ensure(&D->dbias, (size_t)(r->Gb * H), 1)))
+            return st;
+    }
+    split_output_grad(l, r);
+    /* Kernels. One unmasked direction: its dx goes straight to the producer (below);
+     * otherwise the directions' dx are summed into dx_tm first. */
+    const int direct = r->ndir == 1 && !r->d[0].masked;
+    if (!direct && (st = rnn__fbuf_ensure(&r->dx_tm, nx, 1)))
+        return st;
+    if ((st = run_kernels_backward(l, r, run, direct)))
+        return st;
+    return scatter_input_grads(l, r, direct);
+}
+
+/* Defaults of a layer added by kind name (rnn_model_add_layer): an LSTM. */
+static void options_init(void *o)
+{
+    rnn_recurrent_options_init(o, RNN_LSTM);
+}
+
 const rnn__layer_ops rnn__recurrent_ops = {
     .kind = "recurrent",
     .type_name = recurrent_type,
     .options_size = sizeof(rnn_recurrent_options),
+    .options_init = options_init,
     .fields = FIELDS,
     .min_in = 1,
     .max_in = 5, /* the input, then up to 4 initial states */

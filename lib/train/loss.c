@@ -66,6 +66,79 @@ rnn_status rnn__loss_compute(const char *func, const rnn__loss_cfg *cfg, const r
     return rnn__loss_compute_stats(func, cfg, pred, len, target, loss_out, acc_out, grad, NULL);
 }
 
+/* Checks that every sparse class id of an unmasked row is in [0, C). */
+static rnn_status check_class_ids(const char *func, const rnn_tensor *pred, const int32_t *len,
+                                  const int32_t *ids, int64_t rows, int64_t T, int64_t C)
+{
+    for (int64_t r = 0; r < rows; r++) {
+        int64_t n = r / T, t = r % T;
+        if (len && t >= len[n])
+            continue;
+        if (ids[r] < 0 || ids[r] >= C)
+            return pred->rank == 3
+                       ? rnn__err(RNN_ERR_RANGE, func,
+                                  "targets[%lld][%lld] must be a class in [0, %lld) (got %d)",
+                                  (long long)n, (long long)t, (long long)C, ids[r])
+                       : rnn__err(RNN_ERR_RANGE, func,
+                                  "targets[%lld] must be a class in [0, %lld) (got %d)",
+                                  (long long)r, (long long)C, ids[r]);
+    }
+    return RNN_OK;
+}
+
+/* Categorical cross-entropy (sparse: ids, else targets tg) of row r with
+ * prediction pr and argmax arg: adds to *total and the accuracy counts, and
+ * writes the row's gradient gr (if not NULL) with weight w = 1 / denom. */
+static void crossentropy_row(const rnn__loss_cfg *cfg, int sparse, const int32_t *ids,
+                             const float *tg, int64_t r, int64_t C, const float *pr, int64_t arg,
+                             double denom, double w, float *gr, double *total, double *hits,
+                             double *counted)
+{
+    double tsum = 0;
+    int64_t targ = 0;
+    for (int64_t j = 0; j < C; j++) {
+        double tj = sparse ? (j == ids[r]) : tg[r * C + j];
+        tsum += tj;
+        if (!sparse && tg[r * C + j] > tg[r * C + targ])
+            targ = j;
+    }
+    if (sparse)
+        targ = ids[r];
+    *hits += arg == targ;
+    *counted += 1;
+    if (cfg->from_logits) {
+        double mx = pr[arg], se = 0;
+        for (int64_t j = 0; j < C; j++)
+            se += exp(pr[j] - mx);
+        double lse = mx + log(se);
+        for (int64_t j = 0; j < C; j++) {
+            double tj = sparse ? (j == ids[r]) : tg[r * C + j];
+            *total += -tj * (pr[j] - lse) / denom;
+            if (gr)
+                gr[j] = (float)(w * (exp(pr[j] - lse) * tsum - tj));
+        }
+    } else {
+        /* Keras normalises the probabilities, then clips. */
+        double s = 0;
+        for (int64_t j = 0; j < C; j++)
+            s += pr[j];
+        for (int64_t j = 0; j < C; j++) {
+            double tj = sparse ? (j == ids[r]) : tg[r * C + j];
+            double q = pr[j] / s, qc = clipd(q);
+            if (tj != 0.0)
+                *total += -tj * log(qc) / denom;
+            if (gr) {
+                /* d/dp_j of -sum t log(p/s): -t_j/p_j + sum(t)/s; clipped
+                 * entries pass no gradient through their own term. */
+                double g = tsum / s;
+                if (tj != 0.0 && q == qc)
+                    g -= tj / pr[j];
+                gr[j] = (float)(w * g);
+            }
+        }
+    }
+}
+
 rnn_status rnn__loss_compute_stats(const char *func, const rnn__loss_cfg *cfg,
                                    const rnn_tensor *pred, const int32_t *len,
                                    const rnn_tensor *target, double *loss_out, double *acc_out,
@@ -80,20 +153,8 @@ rnn_status rnn__loss_compute_stats(const char *func, const rnn__loss_cfg *cfg,
     const int sparse = cfg->type == RNN_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY;
     const int32_t *ids = sparse ? target->data : NULL;
     const float *tg = sparse ? NULL : target->data;
-    if (sparse)
-        for (int64_t r = 0; r < rows; r++) {
-            int64_t n = r / T, t = r % T;
-            if (len && t >= len[n])
-                continue;
-            if (ids[r] < 0 || ids[r] >= C)
-                return pred->rank == 3
-                           ? rnn__err(RNN_ERR_RANGE, func,
-                                      "targets[%lld][%lld] must be a class in [0, %lld) (got %d)",
-                                      (long long)n, (long long)t, (long long)C, ids[r])
-                           : rnn__err(RNN_ERR_RANGE, func,
-                                      "targets[%lld] must be a class in [0, %lld) (got %d)",
-                                      (long long)r, (long long)C, ids[r]);
-        }
+    if (sparse && (st = check_class_ids(func, pred, len, ids, rows, T, C)))
+        return st;
     /* Denominator of the reduction. */
     int64_t active = 0;
     for (int64_t r = 0; r < rows; r++)
@@ -113,52 +174,10 @@ rnn_status rnn__loss_compute_stats(const char *func, const rnn__loss_cfg *cfg,
             arg = pr[j] > pr[arg] ? j : arg;
         switch (cfg->type) {
         case RNN_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY:
-        case RNN_LOSS_CATEGORICAL_CROSSENTROPY: {
-            double tsum = 0;
-            int64_t targ = 0;
-            for (int64_t j = 0; j < C; j++) {
-                double tj = sparse ? (j == ids[r]) : tg[r * C + j];
-                tsum += tj;
-                if (!sparse && tg[r * C + j] > tg[r * C + targ])
-                    targ = j;
-            }
-            if (sparse)
-                targ = ids[r];
-            hits += arg == targ;
-            counted += 1;
-            if (cfg->from_logits) {
-                double mx = pr[arg], se = 0;
-                for (int64_t j = 0; j < C; j++)
-                    se += exp(pr[j] - mx);
-                double lse = mx + log(se);
-                for (int64_t j = 0; j < C; j++) {
-                    double tj = sparse ? (j == ids[r]) : tg[r * C + j];
-                    total += -tj * (pr[j] - lse) / denom;
-                    if (gr)
-                        gr[j] = (float)(w * (exp(pr[j] - lse) * tsum - tj));
-                }
-            } else {
-                /* Keras normalises the probabilities, then clips. */
-                double s = 0;
-                for (int64_t j = 0; j < C; j++)
-                    s += pr[j];
-                for (int64_t j = 0; j < C; j++) {
-                    double tj = sparse ? (j == ids[r]) : tg[r * C + j];
-                    double q = pr[j] / s, qc = clipd(q);
-                    if (tj != 0.0)
-                        total += -tj * log(qc) / denom;
-                    if (gr) {
-                        /* d/dp_j of -sum t log(p/s): -t_j/p_j + sum(t)/s; clipped
-                         * entries pass no gradient through their own term. */
-                        double g = tsum / s;
-                        if (tj != 0.0 && q == qc)
-                            g -= tj / pr[j];
-                        gr[j] = (float)(w * g);
-                    }
-                }
-            }
+        case RNN_LOSS_CATEGORICAL_CROSSENTROPY:
+            crossentropy_row(cfg, sparse, ids, tg, r, C, pr, arg, denom, w, gr, &total, &hits,
+                             &counted);
             break;
-        }
         case RNN_LOSS_BINARY_CROSSENTROPY:
             for (int64_t j = 0; j < C; j++) {
                 double z = pr[j], t = tg[r * C + j], l, g;
