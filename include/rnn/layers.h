@@ -134,6 +134,36 @@ RNN_API rnn_status rnn_layer_name(const rnn_layer *layer, const char **out);
  */
 RNN_API rnn_status rnn_layer_type(const rnn_layer *layer, const char **out);
 
+/**
+ * @brief Appends a layer of any kind by its name and configuration: the
+ * generic form of the rnn_model_add_* constructors, for bindings and model
+ * importers. @p kind is a model-file kind ("dense", "recurrent",
+ * "embedding", ... as rnn_layer_config() reports);
+ * @p config is a JSON object of option names and values (NULL or "" for the
+ * defaults), e.g. `{"units": 8, "activation": "softmax"}`: names and value
+ * names as in rnn_layer_config(), unknown names refused. The layer reads
+ * outputs @p outputs (NULL: 0 each) of @p layers[0..count), or with
+ * @p count 0 the next producer (see rnn_model_connect_next()).
+ * @retval RNN_ERR_INVALID_ARG unknown kind, bad JSON, a bad option value;
+ * the other statuses as the kind's constructor.
+ */
+RNN_API rnn_status rnn_model_add_layer(rnn_model *model, const char *kind, const char *config,
+                                       int count, rnn_layer *const *layers, const int *outputs,
+                                       rnn_layer **out);
+
+/**
+ * @brief The layer's configuration as one line of JSON, what model files
+ * store and what Keras' `get_config()` returns:
+ * `{"kind": "dense", "class_name": "Dense", "name": "dense", "trainable": true,
+ * "config": {"units": 8, "activation": "softmax", ...}}` (the option names and
+ * value names of the layer's options struct, e.g. ::rnn_dense_options).
+ * Like snprintf: writes at most @p size bytes (NUL-terminated when
+ * @p size > 0) and sets @p needed (may be NULL) to the bytes the whole text
+ * needs, NUL included; call with @p size 0 to learn it.
+ */
+RNN_API rnn_status rnn_layer_config(const rnn_layer *layer, char *buf, size_t size,
+                                    size_t *needed);
+
 /** @brief Number of parameters of the layer, counted as Keras counts them. */
 RNN_API rnn_status rnn_layer_count_params(const rnn_layer *layer, int64_t *out);
 

@@ -102,47 +102,6 @@ typedef struct planned {
     rnn__spec spec;
 } planned;
 
-/* Reads config field f of layer i into opts. */
-static rnn_status read_field(const rnn__st_file *F, size_t i, json_t *c, const rnn__field *f,
-                             void *opts)
-{
-    json_t *v = json_object_get(c, f->name);
-    switch (f->type) {
-    case RNN__FIELD_BOOL:
-        if (!json_is_boolean(v))
-            return rnn__st_format_error(F, "layers[%zu].config.%s must be true or false", i,
-                                        f->name);
-        rnn__field_set(f, opts, json_is_true(v));
-        return RNN_OK;
-    case RNN__FIELD_INT:
-        if (!json_is_integer(v) || (double)json_integer_value(v) < f->lo ||
-            (double)json_integer_value(v) > f->hi)
-            return rnn__st_format_error(F,
-                                        "layers[%zu].config.%s must be an integer in [%.0f, %.0f]",
-                                        i, f->name, f->lo, f->hi);
-        rnn__field_set(f, opts, (double)json_integer_value(v));
-        return RNN_OK;
-    case RNN__FIELD_FLOAT: {
-        const double d = json_is_number(v) ? json_number_value(v) : NAN;
-        if (!(d >= f->lo && d < f->hi))
-            return rnn__st_format_error(F, "layers[%zu].config.%s must be a number in [%g, %g)",
-                                        i, f->name, f->lo, f->hi);
-        rnn__field_set(f, opts, d);
-        return RNN_OK;
-    }
-    case RNN__FIELD_ENUM: {
-        const char *s = json_string_value(v);
-        for (int k = 0; s && k < f->n_names; k++)
-            if (f->names[k] && !strcmp(f->names[k], s)) {
-                rnn__field_set(f, opts, k);
-                return RNN_OK;
-            }
-        return rnn__st_format_error(F, "layers[%zu].config.%s has no valid value", i, f->name);
-    }
-    }
-    return RNN_OK;
-}
-
 /* Reads layers[i]'s kind, name, trainable flag and options. */
 static rnn_status read_layer(const rnn__st_file *F, size_t i, json_t *entry, planned *p)
 {
@@ -164,10 +123,12 @@ static rnn_status read_layer(const rnn__st_file *F, size_t i, json_t *entry, pla
     if (!(p->opts = rnn__calloc(1, p->ops->options_size ? p->ops->options_size : 1)))
         return rnn__err(RNN_ERR_NOMEM, FUNC, "out of memory allocating %zu bytes",
                         p->ops->options_size);
-    rnn_status st = RNN_OK;
-    for (const rnn__field *f = p->ops->fields; !st && f->name; f++)
-        st = read_field(F, i, c, f, p->opts);
-    return st;
+    char where[40];
+    snprintf(where, sizeof where, "layers[%zu].config", i);
+    /* Every field must be there: a file says everything it means. */
+    if (rnn__fields_from_json(FUNC, where, p->ops->fields, c, p->opts, 1))
+        return rnn__err_wrap(RNN_ERR_FORMAT, FUNC, "%s", F->path);
+    return RNN_OK;
 }
 
 /* Reads layers[i]'s producers ("inputs", default the previous layer) and

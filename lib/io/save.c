@@ -38,30 +38,6 @@ static json_t *training_json(const rnn_model *m)
                      "u_product", o->u_product, "m", o->m != NULL, "v", o->v != NULL);
 }
 
-/* A layer's configuration: its kind's fields, by name. */
-static json_t *layer_config(const rnn_layer *l)
-{
-    json_t *c = json_object();
-    for (const rnn__field *f = l->ops->fields; c && f->name; f++) {
-        const double v = rnn__field_get(f, l->opts);
-        json_t *j = NULL;
-        switch (f->type) {
-        case RNN__FIELD_BOOL: j = json_boolean(v != 0); break;
-        case RNN__FIELD_INT: j = json_integer((json_int_t)v); break;
-        case RNN__FIELD_FLOAT: j = json_real(v); break;
-        case RNN__FIELD_ENUM:
-            j = v >= 0 && v < f->n_names && f->names[(int)v] ? json_string(f->names[(int)v])
-                                                            : NULL;
-            break;
-        }
-        if (json_object_set_new(c, f->name, j)) {
-            json_decref(c);
-            return NULL;
-        }
-    }
-    return c;
-}
-
 /* {"kind", "name", "trainable", "config", "inputs", "shared_from"} of a layer. */
 static json_t *layer_entry(const rnn_layer *l)
 {
@@ -76,7 +52,7 @@ static json_t *layer_entry(const rnn_layer *l)
     ok = ok && !json_object_set_new(e, "kind", json_string(l->ops->kind)) &&
          !json_object_set_new(e, "name", json_string(l->name)) &&
          !json_object_set_new(e, "trainable", json_boolean(l->trainable)) &&
-         !json_object_set_new(e, "config", layer_config(l));
+         !json_object_set_new(e, "config", rnn__layer_config_json(l));
     if (!ok) {
         json_decref(ins);
         json_decref(e);

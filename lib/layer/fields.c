@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Configuration field tables: reading, writing and checking a kind's
  * options through its table (layer.h). */
+#include <jansson.h>
 #include <math.h>
 #include <string.h>
 
@@ -99,5 +100,73 @@ rnn_status rnn__options_copy(const char *func, const char *type, void *dst, size
                         (unsigned)size);
     memcpy(dst, src, size);
     memcpy(dst, &(uint32_t){(uint32_t)dst_size}, sizeof(uint32_t));
+    return RNN_OK;
+}
+
+/* Reads field f from JSON value v (NULL: absent). */
+static rnn_status field_from_json(const char *func, const char *where, const rnn__field *f,
+                                  json_t *v, void *opts)
+{
+    switch (f->type) {
+    case RNN__FIELD_BOOL:
+        if (!json_is_boolean(v) && !(json_is_integer(v) && (json_integer_value(v) == 0 ||
+                                                            json_integer_value(v) == 1)))
+            return rnn__err(RNN_ERR_INVALID_ARG, func, "%s.%s must be true or false", where,
+                            f->name);
+        rnn__field_set(f, opts, json_is_true(v) || json_integer_value(v) == 1);
+        return RNN_OK;
+    case RNN__FIELD_INT:
+        if (!json_is_integer(v) || (double)json_integer_value(v) < f->lo ||
+            (double)json_integer_value(v) > f->hi)
+            return rnn__err(RNN_ERR_INVALID_ARG, func, "%s.%s must be an integer in [%.0f, %.0f]",
+                            where, f->name, f->lo, f->hi);
+        rnn__field_set(f, opts, (double)json_integer_value(v));
+        return RNN_OK;
+    case RNN__FIELD_FLOAT: {
+        const double d = json_is_number(v) ? json_number_value(v) : NAN;
+        if (!(d >= f->lo && d < f->hi))
+            return rnn__err(RNN_ERR_INVALID_ARG, func, "%s.%s must be a number in [%g, %g)",
+                            where, f->name, f->lo, f->hi);
+        rnn__field_set(f, opts, d);
+        return RNN_OK;
+    }
+    case RNN__FIELD_ENUM: {
+        const char *s = json_string_value(v);
+        for (int k = 0; s && k < f->n_names; k++)
+            if (f->names[k] && !strcmp(f->names[k], s)) {
+                rnn__field_set(f, opts, k);
+                return RNN_OK;
+            }
+        return rnn__err(RNN_ERR_INVALID_ARG, func, "%s.%s has no valid value", where, f->name);
+    }
+    }
+    return RNN_OK;
+}
+
+rnn_status rnn__fields_from_json(const char *func, const char *where, const rnn__field *f,
+                                 const json_t *config, void *opts, int all)
+{
+    json_t *c = (json_t *)config;
+    if (!json_is_object(c))
+        return rnn__err(RNN_ERR_INVALID_ARG, func, "%s must be a JSON object", where);
+    const char *key;
+    json_t *v;
+    if (!all)
+        json_object_foreach(c, key, v) {
+            const rnn__field *g = f;
+            while (g && g->name && strcmp(g->name, key))
+                g++;
+            if (!g || !g->name)
+                return rnn__err(RNN_ERR_INVALID_ARG, func, "%s has no field \"%.64s\"", where,
+                                key);
+        }
+    for (; f && f->name; f++) {
+        v = json_object_get(c, f->name);
+        if (!v && !all)
+            continue;
+        rnn_status st = field_from_json(func, where, f, v, opts);
+        if (st)
+            return st;
+    }
     return RNN_OK;
 }

@@ -80,7 +80,7 @@ rnn_status rnn__layer_create(const char *func, const rnn__layer_ops *ops, const 
     l->ops = ops;
     l->opts = o;
     l->impl = impl;
-    l->trainable = 1;
+    l->trainable = ops->min_in > 0; /* an input has nothing to train */
     l->base = spec.base ? spec.base : ops->kind;
     l->stateful = spec.stateful;
     l->n_in = n_in;

@@ -92,6 +92,13 @@ RNN__HIDDEN rnn_status rnn__fields_check(const char *func, const rnn__field *f, 
  * min_size bytes, at most dst_size) over dst, which holds the defaults. */
 RNN__HIDDEN rnn_status rnn__options_copy(const char *func, const char *type, void *dst,
                                          size_t dst_size, const void *src, size_t min_size);
+/* Sets the fields of opts that the JSON object config names (all of them
+ * when all is set; unknown keys are refused). Errors (RNN_ERR_INVALID_ARG)
+ * read "<where>.<field> must be ...", under func. */
+struct json_t;
+RNN__HIDDEN rnn_status rnn__fields_from_json(const char *func, const char *where,
+                                             const rnn__field *f, const struct json_t *config,
+                                             void *opts, int all);
 /* Field value as a double (BOOL/ENUM as their int), and setting it back. */
 RNN__HIDDEN double rnn__field_get(const rnn__field *f, const void *opts);
 RNN__HIDDEN void rnn__field_set(const rnn__field *f, void *opts, double v);
@@ -124,6 +131,7 @@ typedef struct rnn__layer_ops {
     const char *kind;                           /* model files: "dense" */
     const char *(*type_name)(const void *opts); /* Keras class: "Dense" */
     size_t options_size;                        /* the options struct, copied into l->opts */
+    void (*options_init)(void *opts);           /* defaults (NULL: zeros) */
     const rnn__field *fields;                   /* ends with RNN__FIELDS_END */
     int min_in, max_in;                         /* producers */
     size_t impl_size;                           /* l->impl, zeroed, freed by the framework */

@@ -212,10 +212,16 @@ static void conv_destroy(rnn_layer *l)
     rnn__ibuf_free(&c->len);
 }
 
+static void options_init(void *o)
+{
+    rnn_conv1d_options_init(o);
+}
+
 const rnn__layer_ops rnn__conv1d_ops = {
     .kind = "conv1d",
     .type_name = conv_type,
     .options_size = sizeof(rnn_conv1d_options),
+    .options_init = options_init,
     .fields = FIELDS,
     .min_in = 1,
     .max_in = 1,

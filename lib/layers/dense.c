@@ -136,10 +136,16 @@ static void dense_destroy(rnn_layer *l)
     rnn__fbuf_free(&d->dz);
 }
 
+static void options_init(void *o)
+{
+    rnn_dense_options_init(o);
+}
+
 const rnn__layer_ops rnn__dense_ops = {
     .kind = "dense",
     .type_name = dense_type,
     .options_size = sizeof(rnn_dense_options),
+    .options_init = options_init,
     .fields = FIELDS,
     .min_in = 1,
     .max_in = 1,

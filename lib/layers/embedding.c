@@ -140,15 +140,29 @@ static void embedding_destroy(rnn_layer *l)
     rnn__free(e->len);
 }
 
+/* A frozen embedding (options.trainable = 0) starts not trainable. */
+static rnn_status embedding_build(rnn_layer *l)
+{
+    l->trainable = ((const rnn_embedding_options *)l->opts)->trainable;
+    return RNN_OK;
+}
+
+static void options_init(void *o)
+{
+    rnn_embedding_options_init(o);
+}
+
 const rnn__layer_ops rnn__embedding_ops = {
     .kind = "embedding",
     .type_name = embedding_type,
     .options_size = sizeof(rnn_embedding_options),
+    .options_init = options_init,
     .fields = FIELDS,
     .min_in = 1,
     .max_in = 1,
     .impl_size = sizeof(embedding),
     .infer = embedding_infer,
+    .build = embedding_build,
     .init_params = embedding_init,
     .forward = embedding_forward,
     .backward = embedding_backward,
@@ -177,7 +191,6 @@ rnn_status rnn_model_add_embedding(rnn_model *model, const rnn_embedding_options
     rnn_layer *l;
     if ((st = rnn__model_add(__func__, model, &rnn__embedding_ops, &o, 0, NULL, &l)))
         return st;
-    l->trainable = o.trainable;
     if (out)
         *out = l;
     return RNN_OK;

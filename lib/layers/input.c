@@ -96,7 +96,6 @@ rnn_status rnn_model_add_input(rnn_model *m, rnn_dtype dtype, int rank, const in
     rnn_status st = rnn__model_add(__func__, m, &rnn__input_ops, &im, 0, NULL, &l);
     if (st)
         return st;
-    l->trainable = 0;
     if (out)
         *out = l;
     return RNN_OK;

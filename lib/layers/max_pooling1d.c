@@ -122,10 +122,20 @@ static void pool_destroy(rnn_layer *l)
 }
 
 /* No step_check: a window spans several steps. */
+/* Keras' defaults: pool_size 2, strides = pool_size, "valid". */
+static void options_init(void *opts)
+{
+    pool_opts *o = opts;
+    o->pool_size = 2;
+    o->strides = 2;
+    o->padding = RNN_PADDING_VALID;
+}
+
 const rnn__layer_ops rnn__max_pooling1d_ops = {
     .kind = "max_pooling1d",
     .type_name = pool_type,
     .options_size = sizeof(pool_opts),
+    .options_init = options_init,
     .fields = FIELDS,
     .min_in = 1,
     .max_in = 1,

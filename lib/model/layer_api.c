@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The public rnn_layer_* queries: name, type, parameters, outputs, trainable. */
+#include <jansson.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "model/model.h"
@@ -149,5 +151,56 @@ rnn_status rnn_layer_output(rnn_layer *l, int index, const rnn_tensor **out)
     if (!rnn__node_out(l, index))
         return RNN__ERR(RNN_ERR_STATE, "no forward has run yet");
     *out = rnn__node_out(l, index);
+    return RNN_OK;
+}
+
+/* A layer's configuration: its kind's fields, by name. */
+json_t *rnn__layer_config_json(const rnn_layer *l)
+{
+    json_t *c = json_object();
+    for (const rnn__field *f = l->ops->fields; c && f->name; f++) {
+        const double v = rnn__field_get(f, l->opts);
+        json_t *j = NULL;
+        switch (f->type) {
+        case RNN__FIELD_BOOL: j = json_boolean(v != 0); break;
+        case RNN__FIELD_INT: j = json_integer((json_int_t)v); break;
+        case RNN__FIELD_FLOAT: j = json_real(v); break;
+        case RNN__FIELD_ENUM:
+            j = v >= 0 && v < f->n_names && f->names[(int)v] ? json_string(f->names[(int)v])
+                                                            : NULL;
+            break;
+        }
+        if (json_object_set_new(c, f->name, j)) {
+            json_decref(c);
+            return NULL;
+        }
+    }
+    return c;
+}
+
+rnn_status rnn_layer_config(const rnn_layer *layer, char *buf, size_t size, size_t *needed)
+{
+    if (needed)
+        *needed = 0;
+    RNN__CHECK_ARG(layer);
+    if (size > 0) {
+        RNN__CHECK_ARG(buf);
+        buf[0] = 0;
+    }
+    json_t *o = json_pack("{s:s, s:s, s:s, s:b, s:o}", "kind", layer->ops->kind, "class_name",
+                          rnn__layer_type_name(layer), "name", layer->name, "trainable",
+                          layer->trainable, "config", rnn__layer_config_json(layer));
+    char *s = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+    json_decref(o);
+    if (!s)
+        return RNN__ERR(RNN_ERR_NOMEM, "out of memory while writing the configuration");
+    const size_t n = strlen(s) + 1;
+    if (size > 0) {
+        memcpy(buf, s, n <= size ? n : size - 1);
+        buf[n <= size ? n - 1 : size - 1] = 0;
+    }
+    free(s);
+    if (needed)
+        *needed = n;
     return RNN_OK;
 }

@@ -73,6 +73,11 @@ struct rnn_model {
 /* Rebuilds the parameter table (after a layer's parameters were replaced). */
 RNN__HIDDEN rnn_status rnn__model_rebuild_params(const char *func, rnn_model *m);
 
+/* A layer's configuration as a JSON object {field: value} from its kind's
+ * field table (model files and rnn_layer_config()); NULL when out of memory. */
+struct json_t;
+RNN__HIDDEN struct json_t *rnn__layer_config_json(const rnn_layer *l);
+
 /* Model output k. */
 RNN__HIDDEN rnn__port rnn__model_output_port(const rnn_model *m, int k);
 RNN__HIDDEN int rnn__model_num_outputs(const rnn_model *m);

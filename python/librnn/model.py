@@ -3,6 +3,7 @@
 backward, training (compile, train_step, fit, evaluate, predict), weights,
 saving and loading, and decoding."""
 import ctypes
+import json
 import math
 import os
 import weakref
@@ -101,6 +102,16 @@ class Layer:
         p = ctypes.c_char_p()
         lib.rnn_layer_type(self.handle, ctypes.byref(p))
         return p.value.decode()
+
+    @property
+    def config(self):
+        """The layer's configuration, as Keras' ``get_config()`` and model files
+        have it: ``{"kind", "class_name", "name", "trainable", "config": {...}}``."""
+        need = ctypes.c_size_t()
+        lib.rnn_layer_config(self.handle, None, 0, ctypes.byref(need))
+        buf = ctypes.create_string_buffer(need.value)
+        lib.rnn_layer_config(self.handle, buf, need.value, None)
+        return json.loads(buf.value.decode())
 
     def count_params(self):
         v = ctypes.c_int64()
@@ -558,6 +569,23 @@ class Model:
 
     def flatten(self, on=None):
         return self._add(lib.rnn_model_add_flatten, on=on)
+
+    def add_layer(self, kind, inputs=None, **config):
+        """Appends a layer of any kind by its model-file name (``"dense"``,
+        ``"recurrent"``, ... as :attr:`Layer.config` reports) with
+        option names and values as keywords, e.g.
+        ``m.add_layer("dense", units=8, activation="softmax")``. ``inputs``: a
+        layer, ``(layer, output)`` or a list of them (default: the next
+        producer)."""
+        ops = [] if inputs is None else (
+            inputs if isinstance(inputs, list) else [inputs])
+        ops = [_operand(o) for o in ops]
+        arr = (LayerP * max(1, len(ops)))(*[o[0].handle for o in ops])
+        outs = (ctypes.c_int * max(1, len(ops)))(*[o[1] for o in ops])
+        out = LayerP()
+        lib.rnn_model_add_layer(self.handle, kind.encode(), json.dumps(config).encode(),
+                                len(ops), arr, outs, ctypes.byref(out))
+        return self._layer(out)
 
     def repeat_vector(self, n, on=None):
         return self._add(lib.rnn_model_add_repeat_vector, int(n), on=on)

@@ -284,6 +284,41 @@ class TestStates(unittest.TestCase):
         m.close()
 
 
+class TestGenericLayers(unittest.TestCase):
+    """Layers by kind name and their configuration (the kinds' field tables)."""
+
+    def test_add_layer_and_config_round_trip(self):
+        m = librnn.Model(seed=2)
+        m.input(shape=(None,), dtype="int32")
+        e = m.add_layer("embedding", input_dim=7, output_dim=5, mask_zero=True)
+        r = m.add_layer("recurrent", cell="gru", units=6, return_sequences=True)
+        d = m.add_layer("dense", units=3, activation="softmax")
+        self.assertEqual(e.config["class_name"], "Embedding")
+        self.assertEqual(r.config["class_name"], "GRU")
+        self.assertEqual(r.config["config"]["reset_after"], True)
+        self.assertEqual(d.config["config"]["activation"], "softmax")
+        self.assertEqual(d.config["kind"], "dense")
+        # The same model through the named builders has the same parameters.
+        m2 = librnn.Model(seed=2)
+        m2.input(shape=(None,), dtype="int32")
+        m2.embedding(7, 5, mask_zero=True)
+        m2.gru(6, return_sequences=True)
+        m2.dense(3, activation="softmax")
+        x = np.array([[1, 2, 3, 0], [4, 5, 0, 0]], np.int32)
+        np.testing.assert_array_equal(m.forward(x), m2.forward(x))
+        with self.assertRaises(librnn.RnnError) as cm:
+            m.add_layer("no_such_kind")
+        self.assertIn("rnn_model_add_layer: kind \"no_such_kind\"", str(cm.exception))
+        with self.assertRaises(librnn.RnnError) as cm:
+            m.add_layer("dense", unit=3)
+        self.assertIn("config has no field \"unit\"", str(cm.exception))
+        with self.assertRaises(librnn.RnnError) as cm:
+            m.add_layer("dense", units=0)
+        self.assertIn("config.units must be an integer in [1, 16777216]", str(cm.exception))
+        m.close()
+        m2.close()
+
+
 class TestFunctional(unittest.TestCase):
     def test_two_inputs_concatenate_and_outputs(self):
         m = librnn.Model(seed=5)
