@@ -138,7 +138,7 @@ RNN_API rnn_status rnn_layer_type(const rnn_layer *layer, const char **out);
  * @brief Appends a layer of any kind by its name and configuration: the
  * generic form of the rnn_model_add_* constructors, for bindings and model
  * importers. @p kind is a model-file kind ("dense", "recurrent",
- * "embedding", ... as rnn_layer_config() reports);
+ * "embedding", "layer_normalization", ... as rnn_layer_config() reports);
  * @p config is a JSON object of option names and values (NULL or "" for the
  * defaults), e.g. `{"units": 8, "activation": "softmax"}`: names and value
  * names as in rnn_layer_config(), unknown names refused. The layer reads
@@ -397,6 +397,27 @@ RNN_API rnn_status rnn_model_add_flatten(rnn_model *model, rnn_layer **out);
  * @retval RNN_ERR_INVALID_ARG @p n < 1; RNN_ERR_STATE the input is a sequence.
  */
 RNN_API rnn_status rnn_model_add_repeat_vector(rnn_model *model, int64_t n, rnn_layer **out);
+
+/** @brief Options of rnn_model_add_layer_normalization() (Keras' LayerNormalization). */
+typedef struct rnn_layer_normalization_options {
+    uint32_t struct_size; /**< sizeof(rnn_layer_normalization_options), set by _init. */
+    float epsilon;        /**< 1e-3, added to the variance (> 0). */
+    int center;           /**< 1: learn an offset "beta" (starts at zero). */
+    int scale;            /**< 1: learn a factor "gamma" (starts at one). */
+} rnn_layer_normalization_options;
+
+/** @brief Fills @p options with Keras' defaults. */
+RNN_API void rnn_layer_normalization_options_init(rnn_layer_normalization_options *options);
+
+/**
+ * @brief Appends Keras' `LayerNormalization()` over the last axis: each row
+ * of the previous layer's output (f32 (N, F) or (N, T, F)) is normalised to
+ * zero mean and unit variance (biased, over the F features, plus epsilon),
+ * then scaled by "gamma" and shifted by "beta" (F each). Lengths pass through.
+ * @retval RNN_ERR_INVALID_ARG bad options; RNN_ERR_STATE the input is token ids.
+ */
+RNN_API rnn_status rnn_model_add_layer_normalization(
+    rnn_model *model, const rnn_layer_normalization_options *options, rnn_layer **out);
 
 /** @brief Padding of Conv1D and MaxPooling1D (Keras' "valid" and "same"). */
 typedef enum rnn_padding {

@@ -149,6 +149,11 @@ class rnn_conv1d_options(Structure):
                 ("bias_initializer", c_int)]
 
 
+class rnn_layer_normalization_options(Structure):
+    _fields_ = [("struct_size", c_uint32), ("epsilon", c_float), ("center", c_int),
+                ("scale", c_int)]
+
+
 class rnn_attention_options(Structure):
     _fields_ = [("struct_size", c_uint32), ("score", c_int), ("units", c_int64),
                 ("scale", c_int), ("kernel_initializer", c_int)]
@@ -297,6 +302,9 @@ FUNCTIONS = {
     "rnn_layer_config": (STATUS, [LayerP, c_char_p, c_size_t, P(c_size_t)]),
     "rnn_model_add_layer": (STATUS, [ModelP, c_char_p, c_char_p, c_int, P(LayerP), intp,
                                      P(LayerP)]),
+    "rnn_layer_normalization_options_init": (None, [P(rnn_layer_normalization_options)]),
+    "rnn_model_add_layer_normalization": (STATUS, [ModelP, P(rnn_layer_normalization_options),
+                                                   P(LayerP)]),
     "rnn_layer_count_params": (STATUS, [LayerP, i64p]),
     "rnn_layer_num_params": (STATUS, [LayerP, intp]),
     "rnn_layer_param": (STATUS, [LayerP, c_int, P(c_char_p), P(TensorP), P(TensorP)]),
@@ -380,6 +388,7 @@ INIT_STRUCTS = [
     (rnn_embedding_options, "rnn_embedding_options_init", ()),
     (rnn_conv1d_options, "rnn_conv1d_options_init", ()),
     (rnn_attention_options, "rnn_attention_options_init", ()),
+    (rnn_layer_normalization_options, "rnn_layer_normalization_options_init", ()),
     (rnn_fit_options, "rnn_fit_options_init", ()),
     (rnn_decode_options, "rnn_decode_options_init", ()),
     (rnn_bleu_options, "rnn_bleu_options_init", ()),

@@ -572,7 +572,7 @@ class Model:
 
     def add_layer(self, kind, inputs=None, **config):
         """Appends a layer of any kind by its model-file name (``"dense"``,
-        ``"recurrent"``, ... as :attr:`Layer.config` reports) with
+        ``"layer_normalization"``, ... as :attr:`Layer.config` reports) with
         option names and values as keywords, e.g.
         ``m.add_layer("dense", units=8, activation="softmax")``. ``inputs``: a
         layer, ``(layer, output)`` or a list of them (default: the next
@@ -586,6 +586,12 @@ class Model:
         lib.rnn_model_add_layer(self.handle, kind.encode(), json.dumps(config).encode(),
                                 len(ops), arr, outs, ctypes.byref(out))
         return self._layer(out)
+
+    def layer_normalization(self, epsilon=1e-3, center=True, scale=True, on=None):
+        """Keras LayerNormalization over the last axis."""
+        o = _lib.init_struct(_lib.rnn_layer_normalization_options)
+        o.epsilon, o.center, o.scale = float(epsilon), int(bool(center)), int(bool(scale))
+        return self._add(lib.rnn_model_add_layer_normalization, ctypes.byref(o), on=on)
 
     def repeat_vector(self, n, on=None):
         return self._add(lib.rnn_model_add_repeat_vector, int(n), on=on)

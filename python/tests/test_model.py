@@ -292,10 +292,13 @@ class TestGenericLayers(unittest.TestCase):
         m.input(shape=(None,), dtype="int32")
         e = m.add_layer("embedding", input_dim=7, output_dim=5, mask_zero=True)
         r = m.add_layer("recurrent", cell="gru", units=6, return_sequences=True)
+        n = m.add_layer("layer_normalization", epsilon=1e-5)
         d = m.add_layer("dense", units=3, activation="softmax")
         self.assertEqual(e.config["class_name"], "Embedding")
         self.assertEqual(r.config["class_name"], "GRU")
         self.assertEqual(r.config["config"]["reset_after"], True)
+        self.assertEqual(sorted(n.config["config"]), ["center", "epsilon", "scale"])
+        self.assertAlmostEqual(n.config["config"]["epsilon"], 1e-5, places=9)
         self.assertEqual(d.config["config"]["activation"], "softmax")
         self.assertEqual(d.config["kind"], "dense")
         # The same model through the named builders has the same parameters.
@@ -303,6 +306,7 @@ class TestGenericLayers(unittest.TestCase):
         m2.input(shape=(None,), dtype="int32")
         m2.embedding(7, 5, mask_zero=True)
         m2.gru(6, return_sequences=True)
+        m2.layer_normalization(epsilon=1e-5)
         m2.dense(3, activation="softmax")
         x = np.array([[1, 2, 3, 0], [4, 5, 0, 0]], np.int32)
         np.testing.assert_array_equal(m.forward(x), m2.forward(x))
@@ -317,6 +321,18 @@ class TestGenericLayers(unittest.TestCase):
         self.assertIn("config.units must be an integer in [1, 16777216]", str(cm.exception))
         m.close()
         m2.close()
+
+    def test_layer_normalization_normalises_rows(self):
+        m = librnn.Model(seed=1)
+        m.input(shape=(None, 5))
+        n = m.layer_normalization()
+        x = rng(3).standard_normal((2, 3, 5)).astype(np.float32) * 4 + 2
+        y = m.forward(x)
+        mean = x.mean(-1, keepdims=True)
+        var = x.var(-1, keepdims=True)
+        np.testing.assert_allclose(y, (x - mean) / np.sqrt(var + 1e-3), rtol=1e-5, atol=1e-5)
+        self.assertEqual(sorted(n.param_names), ["beta", "gamma"])
+        m.close()
 
 
 class TestFunctional(unittest.TestCase):
