@@ -45,7 +45,7 @@ typedef struct gc_state {
 typedef struct gc_options {
     double eps;         /* central-difference step; gc_options_init: 1e-2 (use 1e-3 near a kink:
                          * ReLU, max) */
-    double rtol, atol;  /* tolerance, see above; gc_options_init: 2e-2 and 2e-3 */
+    double rtol, atol;  /* tolerance, see above; gc_options_init: 1e-2 and 2e-4 */
     int64_t max_elems;  /* elements compared per tensor, sampled without replacement when the
                          * tensor has more; 0: every element */
     uint64_t seed;      /* of W and of the sampled elements (same seed, same check) */
