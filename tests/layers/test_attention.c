@@ -1,8 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Attention layers and step-wise decoding.
+/* Attention layers and step-wise decoding (their gradient checks are gradcheck/test_attention.c).
  *
- * gradcheck: finite differences through each attention score (with padding
- *   on both sides) and through an attentional encoder-decoder.
  * layers: attention against a direct double-precision formula, masking,
  *   save/load, errors; decoding against a naive decoder that re-runs the
  *   whole model on the growing prefix (greedy, prompts), beam search with
@@ -14,153 +12,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "rnn_test_model.h"
+#include "../common/attention_models.h"
 
-enum { N = 3, TQ = 3, TV = 5 };
-
-static rnn_model *new_model(uint64_t seed)
-{
-    rnn_model_options mo;
-    rnn_model_options_init(&mo);
-    mo.seed = seed;
-    rnn_model *m;
-    ck_ok(rnn_model_create(&mo, &m));
-    return m;
-}
-
-/* q (TQ, dq), v (TV, dv) -> attention; outputs: contexts and weights. */
-static rnn_model *att_model(rnn_attention_score score, int scale, int64_t dq, int64_t dv,
-                            rnn_layer **att)
-{
-    rnn_model *m = new_model(3);
-    rnn_layer *q, *v;
-    int64_t sq[2] = {TQ, dq}, sv[2] = {TV, dv};
-    ck_ok(rnn_model_add_input(m, RNN_F32, 2, sq, &q));
-    ck_ok(rnn_model_add_input(m, RNN_F32, 2, sv, &v));
-    rnn_attention_options o;
-    rnn_attention_options_init(&o);
-    o.score = score;
-    o.scale = scale;
-    o.units = score == RNN_ATTENTION_ADDITIVE ? 5 : 0;
-    ck_ok(rnn_model_add_attention(m, &o, q, 0, v, 0, att));
-    rnn_layer *ls[2] = {*att, *att};
-    int os[2] = {0, 1};
-    ck_ok(rnn_model_set_outputs(m, 2, ls, os));
-    return m;
-}
-
-static rnn_tensor *i32(int rank, const int64_t *dims, const int32_t *vals)
-{
-    rnn_tensor *t;
-    ck_ok(rnn_tensor_create(RNN_I32, rank, dims, &t));
-    void *p;
-    rnn_tensor_data(t, &p);
-    int64_t n = tm_numel(t);
-    memcpy(p, vals, sizeof(int32_t) * (size_t)n);
-    return t;
-}
-
-static const int32_t QL[N] = {3, 1, 2}, VL[N] = {5, 3, 2};
-
-START_TEST(attention_gradcheck)
-{
-    struct {
-        rnn_attention_score s;
-        int scale;
-        int64_t dq, dv;
-        const char *what;
-    } cases[] = {{RNN_ATTENTION_DOT, 0, 4, 4, "attention dot, padded"},
-                 {RNN_ATTENTION_DOT, 1, 4, 4, "attention dot scaled, padded"},
-                 {RNN_ATTENTION_GENERAL, 1, 4, 3, "attention general, padded"},
-                 {RNN_ATTENTION_ADDITIVE, 0, 4, 3, "attention additive, padded"}};
-    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
-        rnn_layer *att;
-        rnn_model *m = att_model(cases[c].s, cases[c].scale, cases[c].dq, cases[c].dv, &att);
-        int64_t dq[3] = {N, TQ, cases[c].dq}, dv[3] = {N, TV, cases[c].dv}, nd[1] = {N};
-        rnn_tensor *x[2] = {tm_tensor(3, dq, 1.0), tm_tensor(3, dv, 1.0)};
-        rnn_tensor *len[2] = {i32(1, nd, QL), i32(1, nd, VL)};
-        tm_gradcheck(m, 2, x, len, cases[c].what);
-        tm_gradcheck(m, 2, x, NULL, cases[c].what);
-        for (int k = 0; k < 2; k++) {
-            rnn_tensor_destroy(x[k]);
-            rnn_tensor_destroy(len[k]);
-        }
-        rnn_model_destroy(m);
-    }
-}
-END_TEST
-
-/* src ids (any length) -> Embedding -> LSTM(return_sequences, return_state);
- * tgt ids -> Embedding -> LSTM(from the encoder's states) -> attention over
- * the encoder outputs -> Concatenate(context, decoder) -> Dense tanh ->
- * Dense softmax over V. */
-static rnn_model *seq2seq(int V, rnn_attention_score score, int f32_inputs, uint64_t seed)
-{
-    rnn_model *m = new_model(seed);
-    rnn_layer *src, *tgt, *enc, *dec, *att, *cat, *es, *ds;
-    int64_t s1[1] = {0}, s2[2] = {0, 3};
-    rnn_embedding_options e;
-    rnn_embedding_options_init(&e);
-    e.input_dim = V, e.output_dim = 3;
-    if (f32_inputs) {
-        ck_ok(rnn_model_add_input(m, RNN_F32, 2, s2, &src));
-        es = src;
-    } else {
-        ck_ok(rnn_model_add_input(m, RNN_I32, 1, s1, &src));
-        ck_ok(rnn_model_add_embedding(m, &e, &es));
-    }
-    rnn_recurrent_options r;
-    rnn_recurrent_options_init(&r, RNN_LSTM);
-    r.units = 4, r.return_sequences = 1, r.return_state = 1;
-    ck_ok(rnn_model_connect_next(m, es, 0));
-    ck_ok(rnn_model_add_recurrent(m, &r, &enc));
-    if (f32_inputs) {
-        ck_ok(rnn_model_add_input(m, RNN_F32, 2, s2, &tgt));
-        ds = tgt;
-    } else {
-        ck_ok(rnn_model_add_input(m, RNN_I32, 1, s1, &tgt));
-        ck_ok(rnn_model_add_embedding(m, &e, &ds));
-    }
-    r.return_state = 0;
-    ck_ok(rnn_model_connect_next(m, ds, 0));
-    ck_ok(rnn_model_add_recurrent(m, &r, &dec));
-    rnn_layer *st[2] = {enc, enc};
-    int so[2] = {1, 2};
-    ck_ok(rnn_layer_connect_initial_state(dec, 2, st, so));
-    rnn_attention_options ao;
-    rnn_attention_options_init(&ao);
-    ao.score = score;
-    ck_ok(rnn_model_add_attention(m, &ao, dec, 0, enc, 0, &att));
-    rnn_layer *parts[2] = {att, dec};
-    ck_ok(rnn_model_add_concatenate(m, 2, parts, NULL, &cat));
-    rnn_dense_options d;
-    rnn_dense_options_init(&d);
-    d.units = 5, d.activation = RNN_ACT_TANH;
-    ck_ok(rnn_model_add_dense(m, &d, NULL));
-    d.units = V, d.activation = RNN_ACT_SOFTMAX;
-    ck_ok(rnn_model_add_dense(m, &d, NULL));
-    return m;
-}
-
-START_TEST(attentional_encoder_decoder_gradcheck)
-{
-    rnn_attention_score sc[3] = {RNN_ATTENTION_DOT, RNN_ATTENTION_GENERAL, RNN_ATTENTION_ADDITIVE};
-    for (int c = 0; c < 3; c++) {
-        rnn_model *m = seq2seq(4, sc[c], 1, 5);
-        int64_t ds[3] = {N, TV, 3}, dt[3] = {N, TQ, 3}, nd[1] = {N};
-        rnn_tensor *x[2] = {tm_tensor(3, ds, 1.0), tm_tensor(3, dt, 1.0)};
-        rnn_tensor *len[2] = {i32(1, nd, VL), i32(1, nd, QL)};
-        char what[64];
-        snprintf(what, sizeof what, "encoder-decoder with attention %d", c);
-        tm_gradcheck(m, 2, x, len, what);
-        for (int k = 0; k < 2; k++) {
-            rnn_tensor_destroy(x[k]);
-            rnn_tensor_destroy(len[k]);
-        }
-        rnn_model_destroy(m);
-    }
-}
-END_TEST
 
 /* Direct formula in double precision. */
 static void reference(rnn_attention_score s, int scale, rnn_layer *att, const float *q,
@@ -323,7 +176,7 @@ START_TEST(attention_errors)
     ck_errmsg("attention weights");
     rnn_model_destroy(m);
     /* Dot needs equal sizes; vectors are not sequences. */
-    m = new_model(1);
+    m = am_new_model(1);
     int64_t a[2] = {0, 4}, b[2] = {0, 3}, vec[1] = {4};
     rnn_layer *qa, *vb, *vv;
     ck_ok(rnn_model_add_input(m, RNN_F32, 2, a, &qa));
@@ -569,7 +422,7 @@ END_TEST
 START_TEST(prompted_single_input_model_and_sampling)
 {
     /* Character-LM shape: ids -> Embedding -> GRU -> Dense softmax. */
-    rnn_model *m = new_model(8);
+    rnn_model *m = am_new_model(8);
     int64_t s1[1] = {0};
     ck_ok(rnn_model_add_input(m, RNN_I32, 1, s1, NULL));
     rnn_embedding_options e;
@@ -768,7 +621,7 @@ START_TEST(step_api_and_errors)
     rnn_tensor_destroy(src);
     rnn_model_destroy(m);
     /* A bidirectional layer after the token input cannot step. */
-    m = new_model(1);
+    m = am_new_model(1);
     int64_t s1[1] = {0};
     ck_ok(rnn_model_add_input(m, RNN_I32, 1, s1, NULL));
     rnn_embedding_options e;
@@ -788,23 +641,17 @@ START_TEST(step_api_and_errors)
 }
 END_TEST
 
-int main(int argc, char **argv)
+int main(void)
 {
-    const char *which = argc > 1 ? argv[1] : "layers";
     Suite *s = suite_create("attention");
-    TCase *tc = tcase_create(which);
+    TCase *tc = tcase_create("layers");
     tcase_set_timeout(tc, 600);
-    if (strcmp(which, "gradcheck") == 0) {
-        tcase_add_test(tc, attention_gradcheck);
-        tcase_add_test(tc, attentional_encoder_decoder_gradcheck);
-    } else {
-        tcase_add_test(tc, attention_matches_formula_masks_and_saves);
-        tcase_add_test(tc, attention_errors);
-        tcase_add_test(tc, greedy_and_beam_match_naive_decoding);
-        tcase_add_test(tc, beam_search_finds_the_best_sequence);
-        tcase_add_test(tc, prompted_single_input_model_and_sampling);
-        tcase_add_test(tc, step_api_and_errors);
-    }
+    tcase_add_test(tc, attention_matches_formula_masks_and_saves);
+    tcase_add_test(tc, attention_errors);
+    tcase_add_test(tc, greedy_and_beam_match_naive_decoding);
+    tcase_add_test(tc, beam_search_finds_the_best_sequence);
+    tcase_add_test(tc, prompted_single_input_model_and_sampling);
+    tcase_add_test(tc, step_api_and_errors);
     suite_add_tcase(s, tc);
     return rnn_test_run(s);
 }

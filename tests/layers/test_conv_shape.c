@@ -1,17 +1,14 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Conv1D, MaxPooling1D, SpatialDropout1D, Flatten, RepeatVector:
- * finite-difference gradient checks (with and without lengths), a direct
- * convolution formula as reference, oneDNN == reference backend, each sample
- * equal to itself run alone, shapes and parameter counts as Keras, errors,
- * save/load round trips. Suites "gradcheck" and "layers". */
+/* Conv1D, MaxPooling1D, SpatialDropout1D, Flatten, RepeatVector through the
+ * public API: a direct convolution formula as reference, oneDNN == reference
+ * backend, each sample equal to itself run alone, shapes and parameter counts
+ * as Keras, errors, save/load round trips. Suite "layers" (their gradient
+ * checks are gradcheck/test_conv.c and test_shape.c). */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
 #include <unistd.h>
 
 #include "rnn_test_model.h"
-
-/* White-box hook (this test links the internal static library). */
-void rnn__model_freeze_masks(rnn_model *m, int freeze);
 
 enum { N = 3, T = 9, F = 4 };
 
@@ -36,19 +33,6 @@ static rnn_tensor *lengths_tensor(const int32_t *v, int64_t n)
     return t;
 }
 
-/* Finite-difference step: 1e-3 where a kink (ReLU, max) is near. */
-static double eps = 1e-2;
-
-/* tm_gradcheck with this file's step; out_len (NULL: all) gives the real steps of a sequence
- * output. */
-static void gradcheck(rnn_model *m, rnn_tensor *x, rnn_tensor *len, const int32_t *out_len,
-                      const char *what)
-{
-    rnn_tensor *xs[1] = {x}, *ls[1] = {len};
-    const tm_gc_options o = {eps, out_len};
-    tm_gradcheck_opts(m, 1, xs, ls, &o, what);
-}
-
 static rnn_model *conv_model(rnn_backend be, int64_t k, int64_t s, int64_t d, rnn_padding pad,
                              rnn_activation act, rnn_layer **out)
 {
@@ -67,19 +51,6 @@ static rnn_model *conv_model(rnn_backend be, int64_t k, int64_t s, int64_t d, rn
     return m;
 }
 
-/* Output lengths as documented. */
-static void conv_out_len(const int32_t *len, int64_t k, int64_t s, int64_t d, rnn_padding pad,
-                         int64_t To, int32_t *out)
-{
-    const int64_t span = d * (k - 1) + 1;
-    for (int n = 0; n < N; n++) {
-        int64_t L = pad == RNN_PADDING_SAME ? (len[n] + s - 1) / s
-                    : len[n] >= span        ? (len[n] - span) / s + 1
-                                            : 1;
-        out[n] = (int32_t)(L < 1 ? 1 : L > To ? To : L);
-    }
-}
-
 static const struct {
     int64_t k, s, d;
     rnn_padding pad;
@@ -89,102 +60,6 @@ static const struct {
     {4, 2, 1, RNN_PADDING_SAME, RNN_ACT_LINEAR},  {2, 3, 1, RNN_PADDING_VALID, RNN_ACT_SIGMOID},
     {3, 1, 2, RNN_PADDING_SAME, RNN_ACT_LINEAR},  {5, 1, 1, RNN_PADDING_SAME, RNN_ACT_SOFTMAX},
 };
-
-START_TEST(conv1d_gradcheck)
-{
-    int64_t xd[3] = {N, T, F};
-    const int32_t lv[N] = {T, 5, 2};
-    for (size_t c = 0; c < sizeof CASES / sizeof CASES[0]; c++)
-        for (int with_len = 0; with_len < 2; with_len++) {
-            rnn_layer *l;
-            rnn_model *m = conv_model(RNN_BACKEND_REFERENCE, CASES[c].k, CASES[c].s, CASES[c].d,
-                                      CASES[c].pad, CASES[c].act, &l);
-            rnn_tensor *x = tm_tensor(3, xd, 1.0), *len = with_len ? lengths_tensor(lv, N) : NULL;
-            int32_t ol[N];
-            const rnn_tensor *in[1] = {x}, *li[1] = {len}, *y;
-            ck_ok(rnn_model_forward(m, 1, in, li, 0));
-            ck_ok(rnn_model_output(m, 0, &y));
-            int64_t To;
-            rnn_tensor_dim(y, 1, &To);
-            conv_out_len(lv, CASES[c].k, CASES[c].s, CASES[c].d, CASES[c].pad, To, ol);
-            eps = 1e-2; /* ReLU's gradient (shared with Dense) is checked there */
-            char what[96];
-            snprintf(what, sizeof what, "conv1d k%lld s%lld d%lld %s act%d%s",
-                     (long long)CASES[c].k, (long long)CASES[c].s, (long long)CASES[c].d,
-                     CASES[c].pad == RNN_PADDING_SAME ? "same" : "valid", (int)CASES[c].act,
-                     with_len ? " lengths" : "");
-            gradcheck(m, x, len, with_len ? ol : NULL, what);
-            rnn_tensor_destroy(x);
-            rnn_tensor_destroy(len);
-            rnn_model_destroy(m);
-        }
-}
-END_TEST
-
-START_TEST(pooling_dropout_shape_gradcheck)
-{
-    int64_t xd[3] = {N, T, F};
-    const int32_t lv[N] = {T, 5, 2};
-    /* max pooling, valid and same, with lengths */
-    eps = 1e-3;
-    for (int pad = 0; pad < 2; pad++) {
-        rnn_model *m = new_model(RNN_BACKEND_REFERENCE, 0, F);
-        rnn_layer *l;
-        ck_ok(rnn_model_add_max_pooling1d(m, 2, 0, (rnn_padding)pad, &l));
-        rnn_tensor *x = tm_tensor(3, xd, 1.0), *len = lengths_tensor(lv, N);
-        int32_t ol[N];
-        int64_t To = pad ? (T + 1) / 2 : (T - 2) / 2 + 1;
-        for (int n = 0; n < N; n++) {
-            int64_t L = pad ? (lv[n] + 1) / 2 : lv[n] >= 2 ? (lv[n] - 2) / 2 + 1 : 1;
-            ol[n] = (int32_t)(L > To ? To : L);
-        }
-        gradcheck(m, x, len, ol, pad ? "max_pooling1d same lengths" : "max_pooling1d valid lengths");
-        rnn_tensor_destroy(x);
-        rnn_tensor_destroy(len);
-        rnn_model_destroy(m);
-    }
-    /* spatial dropout (masks frozen) -> conv -> flatten -> dense; fixed T */
-    eps = 1e-2;
-    {
-        rnn_model *m = new_model(RNN_BACKEND_REFERENCE, T, F);
-        ck_ok(rnn_model_add_spatial_dropout1d(m, 0.5f, NULL));
-        rnn_conv1d_options o;
-        rnn_conv1d_options_init(&o);
-        o.filters = 2, o.kernel_size = 3;
-        ck_ok(rnn_model_add_conv1d(m, &o, NULL));
-        ck_ok(rnn_model_add_flatten(m, NULL));
-        rnn_dense_options d;
-        rnn_dense_options_init(&d);
-        d.units = 3;
-        ck_ok(rnn_model_add_dense(m, &d, NULL));
-        rnn__model_freeze_masks(m, 1);
-        rnn_tensor *x = tm_tensor(3, xd, 1.0);
-        gradcheck(m, x, NULL, NULL, "spatial_dropout1d+conv1d+flatten+dense");
-        rnn_tensor_destroy(x);
-        rnn_model_destroy(m);
-    }
-    /* vector -> repeat_vector -> LSTM (the encoder-decoder bridge) */
-    {
-        rnn_model_options mo;
-        rnn_model_options_init(&mo);
-        mo.backend = RNN_BACKEND_REFERENCE;
-        rnn_model *m;
-        ck_ok(rnn_model_create(&mo, &m));
-        int64_t sh[1] = {F};
-        ck_ok(rnn_model_add_input(m, RNN_F32, 1, sh, NULL));
-        ck_ok(rnn_model_add_repeat_vector(m, 4, NULL));
-        rnn_recurrent_options r;
-        rnn_recurrent_options_init(&r, RNN_LSTM);
-        r.units = 3, r.return_sequences = 1;
-        ck_ok(rnn_model_add_recurrent(m, &r, NULL));
-        int64_t vd[2] = {N, F};
-        rnn_tensor *x = tm_tensor(2, vd, 1.0);
-        gradcheck(m, x, NULL, NULL, "repeat_vector+lstm");
-        rnn_tensor_destroy(x);
-        rnn_model_destroy(m);
-    }
-}
-END_TEST
 
 /* Direct formula: y[n,t,u] = act(b[u] + sum_k sum_f x[n, t*s - pl + k*d, f] W[k,f,u]),
  * zero outside [0, T). */
@@ -396,20 +271,14 @@ START_TEST(shapes_counts_errors_and_save_load)
 }
 END_TEST
 
-int main(int argc, char **argv)
+int main(void)
 {
-    const char *which = argc > 1 ? argv[1] : "layers";
     Suite *s = suite_create("conv_shape");
-    TCase *tc = tcase_create(which);
+    TCase *tc = tcase_create("layers");
     tcase_set_timeout(tc, 600);
-    if (strcmp(which, "gradcheck") == 0) {
-        tcase_add_test(tc, conv1d_gradcheck);
-        tcase_add_test(tc, pooling_dropout_shape_gradcheck);
-    } else {
-        tcase_add_test(tc, conv1d_matches_direct_formula_and_backends);
-        tcase_add_test(tc, conv_pool_samples_equal_alone);
-        tcase_add_test(tc, shapes_counts_errors_and_save_load);
-    }
+    tcase_add_test(tc, conv1d_matches_direct_formula_and_backends);
+    tcase_add_test(tc, conv_pool_samples_equal_alone);
+    tcase_add_test(tc, shapes_counts_errors_and_save_load);
     suite_add_tcase(s, tc);
     return rnn_test_run(s);
 }

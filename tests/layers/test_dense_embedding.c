@@ -1,134 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Dense (per vector and per time step) and Embedding: gradient checks,
- * oneDNN == reference, mask_zero lengths, errors, trainable flag, Keras
- * parameter counts. Suites "gradcheck" and "layers". */
+/* Embedding, Dense and the layers without parameters through the public API:
+ * mask_zero lengths, errors, the trainable flag, pooling never reads padding,
+ * summaries and parameter counts as Keras. Suite "layers" (their gradient
+ * checks are gradcheck/test_dense.c, test_embedding.c, test_simple.c). */
 #include <stdio.h>
 
 #include "rnn_test_model.h"
-
-/* White-box hook (this test links the internal static library). */
-void rnn__model_freeze_masks(rnn_model *m, int freeze);
-
-/* Finite-difference step (ReLU models use 1e-3 so as not to cross its kink). */
-static float eps = 1e-2f;
-
-/* L = sum(out0 * R); analytic vs central differences for every parameter of
- * every layer and (for f32 inputs) the input. */
-static double model_loss(rnn_model *m, const rnn_tensor *x, const rnn_tensor *R)
-{
-    const rnn_tensor *in[1] = {x}, *y;
-    ck_ok(rnn_model_forward(m, 1, in, NULL, 1));
-    ck_ok(rnn_model_output(m, 0, &y));
-    double L = 0;
-    for (int64_t i = 0; i < tm_numel(y); i++)
-        L += (double)tm_f(y)[i] * tm_f(R)[i];
-    return L;
-}
-
-static void check_model_grads(rnn_model *m, rnn_tensor *x, const char *what)
-{
-    const rnn_tensor *in[1] = {x}, *y;
-    ck_ok(rnn_model_forward(m, 1, in, NULL, 1));
-    ck_ok(rnn_model_output(m, 0, &y));
-    int64_t dims[3];
-    int rank;
-    rnn_tensor_shape(y, dims, 3, &rank);
-    rnn_tensor *R = tm_tensor(rank, dims, 1.0);
-    const rnn_tensor *g[1] = {R};
-    ck_ok(rnn_model_zero_grad(m));
-    ck_ok(rnn_model_backward(m, 1, g));
-    int nl;
-    rnn_model_num_layers(m, &nl);
-    for (int li = 1; li < nl; li++) {
-        rnn_layer *l;
-        rnn_model_layer(m, li, &l);
-        int np;
-        rnn_layer_num_params(l, &np);
-        for (int p = 0; p < np; p++) {
-            rnn_tensor *v, *gr;
-            const char *name;
-            rnn_layer_param(l, p, &name, &v, &gr);
-            int64_t n = tm_numel(v);
-            float *gc = malloc(sizeof(float) * (size_t)n);
-            memcpy(gc, tm_f(gr), sizeof(float) * (size_t)n);
-            for (int64_t i = 0; i < n; i++) {
-                float keep = tm_f(v)[i];
-                tm_f(v)[i] = keep + eps;
-                rnn_layer_params_changed(l);
-                double lp = model_loss(m, x, R);
-                tm_f(v)[i] = keep - eps;
-                rnn_layer_params_changed(l);
-                double lm = model_loss(m, x, R);
-                tm_f(v)[i] = keep;
-                rnn_layer_params_changed(l);
-                double num = (lp - lm) / (2.0 * eps);
-                ck_assert_msg(fabs(num - gc[i]) <= 2e-2 * fmax(1.0, fabs(num)) + 2e-3,
-                              "%s: %s[%lld] analytic %g numeric %g", what, name, (long long)i,
-                              (double)gc[i], num);
-            }
-            free(gc);
-        }
-    }
-    rnn_dtype dt;
-    rnn_tensor_dtype(x, &dt);
-    if (dt == RNN_F32) {
-        const rnn_tensor *dx;
-        ck_ok(rnn_model_zero_grad(m));
-        ck_ok(rnn_model_forward(m, 1, in, NULL, 1));
-        ck_ok(rnn_model_backward(m, 1, g));
-        ck_ok(rnn_model_input_grad(m, 0, &dx));
-        int64_t n = tm_numel(x);
-        float *dc = malloc(sizeof(float) * (size_t)n);
-        memcpy(dc, tm_f(dx), sizeof(float) * (size_t)n);
-        for (int64_t i = 0; i < n; i++) {
-            float keep = tm_f(x)[i];
-            tm_f(x)[i] = keep + eps;
-            double lp = model_loss(m, x, R);
-            tm_f(x)[i] = keep - eps;
-            double lm = model_loss(m, x, R);
-            tm_f(x)[i] = keep;
-            double num = (lp - lm) / (2.0 * eps);
-            ck_assert_msg(fabs(num - dc[i]) <= 2e-2 * fmax(1.0, fabs(num)) + 2e-3,
-                          "%s: dx[%lld] analytic %g numeric %g", what, (long long)i,
-                          (double)dc[i], num);
-        }
-        free(dc);
-    }
-    rnn_tensor_destroy(R);
-}
-
-START_TEST(dense_gradcheck_every_activation)
-{
-    for (int be = 0; be < 2; be++)
-        for (int act = RNN_ACT_LINEAR; act <= RNN_ACT_SOFTMAX; act++)
-            for (int seq = 0; seq < 2; seq++) {
-                rnn_model_options mo;
-                rnn_model_options_init(&mo);
-                mo.backend = be ? RNN_BACKEND_REFERENCE : RNN_BACKEND_ONEDNN;
-                mo.seed = 3;
-                rnn_model *m;
-                ck_ok(rnn_model_create(&mo, &m));
-                int64_t shape[2] = {0, 4}, vshape[1] = {4};
-                ck_ok(rnn_model_add_input(m, RNN_F32, seq ? 2 : 1, seq ? shape : vshape, NULL));
-                rnn_dense_options d;
-                rnn_dense_options_init(&d);
-                d.units = 5;
-                d.activation = (rnn_activation)act;
-                ck_ok(rnn_model_add_dense(m, &d, NULL));
-                d.units = 3;
-                d.activation = RNN_ACT_TANH; /* a second layer: dx flows between layers */
-                ck_ok(rnn_model_add_dense(m, &d, NULL));
-                int64_t xd[3] = {3, 2, 4}, vd[2] = {3, 4};
-                rnn_tensor *x = seq ? tm_tensor(3, xd, 1.0) : tm_tensor(2, vd, 1.0);
-                char what[64];
-                snprintf(what, sizeof what, "dense act %d seq %d backend %d", act, seq, be);
-                eps = act == RNN_ACT_RELU ? 1e-3f : 1e-2f;
-                check_model_grads(m, x, what);
-                rnn_tensor_destroy(x);
-                rnn_model_destroy(m);
-            }
-}
-END_TEST
 
 static rnn_model *emb_lstm_model(int mask_zero, int with_dense, rnn_layer **emb)
 {
@@ -169,21 +46,6 @@ static rnn_tensor *ids_tensor(int64_t N, int64_t T, const int32_t *v)
     memcpy(tm_f(t), v, sizeof(int32_t) * (size_t)(N * T));
     return t;
 }
-
-START_TEST(embedding_gradcheck)
-{
-    static const int32_t v[12] = {1, 2, 3, 6, 5, 0, 0, 0, 4, 4, 1, 0};
-    for (int mz = 0; mz < 2; mz++) {
-        rnn_layer *emb;
-        rnn_model *m = emb_lstm_model(mz, 1, &emb);
-        rnn_tensor *x = ids_tensor(3, 4, v);
-        eps = 1e-2f;
-        check_model_grads(m, x, mz ? "embedding mask_zero" : "embedding");
-        rnn_tensor_destroy(x);
-        rnn_model_destroy(m);
-    }
-}
-END_TEST
 
 START_TEST(mask_zero_equals_explicit_lengths)
 {
@@ -276,7 +138,6 @@ static rnn_model *pooling_model(rnn_pooling pool, rnn_backend be)
     mo.seed = 4;
     rnn_model *m;
     ck_ok(rnn_model_create(&mo, &m));
-    rnn__model_freeze_masks(m, 1);
     int64_t sh[2] = {0, 3};
     ck_ok(rnn_model_add_input(m, RNN_F32, 2, sh, NULL));
     rnn_recurrent_options o;
@@ -293,22 +154,6 @@ static rnn_model *pooling_model(rnn_pooling pool, rnn_backend be)
     ck_ok(rnn_model_add_activation(m, RNN_ACT_SOFTMAX, NULL)); /* softmax backward too */
     return m;
 }
-
-START_TEST(dropout_pooling_activation_gradcheck)
-{
-    for (int pool = RNN_POOL_AVERAGE; pool <= RNN_POOL_MAX; pool++)
-        for (int be = 0; be < 2; be++) {
-            rnn_model *m = pooling_model((rnn_pooling)pool,
-                                         be ? RNN_BACKEND_REFERENCE : RNN_BACKEND_ONEDNN);
-            int64_t xd[3] = {2, 4, 3};
-            rnn_tensor *x = tm_tensor(3, xd, 1.0);
-            eps = 1e-2f;
-            check_model_grads(m, x, pool == RNN_POOL_MAX ? "max pooling" : "average pooling");
-            rnn_tensor_destroy(x);
-            rnn_model_destroy(m);
-        }
-}
-END_TEST
 
 START_TEST(pooling_never_sees_padding)
 {
@@ -413,23 +258,16 @@ START_TEST(keras_param_counts)
 }
 END_TEST
 
-int main(int argc, char **argv)
+int main(void)
 {
-    const char *which = argc > 1 ? argv[1] : "layers";
-    Suite *s = suite_create(which);
-    TCase *tc = tcase_create(which);
+    Suite *s = suite_create("layers");
+    TCase *tc = tcase_create("layers");
     tcase_set_timeout(tc, 300);
-    if (strcmp(which, "gradcheck") == 0) {
-        tcase_add_test(tc, dense_gradcheck_every_activation);
-        tcase_add_test(tc, embedding_gradcheck);
-        tcase_add_test(tc, dropout_pooling_activation_gradcheck);
-    } else {
-        tcase_add_test(tc, mask_zero_equals_explicit_lengths);
-        tcase_add_test(tc, embedding_errors_and_trainable);
-        tcase_add_test(tc, keras_param_counts);
-        tcase_add_test(tc, pooling_never_sees_padding);
-        tcase_add_test(tc, summary_like_keras);
-    }
+    tcase_add_test(tc, mask_zero_equals_explicit_lengths);
+    tcase_add_test(tc, embedding_errors_and_trainable);
+    tcase_add_test(tc, keras_param_counts);
+    tcase_add_test(tc, pooling_never_sees_padding);
+    tcase_add_test(tc, summary_like_keras);
     suite_add_tcase(s, tc);
     return rnn_test_run(s);
 }
