@@ -10,9 +10,11 @@ void gc_add_harness(TCase *tc);   /* test_harness.c: the harness itself can fail
 void gc_add_recurrent(TCase *tc); /* lib/layers/recurrent.c */
 void gc_add_dense(TCase *tc);     /* lib/layers/dense.c */
 void gc_add_embedding(TCase *tc); /* lib/layers/embedding.c */
-void gc_add_simple(TCase *tc);    /* lib/layers/simple.c: Dropout, Activation, pooling */
-void gc_add_conv(TCase *tc);      /* lib/layers/conv.c: Conv1D, MaxPooling1D */
-void gc_add_shape(TCase *tc);     /* lib/layers/shape.c: Flatten, RepeatVector, Concatenate */
+void gc_add_simple(TCase *tc);    /* lib/layers/{dropout,spatial_dropout1d,activation,
+                                     global_pooling}.c */
+void gc_add_conv(TCase *tc);      /* lib/layers/conv1d.c, max_pooling1d.c */
+void gc_add_shape(TCase *tc);     /* lib/layers/{flatten,repeat_vector,concatenate}.c */
+void gc_add_layer_normalization(TCase *tc); /* lib/layers/layer_normalization.c */
 void gc_add_attention(TCase *tc); /* lib/layers/attention.c */
 void gc_add_model(TCase *tc);     /* lib/model/: functional graphs, shared layers */
 void gc_add_loss(TCase *tc);      /* lib/train/loss.c */

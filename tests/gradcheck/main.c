@@ -15,6 +15,7 @@ static const struct {
     {"embedding", gc_add_embedding}, {"simple", gc_add_simple},       {"conv", gc_add_conv},
     {"shape", gc_add_shape},         {"attention", gc_add_attention}, {"model", gc_add_model},
     {"loss", gc_add_loss},           {"compile", gc_add_compile},
+    {"layer_normalization", gc_add_layer_normalization},
 };
 
 int main(int argc, char **argv)
