@@ -200,9 +200,7 @@ static void outer_add(float *dW, int64_t ld, int64_t off, const float *a, int64_
     }
 }
 
-/* One GRU or LBR_GRU step backward: the gate pre-activation gradients dp, the
- * gradient of h_prev through the carry (dhp) and through the recurrent products
- * (dhr), and the Wh and bu' gradients. */
+/* One GRU/LBR_GRU step backward: gate gradients dp, h_prev's dhp and dhr, Wh and bu' grads. */
 static void gru_step_backward(const rnn__ref_rnn *k, const rnn__rnn_weights *w,
                               const rnn__rnn_bwd *b, int64_t tn, const float *hp, const float *hm,
                               const float *dh, double *dp, double *dnh, float *dhp, float *dhr,

@@ -339,8 +339,7 @@ static void cand_insert(cand *cands, int64_t *nc, int64_t want, cand c)
     }
 }
 
-/* Candidates of sequence n: the 2K best (beam, token) extensions into d->cands,
- * best first; returns how many. */
+/* Sequence n's 2K best (beam, token) extensions into d->cands, best first; returns how many. */
 static int64_t beam_candidates(decoder *d, const rnn_tensor *out, int64_t n)
 {
     const int64_t K = d->K, V = d->V;
@@ -362,9 +361,7 @@ static int64_t beam_candidates(decoder *d, const rnn_tensor *out, int64_t n)
     return nc;
 }
 
-/* Step t of sequence n from its nc candidates: the finished hypotheses and the
- * K new live ones, best first (rows, seq2, logp and the next tokens); returns
- * how many live ones there are. */
+/* Sequence n's finished hypotheses and up to K new live ones at step t; returns the live. */
 static int64_t beam_extend(decoder *d, int64_t n, int64_t t, int64_t nc)
 {
     const rnn_decode_options *o = d->o;
@@ -401,8 +398,7 @@ static int64_t beam_extend(decoder *d, int64_t n, int64_t t, int64_t nc)
     return kept;
 }
 
-/* The result of every sequence: its best finished hypothesis, counting the live
- * ones of sequences that never finished at max_length. */
+/* Each sequence's result: its best hypothesis, unfinished ones counting at max_length. */
 static void beam_results(decoder *d, const int *done, int32_t *tok, int32_t *lens, float *scores)
 {
     const rnn_decode_options *o = d->o;
@@ -500,9 +496,7 @@ static void decoder_free(decoder *d)
     rnn__free(d->work);
 }
 
-/* rnn_model_decode's checks of its inputs and result tensors against the model
- * and one another; sets *prefix (the token input, NULL if not given) and *N
- * (the batch size). */
+/* rnn_model_decode's argument checks; sets *prefix (or NULL) and *N (the batch size). */
 static rnn_status check_decode_args(const rnn_model *m, const rnn_decode_options *o, int ti,
                                     int num_inputs, const rnn_tensor *const *inputs,
                                     const rnn_tensor *tokens, const rnn_tensor *out_lengths,
@@ -540,9 +534,7 @@ static rnn_status check_decode_args(const rnn_model *m, const rnn_decode_options
     return RNN_OK;
 }
 
-/* The model's inputs for decoding (in, ln): the prefix (the caller's, or the
- * start token) as *pre, and with K > 1 every other input and its lengths
- * repeated once per hypothesis (rep, rep_len); the caller frees them. */
+/* Decoding's inputs in/ln: the prefix *pre, the others repeated per hypothesis (caller frees). */
 static rnn_status decode_inputs(const decoder *d, int ti, int num_inputs,
                                 const rnn_tensor *const *inputs, const rnn_tensor *const *lengths,
                                 const rnn_tensor *prefix, rnn_tensor **pre, rnn_tensor **rep,

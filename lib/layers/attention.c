@@ -236,8 +236,7 @@ static rnn_status attention_forward(rnn_layer *l, const rnn__run *r)
     return RNN_OK;
 }
 
-/* What every score's backward reads and writes: the inputs, their lengths and
- * gradients (NULL when not wanted), and dS. */
+/* The inputs, lengths, input gradients (NULL if not wanted) and dS of a backward. */
 typedef struct attn_grads {
     const float *q, *v;
     const int32_t *ql, *vl;
@@ -245,8 +244,7 @@ typedef struct attn_grads {
     float *ds; /* (N, Tq, Tv): the gradient of the scores (after scaling) */
 } attn_grads;
 
-/* dS from the gradients of the contexts (gc) and weights (gw) through the
- * softmax, and the values' gradient through the contexts. */
+/* dS from the contexts' (gc) and weights' (gw) gradients, and dv through the contexts. */
 static void score_grads(const attention *a, const attn_grads *g, const float *w, const float *gc,
                         const float *gw)
 {
@@ -343,8 +341,7 @@ static rnn_status general_backward(rnn_layer *l, const rnn__run *r, const attn_g
     return RNN_OK;
 }
 
-/* Additive score s_ij = a . tanh(qp_i + kp_j): the query, value and parameter
- * gradients from dS. */
+/* Additive score a . tanh(qp_i + kp_j): the query, value and parameter gradients from dS. */
 static rnn_status additive_backward(rnn_layer *l, const rnn__run *r, const attn_grads *g)
 {
     attention *a = l->impl;

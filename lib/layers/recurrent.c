@@ -585,8 +585,7 @@ static rnn_status recurrent_forward(rnn_layer *l, const rnn__run *run)
 
 /* ------------------------------------------------------------ backward */
 
-/* Splits the output gradient (and the final states' gradients) into per-direction
- * gradients of the kernels' y (dy) and final states (dhT, dcT). */
+/* Splits the output (and final states') gradient into per-direction dy, dhT and dcT. */
 static void split_output_grad(rnn_layer *l, rnn__recurrent *r)
 {
     const int64_t N = r->N, T = r->T, H = r->H;
@@ -647,8 +646,7 @@ static void split_output_grad(rnn_layer *l, rnn__recurrent *r)
             }
 }
 
-/* Runs each direction's kernel backward (weight gradients into l->grad) and,
- * unless direct, sums the directions' input gradients into r->dx_tm. */
+/* Runs the kernels backward; unless direct, sums their input gradients into r->dx_tm. */
 static rnn_status run_kernels_backward(rnn_layer *l, rnn__recurrent *r, const rnn__run *run,
                                        int direct)
 {
@@ -683,8 +681,7 @@ static rnn_status run_kernels_backward(rnn_layer *l, rnn__recurrent *r, const rn
     return RNN_OK;
 }
 
-/* Scatters the time-major input gradient (direction 0's dx if direct, else
- * r->dx_tm) and the initial states' gradients to their producers. */
+/* Scatters dx (time-major) and the initial states' gradients to their producers. */
 static rnn_status scatter_input_grads(rnn_layer *l, rnn__recurrent *r, int direct)
 {
     const int64_t N = r->N, T = r->T, I = r->I, H = r->H;
@@ -730,7 +727,6 @@ static rnn_status recurrent_backward(rnn_layer *l, const rnn__run *run)
     const int32_t *len = r->len;
     size_t nx = (size_t)(T * N * I), nh = (size_t)(N * H), ny = (size_t)(T * N * H);
     rnn_status st;
-
     /* dy is written at every step of every sample below, except past a sample's length or
      * without return_sequences: zero it only then. */
     const int dy_full = r->o->return_sequences && !len;
@@ -747,9 +743,8 @@ static rnn_status recurrent_backward(rnn_layer *l, const rnn__run *run)
     /* Kernels. One unmasked direction: its dx goes straight to the producer (below);
      * otherwise the directions' dx are summed into dx_tm first. */
     const int direct = r->ndir == 1 && !r->d[0].masked;
-    if (!direct && (st = rnn__fbuf_ensure(&r->dx_tm, nx, 1)))
-        return st;
-    if ((st = run_kernels_backward(l, r, run, direct)))
+    if ((!direct && (st = rnn__fbuf_ensure(&r->dx_tm, nx, 1))) ||
+        (st = run_kernels_backward(l, r, run, direct)))
         return st;
     return scatter_input_grads(l, r, direct);
 }

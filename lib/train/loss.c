@@ -86,9 +86,7 @@ static rnn_status check_class_ids(const char *func, const rnn_tensor *pred, cons
     return RNN_OK;
 }
 
-/* Categorical cross-entropy (sparse: ids, else targets tg) of row r with
- * prediction pr and argmax arg: adds to *total and the accuracy counts, and
- * writes the row's gradient gr (if not NULL) with weight w = 1 / denom. */
+/* Row r's (sparse) categorical cross-entropy, added to total, hits and counted; gradient to gr. */
 static void crossentropy_row(const rnn__loss_cfg *cfg, int sparse, const int32_t *ids,
                              const float *tg, int64_t r, int64_t C, const float *pr, int64_t arg,
                              double denom, double w, float *gr, double *total, double *hits,
