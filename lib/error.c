@@ -21,7 +21,7 @@
  */
 static _Thread_local char err_func[RNN__FUNC_MAX];
 static _Thread_local char err_cause[RNN__ERRMSG_MAX];
-static _Thread_local char last_error[RNN__FUNC_MAX + RNN__ERRMSG_MAX];
+static _Thread_local char last_error[RNN__FUNC_MAX + 2 + RNN__ERRMSG_MAX]; /* "func: cause" */
 
 const char *rnn_status_string(rnn_status status)
 {
@@ -89,7 +89,14 @@ rnn_status rnn__err_wrap(rnn_status status, const char *func, const char *fmt, .
         int n = vsnprintf(msg, sizeof msg, fmt, ap);
         va_end(ap);
         if (n >= 0 && (size_t)n + 2 < sizeof msg) {
-            snprintf(msg + n, sizeof msg - (size_t)n, ": %s", err_cause);
+            /* "context: cause", the cause cut to what still fits */
+            const size_t room = sizeof msg - (size_t)n - 3;
+            size_t len = strlen(err_cause);
+            if (len > room)
+                len = room;
+            memcpy(msg + n, ": ", 2);
+            memcpy(msg + n + 2, err_cause, len);
+            msg[(size_t)n + 2 + len] = 0;
             memcpy(err_cause, msg, sizeof msg);
         }
     }
