@@ -703,17 +703,11 @@ rnn_status rnn_model_fit(rnn_model *m, const rnn_data *train, const rnn_fit_opti
         FINISH(RNN__ERR(RNN_ERR_STATE, "call rnn_model_compile() first"));
     rnn_fit_options o;
     rnn_fit_options_init(&o);
-    if (options) {
-        if (options->struct_size < offsetof(rnn_fit_options, verbose) + sizeof o.verbose ||
-            options->struct_size > sizeof o)
-            FINISH(RNN__ERR(RNN_ERR_INVALID_ARG,
-                            "options->struct_size must be sizeof(rnn_fit_options) = %zu (got "
-                            "%u); call rnn_fit_options_init()",
-                            sizeof o, (unsigned)options->struct_size));
-        memcpy(&o, options, options->struct_size);
-    }
+    rnn_status st;
+    if (options && (st = RNN__OPTS_COPY("options", rnn_fit_options, &o, options, verbose)))
+        FINISH(st);
     int64_t S, SV = 0;
-    rnn_status st = single_input(__func__, m);
+    st = single_input(__func__, m);
     if (!st)
         st = check_data(__func__, "train", train, 1, &S);
     if (st)
