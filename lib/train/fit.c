@@ -11,7 +11,7 @@
 
 #include "model/graph.h"
 #include "rnn/fit.h"
-#include "rnn/io.h"
+#include "train/monitor.h"
 
 void rnn_fit_options_init(rnn_fit_options *o)
 {
@@ -489,57 +489,6 @@ rnn_status rnn_model_predict(rnn_model *m, const rnn_data *data, int64_t batch_s
 
 /* ------------------------------------------------------------ fit */
 
-static int lower_is_better(rnn_monitor mon)
-{
-    return mon == RNN_MONITOR_VAL_LOSS || mon == RNN_MONITOR_LOSS;
-}
-
-static float monitored(rnn_monitor mon, const rnn_epoch_log *e)
-{
-    switch (mon) {
-    case RNN_MONITOR_VAL_LOSS: return e->val_loss;
-    case RNN_MONITOR_VAL_ACCURACY: return e->val_accuracy;
-    case RNN_MONITOR_LOSS: return e->loss;
-    case RNN_MONITOR_ACCURACY: return e->accuracy;
-    }
-    return NAN;
-}
-
-static int better(rnn_monitor mon, float v, float best, float delta, int have_best)
-{
-    if (isnan(v))
-        return 0;
-    if (!have_best)
-        return 1;
-    return lower_is_better(mon) ? v < best - delta : v > best + delta;
-}
-
-/* All parameter values, for restore_best_weights. */
-static size_t params_bytes(const rnn_model *m)
-{
-    size_t n = 0;
-    for (int i = 0; i < m->n_layers; i++)
-        for (int p = 0; p < m->layers[i]->n_params; p++)
-            n += m->layers[i]->param[p]->nbytes;
-    return n;
-}
-
-static void params_copy(rnn_model *m, char *buf, int save)
-{
-    for (int i = 0; i < m->n_layers; i++) {
-        rnn_layer *l = m->layers[i];
-        for (int p = 0; p < l->n_params; p++) {
-            if (save)
-                memcpy(buf, l->param[p]->data, l->param[p]->nbytes);
-            else
-                memcpy(l->param[p]->data, buf, l->param[p]->nbytes);
-            buf += l->param[p]->nbytes;
-        }
-        if (!save && l->n_params)
-            rnn_layer_params_changed(l);
-    }
-}
-
 static rnn_status check_fit_options(const rnn_fit_options *o, int have_val, int in_memory)
 {
     const char *func = "rnn_model_fit";
@@ -593,22 +542,28 @@ static rnn_status check_fit_options(const rnn_fit_options *o, int have_val, int 
     return RNN_OK;
 }
 
+/* One rnn_model_fit() call: the options and data it runs on, and its state. */
 typedef struct fit_state {
     rnn_model *m;
-    const rnn_fit_options *o;
+    rnn_fit_options o;
+    const rnn_data *train;
+    int64_t S, SV;        /* samples of the in-memory training / validation data */
+    int64_t n_val;        /* samples held out by validation_split (from the end) */
+    int have_val;
     float lr0;
     int64_t steps;        /* optimizer steps in this fit */
     int64_t iter_batches; /* batches of the iterator's last full epoch (0: none yet) */
+    plan p;               /* in-memory data: batches of the epoch */
+    int64_t *pool;        /* in-memory data: 0..S-1 (training, then validation) */
+    batcher b;
+    rnn__rng rng;         /* shuffling */
+    rnn__monitor mon;
+    rnn_fit_result res;
 } fit_state;
-
-static rnn_status set_lr(fit_state *f, float lr)
-{
-    return rnn_optimizer_set_learning_rate(f->m->optimizer, lr > 1e-30f ? lr : 1e-30f);
-}
 
 static float exp_lr(const fit_state *f)
 {
-    const rnn_fit_options *o = f->o;
+    const rnn_fit_options *o = &f->o;
     const double ds = o->decay_steps > 0 ? (double)o->decay_steps : 1000.0;
     double e = (double)f->steps / ds;
     if (o->staircase)
@@ -617,11 +572,12 @@ static float exp_lr(const fit_state *f)
 }
 
 /* One training epoch over in-memory samples (order from plan) or an iterator. */
-static rnn_status train_epoch(fit_state *f, const rnn_data *d, batcher *b, const plan *p,
-                              int epoch, acc *a, int *stop)
+static rnn_status train_epoch(fit_state *f, int epoch, acc *a, int *stop)
 {
     rnn_model *m = f->m;
-    const rnn_fit_options *o = f->o;
+    const rnn_fit_options *o = &f->o;
+    const rnn_data *d = f->train;
+    const plan *p = &f->p;
     const char *func = "rnn_model_fit";
     memset(a, 0, sizeof *a);
     for (int64_t k = 0;; k++) {
@@ -630,8 +586,8 @@ static rnn_status train_epoch(fit_state *f, const rnn_data *d, batcher *b, const
         if (d->x) {
             if (k >= p->nb)
                 break;
-            if ((st = batcher_make(b, p->order + p->start[k], p->start[k + 1] - p->start[k], &x,
-                                   &len, &y)))
+            if ((st = batcher_make(&f->b, p->order + p->start[k], p->start[k + 1] - p->start[k],
+                                   &x, &len, &y)))
                 return st;
         } else {
             int r = d->next(d->user, epoch, k, &x, &len, &y);
@@ -647,7 +603,7 @@ static rnn_status train_epoch(fit_state *f, const rnn_data *d, batcher *b, const
                                         "batch %lld",
                                 epoch + 1, (long long)k, r);
         }
-        if (o->lr_schedule == RNN_LR_EXPONENTIAL && (st = set_lr(f, exp_lr(f))))
+        if (o->lr_schedule == RNN_LR_EXPONENTIAL && (st = rnn__fit_set_lr(m, exp_lr(f))))
             return st;
         float l, ac, lr;
         rnn__loss_stats s;
@@ -670,212 +626,199 @@ static rnn_status train_epoch(fit_state *f, const rnn_data *d, batcher *b, const
     return RNN_OK;
 }
 
+/* Copies and checks the options and the data; splits off the validation samples. */
+static rnn_status fit_setup(fit_state *f, const rnn_data *train, const rnn_fit_options *options)
+{
+    const char *func = "rnn_model_fit";
+    rnn_fit_options *o = &f->o;
+    rnn_fit_options_init(o);
+    rnn_status st;
+    if (options && (st = rnn__opts_copy(func, "options", "rnn_fit_options", o, sizeof *o, options,
+                                        RNN__STRUCT_END(rnn_fit_options, verbose))))
+        return st;
+    f->train = train;
+    if ((st = single_input(func, f->m)) || (st = check_data(func, "train", train, 1, &f->S)))
+        return st;
+    if (!train->x && o->validation_split > 0.0f && !o->validation_data)
+        return rnn__err(RNN_ERR_INVALID_ARG, func,
+                        "options->validation_split needs in-memory data (train->x); give "
+                        "validation_data with an iterator");
+    if (o->validation_data &&
+        (st = check_data(func, "options->validation_data", o->validation_data, 1, &f->SV)))
+        return st;
+    if (!(o->validation_split >= 0.0f && o->validation_split < 1.0f))
+        return rnn__err(RNN_ERR_INVALID_ARG, func,
+                        "options->validation_split must be in [0, 1) (got %g)",
+                        (double)o->validation_split);
+    if (!o->validation_data && o->validation_split > 0.0f) {
+        f->n_val = (int64_t)((double)f->S * (double)o->validation_split);
+        if (f->n_val < 1 || f->n_val >= f->S)
+            return rnn__err(RNN_ERR_INVALID_ARG, func,
+                            "options->validation_split %g of %lld samples leaves an empty "
+                            "training or validation set",
+                            (double)o->validation_split, (long long)f->S);
+    }
+    f->have_val = o->validation_data != NULL || f->n_val > 0;
+    return check_fit_options(o, f->have_val,
+                             train->x || (o->validation_data && o->validation_data->x));
+}
+
+/* Batch plans (in-memory data), the monitors and the shuffling generator. */
+static rnn_status fit_alloc(fit_state *f)
+{
+    const int64_t n_train = f->S - f->n_val;
+    if (f->train->x) {
+        const int64_t S = f->S, nb = (n_train + f->o.batch_size - 1) / f->o.batch_size;
+        plan *p = &f->p;
+        p->order = rnn__malloc(sizeof(int64_t) * (size_t)n_train);
+        p->start = rnn__malloc(sizeof(int64_t) * (size_t)(nb + 1 + n_train));
+        p->tmp = rnn__malloc(sizeof(int64_t) * (size_t)nb);
+        p->keys = rnn__malloc(sizeof(keyed) * (size_t)n_train);
+        f->pool = rnn__malloc(sizeof(int64_t) * (size_t)S);
+        if (!p->order || !p->start || !p->tmp || !p->keys || !f->pool)
+            return rnn__err(RNN_ERR_NOMEM, "rnn_model_fit", "out of memory allocating %zu bytes",
+                            sizeof(int64_t) * (size_t)(3 * S + 2 * nb));
+        for (int64_t i = 0; i < S; i++)
+            f->pool[i] = i;
+        batcher_init(&f->b, f->m, f->train, 1);
+    }
+    rnn__rng_seed(&f->rng, f->o.seed);
+    return rnn__monitor_init(&f->mon, f->m, &f->o);
+}
+
+static void fit_free(fit_state *f)
+{
+    batcher_free(&f->b);
+    rnn__free(f->p.order);
+    rnn__free(f->p.start);
+    rnn__free(f->p.tmp);
+    rnn__free(f->p.keys);
+    rnn__free(f->pool);
+    rnn__monitor_free(&f->mon);
+}
+
+/* Validation figures of an epoch into e. */
+static rnn_status fit_validate(fit_state *f, int epoch, rnn_epoch_log *e)
+{
+    const char *func = "rnn_model_fit";
+    const rnn_fit_options *o = &f->o;
+    const int64_t n_train = f->S - f->n_val;
+    acc va;
+    rnn_status st;
+    if (o->validation_data)
+        st = eval_pass(func, f->m, o->validation_data, NULL, f->SV, o->batch_size, &va);
+    else
+        st = eval_pass(func, f->m, f->train, f->pool + n_train, f->n_val, o->batch_size, &va);
+    if (st)
+        return rnn__err_wrap(st, func, "epoch %d, validation", epoch + 1);
+    acc_result(f->m, &va, &e->val_loss, &e->val_accuracy, &e->val_perplexity);
+    return RNN_OK;
+}
+
+/* Epoch `epoch` (from 0): training, validation, monitors, callbacks. Sets
+ * *stop when training ends here (res.stop says why). */
+static rnn_status fit_epoch(fit_state *f, int epoch, int *stop)
+{
+    const rnn_fit_options *o = &f->o;
+    rnn_model *m = f->m;
+    const double t0 = now_seconds();
+    rnn_status st;
+    if (o->reset_states)
+        rnn_model_reset_states(m);
+    if (o->lr_schedule == RNN_LR_STEP) {
+        const int64_t de = o->decay_steps > 0 ? o->decay_steps : 10;
+        if ((st = rnn__fit_set_lr(m, (float)(f->lr0 * pow(o->decay_rate, (double)(epoch / de))))))
+            return st;
+    }
+    if (f->train->x)
+        plan_epoch(&f->p, f->pool, f->S - f->n_val, o->batch_size, o->shuffle, o->bucket_batches,
+                   f->train->lengths ? (const int32_t *)f->train->lengths->data : NULL, &f->rng);
+    acc a;
+    int batch_stop = 0;
+    if ((st = train_epoch(f, epoch, &a, &batch_stop)))
+        return st;
+    rnn_epoch_log e = {sizeof e, epoch, NAN, NAN, NAN, NAN, NAN, NAN, 0, 0, 0};
+    acc_result(m, &a, &e.loss, &e.accuracy, &e.perplexity);
+    if (f->have_val && (st = fit_validate(f, epoch, &e)))
+        return st;
+    if ((st = rnn__monitor_epoch(&f->mon, epoch, &e)))
+        return st;
+    if (e.improved) {
+        f->res.best_epoch = epoch;
+        f->res.best_value = f->mon.best;
+    }
+    rnn_optimizer_learning_rate(m->optimizer, &e.learning_rate);
+    e.seconds = now_seconds() - t0;
+    f->res.epochs_run = epoch + 1;
+    f->res.last = e;
+    if (o->verbose) {
+        fprintf(stderr, "epoch %d/%d  %.1fs  loss %.4f  accuracy %.4f", epoch + 1, o->epochs,
+                e.seconds, (double)e.loss, (double)e.accuracy);
+        if (f->have_val)
+            fprintf(stderr, "  val_loss %.4f  val_accuracy %.4f", (double)e.val_loss,
+                    (double)e.val_accuracy);
+        fprintf(stderr, "  lr %.3g%s\n", (double)e.learning_rate, e.improved ? "  *" : "");
+    }
+    /* on_epoch sees every counted epoch, also one cut short by on_batch (as Keras'
+     * on_epoch_end runs before stop_training is checked) */
+    const int epoch_stop = o->on_epoch && o->on_epoch(o->user, &e);
+    if (batch_stop || epoch_stop) {
+        f->res.stop = RNN_FIT_CALLBACK;
+        *stop = 1;
+    } else if (rnn__monitor_stop(&f->mon)) {
+        f->res.stop = RNN_FIT_EARLY_STOPPED;
+        *stop = 1;
+    }
+    return RNN_OK;
+}
+
+/* Hands the result to the caller (also after a failure: what ran before it). */
+static rnn_status fit_finish(const fit_state *f, rnn_fit_result *result, uint32_t res_size,
+                             rnn_status st)
+{
+    if (result && res_size >= sizeof(uint32_t)) {
+        rnn_fit_result res = f->res;
+        res.struct_size = res_size;
+        memcpy(result, &res, res_size);
+    }
+    return st;
+}
+
 rnn_status rnn_model_fit(rnn_model *m, const rnn_data *train, const rnn_fit_options *options,
                          rnn_fit_result *result)
 {
-    rnn_fit_result res;
-    memset(&res, 0, sizeof res);
-    res.best_epoch = -1;
-    res.best_value = NAN;
+    fit_state f;
+    memset(&f, 0, sizeof f);
+    f.m = m;
+    f.res.best_epoch = -1;
+    f.res.best_value = NAN;
     uint32_t res_size = 0;
     if (result) {
         res_size = result->struct_size;
-        if (res_size > sizeof res)
-            res_size = sizeof res;
+        if (res_size > sizeof f.res)
+            res_size = sizeof f.res;
     }
-#define FINISH(status)                                                                      \
-    do {                                                                                    \
-        rnn_status fs_ = (status);                                                          \
-        if (result && res_size >= sizeof(uint32_t)) {                                       \
-            res.struct_size = res_size;                                                     \
-            memcpy(result, &res, res_size);                                                 \
-        }                                                                                   \
-        return fs_;                                                                         \
-    } while (0)
-
-    if (result && (result->struct_size < offsetof(rnn_fit_result, stop) + sizeof res.stop))
+    if (result && (result->struct_size < RNN__STRUCT_END(rnn_fit_result, stop)))
         return RNN__ERR(RNN_ERR_INVALID_ARG,
                         "result->struct_size must be sizeof(rnn_fit_result) = %zu (got %u)",
-                        sizeof res, (unsigned)result->struct_size);
+                        sizeof f.res, (unsigned)result->struct_size);
     if (!m)
-        FINISH(RNN__ERR(RNN_ERR_INVALID_ARG, "model must not be NULL"));
+        return fit_finish(&f, result, res_size,
+                          RNN__ERR(RNN_ERR_INVALID_ARG, "model must not be NULL"));
     if (!m->compiled)
-        FINISH(RNN__ERR(RNN_ERR_STATE, "call rnn_model_compile() first"));
-    rnn_fit_options o;
-    rnn_fit_options_init(&o);
-    rnn_status st;
-    if (options && (st = RNN__OPTS_COPY("options", rnn_fit_options, &o, options, verbose)))
-        FINISH(st);
-    int64_t S, SV = 0;
-    st = single_input(__func__, m);
-    if (!st)
-        st = check_data(__func__, "train", train, 1, &S);
+        return fit_finish(&f, result, res_size,
+                          RNN__ERR(RNN_ERR_STATE, "call rnn_model_compile() first"));
+    rnn_status st = fit_setup(&f, train, options);
     if (st)
-        FINISH(st);
-    if (!train->x && o.validation_split > 0.0f && !o.validation_data)
-        FINISH(RNN__ERR(RNN_ERR_INVALID_ARG,
-                        "options->validation_split needs in-memory data (train->x); give "
-                        "validation_data with an iterator"));
-    if (o.validation_data &&
-        (st = check_data(__func__, "options->validation_data", o.validation_data, 1, &SV)))
-        FINISH(st);
-    if (!(o.validation_split >= 0.0f && o.validation_split < 1.0f))
-        FINISH(RNN__ERR(RNN_ERR_INVALID_ARG, "options->validation_split must be in [0, 1) (got %g)",
-                        (double)o.validation_split));
-    int64_t n_val = 0;
-    if (!o.validation_data && o.validation_split > 0.0f) {
-        n_val = (int64_t)((double)S * (double)o.validation_split);
-        if (n_val < 1 || n_val >= S)
-            FINISH(RNN__ERR(RNN_ERR_INVALID_ARG,
-                            "options->validation_split %g of %lld samples leaves an empty "
-                            "training or validation set",
-                            (double)o.validation_split, (long long)S));
-    }
-    const int have_val = o.validation_data != NULL || n_val > 0;
-    if ((st = check_fit_options(&o, have_val,
-                                train->x || (o.validation_data && o.validation_data->x))))
-        FINISH(st);
-
-    fit_state f = {m, &o, 0.0f, 0, 0};
+        return fit_finish(&f, result, res_size, st);
     rnn_optimizer_learning_rate(m->optimizer, &f.lr0);
-    const int64_t n_train = S - n_val;
-    plan p = {0};
-    int64_t *pool = NULL;
-    char *best_params = NULL;
-    batcher b;
-    memset(&b, 0, sizeof b);
-    if (train->x) {
-        const int64_t nb = (n_train + o.batch_size - 1) / o.batch_size;
-        p.order = rnn__malloc(sizeof(int64_t) * (size_t)n_train);
-        p.start = rnn__malloc(sizeof(int64_t) * (size_t)(nb + 1 + n_train));
-        p.tmp = rnn__malloc(sizeof(int64_t) * (size_t)nb);
-        p.keys = rnn__malloc(sizeof(keyed) * (size_t)n_train);
-        pool = rnn__malloc(sizeof(int64_t) * (size_t)S);
-        if (!p.order || !p.start || !p.tmp || !p.keys || !pool) {
-            st = RNN__NOMEM(sizeof(int64_t) * (size_t)(3 * S + 2 * nb));
-            goto done;
-        }
-        for (int64_t i = 0; i < S; i++)
-            pool[i] = i;
-        batcher_init(&b, m, train, 1);
-    }
-    if (o.restore_best_weights) {
-        size_t nbytes = params_bytes(m);
-        if (!(best_params = rnn__malloc(nbytes ? nbytes : 1))) {
-            st = RNN__NOMEM(nbytes);
-            goto done;
-        }
-    }
-    rnn__rng rng;
-    rnn__rng_seed(&rng, o.seed);
-    int have_best = 0, wait = 0;
-    float best = NAN;
-    /* reduce-on-plateau's own tracking (as Keras: separate from early stopping) */
-    int p_have = 0, p_wait = 0, p_cool = 0;
-    float p_best = NAN;
-
-    for (int epoch = 0; epoch < o.epochs; epoch++) {
-        const double t0 = now_seconds();
-        if (o.reset_states)
-            rnn_model_reset_states(m);
-        if (o.lr_schedule == RNN_LR_STEP) {
-            const int64_t de = o.decay_steps > 0 ? o.decay_steps : 10;
-            if ((st = set_lr(&f, (float)(f.lr0 * pow(o.decay_rate, (double)(epoch / de))))))
-                goto done;
-        }
-        if (train->x)
-            plan_epoch(&p, pool, n_train, o.batch_size, o.shuffle, o.bucket_batches,
-                       train->lengths ? (const int32_t *)train->lengths->data : NULL, &rng);
-        acc a;
+    if (!(st = fit_alloc(&f))) {
         int stop = 0;
-        if ((st = train_epoch(&f, train, &b, &p, epoch, &a, &stop)))
-            goto done;
-        rnn_epoch_log e = {sizeof e, epoch, NAN, NAN, NAN, NAN, NAN, NAN, 0, 0, 0};
-        acc_result(m, &a, &e.loss, &e.accuracy, &e.perplexity);
-        if (have_val) {
-            acc va;
-            if (o.validation_data)
-                st = eval_pass(__func__, m, o.validation_data, NULL, SV, o.batch_size, &va);
-            else
-                st = eval_pass(__func__, m, train, pool + n_train, n_val, o.batch_size, &va);
-            if (st) {
-                st = RNN__WRAP(st, "epoch %d, validation", epoch + 1);
-                goto done;
-            }
-            acc_result(m, &va, &e.val_loss, &e.val_accuracy, &e.val_perplexity);
-        }
-        const float v = monitored(o.monitor, &e);
-        if (better(o.monitor, v, best, o.min_delta, have_best)) {
-            have_best = 1;
-            best = v;
-            wait = 0;
-            e.improved = 1;
-            res.best_epoch = epoch;
-            res.best_value = v;
-            if (best_params)
-                params_copy(m, best_params, 1);
-            if (o.checkpoint_path && (st = rnn_model_save(m, o.checkpoint_path))) {
-                st = RNN__WRAP(st, "epoch %d, checkpoint", epoch + 1);
-                goto done;
-            }
-        } else {
-            wait++;
-        }
-        if (o.lr_schedule == RNN_LR_PLATEAU) {
-            if (p_cool > 0) {
-                p_cool--;
-                p_wait = 0;
-            }
-            if (better(o.monitor, v, p_best, o.plateau_min_delta, p_have)) {
-                p_have = 1;
-                p_best = v;
-                p_wait = 0;
-            } else if (p_cool == 0 && ++p_wait >= o.plateau_patience) {
-                float lr;
-                rnn_optimizer_learning_rate(m->optimizer, &lr);
-                if (lr > o.min_lr) {
-                    float nl = lr * o.plateau_factor;
-                    if ((st = set_lr(&f, nl > o.min_lr ? nl : o.min_lr)))
-                        goto done;
-                }
-                p_cool = o.plateau_cooldown;
-                p_wait = 0;
-            }
-        }
-        rnn_optimizer_learning_rate(m->optimizer, &e.learning_rate);
-        e.seconds = now_seconds() - t0;
-        res.epochs_run = epoch + 1;
-        res.last = e;
-        if (o.verbose) {
-            fprintf(stderr, "epoch %d/%d  %.1fs  loss %.4f  accuracy %.4f", epoch + 1, o.epochs,
-                    e.seconds, (double)e.loss, (double)e.accuracy);
-            if (have_val)
-                fprintf(stderr, "  val_loss %.4f  val_accuracy %.4f", (double)e.val_loss,
-                        (double)e.val_accuracy);
-            fprintf(stderr, "  lr %.3g%s\n", (double)e.learning_rate, e.improved ? "  *" : "");
-        }
-        /* on_epoch sees every counted epoch, also one cut short by on_batch (as Keras'
-         * on_epoch_end runs before stop_training is checked) */
-        const int epoch_stop = o.on_epoch && o.on_epoch(o.user, &e);
-        if (stop || epoch_stop) {
-            res.stop = RNN_FIT_CALLBACK;
-            break;
-        }
-        if (o.early_stopping && wait > 0 && wait >= o.patience) {
-            res.stop = RNN_FIT_EARLY_STOPPED;
-            break;
-        }
+        for (int epoch = 0; epoch < f.o.epochs && !stop && !st; epoch++)
+            st = fit_epoch(&f, epoch, &stop);
+        if (!st)
+            rnn__monitor_restore(&f.mon, f.res.epochs_run);
     }
-    if (best_params && have_best && res.best_epoch != res.epochs_run - 1)
-        params_copy(m, best_params, 0);
-done:
-    batcher_free(&b);
-    rnn__free(p.order);
-    rnn__free(p.start);
-    rnn__free(p.tmp);
-    rnn__free(p.keys);
-    rnn__free(pool);
-    rnn__free(best_params);
-    FINISH(st);
-#undef FINISH
+    fit_free(&f);
+    return fit_finish(&f, result, res_size, st);
 }
