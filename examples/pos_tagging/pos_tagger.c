@@ -430,7 +430,7 @@ int main(int argc, char **argv)
     print_summary(m);
 
     progress pg;
-    progress_init(&pg, a.epochs, "");
+    progress_init(&pg, "");
     rnn_fit_options fo;
     rnn_fit_options_init(&fo);
     fo.batch_size = BATCH;
@@ -442,8 +442,7 @@ int main(int argc, char **argv)
     fo.early_stopping = 1;
     fo.patience = 2;
     fo.restore_best_weights = 1;
-    fo.on_batch = progress_batch;
-    fo.on_epoch = progress_epoch;
+    fo.on_progress = progress_fit;
     fo.user = &pg;
     int rc = 0;
     if (a.dump) {

@@ -307,7 +307,7 @@ static int run(const setting *s, const args *a, const reviews *train, const revi
     print_summary(m);
     progress pg;
     const int epochs = a->epochs ? a->epochs : s->epochs;
-    progress_init(&pg, epochs, s->name);
+    progress_init(&pg, s->name);
     rnn_fit_options fo;
     rnn_fit_options_init(&fo);
     fo.batch_size = s->batch;
@@ -319,8 +319,7 @@ static int run(const setting *s, const args *a, const reviews *train, const revi
     fo.early_stopping = 1;
     fo.patience = 2;
     fo.restore_best_weights = 1;
-    fo.on_batch = progress_batch;
-    fo.on_epoch = progress_epoch;
+    fo.on_progress = progress_fit;
     fo.user = &pg;
     int rc = 0;
     if (a->dump) {

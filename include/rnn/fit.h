@@ -9,6 +9,9 @@
  * length bucketing, validation split), or a caller-supplied batch iterator.
  * rnn_model_fit() runs epochs of rnn_model_train_step() with callbacks,
  * learning-rate schedules, early stopping and best-model checkpoints.
+ *
+ * The library never prints: a progress bar or per-epoch lines are drawn by
+ * the caller from ::rnn_progress reports (rnn_fit_options.on_progress).
  */
 #ifndef RNN_FIT_H
 #define RNN_FIT_H
@@ -105,6 +108,63 @@ typedef int (*rnn_batch_callback)(void *user, const rnn_batch_log *log);
 /** @brief Called after every epoch; return nonzero to stop training. */
 typedef int (*rnn_epoch_callback)(void *user, const rnn_epoch_log *log);
 
+/** @brief What an ::rnn_progress report is about. */
+typedef enum rnn_progress_phase {
+    /** A training batch is done: the update of a progress bar. */
+    RNN_PROGRESS_BATCH = 0,
+    /** The epoch is done, validation and monitors included: the epoch's line.
+     *  Sent once per epoch that ran (also one a callback cut short), last of
+     *  the epoch's reports, before rnn_fit_options.on_epoch. */
+    RNN_PROGRESS_EPOCH = 1
+} rnn_progress_phase;
+
+/**
+ * @brief Progress of rnn_model_fit(), what a progress bar or a log line shows
+ * (Keras' `verbose=1` bar and `verbose=2` lines are drawn from it).
+ *
+ * Filled by the library, which sets struct_size to its own
+ * sizeof(rnn_progress): a field that ends beyond struct_size does not exist
+ * in the library the program runs with. Counts are 1-based, as displayed.
+ */
+typedef struct rnn_progress {
+    uint32_t struct_size;     /**< sizeof(rnn_progress) of the library. */
+    rnn_progress_phase phase; /**< A batch update or the end of the epoch. */
+    int epoch;                /**< The current epoch, from 1 to @p epochs. */
+    int epochs;               /**< Epochs asked for (training may stop earlier). */
+    int64_t batch;            /**< Training batches done in this epoch, from 1; at
+                                   RNN_PROGRESS_EPOCH all of them. Grows by one per report. */
+    int64_t batches;          /**< Batches of the epoch. In-memory data: exact. An iterator:
+                                   the count of its previous epoch, 0 (unknown) in its first
+                                   epoch; @p batch may pass it if the iterator changes length.
+                                   At RNN_PROGRESS_EPOCH: equal to @p batch. */
+    int64_t samples;          /**< Training samples seen in this epoch. */
+    float loss;               /**< Mean training loss of the epoch so far (at
+                                   RNN_PROGRESS_EPOCH: rnn_epoch_log.loss). */
+    float accuracy;           /**< Accuracy of the epoch so far, the metric of
+                                   rnn_model_train_step() (NaN when undefined). */
+    float val_loss;           /**< RNN_PROGRESS_EPOCH with validation data: the validation
+                                   loss; NaN otherwise. */
+    float val_accuracy;       /**< Same, validation accuracy. */
+    float learning_rate;      /**< The optimizer's current rate (at RNN_PROGRESS_EPOCH: after
+                                   the epoch's schedule, as rnn_epoch_log.learning_rate). */
+    int improved;             /**< RNN_PROGRESS_EPOCH: the monitored quantity improved
+                                   (rnn_epoch_log.improved); 0 in batch reports. */
+    double elapsed;           /**< Seconds since the epoch started (at RNN_PROGRESS_EPOCH:
+                                   rnn_epoch_log.seconds, validation included). */
+    double eta;               /**< Estimated seconds until the epoch's last training batch is
+                                   done, from the mean batch time so far; -1 when @p batches
+                                   is unknown (0) or already passed; 0 at RNN_PROGRESS_EPOCH. */
+} rnn_progress;
+
+/**
+ * @brief Receives rnn_model_fit()'s progress reports: one per training batch
+ * (::RNN_PROGRESS_BATCH), then one per epoch (::RNN_PROGRESS_EPOCH). Return
+ * nonzero to stop training, as from the on_batch or on_epoch callback: the
+ * epoch is finished (validated, monitored, reported) and fit ends with
+ * ::RNN_FIT_CALLBACK.
+ */
+typedef int (*rnn_progress_callback)(void *user, const rnn_progress *progress);
+
 /** @brief Options of rnn_model_fit(). Fill with rnn_fit_options_init(). */
 typedef struct rnn_fit_options {
     uint32_t struct_size;  /**< sizeof(rnn_fit_options), set by _init. */
@@ -148,8 +208,17 @@ typedef struct rnn_fit_options {
     rnn_batch_callback on_batch; /**< NULL, or called after each batch. */
     rnn_epoch_callback on_epoch; /**< NULL, or called after each epoch, also after one that
                                       on_batch cut short (it is validated and counted). */
-    void *user;            /**< Passed to the callbacks. */
-    int verbose;           /**< 1: one line per epoch on stderr (0). */
+    void *user;            /**< Passed to the callbacks (on_batch, on_epoch, on_progress). */
+    /** 0 (default) or 1: one line per finished epoch ("rnn_model_fit: epoch 2/10  3.1s
+     *  loss 0.4127  accuracy 0.8512  val_loss ...  lr 0.001  *") goes to the log callback
+     *  (rnn_set_log_callback()) at ::RNN_LOG_INFO. The library never prints: with no log
+     *  callback installed, or one with a lower max_level, nothing is produced. A
+     *  progress bar or lines on a terminal are the caller's to draw, from on_progress. */
+    int verbose;
+    /** NULL, or receives a progress report after each training batch and at the end of
+     *  each epoch (::rnn_progress), with @p user. rnn_model_fit() also accepts a
+     *  struct_size that ends at @p verbose (a struct without this field): no reports. */
+    rnn_progress_callback on_progress;
 } rnn_fit_options;
 
 /** @brief Fills @p options with the defaults listed at each field. */

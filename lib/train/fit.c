@@ -252,7 +252,7 @@ static void plan_epoch(plan *p, const int64_t *pool, int64_t n, int64_t B, int s
 
 typedef struct acc {
     double loss_sum, denom, active, hits, counted;
-    int64_t samples;
+    int64_t samples, batches;
 } acc;
 
 static void acc_add(acc *a, float loss, float accuracy, const rnn__loss_stats *s, int64_t n)
@@ -265,6 +265,7 @@ static void acc_add(acc *a, float loss, float accuracy, const rnn__loss_stats *s
         a->counted += s->counted;
     }
     a->samples += n;
+    a->batches++;
 }
 
 static int is_ce(const rnn_model *m)
@@ -559,6 +560,7 @@ typedef struct fit_state {
     rnn__rng rng;         /* shuffling */
     rnn__monitor mon;
     rnn_fit_result res;
+    double t0;            /* start of the current epoch (now_seconds) */
 } fit_state;
 
 static float exp_lr(const fit_state *f)
@@ -570,6 +572,72 @@ static float exp_lr(const fit_state *f)
         e = floor(e);
     return (float)(f->lr0 * pow(o->decay_rate, e));
 }
+
+/* ------------------------------------------------------------ progress */
+
+/* The part of a progress report common to both phases; a: the epoch so far. */
+static void progress_fill(const fit_state *f, rnn_progress_phase phase, int epoch, const acc *a,
+                          rnn_progress *p)
+{
+    float ppl;
+    memset(p, 0, sizeof *p);
+    p->struct_size = sizeof *p;
+    p->phase = phase;
+    p->epoch = epoch + 1;
+    p->epochs = f->o.epochs;
+    p->batch = a->batches;
+    p->samples = a->samples;
+    acc_result(f->m, a, &p->loss, &p->accuracy, &ppl);
+    p->val_loss = p->val_accuracy = NAN;
+    rnn_optimizer_learning_rate(f->m->optimizer, &p->learning_rate);
+}
+
+/* Reports the batch just done (a counts it); returns on_progress' wish to stop. */
+static int progress_batch(const fit_state *f, int epoch, int64_t batches, const acc *a)
+{
+    if (!f->o.on_progress)
+        return 0;
+    rnn_progress p;
+    progress_fill(f, RNN_PROGRESS_BATCH, epoch, a, &p);
+    p.batches = batches;
+    p.elapsed = now_seconds() - f->t0;
+    p.eta = batches > 0 && p.batch <= batches
+                ? p.elapsed / (double)p.batch * (double)(batches - p.batch)
+                : -1.0;
+    return f->o.on_progress(f->o.user, &p);
+}
+
+/* Reports the finished epoch e (a: its training figures); returns on_progress' wish
+ * to stop. With verbose, the same line goes to the log callback. */
+static int progress_epoch(const fit_state *f, const acc *a, const rnn_epoch_log *e)
+{
+    if (f->o.verbose && rnn__log_enabled(RNN_LOG_INFO)) {
+        char val[80] = "";
+        if (f->have_val)
+            snprintf(val, sizeof val, "  val_loss %.4f  val_accuracy %.4f", (double)e->val_loss,
+                     (double)e->val_accuracy);
+        rnn__log(RNN_LOG_INFO, "rnn_model_fit: epoch %d/%d  %.1fs  loss %.4f  accuracy %.4f%s  "
+                               "lr %.3g%s",
+                 e->epoch + 1, f->o.epochs, e->seconds, (double)e->loss, (double)e->accuracy, val,
+                 (double)e->learning_rate, e->improved ? "  *" : "");
+    }
+    if (!f->o.on_progress)
+        return 0;
+    rnn_progress p;
+    progress_fill(f, RNN_PROGRESS_EPOCH, e->epoch, a, &p);
+    p.batches = p.batch;
+    p.loss = e->loss;
+    p.accuracy = e->accuracy;
+    p.val_loss = e->val_loss;
+    p.val_accuracy = e->val_accuracy;
+    p.learning_rate = e->learning_rate;
+    p.improved = e->improved;
+    p.elapsed = e->seconds;
+    p.eta = 0.0;
+    return f->o.on_progress(f->o.user, &p);
+}
+
+/* ------------------------------------------------------------ fit */
 
 /* One training epoch over in-memory samples (order from plan) or an iterator. */
 static rnn_status train_epoch(fit_state *f, int epoch, acc *a, int *stop)
@@ -612,14 +680,16 @@ static rnn_status train_epoch(fit_state *f, int epoch, acc *a, int *stop)
         f->steps++;
         acc_add(a, l, ac, &s, batch_size_of(x));
         rnn_optimizer_learning_rate(m->optimizer, &lr);
+        const int64_t batches = d->x ? p->nb : f->iter_batches;
         if (o->on_batch) {
-            rnn_batch_log bl = {sizeof bl, epoch, k, d->x ? p->nb : f->iter_batches,
-                                batch_size_of(x), l, ac, lr};
-            if (o->on_batch(o->user, &bl)) {
-                *stop = 1;
-                break;
-            }
+            rnn_batch_log bl = {sizeof bl, epoch, k, batches, batch_size_of(x), l, ac, lr};
+            *stop = o->on_batch(o->user, &bl) != 0;
         }
+        /* the batch is done: reported also when on_batch stops here */
+        if (progress_batch(f, epoch, batches, a))
+            *stop = 1;
+        if (*stop)
+            break;
     }
     if (a->samples == 0)
         return rnn__err(RNN_ERR_INVALID_ARG, func, "epoch %d: the iterator gave no batch", epoch + 1);
@@ -721,7 +791,7 @@ static rnn_status fit_epoch(fit_state *f, int epoch, int *stop)
 {
     const rnn_fit_options *o = &f->o;
     rnn_model *m = f->m;
-    const double t0 = now_seconds();
+    f->t0 = now_seconds();
     rnn_status st;
     if (o->reset_states)
         rnn_model_reset_states(m);
@@ -748,21 +818,14 @@ static rnn_status fit_epoch(fit_state *f, int epoch, int *stop)
         f->res.best_value = f->mon.best;
     }
     rnn_optimizer_learning_rate(m->optimizer, &e.learning_rate);
-    e.seconds = now_seconds() - t0;
+    e.seconds = now_seconds() - f->t0;
     f->res.epochs_run = epoch + 1;
     f->res.last = e;
-    if (o->verbose) {
-        fprintf(stderr, "epoch %d/%d  %.1fs  loss %.4f  accuracy %.4f", epoch + 1, o->epochs,
-                e.seconds, (double)e.loss, (double)e.accuracy);
-        if (f->have_val)
-            fprintf(stderr, "  val_loss %.4f  val_accuracy %.4f", (double)e.val_loss,
-                    (double)e.val_accuracy);
-        fprintf(stderr, "  lr %.3g%s\n", (double)e.learning_rate, e.improved ? "  *" : "");
-    }
-    /* on_epoch sees every counted epoch, also one cut short by on_batch (as Keras'
-     * on_epoch_end runs before stop_training is checked) */
+    /* on_progress and on_epoch see every counted epoch, also one cut short by a batch
+     * callback (as Keras' on_epoch_end runs before stop_training is checked) */
+    const int progress_stop = progress_epoch(f, &a, &e);
     const int epoch_stop = o->on_epoch && o->on_epoch(o->user, &e);
-    if (batch_stop || epoch_stop) {
+    if (batch_stop || progress_stop || epoch_stop) {
         f->res.stop = RNN_FIT_CALLBACK;
         *stop = 1;
     } else if (rnn__monitor_stop(&f->mon)) {

@@ -96,6 +96,7 @@ OPTIMIZERS = {"sgd": 1, "rmsprop": 2, "adam": 3, "nadam": 4, "adamw": 5}
 MONITORS = {"val_loss": 0, "val_accuracy": 1, "loss": 2, "accuracy": 3}
 LR_SCHEDULES = {None: 0, "constant": 0, "exponential": 1, "step": 2, "plateau": 3}
 FIT_STOPS = {0: "completed", 1: "early_stopped", 2: "callback"}
+PROGRESS_BATCH, PROGRESS_EPOCH = 0, 1
 DECODE_STRATEGIES = {"greedy": 0, "sample": 1, "beam": 2}
 BLEU_SMOOTHINGS = {None: 0, "none": 0, "method1": 1}
 LOG_LEVELS = {"error": 1, "warn": 2, "warning": 2, "info": 3, "debug": 4}
@@ -181,6 +182,17 @@ rnn_batch_callback = CFUNCTYPE(c_int, c_void_p, POINTER(rnn_batch_log))
 rnn_epoch_callback = CFUNCTYPE(c_int, c_void_p, POINTER(rnn_epoch_log))
 
 
+class rnn_progress(Structure):
+    _fields_ = [("struct_size", c_uint32), ("phase", c_int), ("epoch", c_int),
+                ("epochs", c_int), ("batch", c_int64), ("batches", c_int64),
+                ("samples", c_int64), ("loss", c_float), ("accuracy", c_float),
+                ("val_loss", c_float), ("val_accuracy", c_float), ("learning_rate", c_float),
+                ("improved", c_int), ("elapsed", c_double), ("eta", c_double)]
+
+
+rnn_progress_callback = CFUNCTYPE(c_int, c_void_p, POINTER(rnn_progress))
+
+
 class rnn_fit_options(Structure):
     _fields_ = [("struct_size", c_uint32), ("batch_size", c_int64), ("epochs", c_int),
                 ("shuffle", c_int), ("seed", c_uint64), ("bucket_batches", c_int),
@@ -192,7 +204,8 @@ class rnn_fit_options(Structure):
                 ("plateau_patience", c_int), ("plateau_min_delta", c_float),
                 ("plateau_cooldown", c_int), ("min_lr", c_float),
                 ("on_batch", rnn_batch_callback), ("on_epoch", rnn_epoch_callback),
-                ("user", c_void_p), ("verbose", c_int)]
+                ("user", c_void_p), ("verbose", c_int),
+                ("on_progress", rnn_progress_callback)]
 
 
 class rnn_fit_result(Structure):
