@@ -677,8 +677,11 @@ int main(int argc, char **argv)
         batches_init(&tr, stateful ? STREAMS : RANDOM, ids, n_train, a.batch, a.seq_len,
                      a.seed);
         eval_batches(&va, m, stateful, ids + n_train, n_val, a.seq_len);
-        rnn_data train = {.next = next_batch, .user = &tr};
-        rnn_data val = {.next = next_batch, .user = &va};
+        rnn_data train, val;
+        rnn_data_init(&train);
+        rnn_data_init(&val);
+        train.next = val.next = next_batch;
+        train.user = &tr, val.user = &va;
         fprintf(stderr, "%s training: %lld batches of %lld x %lld characters per epoch; "
                         "at most %d epochs and %.4g minutes\n",
                 MODE_NAMES[a.mode], (long long)batches_per_epoch(&tr), (long long)a.batch,
@@ -726,8 +729,10 @@ int main(int argc, char **argv)
     /* The figures: the whole validation text with the final (best) weights. */
     batches va;
     eval_batches(&va, m, stateful, ids + n_train, n_val, a.seq_len);
-    rnn_data val = {.next = next_batch, .user = &va};
-    rnn_eval_result ev;
+    rnn_data val;
+    rnn_data_init(&val);
+    val.next = next_batch, val.user = &va;
+    rnn_eval_result ev = {.struct_size = sizeof ev};
     const double e0 = now_seconds();
     CHECK(rnn_model_evaluate(m, &val, 0, &ev));
     CHECK(rnn_model_reset_states(m));

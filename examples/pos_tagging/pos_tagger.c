@@ -182,7 +182,8 @@ static int make_split(const brown *b, const vocab *v, const size_t *sents, size_
             y[k * (size_t)T + t] = b->tag[a + t];
         }
     }
-    s->d = (rnn_data){.x = s->x, .lengths = s->len, .targets = s->y};
+    rnn_data_init(&s->d);
+    s->d.x = s->x, s->d.lengths = s->len, s->d.targets = s->y;
     return 0;
 }
 

@@ -168,7 +168,8 @@ static void encode_all(const vocab *v, const reviews *r, const size_t *idx, size
         longest = l[i] > longest ? l[i] : longest;
     }
     e->n = n;
-    e->d = (rnn_data){.x = e->x, .lengths = e->len, .targets = e->y};
+    rnn_data_init(&e->d);
+    e->d.x = e->x, e->d.lengths = e->len, e->d.targets = e->y;
 }
 
 static void free_encoded(encoded *e)

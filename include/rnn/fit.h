@@ -39,9 +39,11 @@ typedef int (*rnn_batch_fn)(void *user, int epoch, int64_t batch, const rnn_tens
 
 /**
  * @brief A dataset: in-memory tensors (@p x not NULL) or an iterator
- * (@p x NULL, @p next not NULL).
+ * (@p x NULL, @p next not NULL). Fill with rnn_data_init(), then set the
+ * fields; the struct only grows at the end.
  */
 typedef struct rnn_data {
+    uint32_t struct_size;      /**< sizeof(rnn_data), set by rnn_data_init(). */
     const rnn_tensor *x;       /**< Model input for every sample: (S, ...) as rnn_model_forward()
                                     takes for one batch, with S samples on the first axis. */
     const rnn_tensor *lengths; /**< NULL, or i32 (S): each sample's length, in [1, T]. */
@@ -50,6 +52,15 @@ typedef struct rnn_data {
     rnn_batch_fn next;         /**< Iterator, used when @p x is NULL. */
     void *user;                /**< Passed to @p next. */
 } rnn_data;
+
+/**
+ * @brief Fills @p data with an empty dataset: struct_size = sizeof(rnn_data)
+ * and every other field NULL. Then set @p x, @p lengths and @p targets
+ * (in-memory data) or @p next and @p user (an iterator). The functions that
+ * take an ::rnn_data refuse one whose struct_size is not set
+ * (::RNN_ERR_INVALID_ARG).
+ */
+RNN_API void rnn_data_init(rnn_data *data);
 
 /** @brief What early stopping, checkpoints and reduce-on-plateau watch. */
 typedef enum rnn_monitor {
@@ -73,7 +84,8 @@ typedef enum rnn_lr_schedule {
     RNN_LR_PLATEAU = 3
 } rnn_lr_schedule;
 
-/** @brief Figures handed to the per-batch callback. */
+/** @brief Figures handed to the per-batch callback. Filled by the library, as
+ * ::rnn_epoch_log. */
 typedef struct rnn_batch_log {
     uint32_t struct_size;  /**< sizeof(rnn_batch_log) of the library. */
     int epoch;             /**< From 0. */
@@ -86,7 +98,9 @@ typedef struct rnn_batch_log {
     float learning_rate;   /**< Rate used for this batch's update. */
 } rnn_batch_log;
 
-/** @brief Figures of a finished epoch (per-epoch callback, results). */
+/** @brief Figures of a finished epoch (per-epoch callback, results). Filled by the
+ * library; a field that ends beyond struct_size does not exist in the library the
+ * program runs with. */
 typedef struct rnn_epoch_log {
     uint32_t struct_size;   /**< sizeof(rnn_epoch_log) of the library. */
     int epoch;              /**< From 0. */
@@ -231,26 +245,41 @@ typedef enum rnn_fit_stop {
     RNN_FIT_CALLBACK = 2       /**< A callback asked to stop. */
 } rnn_fit_stop;
 
-/** @brief Outcome of rnn_model_fit(). */
+/**
+ * @brief Outcome of rnn_model_fit().
+ *
+ * An output struct: the caller sets struct_size, the library writes that
+ * many bytes. @p last embeds ::rnn_epoch_log, which may grow: it therefore
+ * stays the LAST member, rnn_fit_result never gains fields after it, and
+ * rnn_fit_result grows only as rnn_epoch_log does (a new result figure
+ * becomes a new function).
+ */
 typedef struct rnn_fit_result {
-    uint32_t struct_size; /**< Set by the caller: sizeof(rnn_fit_result). */
+    uint32_t struct_size; /**< Set by the caller: sizeof(rnn_fit_result); at least up to
+                               @p stop (then @p last is not written). */
     int epochs_run;       /**< Epochs completed. */
     int best_epoch;       /**< Epoch with the best monitored value (-1 if none). */
     float best_value;     /**< That value. */
     rnn_fit_stop stop;    /**< Why training ended. */
-    rnn_epoch_log last;   /**< Figures of the last completed epoch. */
+    rnn_epoch_log last;   /**< Figures of the last completed epoch; its struct_size says how
+                               much of it was written. Always the last member. */
 } rnn_fit_result;
 
 /**
  * @brief Trains a compiled model over a dataset for several epochs.
  *
+ * @param train the training set; also the validation samples with
+ *        options->validation_split.
+ * @param options NULL for the defaults (one epoch of batches of 32).
  * @param result NULL, or filled (set its struct_size first) also on failure,
  *        with what ran before it.
  * @retval RNN_ERR_STATE not compiled, an iterator failed, or a callback's
  *         model file could not be written.
  * @retval RNN_ERR_INVALID_ARG bad options (named) or data (e.g. an empty
  *         dataset, validation_split with an iterator, a validation monitor
- *         without validation data).
+ *         without validation data); a struct_size of @p train, @p options,
+ *         options->validation_data or @p result that is not set, or larger than
+ *         this library's struct (then nothing is written to @p result).
  * @retval RNN_ERR_SHAPE, RNN_ERR_DTYPE, RNN_ERR_RANGE inconsistent tensors,
  *         lengths or labels (the message names the epoch and batch).
  * @retval RNN_ERR_NUMERIC a NaN or infinite loss: training stopped, and the
@@ -260,8 +289,10 @@ typedef struct rnn_fit_result {
 RNN_API rnn_status rnn_model_fit(rnn_model *model, const rnn_data *train,
                                  const rnn_fit_options *options, rnn_fit_result *result);
 
-/** @brief Figures of rnn_model_evaluate(). */
+/** @brief Figures of rnn_model_evaluate(). An output struct: the caller sets
+ * struct_size, the library writes that many bytes. */
 typedef struct rnn_eval_result {
+    uint32_t struct_size; /**< Set by the caller: sizeof(rnn_eval_result). */
     float loss;        /**< Mean loss, weighted as in ::rnn_epoch_log. */
     float accuracy;    /**< Over every counted sample or token (NaN when undefined). */
     float perplexity;  /**< exp(mean loss per unmasked sample/token); NaN unless cross-entropy. */
@@ -272,6 +303,12 @@ typedef struct rnn_eval_result {
  * @brief Loss, accuracy and perplexity of a compiled model over a whole
  * dataset, in inference mode (Keras `model.evaluate`).
  * @param batch_size samples per batch for in-memory data (ignored for iterators).
+ * @param[out] out set its struct_size first; on failure its figures are NaN
+ *        and samples 0 (nothing is written when struct_size is wrong).
+ * @retval RNN_ERR_STATE not compiled, or an iterator failed.
+ * @retval RNN_ERR_INVALID_ARG bad data, batch_size, or struct_size of
+ *         @p data or @p out.
+ * @retval RNN_ERR_SHAPE, RNN_ERR_DTYPE, RNN_ERR_RANGE as rnn_model_fit().
  */
 RNN_API rnn_status rnn_model_evaluate(rnn_model *model, const rnn_data *data,
                                       int64_t batch_size, rnn_eval_result *out);

@@ -31,6 +31,14 @@ void rnn_fit_options_init(rnn_fit_options *o)
     o->plateau_min_delta = 1e-4f;
 }
 
+void rnn_data_init(rnn_data *data)
+{
+    if (!data)
+        return;
+    memset(data, 0, sizeof *data);
+    data->struct_size = sizeof *data;
+}
+
 static double now_seconds(void)
 {
     struct timespec ts;
@@ -40,13 +48,19 @@ static double now_seconds(void)
 
 /* ------------------------------------------------------------ data checks */
 
-/* Checks a dataset; for in-memory data sets *S to its number of samples. */
-static rnn_status check_data(const char *func, const char *name, const rnn_data *d,
-                             int need_targets, int64_t *S)
+/* Copies the caller's dataset src (struct_size checked) into *d and checks it;
+ * for in-memory data sets *S to its number of samples. */
+static rnn_status check_data(const char *func, const char *name, const rnn_data *src,
+                             rnn_data *d, int need_targets, int64_t *S)
 {
     *S = 0;
-    if (!d)
+    rnn_data_init(d);
+    if (!src)
         return rnn__err(RNN_ERR_INVALID_ARG, func, "%s must not be NULL", name);
+    rnn_status st = rnn__opts_copy(func, name, "rnn_data", d, sizeof *d, src,
+                                   RNN__STRUCT_END(rnn_data, user));
+    if (st)
+        return st;
     if (!d->x) {
         if (!d->next)
             return rnn__err(RNN_ERR_INVALID_ARG, func,
@@ -347,24 +361,31 @@ rnn_status rnn_model_evaluate(rnn_model *model, const rnn_data *data, int64_t ba
                               rnn_eval_result *out)
 {
     RNN__CHECK_ARG(out);
-    *out = (rnn_eval_result){NAN, NAN, NAN, 0};
+    rnn_status st = rnn__result_check(__func__, "out", "rnn_eval_result", out,
+                                      sizeof(rnn_eval_result), sizeof(rnn_eval_result));
+    if (st)
+        return st;
+    rnn_eval_result r = {sizeof r, NAN, NAN, NAN, 0};
+    rnn__result_copy(out, &r);
     RNN__CHECK_ARG(model);
     if (!model->compiled)
         return RNN__ERR(RNN_ERR_STATE, "call rnn_model_compile() first");
     int64_t S;
-    rnn_status st = single_input(__func__, model);
-    if (st || (st = check_data(__func__, "data", data, 1, &S)))
+    rnn_data d;
+    if ((st = single_input(__func__, model)) ||
+        (st = check_data(__func__, "data", data, &d, 1, &S)))
         return st;
-    if (data->x && batch_size < 1)
+    if (d.x && batch_size < 1)
         return RNN__ERR(RNN_ERR_INVALID_ARG, "batch_size must be >= 1 (got %lld)",
                         (long long)batch_size);
     acc a;
-    if ((st = eval_pass(__func__, model, data, NULL, S, batch_size, &a)))
+    if ((st = eval_pass(__func__, model, &d, NULL, S, batch_size, &a)))
         return st;
     if (a.samples == 0)
         return RNN__ERR(RNN_ERR_INVALID_ARG, "data: the iterator gave no batch");
-    acc_result(model, &a, &out->loss, &out->accuracy, &out->perplexity);
-    out->samples = a.samples;
+    acc_result(model, &a, &r.loss, &r.accuracy, &r.perplexity);
+    r.samples = a.samples;
+    rnn__result_copy(out, &r);
     return RNN_OK;
 }
 
@@ -417,10 +438,11 @@ rnn_status rnn_model_predict(rnn_model *m, const rnn_data *data, int64_t batch_s
     if (m->n_layers < 2)
         return RNN__ERR(RNN_ERR_STATE, "the model has no layers after its input");
     int64_t S;
+    rnn_data d;
     rnn_status st = single_input(__func__, m);
-    if (st || (st = check_data(__func__, "data", data, 0, &S)))
+    if (st || (st = check_data(__func__, "data", data, &d, 0, &S)))
         return st;
-    if (data->x && batch_size < 1)
+    if (d.x && batch_size < 1)
         return RNN__ERR(RNN_ERR_INVALID_ARG, "batch_size must be >= 1 (got %lld)",
                         (long long)batch_size);
     rnn_tensor *res = NULL;
@@ -428,10 +450,10 @@ rnn_status rnn_model_predict(rnn_model *m, const rnn_data *data, int64_t batch_s
     rnn_layer *last;
     int oi;
     rnn__model_output_ref(m, 0, &last, &oi);
-    if (!data->x) {
+    if (!d.x) {
         for (int64_t k = 0;; k++) {
             const rnn_tensor *x = NULL, *len = NULL, *y = NULL;
-            int r = data->next(data->user, 0, k, &x, &len, &y);
+            int r = d.next(d.user, 0, k, &x, &len, &y);
             if (r == 0)
                 break;
             if (r < 0 || !x) {
@@ -448,7 +470,6 @@ rnn_status rnn_model_predict(rnn_model *m, const rnn_data *data, int64_t batch_s
                 break;
         }
     } else {
-        rnn_data d = *data;
         d.targets = NULL;
         batcher b;
         batcher_init(&b, m, &d, 0);
@@ -547,7 +568,8 @@ static rnn_status check_fit_options(const rnn_fit_options *o, int have_val, int 
 typedef struct fit_state {
     rnn_model *m;
     rnn_fit_options o;
-    const rnn_data *train;
+    const rnn_data *train; /* &train_data */
+    rnn_data train_data, val_data; /* the caller's datasets, struct_size checked */
     int64_t S, SV;        /* samples of the in-memory training / validation data */
     int64_t n_val;        /* samples held out by validation_split (from the end) */
     int have_val;
@@ -706,16 +728,21 @@ static rnn_status fit_setup(fit_state *f, const rnn_data *train, const rnn_fit_o
     if (options && (st = rnn__opts_copy(func, "options", "rnn_fit_options", o, sizeof *o, options,
                                         RNN__STRUCT_END(rnn_fit_options, verbose))))
         return st;
-    f->train = train;
-    if ((st = single_input(func, f->m)) || (st = check_data(func, "train", train, 1, &f->S)))
+    f->train = &f->train_data;
+    if ((st = single_input(func, f->m)) ||
+        (st = check_data(func, "train", train, &f->train_data, 1, &f->S)))
         return st;
+    train = f->train;
     if (!train->x && o->validation_split > 0.0f && !o->validation_data)
         return rnn__err(RNN_ERR_INVALID_ARG, func,
                         "options->validation_split needs in-memory data (train->x); give "
                         "validation_data with an iterator");
-    if (o->validation_data &&
-        (st = check_data(func, "options->validation_data", o->validation_data, 1, &f->SV)))
-        return st;
+    if (o->validation_data) {
+        if ((st = check_data(func, "options->validation_data", o->validation_data, &f->val_data,
+                             1, &f->SV)))
+            return st;
+        o->validation_data = &f->val_data;
+    }
     if (!(o->validation_split >= 0.0f && o->validation_split < 1.0f))
         return rnn__err(RNN_ERR_INVALID_ARG, func,
                         "options->validation_split must be in [0, 1) (got %g)",
@@ -835,14 +862,16 @@ static rnn_status fit_epoch(fit_state *f, int epoch, int *stop)
     return RNN_OK;
 }
 
-/* Hands the result to the caller (also after a failure: what ran before it). */
-static rnn_status fit_finish(const fit_state *f, rnn_fit_result *result, uint32_t res_size,
-                             rnn_status st)
+/* Hands the result to the caller (also after a failure: what ran before it), as
+ * much as its struct_size holds (checked); last.struct_size tells how much of last. */
+static rnn_status fit_finish(const fit_state *f, rnn_fit_result *result, rnn_status st)
 {
-    if (result && res_size >= sizeof(uint32_t)) {
+    if (result) {
         rnn_fit_result res = f->res;
-        res.struct_size = res_size;
-        memcpy(result, &res, res_size);
+        const size_t at = offsetof(rnn_fit_result, last), size = result->struct_size;
+        res.last.struct_size =
+            (uint32_t)(size <= at ? 0 : size - at < sizeof res.last ? size - at : sizeof res.last);
+        rnn__result_copy(result, &res);
     }
     return st;
 }
@@ -853,27 +882,19 @@ rnn_status rnn_model_fit(rnn_model *m, const rnn_data *train, const rnn_fit_opti
     fit_state f;
     memset(&f, 0, sizeof f);
     f.m = m;
+    f.res.struct_size = sizeof f.res;
     f.res.best_epoch = -1;
     f.res.best_value = NAN;
-    uint32_t res_size = 0;
-    if (result) {
-        res_size = result->struct_size;
-        if (res_size > sizeof f.res)
-            res_size = sizeof f.res;
-    }
-    if (result && (result->struct_size < RNN__STRUCT_END(rnn_fit_result, stop)))
-        return RNN__ERR(RNN_ERR_INVALID_ARG,
-                        "result->struct_size must be sizeof(rnn_fit_result) = %zu (got %u)",
-                        sizeof f.res, (unsigned)result->struct_size);
+    rnn_status st;
+    if (result && (st = rnn__result_check(__func__, "result", "rnn_fit_result", result,
+                                          sizeof f.res, RNN__STRUCT_END(rnn_fit_result, stop))))
+        return st;
     if (!m)
-        return fit_finish(&f, result, res_size,
-                          RNN__ERR(RNN_ERR_INVALID_ARG, "model must not be NULL"));
+        return fit_finish(&f, result, RNN__ERR(RNN_ERR_INVALID_ARG, "model must not be NULL"));
     if (!m->compiled)
-        return fit_finish(&f, result, res_size,
-                          RNN__ERR(RNN_ERR_STATE, "call rnn_model_compile() first"));
-    rnn_status st = fit_setup(&f, train, options);
-    if (st)
-        return fit_finish(&f, result, res_size, st);
+        return fit_finish(&f, result, RNN__ERR(RNN_ERR_STATE, "call rnn_model_compile() first"));
+    if ((st = fit_setup(&f, train, options)))
+        return fit_finish(&f, result, st);
     rnn_optimizer_learning_rate(m->optimizer, &f.lr0);
     if (!(st = fit_alloc(&f))) {
         int stop = 0;
@@ -883,5 +904,5 @@ rnn_status rnn_model_fit(rnn_model *m, const rnn_data *train, const rnn_fit_opti
             rnn__monitor_restore(&f.mon, f.res.epochs_run);
     }
     fit_free(&f);
-    return fit_finish(&f, result, res_size, st);
+    return fit_finish(&f, result, st);
 }

@@ -161,7 +161,8 @@ rnn_batch_fn = CFUNCTYPE(c_int, c_void_p, c_int, c_int64, POINTER(TensorP), POIN
 
 
 class rnn_data(Structure):
-    _fields_ = [("x", TensorP), ("lengths", TensorP), ("targets", TensorP),
+    _fields_ = [("struct_size", c_uint32), ("x", TensorP), ("lengths", TensorP),
+                ("targets", TensorP),
                 ("next", rnn_batch_fn), ("user", c_void_p)]
 
 
@@ -214,8 +215,8 @@ class rnn_fit_result(Structure):
 
 
 class rnn_eval_result(Structure):
-    _fields_ = [("loss", c_float), ("accuracy", c_float), ("perplexity", c_float),
-                ("samples", c_int64)]
+    _fields_ = [("struct_size", c_uint32), ("loss", c_float), ("accuracy", c_float),
+                ("perplexity", c_float), ("samples", c_int64)]
 
 
 class rnn_decode_options(Structure):
@@ -358,6 +359,7 @@ FUNCTIONS = {
     "rnn_model_save_ex": (STATUS, [ModelP, c_char_p, c_uint]),
     "rnn_model_load": (STATUS, [c_char_p, P(rnn_model_options), P(ModelP)]),
     # rnn/fit.h
+    "rnn_data_init": (None, [P(rnn_data)]),
     "rnn_fit_options_init": (None, [P(rnn_fit_options)]),
     "rnn_model_fit": (STATUS, [ModelP, P(rnn_data), P(rnn_fit_options), P(rnn_fit_result)]),
     "rnn_model_evaluate": (STATUS, [ModelP, P(rnn_data), c_int64, P(rnn_eval_result)]),
@@ -391,6 +393,7 @@ INIT_STRUCTS = [
     (rnn_conv1d_options, "rnn_conv1d_options_init", ()),
     (rnn_attention_options, "rnn_attention_options_init", ()),
     (rnn_fit_options, "rnn_fit_options_init", ()),
+    (rnn_data, "rnn_data_init", ()),
     (rnn_decode_options, "rnn_decode_options_init", ()),
     (rnn_bleu_options, "rnn_bleu_options_init", ()),
 ]

@@ -429,7 +429,7 @@ class _Data:
     it points to (kept alive as long as this object)."""
 
     def __init__(self, x, y=None, lengths=None, errors=None):
-        self.struct = _lib.rnn_data()
+        self.struct = _lib.init_struct(_lib.rnn_data)
         self._cb = None
         self._keep = []
         if callable(x):
@@ -1009,6 +1009,7 @@ class Model:
         errors = []
         data = _Data(x, y, lengths, errors)
         r = _lib.rnn_eval_result()
+        r.struct_size = ctypes.sizeof(r)
         try:
             lib.rnn_model_evaluate(self.handle, ctypes.byref(data.struct), int(batch_size),
                                    ctypes.byref(r))
@@ -1016,7 +1017,7 @@ class Model:
             if errors:
                 raise errors[0] from e
             raise
-        return _struct_dict(r, skip=())
+        return _struct_dict(r)
 
     def predict(self, x, lengths=None, batch_size=32):
         """Keras ``predict``: output 0 for every sample, (S, ...), as a numpy array

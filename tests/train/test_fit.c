@@ -64,7 +64,8 @@ static void make_data(dataset *ds, int64_t S, uint64_t seed)
         for (int t = 1; t < TMAX; t++)
             x[n * TMAX + t] = t < L ? 3 + rnd(V - 3) : 0;
     }
-    ds->d = (rnn_data){.x = ds->x, .lengths = ds->len, .targets = ds->y};
+    rnn_data_init(&ds->d);
+    ds->d.x = ds->x, ds->d.lengths = ds->len, ds->d.targets = ds->y;
 }
 
 static void free_data(dataset *ds)
@@ -173,7 +174,7 @@ START_TEST(fit_validation_split_checkpoint_predict)
      * as the model at its best epoch (the last one when it was the best). */
     dataset te;
     make_data(&te, 300, 99);
-    rnn_eval_result ev;
+    rnn_eval_result ev = {.struct_size = sizeof ev};
     ck_ok(rnn_model_evaluate(m, &te.d, 64, &ev));
     ck_assert_int_eq(ev.samples, 300);
     ck_assert_msg(ev.accuracy >= 0.95f, "held-out accuracy %.3f", ev.accuracy);
@@ -249,7 +250,7 @@ START_TEST(bucketing_cuts_padding_and_trains)
         seen[bucket] = r.steps_seen;
         dataset te;
         make_data(&te, 256, 77);
-        rnn_eval_result ev;
+        rnn_eval_result ev = {.struct_size = sizeof ev};
         ck_ok(rnn_model_evaluate(m, &te.d, 32, &ev));
         acc[bucket] = ev.accuracy;
         free_data(&te);
@@ -439,8 +440,8 @@ START_TEST(iterator_fit_evaluate_predict)
     make_data(&ds, 512, 5);
     make_data(&te, 200, 55);
     iter it = {.ds = &ds}, vt = {.ds = &te};
-    rnn_data train = {.next = next_batch, .user = &it};
-    rnn_data val = {.next = next_batch, .user = &vt};
+    rnn_data train = {.struct_size = sizeof train, .next = next_batch, .user = &it};
+    rnn_data val = {.struct_size = sizeof val, .next = next_batch, .user = &vt};
     rnn_model *m = make_model(3, 0.01f);
     rnn_fit_options o;
     rnn_fit_options_init(&o);
@@ -460,7 +461,7 @@ START_TEST(iterator_fit_evaluate_predict)
     printf("iterator fit: val_accuracy %.3f\n", r.last.val_accuracy);
     ck_assert_msg(r.last.val_accuracy >= 0.9f, "val accuracy %.3f", r.last.val_accuracy);
     /* evaluate over the iterator == over the tensors in the same batches */
-    rnn_eval_result a, b;
+    rnn_eval_result a = {.struct_size = sizeof a}, b = {.struct_size = sizeof b};
     ck_ok(rnn_model_evaluate(m, &val, 0, &a));
     ck_ok(rnn_model_evaluate(m, &te.d, 32, &b));
     ck_assert_int_eq(a.samples, 200);
@@ -575,19 +576,19 @@ START_TEST(callbacks_determinism_and_errors)
     int64_t y3[1] = {3};
     rnn_tensor *y0;
     ck_ok(rnn_tensor_create(RNN_I32, 1, y3, &y0));
-    rnn_data d = {.next = empty_iter};
+    rnn_data d = {.struct_size = sizeof d, .next = empty_iter};
     ck_rnn(rnn_model_fit(m, &d, &o, NULL), RNN_ERR_INVALID_ARG);
     ck_errmsg("rnn_model_fit: epoch 1: the iterator gave no batch");
-    ck_rnn(rnn_model_evaluate(m, &d, 0, &(rnn_eval_result){0}), RNN_ERR_INVALID_ARG);
+    ck_rnn(rnn_model_evaluate(m, &d, 0, &(rnn_eval_result){.struct_size = sizeof(rnn_eval_result)}), RNN_ERR_INVALID_ARG);
     ck_errmsg("rnn_model_evaluate: data: the iterator gave no batch");
-    d = (rnn_data){0};
+    rnn_data_init(&d);
     ck_rnn(rnn_model_predict(m, &d, 1, &(rnn_tensor *){NULL}), RNN_ERR_INVALID_ARG);
     ck_errmsg("data: set x (in-memory tensors) or next (an iterator)");
     d = ds.d, d.targets = y0;
     ck_rnn(rnn_model_fit(m, &d, &o, NULL), RNN_ERR_SHAPE);
     ck_errmsg("train->targets must have 256 samples on its first axis, as x (got 3)");
     d = ds.d, d.lengths = y0;
-    ck_rnn(rnn_model_evaluate(m, &d, 32, &(rnn_eval_result){0}), RNN_ERR_SHAPE);
+    ck_rnn(rnn_model_evaluate(m, &d, 32, &(rnn_eval_result){.struct_size = sizeof(rnn_eval_result)}), RNN_ERR_SHAPE);
     ck_errmsg("rnn_model_evaluate: data->lengths must have shape (256)");
     ((int32_t *)D(ds.len))[17] = TMAX + 1;
     ck_rnn(rnn_model_predict(m, &ds.d, 32, &(rnn_tensor *){NULL}), RNN_ERR_RANGE);
@@ -944,7 +945,7 @@ START_TEST(progress_reports_and_no_printing)
     dataset it_ds;
     make_data(&it_ds, 100, 22);
     iter it = {.ds = &it_ds};
-    rnn_data train = {.next = next_batch, .user = &it};
+    rnn_data train = {.struct_size = sizeof train, .next = next_batch, .user = &it};
     m = make_model(5, 0.01f);
     memset(&r, 0, sizeof r);
     r.order_ok = 1;
@@ -956,6 +957,61 @@ START_TEST(progress_reports_and_no_printing)
     rnn_tensor_destroy(it.x), rnn_tensor_destroy(it.len), rnn_tensor_destroy(it.y);
     rnn_model_destroy(m);
     free_data(&it_ds);
+    free_data(&ds);
+}
+END_TEST
+
+/* The struct_size of datasets and results is checked: refused when unset or larger
+ * than the library's; a result from older headers is filled as far as it goes. */
+START_TEST(struct_sizes_checked)
+{
+    dataset ds;
+    make_data(&ds, 64, 31);
+    rnn_model *m = make_model(6, 0.01f);
+    rnn_data d = ds.d;
+    d.struct_size = 0; /* e.g. a literal without rnn_data_init() */
+    ck_rnn(rnn_model_fit(m, &d, NULL, NULL), RNN_ERR_INVALID_ARG);
+    ck_errmsg("rnn_model_fit: train->struct_size must be sizeof(rnn_data)");
+    ck_errmsg("call rnn_data_init()");
+    rnn_eval_result ev = {.struct_size = sizeof ev};
+    ck_rnn(rnn_model_evaluate(m, &d, 32, &ev), RNN_ERR_INVALID_ARG);
+    ck_errmsg("rnn_model_evaluate: data->struct_size");
+    ck_assert(isnan(ev.loss) && ev.samples == 0); /* a failure's figures */
+    ck_rnn(rnn_model_predict(m, &d, 32, &(rnn_tensor *){NULL}), RNN_ERR_INVALID_ARG);
+    d.struct_size = sizeof d + 8;
+    ck_rnn(rnn_model_predict(m, &d, 32, &(rnn_tensor *){NULL}), RNN_ERR_INVALID_ARG);
+    rnn_fit_options o;
+    rnn_fit_options_init(&o);
+    o.validation_data = &d;
+    ck_rnn(rnn_model_fit(m, &ds.d, &o, NULL), RNN_ERR_INVALID_ARG);
+    ck_errmsg("options->validation_data->struct_size must be sizeof(rnn_data)");
+
+    /* results: the caller's struct_size */
+    ev = (rnn_eval_result){.struct_size = 0, .loss = 5.0f};
+    ck_rnn(rnn_model_evaluate(m, &ds.d, 32, &ev), RNN_ERR_INVALID_ARG);
+    ck_errmsg("rnn_model_evaluate: out->struct_size must be sizeof(rnn_eval_result)");
+    ck_assert(ev.loss == 5.0f); /* nothing written */
+    ev.struct_size = sizeof ev;
+    ck_ok(rnn_model_evaluate(m, &ds.d, 32, &ev));
+    ck_assert_uint_eq(ev.struct_size, sizeof ev);
+    ck_assert_int_eq(ev.samples, 64);
+    rnn_fit_result r = {.struct_size = sizeof r + 4};
+    ck_rnn(rnn_model_fit(m, &ds.d, NULL, &r), RNN_ERR_INVALID_ARG);
+    ck_errmsg("result->struct_size must be sizeof(rnn_fit_result)");
+    ck_assert_int_eq(r.epochs_run, 0);
+    /* without `last` (struct_size up to stop): last is not touched */
+    memset(&r, 0x7f, sizeof r);
+    r.struct_size = (uint32_t)offsetof(rnn_fit_result, last);
+    ck_ok(rnn_model_fit(m, &ds.d, NULL, &r));
+    ck_assert_int_eq(r.epochs_run, 1);
+    ck_assert_uint_eq(r.struct_size, offsetof(rnn_fit_result, last));
+    ck_assert_uint_eq(r.last.struct_size, 0x7f7f7f7fu);
+    /* the whole struct: last says how much of it was written */
+    r.struct_size = sizeof r;
+    ck_ok(rnn_model_fit(m, &ds.d, NULL, &r));
+    ck_assert_uint_eq(r.last.struct_size, sizeof r.last);
+    ck_assert(isfinite(r.last.loss));
+    rnn_model_destroy(m);
     free_data(&ds);
 }
 END_TEST
@@ -974,6 +1030,7 @@ int main(void)
     tcase_add_test(tc, optimizer_state_saved_and_resumed);
     tcase_add_test(tc, stateful_reset_states_per_epoch);
     tcase_add_test(tc, progress_reports_and_no_printing);
+    tcase_add_test(tc, struct_sizes_checked);
     suite_add_tcase(s, tc);
     return rnn_test_run(s);
 }
