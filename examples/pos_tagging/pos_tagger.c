@@ -261,8 +261,9 @@ static double report(rnn_model *m, const split *s, int64_t T, int print)
         const rnn_tensor *in[1] = {xb}, *li[1] = {lb}, *out;
         CHECK(rnn_model_forward(m, 1, in, li, 0));
         CHECK(rnn_model_output(m, 0, &out));
-        const float *p;
-        rnn_tensor_data((rnn_tensor *)out, (void **)&p);
+        const void *raw;
+        CHECK(rnn_tensor_data_const(out, &raw));
+        const float *p = raw;
         for (int64_t k = 0; k < nb; k++)
             for (int64_t t = 0; t < lp[k]; t++) {
                 const float *q = p + (k * Tb + t) * BROWN_NUM_TAGS;
@@ -330,8 +331,9 @@ static void tag_line(rnn_model *m, const vocab *v, const char *text)
     const rnn_tensor *in[1] = {x}, *out;
     CHECK(rnn_model_forward(m, 1, in, NULL, 0));
     CHECK(rnn_model_output(m, 0, &out));
-    const float *p;
-    rnn_tensor_data((rnn_tensor *)out, (void **)&p);
+    const void *raw;
+    CHECK(rnn_tensor_data_const(out, &raw));
+    const float *p = raw;
     for (int i = 0; i < n; i++) {
         int best = 0;
         for (int c = 1; c < BROWN_NUM_TAGS; c++)

@@ -125,7 +125,9 @@ RNN_API rnn_status rnn_model_set_outputs(rnn_model *model, int count, rnn_layer 
 /** @brief Number of layers (each input counts as one). */
 RNN_API rnn_status rnn_model_num_layers(const rnn_model *model, int *out);
 
-/** @brief The layer at @p index (0 is the input), borrowed from the model. */
+/** @brief The layer at @p index (0 is the input), borrowed from the model. The
+ * handle is mutable on purpose (setting weights, trainable, states), so the
+ * model is too; read-only queries on a layer take a `const rnn_layer *`. */
 RNN_API rnn_status rnn_model_layer(rnn_model *model, int index, rnn_layer **out);
 
 /** @brief Total number of parameters, counted as Keras counts them. */
@@ -162,9 +164,12 @@ RNN_API rnn_status rnn_model_num_outputs(const rnn_model *model, int *out);
 
 /**
  * @brief Output @p index of the last forward, borrowed (valid until the next
- * forward or the model's destruction). Do not modify it.
+ * forward or the model's destruction), read-only: read its values with
+ * rnn_tensor_data_const() or rnn_tensor_get_f32().
+ * @retval RNN_ERR_RANGE @p index is not an output index.
+ * @retval RNN_ERR_STATE no forward has run yet.
  */
-RNN_API rnn_status rnn_model_output(rnn_model *model, int index, const rnn_tensor **out);
+RNN_API rnn_status rnn_model_output(const rnn_model *model, int index, const rnn_tensor **out);
 
 /**
  * @brief Back-propagates from the outputs of the last training forward.
@@ -181,8 +186,14 @@ RNN_API rnn_status rnn_model_output(rnn_model *model, int index, const rnn_tenso
 RNN_API rnn_status rnn_model_backward(rnn_model *model, int num_outputs,
                                       const rnn_tensor *const *grads);
 
-/** @brief Gradient with respect to model input @p index after a backward (borrowed). */
-RNN_API rnn_status rnn_model_input_grad(rnn_model *model, int index, const rnn_tensor **out);
+/**
+ * @brief Gradient with respect to model input @p index after a backward
+ * (borrowed, read-only; valid until the next forward).
+ * @retval RNN_ERR_DTYPE the input holds token ids (no gradient).
+ * @retval RNN_ERR_STATE no backward has run yet.
+ */
+RNN_API rnn_status rnn_model_input_grad(const rnn_model *model, int index,
+                                        const rnn_tensor **out);
 
 /** @brief Sets every parameter gradient of the model to zero. */
 RNN_API rnn_status rnn_model_zero_grad(rnn_model *model);

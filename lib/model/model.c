@@ -596,7 +596,7 @@ rnn_status rnn_model_num_outputs(const rnn_model *model, int *out)
     return RNN_OK;
 }
 
-rnn_status rnn_model_output(rnn_model *m, int index, const rnn_tensor **out)
+rnn_status rnn_model_output(const rnn_model *m, int index, const rnn_tensor **out)
 {
     RNN__CHECK_ARG(out);
     *out = NULL;
@@ -678,7 +678,7 @@ rnn_status rnn_model_backward(rnn_model *model, int num_outputs, const rnn_tenso
     return RNN_OK;
 }
 
-rnn_status rnn_model_input_grad(rnn_model *model, int index, const rnn_tensor **out)
+rnn_status rnn_model_input_grad(const rnn_model *model, int index, const rnn_tensor **out)
 {
     RNN__CHECK_ARG(out);
     *out = NULL;
@@ -850,7 +850,7 @@ rnn_status rnn_layer_num_outputs(const rnn_layer *layer, int *out)
     return RNN_OK;
 }
 
-rnn_status rnn_layer_output(rnn_layer *l, int index, const rnn_tensor **out)
+rnn_status rnn_layer_output(const rnn_layer *l, int index, const rnn_tensor **out)
 {
     RNN__CHECK_ARG(out);
     *out = NULL;

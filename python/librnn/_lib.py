@@ -270,6 +270,7 @@ FUNCTIONS = {
     "rnn_tensor_numel": (STATUS, [TensorP, i64p]),
     "rnn_tensor_nbytes": (STATUS, [TensorP, P(c_size_t)]),
     "rnn_tensor_data": (STATUS, [TensorP, P(c_void_p)]),
+    "rnn_tensor_data_const": (STATUS, [TensorP, P(c_void_p)]),
     "rnn_tensor_reshape": (STATUS, [TensorP, c_int, i64p]),
     "rnn_tensor_get_f32": (STATUS, [TensorP, i64p, P(c_float)]),
     "rnn_tensor_set_f32": (STATUS, [TensorP, i64p, c_float]),

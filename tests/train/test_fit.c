@@ -962,7 +962,8 @@ START_TEST(progress_reports_and_no_printing)
 END_TEST
 
 /* The struct_size of datasets and results is checked: refused when unset or larger
- * than the library's; a result from older headers is filled as far as it goes. */
+ * than the library's; a result from older headers is filled as far as it goes.
+ * Outputs are read from const handles. */
 START_TEST(struct_sizes_checked)
 {
     dataset ds;
@@ -1011,6 +1012,21 @@ START_TEST(struct_sizes_checked)
     ck_ok(rnn_model_fit(m, &ds.d, NULL, &r));
     ck_assert_uint_eq(r.last.struct_size, sizeof r.last);
     ck_assert(isfinite(r.last.loss));
+
+    /* outputs are read through const handles, without a cast */
+    const rnn_tensor *in[1] = {ds.x}, *lens[1] = {ds.len}, *out, *x;
+    ck_ok(rnn_model_forward(m, 1, in, lens, 0));
+    const rnn_model *cm = m;
+    ck_ok(rnn_model_output(cm, 0, &out));
+    const void *p;
+    ck_ok(rnn_tensor_data_const(out, &p));
+    const float *prob = p;
+    ck_assert(fabsf(prob[0] + prob[1] - 1.0f) < 1e-5f);
+    rnn_layer *input;
+    ck_ok(rnn_model_layer(m, 0, &input));
+    const rnn_layer *cin = input;
+    ck_ok(rnn_layer_output(cin, 0, &x));
+    ck_assert_ptr_eq(x, ds.x);
     rnn_model_destroy(m);
     free_data(&ds);
 }
