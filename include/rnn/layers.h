@@ -161,7 +161,16 @@ RNN_API rnn_status rnn_layer_find_param(const rnn_layer *layer, const char *name
  */
 RNN_API rnn_status rnn_layer_set_param(rnn_layer *layer, int index, const rnn_tensor *value);
 
-/** @brief Tells the layer its parameter values were written directly. */
+/**
+ * @brief Tells the layer its parameter values were written directly (through
+ * rnn_layer_param()'s tensors), so that the next forward uses them.
+ *
+ * Stable on purpose: backends keep weights in their own layouts (oneDNN's
+ * reordered recurrent weights, shared layers' copies) and refresh them only
+ * when a parameter's version changes; this call bumps it. Without it a
+ * direct write may be ignored by the next forward. rnn_layer_set_param(),
+ * rnn_layer_set_weights() and the optimizers call it themselves.
+ */
 RNN_API rnn_status rnn_layer_params_changed(rnn_layer *layer);
 
 /** @brief Layout of an exported or imported list of weights. */

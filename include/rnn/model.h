@@ -42,10 +42,19 @@ typedef struct rnn_model rnn_model;
 /** @brief Opaque layer handle, borrowed from (owned by) its model. */
 typedef struct rnn_layer rnn_layer;
 
-/** @brief Which implementation runs the kernels. */
+/**
+ * @brief Which implementation runs the kernels.
+ *
+ * Both are stable API. The reference backend is kept public on purpose: it
+ * is plain C written from the formulas (no oneDNN), the oracle librnn's own
+ * tests compare oneDNN against, and users can do the same: build the same
+ * model with the same seed on both backends to check a result, a new oneDNN
+ * version or a new CPU, or to run where oneDNN misbehaves. It computes the
+ * same numbers (to float rounding), far more slowly.
+ */
 typedef enum rnn_backend {
     RNN_BACKEND_ONEDNN = 0,    /**< oneDNN primitives (default, fast). */
-    RNN_BACKEND_REFERENCE = 1  /**< Plain C reference kernels (slow; for testing). */
+    RNN_BACKEND_REFERENCE = 1  /**< Plain C reference kernels (slow; the oracle for checks). */
 } rnn_backend;
 
 /**
