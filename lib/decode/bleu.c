@@ -29,7 +29,7 @@
 #include <string.h>
 
 #include "internal.h"
-#include "rnn/decode.h"
+#include "rnn/metrics.h"
 
 #define BLEU_MAX_ORDER 16
 

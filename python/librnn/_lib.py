@@ -375,6 +375,7 @@ FUNCTIONS = {
                                   TensorP, TensorP, TensorP]),
     "rnn_model_scheduled_sampling": (STATUS, [ModelP, c_int, c_int, c_float, c_uint64, c_int,
                                               P(TensorP), P(TensorP), TensorP]),
+    # rnn/metrics.h
     "rnn_bleu_options_init": (None, [P(rnn_bleu_options)]),
     "rnn_corpus_bleu": (STATUS, [P(rnn_bleu_options), c_int64, P(P(c_int32)), i64p, c_int,
                                  P(P(c_int32)), i64p, P(c_double)]),
