@@ -221,7 +221,8 @@ typedef struct rnn_fit_options {
 
     rnn_batch_callback on_batch; /**< NULL, or called after each batch. */
     rnn_epoch_callback on_epoch; /**< NULL, or called after each epoch, also after one that
-                                      on_batch cut short (it is validated and counted). */
+                                      on_batch or on_progress cut short (it is validated and
+                                      counted). */
     void *user;            /**< Passed to the callbacks (on_batch, on_epoch, on_progress). */
     /** 0 (default) or 1: one line per finished epoch ("rnn_model_fit: epoch 2/10  3.1s
      *  loss 0.4127  accuracy 0.8512  val_loss ...  lr 0.001  *") goes to the log callback
