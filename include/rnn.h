@@ -18,5 +18,6 @@
 #include "rnn/io.h"
 #include "rnn/fit.h"
 #include "rnn/decode.h"
+#include "rnn/metrics.h"
 
 #endif /* RNN_H */

@@ -61,6 +61,38 @@ RNN__HIDDEN rnn_status rnn__err_wrap(rnn_status status, const char *func, const 
             return RNN__ERR(RNN_ERR_INVALID_ARG, "%s must not be NULL", name);             \
     } while (0)
 
+/* ------------------------------------------------------------ versioned structs */
+
+/* Bytes from the start of struct type to the end of its member field: the
+ * smallest struct_size that still holds field. */
+#define RNN__STRUCT_END(type, field) (offsetof(type, field) + sizeof(((type *)0)->field))
+
+/* Copies a caller's input struct that starts with `uint32_t struct_size`
+ * (options, datasets) into dst, which the caller has filled with the
+ * library's defaults and whose size is dst_size (sizeof the library's
+ * struct). Accepted: min_size <= src->struct_size <= dst_size, that is a
+ * struct from older headers that holds every required field (the fields
+ * after it keep dst's defaults), up to the struct this library knows; a
+ * larger one (newer headers than the library) or a smaller one is refused
+ * with RNN_ERR_INVALID_ARG naming func, name ("options",
+ * "options->validation_data") and type ("rnn_fit_options"). On success
+ * dst's struct_size is dst_size. src must not be NULL. */
+RNN__HIDDEN rnn_status rnn__opts_copy(const char *func, const char *name, const char *type,
+                                      void *dst, size_t dst_size, const void *src,
+                                      size_t min_size);
+#define RNN__OPTS_COPY(name, type, dst, src, last_required)                                \
+    rnn__opts_copy(__func__, (name), #type, (dst), sizeof(type), (src),                    \
+                   RNN__STRUCT_END(type, last_required))
+
+/* The other direction, for result structs the caller passes to be filled
+ * (struct_size set by the caller): checks that min_size <= dst->struct_size
+ * <= lib_size (else RNN_ERR_INVALID_ARG as above), ... */
+RNN__HIDDEN rnn_status rnn__result_check(const char *func, const char *name, const char *type,
+                                         const void *dst, size_t lib_size, size_t min_size);
+/* ... and, once checked, copies the first dst->struct_size bytes of src (the
+ * library's filled struct) into dst, keeping dst's struct_size. */
+RNN__HIDDEN void rnn__result_copy(void *dst, const void *src);
+
 /* Emits a log message if a callback is installed and level is enabled. */
 RNN__HIDDEN void rnn__log(rnn_log_level level, const char *fmt, ...) RNN__PRINTF(2, 3);
 RNN__HIDDEN int rnn__log_enabled(rnn_log_level level);

@@ -205,6 +205,15 @@ rnn_status rnn_tensor_data(rnn_tensor *tensor, void **out)
     return RNN_OK;
 }
 
+rnn_status rnn_tensor_data_const(const rnn_tensor *tensor, const void **out)
+{
+    RNN__CHECK_ARG(out);
+    *out = NULL;
+    RNN__CHECK_ARG(tensor);
+    *out = tensor->data;
+    return RNN_OK;
+}
+
 rnn_status rnn_tensor_reshape(rnn_tensor *tensor, int rank, const int64_t *dims)
 {
     RNN__CHECK_ARG(tensor);

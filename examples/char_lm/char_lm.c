@@ -455,40 +455,38 @@ static void eval_batches(batches *b, rnn_model *m, int stateful, const int32_t *
 
 typedef struct watch {
     progress pg;
-    int64_t batches;        /* per epoch, for the bar */
+    int64_t batches;        /* per epoch, for the bar (the iterator knows it from the start) */
     double t0, deadline;    /* seconds (now_seconds) */
     double last_batch_at, val_seconds; /* to keep the validation inside the budget */
     int out_of_time;
 } watch;
 
-static int on_batch(void *user, const rnn_batch_log *log)
-{
-    watch *w = user;
-    rnn_batch_log l = *log;
-    l.batches = w->batches;
-    progress_batch(&w->pg, &l);
-    w->last_batch_at = now_seconds();
-    if (w->last_batch_at + w->val_seconds >= w->deadline) {
-        w->out_of_time = 1;
-        return 1;
-    }
-    return 0;
-}
-
-static int on_epoch(void *user, const rnn_epoch_log *log)
+/* rnn_fit_options.on_progress: the bar and the time budget after each batch, the
+ * epoch's line at its end. */
+static int on_progress(void *user, const rnn_progress *pr)
 {
     watch *w = user;
     const double now = now_seconds();
+    if (pr->phase == RNN_PROGRESS_BATCH) {
+        const double eta = pr->elapsed / (double)pr->batch * (double)(w->batches - pr->batch);
+        progress_bar(&w->pg, pr->epoch, pr->epochs, pr->batch, w->batches, pr->loss,
+                     pr->accuracy, eta);
+        w->last_batch_at = now;
+        if (w->last_batch_at + w->val_seconds >= w->deadline) {
+            w->out_of_time = 1;
+            return 1;
+        }
+        return 0;
+    }
     if (w->last_batch_at > 0)
         w->val_seconds = now - w->last_batch_at;
-    if (w->pg.tty)
-        fprintf(stderr, "\r%*s\r", 110, "");
+    progress_clear(&w->pg);
     fprintf(stderr, "epoch %d/%d  %4.0fs (validation %.0fs)  loss %.4f  val %.4f nats/char  "
                     "%.4f bits/char  val_accuracy %.4f  lr %.2g%s%s\n",
-            log->epoch + 1, w->pg.epochs, log->seconds, w->val_seconds, (double)log->loss,
-            (double)log->val_loss, (double)log->val_loss / LN2, (double)log->val_accuracy,
-            (double)log->learning_rate,
-            log->improved ? "  *" : "", w->out_of_time ? "  (time budget reached)" : "");
+            pr->epoch, pr->epochs, pr->elapsed, w->val_seconds, (double)pr->loss,
+            (double)pr->val_loss, (double)pr->val_loss / LN2, (double)pr->val_accuracy,
+            (double)pr->learning_rate,
+            pr->improved ? "  *" : "", w->out_of_time ? "  (time budget reached)" : "");
     return 0;
 }
 
@@ -679,15 +677,18 @@ int main(int argc, char **argv)
         batches_init(&tr, stateful ? STREAMS : RANDOM, ids, n_train, a.batch, a.seq_len,
                      a.seed);
         eval_batches(&va, m, stateful, ids + n_train, n_val, a.seq_len);
-        rnn_data train = {.next = next_batch, .user = &tr};
-        rnn_data val = {.next = next_batch, .user = &va};
+        rnn_data train, val;
+        rnn_data_init(&train);
+        rnn_data_init(&val);
+        train.next = val.next = next_batch;
+        train.user = &tr, val.user = &va;
         fprintf(stderr, "%s training: %lld batches of %lld x %lld characters per epoch; "
                         "at most %d epochs and %.4g minutes\n",
                 MODE_NAMES[a.mode], (long long)batches_per_epoch(&tr), (long long)a.batch,
                 (long long)a.seq_len, a.epochs, a.max_minutes);
 
         watch w = {.batches = batches_per_epoch(&tr)};
-        progress_init(&w.pg, a.epochs, "");
+        progress_init(&w.pg, "");
         rnn_fit_options fo;
         rnn_fit_options_init(&fo);
         fo.epochs = a.epochs;
@@ -703,8 +704,7 @@ int main(int argc, char **argv)
         fo.plateau_factor = 0.3f;
         fo.plateau_patience = 1;
         fo.plateau_min_delta = 0.002f;
-        fo.on_batch = on_batch;
-        fo.on_epoch = on_epoch;
+        fo.on_progress = on_progress;
         fo.user = &w;
         rnn_fit_result fr = {.struct_size = sizeof fr};
         w.t0 = now_seconds();
@@ -729,8 +729,10 @@ int main(int argc, char **argv)
     /* The figures: the whole validation text with the final (best) weights. */
     batches va;
     eval_batches(&va, m, stateful, ids + n_train, n_val, a.seq_len);
-    rnn_data val = {.next = next_batch, .user = &va};
-    rnn_eval_result ev;
+    rnn_data val;
+    rnn_data_init(&val);
+    val.next = next_batch, val.user = &va;
+    rnn_eval_result ev = {.struct_size = sizeof ev};
     const double e0 = now_seconds();
     CHECK(rnn_model_evaluate(m, &val, 0, &ev));
     CHECK(rnn_model_reset_states(m));

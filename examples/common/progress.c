@@ -7,10 +7,9 @@
 #include <time.h>
 #include <unistd.h>
 
-void progress_init(progress *p, int epochs, const char *what)
+void progress_init(progress *p, const char *what)
 {
     p->tty = isatty(2);
-    p->epochs = epochs;
     p->what = what ? what : "";
 }
 
@@ -21,31 +20,43 @@ double now_seconds(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-int progress_batch(void *user, const rnn_batch_log *log)
+void progress_bar(const progress *p, int epoch, int epochs, int64_t batch, int64_t batches,
+                  float loss, float accuracy, double eta)
 {
-    progress *p = user;
-    if (!p->tty || !log->batches)
-        return 0;
-    int width = 30, done = (int)(width * (log->batch + 1) / log->batches);
+    if (!p->tty || !batches)
+        return;
+    int width = 30, done = (int)(width * batch / batches);
     if (done > width) /* an iterator's count is the previous epoch's */
         done = width;
-    fprintf(stderr, "\r%s%sepoch %d/%d [%.*s%*s] %lld/%lld  loss %.4f  acc %.4f", p->what,
-            *p->what ? " " : "", log->epoch + 1, p->epochs, done,
-            "==============================", width - done, "", (long long)(log->batch + 1),
-            (long long)log->batches, (double)log->loss, (double)log->accuracy);
-    return 0;
+    char left[32] = "";
+    if (eta >= 0)
+        snprintf(left, sizeof left, "  eta %.0fs", eta);
+    fprintf(stderr, "\r%s%sepoch %d/%d [%.*s%*s] %lld/%lld%s  loss %.4f  acc %.4f ", p->what,
+            *p->what ? " " : "", epoch, epochs, done, "==============================",
+            width - done, "", (long long)batch, (long long)batches, left, (double)loss,
+            (double)accuracy);
 }
 
-int progress_epoch(void *user, const rnn_epoch_log *log)
+void progress_clear(const progress *p)
 {
-    progress *p = user;
     if (p->tty)
         fprintf(stderr, "\r%*s\r", 110, "");
+}
+
+int progress_fit(void *user, const rnn_progress *pr)
+{
+    const progress *p = user;
+    if (pr->phase == RNN_PROGRESS_BATCH) {
+        progress_bar(p, pr->epoch, pr->epochs, pr->batch, pr->batches, pr->loss, pr->accuracy,
+                     pr->eta);
+        return 0;
+    }
+    progress_clear(p);
     fprintf(stderr, "%s%sepoch %d/%d  %.0fs  loss %.4f  accuracy %.4f  val_loss %.4f  "
                     "val_accuracy %.4f%s\n",
-            p->what, *p->what ? " " : "", log->epoch + 1, p->epochs, log->seconds,
-            (double)log->loss, (double)log->accuracy, (double)log->val_loss,
-            (double)log->val_accuracy, log->improved ? "  *" : "");
+            p->what, *p->what ? " " : "", pr->epoch, pr->epochs, pr->elapsed, (double)pr->loss,
+            (double)pr->accuracy, (double)pr->val_loss, (double)pr->val_accuracy,
+            pr->improved ? "  *" : "");
     return 0;
 }
 

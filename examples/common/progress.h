@@ -1,19 +1,29 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Training progress for the example programs: a bar on a terminal, one line
- * per epoch otherwise (on stderr). Pass as rnn_fit_options.user. */
+/* Training progress for the example programs, drawn from rnn_model_fit()'s
+ * progress reports (the library never prints): a bar on a terminal, one line
+ * per epoch (on stderr). Pass progress_fit as rnn_fit_options.on_progress and
+ * a progress as rnn_fit_options.user. */
 #ifndef EX_PROGRESS_H
 #define EX_PROGRESS_H
 
 #include <rnn.h>
 
 typedef struct progress {
-    int tty, epochs;
+    int tty;
     const char *what; /* prefix, e.g. the dataset name, may be "" */
 } progress;
 
-void progress_init(progress *p, int epochs, const char *what);
-int progress_batch(void *user, const rnn_batch_log *log);
-int progress_epoch(void *user, const rnn_epoch_log *log);
+void progress_init(progress *p, const char *what);
+/* The bar (on a terminal only): epoch and batch count from 1, batches 0 when
+ * unknown, eta < 0 when unknown; loss and accuracy as they stand. */
+void progress_bar(const progress *p, int epoch, int epochs, int64_t batch, int64_t batches,
+                  float loss, float accuracy, double eta);
+/* Clears the bar's line (on a terminal) before an epoch line is printed. */
+void progress_clear(const progress *p);
+/* rnn_fit_options.on_progress: the bar after each batch, then the epoch's line
+ * (seconds, loss, accuracy, validation figures, "*" when the monitored figure
+ * improved). */
+int progress_fit(void *user, const rnn_progress *pr);
 double now_seconds(void);
 /* Prints rnn_model_summary() on stderr, whatever its length. */
 void print_summary(const rnn_model *m);

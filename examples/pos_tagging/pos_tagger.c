@@ -182,7 +182,8 @@ static int make_split(const brown *b, const vocab *v, const size_t *sents, size_
             y[k * (size_t)T + t] = b->tag[a + t];
         }
     }
-    s->d = (rnn_data){.x = s->x, .lengths = s->len, .targets = s->y};
+    rnn_data_init(&s->d);
+    s->d.x = s->x, s->d.lengths = s->len, s->d.targets = s->y;
     return 0;
 }
 
@@ -260,8 +261,9 @@ static double report(rnn_model *m, const split *s, int64_t T, int print)
         const rnn_tensor *in[1] = {xb}, *li[1] = {lb}, *out;
         CHECK(rnn_model_forward(m, 1, in, li, 0));
         CHECK(rnn_model_output(m, 0, &out));
-        const float *p;
-        rnn_tensor_data((rnn_tensor *)out, (void **)&p);
+        const void *raw;
+        CHECK(rnn_tensor_data_const(out, &raw));
+        const float *p = raw;
         for (int64_t k = 0; k < nb; k++)
             for (int64_t t = 0; t < lp[k]; t++) {
                 const float *q = p + (k * Tb + t) * BROWN_NUM_TAGS;
@@ -329,8 +331,9 @@ static void tag_line(rnn_model *m, const vocab *v, const char *text)
     const rnn_tensor *in[1] = {x}, *out;
     CHECK(rnn_model_forward(m, 1, in, NULL, 0));
     CHECK(rnn_model_output(m, 0, &out));
-    const float *p;
-    rnn_tensor_data((rnn_tensor *)out, (void **)&p);
+    const void *raw;
+    CHECK(rnn_tensor_data_const(out, &raw));
+    const float *p = raw;
     for (int i = 0; i < n; i++) {
         int best = 0;
         for (int c = 1; c < BROWN_NUM_TAGS; c++)
@@ -430,7 +433,7 @@ int main(int argc, char **argv)
     print_summary(m);
 
     progress pg;
-    progress_init(&pg, a.epochs, "");
+    progress_init(&pg, "");
     rnn_fit_options fo;
     rnn_fit_options_init(&fo);
     fo.batch_size = BATCH;
@@ -442,8 +445,7 @@ int main(int argc, char **argv)
     fo.early_stopping = 1;
     fo.patience = 2;
     fo.restore_best_weights = 1;
-    fo.on_batch = progress_batch;
-    fo.on_epoch = progress_epoch;
+    fo.on_progress = progress_fit;
     fo.user = &pg;
     int rc = 0;
     if (a.dump) {

@@ -168,7 +168,8 @@ static void encode_all(const vocab *v, const reviews *r, const size_t *idx, size
         longest = l[i] > longest ? l[i] : longest;
     }
     e->n = n;
-    e->d = (rnn_data){.x = e->x, .lengths = e->len, .targets = e->y};
+    rnn_data_init(&e->d);
+    e->d.x = e->x, e->d.lengths = e->len, e->d.targets = e->y;
 }
 
 static void free_encoded(encoded *e)
@@ -307,7 +308,7 @@ static int run(const setting *s, const args *a, const reviews *train, const revi
     print_summary(m);
     progress pg;
     const int epochs = a->epochs ? a->epochs : s->epochs;
-    progress_init(&pg, epochs, s->name);
+    progress_init(&pg, s->name);
     rnn_fit_options fo;
     rnn_fit_options_init(&fo);
     fo.batch_size = s->batch;
@@ -319,8 +320,7 @@ static int run(const setting *s, const args *a, const reviews *train, const revi
     fo.early_stopping = 1;
     fo.patience = 2;
     fo.restore_best_weights = 1;
-    fo.on_batch = progress_batch;
-    fo.on_epoch = progress_epoch;
+    fo.on_progress = progress_fit;
     fo.user = &pg;
     int rc = 0;
     if (a->dump) {

@@ -567,7 +567,7 @@ int main(int argc, char **argv)
             print_summary(m);
         const int epochs = a.epochs ? a.epochs : cfg->epochs;
         progress pr;
-        progress_init(&pr, epochs, cfg->name);
+        progress_init(&pr, cfg->name);
         size_t *idx = malloc(sizeof(size_t) * str.n);
         if (!idx)
             die("out of memory");
@@ -604,10 +604,10 @@ int main(int argc, char **argv)
                 tot_acc += acc;
                 rnn_tensor_destroy(mixed);
                 batch_free(&b);
-                rnn_batch_log bl = {.struct_size = sizeof bl, .epoch = ep, .batch = bi,
-                                    .batches = nb, .samples = nbk, .loss = loss,
-                                    .accuracy = acc};
-                progress_batch(&pr, &bl);
+                const double spent = now_seconds() - te;
+                progress_bar(&pr, ep + 1, epochs, bi + 1, nb, (float)(tot_loss / (double)(bi + 1)),
+                             (float)(tot_acc / (double)(bi + 1)),
+                             spent / (double)(bi + 1) * (double)(nb - bi - 1));
                 if (a.max_minutes > 0 && now_seconds() - t0 > a.max_minutes * 60) {
                     stop = 1;
                     tot_loss *= (double)nb / (double)(bi + 1);
@@ -625,8 +625,7 @@ int main(int argc, char **argv)
                 vscore = exact_match(m, &v, &sva, L);
                 vname = "val_exact";
             }
-            if (pr.tty)
-                fprintf(stderr, "\r%*s\r", 110, "");
+            progress_clear(&pr);
             char ss_note[48] = "";
             if (p_ss > 0)
                 snprintf(ss_note, sizeof ss_note, "  (sampling probability %.2f)", (double)p_ss);

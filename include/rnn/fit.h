@@ -9,6 +9,9 @@
  * length bucketing, validation split), or a caller-supplied batch iterator.
  * rnn_model_fit() runs epochs of rnn_model_train_step() with callbacks,
  * learning-rate schedules, early stopping and best-model checkpoints.
+ *
+ * The library never prints: a progress bar or per-epoch lines are drawn by
+ * the caller from ::rnn_progress reports (rnn_fit_options.on_progress).
  */
 #ifndef RNN_FIT_H
 #define RNN_FIT_H
@@ -36,9 +39,11 @@ typedef int (*rnn_batch_fn)(void *user, int epoch, int64_t batch, const rnn_tens
 
 /**
  * @brief A dataset: in-memory tensors (@p x not NULL) or an iterator
- * (@p x NULL, @p next not NULL).
+ * (@p x NULL, @p next not NULL). Fill with rnn_data_init(), then set the
+ * fields; the struct only grows at the end.
  */
 typedef struct rnn_data {
+    uint32_t struct_size;      /**< sizeof(rnn_data), set by rnn_data_init(). */
     const rnn_tensor *x;       /**< Model input for every sample: (S, ...) as rnn_model_forward()
                                     takes for one batch, with S samples on the first axis. */
     const rnn_tensor *lengths; /**< NULL, or i32 (S): each sample's length, in [1, T]. */
@@ -47,6 +52,15 @@ typedef struct rnn_data {
     rnn_batch_fn next;         /**< Iterator, used when @p x is NULL. */
     void *user;                /**< Passed to @p next. */
 } rnn_data;
+
+/**
+ * @brief Fills @p data with an empty dataset: struct_size = sizeof(rnn_data)
+ * and every other field NULL. Then set @p x, @p lengths and @p targets
+ * (in-memory data) or @p next and @p user (an iterator). The functions that
+ * take an ::rnn_data refuse one whose struct_size is not set
+ * (::RNN_ERR_INVALID_ARG).
+ */
+RNN_API void rnn_data_init(rnn_data *data);
 
 /** @brief What early stopping, checkpoints and reduce-on-plateau watch. */
 typedef enum rnn_monitor {
@@ -70,7 +84,8 @@ typedef enum rnn_lr_schedule {
     RNN_LR_PLATEAU = 3
 } rnn_lr_schedule;
 
-/** @brief Figures handed to the per-batch callback. */
+/** @brief Figures handed to the per-batch callback. Filled by the library, as
+ * ::rnn_epoch_log. */
 typedef struct rnn_batch_log {
     uint32_t struct_size;  /**< sizeof(rnn_batch_log) of the library. */
     int epoch;             /**< From 0. */
@@ -83,7 +98,9 @@ typedef struct rnn_batch_log {
     float learning_rate;   /**< Rate used for this batch's update. */
 } rnn_batch_log;
 
-/** @brief Figures of a finished epoch (per-epoch callback, results). */
+/** @brief Figures of a finished epoch (per-epoch callback, results). Filled by the
+ * library; a field that ends beyond struct_size does not exist in the library the
+ * program runs with. */
 typedef struct rnn_epoch_log {
     uint32_t struct_size;   /**< sizeof(rnn_epoch_log) of the library. */
     int epoch;              /**< From 0. */
@@ -104,6 +121,63 @@ typedef struct rnn_epoch_log {
 typedef int (*rnn_batch_callback)(void *user, const rnn_batch_log *log);
 /** @brief Called after every epoch; return nonzero to stop training. */
 typedef int (*rnn_epoch_callback)(void *user, const rnn_epoch_log *log);
+
+/** @brief What an ::rnn_progress report is about. */
+typedef enum rnn_progress_phase {
+    /** A training batch is done: the update of a progress bar. */
+    RNN_PROGRESS_BATCH = 0,
+    /** The epoch is done, validation and monitors included: the epoch's line.
+     *  Sent once per epoch that ran (also one a callback cut short), last of
+     *  the epoch's reports, before rnn_fit_options.on_epoch. */
+    RNN_PROGRESS_EPOCH = 1
+} rnn_progress_phase;
+
+/**
+ * @brief Progress of rnn_model_fit(), what a progress bar or a log line shows
+ * (Keras' `verbose=1` bar and `verbose=2` lines are drawn from it).
+ *
+ * Filled by the library, which sets struct_size to its own
+ * sizeof(rnn_progress): a field that ends beyond struct_size does not exist
+ * in the library the program runs with. Counts are 1-based, as displayed.
+ */
+typedef struct rnn_progress {
+    uint32_t struct_size;     /**< sizeof(rnn_progress) of the library. */
+    rnn_progress_phase phase; /**< A batch update or the end of the epoch. */
+    int epoch;                /**< The current epoch, from 1 to @p epochs. */
+    int epochs;               /**< Epochs asked for (training may stop earlier). */
+    int64_t batch;            /**< Training batches done in this epoch, from 1; at
+                                   RNN_PROGRESS_EPOCH all of them. Grows by one per report. */
+    int64_t batches;          /**< Batches of the epoch. In-memory data: exact. An iterator:
+                                   the count of its previous epoch, 0 (unknown) in its first
+                                   epoch; @p batch may pass it if the iterator changes length.
+                                   At RNN_PROGRESS_EPOCH: equal to @p batch. */
+    int64_t samples;          /**< Training samples seen in this epoch. */
+    float loss;               /**< Mean training loss of the epoch so far (at
+                                   RNN_PROGRESS_EPOCH: rnn_epoch_log.loss). */
+    float accuracy;           /**< Accuracy of the epoch so far, the metric of
+                                   rnn_model_train_step() (NaN when undefined). */
+    float val_loss;           /**< RNN_PROGRESS_EPOCH with validation data: the validation
+                                   loss; NaN otherwise. */
+    float val_accuracy;       /**< Same, validation accuracy. */
+    float learning_rate;      /**< The optimizer's current rate (at RNN_PROGRESS_EPOCH: after
+                                   the epoch's schedule, as rnn_epoch_log.learning_rate). */
+    int improved;             /**< RNN_PROGRESS_EPOCH: the monitored quantity improved
+                                   (rnn_epoch_log.improved); 0 in batch reports. */
+    double elapsed;           /**< Seconds since the epoch started (at RNN_PROGRESS_EPOCH:
+                                   rnn_epoch_log.seconds, validation included). */
+    double eta;               /**< Estimated seconds until the epoch's last training batch is
+                                   done, from the mean batch time so far; -1 when @p batches
+                                   is unknown (0) or already passed; 0 at RNN_PROGRESS_EPOCH. */
+} rnn_progress;
+
+/**
+ * @brief Receives rnn_model_fit()'s progress reports: one per training batch
+ * (::RNN_PROGRESS_BATCH), then one per epoch (::RNN_PROGRESS_EPOCH). Return
+ * nonzero to stop training, as from the on_batch or on_epoch callback: the
+ * epoch is finished (validated, monitored, reported) and fit ends with
+ * ::RNN_FIT_CALLBACK.
+ */
+typedef int (*rnn_progress_callback)(void *user, const rnn_progress *progress);
 
 /** @brief Options of rnn_model_fit(). Fill with rnn_fit_options_init(). */
 typedef struct rnn_fit_options {
@@ -147,9 +221,19 @@ typedef struct rnn_fit_options {
 
     rnn_batch_callback on_batch; /**< NULL, or called after each batch. */
     rnn_epoch_callback on_epoch; /**< NULL, or called after each epoch, also after one that
-                                      on_batch cut short (it is validated and counted). */
-    void *user;            /**< Passed to the callbacks. */
-    int verbose;           /**< 1: one line per epoch on stderr (0). */
+                                      on_batch or on_progress cut short (it is validated and
+                                      counted). */
+    void *user;            /**< Passed to the callbacks (on_batch, on_epoch, on_progress). */
+    /** 0 (default) or 1: one line per finished epoch ("rnn_model_fit: epoch 2/10  3.1s
+     *  loss 0.4127  accuracy 0.8512  val_loss ...  lr 0.001  *") goes to the log callback
+     *  (rnn_set_log_callback()) at ::RNN_LOG_INFO. The library never prints: with no log
+     *  callback installed, or one with a lower max_level, nothing is produced. A
+     *  progress bar or lines on a terminal are the caller's to draw, from on_progress. */
+    int verbose;
+    /** NULL, or receives a progress report after each training batch and at the end of
+     *  each epoch (::rnn_progress), with @p user. rnn_model_fit() also accepts a
+     *  struct_size that ends at @p verbose (a struct without this field): no reports. */
+    rnn_progress_callback on_progress;
 } rnn_fit_options;
 
 /** @brief Fills @p options with the defaults listed at each field. */
@@ -162,26 +246,41 @@ typedef enum rnn_fit_stop {
     RNN_FIT_CALLBACK = 2       /**< A callback asked to stop. */
 } rnn_fit_stop;
 
-/** @brief Outcome of rnn_model_fit(). */
+/**
+ * @brief Outcome of rnn_model_fit().
+ *
+ * An output struct: the caller sets struct_size, the library writes that
+ * many bytes. @p last embeds ::rnn_epoch_log, which may grow: it therefore
+ * stays the LAST member, rnn_fit_result never gains fields after it, and
+ * rnn_fit_result grows only as rnn_epoch_log does (a new result figure
+ * becomes a new function).
+ */
 typedef struct rnn_fit_result {
-    uint32_t struct_size; /**< Set by the caller: sizeof(rnn_fit_result). */
+    uint32_t struct_size; /**< Set by the caller: sizeof(rnn_fit_result); at least up to
+                               @p stop (then @p last is not written). */
     int epochs_run;       /**< Epochs completed. */
     int best_epoch;       /**< Epoch with the best monitored value (-1 if none). */
     float best_value;     /**< That value. */
     rnn_fit_stop stop;    /**< Why training ended. */
-    rnn_epoch_log last;   /**< Figures of the last completed epoch. */
+    rnn_epoch_log last;   /**< Figures of the last completed epoch; its struct_size says how
+                               much of it was written. Always the last member. */
 } rnn_fit_result;
 
 /**
  * @brief Trains a compiled model over a dataset for several epochs.
  *
+ * @param train the training set; also the validation samples with
+ *        options->validation_split.
+ * @param options NULL for the defaults (one epoch of batches of 32).
  * @param result NULL, or filled (set its struct_size first) also on failure,
  *        with what ran before it.
  * @retval RNN_ERR_STATE not compiled, an iterator failed, or a callback's
  *         model file could not be written.
  * @retval RNN_ERR_INVALID_ARG bad options (named) or data (e.g. an empty
  *         dataset, validation_split with an iterator, a validation monitor
- *         without validation data).
+ *         without validation data); a struct_size of @p train, @p options,
+ *         options->validation_data or @p result that is not set, or larger than
+ *         this library's struct (then nothing is written to @p result).
  * @retval RNN_ERR_SHAPE, RNN_ERR_DTYPE, RNN_ERR_RANGE inconsistent tensors,
  *         lengths or labels (the message names the epoch and batch).
  * @retval RNN_ERR_NUMERIC a NaN or infinite loss: training stopped, and the
@@ -191,8 +290,10 @@ typedef struct rnn_fit_result {
 RNN_API rnn_status rnn_model_fit(rnn_model *model, const rnn_data *train,
                                  const rnn_fit_options *options, rnn_fit_result *result);
 
-/** @brief Figures of rnn_model_evaluate(). */
+/** @brief Figures of rnn_model_evaluate(). An output struct: the caller sets
+ * struct_size, the library writes that many bytes. */
 typedef struct rnn_eval_result {
+    uint32_t struct_size; /**< Set by the caller: sizeof(rnn_eval_result). */
     float loss;        /**< Mean loss, weighted as in ::rnn_epoch_log. */
     float accuracy;    /**< Over every counted sample or token (NaN when undefined). */
     float perplexity;  /**< exp(mean loss per unmasked sample/token); NaN unless cross-entropy. */
@@ -203,6 +304,12 @@ typedef struct rnn_eval_result {
  * @brief Loss, accuracy and perplexity of a compiled model over a whole
  * dataset, in inference mode (Keras `model.evaluate`).
  * @param batch_size samples per batch for in-memory data (ignored for iterators).
+ * @param[out] out set its struct_size first; on failure its figures are NaN
+ *        and samples 0 (nothing is written when struct_size is wrong).
+ * @retval RNN_ERR_STATE not compiled, or an iterator failed.
+ * @retval RNN_ERR_INVALID_ARG bad data, batch_size, or struct_size of
+ *         @p data or @p out.
+ * @retval RNN_ERR_SHAPE, RNN_ERR_DTYPE, RNN_ERR_RANGE as rnn_model_fit().
  */
 RNN_API rnn_status rnn_model_evaluate(rnn_model *model, const rnn_data *data,
                                       int64_t batch_size, rnn_eval_result *out);

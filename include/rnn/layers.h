@@ -173,8 +173,10 @@ RNN_API rnn_status rnn_layer_num_params(const rnn_layer *layer, int *out);
 /**
  * @brief Parameter array @p index: its name, value and gradient, borrowed.
  *
- * Writing into @p value through rnn_tensor_data() is allowed but must be
- * followed by rnn_layer_params_changed(); prefer rnn_layer_set_param().
+ * The tensors are mutable on purpose: this is the zero-copy access to the
+ * weights. Reading needs no cast (rnn_tensor_data(), rnn_tensor_get_f32());
+ * writing into @p value is allowed but must be followed by
+ * rnn_layer_params_changed(); rnn_layer_set_param() copies and does both.
  * Any out pointer may be NULL.
  */
 RNN_API rnn_status rnn_layer_param(rnn_layer *layer, int index, const char **name,
@@ -189,7 +191,16 @@ RNN_API rnn_status rnn_layer_find_param(const rnn_layer *layer, const char *name
  */
 RNN_API rnn_status rnn_layer_set_param(rnn_layer *layer, int index, const rnn_tensor *value);
 
-/** @brief Tells the layer its parameter values were written directly. */
+/**
+ * @brief Tells the layer its parameter values were written directly (through
+ * rnn_layer_param()'s tensors), so that the next forward uses them.
+ *
+ * Stable on purpose: backends keep weights in their own layouts (oneDNN's
+ * reordered recurrent weights, shared layers' copies) and refresh them only
+ * when a parameter's version changes; this call bumps it. Without it a
+ * direct write may be ignored by the next forward. rnn_layer_set_param(),
+ * rnn_layer_set_weights() and the optimizers call it themselves.
+ */
 RNN_API rnn_status rnn_layer_params_changed(rnn_layer *layer);
 
 /** @brief Layout of an exported or imported list of weights. */
@@ -244,12 +255,15 @@ RNN_API rnn_status rnn_layer_set_weights(rnn_layer *layer, rnn_weights_format fo
 RNN_API rnn_status rnn_layer_num_outputs(const rnn_layer *layer, int *out);
 
 /**
- * @brief Output @p index of the layer from the last forward, borrowed.
+ * @brief Output @p index of the layer from the last forward, borrowed and
+ * read-only (rnn_tensor_data_const()), valid until the next forward.
  * For a recurrent layer: 0 is the sequence (or last output); with
  * return_state, then h (and c) of the forward direction, then of the
  * backward direction. States are taken at each sample's last real step.
+ * @retval RNN_ERR_RANGE @p index is not an output of the layer.
+ * @retval RNN_ERR_STATE no forward has run yet.
  */
-RNN_API rnn_status rnn_layer_output(rnn_layer *layer, int index, const rnn_tensor **out);
+RNN_API rnn_status rnn_layer_output(const rnn_layer *layer, int index, const rnn_tensor **out);
 
 /** @brief Number of state tensors of a recurrent layer: (1 or 2) x directions. */
 RNN_API rnn_status rnn_layer_num_states(const rnn_layer *layer, int *out);
@@ -279,8 +293,11 @@ RNN_API rnn_status rnn_layer_connect_initial_state(rnn_layer *layer, int count,
                                                    const int *outputs);
 
 /** @brief Gradient of the loss with respect to the caller-given initial state
- * @p index (rnn_layer_set_initial_state()) after a backward, borrowed. */
-RNN_API rnn_status rnn_layer_initial_state_grad(rnn_layer *layer, int index,
+ * @p index (rnn_layer_set_initial_state()) after a backward, borrowed and
+ * read-only.
+ * @retval RNN_ERR_RANGE @p index is not one of the initial states set.
+ * @retval RNN_ERR_STATE no backward since the initial states were set. */
+RNN_API rnn_status rnn_layer_initial_state_grad(const rnn_layer *layer, int index,
                                                 const rnn_tensor **out);
 
 /** @brief Zeroes the carried states of a stateful layer (Keras reset_states()). */

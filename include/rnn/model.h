@@ -42,10 +42,19 @@ typedef struct rnn_model rnn_model;
 /** @brief Opaque layer handle, borrowed from (owned by) its model. */
 typedef struct rnn_layer rnn_layer;
 
-/** @brief Which implementation runs the kernels. */
+/**
+ * @brief Which implementation runs the kernels.
+ *
+ * Both are stable API. The reference backend is kept public on purpose: it
+ * is plain C written from the formulas (no oneDNN), the oracle librnn's own
+ * tests compare oneDNN against, and users can do the same: build the same
+ * model with the same seed on both backends to check a result, a new oneDNN
+ * version or a new CPU, or to run where oneDNN misbehaves. It computes the
+ * same numbers (to float rounding), far more slowly.
+ */
 typedef enum rnn_backend {
     RNN_BACKEND_ONEDNN = 0,    /**< oneDNN primitives (default, fast). */
-    RNN_BACKEND_REFERENCE = 1  /**< Plain C reference kernels (slow; for testing). */
+    RNN_BACKEND_REFERENCE = 1  /**< Plain C reference kernels (slow; the oracle for checks). */
 } rnn_backend;
 
 /**
@@ -125,7 +134,9 @@ RNN_API rnn_status rnn_model_set_outputs(rnn_model *model, int count, rnn_layer 
 /** @brief Number of layers (each input counts as one). */
 RNN_API rnn_status rnn_model_num_layers(const rnn_model *model, int *out);
 
-/** @brief The layer at @p index (0 is the input), borrowed from the model. */
+/** @brief The layer at @p index (0 is the input), borrowed from the model. The
+ * handle is mutable on purpose (setting weights, trainable, states), so the
+ * model is too; read-only queries on a layer take a `const rnn_layer *`. */
 RNN_API rnn_status rnn_model_layer(rnn_model *model, int index, rnn_layer **out);
 
 /** @brief Total number of parameters, counted as Keras counts them. */
@@ -162,9 +173,12 @@ RNN_API rnn_status rnn_model_num_outputs(const rnn_model *model, int *out);
 
 /**
  * @brief Output @p index of the last forward, borrowed (valid until the next
- * forward or the model's destruction). Do not modify it.
+ * forward or the model's destruction), read-only: read its values with
+ * rnn_tensor_data_const() or rnn_tensor_get_f32().
+ * @retval RNN_ERR_RANGE @p index is not an output index.
+ * @retval RNN_ERR_STATE no forward has run yet.
  */
-RNN_API rnn_status rnn_model_output(rnn_model *model, int index, const rnn_tensor **out);
+RNN_API rnn_status rnn_model_output(const rnn_model *model, int index, const rnn_tensor **out);
 
 /**
  * @brief Back-propagates from the outputs of the last training forward.
@@ -181,8 +195,14 @@ RNN_API rnn_status rnn_model_output(rnn_model *model, int index, const rnn_tenso
 RNN_API rnn_status rnn_model_backward(rnn_model *model, int num_outputs,
                                       const rnn_tensor *const *grads);
 
-/** @brief Gradient with respect to model input @p index after a backward (borrowed). */
-RNN_API rnn_status rnn_model_input_grad(rnn_model *model, int index, const rnn_tensor **out);
+/**
+ * @brief Gradient with respect to model input @p index after a backward
+ * (borrowed, read-only; valid until the next forward).
+ * @retval RNN_ERR_DTYPE the input holds token ids (no gradient).
+ * @retval RNN_ERR_STATE no backward has run yet.
+ */
+RNN_API rnn_status rnn_model_input_grad(const rnn_model *model, int index,
+                                        const rnn_tensor **out);
 
 /** @brief Sets every parameter gradient of the model to zero. */
 RNN_API rnn_status rnn_model_zero_grad(rnn_model *model);

@@ -102,12 +102,24 @@ RNN_API rnn_status rnn_tensor_numel(const rnn_tensor *tensor, int64_t *out);
 RNN_API rnn_status rnn_tensor_nbytes(const rnn_tensor *tensor, size_t *out);
 
 /**
- * @brief Pointer to the first element (C order), borrowed from the tensor.
+ * @brief Pointer to the first element (C order), borrowed from the tensor,
+ * for reading and writing.
  *
  * Valid until the tensor is destroyed or reshaped with a different size.
- * For a wrapped tensor this is the caller's own buffer.
+ * For a wrapped tensor this is the caller's own buffer. To read a tensor
+ * the library hands out as const (model and layer outputs, gradients), use
+ * rnn_tensor_data_const().
  */
 RNN_API rnn_status rnn_tensor_data(rnn_tensor *tensor, void **out);
+
+/**
+ * @brief Read-only pointer to the first element (C order): rnn_tensor_data()
+ * for a `const rnn_tensor *`, such as rnn_model_output() gives, without a cast.
+ * Same lifetime as rnn_tensor_data()'s pointer.
+ * @param[out] out the data, NULL on failure.
+ * @retval RNN_ERR_INVALID_ARG NULL @p tensor or @p out.
+ */
+RNN_API rnn_status rnn_tensor_data_const(const rnn_tensor *tensor, const void **out);
 
 /**
  * @brief Gives the tensor a new shape with the same number of elements;

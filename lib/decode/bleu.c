@@ -29,7 +29,7 @@
 #include <string.h>
 
 #include "internal.h"
-#include "rnn/decode.h"
+#include "rnn/metrics.h"
 
 #define BLEU_MAX_ORDER 16
 
@@ -51,14 +51,10 @@ static rnn_status bleu_options(const char *func, const rnn_bleu_options *options
     rnn_bleu_options_init(o);
     if (!options)
         return RNN_OK;
-    if (options->struct_size < offsetof(rnn_bleu_options, epsilon) + sizeof options->epsilon ||
-        options->struct_size > sizeof *o)
-        return rnn__err(RNN_ERR_INVALID_ARG, func,
-                        "options->struct_size must be sizeof(rnn_bleu_options) = %zu (got %u); "
-                        "call rnn_bleu_options_init()",
-                        sizeof *o, (unsigned)options->struct_size);
-    memcpy(o, options, options->struct_size);
-    o->struct_size = sizeof *o;
+    rnn_status st = rnn__opts_copy(func, "options", "rnn_bleu_options", o, sizeof *o, options,
+                                   RNN__STRUCT_END(rnn_bleu_options, epsilon));
+    if (st)
+        return st;
     if (o->max_order < 1 || o->max_order > BLEU_MAX_ORDER)
         return rnn__err(RNN_ERR_INVALID_ARG, func, "options->max_order must be in [1, %d] (got %d)",
                         BLEU_MAX_ORDER, o->max_order);

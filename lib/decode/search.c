@@ -151,11 +151,6 @@ static int32_t sample_token(const rnn_decode_options *o, const float *lp, int64_
 static rnn_status check_decode_options(const rnn_decode_options *o, const rnn_model *m, int *ti)
 {
     const char *f = "rnn_model_decode";
-    if (o->struct_size != sizeof *o)
-        return rnn__err(RNN_ERR_INVALID_ARG, f,
-                        "options->struct_size must be sizeof(rnn_decode_options) = %zu (got %u); "
-                        "call rnn_decode_options_init()",
-                        sizeof *o, (unsigned)o->struct_size);
     if (o->strategy < RNN_DECODE_GREEDY || o->strategy > RNN_DECODE_BEAM)
         return rnn__err(RNN_ERR_INVALID_ARG, f,
                         "options->strategy must be a rnn_decode_strategy (got %d)",
@@ -604,11 +599,13 @@ rnn_status rnn_model_decode(rnn_model *m, const rnn_decode_options *options, int
     RNN__CHECK_ARG_AS(m, "model");
     RNN__CHECK_ARG(options);
     RNN__CHECK_ARG(tokens);
-    rnn_status st;
+    rnn_decode_options opts;
+    rnn_decode_options_init(&opts);
+    rnn_status st = RNN__OPTS_COPY("options", rnn_decode_options, &opts, options, seed);
     int ti = -1;
-    if ((st = check_decode_options(options, m, &ti)))
+    if (st || (st = check_decode_options(&opts, m, &ti)))
         return st;
-    const rnn_decode_options *o = options;
+    const rnn_decode_options *o = &opts;
     const rnn_tensor *prefix = NULL;
     int64_t N = 0;
     if ((st = check_decode_args(m, o, ti, num_inputs, inputs, tokens, out_lengths, scores, &prefix,

@@ -87,21 +87,6 @@ rnn_status rnn__fields_check(const char *func, const rnn__field *f, const void *
     return RNN_OK;
 }
 
-rnn_status rnn__options_copy(const char *func, const char *type, void *dst, size_t dst_size,
-                             const void *src, size_t min_size)
-{
-    if (!src)
-        return rnn__err(RNN_ERR_INVALID_ARG, func, "options must not be NULL");
-    uint32_t size;
-    memcpy(&size, src, sizeof size);
-    if (size < min_size || size > dst_size)
-        return rnn__err(RNN_ERR_INVALID_ARG, func,
-                        "options->struct_size must be sizeof(%s) = %zu (got %u)", type, dst_size,
-                        (unsigned)size);
-    memcpy(dst, src, size);
-    memcpy(dst, &(uint32_t){(uint32_t)dst_size}, sizeof(uint32_t));
-    return RNN_OK;
-}
 
 /* Reads field f from JSON value v (NULL: absent). */
 static rnn_status field_from_json(const char *func, const char *where, const rnn__field *f,

@@ -88,10 +88,6 @@ RNN__HIDDEN extern const char *const rnn__pad_names[2];
 /* Checks every field of opts against the table; errors name
  * "options-><field>" under func. */
 RNN__HIDDEN rnn_status rnn__fields_check(const char *func, const rnn__field *f, const void *opts);
-/* Copies a caller's options struct (with struct_size first, at least
- * min_size bytes, at most dst_size) over dst, which holds the defaults. */
-RNN__HIDDEN rnn_status rnn__options_copy(const char *func, const char *type, void *dst,
-                                         size_t dst_size, const void *src, size_t min_size);
 /* Sets the fields of opts that the JSON object config names (all of them
  * when all is set; unknown keys are refused). Errors (RNN_ERR_INVALID_ARG)
  * read "<where>.<field> must be ...", under func. */

@@ -487,12 +487,10 @@ rnn_status rnn_model_add_attention(rnn_model *model, const rnn_attention_options
     RNN__CHECK_ARG(options);
     rnn_attention_options o;
     rnn_attention_options_init(&o);
-    if (options->struct_size != sizeof o)
-        return RNN__ERR(RNN_ERR_INVALID_ARG,
-                        "options->struct_size must be sizeof(rnn_attention_options) = %zu (got "
-                        "%u); call rnn_attention_options_init()",
-                        sizeof o, (unsigned)options->struct_size);
-    o = *options;
+    rnn_status st0 = RNN__OPTS_COPY("options", rnn_attention_options, &o, options,
+                                    kernel_initializer);
+    if (st0)
+        return st0;
     if (o.score < RNN_ATTENTION_DOT || o.score > RNN_ATTENTION_ADDITIVE)
         return RNN__ERR(RNN_ERR_INVALID_ARG, "options->score must be a rnn_attention_score (got %d)",
                         (int)o.score);

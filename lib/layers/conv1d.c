@@ -242,9 +242,7 @@ rnn_status rnn_model_add_conv1d(rnn_model *model, const rnn_conv1d_options *opti
     RNN__CHECK_ARG(options);
     rnn_conv1d_options o;
     rnn_conv1d_options_init(&o);
-    rnn_status st = rnn__options_copy(__func__, "rnn_conv1d_options", &o, sizeof o, options,
-                                      offsetof(rnn_conv1d_options, bias_initializer) +
-                                          sizeof o.bias_initializer);
+    rnn_status st = RNN__OPTS_COPY("options", rnn_conv1d_options, &o, options, bias_initializer);
     if (st)
         return st;
     /* The messages callers know, before the field table's (rnn__model_add). */

@@ -166,9 +166,7 @@ rnn_status rnn_model_add_dense(rnn_model *model, const rnn_dense_options *option
     RNN__CHECK_ARG(options);
     rnn_dense_options o;
     rnn_dense_options_init(&o);
-    rnn_status st = rnn__options_copy(__func__, "rnn_dense_options", &o, sizeof o, options,
-                                      offsetof(rnn_dense_options, bias_initializer) +
-                                          sizeof o.bias_initializer);
+    rnn_status st = RNN__OPTS_COPY("options", rnn_dense_options, &o, options, bias_initializer);
     if (st)
         return st;
     return rnn__model_add(__func__, model, &rnn__dense_ops, &o, 0, NULL, out);

@@ -179,9 +179,7 @@ rnn_status rnn_model_add_embedding(rnn_model *model, const rnn_embedding_options
     RNN__CHECK_ARG(options);
     rnn_embedding_options o;
     rnn_embedding_options_init(&o);
-    rnn_status st = rnn__options_copy(__func__, "rnn_embedding_options", &o, sizeof o, options,
-                                      offsetof(rnn_embedding_options, trainable) +
-                                          sizeof o.trainable);
+    rnn_status st = RNN__OPTS_COPY("options", rnn_embedding_options, &o, options, trainable);
     if (st)
         return st;
     /* The options before the producer, as before (rnn__model_add checks the

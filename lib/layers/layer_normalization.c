@@ -186,10 +186,7 @@ rnn_status rnn_model_add_layer_normalization(rnn_model *model,
     RNN__CHECK_ARG(options);
     rnn_layer_normalization_options o;
     rnn_layer_normalization_options_init(&o);
-    rnn_status st = rnn__options_copy(__func__, "rnn_layer_normalization_options", &o, sizeof o,
-                                      options,
-                                      offsetof(rnn_layer_normalization_options, scale) +
-                                          sizeof o.scale);
+    rnn_status st = RNN__OPTS_COPY("options", rnn_layer_normalization_options, &o, options, scale);
     if (st)
         return st;
     return rnn__model_add(__func__, model, &rnn__layer_normalization_ops, &o, 0, NULL, out);

@@ -785,9 +785,7 @@ rnn_status rnn_model_add_recurrent(rnn_model *m, const rnn_recurrent_options *op
     RNN__CHECK_ARG(options);
     rnn_recurrent_options o;
     rnn_recurrent_options_init(&o, options->cell);
-    rnn_status st = rnn__options_copy(__func__, "rnn_recurrent_options", &o, sizeof o, options,
-                                      offsetof(rnn_recurrent_options, merge_mode) +
-                                          sizeof o.merge_mode);
+    rnn_status st = RNN__OPTS_COPY("options", rnn_recurrent_options, &o, options, merge_mode);
     if (st)
         return st;
     if (o.cell != RNN_SIMPLE_RNN && o.cell != RNN_LSTM && o.cell != RNN_GRU)

@@ -120,7 +120,7 @@ rnn_status rnn_layer_connect_initial_state(rnn_layer *l, int count, rnn_layer *c
     return RNN_OK;
 }
 
-rnn_status rnn_layer_initial_state_grad(rnn_layer *l, int index, const rnn_tensor **out)
+rnn_status rnn_layer_initial_state_grad(const rnn_layer *l, int index, const rnn_tensor **out)
 {
     RNN__CHECK_ARG(out);
     *out = NULL;

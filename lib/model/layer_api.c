@@ -140,7 +140,7 @@ rnn_status rnn_layer_num_outputs(const rnn_layer *layer, int *out)
     return RNN_OK;
 }
 
-rnn_status rnn_layer_output(rnn_layer *l, int index, const rnn_tensor **out)
+rnn_status rnn_layer_output(const rnn_layer *l, int index, const rnn_tensor **out)
 {
     RNN__CHECK_ARG(out);
     *out = NULL;

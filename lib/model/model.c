@@ -28,14 +28,9 @@ rnn_status rnn_model_create(const rnn_model_options *o, rnn_model **out)
     rnn_model_options opts;
     rnn_model_options_init(&opts);
     if (o) {
-        if (o->struct_size < offsetof(rnn_model_options, backend) + sizeof o->backend ||
-            o->struct_size > sizeof opts)
-            return RNN__ERR(RNN_ERR_INVALID_ARG,
-                            "options->struct_size must be sizeof(rnn_model_options) = %zu "
-                            "(got %u); call rnn_model_options_init()",
-                            sizeof opts, (unsigned)o->struct_size);
-        memcpy(&opts, o, o->struct_size);
-        opts.struct_size = sizeof opts;
+        rnn_status st = RNN__OPTS_COPY("options", rnn_model_options, &opts, o, backend);
+        if (st)
+            return st;
     }
     if (opts.backend != RNN_BACKEND_ONEDNN && opts.backend != RNN_BACKEND_REFERENCE)
         return RNN__ERR(RNN_ERR_INVALID_ARG,
@@ -439,7 +434,7 @@ rnn_status rnn_model_num_outputs(const rnn_model *model, int *out)
     return RNN_OK;
 }
 
-rnn_status rnn_model_output(rnn_model *m, int index, const rnn_tensor **out)
+rnn_status rnn_model_output(const rnn_model *m, int index, const rnn_tensor **out)
 {
     RNN__CHECK_ARG(out);
     *out = NULL;
@@ -516,7 +511,7 @@ rnn_status rnn_model_backward(rnn_model *model, int num_outputs, const rnn_tenso
     return RNN_OK;
 }
 
-rnn_status rnn_model_input_grad(rnn_model *model, int index, const rnn_tensor **out)
+rnn_status rnn_model_input_grad(const rnn_model *model, int index, const rnn_tensor **out)
 {
     RNN__CHECK_ARG(out);
     *out = NULL;

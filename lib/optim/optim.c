@@ -78,14 +78,9 @@ rnn_status rnn_optimizer_create(rnn_model *m, const rnn_optimizer_options *optio
                         (int)options->type);
     rnn_optimizer_options o;
     rnn_optimizer_options_init(&o, options->type);
-    if (options->struct_size < offsetof(rnn_optimizer_options, global_clipnorm) + sizeof(float) ||
-        options->struct_size > sizeof o)
-        return RNN__ERR(RNN_ERR_INVALID_ARG,
-                        "options->struct_size must be sizeof(rnn_optimizer_options) = %zu (got %u); "
-                        "call rnn_optimizer_options_init()",
-                        sizeof o, (unsigned)options->struct_size);
-    memcpy(&o, options, options->struct_size);
-    o.struct_size = sizeof o;
+    rnn_status st = RNN__OPTS_COPY("options", rnn_optimizer_options, &o, options, global_clipnorm);
+    if (st)
+        return st;
     if (!(o.learning_rate > 0.0f) || !isfinite(o.learning_rate))
         return RNN__ERR(RNN_ERR_INVALID_ARG, "options->learning_rate must be > 0 (got %g)",
                         (double)o.learning_rate);

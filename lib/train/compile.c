@@ -34,12 +34,9 @@ rnn_status rnn_model_compile(rnn_model *m, const rnn_compile_options *options,
     RNN__CHECK_ARG(optimizer);
     rnn_compile_options o;
     rnn_compile_options_init(&o, options->loss);
-    if (options->struct_size < offsetof(rnn_compile_options, reduction) + sizeof o.reduction ||
-        options->struct_size > sizeof o)
-        return RNN__ERR(RNN_ERR_INVALID_ARG,
-                        "options->struct_size must be sizeof(rnn_compile_options) = %zu (got %u)",
-                        sizeof o, (unsigned)options->struct_size);
-    memcpy(&o, options, options->struct_size);
+    rnn_status st = RNN__OPTS_COPY("options", rnn_compile_options, &o, options, reduction);
+    if (st)
+        return st;
     if (o.loss < RNN_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY || o.loss > RNN_LOSS_MEAN_SQUARED_ERROR)
         return RNN__ERR(RNN_ERR_INVALID_ARG, "options->loss must be a rnn_loss_type (got %d)",
                         (int)o.loss);
@@ -49,7 +46,7 @@ rnn_status rnn_model_compile(rnn_model *m, const rnn_compile_options *options,
     if (m->n_layers < 2)
         return RNN__ERR(RNN_ERR_STATE, "the model has no layers after its input");
     rnn_optimizer *opt = NULL;
-    rnn_status st = rnn_optimizer_create(m, optimizer, &opt);
+    st = rnn_optimizer_create(m, optimizer, &opt);
     if (st)
         return RNN__WRAP(st, "optimizer");
     rnn_optimizer_destroy(m->optimizer);

@@ -96,6 +96,7 @@ OPTIMIZERS = {"sgd": 1, "rmsprop": 2, "adam": 3, "nadam": 4, "adamw": 5}
 MONITORS = {"val_loss": 0, "val_accuracy": 1, "loss": 2, "accuracy": 3}
 LR_SCHEDULES = {None: 0, "constant": 0, "exponential": 1, "step": 2, "plateau": 3}
 FIT_STOPS = {0: "completed", 1: "early_stopped", 2: "callback"}
+PROGRESS_BATCH, PROGRESS_EPOCH = 0, 1
 DECODE_STRATEGIES = {"greedy": 0, "sample": 1, "beam": 2}
 BLEU_SMOOTHINGS = {None: 0, "none": 0, "method1": 1}
 LOG_LEVELS = {"error": 1, "warn": 2, "warning": 2, "info": 3, "debug": 4}
@@ -165,7 +166,8 @@ rnn_batch_fn = CFUNCTYPE(c_int, c_void_p, c_int, c_int64, POINTER(TensorP), POIN
 
 
 class rnn_data(Structure):
-    _fields_ = [("x", TensorP), ("lengths", TensorP), ("targets", TensorP),
+    _fields_ = [("struct_size", c_uint32), ("x", TensorP), ("lengths", TensorP),
+                ("targets", TensorP),
                 ("next", rnn_batch_fn), ("user", c_void_p)]
 
 
@@ -186,6 +188,17 @@ rnn_batch_callback = CFUNCTYPE(c_int, c_void_p, POINTER(rnn_batch_log))
 rnn_epoch_callback = CFUNCTYPE(c_int, c_void_p, POINTER(rnn_epoch_log))
 
 
+class rnn_progress(Structure):
+    _fields_ = [("struct_size", c_uint32), ("phase", c_int), ("epoch", c_int),
+                ("epochs", c_int), ("batch", c_int64), ("batches", c_int64),
+                ("samples", c_int64), ("loss", c_float), ("accuracy", c_float),
+                ("val_loss", c_float), ("val_accuracy", c_float), ("learning_rate", c_float),
+                ("improved", c_int), ("elapsed", c_double), ("eta", c_double)]
+
+
+rnn_progress_callback = CFUNCTYPE(c_int, c_void_p, POINTER(rnn_progress))
+
+
 class rnn_fit_options(Structure):
     _fields_ = [("struct_size", c_uint32), ("batch_size", c_int64), ("epochs", c_int),
                 ("shuffle", c_int), ("seed", c_uint64), ("bucket_batches", c_int),
@@ -197,7 +210,8 @@ class rnn_fit_options(Structure):
                 ("plateau_patience", c_int), ("plateau_min_delta", c_float),
                 ("plateau_cooldown", c_int), ("min_lr", c_float),
                 ("on_batch", rnn_batch_callback), ("on_epoch", rnn_epoch_callback),
-                ("user", c_void_p), ("verbose", c_int)]
+                ("user", c_void_p), ("verbose", c_int),
+                ("on_progress", rnn_progress_callback)]
 
 
 class rnn_fit_result(Structure):
@@ -206,8 +220,8 @@ class rnn_fit_result(Structure):
 
 
 class rnn_eval_result(Structure):
-    _fields_ = [("loss", c_float), ("accuracy", c_float), ("perplexity", c_float),
-                ("samples", c_int64)]
+    _fields_ = [("struct_size", c_uint32), ("loss", c_float), ("accuracy", c_float),
+                ("perplexity", c_float), ("samples", c_int64)]
 
 
 class rnn_decode_options(Structure):
@@ -261,6 +275,7 @@ FUNCTIONS = {
     "rnn_tensor_numel": (STATUS, [TensorP, i64p]),
     "rnn_tensor_nbytes": (STATUS, [TensorP, P(c_size_t)]),
     "rnn_tensor_data": (STATUS, [TensorP, P(c_void_p)]),
+    "rnn_tensor_data_const": (STATUS, [TensorP, P(c_void_p)]),
     "rnn_tensor_reshape": (STATUS, [TensorP, c_int, i64p]),
     "rnn_tensor_get_f32": (STATUS, [TensorP, i64p, P(c_float)]),
     "rnn_tensor_set_f32": (STATUS, [TensorP, i64p, c_float]),
@@ -356,6 +371,7 @@ FUNCTIONS = {
     "rnn_model_save_ex": (STATUS, [ModelP, c_char_p, c_uint]),
     "rnn_model_load": (STATUS, [c_char_p, P(rnn_model_options), P(ModelP)]),
     # rnn/fit.h
+    "rnn_data_init": (None, [P(rnn_data)]),
     "rnn_fit_options_init": (None, [P(rnn_fit_options)]),
     "rnn_model_fit": (STATUS, [ModelP, P(rnn_data), P(rnn_fit_options), P(rnn_fit_result)]),
     "rnn_model_evaluate": (STATUS, [ModelP, P(rnn_data), c_int64, P(rnn_eval_result)]),
@@ -370,6 +386,7 @@ FUNCTIONS = {
                                   TensorP, TensorP, TensorP]),
     "rnn_model_scheduled_sampling": (STATUS, [ModelP, c_int, c_int, c_float, c_uint64, c_int,
                                               P(TensorP), P(TensorP), TensorP]),
+    # rnn/metrics.h
     "rnn_bleu_options_init": (None, [P(rnn_bleu_options)]),
     "rnn_corpus_bleu": (STATUS, [P(rnn_bleu_options), c_int64, P(P(c_int32)), i64p, c_int,
                                  P(P(c_int32)), i64p, P(c_double)]),
@@ -390,6 +407,7 @@ INIT_STRUCTS = [
     (rnn_attention_options, "rnn_attention_options_init", ()),
     (rnn_layer_normalization_options, "rnn_layer_normalization_options_init", ()),
     (rnn_fit_options, "rnn_fit_options_init", ()),
+    (rnn_data, "rnn_data_init", ()),
     (rnn_decode_options, "rnn_decode_options_init", ()),
     (rnn_bleu_options, "rnn_bleu_options_init", ()),
 ]

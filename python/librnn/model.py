@@ -6,6 +6,7 @@ import ctypes
 import json
 import math
 import os
+import sys
 import weakref
 
 import numpy as np
@@ -323,6 +324,93 @@ def _wants_batches(cb):
     return f is not None and getattr(f, "__func__", None) is not Callback.on_batch_end
 
 
+class _ProgressPrinter:
+    """Keras' fit output drawn from the library's progress reports (``rnn_progress``;
+    the C library never prints), written to ``stream`` or, when None, to the
+    ``sys.stdout`` of the moment. verbose=1: "Epoch i/n", then a bar updated after
+    every batch on a terminal, ending as the epoch's line ("40/40 [=====] - 2s -
+    loss: ... - val_accuracy: ..."); elsewhere only that line. verbose=2: "Epoch i/n"
+    and the epoch's line without the bar."""
+
+    WIDTH = 30
+
+    def __init__(self, verbose, stream=None):
+        self.verbose = verbose
+        self._stream = stream
+        self._bar_open = False
+
+    @property
+    def stream(self):
+        return self._stream if self._stream is not None else sys.stdout
+
+    def _tty(self):
+        isatty = getattr(self.stream, "isatty", None)
+        try:
+            return bool(isatty and isatty())
+        except ValueError:  # a closed stream
+            return False
+
+    def _count(self, p):
+        if p.batches > 0:
+            n = len(str(p.batches))
+            return "%*d/%d" % (n, p.batch, p.batches)
+        return "%d/Unknown" % p.batch
+
+    def _bar(self, p):
+        if p.batches <= 0:
+            return ""
+        w = self.WIDTH
+        done = min(w, w * p.batch // p.batches)
+        if done >= w:
+            return " [" + "=" * w + "]"
+        return " [" + "=" * max(done - 1, 0) + ">" + "." * (w - max(done, 1)) + "]"
+
+    @staticmethod
+    def _metrics(p, val):
+        out = ""
+        names = ["loss", "accuracy"] + (["val_loss", "val_accuracy"] if val else [])
+        for name in names:
+            v = getattr(p, name)
+            if not math.isnan(v):
+                out += " - %s: %.4f" % (name, v)
+        return out
+
+    def __call__(self, p):
+        out = self.stream
+        if p.phase == _lib.PROGRESS_BATCH:
+            if self.verbose != 1 or not self._tty():
+                return
+            if p.batch == 1:
+                out.write("Epoch %d/%d\n" % (p.epoch, p.epochs))
+            eta = " - ETA: %.0fs" % p.eta if p.eta >= 0 else ""
+            out.write("\r" + self._count(p) + self._bar(p) + eta + self._metrics(p, False) +
+                      "\x1b[K")  # clears what a longer previous update left
+            out.flush()
+            self._bar_open = True
+            return
+        line = self._count(p) + (self._bar(p) if self.verbose == 1 else "")
+        line += " - %.0fs" % p.elapsed + self._metrics(p, True)
+        if self._bar_open:
+            out.write("\r" + line + "\x1b[K\n")  # over the bar, clearing its tail
+        else:
+            out.write("Epoch %d/%d\n%s\n" % (p.epoch, p.epochs, line))
+        out.flush()
+        self._bar_open = False
+
+
+def _verbosity(verbose):
+    """Keras' verbose: 0 silent, 1 progress bar, 2 one line per epoch, 'auto' 1 on a
+    terminal and 2 elsewhere."""
+    if verbose == "auto":
+        isatty = getattr(sys.stdout, "isatty", None)
+        return 1 if isatty and isatty() else 2
+    if isinstance(verbose, bool):
+        return int(verbose)
+    if verbose in (0, 1, 2):
+        return int(verbose)
+    raise ValueError("verbose must be 0, 1, 2 or 'auto' (got %r)" % (verbose,))
+
+
 class History:
     """What fit returns: ``history`` (metric -> list per epoch, Keras' names),
     ``epoch`` (indices), ``epochs_run``, ``best_epoch``, ``best_value``, ``stop``
@@ -352,7 +440,7 @@ class _Data:
     it points to (kept alive as long as this object)."""
 
     def __init__(self, x, y=None, lengths=None, errors=None):
-        self.struct = _lib.rnn_data()
+        self.struct = _lib.init_struct(_lib.rnn_data)
         self._cb = None
         self._keep = []
         if callable(x):
@@ -836,7 +924,8 @@ class Model:
     test_on_batch = test_step
 
     def fit(self, x, y=None, lengths=None, batch_size=32, epochs=1, validation_data=None,
-            callbacks=None, checkpoint_path=None, monitor=None, lr_schedule=None, **options):
+            callbacks=None, checkpoint_path=None, monitor=None, lr_schedule=None, verbose=0,
+            **options):
         """Keras ``fit`` over in-memory arrays (x (S, ...), y (S, ...), lengths (S)),
         or over a batch function ``x(epoch, batch)`` returning (x, y[, lengths]) or
         None at the end of an epoch. ``validation_data``: (x, y[, lengths]) or a batch
@@ -844,8 +933,13 @@ class Model:
         called after each epoch. Other options are rnn_fit_options' fields: shuffle,
         seed, bucket_batches, validation_split, reset_states, early_stopping,
         patience, min_delta, restore_best_weights, decay_rate, decay_steps, staircase,
-        plateau_factor, plateau_patience, plateau_min_delta, plateau_cooldown, min_lr,
-        verbose. Returns a :class:`History`.
+        plateau_factor, plateau_patience, plateau_min_delta, plateau_cooldown, min_lr.
+        Returns a :class:`History`.
+
+        ``verbose`` as Keras: 0 (default) silent, 1 a progress bar (updated per batch
+        on a terminal), 2 one line per epoch, 'auto' 1 on a terminal and 2 elsewhere;
+        written with Python's ``sys.stdout`` from the library's progress reports (the
+        C library itself never prints).
 
         An exception raised in a callback or batch function stops training and is
         raised again once the C call has returned.
@@ -867,6 +961,7 @@ class Model:
         if lr_schedule is not None:
             fo.lr_schedule = _lib.enum(_lib.LR_SCHEDULES, lr_schedule, "lr_schedule")
         _set_fields(fo, options, "fit")
+        printer = _ProgressPrinter(_verbosity(verbose))
 
         cbs = []
         for cb in callbacks or []:
@@ -905,6 +1000,18 @@ class Model:
                 errors.append(e)
                 return 1
 
+        def on_progress(user, pp):
+            try:
+                printer(pp.contents)
+                return 0
+            except BaseException as e:  # e.g. KeyboardInterrupt: stop, raise it after
+                errors.append(e)
+                return 1
+
+        progress_cb = None
+        if printer.verbose:
+            progress_cb = _lib.rnn_progress_callback(on_progress)
+            fo.on_progress = progress_cb
         epoch_cb = _lib.rnn_epoch_callback(on_epoch)
         fo.on_epoch = epoch_cb
         batch_cb = None
@@ -936,6 +1043,7 @@ class Model:
         errors = []
         data = _Data(x, y, lengths, errors)
         r = _lib.rnn_eval_result()
+        r.struct_size = ctypes.sizeof(r)
         try:
             lib.rnn_model_evaluate(self.handle, ctypes.byref(data.struct), int(batch_size),
                                    ctypes.byref(r))
@@ -943,7 +1051,7 @@ class Model:
             if errors:
                 raise errors[0] from e
             raise
-        return _struct_dict(r, skip=())
+        return _struct_dict(r)
 
     def predict(self, x, lengths=None, batch_size=32):
         """Keras ``predict``: output 0 for every sample, (S, ...), as a numpy array

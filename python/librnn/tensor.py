@@ -165,8 +165,11 @@ class Tensor:
     def numpy(self, copy=True):
         """The values as a numpy array: a copy, or (``copy=False``) a view of the
         tensor's buffer that keeps the tensor alive."""
-        view = np.asarray(_ArrayView(self, self.data_ptr(), self.shape, self.dtype))
-        return view.copy() if copy else view
+        if copy:  # read-only access (rnn_tensor_data_const), then copied
+            p = ctypes.c_void_p()
+            lib.rnn_tensor_data_const(self.handle, ctypes.byref(p))
+            return np.array(_ArrayView(self, p.value, self.shape, self.dtype, readonly=True))
+        return np.asarray(_ArrayView(self, self.data_ptr(), self.shape, self.dtype))
 
     def __array__(self, dtype=None):
         a = self.numpy()

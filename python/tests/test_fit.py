@@ -1,9 +1,12 @@
 # SPDX-License-Identifier: Apache-2.0
 """compile / train_step / fit / evaluate / predict: history, callbacks (stopping,
 exceptions that must not unwind through C), batch functions, validation,
-early stopping, checkpoints, schedules."""
+early stopping, checkpoints, schedules, verbose output drawn in Python."""
+import contextlib
+import io
 import math
 import os
+import sys
 import tempfile
 import unittest
 
@@ -203,6 +206,109 @@ class TestFit(unittest.TestCase):
         m.compile(loss="mse", optimizer=librnn.Nadam(0.01))
         h = m.fit(x, y, batch_size=10, epochs=2, shuffle=False)
         self.assertTrue(math.isnan(h.history["accuracy"][0]))
+        m.close()
+
+
+
+@contextlib.contextmanager
+def _fd2_to_file():
+    """fd 2 (what C would print to) into a temporary file; yields a function giving
+    what was written there so far."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as f:
+        os.dup2(f.fileno(), 2)
+        try:
+            def written():
+                f.seek(0)
+                return f.read()
+            yield written
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+
+
+class _Terminal(io.StringIO):
+    def isatty(self):
+        return True
+
+
+class TestVerbose(unittest.TestCase):
+    """verbose is drawn in Python from rnn_model_fit()'s progress reports, on the
+    sys.stdout of the moment; the C library writes nothing to fd 2."""
+
+    def setUp(self):
+        self.x, self.y, self.lengths = tagging_data(n=64)
+
+    def test_verbose_2_one_line_per_epoch_on_sys_stdout(self):
+        m = tiny_tagger()
+        out = io.StringIO()
+        with _fd2_to_file() as fd2, contextlib.redirect_stdout(out):
+            h = m.fit(self.x, self.y, self.lengths, batch_size=16, epochs=2,
+                      validation_split=0.25, verbose=2)
+            self.assertEqual(fd2(), b"")
+        lines = out.getvalue().splitlines()
+        self.assertEqual(len(lines), 4, lines)
+        self.assertEqual(lines[0], "Epoch 1/2")
+        self.assertEqual(lines[2], "Epoch 2/2")
+        self.assertTrue(lines[1].startswith("3/3 - "), lines[1])   # 48 training samples / 16
+        for k in ("loss", "accuracy", "val_loss", "val_accuracy"):
+            self.assertIn("%s: %.4f" % (k, h.history[k][1]), lines[3])
+        self.assertNotIn("[", lines[1])
+        m.close()
+
+    def test_verbose_1_bar_on_a_terminal(self):
+        m = tiny_tagger()
+        out = _Terminal()
+        with _fd2_to_file() as fd2, contextlib.redirect_stdout(out):
+            m.fit(self.x, self.y, self.lengths, batch_size=16, epochs=2, verbose=1)
+            self.assertEqual(fd2(), b"")
+        text = out.getvalue()
+        self.assertEqual(text.count("Epoch "), 2)
+        self.assertEqual(text.count("\r"), 2 * 4 + 2)   # 4 batch updates and the final line
+        self.assertIn("\r1/4 [======>.......................] - ETA: ", text)
+        self.assertIn("\r4/4 [==============================] - ", text)
+        self.assertTrue(text.endswith("\n"))
+        # not a terminal: only the finished epochs, with their bar
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            m.fit(self.x, self.y, self.lengths, batch_size=16, epochs=1, verbose=1)
+        self.assertNotIn("\r", out.getvalue())
+        self.assertIn("4/4 [==============================] - ", out.getvalue())
+        m.close()
+
+    def test_unknown_batches_and_silence(self):
+        m = tiny_tagger()
+        x, y, lengths = self.x, self.y, self.lengths
+
+        def batches(epoch, batch):
+            if batch * 32 >= len(x):
+                return None
+            s = slice(batch * 32, batch * 32 + 32)
+            return x[s], y[s], lengths[s]
+
+        out = io.StringIO()
+        with _fd2_to_file() as fd2, contextlib.redirect_stdout(out):
+            m.fit(batches, epochs=2, verbose=2)
+            m.fit(self.x, self.y, self.lengths, batch_size=16, epochs=1)  # verbose=0
+            self.assertEqual(fd2(), b"")
+        lines = out.getvalue().splitlines()
+        self.assertEqual(len(lines), 4, lines)
+        self.assertTrue(lines[1].startswith("2/2 - "), lines)  # counted at the end of the epoch
+        with self.assertRaises(ValueError):
+            m.fit(self.x, self.y, self.lengths, verbose=3)
+        m.close()
+
+    def test_an_exception_while_printing_stops_fit(self):
+        m = tiny_tagger()
+
+        class Broken(io.StringIO):
+            def write(self, s):
+                raise OSError("stdout is gone")
+
+        with contextlib.redirect_stdout(Broken()):
+            with self.assertRaises(OSError):
+                m.fit(self.x, self.y, self.lengths, batch_size=16, epochs=3, verbose=2)
         m.close()
 
 

@@ -203,7 +203,8 @@ class TestStructs(unittest.TestCase):
         ecb, bcb = orig(on_epoch), _lib.rnn_batch_callback(on_batch)
         fo.on_epoch, fo.on_batch = ecb, bcb
         tx, ty, tl = (librnn.Tensor.wrap(a) for a in (x, y, lengths))
-        data = _lib.rnn_data(tx.handle, tl.handle, ty.handle)
+        data = _lib.init_struct(_lib.rnn_data)
+        data.x, data.lengths, data.targets = tx.handle, tl.handle, ty.handle
         res = _lib.rnn_fit_result()
         res.struct_size = ctypes.sizeof(res)
         _lib.lib.rnn_model_fit(m.handle, ctypes.byref(data), ctypes.byref(fo), ctypes.byref(res))

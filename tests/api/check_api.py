@@ -3,7 +3,8 @@
 """API hygiene checks for librnn, run by `meson test --suite api`.
 
   check_api.py headers  --cc CC... --cxx CXX... -I DIR...   each public header alone, C99
-                                                           -pedantic -Werror and C++11
+                                                           -pedantic -Werror and C++11; each
+                                                           one in rnn.h and installed
   check_api.py symbols  --lib librnn.so --map librnn.map --include DIR
                                                            nm -D == headers == version script
   check_api.py static   --archive librnn_internal.a         no global outside rnn_ / rnn__
@@ -60,8 +61,36 @@ def nm(args):
     return subprocess.run(["nm"] + args, check=True, capture_output=True, text=True).stdout
 
 
+def umbrella_and_install(include_dir):
+    """Every include/rnn/*.h is included by the umbrella rnn.h and installed
+    (listed in include/rnn/meson.build)."""
+    problems = []
+    sub = os.path.join(include_dir, "rnn")
+    build = os.path.join(sub, "meson.build")
+    if not os.path.exists(build):  # an installed tree: nothing to compare
+        return problems
+    umbrella = open(os.path.join(include_dir, "rnn.h"), encoding="utf-8").read()
+    included = set(re.findall(r'#include\s+"rnn/(\w+\.h)"', umbrella))
+    m = re.search(r"public_headers\s*=\s*files\((.*?)\)", open(build, encoding="utf-8").read(),
+                  flags=re.S)
+    installed = set(re.findall(r"'(\w+\.h)'", m.group(1))) if m else set()
+    for name in sorted(os.listdir(sub)):
+        if not name.endswith(".h"):
+            continue
+        if name not in included:
+            problems.append(f"rnn/{name} is not included by the umbrella rnn.h")
+        if name not in installed:
+            problems.append(f"rnn/{name} is not installed (public_headers in {build})")
+        print(f"{'ok' if name in included and name in installed else 'FAILED'}: rnn/{name} "
+              f"in rnn.h and installed")
+    return problems
+
+
 def cmd_headers(a):
     problems = []
+    for inc in a.include:
+        if os.path.exists(os.path.join(inc, "rnn.h")):
+            problems += umbrella_and_install(inc)
     with tempfile.TemporaryDirectory() as tmp:
         for inc in a.include:
             if not os.path.isdir(os.path.join(inc, "rnn")) or not os.path.exists(

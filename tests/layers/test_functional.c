@@ -206,7 +206,7 @@ START_TEST(encoder_decoder_save_load_and_errors)
     ck_errmsg("belongs to another model");
     rnn_model_destroy(other);
     /* datasets feed single-input models only */
-    rnn_data data = {.x = x[0], .targets = x[0]};
+    rnn_data data = {.struct_size = sizeof data, .x = x[0], .targets = x[0]};
     rnn_compile_options co;
     rnn_compile_options_init(&co, RNN_LOSS_MEAN_SQUARED_ERROR);
     rnn_optimizer_options oo;

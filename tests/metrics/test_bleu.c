@@ -19,7 +19,7 @@
 
 #include "../unit/test_util.h"
 #include "bleu_fixture.h"
-#include "rnn/decode.h"
+#include "rnn/metrics.h"
 
 enum { NCASES = sizeof bleu_cases / sizeof bleu_cases[0] };
 

@@ -11,12 +11,17 @@
  *    stop training; an iterator dataset trains and evaluates as well;
  *  - predict equals per-sample forwards; same seed, same history;
  *  - bad data and options give clear errors; a NaN stops with
- *    RNN_ERR_NUMERIC naming the epoch and batch.
+ *    RNN_ERR_NUMERIC naming the epoch and batch;
+ *  - fit never prints (verbose included: its lines go to the log callback),
+ *    and on_progress reports consistent figures: batch counts 1, 2, ... up
+ *    to the epoch's batches, one end-of-epoch report last, equal to on_epoch's.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "../unit/test_util.h"
@@ -59,7 +64,8 @@ static void make_data(dataset *ds, int64_t S, uint64_t seed)
         for (int t = 1; t < TMAX; t++)
             x[n * TMAX + t] = t < L ? 3 + rnd(V - 3) : 0;
     }
-    ds->d = (rnn_data){.x = ds->x, .lengths = ds->len, .targets = ds->y};
+    rnn_data_init(&ds->d);
+    ds->d.x = ds->x, ds->d.lengths = ds->len, ds->d.targets = ds->y;
 }
 
 static void free_data(dataset *ds)
@@ -168,7 +174,7 @@ START_TEST(fit_validation_split_checkpoint_predict)
      * as the model at its best epoch (the last one when it was the best). */
     dataset te;
     make_data(&te, 300, 99);
-    rnn_eval_result ev;
+    rnn_eval_result ev = {.struct_size = sizeof ev};
     ck_ok(rnn_model_evaluate(m, &te.d, 64, &ev));
     ck_assert_int_eq(ev.samples, 300);
     ck_assert_msg(ev.accuracy >= 0.95f, "held-out accuracy %.3f", ev.accuracy);
@@ -244,7 +250,7 @@ START_TEST(bucketing_cuts_padding_and_trains)
         seen[bucket] = r.steps_seen;
         dataset te;
         make_data(&te, 256, 77);
-        rnn_eval_result ev;
+        rnn_eval_result ev = {.struct_size = sizeof ev};
         ck_ok(rnn_model_evaluate(m, &te.d, 32, &ev));
         acc[bucket] = ev.accuracy;
         free_data(&te);
@@ -434,8 +440,8 @@ START_TEST(iterator_fit_evaluate_predict)
     make_data(&ds, 512, 5);
     make_data(&te, 200, 55);
     iter it = {.ds = &ds}, vt = {.ds = &te};
-    rnn_data train = {.next = next_batch, .user = &it};
-    rnn_data val = {.next = next_batch, .user = &vt};
+    rnn_data train = {.struct_size = sizeof train, .next = next_batch, .user = &it};
+    rnn_data val = {.struct_size = sizeof val, .next = next_batch, .user = &vt};
     rnn_model *m = make_model(3, 0.01f);
     rnn_fit_options o;
     rnn_fit_options_init(&o);
@@ -455,7 +461,7 @@ START_TEST(iterator_fit_evaluate_predict)
     printf("iterator fit: val_accuracy %.3f\n", r.last.val_accuracy);
     ck_assert_msg(r.last.val_accuracy >= 0.9f, "val accuracy %.3f", r.last.val_accuracy);
     /* evaluate over the iterator == over the tensors in the same batches */
-    rnn_eval_result a, b;
+    rnn_eval_result a = {.struct_size = sizeof a}, b = {.struct_size = sizeof b};
     ck_ok(rnn_model_evaluate(m, &val, 0, &a));
     ck_ok(rnn_model_evaluate(m, &te.d, 32, &b));
     ck_assert_int_eq(a.samples, 200);
@@ -570,19 +576,19 @@ START_TEST(callbacks_determinism_and_errors)
     int64_t y3[1] = {3};
     rnn_tensor *y0;
     ck_ok(rnn_tensor_create(RNN_I32, 1, y3, &y0));
-    rnn_data d = {.next = empty_iter};
+    rnn_data d = {.struct_size = sizeof d, .next = empty_iter};
     ck_rnn(rnn_model_fit(m, &d, &o, NULL), RNN_ERR_INVALID_ARG);
     ck_errmsg("rnn_model_fit: epoch 1: the iterator gave no batch");
-    ck_rnn(rnn_model_evaluate(m, &d, 0, &(rnn_eval_result){0}), RNN_ERR_INVALID_ARG);
+    ck_rnn(rnn_model_evaluate(m, &d, 0, &(rnn_eval_result){.struct_size = sizeof(rnn_eval_result)}), RNN_ERR_INVALID_ARG);
     ck_errmsg("rnn_model_evaluate: data: the iterator gave no batch");
-    d = (rnn_data){0};
+    rnn_data_init(&d);
     ck_rnn(rnn_model_predict(m, &d, 1, &(rnn_tensor *){NULL}), RNN_ERR_INVALID_ARG);
     ck_errmsg("data: set x (in-memory tensors) or next (an iterator)");
     d = ds.d, d.targets = y0;
     ck_rnn(rnn_model_fit(m, &d, &o, NULL), RNN_ERR_SHAPE);
     ck_errmsg("train->targets must have 256 samples on its first axis, as x (got 3)");
     d = ds.d, d.lengths = y0;
-    ck_rnn(rnn_model_evaluate(m, &d, 32, &(rnn_eval_result){0}), RNN_ERR_SHAPE);
+    ck_rnn(rnn_model_evaluate(m, &d, 32, &(rnn_eval_result){.struct_size = sizeof(rnn_eval_result)}), RNN_ERR_SHAPE);
     ck_errmsg("rnn_model_evaluate: data->lengths must have shape (256)");
     ((int32_t *)D(ds.len))[17] = TMAX + 1;
     ck_rnn(rnn_model_predict(m, &ds.d, 32, &(rnn_tensor *){NULL}), RNN_ERR_RANGE);
@@ -735,6 +741,297 @@ START_TEST(stateful_reset_states_per_epoch)
 }
 END_TEST
 
+/* ------------------------------------------------------------ progress */
+
+/* Everything on_progress and on_epoch were given, in order. */
+typedef struct progress_rec {
+    rnn_progress p[256];
+    int n;
+    rnn_epoch_log e[16];
+    int ne;
+    int order_ok;     /* each epoch's RNN_PROGRESS_EPOCH came before its on_epoch */
+    int stop_at_call; /* on_progress returns 1 at this call (1-based; 0: never) */
+} progress_rec;
+
+static int rec_progress(void *user, const rnn_progress *p)
+{
+    progress_rec *r = user;
+    ck_assert_uint_eq(p->struct_size, sizeof *p);
+    if (r->n < 256)
+        r->p[r->n] = *p;
+    r->n++;
+    return r->stop_at_call && r->n == r->stop_at_call;
+}
+
+static int rec_epoch(void *user, const rnn_epoch_log *e)
+{
+    progress_rec *r = user;
+    if (r->ne < 16)
+        r->e[r->ne++] = *e;
+    /* the last report before on_epoch is the epoch's own */
+    if (!(r->n > 0 && r->p[r->n - 1].phase == RNN_PROGRESS_EPOCH &&
+          r->p[r->n - 1].epoch == e->epoch + 1))
+        r->order_ok = 0;
+    return 0;
+}
+
+/* Checks the reports of a whole fit: per epoch, batch reports 1..k with the same
+ * batches (want_batches[e], -1: not checked), then one epoch report equal to on_epoch's. */
+static void check_reports(const progress_rec *r, int epochs, int epochs_asked,
+                          const int64_t *want_batches, int64_t samples_per_epoch)
+{
+    ck_assert_int_le(r->n, 256);
+    ck_assert_int_eq(r->ne, epochs);
+    ck_assert(r->order_ok);
+    int i = 0;
+    for (int e = 0; e < epochs; e++) {
+        int64_t k = 0, samples = 0;
+        double elapsed = 0;
+        for (; i < r->n && r->p[i].phase == RNN_PROGRESS_BATCH; i++) {
+            const rnn_progress *p = &r->p[i];
+            ck_assert_int_eq(p->epoch, e + 1);
+            ck_assert_int_eq(p->epochs, epochs_asked);
+            ck_assert_int_eq(p->batch, ++k); /* 1, 2, 3, ... */
+            if (want_batches[e] >= 0)
+                ck_assert_int_eq(p->batches, want_batches[e]);
+            ck_assert_int_gt(p->samples, samples);
+            samples = p->samples;
+            ck_assert(p->elapsed >= elapsed);
+            elapsed = p->elapsed;
+            if (p->batches > 0 && p->batch <= p->batches)
+                ck_assert(p->eta >= 0.0 && (p->batch < p->batches || p->eta == 0.0));
+            else
+                ck_assert(p->eta == -1.0);
+            ck_assert(isfinite(p->loss) && p->loss > 0.0f);
+            ck_assert(p->accuracy >= 0.0f && p->accuracy <= 1.0f);
+            ck_assert(isnan(p->val_loss) && isnan(p->val_accuracy));
+            ck_assert_int_eq(p->improved, 0);
+            ck_assert(p->learning_rate > 0.0f);
+        }
+        ck_assert_int_gt(k, 0);
+        ck_assert_int_lt(i, r->n);
+        const rnn_progress *p = &r->p[i++];
+        const rnn_epoch_log *el = &r->e[e];
+        ck_assert_int_eq(p->phase, RNN_PROGRESS_EPOCH);
+        ck_assert_int_eq(p->epoch, e + 1);
+        ck_assert_int_eq(p->batch, k);
+        ck_assert_int_eq(p->batches, k);
+        ck_assert_int_eq(p->samples, samples);
+        if (samples_per_epoch > 0)
+            ck_assert_int_eq(p->samples, samples_per_epoch);
+        ck_assert(p->eta == 0.0);
+        ck_assert(p->loss == el->loss && p->accuracy == el->accuracy);
+        ck_assert(p->loss == r->p[i - 2].loss); /* the last running figure is the epoch's */
+        ck_assert((isnan(p->val_loss) && isnan(el->val_loss)) || p->val_loss == el->val_loss);
+        ck_assert((isnan(p->val_accuracy) && isnan(el->val_accuracy)) ||
+                  p->val_accuracy == el->val_accuracy);
+        ck_assert(p->learning_rate == el->learning_rate);
+        ck_assert(p->elapsed == el->seconds && p->elapsed >= elapsed);
+        ck_assert_int_eq(p->improved, el->improved);
+    }
+    ck_assert_int_eq(i, r->n); /* nothing after the last epoch's report */
+}
+
+/* The log callback: counts the epoch lines of verbose. */
+typedef struct log_rec {
+    int lines, other;
+    char first[256];
+} log_rec;
+
+static void rec_log(void *user, rnn_log_level level, const char *msg)
+{
+    log_rec *l = user;
+    if (level == RNN_LOG_INFO && strncmp(msg, "rnn_model_fit: epoch ", 21) == 0) {
+        if (!l->lines++)
+            snprintf(l->first, sizeof l->first, "%s", msg);
+    } else {
+        l->other++;
+    }
+}
+
+/* fd 2 into a temporary file while fit runs; returns what was written there. */
+static int stderr_to_file(char *path, size_t size)
+{
+    snprintf(path, size, "/tmp/rnn_test_fit_stderr_%ld", (long)getpid());
+    fflush(stderr);
+    const int saved = dup(2);
+    const int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    ck_assert(saved >= 0 && fd >= 0);
+    ck_assert_int_ge(dup2(fd, 2), 0);
+    close(fd);
+    return saved;
+}
+
+static off_t stderr_restore(int saved, const char *path)
+{
+    fflush(stderr);
+    ck_assert_int_ge(dup2(saved, 2), 0);
+    close(saved);
+    struct stat sb;
+    ck_assert_int_eq(stat(path, &sb), 0);
+    unlink(path);
+    return sb.st_size;
+}
+
+START_TEST(progress_reports_and_no_printing)
+{
+    dataset ds;
+    make_data(&ds, 200, 21);
+    rnn_model *m = make_model(4, 0.01f);
+    static progress_rec r; /* large: not on the stack */
+    memset(&r, 0, sizeof r);
+    r.order_ok = 1;
+    rnn_fit_options o;
+    rnn_fit_options_init(&o);
+    o.epochs = 3, o.batch_size = 32, o.validation_split = 0.2f, o.verbose = 1;
+    o.on_progress = rec_progress, o.on_epoch = rec_epoch, o.user = &r;
+    rnn_fit_result res = {.struct_size = sizeof res};
+    /* verbose and a progress callback, no log callback: nothing on fd 2 */
+    char path[64];
+    int saved = stderr_to_file(path, sizeof path);
+    rnn_status st = rnn_model_fit(m, &ds.d, &o, &res);
+    off_t written = stderr_restore(saved, path);
+    ck_ok(st);
+    ck_assert_msg(written == 0, "rnn_model_fit wrote %lld bytes to fd 2", (long long)written);
+    ck_assert_int_eq(res.epochs_run, 3);
+    const int64_t five[3] = {5, 5, 5}; /* 160 training samples / 32 */
+    check_reports(&r, 3, 3, five, 160);
+    ck_assert(!isnan(r.p[r.n - 1].val_loss)); /* the validation figures come at the end */
+
+    /* verbose's lines go to the log callback at RNN_LOG_INFO, one per epoch */
+    log_rec lg = {0};
+    ck_ok(rnn_set_log_callback(rec_log, &lg, RNN_LOG_INFO));
+    memset(&r, 0, sizeof r);
+    r.order_ok = 1;
+    saved = stderr_to_file(path, sizeof path);
+    st = rnn_model_fit(m, &ds.d, &o, &res);
+    written = stderr_restore(saved, path);
+    ck_ok(st);
+    ck_assert_int_eq(written, 0);
+    ck_assert_int_eq(lg.lines, 3);
+    ck_assert_msg(strstr(lg.first, "rnn_model_fit: epoch 1/3  ") && strstr(lg.first, "val_loss"),
+                  "%s", lg.first);
+    o.verbose = 0; /* ... and none without it */
+    memset(&lg, 0, sizeof lg);
+    ck_ok(rnn_model_fit(m, &ds.d, &o, &res));
+    ck_assert_int_eq(lg.lines, 0);
+    ck_ok(rnn_set_log_callback(NULL, NULL, RNN_LOG_ERROR));
+
+    /* on_progress stops like on_batch: at batch 2 of epoch 1, the epoch is still reported */
+    memset(&r, 0, sizeof r);
+    r.order_ok = 1;
+    r.stop_at_call = 2;
+    ck_ok(rnn_model_fit(m, &ds.d, &o, &res));
+    ck_assert_int_eq(res.stop, RNN_FIT_CALLBACK);
+    ck_assert_int_eq(res.epochs_run, 1);
+    ck_assert_int_eq(r.n, 3);
+    check_reports(&r, 1, 3, five, 64);
+
+    /* options from headers older than on_progress: accepted, no reports */
+    memset(&r, 0, sizeof r);
+    r.order_ok = 1;
+    rnn_fit_options old = o;
+    old.epochs = 1;
+    old.struct_size = (uint32_t)offsetof(rnn_fit_options, on_progress);
+    ck_ok(rnn_model_fit(m, &ds.d, &old, &res));
+    ck_assert_int_eq(r.n, 0);
+    ck_assert_int_eq(r.ne, 1);
+    old.struct_size = (uint32_t)offsetof(rnn_fit_options, verbose);
+    ck_rnn(rnn_model_fit(m, &ds.d, &old, &res), RNN_ERR_INVALID_ARG);
+    ck_errmsg("options->struct_size must be sizeof(rnn_fit_options)");
+    rnn_model_destroy(m);
+
+    /* an iterator: batches unknown (0, ETA -1) in its first epoch, then its count */
+    dataset it_ds;
+    make_data(&it_ds, 100, 22);
+    iter it = {.ds = &it_ds};
+    rnn_data train = {.struct_size = sizeof train, .next = next_batch, .user = &it};
+    m = make_model(5, 0.01f);
+    memset(&r, 0, sizeof r);
+    r.order_ok = 1;
+    o.validation_split = 0, o.epochs = 2;
+    ck_ok(rnn_model_fit(m, &train, &o, &res));
+    const int64_t iter_batches[2] = {0, 4}; /* 100 samples in batches of 32 */
+    check_reports(&r, 2, 2, iter_batches, 100);
+    ck_assert(r.p[0].eta == -1.0);
+    rnn_tensor_destroy(it.x), rnn_tensor_destroy(it.len), rnn_tensor_destroy(it.y);
+    rnn_model_destroy(m);
+    free_data(&it_ds);
+    free_data(&ds);
+}
+END_TEST
+
+/* The struct_size of datasets and results is checked: refused when unset or larger
+ * than the library's; a result from older headers is filled as far as it goes.
+ * Outputs are read from const handles. */
+START_TEST(struct_sizes_checked)
+{
+    dataset ds;
+    make_data(&ds, 64, 31);
+    rnn_model *m = make_model(6, 0.01f);
+    rnn_data d = ds.d;
+    d.struct_size = 0; /* e.g. a literal without rnn_data_init() */
+    ck_rnn(rnn_model_fit(m, &d, NULL, NULL), RNN_ERR_INVALID_ARG);
+    ck_errmsg("rnn_model_fit: train->struct_size must be sizeof(rnn_data)");
+    ck_errmsg("call rnn_data_init()");
+    rnn_eval_result ev = {.struct_size = sizeof ev};
+    ck_rnn(rnn_model_evaluate(m, &d, 32, &ev), RNN_ERR_INVALID_ARG);
+    ck_errmsg("rnn_model_evaluate: data->struct_size");
+    ck_assert(isnan(ev.loss) && ev.samples == 0); /* a failure's figures */
+    ck_rnn(rnn_model_predict(m, &d, 32, &(rnn_tensor *){NULL}), RNN_ERR_INVALID_ARG);
+    d.struct_size = sizeof d + 8;
+    ck_rnn(rnn_model_predict(m, &d, 32, &(rnn_tensor *){NULL}), RNN_ERR_INVALID_ARG);
+    rnn_fit_options o;
+    rnn_fit_options_init(&o);
+    o.validation_data = &d;
+    ck_rnn(rnn_model_fit(m, &ds.d, &o, NULL), RNN_ERR_INVALID_ARG);
+    ck_errmsg("options->validation_data->struct_size must be sizeof(rnn_data)");
+
+    /* results: the caller's struct_size */
+    ev = (rnn_eval_result){.struct_size = 0, .loss = 5.0f};
+    ck_rnn(rnn_model_evaluate(m, &ds.d, 32, &ev), RNN_ERR_INVALID_ARG);
+    ck_errmsg("rnn_model_evaluate: out->struct_size must be sizeof(rnn_eval_result)");
+    ck_assert(ev.loss == 5.0f); /* nothing written */
+    ev.struct_size = sizeof ev;
+    ck_ok(rnn_model_evaluate(m, &ds.d, 32, &ev));
+    ck_assert_uint_eq(ev.struct_size, sizeof ev);
+    ck_assert_int_eq(ev.samples, 64);
+    rnn_fit_result r = {.struct_size = sizeof r + 4};
+    ck_rnn(rnn_model_fit(m, &ds.d, NULL, &r), RNN_ERR_INVALID_ARG);
+    ck_errmsg("result->struct_size must be sizeof(rnn_fit_result)");
+    ck_assert_int_eq(r.epochs_run, 0);
+    /* without `last` (struct_size up to stop): last is not touched */
+    memset(&r, 0x7f, sizeof r);
+    r.struct_size = (uint32_t)offsetof(rnn_fit_result, last);
+    ck_ok(rnn_model_fit(m, &ds.d, NULL, &r));
+    ck_assert_int_eq(r.epochs_run, 1);
+    ck_assert_uint_eq(r.struct_size, offsetof(rnn_fit_result, last));
+    ck_assert_uint_eq(r.last.struct_size, 0x7f7f7f7fu);
+    /* the whole struct: last says how much of it was written */
+    r.struct_size = sizeof r;
+    ck_ok(rnn_model_fit(m, &ds.d, NULL, &r));
+    ck_assert_uint_eq(r.last.struct_size, sizeof r.last);
+    ck_assert(isfinite(r.last.loss));
+
+    /* outputs are read through const handles, without a cast */
+    const rnn_tensor *in[1] = {ds.x}, *lens[1] = {ds.len}, *out, *x;
+    ck_ok(rnn_model_forward(m, 1, in, lens, 0));
+    const rnn_model *cm = m;
+    ck_ok(rnn_model_output(cm, 0, &out));
+    const void *p;
+    ck_ok(rnn_tensor_data_const(out, &p));
+    const float *prob = p;
+    ck_assert(fabsf(prob[0] + prob[1] - 1.0f) < 1e-5f);
+    rnn_layer *input;
+    ck_ok(rnn_model_layer(m, 0, &input));
+    const rnn_layer *cin = input;
+    ck_ok(rnn_layer_output(cin, 0, &x));
+    ck_assert_ptr_eq(x, ds.x);
+    rnn_model_destroy(m);
+    free_data(&ds);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("fit");
@@ -748,6 +1045,8 @@ int main(void)
     tcase_add_test(tc, callbacks_determinism_and_errors);
     tcase_add_test(tc, optimizer_state_saved_and_resumed);
     tcase_add_test(tc, stateful_reset_states_per_epoch);
+    tcase_add_test(tc, progress_reports_and_no_printing);
+    tcase_add_test(tc, struct_sizes_checked);
     suite_add_tcase(s, tc);
     return rnn_test_run(s);
 }

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Unit tests: status strings, last error, version, log callback, threads. */
+/* Unit tests: status strings, last error, version, log callback, threads, the
+ * struct_size check-and-copy of versioned structs. */
 #include <omp.h>
 #include <pthread.h>
 #include <stdio.h>
 
+#include "internal.h"
 #include "test_util.h"
 
 START_TEST(status_strings)
@@ -110,6 +112,56 @@ START_TEST(log_callback)
 }
 END_TEST
 
+/* A struct of "version 2": version 1 ended at b. */
+typedef struct v2 {
+    uint32_t struct_size;
+    int a;
+    double b;
+    int c; /* added in version 2, default 7 */
+} v2;
+
+START_TEST(struct_size_check_and_copy)
+{
+    v2 dst = {sizeof dst, 0, 0, 7}, src = {sizeof src, 1, 2.0, 3};
+    const size_t v1 = RNN__STRUCT_END(v2, b);
+    /* Same version: everything copied. */
+    ck_ok(rnn__opts_copy("rnn_x", "options", "v2", &dst, sizeof dst, &src, v1));
+    ck_assert_int_eq(dst.a, 1);
+    ck_assert_int_eq(dst.c, 3);
+    /* Older caller: the new field keeps the library's default; struct_size is the library's. */
+    dst = (v2){sizeof dst, 0, 0, 7};
+    src.struct_size = (uint32_t)v1;
+    ck_ok(rnn__opts_copy("rnn_x", "options", "v2", &dst, sizeof dst, &src, v1));
+    ck_assert_int_eq(dst.a, 1);
+    ck_assert(dst.b == 2.0);
+    ck_assert_int_eq(dst.c, 7);
+    ck_assert_uint_eq(dst.struct_size, sizeof dst);
+    /* Smaller than the first version, or larger than the library knows: refused. */
+    src.struct_size = (uint32_t)v1 - 1;
+    ck_rnn(rnn__opts_copy("rnn_x", "options", "v2", &dst, sizeof dst, &src, v1),
+           RNN_ERR_INVALID_ARG);
+    ck_errmsg("rnn_x: options->struct_size must be sizeof(v2)");
+    ck_errmsg("or at least");
+    ck_errmsg("call v2_init()");
+    src.struct_size = sizeof src + 8;
+    ck_rnn(rnn__opts_copy("rnn_x", "options", "v2", &dst, sizeof dst, &src, v1),
+           RNN_ERR_INVALID_ARG);
+    /* Results: checked first, then filled up to the caller's struct_size. */
+    v2 res = {(uint32_t)v1, -1, -1.0, -1}, mine = {sizeof mine, 5, 6.0, 8};
+    ck_ok(rnn__result_check("rnn_x", "result", "v2", &res, sizeof res, v1));
+    rnn__result_copy(&res, &mine);
+    ck_assert_uint_eq(res.struct_size, v1);
+    ck_assert_int_eq(res.a, 5);
+    ck_assert(res.b == 6.0);
+    ck_assert_int_eq(res.c, -1); /* beyond the caller's struct: untouched */
+    res.struct_size = 0;
+    ck_rnn(rnn__result_check("rnn_x", "result", "v2", &res, sizeof res, v1), RNN_ERR_INVALID_ARG);
+    ck_errmsg("set it before the call");
+    res.struct_size = sizeof res + 1;
+    ck_rnn(rnn__result_check("rnn_x", "result", "v2", &res, sizeof res, v1), RNN_ERR_INVALID_ARG);
+}
+END_TEST
+
 START_TEST(threads_setting)
 {
     int def = rnn_get_num_threads();
@@ -135,6 +187,7 @@ static Suite *common_suite(void)
     tcase_add_test(tc, last_error_is_thread_local);
     tcase_add_test(tc, log_callback);
     tcase_add_test(tc, threads_setting);
+    tcase_add_test(tc, struct_size_check_and_copy);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -82,7 +82,7 @@ START_TEST(messages_name_the_public_function_and_the_cause_once)
     fill_ids(x, N * T + 1 * T + 2); /* the second batch's sample 1, step 2 */
     fill_ids(y, -1);
     rnn_data data;
-    memset(&data, 0, sizeof data);
+    rnn_data_init(&data);
     data.x = x;
     data.targets = y;
     rnn_fit_options fo;
@@ -155,6 +155,7 @@ typedef struct setup {
 static rnn_status make_setup(setup *s, const char **func)
 {
     memset(s, 0, sizeof *s);
+    rnn_data_init(&s->data);
     rnn_status st = build(&s->m, func);
     if (st)
         return st;
@@ -205,6 +206,7 @@ static rnn_status scenario_predict_evaluate(const char **func)
         CALL(rnn_model_predict, s.m, &s.data, N, &out);
         rnn_eval_result r;
         memset(&r, 0, sizeof r);
+        r.struct_size = sizeof r;
         CALL(rnn_model_evaluate, s.m, &s.data, N, &r);
     }
 done:

@@ -193,6 +193,9 @@ START_TEST(null_queries)
     ck_assert_uint_eq(nb, 0);
     ck_rnn(rnn_tensor_data(NULL, &p), RNN_ERR_INVALID_ARG);
     ck_assert_ptr_null(p);
+    const void *cp = &n;
+    ck_rnn(rnn_tensor_data_const(NULL, &cp), RNN_ERR_INVALID_ARG);
+    ck_assert_ptr_null(cp);
     ck_rnn(rnn_tensor_dim(NULL, 0, &n), RNN_ERR_INVALID_ARG);
     ck_rnn(rnn_tensor_shape(NULL, &n, 1, &r), RNN_ERR_INVALID_ARG);
     ck_rnn(rnn_tensor_rank(NULL, NULL), RNN_ERR_INVALID_ARG);
@@ -204,6 +207,27 @@ START_TEST(null_queries)
     ck_assert_uint_eq(rnn_dtype_size(RNN_F32), 4);
     ck_assert_uint_eq(rnn_dtype_size(RNN_I32), 4);
     ck_assert_uint_eq(rnn_dtype_size((rnn_dtype)0), 0);
+}
+END_TEST
+
+/* A const tensor (as the library hands out outputs) is read without a cast. */
+START_TEST(const_data)
+{
+    int64_t dims[1] = {3};
+    rnn_tensor *t;
+    ck_ok(rnn_tensor_create(RNN_F32, 1, dims, &t));
+    ck_ok(rnn_tensor_fill_f32(t, 2.5f));
+    void *w;
+    ck_ok(rnn_tensor_data(t, &w));
+    const rnn_tensor *ct = t;
+    const void *r = NULL;
+    ck_ok(rnn_tensor_data_const(ct, &r));
+    ck_assert_ptr_eq(r, w);
+    const float *f = r;
+    ck_assert(f[2] == 2.5f);
+    ck_rnn(rnn_tensor_data_const(ct, NULL), RNN_ERR_INVALID_ARG);
+    ck_errmsg("rnn_tensor_data_const: out must not be NULL");
+    rnn_tensor_destroy(t);
 }
 END_TEST
 
@@ -262,6 +286,7 @@ static Suite *tensor_suite(void)
     tcase_add_test(tc, element_access_misuse);
     tcase_add_test(tc, null_queries);
     tcase_add_test(tc, copy_clone_reshape);
+    tcase_add_test(tc, const_data);
     suite_add_tcase(s, tc);
     return s;
 }
