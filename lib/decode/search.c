@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "decode/decode.h"
+#include "decode/decoding.h"
 #include "rnn/decode.h"
 
 void rnn_decode_options_init(rnn_decode_options *o)

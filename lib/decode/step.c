@@ -9,7 +9,7 @@
  */
 #include <string.h>
 
-#include "decode/decode.h"
+#include "decode/decoding.h"
 
 typedef struct decoding {
     int token_input;

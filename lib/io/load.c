@@ -17,7 +17,7 @@
 
 #include "io/model_file.h"
 #include "io/safetensors.h"
-#include "optim/optim.h"
+#include "optim/optimizer.h"
 #include "rnn/io.h"
 
 #define FUNC "rnn_model_load"

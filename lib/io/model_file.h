@@ -4,7 +4,7 @@
 #ifndef RNN_IO_MODEL_FILE_H
 #define RNN_IO_MODEL_FILE_H
 
-#include "model/model.h"
+#include "model/graph.h"
 
 #define RNN__FORMAT_NAME "librnn"
 #define RNN__FORMAT_VERSION "1"

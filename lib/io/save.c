@@ -10,7 +10,7 @@
 
 #include "io/model_file.h"
 #include "io/safetensors.h"
-#include "optim/optim.h"
+#include "optim/optimizer.h"
 #include "rnn/io.h"
 
 const char *const rnn__loss_names[5] = {NULL, "sparse_categorical_crossentropy",

@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "model/model.h"
+#include "model/graph.h"
 
 rnn_status rnn_model_add_layer(rnn_model *model, const char *kind, const char *config, int count,
                                rnn_layer *const *layers, const int *outputs, rnn_layer **out)

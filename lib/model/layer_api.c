@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "model/model.h"
+#include "model/graph.h"
 
 rnn_status rnn_layer_name(const rnn_layer *layer, const char **out)
 {

@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "model/model.h"
+#include "model/graph.h"
 
 void rnn_model_options_init(rnn_model_options *o)
 {

@@ -3,7 +3,7 @@
  * graph (Keras: calling the same layer object on two tensors). */
 #include <string.h>
 
-#include "model/model.h"
+#include "model/graph.h"
 
 rnn_status rnn_model_add_shared(rnn_model *m, rnn_layer *source, rnn_layer **out)
 {

@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "model/model.h"
+#include "model/graph.h"
 
 typedef struct sbuf {
     char *buf;

@@ -5,8 +5,8 @@
 #include <math.h>
 #include <string.h>
 
-#include "model/model.h"
-#include "optim/optim.h"
+#include "model/graph.h"
+#include "optim/optimizer.h"
 
 
 void rnn_optimizer_options_init(rnn_optimizer_options *o, rnn_optimizer_type type)

@@ -3,7 +3,7 @@
 #ifndef RNN_LOSS_H
 #define RNN_LOSS_H
 
-#include "model/model.h"
+#include "model/graph.h"
 
 /* Checks targets against pred, then computes the reduced loss, the accuracy
  * (NaN where undefined) and, when grad is not NULL, d(loss)/d(pred) (same

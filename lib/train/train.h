@@ -3,7 +3,7 @@
 #ifndef RNN_TRAIN_TRAIN_H
 #define RNN_TRAIN_TRAIN_H
 
-#include "model/model.h"
+#include "model/graph.h"
 #include "train/loss.h"
 
 /* Forward, loss (filling *stats when not NULL) and, when train, backward and

@@ -11,7 +11,10 @@
 2. The registry is the only list of kinds: no file refers to another kind's
    rnn__<kind>_ops, and only the registry and the model file reader look up
    or compare kinds by name.
-3. Sizes: no file over 800 lines and no function over 120 lines, unless the
+3. No internal header shares a basename with a public one (libabigail takes
+   a header as public by its file name: an internal model.h would put
+   struct rnn_model's private layout into the ABI baseline).
+4. Sizes: no file over 800 lines and no function over 120 lines, unless the
    file says why near its top with a line containing "size:".
 Exits 1 with one line per violation.
 """
@@ -61,6 +64,7 @@ def functions(text):
 def main():
     lib = sys.argv[1]
     errors = []
+    public = set(os.listdir(os.path.join(lib, "..", "include", "rnn"))) | {"rnn.h"}
     kinds = set()
     for root, _, files in os.walk(lib):
         for f in files:
@@ -73,6 +77,9 @@ def main():
             path = os.path.join(root, f)
             rel = os.path.relpath(path, lib)
             text = open(path, encoding="utf-8").read()
+            if f in public:
+                errors.append(f"{rel}: has the name of a public header (libabigail would take "
+                              "its types as public)")
             t = tier_of_path(rel)
             if t is None:
                 errors.append(f"{rel}: folder is not a tier of lib/ (tests/api/check_layout.py)")

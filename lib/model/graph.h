@@ -6,8 +6,8 @@
  * decoding (decode/), files (io/) and optimizers (optim/), which all read
  * this header; layers never do.
  */
-#ifndef RNN_MODEL_MODEL_H
-#define RNN_MODEL_MODEL_H
+#ifndef RNN_MODEL_GRAPH_H
+#define RNN_MODEL_GRAPH_H
 
 #include "layer/layer.h"
 #include "model/add.h"

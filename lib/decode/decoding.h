@@ -3,7 +3,7 @@
 #ifndef RNN_DECODE_DECODE_H
 #define RNN_DECODE_DECODE_H
 
-#include "model/model.h"
+#include "model/graph.h"
 #include "rnn/decode.h"
 
 /* Checks that input ti of m is a sequence of token ids. */
