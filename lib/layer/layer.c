@@ -191,19 +191,6 @@ rnn_status rnn__tensor_ensure(rnn_tensor **tp, int rank, const int64_t *dims, in
     return rnn__tensor_ensure_as(tp, RNN_F32, rank, dims, zero);
 }
 
-rnn_status rnn__mask_draw(rnn__mask *k, const rnn__run *r, float rate, int64_t count)
-{
-    if (r->freeze_masks && k->drawn == count)
-        return RNN_OK;
-    rnn_status st = rnn__fbuf_ensure(&k->m, (size_t)count, 0);
-    if (st)
-        return st;
-    const float keep = 1.0f - rate;
-    for (int64_t i = 0; i < count; i++)
-        k->m.p[i] = rnn__rng_uniform(r->rng) < (double)keep ? 1.0f / keep : 0.0f;
-    k->drawn = count;
-    return RNN_OK;
-}
 
 const char *rnn__step_any(const rnn_layer *l, const int *in_step)
 {

@@ -261,6 +261,15 @@ typedef struct rnn__mask {
     int64_t drawn; /* count the current mask was drawn for (0: none) */
 } rnn__mask;
 RNN__HIDDEN rnn_status rnn__mask_draw(rnn__mask *k, const rnn__run *r, float rate, int64_t count);
+/* Dropout forward and backward (layer/mask.c): out[0] = input 0, times a mask
+ * drawn when training with rate > 0 (*masked says whether it was): one value
+ * per element, or with per_feature one per (sample, feature) of a sequence
+ * applied at every step (SpatialDropout1D). Backward adds dy (times the mask
+ * when masked) into the input's gradient. */
+RNN__HIDDEN rnn_status rnn__dropout_forward(rnn_layer *l, const rnn__run *r, rnn__mask *k,
+                                            float rate, int per_feature, int *masked);
+RNN__HIDDEN rnn_status rnn__dropout_backward(rnn_layer *l, const rnn__mask *k, int masked,
+                                             int per_feature);
 
 /* ------------------------------------------------------------ the registry */
 

@@ -45,44 +45,15 @@ static rnn_status dropout_infer(const char *func, const void *opts, int n_in, co
 
 static rnn_status dropout_forward(rnn_layer *l, const rnn__run *r)
 {
-    const dropout_opts *o = l->opts;
     dropout *d = l->impl;
-    const rnn_tensor *x = rnn__layer_in(l);
-    rnn_status st = rnn__tensor_ensure(&l->out[0], x->rank, x->dims, 0);
-    if (st)
-        return st;
-    float *y = rnn__f32(l->out[0]);
-    memcpy(y, x->data, x->nbytes);
-    l->out_len[0] = rnn__layer_in_len(l);
-    d->masked = r->training && o->rate > 0.0f;
-    if (!d->masked)
-        return RNN_OK;
-    /* Tests may freeze masks so that finite differences see one function. */
-    if ((st = rnn__mask_draw(&d->mask, r, o->rate, x->numel)))
-        return st;
-    const float *m = d->mask.m.p;
-    for (int64_t i = 0; i < x->numel; i++)
-        y[i] *= m[i];
-    return RNN_OK;
+    return rnn__dropout_forward(l, r, &d->mask, ((dropout_opts *)l->opts)->rate, 0, &d->masked);
 }
 
 static rnn_status dropout_backward(rnn_layer *l, const rnn__run *r)
 {
     (void)r;
     const dropout *d = l->impl;
-    rnn_tensor *din = rnn__layer_din(l);
-    if (!din)
-        return RNN_OK;
-    float *dx = rnn__f32(din);
-    const float *dy = rnn__f32(l->dout[0]);
-    const float *m = d->mask.m.p;
-    if (d->masked)
-        for (int64_t i = 0; i < din->numel; i++)
-            dx[i] += dy[i] * m[i];
-    else
-        for (int64_t i = 0; i < din->numel; i++)
-            dx[i] += dy[i];
-    return RNN_OK;
+    return rnn__dropout_backward(l, &d->mask, d->masked, 0);
 }
 
 static void dropout_destroy(rnn_layer *l)

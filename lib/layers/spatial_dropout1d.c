@@ -48,47 +48,15 @@ static rnn_status spatial_dropout1d_infer(const char *func, const void *opts, in
 
 static rnn_status spatial_dropout1d_forward(rnn_layer *l, const rnn__run *r)
 {
-    const spatial_dropout1d_opts *o = l->opts;
     spatial_dropout1d *d = l->impl;
-    const rnn_tensor *x = rnn__layer_in(l);
-    rnn_status st = rnn__tensor_ensure(&l->out[0], x->rank, x->dims, 0);
-    if (st)
-        return st;
-    float *y = rnn__f32(l->out[0]);
-    memcpy(y, x->data, x->nbytes);
-    l->out_len[0] = rnn__layer_in_len(l);
-    d->masked = r->training && o->rate > 0.0f;
-    if (!d->masked)
-        return RNN_OK;
-    /* One mask value per (sample, feature), applied at every step. */
-    const int64_t F = x->dims[2], TF = x->dims[1] * F;
-    if ((st = rnn__mask_draw(&d->mask, r, o->rate, x->dims[0] * F)))
-        return st;
-    const float *m = d->mask.m.p;
-    for (int64_t i = 0; i < x->numel; i++)
-        y[i] *= m[i / TF * F + i % F];
-    return RNN_OK;
+    return rnn__dropout_forward(l, r, &d->mask, ((spatial_dropout1d_opts *)l->opts)->rate, 1, &d->masked);
 }
 
 static rnn_status spatial_dropout1d_backward(rnn_layer *l, const rnn__run *r)
 {
     (void)r;
     const spatial_dropout1d *d = l->impl;
-    rnn_tensor *din = rnn__layer_din(l);
-    if (!din)
-        return RNN_OK;
-    float *dx = rnn__f32(din);
-    const float *dy = rnn__f32(l->dout[0]);
-    if (!d->masked) {
-        for (int64_t i = 0; i < din->numel; i++)
-            dx[i] += dy[i];
-        return RNN_OK;
-    }
-    const int64_t F = din->dims[2], TF = din->dims[1] * F;
-    const float *m = d->mask.m.p;
-    for (int64_t i = 0; i < din->numel; i++)
-        dx[i] += dy[i] * m[i / TF * F + i % F];
-    return RNN_OK;
+    return rnn__dropout_backward(l, &d->mask, d->masked, 1);
 }
 
 static void spatial_dropout1d_destroy(rnn_layer *l)
