@@ -174,7 +174,7 @@ rnn_status rnn__model_add(const char *func, rnn_model *m, const rnn__layer_ops *
     }
     for (int k = 0; k < n_in; k++) {
         char what[24];
-        snprintf(what, sizeof what, "inputs[%d]", k);
+        snprintf(what, sizeof what, "layers[%d]", k);
         rnn_status st = rnn__model_check_port(func, what, m, in[k]);
         if (st)
             return st;
