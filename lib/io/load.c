@@ -225,12 +225,11 @@ static rnn_status build_layer(const rnn__st_file *F, rnn_model *m, const planned
         in[k] = (rnn__port){m->layers[p->src[k]], p->src_out[k]};
     rnn_layer *l = NULL;
     rnn_status st;
-    if (p->shared_from >= 0)
-        st = rnn_model_connect_next(m, in[0].layer, in[0].output) ||
-                     rnn_model_add_shared(m, m->layers[p->shared_from], &l)
-                 ? RNN_ERR_FORMAT
-                 : RNN_OK;
-    else
+    if (p->shared_from >= 0) {
+        st = rnn_model_connect_next(m, in[0].layer, in[0].output);
+        if (!st)
+            st = rnn_model_add_shared(m, m->layers[p->shared_from], &l);
+    } else
         st = rnn__model_add(FUNC, m, p->ops, p->opts, p->n_in, in, &l);
     if (st == RNN_ERR_NOMEM) /* sizes were validated: an OOM here is real */
         return st;
