@@ -78,9 +78,17 @@ rnn_status rnn__fields_check(const char *func, const rnn__field *f, const void *
                                 f->hi, v);
             break;
         case RNN__FIELD_ENUM:
-            if (v < 0 || v >= f->n_names || !f->names[(int)v])
+            if (v < 0 || v >= f->n_names || !f->names[(int)v]) {
+                char vals[160];
+                size_t n = 0;
+                vals[0] = 0;
+                for (int k = 0; k < f->n_names && n < sizeof vals; k++)
+                    if (f->names[k])
+                        n += (size_t)snprintf(vals + n, sizeof vals - n, "%s%d (%s)",
+                                              n ? ", " : "", k, f->names[k]);
                 return rnn__err(RNN_ERR_INVALID_ARG, func,
-                                "options->%s is not a valid value (got %.0f)", f->name, v);
+                                "options->%s must be one of %s (got %.0f)", f->name, vals, v);
+            }
             break;
         }
     }

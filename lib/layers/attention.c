@@ -491,19 +491,10 @@ rnn_status rnn_model_add_attention(rnn_model *model, const rnn_attention_options
                                     kernel_initializer);
     if (st0)
         return st0;
-    if (o.score < RNN_ATTENTION_DOT || o.score > RNN_ATTENTION_ADDITIVE)
-        return RNN__ERR(RNN_ERR_INVALID_ARG, "options->score must be a rnn_attention_score (got %d)",
-                        (int)o.score);
-    if (o.units < 0 || o.units > (1 << 20))
-        return RNN__ERR(RNN_ERR_INVALID_ARG, "options->units must be in 0..1048576 (got %lld)",
-                        (long long)o.units);
-    if (o.scale != 0 && o.scale != 1)
-        return RNN__ERR(RNN_ERR_INVALID_ARG, "options->scale must be 0 or 1 (got %d)", o.scale);
-    if (o.kernel_initializer < RNN_INIT_GLOROT_UNIFORM || o.kernel_initializer > RNN_INIT_ONES)
-        return RNN__ERR(RNN_ERR_INVALID_ARG,
-                        "options->kernel_initializer is not a rnn_initializer (got %d)",
-                        (int)o.kernel_initializer);
-    rnn_status st;
+    /* The options before the operands (as the other constructors check them first). */
+    rnn_status st = rnn__fields_check(__func__, rnn__attention_ops.fields, &o);
+    if (st)
+        return st;
     if ((st = check_operand(model, "query", query, query_output)) ||
         (st = check_operand(model, "value", value, value_output)))
         return st;

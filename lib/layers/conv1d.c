@@ -245,27 +245,5 @@ rnn_status rnn_model_add_conv1d(rnn_model *model, const rnn_conv1d_options *opti
     rnn_status st = RNN__OPTS_COPY("options", rnn_conv1d_options, &o, options, bias_initializer);
     if (st)
         return st;
-    /* The messages callers know, before the field table's (rnn__model_add). */
-    if (o.filters < 1 || o.filters > FILTERS_MAX)
-        return RNN__ERR(RNN_ERR_INVALID_ARG, "options->filters must be in 1..%lld (got %lld)",
-                        (long long)FILTERS_MAX, (long long)o.filters);
-    if (o.kernel_size < 1 || o.kernel_size > 4096)
-        return RNN__ERR(RNN_ERR_INVALID_ARG, "options->kernel_size must be in 1..4096 (got %lld)",
-                        (long long)o.kernel_size);
-    if (o.strides < 1 || o.strides > 4096 || o.dilation_rate < 1 || o.dilation_rate > 4096)
-        return RNN__ERR(RNN_ERR_INVALID_ARG,
-                        "options->strides and dilation_rate must be in 1..4096 (got %lld, %lld)",
-                        (long long)o.strides, (long long)o.dilation_rate);
-    if (o.activation < RNN_ACT_LINEAR || o.activation > RNN_ACT_SOFTMAX)
-        return RNN__ERR(RNN_ERR_INVALID_ARG,
-                        "options->activation must be a rnn_activation (got %d)",
-                        (int)o.activation);
-    if (o.kernel_initializer < RNN_INIT_GLOROT_UNIFORM || o.kernel_initializer > RNN_INIT_ONES ||
-        o.bias_initializer < RNN_INIT_GLOROT_UNIFORM || o.bias_initializer > RNN_INIT_ONES)
-        return RNN__ERR(RNN_ERR_INVALID_ARG, "an initializer is not a rnn_initializer value");
-    if (o.padding != RNN_PADDING_VALID && o.padding != RNN_PADDING_SAME)
-        return RNN__ERR(RNN_ERR_INVALID_ARG,
-                        "padding must be RNN_PADDING_VALID or RNN_PADDING_SAME (got %d)",
-                        (int)o.padding);
     return rnn__model_add(__func__, model, &rnn__conv1d_ops, &o, 0, NULL, out);
 }

@@ -240,7 +240,7 @@ START_TEST(shapes_counts_errors_and_save_load)
     ck_errmsg("options->filters must be in 1..1048576 (got 0)");
     o.filters = 2, o.kernel_size = 3, o.padding = (rnn_padding)7;
     ck_rnn(rnn_model_add_conv1d(m, &o, NULL), RNN_ERR_INVALID_ARG);
-    ck_errmsg("padding must be RNN_PADDING_VALID or RNN_PADDING_SAME (got 7)");
+    ck_errmsg("options->padding must be one of 0 (valid), 1 (same) (got 7)");
     o.padding = RNN_PADDING_VALID, o.strides = 2, o.dilation_rate = 2;
     ck_rnn(rnn_model_add_conv1d(m, &o, NULL), RNN_ERR_INVALID_ARG);
     o.strides = 1, o.dilation_rate = 1, o.kernel_size = 4;
