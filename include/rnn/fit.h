@@ -283,8 +283,8 @@ typedef struct rnn_fit_result {
  *         this library's struct (then nothing is written to @p result).
  * @retval RNN_ERR_SHAPE, RNN_ERR_DTYPE, RNN_ERR_RANGE inconsistent tensors,
  *         lengths or labels (the message names the epoch and batch).
- * @retval RNN_ERR_NUMERIC a NaN or infinite loss: training stopped, and the
- *         weights are those of the last good step.
+ * @retval RNN_ERR_NUMERIC a NaN or infinite loss or gradient: training stopped
+ *         before that batch's update; the weights are those before it.
  * @retval RNN_ERR_IO a checkpoint could not be written.
  */
 RNN_API rnn_status rnn_model_fit(rnn_model *model, const rnn_data *train,

@@ -274,8 +274,8 @@ RNN_API rnn_status rnn_model_compile(rnn_model *model, const rnn_compile_options
  * @retval RNN_ERR_STATE not compiled.
  * @retval RNN_ERR_SHAPE, RNN_ERR_DTYPE targets do not fit output 0.
  * @retval RNN_ERR_RANGE a class id outside [0, classes).
- * @retval RNN_ERR_NUMERIC the loss is NaN or infinite: nothing was updated, the
- *         weights are those of the last good step.
+ * @retval RNN_ERR_NUMERIC the loss, or a trainable parameter's gradient, is NaN or
+ *         infinite: nothing was updated, the weights are those before this batch.
  */
 RNN_API rnn_status rnn_model_train_step(rnn_model *model, int num_inputs,
                                         const rnn_tensor *const *inputs,

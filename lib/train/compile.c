@@ -57,6 +57,25 @@ rnn_status rnn_model_compile(rnn_model *m, const rnn_compile_options *options,
     return RNN_OK;
 }
 
+/* The first trainable parameter whose gradient holds an Inf or a NaN, or
+ * NULL: an update from it would poison the weights. (x * 0 is NaN exactly
+ * when x is not finite, and a sum of them vectorises.) */
+static const rnn__param *nonfinite_grad(const rnn_model *m)
+{
+    for (int k = 0; k < m->n_params; k++) {
+        const rnn__param *p = &m->params[k];
+        if (!p->layer->trainable)
+            continue;
+        const float *g = rnn__f32(p->grad);
+        float z = 0.0f;
+        for (int64_t i = 0; i < p->grad->numel; i++)
+            z += g[i] * 0.0f;
+        if (z != 0.0f)
+            return p;
+    }
+    return NULL;
+}
+
 /* Forward, loss, and (when train) backward + update. */
 rnn_status rnn__model_step(const char *func, rnn_model *m, int num_inputs,
                            const rnn_tensor *const *inputs, const rnn_tensor *const *lengths,
@@ -85,15 +104,21 @@ rnn_status rnn__model_step(const char *func, rnn_model *m, int num_inputs,
                                       train ? rnn__f32(m->loss_grad) : NULL, stats)))
         return st;
     if (!isfinite(l))
-        return rnn__err(RNN_ERR_NUMERIC, func,
-                        "the loss is %s: training stopped, the weights are those of the last "
-                        "good step",
-                        isnan(l) ? "NaN" : l > 0 ? "+inf" : "-inf");
+        return rnn__err(RNN_ERR_NUMERIC, func, "the loss is %s%s",
+                        isnan(l) ? "NaN" : l > 0 ? "+inf" : "-inf",
+                        train ? ": the weights are unchanged (those before this batch)" : "");
     if (train) {
         const rnn_tensor *g[RNN__MAX_OUTPUTS] = {m->loss_grad};
         if ((st = rnn_model_zero_grad(m)) ||
-            (st = rnn_model_backward(m, rnn__model_num_outputs(m), g)) ||
-            (st = rnn_optimizer_step(m->optimizer)))
+            (st = rnn_model_backward(m, rnn__model_num_outputs(m), g)))
+            return rnn__err_wrap(st, func, NULL);
+        const rnn__param *bad = nonfinite_grad(m);
+        if (bad)
+            return rnn__err(RNN_ERR_NUMERIC, func,
+                            "the gradient of %s/%s is not finite (an Inf or NaN in the batch?): "
+                            "the weights are unchanged (those before this batch)",
+                            bad->layer->name, bad->layer->param_name[bad->index]);
+        if ((st = rnn_optimizer_step(m->optimizer)))
             return rnn__err_wrap(st, func, NULL);
     }
     if (loss)

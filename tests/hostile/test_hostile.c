@@ -1,0 +1,173 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Hostile and careless input (issue 15), growing with each stop: what a
+ * careless user or an attacker hands the library must give a clear error,
+ * never poisoned weights, a hang or a wrong message.
+ */
+#include <fcntl.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../unit/test_util.h"
+
+/* Input(0, 3) -> LSTM(8) -> Dense(3, softmax), compiled with Adam. */
+static rnn_model *small_model(void)
+{
+    rnn_model_options mo;
+    rnn_model_options_init(&mo);
+    mo.seed = 5;
+    rnn_model *m;
+    ck_ok(rnn_model_create(&mo, &m));
+    int64_t shape[2] = {0, 3};
+    ck_ok(rnn_model_add_input(m, RNN_F32, 2, shape, NULL));
+    rnn_recurrent_options r;
+    rnn_recurrent_options_init(&r, RNN_LSTM);
+    r.units = 8;
+    ck_ok(rnn_model_add_recurrent(m, &r, NULL));
+    rnn_dense_options d;
+    rnn_dense_options_init(&d);
+    d.units = 3;
+    d.activation = RNN_ACT_SOFTMAX;
+    ck_ok(rnn_model_add_dense(m, &d, NULL));
+    rnn_compile_options c;
+    rnn_compile_options_init(&c, RNN_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY);
+    rnn_optimizer_options o;
+    rnn_optimizer_options_init(&o, RNN_OPTIM_ADAM);
+    ck_ok(rnn_model_compile(m, &c, &o));
+    return m;
+}
+
+/* A copy of every parameter's values. */
+static float *snapshot(rnn_model *m, size_t *n)
+{
+    int64_t count = 0;
+    ck_ok(rnn_model_count_params(m, &count));
+    float *s = malloc(sizeof(float) * (size_t)count), *p = s;
+    int nl = 0;
+    ck_ok(rnn_model_num_layers(m, &nl));
+    for (int i = 0; i < nl; i++) {
+        rnn_layer *l;
+        int np = 0;
+        ck_ok(rnn_model_layer(m, i, &l));
+        ck_ok(rnn_layer_num_params(l, &np));
+        for (int k = 0; k < np; k++) {
+            rnn_tensor *t;
+            const void *data;
+            int64_t e;
+            ck_ok(rnn_layer_param(l, k, NULL, &t, NULL));
+            ck_ok(rnn_tensor_data_const(t, &data));
+            ck_ok(rnn_tensor_numel(t, &e));
+            memcpy(p, data, sizeof(float) * (size_t)e);
+            p += e;
+        }
+    }
+    *n = (size_t)count;
+    return s;
+}
+
+/* An Inf in the input used to leave the loss finite and make 32 LSTM
+ * kernel values NaN; the step must be refused with the weights untouched. */
+START_TEST(inf_input_never_poisons_the_weights)
+{
+    rnn_model *m = small_model();
+    int64_t xd[3] = {4, 5, 3}, yd[1] = {4};
+    rnn_tensor *x, *y;
+    ck_ok(rnn_tensor_create(RNN_F32, 3, xd, &x));
+    ck_ok(rnn_tensor_create(RNN_I32, 1, yd, &y));
+    float *xp;
+    ck_ok(rnn_tensor_data(x, (void **)&xp));
+    for (int i = 0; i < 60; i++)
+        xp[i] = 0.1f * (float)(i % 7) - 0.3f;
+    const rnn_tensor *in[1] = {x};
+    float loss, acc;
+    ck_ok(rnn_model_train_step(m, 1, in, NULL, y, &loss, &acc)); /* a good step first */
+    size_t n, n2;
+    float *before = snapshot(m, &n);
+    xp[17] = INFINITY;
+    ck_rnn(rnn_model_train_step(m, 1, in, NULL, y, &loss, &acc), RNN_ERR_NUMERIC);
+    ck_errmsg("rnn_model_train_step: ");
+    ck_errmsg("is not finite");
+    ck_errmsg("the weights are unchanged");
+    float *after = snapshot(m, &n2);
+    ck_assert_uint_eq(n, n2);
+    ck_assert_msg(memcmp(before, after, sizeof(float) * n) == 0, "the weights changed");
+    for (size_t i = 0; i < n; i++)
+        ck_assert(isfinite(after[i]));
+    /* The next good batch trains from the same weights. */
+    xp[17] = 0.0f;
+    ck_ok(rnn_model_train_step(m, 1, in, NULL, y, &loss, &acc));
+    ck_assert(isfinite(loss));
+    free(before);
+    free(after);
+    rnn_tensor_destroy(x);
+    rnn_tensor_destroy(y);
+    rnn_model_destroy(m);
+}
+END_TEST
+
+/* A NaN during evaluation or a test step is not "training stopped". */
+START_TEST(nan_in_evaluation_says_what_happened)
+{
+    rnn_model *m = small_model();
+    int64_t xd[3] = {2, 4, 3}, yd[1] = {2};
+    rnn_tensor *x, *y;
+    ck_ok(rnn_tensor_create(RNN_F32, 3, xd, &x));
+    ck_ok(rnn_tensor_create(RNN_I32, 1, yd, &y));
+    float *xp;
+    ck_ok(rnn_tensor_data(x, (void **)&xp));
+    xp[3] = NAN;
+    const rnn_tensor *in[1] = {x};
+    float loss, acc;
+    ck_rnn(rnn_model_test_step(m, 1, in, NULL, y, &loss, &acc), RNN_ERR_NUMERIC);
+    ck_assert_str_eq(rnn_last_error(), "rnn_model_test_step: the loss is NaN");
+    rnn_tensor_destroy(x);
+    rnn_tensor_destroy(y);
+    rnn_model_destroy(m);
+}
+END_TEST
+
+static void on_alarm(int sig)
+{
+    (void)sig;
+    _exit(3); /* the load blocked */
+}
+
+/* Loading a FIFO used to block forever in open(). */
+START_TEST(loading_a_fifo_does_not_block)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/tmp/librnn-fifo-%ld", (long)getpid());
+    unlink(path);
+    ck_assert_int_eq(mkfifo(path, 0600), 0);
+    signal(SIGALRM, on_alarm);
+    alarm(10);
+    rnn_model *m = NULL;
+    rnn_status st = rnn_model_load(path, NULL, &m);
+    alarm(0);
+    unlink(path);
+    ck_assert_int_eq(st, RNN_ERR_IO);
+    ck_assert_ptr_null(m);
+    ck_errmsg("rnn_model_load: ");
+    ck_errmsg("is not a regular file");
+}
+END_TEST
+
+static Suite *hostile_suite(void)
+{
+    Suite *s = suite_create("hostile");
+    TCase *tc = tcase_create("hostile");
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, inf_input_never_poisons_the_weights);
+    tcase_add_test(tc, nan_in_evaluation_says_what_happened);
+    tcase_add_test(tc, loading_a_fifo_does_not_block);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    return rnn_test_run(hostile_suite());
+}
