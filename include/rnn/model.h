@@ -92,6 +92,7 @@ RNN_API void rnn_model_destroy(rnn_model *model);
  * input (inputs are numbered in the order they are added), which the next
  * layer added reads.
  * @retval RNN_ERR_STATE the model already has 16 inputs.
+ * @retval RNN_ERR_DTYPE @p dtype is neither RNN_F32 nor RNN_I32.
  * @retval RNN_ERR_SHAPE, RNN_ERR_INVALID_ARG, RNN_ERR_NOMEM
  */
 RNN_API rnn_status rnn_model_add_input(rnn_model *model, rnn_dtype dtype, int rank,

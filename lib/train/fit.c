@@ -242,9 +242,13 @@ rnn_status rnn_model_predict(rnn_model *m, const rnn_data *data, int64_t batch_s
             if (r == 0)
                 break;
             if (r < 0 || !x) {
-                st = rnn__err(RNN_ERR_STATE, __func__,
-                              "the batch iterator failed at batch %lld (returned %d)",
-                              (long long)k, r);
+                st = r < 0 ? rnn__err(RNN_ERR_STATE, __func__,
+                                      "the batch iterator failed at batch %lld (returned %d)",
+                                      (long long)k, r)
+                           : rnn__err(RNN_ERR_STATE, __func__,
+                                      "the batch iterator returned a batch without x at batch "
+                                      "%lld",
+                                      (long long)k);
                 break;
             }
             if ((st = rnn_model_forward(m, 1, &x, &len, 0))) {

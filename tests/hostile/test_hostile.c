@@ -155,6 +155,33 @@ START_TEST(loading_a_fifo_does_not_block)
 }
 END_TEST
 
+static int no_x(void *user, int epoch, int64_t batch, const rnn_tensor **x,
+                const rnn_tensor **lengths, const rnn_tensor **targets)
+{
+    (void)user, (void)epoch, (void)batch, (void)x, (void)lengths, (void)targets;
+    return 1; /* "a batch", but no tensor */
+}
+
+/* An iterator that returns 1 without a tensor was reported as "failed at
+ * batch 0 (returned 1)"; an unknown dtype gets the status the header says. */
+START_TEST(iterator_without_tensor_and_unknown_dtype)
+{
+    rnn_model *m = small_model();
+    rnn_data d;
+    rnn_data_init(&d);
+    d.next = no_x;
+    rnn_tensor *out = NULL;
+    ck_rnn(rnn_model_predict(m, &d, 4, &out), RNN_ERR_STATE);
+    ck_assert_str_eq(rnn_last_error(),
+                     "rnn_model_predict: the batch iterator returned a batch without x at batch 0");
+    ck_assert_ptr_null(out);
+    int64_t shape[1] = {4};
+    ck_rnn(rnn_model_add_input(m, (rnn_dtype)7, 1, shape, NULL), RNN_ERR_DTYPE);
+    ck_errmsg("rnn_model_add_input: dtype must be RNN_F32 or RNN_I32 (got 7)");
+    rnn_model_destroy(m);
+}
+END_TEST
+
 static Suite *hostile_suite(void)
 {
     Suite *s = suite_create("hostile");
@@ -163,6 +190,7 @@ static Suite *hostile_suite(void)
     tcase_add_test(tc, inf_input_never_poisons_the_weights);
     tcase_add_test(tc, nan_in_evaluation_says_what_happened);
     tcase_add_test(tc, loading_a_fifo_does_not_block);
+    tcase_add_test(tc, iterator_without_tensor_and_unknown_dtype);
     suite_add_tcase(s, tc);
     return s;
 }
