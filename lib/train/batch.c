@@ -181,6 +181,8 @@ void rnn__plan_epoch(rnn__plan *p, const int64_t *pool, int64_t n, int64_t B, in
     memcpy(p->order, pool, sizeof(int64_t) * (size_t)n);
     if (shuffle)
         rnn__shuffle64(r, p->order, n);
+    if (B > n) /* a batch larger than the data is all of it (Keras); no overflow below */
+        B = n > 0 ? n : 1;
     p->nb = (n + B - 1) / B;
     if (bucket > 0 && len) {
         const int64_t chunk = B * bucket;

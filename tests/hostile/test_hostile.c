@@ -182,6 +182,37 @@ START_TEST(iterator_without_tensor_and_unknown_dtype)
 }
 END_TEST
 
+/* fit with a batch size beyond the data overflowed (UBSan) and reported "the
+ * iterator gave no batch" with no iterator: it is one batch, as in Keras. */
+START_TEST(huge_batch_size_is_one_batch)
+{
+    rnn_model *m = small_model();
+    int64_t xd[3] = {8, 4, 3}, yd[1] = {8};
+    rnn_tensor *x, *y;
+    ck_ok(rnn_tensor_create(RNN_F32, 3, xd, &x));
+    ck_ok(rnn_tensor_create(RNN_I32, 1, yd, &y));
+    rnn_data d;
+    rnn_data_init(&d);
+    d.x = x;
+    d.targets = y;
+    rnn_fit_options o;
+    rnn_fit_options_init(&o);
+    o.epochs = 2;
+    o.batch_size = INT64_MAX;
+    rnn_fit_result res;
+    memset(&res, 0, sizeof res);
+    res.struct_size = sizeof res;
+    ck_ok(rnn_model_fit(m, &d, &o, &res));
+    ck_assert_int_eq(res.epochs_run, 2);
+    o.shuffle = 0;
+    o.batch_size = INT64_MAX - 1;
+    ck_ok(rnn_model_fit(m, &d, &o, NULL));
+    rnn_tensor_destroy(x);
+    rnn_tensor_destroy(y);
+    rnn_model_destroy(m);
+}
+END_TEST
+
 static Suite *hostile_suite(void)
 {
     Suite *s = suite_create("hostile");
@@ -191,6 +222,7 @@ static Suite *hostile_suite(void)
     tcase_add_test(tc, nan_in_evaluation_says_what_happened);
     tcase_add_test(tc, loading_a_fifo_does_not_block);
     tcase_add_test(tc, iterator_without_tensor_and_unknown_dtype);
+    tcase_add_test(tc, huge_batch_size_is_one_batch);
     suite_add_tcase(s, tc);
     return s;
 }
