@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The safetensors framing: atomic writing and checked reading (see
  * safetensors.h). */
-#define _POSIX_C_SOURCE 200809L
+#define _XOPEN_SOURCE 700 /* realpath */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -191,8 +191,54 @@ static int write_body(int fd, const char *header_s, const rnn__st_data *data, si
     return werr;
 }
 
+static rnn_status write_file(const char *func, const char *path, json_t *header,
+                             const rnn__st_data *data, size_t n_data);
+
+/* Where a save to path writes: path itself, or when path is a symbolic link
+ * the file it points to (as `>` in a shell and fopen(path, "w") do; replacing
+ * the link by a file would silently cut it). *out is malloc()ed when not
+ * path. A dangling link names the file to create, relative to the link's
+ * directory. */
+static rnn_status resolve_link(const char *func, const char *path, char **out)
+{
+    *out = NULL;
+    struct stat ls;
+    if (lstat(path, &ls) != 0 || !S_ISLNK(ls.st_mode))
+        return RNN_OK;
+    if ((*out = realpath(path, NULL)))
+        return RNN_OK;
+    char target[4096];
+    ssize_t n = errno == ENOENT ? readlink(path, target, sizeof target - 1) : -1;
+    if (n <= 0)
+        return rnn__err(RNN_ERR_IO, func, "cannot follow the symbolic link %s: %s", path,
+                        strerror(errno));
+    target[n] = 0;
+    const char *slash = strrchr(path, '/');
+    const size_t dir = target[0] == '/' || !slash ? 0 : (size_t)(slash - path) + 1;
+    if (!(*out = malloc(dir + (size_t)n + 1)))
+        return rnn__err(RNN_ERR_NOMEM, func, "out of memory");
+    memcpy(*out, path, dir);
+    memcpy(*out + dir, target, (size_t)n + 1);
+    return RNN_OK;
+}
+
 rnn_status rnn__st_write(const char *func, const char *path, json_t *header,
                          const rnn__st_data *data, size_t n_data)
+{
+    char *real;
+    rnn_status st = resolve_link(func, path, &real);
+    if (st)
+        return st;
+    if (real)
+        path = real;
+    st = write_file(func, path, header, data, n_data);
+    free(real);
+    return st;
+}
+
+/* rnn__st_write to a path that is not a symbolic link. */
+static rnn_status write_file(const char *func, const char *path, json_t *header,
+                             const rnn__st_data *data, size_t n_data)
 {
     rnn_status st = RNN_OK;
     char *header_s = json_dumps(header, JSON_COMPACT | JSON_SORT_KEYS);

@@ -4,6 +4,7 @@
  * careless user or an attacker hands the library must give a clear error,
  * never poisoned weights, a hang or a wrong message.
  */
+#define _DEFAULT_SOURCE 1
 #include <fcntl.h>
 #include <math.h>
 #include <signal.h>
@@ -213,6 +214,43 @@ START_TEST(huge_batch_size_is_one_batch)
 }
 END_TEST
 
+/* Saving over a symbolic link replaced the link by a file; it must write the
+ * file the link points to (also when that file does not exist yet), and the
+ * model must load back through the link. */
+START_TEST(save_through_a_symlink_writes_its_target)
+{
+    rnn_model *m = small_model();
+    char dir[] = "/tmp/librnn-link-XXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    char target[96], link[96], dangling[96], created[96];
+    snprintf(target, sizeof target, "%s/real.rnn", dir);
+    snprintf(link, sizeof link, "%s/link.rnn", dir);
+    snprintf(dangling, sizeof dangling, "%s/dangling.rnn", dir);
+    snprintf(created, sizeof created, "%s/later.rnn", dir);
+    ck_ok(rnn_model_save(m, target));
+    ck_assert_int_eq(symlink("real.rnn", link), 0);
+    ck_ok(rnn_model_save(m, link));
+    struct stat sb;
+    ck_assert_int_eq(lstat(link, &sb), 0);
+    ck_assert_msg(S_ISLNK(sb.st_mode), "the link was replaced by a file");
+    ck_assert_int_eq(symlink("later.rnn", dangling), 0);
+    ck_ok(rnn_model_save(m, dangling));
+    ck_assert_int_eq(lstat(dangling, &sb), 0);
+    ck_assert(S_ISLNK(sb.st_mode));
+    ck_assert_int_eq(lstat(created, &sb), 0);
+    ck_assert(S_ISREG(sb.st_mode));
+    rnn_model *back = NULL;
+    ck_ok(rnn_model_load(link, NULL, &back));
+    rnn_model_destroy(back);
+    unlink(link);
+    unlink(dangling);
+    unlink(target);
+    unlink(created);
+    ck_assert_int_eq(rmdir(dir), 0); /* nothing else (no temporary) left */
+    rnn_model_destroy(m);
+}
+END_TEST
+
 static Suite *hostile_suite(void)
 {
     Suite *s = suite_create("hostile");
@@ -223,6 +261,7 @@ static Suite *hostile_suite(void)
     tcase_add_test(tc, loading_a_fifo_does_not_block);
     tcase_add_test(tc, iterator_without_tensor_and_unknown_dtype);
     tcase_add_test(tc, huge_batch_size_is_one_batch);
+    tcase_add_test(tc, save_through_a_symlink_writes_its_target);
     suite_add_tcase(s, tc);
     return s;
 }
