@@ -21,7 +21,6 @@
 #include "rnn/io.h"
 
 #define FUNC "rnn_model_load"
-#define MAX_LAYERS 4096
 
 /* "training": the compile configuration and optimizer state (optional). */
 typedef struct training_cfg {
@@ -103,7 +102,7 @@ typedef struct planned {
 } planned;
 
 /* Reads layers[i]'s kind, name, trainable flag and options. */
-static rnn_status read_layer(const rnn__st_file *F, size_t i, json_t *entry, planned *p)
+static rnn_status read_layer(rnn__st_file *F, size_t i, json_t *entry, planned *p)
 {
     const char *kind = json_string_value(json_object_get(entry, "kind"));
     json_t *c = json_object_get(entry, "config");
@@ -133,7 +132,7 @@ static rnn_status read_layer(const rnn__st_file *F, size_t i, json_t *entry, pla
 
 /* Reads layers[i]'s producers ("inputs", default the previous layer) and
  * shared_from, checked against the layers before it. */
-static rnn_status read_links(const rnn__st_file *F, size_t i, json_t *entry, const planned *ps,
+static rnn_status read_links(rnn__st_file *F, size_t i, json_t *entry, const planned *ps,
                              planned *p)
 {
     p->n_in = p->ops->min_in == 0 ? 0 : 1;
@@ -180,7 +179,7 @@ static rnn_status read_links(const rnn__st_file *F, size_t i, json_t *entry, con
 
 /* Pass 1: every layer's options and producers, its outputs and the
  * parameter floats they imply (in *total), without building anything. */
-static rnn_status plan(const rnn__st_file *F, json_t *layers, planned *ps, size_t n,
+static rnn_status plan(rnn__st_file *F, json_t *layers, planned *ps, size_t n,
                        uint64_t *total)
 {
     *total = 0;
@@ -218,7 +217,7 @@ static rnn_status plan(const rnn__st_file *F, json_t *layers, planned *ps, size_
 
 /* Pass 2, layer i: created through the model's one entry point, named as
  * the file says, its parameters read. */
-static rnn_status build_layer(const rnn__st_file *F, rnn_model *m, const planned *p, size_t i)
+static rnn_status build_layer(rnn__st_file *F, rnn_model *m, const planned *p, size_t i)
 {
     rnn__port in[RNN__MAX_IN];
     for (int k = 0; k < p->n_in; k++)
@@ -253,7 +252,7 @@ static rnn_status build_layer(const rnn__st_file *F, rnn_model *m, const planned
 }
 
 /* Model outputs: "outputs" [[layer, output], ...], default the last layer's. */
-static rnn_status read_outputs(const rnn__st_file *F, rnn_model *m, json_t *outs)
+static rnn_status read_outputs(rnn__st_file *F, rnn_model *m, json_t *outs)
 {
     size_t no = json_array_size(outs);
     rnn_layer *ol[RNN__MAX_IO];
@@ -279,7 +278,7 @@ static rnn_status read_outputs(const rnn__st_file *F, rnn_model *m, json_t *outs
 }
 
 /* Compiles as saved, then fills the optimizer's slots. */
-static rnn_status read_training(const rnn__st_file *F, rnn_model *m, const training_cfg *tc)
+static rnn_status read_training(rnn__st_file *F, rnn_model *m, const training_cfg *tc)
 {
     rnn_status st = rnn_model_compile(m, &tc->c, &tc->o);
     if (st)
@@ -306,14 +305,14 @@ static rnn_status read_training(const rnn__st_file *F, rnn_model *m, const train
 }
 
 /* Builds the model from the architecture and fills its parameters. */
-static rnn_status build(const rnn__st_file *F, json_t *arch, json_t *layers,
+static rnn_status build(rnn__st_file *F, json_t *arch, json_t *layers,
                         const rnn_model_options *opts, rnn_model **out)
 {
     const size_t n = json_array_size(layers);
-    if (n < 2 || n > MAX_LAYERS)
+    if (n < 2 || n > RNN__MAX_LAYERS)
         return rnn__st_format_error(F, "the architecture must have an input and 1 to %d layers "
                                        "(has %zu entries)",
-                                    MAX_LAYERS - 1, n);
+                                    RNN__MAX_LAYERS - 1, n);
     planned *ps = rnn__calloc(n, sizeof *ps);
     if (!ps)
         return rnn__err(RNN_ERR_NOMEM, FUNC, "out of memory allocating %zu bytes", n * sizeof *ps);
@@ -339,6 +338,8 @@ static rnn_status build(const rnn__st_file *F, json_t *arch, json_t *layers,
         st = read_outputs(F, m, outs);
     if (!st && tc.present)
         st = read_training(F, m, &tc);
+    if (!st)
+        st = rnn__st_check_disjoint(F);
     for (size_t i = 0; i < n; i++)
         rnn__free(ps[i].opts);
     rnn__free(ps);

@@ -324,7 +324,26 @@ static rnn_status read_at(const rnn__st_file *f, void *buf, size_t n, uint64_t o
     return RNN_OK;
 }
 
-rnn_status rnn__st_read(const rnn__st_file *f, const char *key, int rank, const int64_t *dims,
+static int by_start(const void *a, const void *b)
+{
+    const uint64_t *x = a, *y = b;
+    return x[0] < y[0] ? -1 : x[0] > y[0];
+}
+
+rnn_status rnn__st_check_disjoint(const rnn__st_file *f)
+{
+    qsort(f->ranges, f->n_ranges, sizeof *f->ranges, by_start);
+    for (size_t i = 1; i < f->n_ranges; i++)
+        if (f->ranges[i][0] < f->ranges[i - 1][1])
+            return rnn__st_format_error(f,
+                                        "two tensors share bytes %llu..%llu of the data: "
+                                        "each tensor must have its own",
+                                        (unsigned long long)f->ranges[i][0],
+                                        (unsigned long long)f->ranges[i - 1][1]);
+    return RNN_OK;
+}
+
+rnn_status rnn__st_read(rnn__st_file *f, const char *key, int rank, const int64_t *dims,
                         float *dst)
 {
     json_t *te = json_object_get(f->header, key), *shape_j = json_object_get(te, "shape");
@@ -345,6 +364,20 @@ rnn_status rnn__st_read(const rnn__st_file *f, const char *key, int rank, const 
     if (!ok)
         return rnn__st_format_error(
             f, "tensor \"%s\" is missing or has the wrong dtype, shape or offsets", key);
+    if (f->n_ranges == f->cap_ranges) {
+        size_t cap = f->cap_ranges ? 2 * f->cap_ranges : 64;
+        uint64_t(*r)[2] = rnn__calloc(cap, sizeof *r);
+        if (!r)
+            return rnn__err(RNN_ERR_NOMEM, f->func, "out of memory allocating %zu bytes",
+                            cap * sizeof *r);
+        if (f->n_ranges)
+            memcpy(r, f->ranges, f->n_ranges * sizeof *r);
+        rnn__free(f->ranges);
+        f->ranges = r;
+        f->cap_ranges = cap;
+    }
+    f->ranges[f->n_ranges][0] = (uint64_t)b0;
+    f->ranges[f->n_ranges++][1] = (uint64_t)b1;
     rnn_status st = read_at(f, dst, (size_t)numel * 4, f->data_off + (uint64_t)b0);
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
     for (uint64_t q = 0; !st && q < numel; q++) {
@@ -419,6 +452,9 @@ fail:
 
 void rnn__st_close(rnn__st_file *f)
 {
+    rnn__free(f->ranges);
+    f->ranges = NULL;
+    f->n_ranges = f->cap_ranges = 0;
     json_decref(f->header);
     f->header = NULL;
     if (f->fd >= 0)

@@ -36,13 +36,19 @@ typedef struct rnn__st_file {
     int fd;
     uint64_t data_off, data_size;
     json_t *header;
+    uint64_t (*ranges)[2]; /* byte ranges read so far, for rnn__st_check_disjoint */
+    size_t n_ranges, cap_ranges;
 } rnn__st_file;
 
 RNN__HIDDEN rnn_status rnn__st_open(const char *func, const char *path, rnn__st_file *f);
 RNN__HIDDEN void rnn__st_close(rnn__st_file *f);
 /* Reads tensor `key`, which must be F32 of the given shape, into dst. */
-RNN__HIDDEN rnn_status rnn__st_read(const rnn__st_file *f, const char *key, int rank,
+RNN__HIDDEN rnn_status rnn__st_read(rnn__st_file *f, const char *key, int rank,
                                     const int64_t *dims, float *dst);
+/* Checks that no two tensors read share a byte (a file whose names alias the
+ * same data would otherwise load). With the total size checked by the caller,
+ * disjoint ranges also cover the data section. */
+RNN__HIDDEN rnn_status rnn__st_check_disjoint(const rnn__st_file *f);
 /* A RNN_ERR_FORMAT error "func: path: message". */
 RNN__HIDDEN rnn_status rnn__st_format_error(const rnn__st_file *f, const char *fmt, ...)
     RNN__PRINTF(2, 3);

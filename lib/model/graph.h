@@ -15,6 +15,9 @@
 #include "rnn/optim.h"
 
 #define RNN__MAX_IO 16 /* model inputs and outputs */
+/* Layers of a model, inputs included: what the API builds, save writes and
+ * load reads are the same models. */
+#define RNN__MAX_LAYERS 4096
 
 /* The compile configuration's loss (train/loss.c computes it). */
 typedef struct rnn__loss_cfg {

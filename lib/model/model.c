@@ -110,6 +110,11 @@ static rnn_status append(const char *func, rnn_model *m, rnn_layer *l, const cha
         m->layers = nl;
         m->cap_layers = cap;
     }
+    if (m->n_layers >= RNN__MAX_LAYERS) {
+        rnn__layer_free(l);
+        return rnn__err(RNN_ERR_STATE, func, "the model already has %d layers, the most allowed",
+                        m->n_layers);
+    }
     if (l->n_in == 0 && m->n_inputs >= RNN__MAX_IO) {
         rnn__layer_free(l);
         return rnn__err(RNN_ERR_STATE, func, "the model already has %d inputs, the most allowed",

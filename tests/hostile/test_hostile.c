@@ -251,6 +251,76 @@ START_TEST(save_through_a_symlink_writes_its_target)
 }
 END_TEST
 
+/* A file whose two tensors name the same bytes loaded as RNN_OK. */
+START_TEST(overlapping_tensors_are_refused)
+{
+    rnn_model *m;
+    ck_ok(rnn_model_create(NULL, &m));
+    int64_t shape[1] = {2};
+    ck_ok(rnn_model_add_input(m, RNN_F32, 1, shape, NULL));
+    rnn_dense_options d;
+    rnn_dense_options_init(&d);
+    d.units = 2;
+    d.use_bias = 0;
+    ck_ok(rnn_model_add_dense(m, &d, NULL)); /* two kernels of 16 bytes */
+    ck_ok(rnn_model_add_dense(m, &d, NULL));
+    char path[64];
+    snprintf(path, sizeof path, "/tmp/librnn-overlap-%ld.rnn", (long)getpid());
+    ck_ok(rnn_model_save(m, path));
+    rnn_model_destroy(m);
+    FILE *f = fopen(path, "r+b");
+    ck_assert_ptr_nonnull(f);
+    static char buf[1 << 16];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    buf[n] = 0;
+    char *second = strstr(buf + 8, "[16,32]"); /* dense_1/kernel's offsets */
+    ck_assert_ptr_nonnull(second);
+    memcpy(second, "[0,16] ", 7); /* the same bytes as dense/kernel */
+    rewind(f);
+    ck_assert_uint_eq(fwrite(buf, 1, n, f), n);
+    fclose(f);
+    rnn_model *back = NULL;
+    ck_rnn(rnn_model_load(path, NULL, &back), RNN_ERR_FORMAT);
+    ck_errmsg("two tensors share bytes 0..16 of the data");
+    ck_assert_ptr_null(back);
+    unlink(path);
+}
+END_TEST
+
+/* What the API builds must save and load: an input of 3e9 steps or 2e7
+ * features, or more than 4096 layers, used to be accepted and then refused
+ * by load. */
+START_TEST(limits_are_those_of_the_file)
+{
+    rnn_model *m;
+    ck_ok(rnn_model_create(NULL, &m));
+    int64_t steps[2] = {3000000000LL, 4}, feats[1] = {20000000};
+    ck_rnn(rnn_model_add_input(m, RNN_F32, 2, steps, NULL), RNN_ERR_INVALID_ARG);
+    ck_errmsg("options->steps must be in 0..2147483647 (got 3000000000)");
+    ck_rnn(rnn_model_add_input(m, RNN_F32, 1, feats, NULL), RNN_ERR_INVALID_ARG);
+    ck_errmsg("options->features must be in 0..16777216 (got 20000000)");
+    int64_t ok[1] = {2};
+    ck_ok(rnn_model_add_input(m, RNN_F32, 1, ok, NULL));
+    rnn_status st = RNN_OK;
+    int added = 1;
+    while (!st && added < 5000) {
+        st = rnn_model_add_activation(m, RNN_ACT_RELU, NULL);
+        added += !st;
+    }
+    ck_assert_int_eq(st, RNN_ERR_STATE);
+    ck_assert_int_eq(added, 4096);
+    ck_errmsg("the model already has 4096 layers, the most allowed");
+    char path[64];
+    snprintf(path, sizeof path, "/tmp/librnn-limits-%ld.rnn", (long)getpid());
+    ck_ok(rnn_model_save(m, path)); /* the largest model saves and loads */
+    rnn_model *back = NULL;
+    ck_ok(rnn_model_load(path, NULL, &back));
+    rnn_model_destroy(back);
+    unlink(path);
+    rnn_model_destroy(m);
+}
+END_TEST
+
 static Suite *hostile_suite(void)
 {
     Suite *s = suite_create("hostile");
@@ -262,6 +332,8 @@ static Suite *hostile_suite(void)
     tcase_add_test(tc, iterator_without_tensor_and_unknown_dtype);
     tcase_add_test(tc, huge_batch_size_is_one_batch);
     tcase_add_test(tc, save_through_a_symlink_writes_its_target);
+    tcase_add_test(tc, overlapping_tensors_are_refused);
+    tcase_add_test(tc, limits_are_those_of_the_file);
     suite_add_tcase(s, tc);
     return s;
 }
