@@ -36,6 +36,8 @@ extern "C" {
  * as editors and in-place writers such as `torch.save()` do: a checkpoint made
  * private with `chmod 600` stays private when it is saved again. The
  * temporary file never has more permissions than the final file.
+ * When @p path is a symbolic link, the file it points to is written (and
+ * created when the link dangles), as a shell's `>` does; the link stays.
  * Optimizer state is not saved (see rnn_model_save_ex()).
  * @retval RNN_ERR_IO the file could not be created, written or given its
  *         mode (the message has the system's reason); @p path is unchanged.
@@ -63,7 +65,11 @@ RNN_API rnn_status rnn_model_save_ex(const rnn_model *model, const char *path, u
  *
  * Every field and size is checked before anything is allocated from it: a
  * truncated, corrupted or hostile file gives RNN_ERR_FORMAT (never a crash,
- * and never an allocation larger than what the file itself holds).
+ * and never an allocation larger than what the file itself holds). The file's
+ * checksum (`__metadata__.checksum`, 64-bit FNV-1a of the architecture and
+ * the data, written by every save) must match, and no two tensors may share
+ * bytes. A path that is not a regular file (a FIFO, a directory) is refused
+ * at once with RNN_ERR_IO, without waiting on it.
  * @param options backend and seed of the new model (NULL: defaults); the
  *        seed only matters for dropout masks.
  * @param[out] out the model: compiled with its saved optimizer state when

@@ -351,6 +351,34 @@ static rnn_status build(rnn__st_file *F, json_t *arch, json_t *layers,
     return RNN_OK;
 }
 
+/* A file with a checksum (every file this library writes) must match it:
+ * a flipped byte in the architecture or the data is refused before anything
+ * is built. Files written before checksums existed have none. */
+static rnn_status verify_checksum(rnn__st_file *F, json_t *meta, const char *arch_s)
+{
+    json_t *c = json_object_get(meta, "checksum");
+#ifdef RNN__FUZZ_NO_CHECKSUM /* tools/fuzz.sh: mutated files must reach the parser */
+    c = NULL;
+#endif
+    if (!c)
+        return RNN_OK;
+    const char *want = json_string_value(c);
+    if (!want || strncmp(want, "fnv1a64:", 8) || strlen(want) != 24)
+        return rnn__st_format_error(F, "__metadata__.checksum is not \"fnv1a64:\" and 16 hex "
+                                       "digits");
+    uint64_t h = rnn__st_fnv(RNN__ST_FNV_INIT, arch_s, strlen(arch_s));
+    rnn_status st = rnn__st_hash_data(F, &h);
+    if (st)
+        return st;
+    char got[32];
+    snprintf(got, sizeof got, "fnv1a64:%016llx", (unsigned long long)h);
+    if (strcmp(got, want))
+        return rnn__st_format_error(F, "the checksum does not match (the file says %.24s, its "
+                                       "contents give %s): the file is corrupted",
+                                    want, got);
+    return RNN_OK;
+}
+
 rnn_status rnn_model_load(const char *path, const rnn_model_options *options, rnn_model **out)
 {
     RNN__CHECK_ARG(out);
@@ -376,6 +404,8 @@ rnn_status rnn_model_load(const char *path, const rnn_model_options *options, rn
                                   ver ? ver : "?", RNN__FORMAT_VERSION);
         goto done;
     }
+    if ((st = verify_checksum(&F, meta, arch_s)))
+        goto done;
     json_error_t je;
     arch = json_loads(arch_s, JSON_REJECT_DUPLICATES, &je);
     json_t *layers = json_object_get(arch, "layers");

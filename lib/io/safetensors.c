@@ -294,6 +294,14 @@ done:
     return st;
 }
 
+uint64_t rnn__st_fnv(uint64_t h, const void *p, size_t n)
+{
+    const unsigned char *b = p;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ b[i]) * 0x100000001b3ull;
+    return h;
+}
+
 /* ------------------------------------------------------------ reading */
 
 rnn_status rnn__st_format_error(const rnn__st_file *f, const char *fmt, ...)
@@ -328,6 +336,22 @@ static int by_start(const void *a, const void *b)
 {
     const uint64_t *x = a, *y = b;
     return x[0] < y[0] ? -1 : x[0] > y[0];
+}
+
+rnn_status rnn__st_hash_data(const rnn__st_file *f, uint64_t *h)
+{
+    const size_t chunk = (size_t)1 << 20;
+    unsigned char *buf = rnn__malloc(chunk);
+    if (!buf)
+        return rnn__err(RNN_ERR_NOMEM, f->func, "out of memory allocating %zu bytes", chunk);
+    rnn_status st = RNN_OK;
+    for (uint64_t at = 0; at < f->data_size && !st; at += chunk) {
+        const size_t n = f->data_size - at < chunk ? (size_t)(f->data_size - at) : chunk;
+        if (!(st = read_at(f, buf, n, f->data_off + at)))
+            *h = rnn__st_fnv(*h, buf, n);
+    }
+    rnn__free(buf);
+    return st;
 }
 
 rnn_status rnn__st_check_disjoint(const rnn__st_file *f)

@@ -49,6 +49,14 @@ RNN__HIDDEN rnn_status rnn__st_read(rnn__st_file *f, const char *key, int rank,
  * same data would otherwise load). With the total size checked by the caller,
  * disjoint ranges also cover the data section. */
 RNN__HIDDEN rnn_status rnn__st_check_disjoint(const rnn__st_file *f);
+/* The model file's checksum: 64-bit FNV-1a over the architecture string,
+ * then the data section's bytes (little-endian floats, in file order). It is
+ * stored as "fnv1a64:<16 hex digits>" in __metadata__.checksum, where other
+ * safetensors readers ignore it. */
+#define RNN__ST_FNV_INIT 0xcbf29ce484222325ull
+RNN__HIDDEN uint64_t rnn__st_fnv(uint64_t h, const void *p, size_t n);
+/* Hashes the data section of f into *h (sequential reads). */
+RNN__HIDDEN rnn_status rnn__st_hash_data(const rnn__st_file *f, uint64_t *h);
 /* A RNN_ERR_FORMAT error "func: path: message". */
 RNN__HIDDEN rnn_status rnn__st_format_error(const rnn__st_file *f, const char *fmt, ...)
     RNN__PRINTF(2, 3);

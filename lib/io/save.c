@@ -87,6 +87,22 @@ static json_t *architecture(const rnn_model *m, int with_training)
     return arch;
 }
 
+/* FNV-1a of n floats as little-endian bytes (what the file holds). */
+static uint64_t hash_floats(uint64_t h, const float *v, int64_t n)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    for (int64_t i = 0; i < n; i++) {
+        uint32_t u;
+        memcpy(&u, &v[i], 4);
+        u = __builtin_bswap32(u);
+        h = rnn__st_fnv(h, &u, 4);
+    }
+    return h;
+#else
+    return rnn__st_fnv(h, v, (size_t)n * sizeof(float));
+#endif
+}
+
 /* The header: an entry per parameter ("layer/param") and optimizer slot
  * ("__optimizer__/m|v/layer/param"), then __metadata__; data lists the
  * arrays in the same order. */
@@ -118,8 +134,15 @@ static int build_header(const rnn_model *m, const rnn_optimizer *opt, json_t *he
     json_t *arch = architecture(m, opt != NULL);
     char *arch_s = arch ? json_dumps(arch, JSON_COMPACT) : NULL;
     json_decref(arch);
+    /* The checksum: the architecture, then the data as written (little-endian). */
+    uint64_t h = arch_s ? rnn__st_fnv(RNN__ST_FNV_INIT, arch_s, strlen(arch_s)) : 0;
+    for (size_t i = 0; arch_s && i < n; i++)
+        h = hash_floats(h, data[i].p, data[i].n);
+    char sum[32];
+    snprintf(sum, sizeof sum, "fnv1a64:%016llx", (unsigned long long)h);
     json_t *meta = json_object();
     int bad = !arch_s || !meta ||
+              json_object_set_new(meta, "checksum", json_string(sum)) ||
               json_object_set_new(meta, "format", json_string(RNN__FORMAT_NAME)) ||
               json_object_set_new(meta, "format_version", json_string(RNN__FORMAT_VERSION)) ||
               json_object_set_new(meta, "librnn_version", json_string(RNN_VERSION_STRING)) ||

@@ -321,6 +321,57 @@ START_TEST(limits_are_those_of_the_file)
 }
 END_TEST
 
+/* 195 of 500 random byte flips in a saved file loaded without any error:
+ * now every flip either is refused (RNN_ERR_FORMAT) or loads a model with
+ * exactly the saved weights (a flip in JSON whitespace or the version text). */
+START_TEST(byte_flips_never_load_other_weights)
+{
+    rnn_model *m = small_model();
+    size_t n0, n1;
+    float *want = snapshot(m, &n0);
+    char path[64], flipped[72];
+    snprintf(path, sizeof path, "/tmp/librnn-flip-%ld.rnn", (long)getpid());
+    snprintf(flipped, sizeof flipped, "%s.bad", path);
+    ck_ok(rnn_model_save(m, path));
+    FILE *f = fopen(path, "rb");
+    ck_assert_ptr_nonnull(f);
+    static unsigned char buf[1 << 16], bad[1 << 16];
+    size_t n = fread(buf, 1, sizeof buf, f);
+    fclose(f);
+    ck_assert_uint_lt(n, sizeof buf);
+    uint64_t r = 0x9E3779B97F4A7C15ull;
+    int refused = 0, same = 0;
+    for (int i = 0; i < 500; i++) {
+        r ^= r << 13, r ^= r >> 7, r ^= r << 17;
+        memcpy(bad, buf, n);
+        bad[(r >> 8) % n] ^= (unsigned char)(1u << (r % 8));
+        f = fopen(flipped, "wb");
+        ck_assert_uint_eq(fwrite(bad, 1, n, f), n);
+        fclose(f);
+        rnn_model *back = NULL;
+        rnn_status st = rnn_model_load(flipped, NULL, &back);
+        if (st) {
+            ck_assert_msg(st == RNN_ERR_FORMAT, "flip %d: status %d: %s", i, (int)st,
+                          rnn_last_error());
+            refused++;
+            continue;
+        }
+        float *got = snapshot(back, &n1);
+        ck_assert_msg(n1 == n0 && memcmp(got, want, sizeof(float) * n0) == 0,
+                      "flip %d at byte %llu loaded other weights", i,
+                      (unsigned long long)((r >> 8) % n));
+        free(got);
+        same++;
+        rnn_model_destroy(back);
+    }
+    printf("byte flips: %d refused, %d loaded the saved weights\n", refused, same);
+    unlink(flipped);
+    unlink(path);
+    free(want);
+    rnn_model_destroy(m);
+}
+END_TEST
+
 static Suite *hostile_suite(void)
 {
     Suite *s = suite_create("hostile");
@@ -334,6 +385,7 @@ static Suite *hostile_suite(void)
     tcase_add_test(tc, save_through_a_symlink_writes_its_target);
     tcase_add_test(tc, overlapping_tensors_are_refused);
     tcase_add_test(tc, limits_are_those_of_the_file);
+    tcase_add_test(tc, byte_flips_never_load_other_weights);
     suite_add_tcase(s, tc);
     return s;
 }
