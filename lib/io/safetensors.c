@@ -356,6 +356,8 @@ rnn_status rnn__st_hash_data(const rnn__st_file *f, uint64_t *h)
 
 rnn_status rnn__st_check_disjoint(const rnn__st_file *f)
 {
+    if (f->n_ranges < 2)
+        return RNN_OK;
     qsort(f->ranges, f->n_ranges, sizeof *f->ranges, by_start);
     for (size_t i = 1; i < f->n_ranges; i++)
         if (f->ranges[i][0] < f->ranges[i - 1][1])

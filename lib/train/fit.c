@@ -554,7 +554,9 @@ static rnn_status fit_alloc(fit_state *f)
 {
     const int64_t n_train = f->S - f->n_val;
     if (f->train->x) {
-        const int64_t S = f->S, nb = (n_train + f->o.batch_size - 1) / f->o.batch_size;
+        /* A batch larger than the data is all of it (as rnn__plan_epoch makes it). */
+        const int64_t B = f->o.batch_size < n_train ? f->o.batch_size : n_train > 0 ? n_train : 1;
+        const int64_t S = f->S, nb = (n_train + B - 1) / B;
         rnn__plan *p = &f->p;
         p->order = rnn__malloc(sizeof(int64_t) * (size_t)n_train);
         p->start = rnn__malloc(sizeof(int64_t) * (size_t)(nb + 1 + n_train));
