@@ -194,15 +194,9 @@ static rnn_status plan(rnn__st_file *F, json_t *layers, planned *ps, size_t n,
         rnn__src src[RNN__MAX_IN];
         for (int k = 0; k < p->n_in; k++)
             src[k] = (rnn__src){ps[p->src[k]].name, ps[p->src[k]].spec.out[p->src_out[k]]};
-        if (p->n_in < p->ops->min_in || p->n_in > p->ops->max_in)
-            return rnn__st_format_error(F, "layers[%zu] (%s) takes %d to %d inputs (got %d)", i,
-                                        p->ops->kind, p->ops->min_in, p->ops->max_in, p->n_in);
-        if ((st = p->ops->infer(FUNC, p->opts, p->n_in, src, &p->spec)))
+        if ((st = rnn__layer_infer(FUNC, p->ops, p->opts, p->n_in, src, &p->spec)))
             return rnn__err_wrap(RNN_ERR_FORMAT, FUNC, "%s: layers[%zu] is inconsistent",
                                  F->path, i);
-        for (int k = 0; p->n_in && k < p->spec.n_outputs; k++)
-            if (p->spec.out[k].seq && p->spec.out[k].steps == 0)
-                p->spec.out[k].steps = src[0].d.steps;
         int ok;
         uint64_t params = p->shared_from >= 0 ? 0 : rnn__spec_params(&p->spec, &ok);
         if ((p->shared_from < 0 && !ok) || __builtin_add_overflow(*total, params, total) ||

@@ -49,21 +49,32 @@ static rnn_status add_param(const char *func, rnn_layer *l, const char *name, in
     return RNN_OK;
 }
 
+rnn_status rnn__layer_infer(const char *func, const rnn__layer_ops *ops, const void *opts,
+                            int n_in, const rnn__src *in, rnn__spec *spec)
+{
+    memset(spec, 0, sizeof *spec);
+    if (n_in < ops->min_in || n_in > ops->max_in || n_in > RNN__MAX_IN)
+        return rnn__err(RNN_ERR_INVALID_ARG, func, "a %s layer takes %d to %d inputs (got %d)",
+                        ops->kind, ops->min_in, ops->max_in, n_in);
+    rnn_status st = rnn__fields_check(func, ops->fields, opts);
+    if (!st)
+        st = ops->infer(func, opts, n_in, in, spec);
+    /* Sequence outputs keep their producer's static steps unless set. */
+    for (int k = 0; !st && n_in && k < spec->n_outputs; k++)
+        if (spec->out[k].seq && spec->out[k].steps == 0)
+            spec->out[k].steps = in[0].d.steps;
+    return st;
+}
+
 rnn_status rnn__layer_create(const char *func, const rnn__layer_ops *ops, const void *opts,
                              int n_in, const rnn__port *in, rnn__rng *rng, rnn_layer **out)
 {
     *out = NULL;
     rnn__src src[RNN__MAX_IN];
-    if (n_in < ops->min_in || n_in > ops->max_in || n_in > RNN__MAX_IN)
-        return rnn__err(RNN_ERR_INVALID_ARG, func, "a %s layer takes %d to %d inputs (got %d)",
-                        ops->kind, ops->min_in, ops->max_in, n_in);
-    for (int k = 0; k < n_in; k++)
+    for (int k = 0; k < n_in && k < RNN__MAX_IN; k++)
         src[k] = rnn__port_src(in[k]);
     rnn__spec spec;
-    memset(&spec, 0, sizeof spec);
-    rnn_status st = rnn__fields_check(func, ops->fields, opts);
-    if (!st)
-        st = ops->infer(func, opts, n_in, src, &spec);
+    rnn_status st = rnn__layer_infer(func, ops, opts, n_in, src, &spec);
     if (st)
         return st;
     rnn_layer *l = rnn__calloc(1, sizeof *l);

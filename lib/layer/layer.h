@@ -211,6 +211,13 @@ struct rnn_layer {
 RNN__HIDDEN rnn_status rnn__layer_create(const char *func, const rnn__layer_ops *ops,
                                          const void *opts, int n_in, const rnn__port *in,
                                          rnn__rng *rng, rnn_layer **out);
+/* Checks the producer count and the options against the field table, runs
+ * ops->infer, and gives sequence outputs without static steps their main
+ * producer's: what a layer of this kind on these producers would be. Both
+ * rnn__layer_create and the model file reader (before building) use it. */
+RNN__HIDDEN rnn_status rnn__layer_infer(const char *func, const rnn__layer_ops *ops,
+                                        const void *opts, int n_in, const rnn__src *in,
+                                        rnn__spec *spec);
 /* What a producer's output looks like, as infer sees it. */
 RNN__HIDDEN rnn__src rnn__port_src(rnn__port p);
 /* step_check of kinds that compute each step on its own. */
@@ -261,15 +268,25 @@ typedef struct rnn__mask {
     int64_t drawn; /* count the current mask was drawn for (0: none) */
 } rnn__mask;
 RNN__HIDDEN rnn_status rnn__mask_draw(rnn__mask *k, const rnn__run *r, float rate, int64_t count);
-/* Dropout forward and backward (layer/mask.c): out[0] = input 0, times a mask
- * drawn when training with rate > 0 (*masked says whether it was): one value
- * per element, or with per_feature one per (sample, feature) of a sequence
- * applied at every step (SpatialDropout1D). Backward adds dy (times the mask
- * when masked) into the input's gradient. */
-RNN__HIDDEN rnn_status rnn__dropout_forward(rnn_layer *l, const rnn__run *r, rnn__mask *k,
-                                            float rate, int per_feature, int *masked);
-RNN__HIDDEN rnn_status rnn__dropout_backward(rnn_layer *l, const rnn__mask *k, int masked,
-                                             int per_feature);
+/* The dropout kinds (Dropout, SpatialDropout1D: layer/mask.c) share their
+ * options, state, field table, forward, backward and destroy; each kind's
+ * file has its infer and, for SpatialDropout1D, a build that sets
+ * per_feature. Forward: out[0] = input 0, times a mask drawn when training
+ * with rate > 0: one value per element, or with per_feature one per (sample,
+ * feature) of a sequence applied at every step. Backward adds dy (times the
+ * mask when one was applied) into the input's gradient. */
+typedef struct rnn__dropout_opts {
+    float rate;
+} rnn__dropout_opts;
+typedef struct rnn__dropout {
+    rnn__mask mask;  /* of the last training forward */
+    int masked;      /* the last forward applied it */
+    int per_feature; /* SpatialDropout1D */
+} rnn__dropout;
+RNN__HIDDEN extern const rnn__field rnn__dropout_fields[];
+RNN__HIDDEN rnn_status rnn__dropout_forward(rnn_layer *l, const rnn__run *r);
+RNN__HIDDEN rnn_status rnn__dropout_backward(rnn_layer *l, const rnn__run *r);
+RNN__HIDDEN void rnn__dropout_destroy(rnn_layer *l);
 
 /* ------------------------------------------------------------ the registry */
 

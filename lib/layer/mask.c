@@ -27,9 +27,18 @@ static inline int64_t mask_at(int64_t i, int per_feature, int64_t T, int64_t F)
     return per_feature ? i / (T * F) * F + i % F : i;
 }
 
-rnn_status rnn__dropout_forward(rnn_layer *l, const rnn__run *r, rnn__mask *k, float rate,
-                                int per_feature, int *masked)
+const rnn__field rnn__dropout_fields[] = {
+    RNN__FLOAT(rnn__dropout_opts, rate, 0, 1),
+    RNN__FIELDS_END,
+};
+
+rnn_status rnn__dropout_forward(rnn_layer *l, const rnn__run *r)
 {
+    rnn__dropout *d = l->impl;
+    rnn__mask *k = &d->mask;
+    const float rate = ((const rnn__dropout_opts *)l->opts)->rate;
+    const int per_feature = d->per_feature;
+    int *masked = &d->masked;
     const rnn_tensor *x = rnn__layer_in(l);
     rnn_status st = rnn__tensor_ensure(&l->out[0], x->rank, x->dims, 0);
     if (st)
@@ -48,8 +57,12 @@ rnn_status rnn__dropout_forward(rnn_layer *l, const rnn__run *r, rnn__mask *k, f
     return RNN_OK;
 }
 
-rnn_status rnn__dropout_backward(rnn_layer *l, const rnn__mask *k, int masked, int per_feature)
+rnn_status rnn__dropout_backward(rnn_layer *l, const rnn__run *r)
 {
+    (void)r;
+    const rnn__dropout *d = l->impl;
+    const rnn__mask *k = &d->mask;
+    const int masked = d->masked, per_feature = d->per_feature;
     rnn_tensor *din = rnn__layer_din(l);
     if (!din)
         return RNN_OK;
@@ -59,4 +72,10 @@ rnn_status rnn__dropout_backward(rnn_layer *l, const rnn__mask *k, int masked, i
     for (int64_t i = 0; i < din->numel; i++)
         dx[i] += masked ? dy[i] * k->m.p[mask_at(i, per_feature, T, F)] : dy[i];
     return RNN_OK;
+}
+
+void rnn__dropout_destroy(rnn_layer *l)
+{
+    rnn__dropout *d = l->impl;
+    rnn__fbuf_free(&d->mask.m);
 }

@@ -7,20 +7,6 @@
 #include "layer/layer.h"
 #include "model/add.h"
 
-typedef struct dropout_opts {
-    float rate;
-} dropout_opts;
-
-typedef struct dropout {
-    rnn__mask mask; /* of the last training forward */
-    int masked;     /* the last forward applied the mask */
-} dropout;
-
-static const rnn__field FIELDS[] = {
-    RNN__FLOAT(dropout_opts, rate, 0, 1),
-    RNN__FIELDS_END,
-};
-
 static const char *dropout_type(const void *opts)
 {
     (void)opts;
@@ -43,37 +29,18 @@ static rnn_status dropout_infer(const char *func, const void *opts, int n_in, co
     return RNN_OK;
 }
 
-static rnn_status dropout_forward(rnn_layer *l, const rnn__run *r)
-{
-    dropout *d = l->impl;
-    return rnn__dropout_forward(l, r, &d->mask, ((dropout_opts *)l->opts)->rate, 0, &d->masked);
-}
-
-static rnn_status dropout_backward(rnn_layer *l, const rnn__run *r)
-{
-    (void)r;
-    const dropout *d = l->impl;
-    return rnn__dropout_backward(l, &d->mask, d->masked, 0);
-}
-
-static void dropout_destroy(rnn_layer *l)
-{
-    dropout *d = l->impl;
-    rnn__fbuf_free(&d->mask.m);
-}
-
 const rnn__layer_ops rnn__dropout_ops = {
     .kind = "dropout",
     .type_name = dropout_type,
-    .options_size = sizeof(dropout_opts),
-    .fields = FIELDS,
+    .options_size = sizeof(rnn__dropout_opts),
+    .fields = rnn__dropout_fields,
     .min_in = 1,
     .max_in = 1,
-    .impl_size = sizeof(dropout),
+    .impl_size = sizeof(rnn__dropout),
     .infer = dropout_infer,
-    .forward = dropout_forward,
-    .backward = dropout_backward,
-    .destroy = dropout_destroy,
+    .forward = rnn__dropout_forward,
+    .backward = rnn__dropout_backward,
+    .destroy = rnn__dropout_destroy,
     .step_check = rnn__step_any,
 };
 
@@ -84,6 +51,6 @@ rnn_status rnn_model_add_dropout(rnn_model *model, float rate, rnn_layer **out)
     RNN__CHECK_ARG(model);
     if (!(rate >= 0.0f && rate < 1.0f))
         return RNN__ERR(RNN_ERR_INVALID_ARG, "rate must be in [0, 1) (got %g)", (double)rate);
-    dropout_opts o = {rate};
+    rnn__dropout_opts o = {rate};
     return rnn__model_add(__func__, model, &rnn__dropout_ops, &o, 0, NULL, out);
 }

@@ -7,20 +7,6 @@
 #include "layer/layer.h"
 #include "model/add.h"
 
-typedef struct spatial_dropout1d_opts {
-    float rate;
-} spatial_dropout1d_opts;
-
-typedef struct spatial_dropout1d {
-    rnn__mask mask; /* [N][F] of the last training forward */
-    int masked;     /* the last forward applied the mask */
-} spatial_dropout1d;
-
-static const rnn__field FIELDS[] = {
-    RNN__FLOAT(spatial_dropout1d_opts, rate, 0, 1),
-    RNN__FIELDS_END,
-};
-
 static const char *spatial_dropout1d_type(const void *opts)
 {
     (void)opts;
@@ -46,37 +32,26 @@ static rnn_status spatial_dropout1d_infer(const char *func, const void *opts, in
     return RNN_OK;
 }
 
-static rnn_status spatial_dropout1d_forward(rnn_layer *l, const rnn__run *r)
+/* One mask value per (sample, feature), applied at every step. */
+static rnn_status spatial_dropout1d_build(rnn_layer *l)
 {
-    spatial_dropout1d *d = l->impl;
-    return rnn__dropout_forward(l, r, &d->mask, ((spatial_dropout1d_opts *)l->opts)->rate, 1, &d->masked);
-}
-
-static rnn_status spatial_dropout1d_backward(rnn_layer *l, const rnn__run *r)
-{
-    (void)r;
-    const spatial_dropout1d *d = l->impl;
-    return rnn__dropout_backward(l, &d->mask, d->masked, 1);
-}
-
-static void spatial_dropout1d_destroy(rnn_layer *l)
-{
-    spatial_dropout1d *d = l->impl;
-    rnn__fbuf_free(&d->mask.m);
+    ((rnn__dropout *)l->impl)->per_feature = 1;
+    return RNN_OK;
 }
 
 const rnn__layer_ops rnn__spatial_dropout1d_ops = {
     .kind = "spatial_dropout1d",
     .type_name = spatial_dropout1d_type,
-    .options_size = sizeof(spatial_dropout1d_opts),
-    .fields = FIELDS,
+    .options_size = sizeof(rnn__dropout_opts),
+    .fields = rnn__dropout_fields,
     .min_in = 1,
     .max_in = 1,
-    .impl_size = sizeof(spatial_dropout1d),
+    .impl_size = sizeof(rnn__dropout),
     .infer = spatial_dropout1d_infer,
-    .forward = spatial_dropout1d_forward,
-    .backward = spatial_dropout1d_backward,
-    .destroy = spatial_dropout1d_destroy,
+    .build = spatial_dropout1d_build,
+    .forward = rnn__dropout_forward,
+    .backward = rnn__dropout_backward,
+    .destroy = rnn__dropout_destroy,
     .step_check = rnn__step_any,
 };
 
@@ -87,6 +62,6 @@ rnn_status rnn_model_add_spatial_dropout1d(rnn_model *model, float rate, rnn_lay
     RNN__CHECK_ARG(model);
     if (!(rate >= 0.0f && rate < 1.0f))
         return RNN__ERR(RNN_ERR_INVALID_ARG, "rate must be in [0, 1) (got %g)", (double)rate);
-    spatial_dropout1d_opts o = {rate};
+    rnn__dropout_opts o = {rate};
     return rnn__model_add(__func__, model, &rnn__spatial_dropout1d_ops, &o, 0, NULL, out);
 }

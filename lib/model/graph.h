@@ -84,8 +84,6 @@ RNN__HIDDEN struct json_t *rnn__layer_config_json(const rnn_layer *l);
 /* Model output k. */
 RNN__HIDDEN rnn__port rnn__model_output_port(const rnn_model *m, int k);
 RNN__HIDDEN int rnn__model_num_outputs(const rnn_model *m);
-/* The same as a layer and an output index. */
-RNN__HIDDEN void rnn__model_output_ref(const rnn_model *m, int k, rnn_layer **layer, int *index);
 
 /* Runs the layers' forwards (only those with only[i] != 0 when only is not
  * NULL) with run context r; errors name the layer once. */

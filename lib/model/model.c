@@ -190,10 +190,6 @@ rnn_status rnn__model_add(const char *func, rnn_model *m, const rnn__layer_ops *
         return st;
     /* The producer chosen with rnn_model_connect_next() is used once. */
     m->cursor = (rnn__port){NULL, 0};
-    /* Sequence outputs keep their producer's static steps unless set. */
-    for (int k = 0; n_in && k < l->n_outputs; k++)
-        if (l->out_seq[k] && l->out_steps[k] == 0)
-            l->out_steps[k] = in[0].layer->out_steps[in[0].output];
     if ((st = append(func, m, l, l->base)))
         return st;
     if (out)
@@ -206,13 +202,6 @@ rnn__port rnn__model_output_port(const rnn_model *m, int k)
     if (m->n_outputs)
         return m->outputs[k];
     return (rnn__port){m->n_layers > 1 ? m->layers[m->n_layers - 1] : NULL, k};
-}
-
-void rnn__model_output_ref(const rnn_model *m, int k, rnn_layer **layer, int *index)
-{
-    const rnn__port p = rnn__model_output_port(m, k);
-    *layer = p.layer;
-    *index = p.output;
 }
 
 int rnn__model_num_outputs(const rnn_model *m)

@@ -107,11 +107,9 @@ void rnn__batcher_init(rnn__batcher *b, const rnn_model *m, const rnn_data *d, i
     memset(b, 0, sizeof *b);
     b->d = d;
     const rnn_layer *in = m->inputs[0];
-    rnn_layer *last;
-    int oi;
-    rnn__model_output_ref(m, 0, &last, &oi);
+    const rnn__port out0 = rnn__model_output_port(m, 0);
     b->trim_x = allow_trim && d->x && d->lengths && in->out_seq[0] && in->out_steps[0] == 0;
-    b->trim_y = b->trim_x && d->targets && d->targets->rank >= 2 && last->out_seq[oi] &&
+    b->trim_y = b->trim_x && d->targets && d->targets->rank >= 2 && out0.layer->out_seq[out0.output] &&
                 d->targets->dims[1] == d->x->dims[1];
 }
 

@@ -93,14 +93,12 @@ rnn_status rnn__model_step(const char *func, rnn_model *m, int num_inputs,
     rnn_status st = rnn_model_forward(m, num_inputs, inputs, lengths, train);
     if (st)
         return rnn__err_wrap(st, func, NULL);
-    rnn_layer *last;
-    int oi;
-    rnn__model_output_ref(m, 0, &last, &oi);
-    const rnn_tensor *pred = last->out[oi];
+    const rnn__port out0 = rnn__model_output_port(m, 0);
+    const rnn_tensor *pred = out0.layer->out[out0.output];
     if (train && (st = rnn__tensor_ensure(&m->loss_grad, pred->rank, pred->dims, 0)))
         return rnn__err_wrap(st, func, NULL);
     double l, a;
-    if ((st = rnn__loss_compute_stats(func, &m->loss, pred, last->out_len[oi], targets, &l, &a,
+    if ((st = rnn__loss_compute_stats(func, &m->loss, pred, out0.layer->out_len[out0.output], targets, &l, &a,
                                       train ? rnn__f32(m->loss_grad) : NULL, stats)))
         return st;
     if (!isfinite(l))

@@ -232,9 +232,7 @@ rnn_status rnn_model_predict(rnn_model *m, const rnn_data *data, int64_t batch_s
                         (long long)batch_size);
     rnn_tensor *res = NULL;
     int64_t rows = 0;
-    rnn_layer *last;
-    int oi;
-    rnn__model_output_ref(m, 0, &last, &oi);
+    const rnn__port out0 = rnn__model_output_port(m, 0);
     if (!d.x) {
         for (int64_t k = 0;; k++) {
             const rnn_tensor *x = NULL, *len = NULL, *y = NULL;
@@ -255,7 +253,7 @@ rnn_status rnn_model_predict(rnn_model *m, const rnn_data *data, int64_t batch_s
                 st = RNN__WRAP(st, "batch %lld", (long long)k + 1);
                 break;
             }
-            if ((st = append_rows(__func__, &res, &rows, 256, last->out[oi])))
+            if ((st = append_rows(__func__, &res, &rows, 256, out0.layer->out[out0.output])))
                 break;
         }
     } else {
@@ -276,7 +274,7 @@ rnn_status rnn_model_predict(rnn_model *m, const rnn_data *data, int64_t batch_s
                 st = RNN__WRAP(st, "samples %lld..%lld", (long long)i, (long long)(i + nb - 1));
                 break;
             }
-            st = append_rows(__func__, &res, &rows, S, last->out[oi]);
+            st = append_rows(__func__, &res, &rows, S, out0.layer->out[out0.output]);
         }
         rnn__free(idx);
         rnn__batcher_free(&b);
