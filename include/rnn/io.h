@@ -27,7 +27,12 @@ extern "C" {
  * a temporary file in the same directory is written, flushed to disk and
  * renamed over @p path, so a crash never leaves a half-written file and the
  * previous file stays intact until the new one is complete. No temporary
- * file is left behind, also when the save fails.
+ * file is left behind, also when the save fails. Where the file system has
+ * O_TMPFILE (Linux ext4, xfs, btrfs, tmpfs) the data is written to an
+ * unnamed file, so even a killed process leaves nothing; elsewhere a killed
+ * save can leave `<path>.tmp-XXXXXX`, which the next save to the same path
+ * removes (a save in progress holds its temporary file locked with flock(),
+ * and only unlocked ones are removed).
  *
  * File mode: a new file gets 0666 minus the process' umask (umask 022: 0644,
  * 077: 0600), or what the directory's default ACL gives, as

@@ -1,13 +1,15 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The safetensors framing: atomic writing and checked reading (see
  * safetensors.h). */
-#define _XOPEN_SOURCE 700 /* realpath */
+#define _GNU_SOURCE 1 /* O_TMPFILE, flock, realpath */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -92,15 +94,15 @@ int rnn__st_entry(json_t *header, const char *key, int rank, const int64_t *dims
 /*
  * The saved file's mode. A new file gets what open(path, O_CREAT, 0666) gives,
  * as fopen(path, "w") and torch.save() would: 0666 & ~umask, or what the
- * directory's default ACL says where it has one. For that the temporary file
- * is created here with open(O_CREAT | O_EXCL, 0666) and a name of our own,
- * instead of mkstemp() (always 0600, which would need a chmod to the umask
- * afterwards): the kernel applies the umask, so the library never reads it.
- * Reading it is unsafe in a library: umask() reads only by setting it, and a
- * file another thread creates between the set and the restore gets the wrong
- * mode (a lock orders only the library's own calls); /proc/self/status
- * "Umask:" is Linux-only (4.7+) and the fallback would be that race again; and
- * a chmod to 0666 & ~umask would also override a default ACL.
+ * directory's default ACL says where it has one. The temporary file is
+ * created with mode 0666 (O_TMPFILE or open(O_CREAT | O_EXCL)) instead of
+ * mkstemp() (always 0600, which would need a chmod to the umask afterwards):
+ * the kernel applies the umask, so the library never reads it. Reading it is
+ * unsafe in a library: umask() reads only by setting it, and a file another
+ * thread creates between the set and the restore gets the wrong mode (a lock
+ * orders only the library's own calls); /proc/self/status "Umask:" is
+ * Linux-only (4.7+) and the fallback would be that race again; and a chmod to
+ * 0666 & ~umask would also override a default ACL.
  *
  * A save that replaces an existing file keeps that file's permission bits
  * (the 0777 part; not its owner, group or ACL), as editors do and as programs
@@ -110,72 +112,172 @@ int rnn__st_entry(json_t *header, const char *key, int rank, const int64_t *dims
  * some, so it is never more open than the file it replaces) and fchmod()ed
  * to exactly them before any byte of the model is written.
  *
- * The name is path + ".tmp-" + 6 characters from a hash of the time, the
- * process id and a counter; O_EXCL makes a clash (or a planted symlink) fail
- * with EEXIST, and the next name is tried.
+ * No temporary file outlives a killed save:
+ *  - where the file system has O_TMPFILE (Linux 3.11+: ext4, xfs, btrfs,
+ *    tmpfs), the data is written to an unnamed file in path's directory,
+ *    which the kernel frees if the process dies; it gets a name
+ *    (path + ".tmp-" + 6 characters, by linkat() through /proc/self/fd) only
+ *    once complete, and that name is renamed over path at once;
+ *  - elsewhere the temporary file is named from the start;
+ *  - either way the writer holds an flock() on it until the rename, and every
+ *    save first removes the temporaries of the same target that nobody holds
+ *    locked (their writer died: the kernel drops a dead process' locks).
+ * The 6 characters come from a hash of the time, the process id and a
+ * counter; O_EXCL (or linkat's EEXIST) makes a clash, or a planted symbolic
+ * link, fail and the next name is tried.
  */
 #define TMP_SUFFIX ".tmp-XXXXXX"
+static const char ALNUM[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 
-/* Fills the last 6 characters of tmp (path + TMP_SUFFIX) and creates it.
- * Returns the descriptor; -1 when no file was created, -2 when it was created
- * but fchmod failed (tmp then names it; errno is set either way). *keep_mode:
- * the bits a replaced file had (0 for a new file). */
-static int create_temp(const char *path, char *tmp, unsigned *keep_mode)
+/* Fills the last 6 characters of tmp (path + TMP_SUFFIX) with a fresh name. */
+static void temp_name(char *tmp)
 {
-    static const char ALNUM[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
     static uint64_t counter;
-    struct stat old;
-    const int replacing = stat(path, &old) == 0 && S_ISREG(old.st_mode);
-    const mode_t mode = replacing ? (old.st_mode & 0777) : 0666;
-    *keep_mode = replacing ? (unsigned)mode : 0;
     char *x = tmp + strlen(tmp) - 6;
-    for (int attempt = 0; attempt < 100; attempt++) {
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        uint64_t h = (uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 30) ^
-                     ((uint64_t)getpid() << 40) ^
-                     (__atomic_fetch_add(&counter, 1, __ATOMIC_RELAXED) * 0x9E3779B97F4A7C15ull);
-        h = (h ^ (h >> 30)) * 0xBF58476D1CE4E5B9ull; /* splitmix64's finalizer */
-        h = (h ^ (h >> 27)) * 0x94D049BB133111EBull;
-        h ^= h >> 31;
-        for (int i = 0; i < 6; i++, h /= 62)
-            x[i] = ALNUM[h % 62];
-        int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
-        if (fd < 0) {
-            if (errno == EEXIST)
-                continue;
-            return -1;
-        }
-        if (replacing && fchmod(fd, mode) != 0) {
-            int e = errno;
-            close(fd);
-            errno = e;
-            return -2;
-        }
-        return fd;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    uint64_t h = (uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 30) ^
+                 ((uint64_t)getpid() << 40) ^
+                 (__atomic_fetch_add(&counter, 1, __ATOMIC_RELAXED) * 0x9E3779B97F4A7C15ull);
+    h = (h ^ (h >> 30)) * 0xBF58476D1CE4E5B9ull; /* splitmix64's finalizer */
+    h = (h ^ (h >> 27)) * 0x94D049BB133111EBull;
+    h ^= h >> 31;
+    for (int i = 0; i < 6; i++, h /= 62)
+        x[i] = ALNUM[h % 62];
+}
+
+/* The directory part of path ("." when it has none), malloc()ed. */
+static char *dir_of(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    const size_t n = slash ? (size_t)(slash - path) + (slash == path) : 1;
+    char *dir = rnn__malloc(n + 1);
+    if (dir) {
+        memcpy(dir, slash ? path : ".", n);
+        dir[n] = 0;
     }
-    return -1; /* errno is EEXIST */
+    return dir;
 }
 
 /* Makes the rename of a file in path's directory durable. */
 static void sync_dir(const char *path)
 {
-    const char *slash = strrchr(path, '/');
-    char *dir = rnn__malloc(slash ? (size_t)(slash - path) + 2 : 2);
-    if (!dir)
-        return;
-    if (slash) {
-        memcpy(dir, path, (size_t)(slash - path) + (slash == path));
-        dir[(size_t)(slash - path) + (slash == path)] = 0;
-    } else {
-        strcpy(dir, ".");
-    }
-    int dfd = open(dir, O_RDONLY | O_DIRECTORY);
+    char *dir = dir_of(path);
+    int dfd = dir ? open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
     if (dfd >= 0) {
         fsync(dfd);
         close(dfd);
     }
     rnn__free(dir);
+}
+
+/* Whether name is base + ".tmp-" + 6 characters of ALNUM. */
+static int is_temp_of(const char *name, const char *base)
+{
+    const size_t b = strlen(base), n = strlen(name);
+    if (n != b + sizeof TMP_SUFFIX - 1 || memcmp(name, base, b) ||
+        memcmp(name + b, TMP_SUFFIX, sizeof TMP_SUFFIX - 7))
+        return 0;
+    for (size_t i = n - 6; i < n; i++)
+        if (!name[i] || !strchr(ALNUM, name[i]))
+            return 0;
+    return 1;
+}
+
+/* Removes the temporaries of path left by saves that died: regular files
+ * named path + ".tmp-??????" that no live writer holds locked. Best effort:
+ * a directory that cannot be listed is left alone. */
+static void remove_stale(const char *path)
+{
+    char *dir = dir_of(path);
+    const char *slash = strrchr(path, '/'), *base = slash ? slash + 1 : path;
+    int dfd = dir ? open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+    DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
+    if (!d && dfd >= 0)
+        close(dfd);
+    for (struct dirent *e; d && (e = readdir(d));) {
+        if (!is_temp_of(e->d_name, base))
+            continue;
+        int fd = openat(dirfd(d), e->d_name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+        struct stat held, now;
+        if (fd < 0)
+            continue;
+        /* Locked: its writer is alive. Unlocked: dead, or it was renamed
+         * over path between readdir and open (then the name is gone, or is
+         * another file: compare the inodes). */
+        if (fstat(fd, &held) == 0 && S_ISREG(held.st_mode) && flock(fd, LOCK_EX | LOCK_NB) == 0 &&
+            fstatat(dirfd(d), e->d_name, &now, AT_SYMLINK_NOFOLLOW) == 0 &&
+            now.st_dev == held.st_dev && now.st_ino == held.st_ino) {
+            if (unlinkat(dirfd(d), e->d_name, 0) == 0)
+                rnn__log(RNN_LOG_INFO, "removed %s/%s, left by a save that did not finish",
+                         dir, e->d_name);
+        }
+        close(fd);
+    }
+    if (d)
+        closedir(d);
+    rnn__free(dir);
+}
+
+/* Opens the temporary file to write path's new contents into, locked, with
+ * the mode described above. *named: whether it has a name yet (tmp, which is
+ * path + TMP_SUFFIX); an unnamed one (O_TMPFILE) is named by name_temp().
+ * Returns the descriptor, or -1 with errno set (and nothing created). */
+static int open_temp(const char *path, char *tmp, int *named)
+{
+    struct stat old;
+    const int replacing = stat(path, &old) == 0 && S_ISREG(old.st_mode);
+    const mode_t mode = replacing ? (old.st_mode & 0777) : 0666;
+    int fd = -1;
+#ifdef O_TMPFILE
+    char *dir = dir_of(path);
+    if (!dir)
+        return errno = ENOMEM, -1;
+    fd = open(dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, mode);
+    rnn__free(dir);
+    if (fd < 0 && errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL)
+        return -1; /* e.g. EACCES: a named file would fail the same way */
+#endif
+    *named = fd < 0;
+    for (int attempt = 0; fd < 0 && attempt < 100; attempt++) {
+        temp_name(tmp);
+        fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+        if (fd < 0 && errno != EEXIST)
+            return -1;
+        struct stat s;
+        /* remove_stale() in another process may have taken it between the
+         * open and the lock (then it is unlinked): take another name. */
+        if (fd >= 0 && (flock(fd, LOCK_EX) != 0 || fstat(fd, &s) != 0 || s.st_nlink == 0)) {
+            close(fd);
+            fd = -1;
+        }
+    }
+    if (fd < 0)
+        return errno = EEXIST, -1;
+    if ((!*named && flock(fd, LOCK_EX) != 0) || (replacing && fchmod(fd, mode) != 0)) {
+        int e = errno;
+        close(fd);
+        if (*named)
+            unlink(tmp);
+        errno = e;
+        return -1;
+    }
+    return fd;
+}
+
+/* Gives the complete unnamed temporary file fd the name tmp. */
+static int name_temp(int fd, char *tmp)
+{
+    char proc[40];
+    snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
+    for (int attempt = 0; attempt < 100; attempt++) {
+        temp_name(tmp);
+        if (linkat(AT_FDCWD, proc, AT_FDCWD, tmp, AT_SYMLINK_FOLLOW) == 0)
+            return 0;
+        if (errno != EEXIST)
+            return -1;
+    }
+    return -1;
 }
 
 /* Writes everything into the open temporary file fd. */
@@ -231,6 +333,7 @@ rnn_status rnn__st_write(const char *func, const char *path, json_t *header,
         return st;
     if (real)
         path = real;
+    remove_stale(path);
     st = write_file(func, path, header, data, n_data);
     free(real);
     return st;
@@ -251,45 +354,38 @@ static rnn_status write_file(const char *func, const char *path, json_t *header,
     }
     memcpy(tmp, path, plen);
     memcpy(tmp + plen, TMP_SUFFIX, sizeof TMP_SUFFIX);
-    unsigned keep_mode = 0;
-    int fd = create_temp(path, tmp, &keep_mode);
-    if (fd == -1) {
-        st = rnn__err(RNN_ERR_IO, func, "cannot create a temporary file beside %s: %s", path,
-                      strerror(errno));
-        rnn__free(tmp); /* not ours to unlink: it may be another file's name */
-        free(header_s);
-        return st;
-    }
-    if (fd == -2) { /* created (so removed below), but fchmod failed */
-        st = rnn__err(RNN_ERR_IO, func, "cannot set the mode of %s to %04o (the mode of %s): %s",
-                      tmp, keep_mode, path, strerror(errno));
-        fd = -1;
+    int named = 0, fd = open_temp(path, tmp, &named);
+    if (fd < 0) {
+        st = errno == ENOMEM ? rnn__err(RNN_ERR_NOMEM, func, "out of memory")
+                             : rnn__err(RNN_ERR_IO, func, "cannot create a temporary file "
+                                                          "beside %s: %s",
+                                        path, strerror(errno));
+        named = 0; /* nothing of ours to unlink */
         goto done;
     }
     if (write_body(fd, header_s, data, n_data) || fsync(fd) != 0) {
-        st = rnn__err(RNN_ERR_IO, func, "cannot write %s: %s", tmp, strerror(errno));
+        st = rnn__err(RNN_ERR_IO, func, "cannot write %s: %s", named ? tmp : path,
+                      strerror(errno));
         goto done;
     }
-    int c = close(fd);
-    fd = -1;
-    if (c != 0) {
-        st = rnn__err(RNN_ERR_IO, func, "cannot write %s: %s", tmp, strerror(errno));
+    if (!named && name_temp(fd, tmp) != 0) {
+        st = rnn__err(RNN_ERR_IO, func, "cannot link the temporary file beside %s: %s", path,
+                      strerror(errno));
         goto done;
     }
+    named = 1;
     if (rename(tmp, path) != 0) {
         st = rnn__err(RNN_ERR_IO, func, "cannot rename %s to %s: %s", tmp, path, strerror(errno));
         goto done;
     }
+    named = 0; /* renamed: nothing left to unlink */
     sync_dir(path);
-    rnn__free(tmp);
-    tmp = NULL;
 done:
-    if (fd >= 0)
-        close(fd);
-    if (tmp) {
+    if (named)
         unlink(tmp);
-        rnn__free(tmp);
-    }
+    if (fd >= 0 && close(fd) != 0 && !st)
+        st = rnn__err(RNN_ERR_IO, func, "cannot write %s: %s", path, strerror(errno));
+    rnn__free(tmp);
     free(header_s);
     return st;
 }

@@ -5,11 +5,14 @@
  * never poisoned weights, a hang or a wrong message.
  */
 #define _DEFAULT_SOURCE 1
+#include <dirent.h>
 #include <fcntl.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "../unit/test_util.h"
@@ -251,6 +254,113 @@ START_TEST(save_through_a_symlink_writes_its_target)
 }
 END_TEST
 
+/* Entries of dir other than those named in keep (NULL-terminated). */
+static int count_others(const char *dir, const char *const *keep)
+{
+    DIR *d = opendir(dir);
+    ck_assert_ptr_nonnull(d);
+    int n = 0;
+    for (struct dirent *e; (e = readdir(d));) {
+        int known = !strcmp(e->d_name, ".") || !strcmp(e->d_name, "..");
+        for (int k = 0; keep[k] && !known; k++)
+            known = !strcmp(e->d_name, keep[k]);
+        n += !known;
+    }
+    closedir(d);
+    return n;
+}
+
+static void touch(const char *dir, const char *name)
+{
+    char p[160];
+    snprintf(p, sizeof p, "%s/%s", dir, name);
+    int fd = open(p, O_WRONLY | O_CREAT | O_EXCL, 0644);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(write(fd, "partial", 7), 7);
+    close(fd);
+}
+
+/* A save killed before its rename left model.rnn.tmp-* behind (33 of 50
+ * kills). A save now removes the temporaries of its target that no live save
+ * holds locked, and nothing else. */
+START_TEST(stale_temporaries_are_removed)
+{
+    rnn_model *m = small_model();
+    char dir[] = "/tmp/librnn-stale-XXXXXX", path[160], p[160];
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/model.rnn", dir);
+    touch(dir, "model.rnn.tmp-AbCd12"); /* a dead save's */
+    touch(dir, "model.rnn.tmp-Locked"); /* a live save's: locked */
+    touch(dir, "model.rnn.tmp-abc");    /* not a temporary name */
+    touch(dir, "other.rnn.tmp-AbCd12"); /* another target's */
+    snprintf(p, sizeof p, "%s/model.rnn.tmp-Locked", dir);
+    int held = open(p, O_RDONLY);
+    ck_assert_int_ge(held, 0);
+    ck_assert_int_eq(flock(held, LOCK_EX), 0);
+    snprintf(p, sizeof p, "%s/other.rnn.tmp-AbCd12", dir);
+    char ln[160];
+    snprintf(ln, sizeof ln, "%s/model.rnn.tmp-Symlnk", dir); /* a link is never followed */
+    ck_assert_int_eq(symlink(p, ln), 0);
+    ck_ok(rnn_model_save(m, path));
+    static const char *const left[] = {"model.rnn", "model.rnn.tmp-Locked", "model.rnn.tmp-abc",
+                                       "other.rnn.tmp-AbCd12", "model.rnn.tmp-Symlnk", NULL};
+    ck_assert_int_eq(count_others(dir, left), 0);
+    snprintf(p, sizeof p, "%s/model.rnn.tmp-AbCd12", dir);
+    ck_assert_int_ne(access(p, F_OK), 0);
+    for (int k = 1; left[k]; k++) {
+        snprintf(p, sizeof p, "%s/%s", dir, left[k]);
+        ck_assert_msg(access(p, F_OK) == 0 || k == 4, "%s was removed", left[k]);
+    }
+    close(held);
+    ck_ok(rnn_model_save(m, path)); /* no longer held: removed */
+    static const char *const after[] = {"model.rnn", "model.rnn.tmp-abc", "other.rnn.tmp-AbCd12",
+                                        "model.rnn.tmp-Symlnk", NULL};
+    ck_assert_int_eq(count_others(dir, after), 0);
+    for (int k = 0; after[k]; k++) {
+        snprintf(p, sizeof p, "%s/%s", dir, after[k]);
+        ck_assert_int_eq(unlink(p), 0);
+    }
+    ck_assert_int_eq(rmdir(dir), 0);
+    rnn_model_destroy(m);
+}
+END_TEST
+
+/* Saves killed at random moments leave the previous file or the new one,
+ * and no temporary once the next save has run (none at all where the file
+ * system has O_TMPFILE). */
+START_TEST(killed_saves_leave_no_temporaries)
+{
+    rnn_model *m = small_model();
+    char dir[] = "/tmp/librnn-kill-XXXXXX", path[160];
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/model.rnn", dir);
+    ck_ok(rnn_model_save(m, path));
+    for (int round = 0; round < 20; round++) {
+        pid_t pid = fork();
+        ck_assert_int_ge(pid, 0);
+        if (pid == 0) {
+            for (;;)
+                if (rnn_model_save(m, path))
+                    _exit(1);
+        }
+        usleep(2000 + (useconds_t)(round * 1777 % 9000));
+        kill(pid, SIGKILL);
+        int status;
+        ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+        ck_assert(WIFSIGNALED(status));
+        rnn_model *back = NULL;
+        ck_ok(rnn_model_load(path, NULL, &back));
+        rnn_model_destroy(back);
+    }
+    ck_ok(rnn_model_save(m, path));
+    static const char *const left[] = {"model.rnn", NULL};
+    ck_assert_int_eq(count_others(dir, left), 0);
+    unlink(path);
+    ck_assert_int_eq(rmdir(dir), 0);
+    rnn_model_destroy(m);
+}
+END_TEST
+
 /* A file whose two tensors name the same bytes loaded as RNN_OK. */
 START_TEST(overlapping_tensors_are_refused)
 {
@@ -383,6 +493,8 @@ static Suite *hostile_suite(void)
     tcase_add_test(tc, iterator_without_tensor_and_unknown_dtype);
     tcase_add_test(tc, huge_batch_size_is_one_batch);
     tcase_add_test(tc, save_through_a_symlink_writes_its_target);
+    tcase_add_test(tc, stale_temporaries_are_removed);
+    tcase_add_test(tc, killed_saves_leave_no_temporaries);
     tcase_add_test(tc, overlapping_tensors_are_refused);
     tcase_add_test(tc, limits_are_those_of_the_file);
     tcase_add_test(tc, byte_flips_never_load_other_weights);
