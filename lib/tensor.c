@@ -232,12 +232,15 @@ rnn_status rnn_tensor_reshape(rnn_tensor *tensor, int rank, const int64_t *dims)
 }
 
 /* Flat offset of a multi-index, or an error naming the caller. */
-static rnn_status offset_of(const char *func, const rnn_tensor *tensor, const int64_t *index,
-                            rnn_dtype want, int64_t *off)
+static rnn_status offset_of(const char *func, const rnn_tensor *tensor, int n_index,
+                            const int64_t *index, rnn_dtype want, int64_t *off)
 {
     if (tensor->dtype != want)
         return rnn__err(RNN_ERR_DTYPE, func, "tensor has dtype %s, this call needs %s",
                         dtype_name(tensor->dtype), dtype_name(want));
+    if (n_index != tensor->rank)
+        return rnn__err(RNN_ERR_INVALID_ARG, func,
+                        "n_index must be the tensor's rank, %d (got %d)", tensor->rank, n_index);
     if (tensor->rank > 0 && index == NULL)
         return rnn__err(RNN_ERR_INVALID_ARG, func, "index must not be NULL for a rank-%d tensor",
                         tensor->rank);
@@ -252,48 +255,52 @@ static rnn_status offset_of(const char *func, const rnn_tensor *tensor, const in
     return RNN_OK;
 }
 
-rnn_status rnn_tensor_get_f32(const rnn_tensor *tensor, const int64_t *index, float *out)
+rnn_status rnn_tensor_get_f32(const rnn_tensor *tensor, int n_index, const int64_t *index,
+                              float *out)
 {
     RNN__CHECK_ARG(out);
     *out = 0.0f;
     RNN__CHECK_ARG(tensor);
     int64_t o;
-    rnn_status st = offset_of(__func__, tensor, index, RNN_F32, &o);
+    rnn_status st = offset_of(__func__, tensor, n_index, index, RNN_F32, &o);
     if (st)
         return st;
     *out = ((const float *)tensor->data)[o];
     return RNN_OK;
 }
 
-rnn_status rnn_tensor_set_f32(rnn_tensor *tensor, const int64_t *index, float value)
+rnn_status rnn_tensor_set_f32(rnn_tensor *tensor, int n_index, const int64_t *index,
+                              float value)
 {
     RNN__CHECK_ARG(tensor);
     int64_t o;
-    rnn_status st = offset_of(__func__, tensor, index, RNN_F32, &o);
+    rnn_status st = offset_of(__func__, tensor, n_index, index, RNN_F32, &o);
     if (st)
         return st;
     ((float *)tensor->data)[o] = value;
     return RNN_OK;
 }
 
-rnn_status rnn_tensor_get_i32(const rnn_tensor *tensor, const int64_t *index, int32_t *out)
+rnn_status rnn_tensor_get_i32(const rnn_tensor *tensor, int n_index, const int64_t *index,
+                              int32_t *out)
 {
     RNN__CHECK_ARG(out);
     *out = 0;
     RNN__CHECK_ARG(tensor);
     int64_t o;
-    rnn_status st = offset_of(__func__, tensor, index, RNN_I32, &o);
+    rnn_status st = offset_of(__func__, tensor, n_index, index, RNN_I32, &o);
     if (st)
         return st;
     *out = ((const int32_t *)tensor->data)[o];
     return RNN_OK;
 }
 
-rnn_status rnn_tensor_set_i32(rnn_tensor *tensor, const int64_t *index, int32_t value)
+rnn_status rnn_tensor_set_i32(rnn_tensor *tensor, int n_index, const int64_t *index,
+                              int32_t value)
 {
     RNN__CHECK_ARG(tensor);
     int64_t o;
-    rnn_status st = offset_of(__func__, tensor, index, RNN_I32, &o);
+    rnn_status st = offset_of(__func__, tensor, n_index, index, RNN_I32, &o);
     if (st)
         return st;
     ((int32_t *)tensor->data)[o] = value;

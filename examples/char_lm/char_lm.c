@@ -424,7 +424,7 @@ static int is_stateful(rnn_model *m)
     for (int k = 0; k < 2; k++) {
         CHECK(rnn_model_forward(m, 1, in, NULL, 0));
         CHECK(rnn_model_output(m, 0, &out));
-        CHECK(rnn_tensor_get_f32(out, at, &p[k]));
+        CHECK(rnn_tensor_get_f32(out, 3, at, &p[k]));
     }
     CHECK(rnn_model_reset_states(m));
     rnn_tensor_destroy(x);

@@ -22,12 +22,12 @@ int main(void)
     rnn_tensor_fill_f32(t, 0.5f);
     int64_t at[2] = {1, 2};
     float v;
-    rnn_tensor_get_f32(t, at, &v);
+    rnn_tensor_get_f32(t, 2, at, &v);
     printf("t[1][2] = %g\n", v);
 
     /* Misuse gets a status and a message naming the function and argument. */
     int64_t bad[2] = {1, 7};
-    rnn_status st = rnn_tensor_get_f32(t, bad, &v);
+    rnn_status st = rnn_tensor_get_f32(t, 2, bad, &v);
     printf("error %d (%s): %s\n", st, rnn_status_string(st), rnn_last_error());
 
     rnn_tensor_destroy(t);

@@ -238,7 +238,7 @@ static float predict_one(rnn_model *m, const vocab *v, const char *text, int64_t
     CHECK(rnn_model_output(m, 0, &out));
     float p;
     int64_t at[2] = {0, 0};
-    rnn_tensor_get_f32(out, at, &p);
+    CHECK(rnn_tensor_get_f32(out, 2, at, &p));
     rnn_tensor_destroy(x);
     return p;
 }

@@ -130,22 +130,29 @@ RNN_API rnn_status rnn_tensor_reshape(rnn_tensor *tensor, int rank, const int64_
 
 /**
  * @brief Reads one f32 element.
- * @param index @p rank indices (NULL for a scalar), each in [0, dims[i]).
+ * @param n_index the number of indices in @p index: the tensor's rank (0 for
+ *        a scalar). It is checked, so an index array made for a tensor of
+ *        another rank is refused instead of read past its end.
+ * @param index @p n_index indices (NULL when 0), each in [0, dims[i]).
  * @retval RNN_ERR_DTYPE the tensor is not ::RNN_F32.
+ * @retval RNN_ERR_INVALID_ARG @p n_index is not the rank, or @p index is NULL
+ *         for a rank above 0.
  * @retval RNN_ERR_RANGE an index is out of bounds.
  */
-RNN_API rnn_status rnn_tensor_get_f32(const rnn_tensor *tensor, const int64_t *index,
-                                      float *out);
+RNN_API rnn_status rnn_tensor_get_f32(const rnn_tensor *tensor, int n_index,
+                                      const int64_t *index, float *out);
 
 /** @brief Writes one f32 element; errors as rnn_tensor_get_f32(). */
-RNN_API rnn_status rnn_tensor_set_f32(rnn_tensor *tensor, const int64_t *index, float value);
+RNN_API rnn_status rnn_tensor_set_f32(rnn_tensor *tensor, int n_index, const int64_t *index,
+                                      float value);
 
 /** @brief Reads one i32 element; errors as rnn_tensor_get_f32(). */
-RNN_API rnn_status rnn_tensor_get_i32(const rnn_tensor *tensor, const int64_t *index,
-                                      int32_t *out);
+RNN_API rnn_status rnn_tensor_get_i32(const rnn_tensor *tensor, int n_index,
+                                      const int64_t *index, int32_t *out);
 
 /** @brief Writes one i32 element; errors as rnn_tensor_get_f32(). */
-RNN_API rnn_status rnn_tensor_set_i32(rnn_tensor *tensor, const int64_t *index, int32_t value);
+RNN_API rnn_status rnn_tensor_set_i32(rnn_tensor *tensor, int n_index, const int64_t *index,
+                                      int32_t value);
 
 /**
  * @brief Copies the values of @p src into @p dst.

@@ -178,25 +178,28 @@ class Tensor:
     def _index(self, index):
         if not isinstance(index, tuple):
             index = (index,)
-        return (ctypes.c_int64 * max(1, len(index)))(*[int(i) for i in index])
+        return len(index), (ctypes.c_int64 * max(1, len(index)))(*[int(i) for i in index])
 
     def __getitem__(self, index):
-        """One element (every index given): read through rnn_tensor_get_f32/i32."""
-        idx = self._index(index)
+        """One element, every index given (``t[i, j]``; ``t[()]`` for a scalar),
+        read through rnn_tensor_get_f32/i32. A different number of indices
+        than the rank raises :class:`librnn.RnnError` (RNN_ERR_INVALID_ARG)."""
+        n, idx = self._index(index)
         if self.dtype == np.float32:
             v = ctypes.c_float()
-            lib.rnn_tensor_get_f32(self.handle, idx, ctypes.byref(v))
+            lib.rnn_tensor_get_f32(self.handle, n, idx, ctypes.byref(v))
         else:
             v = ctypes.c_int32()
-            lib.rnn_tensor_get_i32(self.handle, idx, ctypes.byref(v))
+            lib.rnn_tensor_get_i32(self.handle, n, idx, ctypes.byref(v))
         return v.value
 
     def __setitem__(self, index, value):
-        idx = self._index(index)
+        """Writes one element; the index as for ``__getitem__``."""
+        n, idx = self._index(index)
         if self.dtype == np.float32:
-            lib.rnn_tensor_set_f32(self.handle, idx, float(value))
+            lib.rnn_tensor_set_f32(self.handle, n, idx, float(value))
         else:
-            lib.rnn_tensor_set_i32(self.handle, idx, int(value))
+            lib.rnn_tensor_set_i32(self.handle, n, idx, int(value))
 
     def fill(self, value):
         if self.dtype == np.float32:

@@ -133,6 +133,15 @@ class TestTensor(unittest.TestCase):
             t[1, 7]
         self.assertEqual(cm.exception.status_name, "RNN_ERR_RANGE")
         self.assertIn("index[1]", cm.exception.message)
+        for short in (1, (1,), (1, 2, 0)):  # the library used to read past a short index
+            with self.assertRaises(librnn.RnnError) as cm:
+                t[short]
+            self.assertEqual(cm.exception.status_name, "RNN_ERR_INVALID_ARG")
+            self.assertIn("n_index must be the tensor's rank, 2", cm.exception.message)
+        with self.assertRaises(librnn.RnnError):
+            t[0] = 1.0
+        t[1, 2] = 5.0
+        self.assertEqual(t[1, 2], 5.0)
 
     def test_close_is_idempotent_and_final(self):
         gc.collect()

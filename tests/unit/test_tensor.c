@@ -56,9 +56,9 @@ START_TEST(scalar_tensor)
     int64_t n;
     ck_ok(rnn_tensor_numel(t, &n));
     ck_assert_int_eq(n, 1);
-    ck_ok(rnn_tensor_set_i32(t, NULL, 42));
+    ck_ok(rnn_tensor_set_i32(t, 0, NULL, 42));
     int32_t v;
-    ck_ok(rnn_tensor_get_i32(t, NULL, &v));
+    ck_ok(rnn_tensor_get_i32(t, 0, NULL, &v));
     ck_assert_int_eq(v, 42);
     rnn_tensor_destroy(t);
 }
@@ -116,9 +116,9 @@ START_TEST(wrap_borrows)
     ck_assert_ptr_eq(data, buf);
     float v;
     int64_t idx[2] = {1, 2};
-    ck_ok(rnn_tensor_get_f32(t, idx, &v));
+    ck_ok(rnn_tensor_get_f32(t, 2, idx, &v));
     ck_assert(v == 6.0f);
-    ck_ok(rnn_tensor_set_f32(t, idx, -1.0f));
+    ck_ok(rnn_tensor_set_f32(t, 2, idx, -1.0f));
     ck_assert(buf[5] == -1.0f); /* writes go to the caller's buffer */
     ck_ok(rnn_tensor_fill_f32(t, 0.5f));
     ck_assert(buf[0] == 0.5f && buf[5] == 0.5f);
@@ -153,23 +153,29 @@ START_TEST(element_access_misuse)
     int64_t idx[2] = {1, 3};
     float v = 9;
     int32_t iv = 9;
-    ck_rnn(rnn_tensor_get_f32(f, idx, &v), RNN_ERR_RANGE);
+    ck_rnn(rnn_tensor_get_f32(f, 2, idx, &v), RNN_ERR_RANGE);
     ck_assert(v == 0.0f);
     ck_errmsg("rnn_tensor_get_f32: index[1] must be in [0, 3) (got 3)");
     idx[1] = -1;
-    ck_rnn(rnn_tensor_set_f32(f, idx, 1.0f), RNN_ERR_RANGE);
+    ck_rnn(rnn_tensor_set_f32(f, 2, idx, 1.0f), RNN_ERR_RANGE);
     idx[1] = 0;
-    ck_rnn(rnn_tensor_get_i32(f, idx, &iv), RNN_ERR_DTYPE);
+    ck_rnn(rnn_tensor_get_i32(f, 2, idx, &iv), RNN_ERR_DTYPE);
     ck_errmsg("rnn_tensor_get_i32: tensor has dtype RNN_F32, this call needs RNN_I32");
-    ck_rnn(rnn_tensor_set_f32(i, idx, 1.0f), RNN_ERR_DTYPE);
-    ck_rnn(rnn_tensor_get_f32(f, NULL, &v), RNN_ERR_INVALID_ARG);
-    ck_rnn(rnn_tensor_get_f32(NULL, idx, &v), RNN_ERR_INVALID_ARG);
+    ck_rnn(rnn_tensor_set_f32(i, 2, idx, 1.0f), RNN_ERR_DTYPE);
+    ck_rnn(rnn_tensor_get_f32(f, 2, NULL, &v), RNN_ERR_INVALID_ARG);
+    ck_rnn(rnn_tensor_get_f32(NULL, 2, idx, &v), RNN_ERR_INVALID_ARG);
     ck_errmsg("rnn_tensor_get_f32: tensor must not be NULL");
-    ck_rnn(rnn_tensor_get_f32(f, idx, NULL), RNN_ERR_INVALID_ARG);
+    ck_rnn(rnn_tensor_get_f32(f, 2, idx, NULL), RNN_ERR_INVALID_ARG);
+    /* An index array made for another rank is refused, never read past. */
+    int64_t short_idx[1] = {0};
+    ck_rnn(rnn_tensor_get_f32(f, 1, short_idx, &v), RNN_ERR_INVALID_ARG);
+    ck_errmsg("rnn_tensor_get_f32: n_index must be the tensor's rank, 2 (got 1)");
+    ck_rnn(rnn_tensor_set_i32(i, 3, idx, 1), RNN_ERR_INVALID_ARG);
+    ck_rnn(rnn_tensor_get_f32(f, -1, idx, &v), RNN_ERR_INVALID_ARG);
     ck_rnn(rnn_tensor_fill_i32(f, 1), RNN_ERR_DTYPE);
     ck_rnn(rnn_tensor_fill_f32(i, 1.0f), RNN_ERR_DTYPE);
     ck_ok(rnn_tensor_fill_i32(i, 7));
-    ck_ok(rnn_tensor_get_i32(i, idx, &iv));
+    ck_ok(rnn_tensor_get_i32(i, 2, idx, &iv));
     ck_assert_int_eq(iv, 7);
     rnn_tensor_destroy(f);
     rnn_tensor_destroy(i);
@@ -251,18 +257,18 @@ START_TEST(copy_clone_reshape)
     pa[0] = 100.0f; /* the clone is deep */
     float v;
     int64_t idx[2] = {0, 0};
-    ck_ok(rnn_tensor_get_f32(c, idx, &v));
+    ck_ok(rnn_tensor_get_f32(c, 2, idx, &v));
     ck_assert(v == 0.0f);
-    ck_ok(rnn_tensor_get_f32(b, idx, &v));
+    ck_ok(rnn_tensor_get_f32(b, 2, idx, &v));
     ck_assert(v == 0.0f);
     idx[1] = 2;
-    ck_ok(rnn_tensor_get_f32(c, idx, &v));
+    ck_ok(rnn_tensor_get_f32(c, 2, idx, &v));
     ck_assert(v == 2.0f);
     ck_rnn(rnn_tensor_reshape(c, 1, bad), RNN_ERR_SHAPE);
     ck_errmsg("new shape has 5 elements, the tensor has 6");
     ck_ok(rnn_tensor_reshape(c, 1, flat));
     int64_t i1[1] = {5};
-    ck_ok(rnn_tensor_get_f32(c, i1, &v));
+    ck_ok(rnn_tensor_get_f32(c, 1, i1, &v));
     ck_assert(v == 5.0f);
     ck_ok(rnn_tensor_copy(a, a)); /* self-copy is a no-op */
     rnn_tensor_destroy(a);
