@@ -282,9 +282,17 @@ typedef struct rnn_fit_result {
  *         options->validation_data or @p result that is not set, or larger than
  *         this library's struct (then nothing is written to @p result).
  * @retval RNN_ERR_SHAPE, RNN_ERR_DTYPE, RNN_ERR_RANGE inconsistent tensors,
- *         lengths or labels (the message names the epoch and batch).
- * @retval RNN_ERR_NUMERIC a NaN or infinite loss or gradient: training stopped
- *         before that batch's update; the weights are those before it.
+ *         lengths, token ids or labels. In-memory data (training and
+ *         validation) is checked whole before the first step, so nothing has
+ *         been trained and the message names the sample and step
+ *         ("train->targets[9] must be a class in [0, 3) (got 3)"); an
+ *         iterator's batches are checked as they come (the message names the
+ *         epoch and batch).
+ * @retval RNN_ERR_NUMERIC a NaN or infinite value in in-memory f32 inputs or
+ *         targets (before any step), or a NaN or infinite loss or gradient:
+ *         training stopped before that batch's update; the weights are those
+ *         before it, and the message names the epoch, the batch and, for
+ *         in-memory data, its samples of train->x.
  * @retval RNN_ERR_IO a checkpoint could not be written.
  */
 RNN_API rnn_status rnn_model_fit(rnn_model *model, const rnn_data *train,

@@ -154,6 +154,10 @@ typedef struct rnn__layer_ops {
      * (a per-step computation). */
     const char *(*step_check)(const rnn_layer *l, const int *in_step);
     void (*destroy)(rnn_layer *l); /* what impl points to (not impl); may be NULL */
+    /* A kind that takes integer ids on input 0: the exclusive bound of the
+     * ids it accepts, so whole datasets are checked before training (NULL:
+     * the kind takes no ids). */
+    int64_t (*id_limit)(const rnn_layer *l);
 } rnn__layer_ops;
 
 /* ------------------------------------------------------------ the layer */

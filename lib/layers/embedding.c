@@ -152,6 +152,11 @@ static void options_init(void *o)
     rnn_embedding_options_init(o);
 }
 
+static int64_t embedding_id_limit(const rnn_layer *l)
+{
+    return ((const rnn_embedding_options *)l->opts)->input_dim;
+}
+
 const rnn__layer_ops rnn__embedding_ops = {
     .kind = "embedding",
     .type_name = embedding_type,
@@ -168,6 +173,7 @@ const rnn__layer_ops rnn__embedding_ops = {
     .backward = embedding_backward,
     .step_check = rnn__step_any,
     .destroy = embedding_destroy,
+    .id_limit = embedding_id_limit,
 };
 
 rnn_status rnn_model_add_embedding(rnn_model *model, const rnn_embedding_options *options,

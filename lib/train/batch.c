@@ -2,6 +2,8 @@
 /* Datasets and batches for fit, evaluate and predict: checking a dataset,
  * gathering the samples of a batch (trimmed to its longest sample), and
  * planning an epoch (shuffle, length buckets). */
+#include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -63,6 +65,92 @@ rnn_status rnn__check_data(const char *func, const char *name, const rnn_data *s
                         "%s->targets must have %lld samples on its first axis, as x (got %lld)",
                         name, (long long)*S,
                         (long long)(d->targets->rank ? d->targets->dims[0] : 0));
+    return RNN_OK;
+}
+
+/* The lowest id bound of the layers that read the model's input 0 as ids
+ * (0: none does). */
+static int64_t input_id_limit(const rnn_model *m)
+{
+    int64_t lim = 0;
+    for (int i = 0; i < m->n_layers; i++) {
+        const rnn_layer *l = m->layers[i];
+        if (l->ops->id_limit && l->n_in > 0 && l->in[0].layer == m->inputs[0]) {
+            const int64_t v = l->ops->id_limit(l);
+            lim = lim == 0 || v < lim ? v : lim;
+        }
+    }
+    return lim;
+}
+
+/* Flat index i of tensor t as "[a][b]...". */
+static const char *at_index(char *buf, size_t size, const rnn_tensor *t, int64_t i)
+{
+    int64_t idx[8] = {0};
+    for (int k = t->rank - 1; k >= 0 && k < 8; k--) {
+        idx[k] = i % t->dims[k];
+        i /= t->dims[k];
+    }
+    size_t n = 0;
+    buf[0] = 0;
+    for (int k = 0; k < t->rank && k < 8 && n < size; k++)
+        n += (size_t)snprintf(buf + n, size - n, "[%lld]", (long long)idx[k]);
+    return buf;
+}
+
+/* Whether step t of sample n can be masked: beyond its length, or a padding
+ * id 0 in x (Embedding(mask_zero=True) masks those). */
+static int maybe_masked(const rnn_data *d, int64_t n, int64_t t, int64_t T)
+{
+    const rnn_tensor *x = d->x;
+    if (d->lengths && t >= ((const int32_t *)d->lengths->data)[n])
+        return 1;
+    return x->dtype == RNN_I32 && x->rank == 2 && x->dims[1] == T &&
+           ((const int32_t *)x->data)[n * T + t] == 0;
+}
+
+rnn_status rnn__check_values(const char *func, const char *name, const rnn_model *m,
+                             const rnn_data *d)
+{
+    char at[48];
+    const rnn_tensor *x = d->x;
+    if (x->dtype == RNN_F32) {
+        const float *v = x->data;
+        for (int64_t i = 0; i < x->numel; i++)
+            if (!isfinite(v[i]))
+                return rnn__err(RNN_ERR_NUMERIC, func, "%s->x%s is %g", name,
+                                at_index(at, sizeof at, x, i), (double)v[i]);
+    } else if (x->dtype == RNN_I32) {
+        const int64_t lim = input_id_limit(m);
+        const int32_t *v = x->data;
+        for (int64_t i = 0; lim > 0 && i < x->numel; i++)
+            if (v[i] < 0 || v[i] >= lim)
+                return rnn__err(RNN_ERR_RANGE, func, "%s->x%s must be a token id in [0, %lld) "
+                                "(got %d)",
+                                name, at_index(at, sizeof at, x, i), (long long)lim, v[i]);
+    }
+    const rnn_tensor *y = d->targets;
+    if (!y || !m->compiled)
+        return RNN_OK;
+    if (y->dtype == RNN_F32) {
+        const float *v = y->data;
+        for (int64_t i = 0; i < y->numel; i++)
+            if (!isfinite(v[i]))
+                return rnn__err(RNN_ERR_NUMERIC, func, "%s->targets%s is %g", name,
+                                at_index(at, sizeof at, y, i), (double)v[i]);
+        return RNN_OK;
+    }
+    if (y->dtype != RNN_I32 || m->loss.type != RNN_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY ||
+        y->rank > 2)
+        return RNN_OK; /* the first step reports the dtype or shape */
+    const rnn__port out = rnn__model_output_port(m, 0);
+    const int64_t C = out.layer->out_features[out.output], T = y->rank == 2 ? y->dims[1] : 0;
+    const int32_t *v = y->data;
+    for (int64_t i = 0; C > 0 && i < y->numel; i++)
+        if ((v[i] < 0 || v[i] >= C) && !(T > 0 && maybe_masked(d, i / T, i % T, T)))
+            return rnn__err(RNN_ERR_RANGE, func, "%s->targets%s must be a class in [0, %lld) "
+                            "(got %d)",
+                            name, at_index(at, sizeof at, y, i), (long long)C, v[i]);
     return RNN_OK;
 }
 

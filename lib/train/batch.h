@@ -10,6 +10,12 @@
  * for in-memory data sets *S to its number of samples. */
 RNN__HIDDEN rnn_status rnn__check_data(const char *func, const char *name, const rnn_data *src,
                                        rnn_data *d, int need_targets, int64_t *S);
+/* Checks the values of in-memory data (checked by rnn__check_data) before
+ * any step: x finite (f32) or ids within what the layers reading it accept
+ * (i32); targets finite (f32), or classes in [0, C) at every step that is not
+ * masked (the sparse loss). Errors name the sample (and step). */
+RNN__HIDDEN rnn_status rnn__check_values(const char *func, const char *name, const rnn_model *m,
+                                         const rnn_data *d);
 /* The dataset form (rnn_data) carries one input tensor. */
 RNN__HIDDEN rnn_status rnn__single_input(const char *func, const rnn_model *m);
 

@@ -158,7 +158,8 @@ rnn_status rnn_model_evaluate(rnn_model *model, const rnn_data *data, int64_t ba
     int64_t S;
     rnn_data d;
     if ((st = rnn__single_input(__func__, model)) ||
-        (st = rnn__check_data(__func__, "data", data, &d, 1, &S)))
+        (st = rnn__check_data(__func__, "data", data, &d, 1, &S)) ||
+        (d.x && (st = rnn__check_values(__func__, "data", model, &d))))
         return st;
     if (d.x && batch_size < 1)
         return RNN__ERR(RNN_ERR_INVALID_ARG, "batch_size must be >= 1 (got %lld)",
@@ -448,6 +449,24 @@ static int progress_epoch(const fit_state *f, const acc *a, const rnn_epoch_log 
 
 /* ------------------------------------------------------------ fit */
 
+/* A failed step of in-memory batch k: the context names the samples of
+ * train->x it held, the first 8 (the batch's own row numbers mean nothing
+ * once shuffled); they are the batch's rows in this order. */
+static rnn_status batch_error(rnn_status st, const rnn__plan *p, int epoch, int64_t k)
+{
+    char list[160];
+    size_t n = 0;
+    const int64_t *rows = p->order + p->start[k], count = p->start[k + 1] - p->start[k];
+    int64_t i = 0;
+    for (; i < count && i < 8; i++)
+        n += (size_t)snprintf(list + n, sizeof list - n, "%s%lld", i ? ", " : "",
+                              (long long)rows[i]);
+    if (i < count)
+        snprintf(list + n, sizeof list - n, ", ... (%lld in all)", (long long)count);
+    return rnn__err_wrap(st, "rnn_model_fit", "epoch %d, batch %lld (samples %s of train->x)",
+                         epoch + 1, (long long)k + 1, list);
+}
+
 /* One training epoch over in-memory samples (order from plan) or an iterator. */
 static rnn_status train_epoch(fit_state *f, int epoch, acc *a, int *stop)
 {
@@ -485,7 +504,9 @@ static rnn_status train_epoch(fit_state *f, int epoch, acc *a, int *stop)
         float l, ac, lr;
         rnn__loss_stats s;
         if ((st = rnn__model_step(func, m, 1, &x, &len, y, 1, &l, &ac, &s)))
-            return rnn__err_wrap(st, func, "epoch %d, batch %lld", epoch + 1, (long long)k + 1);
+            return d->x ? batch_error(st, p, epoch, k)
+                        : rnn__err_wrap(st, func, "epoch %d, batch %lld", epoch + 1,
+                                        (long long)k + 1);
         f->steps++;
         acc_add(a, l, ac, &s, batch_size_of(x));
         rnn_optimizer_learning_rate(m->optimizer, &lr);
@@ -543,6 +564,12 @@ static rnn_status fit_setup(fit_state *f, const rnn_data *train, const rnn_fit_o
                             (double)o->validation_split, (long long)f->S);
     }
     f->have_val = o->validation_data != NULL || f->n_val > 0;
+    /* Every value before the first step: a bad label in the last batch must
+     * not be found after earlier batches changed the weights. */
+    if ((train->x && (st = rnn__check_values(func, "train", f->m, train))) ||
+        (o->validation_data && o->validation_data->x &&
+         (st = rnn__check_values(func, "options->validation_data", f->m, o->validation_data))))
+        return rnn__err_wrap(st, func, "nothing was trained");
     return check_fit_options(o, f->have_val,
                              train->x || (o->validation_data && o->validation_data->x));
 }

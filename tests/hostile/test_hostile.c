@@ -112,6 +112,188 @@ START_TEST(inf_input_never_poisons_the_weights)
 }
 END_TEST
 
+/* Fit over in-memory data: a bad label in the last batch was found after the
+ * earlier batches had changed the weights, with a batch-relative index. Every
+ * value is now checked before the first step and named by its sample. */
+START_TEST(fit_checks_every_value_before_training)
+{
+    rnn_model *m = small_model();
+    int64_t xd[3] = {10, 5, 3}, yd[1] = {10};
+    rnn_tensor *x, *y;
+    ck_ok(rnn_tensor_create(RNN_F32, 3, xd, &x));
+    ck_ok(rnn_tensor_create(RNN_I32, 1, yd, &y));
+    float *xp;
+    int32_t *yp;
+    ck_ok(rnn_tensor_data(x, (void **)&xp));
+    ck_ok(rnn_tensor_data(y, (void **)&yp));
+    for (int i = 0; i < 150; i++)
+        xp[i] = 0.1f * (float)(i % 7) - 0.3f;
+    for (int i = 0; i < 10; i++)
+        yp[i] = i % 3;
+    rnn_data d;
+    rnn_data_init(&d);
+    d.x = x;
+    d.targets = y;
+    rnn_fit_options o;
+    rnn_fit_options_init(&o);
+    o.batch_size = 4;
+    o.epochs = 2;
+    size_t n, n2;
+    float *before = snapshot(m, &n), *after;
+    yp[9] = 3; /* the last batch */
+    ck_rnn(rnn_model_fit(m, &d, &o, NULL), RNN_ERR_RANGE);
+    ck_errmsg("rnn_model_fit: nothing was trained: train->targets[9] must be a class in [0, 3) "
+              "(got 3)");
+    after = snapshot(m, &n2);
+    ck_assert_msg(memcmp(before, after, sizeof(float) * n) == 0, "the weights changed");
+    free(after);
+    yp[9] = 0;
+    xp[9 * 15 + 2 * 3 + 1] = NAN;
+    ck_rnn(rnn_model_fit(m, &d, &o, NULL), RNN_ERR_NUMERIC);
+    ck_errmsg("rnn_model_fit: nothing was trained: train->x[9][2][1] is nan");
+    after = snapshot(m, &n2);
+    ck_assert_msg(memcmp(before, after, sizeof(float) * n) == 0, "the weights changed");
+    free(after);
+    xp[9 * 15 + 2 * 3 + 1] = 0.0f;
+    /* validation data and evaluate are checked the same way */
+    o.validation_data = &d;
+    yp[4] = -1;
+    ck_rnn(rnn_model_fit(m, &d, &o, NULL), RNN_ERR_RANGE);
+    ck_errmsg("train->targets[4] must be a class");
+    rnn_eval_result r;
+    memset(&r, 0, sizeof r);
+    r.struct_size = sizeof r;
+    ck_rnn(rnn_model_evaluate(m, &d, 4, &r), RNN_ERR_RANGE);
+    ck_errmsg("rnn_model_evaluate: data->targets[4] must be a class in [0, 3) (got -1)");
+    yp[4] = 1;
+    ck_ok(rnn_model_fit(m, &d, &o, NULL));
+    free(before);
+    rnn_tensor_destroy(x);
+    rnn_tensor_destroy(y);
+    rnn_model_destroy(m);
+}
+END_TEST
+
+/* Tagging-shaped data: labels beyond a sample's length, or under a padding id
+ * that mask_zero masks, are not classes and may be anything; token ids must
+ * fit the embedding. */
+START_TEST(fit_checks_sequence_labels_and_ids)
+{
+    rnn_model *m;
+    ck_ok(rnn_model_create(NULL, &m));
+    int64_t shape[1] = {4};
+    ck_ok(rnn_model_add_input(m, RNN_I32, 1, shape, NULL));
+    rnn_embedding_options e;
+    rnn_embedding_options_init(&e);
+    e.input_dim = 6;
+    e.output_dim = 3;
+    e.mask_zero = 1;
+    ck_ok(rnn_model_add_embedding(m, &e, NULL));
+    rnn_recurrent_options r;
+    rnn_recurrent_options_init(&r, RNN_GRU);
+    r.units = 4;
+    r.return_sequences = 1;
+    ck_ok(rnn_model_add_recurrent(m, &r, NULL));
+    rnn_dense_options dn;
+    rnn_dense_options_init(&dn);
+    dn.units = 5;
+    dn.activation = RNN_ACT_SOFTMAX;
+    ck_ok(rnn_model_add_dense(m, &dn, NULL));
+    rnn_compile_options c;
+    rnn_compile_options_init(&c, RNN_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY);
+    c.reduction = RNN_REDUCTION_MASKED_MEAN;
+    rnn_optimizer_options op;
+    rnn_optimizer_options_init(&op, RNN_OPTIM_ADAM);
+    ck_ok(rnn_model_compile(m, &c, &op));
+    int64_t xd[2] = {3, 4}, ld[1] = {3};
+    rnn_tensor *x, *y, *len;
+    ck_ok(rnn_tensor_create(RNN_I32, 2, xd, &x));
+    ck_ok(rnn_tensor_create(RNN_I32, 2, xd, &y));
+    ck_ok(rnn_tensor_create(RNN_I32, 1, ld, &len));
+    int32_t *xp, *yp, *lp;
+    ck_ok(rnn_tensor_data(x, (void **)&xp));
+    ck_ok(rnn_tensor_data(y, (void **)&yp));
+    ck_ok(rnn_tensor_data(len, (void **)&lp));
+    const int32_t xs[12] = {1, 2, 3, 0, 4, 5, 0, 0, 1, 1, 1, 1};
+    const int32_t ys[12] = {0, 1, 2, -1, 3, 4, 99, -1, 0, 0, 0, 0};
+    memcpy(xp, xs, sizeof xs);
+    memcpy(yp, ys, sizeof ys);
+    lp[0] = 3, lp[1] = 2, lp[2] = 4;
+    rnn_data d;
+    rnn_data_init(&d);
+    d.x = x;
+    d.targets = y;
+    rnn_fit_options o;
+    rnn_fit_options_init(&o);
+    o.batch_size = 2;
+    ck_ok(rnn_model_fit(m, &d, &o, NULL)); /* padding labels -1, 99: masked (id 0) */
+    d.lengths = len;
+    ck_ok(rnn_model_fit(m, &d, &o, NULL)); /* and beyond the lengths */
+    yp[2 * 4 + 3] = 5;
+    ck_rnn(rnn_model_fit(m, &d, &o, NULL), RNN_ERR_RANGE);
+    ck_errmsg("nothing was trained: train->targets[2][3] must be a class in [0, 5) (got 5)");
+    yp[2 * 4 + 3] = 0;
+    xp[2 * 4 + 1] = 6;
+    ck_rnn(rnn_model_fit(m, &d, &o, NULL), RNN_ERR_RANGE);
+    ck_errmsg("nothing was trained: train->x[2][1] must be a token id in [0, 6) (got 6)");
+    rnn_tensor_destroy(x);
+    rnn_tensor_destroy(y);
+    rnn_tensor_destroy(len);
+    rnn_model_destroy(m);
+}
+END_TEST
+
+/* A batch that overflows in training names its samples of train->x (finite
+ * but huge inputs: no value check can refuse them beforehand). */
+START_TEST(numeric_failure_names_the_samples)
+{
+    rnn_model *m;
+    ck_ok(rnn_model_create(NULL, &m));
+    int64_t shape[1] = {2};
+    ck_ok(rnn_model_add_input(m, RNN_F32, 1, shape, NULL));
+    rnn_dense_options dn;
+    rnn_dense_options_init(&dn);
+    dn.units = 1;
+    ck_ok(rnn_model_add_dense(m, &dn, NULL));
+    rnn_compile_options c;
+    rnn_compile_options_init(&c, RNN_LOSS_MEAN_SQUARED_ERROR);
+    rnn_optimizer_options op;
+    rnn_optimizer_options_init(&op, RNN_OPTIM_SGD);
+    ck_ok(rnn_model_compile(m, &c, &op));
+    int64_t xd[2] = {10, 2}, yd[2] = {10, 1};
+    rnn_tensor *x, *y;
+    ck_ok(rnn_tensor_create(RNN_F32, 2, xd, &x));
+    ck_ok(rnn_tensor_create(RNN_F32, 2, yd, &y));
+    ck_ok(rnn_tensor_fill_f32(x, 0.5f));
+    ck_ok(rnn_tensor_fill_f32(y, 1.0f));
+    float *xp;
+    ck_ok(rnn_tensor_data(x, (void **)&xp));
+    xp[7 * 2] = 3e38f;
+    xp[7 * 2 + 1] = 3e38f;
+    rnn_data d;
+    rnn_data_init(&d);
+    d.x = x;
+    d.targets = y;
+    rnn_fit_options o;
+    rnn_fit_options_init(&o);
+    o.batch_size = 4;
+    o.shuffle = 0;
+    size_t n, n2;
+    float *before = snapshot(m, &n);
+    ck_rnn(rnn_model_fit(m, &d, &o, NULL), RNN_ERR_NUMERIC);
+    ck_errmsg("rnn_model_fit: epoch 1, batch 2 (samples 4, 5, 6, 7 of train->x): ");
+    printf("%s\n", rnn_last_error());
+    float *after = snapshot(m, &n2);
+    for (size_t i = 0; i < n2; i++)
+        ck_assert(isfinite(after[i]));
+    free(before);
+    free(after);
+    rnn_tensor_destroy(x);
+    rnn_tensor_destroy(y);
+    rnn_model_destroy(m);
+}
+END_TEST
+
 /* A NaN during evaluation or a test step is not "training stopped". */
 START_TEST(nan_in_evaluation_says_what_happened)
 {
@@ -489,6 +671,9 @@ static Suite *hostile_suite(void)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, inf_input_never_poisons_the_weights);
     tcase_add_test(tc, nan_in_evaluation_says_what_happened);
+    tcase_add_test(tc, fit_checks_every_value_before_training);
+    tcase_add_test(tc, fit_checks_sequence_labels_and_ids);
+    tcase_add_test(tc, numeric_failure_names_the_samples);
     tcase_add_test(tc, loading_a_fifo_does_not_block);
     tcase_add_test(tc, iterator_without_tensor_and_unknown_dtype);
     tcase_add_test(tc, huge_batch_size_is_one_batch);
