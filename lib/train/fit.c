@@ -87,6 +87,24 @@ static int64_t batch_size_of(const rnn_tensor *x)
     return x && x->rank > 0 ? x->dims[0] : 0;
 }
 
+/* An iterator's call for batch k (from 0) that gave no usable batch: it
+ * returned r < 0, or 1 without x (or without targets when need_y). epoch:
+ * from 0, or -1 outside fit. Messages count batches from 1, as everywhere. */
+static rnn_status iter_error(const char *func, int epoch, int64_t k, int r, const rnn_tensor *x,
+                             int need_y)
+{
+    char where[64] = "";
+    if (epoch >= 0)
+        snprintf(where, sizeof where, "epoch %d, ", epoch + 1);
+    if (r < 0)
+        return rnn__err(RNN_ERR_STATE, func,
+                        "%sbatch %lld: the batch iterator failed (next returned %d)", where,
+                        (long long)k + 1, r);
+    return rnn__err(RNN_ERR_STATE, func,
+                    "%sbatch %lld: the batch iterator returned %d but set no %s", where,
+                    (long long)k + 1, r, !x ? "x" : need_y ? "targets" : "x");
+}
+
 /* Evaluates over samples idx[0..n) of in-memory data (idx NULL: 0..n-1), or
  * over a whole iterator epoch. */
 static rnn_status eval_pass(const char *func, rnn_model *m, const rnn_data *d,
@@ -101,10 +119,7 @@ static rnn_status eval_pass(const char *func, rnn_model *m, const rnn_data *d,
             if (r == 0)
                 break;
             if (r < 0 || !x || !y)
-                return rnn__err(RNN_ERR_STATE, func,
-                                r < 0 ? "the batch iterator failed at batch %lld (returned %d)"
-                                      : "the batch iterator gave no x or targets at batch %lld",
-                                (long long)k, r);
+                return iter_error(func, -1, k, r, x, 1);
             float l, ac;
             rnn__loss_stats s;
             if ((st = rnn__model_step(func, m, 1, &x, &len, y, 0, &l, &ac, &s)))
@@ -241,13 +256,7 @@ rnn_status rnn_model_predict(rnn_model *m, const rnn_data *data, int64_t batch_s
             if (r == 0)
                 break;
             if (r < 0 || !x) {
-                st = r < 0 ? rnn__err(RNN_ERR_STATE, __func__,
-                                      "the batch iterator failed at batch %lld (returned %d)",
-                                      (long long)k, r)
-                           : rnn__err(RNN_ERR_STATE, __func__,
-                                      "the batch iterator returned a batch without x at batch "
-                                      "%lld",
-                                      (long long)k);
+                st = iter_error(__func__, -1, k, r, x, 0);
                 break;
             }
             if ((st = rnn_model_forward(m, 1, &x, &len, 0))) {
@@ -492,12 +501,7 @@ static rnn_status train_epoch(fit_state *f, int epoch, acc *a, int *stop)
                 break;
             }
             if (r < 0 || !x || !y)
-                return rnn__err(RNN_ERR_STATE, func,
-                                r < 0 ? "epoch %d: the batch iterator failed at batch %lld "
-                                        "(returned %d)"
-                                      : "epoch %d: the batch iterator gave no x or targets at "
-                                        "batch %lld",
-                                epoch + 1, (long long)k, r);
+                return iter_error(func, epoch, k, r, x, 1);
         }
         if (o->lr_schedule == RNN_LR_EXPONENTIAL && (st = rnn__fit_set_lr(m, exp_lr(f))))
             return st;

@@ -359,8 +359,19 @@ START_TEST(iterator_without_tensor_and_unknown_dtype)
     rnn_tensor *out = NULL;
     ck_rnn(rnn_model_predict(m, &d, 4, &out), RNN_ERR_STATE);
     ck_assert_str_eq(rnn_last_error(),
-                     "rnn_model_predict: the batch iterator returned a batch without x at batch 0");
+                     "rnn_model_predict: batch 1: the batch iterator returned 1 but set no x");
     ck_assert_ptr_null(out);
+    rnn_fit_options o;
+    rnn_fit_options_init(&o);
+    ck_rnn(rnn_model_fit(m, &d, &o, NULL), RNN_ERR_STATE);
+    ck_assert_str_eq(rnn_last_error(),
+                     "rnn_model_fit: epoch 1, batch 1: the batch iterator returned 1 but set no x");
+    rnn_eval_result r;
+    memset(&r, 0, sizeof r);
+    r.struct_size = sizeof r;
+    ck_rnn(rnn_model_evaluate(m, &d, 4, &r), RNN_ERR_STATE);
+    ck_assert_str_eq(rnn_last_error(),
+                     "rnn_model_evaluate: batch 1: the batch iterator returned 1 but set no x");
     int64_t shape[1] = {4};
     ck_rnn(rnn_model_add_input(m, (rnn_dtype)7, 1, shape, NULL), RNN_ERR_DTYPE);
     ck_errmsg("rnn_model_add_input: dtype must be RNN_F32 or RNN_I32 (got 7)");

@@ -483,7 +483,7 @@ START_TEST(iterator_fit_evaluate_predict)
     /* a failing iterator */
     it.fail_at = 3;
     ck_rnn(rnn_model_fit(m, &train, &o, &r), RNN_ERR_STATE);
-    ck_errmsg("epoch 1: the batch iterator failed at batch 3 (returned -5)");
+    ck_errmsg("rnn_model_fit: epoch 1, batch 4: the batch iterator failed (next returned -5)");
     ck_assert_int_eq(r.epochs_run, 0);
     o.validation_data = NULL;
     o.validation_split = 0.1f;
