@@ -72,8 +72,8 @@ RNN_API rnn_status rnn_model_save_ex(const rnn_model *model, const char *path, u
  * truncated, corrupted or hostile file gives RNN_ERR_FORMAT (never a crash,
  * and never an allocation larger than what the file itself holds). The file's
  * checksum (`__metadata__.checksum`, 64-bit FNV-1a of the architecture and
- * the data, written by every save) must match, and no two tensors may share
- * bytes. A path that is not a regular file (a FIFO, a directory) is refused
+ * the data, written by every save) must match, the file must list exactly the
+ * model's tensors, and no two tensors may share bytes. A path that is not a regular file (a FIFO, a directory) is refused
  * at once with RNN_ERR_IO, without waiting on it.
  * @param options backend and seed of the new model (NULL: defaults); the
  *        seed only matters for dropout masks.

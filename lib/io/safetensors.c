@@ -452,6 +452,13 @@ rnn_status rnn__st_hash_data(const rnn__st_file *f, uint64_t *h)
 
 rnn_status rnn__st_check_disjoint(const rnn__st_file *f)
 {
+    /* Every entry but __metadata__ is a tensor, and each was read once. */
+    const size_t entries = json_object_size(f->header) -
+                           (json_object_get(f->header, "__metadata__") != NULL);
+    if (entries != f->n_ranges)
+        return rnn__st_format_error(f, "the header lists %zu tensors, the model reads %zu: "
+                                       "a file holds exactly the model's tensors",
+                                    entries, f->n_ranges);
     if (f->n_ranges < 2)
         return RNN_OK;
     qsort(f->ranges, f->n_ranges, sizeof *f->ranges, by_start);

@@ -45,9 +45,10 @@ RNN__HIDDEN void rnn__st_close(rnn__st_file *f);
 /* Reads tensor `key`, which must be F32 of the given shape, into dst. */
 RNN__HIDDEN rnn_status rnn__st_read(rnn__st_file *f, const char *key, int rank,
                                     const int64_t *dims, float *dst);
-/* Checks that no two tensors read share a byte (a file whose names alias the
- * same data would otherwise load). With the total size checked by the caller,
- * disjoint ranges also cover the data section. */
+/* Checks that the file lists exactly the tensors read, and that no two share
+ * a byte (a file whose names alias the same data would otherwise load). With
+ * the total size checked by the caller, disjoint ranges also cover the data
+ * section. */
 RNN__HIDDEN rnn_status rnn__st_check_disjoint(const rnn__st_file *f);
 /* The model file's checksum: 64-bit FNV-1a over the architecture string,
  * then the data section's bytes (little-endian floats, in file order). It is

@@ -590,6 +590,45 @@ START_TEST(overlapping_tensors_are_refused)
 }
 END_TEST
 
+/* A tensor entry the model does not read (here aliasing another's bytes, as
+ * other safetensors readers would load it) loaded as RNN_OK: the checksum
+ * covers the architecture and the data, not the tensor entries. */
+START_TEST(unread_tensor_entries_are_refused)
+{
+    rnn_model *m = small_model();
+    char path[64];
+    snprintf(path, sizeof path, "/tmp/librnn-extra-%ld.rnn", (long)getpid());
+    ck_ok(rnn_model_save(m, path));
+    rnn_model_destroy(m);
+    FILE *f = fopen(path, "rb");
+    ck_assert_ptr_nonnull(f);
+    static char buf[1 << 16], out[1 << 16];
+    size_t n = fread(buf, 1, sizeof buf, f);
+    fclose(f);
+    uint64_t hlen = 0;
+    for (int i = 7; i >= 0; i--)
+        hlen = hlen << 8 | (unsigned char)buf[i];
+    static const char extra[] = "\"zz/alias\":{\"dtype\":\"F32\",\"shape\":[4],"
+                                "\"data_offsets\":[0,16]},";
+    const size_t xl = sizeof extra - 1, nh = (hlen + xl + 7) & ~(size_t)7;
+    out[8] = '{';
+    memcpy(out + 9, extra, xl);
+    memcpy(out + 9 + xl, buf + 9, hlen - 1);
+    memset(out + 8 + hlen + xl, ' ', nh - hlen - xl);
+    for (int i = 0; i < 8; i++)
+        out[i] = (char)(nh >> (8 * i));
+    memcpy(out + 8 + nh, buf + 8 + hlen, n - 8 - hlen);
+    f = fopen(path, "wb");
+    ck_assert_uint_eq(fwrite(out, 1, 8 + nh + n - 8 - hlen, f), 8 + nh + n - 8 - hlen);
+    fclose(f);
+    rnn_model *back = NULL;
+    ck_rnn(rnn_model_load(path, NULL, &back), RNN_ERR_FORMAT);
+    ck_errmsg("the header lists 6 tensors, the model reads 5");
+    ck_assert_ptr_null(back);
+    unlink(path);
+}
+END_TEST
+
 /* What the API builds must save and load: an input of 3e9 steps or 2e7
  * features, or more than 4096 layers, used to be accepted and then refused
  * by load. */
@@ -692,6 +731,7 @@ static Suite *hostile_suite(void)
     tcase_add_test(tc, stale_temporaries_are_removed);
     tcase_add_test(tc, killed_saves_leave_no_temporaries);
     tcase_add_test(tc, overlapping_tensors_are_refused);
+    tcase_add_test(tc, unread_tensor_entries_are_refused);
     tcase_add_test(tc, limits_are_those_of_the_file);
     tcase_add_test(tc, byte_flips_never_load_other_weights);
     suite_add_tcase(s, tc);
