@@ -158,7 +158,8 @@ static int build_header(const rnn_model *m, const rnn_optimizer *opt, json_t *he
 
 rnn_status rnn_model_save(const rnn_model *m, const char *path)
 {
-    return rnn_model_save_ex(m, path, 0);
+    rnn_status st = rnn_model_save_ex(m, path, 0);
+    return st ? RNN__PASS(st) : RNN_OK; /* the message names rnn_model_save */
 }
 
 rnn_status rnn_model_save_ex(const rnn_model *m, const char *path, unsigned flags)

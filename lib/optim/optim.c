@@ -92,7 +92,7 @@ rnn_status rnn_optimizer_create(rnn_model *m, const rnn_optimizer_options *optio
         return RNN__ERR(RNN_ERR_INVALID_ARG,
                         "options->rho, beta_1 and beta_2 must be in [0, 1) (got %g, %g, %g)",
                         (double)o.rho, (double)o.beta_1, (double)o.beta_2);
-    if (!(o.epsilon > 0.0f) || !finite_nonneg(o.weight_decay) || !finite_nonneg(o.clipnorm) ||
+    if (!(o.epsilon > 0.0f) || !isfinite(o.epsilon) || !finite_nonneg(o.weight_decay) || !finite_nonneg(o.clipnorm) ||
         !finite_nonneg(o.clipvalue) || !finite_nonneg(o.global_clipnorm))
         return RNN__ERR(RNN_ERR_INVALID_ARG,
                         "options->epsilon must be > 0 and weight_decay, clipnorm, clipvalue, "
