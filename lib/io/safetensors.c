@@ -233,7 +233,10 @@ static int open_temp(const char *path, char *tmp, int *named)
     char *dir = dir_of(path);
     if (!dir)
         return errno = ENOMEM, -1;
-    fd = open(dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, mode);
+    /* naming it later goes through /proc/self/fd (linkat's AT_EMPTY_PATH
+     * needs a capability): without /proc, a named file from the start */
+    fd = access("/proc/self/fd", X_OK) == 0 ? open(dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, mode)
+                                            : (errno = EOPNOTSUPP, -1);
     rnn__free(dir);
     if (fd < 0 && errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL)
         return -1; /* e.g. EACCES: a named file would fail the same way */
@@ -272,7 +275,8 @@ static int name_temp(int fd, char *tmp)
     snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
     for (int attempt = 0; attempt < 100; attempt++) {
         temp_name(tmp);
-        if (linkat(AT_FDCWD, proc, AT_FDCWD, tmp, AT_SYMLINK_FOLLOW) == 0)
+        if (linkat(AT_FDCWD, proc, AT_FDCWD, tmp, AT_SYMLINK_FOLLOW) == 0 ||
+            (errno != EEXIST && linkat(fd, "", AT_FDCWD, tmp, AT_EMPTY_PATH) == 0))
             return 0;
         if (errno != EEXIST)
             return -1;

@@ -323,15 +323,17 @@ PROBE(rnn_tensor_get_f32)
     rnn_tensor *x = h_tensor(RNN_F32, 2, 2, 3), *i = h_tensor(RNN_I32, 2, 2, 3);
     int64_t ok[2] = {1, 2}, bad[2] = {1, 3}, neg[2] = {-1, 0};
     float v = 7.0f;
-    NULLARG("tensor", rnn_tensor_get_f32(NULL, ok, &v));
+    NULLARG("tensor", rnn_tensor_get_f32(NULL, 2, ok, &v));
     OUT_ZERO(v);
-    NULLARG("index", rnn_tensor_get_f32(x, NULL, &v));
-    NULLARG("out", rnn_tensor_get_f32(x, ok, NULL));
+    NULLARG("index", rnn_tensor_get_f32(x, 2, NULL, &v));
+    NULLARG("out", rnn_tensor_get_f32(x, 2, ok, NULL));
     v = 7.0f;
-    EXPECT(RNN_ERR_RANGE, "index[1]", rnn_tensor_get_f32(x, bad, &v));
+    EXPECT(RNN_ERR_RANGE, "index[1]", rnn_tensor_get_f32(x, 2, bad, &v));
     OUT_ZERO(v);
-    EXPECT(RNN_ERR_RANGE, "index[0]", rnn_tensor_get_f32(x, neg, &v));
-    EXPECT(RNN_ERR_DTYPE, NULL, rnn_tensor_get_f32(i, ok, &v));
+    EXPECT(RNN_ERR_RANGE, "index[0]", rnn_tensor_get_f32(x, 2, neg, &v));
+    EXPECT(RNN_ERR_DTYPE, NULL, rnn_tensor_get_f32(i, 2, ok, &v));
+    EXPECT(RNN_ERR_INVALID_ARG, "n_index", rnn_tensor_get_f32(x, 1, ok, &v));
+    EXPECT(RNN_ERR_INVALID_ARG, "n_index", rnn_tensor_get_f32(x, -1, ok, &v));
     rnn_tensor_destroy(x);
     rnn_tensor_destroy(i);
 }
@@ -340,10 +342,11 @@ PROBE(rnn_tensor_set_f32)
 {
     rnn_tensor *x = h_tensor(RNN_F32, 2, 2, 3), *i = h_tensor(RNN_I32, 2, 2, 3);
     int64_t ok[2] = {1, 2}, bad[2] = {2, 0};
-    NULLARG("tensor", rnn_tensor_set_f32(NULL, ok, 1.0f));
-    NULLARG("index", rnn_tensor_set_f32(x, NULL, 1.0f));
-    EXPECT(RNN_ERR_RANGE, "index[0]", rnn_tensor_set_f32(x, bad, 1.0f));
-    EXPECT(RNN_ERR_DTYPE, NULL, rnn_tensor_set_f32(i, ok, 1.0f));
+    NULLARG("tensor", rnn_tensor_set_f32(NULL, 2, ok, 1.0f));
+    NULLARG("index", rnn_tensor_set_f32(x, 2, NULL, 1.0f));
+    EXPECT(RNN_ERR_RANGE, "index[0]", rnn_tensor_set_f32(x, 2, bad, 1.0f));
+    EXPECT(RNN_ERR_DTYPE, NULL, rnn_tensor_set_f32(i, 2, ok, 1.0f));
+    EXPECT(RNN_ERR_INVALID_ARG, "n_index", rnn_tensor_set_f32(x, 3, ok, 1.0f));
     rnn_tensor_destroy(x);
     rnn_tensor_destroy(i);
 }
@@ -353,12 +356,13 @@ PROBE(rnn_tensor_get_i32)
     rnn_tensor *x = h_tensor(RNN_F32, 2, 2, 3), *i = h_tensor(RNN_I32, 2, 2, 3);
     int64_t ok[2] = {1, 2}, bad[2] = {0, INT64_MAX};
     int32_t v = 7;
-    NULLARG("tensor", rnn_tensor_get_i32(NULL, ok, &v));
+    NULLARG("tensor", rnn_tensor_get_i32(NULL, 2, ok, &v));
     OUT_ZERO(v);
-    NULLARG("index", rnn_tensor_get_i32(i, NULL, &v));
-    NULLARG("out", rnn_tensor_get_i32(i, ok, NULL));
-    EXPECT(RNN_ERR_RANGE, "index[1]", rnn_tensor_get_i32(i, bad, &v));
-    EXPECT(RNN_ERR_DTYPE, NULL, rnn_tensor_get_i32(x, ok, &v));
+    NULLARG("index", rnn_tensor_get_i32(i, 2, NULL, &v));
+    NULLARG("out", rnn_tensor_get_i32(i, 2, ok, NULL));
+    EXPECT(RNN_ERR_RANGE, "index[1]", rnn_tensor_get_i32(i, 2, bad, &v));
+    EXPECT(RNN_ERR_DTYPE, NULL, rnn_tensor_get_i32(x, 2, ok, &v));
+    EXPECT(RNN_ERR_INVALID_ARG, "n_index", rnn_tensor_get_i32(i, 0, NULL, &v));
     rnn_tensor_destroy(x);
     rnn_tensor_destroy(i);
 }
@@ -367,10 +371,11 @@ PROBE(rnn_tensor_set_i32)
 {
     rnn_tensor *x = h_tensor(RNN_F32, 2, 2, 3), *i = h_tensor(RNN_I32, 2, 2, 3);
     int64_t ok[2] = {1, 2}, bad[2] = {INT64_MIN, 0};
-    NULLARG("tensor", rnn_tensor_set_i32(NULL, ok, 1));
-    NULLARG("index", rnn_tensor_set_i32(i, NULL, 1));
-    EXPECT(RNN_ERR_RANGE, "index[0]", rnn_tensor_set_i32(i, bad, 1));
-    EXPECT(RNN_ERR_DTYPE, NULL, rnn_tensor_set_i32(x, ok, 1));
+    NULLARG("tensor", rnn_tensor_set_i32(NULL, 2, ok, 1));
+    NULLARG("index", rnn_tensor_set_i32(i, 2, NULL, 1));
+    EXPECT(RNN_ERR_RANGE, "index[0]", rnn_tensor_set_i32(i, 2, bad, 1));
+    EXPECT(RNN_ERR_DTYPE, NULL, rnn_tensor_set_i32(x, 2, ok, 1));
+    EXPECT(RNN_ERR_INVALID_ARG, "n_index", rnn_tensor_set_i32(i, INT32_MAX, ok, 1));
     rnn_tensor_destroy(x);
     rnn_tensor_destroy(i);
 }
@@ -577,10 +582,10 @@ PROBE(rnn_model_forward)
     EXPECT(RNN_ERR_SHAPE, "lengths[0]", rnn_model_forward(m, 1, in, lns, 0));
     int64_t idx[1] = {1};
     ck_ok(rnn_tensor_fill_i32(len, 4));
-    ck_ok(rnn_tensor_set_i32(len, idx, 9));
+    ck_ok(rnn_tensor_set_i32(len, 1, idx, 9));
     lns[0] = len;
     EXPECT(RNN_ERR_RANGE, "lengths[0][1]", rnn_model_forward(m, 1, in, lns, 0));
-    ck_ok(rnn_tensor_set_i32(len, idx, 0));
+    ck_ok(rnn_tensor_set_i32(len, 1, idx, 0));
     EXPECT(RNN_ERR_RANGE, "lengths[0][1]", rnn_model_forward(m, 1, in, lns, 0));
     /* training = 7 is accepted as "training" (any nonzero), not refused. */
     EXPECT(RNN_ERR_STATE, NULL, rnn_model_forward(empty, 1, in, NULL, 0));
@@ -747,9 +752,9 @@ static void step_probe(const char *F, int train)
     EXPECT(RNN_ERR_DTYPE, "targets", fn(m, 1, in, NULL, yf, &loss, &acc));
     EXPECT(RNN_ERR_SHAPE, "targets", fn(m, 1, in, NULL, y3, &loss, &acc));
     int64_t i1[1] = {1};
-    ck_ok(rnn_tensor_set_i32(yr, i1, 3));
+    ck_ok(rnn_tensor_set_i32(yr, 1, i1, 3));
     EXPECT(RNN_ERR_RANGE, NULL, fn(m, 1, in, NULL, yr, &loss, &acc));
-    ck_ok(rnn_tensor_set_i32(yr, i1, -1));
+    ck_ok(rnn_tensor_set_i32(yr, 1, i1, -1));
     EXPECT(RNN_ERR_RANGE, NULL, fn(m, 1, in, NULL, yr, &loss, &acc));
     h_assert_weights(m, w, n, F);
     free(w);
@@ -1862,7 +1867,7 @@ PROBE(rnn_model_step)
     EXPECT(RNN_ERR_SHAPE, NULL, rnn_model_step(m, p3));
     EXPECT(RNN_ERR_DTYPE, NULL, rnn_model_step(m, pf));
     int64_t i[2] = {1, 0};
-    ck_ok(rnn_tensor_set_i32(bad, i, 6));
+    ck_ok(rnn_tensor_set_i32(bad, 2, i, 6));
     EXPECT(RNN_ERR_RANGE, NULL, rnn_model_step(m, bad));
     ck_ok(rnn_model_step(m, p)); /* still usable */
     ck_ok(rnn_model_step_end(m));

@@ -102,7 +102,7 @@ START_TEST(training_steps_keep_memory_flat)
                *len = h_tensor(RNN_I32, 1, 4);
     int64_t i0[1] = {0};
     ck_ok(rnn_tensor_fill_i32(len, 5));
-    ck_ok(rnn_tensor_set_i32(len, i0, 3)); /* variable lengths too */
+    ck_ok(rnn_tensor_set_i32(len, 1, i0, 3)); /* variable lengths too */
     const rnn_tensor *in[1] = {x}, *lens[1] = {len};
     size_t used_warm = 0; /* the first steps allocate the workspaces */
     long rss_start = rss_bytes(), rss_warm = 0, rss_max = 0;
