@@ -81,15 +81,16 @@ RNN_API rnn_status rnn_model_save_ex(const rnn_model *model, const char *path, u
  * Every field and size is checked before anything is allocated from it: a
  * truncated, corrupted or hostile file gives RNN_ERR_FORMAT (never a crash,
  * and never an allocation larger than what the file itself holds). The file's
- * checksum (`__metadata__.checksum`, 64-bit FNV-1a of the architecture and
- * the data, written by every save) must match, and no two tensors may share
+ * checksum (`__metadata__.checksum`, 64-bit FNV-1a of the architecture, the
+ * metadata and the data, written by every save) must match, and no two tensors may share
  * bytes. A path that is not a regular file (a FIFO, a directory) is refused
  * at once with RNN_ERR_IO, without waiting on it.
  * @param options backend and seed of the new model (NULL: defaults); the
  *        seed only matters for dropout masks.
- * @param[out] out the model: compiled with its saved optimizer state when
- *        it was saved with RNN_SAVE_OPTIMIZER, else not compiled (compile it to
- *        train further).
+ * @param[out] out the model, with the file's metadata (each key of
+ *        "__metadata__" that is not reserved; see the top of this file):
+ *        compiled with its saved optimizer state when it was saved with
+ *        RNN_SAVE_OPTIMIZER, else not compiled (compile it to train further).
  * @retval RNN_ERR_IO the file cannot be opened or read.
  * @retval RNN_ERR_FORMAT not a librnn model file, or damaged (the message
  *         says what and where).
