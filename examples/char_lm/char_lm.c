@@ -28,9 +28,11 @@
 #include <string.h>
 
 #include "../common/args.h"
+#include "../common/meta.h"
 #include "../common/progress.h"
 #include "../common/rng.h"
 #include "../common/tgz.h"
+#include "../common/vocab.h"
 
 static const double LN2 = 0.69314718055994530942; /* nats per bit */
 
@@ -72,9 +74,11 @@ static void usage(FILE *f)
             "  --max-minutes M stop training cleanly after M minutes (default 30)\n"
             "  --seed S        seed of the weights, windows, dropout and sampling (default 1)\n"
             "  --threads N     threads (default: all cores)\n"
-            "  --save FILE     save the trained model (its 65 characters go to FILE.vocab)\n"
-            "  --load FILE     load a saved model (and FILE.vocab) instead of training: it\n"
-            "                  generates with --generate, else it is evaluated\n"
+            "  --save FILE     save the trained model, its characters and --seq-len in its\n"
+            "                  metadata\n"
+            "  --load FILE     load a model saved by --save instead of training: it\n"
+            "                  generates with --generate, else it is evaluated (with the\n"
+            "                  saved --seq-len)\n"
             "  --json          print a one-line JSON summary on stdout\n"
             "  --limit N       use the first N characters of the text (quick runs, tests)\n"
             "  --seq-len T     characters per training window (default 100)\n"
@@ -172,34 +176,43 @@ static void charset_make(charset *c, const unsigned char *text, size_t n)
     }
 }
 
-/* FILE.vocab holds the characters in id order, as raw bytes. */
-static int charset_save(const charset *c, const char *path)
+/* The model's metadata: "example", "chars" (the characters in id order,
+ * escaped as vocab_escape() does), "mode" and "seq_len" (--load evaluates
+ * windows of the trained length). */
+static int save_metadata(rnn_model *m, const charset *c, const args *a)
 {
-    FILE *f = fopen(path, "wb");
-    if (!f)
-        return -1;
-    size_t w = fwrite(c->sym, 1, (size_t)c->n, f);
-    return fclose(f) || w != (size_t)c->n ? -1 : 0;
+    char chars[4 * 256 + 1];
+    vocab_escape(c->sym, (size_t)c->n, chars);
+    return ex_meta_set(m, "char_lm", "example", "char_lm") ||
+                   ex_meta_set(m, "char_lm", "chars", chars) ||
+                   ex_meta_set(m, "char_lm", "mode", MODE_NAMES[a->mode]) ||
+                   ex_meta_set_int(m, "char_lm", "seq_len", a->seq_len)
+               ? -1
+               : 0;
 }
 
-static int charset_load(charset *c, const char *path)
+/* The characters and the window length of a loaded model, checked against
+ * its embedding and output (one id per character). */
+static int load_metadata(rnn_model *m, const char *path, charset *c, int64_t *seq_len)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
+    const char *chars = ex_meta_get(m, "char_lm", path, "chars");
+    long long T;
+    if (!chars || ex_meta_get_int(m, "char_lm", path, "seq_len", 2, 100000, &T))
         return -1;
-    unsigned char buf[257];
-    size_t n = fread(buf, 1, sizeof buf, f);
-    fclose(f);
-    if (n == 0 || n > 256) {
-        errno = EINVAL;
+    unsigned char buf[256];
+    long n = strlen(chars) <= 4 * 256 ? vocab_unescape(chars, strlen(chars), buf) : -1;
+    int ok = n >= 1 && n <= 256;
+    for (long i = 1; ok && i < n; i++)
+        ok = buf[i] > buf[i - 1]; /* sorted and distinct, as written */
+    if (!ok) {
+        fprintf(stderr, "char_lm: %s: metadata \"chars\" is not a character set\n", path);
         return -1;
     }
-    for (size_t i = 1; i < n; i++)
-        if (buf[i] <= buf[i - 1]) { /* sorted and distinct, as written */
-            errno = EINVAL;
-            return -1;
-        }
-    charset_make(c, buf, n);
+    charset_make(c, buf, (size_t)n);
+    const int64_t dim = c->n;
+    if (ex_meta_check_shapes(m, "char_lm", path, 1, &dim, c->n))
+        return -1;
+    *seq_len = T;
     return 0;
 }
 
@@ -626,11 +639,9 @@ int main(int argc, char **argv)
     charset cs;
     rnn_model *m = NULL;
     if (a.load) {
-        char vp[4096];
-        snprintf(vp, sizeof vp, "%s.vocab", a.load);
-        CHECK(rnn_model_load(a.load, NULL, &m));
-        if (charset_load(&cs, vp)) {
-            fprintf(stderr, "char_lm: cannot read %s: %s\n", vp, strerror(errno));
+        m = ex_meta_load("char_lm", a.load, NULL);
+        if (!m || load_metadata(m, a.load, &cs, &a.seq_len)) {
+            rnn_model_destroy(m);
             return 1;
         }
         if (a.generate > 0) {
@@ -647,8 +658,7 @@ int main(int argc, char **argv)
     if (!ids)
         return 1;
     if (a.load && (file_cs.n != cs.n || memcmp(file_cs.sym, cs.sym, (size_t)cs.n))) {
-        fprintf(stderr, "char_lm: %s.vocab does not hold the characters of this text\n",
-                a.load);
+        fprintf(stderr, "char_lm: the characters of %s are not those of this text\n", a.load);
         return 1;
     }
     cs = file_cs;
@@ -745,14 +755,10 @@ int main(int argc, char **argv)
     batches_free(&va);
 
     if (a.save && !a.load) {
-        char vp[4096];
-        snprintf(vp, sizeof vp, "%s.vocab", a.save);
-        CHECK(rnn_model_save(m, a.save));
-        if (charset_save(&cs, vp)) {
-            fprintf(stderr, "char_lm: cannot write %s: %s\n", vp, strerror(errno));
+        if (save_metadata(m, &cs, &a))
             return 1;
-        }
-        fprintf(stderr, "saved %s and %s\n", a.save, vp);
+        CHECK(rnn_model_save(m, a.save));
+        fprintf(stderr, "saved %s\n", a.save);
     }
     int rc = 0;
     if (a.generate > 0)

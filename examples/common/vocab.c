@@ -94,45 +94,128 @@ int vocab_top(const vocab *counts, size_t max, int32_t first_id, vocab *out)
     return rc;
 }
 
-int vocab_save(const vocab *v, const char *path)
+/* Length of the valid UTF-8 sequence at s (at most n bytes), 0 if none. */
+static size_t utf8_len(const unsigned char *s, size_t n)
 {
-    FILE *f = fopen(path, "w");
-    if (!f)
-        return -1;
+    unsigned c = s[0], lo = 0x80, hi = 0xbf;
+    size_t len;
+    if (c >= 0xc2 && c <= 0xdf)
+        len = 2;
+    else if (c >= 0xe0 && c <= 0xef)
+        len = 3, lo = c == 0xe0 ? 0xa0 : 0x80, hi = c == 0xed ? 0x9f : 0xbf;
+    else if (c >= 0xf0 && c <= 0xf4)
+        len = 4, lo = c == 0xf0 ? 0x90 : 0x80, hi = c == 0xf4 ? 0x8f : 0xbf;
+    else
+        return 0;
+    if (n < len || s[1] < lo || s[1] > hi)
+        return 0;
+    for (size_t k = 2; k < len; k++)
+        if (s[k] < 0x80 || s[k] > 0xbf)
+            return 0;
+    return len;
+}
+
+size_t vocab_escape(const unsigned char *s, size_t n, char *out)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < n;) {
+        size_t len = s[i] >= 0x80 ? utf8_len(s + i, n - i) : 0;
+        if (len) {
+            if (out)
+                memcpy(out + o, s + i, len);
+            o += len, i += len;
+        } else if (s[i] < 0x20 || s[i] == 0x7f || s[i] == '\\' || s[i] >= 0x80) {
+            if (out)
+                snprintf(out + o, 5, "\\x%02x", s[i]);
+            o += 4, i++;
+        } else {
+            if (out)
+                out[o] = (char)s[i];
+            o++, i++;
+        }
+    }
+    if (out)
+        out[o] = '\0';
+    return o;
+}
+
+static int hex(int c)
+{
+    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+long vocab_unescape(const char *s, size_t n, unsigned char *out)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] != '\\') {
+            out[o++] = (unsigned char)s[i];
+            continue;
+        }
+        if (n - i < 4 || s[i + 1] != 'x' || hex(s[i + 2]) < 0 || hex(s[i + 3]) < 0)
+            return -1;
+        out[o++] = (unsigned char)(hex(s[i + 2]) * 16 + hex(s[i + 3]));
+        i += 3;
+    }
+    return (long)o;
+}
+
+char *vocab_to_text(const vocab *v)
+{
     int32_t lo = INT32_MAX;
     for (size_t i = 0; i < v->cap; i++)
         if (v->key[i] && v->id[i] < lo)
             lo = v->id[i];
     const char **by_id = calloc(v->n + 1, sizeof *by_id);
-    for (size_t i = 0; by_id && i < v->cap; i++)
-        if (v->key[i] && (size_t)(v->id[i] - lo) < v->n)
+    if (!by_id)
+        return NULL;
+    size_t len = 1;
+    for (size_t i = 0; i < v->cap; i++)
+        if (v->key[i] && (size_t)(v->id[i] - lo) < v->n) {
             by_id[v->id[i] - lo] = v->key[i];
-    for (size_t k = 0; by_id && k < v->n; k++)
-        fprintf(f, "%s\n", by_id[k] ? by_id[k] : "");
-    int bad = !by_id;
+            len += vocab_escape((const unsigned char *)v->key[i], strlen(v->key[i]), NULL) + 1;
+        }
+    char *text = malloc(len), *p = text;
+    for (size_t k = 0; text && k < v->n; k++) {
+        const char *w = by_id[k] ? by_id[k] : "";
+        p += vocab_escape((const unsigned char *)w, strlen(w), p);
+        *p++ = '\n';
+    }
+    if (text)
+        *p = '\0';
     free(by_id);
-    return fclose(f) == 0 && !bad ? 0 : -1;
+    return text;
 }
 
-int vocab_load(vocab *v, const char *path, int32_t first_id)
+int vocab_from_text(vocab *v, const char *text, int32_t first_id)
 {
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return -1;
     size_t lines = 0;
-    char line[1024];
-    while (fgets(line, sizeof line, f))
-        lines++;
-    rewind(f);
+    for (const char *p = text; *p; p++)
+        lines += *p == '\n';
     size_t cap = 16;
     while (cap < lines * 2 + 2)
         cap *= 2;
-    int rc = vocab_init(v, cap);
+    if (vocab_init(v, cap))
+        return -1;
+    char *word = malloc(strlen(text) + 1);
+    int rc = word ? 0 : -1;
     int32_t id = first_id;
-    while (!rc && fgets(line, sizeof line, f)) {
-        line[strcspn(line, "\n")] = 0;
-        rc = vocab_add(v, line, 1, id++);
+    for (const char *p = text; !rc && *p;) {
+        const char *e = strchr(p, '\n');
+        if (!e)
+            e = p + strlen(p);
+        long n = vocab_unescape(p, (size_t)(e - p), (unsigned char *)word);
+        if (n <= 0 || memchr(word, '\0', (size_t)n)) {
+            rc = -1;
+            break;
+        }
+        word[n] = '\0';
+        if (vocab_find(v, word) >= 0 || vocab_add(v, word, 1, id++)) /* each word once */
+            rc = -1;
+        p = *e ? e + 1 : e;
     }
-    fclose(f);
+    free(word);
+    if (rc)
+        vocab_free(v);
     return rc;
 }

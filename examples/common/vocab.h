@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Word vocabularies for the example programs: counting, keeping the most
- * frequent words, ids, saving and loading (one word per line, in id order). */
+ * frequent words, ids, and the words as text for a model's metadata. */
 #ifndef EX_VOCAB_H
 #define EX_VOCAB_H
 
@@ -24,8 +24,19 @@ int32_t vocab_find(const vocab *v, const char *w);
 /* out = the max most frequent words of counts (ties in byte order), with ids
  * first_id, first_id + 1, ... in that order. */
 int vocab_top(const vocab *counts, size_t max, int32_t first_id, vocab *out);
-/* FILE holds one word per line in id order, starting at first_id. */
-int vocab_save(const vocab *v, const char *path);
-int vocab_load(vocab *v, const char *path, int32_t first_id);
+/* The words as text that is valid UTF-8 (for model metadata): one word per
+ * line in id order, each escaped with vocab_escape(). malloc'd; NULL when
+ * out of memory. */
+char *vocab_to_text(const vocab *v);
+/* The inverse: the words of text get ids first_id, first_id + 1, ... -1
+ * (v freed) when out of memory or text is malformed: a bad escape, an empty
+ * or repeated word. */
+int vocab_from_text(vocab *v, const char *text, int32_t first_id);
+/* Writes s[0..n) as valid UTF-8 text to out (NUL-terminated; NULL: only
+ * count): valid UTF-8 sequences and printable ASCII as they are, a
+ * backslash, control bytes and other bytes as \xHH. Returns the length. */
+size_t vocab_escape(const unsigned char *s, size_t n, char *out);
+/* The inverse, into out (at most n bytes); -1 on a malformed escape. */
+long vocab_unescape(const char *s, size_t n, unsigned char *out);
 
 #endif

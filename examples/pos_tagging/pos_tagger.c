@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "../common/dump.h"
+#include "../common/meta.h"
 #include "../common/args.h"
 #include "../common/progress.h"
 #include "../common/vocab.h"
@@ -86,8 +87,8 @@ static void usage(FILE *f)
             "                training split (default 12)\n"
             "  --seed S      seed of the split, the shuffling and the weights (default 1)\n"
             "  --threads N   threads (default: all cores)\n"
-            "  --save FILE   save the trained model (its vocabulary goes to FILE.vocab)\n"
-            "  --load FILE   load a saved model instead of training\n"
+            "  --save FILE   save the trained model, its vocabulary in its metadata\n"
+            "  --load FILE   load a model saved by --save instead of training\n"
             "  --json        print a one-line JSON summary on stdout\n"
             "  --tag TEXT    tag TEXT (with --load and no --tag: tag the lines of stdin)\n"
             "  --limit N     use N sentences of the shuffled corpus (quick runs, tests)\n"
@@ -345,6 +346,44 @@ static void tag_line(rnn_model *m, const vocab *v, const char *text)
     free(copy);
 }
 
+/* The model's metadata: "example", the vocabulary ("vocab": the words of
+ * ids FIRST_WORD, FIRST_WORD + 1, ... one a line, see vocab_to_text()). The
+ * tags are the fixed BROWN_TAGS. */
+static int save_vocab(rnn_model *m, const vocab *v)
+{
+    char *text = vocab_to_text(v);
+    int rc = !text ? -1
+                   : ex_meta_set(m, "pos_tagger", "example", "pos_tagger") ||
+                         ex_meta_set(m, "pos_tagger", "vocab", text);
+    if (!text)
+        fprintf(stderr, "pos_tagger: out of memory\n");
+    free(text);
+    return rc ? -1 : 0;
+}
+
+/* The vocabulary of a loaded model, checked against its embedding and output. */
+static int load_vocab(rnn_model *m, const char *path, vocab *v)
+{
+    const char *text = ex_meta_get(m, "pos_tagger", path, "vocab");
+    if (!text)
+        return -1;
+    if (vocab_from_text(v, text, FIRST_WORD)) {
+        fprintf(stderr, "pos_tagger: %s: metadata \"vocab\" is not a word list\n", path);
+        return -1;
+    }
+    /* ids FIRST_WORD .. FIRST_WORD + n - 1 must be within the embedding,
+     * which is VOCAB + FIRST_WORD wide whatever the vocabulary's size. */
+    const int64_t dim = VOCAB + FIRST_WORD;
+    if (v->n > VOCAB || ex_meta_check_shapes(m, "pos_tagger", path, 1, &dim, BROWN_NUM_TAGS)) {
+        if (v->n > VOCAB)
+            fprintf(stderr, "pos_tagger: %s: the vocabulary has %zu words, more than %d\n",
+                    path, v->n, VOCAB);
+        vocab_free(v);
+        return -1;
+    }
+    return 0;
+}
+
 static uint64_t rng_next(uint64_t *s)
 {
     *s ^= *s << 13;
@@ -361,13 +400,10 @@ int main(int argc, char **argv)
     if (a.threads)
         rnn_set_num_threads(a.threads);
     if (a.load) {
-        rnn_model *m;
         vocab v;
-        CHECK(rnn_model_load(a.load, NULL, &m));
-        char vp[4096];
-        snprintf(vp, sizeof vp, "%s.vocab", a.load);
-        if (vocab_load(&v, vp, FIRST_WORD)) {
-            fprintf(stderr, "pos_tagger: cannot read %s.vocab: %s\n", a.load, strerror(errno));
+        rnn_model *m = ex_meta_load("pos_tagger", a.load, NULL);
+        if (!m || load_vocab(m, a.load, &v)) {
+            rnn_model_destroy(m);
             return 1;
         }
         if (a.tag) {
@@ -475,15 +511,12 @@ int main(int argc, char **argv)
     fprintf(stderr, "test token accuracy %.4f after %d epochs, %.0f s of training\n", acc,
             res.epochs_run, train_s);
     if (a.save) {
-        CHECK(rnn_model_save(m, a.save));
-        char vp[4096];
-        snprintf(vp, sizeof vp, "%s.vocab", a.save);
-        if (vocab_save(&v, vp)) {
-            fprintf(stderr, "pos_tagger: cannot write %s.vocab: %s\n", a.save, strerror(errno));
+        if (save_vocab(m, &v)) {
             rc = 1;
             goto done;
         }
-        fprintf(stderr, "saved %s and %s.vocab\n", a.save, a.save);
+        CHECK(rnn_model_save(m, a.save));
+        fprintf(stderr, "saved %s\n", a.save);
     }
     if (a.tag)
         tag_line(m, &v, a.tag);

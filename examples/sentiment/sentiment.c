@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "../common/dump.h"
+#include "../common/meta.h"
 #include "../common/args.h"
 #include "../common/progress.h"
 #include "../common/vocab.h"
@@ -61,8 +62,8 @@ static void usage(FILE *f)
             "  --seed S      seed of the split, shuffling and weights (default 1)\n"
             "  --threads N   threads (default: all cores)\n"
             "  --save FILE   save each trained model: FILE (one dataset) or FILE.imdb and\n"
-            "                FILE.uci (both), each with its vocabulary in FILE[.x].vocab\n"
-            "  --load FILE   load a saved model (with FILE.vocab) instead of training\n"
+            "                FILE.uci (both), each with its vocabulary in its metadata\n"
+            "  --load FILE   load a model saved by --save instead of training\n"
             "  --predict T   classify T with the loaded model (without: the lines of stdin)\n"
             "  --json        print a one-line JSON summary on stdout\n"
             "  --limit N     use N training and N test records per dataset (quick runs)\n"
@@ -243,6 +244,44 @@ static float predict_one(rnn_model *m, const vocab *v, const char *text, int64_t
     return p;
 }
 
+/* The model's metadata: "example", "dataset", "maxlen" (texts keep their
+ * last maxlen tokens) and the vocabulary ("vocab": the words of ids
+ * FIRST_WORD, FIRST_WORD + 1, ... one a line, see vocab_to_text()). */
+static int save_metadata(rnn_model *m, const setting *s, const vocab *v)
+{
+    char *text = vocab_to_text(v);
+    int rc = !text ? -1
+                   : ex_meta_set(m, "sentiment", "example", "sentiment") ||
+                         ex_meta_set(m, "sentiment", "dataset", s->name) ||
+                         ex_meta_set_int(m, "sentiment", "maxlen", s->maxlen) ||
+                         ex_meta_set(m, "sentiment", "vocab", text);
+    if (!text)
+        fprintf(stderr, "sentiment: out of memory\n");
+    free(text);
+    return rc ? -1 : 0;
+}
+
+/* The vocabulary and maxlen of a loaded model, checked against its
+ * embedding (one id per word after FIRST_WORD) and its one output. */
+static int load_metadata(rnn_model *m, const char *path, vocab *v, int64_t *maxlen)
+{
+    long long ml;
+    const char *text = ex_meta_get(m, "sentiment", path, "vocab");
+    if (!text || ex_meta_get_int(m, "sentiment", path, "maxlen", 1, 1 << 20, &ml))
+        return -1;
+    if (vocab_from_text(v, text, FIRST_WORD)) {
+        fprintf(stderr, "sentiment: %s: metadata \"vocab\" is not a word list\n", path);
+        return -1;
+    }
+    const int64_t dim = (int64_t)v->n + FIRST_WORD;
+    if (ex_meta_check_shapes(m, "sentiment", path, 1, &dim, 1)) {
+        vocab_free(v);
+        return -1;
+    }
+    *maxlen = ml;
+    return 0;
+}
+
 typedef struct result {
     const char *name;
     double accuracy, seconds;
@@ -380,15 +419,12 @@ static int run(const setting *s, const args *a, const reviews *train, const revi
     }
     rnn_tensor_destroy(p);
     if (save_path) {
-        char vp[4096];
-        snprintf(vp, sizeof vp, "%s.vocab", save_path);
-        CHECK(rnn_model_save(m, save_path));
-        if (vocab_save(&voc, vp)) {
-            fprintf(stderr, "sentiment: cannot write %s: %s\n", vp, strerror(errno));
+        if (save_metadata(m, s, &voc)) {
             rc = -1;
             goto done;
         }
-        fprintf(stderr, "saved %s and %s\n", save_path, vp);
+        CHECK(rnn_model_save(m, save_path));
+        fprintf(stderr, "saved %s\n", save_path);
     }
 done:
     rnn_model_destroy(m);
@@ -421,22 +457,20 @@ int main(int argc, char **argv)
         rnn_set_num_threads(a.threads);
     char err[512];
     if (a.load) {
-        rnn_model *m;
         vocab v;
-        char vp[4096];
-        CHECK(rnn_model_load(a.load, NULL, &m));
-        snprintf(vp, sizeof vp, "%s.vocab", a.load);
-        if (vocab_load(&v, vp, FIRST_WORD)) {
-            fprintf(stderr, "sentiment: cannot read %s: %s\n", vp, strerror(errno));
+        int64_t maxlen;
+        rnn_model *m = ex_meta_load("sentiment", a.load, NULL);
+        if (!m || load_metadata(m, a.load, &v, &maxlen)) {
+            rnn_model_destroy(m);
             return 1;
         }
         if (a.predict) {
-            float p = predict_one(m, &v, a.predict, 1 << 20);
+            float p = predict_one(m, &v, a.predict, maxlen);
             printf("%.4f %s\n", (double)p, p > 0.5f ? "positive" : "negative");
         } else {
             char line[1 << 16];
             while (fgets(line, sizeof line, stdin)) {
-                float p = predict_one(m, &v, line, 1 << 20);
+                float p = predict_one(m, &v, line, maxlen);
                 printf("%.4f %s\n", (double)p, p > 0.5f ? "positive" : "negative");
             }
         }

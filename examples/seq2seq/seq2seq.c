@@ -23,7 +23,9 @@
 #include <string.h>
 
 #include "../common/args.h"
+#include "../common/meta.h"
 #include "../common/progress.h"
+#include "../common/vocab.h"
 #include "tasks.h"
 
 enum { TASK_DATES, TASK_ADDITION, TASK_FRA };
@@ -70,7 +72,8 @@ static void usage(FILE *f)
             "  --threads N     threads (default: all cores)\n"
             "  --save FILE     save the trained model\n"
             "  --load FILE     load a model saved with the same --task, --seed and --data\n"
-            "                  (the vocabularies are rebuilt from them) instead of training\n"
+            "                  instead of training (the vocabularies are rebuilt from them\n"
+            "                  and must equal those saved in the model's metadata)\n"
             "  --translate     then translate the lines of stdin (beam search); with --load,\n"
             "                  only that (no test figures)\n"
             "  --no-attention  the plain encoder-decoder (the final states carry everything)\n"
@@ -158,6 +161,79 @@ static void decode_text(const vocabs *v, const int32_t *ids, size_t n, char *out
         char_vocab_decode(&v->chars, ids, n, out, len);
     else
         word_vocab_decode(&v->fr, ids, n, out, len);
+}
+
+/* A vocabulary as text for the model's metadata (malloc'd, NULL when out
+ * of memory): dates and addition, "chars": the bytes of ids TOK_FIRST, ...
+ * escaped as vocab_escape() does; fra-eng, "source_vocab" and
+ * "target_vocab": the words of ids TOK_FIRST, ... one a line, escaped. */
+static char *vocab_text(const vocabs *v, int target)
+{
+    if (v->task != TASK_FRA) {
+        const size_t n = v->chars.n - TOK_FIRST;
+        char *t = malloc(4 * n + 1);
+        if (t)
+            vocab_escape(v->chars.byte + TOK_FIRST, n, t);
+        return t;
+    }
+    const word_vocab *w = target ? &v->fr : &v->en;
+    size_t len = 1;
+    for (size_t i = TOK_FIRST; i < w->n; i++)
+        len += vocab_escape((const unsigned char *)w->word[i], strlen(w->word[i]), NULL) + 1;
+    char *t = malloc(len), *p = t;
+    for (size_t i = TOK_FIRST; t && i < w->n; i++) {
+        p += vocab_escape((const unsigned char *)w->word[i], strlen(w->word[i]), p);
+        *p++ = '\n';
+    }
+    if (t)
+        *p = '\0';
+    return t;
+}
+
+static const char *const VOCAB_KEYS[3] = {"chars", "source_vocab", "target_vocab"};
+
+/* The model's metadata: "example", "task", the vocabularies (vocab_text). */
+static void save_metadata(rnn_model *m, const args *a, const vocabs *v)
+{
+    int rc = ex_meta_set(m, "seq2seq", "example", "seq2seq") ||
+             ex_meta_set(m, "seq2seq", "task", a->task_name);
+    for (int k = v->task == TASK_FRA ? 1 : 0; !rc && k < (v->task == TASK_FRA ? 3 : 1); k++) {
+        char *t = vocab_text(v, k == 2);
+        if (!t)
+            die("out of memory");
+        rc = ex_meta_set(m, "seq2seq", VOCAB_KEYS[k], t);
+        free(t);
+    }
+    if (rc)
+        exit(1);
+}
+
+/* A loaded model (its example and task checked by ex_meta_load) against the
+ * vocabularies rebuilt from --task, --seed, --limit and --data: its
+ * metadata must hold the same ones, and its embeddings and output their
+ * sizes. */
+static void check_loaded(rnn_model *m, const args *a, const vocabs *v)
+{
+    for (int k = v->task == TASK_FRA ? 1 : 0; k < (v->task == TASK_FRA ? 3 : 1); k++) {
+        const char *saved = ex_meta_get(m, "seq2seq", a->load, VOCAB_KEYS[k]);
+        char *t = vocab_text(v, k == 2);
+        if (!t)
+            die("out of memory");
+        int same = saved && !strcmp(saved, t);
+        free(t);
+        if (!saved)
+            exit(1);
+        if (!same) {
+            fprintf(stderr,
+                    "seq2seq: %s was trained with another %s vocabulary than these data give "
+                    "(load it with the --seed, --limit and --data it was trained with)\n",
+                    a->load, k == 1 ? "source" : k == 2 ? "target" : "character");
+            exit(1);
+        }
+    }
+    const int64_t dims[2] = {(int64_t)src_size(v), (int64_t)tgt_size(v)};
+    if (ex_meta_check_shapes(m, "seq2seq", a->load, 2, dims, dims[1]))
+        exit(1);
 }
 
 /* ------------------------------------------------------------ encoded pairs */
@@ -540,6 +616,11 @@ int main(int argc, char **argv)
     const setting *cfg = &SETTINGS[a.task];
     if (a.threads > 0)
         CHECK(rnn_set_num_threads(a.threads));
+    rnn_model *m = NULL;
+    /* A model made by another example or for another task is refused
+     * before any data is read. */
+    if (a.load && !(m = ex_meta_load("seq2seq", a.load, a.task_name)))
+        return 1;
     pairs train = {0}, val = {0}, test = {0};
     load_task(&a, cfg, &train, &val, &test);
     vocabs v;
@@ -555,11 +636,10 @@ int main(int argc, char **argv)
             cfg->name, train.n, val.n, test.n, src_size(&v), tgt_size(&v), (long long)str.S,
             (long long)str.T);
 
-    rnn_model *m = NULL;
     int epochs_run = 0;
     double train_seconds = 0;
     if (a.load) {
-        CHECK(rnn_model_load(a.load, NULL, &m));
+        check_loaded(m, &a, &v);
     } else {
         m = build_model(cfg, &v, !a.no_attention, a.seed);
         compile(m, cfg->lr);
@@ -638,6 +718,7 @@ int main(int argc, char **argv)
         train_seconds = now_seconds() - t0;
         free(idx);
         if (a.save) {
+            save_metadata(m, &a, &v);
             CHECK(rnn_model_save(m, a.save));
             fprintf(stderr, "saved %s\n", a.save);
         }

@@ -11,6 +11,21 @@
  * "architecture": the model's layers and their options as a JSON string.
  * Nothing depends on the batch size: a model saved after training at one
  * batch size loads and runs at any other.
+ *
+ * A model also carries metadata: string key/value pairs of your own
+ * (rnn_model_set_metadata()), saved verbatim as further string entries of
+ * "__metadata__", where other safetensors readers find them, and read back
+ * by rnn_model_load(). Limits, the same for the API, saving and loading:
+ * - a key has 1 to 255 bytes, a value at most 16 MiB (16777216 bytes), and
+ *   all keys and values of a model together at most 16 MiB;
+ * - a model has at most 1024 keys;
+ * - keys and values are valid UTF-8 without NUL (no overlong forms,
+ *   surrogates or code points above U+10FFFF);
+ * - the format's own keys are reserved: "format", "format_version",
+ *   "librnn_version", "architecture", "checksum" and every key starting with
+ *   "librnn.".
+ * The file's checksum covers the metadata too: a file whose metadata was
+ * edited by hand no longer loads.
  */
 #ifndef RNN_IO_H
 #define RNN_IO_H
@@ -71,15 +86,18 @@ RNN_API rnn_status rnn_model_save_ex(const rnn_model *model, const char *path, u
  * Every field and size is checked before anything is allocated from it: a
  * truncated, corrupted or hostile file gives RNN_ERR_FORMAT (never a crash,
  * and never an allocation larger than what the file itself holds). The file's
- * checksum (`__metadata__.checksum`, 64-bit FNV-1a of the architecture and
- * the data, written by every save) must match, the file must list exactly the
- * model's tensors, and no two tensors may share bytes. A path that is not a regular file (a FIFO, a directory) is refused
+ * checksum (`__metadata__.checksum`, 64-bit FNV-1a of the architecture, the
+ * tensor entries (names, dtypes, shapes, offsets), the metadata and the data,
+ * written by every save) must match, the file must list exactly the model's
+ * tensors, and no two tensors may share bytes. A path that is not a regular
+ * file (a FIFO, a directory) is refused
  * at once with RNN_ERR_IO, without waiting on it.
  * @param options backend and seed of the new model (NULL: defaults); the
  *        seed only matters for dropout masks.
- * @param[out] out the model: compiled with its saved optimizer state when
- *        it was saved with RNN_SAVE_OPTIMIZER, else not compiled (compile it to
- *        train further).
+ * @param[out] out the model, with the file's metadata (each key of
+ *        "__metadata__" that is not reserved; see the top of this file):
+ *        compiled with its saved optimizer state when it was saved with
+ *        RNN_SAVE_OPTIMIZER, else not compiled (compile it to train further).
  * @retval RNN_ERR_IO the file cannot be opened or read.
  * @retval RNN_ERR_FORMAT not a librnn model file, or damaged (the message
  *         says what and where).
@@ -87,6 +105,46 @@ RNN_API rnn_status rnn_model_save_ex(const rnn_model *model, const char *path, u
  */
 RNN_API rnn_status rnn_model_load(const char *path, const rnn_model_options *options,
                                   rnn_model **out);
+
+/**
+ * @brief Sets metadata @p key of @p model to @p value (both copied), replacing
+ * the key's previous value; @p value NULL removes the key (nothing happens
+ * when it is absent). Saved with the model and restored by rnn_model_load()
+ * (limits and reserved keys: see the top of this file).
+ *
+ * On failure the model's metadata is unchanged.
+ * @retval RNN_ERR_INVALID_ARG NULL @p model or @p key; a key or value outside
+ *         the limits, not valid UTF-8 (the message gives the byte offset) or
+ *         reserved; a new key beyond 1024 keys or 16 MiB in all.
+ * @retval RNN_ERR_NOMEM
+ */
+RNN_API rnn_status rnn_model_set_metadata(rnn_model *model, const char *key, const char *value);
+
+/**
+ * @brief Looks up metadata @p key of @p model: like getenv(), an absent key is
+ * not an error.
+ * @param[out] out the value, owned by the model and valid until the key is
+ *        set or removed or the model destroyed; NULL when the key is absent.
+ * @retval RNN_ERR_INVALID_ARG NULL @p model, @p key or @p out.
+ */
+RNN_API rnn_status rnn_model_get_metadata(const rnn_model *model, const char *key,
+                                          const char **out);
+
+/**
+ * @brief The number of metadata keys of @p model (0 to 1024).
+ * @retval RNN_ERR_INVALID_ARG NULL @p model or @p out.
+ */
+RNN_API rnn_status rnn_model_metadata_count(const rnn_model *model, int *out);
+
+/**
+ * @brief Metadata key number @p index of @p model, keys sorted by strcmp():
+ * with rnn_model_metadata_count(), enumerates the metadata.
+ * @param[out] out the key, owned by the model and valid until the metadata
+ *        changes or the model is destroyed.
+ * @retval RNN_ERR_RANGE @p index outside [0, count).
+ * @retval RNN_ERR_INVALID_ARG NULL @p model or @p out.
+ */
+RNN_API rnn_status rnn_model_metadata_key(const rnn_model *model, int index, const char **out);
 
 #ifdef __cplusplus
 }

@@ -13,6 +13,7 @@
  */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "io/model_file.h"
@@ -345,10 +346,72 @@ static rnn_status build(rnn__st_file *F, json_t *arch, json_t *layers,
     return RNN_OK;
 }
 
+/* The user keys of __metadata__ (all but the format's reserved ones),
+ * sorted by strcmp, into *keys (to free with rnn__free). Each value must be
+ * a string without NUL; the other limits are applied when the keys are set
+ * on the model (read_metadata). */
+static int cmp_key(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static rnn_status user_keys(rnn__st_file *F, json_t *meta, const char ***keys, int *n)
+{
+    const char *k;
+    json_t *v;
+    size_t count = 0;
+    *keys = NULL;
+    *n = 0;
+    json_object_foreach(meta, k, v) {
+        if (rnn__meta_reserved(k))
+            continue;
+        if (!json_is_string(v) || strlen(json_string_value(v)) != json_string_length(v))
+            return rnn__st_format_error(F, "__metadata__ key \"%.40s\" must have a string value "
+                                           "without NUL, as every metadata value",
+                                        k);
+        if (++count > RNN__META_COUNT_MAX)
+            return rnn__st_format_error(F, "__metadata__ has more than %d keys of metadata",
+                                        RNN__META_COUNT_MAX);
+    }
+    if (!count)
+        return RNN_OK;
+    const char **ks = rnn__calloc(count, sizeof *ks);
+    if (!ks)
+        return rnn__err(RNN_ERR_NOMEM, FUNC, "out of memory allocating %zu bytes",
+                        count * sizeof *ks);
+    size_t i = 0;
+    json_object_foreach(meta, k, v) {
+        if (!rnn__meta_reserved(k))
+            ks[i++] = k;
+    }
+    qsort(ks, count, sizeof *ks, cmp_key);
+    *keys = ks;
+    *n = (int)count;
+    return RNN_OK;
+}
+
+/* Sets the file's user metadata on the new model, under the API's limits. */
+static rnn_status read_metadata(rnn__st_file *F, json_t *meta, const char **keys, int n,
+                                rnn_model *m)
+{
+    char where[300];
+    snprintf(where, sizeof where, "%s: __metadata__: ", F->path);
+    for (int i = 0; i < n; i++) {
+        const char *v = json_string_value(json_object_get(meta, keys[i]));
+        rnn_status st = rnn__meta_put(RNN_ERR_FORMAT, FUNC, where, &m->meta, &m->n_meta,
+                                      &m->meta_bytes, keys[i], v);
+        if (st)
+            return st;
+    }
+    return RNN_OK;
+}
+
 /* A file with a checksum (every file this library writes) must match it:
- * a flipped byte in the architecture or the data is refused before anything
- * is built. Files written before checksums existed have none. */
-static rnn_status verify_checksum(rnn__st_file *F, json_t *meta, const char *arch_s)
+ * a flipped byte in the architecture, the metadata or the data is refused
+ * before anything is built. Files written before checksums existed have
+ * none. */
+static rnn_status verify_checksum(rnn__st_file *F, json_t *meta, const char *arch_s,
+                                  const char **keys, int n_keys)
 {
     json_t *c = json_object_get(meta, "checksum");
 #ifdef RNN__FUZZ_NO_CHECKSUM /* tools/fuzz.sh: mutated files must reach the parser */
@@ -361,6 +424,8 @@ static rnn_status verify_checksum(rnn__st_file *F, json_t *meta, const char *arc
         return rnn__st_format_error(F, "__metadata__.checksum is not \"fnv1a64:\" and 16 hex "
                                        "digits");
     uint64_t h = rnn__st_fnv(RNN__ST_FNV_INIT, arch_s, strlen(arch_s));
+    for (int i = 0; i < n_keys; i++)
+        h = rnn__meta_hash(h, keys[i], json_string_value(json_object_get(meta, keys[i])));
     rnn_status st = rnn__st_hash_data(F, &h);
     if (st)
         return st;
@@ -383,6 +448,8 @@ rnn_status rnn_model_load(const char *path, const rnn_model_options *options, rn
     if (st)
         return st;
     json_t *arch = NULL;
+    const char **keys = NULL;
+    int n_keys = 0;
     json_t *meta = json_object_get(F.header, "__metadata__");
     const char *fmt = json_string_value(json_object_get(meta, "format"));
     const char *ver = json_string_value(json_object_get(meta, "format_version"));
@@ -398,7 +465,8 @@ rnn_status rnn_model_load(const char *path, const rnn_model_options *options, rn
                                   ver ? ver : "?", RNN__FORMAT_VERSION);
         goto done;
     }
-    if ((st = verify_checksum(&F, meta, arch_s)))
+    if ((st = user_keys(&F, meta, &keys, &n_keys)) ||
+        (st = verify_checksum(&F, meta, arch_s, keys, n_keys)))
         goto done;
     json_error_t je;
     arch = json_loads(arch_s, JSON_REJECT_DUPLICATES, &je);
@@ -408,7 +476,12 @@ rnn_status rnn_model_load(const char *path, const rnn_model_options *options, rn
         goto done;
     }
     st = build(&F, arch, layers, options, out);
+    if (!st && (st = read_metadata(&F, meta, keys, n_keys, *out))) {
+        rnn_model_destroy(*out);
+        *out = NULL;
+    }
 done:
+    rnn__free(keys);
     json_decref(arch);
     rnn__st_close(&F);
     return st ? RNN__PASS(st) : RNN_OK;

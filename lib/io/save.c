@@ -103,6 +103,12 @@ static uint64_t hash_floats(uint64_t h, const float *v, int64_t n)
 #endif
 }
 
+uint64_t rnn__meta_hash(uint64_t h, const char *key, const char *value)
+{
+    h = rnn__st_fnv(h, key, strlen(key) + 1); /* with its 0 byte */
+    return rnn__st_fnv(h, value, strlen(value) + 1);
+}
+
 /* The header: an entry per parameter ("layer/param") and optimizer slot
  * ("__optimizer__/m|v/layer/param"), then __metadata__; data lists the
  * arrays in the same order. */
@@ -134,8 +140,11 @@ static int build_header(const rnn_model *m, const rnn_optimizer *opt, json_t *he
     json_t *arch = architecture(m, opt != NULL);
     char *arch_s = arch ? json_dumps(arch, JSON_COMPACT) : NULL;
     json_decref(arch);
-    /* The checksum: the architecture, then the data as written (little-endian). */
+    /* The checksum: the architecture, the metadata (model_file.h), then the
+     * data as written (little-endian). */
     uint64_t h = arch_s ? rnn__st_fnv(RNN__ST_FNV_INIT, arch_s, strlen(arch_s)) : 0;
+    for (int i = 0; i < m->n_meta; i++)
+        h = rnn__meta_hash(h, m->meta[i].key, m->meta[i].value);
     for (size_t i = 0; arch_s && i < n; i++)
         h = hash_floats(h, data[i].p, data[i].n);
     char sum[32];
@@ -147,6 +156,8 @@ static int build_header(const rnn_model *m, const rnn_optimizer *opt, json_t *he
               json_object_set_new(meta, "format_version", json_string(RNN__FORMAT_VERSION)) ||
               json_object_set_new(meta, "librnn_version", json_string(RNN_VERSION_STRING)) ||
               json_object_set_new(meta, "architecture", json_string(arch_s));
+    for (int i = 0; !bad && i < m->n_meta; i++) /* user keys, verbatim */
+        bad = json_object_set_new(meta, m->meta[i].key, json_string(m->meta[i].value));
     free(arch_s);
     if (bad || json_object_set_new(header, "__metadata__", meta)) {
         if (bad)

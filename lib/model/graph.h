@@ -11,6 +11,7 @@
 
 #include "layer/layer.h"
 #include "model/add.h"
+#include "model/metadata.h"
 #include "rnn/model.h"
 #include "rnn/optim.h"
 
@@ -67,6 +68,12 @@ struct rnn_model {
     rnn_optimizer *optimizer;
     rnn_tensor *loss_grad; /* d(loss)/d(output 0) */
     void (*release_train)(rnn_model *m);
+
+    /* Metadata (model/metadata.c): sorted by key; meta_bytes counts the
+     * bytes of all keys and values. */
+    rnn__meta *meta;
+    int n_meta;
+    size_t meta_bytes;
 
     /* Step-wise decoding state, owned by decode/ (NULL when not decoding). */
     void *decoding;

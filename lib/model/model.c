@@ -64,6 +64,7 @@ void rnn_model_destroy(rnn_model *m)
         rnn__layer_free(m->layers[i]);
     rnn__free(m->layers);
     rnn__free(m->params);
+    rnn__meta_free(m->meta, m->n_meta);
     rnn__ctx_destroy(m->ctx);
     rnn__free(m);
 }

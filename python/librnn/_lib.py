@@ -370,6 +370,10 @@ FUNCTIONS = {
     "rnn_model_save": (STATUS, [ModelP, c_char_p]),
     "rnn_model_save_ex": (STATUS, [ModelP, c_char_p, c_uint]),
     "rnn_model_load": (STATUS, [c_char_p, P(rnn_model_options), P(ModelP)]),
+    "rnn_model_set_metadata": (STATUS, [ModelP, c_char_p, c_char_p]),
+    "rnn_model_get_metadata": (STATUS, [ModelP, c_char_p, P(c_char_p)]),
+    "rnn_model_metadata_count": (STATUS, [ModelP, intp]),
+    "rnn_model_metadata_key": (STATUS, [ModelP, c_int, P(c_char_p)]),
     # rnn/fit.h
     "rnn_data_init": (None, [P(rnn_data)]),
     "rnn_fit_options_init": (None, [P(rnn_fit_options)]),

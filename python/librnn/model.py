@@ -1077,6 +1077,47 @@ class Model:
         else:
             lib.rnn_model_save(self.handle, os.fsencode(path))
 
+    # -------------------------------------------------------------- metadata
+    @staticmethod
+    def _meta_bytes(s, what):
+        if not isinstance(s, str):
+            raise TypeError("%s must be a str (got %s)" % (what, type(s).__name__))
+        if "\0" in s:
+            raise ValueError("%s must not contain NUL characters" % what)
+        return s.encode("utf-8")  # lone surrogates raise UnicodeEncodeError
+
+    def set_metadata(self, key, value):
+        """Sets metadata ``key`` to the string ``value`` (``None`` removes the key),
+        saved in the model file by :meth:`save` and restored by :meth:`load`; other
+        safetensors readers see it in ``__metadata__``. Keys have 1 to 255 UTF-8
+        bytes, values at most 16 MiB (and 16 MiB in all, at most 1024 keys);
+        "format", "format_version", "librnn_version", "architecture", "checksum"
+        and keys starting with "librnn." are reserved. Raises RnnError otherwise
+        (the metadata is then unchanged)."""
+        lib.rnn_model_set_metadata(self.handle, self._meta_bytes(key, "key"),
+                                   None if value is None else self._meta_bytes(value, "value"))
+
+    def get_metadata(self, key, default=None):
+        """The value of metadata ``key``, or ``default`` when the model has no such key."""
+        out = ctypes.c_char_p()
+        lib.rnn_model_get_metadata(self.handle, self._meta_bytes(key, "key"),
+                                   ctypes.byref(out))
+        return default if out.value is None else out.value.decode("utf-8")
+
+    @property
+    def metadata(self):
+        """A copy of the model's metadata as a dict of str, keys in sorted
+        (byte) order; change it with :meth:`set_metadata`."""
+        n = ctypes.c_int()
+        lib.rnn_model_metadata_count(self.handle, ctypes.byref(n))
+        out = {}
+        for i in range(n.value):
+            k = ctypes.c_char_p()
+            lib.rnn_model_metadata_key(self.handle, i, ctypes.byref(k))
+            key = k.value.decode("utf-8")
+            out[key] = self.get_metadata(key)
+        return out
+
     @classmethod
     def load(cls, path, seed=0, backend="onednn"):
         """Reads a model saved by :meth:`save` (compiled if saved with its optimizer)."""

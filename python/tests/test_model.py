@@ -490,6 +490,51 @@ class TestSaveLoad(unittest.TestCase):
             self.assertEqual(cm.exception.status_name, "RNN_ERR_IO")
         m.close()
 
+    def test_metadata(self):
+        m, _ = dense_model()
+        self.assertEqual(m.metadata, {})
+        self.assertIsNone(m.get_metadata("vocab"))
+        self.assertEqual(m.get_metadata("vocab", "none"), "none")
+        m.set_metadata("vocab", "the\ncat\nsat")
+        m.set_metadata("example", "pos_tagger")
+        m.set_metadata("\u00e9t\u00e9", "\u20ac 5")
+        m.set_metadata("example", "sentiment")  # replaces
+        m.set_metadata("absent", None)          # removing an absent key is fine
+        want = {"example": "sentiment", "vocab": "the\ncat\nsat", "\u00e9t\u00e9": "\u20ac 5"}
+        self.assertEqual(m.metadata, want)
+        self.assertEqual(list(m.metadata), ["example", "vocab", "\u00e9t\u00e9"])  # sorted
+        d = m.metadata
+        d["x"] = "y"  # a copy
+        self.assertNotIn("x", m.metadata)
+        for key, value, err in (("format", "v", "reserved"), ("librnn.x", "v", "reserved"),
+                                ("", "v", "1 to 255 bytes"), ("k" * 256, "v", "1 to 255 bytes")):
+            with self.assertRaises(librnn.RnnError) as cm:
+                m.set_metadata(key, value)
+            self.assertEqual(cm.exception.status_name, "RNN_ERR_INVALID_ARG")
+            self.assertIn(err, str(cm.exception))
+        with self.assertRaises(ValueError):
+            m.set_metadata("k", "a\0b")  # would be cut at the NUL by C
+        with self.assertRaises(UnicodeEncodeError):
+            m.set_metadata("k", "\ud800")  # a lone surrogate is not UTF-8
+        with self.assertRaises(TypeError):
+            m.set_metadata("k", 3)
+        self.assertEqual(m.metadata, want)  # failures changed nothing
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, "m.rnn")
+            m.save(path)
+            with librnn.load(path) as l:
+                self.assertEqual(l.metadata, want)
+                l.set_metadata("vocab", None)
+                self.assertEqual(l.get_metadata("vocab"), None)
+            with open(path, "rb") as f:  # other safetensors readers see plain strings
+                raw = f.read()
+            import json
+            n = int.from_bytes(raw[:8], "little")
+            meta = json.loads(raw[8:8 + n])["__metadata__"]
+            self.assertEqual(meta["example"], "sentiment")
+            self.assertEqual(meta["vocab"], "the\ncat\nsat")
+        m.close()
+
 
 class TestLifetime(unittest.TestCase):
     def test_closed_model(self):

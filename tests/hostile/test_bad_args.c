@@ -1626,6 +1626,56 @@ static void tmp_path(char *buf, size_t n, const char *what)
     snprintf(buf, n, "/tmp/librnn-badargs-%ld-%s.rnn", (long)getpid(), what);
 }
 
+PROBE(rnn_model_set_metadata)
+{
+    rnn_model *m = h_seq_model(0, NULL, NULL);
+    NULLARG("model", rnn_model_set_metadata(NULL, "k", "v"));
+    NULLARG("key", rnn_model_set_metadata(m, NULL, "v"));
+    EXPECT(RNN_ERR_INVALID_ARG, "key", rnn_model_set_metadata(m, "", "v"));
+    EXPECT(RNN_ERR_INVALID_ARG, "key", rnn_model_set_metadata(m, "checksum", "v"));
+    EXPECT(RNN_ERR_INVALID_ARG, "key", rnn_model_set_metadata(m, "librnn.x", "v"));
+    EXPECT(RNN_ERR_INVALID_ARG, "value", rnn_model_set_metadata(m, "k", "\xff"));
+    int n = -1;
+    ck_ok(rnn_model_metadata_count(m, &n));
+    ck_assert_int_eq(n, 0); /* nothing was set */
+    rnn_model_destroy(m);
+}
+
+PROBE(rnn_model_get_metadata)
+{
+    rnn_model *m = h_seq_model(0, NULL, NULL);
+    const char *v = "x";
+    NULLARG("model", rnn_model_get_metadata(NULL, "k", &v));
+    OUT_NULL(v);
+    NULLARG("key", rnn_model_get_metadata(m, NULL, &v));
+    NULLARG("out", rnn_model_get_metadata(m, "k", NULL));
+    rnn_model_destroy(m);
+}
+
+PROBE(rnn_model_metadata_count)
+{
+    rnn_model *m = h_seq_model(0, NULL, NULL);
+    int n = 5;
+    NULLARG("model", rnn_model_metadata_count(NULL, &n));
+    OUT_ZERO(n);
+    NULLARG("out", rnn_model_metadata_count(m, NULL));
+    rnn_model_destroy(m);
+}
+
+PROBE(rnn_model_metadata_key)
+{
+    rnn_model *m = h_seq_model(0, NULL, NULL);
+    const char *k = "x";
+    NULLARG("model", rnn_model_metadata_key(NULL, 0, &k));
+    OUT_NULL(k);
+    NULLARG("out", rnn_model_metadata_key(m, 0, NULL));
+    EXPECT(RNN_ERR_RANGE, "index", rnn_model_metadata_key(m, 0, &k));
+    EXPECT(RNN_ERR_RANGE, "index", rnn_model_metadata_key(m, -1, &k));
+    ck_ok(rnn_model_set_metadata(m, "a", "1"));
+    EXPECT(RNN_ERR_RANGE, "index", rnn_model_metadata_key(m, 1, &k));
+    rnn_model_destroy(m);
+}
+
 PROBE(rnn_model_save)
 {
     rnn_model *m = h_seq_model(0, NULL, NULL);
@@ -2091,7 +2141,8 @@ static const struct {
     P(rnn_optimizer_options_init), P(rnn_optimizer_create), P(rnn_optimizer_destroy),
     P(rnn_optimizer_step), P(rnn_optimizer_iterations), P(rnn_optimizer_set_learning_rate),
     P(rnn_optimizer_learning_rate), P(rnn_model_optimizer),
-    P(rnn_model_save), P(rnn_model_save_ex), P(rnn_model_load),
+    P(rnn_model_save), P(rnn_model_save_ex), P(rnn_model_load), P(rnn_model_set_metadata),
+    P(rnn_model_get_metadata), P(rnn_model_metadata_count), P(rnn_model_metadata_key),
     P(rnn_data_init), P(rnn_fit_options_init), P(rnn_model_fit), P(rnn_model_evaluate),
     P(rnn_model_predict),
     P(rnn_model_step_begin), P(rnn_model_step), P(rnn_model_step_select), P(rnn_model_step_end),
