@@ -407,7 +407,7 @@ static rnn_status read_metadata(rnn__st_file *F, json_t *meta, const char **keys
 }
 
 /* A file with a checksum (every file this library writes) must match it:
- * a flipped byte in the architecture, the metadata or the data is refused
+ * a flipped byte in the architecture, a tensor entry, the metadata or the data is refused
  * before anything is built. Files written before checksums existed have
  * none. */
 static rnn_status verify_checksum(rnn__st_file *F, json_t *meta, const char *arch_s,
@@ -424,6 +424,8 @@ static rnn_status verify_checksum(rnn__st_file *F, json_t *meta, const char *arc
         return rnn__st_format_error(F, "__metadata__.checksum is not \"fnv1a64:\" and 16 hex "
                                        "digits");
     uint64_t h = rnn__st_fnv(RNN__ST_FNV_INIT, arch_s, strlen(arch_s));
+    if (rnn__st_hash_entries(F->header, &h))
+        return rnn__err(RNN_ERR_NOMEM, F->func, "out of memory");
     for (int i = 0; i < n_keys; i++)
         h = rnn__meta_hash(h, keys[i], json_string_value(json_object_get(meta, keys[i])));
     rnn_status st = rnn__st_hash_data(F, &h);

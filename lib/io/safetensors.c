@@ -396,6 +396,48 @@ done:
     return st;
 }
 
+static int by_key(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static uint64_t fnv_i64(uint64_t h, json_int_t v)
+{
+    unsigned char b[8];
+    put_u64le(b, (uint64_t)v);
+    return rnn__st_fnv(h, b, 8);
+}
+
+int rnn__st_hash_entries(const json_t *header, uint64_t *h)
+{
+    const size_t n = json_object_size(header);
+    const char **keys = rnn__malloc((n ? n : 1) * sizeof *keys);
+    if (!keys)
+        return -1;
+    size_t k = 0;
+    const char *key;
+    json_t *te;
+    json_object_foreach((json_t *)header, key, te) {
+        if (strcmp(key, "__metadata__"))
+            keys[k++] = key;
+    }
+    qsort(keys, k, sizeof *keys, by_key);
+    for (size_t i = 0; i < k; i++) {
+        te = json_object_get(header, keys[i]);
+        const char *dt = json_string_value(json_object_get(te, "dtype"));
+        const json_t *shape = json_object_get(te, "shape"), *offs = json_object_get(te, "data_offsets");
+        *h = rnn__st_fnv(*h, keys[i], strlen(keys[i]) + 1);
+        *h = rnn__st_fnv(*h, dt ? dt : "", (dt ? strlen(dt) : 0) + 1);
+        *h = fnv_i64(*h, (json_int_t)json_array_size(shape));
+        for (size_t d = 0; d < json_array_size(shape); d++)
+            *h = fnv_i64(*h, json_integer_value(json_array_get(shape, d)));
+        *h = fnv_i64(*h, json_integer_value(json_array_get(offs, 0)));
+        *h = fnv_i64(*h, json_integer_value(json_array_get(offs, 1)));
+    }
+    rnn__free(keys);
+    return 0;
+}
+
 uint64_t rnn__st_fnv(uint64_t h, const void *p, size_t n)
 {
     const unsigned char *b = p;

@@ -51,11 +51,18 @@ RNN__HIDDEN rnn_status rnn__st_read(rnn__st_file *f, const char *key, int rank,
  * section. */
 RNN__HIDDEN rnn_status rnn__st_check_disjoint(const rnn__st_file *f);
 /* The model file's checksum: 64-bit FNV-1a over the architecture string,
- * then the data section's bytes (little-endian floats, in file order). It is
- * stored as "fnv1a64:<16 hex digits>" in __metadata__.checksum, where other
- * safetensors readers ignore it. */
+ * the tensor entries (rnn__st_hash_entries), the user metadata, then the data
+ * section's bytes (little-endian floats, in file order). It is stored as
+ * "fnv1a64:<16 hex digits>" in __metadata__.checksum, where other safetensors
+ * readers ignore it. */
 #define RNN__ST_FNV_INIT 0xcbf29ce484222325ull
 RNN__HIDDEN uint64_t rnn__st_fnv(uint64_t h, const void *p, size_t n);
+/* Hashes the header's tensor entries (every key but __metadata__, in strcmp
+ * order: the name and its 0 byte, the dtype and its 0 byte, the shape's
+ * length and values and the two offsets as 8-byte little-endian integers)
+ * into *h, so an edited name, shape or offset fails the checksum as an
+ * edited weight does. -1: out of memory. */
+RNN__HIDDEN int rnn__st_hash_entries(const json_t *header, uint64_t *h);
 /* Hashes the data section of f into *h (sequential reads). */
 RNN__HIDDEN rnn_status rnn__st_hash_data(const rnn__st_file *f, uint64_t *h);
 /* A RNN_ERR_FORMAT error "func: path: message". */

@@ -140,9 +140,13 @@ static int build_header(const rnn_model *m, const rnn_optimizer *opt, json_t *he
     json_t *arch = architecture(m, opt != NULL);
     char *arch_s = arch ? json_dumps(arch, JSON_COMPACT) : NULL;
     json_decref(arch);
-    /* The checksum: the architecture, the metadata (model_file.h), then the
-     * data as written (little-endian). */
+    /* The checksum: the architecture, the tensor entries, the metadata
+     * (model_file.h), then the data as written (little-endian). */
     uint64_t h = arch_s ? rnn__st_fnv(RNN__ST_FNV_INIT, arch_s, strlen(arch_s)) : 0;
+    if (arch_s && rnn__st_hash_entries(header, &h)) {
+        free(arch_s);
+        return -1;
+    }
     for (int i = 0; i < m->n_meta; i++)
         h = rnn__meta_hash(h, m->meta[i].key, m->meta[i].value);
     for (size_t i = 0; arch_s && i < n; i++)

@@ -554,8 +554,52 @@ START_TEST(killed_saves_leave_no_temporaries)
 }
 END_TEST
 
-/* A file whose two tensors name the same bytes loaded as RNN_OK. */
-START_TEST(overlapping_tensors_are_refused)
+/* Replaces the first `from` in the header of the model file at path by `to`
+ * (any lengths: the header is re-padded and its size rewritten). */
+static void edit_header(const char *path, const char *from, const char *to)
+{
+    FILE *f = fopen(path, "rb");
+    ck_assert_ptr_nonnull(f);
+    static char buf[1 << 16], out[1 << 16];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    uint64_t hlen = 0;
+    for (int i = 7; i >= 0; i--)
+        hlen = hlen << 8 | (unsigned char)buf[i];
+    ck_assert_uint_le(8 + hlen, n);
+    char keep = buf[8 + hlen];
+    buf[8 + hlen] = 0;
+    char *at = strstr(buf + 8, from);
+    buf[8 + hlen] = keep;
+    ck_assert_msg(at != NULL, "%s is not in the header", from);
+    const size_t fl = strlen(from), tl = strlen(to);
+    size_t used = hlen;
+    while (used > 0 && buf[8 + used - 1] == ' ')
+        used--; /* the old padding */
+    const size_t len = used - fl + tl, nh = (len + 7) & ~(size_t)7;
+    const size_t pre = (size_t)(at - (buf + 8));
+    memcpy(out + 8, buf + 8, pre);
+    memcpy(out + 8 + pre, to, tl);
+    memcpy(out + 8 + pre + tl, at + fl, used - pre - fl);
+    memset(out + 8 + len, ' ', nh - len);
+    for (int i = 0; i < 8; i++)
+        out[i] = (char)(nh >> (8 * i));
+    memcpy(out + 8 + nh, buf + 8 + hlen, n - 8 - hlen);
+    f = fopen(path, "wb");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_uint_eq(fwrite(out, 1, 8 + nh + n - 8 - hlen, f), 8 + nh + n - 8 - hlen);
+    fclose(f);
+}
+
+/* Files need not carry a checksum (another writer's, or a hostile one that
+ * dropped it): the structural checks must hold without it. */
+static void drop_checksum(const char *path)
+{
+    edit_header(path, "\"checksum\":", "\"not_a_checksum\":");
+}
+
+/* Two dense layers without bias: two kernels of 16 bytes, saved at path. */
+static void save_two_kernels(const char *path)
 {
     rnn_model *m;
     ck_ok(rnn_model_create(NULL, &m));
@@ -565,23 +609,20 @@ START_TEST(overlapping_tensors_are_refused)
     rnn_dense_options_init(&d);
     d.units = 2;
     d.use_bias = 0;
-    ck_ok(rnn_model_add_dense(m, &d, NULL)); /* two kernels of 16 bytes */
     ck_ok(rnn_model_add_dense(m, &d, NULL));
-    char path[64];
-    snprintf(path, sizeof path, "/tmp/librnn-overlap-%ld.rnn", (long)getpid());
+    ck_ok(rnn_model_add_dense(m, &d, NULL));
     ck_ok(rnn_model_save(m, path));
     rnn_model_destroy(m);
-    FILE *f = fopen(path, "r+b");
-    ck_assert_ptr_nonnull(f);
-    static char buf[1 << 16];
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    buf[n] = 0;
-    char *second = strstr(buf + 8, "[16,32]"); /* dense_1/kernel's offsets */
-    ck_assert_ptr_nonnull(second);
-    memcpy(second, "[0,16] ", 7); /* the same bytes as dense/kernel */
-    rewind(f);
-    ck_assert_uint_eq(fwrite(buf, 1, n, f), n);
-    fclose(f);
+}
+
+/* A file whose two tensors name the same bytes loaded as RNN_OK. */
+START_TEST(overlapping_tensors_are_refused)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/tmp/librnn-overlap-%ld.rnn", (long)getpid());
+    save_two_kernels(path);
+    edit_header(path, "[16,32]", "[0,16]"); /* dense_1/kernel: dense/kernel's bytes */
+    drop_checksum(path);
     rnn_model *back = NULL;
     ck_rnn(rnn_model_load(path, NULL, &back), RNN_ERR_FORMAT);
     ck_errmsg("two tensors share bytes 0..16 of the data");
@@ -590,9 +631,27 @@ START_TEST(overlapping_tensors_are_refused)
 }
 END_TEST
 
+/* Two same-shaped tensors with their offsets swapped in the header loaded
+ * each other's weights as RNN_OK: the checksum covered the data in file order
+ * but not which tensor names which bytes. */
+START_TEST(swapped_tensor_offsets_are_refused)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/tmp/librnn-swap-%ld.rnn", (long)getpid());
+    save_two_kernels(path);
+    edit_header(path, "[0,16]", "[X]");
+    edit_header(path, "[16,32]", "[0,16]");
+    edit_header(path, "[X]", "[16,32]");
+    rnn_model *back = NULL;
+    ck_rnn(rnn_model_load(path, NULL, &back), RNN_ERR_FORMAT);
+    ck_errmsg("the checksum does not match");
+    ck_assert_ptr_null(back);
+    unlink(path);
+}
+END_TEST
+
 /* A tensor entry the model does not read (here aliasing another's bytes, as
- * other safetensors readers would load it) loaded as RNN_OK: the checksum
- * covers the architecture and the data, not the tensor entries. */
+ * other safetensors readers would load it) loaded as RNN_OK. */
 START_TEST(unread_tensor_entries_are_refused)
 {
     rnn_model *m = small_model();
@@ -600,34 +659,20 @@ START_TEST(unread_tensor_entries_are_refused)
     snprintf(path, sizeof path, "/tmp/librnn-extra-%ld.rnn", (long)getpid());
     ck_ok(rnn_model_save(m, path));
     rnn_model_destroy(m);
-    FILE *f = fopen(path, "rb");
-    ck_assert_ptr_nonnull(f);
-    static char buf[1 << 16], out[1 << 16];
-    size_t n = fread(buf, 1, sizeof buf, f);
-    fclose(f);
-    uint64_t hlen = 0;
-    for (int i = 7; i >= 0; i--)
-        hlen = hlen << 8 | (unsigned char)buf[i];
-    static const char extra[] = "\"zz/alias\":{\"dtype\":\"F32\",\"shape\":[4],"
-                                "\"data_offsets\":[0,16]},";
-    const size_t xl = sizeof extra - 1, nh = (hlen + xl + 7) & ~(size_t)7;
-    out[8] = '{';
-    memcpy(out + 9, extra, xl);
-    memcpy(out + 9 + xl, buf + 9, hlen - 1);
-    memset(out + 8 + hlen + xl, ' ', nh - hlen - xl);
-    for (int i = 0; i < 8; i++)
-        out[i] = (char)(nh >> (8 * i));
-    memcpy(out + 8 + nh, buf + 8 + hlen, n - 8 - hlen);
-    f = fopen(path, "wb");
-    ck_assert_uint_eq(fwrite(out, 1, 8 + nh + n - 8 - hlen, f), 8 + nh + n - 8 - hlen);
-    fclose(f);
+    edit_header(path, "{", "{\"zz/alias\":{\"dtype\":\"F32\",\"shape\":[4],"
+                           "\"data_offsets\":[0,16]},");
     rnn_model *back = NULL;
+    ck_rnn(rnn_model_load(path, NULL, &back), RNN_ERR_FORMAT);
+    ck_errmsg("the checksum does not match"); /* an edited header */
+    drop_checksum(path);
     ck_rnn(rnn_model_load(path, NULL, &back), RNN_ERR_FORMAT);
     ck_errmsg("the header lists 6 tensors, the model reads 5");
     ck_assert_ptr_null(back);
     unlink(path);
 }
 END_TEST
+
+
 
 /* What the API builds must save and load: an input of 3e9 steps or 2e7
  * features, or more than 4096 layers, used to be accepted and then refused
@@ -732,6 +777,7 @@ static Suite *hostile_suite(void)
     tcase_add_test(tc, killed_saves_leave_no_temporaries);
     tcase_add_test(tc, overlapping_tensors_are_refused);
     tcase_add_test(tc, unread_tensor_entries_are_refused);
+    tcase_add_test(tc, swapped_tensor_offsets_are_refused);
     tcase_add_test(tc, limits_are_those_of_the_file);
     tcase_add_test(tc, byte_flips_never_load_other_weights);
     suite_add_tcase(s, tc);
