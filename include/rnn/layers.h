@@ -182,7 +182,8 @@ RNN_API rnn_status rnn_layer_num_params(const rnn_layer *layer, int *out);
 RNN_API rnn_status rnn_layer_param(rnn_layer *layer, int index, const char **name,
                                    rnn_tensor **value, rnn_tensor **grad);
 
-/** @brief Index of the parameter called @p name, or RNN_ERR_RANGE. */
+/** @brief Index of the parameter called @p name, or RNN_ERR_RANGE; @p *out is
+ * -1 when the call fails (0 is a valid index). */
 RNN_API rnn_status rnn_layer_find_param(const rnn_layer *layer, const char *name, int *out);
 
 /**

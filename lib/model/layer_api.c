@@ -117,7 +117,9 @@ rnn_status rnn_layer_set_param(rnn_layer *l, int index, const rnn_tensor *value)
 rnn_status rnn_layer_set_trainable(rnn_layer *layer, int trainable)
 {
     RNN__CHECK_ARG(layer);
-    layer->trainable = trainable != 0;
+    if (trainable != 0 && trainable != 1)
+        return RNN__ERR(RNN_ERR_INVALID_ARG, "trainable must be 0 or 1 (got %d)", trainable);
+    layer->trainable = trainable;
     rnn__layer_sync_shared(layer);
     return RNN_OK;
 }

@@ -239,10 +239,14 @@ rnn_status rnn_model_set_outputs(rnn_model *model, int count, rnn_layer *const *
     for (int k = 0; k < count; k++) {
         char what[32];
         snprintf(what, sizeof what, "layers[%d]", k);
-        rnn__port p = {layers[k], outputs ? outputs[k] : 0};
+        rnn__port p = {layers[k], 0};
         rnn_status st = rnn__model_check_port(__func__, what, model, p);
         if (st)
             return st;
+        if (outputs && (outputs[k] < 0 || outputs[k] >= layers[k]->n_outputs))
+            return RNN__ERR(RNN_ERR_RANGE, "outputs[%d] must be in [0, %d), the outputs of "
+                                           "layer %s (got %d)",
+                            k, layers[k]->n_outputs, layers[k]->name, outputs[k]);
         if (layers[k]->n_in == 0)
             return RNN__ERR(RNN_ERR_INVALID_ARG, "layers[%d] is an input layer (%s)", k,
                             layers[k]->name);
@@ -371,6 +375,8 @@ rnn_status rnn_model_forward(rnn_model *m, int num_inputs, const rnn_tensor *con
     if (num_inputs != m->n_inputs)
         return RNN__ERR(RNN_ERR_INVALID_ARG, "num_inputs must be %d for this model (got %d)",
                         m->n_inputs, num_inputs);
+    if (training != 0 && training != 1)
+        return RNN__ERR(RNN_ERR_INVALID_ARG, "training must be 0 or 1 (got %d)", training);
     RNN__CHECK_ARG(inputs);
     int64_t N = 0;
     const int32_t *len[RNN__MAX_IO];

@@ -40,6 +40,9 @@ rnn_status rnn_model_compile(rnn_model *m, const rnn_compile_options *options,
     if (o.loss < RNN_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY || o.loss > RNN_LOSS_MEAN_SQUARED_ERROR)
         return RNN__ERR(RNN_ERR_INVALID_ARG, "options->loss must be a rnn_loss_type (got %d)",
                         (int)o.loss);
+    if (o.from_logits != 0 && o.from_logits != 1)
+        return RNN__ERR(RNN_ERR_INVALID_ARG, "options->from_logits must be 0 or 1 (got %d)",
+                        o.from_logits);
     if (o.reduction != RNN_REDUCTION_MEAN && o.reduction != RNN_REDUCTION_MASKED_MEAN)
         return RNN__ERR(RNN_ERR_INVALID_ARG, "options->reduction must be a rnn_reduction (got %d)",
                         (int)o.reduction);

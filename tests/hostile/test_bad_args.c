@@ -520,9 +520,7 @@ PROBE(rnn_model_set_outputs)
     EXPECT(RNN_ERR_INVALID_ARG, "layers[0]", rnn_model_set_outputs(m, 1, nul, NULL));
     EXPECT(RNN_ERR_INVALID_ARG, "count", rnn_model_set_outputs(m, -1, ls, NULL));
     EXPECT(RNN_ERR_INVALID_ARG, "count", rnn_model_set_outputs(m, INT32_MAX, ls, NULL));
-    /* Names layers[0] for the bad outputs[0] ("layers[0]: layer lstm has outputs [0, 1)
-     * (got 3)"): the value is clear, the argument is its partner. */
-    EXPECT(RNN_ERR_RANGE, "(got 3)", rnn_model_set_outputs(m, 1, ls, bad));
+    EXPECT(RNN_ERR_RANGE, "outputs[0] must be in [0, 1)", rnn_model_set_outputs(m, 1, ls, bad));
     rnn_model_destroy(m);
 }
 
@@ -587,7 +585,8 @@ PROBE(rnn_model_forward)
     EXPECT(RNN_ERR_RANGE, "lengths[0][1]", rnn_model_forward(m, 1, in, lns, 0));
     ck_ok(rnn_tensor_set_i32(len, 1, idx, 0));
     EXPECT(RNN_ERR_RANGE, "lengths[0][1]", rnn_model_forward(m, 1, in, lns, 0));
-    /* training = 7 is accepted as "training" (any nonzero), not refused. */
+    EXPECT(RNN_ERR_INVALID_ARG, "training must be 0 or 1 (got 7)",
+           rnn_model_forward(m, 1, in, NULL, 7));
     EXPECT(RNN_ERR_STATE, NULL, rnn_model_forward(empty, 1, in, NULL, 0));
     rnn_tensor_destroy(x);
     rnn_tensor_destroy(xi);
@@ -712,8 +711,10 @@ PROBE(rnn_model_compile)
     c.reduction = (rnn_reduction)99;
     EXPECT(RNN_ERR_INVALID_ARG, "reduction", rnn_model_compile(m, &c, &o));
     c.reduction = RNN_REDUCTION_MEAN;
-    /* from_logits = 5 is accepted as 1 (layer options' flags are refused
-     * outside 0/1; this one is not checked). */
+    c.from_logits = 5;
+    EXPECT(RNN_ERR_INVALID_ARG, "options->from_logits must be 0 or 1 (got 5)",
+           rnn_model_compile(m, &c, &o));
+    c.from_logits = 0;
     c.struct_size = 3;
     EXPECT(RNN_ERR_INVALID_ARG, "struct_size", rnn_model_compile(m, &c, &o));
     c.struct_size = sizeof c;
@@ -1487,7 +1488,12 @@ PROBE(rnn_layer_set_trainable)
     rnn_layer *lstm;
     rnn_model *m = h_seq_model(0, &lstm, NULL);
     NULLARG("layer", rnn_layer_set_trainable(NULL, 0));
-    /* trainable = 2 or -1 is accepted as 1 (nonzero), not refused. */
+    EXPECT(RNN_ERR_INVALID_ARG, "trainable must be 0 or 1 (got 2)",
+           rnn_layer_set_trainable(lstm, 2));
+    EXPECT(RNN_ERR_INVALID_ARG, "trainable", rnn_layer_set_trainable(lstm, -1));
+    int t = -5;
+    ck_ok(rnn_layer_trainable(lstm, &t));
+    ck_assert_int_eq(t, 1); /* unchanged */
     rnn_model_destroy(m);
 }
 
