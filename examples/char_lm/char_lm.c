@@ -612,6 +612,11 @@ static int32_t *load_text(const args *a, charset *c, int64_t *n)
         fprintf(stderr, "char_lm: %s\n", err);
         return NULL;
     }
+    if (size == 0) { /* nothing to learn from: no characters, no batches */
+        fprintf(stderr, "char_lm: %s: the file is empty\n", path);
+        free(text);
+        return NULL;
+    }
     charset_make(c, text, size); /* from the whole file: the same 65 ids with --limit */
     if (a->limit > 0 && (size_t)a->limit < size)
         size = (size_t)a->limit;

@@ -3,13 +3,44 @@
 #include "tgz.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
 
+/* 1 when path's name says gzip (.gz, .tgz): then it must be gzip data. */
+static int named_gzip(const char *path)
+{
+    size_t n = strlen(path);
+    return (n >= 3 && !strcmp(path + n - 3, ".gz")) || (n >= 4 && !strcmp(path + n - 4, ".tgz"));
+}
+
+/* After gzread failed or returned 0: says what zlib found wrong, if anything
+ * (n: the bytes of data read so far). */
+static int gz_failed(gzFile f, const char *path, size_t n, char *err, size_t errlen)
+{
+    int z;
+    const char *msg = gzerror(f, &z);
+    if (z == Z_OK)
+        return 0;
+    size_t pl = strlen(path); /* zlib's message starts with "path: " */
+    if (!strncmp(msg, path, pl) && !strncmp(msg + pl, ": ", 2))
+        msg += pl + 2;
+    if (z == Z_BUF_ERROR) /* the compressed data stops in the middle of a stream */
+        snprintf(err, errlen, "%s: truncated gzip file (%s after %zu bytes of data)", path, msg,
+                 n);
+    else if (z == Z_ERRNO)
+        snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno ? errno : EIO));
+    else
+        snprintf(err, errlen, "%s: corrupt gzip data (%s, near byte offset %lld of the file)",
+                 path, msg, (long long)gzoffset(f));
+    return -1;
+}
+
 char *read_file_gz(const char *path, size_t *size, char *err, size_t errlen)
 {
+    errno = 0;
     gzFile f = gzopen(path, "rb");
     if (!f) {
         snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno ? errno : ENOENT));
@@ -23,10 +54,11 @@ char *read_file_gz(const char *path, size_t *size, char *err, size_t errlen)
             gzclose(f);
             return NULL;
         }
-        int r = gzread(f, buf + n, (unsigned)(cap - n));
-        if (r < 0) {
-            int z;
-            snprintf(err, errlen, "cannot read %s: %s", path, gzerror(f, &z));
+        size_t want = cap - n < INT_MAX ? cap - n : INT_MAX;
+        int r = gzread(f, buf + n, (unsigned)want);
+        if (r < 0 || (r == 0 && gz_failed(f, path, n, err, errlen))) {
+            if (r < 0)
+                gz_failed(f, path, n, err, errlen);
             free(buf);
             gzclose(f);
             return NULL;
@@ -42,18 +74,70 @@ char *read_file_gz(const char *path, size_t *size, char *err, size_t errlen)
             buf = nb;
         }
     }
-    gzclose(f);
+    if (named_gzip(path) && gzdirect(f)) {
+        snprintf(err, errlen, "%s: not gzip data (%s)", path,
+                 n ? "it does not start with the gzip magic bytes 1f 8b" : "the file is empty");
+        free(buf);
+        gzclose(f);
+        return NULL;
+    }
+    int z = gzclose(f);
+    if (z != Z_OK) {
+        if (z == Z_BUF_ERROR)
+            snprintf(err, errlen, "%s: truncated gzip file (unexpected end of file after %zu bytes "
+                     "of data)", path, n);
+        else
+            snprintf(err, errlen, "cannot read %s: %s", path,
+                     z == Z_ERRNO ? strerror(errno ? errno : EIO) : zError(z));
+        free(buf);
+        return NULL;
+    }
     buf[n] = 0;
     *size = n;
     return buf;
 }
 
-static size_t octal(const char *p, size_t n)
+/* A tar number field: octal digits, optionally after spaces and before NUL or
+ * spaces. -1 when it is anything else. */
+static long long octal(const char *p, size_t n)
 {
-    size_t v = 0;
-    for (size_t i = 0; i < n && p[i] >= '0' && p[i] <= '7'; i++)
-        v = v * 8 + (size_t)(p[i] - '0');
+    size_t i = 0;
+    while (i < n && p[i] == ' ')
+        i++;
+    if (i == n || p[i] < '0' || p[i] > '7')
+        return -1;
+    long long v = 0;
+    for (; i < n && p[i] >= '0' && p[i] <= '7'; i++) {
+        if (v > (LLONG_MAX >> 3))
+            return -1;
+        v = v * 8 + (p[i] - '0');
+    }
+    for (; i < n; i++)
+        if (p[i] != 0 && p[i] != ' ')
+            return -1;
     return v;
+}
+
+/* The header checksum: the sum of its bytes with the checksum field as spaces
+ * (unsigned, as POSIX; old tars summed signed chars: both are accepted). */
+static int header_ok(const char *h)
+{
+    long long want = octal(h + 148, 8);
+    long long u = 0, s = 0;
+    for (int i = 0; i < 512; i++) {
+        int in_sum = i >= 148 && i < 156;
+        u += in_sum ? ' ' : (unsigned char)h[i];
+        s += in_sum ? ' ' : (signed char)h[i];
+    }
+    return want >= 0 && (want == u || want == s);
+}
+
+static int all_zero(const char *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (p[i])
+            return 0;
+    return 1;
 }
 
 int tgz_foreach(const char *path, tgz_file_fn fn, void *user, char *err, size_t errlen)
@@ -63,12 +147,22 @@ int tgz_foreach(const char *path, tgz_file_fn fn, void *user, char *err, size_t 
     if (!buf)
         return -1;
     size_t off = 0;
-    int rc = 0;
-    while (off + 512 <= n) {
+    int rc = 0, ended = 0;
+    char name[257] = "";
+    while (off < n) {
         const char *h = buf + off;
-        if (h[0] == 0) /* end-of-archive block */
+        if (n - off < 512) {
+            snprintf(err, errlen, "%s: truncated tar archive (a partial %zu-byte header at byte "
+                     "offset %zu, after member %s)", path, n - off, off, *name ? name : "(none)");
+            rc = -1;
             break;
-        char name[257];
+        }
+        if (all_zero(h, 512)) { /* end-of-archive block */
+            ended = 1;
+            break;
+        }
+        char prev[257];
+        memcpy(prev, name, sizeof prev);
         size_t plen = strnlen(h + 345, 155);
         if (plen && memcmp(h + 257, "ustar", 5) == 0) { /* ustar prefix */
             memcpy(name, h + 345, plen);
@@ -81,11 +175,21 @@ int tgz_foreach(const char *path, tgz_file_fn fn, void *user, char *err, size_t 
             memcpy(name, h, nl);
             name[nl] = 0;
         }
-        size_t size = octal(h + 124, 12);
+        long long sz = octal(h + 124, 12);
+        if (!header_ok(h) || sz < 0) {
+            snprintf(err, errlen, "%s: corrupt tar header at byte offset %zu (after member %s): "
+                     "%s", path, off, *prev ? prev : "(none)",
+                     sz < 0 ? "the size field is not an octal number" : "checksum mismatch");
+            rc = -1;
+            break;
+        }
+        size_t size = (size_t)sz;
         char type = h[156];
         off += 512;
         if (size > n - off) {
-            snprintf(err, errlen, "%s: truncated archive (member %s)", path, name);
+            snprintf(err, errlen, "%s: truncated tar archive (member %s at byte offset %zu: the "
+                     "header says %zu bytes, %zu are present)", path, name, off - 512, size,
+                     n - off);
             rc = -1;
             break;
         }
@@ -94,7 +198,13 @@ int tgz_foreach(const char *path, tgz_file_fn fn, void *user, char *err, size_t 
             if (rc)
                 break;
         }
-        off += (size + 511) / 512 * 512;
+        size_t padded = (size + 511) / 512 * 512;
+        off += padded <= n - off ? padded : n - off;
+    }
+    if (!rc && !ended) {
+        snprintf(err, errlen, "%s: truncated tar archive (no end-of-archive block after member "
+                 "%s, at byte offset %zu)", path, *name ? name : "(none)", off);
+        rc = -1;
     }
     free(buf);
     return rc;

@@ -19,7 +19,7 @@ enum { TAG_X = 11 };
 
 /* Open-addressing hash of Brown tag -> universal id. */
 struct brown_map {
-    size_t cap;
+    size_t cap, count;
     char **key;
     int *val;
 };
@@ -40,6 +40,11 @@ int brown_map_tag(const brown_map *m, const char *tag)
         if (!strcmp(m->key[i], tag))
             return m->val[i];
     }
+}
+
+size_t brown_map_size(const brown_map *m)
+{
+    return m->count;
 }
 
 void brown_map_free(brown_map *m)
@@ -72,22 +77,42 @@ brown_map *brown_map_load(const char *path, char *err, size_t errlen)
         return NULL;
     }
     size_t count = 0, lineno = 0;
-    for (char *line = text, *next; line && *line; line = next) {
-        next = strchr(line, '\n');
+    for (char *line = text, *next; line && line < text + n; line = next) {
+        next = memchr(line, '\n', (size_t)(text + n - line));
+        size_t len = (size_t)((next ? next : text + n) - line);
         if (next)
             *next++ = 0;
         lineno++;
-        if (!*line)
+        if (len && line[len - 1] == '\r')
+            line[--len] = 0;
+        if (!len)
             continue;
+        if (strlen(line) != len) {
+            snprintf(err, errlen, "%s:%zu: a NUL byte in the line", path, lineno);
+            goto fail;
+        }
         char *tab = strchr(line, '\t');
-        if (!tab) {
-            snprintf(err, errlen, "%s:%zu: expected BROWN_TAG<TAB>UNIVERSAL_TAG", path, lineno);
+        if (!tab || tab == line) {
+            snprintf(err, errlen, "%s:%zu: expected BROWN_TAG<TAB>UNIVERSAL_TAG%s", path, lineno,
+                     tab ? " (the Brown tag is empty)" : "");
             goto fail;
         }
         *tab = 0;
         char *u = tab + 1;
-        size_t ul = strcspn(u, "\r\t ");
+        size_t ul = strcspn(u, "\t "), rest = ul + strspn(u + ul, "\t ");
+        if (u[rest]) { /* only the two fields */
+            snprintf(err, errlen, "%s:%zu: expected BROWN_TAG<TAB>UNIVERSAL_TAG, found more after "
+                     "\"%.*s\"", path, lineno, (int)ul, u);
+            goto fail;
+        }
         u[ul] = 0;
+        for (const char *c = line; *c; c++)
+            if (isspace((unsigned char)*c) || islower((unsigned char)*c)) {
+                /* the corpus' tags are looked up upper-cased: this one could never match */
+                snprintf(err, errlen, "%s:%zu: \"%s\" is not a Brown tag (%s)", path, lineno,
+                         line, islower((unsigned char)*c) ? "lower-case" : "white space");
+                goto fail;
+            }
         int id = -1;
         for (int k = 0; k < BROWN_NUM_TAGS; k++)
             if (!strcmp(u, BROWN_TAGS[k]))
@@ -96,19 +121,31 @@ brown_map *brown_map_load(const char *path, char *err, size_t errlen)
             snprintf(err, errlen, "%s:%zu: \"%s\" is not a universal tag", path, lineno, u);
             goto fail;
         }
-        if (++count > m->cap / 2) {
+        if (count + 1 > m->cap / 2) {
             snprintf(err, errlen, "%s: more than %zu tags", path, m->cap / 2);
             goto fail;
         }
         size_t i = fnv(line) & (m->cap - 1);
         while (m->key[i] && strcmp(m->key[i], line))
             i = (i + 1) & (m->cap - 1);
-        if (!m->key[i] && !(m->key[i] = strdup(line))) {
+        if (m->key[i]) {
+            snprintf(err, errlen, "%s:%zu: Brown tag \"%s\" is mapped a second time", path,
+                     lineno, line);
+            goto fail;
+        }
+        if (!(m->key[i] = strdup(line))) {
             snprintf(err, errlen, "out of memory");
             goto fail;
         }
         m->val[i] = id;
+        count++;
     }
+    if (count == 0) {
+        snprintf(err, errlen, "%s: no BROWN_TAG<TAB>UNIVERSAL_TAG lines (%s)", path,
+                 n ? "only blank lines" : "the file is empty");
+        goto fail;
+    }
+    m->count = count;
     free(text);
     return m;
 fail:
@@ -296,11 +333,17 @@ int brown_load(const char *path, const brown_map *m, brown *out, char *err, size
     }
     if (!rc) {
         qsort(c.v, c.n, sizeof *c.v, by_name);
-        for (size_t i = 0; i < c.n && !rc; i++)
+        for (size_t i = 0; i < c.n && !rc; i++) {
+            size_t before = out->n_sents;
             if (brown_parse_text(out, c.v[i].data, c.v[i].size, m)) {
                 snprintf(err, errlen, "out of memory parsing %s", c.v[i].name);
                 rc = -1;
+            } else if (out->n_sents == before) {
+                snprintf(err, errlen, "%s: corpus file %s holds no sentences (%zu bytes)", path,
+                         c.v[i].name, c.v[i].size);
+                rc = -1;
             }
+        }
     }
     for (size_t i = 0; i < c.n; i++) {
         free(c.v[i].name);

@@ -12,8 +12,14 @@ extern const char *const BROWN_TAGS[BROWN_NUM_TAGS];
 
 typedef struct brown_map brown_map;
 
-/* Reads a "BROWN_TAG<TAB>UNIVERSAL_TAG" map (en-brown.map). NULL + err on failure. */
+/* Reads a "BROWN_TAG<TAB>UNIVERSAL_TAG" map (en-brown.map): one pair a line,
+ * blank lines skipped. NULL + err (file:line: what) on failure: an empty map,
+ * a line without exactly those two fields, a Brown tag with white space or
+ * lower-case letters (never matched: the corpus' tags are upper-cased) or
+ * given twice, an unknown universal tag. */
 brown_map *brown_map_load(const char *path, char *err, size_t errlen);
+/* The number of Brown tags in the map (en-brown.map: 472). */
+size_t brown_map_size(const brown_map *m);
 void brown_map_free(brown_map *m);
 /* Universal id of an (upper-case) Brown tag; unknown tags are X, as NLTK. */
 int brown_map_tag(const brown_map *m, const char *tag);
@@ -34,7 +40,8 @@ int brown_parse_text(brown *b, const char *text, size_t n, const brown_map *m);
 
 /* Loads every corpus file (ca01 .. cr09, in name order) from the npm
  * package's .tgz or from a directory holding the unpacked files. Returns 0,
- * or -1 with a message in err. */
+ * or -1 with a message in err: the archive cannot be read (see tgz_foreach),
+ * it holds no corpus file, or a corpus file holds no sentence. */
 int brown_load(const char *path, const brown_map *m, brown *out, char *err, size_t errlen);
 
 void brown_free(brown *b);

@@ -42,6 +42,8 @@ enum { NSUF = sizeof SUFFIXES / sizeof SUFFIXES[0] };
 /* signature = 1 + (shape * (NSUF + 1) + suffix), shape in {lower, capital,
  * digit, hyphen, capital+hyphen}. */
 enum { NSHAPE = 5, NSIG = NSHAPE * (NSUF + 1), FIRST_WORD = 1 + NSIG };
+/* The real data (../shared/data/README.md): en-brown.map's tags, the corpus' sentences and tokens. */
+enum { MAP_TAGS = 472, CORPUS_SENTS = 57340, CORPUS_TOKENS = 1161192 };
 
 static int32_t signature(const char *w)
 {
@@ -431,6 +433,19 @@ int main(int argc, char **argv)
     brown b;
     if (!map || brown_load(cp, map, &b, err, sizeof err)) {
         fprintf(stderr, "pos_tagger: %s\n", err);
+        return 1;
+    }
+    /* The real files' figures (../shared/data/README.md): both are always read whole, so a
+     * difference is a file cut short at a line or a member, or another file. */
+    if (brown_map_size(map) != MAP_TAGS) {
+        fprintf(stderr, "pos_tagger: %s: %zu tags, en-brown.map has %d (cut short?)\n", mp,
+                brown_map_size(map), MAP_TAGS);
+        return 1;
+    }
+    if (b.n_sents != CORPUS_SENTS || b.n_tokens != CORPUS_TOKENS) {
+        fprintf(stderr, "pos_tagger: %s: %zu sentences and %zu tokens, the Brown corpus has %d "
+                "and %d (a file missing or cut short?)\n", cp, b.n_sents, b.n_tokens,
+                CORPUS_SENTS, CORPUS_TOKENS);
         return 1;
     }
     size_t *order = malloc(sizeof *order * b.n_sents);

@@ -33,7 +33,8 @@ static int push(reviews *r, const char *text, size_t n, int label)
     return 0;
 }
 
-/* Walks the lines of a file; fn parses one (without its newline). */
+/* Walks the lines of a file; fn parses one (without its newline). A file
+ * without a record is an error. */
 static int each_line(reviews *r, const char *path, char *err, size_t errlen,
                      int (*fn)(reviews *, char *, size_t, const char *, size_t, char *, size_t))
 {
@@ -41,7 +42,7 @@ static int each_line(reviews *r, const char *path, char *err, size_t errlen,
     char *buf = read_file_gz(path, &n, err, errlen);
     if (!buf)
         return -1;
-    size_t lineno = 0;
+    size_t lineno = 0, before = r->n;
     int rc = 0;
     for (char *line = buf; !rc && line < buf + n;) {
         char *nl = memchr(line, '\n', (size_t)(buf + n - line));
@@ -53,25 +54,76 @@ static int each_line(reviews *r, const char *path, char *err, size_t errlen,
         int blank = 1;
         for (size_t i = 0; i < len; i++)
             blank &= isspace((unsigned char)line[i]) != 0;
-        if (!blank)
+        if (!blank && strlen(line) != len) {
+            snprintf(err, errlen, "%s:%zu: a NUL byte in the line", path, lineno);
+            rc = -1;
+        } else if (!blank) {
             rc = fn(r, line, len, path, lineno, err, errlen);
+        }
         line = nl ? nl + 1 : buf + n;
     }
     free(buf);
+    if (!rc && r->n == before) {
+        snprintf(err, errlen, "%s: no records (%s)", path,
+                 n ? "only blank lines" : "the file is empty");
+        rc = -1;
+    }
     return rc;
+}
+
+static int blank_text(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!isspace((unsigned char)s[i]))
+            return 0;
+    return 1;
+}
+
+/* 1 when [s, s + n) is a whole number in [lo, hi]. */
+static int whole_in(const char *s, size_t n, long lo, long hi)
+{
+    long v = 0;
+    if (n == 0 || n > 9)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!isdigit((unsigned char)s[i]))
+            return 0;
+        v = v * 10 + (s[i] - '0');
+    }
+    return v >= lo && v <= hi;
 }
 
 static int imdb_line(reviews *r, char *line, size_t len, const char *path, size_t lineno,
                      char *err, size_t errlen)
 {
-    /* label<TAB>id<TAB>rating<TAB>text */
-    char *t1 = memchr(line, '\t', len), *t2 = t1 ? strchr(t1 + 1, '\t') : NULL;
-    char *t3 = t2 ? strchr(t2 + 1, '\t') : NULL;
-    if (!t3 || t1 - line != 1 || (line[0] != '0' && line[0] != '1')) {
-        snprintf(err, errlen, "%s:%zu: expected label<TAB>id<TAB>rating<TAB>text", path, lineno);
+    /* label<TAB>id<TAB>rating<TAB>text: exactly four fields (the text's own
+     * tabs were made spaces when the file was made) */
+    char *f[4];
+    size_t nf = 0;
+    f[nf++] = line;
+    for (size_t i = 0; i < len; i++)
+        if (line[i] == '\t' && nf++ < 4)
+            f[nf - 1] = line + i + 1;
+    if (nf != 4) {
+        snprintf(err, errlen, "%s:%zu: expected label<TAB>id<TAB>rating<TAB>text, found %zu "
+                 "field%s", path, lineno, nf, nf == 1 ? "" : "s");
         return -1;
     }
-    if (push(r, t3 + 1, len - (size_t)(t3 + 1 - line), line[0] == '1')) {
+    const char *what = NULL;
+    if (f[1] - f[0] != 2 || (line[0] != '0' && line[0] != '1'))
+        what = "the label must be 0 or 1";
+    else if (!whole_in(f[1], (size_t)(f[2] - f[1] - 1), 0, 999999999))
+        what = "the id must be a whole number";
+    else if (!whole_in(f[2], (size_t)(f[3] - f[2] - 1), 1, 10))
+        what = "the rating must be a whole number in 1..10";
+    else if (blank_text(f[3], len - (size_t)(f[3] - line)))
+        what = "the review text is empty";
+    if (what) {
+        snprintf(err, errlen, "%s:%zu: %s (expected label<TAB>id<TAB>rating<TAB>text)", path,
+                 lineno, what);
+        return -1;
+    }
+    if (push(r, f[3], len - (size_t)(f[3] - line), line[0] == '1')) {
         snprintf(err, errlen, "out of memory reading %s", path);
         return -1;
     }
@@ -89,8 +141,13 @@ static int uci_line(reviews *r, char *line, size_t len, const char *path, size_t
     const char *lab = tab ? tab + 1 : NULL;
     while (lab && *lab == ' ')
         lab++;
-    if (!tab || (lab[0] != '0' && lab[0] != '1') || (lab[1] && !isspace((unsigned char)lab[1]))) {
+    if (!tab || (lab[0] != '0' && lab[0] != '1') || !blank_text(lab + 1, strlen(lab + 1))) {
         snprintf(err, errlen, "%s:%zu: expected sentence<TAB>0 or 1", path, lineno);
+        return -1;
+    }
+    if (blank_text(line, (size_t)(tab - line))) {
+        snprintf(err, errlen, "%s:%zu: the sentence is empty (expected sentence<TAB>0 or 1)",
+                 path, lineno);
         return -1;
     }
     if (push(r, line, (size_t)(tab - line), lab[0] == '1')) {

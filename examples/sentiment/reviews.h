@@ -13,9 +13,13 @@ typedef struct reviews {
     int *label; /* 1 positive, 0 negative */
 } reviews;
 
-/* Appends the records of an IMDB .tsv(.gz). 0, or -1 with a message. */
+/* Appends the records of an IMDB .tsv(.gz): exactly four fields a line, the
+ * label 0 or 1, the id a whole number, the rating 1..10, a text that is not
+ * blank; blank lines are skipped. 0, or -1 with a message naming the file and
+ * the line (or the gzip error); a file without a record is an error. */
 int reviews_load_imdb(reviews *r, const char *path, char *err, size_t errlen);
-/* Appends the records of one UCI *_labelled.txt file. 0, or -1 with a message. */
+/* Appends the records of one UCI *_labelled.txt file: a sentence that is not
+ * blank, the LAST tab, 0 or 1. 0, or -1 with a message as above. */
 int reviews_load_uci(reviews *r, const char *path, char *err, size_t errlen);
 void reviews_free(reviews *r);
 

@@ -436,14 +436,24 @@ done:
     return rc;
 }
 
+/* The records of the real files (../shared/data/README.md), always read whole:
+ * a count that differs is a file cut short at a line, or another file. */
+enum { IMDB_SPLIT_RECORDS = 25000, UCI_FILE_RECORDS = 1000 };
+
 static int load_uci(const char *data, reviews *all, char *err, size_t errlen)
 {
     static const char *const files[] = {"amazon_cells", "imdb", "yelp"};
     for (int k = 0; k < 3; k++) {
         char p[4096];
         snprintf(p, sizeof p, "%s/uci-sentiment/%s_labelled.txt", data, files[k]);
+        size_t before = all->n;
         if (reviews_load_uci(all, p, err, errlen))
             return -1;
+        if (all->n - before != UCI_FILE_RECORDS) { /* a whole file, whatever --limit says */
+            snprintf(err, errlen, "%s: %zu sentences, the UCI file has %d (cut short?)", p,
+                     all->n - before, UCI_FILE_RECORDS);
+            return -1;
+        }
     }
     return 0;
 }
@@ -455,7 +465,7 @@ int main(int argc, char **argv)
         return 2;
     if (a.threads)
         rnn_set_num_threads(a.threads);
-    char err[512];
+    char err[4608]; /* a message naming a path of up to 4096 bytes */
     if (a.load) {
         vocab v;
         int64_t maxlen;
@@ -492,6 +502,12 @@ int main(int argc, char **argv)
         if (reviews_load_imdb(&tr, p1, err, sizeof err) ||
             reviews_load_imdb(&te, p2, err, sizeof err)) {
             fprintf(stderr, "sentiment: %s\n", err);
+            return 1;
+        }
+        if (tr.n != IMDB_SPLIT_RECORDS || te.n != IMDB_SPLIT_RECORDS) {
+            fprintf(stderr, "sentiment: %s: %zu reviews, the official split has %d (cut short?)\n",
+                    tr.n != IMDB_SPLIT_RECORDS ? p1 : p2,
+                    tr.n != IMDB_SPLIT_RECORDS ? tr.n : te.n, IMDB_SPLIT_RECORDS);
             return 1;
         }
         if (a.save)

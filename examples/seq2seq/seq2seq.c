@@ -570,7 +570,19 @@ static void load_task(const args *a, const setting *cfg, pairs *train, pairs *va
         if (!data)
             exit(1);
         snprintf(path, sizeof path, "%s/fra-eng/fra.txt.gz", data);
-        rc = fra_eng_load(path, 10, &all, NULL, err, sizeof err);
+        fra_eng_stats st;
+        rc = fra_eng_load(path, 10, &all, &st, err, sizeof err);
+        if (!rc && st.first_bad) { /* a pair lost: never train on part of the file silently */
+            fprintf(stderr, "seq2seq: %s:%zu: %s (expected english<TAB>french); %zu such line(s) "
+                    "in the file\n", path, st.first_bad, st.first_bad_what,
+                    st.no_tab + st.empty + st.bad_utf8);
+            exit(1);
+        }
+        if (!rc && st.kept + st.too_long == 0) {
+            fprintf(stderr, "seq2seq: %s: no english<TAB>french pairs (%s)\n", path,
+                    st.lines ? "only blank lines" : "the file is empty");
+            exit(1);
+        }
     }
     if (rc)
         die(err);

@@ -800,12 +800,15 @@ int fra_eng_load(const char *path_gz, int max_words, pairs *out, fra_eng_stats *
         for (size_t i = 0; i < len && blank; i++)
             blank = ascii_space(line[i]);
         char *tab = blank ? NULL : memchr(line, '\t', len);
+        const char *bad = NULL;
         if (blank) {
             st.blank++;
         } else if (!utf8_valid(line, len)) {
             st.bad_utf8++;
+            bad = "invalid UTF-8 or a NUL byte";
         } else if (!tab) {
             st.no_tab++;
+            bad = "no TAB between the English and the French";
         } else {
             char *en = line, *fr = tab + 1, *tab2 = memchr(fr, '\t', (size_t)(line + len - fr));
             size_t nen = (size_t)(tab - line), nfr = (size_t)((tab2 ? tab2 : line + len) - fr);
@@ -813,8 +816,10 @@ int fra_eng_load(const char *path_gz, int max_words, pairs *out, fra_eng_stats *
             trim(&fr, &nfr);
             en[nen] = 0; /* at most the first tab */
             fr[nfr] = 0; /* at most the second tab or the line's end */
-            if (!nen || !nfr)
+            if (!nen || !nfr) {
                 st.empty++;
+                bad = nen ? "the French side is empty" : "the English side is empty";
+            }
             else if (max_words > 0 &&
                      (word_count(en) > (size_t)max_words || word_count(fr) > (size_t)max_words))
                 st.too_long++;
@@ -823,6 +828,10 @@ int fra_eng_load(const char *path_gz, int max_words, pairs *out, fra_eng_stats *
                 rc = -1;
             } else
                 st.kept++;
+        }
+        if (bad && !st.first_bad) {
+            st.first_bad = st.lines;
+            st.first_bad_what = bad;
         }
         line = next;
     }

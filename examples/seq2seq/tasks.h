@@ -114,6 +114,8 @@ typedef struct fra_eng_stats {
     size_t bad_utf8;  /* invalid UTF-8 or a NUL byte, skipped */
     size_t too_long;  /* more than max_words words on a side, skipped */
     size_t kept;      /* pairs appended */
+    size_t first_bad; /* the line number of the first no_tab, empty or bad_utf8 line (0: none) */
+    const char *first_bad_what; /* what is wrong with it ("no TAB", ...; NULL: none) */
 } fra_eng_stats;
 
 /* Appends the pairs of a gzip'ed (or plain) fra.txt: lines
@@ -122,7 +124,9 @@ typedef struct fra_eng_stats {
  * UTF-8 byte-order mark, and a missing final newline. A pair is kept when
  * both sides have at most max_words words (word_count; max_words <= 0: no
  * limit). source = English, target = French. stats may be NULL. -1 when the
- * file cannot be read or out of memory. */
+ * file cannot be read (a gzip error or a truncated .gz: see read_file_gz) or
+ * out of memory. Malformed lines are skipped and counted in stats: a caller
+ * that must not lose data refuses st.first_bad != 0. */
 int fra_eng_load(const char *path_gz, int max_words, pairs *out, fra_eng_stats *stats,
                  char *err, size_t errlen);
 

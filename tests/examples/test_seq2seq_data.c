@@ -7,6 +7,7 @@
  * U+202F / U+00A0 / U+2009, « », ’, invalid UTF-8, a NUL byte, an over-long
  * pair, a third column, no final newline); then the real fra.txt.gz when
  * ../shared/data is there. Usage: test_seq2seq_data FIXTURES_DIR [DATA_DIR] */
+#define _POSIX_C_SOURCE 200809L /* mkdtemp */
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,7 @@
 
 #include "../../examples/seq2seq/tasks.h"
 #include "data_test.h"
+#include "hostile_files.h"
 
 
 static const char *const MONTH[12] = {"January", "February", "March",     "April",
@@ -541,6 +543,8 @@ START_TEST(fra_eng_fixture)
     ck_assert_uint_eq(st.empty, 1);
     ck_assert_uint_eq(st.too_long, 1);
     ck_assert_uint_eq(st.kept, 8);
+    ck_assert_uint_eq(st.first_bad, 5); /* "a line without any tab" */
+    ck_assert_str_eq(st.first_bad_what, "no TAB between the English and the French");
     ck_assert_uint_eq(p.n, 8);
     static const char *const want[8][2] = {
         {"Go.", "Va\xe2\x80\xaf!"},
@@ -577,6 +581,40 @@ START_TEST(fra_eng_fixture)
 }
 END_TEST
 
+START_TEST(fra_eng_hostile)
+{
+    const char *dir = hostile_dir();
+    char path[256], err[512], text[4000] = "";
+    for (int i = 0; i < 60; i++)
+        snprintf(text + strlen(text), sizeof text - strlen(text), "Sentence %d.\tPhrase %d.\n", i,
+                 i * 31 % 97);
+    snprintf(path, sizeof path, "%s/fra.txt.gz", dir);
+    size_t gn = write_gz(path, text, strlen(text), (size_t)-1, 0);
+    pairs p = {0};
+    fra_eng_stats st;
+    ck_assert_msg(fra_eng_load(path, 10, &p, &st, err, sizeof err) == 0, "%s", err);
+    ck_assert_uint_eq(p.n, 60);
+    ck_assert_uint_eq(st.first_bad, 0);
+    pairs_free(&p);
+    /* cut short: whole lines would load, only the gzip check can tell */
+    const size_t keep[] = {gn / 2, gn - 2};
+    for (int k = 0; k < 2; k++) {
+        write_gz(path, text, strlen(text), keep[k], 0);
+        ck_assert_int_eq(fra_eng_load(path, 10, &p, &st, err, sizeof err), -1);
+        ck_assert_msg(strstr(err, path) && strstr(err, "truncated gzip file"), "%s", err);
+        ck_assert_uint_eq(p.n, 0);
+        printf("%s\n", err);
+    }
+    /* the first malformed line and what is wrong with it */
+    write_gz(path, "Go.\tVa !\nRun!\t\nHi.\n", 22, (size_t)-1, 0);
+    ck_assert_int_eq(fra_eng_load(path, 10, &p, &st, err, sizeof err), 0);
+    ck_assert_uint_eq(st.first_bad, 2);
+    ck_assert_str_eq(st.first_bad_what, "the French side is empty");
+    ck_assert_uint_eq(st.empty + st.no_tab, 2);
+    pairs_free(&p);
+}
+END_TEST
+
 START_TEST(real_file)
 {
     char path[1024], err[256];
@@ -587,6 +625,7 @@ START_TEST(real_file)
     ck_assert_uint_eq(st.lines, 142787);
     ck_assert_uint_eq(st.kept, 142787);
     ck_assert_uint_eq(st.blank + st.no_tab + st.empty + st.bad_utf8 + st.too_long, 0);
+    ck_assert_uint_eq(st.first_bad, 0);
     ck_assert_str_eq(all.src[0], "Go.");
     ck_assert_str_eq(all.tgt[0], "Va !");
     ck_assert_str_eq(all.tgt[1], "Cours\xe2\x80\xaf!");
@@ -633,6 +672,7 @@ int main(int argc, char **argv)
     tcase_add_test(tc, tokenizer);
     tcase_add_test(tc, word_vocab_round_trip);
     tcase_add_test(tc, fra_eng_fixture);
+    tcase_add_test(tc, fra_eng_hostile);
     if (have_data_file("fra-eng/fra.txt.gz", "real-file check"))
         tcase_add_test(tc, real_file);
     return data_test_run("seq2seq-data", tc);
