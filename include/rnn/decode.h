@@ -130,6 +130,9 @@ RNN_API void rnn_decode_options_init(rnn_decode_options *options);
  *        model's distribution (before temperature and truncation).
  * @retval RNN_ERR_INVALID_ARG bad options (the message names the field).
  * @retval RNN_ERR_SHAPE, RNN_ERR_DTYPE result tensors of the wrong shape or type.
+ * @retval RNN_ERR_NUMERIC the output distribution holds a NaN or infinite
+ *         value (NaN weights, an overflow): tokens chosen from it would be
+ *         arbitrary; the message names the step, row and token.
  * @retval others as rnn_model_step_begin().
  */
 RNN_API rnn_status rnn_model_decode(rnn_model *model, const rnn_decode_options *options,

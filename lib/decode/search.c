@@ -47,12 +47,20 @@ static int pad_excluded(const rnn_model *m, int ti)
 }
 
 /* Log-probabilities of the next token for row b: from output (B, T, V)
- * (its last step) or (B, V). */
-static void row_logp(const rnn_tensor *o, int64_t b, int from_logits, int excl_pad, float *lp)
+ * (its last step) or (B, V). A NaN or infinite value in the row (NaN
+ * weights, an overflow) gives RNN_ERR_NUMERIC: tokens chosen from it would
+ * be arbitrary. */
+static rnn_status row_logp(const rnn_tensor *o, int64_t b, int from_logits, int excl_pad,
+                           float *lp)
 {
     const int64_t V = o->dims[o->rank - 1];
     const int64_t T = o->rank == 3 ? o->dims[1] : 1;
     const float *p = (const float *)o->data + (b * T + T - 1) * V;
+    for (int64_t v = 0; v < V; v++)
+        if (!isfinite(p[v]))
+            return rnn__err(RNN_ERR_NUMERIC, NULL,
+                            "the output distribution of row %lld holds %g at token %lld",
+                            (long long)b, (double)p[v], (long long)v);
     if (from_logits) {
         float mx = -INFINITY;
         for (int64_t v = excl_pad; v < V; v++)
@@ -72,6 +80,7 @@ static void row_logp(const rnn_tensor *o, int64_t b, int from_logits, int excl_p
     }
     if (excl_pad)
         lp[0] = -INFINITY;
+    return RNN_OK;
 }
 
 typedef struct cand {
@@ -286,7 +295,8 @@ static rnn_status run_simple(decoder *d, int32_t *tok, int32_t *lens, float *sco
                 continue;
             }
             float *lp = d->lp + n * d->V;
-            row_logp(out, n, d->from_logits, d->excl_pad, lp);
+            if ((st = row_logp(out, n, d->from_logits, d->excl_pad, lp)))
+                return rnn__err_wrap(st, NULL, "step %lld", (long long)t + 1);
             int32_t v = 0;
             if (o->strategy == RNN_DECODE_GREEDY) {
                 for (int64_t j = 1; j < d->V; j++)
@@ -334,7 +344,8 @@ static void cand_insert(cand *cands, int64_t *nc, int64_t want, cand c)
     }
 }
 
-/* Sequence n's 2K best (beam, token) extensions into d->cands, best first; returns how many. */
+/* Sequence n's 2K best (beam, token) extensions into d->cands, best first;
+ * returns how many (-1: a non-finite distribution, the error is set). */
 static int64_t beam_candidates(decoder *d, const rnn_tensor *out, int64_t n)
 {
     const int64_t K = d->K, V = d->V;
@@ -345,7 +356,8 @@ static int64_t beam_candidates(decoder *d, const rnn_tensor *out, int64_t n)
         if (d->logp[b] == -INFINITY)
             continue;
         float *lp = d->lp + b * V;
-        row_logp(out, b, d->from_logits, d->excl_pad, lp);
+        if (row_logp(out, b, d->from_logits, d->excl_pad, lp))
+            return -1;
         for (int64_t v = 0; v < V; v++) {
             cand c = {d->logp[b] + lp[v], (int32_t)k, (int32_t)v};
             if (c.score == -INFINITY)
@@ -452,6 +464,8 @@ static rnn_status run_beam(decoder *d, int32_t *tok, int32_t *lens, float *score
                 continue;
             }
             const int64_t nc = beam_candidates(d, out, n);
+            if (nc < 0)
+                return rnn__err_wrap(RNN_ERR_NUMERIC, NULL, "step %lld", (long long)t + 1);
             const int64_t kept = beam_extend(d, n, t, nc);
             /* Done once K hypotheses finished (Hugging Face's
              * early_stopping=True), or when none is left alive. */

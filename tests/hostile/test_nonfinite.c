@@ -646,7 +646,7 @@ START_TEST(nan_weights_through_the_setters)
 }
 END_TEST
 
-/* Decoding a model whose output distribution is NaN. */
+/* Decoding a model whose output distribution is NaN is refused. */
 START_TEST(decode_with_nan_weights)
 {
     rnn_model *m = h_token_model();
@@ -666,25 +666,10 @@ START_TEST(decode_with_nan_weights)
         o.max_length = 4;
         o.strategy = (rnn_decode_strategy)s;
         ck_ok(rnn_tensor_fill_i32(tok, -99));
-        rnn_status st = rnn_model_decode(m, &o, 1, in, NULL, tok, NULL, sc);
-        char what[64];
-        snprintf(what, sizeof what, "decode (strategy %d), NaN output distribution", s);
-        observe(what, st);
-        if (st) {
-            ck_assert_int_eq(st, RNN_ERR_NUMERIC);
-            ck_errmsg("rnn_model_decode: ");
-            continue;
-        }
-        const void *p, *q;
-        ck_ok(rnn_tensor_data_const(tok, &p));
-        ck_ok(rnn_tensor_data_const(sc, &q));
-        printf("observed: tokens %d %d %d %d, scores %g %g\n", ((const int32_t *)p)[0],
-               ((const int32_t *)p)[1], ((const int32_t *)p)[2], ((const int32_t *)p)[3],
-               (double)((const float *)q)[0], (double)((const float *)q)[1]);
-        for (int i = 0; i < 8; i++)
-            ck_assert_msg(((const int32_t *)p)[i] >= 0 && ((const int32_t *)p)[i] < 6,
-                          "strategy %d: token %d outside the vocabulary", s,
-                          ((const int32_t *)p)[i]);
+        /* returned OK with arbitrary tokens and finite scores (-276.3) before */
+        ck_rnn(rnn_model_decode(m, &o, 1, in, NULL, tok, NULL, sc), RNN_ERR_NUMERIC);
+        ck_errmsg("rnn_model_decode: step 1: the output distribution of row 0 holds nan at "
+                  "token 0");
     }
     rnn_tensor_destroy(tok);
     rnn_tensor_destroy(sc);
