@@ -606,7 +606,8 @@ START_TEST(fra_eng_hostile)
         printf("%s\n", err);
     }
     /* the first malformed line and what is wrong with it */
-    write_gz(path, "Go.\tVa !\nRun!\t\nHi.\n", 22, (size_t)-1, 0);
+    static const char bad[] = "Go.\tVa !\nRun!\t\nHi.\n";
+    write_gz(path, bad, sizeof bad - 1, (size_t)-1, 0);
     ck_assert_int_eq(fra_eng_load(path, 10, &p, &st, err, sizeof err), 0);
     ck_assert_uint_eq(st.first_bad, 2);
     ck_assert_str_eq(st.first_bad_what, "the French side is empty");
