@@ -26,7 +26,8 @@ typedef enum rnn_optimizer_type {
     RNN_OPTIM_SGD = 1,     /**< v = momentum*v - lr*g; p += v (Nesterov: p += momentum*v - lr*g). */
     RNN_OPTIM_RMSPROP = 2, /**< v = rho*v + (1-rho)*g^2; p -= lr*g / sqrt(v + epsilon). */
     RNN_OPTIM_ADAM = 3,    /**< Keras Adam (bias-corrected step size, epsilon outside the root). */
-    RNN_OPTIM_NADAM = 4,   /**< Keras Nadam (momentum schedule 0.96^(0.004 t)). */
+    RNN_OPTIM_NADAM = 4,   /**< Keras 3 Nadam (momentum schedule 0.96^t; tf.keras 2 and
+                                PyTorch's NAdam use 0.96^(0.004 t)). */
     RNN_OPTIM_ADAMW = 5    /**< Adam with decoupled weight decay: p -= lr*weight_decay*p first. */
 } rnn_optimizer_type;
 

@@ -177,9 +177,10 @@ rnn_status rnn_optimizer_step(rnn_optimizer *opt)
     const double lr = o->learning_rate, b1 = o->beta_1, b2 = o->beta_2, eps = o->epsilon;
     /* Adam: step size with both bias corrections folded in (Keras). */
     const double alpha = lr * sqrt(1.0 - pow(b2, (double)t)) / (1.0 - pow(b1, (double)t));
-    /* Nadam's momentum schedule. */
-    const double u_t = b1 * (1.0 - 0.5 * pow(0.96, 0.004 * (double)t));
-    const double u_t1 = b1 * (1.0 - 0.5 * pow(0.96, 0.004 * (double)(t + 1)));
+    /* Nadam's momentum schedule, Keras 3's: 0.96^t (tf.keras 2 and PyTorch
+     * use 0.96^(0.004 t)). */
+    const double u_t = b1 * (1.0 - 0.5 * pow(0.96, (double)t));
+    const double u_t1 = b1 * (1.0 - 0.5 * pow(0.96, (double)(t + 1)));
     const double u_prod = opt->u_product * u_t, u_prod1 = u_prod * u_t1;
     const double b2_pow = pow(b2, (double)t);
     opt->u_product = u_prod;

@@ -116,7 +116,7 @@ static double first_step(const rnn_optimizer_options *o, double p, double g)
         return p - lr * sqrt(1 - b2) / (1 - b1) * m / (sqrt(v) + eps);
     }
     case RNN_OPTIM_NADAM: {
-        double u1 = b1 * (1 - 0.5 * pow(0.96, 0.004)), u2 = b1 * (1 - 0.5 * pow(0.96, 0.008));
+        double u1 = b1 * (1 - 0.5 * pow(0.96, 1.0)), u2 = b1 * (1 - 0.5 * pow(0.96, 2.0));
         double m = (1 - b1) * g, v = (1 - b2) * g * g;
         double mh = u2 * m / (1 - u1 * u2) + (1 - u1) * g / (1 - u1), vh = v / (1 - b2);
         return p - lr * mh / (sqrt(vh) + eps);

@@ -45,8 +45,7 @@
  * u_t = beta_1 (1 - 0.5 * 0.96^(0.004 t)); Keras 3 (keras/src/optimizers/
  * nadam.py) uses u_t = beta_1 (1 - 0.5 * 0.96^t). librnn's first-step weights
  * equal the 0.004 formula to float rounding (error ~1e-3 against Keras 3). */
-static const char *const KNOWN_MISMATCH[] = {"optim_nadam", "optim_nadam_clipnorm",
-                                             "optim_nadam_clipvalue", NULL};
+static const char *const KNOWN_MISMATCH[] = {NULL};
 
 static char names[MAX_CASES][64];
 static int n_names;

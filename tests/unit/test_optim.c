@@ -101,8 +101,8 @@ static void run_formula(const rnn_optimizer_options *o, double *p)
             for (int k = 0; k < NP; k++)
                 g[k] = fmax(-o->clipvalue, fmin(o->clipvalue, g[k]));
         double t = s + 1, lr = o->learning_rate, b1 = o->beta_1, b2 = o->beta_2, eps = o->epsilon;
-        double u_t = b1 * (1 - 0.5 * pow(0.96, 0.004 * t));
-        double u_t1 = b1 * (1 - 0.5 * pow(0.96, 0.004 * (t + 1)));
+        double u_t = b1 * (1 - 0.5 * pow(0.96, (double)t));
+        double u_t1 = b1 * (1 - 0.5 * pow(0.96, (double)(t + 1)));
         double up = u_product * u_t, up1 = up * u_t1;
         u_product = up;
         for (int k = 0; k < NP; k++) {
