@@ -3,8 +3,8 @@
 """Runs the whole benchmark suite, librnn and its peers side by side, and
 writes docs/benchmarks.md.
 
-  /usr/bin/python3 bench/run_all.py            # the full suite (about 45 minutes on 2 cores)
-  /usr/bin/python3 bench/run_all.py --quick    # smoke run, 2-3 minutes; writes
+  /usr/bin/python3 bench/run_all.py            # the full suite (about 2 hours on 2 cores)
+  /usr/bin/python3 bench/run_all.py --quick    # smoke run, about 15 minutes; writes
                                                # build/benchmarks-quick.md instead
 
 Run it on an idle machine, with /usr/bin/python3 (Debian's python3-torch and
@@ -632,9 +632,12 @@ class Suite:
                        + ", ".join(f"{k} in {v}" for k, v in who.items()) + ")")
         else:
             out.append(f"librnn is fastest in none of the {n} cases")
-        if losses:
-            out.append("; " + ", ".join(f"{self.label(b)} beats it in {c} ({x:.2f}x faster)"
-                                        for c, b, x in losses))
+        by_peer = {}
+        for c, b, x in losses:
+            by_peer.setdefault(self.label(b), []).append(f"{c} ({x:.2f}x faster)")
+        if by_peer:
+            out.append("; " + "; ".join(f"{p} beats it in " + ", ".join(cs)
+                                        for p, cs in by_peer.items()))
         return "".join(out) + "."
 
     def compare_table(self, w, section, names, threads, unit):
@@ -654,7 +657,7 @@ class Suite:
             pm = {lib: med[lib] for lib in peers if lib in med}
             best = min(pm, key=pm.get) if pm else None
             w(f"| {name} | " + " | ".join(fmt_s(s[lib]) for lib in libs) + " | "
-              + (f"{pm[best] / med['librnn']:.2f}x ({self.label(best)})"
+              + (f"{pm[best] / med['librnn']:.3g}x ({self.label(best)})"
                  if best and med.get("librnn") else "n/a") + " | "
               + " / ".join(mib(self.rss(section, c, lib, threads)) for lib in libs) + " |")
         w("")
