@@ -60,8 +60,17 @@ static const bcase CASES[] = {
     {"train_lstm_T100_N64_I512_H512_L1_uni_varlen", 1, RNN_LSTM, 100, 64, 512, 512, 1, 0, 1},
     {"infer_step_lstm_N1_I256_H512", 0, RNN_LSTM, 1, 1, 256, 512, 1, 0, 0},
     {"infer_step_gru_N1_I256_H512", 0, RNN_GRU, 1, 1, 256, 512, 1, 0, 0},
+    {"infer_batch_lstm_T100_N64_I512_H512", 0, RNN_LSTM, 100, 64, 512, 512, 1, 0, 0},
+    {"infer_batch_gru_T100_N64_I512_H512", 0, RNN_GRU, 100, 64, 512, 512, 1, 0, 0},
 };
 #define N_CASES (sizeof CASES / sizeof CASES[0])
+
+/* One-step stateful inference (T = 1, state carried between calls); the other inference
+ * cases (infer_batch_*) are batch throughput: the whole sequence, no state carried. */
+static inline int bench_is_step(const bcase *c)
+{
+    return !c->train && c->T == 1;
+}
 
 /* The lengths of a _varlen case: 10 + (37 n mod 91), distinct values spread over 10..T
  * (T = 100), the same in compare_torch.py. Returns their sum (sample-steps). */
@@ -99,7 +108,7 @@ typedef struct bench_opts {
     const char *prog;
     int train_only;       /* set by the program: only the training cases exist */
     int json, threads;    /* threads: 2 */
-    int runs, warmup;     /* 0 / -1: per case, 7 + 2 training steps, 201 + 20 inference */
+    int runs, warmup;     /* 0 / -1: per case, 201 + 20 inference steps, else 7 + 2 */
     const char *filter;
 } bench_opts;
 
@@ -169,8 +178,8 @@ static inline int bench_run(const bench_opts *o,
             (o->filter && (exact ? strcmp(c->name, o->filter) != 0 : !strstr(c->name, o->filter))))
             continue;
         found = 1;
-        run(c, o->runs > 0 ? o->runs : c->train ? 7 : 201,
-            o->warmup >= 0 ? o->warmup : c->train ? 2 : 20, o, user);
+        run(c, o->runs > 0 ? o->runs : bench_is_step(c) ? 201 : 7,
+            o->warmup >= 0 ? o->warmup : bench_is_step(c) ? 20 : 2, o, user);
     }
     if (!found) {
         fprintf(stderr, "%s: no case matches %s (see --list)\n", o->prog, o->filter);

@@ -10,7 +10,8 @@ Needs Debian's python3-torch (with libopenblas0-openmp as its BLAS). The
 PyTorch side mirrors rnn_bench exactly: same shapes, batch_first input,
 training step = forward + backward from a fixed output gradient + SGD step
 + zero_grad; varlen packs the same lengths (bench/bench_common.h: 10 + 37n mod 91);
-inference steps run N=1, T=1 with the state carried between calls.
+inference steps run N=1, T=1 with the state carried between calls; batch
+inference (infer_batch_*) runs the whole batch under no_grad, no state carried.
 """
 import argparse
 import json
@@ -44,7 +45,20 @@ def torch_case(torch, case, runs, warmup):
                 if r >= warmup:
                     times.append(dt)
         return times
-    T, N, L = int(parts["T"]), int(parts["N"]), int(parts["L"])
+    T, N = int(parts["T"]), int(parts["N"])
+    if name.startswith("infer_batch"):
+        net = mod(I, H, batch_first=True)
+        x = torch.randn(N, T, I)
+        times = []
+        with torch.no_grad():
+            for r in range(warmup + runs):
+                t0 = time.perf_counter()
+                net(x)
+                dt = (time.perf_counter() - t0) * 1e3
+                if r >= warmup:
+                    times.append(dt)
+        return times
+    L = int(parts["L"])
     bi = name.endswith("_bi")
     net = mod(I, H, num_layers=L, bidirectional=bi, batch_first=True)
     opt = torch.optim.SGD(net.parameters(), lr=0.01)
@@ -112,7 +126,7 @@ def main():
     rows = []
     for c in ours:
         runs = c["runs"]
-        warm = 2 if c["case"].startswith("train") else 20
+        warm = 20 if c["case"].startswith("infer_step") else 2
         t = torch_case(torch, c, runs, warm) if torch else None
         tm = statistics.median(t) if t else None
         rows.append((c, t, tm))

@@ -8,7 +8,9 @@
  *
  * A training step is forward (training) + backward from a fixed output
  * gradient + an SGD update of every weight (+ zeroing the gradients).
- * Inference steps run a stateful layer on T=1, N=1, carrying its state.
+ * Inference steps run a stateful layer on T=1, N=1, carrying its state;
+ * batch inference (infer_batch_*) runs the whole sequences in inference
+ * mode, returning every step's output, with no state carried.
  * --case runs the cases whose names contain SUBSTR, or only the case named
  * SUBSTR exactly (bench/run_all.py runs each case in its own process).
  * Prints a table, or with --json one object per case per line:
@@ -64,9 +66,9 @@ static void run_case(const bcase *c, int runs, int warmup, int json, rnn_backend
         rnn_recurrent_options o;
         rnn_recurrent_options_init(&o, c->cell);
         o.units = c->H;
-        o.return_sequences = c->train;
+        o.return_sequences = !bench_is_step(c);
         o.bidirectional = c->bi;
-        o.stateful = !c->train;
+        o.stateful = bench_is_step(c);
         CHECK(rnn_model_add_recurrent(m, &o, NULL));
         flops += layer_flops(c, in_feat, sample_steps) * (c->bi ? 2 : 1);
         in_feat = c->bi ? 2 * c->H : c->H;

@@ -1,26 +1,35 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: Apache-2.0
-"""Runs the whole benchmark suite, librnn and PyTorch side by side, and
+"""Runs the whole benchmark suite, librnn and its peers side by side, and
 writes docs/benchmarks.md.
 
-  /usr/bin/python3 bench/run_all.py            # the full suite (about 45 minutes on 2 cores)
-  /usr/bin/python3 bench/run_all.py --quick    # smoke run, 2-3 minutes; writes
+  /usr/bin/python3 bench/run_all.py            # the full suite (about 2 hours on 2 cores)
+  /usr/bin/python3 bench/run_all.py --quick    # smoke run, about 15 minutes; writes
                                                # build/benchmarks-quick.md instead
 
 Run it on an idle machine, with /usr/bin/python3 (Debian's python3-torch and
-python3-numpy; without torch the PyTorch columns stay empty). Every
-measurement is a fresh process, librnn and PyTorch alternately, case by
-case, round after round; each process's peak RSS comes from os.wait4().
+python3-numpy; without torch the PyTorch 1.13 columns stay empty). The peers
+users pick today (PyTorch 2.x, Keras 3 on TensorFlow with and without XLA,
+ONNX Runtime from Python) run from the virtual environment of
+bench/requirements.txt (--peers-python; by default
+/var/cache/librnn/peers/bin/python when it exists, else those columns are
+skipped). Every measurement is a fresh process, the libraries one after the
+other, case by case, round after round; each process's peak RSS comes from
+os.wait4().
 
 Cases (see "What is timed" in the generated page):
-  recurrent  build/bench/rnn_bench cases (issue 2) against bench/compare_torch.py's
-             PyTorch mirror, one process per case, at each of --threads; the
-             training cases also on the raw kernels (build/bench/kernel_bench)
+  recurrent  build/bench/rnn_bench cases (issue 2, plus batch inference) against
+             bench/compare_torch.py's PyTorch mirror (1.13 and 2.x),
+             bench/keras_cases.py (Keras, XLA off and on) and, for the inference
+             cases, bench/ort_cases.py (ONNX Runtime on torch.onnx.export models),
+             one process per case, at each of --threads; the training cases also
+             on the raw kernels (build/bench/kernel_bench)
   decode     build/bench/decode_bench (librnn only): step-wise decoding against
              re-running the prefix, greedy and beam 4
   e2e        one epoch (training + validation pass) of examples/pos_tagging and of
-             examples/sentiment (IMDB) against bench/torch_pos_tagger.py and
-             bench/torch_imdb.py on the same encoded data and batches
+             examples/sentiment (IMDB) against bench/torch_pos_tagger.py,
+             bench/torch_imdb.py (PyTorch 1.13 and 2.x) and bench/keras_e2e.py
+             on the same encoded data and batches
 """
 import argparse
 import datetime
@@ -40,6 +49,17 @@ ROOT = os.path.dirname(HERE)
 # The examples find their data through --data, $LIBRNN_DATA or an installed default; a run from
 # the source tree uses the datasets beside it unless told otherwise.
 SHARED_DATA = os.path.join(os.path.dirname(ROOT), "shared", "data")
+# The peers' virtual environment (bench/requirements.txt, bench/README.md).
+PEERS_PYTHON = "/var/cache/librnn/peers/bin/python"
+
+# Every library a measurement can come from: key, column name (versions are added from the
+# probes), measured in the recurrent cases / the end-to-end epochs.
+LIBS = [("librnn", "librnn"), ("kernels", "raw kernels"), ("torch", "PyTorch"),
+        ("torch2", "PyTorch"), ("keras", "Keras"), ("keras_xla", "Keras XLA"),
+        ("ort", "ONNX Runtime (Python)"), ("torch_padded", "PyTorch padded")]
+# Those that compete with librnn (the raw kernels are librnn's own; "padded" is not the same
+# model).
+PEERS = ("torch", "torch2", "keras", "keras_xla", "ort")
 
 
 def log(msg):
@@ -205,6 +225,38 @@ def torch_info(python):
     return info
 
 
+PEERS_PROBE = r"""
+import json, os, sys, platform
+os.environ["TF_CPP_MIN_LOG_LEVEL"] = "2"
+v = {"python": platform.python_version()}
+for m in ("numpy", "torch", "onnx", "onnxruntime", "tensorflow", "keras"):
+    try:
+        v[m] = __import__(m).__version__
+    except Exception as e:
+        v[m] = None
+print(json.dumps(v))
+"""
+
+
+def peers_info(python):
+    """The versions in the peers' environment, or None (with a message) without it."""
+    if not python or not os.access(python, os.X_OK):
+        log(f"run_all: no peers' environment ({python or 'none given'}): the PyTorch 2, Keras "
+            "and ONNX Runtime columns are skipped (bench/README.md says how to create it)")
+        return None
+    r = run_measured([python, "-c", PEERS_PROBE])
+    js = json_lines(r["out"])
+    if r["rc"] != 0 or not js:
+        log(f"run_all: {python} failed to import the peers ({tail(r['err'], 2)}): skipped")
+        return None
+    info = js[0]
+    missing = [m for m in ("torch", "keras", "tensorflow", "onnxruntime", "onnx") if not info[m]]
+    if missing:
+        log(f"run_all: {python} lacks {', '.join(missing)}: those columns are skipped")
+    info["path"] = python
+    return info
+
+
 # ------------------------------------------------------------ statistics
 
 def summary(values):
@@ -265,6 +317,54 @@ class Suite:
         self.rerendered = False  # the page of a recorded run (--from-json)
         self.failures = []
         self.env = dict(os.environ)
+        self.peers = None  # peers_info() of the virtual environment
+        self.onnx = {}  # case: exported model
+
+    def has(self, lib):
+        """Whether this run measures lib."""
+        p = self.peers or {}
+        return {"librnn": True, "kernels": True, "torch": bool(self.torch),
+                "torch_padded": bool(self.torch) and self.a.torch_padded,
+                "torch2": bool(p.get("torch")), "keras": bool(p.get("keras")),
+                "keras_xla": bool(p.get("keras")), "ort": bool(p.get("onnxruntime"))}[lib]
+
+    def label(self, lib):
+        p, t = self.peers or {}, self.torch or {}
+        v = {"torch": t.get("torch", "").split("a0")[0], "torch2": p.get("torch"),
+             "torch_padded": t.get("torch", "").split("a0")[0],
+             "keras": p.get("keras"), "keras_xla": p.get("keras"), "ort": p.get("onnxruntime")}
+        name = dict(LIBS)[lib]
+        return f"{name} {v[lib]}" if v.get(lib) else name
+
+    def worker(self, lib, case, threads, runs, warm):
+        """The command of one peer's measurement of a recurrent case."""
+        common = ["--threads", str(threads), "--runs", str(runs), "--warmup", str(warm)]
+        if lib == "torch":
+            return [self.a.python, os.path.join(HERE, "run_all.py"), "--torch-worker", case,
+                    "--threads-one", str(threads), "--runs", str(runs), "--warmup", str(warm)]
+        if lib == "torch2":
+            return [self.peers["path"], os.path.join(HERE, "run_all.py"), "--torch-worker", case,
+                    "--threads-one", str(threads), "--runs", str(runs), "--warmup", str(warm)]
+        if lib in ("keras", "keras_xla"):
+            return ([self.peers["path"], os.path.join(HERE, "keras_cases.py"), "--case", case]
+                    + common + (["--jit"] if lib == "keras_xla" else []))
+        return ([self.peers["path"], os.path.join(HERE, "ort_cases.py"), "--case", case,
+                 "--onnx", self.onnx[case]] + common)
+
+    def prepare_onnx(self):
+        """torch.onnx.export of each inference case, once, before the rounds."""
+        for case in self.cases:
+            if not case.startswith("infer"):
+                continue
+            path = os.path.join(self.workdir, case + ".onnx")
+            r = run_measured([self.peers["path"], os.path.join(HERE, "ort_cases.py"),
+                              "--export", case, "--onnx", path], self.env)
+            if r["rc"] == 0 and os.path.exists(path):
+                self.onnx[case] = path
+                log(f"  {case}: exported {path}")
+            else:
+                self.failures.append(f"onnx export {case}: exit {r['rc']}: {tail(r['err'])}")
+                log(f"  FAILED onnx export {case}: {tail(r['err'], 3)[:300]}")
 
     def record(self, section, case, lib, threads, rnd, res, value, extra=None):
         rec = {"section": section, "case": case, "lib": lib, "threads": threads, "round": rnd,
@@ -306,9 +406,9 @@ class Suite:
 
     def steps(self, case):
         a = self.a
-        if case.startswith("train"):
-            return a.train_runs, a.train_warmup
-        return a.step_runs, a.step_warmup
+        if case.startswith("infer_step"):
+            return a.step_runs, a.step_warmup
+        return a.train_runs, a.train_warmup  # training steps and batch inference
 
     def run_recurrent(self, rnd, threads):
         for case in self.cases:
@@ -332,15 +432,15 @@ class Suite:
                 self.record("recurrent", case, "kernels", threads, rnd, r, j.get("median_ms"),
                             {"min_ms": j.get("min_ms"), "max_ms": j.get("max_ms"),
                              "runs": j.get("runs"), "gflops": j.get("gflops")})
-            if self.torch:
-                r = run_measured([self.a.python, os.path.join(HERE, "run_all.py"),
-                                  "--torch-worker", case, "--threads-one", str(threads),
-                                  "--runs", str(runs), "--warmup", str(warm)], self.env)
+            for lib in PEERS:
+                if not self.has(lib) or (lib == "ort" and case not in self.onnx):
+                    continue
+                r = run_measured(self.worker(lib, case, threads, runs, warm), self.env)
                 js = json_lines(r["out"])
                 j = js[0] if r["rc"] == 0 and js else {}
-                self.record("recurrent", case, "torch", threads, rnd, r, j.get("median_ms"),
+                self.record("recurrent", case, lib, threads, rnd, r, j.get("median_ms"),
                             {"min_ms": j.get("min_ms"), "max_ms": j.get("max_ms"),
-                             "runs": j.get("runs")})
+                             "runs": j.get("runs"), "params": j.get("params")})
 
     # -------------------------------------------------------- decode (librnn only)
 
@@ -396,6 +496,28 @@ class Suite:
             self.dumps[which] = {"path": path, "meta": head["meta"], "tensors": head["tensors"]}
             log(f"  {which}: wrote {path} ({os.path.getsize(path) / 1048576:.0f} MiB)")
 
+    def e2e_peer(self, lib, which, case, script, threads, rnd):
+        """One epoch of a peer on the example's dump; a parameter count that differs from
+        the example's fails the measurement."""
+        py = self.a.python if lib in ("torch", "torch_padded") else self.peers["path"]
+        cmd = [py, os.path.join(HERE, script), "--dump", self.dumps[which]["path"],
+               "--threads", str(threads), "--json"]
+        cmd += {"torch_padded": ["--padded"], "keras_xla": ["--jit"]}.get(lib, [])
+        r = run_measured(cmd, self.env)
+        js = json_lines(r["out"])
+        j = js[-1] if r["rc"] == 0 and js else {}
+        figs = {k: j[k] for k in ("loss", "accuracy", "val_loss", "val_accuracy") if k in j}
+        want = self.dumps[which]["meta"].get("params")
+        value = j.get("train_seconds")
+        if j and j.get("params") != want:
+            r = dict(r, err=f"parameter count {j.get('params')} differs from the example's {want}")
+            value = None
+        elif j:
+            log(f"  {case} [{lib}]: parameters {j.get('params'):,}, the example's {want:,}")
+        self.record("e2e", case, lib, threads, rnd, r, value,
+                    {"figures": figs, "params": j.get("params"), "batches": j.get("batches"),
+                     "samples": j.get("samples")})
+
     def run_e2e(self, rnd, threads):
         for which, case, script in (("pos_tagger", "pos_tagger_epoch", "torch_pos_tagger.py"),
                                     ("sentiment", "imdb_epoch", "torch_imdb.py")):
@@ -409,27 +531,13 @@ class Suite:
                             map(float, m.groups()))) if m else {}
             self.record("e2e", case, "librnn", threads, rnd, r, j.get("train_seconds"),
                         {"figures": figs, "params": j.get("params")})
-            if self.torch and which in self.dumps:
-                r = run_measured([self.a.python, os.path.join(HERE, script), "--dump",
-                                  self.dumps[which]["path"], "--threads", str(threads), "--json"],
-                                 self.env)
-                js = json_lines(r["out"])
-                j = js[-1] if r["rc"] == 0 and js else {}
-                figs = {k: j[k] for k in ("loss", "accuracy", "val_loss", "val_accuracy")
-                        if k in j}
-                self.record("e2e", case, "torch", threads, rnd, r, j.get("train_seconds"),
-                            {"figures": figs, "params": j.get("params"),
-                             "batches": j.get("batches"), "samples": j.get("samples")})
-            if self.torch and which in self.dumps and self.a.torch_padded:
-                r = run_measured([self.a.python, os.path.join(HERE, script), "--dump",
-                                  self.dumps[which]["path"], "--threads", str(threads), "--json",
-                                  "--padded"], self.env)
-                js = json_lines(r["out"])
-                j = js[-1] if r["rc"] == 0 and js else {}
-                figs = {k: j[k] for k in ("loss", "accuracy", "val_loss", "val_accuracy")
-                        if k in j}
-                self.record("e2e", case, "torch_padded", threads, rnd, r,
-                            j.get("train_seconds"), {"figures": figs})
+            if which not in self.dumps:
+                continue
+            for lib in ("torch", "torch2", "keras", "keras_xla", "torch_padded"):
+                if not self.has(lib) or (lib == "keras_xla" and not self.a.e2e_keras_xla):
+                    continue
+                self.e2e_peer(lib, which, case, "keras_e2e.py" if lib.startswith("keras")
+                              else script, threads, rnd)
 
     # -------------------------------------------------------- driver
 
@@ -445,13 +553,17 @@ class Suite:
         self.librnn_version = self.buildinfo.get("librnn_header")
         self.torch = None if a.no_torch else torch_info(a.python)
         if not a.no_torch and not self.torch:
-            log(f"run_all: no PyTorch for {a.python}: librnn alone "
+            log(f"run_all: no PyTorch for {a.python}: no PyTorch 1.13 column "
                 "(use /usr/bin/python3 with Debian's python3-torch)")
+        self.peers = None if a.no_peers else peers_info(a.peers_python)
         self.cases = self.recurrent_cases() if "recurrent" in a.only else []
         self.workdir = tempfile.mkdtemp(prefix="librnn-bench-", dir=a.workdir)
         t0 = time.time()
         busy0, own0 = busy_cpu_seconds(), os.times()
         try:
+            if self.has("ort") and self.cases:
+                log("ONNX Runtime: exporting the inference cases' models (torch.onnx.export)")
+                self.prepare_onnx()
             if "e2e" in a.only:
                 log("end-to-end: encoding the data once (--dump-encoded)")
                 self.prepare_dumps()
@@ -483,6 +595,74 @@ class Suite:
             self.foreign = max(0.0, (busy1 - busy0 - ours) / avail) if avail > 0 else None
 
     # -------------------------------------------------------- the page
+
+    def measured(self, section, threads, libs):
+        """The libraries of libs with at least one measurement in section at threads."""
+        return [lib for lib in libs if any(
+            r["section"] == section and r["lib"] == lib and r["threads"] == threads
+            and r["value"] is not None for r in self.records)]
+
+    def winner_sentence(self, rows):
+        """A plain sentence on who wins, from rows [(name, {lib: median})] (lower is better):
+        how often librnn is fastest and by how much over the fastest peer, and where a peer
+        beats it."""
+        wins, losses, n = [], [], 0
+        for name, med in rows:
+            l = med.get("librnn")
+            peers = {k: v for k, v in med.items() if k in PEERS and v}
+            if not l or not peers:
+                continue
+            n += 1
+            best = min(peers, key=peers.get)
+            if peers[best] >= l:
+                wins.append((peers[best] / l, best))
+            else:
+                losses.append((name, best, l / peers[best]))
+        if not n:
+            return "No peer was measured beside librnn here."
+        out = []
+        if wins:
+            by = sorted(x for x, _ in wins)
+            who = {}
+            for _, b in wins:
+                who[self.label(b)] = who.get(self.label(b), 0) + 1
+            span = f"{by[0]:.2f}x" if len(by) == 1 else f"{by[0]:.2f}x to {by[-1]:.2f}x"
+            out.append(f"librnn is fastest in {len(wins)} of {n} "
+                       f"{'case' if n == 1 else 'cases'}, by {span} over the fastest peer ("
+                       + ", ".join(f"{k} in {v}" for k, v in who.items()) + ")")
+        else:
+            out.append(f"librnn is fastest in none of the {n} cases")
+        by_peer = {}
+        for c, b, x in losses:
+            by_peer.setdefault(self.label(b), []).append(f"{c} ({x:.2f}x faster)")
+        if by_peer:
+            out.append("; " + "; ".join(f"{p} beats it in " + ", ".join(cs)
+                                        for p, cs in by_peer.items()))
+        return "".join(out) + "."
+
+    def compare_table(self, w, section, names, threads, unit):
+        """librnn against every peer measured: medians (ranges), the fastest peer's ratio,
+        peak RSS; then the winner sentence."""
+        libs = self.measured(section, threads, ("librnn",) + PEERS)
+        peers = [lib for lib in libs if lib in PEERS]
+        w("| case | " + " | ".join(f"{self.label(lib)} {unit}" for lib in libs)
+          + " | fastest peer / librnn | peak RSS MiB " + " / ".join(
+              self.label(lib) for lib in libs) + " |")
+        w("|---" * (len(libs) + 3) + "|")
+        rows = []
+        for c, name in names:
+            s = {lib: summary(self.values(section, c, lib, threads)) for lib in libs}
+            med = {lib: v["median"] for lib, v in s.items() if v}
+            rows.append((name, med))
+            pm = {lib: med[lib] for lib in peers if lib in med}
+            best = min(pm, key=pm.get) if pm else None
+            w(f"| {name} | " + " | ".join(fmt_s(s[lib]) for lib in libs) + " | "
+              + (f"{pm[best] / med['librnn']:.3g}x ({self.label(best)})"
+                 if best and med.get("librnn") else "n/a") + " | "
+              + " / ".join(mib(self.rss(section, c, lib, threads)) for lib in libs) + " |")
+        w("")
+        w(self.winner_sentence(rows))
+        w("")
 
     def page(self):
         a = self.a
@@ -517,13 +697,14 @@ class Suite:
             w("**Some measurements failed** (listed at the end); their cells say n/a.")
         w("")
         w("Every number below comes from one run of the suite: each measurement is a fresh "
-          "process, librnn and PyTorch alternately, case by case, round after round, so both "
-          "libraries saw the same machine conditions. \"median (min-max)\" is over the rounds; "
-          "a ratio is the PyTorch median over the librnn median of the same run (above 1: "
-          "librnn is faster). Peak RSS is the largest resident set of each process over the "
-          "rounds (`ru_maxrss` from `os.wait4`); a PyTorch process's includes the Python "
-          "interpreter and the `torch` and `numpy` imports"
-          + (f" ({mib(self.torch['import_rss_kib'])} MiB before any work)" if self.torch else "")
+          "process, the libraries one after the other, case by case, round after round, so "
+          "they all saw the same machine conditions. \"median (min-max)\" is over the rounds; "
+          "\"fastest peer / librnn\" is the median of the fastest other library over librnn's "
+          "(above 1: librnn is faster). Peak RSS is the largest resident set of each process "
+          "over the rounds (`ru_maxrss` from `os.wait4`); a Python process's includes the "
+          "interpreter and its imports"
+          + (f" (PyTorch 1.13 with numpy: {mib(self.torch['import_rss_kib'])} MiB before any "
+             "work)" if self.torch else "")
           + ".")
         w("")
 
@@ -555,7 +736,18 @@ class Suite:
               f"oneDNN {'enabled' if t['mkldnn'] else 'disabled'}; BLAS {t['blas'] or '?'} |")
             w(f"| Python, numpy | {t['python']}, numpy {t['numpy']} |")
         else:
-            w("| PyTorch | not installed (or --no-torch): librnn alone |")
+            w("| PyTorch 1.13 | not installed (or --no-torch) |")
+        p = self.peers
+        if p:
+            w(f"| peers' environment | `{p['path']}` (bench/requirements.txt), Python "
+              f"{p['python']}: PyTorch {p.get('torch') or '-'}, Keras {p.get('keras') or '-'} on "
+              f"TensorFlow {p.get('tensorflow') or '-'}, ONNX Runtime "
+              f"{p.get('onnxruntime') or '-'} (models from torch.onnx.export, onnx "
+              f"{p.get('onnx') or '-'}), numpy {p.get('numpy') or '-'} |")
+        else:
+            w("| peers' environment | not found (or --no-peers): no PyTorch 2, Keras or ONNX "
+              "Runtime columns |")
+        w("| ONNX Runtime's C API | not measured yet (TODO, bench/README.md) |")
         w("")
 
         # recurrent
@@ -601,22 +793,18 @@ class Suite:
 
     def page_recurrent(self, w, tmax):
         a = self.a
-        w(f"## Recurrent layers (the cases of issue 2), {tmax} threads")
+        w(f"## Recurrent layers (the cases of issue 2 and batch inference), {tmax} threads")
         w("")
-        w(f"Milliseconds per training step or per inference step. Each process runs "
-          f"{a.train_warmup} + {a.train_runs} training steps ({a.step_warmup} + {a.step_runs} "
-          f"inference steps), warm-up first, and reports its median; the table gives the median "
+        w(f"Milliseconds per training step, per inference step or per batch inference. Each "
+          f"process runs {a.train_warmup} + {a.train_runs} training steps or batch inferences "
+          f"({a.step_warmup} + {a.step_runs} inference steps), warm-up first, and reports its median; the table gives the median "
           f"and the range of those per-process medians over {a.rounds} round(s).")
         w("")
-        w("| case | librnn ms | PyTorch ms | PyTorch / librnn | peak RSS MiB librnn / PyTorch |")
-        w("|---|---|---|---|---|")
-        for c in self.cases:
-            l = summary(self.values("recurrent", c, "librnn", tmax))
-            t = summary(self.values("recurrent", c, "torch", tmax))
-            w(f"| {c} | {fmt_s(l)} | {fmt_s(t)} | {ratio(t, l)} | "
-              f"{mib(self.rss('recurrent', c, 'librnn', tmax))} / "
-              f"{mib(self.rss('recurrent', c, 'torch', tmax))} |")
-        w("")
+        self.compare_table(w, "recurrent", [(c, c) for c in self.cases], tmax, "ms")
+        for th in a.threads[:-1]:
+            w(f"### The same at {th} thread(s)")
+            w("")
+            self.compare_table(w, "recurrent", [(c, c) for c in self.cases], th, "ms")
         kc = [c for c in self.cases if self.values("recurrent", c, "kernels", tmax)]
         if kc:
             w("### librnn's overhead over its own kernels")
@@ -643,36 +831,27 @@ class Suite:
             t0, t1 = a.threads[0], a.threads[-1]
             w(f"### Thread scaling, {t0} to {t1} threads")
             w("")
-            w(f"Medians over the rounds, in ms; speed-up = time at {t0} thread(s) / time at {t1}.")
+            w(f"Speed-up = median time at {t0} thread(s) / median time at {t1} (the two "
+              "medians in ms in brackets).")
             w("")
-            libs = [("librnn", "librnn")] + ([("torch", "PyTorch")] if self.torch else [])
-            head = "| case |"
-            for _, name in libs:
-                head += "".join(f" {name} {th} thr |" for th in a.threads) + f" {name} speed-up |"
-            if self.torch:
-                head += "".join(f" PyTorch / librnn at {th} |" for th in a.threads)
-            w(head)
-            w("|---" * (head.count("|") - 1) + "|")
+            libs = [lib for lib in ("librnn",) + PEERS
+                    if self.measured("recurrent", t0, [lib]) or lib == "librnn"]
+            w("| case | " + " | ".join(f"{self.label(lib)} speed-up" for lib in libs) + " |")
+            w("|---" * (len(libs) + 1) + "|")
             rows = [(c, "recurrent") for c in self.cases]
             if "decode" in a.only:
                 rows += [(c, "decode") for c, _ in self.DECODE]
             for c, sec in rows:
-                line = f"| {c} |"
-                med = {}
-                for lib, _ in libs:
-                    for th in a.threads:
-                        s = summary(self.values(sec, c, lib, th))
-                        med[lib, th] = s
-                        line += f" {fmt(s['median']) if s else 'n/a'} |"
-                    s0, s1 = med[lib, t0], med[lib, t1]
-                    line += (f" {s0['median'] / s1['median']:.2f}x |" if s0 and s1 else " n/a |")
-                if self.torch:
-                    for th in a.threads:
-                        line += f" {ratio(med['torch', th], med['librnn', th])} |"
-                w(line)
+                cells = []
+                for lib in libs:
+                    s0 = summary(self.values(sec, c, lib, t0))
+                    s1 = summary(self.values(sec, c, lib, t1))
+                    cells.append(f"{s0['median'] / s1['median']:.2f}x ({fmt(s0['median'])} -> "
+                                 f"{fmt(s1['median'])})" if s0 and s1 else "n/a")
+                w(f"| {c} | " + " | ".join(cells) + " |")
             w("")
             if "decode" in a.only:
-                w("The decoding rows are librnn's step-wise decoding only (no PyTorch "
+                w("The decoding rows are librnn's step-wise decoding only (no peer "
                   "counterpart).")
                 w("")
 
@@ -716,26 +895,40 @@ class Suite:
           "wrote with `--dump-encoded` (the same token ids and lengths), in the same batches "
           "and batch order (a port of librnn's seeded shuffle and length bucketing, "
           "`bench/e2e_common.py`), with the same architecture (parameter counts checked), "
-          f"loss, optimizer and batch size; {a.e2e_rounds} round(s).")
+          "loss, optimizer and batch size. Keras: `bench/keras_e2e.py`, the same models as "
+          "the examples' Keras notebooks (Embedding with `mask_zero`, Bidirectional GRU), "
+          "on the same dumps and batches through `model.fit` (its clock includes tracing "
+          "the train and test functions); \"Keras XLA\" compiles with `jit_compile=True`, "
+          "once per distinct batch shape"
+          + ("" if a.e2e_keras_xla else " (not timed in this run: `--e2e-keras-xla`)")
+          + f"; {a.e2e_rounds} round(s). Every peer's parameter count must equal the "
+          "example's, or its measurement fails.")
         w("")
-        pad = a.torch_padded and self.torch
-        w("| example | threads | librnn s | PyTorch s | PyTorch / librnn | "
-          "peak RSS MiB librnn / PyTorch |"
-          + (" PyTorch padded s (not the same model) | padded / librnn |" if pad else ""))
-        w("|---|---|---|---|---|---|" + ("---|---|" if pad else ""))
         names = {"pos_tagger_epoch": "POS tagger (Brown)", "imdb_epoch": "IMDB classifier"}
+        for th in a.e2e_threads:
+            if len(a.e2e_threads) > 1:
+                w(f"{th} thread(s):")
+                w("")
+            self.compare_table(w, "e2e", list(names.items()), th, "s")
+        counts = []
         for c, name in names.items():
-            for th in a.e2e_threads:
-                l = summary(self.values("e2e", c, "librnn", th))
-                t = summary(self.values("e2e", c, "torch", th))
-                line = (f"| {name} | {th} | {fmt_s(l)} | {fmt_s(t)} | {ratio(t, l)} | "
-                        f"{mib(self.rss('e2e', c, 'librnn', th))} / "
-                        f"{mib(self.rss('e2e', c, 'torch', th))} |")
-                if pad:
-                    p = summary(self.values("e2e", c, "torch_padded", th))
-                    line += f" {fmt_s(p)} | {ratio(p, l)} |"
-                w(line)
+            libs = self.measured("e2e", a.e2e_threads[-1], ("librnn",) + PEERS)
+            got = [(self.label(lib), (self.last("e2e", c, lib, a.e2e_threads[-1]) or {})
+                    .get("params")) for lib in libs]
+            counts.append(f"{name}: " + ", ".join(f"{n} {v:,}" for n, v in got if v))
+        w("Parameter counts (each checked against the example's): " + "; ".join(counts) + ".")
         w("")
+        pad = self.has("torch_padded") and self.measured("e2e", a.e2e_threads[-1],
+                                                         ["torch_padded"])
+        if pad:
+            w("| example | threads | PyTorch padded s (not the same model) | padded / librnn |")
+            w("|---|---|---|---|")
+            for c, name in names.items():
+                for th in a.e2e_threads:
+                    l = summary(self.values("e2e", c, "librnn", th))
+                    p = summary(self.values("e2e", c, "torch_padded", th))
+                    w(f"| {name} | {th} | {fmt_s(p)} | {ratio(p, l)} |")
+            w("")
         if pad:
             w("\"PyTorch padded\" (skip with `--no-torch-padded`) runs the GRU on the padded "
               "batch instead of packed sequences: not the example's model (the reverse "
@@ -743,16 +936,16 @@ class Suite:
               "the cost of PyTorch's packed-sequence path (on CPU its backward pass runs step "
               "by step) from the rest.")
             w("")
-        w("What the epoch computed (last round; the two libraries start from different random "
-          "weights and dropout masks, so the figures agree only roughly; they show that both "
-          "sides train the same model on the same data):")
+        w("What the epoch computed (last round; the libraries start from different random "
+          "weights and dropout masks, so the figures agree only roughly; they show that all "
+          "train the same model on the same data):")
         w("")
         w("| example | threads | library | loss | accuracy | val_loss | val_accuracy |")
         w("|---|---|---|---|---|---|---|")
         for c, name in names.items():
             for th in a.e2e_threads:
-                for lib, ln in (("librnn", "librnn"), ("torch", "PyTorch"),
-                                ("torch_padded", "PyTorch padded")):
+                for lib in ("librnn",) + PEERS + ("torch_padded",):
+                    ln = self.label(lib)
                     r = self.last("e2e", c, lib, th)
                     if not r:
                         continue
@@ -795,6 +988,10 @@ class Suite:
               f"concatenated -> Dropout({imdb.get('dropout'):.2g}) -> Dense(1, sigmoid), "
               f"{imdb.get('params'):,} parameters, binary cross-entropy, Adam "
               f"{imdb.get('learning_rate'):.3g}.")
+        w("- Keras: the POS tagger's per-token Dense is applied to the sequence directly (what "
+          "`TimeDistributed(Dense)` computes, same weights: Keras 3's TimeDistributed fails on "
+          "masked batches of varying length), and its GlobalMaxPooling1D ignores the mask (max "
+          "over the padded steps too, where the masked GRU outputs 0): the same work.")
         w("- Differences that remain: PyTorch runs the GRU on packed sequences "
           "(`pack_padded_sequence`), and the POS tagger's Dense layer and loss on the packed "
           "real tokens only, which is how one writes it in PyTorch; librnn runs its layers on "
@@ -869,12 +1066,26 @@ class Suite:
           "packs them). Case names: T steps, N batch, "
           "I inputs, H units, L layers, uni- or bidirectional.")
         w("- **Inference steps**: a stateful layer on T=1, N=1, state carried between calls "
-          "(PyTorch: `no_grad`, the state passed back in).")
+          "(PyTorch: `no_grad`, the state passed back in; Keras: `return_state` and "
+          "`initial_state` in a `tf.function`; ONNX Runtime: the state outputs fed back as "
+          "inputs). **Batch inference** (`infer_batch_*`): the whole (N, T, I) batch in "
+          "inference mode, every step's output, no state carried.")
+        w("- **Keras** (`bench/keras_cases.py`): the same layers (Keras' LSTM, GRU with "
+          "`reset_after=True`, `Bidirectional`, stacked), the training step as one "
+          "`tf.function` (forward in training mode, `GradientTape` from the same scaled fixed "
+          "gradient, SGD `apply_gradients`); `_varlen` passes the lengths as a mask. Plain "
+          "graph mode (what Keras picks on a CPU-only machine) and, as \"Keras XLA\", "
+          "`jit_compile=True`. **ONNX Runtime** (`bench/ort_cases.py`): PyTorch's layer "
+          "exported by `torch.onnx.export` (TorchScript exporter, ONNX LSTM/GRU operators), "
+          "run from Python by an `InferenceSession` on the CPU provider. ONNX Runtime's C API "
+          "is not measured yet.")
         w("- Each case runs in its own process (`rnn_bench --case NAME`, `run_all.py "
-          "--torch-worker NAME`), so its peak RSS is its own (plus, for PyTorch, the Python "
-          "runtime).")
+          "--torch-worker NAME`, `keras_cases.py --case NAME`, `ort_cases.py --case NAME`), "
+          "so its peak RSS is its own (plus, for the peers, the Python runtime and imports).")
         w("- Threads: `rnn_bench --threads N` (`rnn_set_num_threads`), "
-          "`torch.set_num_threads(N)` with one inter-op thread; the examples' `--threads N`.")
+          "`torch.set_num_threads(N)` with one inter-op thread, TensorFlow's "
+          "`set_intra_op_parallelism_threads(N)` with one inter-op thread, ONNX Runtime's "
+          "`intra_op_num_threads` N with one inter-op thread; the examples' `--threads N`.")
         w("")
 
 
@@ -899,7 +1110,18 @@ def main():
                          "--quick: BUILD/benchmarks-quick.json)")
     ap.add_argument("--python", default=sys.executable,
                     help="interpreter with torch and numpy for the PyTorch side")
-    ap.add_argument("--no-torch", action="store_true", help="librnn alone")
+    ap.add_argument("--no-torch", action="store_true", help="no PyTorch 1.13 (--python) column")
+    ap.add_argument("--peers-python", default=PEERS_PYTHON if os.access(PEERS_PYTHON, os.X_OK)
+                    else None,
+                    help="interpreter of the peers' virtual environment (bench/requirements.txt: "
+                         "PyTorch 2, Keras 3 + TensorFlow, ONNX Runtime); default "
+                         f"{PEERS_PYTHON} when it exists, else those columns are skipped")
+    ap.add_argument("--no-peers", action="store_true", help="skip the peers' environment")
+    ap.add_argument("--e2e-keras-xla", dest="e2e_keras_xla", action="store_true", default=None,
+                    help="also time the Keras epochs with XLA (default: only with --quick; XLA "
+                         "compiles once per distinct batch shape, which on the whole corpora "
+                         "costs minutes per epoch)")
+    ap.add_argument("--no-e2e-keras-xla", dest="e2e_keras_xla", action="store_false")
     ap.add_argument("--only", default="recurrent,decode,e2e",
                     help="sections to run, comma-separated (recurrent, decode, e2e)")
     ap.add_argument("--case", default=None, help="recurrent cases whose name contains this")
@@ -943,6 +1165,8 @@ def main():
         return render_from_json(a)
 
     q = a.quick
+    if a.e2e_keras_xla is None:
+        a.e2e_keras_xla = q
     defaults = {"rounds": (5, 1), "e2e_rounds": (3, 1), "train_runs": (7, 2),
                 "train_warmup": (2, 1), "step_runs": (201, 21), "step_warmup": (20, 5),
                 "decode_runs": (7, 3), "pos_limit": (0, 2000), "imdb_limit": (0, 400)}
@@ -977,7 +1201,7 @@ def main():
                    "foreign_cpu_fraction": s.foreign, "load_start": s.load_start,
                    "load_end": s.load_end, "command": s.command,
                    "machine": s.machine, "build": s.buildinfo, "librnn": s.librnn_version,
-                   "torch": s.torch, "options": {k: (sorted(v) if isinstance(v, set) else v)
+                   "torch": s.torch, "peers": s.peers, "options": {k: (sorted(v) if isinstance(v, set) else v)
                                                  for k, v in vars(a).items()},
                    "cases": s.cases,
                    "dumps": {k: {"meta": v["meta"], "tensors": v["tensors"]}
@@ -1003,6 +1227,7 @@ def render_from_json(a):
     o = argparse.Namespace(**j["options"])
     o.only = set(o.only)
     o.json_output = os.path.abspath(a.from_json)
+    o.e2e_keras_xla = getattr(o, "e2e_keras_xla", False)  # records of older versions
     s = Suite(o)
     s.rerendered = True
     s.started = datetime.datetime.fromisoformat(j["started"])
@@ -1011,6 +1236,7 @@ def render_from_json(a):
     s.command = j.get("command") or "/usr/bin/python3 bench/run_all.py"
     s.machine, s.buildinfo, s.librnn_version = j["machine"], j["build"], j["librnn"]
     s.torch, s.records, s.failures = j["torch"], j["records"], j["failures"]
+    s.peers = j.get("peers")
     s.cases = j.get("cases") or list(dict.fromkeys(r["case"] for r in s.records
                                                    if r["section"] == "recurrent"))
     s.dumps = j.get("dumps")
