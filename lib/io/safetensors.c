@@ -425,7 +425,8 @@ int rnn__st_hash_entries(const json_t *header, uint64_t *h)
     for (size_t i = 0; i < k; i++) {
         te = json_object_get(header, keys[i]);
         const char *dt = json_string_value(json_object_get(te, "dtype"));
-        const json_t *shape = json_object_get(te, "shape"), *offs = json_object_get(te, "data_offsets");
+        const json_t *shape = json_object_get(te, "shape");
+        const json_t *offs = json_object_get(te, "data_offsets");
         *h = rnn__st_fnv(*h, keys[i], strlen(keys[i]) + 1);
         *h = rnn__st_fnv(*h, dt ? dt : "", (dt ? strlen(dt) : 0) + 1);
         *h = fnv_i64(*h, (json_int_t)json_array_size(shape));
