@@ -15,68 +15,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "../unit/test_util.h"
-
-/* Input(0, 3) -> LSTM(8) -> Dense(3, softmax), compiled with Adam. */
-static rnn_model *small_model(void)
-{
-    rnn_model_options mo;
-    rnn_model_options_init(&mo);
-    mo.seed = 5;
-    rnn_model *m;
-    ck_ok(rnn_model_create(&mo, &m));
-    int64_t shape[2] = {0, 3};
-    ck_ok(rnn_model_add_input(m, RNN_F32, 2, shape, NULL));
-    rnn_recurrent_options r;
-    rnn_recurrent_options_init(&r, RNN_LSTM);
-    r.units = 8;
-    ck_ok(rnn_model_add_recurrent(m, &r, NULL));
-    rnn_dense_options d;
-    rnn_dense_options_init(&d);
-    d.units = 3;
-    d.activation = RNN_ACT_SOFTMAX;
-    ck_ok(rnn_model_add_dense(m, &d, NULL));
-    rnn_compile_options c;
-    rnn_compile_options_init(&c, RNN_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY);
-    rnn_optimizer_options o;
-    rnn_optimizer_options_init(&o, RNN_OPTIM_ADAM);
-    ck_ok(rnn_model_compile(m, &c, &o));
-    return m;
-}
-
-/* A copy of every parameter's values. */
-static float *snapshot(rnn_model *m, size_t *n)
-{
-    int64_t count = 0;
-    ck_ok(rnn_model_count_params(m, &count));
-    float *s = malloc(sizeof(float) * (size_t)count), *p = s;
-    int nl = 0;
-    ck_ok(rnn_model_num_layers(m, &nl));
-    for (int i = 0; i < nl; i++) {
-        rnn_layer *l;
-        int np = 0;
-        ck_ok(rnn_model_layer(m, i, &l));
-        ck_ok(rnn_layer_num_params(l, &np));
-        for (int k = 0; k < np; k++) {
-            rnn_tensor *t;
-            const void *data;
-            int64_t e;
-            ck_ok(rnn_layer_param(l, k, NULL, &t, NULL));
-            ck_ok(rnn_tensor_data_const(t, &data));
-            ck_ok(rnn_tensor_numel(t, &e));
-            memcpy(p, data, sizeof(float) * (size_t)e);
-            p += e;
-        }
-    }
-    *n = (size_t)count;
-    return s;
-}
+#include "hostile_util.h"
 
 /* An Inf in the input used to leave the loss finite and make 32 LSTM
  * kernel values NaN; the step must be refused with the weights untouched. */
 START_TEST(inf_input_never_poisons_the_weights)
 {
-    rnn_model *m = small_model();
+    rnn_model *m = h_seq_model(1, NULL, NULL);
     int64_t xd[3] = {4, 5, 3}, yd[1] = {4};
     rnn_tensor *x, *y;
     ck_ok(rnn_tensor_create(RNN_F32, 3, xd, &x));
@@ -89,13 +34,13 @@ START_TEST(inf_input_never_poisons_the_weights)
     float loss, acc;
     ck_ok(rnn_model_train_step(m, 1, in, NULL, y, &loss, &acc)); /* a good step first */
     size_t n, n2;
-    float *before = snapshot(m, &n);
+    float *before = h_snapshot(m, &n);
     xp[17] = INFINITY;
     ck_rnn(rnn_model_train_step(m, 1, in, NULL, y, &loss, &acc), RNN_ERR_NUMERIC);
     ck_errmsg("rnn_model_train_step: ");
     ck_errmsg("is not finite");
     ck_errmsg("the weights are unchanged");
-    float *after = snapshot(m, &n2);
+    float *after = h_snapshot(m, &n2);
     ck_assert_uint_eq(n, n2);
     ck_assert_msg(memcmp(before, after, sizeof(float) * n) == 0, "the weights changed");
     for (size_t i = 0; i < n; i++)
@@ -117,7 +62,7 @@ END_TEST
  * value is now checked before the first step and named by its sample. */
 START_TEST(fit_checks_every_value_before_training)
 {
-    rnn_model *m = small_model();
+    rnn_model *m = h_seq_model(1, NULL, NULL);
     int64_t xd[3] = {10, 5, 3}, yd[1] = {10};
     rnn_tensor *x, *y;
     ck_ok(rnn_tensor_create(RNN_F32, 3, xd, &x));
@@ -139,19 +84,19 @@ START_TEST(fit_checks_every_value_before_training)
     o.batch_size = 4;
     o.epochs = 2;
     size_t n, n2;
-    float *before = snapshot(m, &n), *after;
+    float *before = h_snapshot(m, &n), *after;
     yp[9] = 3; /* the last batch */
     ck_rnn(rnn_model_fit(m, &d, &o, NULL), RNN_ERR_RANGE);
     ck_errmsg("rnn_model_fit: nothing was trained: train->targets[9] must be a class in [0, 3) "
               "(got 3)");
-    after = snapshot(m, &n2);
+    after = h_snapshot(m, &n2);
     ck_assert_msg(memcmp(before, after, sizeof(float) * n) == 0, "the weights changed");
     free(after);
     yp[9] = 0;
     xp[9 * 15 + 2 * 3 + 1] = NAN;
     ck_rnn(rnn_model_fit(m, &d, &o, NULL), RNN_ERR_NUMERIC);
     ck_errmsg("rnn_model_fit: nothing was trained: train->x[9][2][1] is nan");
-    after = snapshot(m, &n2);
+    after = h_snapshot(m, &n2);
     ck_assert_msg(memcmp(before, after, sizeof(float) * n) == 0, "the weights changed");
     free(after);
     xp[9 * 15 + 2 * 3 + 1] = 0.0f;
@@ -279,11 +224,11 @@ START_TEST(numeric_failure_names_the_samples)
     o.batch_size = 4;
     o.shuffle = 0;
     size_t n, n2;
-    float *before = snapshot(m, &n);
+    float *before = h_snapshot(m, &n);
     ck_rnn(rnn_model_fit(m, &d, &o, NULL), RNN_ERR_NUMERIC);
     ck_errmsg("rnn_model_fit: epoch 1, batch 2 (samples 4, 5, 6, 7 of train->x): ");
     printf("%s\n", rnn_last_error());
-    float *after = snapshot(m, &n2);
+    float *after = h_snapshot(m, &n2);
     for (size_t i = 0; i < n2; i++)
         ck_assert(isfinite(after[i]));
     free(before);
@@ -297,7 +242,7 @@ END_TEST
 /* A NaN during evaluation or a test step is not "training stopped". */
 START_TEST(nan_in_evaluation_says_what_happened)
 {
-    rnn_model *m = small_model();
+    rnn_model *m = h_seq_model(1, NULL, NULL);
     int64_t xd[3] = {2, 4, 3}, yd[1] = {2};
     rnn_tensor *x, *y;
     ck_ok(rnn_tensor_create(RNN_F32, 3, xd, &x));
@@ -352,7 +297,7 @@ static int no_x(void *user, int epoch, int64_t batch, const rnn_tensor **x,
  * batch 0 (returned 1)"; an unknown dtype gets the status the header says. */
 START_TEST(iterator_without_tensor_and_unknown_dtype)
 {
-    rnn_model *m = small_model();
+    rnn_model *m = h_seq_model(1, NULL, NULL);
     rnn_data d;
     rnn_data_init(&d);
     d.next = no_x;
@@ -383,7 +328,7 @@ END_TEST
  * iterator gave no batch" with no iterator: it is one batch, as in Keras. */
 START_TEST(huge_batch_size_is_one_batch)
 {
-    rnn_model *m = small_model();
+    rnn_model *m = h_seq_model(1, NULL, NULL);
     int64_t xd[3] = {8, 4, 3}, yd[1] = {8};
     rnn_tensor *x, *y;
     ck_ok(rnn_tensor_create(RNN_F32, 3, xd, &x));
@@ -415,7 +360,7 @@ END_TEST
  * model must load back through the link. */
 START_TEST(save_through_a_symlink_writes_its_target)
 {
-    rnn_model *m = small_model();
+    rnn_model *m = h_seq_model(1, NULL, NULL);
     char dir[] = "/tmp/librnn-link-XXXXXX";
     ck_assert_ptr_nonnull(mkdtemp(dir));
     char target[96], link[96], dangling[96], created[96];
@@ -478,7 +423,7 @@ static void touch(const char *dir, const char *name)
  * holds locked, and nothing else. */
 START_TEST(stale_temporaries_are_removed)
 {
-    rnn_model *m = small_model();
+    rnn_model *m = h_seq_model(1, NULL, NULL);
     char dir[] = "/tmp/librnn-stale-XXXXXX", path[160], p[160];
     ck_assert_ptr_nonnull(mkdtemp(dir));
     snprintf(path, sizeof path, "%s/model.rnn", dir);
@@ -523,7 +468,7 @@ END_TEST
  * system has O_TMPFILE). */
 START_TEST(killed_saves_leave_no_temporaries)
 {
-    rnn_model *m = small_model();
+    rnn_model *m = h_seq_model(1, NULL, NULL);
     char dir[] = "/tmp/librnn-kill-XXXXXX", path[160];
     ck_assert_ptr_nonnull(mkdtemp(dir));
     snprintf(path, sizeof path, "%s/model.rnn", dir);
@@ -654,7 +599,7 @@ END_TEST
  * other safetensors readers would load it) loaded as RNN_OK. */
 START_TEST(unread_tensor_entries_are_refused)
 {
-    rnn_model *m = small_model();
+    rnn_model *m = h_seq_model(1, NULL, NULL);
     char path[64];
     snprintf(path, sizeof path, "/tmp/librnn-extra-%ld.rnn", (long)getpid());
     ck_ok(rnn_model_save(m, path));
@@ -713,9 +658,9 @@ END_TEST
  * exactly the saved weights (a flip in JSON whitespace or the version text). */
 START_TEST(byte_flips_never_load_other_weights)
 {
-    rnn_model *m = small_model();
+    rnn_model *m = h_seq_model(1, NULL, NULL);
     size_t n0, n1;
-    float *want = snapshot(m, &n0);
+    float *want = h_snapshot(m, &n0);
     char path[64], flipped[72];
     snprintf(path, sizeof path, "/tmp/librnn-flip-%ld.rnn", (long)getpid());
     snprintf(flipped, sizeof flipped, "%s.bad", path);
@@ -743,7 +688,7 @@ START_TEST(byte_flips_never_load_other_weights)
             refused++;
             continue;
         }
-        float *got = snapshot(back, &n1);
+        float *got = h_snapshot(back, &n1);
         ck_assert_msg(n1 == n0 && memcmp(got, want, sizeof(float) * n0) == 0,
                       "flip %d at byte %llu loaded other weights", i,
                       (unsigned long long)((r >> 8) % n));
