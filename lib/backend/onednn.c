@@ -59,6 +59,9 @@ void rnn__dnnl_ctx_destroy(rnn__dnnl_ctx *c)
         mm_free(m);
     }
     rnn__fbuf_free(&c->bt);
+    for (int i = 0; i < RNN__DNNL_MEM_SLOTS; i++)
+        if (c->mem[i].mem)
+            dnnl_memory_destroy(c->mem[i].mem);
     if (c->stream)
         dnnl_stream_destroy(c->stream);
     if (c->engine)
@@ -120,24 +123,71 @@ fail:
     return st;
 }
 
+/* The slot of a (descriptor address, argument id) pair: Fibonacci hashing. */
+static rnn__dnnl_mem_slot *mem_slot(rnn__dnnl_ctx *c, rnn__cmd md, int arg)
+{
+    uint64_t h = ((uint64_t)(uintptr_t)md ^ (uint64_t)(unsigned)arg) * 0x9E3779B97F4A7C15ull;
+    return &c->mem[h >> (64 - 8)]; /* 2^8 = RNN__DNNL_MEM_SLOTS */
+}
+
+/* A memory object for (md, ptr) from slot s: the slot's own when it was made
+ * for the same pair from an equal descriptor (an address may have been freed
+ * and reused), else a new one that replaces it. */
+static rnn_status mem_get(rnn__dnnl_ctx *c, rnn__dnnl_mem_slot *s, const rnn__dnnl_arg *a,
+                          dnnl_memory_t *out)
+{
+    rnn_status st = RNN_OK;
+    if (s->mem && s->key == a->md && s->arg == a->arg) {
+        rnn__cmd have = NULL;
+        if (dnnl_memory_get_memory_desc(s->mem, &have) == dnnl_success &&
+            rnn__md_equal(have, a->md)) {
+            RNN__DNNL(dnnl_memory_set_data_handle(s->mem, a->ptr));
+            *out = s->mem;
+            return RNN_OK;
+        }
+    }
+    if (s->mem) {
+        dnnl_memory_destroy(s->mem);
+        s->mem = NULL, s->key = NULL;
+    }
+    RNN__DNNL(dnnl_memory_create(&s->mem, a->md, c->engine, a->ptr));
+    s->key = a->md, s->arg = a->arg;
+    *out = s->mem;
+fail:
+    return st;
+}
+
 rnn_status rnn__dnnl_exec(rnn__dnnl_ctx *c, dnnl_primitive_t prim, const rnn__dnnl_arg *a,
                           int n)
 {
     rnn_status st = RNN_OK;
     dnnl_exec_arg_t args[RNN__DNNL_MAX_ARGS];
+    rnn__dnnl_mem_slot *slot[RNN__DNNL_MAX_ARGS];
+    dnnl_memory_t own[RNN__DNNL_MAX_ARGS]; /* made for this call only */
+    int n_own = 0;
     if (n > RNN__DNNL_MAX_ARGS)
         return RNN__ERR(RNN_ERR_INTERNAL, "too many primitive arguments (%d)", n);
-    int made = 0;
-    for (; made < n; made++) {
-        args[made].arg = a[made].arg;
-        RNN__DNNL(dnnl_memory_create(&args[made].memory, a[made].md, c->engine, a[made].ptr));
+    for (int i = 0; i < n; i++) {
+        args[i].arg = a[i].arg;
+        slot[i] = mem_slot(c, a[i].md, a[i].arg);
+        /* Two arguments of this call in one slot: the second may not evict
+         * the first's memory object, so it gets one of its own. */
+        int taken = 0;
+        for (int j = 0; j < i && !taken; j++)
+            taken = slot[j] == slot[i];
+        if (taken) {
+            RNN__DNNL(dnnl_memory_create(&own[n_own], a[i].md, c->engine, a[i].ptr));
+            args[i].memory = own[n_own++];
+        } else if ((st = mem_get(c, slot[i], &a[i], &args[i].memory))) {
+            goto fail;
+        }
     }
     rnn__threads_apply();
     RNN__DNNL(dnnl_primitive_execute(prim, c->stream, n, args));
     RNN__DNNL(dnnl_stream_wait(c->stream));
 fail:
-    for (int i = 0; i < made; i++)
-        dnnl_memory_destroy(args[i].memory);
+    for (int i = 0; i < n_own; i++)
+        dnnl_memory_destroy(own[i]);
     return st;
 }
 
