@@ -106,18 +106,12 @@ static inline double urand(void)
  * --case: the case of that exact name, else every case whose name contains NAME. */
 typedef struct bench_opts {
     const char *prog;
-    int train_only;       /* set by the program: only the training cases exist */
     int json, threads;    /* threads: 2 */
     int runs, warmup;     /* 0 / -1: per case, 201 + 20 inference steps, else 7 + 2 */
     const char *filter;
 } bench_opts;
 
-static inline int bench_has(const bench_opts *o, const bcase *c)
-{
-    return !o->train_only || c->train;
-}
-
-/* Parses argv into o (prog and train_only set by the caller). extra (may be NULL) takes the
+/* Parses argv into o (prog set by the caller). extra (may be NULL) takes the
  * program's own options: it returns 1 after using argv[*i] (advancing *i past a value), 0 for
  * an unknown option, -1 for a bad value. Returns -1 to go on, or the exit status (0 after
  * --help or --list, 2 on a bad command line, after usage on stderr). */
@@ -142,8 +136,7 @@ static inline int bench_parse(bench_opts *o, int argc, char **argv,
             o->filter = argv[++i];
         else if (!strcmp(a, "--list")) {
             for (size_t k = 0; k < N_CASES; k++)
-                if (bench_has(o, &CASES[k]))
-                    printf("%s\n", CASES[k].name);
+                printf("%s\n", CASES[k].name);
             return 0;
         } else if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
             usage(stdout);
@@ -171,11 +164,10 @@ static inline int bench_run(const bench_opts *o,
 {
     int exact = 0, found = 0; /* a full case name selects that case only */
     for (size_t k = 0; o->filter && k < N_CASES; k++)
-        exact |= bench_has(o, &CASES[k]) && !strcmp(CASES[k].name, o->filter);
+        exact |= !strcmp(CASES[k].name, o->filter);
     for (size_t k = 0; k < N_CASES; k++) {
         const bcase *c = &CASES[k];
-        if (!bench_has(o, c) ||
-            (o->filter && (exact ? strcmp(c->name, o->filter) != 0 : !strstr(c->name, o->filter))))
+        if (o->filter && (exact ? strcmp(c->name, o->filter) != 0 : !strstr(c->name, o->filter)))
             continue;
         found = 1;
         run(c, o->runs > 0 ? o->runs : bench_is_step(c) ? 201 : 7,

@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * kernel_bench: the training cases of rnn_bench on the raw backend kernels
+ * kernel_bench: the cases of rnn_bench on the raw backend kernels
  * (lib/backend/backend.h: rnn__rnn_forward + rnn__rnn_backward, one kernel per
  * layer and direction), without the public API around them. The difference
  * from rnn_bench's time is librnn's own overhead: layout changes between the
  * batch-major tensors and the kernels' time-major buffers, gradient zeroing,
- * the SGD update, bidirectional concatenation, graph bookkeeping.
+ * the SGD update, bidirectional concatenation, graph bookkeeping, and for
+ * inference the state carried between calls and the argument checks.
  *
  *   kernel_bench [--json] [--threads N] [--runs N] [--warmup N] [--case SUBSTR] [--list]
  *
@@ -15,6 +16,10 @@
  * sum of the upper directions' input gradients), with weight gradients
  * accumulated as the kernels define. Each step bumps the weights' version, so
  * the kernels re-import them as after an optimizer update (oneDNN reorders).
+ * An inference step (infer_step_*): one forward in inference mode on T = 1,
+ * N = 1, its final state fed back as the next call's initial state, as a
+ * stateful layer carries it. Batch inference (infer_batch_*): one forward in
+ * inference mode over the whole batch, no state carried.
  * Same output format as rnn_bench (--json: one object per case, "kernel":true).
  */
 #define _POSIX_C_SOURCE 200809L
@@ -55,6 +60,7 @@ typedef struct dir {
     rnn__rnn_kernel *k;
     rnn__rnn_weights w;
     float *wx, *wh, *b, *dwx, *dwh, *db, *y, *dx;
+    float *h[2], *cs[2]; /* inference steps: the state, double-buffered */
     rnn__rnn_fwd f;
     rnn__rnn_bwd g;
 } dir;
@@ -97,7 +103,11 @@ static void run_case(const bcase *c, int runs, int warmup, int json)
             e->dx = l > 0 ? zeros((size_t)(T * N * in_feat)) : NULL; /* no dx for the input */
             e->w = (rnn__rnn_weights){e->wx, e->wh, e->b, 1};
             const float *in = l == 0 ? x : d[(l - 1) * nd].y;
-            e->f = (rnn__rnn_fwd){T, N, in, len, NULL, NULL, e->y, NULL, NULL, 1, NULL};
+            e->f = (rnn__rnn_fwd){T, N, in, len, NULL, NULL, e->y, NULL, NULL, c->train, NULL};
+            if (bench_is_step(c)) { /* the state carried from call to call */
+                e->h[0] = zeros((size_t)(N * H)), e->h[1] = zeros((size_t)(N * H));
+                e->cs[0] = zeros((size_t)(N * H)), e->cs[1] = zeros((size_t)(N * H));
+            }
             e->g = (rnn__rnn_bwd){NULL, NULL, NULL, e->dx, NULL, NULL, e->dwx, e->dwh, e->db};
         }
         if (l > 0)
@@ -112,6 +122,23 @@ static void run_case(const bcase *c, int runs, int warmup, int json)
             d[l * nd + r].g.dy = l == c->layers - 1 ? gy : sum_dx[l + 1];
     double *ms = malloc(sizeof(double) * (size_t)runs);
     for (int it = -warmup; it < runs; it++) {
+        if (!c->train) {
+            double t0 = now_ms();
+            for (int i = 0; i < c->layers * nd; i++) {
+                dir *e = &d[i];
+                if (bench_is_step(c)) { /* h0 = the previous call's hT */
+                    int cur = (it + warmup) & 1;
+                    e->f.h0 = e->h[cur], e->f.hT = e->h[!cur];
+                    if (cell == RNN__CELL_LSTM)
+                        e->f.c0 = e->cs[cur], e->f.cT = e->cs[!cur];
+                }
+                CHECK(rnn__rnn_forward(e->k, &e->w, &e->f));
+            }
+            double dt = now_ms() - t0;
+            if (it >= 0)
+                ms[it] = dt;
+            continue;
+        }
         for (int i = 0; i < c->layers * nd; i++)
             d[i].w.version++; /* as after an optimizer step */
         double t0 = now_ms();
@@ -135,19 +162,26 @@ static void run_case(const bcase *c, int runs, int warmup, int json)
             ms[it] = dt;
     }
     double med = bench_median(ms, runs);
-    if (json)
+    if (json) {
         printf("{\"case\":\"%s\",\"threads\":%d,\"runs\":%d,\"median_ms\":%.4f,\"min_ms\":%.4f,"
-               "\"max_ms\":%.4f,\"gflops\":%.2f,\"kernel\":true,\"librnn\":\"%s\"}\n",
-               c->name, rnn_get_num_threads(), runs, med, ms[0], ms[runs - 1],
-               flops / (med * 1e6), rnn_version_string());
-    else
-        printf("%-46s %3d thr  median %9.3f ms  min %9.3f  max %9.3f  %7.1f GFLOP/s (kernels)\n",
-               c->name, rnn_get_num_threads(), med, ms[0], ms[runs - 1], flops / (med * 1e6));
+               "\"max_ms\":%.4f",
+               c->name, rnn_get_num_threads(), runs, med, ms[0], ms[runs - 1]);
+        if (c->train)
+            printf(",\"gflops\":%.2f", flops / (med * 1e6));
+        printf(",\"kernel\":true,\"librnn\":\"%s\"}\n", rnn_version_string());
+    } else {
+        printf("%-46s %3d thr  median %9.3f ms  min %9.3f  max %9.3f", c->name,
+               rnn_get_num_threads(), med, ms[0], ms[runs - 1]);
+        if (c->train)
+            printf("  %7.1f GFLOP/s", flops / (med * 1e6));
+        printf(" (kernels)\n");
+    }
     fflush(stdout);
     for (int i = 0; i < c->layers * nd; i++) {
         rnn__rnn_destroy(d[i].k);
         free(d[i].wx), free(d[i].wh), free(d[i].b), free(d[i].dwx), free(d[i].dwh);
         free(d[i].db), free(d[i].y), free(d[i].dx);
+        free(d[i].h[0]), free(d[i].h[1]), free(d[i].cs[0]), free(d[i].cs[1]);
     }
     for (int l = 0; l < c->layers; l++)
         free(sum_dx[l]);
@@ -169,7 +203,7 @@ static void run_one(const bcase *c, int runs, int warmup, const bench_opts *o, v
 
 int main(int argc, char **argv)
 {
-    bench_opts o = {.prog = "kernel_bench", .train_only = 1};
+    bench_opts o = {.prog = "kernel_bench"};
     int rc = bench_parse(&o, argc, argv, NULL, NULL, usage);
     return rc >= 0 ? rc : bench_run(&o, run_one, NULL);
 }
