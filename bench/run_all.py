@@ -423,15 +423,15 @@ class Suite:
             self.record("recurrent", case, "librnn", threads, rnd, r, j.get("median_ms"),
                         {"min_ms": j.get("min_ms"), "max_ms": j.get("max_ms"),
                          "runs": j.get("runs"), "gflops": j.get("gflops")})
-            if True:  # the same step on the raw kernels
-                r = run_measured([self.bin["kernel_bench"], "--json", "--threads", str(threads),
-                                  "--runs", str(runs), "--warmup", str(warm), "--case", case],
-                                 self.env)
-                js = [j for j in json_lines(r["out"]) if j.get("case") == case]
-                j = js[0] if r["rc"] == 0 and js else {}
-                self.record("recurrent", case, "kernels", threads, rnd, r, j.get("median_ms"),
-                            {"min_ms": j.get("min_ms"), "max_ms": j.get("max_ms"),
-                             "runs": j.get("runs"), "gflops": j.get("gflops")})
+            # the same case on the raw kernels
+            r = run_measured([self.bin["kernel_bench"], "--json", "--threads", str(threads),
+                              "--runs", str(runs), "--warmup", str(warm), "--case", case],
+                             self.env)
+            js = [j for j in json_lines(r["out"]) if j.get("case") == case]
+            j = js[0] if r["rc"] == 0 and js else {}
+            self.record("recurrent", case, "kernels", threads, rnd, r, j.get("median_ms"),
+                        {"min_ms": j.get("min_ms"), "max_ms": j.get("max_ms"),
+                         "runs": j.get("runs"), "gflops": j.get("gflops")})
             for lib in PEERS:
                 if not self.has(lib) or (lib == "ort" and case not in self.onnx):
                     continue
@@ -809,13 +809,14 @@ class Suite:
         if kc:
             w("### librnn's overhead over its own kernels")
             w("")
-            w("The training cases again on the raw backend kernels (`build/bench/kernel_bench`: "
+            w("The same cases again on the raw backend kernels (`build/bench/kernel_bench`: "
               "`rnn__rnn_forward` + `rnn__rnn_backward` of `lib/backend/backend.h`, one kernel per "
-              "layer and direction, time-major buffers, weights re-imported every step as after "
-              "an update), in the same rounds. The difference is what the public API adds: "
+              "layer and direction, time-major buffers, weights re-imported every training step "
+              "as after an update; inference steps feed each call's final state to the next), in "
+              "the same rounds. The difference is what the public API adds: "
               "layout changes between batch-major tensors and the kernels' time-major buffers, "
-              "gradient zeroing, the SGD update, direction merging, graph bookkeeping. Medians "
-              "over the rounds, in ms.")
+              "gradient zeroing, the SGD update, direction merging, graph bookkeeping, state "
+              "carrying and argument checks. Medians over the rounds, in ms.")
             w("")
             w("| case | threads | public API | raw kernels | overhead |")
             w("|---|---|---|---|---|")
