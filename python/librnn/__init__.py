@@ -118,7 +118,7 @@ def get_num_threads() -> int:
     return lib.rnn_get_num_threads()
 
 
-_log_state = {}
+_log_state: dict[str, Any] = {}
 
 
 def set_log_callback(fn: Callable[[int, str], Any] | None, max_level: str | int = "info") -> None:
@@ -138,7 +138,7 @@ def set_log_callback(fn: Callable[[int, str], Any] | None, max_level: str | int 
     """
     level = _lib.enum(_lib.LOG_LEVELS, max_level, "max_level")
     if fn is None:
-        lib.rnn_set_log_callback(_lib.rnn_log_fn(), None, level)
+        lib.rnn_set_log_callback(_lib.rnn_log_fn(), None, level)  # type: ignore[call-overload]
         _log_state.clear()
         return
 
@@ -153,7 +153,7 @@ def set_log_callback(fn: Callable[[int, str], Any] | None, max_level: str | int 
     _log_state["cb"] = cb  # alive while installed
 
 
-_alloc_state = {}
+_alloc_state: dict[str, Any] = {}
 
 
 def set_allocator(alloc: Callable[[int], int | None] | None,
@@ -173,7 +173,8 @@ def set_allocator(alloc: Callable[[int], int | None] | None,
         RnnError: librnn holds memory (RNN_ERR_STATE).
     """
     if alloc is None and free is None:
-        lib.rnn_set_allocator(_lib.rnn_alloc_fn(), _lib.rnn_free_fn(), None)
+        lib.rnn_set_allocator(_lib.rnn_alloc_fn(), _lib.rnn_free_fn(),  # type: ignore
+                              None)
         _alloc_state.clear()
         return
 

@@ -74,22 +74,22 @@ class RnnError(Exception):
 
 class rnn_tensor(Structure):
     """The opaque C type ``rnn_tensor`` (include/rnn/tensor.h); only pointers to it are used."""
-    _fields_ = []
+    _fields_: list[Any] = []
 
 
 class rnn_model(Structure):
     """The opaque C type ``rnn_model`` (include/rnn/model.h); only pointers to it are used."""
-    _fields_ = []
+    _fields_: list[Any] = []
 
 
 class rnn_layer(Structure):
     """The opaque C type ``rnn_layer`` (include/rnn/layers.h); only pointers to it are used."""
-    _fields_ = []
+    _fields_: list[Any] = []
 
 
 class rnn_optimizer(Structure):
     """The opaque C type ``rnn_optimizer`` (include/rnn/optim.h); only pointers to it are used."""
-    _fields_ = []
+    _fields_: list[Any] = []
 
 
 TensorP = POINTER(rnn_tensor)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import ctypes
 import weakref
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from . import _lib
 from ._lib import OptimizerP, lib, rnn_optimizer_options
@@ -80,7 +80,7 @@ class OptimizerConfig:
             KeyError: :attr:`name` is not an optimizer type (the base class).
             TypeError: An option value is not a number.
         """
-        s = _lib.init_struct(rnn_optimizer_options, _lib.OPTIMIZERS[self.name])
+        s = _lib.init_struct(rnn_optimizer_options, _lib.OPTIMIZERS[cast(str, self.name)])
         for k, v in self.options.items():
             setattr(s, k, int(v) if k == "nesterov" else float(v))
         return s
@@ -158,7 +158,8 @@ class AdamW(OptimizerConfig):
     name = "adamw"
 
 
-_BY_NAME = {c.name: c for c in (SGD, RMSprop, Adam, Nadam, AdamW)}
+_BY_NAME: dict[str, type[OptimizerConfig]] = {
+    cast(str, c.name): c for c in (SGD, RMSprop, Adam, Nadam, AdamW)}
 
 
 def get(optimizer: OptimizerConfig | str) -> OptimizerConfig:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ctypes
 import weakref
-from typing import TYPE_CHECKING, Any, Sequence, Tuple, Union
+from typing import TYPE_CHECKING, Any, Sequence, Tuple, Union, overload
 
 import numpy as np
 
@@ -295,7 +295,7 @@ class Tensor:
             return np.array(_ArrayView(self, p.value, self.shape, self.dtype, readonly=True))
         return np.asarray(_ArrayView(self, self.data_ptr(), self.shape, self.dtype))
 
-    def __array__(self, dtype: DTypeLike | None = None) -> np.ndarray:
+    def __array__(self, dtype: npt.DTypeLike | None = None) -> np.ndarray:
         a = self.numpy()
         return a if dtype is None else a.astype(dtype)
 
@@ -321,6 +321,7 @@ class Tensor:
                 (RNN_ERR_INVALID_ARG), or an index out of bounds (RNN_ERR_RANGE).
         """
         n, idx = self._index(index)
+        v: ctypes.c_float | ctypes.c_int32
         if self.dtype == np.float32:
             v = ctypes.c_float()
             lib.rnn_tensor_get_f32(self.handle, n, idx, ctypes.byref(v))
@@ -467,6 +468,14 @@ def as_array(value: Tensor | npt.ArrayLike, dtype: DTypeLike | None = None) -> n
         if a.min() < -2 ** 31 or a.max() >= 2 ** 31:
             raise OverflowError("values do not fit int32")
     return np.require(a, dtype=dtype, requirements=["C", "A", "W"])
+
+
+@overload
+def as_tensor(value: None, dtype: DTypeLike | None = None) -> None: ...
+
+
+@overload
+def as_tensor(value: Tensor | npt.ArrayLike, dtype: DTypeLike | None = None) -> Tensor: ...
 
 
 def as_tensor(value: Tensor | npt.ArrayLike | None,
