@@ -87,6 +87,24 @@ def _struct_dict(s, skip=("struct_size",)):
     return {k: getattr(s, k) for k, _ in s._fields_ if k not in skip}
 
 
+#: Metrics that only some losses define: the C figures hold NaN for them otherwise
+#: (mean squared error has neither accuracy nor perplexity).
+_LOSS_METRICS = ("accuracy", "perplexity")
+
+
+def _defined(logs):
+    """A copy of ``logs`` (figures of fit, evaluate or a batch) without the metrics
+    the loss does not define: a NaN accuracy or perplexity is left out, and with it
+    its val_ twin (Keras has no such key either, rather than a NaN)."""
+    out = dict(logs)
+    for k in _LOSS_METRICS:
+        v = out.get(k)
+        if isinstance(v, float) and math.isnan(v):
+            del out[k]
+            out.pop("val_" + k, None)
+    return out
+
+
 class Layer:
     """A layer of a :class:`Model` (``rnn_layer``), borrowed from it.
 
@@ -556,7 +574,7 @@ class Callback:
         Args:
             batch: The batch's index in its epoch, from 0.
             logs: "epoch", "batch", "batches", "samples", "loss", "accuracy"
-                (NaN when the loss has none) and "learning_rate".
+                (left out when the loss has none) and "learning_rate".
 
         Returns:
             True to stop training; None or False to go on.
@@ -570,9 +588,9 @@ class Callback:
             epoch: The epoch's index, from 0.
             logs: The epoch's figures, Keras' names: "loss", "accuracy",
                 "perplexity", "val_loss", "val_accuracy", "val_perplexity",
-                "learning_rate", "seconds", "improved" (NaN for a metric the
-                loss does not define: accuracy and perplexity for mean squared
-                error).
+                "learning_rate", "seconds", "improved" (a metric the loss does
+                not define is left out: no accuracy or perplexity for mean
+                squared error).
 
         Returns:
             True to stop training; None or False to go on.
@@ -698,7 +716,8 @@ class History:
         history: Metric name -> list of its value per epoch (Keras' names:
             "loss", "accuracy", "val_loss", ..., plus "perplexity",
             "learning_rate", "seconds", "improved"). A metric the loss does not
-            define is NaN (accuracy and perplexity for mean squared error).
+            define is left out (no accuracy or perplexity for mean squared
+            error).
         epoch: The epochs' indices, from 0.
         epochs_run: The number of epochs run.
         best_epoch: The epoch where the monitored quantity was best (-1: none).
@@ -723,6 +742,15 @@ class History:
         for k, v in logs.items():
             if k != "epoch":
                 self.history.setdefault(k, []).append(v)
+
+    def _drop_undefined(self):
+        """Leaves out the metrics the loss does not define (NaN in every epoch), with
+        their val_ twins, as _defined does for one epoch's logs."""
+        for k in _LOSS_METRICS:
+            values = self.history.get(k)
+            if values is not None and all(math.isnan(v) for v in values):
+                del self.history[k]
+                self.history.pop("val_" + k, None)
 
     def __repr__(self) -> str:
         return "<librnn.History epochs=%d stop=%s>" % (self.epochs_run, self.stop)
@@ -2040,7 +2068,9 @@ class Model:
             min_lr: Floor of the plateau reductions. Defaults to 0.0.
 
         Returns:
-            A :class:`History`.
+            A :class:`History`. Metrics the loss does not define are left out
+            of it and of the callbacks' logs (mean squared error: no accuracy,
+            no perplexity).
 
         Raises:
             TypeError: A callback that is neither a Callback nor callable.
@@ -2097,6 +2127,7 @@ class Model:
                 logs = _struct_dict(log)
                 logs["improved"] = bool(logs["improved"])
                 history._add(logs)
+                logs = _defined(logs)
                 stop = False
                 for cb in cbs:
                     stop = bool(cb.on_epoch_end(logs["epoch"], dict(logs))) or stop
@@ -2107,7 +2138,7 @@ class Model:
 
         def on_batch(user, plog):
             try:
-                logs = _struct_dict(plog.contents)
+                logs = _defined(_struct_dict(plog.contents))
                 stop = False
                 for cb in cbs:
                     if _wants_batches(cb):
@@ -2150,9 +2181,10 @@ class Model:
         history.best_epoch = result.best_epoch
         history.best_value = result.best_value
         history.stop = _lib.FIT_STOPS.get(result.stop, result.stop)
-        history.last = _struct_dict(result.last) if result.epochs_run else None
+        history.last = _defined(_struct_dict(result.last)) if result.epochs_run else None
         if history.last is not None:
             history.last["improved"] = bool(history.last["improved"])
+        history._drop_undefined()
         return history
 
     def evaluate(self, x: ArrayIn | BatchFn, y: ArrayIn | None = None,
@@ -2166,8 +2198,9 @@ class Model:
             batch_size: Samples per batch. Defaults to 32.
 
         Returns:
-            {'loss', 'accuracy', 'perplexity', 'samples'}; a metric the loss
-            does not define is NaN (mean squared error: accuracy and perplexity).
+            {'loss', 'accuracy', 'perplexity', 'samples'}, without the metrics
+            the loss does not define (mean squared error: no accuracy and no
+            perplexity; perplexity is the cross-entropy losses').
 
         Raises:
             ValueError: The model is closed.
@@ -2187,7 +2220,7 @@ class Model:
             if errors:
                 raise errors[0] from e
             raise
-        return _struct_dict(r)
+        return _defined(_struct_dict(r))
 
     def predict(self, x: ArrayIn | BatchFn, lengths: ArrayIn | None = None,
                 batch_size: int = 32) -> np.ndarray:
