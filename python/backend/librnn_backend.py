@@ -35,6 +35,7 @@ CLASSIFIERS = [
     "License :: OSI Approved :: Apache Software License",
     "Operating System :: POSIX :: Linux",
     "Programming Language :: Python :: 3",
+    "Typing :: Typed",
 ]
 README = "README.md"
 TAG = "py3-none-any"
