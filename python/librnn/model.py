@@ -156,7 +156,7 @@ class Layer:
     # -------------------------------------------------------------- identity
     @property
     def name(self) -> str:
-        """The layer's unique name in its model, as Keras names it ("lstm_1", ...).
+        """The layer's unique name in its model, as Keras names it ("lstm", "lstm_1", ...).
 
         Raises:
             ValueError: The model is closed.
@@ -1215,8 +1215,9 @@ class Model:
             input_dim: Vocabulary size; ids are in [0, input_dim).
             output_dim: Vector size.
             mask_zero: Id 0 is padding: each sample's length becomes the
-                position of its first 0, and later layers skip the padding.
-                Defaults to False.
+                position after its last non-zero id, and the following recurrent
+                layers and the loss see those lengths (Keras' mask, for
+                right-padded sequences). Defaults to False.
             trainable: False freezes the vectors (e.g. pretrained ones).
                 Defaults to True.
             weights: Pretrained vectors (input_dim, output_dim) to load; None:
