@@ -106,11 +106,12 @@ typedef struct rnn_epoch_log {
     int epoch;              /**< From 0. */
     float loss;             /**< Mean training loss over the epoch's batches, weighted as the
                                  loss reduction weights them (per token for masked outputs). */
-    float accuracy;         /**< Training accuracy over every counted sample or token. */
+    float accuracy;         /**< Training accuracy over every counted sample or token; NaN
+                                 for a loss without accuracy (mean squared error). */
     float perplexity;       /**< exp(mean loss per unmasked sample or token) for the
                                  cross-entropy losses, NaN otherwise. */
     float val_loss;         /**< Same on the validation data; NaN without validation. */
-    float val_accuracy;     /**< NaN without validation. */
+    float val_accuracy;     /**< NaN without validation or for a loss without accuracy. */
     float val_perplexity;   /**< NaN without validation or for non-cross-entropy losses. */
     float learning_rate;    /**< Rate at the end of the epoch. */
     double seconds;         /**< Wall time of the epoch, validation included. */
@@ -225,7 +226,8 @@ typedef struct rnn_fit_options {
                                       counted). */
     void *user;            /**< Passed to the callbacks (on_batch, on_epoch, on_progress). */
     /** 0 (default) or 1: one line per finished epoch ("rnn_model_fit: epoch 2/10  3.1s
-     *  loss 0.4127  accuracy 0.8512  val_loss ...  lr 0.001  *") goes to the log callback
+     *  loss 0.4127  accuracy 0.8512  val_loss ...  lr 0.001  *"; no accuracy for a loss
+     *  without one, mean squared error) goes to the log callback
      *  (rnn_set_log_callback()) at ::RNN_LOG_INFO. The library never prints: with no log
      *  callback installed, or one with a lower max_level, nothing is produced. A
      *  progress bar or lines on a terminal are the caller's to draw, from on_progress. */
@@ -303,7 +305,8 @@ RNN_API rnn_status rnn_model_fit(rnn_model *model, const rnn_data *train,
 typedef struct rnn_eval_result {
     uint32_t struct_size; /**< Set by the caller: sizeof(rnn_eval_result). */
     float loss;        /**< Mean loss, weighted as in ::rnn_epoch_log. */
-    float accuracy;    /**< Over every counted sample or token (NaN when undefined). */
+    float accuracy;    /**< Over every counted sample or token (NaN when undefined: mean
+                            squared error has no accuracy). */
     float perplexity;  /**< exp(mean loss per unmasked sample/token); NaN unless cross-entropy. */
     int64_t samples;   /**< Samples seen. */
 } rnn_eval_result;

@@ -431,13 +431,17 @@ static int progress_batch(const fit_state *f, int epoch, int64_t batches, const 
 static int progress_epoch(const fit_state *f, const acc *a, const rnn_epoch_log *e)
 {
     if (f->o.verbose && rnn__log_enabled(RNN_LOG_INFO)) {
-        char val[80] = "";
-        if (f->have_val)
-            snprintf(val, sizeof val, "  val_loss %.4f  val_accuracy %.4f", (double)e->val_loss,
-                     (double)e->val_accuracy);
-        rnn__log(RNN_LOG_INFO, "rnn_model_fit: epoch %d/%d  %.1fs  loss %.4f  accuracy %.4f%s  "
-                               "lr %.3g%s",
-                 e->epoch + 1, f->o.epochs, e->seconds, (double)e->loss, (double)e->accuracy, val,
+        /* A loss without an accuracy (mean squared error) has NaN there: left out. */
+        char accuracy[32] = "", val[80] = "", val_acc[32] = "";
+        if (!isnan(e->accuracy))
+            snprintf(accuracy, sizeof accuracy, "  accuracy %.4f", (double)e->accuracy);
+        if (f->have_val) {
+            if (!isnan(e->val_accuracy))
+                snprintf(val_acc, sizeof val_acc, "  val_accuracy %.4f", (double)e->val_accuracy);
+            snprintf(val, sizeof val, "  val_loss %.4f%s", (double)e->val_loss, val_acc);
+        }
+        rnn__log(RNN_LOG_INFO, "rnn_model_fit: epoch %d/%d  %.1fs  loss %.4f%s%s  lr %.3g%s",
+                 e->epoch + 1, f->o.epochs, e->seconds, (double)e->loss, accuracy, val,
                  (double)e->learning_rate, e->improved ? "  *" : "");
     }
     if (!f->o.on_progress)

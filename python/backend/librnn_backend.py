@@ -3,7 +3,8 @@
 pip's isolated build installs nothing (pyproject.toml: requires = []) and
 `pip install ./python` works offline.
 
-It builds a pure-Python wheel (py3-none-any) of librnn/*.py with its dist-info
+It builds a pure-Python wheel (py3-none-any) of librnn/*.py and librnn/py.typed (PEP 561's
+marker: the package is typed) with its dist-info
 (METADATA, WHEEL, RECORD), an sdist, and an editable wheel (a .pth file naming this
 directory). The metadata below is the source of truth; the version is read from
 librnn/_version.py (not imported). pyproject.toml's [project] table repeats the
@@ -34,11 +35,14 @@ CLASSIFIERS = [
     "License :: OSI Approved :: Apache Software License",
     "Operating System :: POSIX :: Linux",
     "Programming Language :: Python :: 3",
+    "Typing :: Typed",
 ]
 README = "README.md"
 TAG = "py3-none-any"
-# Files of the sdist besides librnn/*.py and the backend (tests need the C library).
+# Files of the sdist besides the package's and the backend (tests need the C library).
 SDIST_FILES = ["pyproject.toml", README]
+# Files of the package besides its *.py.
+PACKAGE_DATA = ["py.typed"]
 
 
 def version():
@@ -93,9 +97,9 @@ def _dist_info():
 
 
 def _sources():
-    """(archive name, path) of librnn/*.py, sorted."""
+    """(archive name, path) of librnn/*.py and PACKAGE_DATA, sorted."""
     pkg = os.path.join(ROOT, PACKAGE)
-    names = sorted(n for n in os.listdir(pkg) if n.endswith(".py"))
+    names = sorted(n for n in os.listdir(pkg) if n.endswith(".py") or n in PACKAGE_DATA)
     return [(PACKAGE + "/" + n, os.path.join(pkg, n)) for n in names]
 
 

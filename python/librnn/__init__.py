@@ -4,9 +4,16 @@ on oneDNN, through ctypes over the C library ``librnn.so.0``.
 
 The library is found through ``LIBRNN_PATH`` when set (the path of the .so),
 else through the system loader. See python/README.md for an example.
+
+Failed library calls raise :class:`RnnError`; arguments the binding itself
+refuses raise ``TypeError`` or ``ValueError``. Importing the package raises
+``ImportError`` when the library cannot be loaded or is of another version.
 """
+from __future__ import annotations
+
 import sys
 import traceback
+from typing import Any, Callable
 
 from . import _lib
 from ._lib import RnnError, lib
@@ -25,57 +32,113 @@ __all__ = [
 ]
 
 
-def version():
-    """The C library's version string at run time (rnn_version_string)."""
+def version() -> str:
+    """The C library's version string at run time (``rnn_version_string``).
+
+    Returns:
+        The version, e.g. "0.1.0" (the binding's ``__version__`` is the version
+        it was written for).
+    """
     return lib.rnn_version_string().decode()
 
 
-def version_number():
-    """MAJOR * 10000 + MINOR * 100 + PATCH of the C library."""
+def version_number() -> int:
+    """The C library's version as a number (``rnn_version_number``).
+
+    Returns:
+        MAJOR * 10000 + MINOR * 100 + PATCH.
+    """
     return lib.rnn_version_number()
 
 
-def status_string(status):
-    """English text of an rnn_status code."""
+def status_string(status: int) -> str:
+    """English text of an ``rnn_status`` code (``rnn_status_string``).
+
+    Args:
+        status: The code, e.g. :attr:`RnnError.status`.
+
+    Returns:
+        The text (the library's text for unknown codes).
+    """
     return lib.rnn_status_string(int(status)).decode()
 
 
-def last_error():
-    """Message of the last failed librnn call on this thread ("" if none)."""
+def last_error() -> str:
+    """Message of the last failed librnn call on this thread (``rnn_last_error``).
+
+    Returns:
+        The message, "" if none.
+    """
     return lib.rnn_last_error().decode("utf-8", "replace")
 
 
-def memory_used():
-    """Bytes librnn currently holds through its allocator."""
+def memory_used() -> int:
+    """Bytes librnn currently holds through its allocator (``rnn_memory_used``).
+
+    Returns:
+        The number of bytes.
+    """
     return lib.rnn_memory_used()
 
 
-def dtype_size(dtype):
-    """Bytes per element of 'float32' or 'int32'."""
+def dtype_size(dtype: Any) -> int:
+    """Bytes per element of a librnn dtype (``rnn_dtype_size``).
+
+    Args:
+        dtype: 'float32' or 'int32' (or the numpy dtype).
+
+    Returns:
+        4 for both.
+
+    Raises:
+        TypeError: ``dtype`` is neither float32 nor int32.
+    """
     from .tensor import _dtype_code
     return lib.rnn_dtype_size(_dtype_code(dtype))
 
 
-def set_num_threads(n):
-    """Threads for librnn and oneDNN computations (0: the OpenMP default)."""
+def set_num_threads(n: int) -> None:
+    """Sets the threads for librnn and oneDNN computations (``rnn_set_num_threads``).
+
+    Args:
+        n: Number of threads; 0 restores the OpenMP default.
+
+    Raises:
+        RnnError: ``n`` < 0 or > 4096 (RNN_ERR_INVALID_ARG).
+    """
     lib.rnn_set_num_threads(int(n))
 
 
-def get_num_threads():
+def get_num_threads() -> int:
+    """The threads librnn and oneDNN computations use (``rnn_get_num_threads``).
+
+    Returns:
+        The number of threads (the default resolved).
+    """
     return lib.rnn_get_num_threads()
 
 
-_log_state = {}
+_log_state: dict[str, Any] = {}
 
 
-def set_log_callback(fn, max_level="info"):
-    """Receives librnn's diagnostics as ``fn(level, message)`` (level 1 error ..
-    4 debug), for messages up to ``max_level``; None removes it. ``fn`` may be
-    called from any thread that calls librnn and must not call librnn itself;
-    exceptions in it are printed and swallowed."""
+def set_log_callback(fn: Callable[[int, str], Any] | None, max_level: str | int = "info") -> None:
+    """Receives librnn's diagnostics (``rnn_set_log_callback``).
+
+    ``fn`` may be called from any thread that calls librnn and must not call
+    librnn itself; exceptions in it are printed and swallowed.
+
+    Args:
+        fn: Called as ``fn(level, message)`` (level 1 error .. 4 debug); None
+            removes the callback.
+        max_level: The most verbose level passed on: 'error', 'warn'
+            ('warning'), 'info' or 'debug' (or 1..4). Defaults to "info".
+
+    Raises:
+        ValueError: ``max_level`` is not a level.
+    """
     level = _lib.enum(_lib.LOG_LEVELS, max_level, "max_level")
     if fn is None:
-        lib.rnn_set_log_callback(_lib.rnn_log_fn(), None, level)
+        lib.rnn_set_log_callback(_lib.rnn_log_fn(), None, level)  # type: ignore[call-overload]
         _log_state.clear()
         return
 
@@ -90,16 +153,28 @@ def set_log_callback(fn, max_level="info"):
     _log_state["cb"] = cb  # alive while installed
 
 
-_alloc_state = {}
+_alloc_state: dict[str, Any] = {}
 
 
-def set_allocator(alloc, free):
-    """Replaces librnn's allocator: ``alloc(size) -> address`` (an int, 0 when out
-    of memory) and ``free(address)``; ``set_allocator(None, None)`` restores
-    malloc/free. Allowed only while librnn holds no memory (memory_used() == 0).
-    Exceptions in them count as out of memory (alloc) or are printed (free)."""
+def set_allocator(alloc: Callable[[int], int | None] | None,
+                  free: Callable[[int], Any] | None) -> None:
+    """Replaces librnn's allocator (``rnn_set_allocator``).
+
+    Allowed only while librnn holds no memory (``memory_used() == 0``).
+    Exceptions in the functions count as out of memory (``alloc``) or are
+    printed (``free``).
+
+    Args:
+        alloc: ``alloc(size) -> address`` (an int, 0 or None when out of
+            memory); None, with ``free`` None too, restores malloc/free.
+        free: ``free(address)``; None together with ``alloc``.
+
+    Raises:
+        RnnError: librnn holds memory (RNN_ERR_STATE).
+    """
     if alloc is None and free is None:
-        lib.rnn_set_allocator(_lib.rnn_alloc_fn(), _lib.rnn_free_fn(), None)
+        lib.rnn_set_allocator(_lib.rnn_alloc_fn(), _lib.rnn_free_fn(),  # type: ignore
+                              None)
         _alloc_state.clear()
         return
 

@@ -10,14 +10,23 @@ declarations applied; the rest of the package only calls through it.
 The library is found through ``LIBRNN_PATH`` (a file path) when set, else as
 ``librnn.so.0`` through the system's loader paths (``LD_LIBRARY_PATH``,
 ldconfig), else as whatever ``ctypes.util.find_library('rnn')`` finds.
+
+Importing it raises ImportError when the library cannot be loaded, is of an
+incompatible version, or disagrees with these declarations on a struct size.
 """
+from __future__ import annotations
+
 import ctypes
 import ctypes.util
 import os
 from ctypes import (CFUNCTYPE, POINTER, Structure, c_char_p, c_double, c_float, c_int,
                     c_int32, c_int64, c_size_t, c_uint, c_uint32, c_uint64, c_void_p)
 
+from typing import Any, Mapping, TypeVar
+
 from ._version import __version__
+
+_S = TypeVar("_S", bound=Structure)
 
 SONAME = "librnn.so.0"
 
@@ -39,16 +48,23 @@ class RnnError(Exception):
     (it names the function, the argument and the value).
     """
 
-    def __init__(self, status, message):
+    def __init__(self, status: int, message: str) -> None:
+        """Makes the exception.
+
+        Args:
+            status: The ``rnn_status`` code the call returned.
+            message: The text of ``rnn_last_error()`` ("" if none).
+        """
         super().__init__(status, message)
         self.status = int(status)
         self.message = message
 
     @property
-    def status_name(self):
+    def status_name(self) -> str:
+        """The C name of :attr:`status` ("RNN_ERR_SHAPE", ...), or "unknown status N"."""
         return STATUS_NAMES.get(self.status, "unknown status %d" % self.status)
 
-    def __str__(self):
+    def __str__(self) -> str:
         return "%s (%s)" % (self.message or "librnn error", self.status_name)
 
 
@@ -57,19 +73,23 @@ class RnnError(Exception):
 # model where a tensor is expected.
 
 class rnn_tensor(Structure):
-    _fields_ = []
+    """The opaque C type ``rnn_tensor`` (include/rnn/tensor.h); only pointers to it are used."""
+    _fields_: list[Any] = []
 
 
 class rnn_model(Structure):
-    _fields_ = []
+    """The opaque C type ``rnn_model`` (include/rnn/model.h); only pointers to it are used."""
+    _fields_: list[Any] = []
 
 
 class rnn_layer(Structure):
-    _fields_ = []
+    """The opaque C type ``rnn_layer`` (include/rnn/layers.h); only pointers to it are used."""
+    _fields_: list[Any] = []
 
 
 class rnn_optimizer(Structure):
-    _fields_ = []
+    """The opaque C type ``rnn_optimizer`` (include/rnn/optim.h); only pointers to it are used."""
+    _fields_: list[Any] = []
 
 
 TensorP = POINTER(rnn_tensor)
@@ -107,15 +127,21 @@ MAX_RANK = 8
 
 
 class rnn_model_options(Structure):
+    """The C struct ``rnn_model_options`` (include/rnn/model.h), field for field."""
+
     _fields_ = [("struct_size", c_uint32), ("seed", c_uint64), ("backend", c_int)]
 
 
 class rnn_compile_options(Structure):
+    """The C struct ``rnn_compile_options`` (include/rnn/model.h), field for field."""
+
     _fields_ = [("struct_size", c_uint32), ("loss", c_int), ("from_logits", c_int),
                 ("reduction", c_int)]
 
 
 class rnn_optimizer_options(Structure):
+    """The C struct ``rnn_optimizer_options`` (include/rnn/optim.h), field for field."""
+
     _fields_ = [("struct_size", c_uint32), ("type", c_int), ("learning_rate", c_float),
                 ("momentum", c_float), ("nesterov", c_int), ("rho", c_float),
                 ("beta_1", c_float), ("beta_2", c_float), ("epsilon", c_float),
@@ -124,6 +150,8 @@ class rnn_optimizer_options(Structure):
 
 
 class rnn_recurrent_options(Structure):
+    """The C struct ``rnn_recurrent_options`` (include/rnn/layers.h), field for field."""
+
     _fields_ = [("struct_size", c_uint32), ("cell", c_int), ("units", c_int64),
                 ("activation", c_int), ("use_bias", c_int), ("return_sequences", c_int),
                 ("return_state", c_int), ("go_backwards", c_int), ("stateful", c_int),
@@ -134,16 +162,22 @@ class rnn_recurrent_options(Structure):
 
 
 class rnn_dense_options(Structure):
+    """The C struct ``rnn_dense_options`` (include/rnn/layers.h), field for field."""
+
     _fields_ = [("struct_size", c_uint32), ("units", c_int64), ("activation", c_int),
                 ("use_bias", c_int), ("kernel_initializer", c_int), ("bias_initializer", c_int)]
 
 
 class rnn_embedding_options(Structure):
+    """The C struct ``rnn_embedding_options`` (include/rnn/layers.h), field for field."""
+
     _fields_ = [("struct_size", c_uint32), ("input_dim", c_int64), ("output_dim", c_int64),
                 ("mask_zero", c_int), ("trainable", c_int)]
 
 
 class rnn_conv1d_options(Structure):
+    """The C struct ``rnn_conv1d_options`` (include/rnn/layers.h), field for field."""
+
     _fields_ = [("struct_size", c_uint32), ("filters", c_int64), ("kernel_size", c_int64),
                 ("strides", c_int64), ("padding", c_int), ("dilation_rate", c_int64),
                 ("activation", c_int), ("use_bias", c_int), ("kernel_initializer", c_int),
@@ -151,11 +185,15 @@ class rnn_conv1d_options(Structure):
 
 
 class rnn_layer_normalization_options(Structure):
+    """The C struct ``rnn_layer_normalization_options`` (include/rnn/layers.h), field for field."""
+
     _fields_ = [("struct_size", c_uint32), ("epsilon", c_float), ("center", c_int),
                 ("scale", c_int)]
 
 
 class rnn_attention_options(Structure):
+    """The C struct ``rnn_attention_options`` (include/rnn/layers.h), field for field."""
+
     _fields_ = [("struct_size", c_uint32), ("score", c_int), ("units", c_int64),
                 ("scale", c_int), ("kernel_initializer", c_int)]
 
@@ -166,18 +204,24 @@ rnn_batch_fn = CFUNCTYPE(c_int, c_void_p, c_int, c_int64, POINTER(TensorP), POIN
 
 
 class rnn_data(Structure):
+    """The C struct ``rnn_data`` (include/rnn/fit.h), field for field."""
+
     _fields_ = [("struct_size", c_uint32), ("x", TensorP), ("lengths", TensorP),
                 ("targets", TensorP),
                 ("next", rnn_batch_fn), ("user", c_void_p)]
 
 
 class rnn_batch_log(Structure):
+    """The C struct ``rnn_batch_log`` (include/rnn/fit.h), field for field."""
+
     _fields_ = [("struct_size", c_uint32), ("epoch", c_int), ("batch", c_int64),
                 ("batches", c_int64), ("samples", c_int64), ("loss", c_float),
                 ("accuracy", c_float), ("learning_rate", c_float)]
 
 
 class rnn_epoch_log(Structure):
+    """The C struct ``rnn_epoch_log`` (include/rnn/fit.h), field for field."""
+
     _fields_ = [("struct_size", c_uint32), ("epoch", c_int), ("loss", c_float),
                 ("accuracy", c_float), ("perplexity", c_float), ("val_loss", c_float),
                 ("val_accuracy", c_float), ("val_perplexity", c_float),
@@ -189,6 +233,8 @@ rnn_epoch_callback = CFUNCTYPE(c_int, c_void_p, POINTER(rnn_epoch_log))
 
 
 class rnn_progress(Structure):
+    """The C struct ``rnn_progress`` (include/rnn/fit.h), field for field."""
+
     _fields_ = [("struct_size", c_uint32), ("phase", c_int), ("epoch", c_int),
                 ("epochs", c_int), ("batch", c_int64), ("batches", c_int64),
                 ("samples", c_int64), ("loss", c_float), ("accuracy", c_float),
@@ -200,6 +246,8 @@ rnn_progress_callback = CFUNCTYPE(c_int, c_void_p, POINTER(rnn_progress))
 
 
 class rnn_fit_options(Structure):
+    """The C struct ``rnn_fit_options`` (include/rnn/fit.h), field for field."""
+
     _fields_ = [("struct_size", c_uint32), ("batch_size", c_int64), ("epochs", c_int),
                 ("shuffle", c_int), ("seed", c_uint64), ("bucket_batches", c_int),
                 ("validation_split", c_float), ("validation_data", POINTER(rnn_data)),
@@ -215,16 +263,22 @@ class rnn_fit_options(Structure):
 
 
 class rnn_fit_result(Structure):
+    """The C struct ``rnn_fit_result`` (include/rnn/fit.h), field for field."""
+
     _fields_ = [("struct_size", c_uint32), ("epochs_run", c_int), ("best_epoch", c_int),
                 ("best_value", c_float), ("stop", c_int), ("last", rnn_epoch_log)]
 
 
 class rnn_eval_result(Structure):
+    """The C struct ``rnn_eval_result`` (include/rnn/fit.h), field for field."""
+
     _fields_ = [("struct_size", c_uint32), ("loss", c_float), ("accuracy", c_float),
                 ("perplexity", c_float), ("samples", c_int64)]
 
 
 class rnn_decode_options(Structure):
+    """The C struct ``rnn_decode_options`` (include/rnn/decode.h), field for field."""
+
     _fields_ = [("struct_size", c_uint32), ("strategy", c_int), ("token_input", c_int),
                 ("output", c_int), ("from_logits", c_int), ("start_token", c_int32),
                 ("end_token", c_int32), ("max_length", c_int), ("temperature", c_float),
@@ -233,6 +287,8 @@ class rnn_decode_options(Structure):
 
 
 class rnn_bleu_options(Structure):
+    """The C struct ``rnn_bleu_options`` (include/rnn/metrics.h), field for field."""
+
     _fields_ = [("struct_size", c_uint32), ("max_order", c_int), ("smoothing", c_int),
                 ("epsilon", c_double)]
 
@@ -466,9 +522,20 @@ def _check_version(handle):
                                               loaded_from))
 
 
-def struct_size_written(struct, init, extra=()):
-    """What ``init`` writes into struct_size (the library's sizeof). The buffer
-    is padded so that a library whose struct grew cannot write past it."""
+def struct_size_written(struct: type[Structure], init: str, extra: tuple[Any, ...] = ()) -> int:
+    """What ``init`` writes into struct_size (the library's sizeof).
+
+    The buffer is padded so that a library whose struct grew cannot write past it.
+
+    Args:
+        struct: One of the options structs above (a ctypes Structure subclass).
+        init: Name of its ``*_init`` function, e.g. "rnn_fit_options_init".
+        extra: Further arguments of that function (such as the cell type).
+            Defaults to ().
+
+    Returns:
+        The struct_size the library wrote, in bytes.
+    """
     buf = ctypes.create_string_buffer(ctypes.sizeof(struct) + 256)
     getattr(lib, init)(ctypes.cast(buf, P(struct)), *extra)
     return struct.from_buffer(buf).struct_size
@@ -488,8 +555,20 @@ _check_version(lib)
 _check_structs()
 
 
-def init_struct(struct, *extra):
-    """A struct filled with the library's defaults by its ``*_init`` function."""
+def init_struct(struct: type[_S], *extra: Any) -> _S:
+    """A struct filled with the library's defaults by its ``*_init`` function.
+
+    Args:
+        struct: One of the structs listed in ``INIT_STRUCTS``.
+        *extra: Further arguments of its ``*_init`` function (such as the loss
+            type of ``rnn_compile_options_init``).
+
+    Returns:
+        A new instance of ``struct``.
+
+    Raises:
+        KeyError: ``struct`` has no ``*_init`` function.
+    """
     for s, init, _ in INIT_STRUCTS:
         if s is struct:
             obj = struct()
@@ -498,8 +577,21 @@ def init_struct(struct, *extra):
     raise KeyError(struct.__name__)
 
 
-def enum(table, value, what):
-    """Maps a Python name (case-insensitive) or int to an enum value."""
+def enum(table: Mapping[Any, int], value: Any, what: str) -> int:
+    """Maps a Python name (case-insensitive) or int to an enum value.
+
+    Args:
+        table: One of the enum tables above (name or None -> value).
+        value: A name in ``table`` (any case), a key such as None, or one of
+            its int values.
+        what: What the value is for, named in the error message.
+
+    Returns:
+        The C enum value.
+
+    Raises:
+        ValueError: ``value`` is not in ``table``.
+    """
     if isinstance(value, str):
         key = value.lower()
         if key in table:
@@ -512,6 +604,13 @@ def enum(table, value, what):
     raise ValueError("%s must be one of %s (got %r)" % (what, ", ".join(names), value))
 
 
-def address(ptr):
-    """The address held by a ctypes pointer (0 for NULL)."""
+def address(ptr: Any) -> int:
+    """The address held by a ctypes pointer.
+
+    Args:
+        ptr: A ctypes pointer (such as a ``LayerP``).
+
+    Returns:
+        The address as an int, 0 for NULL.
+    """
     return ctypes.cast(ptr, c_void_p).value or 0

@@ -1,9 +1,15 @@
 # SPDX-License-Identifier: Apache-2.0
 """BLEU over token ids, as NLTK 3.8's corpus_bleu / sentence_bleu (argument
 order as NLTK's), and a helper to cut decoded rows to their lengths."""
+from __future__ import annotations
+
 import ctypes
+from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
 
 from . import _lib
 from ._lib import lib
@@ -35,10 +41,30 @@ def _is_sequence_of_tokens(refs):
     return len(refs) > 0 and all(np.ndim(r) == 0 for r in refs)
 
 
-def corpus_bleu(list_of_references, hypotheses, max_order=4, smoothing=None, epsilon=0.1):
-    """Corpus BLEU of ``hypotheses`` (token sequences) against
-    ``list_of_references`` (for each hypothesis, a list of reference sequences;
-    every hypothesis needs the same number of references)."""
+def corpus_bleu(list_of_references: Sequence[Any], hypotheses: Sequence[Any], max_order: int = 4,
+                smoothing: str | None = None, epsilon: float = 0.1) -> float:
+    """Corpus BLEU of token sequences, as NLTK's ``corpus_bleu`` (``rnn_corpus_bleu``).
+
+    Args:
+        list_of_references: For each hypothesis, a list of reference token
+            sequences (or a single reference given as a plain sequence); every
+            hypothesis needs the same number of references.
+        hypotheses: The token sequences to score (lists or arrays of ints).
+        max_order: Longest n-gram counted, 1..16. Defaults to 4.
+        smoothing: None or 'none' (NLTK's default), or 'method1' (adds
+            ``epsilon`` to zero n-gram counts). Defaults to None.
+        epsilon: The count 'method1' uses. Defaults to 0.1.
+
+    Returns:
+        The BLEU score in [0, 1].
+
+    Raises:
+        ValueError: The numbers of hypotheses and reference lists differ, the
+            hypotheses have different numbers of references, or ``smoothing``
+            is unknown.
+        RnnError: ``max_order`` is outside 1..16 or ``epsilon`` outside (0, 1]
+            (RNN_ERR_INVALID_ARG).
+    """
     if len(list_of_references) != len(hypotheses):
         raise ValueError("%d hypotheses but %d reference lists"
                          % (len(hypotheses), len(list_of_references)))
@@ -63,8 +89,27 @@ def corpus_bleu(list_of_references, hypotheses, max_order=4, smoothing=None, eps
     return out.value
 
 
-def sentence_bleu(references, hypothesis, max_order=4, smoothing=None, epsilon=0.1):
-    """Sentence BLEU of one hypothesis against its references (a list of sequences)."""
+def sentence_bleu(references: Sequence[Any], hypothesis: Sequence[int] | npt.ArrayLike,
+                  max_order: int = 4, smoothing: str | None = None,
+                  epsilon: float = 0.1) -> float:
+    """Sentence BLEU of one hypothesis, as NLTK's ``sentence_bleu`` (``rnn_sentence_bleu``).
+
+    Args:
+        references: The reference token sequences (or one reference given as a
+            plain sequence of tokens).
+        hypothesis: The token sequence to score.
+        max_order: Longest n-gram counted, 1..16. Defaults to 4.
+        smoothing: None or 'none', or 'method1'. Defaults to None.
+        epsilon: The count 'method1' uses. Defaults to 0.1.
+
+    Returns:
+        The BLEU score in [0, 1].
+
+    Raises:
+        ValueError: ``references`` is empty, or ``smoothing`` is unknown.
+        RnnError: ``max_order`` is outside 1..16 or ``epsilon`` outside (0, 1]
+            (RNN_ERR_INVALID_ARG).
+    """
     refs = list(references)
     if _is_sequence_of_tokens(refs):
         refs = [refs]
@@ -78,7 +123,16 @@ def sentence_bleu(references, hypothesis, max_order=4, smoothing=None, epsilon=0
     return out.value
 
 
-def sequences(tokens, lengths):
-    """Decoded rows cut to their lengths: a list of lists of ints."""
+def sequences(tokens: npt.ArrayLike, lengths: npt.ArrayLike) -> list[list[int]]:
+    """Decoded rows cut to their lengths.
+
+    Args:
+        tokens: (N, T) token ids, such as the first result of
+            :meth:`librnn.Model.decode`.
+        lengths: (N) lengths of the rows, such as its second result.
+
+    Returns:
+        A list of N lists of ints.
+    """
     tokens = np.asarray(tokens)
     return [tokens[i, :int(n)].tolist() for i, n in enumerate(np.asarray(lengths))]

@@ -1,19 +1,43 @@
 # SPDX-License-Identifier: Apache-2.0
 """Models and layers: building (sequential and functional), running forward and
 backward, training (compile, train_step, fit, evaluate, predict), weights,
-saving and loading, and decoding."""
+saving and loading, and decoding.
+
+Failed library calls raise :class:`librnn.RnnError` (its ``status_name`` tells
+which ``rnn_status``); arguments refused by the binding itself raise
+``TypeError`` or ``ValueError``; using a closed model, or a layer or optimizer
+of one, raises ``ValueError``.
+"""
+from __future__ import annotations
+
 import ctypes
 import json
 import math
 import os
 import sys
 import weakref
+from typing import TYPE_CHECKING, Any, Callable, Dict, Optional, Sequence, Tuple, Union, cast
 
 import numpy as np
 
 from . import _lib, optimizers
 from ._lib import LayerP, ModelP, OptimizerP, RnnError, TensorP, lib
 from .tensor import Tensor, as_tensor, tensor_array
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
+
+    #: A layer's output: a Layer (its output 0) or (Layer, output index).
+    Operand = Union["Layer", Tuple["Layer", int]]
+    #: Data for one model input: an array (anything numpy converts) or a Tensor.
+    ArrayIn = Union[npt.ArrayLike, Tensor]
+    #: A model's inputs: one array, or a list with one entry per input.
+    Inputs = Union[ArrayIn, Sequence[Optional[ArrayIn]]]
+    #: A batch function of fit/evaluate/predict: ``fn(epoch, batch)`` returns
+    #: (x, y[, lengths]) or None at the end of an epoch.
+    BatchFn = Callable[[int, int], Optional[Sequence[Any]]]
+    #: A fit callback: a Callback, or ``fn(epoch, logs)`` called after each epoch.
+    CallbackLike = Union["Callback", Callable[[int, Dict[str, Any]], Any]]
 
 
 def _destroy_model(handle, _fn=lib.rnn_model_destroy):
@@ -37,6 +61,11 @@ def _set_fields(struct, options, what, convert=None):
     return struct
 
 
+def _enum_of(table, what):
+    """A function mapping a name to its value in the enum table (for _set_fields)."""
+    return lambda v: _lib.enum(table, v, what)
+
+
 def _operand(item):
     """Layer or (Layer, output index) -> (Layer, index)."""
     if isinstance(item, Layer):
@@ -58,33 +87,67 @@ def _struct_dict(s, skip=("struct_size",)):
     return {k: getattr(s, k) for k, _ in s._fields_ if k not in skip}
 
 
+#: Metrics that only some losses define: the C figures hold NaN for them otherwise
+#: (mean squared error has neither accuracy nor perplexity).
+_LOSS_METRICS = ("accuracy", "perplexity")
+
+
+def _defined(logs):
+    """A copy of ``logs`` (figures of fit, evaluate or a batch) without the metrics
+    the loss does not define: a NaN accuracy or perplexity is left out, and with it
+    its val_ twin (Keras has no such key either, rather than a NaN)."""
+    out = dict(logs)
+    for k in _LOSS_METRICS:
+        v = out.get(k)
+        if isinstance(v, float) and math.isnan(v):
+            del out[k]
+            out.pop("val_" + k, None)
+    return out
+
+
 class Layer:
-    """A layer of a :class:`Model` (``rnn_layer``), borrowed from it: the Layer
-    keeps its model alive, and is unusable once the model is closed. Layers of
-    one model compare equal when they are the same C layer."""
+    """A layer of a :class:`Model` (``rnn_layer``), borrowed from it.
+
+    Made by the model's builders (``Model.lstm`` and the like) and returned by
+    ``Model.layer``. The Layer keeps its model alive, and is unusable once the
+    model is closed (every method then raises ``ValueError``). Layers of one
+    model compare equal when they are the same C layer.
+    """
 
     __slots__ = ("_model", "_h", "__weakref__")
 
-    def __init__(self, model, handle):
+    def __init__(self, model: Model, handle: Any) -> None:
+        """Wraps a C layer handle; layers come from a :class:`Model`, not from here.
+
+        Args:
+            model: The model owning the layer.
+            handle: Its ``LayerP`` (``rnn_layer *``).
+        """
         self._model = model
         self._h = handle
 
     @property
-    def handle(self):
+    def handle(self) -> Any:
+        """The C handle (a ``LayerP``), for calls through ``librnn.lib``.
+
+        Raises:
+            ValueError: The model is closed.
+        """
         self._model.handle  # raises once the model is closed
         return self._h
 
     @property
-    def model(self):
+    def model(self) -> Model:
+        """The model the layer belongs to."""
         return self._model
 
-    def __eq__(self, other):
+    def __eq__(self, other: object) -> bool:
         return isinstance(other, Layer) and _lib.address(self._h) == _lib.address(other._h)
 
-    def __hash__(self):
+    def __hash__(self) -> int:
         return _lib.address(self._h)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         try:
             return "<librnn.Layer %s>" % self.name
         except ValueError:
@@ -92,49 +155,90 @@ class Layer:
 
     # -------------------------------------------------------------- identity
     @property
-    def name(self):
+    def name(self) -> str:
+        """The layer's unique name in its model, as Keras names it ("lstm", "lstm_1", ...).
+
+        Raises:
+            ValueError: The model is closed.
+        """
         p = ctypes.c_char_p()
         lib.rnn_layer_name(self.handle, ctypes.byref(p))
-        return p.value.decode()
+        return cast(bytes, p.value).decode()
 
     @property
-    def type(self):
-        """Keras' class name of the layer: "LSTM", "Dense", "InputLayer", ..."""
+    def type(self) -> str:
+        """Keras' class name of the layer: "LSTM", "Dense", "InputLayer", ...
+
+        Raises:
+            ValueError: The model is closed.
+        """
         p = ctypes.c_char_p()
         lib.rnn_layer_type(self.handle, ctypes.byref(p))
-        return p.value.decode()
+        return cast(bytes, p.value).decode()
 
     @property
-    def config(self):
-        """The layer's configuration, as Keras' ``get_config()`` and model files
-        have it: ``{"kind", "class_name", "name", "trainable", "config": {...}}``."""
+    def config(self) -> dict[str, Any]:
+        """The layer's configuration, as Keras' ``get_config()`` and model files have it.
+
+        A dict ``{"kind", "class_name", "name", "trainable", "config": {...}}``;
+        "kind" and "config" are what ``Model.add_layer`` takes.
+
+        Raises:
+            ValueError: The model is closed.
+        """
         need = ctypes.c_size_t()
         lib.rnn_layer_config(self.handle, None, 0, ctypes.byref(need))
         buf = ctypes.create_string_buffer(need.value)
         lib.rnn_layer_config(self.handle, buf, need.value, None)
         return json.loads(buf.value.decode())
 
-    def count_params(self):
+    def count_params(self) -> int:
+        """The number of parameter values (Keras' ``layer.count_params()``).
+
+        Returns:
+            The number of scalars in all the layer's parameters.
+
+        Raises:
+            ValueError: The model is closed.
+        """
         v = ctypes.c_int64()
         lib.rnn_layer_count_params(self.handle, ctypes.byref(v))
         return v.value
 
     @property
-    def trainable(self):
+    def trainable(self) -> bool:
+        """Whether training updates the layer's parameters; settable.
+
+        Raises:
+            ValueError: The model is closed.
+        """
         v = ctypes.c_int()
         lib.rnn_layer_trainable(self.handle, ctypes.byref(v))
         return bool(v.value)
 
     @trainable.setter
-    def trainable(self, value):
+    def trainable(self, value: bool) -> None:
         lib.rnn_layer_set_trainable(self.handle, int(bool(value)))
 
-    def set_trainable(self, value):
+    def set_trainable(self, value: bool) -> None:
+        """Freezes (False) or unfreezes (True) the layer, as ``layer.trainable = value``.
+
+        Args:
+            value: Whether training updates the layer's parameters.
+
+        Raises:
+            ValueError: The model is closed.
+        """
         self.trainable = value
 
     # -------------------------------------------------------------- parameters
     @property
-    def num_params(self):
+    def num_params(self) -> int:
+        """The number of parameter tensors ("kernel", "bias", ...).
+
+        Raises:
+            ValueError: The model is closed.
+        """
         v = ctypes.c_int()
         lib.rnn_layer_num_params(self.handle, ctypes.byref(v))
         return v.value
@@ -151,35 +255,87 @@ class Layer:
         return int(idx), name.value.decode(), value, grad
 
     @property
-    def param_names(self):
+    def param_names(self) -> list[str]:
+        """The parameters' names, in index order ("kernel", "recurrent_kernel", ...).
+
+        Raises:
+            ValueError: The model is closed.
+        """
         return [self._param(i)[1] for i in range(self.num_params)]
 
-    def get_param(self, key):
-        """Parameter ``key`` (name such as "kernel", or index) as a numpy copy, Keras layout."""
+    def get_param(self, key: str | int) -> np.ndarray:
+        """One parameter's values, in Keras' layout.
+
+        Args:
+            key: Its name (such as "kernel") or index.
+
+        Returns:
+            A float32 numpy copy.
+
+        Raises:
+            ValueError: The model is closed.
+            RnnError: No such parameter (RNN_ERR_RANGE).
+        """
         return Tensor._borrowed(self._param(key)[2], self._model).numpy()
 
-    def grad(self, key):
-        """Gradient of parameter ``key`` (accumulated since the last zero_grad), a copy."""
+    def grad(self, key: str | int) -> np.ndarray:
+        """One parameter's gradient, accumulated since the last ``Model.zero_grad``.
+
+        Args:
+            key: The parameter's name or index.
+
+        Returns:
+            A float32 numpy copy, shaped as the parameter.
+
+        Raises:
+            ValueError: The model is closed.
+            RnnError: No such parameter (RNN_ERR_RANGE).
+        """
         return Tensor._borrowed(self._param(key)[3], self._model).numpy()
 
-    def set_param(self, key, value):
-        """Copies ``value`` (same shape) into parameter ``key``."""
+    def set_param(self, key: str | int, value: npt.ArrayLike) -> None:
+        """Copies ``value`` into one parameter.
+
+        Args:
+            key: The parameter's name or index.
+            value: An array of the parameter's shape (converted to float32).
+
+        Raises:
+            ValueError: The model is closed.
+            RnnError: No such parameter (RNN_ERR_RANGE) or another shape
+                (RNN_ERR_SHAPE).
+        """
         idx = self._param(key)[0]
         t = as_tensor(value, np.float32)  # held: a temporary's finalizer frees the handle
         lib.rnn_layer_set_param(self.handle, idx, t.handle)
 
     @property
-    def params(self):
-        """Every parameter, name -> numpy copy (Keras layout)."""
+    def params(self) -> dict[str, np.ndarray]:
+        """Every parameter, name -> numpy copy (Keras layout).
+
+        Raises:
+            ValueError: The model is closed.
+        """
         return {self._param(i)[1]: self.get_param(i) for i in range(self.num_params)}
 
     @property
-    def gradients(self):
-        """Every parameter gradient, name -> numpy copy (Keras layout)."""
+    def gradients(self) -> dict[str, np.ndarray]:
+        """Every parameter's gradient, name -> numpy copy (Keras layout).
+
+        Raises:
+            ValueError: The model is closed.
+        """
         return {self._param(i)[1]: self.grad(i) for i in range(self.num_params)}
 
-    def params_changed(self):
-        """Tells the layer its parameter buffers were written directly."""
+    def params_changed(self) -> None:
+        """Tells the layer its parameter buffers were written directly.
+
+        Needed after writing through ``lib`` or a ``numpy(copy=False)`` view;
+        ``set_param`` and ``set_weights`` do it themselves.
+
+        Raises:
+            ValueError: The model is closed.
+        """
         lib.rnn_layer_params_changed(self.handle)
 
     # -------------------------------------------------------------- weights
@@ -197,9 +353,21 @@ class Layer:
             raise
         return fmt
 
-    def weights_info(self, format="keras"):
-        """[(name, shape)] of the arrays get_weights/set_weights use in ``format``
-        ('keras' or 'pytorch'; PyTorch's only for recurrent layers)."""
+    def weights_info(self, format: str = "keras") -> list[tuple[str, tuple[int, ...]]]:
+        """The names and shapes of the arrays get_weights/set_weights use.
+
+        Args:
+            format: 'keras' or 'pytorch' (PyTorch's only for recurrent layers).
+                Defaults to "keras".
+
+        Returns:
+            A list of (name, shape), in get_weights' order.
+
+        Raises:
+            ValueError: The model is closed, or ``format`` is unknown.
+            RnnError: 'pytorch' for a layer that is not recurrent
+                (RNN_ERR_INVALID_ARG).
+        """
         fmt = self._recurrent_format(format)
         if fmt is None:
             return [(self._param(i)[1], self.get_param(i).shape) for i in range(self.num_params)]
@@ -211,13 +379,27 @@ class Layer:
             rank, name = ctypes.c_int(), ctypes.c_char_p()
             lib.rnn_layer_weights_shape(self.handle, fmt, i, dims, ctypes.byref(rank),
                                         ctypes.byref(name))
-            out.append((name.value.decode(), tuple(dims[k] for k in range(rank.value))))
+            out.append((cast(bytes, name.value).decode(),
+                        tuple(dims[k] for k in range(rank.value))))
         return out
 
-    def get_weights(self, format="keras"):
-        """The weights as a list of numpy arrays: Keras ``layer.get_weights()`` order,
-        or (``format='pytorch'``, recurrent layers) PyTorch's state_dict order for
-        one layer index."""
+    def get_weights(self, format: str = "keras") -> list[np.ndarray]:
+        """The weights as numpy arrays (Keras' ``layer.get_weights()``).
+
+        Args:
+            format: 'keras' (Keras' order and layout) or 'pytorch' (recurrent
+                layers: PyTorch's state_dict order and layout for one layer
+                index). Defaults to "keras".
+
+        Returns:
+            A list of float32 copies, as :meth:`weights_info` describes.
+
+        Raises:
+            ValueError: The model is closed, or ``format`` is unknown.
+            RnnError: 'pytorch' for a layer that is not recurrent
+                (RNN_ERR_INVALID_ARG), or a GRU with reset_after=False
+                (RNN_ERR_UNSUPPORTED).
+        """
         fmt = self._recurrent_format(format)
         if fmt is None:
             return [self.get_param(i) for i in range(self.num_params)]
@@ -226,9 +408,27 @@ class Layer:
         lib.rnn_layer_get_weights(self.handle, fmt, len(tensors), tensor_array(tensors))
         return arrays
 
-    def set_weights(self, weights, format="keras"):
-        """Replaces the weights with arrays in ``format`` (a list in get_weights' order,
-        or a dict by the names weights_info gives). Nothing changes unless all fit."""
+    def set_weights(self, weights: Sequence[npt.ArrayLike] | dict[str, npt.ArrayLike],
+                    format: str = "keras") -> None:
+        """Replaces the weights (Keras' ``layer.set_weights()``).
+
+        Nothing changes unless every array fits.
+
+        Args:
+            weights: Arrays in ``format``: a list in get_weights' order, or a
+                dict by the names weights_info gives.
+            format: 'keras' or 'pytorch' (recurrent layers only). Defaults to
+                "keras".
+
+        Raises:
+            KeyError: A dict lacks one of the names.
+            ValueError: The model is closed, ``format`` is unknown, or the
+                number or a shape of the arrays is wrong.
+            RnnError: The library refused the arrays: their number
+                (RNN_ERR_INVALID_ARG), a shape (RNN_ERR_SHAPE), or 'pytorch'
+                for a layer it cannot express (RNN_ERR_INVALID_ARG,
+                RNN_ERR_UNSUPPORTED).
+        """
         info = self.weights_info(format)
         if isinstance(weights, dict):
             missing = [n for n, _ in info if n not in weights]
@@ -253,70 +453,168 @@ class Layer:
 
     # -------------------------------------------------------------- outputs, states
     @property
-    def num_outputs(self):
+    def num_outputs(self) -> int:
+        """The number of outputs (more than 1 with return_state or attention weights).
+
+        Raises:
+            ValueError: The model is closed.
+        """
         v = ctypes.c_int()
         lib.rnn_layer_num_outputs(self.handle, ctypes.byref(v))
         return v.value
 
-    def output(self, index=0):
-        """Output ``index`` of the last forward (a copy)."""
+    def output(self, index: int = 0) -> np.ndarray:
+        """One of the layer's outputs in the last forward.
+
+        Args:
+            index: The output, 0..num_outputs-1. Defaults to 0.
+
+        Returns:
+            A numpy copy.
+
+        Raises:
+            ValueError: The model is closed.
+            RnnError: No forward ran yet (RNN_ERR_STATE) or a bad index
+                (RNN_ERR_RANGE).
+        """
         t = TensorP()
         lib.rnn_layer_output(self.handle, index, ctypes.byref(t))
         return Tensor._borrowed(t, self._model).numpy()
 
     @property
-    def num_states(self):
+    def num_states(self) -> int:
+        """The number of recurrent states (h, and c for LSTM, per direction); 0 elsewhere.
+
+        Raises:
+            ValueError: The model is closed.
+        """
         v = ctypes.c_int()
         lib.rnn_layer_num_states(self.handle, ctypes.byref(v))
         return v.value
 
-    def set_initial_state(self, states):
-        """Initial states (Keras ``initial_state=``): arrays (N, units) in the order
-        h, c per direction; copied. None or [] clears them."""
+    def set_initial_state(self, states: Sequence[npt.ArrayLike] | None) -> None:
+        """Sets the initial states of this recurrent layer (Keras ``initial_state=``).
+
+        Args:
+            states: Arrays (N, units) in the order h, c per direction, copied;
+                None or [] clears them.
+
+        Raises:
+            ValueError: The model is closed.
+            RnnError: The layer is not recurrent, or the number or shapes of the
+                arrays are wrong (RNN_ERR_INVALID_ARG, RNN_ERR_SHAPE).
+        """
         tensors = [as_tensor(s, np.float32) for s in (states or [])]
         lib.rnn_layer_set_initial_state(self.handle, len(tensors), tensor_array(tensors))
 
-    def connect_initial_state(self, sources):
-        """Starts this recurrent layer from other layers' outputs at every forward:
-        ``sources`` lists Layer or (Layer, output index), one per state."""
+    def connect_initial_state(self, sources: Sequence[Operand]) -> None:
+        """Starts this recurrent layer from other layers' outputs at every forward.
+
+        The encoder-decoder wiring of Keras' ``LSTM(...)(x, initial_state=...)``.
+
+        Args:
+            sources: A Layer or (Layer, output index) per state, in the order
+                h, c per direction.
+
+        Raises:
+            TypeError: An entry is not a Layer or (Layer, int).
+            ValueError: The model is closed.
+            RnnError: The layer is not recurrent or the number of sources is
+                wrong (RNN_ERR_INVALID_ARG), a source has the wrong shape
+                (RNN_ERR_SHAPE), or the layer is stateful (RNN_ERR_STATE).
+        """
         ops = [_operand(s) for s in sources]
         outs = (ctypes.c_int * max(1, len(ops)))(*[i for _, i in ops])
         lib.rnn_layer_connect_initial_state(self.handle, len(ops),
                                             _layer_array([l for l, _ in ops]), outs)
 
-    def initial_state_grad(self, index):
-        """Gradient with respect to initial state ``index`` after a backward (a copy)."""
+    def initial_state_grad(self, index: int) -> np.ndarray:
+        """The gradient with respect to one initial state, after a backward.
+
+        Args:
+            index: The state, 0..num_states-1.
+
+        Returns:
+            A numpy copy (N, units).
+
+        Raises:
+            ValueError: The model is closed.
+            RnnError: No backward since the initial states were set
+                (RNN_ERR_STATE), or ``index`` is not one of them (RNN_ERR_RANGE).
+        """
         t = TensorP()
         lib.rnn_layer_initial_state_grad(self.handle, index, ctypes.byref(t))
         return Tensor._borrowed(t, self._model).numpy()
 
-    def reset_states(self):
+    def reset_states(self) -> None:
+        """Zeroes the carried states of this stateful layer (Keras ``reset_states``).
+
+        Raises:
+            ValueError: The model is closed.
+        """
         lib.rnn_layer_reset_states(self.handle)
 
 
 class Callback:
-    """Base class of fit callbacks (Keras-like). Return True from a method, or set
-    ``model.stop_training = True``, to stop training. ``logs`` is a dict of the
-    C log's fields."""
+    """Base class of fit callbacks (Keras-like).
 
-    model = None
+    Override :meth:`on_epoch_end` and/or :meth:`on_batch_end`. Return True from
+    either, or set ``model.stop_training = True``, to stop training. ``logs`` is
+    a dict of the C log's fields (``rnn_epoch_log`` / ``rnn_batch_log``).
 
-    def on_batch_end(self, batch, logs):
-        pass
+    Attributes:
+        model: The model being trained, set by ``Model.fit`` (None before).
+    """
 
-    def on_epoch_end(self, epoch, logs):
-        pass
+    model: Model | None = None
+
+    def on_batch_end(self, batch: int, logs: dict[str, Any]) -> bool | None:
+        """Called after each training batch (only when a subclass overrides it).
+
+        Args:
+            batch: The batch's index in its epoch, from 0.
+            logs: "epoch", "batch", "batches", "samples", "loss", "accuracy"
+                (left out when the loss has none) and "learning_rate".
+
+        Returns:
+            True to stop training; None or False to go on.
+        """
+        return None
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any]) -> bool | None:
+        """Called after each epoch, with its figures.
+
+        Args:
+            epoch: The epoch's index, from 0.
+            logs: The epoch's figures, Keras' names: "loss", "accuracy",
+                "perplexity", "val_loss", "val_accuracy", "val_perplexity",
+                "learning_rate", "seconds", "improved" (a metric the loss does
+                not define is left out: no accuracy or perplexity for mean
+                squared error).
+
+        Returns:
+            True to stop training; None or False to go on.
+        """
+        return None
 
 
 class LambdaCallback(Callback):
-    """A callback from plain functions ``on_epoch_end(epoch, logs)`` and
-    ``on_batch_end(batch, logs)``."""
+    """A callback made of plain functions, as Keras' ``LambdaCallback``."""
 
-    def __init__(self, on_epoch_end=None, on_batch_end=None):
+    def __init__(self, on_epoch_end: Callable[[int, dict[str, Any]], Any] | None = None,
+                 on_batch_end: Callable[[int, dict[str, Any]], Any] | None = None) -> None:
+        """Makes the callback.
+
+        Args:
+            on_epoch_end: ``f(epoch, logs)``, called as :meth:`Callback.on_epoch_end`;
+                None: nothing. Defaults to None.
+            on_batch_end: ``f(batch, logs)``, called as :meth:`Callback.on_batch_end`;
+                None: nothing. Defaults to None.
+        """
         if on_epoch_end is not None:
-            self.on_epoch_end = on_epoch_end
+            self.on_epoch_end = on_epoch_end  # type: ignore[assignment]
         if on_batch_end is not None:
-            self.on_batch_end = on_batch_end
+            self.on_batch_end = on_batch_end  # type: ignore[assignment]
 
 
 def _wants_batches(cb):
@@ -412,18 +710,32 @@ def _verbosity(verbose):
 
 
 class History:
-    """What fit returns: ``history`` (metric -> list per epoch, Keras' names),
-    ``epoch`` (indices), ``epochs_run``, ``best_epoch``, ``best_value``, ``stop``
-    ('completed', 'early_stopped' or 'callback') and ``last`` (the last epoch's log)."""
+    """What ``Model.fit`` returns, as Keras' History.
 
-    def __init__(self):
-        self.history = {}
-        self.epoch = []
+    Attributes:
+        history: Metric name -> list of its value per epoch (Keras' names:
+            "loss", "accuracy", "val_loss", ..., plus "perplexity",
+            "learning_rate", "seconds", "improved"). A metric the loss does not
+            define is left out (no accuracy or perplexity for mean squared
+            error).
+        epoch: The epochs' indices, from 0.
+        epochs_run: The number of epochs run.
+        best_epoch: The epoch where the monitored quantity was best (-1: none).
+        best_value: Its value then (NaN: none).
+        stop: Why training ended: 'completed', 'early_stopped' or 'callback'.
+        last: The last epoch's log (a dict as ``Callback.on_epoch_end`` gets),
+            or None when no epoch ran.
+    """
+
+    def __init__(self) -> None:
+        """An empty history; ``Model.fit`` fills it."""
+        self.history: dict[str, list[Any]] = {}
+        self.epoch: list[int] = []
         self.epochs_run = 0
         self.best_epoch = -1
         self.best_value = math.nan
-        self.stop = None
-        self.last = None
+        self.stop: str | int | None = None
+        self.last: dict[str, Any] | None = None
 
     def _add(self, logs):
         self.epoch.append(logs["epoch"])
@@ -431,7 +743,16 @@ class History:
             if k != "epoch":
                 self.history.setdefault(k, []).append(v)
 
-    def __repr__(self):
+    def _drop_undefined(self):
+        """Leaves out the metrics the loss does not define (NaN in every epoch), with
+        their val_ twins, as _defined does for one epoch's logs."""
+        for k in _LOSS_METRICS:
+            values = self.history.get(k)
+            if values is not None and all(math.isnan(v) for v in values):
+                del self.history[k]
+                self.history.pop("val_" + k, None)
+
+    def __repr__(self) -> str:
         return "<librnn.History epochs=%d stop=%s>" % (self.epochs_run, self.stop)
 
 
@@ -481,7 +802,7 @@ class _Data:
         self.struct.next = self._cb
 
 
-def _data_args(data):
+def _data_args(data) -> tuple[Any, Any, Any]:
     """validation_data / evaluate arguments: (x, y), (x, y, lengths) or a callable."""
     if callable(data):
         return data, None, None
@@ -512,9 +833,32 @@ class Model:
     Arrays in: numpy (or anything numpy converts), passed without copying when
     C-contiguous float32/int32 (floats are converted to float32 and integers to
     int32 otherwise). Arrays out: numpy. One thread at a time per model.
+
+    Every method raises ``ValueError`` once the model is closed, and
+    :class:`librnn.RnnError` when the library refuses a call (its message
+    names the function, the argument and the value).
+
+    Attributes:
+        stop_training: Set to True (by a callback) to stop ``fit`` after the
+            current batch or epoch; ``fit`` resets it.
     """
 
-    def __init__(self, seed=0, backend="onednn", _handle=None):
+    def __init__(self, seed: int = 0, backend: str | int = "onednn",
+                 _handle: Any = None) -> None:
+        """Creates an empty model (``rnn_model_create``).
+
+        Args:
+            seed: Seed of the parameter initialisers and dropout masks; the same
+                seed builds the same model. Defaults to 0.
+            backend: 'onednn' or 'reference' (the plain C kernels). Defaults to
+                "onednn".
+            _handle: Internal: an existing ``ModelP`` to own (``load``).
+
+        Raises:
+            ValueError: ``backend`` is unknown.
+            RnnError: The backend is not available (RNN_ERR_BACKEND) or no
+                memory (RNN_ERR_NOMEM).
+        """
         if _handle is None:
             o = _lib.init_struct(_lib.rnn_model_options)
             o.seed = int(seed)
@@ -523,21 +867,26 @@ class Model:
             lib.rnn_model_create(ctypes.byref(o), ctypes.byref(_handle))
         self._h = _handle
         self._fin = weakref.finalize(self, _destroy_model, _handle)
-        self._layers = weakref.WeakValueDictionary()
-        self._optimizers = weakref.WeakSet()
-        self._keep = ()        # inputs of the last run: the model reads them in backward
-        self._step_keep = ()   # inputs of step-wise decoding, until step_end
+        self._layers: weakref.WeakValueDictionary[int, Layer] = weakref.WeakValueDictionary()
+        self._optimizers: weakref.WeakSet[optimizers.Optimizer] = weakref.WeakSet()
+        self._keep: tuple[Any, ...] = ()       # inputs of the last run, read again in backward
+        self._step_keep: tuple[Any, ...] = ()  # inputs of step-wise decoding, until step_end
         self._compile_gen = 0
         self.stop_training = False
 
     # -------------------------------------------------------------- lifetime
     @property
-    def handle(self):
+    def handle(self) -> Any:
+        """The C handle (a ``ModelP``), for calls through ``librnn.lib``.
+
+        Raises:
+            ValueError: The model is closed.
+        """
         if not self._fin.alive:
             raise ValueError("model is closed")
         return self._h
 
-    def close(self):
+    def close(self) -> None:
         """Releases the model now (its optimizers first); idempotent."""
         for opt in list(self._optimizers):
             opt.close()
@@ -545,16 +894,17 @@ class Model:
         self._keep = self._step_keep = ()
 
     @property
-    def closed(self):
+    def closed(self) -> bool:
+        """Whether :meth:`close` released the model."""
         return not self._fin.alive
 
-    def __enter__(self):
+    def __enter__(self) -> Model:
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         if self.closed:
             return "<librnn.Model closed>"
         return "<librnn.Model layers=%d params=%d>" % (self.num_layers, self.count_params())
@@ -575,44 +925,277 @@ class Model:
         return self._layer(out)
 
     # -------------------------------------------------------------- building
-    def input(self, shape, dtype="float32"):
-        """Declares an input (Keras ``Input(shape=..., dtype=...)``), without the batch
-        axis; None (or 0) is "any number of steps": (None,) int32 token ids,
-        (None, F) float32 sequences, (F,) float32 vectors."""
-        shape = tuple(0 if s is None else int(s) for s in shape)
+    def input(self, shape: Sequence[int | None], dtype: Any = "float32") -> Layer:
+        """Declares an input, as Keras ``Input(shape=..., dtype=...)``.
+
+        Args:
+            shape: The shape without the batch axis; None (or 0) is "any number
+                of steps": (None,) int32 token ids, (None, F) float32 sequences,
+                (F,) float32 vectors.
+            dtype: 'float32' or 'int32' (or the numpy dtype). Defaults to "float32".
+
+        Returns:
+            The input layer.
+
+        Raises:
+            TypeError: ``dtype`` is neither float32 nor int32.
+            RnnError: A bad shape (RNN_ERR_SHAPE, RNN_ERR_INVALID_ARG), or the
+                model already has 16 inputs (RNN_ERR_STATE).
+        """
+        sizes = tuple(0 if s is None else int(s) for s in shape)
         code = _lib.F32 if np.dtype(dtype) == np.float32 else _lib.I32
         if np.dtype(dtype) not in (np.float32, np.int32):
             raise TypeError("inputs are float32 or int32 (got %s)" % dtype)
-        dims = (ctypes.c_int64 * max(1, len(shape)))(*shape)
-        return self._add(lib.rnn_model_add_input, code, len(shape), dims)
+        dims = (ctypes.c_int64 * max(1, len(sizes)))(*sizes)
+        return self._add(lib.rnn_model_add_input, code, len(sizes), dims)
 
-    def recurrent(self, cell, units, on=None, **options):
-        """A recurrent layer: cell 'simple_rnn', 'lstm' or 'gru'; options as Keras'
-        (activation, use_bias, return_sequences, return_state, go_backwards, stateful,
-        reset_after, unit_forget_bias, dropout, recurrent_dropout, kernel_initializer,
-        recurrent_initializer, bias_initializer) plus bidirectional and merge_mode."""
+    def recurrent(self, cell: str | int, units: int, on: Operand | None = None, *,
+                  activation: str | None = "tanh", use_bias: bool = True,
+                  return_sequences: bool = False, return_state: bool = False,
+                  go_backwards: bool = False, stateful: bool = False, reset_after: bool = True,
+                  unit_forget_bias: bool = True, dropout: float = 0.0,
+                  recurrent_dropout: float = 0.0,
+                  kernel_initializer: str | None = "glorot_uniform",
+                  recurrent_initializer: str | None = "orthogonal",
+                  bias_initializer: str | None = "zeros", bidirectional: bool = False,
+                  merge_mode: str | None = "concat") -> Layer:
+        """Appends a recurrent layer (Keras SimpleRNN, LSTM or GRU, optionally Bidirectional).
+
+        The defaults are Keras' (and ``rnn_recurrent_options_init``'s); None for
+        an option keeps the library's default.
+
+        Args:
+            cell: 'simple_rnn', 'lstm' or 'gru'.
+            units: Size of the state (> 0).
+            on: What the layer reads: a Layer or (Layer, output); None: the
+                last layer added. Defaults to None.
+            activation: SimpleRNN: 'tanh' or 'relu'; LSTM and GRU: only 'tanh'.
+                Defaults to "tanh".
+            use_bias: Whether the cell has biases. Defaults to True.
+            return_sequences: True: output (N, T, units) at every step; False:
+                (N, units) at each sample's last step. Defaults to False.
+            return_state: Adds the final states as extra outputs (h, and c for
+                LSTM, per direction, forward first). Defaults to False.
+            go_backwards: Processes each sequence in reverse. Defaults to False.
+            stateful: Carries the final states to the next batch as its initial
+                states (same batch size required). Defaults to False.
+            reset_after: GRU only: True is the Keras 2 / PyTorch / cuDNN cell,
+                False the original one of Cho et al. Defaults to True.
+            unit_forget_bias: LSTM only: the forget-gate bias starts at 1.
+                Defaults to True.
+            dropout: Fraction of the input features dropped in training (one
+                mask per sequence). Defaults to 0.0.
+            recurrent_dropout: Fraction of the recurrent state dropped in
+                training (runs on the reference kernels when > 0). Defaults to 0.0.
+            kernel_initializer: 'glorot_uniform', 'orthogonal', 'zeros' or
+                'ones'. Defaults to "glorot_uniform".
+            recurrent_initializer: As kernel_initializer. Defaults to "orthogonal".
+            bias_initializer: As kernel_initializer. Defaults to "zeros".
+            bidirectional: Wraps the layer in Keras' Bidirectional. Defaults to
+                False.
+            merge_mode: How Bidirectional merges the two directions: 'concat',
+                'sum', 'mul' or 'ave'. Defaults to "concat".
+
+        Returns:
+            The new layer.
+
+        Raises:
+            ValueError: ``cell``, an activation, initializer or merge mode is
+                unknown.
+            RnnError: A bad option (RNN_ERR_INVALID_ARG), or the input does not fit
+                the layer (RNN_ERR_SHAPE, RNN_ERR_DTYPE, RNN_ERR_STATE).
+        """
         o = _lib.init_struct(_lib.rnn_recurrent_options,
                              _lib.enum(_lib.CELLS, cell, "cell"))
         o.units = int(units)
-        conv = {"activation": lambda v: _lib.enum(_lib.ACTIVATIONS, v, "activation"),
-                "merge_mode": lambda v: _lib.enum(_lib.MERGE_MODES, v, "merge_mode")}
+        options = {"activation": activation, "use_bias": use_bias,
+                   "return_sequences": return_sequences, "return_state": return_state,
+                   "go_backwards": go_backwards, "stateful": stateful,
+                   "reset_after": reset_after, "unit_forget_bias": unit_forget_bias,
+                   "dropout": dropout, "recurrent_dropout": recurrent_dropout,
+                   "kernel_initializer": kernel_initializer,
+                   "recurrent_initializer": recurrent_initializer,
+                   "bias_initializer": bias_initializer, "bidirectional": bidirectional,
+                   "merge_mode": merge_mode}
+        conv: dict[str, Callable[[Any], int]] = {
+            "activation": lambda v: _lib.enum(_lib.ACTIVATIONS, v, "activation"),
+            "merge_mode": lambda v: _lib.enum(_lib.MERGE_MODES, v, "merge_mode")}
         for k in ("kernel_initializer", "recurrent_initializer", "bias_initializer"):
-            conv[k] = lambda v, k=k: _lib.enum(_lib.INITIALIZERS, v, k)
+            conv[k] = _enum_of(_lib.INITIALIZERS, k)
         _set_fields(o, options, "recurrent", conv)
         return self._add(lib.rnn_model_add_recurrent, ctypes.byref(o), on=on)
 
-    def simple_rnn(self, units, on=None, **options):
-        return self.recurrent("simple_rnn", units, on=on, **options)
+    def simple_rnn(self, units: int, on: Operand | None = None, *,
+            activation: str | None = "tanh", use_bias: bool = True,
+            return_sequences: bool = False, return_state: bool = False,
+            go_backwards: bool = False, stateful: bool = False, reset_after: bool = True,
+            unit_forget_bias: bool = True, dropout: float = 0.0, recurrent_dropout: float = 0.0,
+            kernel_initializer: str | None = "glorot_uniform",
+            recurrent_initializer: str | None = "orthogonal",
+            bias_initializer: str | None = "zeros", bidirectional: bool = False,
+            merge_mode: str | None = "concat") -> Layer:
+        """Appends a Keras SimpleRNN: ``recurrent('simple_rnn', units, ...)``.
 
-    def lstm(self, units, on=None, **options):
-        return self.recurrent("lstm", units, on=on, **options)
+        Args:
+            units: Size of the state (> 0).
+            on: What the layer reads: a Layer or (Layer, output); None: the
+                last layer added. Defaults to None.
+            activation: As for :meth:`recurrent`. Defaults to "tanh".
+            use_bias: As for :meth:`recurrent`. Defaults to True.
+            return_sequences: As for :meth:`recurrent`. Defaults to False.
+            return_state: As for :meth:`recurrent`. Defaults to False.
+            go_backwards: As for :meth:`recurrent`. Defaults to False.
+            stateful: As for :meth:`recurrent`. Defaults to False.
+            reset_after: As for :meth:`recurrent` (GRU only). Defaults to True.
+            unit_forget_bias: As for :meth:`recurrent` (LSTM only). Defaults to True.
+            dropout: As for :meth:`recurrent`. Defaults to 0.0.
+            recurrent_dropout: As for :meth:`recurrent`. Defaults to 0.0.
+            kernel_initializer: As for :meth:`recurrent`. Defaults to "glorot_uniform".
+            recurrent_initializer: As for :meth:`recurrent`. Defaults to "orthogonal".
+            bias_initializer: As for :meth:`recurrent`. Defaults to "zeros".
+            bidirectional: As for :meth:`recurrent`. Defaults to False.
+            merge_mode: As for :meth:`recurrent`. Defaults to "concat".
 
-    def gru(self, units, on=None, **options):
-        return self.recurrent("gru", units, on=on, **options)
+        Returns:
+            The new layer.
 
-    def dense(self, units, activation=None, use_bias=True, kernel_initializer=None,
-              bias_initializer=None, on=None):
-        """Keras Dense (per time step on a sequence, as TimeDistributed(Dense))."""
+        Raises:
+            ValueError: An activation, initializer or merge mode is unknown.
+            RnnError: A bad option (RNN_ERR_INVALID_ARG), or the input does not fit
+                the layer (RNN_ERR_SHAPE, RNN_ERR_DTYPE, RNN_ERR_STATE).
+        """
+        return self.recurrent("simple_rnn", units, on=on, activation=activation, use_bias=use_bias,
+                              return_sequences=return_sequences, return_state=return_state,
+                              go_backwards=go_backwards, stateful=stateful,
+                              reset_after=reset_after, unit_forget_bias=unit_forget_bias,
+                              dropout=dropout, recurrent_dropout=recurrent_dropout,
+                              kernel_initializer=kernel_initializer,
+                              recurrent_initializer=recurrent_initializer,
+                              bias_initializer=bias_initializer, bidirectional=bidirectional,
+                              merge_mode=merge_mode)
+
+    def lstm(self, units: int, on: Operand | None = None, *,
+            activation: str | None = "tanh", use_bias: bool = True,
+            return_sequences: bool = False, return_state: bool = False,
+            go_backwards: bool = False, stateful: bool = False, reset_after: bool = True,
+            unit_forget_bias: bool = True, dropout: float = 0.0, recurrent_dropout: float = 0.0,
+            kernel_initializer: str | None = "glorot_uniform",
+            recurrent_initializer: str | None = "orthogonal",
+            bias_initializer: str | None = "zeros", bidirectional: bool = False,
+            merge_mode: str | None = "concat") -> Layer:
+        """Appends a Keras LSTM: ``recurrent('lstm', units, ...)``.
+
+        Args:
+            units: Size of the state (> 0).
+            on: What the layer reads: a Layer or (Layer, output); None: the
+                last layer added. Defaults to None.
+            activation: As for :meth:`recurrent`. Defaults to "tanh".
+            use_bias: As for :meth:`recurrent`. Defaults to True.
+            return_sequences: As for :meth:`recurrent`. Defaults to False.
+            return_state: As for :meth:`recurrent`. Defaults to False.
+            go_backwards: As for :meth:`recurrent`. Defaults to False.
+            stateful: As for :meth:`recurrent`. Defaults to False.
+            reset_after: As for :meth:`recurrent` (GRU only). Defaults to True.
+            unit_forget_bias: As for :meth:`recurrent` (LSTM only). Defaults to True.
+            dropout: As for :meth:`recurrent`. Defaults to 0.0.
+            recurrent_dropout: As for :meth:`recurrent`. Defaults to 0.0.
+            kernel_initializer: As for :meth:`recurrent`. Defaults to "glorot_uniform".
+            recurrent_initializer: As for :meth:`recurrent`. Defaults to "orthogonal".
+            bias_initializer: As for :meth:`recurrent`. Defaults to "zeros".
+            bidirectional: As for :meth:`recurrent`. Defaults to False.
+            merge_mode: As for :meth:`recurrent`. Defaults to "concat".
+
+        Returns:
+            The new layer.
+
+        Raises:
+            ValueError: An activation, initializer or merge mode is unknown.
+            RnnError: A bad option (RNN_ERR_INVALID_ARG), or the input does not fit
+                the layer (RNN_ERR_SHAPE, RNN_ERR_DTYPE, RNN_ERR_STATE).
+        """
+        return self.recurrent("lstm", units, on=on, activation=activation, use_bias=use_bias,
+                              return_sequences=return_sequences, return_state=return_state,
+                              go_backwards=go_backwards, stateful=stateful,
+                              reset_after=reset_after, unit_forget_bias=unit_forget_bias,
+                              dropout=dropout, recurrent_dropout=recurrent_dropout,
+                              kernel_initializer=kernel_initializer,
+                              recurrent_initializer=recurrent_initializer,
+                              bias_initializer=bias_initializer, bidirectional=bidirectional,
+                              merge_mode=merge_mode)
+
+    def gru(self, units: int, on: Operand | None = None, *,
+            activation: str | None = "tanh", use_bias: bool = True,
+            return_sequences: bool = False, return_state: bool = False,
+            go_backwards: bool = False, stateful: bool = False, reset_after: bool = True,
+            unit_forget_bias: bool = True, dropout: float = 0.0, recurrent_dropout: float = 0.0,
+            kernel_initializer: str | None = "glorot_uniform",
+            recurrent_initializer: str | None = "orthogonal",
+            bias_initializer: str | None = "zeros", bidirectional: bool = False,
+            merge_mode: str | None = "concat") -> Layer:
+        """Appends a Keras GRU: ``recurrent('gru', units, ...)``.
+
+        Args:
+            units: Size of the state (> 0).
+            on: What the layer reads: a Layer or (Layer, output); None: the
+                last layer added. Defaults to None.
+            activation: As for :meth:`recurrent`. Defaults to "tanh".
+            use_bias: As for :meth:`recurrent`. Defaults to True.
+            return_sequences: As for :meth:`recurrent`. Defaults to False.
+            return_state: As for :meth:`recurrent`. Defaults to False.
+            go_backwards: As for :meth:`recurrent`. Defaults to False.
+            stateful: As for :meth:`recurrent`. Defaults to False.
+            reset_after: As for :meth:`recurrent` (GRU only). Defaults to True.
+            unit_forget_bias: As for :meth:`recurrent` (LSTM only). Defaults to True.
+            dropout: As for :meth:`recurrent`. Defaults to 0.0.
+            recurrent_dropout: As for :meth:`recurrent`. Defaults to 0.0.
+            kernel_initializer: As for :meth:`recurrent`. Defaults to "glorot_uniform".
+            recurrent_initializer: As for :meth:`recurrent`. Defaults to "orthogonal".
+            bias_initializer: As for :meth:`recurrent`. Defaults to "zeros".
+            bidirectional: As for :meth:`recurrent`. Defaults to False.
+            merge_mode: As for :meth:`recurrent`. Defaults to "concat".
+
+        Returns:
+            The new layer.
+
+        Raises:
+            ValueError: An activation, initializer or merge mode is unknown.
+            RnnError: A bad option (RNN_ERR_INVALID_ARG), or the input does not fit
+                the layer (RNN_ERR_SHAPE, RNN_ERR_DTYPE, RNN_ERR_STATE).
+        """
+        return self.recurrent("gru", units, on=on, activation=activation, use_bias=use_bias,
+                              return_sequences=return_sequences, return_state=return_state,
+                              go_backwards=go_backwards, stateful=stateful,
+                              reset_after=reset_after, unit_forget_bias=unit_forget_bias,
+                              dropout=dropout, recurrent_dropout=recurrent_dropout,
+                              kernel_initializer=kernel_initializer,
+                              recurrent_initializer=recurrent_initializer,
+                              bias_initializer=bias_initializer, bidirectional=bidirectional,
+                              merge_mode=merge_mode)
+
+    def dense(self, units: int, activation: str | None = None, use_bias: bool = True,
+              kernel_initializer: str | None = None, bias_initializer: str | None = None,
+              on: Operand | None = None) -> Layer:
+        """Appends a Keras Dense layer (per time step on a sequence, as TimeDistributed(Dense)).
+
+        Args:
+            units: Output features (> 0).
+            activation: None or 'linear', 'tanh', 'relu', 'sigmoid' or 'softmax'.
+                Defaults to None.
+            use_bias: Whether the layer has a bias. Defaults to True.
+            kernel_initializer: 'glorot_uniform', 'orthogonal', 'zeros' or
+                'ones'; None: 'glorot_uniform'. Defaults to None.
+            bias_initializer: As kernel_initializer; None: 'zeros'. Defaults to None.
+            on: What the layer reads: a Layer or (Layer, output); None: the
+                last layer added. Defaults to None.
+
+        Returns:
+            The new layer.
+
+        Raises:
+            ValueError: The activation or an initializer is unknown.
+            RnnError: A bad option (RNN_ERR_INVALID_ARG), or the input does not fit
+                the layer (RNN_ERR_SHAPE, RNN_ERR_DTYPE, RNN_ERR_STATE).
+        """
         o = _lib.init_struct(_lib.rnn_dense_options)
         o.units = int(units)
         o.activation = _lib.enum(_lib.ACTIVATIONS, activation, "activation")
@@ -623,9 +1206,33 @@ class Model:
             o.bias_initializer = _lib.enum(_lib.INITIALIZERS, bias_initializer, "initializer")
         return self._add(lib.rnn_model_add_dense, ctypes.byref(o), on=on)
 
-    def embedding(self, input_dim, output_dim, mask_zero=False, trainable=True, weights=None,
-                  on=None):
-        """Keras Embedding; ``weights`` (input_dim, output_dim) loads pretrained vectors."""
+    def embedding(self, input_dim: int, output_dim: int, mask_zero: bool = False,
+                  trainable: bool = True, weights: npt.ArrayLike | None = None,
+                  on: Operand | None = None) -> Layer:
+        """Appends a Keras Embedding layer (int32 token ids to vectors).
+
+        Args:
+            input_dim: Vocabulary size; ids are in [0, input_dim).
+            output_dim: Vector size.
+            mask_zero: Id 0 is padding: each sample's length becomes the
+                position after its last non-zero id, and the following recurrent
+                layers and the loss see those lengths (Keras' mask, for
+                right-padded sequences). Defaults to False.
+            trainable: False freezes the vectors (e.g. pretrained ones).
+                Defaults to True.
+            weights: Pretrained vectors (input_dim, output_dim) to load; None:
+                initialised randomly. Defaults to None.
+            on: What the layer reads: a Layer or (Layer, output); None: the
+                last layer added. Defaults to None.
+
+        Returns:
+            The new layer.
+
+        Raises:
+            RnnError: A bad option (RNN_ERR_INVALID_ARG), ``weights`` of another
+                shape (RNN_ERR_SHAPE), or the input does not fit the layer
+                (RNN_ERR_SHAPE, RNN_ERR_DTYPE, RNN_ERR_STATE).
+        """
         o = _lib.init_struct(_lib.rnn_embedding_options)
         o.input_dim, o.output_dim = int(input_dim), int(output_dim)
         o.mask_zero, o.trainable = int(bool(mask_zero)), int(bool(trainable))
@@ -634,40 +1241,155 @@ class Model:
             layer.set_param("embeddings", weights)
         return layer
 
-    def dropout(self, rate, on=None):
+    def dropout(self, rate: float, on: Operand | None = None) -> Layer:
+        """Appends a Keras Dropout layer (active in training only).
+
+        Args:
+            rate: Fraction of the values dropped, in [0, 1).
+            on: What the layer reads: a Layer or (Layer, output); None: the
+                last layer added. Defaults to None.
+
+        Returns:
+            The new layer.
+
+        Raises:
+            RnnError: A bad option (RNN_ERR_INVALID_ARG), or the input does not fit
+                the layer (RNN_ERR_SHAPE, RNN_ERR_DTYPE, RNN_ERR_STATE).
+        """
         return self._add(lib.rnn_model_add_dropout, float(rate), on=on)
 
-    def spatial_dropout1d(self, rate, on=None):
+    def spatial_dropout1d(self, rate: float, on: Operand | None = None) -> Layer:
+        """Appends a Keras SpatialDropout1D layer: whole features dropped per sequence.
+
+        Args:
+            rate: Fraction of the features dropped, in [0, 1).
+            on: What the layer reads: a Layer or (Layer, output); None: the
+                last layer added. Defaults to None.
+
+        Returns:
+            The new layer.
+
+        Raises:
+            RnnError: A bad option (RNN_ERR_INVALID_ARG), or the input does not fit
+                the layer (RNN_ERR_SHAPE, RNN_ERR_DTYPE, RNN_ERR_STATE).
+        """
         return self._add(lib.rnn_model_add_spatial_dropout1d, float(rate), on=on)
 
-    def activation(self, activation, on=None):
+    def activation(self, activation: str | None, on: Operand | None = None) -> Layer:
+        """Appends a Keras Activation layer.
+
+        Args:
+            activation: None or 'linear', 'tanh', 'relu', 'sigmoid' or 'softmax'.
+            on: What the layer reads: a Layer or (Layer, output); None: the
+                last layer added. Defaults to None.
+
+        Returns:
+            The new layer.
+
+        Raises:
+            ValueError: The activation is unknown.
+            RnnError: A bad option (RNN_ERR_INVALID_ARG), or the input does not fit
+                the layer (RNN_ERR_SHAPE, RNN_ERR_DTYPE, RNN_ERR_STATE).
+        """
         return self._add(lib.rnn_model_add_activation,
                          _lib.enum(_lib.ACTIVATIONS, activation, "activation"), on=on)
 
-    def global_pooling(self, pooling="average", on=None):
-        """Global average or max pooling over each sample's real steps."""
+    def global_pooling(self, pooling: str = "average", on: Operand | None = None) -> Layer:
+        """Appends global average or max pooling over each sample's real steps.
+
+        Args:
+            pooling: 'average' ('avg') or 'max'. Defaults to "average".
+            on: What the layer reads: a Layer or (Layer, output); None: the
+                last layer added. Defaults to None.
+
+        Returns:
+            The new layer, output (N, features).
+
+        Raises:
+            ValueError: ``pooling`` is unknown.
+            RnnError: A bad option (RNN_ERR_INVALID_ARG), or the input does not fit
+                the layer (RNN_ERR_SHAPE, RNN_ERR_DTYPE, RNN_ERR_STATE).
+        """
         return self._add(lib.rnn_model_add_global_pooling,
                          _lib.enum(_lib.POOLINGS, pooling, "pooling"), on=on)
 
-    def global_average_pooling1d(self, on=None):
+    def global_average_pooling1d(self, on: Operand | None = None) -> Layer:
+        """Appends Keras' GlobalAveragePooling1D: ``global_pooling('average')``.
+
+        Args:
+            on: What the layer reads: a Layer or (Layer, output); None: the
+                last layer added. Defaults to None.
+
+        Returns:
+            The new layer.
+
+        Raises:
+            RnnError: A bad option (RNN_ERR_INVALID_ARG), or the input does not fit
+                the layer (RNN_ERR_SHAPE, RNN_ERR_DTYPE, RNN_ERR_STATE).
+        """
         return self.global_pooling("average", on=on)
 
-    def global_max_pooling1d(self, on=None):
+    def global_max_pooling1d(self, on: Operand | None = None) -> Layer:
+        """Appends Keras' GlobalMaxPooling1D: ``global_pooling('max')``.
+
+        Args:
+            on: What the layer reads: a Layer or (Layer, output); None: the
+                last layer added. Defaults to None.
+
+        Returns:
+            The new layer.
+
+        Raises:
+            RnnError: A bad option (RNN_ERR_INVALID_ARG), or the input does not fit
+                the layer (RNN_ERR_SHAPE, RNN_ERR_DTYPE, RNN_ERR_STATE).
+        """
         return self.global_pooling("max", on=on)
 
-    def flatten(self, on=None):
+    def flatten(self, on: Operand | None = None) -> Layer:
+        """Appends a Keras Flatten layer: (N, ...) to (N, features).
+
+        Args:
+            on: What the layer reads: a Layer or (Layer, output); None: the
+                last layer added. Defaults to None.
+
+        Returns:
+            The new layer.
+
+        Raises:
+            RnnError: A bad option (RNN_ERR_INVALID_ARG), or the input does not fit
+                the layer (RNN_ERR_SHAPE, RNN_ERR_DTYPE, RNN_ERR_STATE).
+        """
         return self._add(lib.rnn_model_add_flatten, on=on)
 
-    def add_layer(self, kind, inputs=None, **config):
-        """Appends a layer of any kind by its model-file name (``"dense"``,
-        ``"layer_normalization"``, ... as :attr:`Layer.config` reports) with
-        option names and values as keywords, e.g.
-        ``m.add_layer("dense", units=8, activation="softmax")``. ``inputs``: a
-        layer, ``(layer, output)`` or a list of them (default: the next
-        producer)."""
-        ops = [] if inputs is None else (
+    def add_layer(self, kind: str, inputs: Operand | list[Operand] | None = None,
+                  **config: Any) -> Layer:
+        """Appends a layer of any kind by its model-file name (``rnn_model_add_layer``).
+
+        For example ``m.add_layer("dense", units=8, activation="softmax")``. The
+        options are the kind's own (open-ended: every kind the library has, now
+        or later), so they stay keywords passed through as JSON.
+
+        Args:
+            kind: The kind's name in model files ("dense", "layer_normalization",
+                ... as :attr:`Layer.config` reports).
+            inputs: What the layer reads: a Layer, (Layer, output) or a list of
+                them; None: the next producer. Defaults to None.
+            **config: The kind's options by name, as in :attr:`Layer.config`'s
+                "config" (JSON values).
+
+        Returns:
+            The new layer.
+
+        Raises:
+            TypeError: An input is not a Layer or (Layer, int), or an option
+                value is not JSON.
+            RnnError: An unknown kind or option, or a bad value
+                (RNN_ERR_INVALID_ARG, named in the message), or inputs that do
+                not fit (RNN_ERR_SHAPE, RNN_ERR_DTYPE).
+        """
+        items = [] if inputs is None else (
             inputs if isinstance(inputs, list) else [inputs])
-        ops = [_operand(o) for o in ops]
+        ops = [_operand(o) for o in items]
         arr = (LayerP * max(1, len(ops)))(*[o[0].handle for o in ops])
         outs = (ctypes.c_int * max(1, len(ops)))(*[o[1] for o in ops])
         out = LayerP()
@@ -675,18 +1397,74 @@ class Model:
                                 len(ops), arr, outs, ctypes.byref(out))
         return self._layer(out)
 
-    def layer_normalization(self, epsilon=1e-3, center=True, scale=True, on=None):
-        """Keras LayerNormalization over the last axis."""
+    def layer_normalization(self, epsilon: float = 1e-3, center: bool = True,
+                            scale: bool = True, on: Operand | None = None) -> Layer:
+        """Appends a Keras LayerNormalization layer (over the last axis).
+
+        Args:
+            epsilon: Added to the variance (> 0). Defaults to 1e-3.
+            center: Learn an offset "beta" (starts at 0). Defaults to True.
+            scale: Learn a factor "gamma" (starts at 1). Defaults to True.
+            on: What the layer reads: a Layer or (Layer, output); None: the
+                last layer added. Defaults to None.
+
+        Returns:
+            The new layer.
+
+        Raises:
+            RnnError: A bad option (RNN_ERR_INVALID_ARG), or the input does not fit
+                the layer (RNN_ERR_SHAPE, RNN_ERR_DTYPE, RNN_ERR_STATE).
+        """
         o = _lib.init_struct(_lib.rnn_layer_normalization_options)
         o.epsilon, o.center, o.scale = float(epsilon), int(bool(center)), int(bool(scale))
         return self._add(lib.rnn_model_add_layer_normalization, ctypes.byref(o), on=on)
 
-    def repeat_vector(self, n, on=None):
+    def repeat_vector(self, n: int, on: Operand | None = None) -> Layer:
+        """Appends a Keras RepeatVector layer: (N, F) to (N, n, F).
+
+        Args:
+            n: The number of repetitions (steps), > 0.
+            on: What the layer reads: a Layer or (Layer, output); None: the
+                last layer added. Defaults to None.
+
+        Returns:
+            The new layer.
+
+        Raises:
+            RnnError: A bad option (RNN_ERR_INVALID_ARG), or the input does not fit
+                the layer (RNN_ERR_SHAPE, RNN_ERR_DTYPE, RNN_ERR_STATE).
+        """
         return self._add(lib.rnn_model_add_repeat_vector, int(n), on=on)
 
-    def conv1d(self, filters, kernel_size, strides=1, padding="valid", dilation_rate=1,
-               activation=None, use_bias=True, kernel_initializer=None, bias_initializer=None,
-               on=None):
+    def conv1d(self, filters: int, kernel_size: int, strides: int = 1, padding: str = "valid",
+               dilation_rate: int = 1, activation: str | None = None, use_bias: bool = True,
+               kernel_initializer: str | None = None, bias_initializer: str | None = None,
+               on: Operand | None = None) -> Layer:
+        """Appends a Keras Conv1D layer over the steps of a sequence.
+
+        Args:
+            filters: Output features (> 0).
+            kernel_size: Window length in steps (> 0).
+            strides: Step between windows. Defaults to 1.
+            padding: 'valid' or 'same'. Defaults to "valid".
+            dilation_rate: Spacing of the window's steps. Defaults to 1.
+            activation: None or 'linear', 'tanh', 'relu', 'sigmoid' or 'softmax'.
+                Defaults to None.
+            use_bias: Whether the layer has a bias. Defaults to True.
+            kernel_initializer: 'glorot_uniform', 'orthogonal', 'zeros' or
+                'ones'; None: 'glorot_uniform'. Defaults to None.
+            bias_initializer: As kernel_initializer; None: 'zeros'. Defaults to None.
+            on: What the layer reads: a Layer or (Layer, output); None: the
+                last layer added. Defaults to None.
+
+        Returns:
+            The new layer.
+
+        Raises:
+            ValueError: The padding, activation or an initializer is unknown.
+            RnnError: A bad option (RNN_ERR_INVALID_ARG), or the input does not fit
+                the layer (RNN_ERR_SHAPE, RNN_ERR_DTYPE, RNN_ERR_STATE).
+        """
         o = _lib.init_struct(_lib.rnn_conv1d_options)
         o.filters, o.kernel_size, o.strides = int(filters), int(kernel_size), int(strides)
         o.padding = _lib.enum(_lib.PADDINGS, padding, "padding")
@@ -699,23 +1477,79 @@ class Model:
             o.bias_initializer = _lib.enum(_lib.INITIALIZERS, bias_initializer, "initializer")
         return self._add(lib.rnn_model_add_conv1d, ctypes.byref(o), on=on)
 
-    def max_pooling1d(self, pool_size=2, strides=None, padding="valid", on=None):
+    def max_pooling1d(self, pool_size: int = 2, strides: int | None = None,
+                      padding: str = "valid", on: Operand | None = None) -> Layer:
+        """Appends a Keras MaxPooling1D layer over the steps of a sequence.
+
+        Args:
+            pool_size: Window length in steps. Defaults to 2.
+            strides: Step between windows; None: ``pool_size``. Defaults to None.
+            padding: 'valid' or 'same'. Defaults to "valid".
+            on: What the layer reads: a Layer or (Layer, output); None: the
+                last layer added. Defaults to None.
+
+        Returns:
+            The new layer.
+
+        Raises:
+            ValueError: ``padding`` is unknown.
+            RnnError: A bad option (RNN_ERR_INVALID_ARG), or the input does not fit
+                the layer (RNN_ERR_SHAPE, RNN_ERR_DTYPE, RNN_ERR_STATE).
+        """
         return self._add(lib.rnn_model_add_max_pooling1d, int(pool_size), int(strides or 0),
                          _lib.enum(_lib.PADDINGS, padding, "padding"), on=on)
 
-    def concatenate(self, *operands):
-        """Keras Concatenate (last axis) of 2..9 operands, each a Layer or (Layer, output)."""
-        if len(operands) == 1 and isinstance(operands[0], list):
-            operands = operands[0]
-        ops = [_operand(o) for o in operands]
+    def concatenate(self, *operands: Operand | list[Operand]) -> Layer:
+        """Appends a Keras Concatenate layer (on the last axis).
+
+        Args:
+            *operands: 2..9 operands, each a Layer or (Layer, output); or a
+                single list of them.
+
+        Returns:
+            The new layer.
+
+        Raises:
+            TypeError: An operand is not a Layer or (Layer, int).
+            RnnError: Too few or too many operands (RNN_ERR_INVALID_ARG), or
+                shapes that differ on other axes (RNN_ERR_SHAPE).
+        """
+        items = operands[0] if len(operands) == 1 and isinstance(operands[0], list) else operands
+        ops = [_operand(o) for o in items]
         outs = (ctypes.c_int * max(1, len(ops)))(*[i for _, i in ops])
         return self._add(lib.rnn_model_add_concatenate, len(ops),
                          _layer_array([l for l, _ in ops]), outs)
 
-    def attention(self, query, value, score="dot", units=0, scale=False,
-                  kernel_initializer=None):
-        """Attention of ``query`` steps over ``value`` steps (each a Layer or
-        (Layer, output)). Output 0: contexts (N, Tq, Dv); output 1: weights (N, Tq, Tv)."""
+    def attention(self, query: Operand, value: Operand, score: str = "dot", units: int = 0,
+                  scale: bool = False, kernel_initializer: str | None = None) -> Layer:
+        """Appends attention of ``query`` steps over ``value`` steps.
+
+        Keras' Attention ('dot') and AdditiveAttention ('additive'), and Luong's
+        'general' score. Output 0: the contexts (N, Tq, Dv); output 1: the
+        weights (N, Tq, Tv).
+
+        Args:
+            query: A Layer or (Layer, output): the (N, Tq, Dq) queries.
+            value: A Layer or (Layer, output): the (N, Tv, Dv) values (also the
+                keys).
+            score: 'dot' ('luong'), 'general' or 'additive' ('bahdanau').
+                Defaults to "dot".
+            units: 'additive': the size of the score layer; 0: the value
+                size. Defaults to 0.
+            scale: 'dot' and 'general': divide the scores by sqrt(Dq).
+                Defaults to False.
+            kernel_initializer: 'glorot_uniform', 'orthogonal', 'zeros' or
+                'ones'; None: 'glorot_uniform'. Defaults to None.
+
+        Returns:
+            The new layer.
+
+        Raises:
+            TypeError: ``query`` or ``value`` is not a Layer or (Layer, int).
+            ValueError: ``score`` or the initializer is unknown.
+            RnnError: A bad option (RNN_ERR_INVALID_ARG), or the input does not fit
+                the layer (RNN_ERR_SHAPE, RNN_ERR_DTYPE, RNN_ERR_STATE).
+        """
         o = _lib.init_struct(_lib.rnn_attention_options)
         o.score = _lib.enum(_lib.ATTENTION_SCORES, score, "score")
         o.units, o.scale = int(units), int(bool(scale))
@@ -725,17 +1559,51 @@ class Model:
         return self._add(lib.rnn_model_add_attention, ctypes.byref(o), ql.handle, qo,
                          vl.handle, vo)
 
-    def shared(self, layer, on=None):
-        """Applies ``layer`` (its very parameters) again on the current producer."""
+    def shared(self, layer: Layer, on: Operand | None = None) -> Layer:
+        """Applies ``layer`` again, with its very parameters (a Keras shared layer).
+
+        Args:
+            layer: The layer to apply again (not an input).
+            on: What the layer reads: a Layer or (Layer, output); None: the
+                last layer added. Defaults to None.
+
+        Returns:
+            The new application (a layer sharing ``layer``'s parameters).
+
+        Raises:
+            RnnError: ``layer`` is an input or of another model
+                (RNN_ERR_INVALID_ARG), or the producer does not fit it
+                (RNN_ERR_STATE, RNN_ERR_SHAPE).
+        """
         return self._add(lib.rnn_model_add_shared, layer.handle, on=on)
 
-    def connect_next(self, layer, output=0):
-        """The next layer added reads output ``output`` of ``layer``."""
+    def connect_next(self, layer: Layer, output: int = 0) -> None:
+        """Makes the next layer added read output ``output`` of ``layer``.
+
+        The builders' ``on=`` argument does this.
+
+        Args:
+            layer: The producer.
+            output: Its output index. Defaults to 0.
+
+        Raises:
+            RnnError: ``layer`` is of another model (RNN_ERR_INVALID_ARG), or
+                ``output`` is not one of its outputs (RNN_ERR_RANGE).
+        """
         lib.rnn_model_connect_next(self.handle, layer.handle, int(output))
 
-    def set_outputs(self, outputs):
-        """The model's outputs: a list of Layer or (Layer, output); [] or None returns
-        to the default (the last layer's outputs)."""
+    def set_outputs(self, outputs: Sequence[Operand] | None) -> None:
+        """Sets the model's outputs (Keras ``Model(inputs, outputs)``).
+
+        Args:
+            outputs: A list of Layer or (Layer, output); [] or None returns to
+                the default (the last layer's outputs).
+
+        Raises:
+            TypeError: An entry is not a Layer or (Layer, int).
+            RnnError: A bad layer or output index (RNN_ERR_INVALID_ARG,
+                RNN_ERR_RANGE).
+        """
         ops = [_operand(o) for o in (outputs or [])]
         outs = (ctypes.c_int * max(1, len(ops)))(*[i for _, i in ops])
         lib.rnn_model_set_outputs(self.handle, len(ops), _layer_array([l for l, _ in ops]),
@@ -748,19 +1616,46 @@ class Model:
         return v.value
 
     @property
-    def num_inputs(self):
+    def num_inputs(self) -> int:
+        """The number of inputs declared with :meth:`input`.
+
+        Raises:
+            ValueError: The model is closed.
+        """
         return self._count(lib.rnn_model_num_inputs)
 
     @property
-    def num_outputs(self):
+    def num_outputs(self) -> int:
+        """The number of model outputs (see :meth:`set_outputs`).
+
+        Raises:
+            ValueError: The model is closed.
+        """
         return self._count(lib.rnn_model_num_outputs)
 
     @property
-    def num_layers(self):
+    def num_layers(self) -> int:
+        """The number of layers, inputs included.
+
+        Raises:
+            ValueError: The model is closed.
+        """
         return self._count(lib.rnn_model_num_layers)
 
-    def layer(self, index):
-        """Layer ``index`` (0 is the first input), or the layer named ``index``."""
+    def layer(self, index: int | str) -> Layer:
+        """A layer by position or name (also ``get_layer``, as Keras).
+
+        Args:
+            index: Its position (0 is the first input) or its name.
+
+        Returns:
+            The layer.
+
+        Raises:
+            KeyError: No layer has that name.
+            ValueError: The model is closed.
+            RnnError: The position is outside [0, num_layers) (RNN_ERR_RANGE).
+        """
         if isinstance(index, str):
             for l in self.layers:
                 if l.name == index:
@@ -773,16 +1668,40 @@ class Model:
     get_layer = layer
 
     @property
-    def layers(self):
+    def layers(self) -> list[Layer]:
+        """Every layer, in order, inputs included.
+
+        Raises:
+            ValueError: The model is closed.
+        """
         return [self.layer(i) for i in range(self.num_layers)]
 
-    def count_params(self):
+    def count_params(self) -> int:
+        """The number of parameter values (Keras' ``model.count_params()``).
+
+        Returns:
+            The number of scalars in all the layers' parameters.
+
+        Raises:
+            ValueError: The model is closed.
+        """
         v = ctypes.c_int64()
         lib.rnn_model_count_params(self.handle, ctypes.byref(v))
         return v.value
 
-    def summary(self, print_fn=None):
-        """Keras' summary table as a string (also passed to ``print_fn`` if given)."""
+    def summary(self, print_fn: Callable[[str], Any] | None = None) -> str:
+        """Keras' summary table (layers, output shapes, parameter counts).
+
+        Args:
+            print_fn: Called with the table when given (e.g. ``print``); None:
+                nothing is printed. Defaults to None.
+
+        Returns:
+            The table as a string.
+
+        Raises:
+            ValueError: The model is closed.
+        """
         needed = ctypes.c_size_t()
         lib.rnn_model_summary(self.handle, None, 0, ctypes.byref(needed))
         buf = ctypes.create_string_buffer(needed.value)
@@ -792,15 +1711,39 @@ class Model:
             print_fn(text)
         return text
 
-    def get_weights(self, format="keras"):
-        """Keras ``model.get_weights()``: every layer's weights, in layer order."""
+    def get_weights(self, format: str = "keras") -> list[np.ndarray]:
+        """Every layer's weights, in layer order (Keras' ``model.get_weights()``).
+
+        Args:
+            format: 'keras' or 'pytorch' (see :meth:`Layer.get_weights`).
+                Defaults to "keras".
+
+        Returns:
+            A list of float32 numpy copies.
+
+        Raises:
+            ValueError: The model is closed, or ``format`` is unknown.
+            RnnError: 'pytorch' with a layer it cannot express.
+        """
         out = []
         for l in self.layers:
             if l.num_params:
                 out.extend(l.get_weights(format))
         return out
 
-    def set_weights(self, weights, format="keras"):
+    def set_weights(self, weights: Sequence[npt.ArrayLike], format: str = "keras") -> None:
+        """Replaces every layer's weights (Keras' ``model.set_weights()``).
+
+        Args:
+            weights: Arrays in the order :meth:`get_weights` gives.
+            format: 'keras' or 'pytorch'. Defaults to "keras".
+
+        Raises:
+            ValueError: The model is closed, ``format`` is unknown, an array has
+                the wrong shape, or arrays are left over.
+            RnnError: The library refused an array (see
+                :meth:`Layer.set_weights`).
+        """
         weights = list(weights)
         for l in self.layers:
             if l.num_params:
@@ -835,21 +1778,51 @@ class Model:
         outs = [self.output(i) for i in range(n)]
         return outs[0] if n == 1 else outs
 
-    def output(self, index=0):
-        """Model output ``index`` of the last forward (a copy)."""
+    def output(self, index: int = 0) -> np.ndarray:
+        """One model output of the last forward.
+
+        Args:
+            index: The output, 0..num_outputs-1. Defaults to 0.
+
+        Returns:
+            A numpy copy.
+
+        Raises:
+            ValueError: The model is closed.
+            RnnError: No forward ran yet (RNN_ERR_STATE) or a bad index
+                (RNN_ERR_RANGE).
+        """
         t = TensorP()
         lib.rnn_model_output(self.handle, index, ctypes.byref(t))
         return Tensor._borrowed(t, self).numpy()
 
-    def forward(self, x, lengths=None, training=False):
-        """Runs the model on a batch; returns output 0 (or the list of outputs when the
-        model has several). ``x``: one array per input (a list for several inputs);
-        ``lengths``: None, or per input None or int32 (N) lengths of right-padded
-        sequences. ``training=True`` keeps what backward needs (and applies dropout).
+    def forward(self, x: Inputs, lengths: Inputs | None = None,
+                training: bool = False) -> np.ndarray | list[np.ndarray]:
+        """Runs the model on a batch (``rnn_model_forward``; also ``model(x)``).
 
         The arrays are passed without copying when they can be, and the C model
         reads them again in ``backward``: the binding keeps them alive until the
-        next run, but do not modify them in place before ``backward``."""
+        next run, but do not modify them in place before ``backward``.
+
+        Args:
+            x: One array per input (a list for several inputs).
+            lengths: None, or per input None or the int32 (N) lengths of
+                right-padded sequences. Defaults to None.
+            training: Keep what backward needs (and apply dropout). Defaults
+                to False.
+
+        Returns:
+            Output 0 as a numpy copy, or the list of outputs when the model has
+            several.
+
+        Raises:
+            ValueError: The model is closed, or a list of the wrong length for
+                a model with several inputs.
+            TypeError: Data that is not numeric.
+            RnnError: Inputs or lengths that do not fit (RNN_ERR_SHAPE,
+                RNN_ERR_DTYPE, RNN_ERR_RANGE), or a model without layers
+                (RNN_ERR_STATE).
+        """
         xs, ls = self._prepare(x, lengths)
         self._keep = (xs, ls)  # the model reads them again in backward
         lib.rnn_model_forward(self.handle, len(xs), tensor_array(xs),
@@ -858,36 +1831,91 @@ class Model:
 
     __call__ = forward
 
-    def backward(self, grads=None):
-        """Back-propagates from the outputs of the last training forward. ``grads``:
-        dLoss/dOutput, one array per output (None entries: zero). Parameter
-        gradients accumulate (see zero_grad)."""
+    def backward(self, grads: Inputs | None = None) -> None:
+        """Back-propagates from the outputs of the last training forward.
+
+        Parameter gradients accumulate (see :meth:`zero_grad`).
+
+        Args:
+            grads: dLoss/dOutput, one array per output (None entries: zero); a
+                single array for a single output; None: every output's gradient
+                is zero. Defaults to None.
+
+        Raises:
+            ValueError: The model is closed.
+            RnnError: No training forward since the last change (RNN_ERR_STATE),
+                or gradients of the wrong shape (RNN_ERR_SHAPE).
+        """
         if grads is None:
             lib.rnn_model_backward(self.handle, self.num_outputs, None)
             return
         n = self.num_outputs
-        if n == 1 and not isinstance(grads, (list, tuple)):
-            grads = [grads]
-        ts = [as_tensor(g, np.float32) for g in grads]
+        items = [grads] if n == 1 and not isinstance(grads, (list, tuple)) else grads
+        ts = [as_tensor(g, np.float32) for g in cast(Sequence[Any], items)]
         lib.rnn_model_backward(self.handle, len(ts), tensor_array(ts))
 
-    def input_grad(self, index=0):
-        """Gradient with respect to input ``index`` after a backward (a copy)."""
+    def input_grad(self, index: int = 0) -> np.ndarray:
+        """The gradient with respect to one input, after a backward.
+
+        Args:
+            index: The input. Defaults to 0.
+
+        Returns:
+            A float32 numpy copy, shaped as the input.
+
+        Raises:
+            ValueError: The model is closed.
+            RnnError: No backward ran yet (RNN_ERR_STATE), or the input holds
+                token ids (RNN_ERR_DTYPE).
+        """
         t = TensorP()
         lib.rnn_model_input_grad(self.handle, index, ctypes.byref(t))
         return Tensor._borrowed(t, self).numpy()
 
-    def zero_grad(self):
+    def zero_grad(self) -> None:
+        """Zeroes every parameter gradient (they accumulate over backwards).
+
+        Raises:
+            ValueError: The model is closed.
+        """
         lib.rnn_model_zero_grad(self.handle)
 
-    def reset_states(self):
+    def reset_states(self) -> None:
+        """Zeroes the carried states of every stateful layer (Keras ``reset_states``).
+
+        Raises:
+            ValueError: The model is closed.
+        """
         lib.rnn_model_reset_states(self.handle)
 
     # -------------------------------------------------------------- training
-    def compile(self, loss="sparse_categorical_crossentropy", optimizer="rmsprop",
-                from_logits=False, reduction="mean"):
-        """Keras ``compile``: the loss (on output 0) and the model's own optimizer
-        (an OptimizerConfig such as ``librnn.Adam(1e-3)``, or a name)."""
+    def compile(self, loss: str | int = "sparse_categorical_crossentropy",
+                optimizer: optimizers.OptimizerConfig | str = "rmsprop",
+                from_logits: bool = False, reduction: str | int = "mean") -> None:
+        """Sets the loss (on output 0) and the model's own optimizer, as Keras ``compile``.
+
+        Compiling again replaces both (and invalidates :attr:`optimizer`).
+
+        Args:
+            loss: 'sparse_categorical_crossentropy', 'categorical_crossentropy',
+                'binary_crossentropy' or 'mean_squared_error' ('mse'). Mean
+                squared error has no accuracy. Defaults to
+                "sparse_categorical_crossentropy".
+            optimizer: An :class:`librnn.OptimizerConfig` such as
+                ``librnn.Adam(1e-3)``, or a name ('adam', ...). Defaults to
+                "rmsprop".
+            from_logits: Output 0 holds logits, not probabilities (the
+                cross-entropy losses). Defaults to False.
+            reduction: 'mean' ('sum_over_batch_size'): the loss averaged over
+                the batch (and steps); 'masked_mean': over the unmasked steps
+                only. Defaults to "mean".
+
+        Raises:
+            ValueError: The model is closed, or the loss, reduction or optimizer
+                is unknown.
+            RnnError: Bad optimizer options (RNN_ERR_INVALID_ARG), or a model
+                without layers (RNN_ERR_STATE).
+        """
         c = _lib.init_struct(_lib.rnn_compile_options,
                              _lib.enum(_lib.LOSSES, loss, "loss"))
         c.from_logits = int(bool(from_logits))
@@ -897,8 +1925,13 @@ class Model:
         self._compile_gen += 1
 
     @property
-    def optimizer(self):
-        """The optimizer compile made (borrowed; valid until the next compile)."""
+    def optimizer(self) -> optimizers.Optimizer:
+        """The optimizer compile made (borrowed; valid until the next compile).
+
+        Raises:
+            ValueError: The model is closed.
+            RnnError: The model is not compiled (RNN_ERR_STATE).
+        """
         h = OptimizerP()
         lib.rnn_model_optimizer(self.handle, ctypes.byref(h))
         return optimizers.Optimizer._borrowed(self, h, self._compile_gen)
@@ -912,39 +1945,146 @@ class Model:
            ty.handle, ctypes.byref(loss), ctypes.byref(acc))
         return loss.value, acc.value
 
-    def train_step(self, x, y, lengths=None):
-        """One training step on a batch (Keras ``train_on_batch``): (loss, accuracy)."""
+    def train_step(self, x: Inputs, y: ArrayIn,
+                   lengths: Inputs | None = None) -> tuple[float, float]:
+        """One training step on a batch (also ``train_on_batch``, as Keras).
+
+        Args:
+            x: The inputs, as for :meth:`forward`.
+            y: The targets of output 0: class ids (sparse loss), or arrays of
+                output 0's shape.
+            lengths: As for :meth:`forward`. Defaults to None.
+
+        Returns:
+            (loss, accuracy) of the batch before the update; the accuracy is
+            NaN when the loss has none (mean squared error).
+
+        Raises:
+            ValueError: The model is closed.
+            RnnError: Not compiled (RNN_ERR_STATE), data that does not fit the
+                model (RNN_ERR_SHAPE, RNN_ERR_DTYPE, RNN_ERR_RANGE, named in the
+                message), or a loss or gradient that is not finite
+                (RNN_ERR_NUMERIC).
+        """
         return self._step(lib.rnn_model_train_step, x, y, lengths)
 
-    def test_step(self, x, y, lengths=None):
-        """Loss and accuracy on a batch without updating (Keras ``test_on_batch``)."""
+    def test_step(self, x: Inputs, y: ArrayIn,
+                  lengths: Inputs | None = None) -> tuple[float, float]:
+        """Loss and accuracy on a batch, without updating (also ``test_on_batch``).
+
+        Args:
+            x: The inputs, as for :meth:`forward`.
+            y: The targets, as for :meth:`train_step`.
+            lengths: As for :meth:`forward`. Defaults to None.
+
+        Returns:
+            (loss, accuracy); the accuracy is NaN when the loss has none (mean
+            squared error).
+
+        Raises:
+            ValueError: The model is closed.
+            RnnError: Not compiled (RNN_ERR_STATE), data that does not fit the
+                model (RNN_ERR_SHAPE, RNN_ERR_DTYPE, RNN_ERR_RANGE, named in the
+                message), or a loss or gradient that is not finite
+                (RNN_ERR_NUMERIC).
+        """
         return self._step(lib.rnn_model_test_step, x, y, lengths)
 
     train_on_batch = train_step
     test_on_batch = test_step
 
-    def fit(self, x, y=None, lengths=None, batch_size=32, epochs=1, validation_data=None,
-            callbacks=None, checkpoint_path=None, monitor=None, lr_schedule=None, verbose=0,
-            **options):
-        """Keras ``fit`` over in-memory arrays (x (S, ...), y (S, ...), lengths (S)),
-        or over a batch function ``x(epoch, batch)`` returning (x, y[, lengths]) or
-        None at the end of an epoch. ``validation_data``: (x, y[, lengths]) or a batch
-        function. ``callbacks``: Callback objects, or functions ``f(epoch, logs)``
-        called after each epoch. Other options are rnn_fit_options' fields: shuffle,
-        seed, bucket_batches, validation_split, reset_states, early_stopping,
-        patience, min_delta, restore_best_weights, decay_rate, decay_steps, staircase,
-        plateau_factor, plateau_patience, plateau_min_delta, plateau_cooldown, min_lr.
-        Returns a :class:`History`.
+    def fit(self, x: ArrayIn | BatchFn, y: ArrayIn | None = None, lengths: ArrayIn | None = None,
+            batch_size: int = 32, epochs: int = 1,
+            validation_data: Sequence[Any] | BatchFn | None = None,
+            callbacks: Sequence[CallbackLike] | None = None,
+            checkpoint_path: str | os.PathLike[str] | None = None, monitor: str | None = None,
+            lr_schedule: str | None = None, verbose: int | str = 0, *, shuffle: bool = True,
+            seed: int = 0, bucket_batches: int = 0, validation_split: float = 0.0,
+            reset_states: bool = False, early_stopping: bool = False, patience: int = 0,
+            min_delta: float = 0.0, restore_best_weights: bool = False,
+            decay_rate: float = 0.96, decay_steps: int = 0, staircase: bool = False,
+            plateau_factor: float = 0.1, plateau_patience: int = 10,
+            plateau_min_delta: float = 1e-4, plateau_cooldown: int = 0,
+            min_lr: float = 0.0) -> History:
+        """Trains the compiled model, as Keras ``fit`` (``rnn_model_fit``).
 
-        ``verbose`` as Keras: 0 (default) silent, 1 a progress bar (updated per batch
-        on a terminal), 2 one line per epoch, 'auto' 1 on a terminal and 2 elsewhere;
-        written with Python's ``sys.stdout`` from the library's progress reports (the
-        C library itself never prints).
+        Over in-memory arrays (x (S, ...), y (S, ...), lengths (S)), or over a
+        batch function ``x(epoch, batch)`` returning (x, y[, lengths]) or None
+        at the end of an epoch. The keyword-only options are
+        ``rnn_fit_options``' fields, with its defaults.
 
-        An exception raised in a callback or batch function stops training and is
-        raised again once the C call has returned.
+        An exception raised in a callback or batch function stops training and
+        is raised again once the C call has returned.
+
+        Args:
+            x: The inputs of the single-input model (S, ...), or a batch function.
+            y: The targets (S, ...); None with a batch function. Defaults to None.
+            lengths: int32 (S) lengths of right-padded sequences. Defaults to None.
+            batch_size: Samples per batch of in-memory data. Defaults to 32.
+            epochs: Epochs to run. Defaults to 1.
+            validation_data: (x, y[, lengths]) or a batch function, evaluated
+                after each epoch; wins over ``validation_split``. Defaults to None.
+            callbacks: :class:`Callback` objects, or functions ``f(epoch, logs)``
+                called after each epoch. Defaults to None.
+            checkpoint_path: A file where the model is saved (atomically) each
+                time the monitored quantity improves. Defaults to None.
+            monitor: What early stopping, checkpoints and plateau watch:
+                'val_loss', 'val_accuracy', 'loss' or 'accuracy'; None:
+                'val_loss'. Defaults to None.
+            lr_schedule: None or 'constant', 'exponential', 'step' or 'plateau'.
+                Defaults to None.
+            verbose: As Keras: 0 silent, 1 a progress bar (updated per batch on
+                a terminal), 2 one line per epoch, 'auto' 1 on a terminal and 2
+                elsewhere; written to Python's ``sys.stdout`` of the moment from
+                the library's progress reports (the C library never prints).
+                Defaults to 0.
+            shuffle: A new seeded permutation of the samples each epoch.
+                Defaults to True.
+            seed: Seed of the shuffling. Defaults to 0.
+            bucket_batches: 0 off; k > 0 sorts each run of k batches by length
+                and cuts each batch to its longest sequence. Defaults to 0.
+            validation_split: Fraction of the in-memory samples held out for
+                validation, taken from the end, in [0, 1). Defaults to 0.0.
+            reset_states: Reset stateful layers before each epoch. Defaults to
+                False.
+            early_stopping: Stop after ``patience`` epochs without improvement.
+                Defaults to False.
+            patience: Epochs without improvement tolerated. Defaults to 0.
+            min_delta: An improvement must exceed this. Defaults to 0.0.
+            restore_best_weights: End with the weights of the best epoch.
+                Defaults to False.
+            decay_rate: Exponential and step decay factor. Defaults to 0.96.
+            decay_steps: Steps (exponential) or epochs (step) per decay; 0: 1000
+                or 10. Defaults to 0.
+            staircase: Exponential: decay in whole steps of decay_steps.
+                Defaults to False.
+            plateau_factor: 'plateau': the factor of each reduction. Defaults
+                to 0.1.
+            plateau_patience: 'plateau': epochs without improvement before a
+                reduction. Defaults to 10.
+            plateau_min_delta: 'plateau': an improvement must exceed this.
+                Defaults to 1e-4.
+            plateau_cooldown: 'plateau': epochs to wait after a reduction.
+                Defaults to 0.
+            min_lr: Floor of the plateau reductions. Defaults to 0.0.
+
+        Returns:
+            A :class:`History`. Metrics the loss does not define are left out
+            of it and of the callbacks' logs (mean squared error: no accuracy,
+            no perplexity).
+
+        Raises:
+            TypeError: A callback that is neither a Callback nor callable.
+            ValueError: The model is closed, or ``verbose``, ``monitor``,
+                ``lr_schedule`` or ``validation_data`` is not one of its forms.
+            RnnError: Not compiled (RNN_ERR_STATE), bad options
+                (RNN_ERR_INVALID_ARG), data that does not fit the model
+                (RNN_ERR_SHAPE, RNN_ERR_DTYPE, RNN_ERR_RANGE), a loss that is
+                not finite (RNN_ERR_NUMERIC), or a checkpoint that cannot be
+                written (RNN_ERR_IO); the message names the epoch and batch.
+            Exception: What a callback or batch function raised.
         """
-        errors = []
+        errors: list[BaseException] = []
         train = _Data(x, y, lengths, errors)
         val = None
         fo = _lib.init_struct(_lib.rnn_fit_options)
@@ -960,6 +2100,14 @@ class Model:
             fo.monitor = _lib.enum(_lib.MONITORS, monitor, "monitor")
         if lr_schedule is not None:
             fo.lr_schedule = _lib.enum(_lib.LR_SCHEDULES, lr_schedule, "lr_schedule")
+        options = {"shuffle": shuffle, "seed": seed, "bucket_batches": bucket_batches,
+                   "validation_split": validation_split, "reset_states": reset_states,
+                   "early_stopping": early_stopping, "patience": patience,
+                   "min_delta": min_delta, "restore_best_weights": restore_best_weights,
+                   "decay_rate": decay_rate, "decay_steps": decay_steps, "staircase": staircase,
+                   "plateau_factor": plateau_factor, "plateau_patience": plateau_patience,
+                   "plateau_min_delta": plateau_min_delta,
+                   "plateau_cooldown": plateau_cooldown, "min_lr": min_lr}
         _set_fields(fo, options, "fit")
         printer = _ProgressPrinter(_verbosity(verbose))
 
@@ -980,6 +2128,7 @@ class Model:
                 logs = _struct_dict(log)
                 logs["improved"] = bool(logs["improved"])
                 history._add(logs)
+                logs = _defined(logs)
                 stop = False
                 for cb in cbs:
                     stop = bool(cb.on_epoch_end(logs["epoch"], dict(logs))) or stop
@@ -990,7 +2139,7 @@ class Model:
 
         def on_batch(user, plog):
             try:
-                logs = _struct_dict(plog.contents)
+                logs = _defined(_struct_dict(plog.contents))
                 stop = False
                 for cb in cbs:
                     if _wants_batches(cb):
@@ -1033,14 +2182,35 @@ class Model:
         history.best_epoch = result.best_epoch
         history.best_value = result.best_value
         history.stop = _lib.FIT_STOPS.get(result.stop, result.stop)
-        history.last = _struct_dict(result.last) if result.epochs_run else None
+        history.last = _defined(_struct_dict(result.last)) if result.epochs_run else None
         if history.last is not None:
             history.last["improved"] = bool(history.last["improved"])
+        history._drop_undefined()
         return history
 
-    def evaluate(self, x, y=None, lengths=None, batch_size=32):
-        """Keras ``evaluate``: {'loss', 'accuracy', 'perplexity', 'samples'}."""
-        errors = []
+    def evaluate(self, x: ArrayIn | BatchFn, y: ArrayIn | None = None,
+                 lengths: ArrayIn | None = None, batch_size: int = 32) -> dict[str, float | int]:
+        """Loss and metrics over a whole data set, as Keras ``evaluate``.
+
+        Args:
+            x: The inputs (S, ...), or a batch function as for :meth:`fit`.
+            y: The targets (S, ...); None with a batch function. Defaults to None.
+            lengths: int32 (S) lengths of right-padded sequences. Defaults to None.
+            batch_size: Samples per batch. Defaults to 32.
+
+        Returns:
+            {'loss', 'accuracy', 'perplexity', 'samples'}, without the metrics
+            the loss does not define (mean squared error: no accuracy and no
+            perplexity; perplexity is the cross-entropy losses').
+
+        Raises:
+            ValueError: The model is closed.
+            RnnError: Not compiled (RNN_ERR_STATE), data that does not fit
+                (RNN_ERR_SHAPE, RNN_ERR_DTYPE, RNN_ERR_RANGE), or a batch
+                function that gave no batch (RNN_ERR_INVALID_ARG).
+            Exception: What the batch function raised.
+        """
+        errors: list[BaseException] = []
         data = _Data(x, y, lengths, errors)
         r = _lib.rnn_eval_result()
         r.struct_size = ctypes.sizeof(r)
@@ -1051,12 +2221,29 @@ class Model:
             if errors:
                 raise errors[0] from e
             raise
-        return _struct_dict(r)
+        return _defined(_struct_dict(r))
 
-    def predict(self, x, lengths=None, batch_size=32):
-        """Keras ``predict``: output 0 for every sample, (S, ...), as a numpy array
-        over the library's result (no copy)."""
-        errors = []
+    def predict(self, x: ArrayIn | BatchFn, lengths: ArrayIn | None = None,
+                batch_size: int = 32) -> np.ndarray:
+        """Output 0 for every sample, as Keras ``predict`` (``rnn_model_predict``).
+
+        Args:
+            x: The inputs (S, ...), or a batch function as for :meth:`fit`
+                (its targets are ignored).
+            lengths: int32 (S) lengths of right-padded sequences. Defaults to None.
+            batch_size: Samples per batch. Defaults to 32.
+
+        Returns:
+            A numpy array (S, ...) over the library's result (no copy).
+
+        Raises:
+            ValueError: The model is closed.
+            RnnError: Data that does not fit (RNN_ERR_SHAPE, RNN_ERR_DTYPE,
+                RNN_ERR_RANGE), or a batch function that gave no batch
+                (RNN_ERR_INVALID_ARG).
+            Exception: What the batch function raised.
+        """
+        errors: list[BaseException] = []
         data = _Data(x, None, lengths, errors)
         out = TensorP()
         try:
@@ -1069,9 +2256,24 @@ class Model:
         return Tensor(out).numpy(copy=False)
 
     # -------------------------------------------------------------- saving
-    def save(self, path, include_optimizer=False):
-        """Writes the model (atomically), with the compile configuration and the
-        optimizer's state when ``include_optimizer``."""
+    def save(self, path: str | os.PathLike[str], include_optimizer: bool = False) -> None:
+        """Writes the model to a file, atomically (``rnn_model_save``).
+
+        The file is safetensors with the architecture and metadata in its
+        header; :meth:`load` reads it.
+
+        Args:
+            path: The file to write (replaced if it exists).
+            include_optimizer: Also save the compile configuration and the
+                optimizer's state, so that training resumes where it stopped.
+                Defaults to False.
+
+        Raises:
+            ValueError: The model is closed.
+            RnnError: The file cannot be written (RNN_ERR_IO), or
+                ``include_optimizer`` on a model that is not compiled
+                (RNN_ERR_STATE).
+        """
         if include_optimizer:
             lib.rnn_model_save_ex(self.handle, os.fsencode(path), _lib.SAVE_OPTIMIZER)
         else:
@@ -1086,41 +2288,88 @@ class Model:
             raise ValueError("%s must not contain NUL characters" % what)
         return s.encode("utf-8")  # lone surrogates raise UnicodeEncodeError
 
-    def set_metadata(self, key, value):
-        """Sets metadata ``key`` to the string ``value`` (``None`` removes the key),
-        saved in the model file by :meth:`save` and restored by :meth:`load`; other
-        safetensors readers see it in ``__metadata__``. Keys have 1 to 255 UTF-8
-        bytes, values at most 16 MiB (and 16 MiB in all, at most 1024 keys);
-        "format", "format_version", "librnn_version", "architecture", "checksum"
-        and keys starting with "librnn." are reserved. Raises RnnError otherwise
-        (the metadata is then unchanged)."""
+    def set_metadata(self, key: str, value: str | None) -> None:
+        """Sets a metadata string, saved in the model file (``rnn_model_set_metadata``).
+
+        :meth:`save` writes it and :meth:`load` restores it; other safetensors
+        readers see it in ``__metadata__``. Keys have 1 to 255 UTF-8 bytes,
+        values at most 16 MiB (and 16 MiB in all, at most 1024 keys); "format",
+        "format_version", "librnn_version", "architecture", "checksum" and keys
+        starting with "librnn." are reserved.
+
+        Args:
+            key: The key.
+            value: The value; None removes the key.
+
+        Raises:
+            TypeError: ``key`` or ``value`` is not a str.
+            ValueError: The model is closed, or a NUL character.
+            UnicodeEncodeError: A lone surrogate.
+            RnnError: A key or value outside the limits above, or a reserved key
+                (RNN_ERR_INVALID_ARG); the metadata is then unchanged.
+        """
         lib.rnn_model_set_metadata(self.handle, self._meta_bytes(key, "key"),
                                    None if value is None else self._meta_bytes(value, "value"))
 
-    def get_metadata(self, key, default=None):
-        """The value of metadata ``key``, or ``default`` when the model has no such key."""
+    def get_metadata(self, key: str, default: str | None = None) -> str | None:
+        """One metadata value (``rnn_model_get_metadata``).
+
+        Args:
+            key: The key.
+            default: What to return when the model has no such key. Defaults
+                to None.
+
+        Returns:
+            The value, or ``default``.
+
+        Raises:
+            TypeError: ``key`` is not a str.
+            ValueError: The model is closed, or a NUL character in ``key``.
+        """
         out = ctypes.c_char_p()
         lib.rnn_model_get_metadata(self.handle, self._meta_bytes(key, "key"),
                                    ctypes.byref(out))
         return default if out.value is None else out.value.decode("utf-8")
 
     @property
-    def metadata(self):
-        """A copy of the model's metadata as a dict of str, keys in sorted
-        (byte) order; change it with :meth:`set_metadata`."""
+    def metadata(self) -> dict[str, str]:
+        """A copy of the model's metadata, keys in sorted (byte) order.
+
+        Change it with :meth:`set_metadata`.
+
+        Raises:
+            ValueError: The model is closed.
+        """
         n = ctypes.c_int()
         lib.rnn_model_metadata_count(self.handle, ctypes.byref(n))
-        out = {}
+        out: dict[str, str] = {}
         for i in range(n.value):
             k = ctypes.c_char_p()
             lib.rnn_model_metadata_key(self.handle, i, ctypes.byref(k))
-            key = k.value.decode("utf-8")
-            out[key] = self.get_metadata(key)
+            key = cast(bytes, k.value).decode("utf-8")
+            out[key] = cast(str, self.get_metadata(key))
         return out
 
     @classmethod
-    def load(cls, path, seed=0, backend="onednn"):
-        """Reads a model saved by :meth:`save` (compiled if saved with its optimizer)."""
+    def load(cls, path: str | os.PathLike[str], seed: int = 0,
+             backend: str | int = "onednn") -> Model:
+        """Reads a model saved by :meth:`save` (``rnn_model_load``).
+
+        Args:
+            path: The file.
+            seed: Seed of the dropout masks of further training. Defaults to 0.
+            backend: 'onednn' or 'reference'. Defaults to "onednn".
+
+        Returns:
+            The model, compiled (with its optimizer's state) if it was saved
+            with ``include_optimizer``.
+
+        Raises:
+            ValueError: ``backend`` is unknown.
+            RnnError: The file cannot be read (RNN_ERR_IO), or is not a librnn
+                model file or is damaged (RNN_ERR_FORMAT, the message says
+                where).
+        """
         o = _lib.init_struct(_lib.rnn_model_options)
         o.seed = int(seed)
         o.backend = _lib.enum(_lib.BACKENDS, backend, "backend")
@@ -1132,22 +2381,69 @@ class Model:
     def _token_input(self, token_input):
         return self.num_inputs - 1 if token_input is None or token_input < 0 else token_input
 
-    def decode(self, inputs=None, lengths=None, batch_size=None, **options):
-        """Generates sequences (``rnn_model_decode``); returns (tokens (N, max_length)
-        int32, lengths (N) int32, scores (N) float32).
+    def decode(self, inputs: Inputs | None = None, lengths: Inputs | None = None,
+               batch_size: int | None = None, *, strategy: str | int = "greedy",
+               token_input: int = -1, output: int = 0, from_logits: bool | None = None,
+               start_token: int = 1, end_token: int | None = 2, max_length: int = 50,
+               temperature: float = 1.0, top_k: int = 0, top_p: float = 1.0,
+               beam_width: int = 4, length_penalty: float = 0.0,
+               seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Generates sequences token by token (``rnn_model_decode``).
 
-        ``inputs``: one entry per model input, None for the token input (start from
-        start_token) or an int32 (N, P) prompt; a single-input model takes the prompt
-        or None. ``batch_size`` gives N when no input does. Options (rnn_decode_options):
-        strategy ('greedy', 'sample', 'beam'), token_input, output, from_logits,
-        start_token, end_token (None: none), max_length, temperature, top_k, top_p,
-        beam_width, length_penalty, seed."""
+        The keyword-only options are ``rnn_decode_options``' fields, with its
+        defaults.
+
+        Args:
+            inputs: One entry per model input: None for the token input (start
+                from ``start_token``) or an int32 (N, P) prompt; the other
+                inputs' arrays. A single-input model takes the prompt or None.
+                Defaults to None.
+            lengths: As for :meth:`forward`. Defaults to None.
+            batch_size: N when no input gives it; None: from the inputs, else 1.
+                Defaults to None.
+            strategy: 'greedy', 'sample' or 'beam'. Defaults to "greedy".
+            token_input: Index of the token input; -1: the last input.
+                Defaults to -1.
+            output: The model output holding the next-token distribution.
+                Defaults to 0.
+            from_logits: That output holds logits (True) or probabilities
+                (False); None: as compiled, else False. Defaults to None.
+            start_token: Fed first when no prompt is given. Defaults to 1.
+            end_token: Ends a sequence (not part of the result); None: no end
+                token, every sequence runs ``max_length``. Defaults to 2.
+            max_length: Tokens generated at most per sequence. Defaults to 50.
+            temperature: 'sample': divides the log-probabilities (> 0).
+                Defaults to 1.0.
+            top_k: 'sample': keep the k most probable tokens (0: all).
+                Defaults to 0.
+            top_p: 'sample': keep the smallest set of most probable tokens whose
+                probability reaches top_p (1.0: all). Defaults to 1.0.
+            beam_width: 'beam': hypotheses kept per sequence. Defaults to 4.
+            length_penalty: 'beam': GNMT's length penalty (0: rank by log
+                probability). Defaults to 0.0.
+            seed: 'sample': seed of the sampler. Defaults to 0.
+
+        Returns:
+            (tokens (N, max_length) int32, lengths (N) int32, scores (N)
+            float32); :func:`librnn.sequences` cuts the rows to their lengths.
+
+        Raises:
+            ValueError: The model is closed, ``strategy`` is unknown, or a list
+                of the wrong length for a model with several inputs.
+            RnnError: Bad options (RNN_ERR_INVALID_ARG, the message names the
+                field), a token input that is not an int32 sequence
+                (RNN_ERR_DTYPE, RNN_ERR_RANGE), a layer that cannot run step by
+                step (RNN_ERR_UNSUPPORTED), or a distribution that is not finite
+                (RNN_ERR_NUMERIC).
+        """
         o = _lib.init_struct(_lib.rnn_decode_options)
-        for k in ("end_token", "from_logits"):  # None: "none" / "as compiled"
-            if k in options and options[k] is None:
-                options[k] = -1
-        if isinstance(options.get("from_logits"), bool):
-            options["from_logits"] = int(options["from_logits"])
+        options = {"strategy": strategy, "token_input": token_input, "output": output,
+                   "from_logits": -1 if from_logits is None else int(from_logits),
+                   "start_token": start_token,
+                   "end_token": -1 if end_token is None else end_token,  # None: "none"
+                   "max_length": max_length, "temperature": temperature, "top_k": top_k,
+                   "top_p": top_p, "beam_width": beam_width, "length_penalty": length_penalty,
+                   "seed": seed}
         conv = {"strategy": lambda v: _lib.enum(_lib.DECODE_STRATEGIES, v, "strategy")}
         _set_fields(o, options, "decode", conv)
         xs = [None] * self.num_inputs if inputs is None else self._input_list(inputs)
@@ -1159,6 +2455,7 @@ class Model:
         n = batch_size
         if n is None:
             n = next((t.shape[0] for t in ts if t is not None), 1)
+        assert n is not None
         tokens = np.zeros((n, o.max_length), np.int32)
         out_len = np.zeros(n, np.int32)
         scores = np.zeros(n, np.float32)
@@ -1168,9 +2465,26 @@ class Model:
                              keep[0].handle, keep[1].handle, keep[2].handle)
         return tokens, out_len, scores
 
-    def step_begin(self, inputs, token_input=-1, lengths=None):
-        """Starts step-wise inference: runs the model on ``inputs`` (inputs[token_input]
-        is the (N, P) int32 prefix) and returns its outputs as forward does."""
+    def step_begin(self, inputs: Inputs, token_input: int = -1,
+                   lengths: Inputs | None = None) -> np.ndarray | list[np.ndarray]:
+        """Starts step-wise inference (``rnn_model_step_begin``); end it with :meth:`step_end`.
+
+        Args:
+            inputs: The model's inputs, as for :meth:`forward`;
+                ``inputs[token_input]`` is the (N, P) int32 prefix.
+            token_input: Index of the token input; -1: the last input.
+                Defaults to -1.
+            lengths: As for :meth:`forward`. Defaults to None.
+
+        Returns:
+            The outputs after the prefix, as :meth:`forward` returns them.
+
+        Raises:
+            ValueError: The model is closed.
+            RnnError: ``token_input`` is not an input (RNN_ERR_RANGE) or not an
+                int32 sequence (RNN_ERR_DTYPE), a layer cannot run step by step
+                (RNN_ERR_UNSUPPORTED), or errors as :meth:`forward`.
+        """
         ti = self._token_input(token_input)
         xs = self._input_list(inputs)
         ts = [as_tensor(v, np.int32 if i == ti else None) for i, v in enumerate(xs)]
@@ -1182,9 +2496,20 @@ class Model:
                                  tensor_array(ls) if ls is not None else None)
         return self._outputs()
 
-    def step(self, tokens):
-        """Runs the step layers on the next tokens ((N,) or (N, S) int32) and
-        returns the outputs."""
+    def step(self, tokens: npt.ArrayLike) -> np.ndarray | list[np.ndarray]:
+        """Runs the model on the next tokens, from the carried states (``rnn_model_step``).
+
+        Args:
+            tokens: (N,) or (N, S) int32 token ids.
+
+        Returns:
+            The outputs for these steps, as :meth:`forward` returns them.
+
+        Raises:
+            ValueError: The model is closed.
+            RnnError: No :meth:`step_begin` before (RNN_ERR_STATE), or another
+                batch size (RNN_ERR_SHAPE).
+        """
         t = np.asarray(tokens)
         if t.ndim == 1:
             t = t[:, None]
@@ -1192,25 +2517,73 @@ class Model:
         lib.rnn_model_step(self.handle, tt.handle)
         return self._outputs()
 
-    def step_select(self, rows):
-        """Row n of the carried states continues from row rows[n] (beam search)."""
+    def step_select(self, rows: npt.ArrayLike) -> None:
+        """Reorders the carried states: row n continues from row ``rows[n]`` (beam search).
+
+        Args:
+            rows: (N) int32 row indices.
+
+        Raises:
+            ValueError: The model is closed.
+            RnnError: No :meth:`step_begin` before (RNN_ERR_STATE), or a row
+                outside [0, N) (RNN_ERR_RANGE).
+        """
         r = np.require(np.asarray(rows), np.int32, ["C", "A"])
         lib.rnn_model_step_select(self.handle, r.ctypes.data_as(ctypes.POINTER(ctypes.c_int32)),
                                   r.size)
 
-    def step_end(self):
+    def step_end(self) -> None:
+        """Ends step-wise inference, releasing its states (``rnn_model_step_end``).
+
+        Raises:
+            ValueError: The model is closed.
+        """
         lib.rnn_model_step_end(self.handle)
         self._step_keep = ()
 
-    def stepping(self, inputs, token_input=-1, lengths=None):
-        """Context manager over step_begin/step_end; yields the first outputs."""
+    def stepping(self, inputs: Inputs, token_input: int = -1,
+                 lengths: Inputs | None = None) -> _Stepping:
+        """A context manager over :meth:`step_begin` and :meth:`step_end`.
+
+        ``with model.stepping(prefix) as out:`` runs step_begin and gives its
+        outputs; leaving the block runs step_end.
+
+        Args:
+            inputs: As for :meth:`step_begin`.
+            token_input: As for :meth:`step_begin`. Defaults to -1.
+            lengths: As for :meth:`step_begin`. Defaults to None.
+
+        Returns:
+            The context manager (step_begin runs when it is entered).
+        """
         return _Stepping(self, inputs, token_input, lengths)
 
-    def scheduled_sampling(self, inputs, probability, token_input=-1, output=0, seed=0,
-                           lengths=None):
-        """Scheduled sampling: the token input with each token after the first
-        replaced, with ``probability``, by the model's most probable token.
-        Returns the mixed int32 tokens."""
+    def scheduled_sampling(self, inputs: Inputs, probability: float, token_input: int = -1,
+                           output: int = 0, seed: int = 0,
+                           lengths: Inputs | None = None) -> np.ndarray:
+        """Scheduled sampling (``rnn_model_scheduled_sampling``), for training decoders.
+
+        Each token of the token input after the first is replaced, with
+        ``probability``, by the model's most probable token at that step.
+
+        Args:
+            inputs: The model's inputs, as for :meth:`forward`.
+            probability: Chance of each replacement, in [0, 1].
+            token_input: Index of the token input; -1: the last input.
+                Defaults to -1.
+            output: The model output holding the next-token distribution.
+                Defaults to 0.
+            seed: Seed of the draws. Defaults to 0.
+            lengths: As for :meth:`forward`. Defaults to None.
+
+        Returns:
+            The mixed int32 tokens, shaped as the token input.
+
+        Raises:
+            ValueError: The model is closed.
+            RnnError: Bad arguments (RNN_ERR_INVALID_ARG, RNN_ERR_RANGE), or
+                errors as :meth:`forward`.
+        """
         ti = self._token_input(token_input)
         xs = self._input_list(inputs)
         ts = [as_tensor(v, np.int32 if i == ti else None) for i, v in enumerate(xs)]
@@ -1231,13 +2604,27 @@ class _Stepping:
     def __init__(self, model, inputs, token_input, lengths):
         self.model, self.args = model, (inputs, token_input, lengths)
 
-    def __enter__(self):
+    def __enter__(self) -> np.ndarray | list[np.ndarray]:
         return self.model.step_begin(*self.args)
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> None:
         self.model.step_end()
 
 
-def load(path, seed=0, backend="onednn"):
-    """Reads a model file written by Model.save (same as Model.load)."""
+def load(path: str | os.PathLike[str], seed: int = 0, backend: str | int = "onednn") -> Model:
+    """Reads a model file written by :meth:`Model.save` (same as :meth:`Model.load`).
+
+    Args:
+        path: The file.
+        seed: Seed of the dropout masks of further training. Defaults to 0.
+        backend: 'onednn' or 'reference'. Defaults to "onednn".
+
+    Returns:
+        The model, compiled if it was saved with its optimizer.
+
+    Raises:
+        ValueError: ``backend`` is unknown.
+        RnnError: The file cannot be read (RNN_ERR_IO), or is not a librnn
+            model file or is damaged (RNN_ERR_FORMAT).
+    """
     return Model.load(path, seed=seed, backend=backend)

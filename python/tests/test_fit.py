@@ -205,7 +205,57 @@ class TestFit(unittest.TestCase):
         self.assertLess(h.history["loss"][-1], h.history["loss"][0])
         m.compile(loss="mse", optimizer=librnn.Nadam(0.01))
         h = m.fit(x, y, batch_size=10, epochs=2, shuffle=False)
-        self.assertTrue(math.isnan(h.history["accuracy"][0]))
+        self.assertNotIn("accuracy", h.history)   # mean squared error has none
+        m.close()
+
+    def test_mse_reports_no_accuracy(self):
+        """Mean squared error has no accuracy (nor perplexity): fit's History, its
+        callbacks' logs, verbose's lines and evaluate leave them out rather than
+        giving NaN ("accuracy nan"); the cross-entropy losses keep them."""
+        r = np.random.default_rng(5)
+        x = r.standard_normal((40, 5, 3)).astype(np.float32)
+        y = x.mean(axis=(1, 2))[:, None].astype(np.float32)
+        m = librnn.Model(seed=3)
+        m.input(shape=(None, 3))
+        m.gru(4)
+        m.dense(1)
+        m.compile(loss="mean_squared_error", optimizer=librnn.Adam(0.01))
+        epoch_logs, batch_logs = [], []
+        cb = librnn.LambdaCallback(on_epoch_end=lambda e, logs: epoch_logs.append(logs),
+                                   on_batch_end=lambda b, logs: batch_logs.append(logs))
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            h = m.fit(x, y, batch_size=10, epochs=2, validation_split=0.25, callbacks=[cb],
+                      verbose=2)
+        undefined = ("accuracy", "val_accuracy", "perplexity", "val_perplexity")
+        for logs in [h.history, h.last] + epoch_logs:
+            self.assertIn("loss", logs)
+            self.assertIn("val_loss", logs)
+            for k in undefined:
+                self.assertNotIn(k, logs)
+        self.assertEqual(len(h.history["loss"]), 2)
+        self.assertEqual(len(batch_logs), 2 * 3)       # 30 training samples / 10
+        for logs in batch_logs:
+            self.assertIn("loss", logs)
+            self.assertNotIn("accuracy", logs)
+        self.assertNotIn("accuracy", out.getvalue())
+        self.assertNotIn("nan", out.getvalue())
+        self.assertIn("val_loss: %.4f" % h.history["val_loss"][1], out.getvalue())
+        ev = m.evaluate(x, y, batch_size=10)
+        self.assertEqual(sorted(ev), ["loss", "samples"])
+        self.assertFalse(math.isnan(ev["loss"]))
+        loss, acc = m.test_step(x, y)        # the batch functions keep their pair
+        self.assertTrue(math.isnan(acc) and not math.isnan(loss))
+        m.close()
+
+        m = tiny_tagger()                     # a cross-entropy loss defines them all
+        xt, yt, lt = tagging_data(n=32)
+        h = m.fit(xt, yt, lt, batch_size=16, epochs=1, validation_split=0.25)
+        for k in ("loss",) + undefined:
+            self.assertIn(k, h.history)
+            self.assertFalse(math.isnan(h.history[k][0]), k)
+        self.assertEqual(sorted(m.evaluate(xt, yt, lt)),
+                         ["accuracy", "loss", "perplexity", "samples"])
         m.close()
 
 

@@ -58,6 +58,7 @@ class TestBackend(unittest.TestCase):
                 files = {n: z.read(n) for n in names}
         di = "librnn-%s.dist-info/" % ver
         py = sorted(n for n in os.listdir(os.path.join(PYDIR, "librnn")) if n.endswith(".py"))
+        py.append("py.typed")   # PEP 561: the package's type hints are for type checkers
         self.assertEqual(sorted(names), sorted(["librnn/" + n for n in py] +
                                                [di + "METADATA", di + "WHEEL", di + "RECORD"]))
         for n in py:
@@ -104,7 +105,7 @@ class TestBackend(unittest.TestCase):
                 members = t.getnames()
         base = "librnn-%s/" % ver
         for f in ("PKG-INFO", "pyproject.toml", "README.md", "backend/librnn_backend.py",
-                  "librnn/__init__.py", "librnn/_version.py"):
+                  "librnn/__init__.py", "librnn/_version.py", "librnn/py.typed"):
             self.assertIn(base + f, members)
         self.assertFalse(any("/tests/" in m or "__pycache__" in m for m in members), members)
 
@@ -162,6 +163,7 @@ class TestInstall(unittest.TestCase):
             self.assertEqual(r.returncode, 0, r.stderr)
             where, version, c_version = r.stdout.split()
             self.assertTrue(where.startswith(venv), where)
+            self.assertTrue(os.path.isfile(os.path.join(os.path.dirname(where), "py.typed")))
             self.assertEqual(version, _source_version())
             self.assertEqual(c_version, version)
             site = os.path.dirname(os.path.dirname(where))

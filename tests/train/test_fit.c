@@ -14,7 +14,9 @@
  *    RNN_ERR_NUMERIC naming the epoch and batch;
  *  - fit never prints (verbose included: its lines go to the log callback),
  *    and on_progress reports consistent figures: batch counts 1, 2, ... up
- *    to the epoch's batches, one end-of-epoch report last, equal to on_epoch's.
+ *    to the epoch's batches, one end-of-epoch report last, equal to on_epoch's;
+ *  - mean squared error has no accuracy: NaN in the figures, and none in
+ *    verbose's line (no "accuracy nan").
  */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
@@ -910,7 +912,8 @@ START_TEST(progress_reports_and_no_printing)
     ck_ok(st);
     ck_assert_int_eq(written, 0);
     ck_assert_int_eq(lg.lines, 3);
-    ck_assert_msg(strstr(lg.first, "rnn_model_fit: epoch 1/3  ") && strstr(lg.first, "val_loss"),
+    ck_assert_msg(strstr(lg.first, "rnn_model_fit: epoch 1/3  ") && strstr(lg.first, "val_loss") &&
+                      strstr(lg.first, "  accuracy ") && strstr(lg.first, "  val_accuracy "),
                   "%s", lg.first);
     o.verbose = 0; /* ... and none without it */
     memset(&lg, 0, sizeof lg);
@@ -965,6 +968,75 @@ END_TEST
 /* The struct_size of datasets and results is checked: refused when unset or larger
  * than the library's; a result from older headers is filled as far as it goes.
  * Outputs are read from const handles. */
+/* A loss without accuracy (mean squared error): the figures hold NaN there (undefined),
+ * and verbose's line leaves accuracy out instead of printing "accuracy nan". */
+START_TEST(mse_has_no_accuracy_line)
+{
+    rnn_model_options mo;
+    rnn_model_options_init(&mo);
+    mo.seed = 7;
+    rnn_model *m;
+    ck_ok(rnn_model_create(&mo, &m));
+    int64_t sh[2] = {0, 3};
+    ck_ok(rnn_model_add_input(m, RNN_F32, 2, sh, NULL));
+    rnn_recurrent_options ro;
+    rnn_recurrent_options_init(&ro, RNN_GRU);
+    ro.units = 4;
+    ck_ok(rnn_model_add_recurrent(m, &ro, NULL));
+    rnn_dense_options d;
+    rnn_dense_options_init(&d);
+    d.units = 1;
+    ck_ok(rnn_model_add_dense(m, &d, NULL));
+    rnn_compile_options c;
+    rnn_compile_options_init(&c, RNN_LOSS_MEAN_SQUARED_ERROR);
+    rnn_optimizer_options oo;
+    rnn_optimizer_options_init(&oo, RNN_OPTIM_ADAM);
+    ck_ok(rnn_model_compile(m, &c, &oo));
+
+    enum { S = 40, T = 5, F = 3 };
+    int64_t xd[3] = {S, T, F}, yd[2] = {S, 1};
+    rnn_tensor *x, *y;
+    ck_ok(rnn_tensor_create(RNN_F32, 3, xd, &x));
+    ck_ok(rnn_tensor_create(RNN_F32, 2, yd, &y));
+    float *px = D(x), *py = D(y);
+    rs = 5;
+    for (int n = 0; n < S; n++) { /* target: the mean of the inputs */
+        float sum = 0.0f;
+        for (int k = 0; k < T * F; k++) {
+            px[n * T * F + k] = (float)rnd(101) / 50.0f - 1.0f;
+            sum += px[n * T * F + k];
+        }
+        py[n] = sum / (T * F);
+    }
+    rnn_data data;
+    rnn_data_init(&data);
+    data.x = x, data.targets = y;
+    rnn_fit_options o;
+    rnn_fit_options_init(&o);
+    o.epochs = 2, o.batch_size = 10, o.validation_split = 0.25f, o.verbose = 1;
+    log_rec lg = {0};
+    ck_ok(rnn_set_log_callback(rec_log, &lg, RNN_LOG_INFO));
+    rnn_fit_result res = {.struct_size = sizeof res};
+    rnn_status st = rnn_model_fit(m, &data, &o, &res);
+    ck_ok(rnn_set_log_callback(NULL, NULL, RNN_LOG_ERROR));
+    ck_ok(st);
+    ck_assert_int_eq(lg.lines, 2);
+    ck_assert_msg(strstr(lg.first, "rnn_model_fit: epoch 1/2  ") && strstr(lg.first, "  loss ") &&
+                      strstr(lg.first, "  val_loss ") && !strstr(lg.first, "accuracy") &&
+                      !strstr(lg.first, "nan"),
+                  "%s", lg.first);
+    ck_assert(!isnan(res.last.loss) && !isnan(res.last.val_loss));
+    ck_assert(isnan(res.last.accuracy) && isnan(res.last.val_accuracy));
+    ck_assert(isnan(res.last.perplexity) && isnan(res.last.val_perplexity));
+    rnn_eval_result ev = {.struct_size = sizeof ev};
+    ck_ok(rnn_model_evaluate(m, &data, 10, &ev));
+    ck_assert(!isnan(ev.loss) && isnan(ev.accuracy) && isnan(ev.perplexity));
+    ck_assert_int_eq(ev.samples, S);
+    rnn_tensor_destroy(x), rnn_tensor_destroy(y);
+    rnn_model_destroy(m);
+}
+END_TEST
+
 START_TEST(struct_sizes_checked)
 {
     dataset ds;
@@ -1047,6 +1119,7 @@ int main(void)
     tcase_add_test(tc, optimizer_state_saved_and_resumed);
     tcase_add_test(tc, stateful_reset_states_per_epoch);
     tcase_add_test(tc, progress_reports_and_no_printing);
+    tcase_add_test(tc, mse_has_no_accuracy_line);
     tcase_add_test(tc, struct_sizes_checked);
     suite_add_tcase(s, tc);
     return rnn_test_run(s);
