@@ -56,10 +56,12 @@ PEERS_PYTHON = "/var/cache/librnn/peers/bin/python"
 # probes), measured in the recurrent cases / the end-to-end epochs.
 LIBS = [("librnn", "librnn"), ("kernels", "raw kernels"), ("torch", "PyTorch"),
         ("torch2", "PyTorch"), ("keras", "Keras"), ("keras_xla", "Keras XLA"),
-        ("ort", "ONNX Runtime (Python)"), ("torch_padded", "PyTorch padded")]
+        ("ort", "ONNX Runtime (Python)"), ("ort_c", "ONNX Runtime (C API, trixie)"),
+        ("librnn_trixie", "librnn on trixie"),
+        ("torch_padded", "PyTorch padded")]
 # Those that compete with librnn (the raw kernels are librnn's own; "padded" is not the same
 # model).
-PEERS = ("torch", "torch2", "keras", "keras_xla", "ort")
+PEERS = ("torch", "torch2", "keras", "keras_xla", "ort", "ort_c")
 
 
 def log(msg):
@@ -319,6 +321,7 @@ class Suite:
         self.env = dict(os.environ)
         self.peers = None  # peers_info() of the virtual environment
         self.onnx = {}  # case: exported model
+        self.ort_c = None  # prepare_ort_c(): the trixie root's ort_step, its version
 
     def has(self, lib):
         """Whether this run measures lib."""
@@ -326,14 +329,19 @@ class Suite:
         return {"librnn": True, "kernels": True, "torch": bool(self.torch),
                 "torch_padded": bool(self.torch) and self.a.torch_padded,
                 "torch2": bool(p.get("torch")), "keras": bool(p.get("keras")),
-                "keras_xla": bool(p.get("keras")), "ort": bool(p.get("onnxruntime"))}[lib]
+                "keras_xla": bool(p.get("keras")), "ort": bool(p.get("onnxruntime")),
+                "ort_c": bool(self.ort_c), "librnn_trixie": bool(self.ort_c)}[lib]
 
     def label(self, lib):
         p, t = self.peers or {}, self.torch or {}
         v = {"torch": t.get("torch", "").split("a0")[0], "torch2": p.get("torch"),
              "torch_padded": t.get("torch", "").split("a0")[0],
-             "keras": p.get("keras"), "keras_xla": p.get("keras"), "ort": p.get("onnxruntime")}
+             "keras": p.get("keras"), "keras_xla": p.get("keras"), "ort": p.get("onnxruntime"),
+             "ort_c": (self.ort_c or {}).get("version"),
+             "librnn_trixie": (self.ort_c or {}).get("dnnl")}
         name = dict(LIBS)[lib]
+        if lib == "librnn_trixie":
+            return f"{name} (oneDNN {v[lib]})" if v.get(lib) else name
         return f"{name} {v[lib]}" if v.get(lib) else name
 
     def worker(self, lib, case, threads, runs, warm):
@@ -348,15 +356,69 @@ class Suite:
         if lib in ("keras", "keras_xla"):
             return ([self.peers["path"], os.path.join(HERE, "keras_cases.py"), "--case", case]
                     + common + (["--jit"] if lib == "keras_xla" else []))
+        if lib == "ort_c":  # inside the trixie root: its paths are relative to the root
+            inside = "/" + os.path.relpath(self.onnx[case], self.ort_c["root"])
+            return [self.ort_c["run"], self.ort_c["bin"], inside] + common
+        if lib == "librnn_trixie":
+            return [self.ort_c["run"], self.ort_c["rnn_bench"], "--json", "--case", case] + common
         return ([self.peers["path"], os.path.join(HERE, "ort_cases.py"), "--case", case,
                  "--onnx", self.onnx[case]] + common)
+
+    def prepare_ort_c(self):
+        """bench/ort_step.c built in the Debian trixie root against its libonnxruntime-dev
+        (ONNX Runtime's C API; not a package of bookworm), for the infer_step cases, and
+        rnn_bench built there against trixie's oneDNN 3.x from a copy of this tree, so that the
+        one-step cases compare both on the same system. Sets self.ort_c, or leaves it None with
+        a message."""
+        root = self.a.trixie_root
+        run = os.path.join(ROOT, "tools", "trixie-run.sh")
+        if not root or not os.path.isdir(os.path.join(root, "src", "librnn")):
+            log(f"run_all: no trixie root with tools/trixie-test.sh's tree at {root}: no ONNX "
+                "Runtime C API column (bench/README.md)")
+            return
+        if not os.path.exists(os.path.join(root, "usr", "include", "onnxruntime",
+                                           "onnxruntime_c_api.h")):
+            log(f"run_all: {root} has no libonnxruntime-dev: no ONNX Runtime C API column "
+                "(tools/trixie-run.sh apt-get install -y libonnxruntime-dev)")
+            return
+        d = tempfile.mkdtemp(prefix="librnn-bench-", dir=os.path.join(root, "tmp"))
+        shutil.copy(os.path.join(HERE, "ort_step.c"), d)
+        inside = "/" + os.path.relpath(d, root)
+        files = subprocess.run(["git", "-C", ROOT, "ls-files", "-co", "--exclude-standard"],
+                               capture_output=True, text=True, check=True).stdout.split("\n")
+        for f in files:
+            if f and os.path.isfile(os.path.join(ROOT, f)):
+                os.makedirs(os.path.dirname(os.path.join(d, "src", f)), exist_ok=True)
+                shutil.copy2(os.path.join(ROOT, f), os.path.join(d, "src", f))
+        env = dict(self.env, LIBRNN_TRIXIE_ROOT=root)
+        r = run_measured([run, "sh", "-c", f"cc -O2 {inside}/ort_step.c "
+                          f"-I/usr/include/onnxruntime -lonnxruntime -o {inside}/ort_step && "
+                          f"meson setup {inside}/build {inside}/src >/dev/null && "
+                          f"ninja -C {inside}/build bench/rnn_bench >/dev/null && "
+                          "dpkg-query -W -f '${Package} ${Version}\\n' libonnxruntime-dev "
+                          "libdnnl-dev"], env)
+        if r["rc"] != 0:
+            self.failures.append(f"ort_step build in {root}: {tail(r['err'])[:400]}")
+            log(f"  FAILED to build ort_step in {root}: {tail(r['err'], 3)[:300]}")
+            shutil.rmtree(d, ignore_errors=True)
+            return
+        vers = dict((ln.split() + [""])[:2] for ln in r["out"].splitlines() if ln.strip())
+        vers = {k: v.split("+")[0].split("-")[0] for k, v in vers.items()}
+        self.ort_c = {"root": root, "run": run, "dir": d, "bin": inside + "/ort_step",
+                      "rnn_bench": inside + "/build/bench/rnn_bench",
+                      "version": vers.get("libonnxruntime-dev"),
+                      "dnnl": vers.get("libdnnl-dev")}
+        self.env["LIBRNN_TRIXIE_ROOT"] = root
+        log(f"  ONNX Runtime C API {self.ort_c['version']}: {d}/ort_step")
 
     def prepare_onnx(self):
         """torch.onnx.export of each inference case, once, before the rounds."""
         for case in self.cases:
             if not case.startswith("infer"):
                 continue
-            path = os.path.join(self.workdir, case + ".onnx")
+            # Inside the trixie root when its C API runs the one-step cases too.
+            where = self.ort_c["dir"] if self.ort_c else self.workdir
+            path = os.path.join(where, case + ".onnx")
             r = run_measured([self.peers["path"], os.path.join(HERE, "ort_cases.py"),
                               "--export", case, "--onnx", path], self.env)
             if r["rc"] == 0 and os.path.exists(path):
@@ -432,8 +494,10 @@ class Suite:
             self.record("recurrent", case, "kernels", threads, rnd, r, j.get("median_ms"),
                         {"min_ms": j.get("min_ms"), "max_ms": j.get("max_ms"),
                          "runs": j.get("runs"), "gflops": j.get("gflops")})
-            for lib in PEERS:
-                if not self.has(lib) or (lib == "ort" and case not in self.onnx):
+            for lib in PEERS + ("librnn_trixie",):
+                if not self.has(lib) or (lib in ("ort", "ort_c") and case not in self.onnx) \
+                        or (lib in ("ort_c", "librnn_trixie")
+                            and not case.startswith("infer_step")):
                     continue
                 r = run_measured(self.worker(lib, case, threads, runs, warm), self.env)
                 js = json_lines(r["out"])
@@ -562,6 +626,9 @@ class Suite:
         busy0, own0 = busy_cpu_seconds(), os.times()
         try:
             if self.has("ort") and self.cases:
+                if any(c.startswith("infer_step") for c in self.cases):
+                    log("ONNX Runtime C API: building bench/ort_step.c in the trixie root")
+                    self.prepare_ort_c()
                 log("ONNX Runtime: exporting the inference cases' models (torch.onnx.export)")
                 self.prepare_onnx()
             if "e2e" in a.only:
@@ -582,6 +649,8 @@ class Suite:
                         self.run_e2e(rnd, th)
         finally:
             shutil.rmtree(self.workdir, ignore_errors=True)
+            if self.ort_c:
+                shutil.rmtree(self.ort_c["dir"], ignore_errors=True)
         self.seconds = time.time() - t0
         self.load_end = os.getloadavg()
         # CPU time that other processes took during the run: the machine's busy time less
@@ -643,7 +712,7 @@ class Suite:
     def compare_table(self, w, section, names, threads, unit):
         """librnn against every peer measured: medians (ranges), the fastest peer's ratio,
         peak RSS; then the winner sentence."""
-        libs = self.measured(section, threads, ("librnn",) + PEERS)
+        libs = self.measured(section, threads, ("librnn", "librnn_trixie") + PEERS)
         peers = [lib for lib in libs if lib in PEERS]
         w("| case | " + " | ".join(f"{self.label(lib)} {unit}" for lib in libs)
           + " | fastest peer / librnn | peak RSS MiB " + " / ".join(
@@ -747,7 +816,13 @@ class Suite:
         else:
             w("| peers' environment | not found (or --no-peers): no PyTorch 2, Keras or ONNX "
               "Runtime columns |")
-        w("| ONNX Runtime's C API | not measured yet (TODO, bench/README.md) |")
+        if self.ort_c:
+            w(f"| ONNX Runtime's C API, librnn on trixie | Debian trixie root `{self.ort_c['root']}`"
+              f": libonnxruntime-dev {self.ort_c['version']} (`bench/ort_step.c`), librnn's "
+              f"`rnn_bench` built there against libdnnl-dev {self.ort_c['dnnl']} |")
+        else:
+            w("| ONNX Runtime's C API | not measured (no trixie root with libonnxruntime-dev; "
+              "bench/README.md) |")
         w("")
 
         # recurrent
@@ -801,6 +876,7 @@ class Suite:
           f"and the range of those per-process medians over {a.rounds} round(s).")
         w("")
         self.compare_table(w, "recurrent", [(c, c) for c in self.cases], tmax, "ms")
+        self.c_api_sentence(w, tmax)
         for th in a.threads[:-1]:
             w(f"### The same at {th} thread(s)")
             w("")
@@ -855,6 +931,24 @@ class Suite:
                 w("The decoding rows are librnn's step-wise decoding only (no peer "
                   "counterpart).")
                 w("")
+
+    def c_api_sentence(self, w, threads):
+        """The one-step cases against ONNX Runtime's C API, both on trixie."""
+        out = []
+        for c in self.cases:
+            o = summary(self.values("recurrent", c, "ort_c", threads))
+            if not o:
+                continue
+            for lib in ("librnn", "librnn_trixie"):
+                v = summary(self.values("recurrent", c, lib, threads))
+                if v:
+                    out.append(f"{c}: {self.label(lib)} {fmt(v['median'])} ms, "
+                               f"{o['median'] / v['median']:.2f}x ONNX Runtime's C API")
+        if out:
+            w("ONNX Runtime's C API (`bench/ort_step.c`, Debian trixie's libonnxruntime-dev) "
+              "runs the one-step cases in the trixie root; librnn is timed there too, built "
+              "against trixie's oneDNN: " + "; ".join(out) + ".")
+            w("")
 
     def page_decode(self, w):
         a = self.a
@@ -1078,8 +1172,10 @@ class Suite:
           "graph mode (what Keras picks on a CPU-only machine) and, as \"Keras XLA\", "
           "`jit_compile=True`. **ONNX Runtime** (`bench/ort_cases.py`): PyTorch's layer "
           "exported by `torch.onnx.export` (TorchScript exporter, ONNX LSTM/GRU operators), "
-          "run from Python by an `InferenceSession` on the CPU provider. ONNX Runtime's C API "
-          "is not measured yet.")
+          "run from Python by an `InferenceSession` on the CPU provider, and for the one-step "
+          "cases from C (`bench/ort_step.c`: the same exported model through the C API of "
+          "Debian trixie's libonnxruntime-dev, states carried as `rnn_bench` carries them, in "
+          "a trixie root, where librnn's `rnn_bench` is timed too against trixie's oneDNN).")
         w("- Each case runs in its own process (`rnn_bench --case NAME`, `run_all.py "
           "--torch-worker NAME`, `keras_cases.py --case NAME`, `ort_cases.py --case NAME`), "
           "so its peak RSS is its own (plus, for the peers, the Python runtime and imports).")
@@ -1118,6 +1214,12 @@ def main():
                          "PyTorch 2, Keras 3 + TensorFlow, ONNX Runtime); default "
                          f"{PEERS_PYTHON} when it exists, else those columns are skipped")
     ap.add_argument("--no-peers", action="store_true", help="skip the peers' environment")
+    ap.add_argument("--trixie-root", default=os.environ.get("LIBRNN_TRIXIE_ROOT",
+                                                            "/var/cache/librnn/trixie"),
+                    help="Debian trixie root (tools/trixie-root.sh, tools/trixie-test.sh) with "
+                         "libonnxruntime-dev, where bench/ort_step.c runs the one-step cases "
+                         "through ONNX Runtime's C API (default $LIBRNN_TRIXIE_ROOT or "
+                         "/var/cache/librnn/trixie; skipped when missing)")
     ap.add_argument("--e2e-keras-xla", dest="e2e_keras_xla", action="store_true", default=None,
                     help="also time the Keras epochs with XLA (default: only with --quick; XLA "
                          "compiles once per distinct batch shape, which on the whole corpora "
@@ -1202,8 +1304,9 @@ def main():
                    "foreign_cpu_fraction": s.foreign, "load_start": s.load_start,
                    "load_end": s.load_end, "command": s.command,
                    "machine": s.machine, "build": s.buildinfo, "librnn": s.librnn_version,
-                   "torch": s.torch, "peers": s.peers, "options": {k: (sorted(v) if isinstance(v, set) else v)
-                                                 for k, v in vars(a).items()},
+                   "torch": s.torch, "peers": s.peers, "ort_c": s.ort_c,
+                   "options": {k: (sorted(v) if isinstance(v, set) else v)
+                               for k, v in vars(a).items()},
                    "cases": s.cases,
                    "dumps": {k: {"meta": v["meta"], "tensors": v["tensors"]}
                              for k, v in s.dumps.items()},
@@ -1238,6 +1341,7 @@ def render_from_json(a):
     s.machine, s.buildinfo, s.librnn_version = j["machine"], j["build"], j["librnn"]
     s.torch, s.records, s.failures = j["torch"], j["records"], j["failures"]
     s.peers = j.get("peers")
+    s.ort_c = j.get("ort_c")
     s.cases = j.get("cases") or list(dict.fromkeys(r["case"] for r in s.records
                                                    if r["section"] == "recurrent"))
     s.dumps = j.get("dumps")
