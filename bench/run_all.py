@@ -817,8 +817,8 @@ class Suite:
             w("| peers' environment | not found (or --no-peers): no PyTorch 2, Keras or ONNX "
               "Runtime columns |")
         if self.ort_c:
-            w(f"| ONNX Runtime's C API, librnn on trixie | Debian trixie root `{self.ort_c['root']}`"
-              f": libonnxruntime-dev {self.ort_c['version']} (`bench/ort_step.c`), librnn's "
+            w(f"| ONNX Runtime's C API, librnn on trixie | Debian trixie root "
+              f"`{self.ort_c['root']}`: libonnxruntime-dev {self.ort_c['version']} (`bench/ort_step.c`), librnn's "
               f"`rnn_bench` built there against libdnnl-dev {self.ort_c['dnnl']} |")
         else:
             w("| ONNX Runtime's C API | not measured (no trixie root with libonnxruntime-dev; "
