@@ -57,7 +57,7 @@ PEERS_PYTHON = "/var/cache/librnn/peers/bin/python"
 LIBS = [("librnn", "librnn"), ("kernels", "raw kernels"), ("torch", "PyTorch"),
         ("torch2", "PyTorch"), ("keras", "Keras"), ("keras_xla", "Keras XLA"),
         ("ort", "ONNX Runtime (Python)"), ("ort_c", "ONNX Runtime (C API, trixie)"),
-        ("librnn_trixie", "librnn on trixie"),
+        ("librnn_trixie", "librnn on trixie"), ("librnn_bf16", "librnn mixed bf16"),
         ("torch_padded", "PyTorch padded")]
 # Those that compete with librnn (the raw kernels are librnn's own; "padded" is not the same
 # model).
@@ -322,6 +322,7 @@ class Suite:
         self.peers = None  # peers_info() of the virtual environment
         self.onnx = {}  # case: exported model
         self.ort_c = None  # prepare_ort_c(): the trixie root's ort_step, its version
+        self.bf16 = False  # rnn_bench --precision bf16 runs here (AVX512-BF16 or AMX)
 
     def has(self, lib):
         """Whether this run measures lib."""
@@ -330,7 +331,8 @@ class Suite:
                 "torch_padded": bool(self.torch) and self.a.torch_padded,
                 "torch2": bool(p.get("torch")), "keras": bool(p.get("keras")),
                 "keras_xla": bool(p.get("keras")), "ort": bool(p.get("onnxruntime")),
-                "ort_c": bool(self.ort_c), "librnn_trixie": bool(self.ort_c)}[lib]
+                "ort_c": bool(self.ort_c), "librnn_trixie": bool(self.ort_c),
+                "librnn_bf16": bool(self.bf16)}[lib]
 
     def label(self, lib):
         p, t = self.peers or {}, self.torch or {}
@@ -485,6 +487,15 @@ class Suite:
             self.record("recurrent", case, "librnn", threads, rnd, r, j.get("median_ms"),
                         {"min_ms": j.get("min_ms"), "max_ms": j.get("max_ms"),
                          "runs": j.get("runs"), "gflops": j.get("gflops")})
+            if self.bf16:  # the same case in mixed precision (bf16 kernels, f32 weights)
+                r = run_measured([self.bin["rnn_bench"], "--json", "--threads", str(threads),
+                                  "--runs", str(runs), "--warmup", str(warm), "--case", case,
+                                  "--precision", "bf16"], self.env)
+                js = [j for j in json_lines(r["out"]) if j.get("case") == case]
+                j = js[0] if r["rc"] == 0 and js else {}
+                self.record("recurrent", case, "librnn_bf16", threads, rnd, r, j.get("median_ms"),
+                            {"min_ms": j.get("min_ms"), "max_ms": j.get("max_ms"),
+                             "runs": j.get("runs"), "gflops": j.get("gflops")})
             # the same case on the raw kernels
             r = run_measured([self.bin["kernel_bench"], "--json", "--threads", str(threads),
                               "--runs", str(runs), "--warmup", str(warm), "--case", case],
@@ -625,6 +636,12 @@ class Suite:
         t0 = time.time()
         busy0, own0 = busy_cpu_seconds(), os.times()
         try:
+            if self.cases and not a.no_bf16:
+                r = run_measured([self.bin["rnn_bench"], "--case", self.cases[0], "--runs", "1",
+                                  "--warmup", "0", "--precision", "bf16"], self.env)
+                self.bf16 = r["rc"] == 0
+                log("mixed bf16: " + ("measured" if self.bf16 else
+                                      f"not on this machine ({tail(r['err'], 1)[:200]})"))
             if self.has("ort") and self.cases:
                 if any(c.startswith("infer_step") for c in self.cases):
                     log("ONNX Runtime C API: building bench/ort_step.c in the trixie root")
@@ -712,7 +729,8 @@ class Suite:
     def compare_table(self, w, section, names, threads, unit):
         """librnn against every peer measured: medians (ranges), the fastest peer's ratio,
         peak RSS; then the winner sentence."""
-        libs = self.measured(section, threads, ("librnn", "librnn_trixie") + PEERS)
+        libs = self.measured(section, threads,
+                             ("librnn", "librnn_bf16", "librnn_trixie") + PEERS)
         peers = [lib for lib in libs if lib in PEERS]
         w("| case | " + " | ".join(f"{self.label(lib)} {unit}" for lib in libs)
           + " | fastest peer / librnn | peak RSS MiB " + " / ".join(
@@ -818,7 +836,8 @@ class Suite:
               "Runtime columns |")
         if self.ort_c:
             w(f"| ONNX Runtime's C API, librnn on trixie | Debian trixie root "
-              f"`{self.ort_c['root']}`: libonnxruntime-dev {self.ort_c['version']} (`bench/ort_step.c`), librnn's "
+              f"`{self.ort_c['root']}`: libonnxruntime-dev {self.ort_c['version']} "
+              f"(`bench/ort_step.c`), librnn's "
               f"`rnn_bench` built there against libdnnl-dev {self.ort_c['dnnl']} |")
         else:
             w("| ONNX Runtime's C API | not measured (no trixie root with libonnxruntime-dev; "
@@ -939,7 +958,7 @@ class Suite:
             o = summary(self.values("recurrent", c, "ort_c", threads))
             if not o:
                 continue
-            for lib in ("librnn", "librnn_trixie"):
+            for lib in ("librnn", "librnn_trixie", "librnn_bf16"):
                 v = summary(self.values("recurrent", c, lib, threads))
                 if v:
                     out.append(f"{c}: {self.label(lib)} {fmt(v['median'])} ms, "
@@ -1165,6 +1184,10 @@ class Suite:
           "`initial_state` in a `tf.function`; ONNX Runtime: the state outputs fed back as "
           "inputs). **Batch inference** (`infer_batch_*`): the whole (N, T, I) batch in "
           "inference mode, every step's output, no state carried.")
+        w("- **librnn mixed bf16**: the same `rnn_bench` cases with `--precision bf16` "
+          "(`rnn_model_set_precision(RNN_PRECISION_MIXED_BF16)`, Keras' `mixed_bfloat16`: bf16 "
+          "recurrent kernels and products, f32 master weights, loss and optimizer; "
+          "docs/guide/precision.md); every other column is f32.")
         w("- **Keras** (`bench/keras_cases.py`): the same layers (Keras' LSTM, GRU with "
           "`reset_after=True`, `Bidirectional`, stacked), the training step as one "
           "`tf.function` (forward in training mode, `GradientTape` from the same scaled fixed "
@@ -1214,6 +1237,9 @@ def main():
                          "PyTorch 2, Keras 3 + TensorFlow, ONNX Runtime); default "
                          f"{PEERS_PYTHON} when it exists, else those columns are skipped")
     ap.add_argument("--no-peers", action="store_true", help="skip the peers' environment")
+    ap.add_argument("--no-bf16", action="store_true",
+                    help="no \"librnn mixed bf16\" column (rnn_bench --precision bf16; measured "
+                         "by default where the CPU has AVX512-BF16 or AMX)")
     ap.add_argument("--trixie-root", default=os.environ.get("LIBRNN_TRIXIE_ROOT",
                                                             "/var/cache/librnn/trixie"),
                     help="Debian trixie root (tools/trixie-root.sh, tools/trixie-test.sh) with "
@@ -1342,6 +1368,7 @@ def render_from_json(a):
     s.torch, s.records, s.failures = j["torch"], j["records"], j["failures"]
     s.peers = j.get("peers")
     s.ort_c = j.get("ort_c")
+    s.bf16 = any(r["lib"] == "librnn_bf16" for r in s.records)
     s.cases = j.get("cases") or list(dict.fromkeys(r["case"] for r in s.records
                                                    if r["section"] == "recurrent"))
     s.dumps = j.get("dumps")
