@@ -69,7 +69,8 @@ class Trainer:
             raise unsupported("compile(weighted_metrics=%r)" % (weighted_metrics,))
         n_out = len(self.outputs) if self._graph_ready() else 1
         if isinstance(loss, dict):
-            names = [t._keras_history[0].name for t in self.outputs]
+            names = self._output_keys if self._output_struct == "dict" else \
+                [t._keras_history[0].name for t in self.outputs]
             loss = [loss.get(n) for n in names]
         if isinstance(loss, (list, tuple)):
             if len(loss) != n_out:
@@ -135,7 +136,8 @@ class Trainer:
                               % (what, type(x).__name__), "pass numpy arrays")
         inputs = self.inputs
         if isinstance(x, dict):
-            names = [t._keras_history[0].name for t in inputs]
+            names = self._input_keys if self._input_struct == "dict" else \
+                [t._keras_history[0].name for t in inputs]
             missing = [n for n in names if n not in x]
             if missing:
                 raise ValueError("%s: missing inputs %s" % (what, missing))
@@ -180,7 +182,12 @@ class Trainer:
         if y is None:
             raise ValueError("y must be given for a model with a loss")
         if isinstance(y, dict):
-            y = y.get(self.outputs[0]._keras_history[0].name)
+            keys = self._output_keys if self._output_struct == "dict" else \
+                [t._keras_history[0].name for t in self.outputs]
+            extra = [k for k in y if k != keys[0] and y[k] is not None]
+            if extra:
+                raise unsupported("targets for outputs other than the first (%s)" % extra)
+            y = y[keys[0]]
         if isinstance(y, (list, tuple)) and len(self.outputs) > 1 and len(y) == len(
                 self.outputs):
             if any(v is not None for v in y[1:]):
@@ -424,7 +431,7 @@ class Trainer:
         if self._output_struct == "single":
             return arrays[0]
         if self._output_struct == "dict":
-            return {t._keras_history[0].name: a for t, a in zip(self.outputs, arrays)}
+            return dict(zip(self._output_keys, arrays))
         return list(arrays)
 
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):

@@ -61,8 +61,12 @@ def name_of(activation, what):
         mod = getattr(activation, "__module__", "") or ""
         if name in _BY_NAME and mod.split(".")[0] in ("keras", "tensorflow", "numpy"):
             return name
-    raise unsupported("%s=%r" % (what, getattr(activation, "__name__", activation)),
-                      "librnn has linear, tanh, relu, sigmoid and softmax")
+    shown = getattr(activation, "__name__", activation)
+    if what.endswith(")"):   # "Dense(activation)" -> "Dense(activation='gelu')"
+        what = "%s=%r)" % (what[:-1], shown)
+    else:
+        what = "%s=%r" % (what, shown)
+    raise unsupported(what, "librnn has linear, tanh, relu, sigmoid and softmax")
 
 
 def get(identifier):
