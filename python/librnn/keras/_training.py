@@ -89,6 +89,11 @@ class Trainer:
             raise unsupported("metrics without a loss")
         self._metrics_raw = list(metrics or [])
         self._metrics_resolved = None
+        if opt.global_clipnorm is not None and self._graph_ready() and any(
+                l.class_name == "AdditiveAttention" for l in self.layers):
+            raise unsupported("global_clipnorm with AdditiveAttention",
+                              "librnn's additive attention has fixed projections that Keras' "
+                              "has not, and the global norm would count their gradients")
         self.optimizer = opt
         self.loss = loss
         self.compiled = True
