@@ -99,7 +99,7 @@ class TestBuilding(KerasTest):
         x = np.random.default_rng(0).standard_normal((4, 6, 3)).astype(np.float32)
         np.testing.assert_allclose(fun.predict(x, verbose=0), seq.predict(x, verbose=0),
                                    rtol=1e-6)
-        np.testing.assert_allclose(fun(x), seq.predict(x, verbose=0), rtol=1e-6)
+        np.testing.assert_allclose(fun(x).numpy(), seq.predict(x, verbose=0), rtol=1e-6)
         self.assertEqual(seq.output_shape, (None, None, 2))
         self.assertEqual(fun.input_shape, (None, None, 3))
         self.assertIs(seq.get_layer(index=0), seq.layers[0])
@@ -524,6 +524,38 @@ class TestSaving(KerasTest):
             fresh.load_weights(os.path.join(tmp, "w.rnn"))
             np.testing.assert_allclose(fresh.predict([xa, xb], verbose=0),
                                        m.predict([xa, xb], verbose=0), rtol=1e-6)
+
+    def test_every_layer_saves_and_loads(self):
+        seq_in = keras.Input((12, 5), name="frames")
+        tok_in = keras.Input((None,), dtype="int32", name="tokens")
+        x = layers.Conv1D(6, 3, padding="same", activation="relu")(seq_in)
+        x = layers.MaxPooling1D(2)(x)
+        x = layers.SpatialDropout1D(0.1)(x)
+        x = layers.LayerNormalization(epsilon=1e-4)(x)
+        x = layers.SimpleRNN(4, return_sequences=True, activation="relu")(x)
+        flat = layers.Activation("tanh")(layers.Flatten()(x))
+        pooled = layers.GlobalMaxPooling1D()(x)
+        v = layers.Dropout(0.2)(layers.Dense(5)(layers.Concatenate()([flat, pooled])))
+        rep = layers.RepeatVector(3)(v)
+        e = layers.Embedding(9, 5)(tok_in)
+        q = layers.Bidirectional(layers.GRU(4, return_sequences=True, reset_after=False),
+                                 merge_mode="mul")(e)
+        a1 = layers.Attention()([q, layers.TimeDistributed(layers.Dense(4))(rep)])
+        a2 = layers.AdditiveAttention(use_scale=False)([a1, q])
+        out = layers.GlobalAveragePooling1D()(layers.LSTM(3, return_sequences=True,
+                                                          go_backwards=True)(a2))
+        m = keras.Model([seq_in, tok_in], out)
+        r = np.random.default_rng(2)
+        xs = [r.standard_normal((4, 12, 5)).astype(np.float32),
+              r.integers(1, 9, (4, 6)).astype(np.int32)]
+        want = m.predict(xs, verbose=0)
+        with tempfile.TemporaryDirectory() as tmp:
+            m.save(os.path.join(tmp, "all.rnn"))
+            again = keras.models.load_model(os.path.join(tmp, "all.rnn"))
+        self.assertEqual([(l.name, l.class_name) for l in again.layers],
+                         [(l.name, l.class_name) for l in m.layers])
+        np.testing.assert_allclose(again.predict(xs, verbose=0), want, rtol=1e-6)
+        self.assertEqual(again.count_params(), m.count_params())
 
     def test_file_formats(self):
         m = compiled_tagger()

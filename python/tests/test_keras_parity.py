@@ -18,7 +18,6 @@ import numpy as np
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-os.environ["COLUMNS"] = "80"   # both summaries lay out for an 80-column terminal
 
 try:
     import keras as real
@@ -120,11 +119,20 @@ def shared_siamese(K):
 @unittest.skipIf(real is None, _skip or "")
 class TestAgainstKeras(unittest.TestCase):
     def setUp(self):
+        self._columns = os.environ.get("COLUMNS")
+        os.environ["COLUMNS"] = "80"   # both summaries lay out for an 80-column terminal
         real.backend.clear_session()
         lk.backend.clear_session()
         real.utils.set_random_seed(0)
         lk.utils.set_random_seed(0)
         warnings.simplefilter("ignore")
+
+    def tearDown(self):
+        if self._columns is None:
+            del os.environ["COLUMNS"]
+        else:
+            os.environ["COLUMNS"] = self._columns
+        warnings.resetwarnings()
 
     def both(self, builder):
         km, lm = builder(real), builder(lk)

@@ -374,6 +374,7 @@ class Bidirectional(_RNN):
         return getattr(self.layer, name)
 
     _directions = 2
+    _config_keys = ()
 
     def _units(self):
         return self.layer.units

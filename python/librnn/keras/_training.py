@@ -148,8 +148,7 @@ class Trainer:
                 raise ValueError("%s: missing inputs %s" % (what, missing))
             x = [x[n] for n in names]
         if len(inputs) == 1:
-            if isinstance(x, (list, tuple)) and len(x) == 1 and not np.isscalar(x[0]) and \
-                    np.ndim(x[0]) >= 1 and np.ndim(x) != len(inputs[0].shape):
+            if isinstance(x, (list, tuple)) and len(x) == 1 and isinstance(x[0], np.ndarray):
                 x = x[0]
             xs = [x]
         else:
@@ -251,6 +250,7 @@ class Trainer:
         steps = int(math.ceil(xs[0].shape[0] / batch_size))
         cbl = _callbacks.CallbackList(callbacks, add_history=True, add_progbar=verbose != 0,
                                       model=self, verbose=verbose, epochs=epochs, steps=steps)
+        self.history = cbl._history
         self.stop_training = False
         self._ensure_c()
         self.optimizer._built = True
@@ -464,14 +464,21 @@ class Trainer:
         return self._structure(self._predict_arrays(xs, xs[0].shape[0]))
 
     def __call__(self, *args, **kwargs):
+        """A model called on arrays: its outputs (arrays that also have ``numpy()``)."""
         x = args[0] if args else kwargs.pop("inputs", None)
         if kwargs.get("training"):
             raise unsupported("calling a model with training=True")
-        flat = x if isinstance(x, (list, tuple)) else [x]
+        flat = list(x.values()) if isinstance(x, dict) else \
+            (x if isinstance(x, (list, tuple)) else [x])
         if any(hasattr(t, "_keras_history") for t in flat):
             raise unsupported("calling a model on symbolic tensors (a nested model)",
                               "build one model from the layers")
-        return self.predict_on_batch(x)
+        out = self.predict_on_batch(x)
+        if isinstance(out, dict):
+            return {k: v.view(_Eager) for k, v in out.items()}
+        if isinstance(out, list):
+            return [v.view(_Eager) for v in out]
+        return out.view(_Eager)
 
     # ------------------------------------------------------------------ on batch
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None,
@@ -508,6 +515,13 @@ class Trainer:
 
     def reset_metrics(self):
         """Keras' reset_metrics (librnn.keras keeps no metric state between calls)."""
+
+
+class _Eager(np.ndarray):
+    """A numpy array that answers ``numpy()`` as Keras' eager tensors do."""
+
+    def numpy(self):
+        return np.asarray(self)
 
 
 def _ratio(a, b):
