@@ -133,6 +133,37 @@ class TestBuilding(KerasTest):
         for w1, w2 in zip(pair.layers[2].get_weights(), enc.get_weights()):
             np.testing.assert_array_equal(w1, w2)
 
+    def test_keras_char_seq2seq_with_inference_models(self):
+        """Keras' character-level seq2seq example: a training model, then encoder and
+        decoder inference models made of the same (trained) layers."""
+        n_in, n_out, latent = 5, 6, 8
+        encoder_inputs = keras.Input(shape=(None, n_in))
+        encoder = layers.LSTM(latent, return_state=True)
+        _, state_h, state_c = encoder(encoder_inputs)
+        encoder_states = [state_h, state_c]
+        decoder_inputs = keras.Input(shape=(None, n_out))
+        decoder_lstm = layers.LSTM(latent, return_sequences=True, return_state=True)
+        decoder_outputs, _, _ = decoder_lstm(decoder_inputs, initial_state=encoder_states)
+        decoder_dense = layers.Dense(n_out, activation="softmax")
+        model = keras.Model([encoder_inputs, decoder_inputs], decoder_dense(decoder_outputs))
+        model.compile(optimizer="rmsprop", loss="categorical_crossentropy",
+                      metrics=["accuracy"])
+        r = np.random.default_rng(0)
+        enc = np.eye(n_in, dtype=np.float32)[r.integers(0, n_in, (32, 4))]
+        dec = np.eye(n_out, dtype=np.float32)[r.integers(0, n_out, (32, 5))]
+        model.fit([enc, dec], dec, batch_size=8, epochs=2, validation_split=0.2, verbose=0)
+
+        encoder_model = keras.Model(encoder_inputs, encoder_states)
+        h_in, c_in = keras.Input(shape=(latent,)), keras.Input(shape=(latent,))
+        out, h, c = decoder_lstm(decoder_inputs, initial_state=[h_in, c_in])
+        decoder_model = keras.Model([decoder_inputs, h_in, c_in],
+                                    [decoder_dense(out), h, c])
+        states = encoder_model.predict(enc[:3], verbose=0)
+        self.assertEqual([a.shape for a in states], [(3, latent), (3, latent)])
+        probs, h1, c1 = decoder_model.predict([dec[:3]] + states, verbose=0)
+        np.testing.assert_allclose(probs, model.predict([enc[:3], dec[:3]], verbose=0),
+                                   rtol=1e-5, atol=1e-6)
+
     def test_initializers_weights_and_trainable(self):
         matrix = np.arange(40, dtype=np.float32).reshape(10, 4)
         e1 = layers.Embedding(10, 4, embeddings_initializer=keras.initializers.Constant(matrix))

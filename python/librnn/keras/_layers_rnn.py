@@ -7,7 +7,7 @@ import numpy as np
 from . import activations as _act
 from . import initializers as _init
 from ._base import Layer, check_defaults, refuse_arg, unsupported, unknown_kwargs
-from ._layers_core import _features, _float_input
+from ._layers_core import _features
 
 __all__ = ["SimpleRNN", "LSTM", "GRU", "Bidirectional"]
 

@@ -9,7 +9,7 @@ box), in plain text.
 import re
 import shutil
 
-__all__ = ["render_table", "print_summary", "readable_memory_size"]
+__all__ = ["render_table", "summary_text", "readable_memory_size"]
 
 
 def readable_memory_size(size):

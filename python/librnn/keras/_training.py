@@ -11,7 +11,6 @@ runs from the C library's progress reports, only when something needs it.
 """
 import ctypes
 import math
-import time
 
 import numpy as np
 
@@ -24,7 +23,6 @@ from . import metrics as _metrics
 from . import optimizers as _optimizers
 from ._base import unsupported
 from ._graph import new_seed
-from ._progbar import Progbar
 
 
 def _sorted_logs(d):

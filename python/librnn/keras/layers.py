@@ -3,7 +3,7 @@
 and defaults. Every argument librnn lacks, or a value it cannot do, raises
 NotImplementedError naming the layer and the argument; the other Keras 3 layers
 raise NotImplementedError when used."""
-from ._base import Input, InputLayer, KerasTensor, Layer, unsupported
+from ._base import Input, InputLayer, Layer, unsupported
 from ._base import keras_getattr as _keras_getattr
 from ._layers_attention import AdditiveAttention, Attention
 from ._layers_core import (Activation, Concatenate, Conv1D, Dense, Dropout, Embedding, Flatten,

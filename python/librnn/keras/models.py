@@ -17,8 +17,7 @@ from .. import model as _cmodel
 from . import _graph, _summary
 from . import losses as _losses
 from . import optimizers as _optimizers
-from ._base import (InputLayer, KerasTensor, Layer, Operation, auto_name, is_tensor,
-                    refuse_arg, unsupported)
+from ._base import InputLayer, Layer, Operation, auto_name, is_tensor, unsupported
 from ._layers_core import Embedding
 from ._training import Trainer
 
@@ -591,7 +590,3 @@ def clone_model(model, input_tensors=None, clone_function=None, call_function=No
     if input_tensors is not None or clone_function is not None or call_function is not None:
         raise unsupported("clone_model(input_tensors/clone_function/call_function)")
     return _from_description(model._describe())
-
-
-# silence "imported but unused" for names kept for users of this module
-_ = (KerasTensor, refuse_arg)
