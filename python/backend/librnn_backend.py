@@ -3,7 +3,7 @@
 pip's isolated build installs nothing (pyproject.toml: requires = []) and
 `pip install ./python` works offline.
 
-It builds a pure-Python wheel (py3-none-any) of librnn/*.py and librnn/py.typed (PEP 561's
+It builds a pure-Python wheel (py3-none-any) of librnn/**/*.py and librnn/py.typed (PEP 561's
 marker: the package is typed) with its dist-info
 (METADATA, WHEEL, RECORD), an sdist, and an editable wheel (a .pth file naming this
 directory). The metadata below is the source of truth; the version is read from
@@ -97,10 +97,16 @@ def _dist_info():
 
 
 def _sources():
-    """(archive name, path) of librnn/*.py and PACKAGE_DATA, sorted."""
+    """(archive name, path) of librnn/**/*.py (the package and its subpackages) and the
+    package's PACKAGE_DATA, sorted."""
     pkg = os.path.join(ROOT, PACKAGE)
-    names = sorted(n for n in os.listdir(pkg) if n.endswith(".py") or n in PACKAGE_DATA)
-    return [(PACKAGE + "/" + n, os.path.join(pkg, n)) for n in names]
+    out = []
+    for d, dirs, files in os.walk(pkg):
+        dirs[:] = [x for x in dirs if x != "__pycache__"]
+        rel = os.path.relpath(d, ROOT).replace(os.sep, "/")
+        out += [(rel + "/" + n, os.path.join(d, n)) for n in files
+                if n.endswith(".py") or (d == pkg and n in PACKAGE_DATA)]
+    return sorted(out)
 
 
 def _read(path):

@@ -57,13 +57,13 @@ class TestBackend(unittest.TestCase):
                 names = z.namelist()
                 files = {n: z.read(n) for n in names}
         di = "librnn-%s.dist-info/" % ver
-        py = sorted(n for n in os.listdir(os.path.join(PYDIR, "librnn")) if n.endswith(".py"))
-        py.append("py.typed")   # PEP 561: the package's type hints are for type checkers
-        self.assertEqual(sorted(names), sorted(["librnn/" + n for n in py] +
-                                               [di + "METADATA", di + "WHEEL", di + "RECORD"]))
+        py = _package_files() + ["librnn/py.typed"]  # PEP 561: the hints are for checkers
+        self.assertIn("librnn/keras/__init__.py", py)
+        self.assertEqual(sorted(names), sorted(py + [di + "METADATA", di + "WHEEL",
+                                                     di + "RECORD"]))
         for n in py:
-            with open(os.path.join(PYDIR, "librnn", n), "rb") as f:
-                self.assertEqual(files["librnn/" + n], f.read(), n)
+            with open(os.path.join(PYDIR, n), "rb") as f:
+                self.assertEqual(files[n], f.read(), n)
 
         rows = list(csv.reader(io.StringIO(files[di + "RECORD"].decode())))
         self.assertEqual(sorted(r[0] for r in rows), sorted(names))
@@ -105,7 +105,8 @@ class TestBackend(unittest.TestCase):
                 members = t.getnames()
         base = "librnn-%s/" % ver
         for f in ("PKG-INFO", "pyproject.toml", "README.md", "backend/librnn_backend.py",
-                  "librnn/__init__.py", "librnn/_version.py", "librnn/py.typed"):
+                  "librnn/__init__.py", "librnn/_version.py", "librnn/py.typed",
+                  "librnn/keras/__init__.py", "librnn/keras/optimizers/schedules.py"):
             self.assertIn(base + f, members)
         self.assertFalse(any("/tests/" in m or "__pycache__" in m for m in members), members)
 
@@ -127,6 +128,25 @@ class TestBackend(unittest.TestCase):
             b = _load_backend(os.path.join(tmp, "backend", "librnn_backend.py"))
             with self.assertRaisesRegex(RuntimeError, "requires-python"):
                 b._check_pyproject()
+
+
+def _package_files():
+    """librnn/**/*.py relative to python/, sorted (what the wheel must hold)."""
+    out = []
+    for d, dirs, files in os.walk(os.path.join(PYDIR, "librnn")):
+        dirs[:] = [x for x in dirs if x != "__pycache__"]
+        rel = os.path.relpath(d, PYDIR).replace(os.sep, "/")
+        out += [rel + "/" + n for n in files if n.endswith(".py")]
+    return sorted(out)
+
+
+class TestMesonInstall(unittest.TestCase):
+    def test_meson_installs_every_module(self):
+        """python/meson.build lists each file of the package (meson installs only
+        what it lists)."""
+        with open(os.path.join(PYDIR, "meson.build"), encoding="utf-8") as f:
+            listed = sorted(set(re.findall(r"'(librnn/[^']+\.py)'", f.read())))
+        self.assertEqual(listed, _package_files())
 
 
 class TestInstall(unittest.TestCase):
@@ -157,7 +177,8 @@ class TestInstall(unittest.TestCase):
             self.assertEqual(sorted(os.listdir(PYDIR)), before)  # nothing written in the tree
 
             env["LIBRNN_PATH"] = _lib_path()
-            r = subprocess.run([py, "-c", "import librnn; print(librnn.__file__); "
+            r = subprocess.run([py, "-c", "import librnn, librnn.keras.optimizers.schedules; "
+                                "print(librnn.__file__); "
                                 "print(librnn.__version__); print(librnn.version())"],
                                capture_output=True, text=True, env=env, cwd=tmp, timeout=120)
             self.assertEqual(r.returncode, 0, r.stderr)

@@ -1,0 +1,557 @@
+# SPDX-License-Identifier: Apache-2.0
+"""compile, fit, evaluate, predict and the *_on_batch methods of librnn.keras'
+models, over the C library.
+
+fit runs its epochs from Python (callbacks, validation, progress as Keras 3) and
+each epoch's training in the C library: one ``rnn_model_fit`` epoch (shuffled,
+batched and stepped in C) for a model with one input; for several inputs, which
+``rnn_model_fit`` does not take, a loop of ``rnn_model_train_step`` over numpy
+batches. Per-batch work in Python (batch callbacks, the progress bar, schedules)
+runs from the C library's progress reports, only when something needs it.
+"""
+import ctypes
+import math
+
+import numpy as np
+
+from .. import _lib
+from .._lib import RnnError, lib
+from ..model import _Data
+from . import callbacks as _callbacks
+from . import losses as _losses
+from . import metrics as _metrics
+from . import optimizers as _optimizers
+from ._base import unsupported
+from ._graph import new_seed
+
+
+def _sorted_logs(d):
+    return {k: d[k] for k in sorted(d)}
+
+
+def _is_dataset(x):
+    return (hasattr(x, "element_spec") or hasattr(x, "__next__") or callable(x) or
+            (hasattr(x, "__getitem__") and hasattr(x, "on_epoch_end")))
+
+
+class Trainer:
+    """The training half of librnn.keras.Model."""
+
+    def _init_training(self):
+        self.compiled = False
+        self.optimizer = None
+        self.loss = None
+        self._loss_obj = None
+        self._metrics_raw, self._metrics_resolved = [], None
+        self.stop_training = False
+        self.history = None
+        self._c_compiled = False
+
+    # ------------------------------------------------------------------ compile
+    def compile(self, optimizer="rmsprop", loss=None, loss_weights=None, metrics=None,
+                weighted_metrics=None, run_eagerly=False, steps_per_execution=1,
+                jit_compile="auto", auto_scale_loss=True):
+        """Keras' compile: an optimizer (name or object), the loss (name, object or
+        function) of the first output, and metrics ("accuracy")."""
+        self._compile_config(optimizer, loss, loss_weights, metrics, weighted_metrics)
+        if self._c is not None:
+            self._c_compile()
+
+    def _compile_config(self, optimizer, loss, loss_weights=None, metrics=None,
+                        weighted_metrics=None):
+        """compile() without touching the C model."""
+        opt = _optimizers.get(optimizer)
+        if loss_weights is not None and list(np.ravel(loss_weights)) != [1.0]:
+            raise unsupported("compile(loss_weights=%r)" % (loss_weights,))
+        if weighted_metrics:
+            raise unsupported("compile(weighted_metrics=%r)" % (weighted_metrics,))
+        n_out = len(self.outputs) if self._graph_ready() else 1
+        if isinstance(loss, dict):
+            names = self._output_keys if self._output_struct == "dict" else \
+                [t._keras_history[0].name for t in self.outputs]
+            loss = [loss.get(n) for n in names]
+        if isinstance(loss, (list, tuple)):
+            if len(loss) != n_out:
+                raise ValueError("compile: %d losses for %d outputs" % (len(loss), n_out))
+            if any(l is not None for l in loss[1:]):
+                raise unsupported("a loss on an output other than the first",
+                                  "librnn trains on the model's first output")
+            loss = loss[0]
+        elif n_out > 1 and loss is not None:
+            raise unsupported("one loss for a model with %d outputs" % n_out,
+                              "give [loss, None, ...]: librnn trains on the first output")
+        self._loss_obj = _losses.get(loss) if loss is not None else None
+        if isinstance(metrics, dict) or (metrics and isinstance(metrics[0], (list, tuple))):
+            raise unsupported("per-output metrics")
+        if metrics and self._loss_obj is None:
+            raise unsupported("metrics without a loss")
+        self._metrics_raw = list(metrics or [])
+        self._metrics_resolved = None
+        if opt.global_clipnorm is not None and self._graph_ready() and any(
+                l.class_name == "AdditiveAttention" for l in self.layers):
+            raise unsupported("global_clipnorm with AdditiveAttention",
+                              "librnn's additive attention has fixed projections that Keras' "
+                              "has not, and the global norm would count their gradients")
+        self.optimizer = opt
+        self.loss = loss
+        self.compiled = True
+        opt._attach(self)
+        if self._graph_ready():
+            self._metric_names  # resolve now: refuse what librnn cannot do at compile
+
+    @property
+    def _metric_names(self):
+        if not self.compiled:
+            return []
+        if self._metrics_resolved is None:
+            if not self._graph_ready():
+                return [str(m) for m in self._metrics_raw]
+            shape = self.outputs[0].shape
+            self._metrics_resolved = [_metrics.resolve(m, self._loss_obj, shape)[0]
+                                      for m in self._metrics_raw]
+        return self._metrics_resolved
+
+    def _c_compile(self):
+        if self._loss_obj is None:
+            self._c_compiled = False
+            return
+        self._c.compile(loss=self._loss_obj.kind, optimizer=self.optimizer._c_config(),
+                        from_logits=self._loss_obj.from_logits, reduction="mean")
+        self._c_compiled = True
+
+    def _assert_compiled(self, what):
+        if not self.compiled:
+            raise ValueError("You must call `compile()` before using the model.")
+        if self._loss_obj is None:
+            raise ValueError("No loss to compute. Provide a `loss` argument in `compile()`.")
+
+    @property
+    def metrics_names(self):
+        return ["loss"] + list(self._metric_names) if self.compiled else []
+
+    # ------------------------------------------------------------------ data
+    def _arrays(self, x, what="x"):
+        """One contiguous numpy array per model input, converted to its dtype."""
+        if x is None:
+            raise ValueError("%s must be given" % what)
+        if _is_dataset(x):
+            raise unsupported("%s as a dataset, generator or PyDataset (%s)"
+                              % (what, type(x).__name__), "pass numpy arrays")
+        inputs = self.inputs
+        if isinstance(x, dict):
+            names = self._input_keys if self._input_struct == "dict" else \
+                [t._keras_history[0].name for t in inputs]
+            missing = [n for n in names if n not in x]
+            if missing:
+                raise ValueError("%s: missing inputs %s" % (what, missing))
+            x = [x[n] for n in names]
+        if len(inputs) == 1:
+            if isinstance(x, (list, tuple)) and len(x) == 1 and isinstance(x[0], np.ndarray):
+                x = x[0]
+            xs = [x]
+        else:
+            if not isinstance(x, (list, tuple)) or len(x) != len(inputs):
+                raise ValueError("The model has %d inputs: pass a list of %d arrays"
+                                 % (len(inputs), len(inputs)))
+            xs = list(x)
+        out = []
+        for k, (a, t) in enumerate(zip(xs, inputs)):
+            a = np.asarray(a)
+            if t.dtype == "int32":
+                if a.dtype.kind not in "iub":
+                    if a.dtype.kind == "f" and np.all(np.mod(a, 1) == 0):
+                        pass
+                    else:
+                        raise ValueError("input %d holds token ids: expected integers (got %s)"
+                                         % (k, a.dtype))
+                a = np.ascontiguousarray(a, np.int32)
+            else:
+                a = np.ascontiguousarray(a, np.float32)
+            if a.ndim != len(t.shape) or any(d is not None and d != s for d, s in
+                                             zip(t.shape[1:], a.shape[1:])):
+                raise ValueError("Input %d of the model is incompatible: expected shape %s, "
+                                 "got %s" % (k, t.shape, a.shape))
+            out.append(a)
+        n = {a.shape[0] for a in out}
+        if len(n) != 1:
+            raise ValueError("All inputs must have the same number of samples (got %s)"
+                             % [a.shape[0] for a in out])
+        for k in self._masked_inputs():
+            _check_right_padded(out[k], k)
+        return out
+
+    def _targets(self, y):
+        if y is None:
+            raise ValueError("y must be given for a model with a loss")
+        if isinstance(y, dict):
+            keys = self._output_keys if self._output_struct == "dict" else \
+                [t._keras_history[0].name for t in self.outputs]
+            extra = [k for k in y if k != keys[0] and y[k] is not None]
+            if extra:
+                raise unsupported("targets for outputs other than the first (%s)" % extra)
+            y = y[keys[0]]
+        if isinstance(y, (list, tuple)) and len(self.outputs) > 1 and len(y) == len(
+                self.outputs):
+            if any(v is not None for v in y[1:]):
+                raise unsupported("targets for outputs other than the first")
+            y = y[0]
+        a = np.asarray(y)
+        out = self.outputs[0].shape
+        if self._loss_obj.kind == "sparse_categorical_crossentropy":
+            if a.ndim == len(out) and a.shape[-1] == 1:
+                a = a[..., 0]
+            return np.ascontiguousarray(a, np.int32)
+        if a.ndim == len(out) - 1 and out[-1] == 1:
+            a = a[..., None]
+        return np.ascontiguousarray(a, np.float32)
+
+    # ------------------------------------------------------------------ fit
+    def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
+            validation_split=0.0, validation_data=None, shuffle=True, class_weight=None,
+            sample_weight=None, initial_epoch=0, steps_per_epoch=None, validation_steps=None,
+            validation_batch_size=None, validation_freq=1):
+        """Keras' fit over numpy arrays; returns the History."""
+        self._assert_compiled("fit")
+        for arg, v in (("class_weight", class_weight), ("sample_weight", sample_weight),
+                       ("steps_per_epoch", steps_per_epoch),
+                       ("validation_steps", validation_steps)):
+            if v is not None:
+                raise unsupported("fit(%s=...)" % arg)
+        if shuffle not in (True, False):
+            raise unsupported("fit(shuffle=%r)" % (shuffle,))
+        verbose = _verbosity(verbose)
+        self._build_from_data(x)
+        xs, ys = self._arrays(x), self._targets(y)
+        if ys.shape[0] != xs[0].shape[0]:
+            raise ValueError("x and y must have the same number of samples (got %d and %d)"
+                             % (xs[0].shape[0], ys.shape[0]))
+        val = None
+        if validation_data is not None:
+            vd = tuple(validation_data)
+            if len(vd) == 3 and vd[2] is not None:
+                raise unsupported("sample weights in validation_data")
+            if len(vd) not in (2, 3):
+                raise ValueError("validation_data must be (x_val, y_val)")
+            val = (self._arrays(vd[0], "validation x"), self._targets(vd[1]))
+        elif validation_split:
+            if not 0 < validation_split < 1:
+                raise ValueError("validation_split must be in [0, 1) (got %r)"
+                                 % (validation_split,))
+            n = xs[0].shape[0]
+            at = int(math.ceil(n * (1.0 - validation_split)))
+            if at <= 0 or at >= n:
+                raise ValueError("validation_split=%r of %d samples leaves an empty training "
+                                 "or validation set" % (validation_split, n))
+            val = ([a[at:] for a in xs], ys[at:])
+            xs, ys = [a[:at] for a in xs], ys[:at]
+        batch_size = int(batch_size or 32)
+        steps = int(math.ceil(xs[0].shape[0] / batch_size))
+        cbl = _callbacks.CallbackList(callbacks, add_history=True, add_progbar=verbose != 0,
+                                      model=self, verbose=verbose, epochs=epochs, steps=steps)
+        self.history = cbl._history
+        self.stop_training = False
+        self._ensure_c()
+        self.optimizer._built = True
+        cbl.on_train_begin()
+        logs_out = None
+        for epoch in range(initial_epoch, epochs):
+            cbl.on_epoch_begin(epoch)
+            logs = self._train_epoch(xs, ys, batch_size, shuffle, cbl)
+            if val is not None and _should_eval(epoch, validation_freq):
+                cbl.on_test_begin()
+                vlogs = self._eval_arrays(val[0], val[1], validation_batch_size or batch_size)
+                cbl.on_test_end(vlogs)
+                logs.update(("val_" + k, v) for k, v in vlogs.items())
+            logs = _sorted_logs(logs)
+            cbl.on_epoch_end(epoch, logs)
+            logs_out = logs
+            if self.stop_training:
+                break
+        cbl.on_train_end(logs_out)
+        return self.history
+
+    def _logs(self, loss, acc):
+        out = {"loss": float(loss)}
+        for n in self._metric_names:
+            out[n] = float(acc)
+        return _sorted_logs(out)
+
+    def _after_step(self):
+        """Keeps fixed C parameters fixed and sets the scheduled learning rate."""
+        for c, name, value in self._fixed:
+            c.set_param(name, value)
+        self.optimizer._scheduled_lr()
+
+    def _train_epoch(self, xs, ys, batch_size, shuffle, cbl):
+        per_batch = cbl.wants_batches() or bool(self._fixed) or \
+            self.optimizer._schedule is not None
+        self.optimizer._scheduled_lr()
+        if len(xs) == 1:
+            return self._c_epoch(xs[0], ys, batch_size, shuffle, cbl, per_batch)
+        return self._py_epoch(xs, ys, batch_size, shuffle, cbl)
+
+    def _c_epoch(self, x, y, batch_size, shuffle, cbl, per_batch):
+        errors = []
+        data = _Data(x, y, None, errors)
+        fo = _lib.init_struct(_lib.rnn_fit_options)
+        fo.batch_size, fo.epochs, fo.shuffle = batch_size, 1, int(bool(shuffle))
+        fo.seed, fo.reset_states = new_seed(), 0
+
+        def on_progress(user, pp):
+            try:
+                p = pp.contents
+                if p.phase != _lib.PROGRESS_BATCH:
+                    return 0
+                b = int(p.batch) - 1
+                self._after_step()
+                cbl.on_train_batch_end(b, self._logs(p.loss, p.accuracy))
+                if self.stop_training:
+                    return 1
+                if b + 1 < p.batches:
+                    cbl.on_train_batch_begin(b + 1)
+                return 0
+            except BaseException as e:  # never unwind through C
+                errors.append(e)
+                return 1
+
+        cb = None
+        if per_batch:
+            cbl.on_train_batch_begin(0)
+            cb = _lib.rnn_progress_callback(on_progress)
+            fo.on_progress = cb
+        result = _lib.rnn_fit_result()
+        result.struct_size = ctypes.sizeof(result)
+        try:
+            lib.rnn_model_fit(self._c.handle, ctypes.byref(data.struct), ctypes.byref(fo),
+                              ctypes.byref(result))
+        except RnnError as e:
+            if errors:
+                raise errors[0] from e
+            raise
+        if errors:
+            raise errors[0]
+        return self._logs(result.last.loss, result.last.accuracy)
+
+    def _weights_of(self, xs):
+        """The weight of each sample's accuracy in its batch (its counted steps)."""
+        return None
+
+    def _py_epoch(self, xs, ys, batch_size, shuffle, cbl):
+        n = xs[0].shape[0]
+        order = np.random.default_rng(new_seed()).permutation(n) if shuffle else np.arange(n)
+        sums = np.zeros(3)   # loss * samples, accuracy * counted, counted
+        seen = 0
+        steps = int(math.ceil(n / batch_size))
+        for b in range(steps):
+            cbl.on_train_batch_begin(b)
+            idx = np.sort(order[b * batch_size:(b + 1) * batch_size]) if shuffle else \
+                order[b * batch_size:(b + 1) * batch_size]
+            xb = [np.ascontiguousarray(a[idx]) for a in xs]
+            yb = np.ascontiguousarray(ys[idx])
+            loss, acc = self._c.train_step(xb, yb)
+            self._after_step()
+            w = self._acc_count(xb, yb)
+            seen += len(idx)
+            sums += (loss * len(idx), 0.0 if math.isnan(acc) else acc * w, w)
+            cbl.on_train_batch_end(b, self._logs(sums[0] / seen, _ratio(sums[1], sums[2])))
+            if self.stop_training:
+                break
+        return self._logs(sums[0] / max(seen, 1), _ratio(sums[1], sums[2]))
+
+    def _acc_count(self, xb, yb):
+        """How many targets the accuracy of a batch counted: its unmasked steps for
+        a per-step output masked by Embedding(mask_zero=True) inputs, else every
+        target."""
+        sources = self._output_mask_sources()
+        n = yb.shape[0]
+        steps = yb.shape[1] if yb.ndim >= (2 if self._loss_obj.kind ==
+                                           "sparse_categorical_crossentropy" else 3) else 1
+        if not sources or steps == 1:
+            return float(n * steps)
+        lengths = None
+        for k in sources:
+            nz = xb[k] != 0
+            last = np.where(nz.any(1), xb[k].shape[1] - np.argmax(nz[:, ::-1], 1), 0)
+            lengths = last if lengths is None else np.minimum(lengths, last)
+        return float(np.minimum(lengths, steps).sum())
+
+    # ------------------------------------------------------------------ evaluate
+    def _eval_arrays(self, xs, ys, batch_size):
+        self._sync()
+        if len(xs) == 1:
+            r = self._c.evaluate(xs[0], ys, batch_size=int(batch_size))
+            return self._logs(r["loss"], r["accuracy"])
+        n = xs[0].shape[0]
+        sums = np.zeros(3)
+        for s in range(0, n, batch_size):
+            xb = [a[s:s + batch_size] for a in xs]
+            yb = ys[s:s + batch_size]
+            loss, acc = self._c.test_step(xb, yb)
+            w = self._acc_count(xb, yb)
+            sums += (loss * yb.shape[0], 0.0 if math.isnan(acc) else acc * w, w)
+        return self._logs(sums[0] / n, _ratio(sums[1], sums[2]))
+
+    def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None,
+                 steps=None, callbacks=None, return_dict=False, **kwargs):
+        """Keras' evaluate: the loss, or [loss, metrics...] (a dict with return_dict)."""
+        self._assert_compiled("evaluate")
+        if sample_weight is not None or steps is not None:
+            raise unsupported("evaluate(%s=...)" % ("sample_weight" if sample_weight is not None
+                                                   else "steps"))
+        if kwargs:
+            raise ValueError("Arguments not recognized: %r" % kwargs)
+        verbose = _verbosity(verbose)
+        self._build_from_data(x)
+        xs, ys = self._arrays(x), self._targets(y)
+        batch_size = int(batch_size or 32)
+        n_steps = int(math.ceil(xs[0].shape[0] / batch_size))
+        cbl = _callbacks.CallbackList(callbacks, add_progbar=verbose != 0, model=self,
+                                      verbose=verbose, epochs=1, steps=n_steps)
+        self._ensure_c()
+        cbl.on_test_begin()
+        logs = self._eval_arrays(xs, ys, batch_size)
+        cbl.on_test_end(logs)
+        if return_dict:
+            return logs
+        out = [logs["loss"]] + [logs[n] for n in self._metric_names]
+        return out[0] if len(out) == 1 else out
+
+    # ------------------------------------------------------------------ predict
+    def _predict_arrays(self, xs, batch_size):
+        self._sync()
+        if len(xs) == 1 and len(self.outputs) == 1:
+            return [np.array(self._c.predict(xs[0], batch_size=batch_size))]
+        outs = None
+        n = xs[0].shape[0]
+        for s in range(0, n, batch_size):
+            r = self._c.forward([a[s:s + batch_size] for a in xs] if len(xs) > 1 else
+                                xs[0][s:s + batch_size])
+            r = r if isinstance(r, list) else [r]
+            outs = [[o] for o in r] if outs is None else [p + [o] for p, o in zip(outs, r)]
+        return [np.concatenate(o) for o in outs]
+
+    def _structure(self, arrays):
+        if self._output_struct == "single":
+            return arrays[0]
+        if self._output_struct == "dict":
+            return dict(zip(self._output_keys, arrays))
+        return list(arrays)
+
+    def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
+        """Keras' predict: the outputs for every sample (numpy; a list for several
+        outputs)."""
+        if steps is not None:
+            raise unsupported("predict(steps=...)")
+        verbose = _verbosity(verbose)
+        self._build_from_data(x)
+        xs = self._arrays(x)
+        batch_size = int(batch_size or 32)
+        n_steps = int(math.ceil(xs[0].shape[0] / batch_size))
+        cbl = _callbacks.CallbackList(callbacks, add_progbar=verbose != 0, model=self,
+                                      verbose=verbose, epochs=1, steps=n_steps)
+        self._ensure_c()
+        cbl.on_predict_begin()
+        out = self._predict_arrays(xs, batch_size)
+        cbl.on_predict_end()
+        return self._structure(out)
+
+    def predict_on_batch(self, x):
+        self._build_from_data(x)
+        xs = self._arrays(x)
+        self._ensure_c()
+        return self._structure(self._predict_arrays(xs, xs[0].shape[0]))
+
+    def __call__(self, *args, **kwargs):
+        """A model called on arrays: its outputs (arrays that also have ``numpy()``)."""
+        x = args[0] if args else kwargs.pop("inputs", None)
+        if kwargs.get("training"):
+            raise unsupported("calling a model with training=True")
+        flat = list(x.values()) if isinstance(x, dict) else \
+            (x if isinstance(x, (list, tuple)) else [x])
+        if any(hasattr(t, "_keras_history") for t in flat):
+            raise unsupported("calling a model on symbolic tensors (a nested model)",
+                              "build one model from the layers")
+        out = self.predict_on_batch(x)
+        if isinstance(out, dict):
+            return {k: v.view(_Eager) for k, v in out.items()}
+        if isinstance(out, list):
+            return [v.view(_Eager) for v in out]
+        return out.view(_Eager)
+
+    # ------------------------------------------------------------------ on batch
+    def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None,
+                       return_dict=False):
+        """One training step on a batch; returns its loss (and metrics), as Keras 3."""
+        self._assert_compiled("train_on_batch")
+        if sample_weight is not None or class_weight is not None:
+            raise unsupported("train_on_batch(sample_weight/class_weight)")
+        self._build_from_data(x)
+        xs, ys = self._arrays(x), self._targets(y)
+        self._ensure_c()
+        self.optimizer._built = True
+        self.optimizer._scheduled_lr()
+        loss, acc = self._c.train_step(xs if len(xs) > 1 else xs[0], ys)
+        self._after_step()
+        return self._running(loss, acc, xs, ys, return_dict)
+
+    def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
+        self._assert_compiled("test_on_batch")
+        if sample_weight is not None:
+            raise unsupported("test_on_batch(sample_weight=...)")
+        self._build_from_data(x)
+        xs, ys = self._arrays(x), self._targets(y)
+        self._ensure_c()
+        loss, acc = self._c.test_step(xs if len(xs) > 1 else xs[0], ys)
+        return self._running(loss, acc, xs, ys, return_dict)
+
+    def _running(self, loss, acc, xs, ys, return_dict):
+        logs = self._logs(loss, acc)   # Keras 3 resets its metrics at each call
+        if return_dict:
+            return logs
+        out = [logs["loss"]] + [logs[n] for n in self._metric_names]
+        return out[0] if len(out) == 1 else out
+
+    def reset_metrics(self):
+        """Keras' reset_metrics (librnn.keras keeps no metric state between calls)."""
+
+
+class _Eager(np.ndarray):
+    """A numpy array that answers ``numpy()`` as Keras' eager tensors do."""
+
+    def numpy(self):
+        return np.asarray(self)
+
+
+def _ratio(a, b):
+    return a / b if b else float("nan")
+
+
+def _verbosity(verbose):
+    if verbose == "auto":
+        return 1
+    if verbose in (0, 1, 2) or verbose is True or verbose is False:
+        return int(verbose)
+    raise ValueError("verbose must be 0, 1, 2 or 'auto' (got %r)" % (verbose,))
+
+
+def _should_eval(epoch, freq):
+    if isinstance(freq, int):
+        return (epoch + 1) % freq == 0
+    return epoch + 1 in freq
+
+
+def _check_right_padded(a, k):
+    """Embedding(mask_zero=True): librnn masks right padding (per-sample lengths);
+    Keras masks every 0. Refuse data where they differ."""
+    z = a == 0
+    bad = z[:, :-1] & ~z[:, 1:]
+    if bad.any():
+        i = int(np.argmax(bad.any(1)))
+        raise unsupported(
+            "Embedding(mask_zero=True) on input %d with id 0 before a later token (sample %d)"
+            % (k, i), "librnn masks right padding only; pad with "
+                      "keras.utils.pad_sequences(..., padding='post')")
+    if z[:, 0].any():
+        i = int(np.argmax(z[:, 0]))
+        raise unsupported("Embedding(mask_zero=True) on input %d with an empty sample (sample "
+                          "%d is all padding)" % (k, i))
