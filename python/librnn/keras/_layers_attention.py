@@ -7,6 +7,10 @@ attention scores ``a . tanh(q Wq + v Wv + b)``. librnn.keras runs it with Wq and
 Wv the identity and b zero, kept so after every optimizer step, and ``a`` Keras'
 ``scale`` (all ones, also kept, when use_scale=False): the same function, the
 same gradients and the same weights as Keras'."""
+from __future__ import annotations
+
+from typing import Any
+
 import numpy as np
 
 from . import initializers as _init
@@ -65,11 +69,35 @@ class _BaseAttention(Layer):
 
 
 class Attention(_BaseAttention):
-    """``keras.layers.Attention()`` (dot-product score, no learned scale)."""
+    """``keras.layers.Attention()`` (Luong's dot-product score, no learned scale).
+
+    Called on ``[query, value]`` (or ``[query, value, value]``), (batch, steps,
+    features) sequences of the same feature size: the output is, for every query
+    step, the softmax(query . value)-weighted sum of the value steps, and with
+    ``return_attention_scores=True`` also those weights. With masked sequences
+    (``Embedding(mask_zero=True)``) padded value steps get no weight, and the
+    rows of padded query steps are zeros (Keras computes them).
+    ``use_causal_mask=True``, a key other than the value, and calling the
+    layer a second time (a shared attention layer) raise NotImplementedError.
+
+    Args:
+        use_scale: Must be False: Keras learns a scalar scale there, which
+            librnn lacks (else NotImplementedError).
+        score_mode: "dot"; "concat" raises NotImplementedError (use
+            AdditiveAttention).
+        dropout: Must be 0 (dropout on the attention weights; else
+            NotImplementedError).
+        seed: Kept (Keras seeds the dropout with it).
+        **kwargs: The base layer arguments (see :class:`Layer`).
+
+    Raises:
+        ValueError: An unknown score_mode.
+    """
 
     _config_keys = ("use_scale", "score_mode", "dropout")
 
-    def __init__(self, use_scale=False, score_mode="dot", dropout=0.0, seed=None, **kwargs):
+    def __init__(self, use_scale: bool = False, score_mode: str = "dot", dropout: float = 0.0,
+                 seed: int | None = None, **kwargs: Any) -> None:
         if use_scale:
             refuse_arg("Attention", "use_scale", use_scale,
                        "Keras learns a scalar there; librnn has no such weight")
@@ -88,11 +116,23 @@ class Attention(_BaseAttention):
 
 
 class AdditiveAttention(_BaseAttention):
-    """``keras.layers.AdditiveAttention(use_scale=True)`` (Bahdanau's score)."""
+    """``keras.layers.AdditiveAttention(use_scale=True)`` (Bahdanau's score:
+    ``sum(scale * tanh(query + value))`` per query and value step).
+
+    Called as :class:`Attention`. ``compile(optimizer=...)`` with
+    ``global_clipnorm`` raises NotImplementedError for a model holding it (the
+    fixed projections librnn adds would count in the norm).
+
+    Args:
+        use_scale: Whether ``scale`` (a vector of the feature size) is a learned
+            weight; with False it is all ones.
+        dropout: Must be 0 (else NotImplementedError).
+        **kwargs: The base layer arguments (see :class:`Layer`).
+    """
 
     _config_keys = ("use_scale", "dropout")
 
-    def __init__(self, use_scale=True, dropout=0.0, **kwargs):
+    def __init__(self, use_scale: bool = True, dropout: float = 0.0, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._check_dropout(dropout)
         self.use_scale = bool(use_scale)

@@ -2,6 +2,10 @@
 """Core layers: Embedding, Dense, TimeDistributed, Dropout, SpatialDropout1D,
 Activation, Conv1D, MaxPooling1D, GlobalMaxPooling1D, GlobalAveragePooling1D,
 Flatten, RepeatVector, Concatenate, LayerNormalization."""
+from __future__ import annotations
+
+from typing import Any, Sequence
+
 import numpy as np
 
 from . import activations as _act
@@ -64,14 +68,42 @@ class _Initialized(Layer):
 
 class Embedding(_Initialized):
     """``keras.layers.Embedding``: token ids (batch, steps) to vectors. ``mask_zero``:
-    id 0 is right padding (librnn computes per-sample lengths from it)."""
+    id 0 is right padding (librnn computes per-sample lengths from it).
+
+    Its input must be an int32 ``(batch, steps)`` model input (a ``keras.Input``
+    with an integer dtype); other inputs raise NotImplementedError.
+
+    Args:
+        input_dim: The vocabulary size (largest id + 1).
+        output_dim: The size of each vector.
+        embeddings_initializer: Initializer of the ``embeddings`` matrix (name,
+            object or config; default "uniform", U(-0.05, 0.05)). A
+            ``keras.initializers.Constant(matrix)`` loads pretrained vectors.
+        embeddings_regularizer: Must be None (else NotImplementedError).
+        embeddings_constraint: Must be None (else NotImplementedError).
+        mask_zero: Whether id 0 is padding to be masked. Keras masks every 0;
+            librnn masks trailing padding (per-sample lengths), and fit,
+            evaluate and predict raise NotImplementedError on data with a 0
+            before a later token (pad with ``padding="post"``).
+        weights: Initial weights, ``[matrix of shape (input_dim, output_dim)]``
+            (Keras 2's way of loading pretrained vectors).
+        lora_rank: Must be None (LoRA; else NotImplementedError).
+        lora_alpha: Must be None (else NotImplementedError).
+        quantization_config: Must be None (else NotImplementedError).
+        **kwargs: The base layer arguments (see :class:`Layer`); ``input_length``
+            is ignored as in Keras 3, ``sparse=True`` raises NotImplementedError.
+
+    Raises:
+        ValueError: ``weights`` is not one array of shape (input_dim, output_dim).
+    """
 
     _config_keys = ("input_dim", "output_dim", "mask_zero")
 
-    def __init__(self, input_dim, output_dim, embeddings_initializer="uniform",
-                 embeddings_regularizer=None, embeddings_constraint=None, mask_zero=False,
-                 weights=None, lora_rank=None, lora_alpha=None, quantization_config=None,
-                 **kwargs):
+    def __init__(self, input_dim: int, output_dim: int, embeddings_initializer: Any = "uniform",
+                 embeddings_regularizer: Any = None, embeddings_constraint: Any = None,
+                 mask_zero: bool = False, weights: Sequence[Any] | None = None,
+                 lora_rank: int | None = None, lora_alpha: float | None = None,
+                 quantization_config: Any = None, **kwargs: Any) -> None:
         kwargs.pop("input_length", None)  # Keras 3 ignores it too
         kwargs.pop("sparse", None) if not kwargs.get("sparse") else refuse_arg(
             "Embedding", "sparse", kwargs["sparse"])
@@ -89,7 +121,7 @@ class Embedding(_Initialized):
                 -0.05, 0.05, None):
             init = None  # the C library's own U(-0.05, 0.05)
         self.embeddings_initializer = init
-        self._inits = [init]
+        self._inits: list[Any] = [init]
         if weights is not None:
             self._pending = [np.asarray(w, np.float32) for w in weights]
             shape = (self.input_dim, self.output_dim)
@@ -97,14 +129,29 @@ class Embedding(_Initialized):
                 raise ValueError("Embedding(weights=...) must be [array of shape %s] (got %s)"
                                  % (shape, [w.shape for w in self._pending]))
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
+        """The layer's configuration (Keras' ``get_config()``).
+
+        Returns:
+            input_dim, output_dim, mask_zero and embeddings_initializer (None
+            for the default, drawn by the C library) besides name, trainable
+            and dtype.
+        """
         cfg = super().get_config()
         cfg["embeddings_initializer"] = (None if self.embeddings_initializer is None
                                          else _init.serialize(self.embeddings_initializer))
         return cfg
 
     @classmethod
-    def from_config(cls, config):
+    def from_config(cls, config: dict[str, Any]) -> Embedding:
+        """A new Embedding from ``get_config()``'s dict.
+
+        Args:
+            config: The configuration.
+
+        Returns:
+            The layer (unbuilt).
+        """
         config = dict(config)
         if config.get("embeddings_initializer") is None:
             config.pop("embeddings_initializer", None)
@@ -138,14 +185,39 @@ class Embedding(_Initialized):
 
 
 class Dense(_Initialized):
-    """``keras.layers.Dense`` on vectors, or on every step of a sequence."""
+    """``keras.layers.Dense`` on vectors, or on every step of a sequence:
+    ``activation(x @ kernel + bias)`` over the last axis.
+
+    Args:
+        units: The output size (a positive int).
+        activation: None or "linear", "tanh", "relu", "sigmoid", "softmax" (or
+            those functions); other activations raise NotImplementedError.
+        use_bias: Whether the layer adds a bias vector.
+        kernel_initializer: Initializer of ``kernel`` (default "glorot_uniform").
+        bias_initializer: Initializer of ``bias`` (default "zeros").
+        kernel_regularizer: Must be None (else NotImplementedError).
+        bias_regularizer: Must be None (else NotImplementedError).
+        activity_regularizer: Must be None (else NotImplementedError).
+        kernel_constraint: Must be None (else NotImplementedError).
+        bias_constraint: Must be None (else NotImplementedError).
+        lora_rank: Must be None (else NotImplementedError).
+        lora_alpha: Must be None (else NotImplementedError).
+        quantization_config: Must be None (else NotImplementedError).
+        **kwargs: The base layer arguments (see :class:`Layer`).
+
+    Raises:
+        ValueError: ``units`` is not positive.
+    """
 
     _config_keys = ("units", "use_bias")
 
-    def __init__(self, units, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
-                 bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None,
-                 activity_regularizer=None, kernel_constraint=None, bias_constraint=None,
-                 lora_rank=None, lora_alpha=None, quantization_config=None, **kwargs):
+    def __init__(self, units: int, activation: Any = None, use_bias: bool = True,
+                 kernel_initializer: Any = "glorot_uniform", bias_initializer: Any = "zeros",
+                 kernel_regularizer: Any = None, bias_regularizer: Any = None,
+                 activity_regularizer: Any = None, kernel_constraint: Any = None,
+                 bias_constraint: Any = None, lora_rank: int | None = None,
+                 lora_alpha: float | None = None, quantization_config: Any = None,
+                 **kwargs: Any) -> None:
         check_defaults("Dense", dict(kernel_regularizer=kernel_regularizer,
                                      bias_regularizer=bias_regularizer,
                                      kernel_constraint=kernel_constraint,
@@ -166,7 +238,13 @@ class Dense(_Initialized):
         self.bias_initializer = _init.get(bias_initializer, "Dense(bias_initializer)")
         self._inits = [self.kernel_initializer] + ([self.bias_initializer] if use_bias else [])
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
+        """The layer's configuration (Keras' ``get_config()``).
+
+        Returns:
+            units, use_bias, activation (its name) and the initializers
+            (serialized) besides name, trainable and dtype.
+        """
         cfg = super().get_config()
         cfg.update(activation=self.activation,
                    kernel_initializer=_init.serialize(self.kernel_initializer),
@@ -195,11 +273,17 @@ class Dense(_Initialized):
 
 class TimeDistributed(Layer):
     """``keras.layers.TimeDistributed(Dense(...))``: the Dense on every step (librnn's
-    Dense on a sequence). Other wrapped layers are outside the subset."""
+    Dense on a sequence). Other wrapped layers are outside the subset.
+
+    Args:
+        layer: The Dense layer to apply to every step; any other layer raises
+            NotImplementedError.
+        **kwargs: The base layer arguments (see :class:`Layer`).
+    """
 
     _takes_mask = True
 
-    def __init__(self, layer, **kwargs):
+    def __init__(self, layer: Layer, **kwargs: Any) -> None:
         if not isinstance(layer, Dense):
             raise unsupported("TimeDistributed(%s)" % getattr(layer, "class_name",
                                                               type(layer).__name__),
@@ -207,25 +291,39 @@ class TimeDistributed(Layer):
         super().__init__(**kwargs)
         self.layer = layer
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
+        """The layer's configuration, with the wrapped layer's.
+
+        Returns:
+            name, trainable, dtype and ``layer``: ``{"class_name", "config"}``.
+        """
         cfg = super().get_config()
         cfg["layer"] = {"class_name": self.layer.class_name, "config": self.layer.get_config()}
         return cfg
 
     @classmethod
-    def from_config(cls, config):
+    def from_config(cls, config: dict[str, Any]) -> TimeDistributed:
+        """A new TimeDistributed (and wrapped layer) from ``get_config()``'s dict.
+
+        Args:
+            config: The configuration.
+
+        Returns:
+            The layer (unbuilt).
+        """
         config = dict(config)
         from . import layers
         inner = config.pop("layer")
         return cls(layers.deserialize(inner), **config)
 
     @property
-    def trainable(self):
+    def trainable(self) -> bool:
+        """Whether training updates the wrapped layer's weights (settable)."""
         return self._trainable
 
     @trainable.setter
-    def trainable(self, value):
-        Layer.trainable.fset(self, value)
+    def trainable(self, value: bool) -> None:
+        Layer.trainable.fset(self, value)  # type: ignore[attr-defined]
 
     def _output_specs(self, ins, states, call_args):
         t = ins[0]
@@ -246,11 +344,26 @@ class TimeDistributed(Layer):
 
 
 class Dropout(Layer):
-    """``keras.layers.Dropout(rate)``: identity in predict/evaluate."""
+    """``keras.layers.Dropout(rate)``: zeroes a fraction ``rate`` of the inputs
+    during fit (scaling the rest by 1 / (1 - rate)); identity in predict/evaluate.
+
+    Args:
+        rate: The fraction of inputs to drop, in [0, 1].
+        noise_shape: Must be None (else NotImplementedError; SpatialDropout1D
+            drops whole features).
+        seed: Kept in the configuration; the masks come from the model's C
+            generator (seeded from Python's, see ``keras.utils.set_random_seed``),
+            so the masks differ from Keras' for the same seed.
+        **kwargs: The base layer arguments (see :class:`Layer`).
+
+    Raises:
+        ValueError: ``rate`` is outside [0, 1].
+    """
 
     _config_keys = ("rate", "seed")
 
-    def __init__(self, rate, noise_shape=None, seed=None, **kwargs):
+    def __init__(self, rate: float, noise_shape: Any = None, seed: int | None = None,
+                 **kwargs: Any) -> None:
         if noise_shape is not None:
             refuse_arg("Dropout", "noise_shape", noise_shape,
                        "use SpatialDropout1D for one mask per feature")
@@ -270,9 +383,19 @@ class Dropout(Layer):
 
 
 class SpatialDropout1D(Dropout):
-    """``keras.layers.SpatialDropout1D(rate)``: whole features dropped per sample."""
+    """``keras.layers.SpatialDropout1D(rate)``: whole features dropped per sample
+    (the same features at every step), on (batch, steps, features) sequences.
 
-    def __init__(self, rate, seed=None, name=None, dtype=None, **kwargs):
+    Args:
+        rate: The fraction of features to drop, in [0, 1].
+        seed: Kept in the configuration (see :class:`Dropout`).
+        name: The layer's name.
+        dtype: Only float32 (else NotImplementedError).
+        **kwargs: The other base layer arguments (see :class:`Layer`).
+    """
+
+    def __init__(self, rate: float, seed: int | None = None, name: str | None = None,
+                 dtype: Any = None, **kwargs: Any) -> None:
         super().__init__(rate, seed=seed, name=name, dtype=dtype, **kwargs)
 
     def _output_specs(self, ins, states, call_args):
@@ -285,13 +408,24 @@ class SpatialDropout1D(Dropout):
 
 
 class Activation(Layer):
-    """``keras.layers.Activation``: linear, tanh, relu, sigmoid or softmax."""
+    """``keras.layers.Activation``: linear, tanh, relu, sigmoid or softmax.
 
-    def __init__(self, activation, **kwargs):
+    Args:
+        activation: The activation's name or function; others raise
+            NotImplementedError.
+        **kwargs: The base layer arguments (see :class:`Layer`).
+    """
+
+    def __init__(self, activation: Any, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.activation = _act.name_of(activation, "Activation(activation)")
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
+        """The layer's configuration (Keras' ``get_config()``).
+
+        Returns:
+            activation (its name) besides name, trainable and dtype.
+        """
         cfg = super().get_config()
         cfg["activation"] = self.activation
         return cfg
@@ -318,18 +452,52 @@ def _conv_steps(T, span, strides, padding):
 
 
 class Conv1D(_Initialized):
-    """``keras.layers.Conv1D`` over time, padding "valid" or "same"."""
+    """``keras.layers.Conv1D`` over time, padding "valid" or "same", on
+    (batch, steps, features) sequences.
+
+    A mask reaching Conv1D is dropped by Keras (it convolves the padding too);
+    librnn keeps each sample's length, and warns that results at padded steps
+    differ from Keras'.
+
+    Args:
+        filters: The number of output features.
+        kernel_size: The window length (an int or a 1-tuple).
+        strides: The step between windows (an int or a 1-tuple).
+        padding: "valid" (no padding) or "same" (output steps = ceil(steps /
+            strides)); "causal" raises NotImplementedError.
+        data_format: None or "channels_last" (else NotImplementedError).
+        dilation_rate: The spacing of the window's taps (an int or a 1-tuple);
+            cannot be combined with strides > 1.
+        groups: Must be 1 (else NotImplementedError).
+        activation: None or "linear", "tanh", "relu", "sigmoid", "softmax".
+        use_bias: Whether the layer adds a bias vector.
+        kernel_initializer: Initializer of ``kernel`` (kernel_size, features,
+            filters) (default "glorot_uniform").
+        bias_initializer: Initializer of ``bias`` (default "zeros").
+        kernel_regularizer: Must be None (else NotImplementedError).
+        bias_regularizer: Must be None (else NotImplementedError).
+        activity_regularizer: Must be None (else NotImplementedError).
+        kernel_constraint: Must be None (else NotImplementedError).
+        bias_constraint: Must be None (else NotImplementedError).
+        **kwargs: The base layer arguments (see :class:`Layer`).
+
+    Raises:
+        ValueError: An unknown padding, or strides > 1 with dilation_rate > 1.
+    """
 
     _supports_masking = False
 
     _config_keys = ("filters", "kernel_size", "strides", "padding", "dilation_rate", "use_bias")
     _drops_mask = True
 
-    def __init__(self, filters, kernel_size, strides=1, padding="valid", data_format=None,
-                 dilation_rate=1, groups=1, activation=None, use_bias=True,
-                 kernel_initializer="glorot_uniform", bias_initializer="zeros",
-                 kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
-                 kernel_constraint=None, bias_constraint=None, **kwargs):
+    def __init__(self, filters: int, kernel_size: int | Sequence[int],
+                 strides: int | Sequence[int] = 1, padding: str = "valid",
+                 data_format: str | None = None, dilation_rate: int | Sequence[int] = 1,
+                 groups: int = 1, activation: Any = None, use_bias: bool = True,
+                 kernel_initializer: Any = "glorot_uniform", bias_initializer: Any = "zeros",
+                 kernel_regularizer: Any = None, bias_regularizer: Any = None,
+                 activity_regularizer: Any = None, kernel_constraint: Any = None,
+                 bias_constraint: Any = None, **kwargs: Any) -> None:
         _channels_last("Conv1D", data_format)
         check_defaults("Conv1D", dict(groups=groups, kernel_regularizer=kernel_regularizer,
                                       bias_regularizer=bias_regularizer,
@@ -357,7 +525,13 @@ class Conv1D(_Initialized):
         self.bias_initializer = _init.get(bias_initializer, "Conv1D(bias_initializer)")
         self._inits = [self.kernel_initializer] + ([self.bias_initializer] if use_bias else [])
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
+        """The layer's configuration (Keras' ``get_config()``).
+
+        Returns:
+            filters, kernel_size, strides, padding, dilation_rate, use_bias,
+            activation and the initializers besides name, trainable and dtype.
+        """
         cfg = super().get_config()
         cfg.update(activation=self.activation,
                    kernel_initializer=_init.serialize(self.kernel_initializer),
@@ -388,15 +562,30 @@ class Conv1D(_Initialized):
 
 
 class MaxPooling1D(Layer):
-    """``keras.layers.MaxPooling1D(pool_size, strides, padding)``."""
+    """``keras.layers.MaxPooling1D(pool_size, strides, padding)``: the maximum over
+    windows of steps, on (batch, steps, features) sequences.
+
+    Args:
+        pool_size: The window length (an int or a 1-tuple).
+        strides: The step between windows (default: ``pool_size``).
+        padding: "valid" or "same".
+        data_format: None or "channels_last" (else NotImplementedError).
+        name: The layer's name.
+        **kwargs: The other base layer arguments (see :class:`Layer`).
+
+    Raises:
+        ValueError: An unknown padding.
+    """
 
     _supports_masking = False
 
     _config_keys = ("pool_size", "strides", "padding")
     _drops_mask = True
 
-    def __init__(self, pool_size=2, strides=None, padding="valid", data_format=None, name=None,
-                 **kwargs):
+    def __init__(self, pool_size: int | Sequence[int] = 2,
+                 strides: int | Sequence[int] | None = None, padding: str = "valid",
+                 data_format: str | None = None, name: str | None = None,
+                 **kwargs: Any) -> None:
         _channels_last("MaxPooling1D", data_format)
         super().__init__(name=name, **kwargs)
         self.pool_size = _int1(pool_size, "MaxPooling1D", "pool_size")
@@ -418,9 +607,10 @@ class MaxPooling1D(Layer):
 
 
 class _GlobalPooling1D(Layer):
-    _pooling = None
+    _pooling: str | None = None
 
-    def __init__(self, data_format=None, keepdims=False, **kwargs):
+    def __init__(self, data_format: str | None = None, keepdims: bool = False,
+                 **kwargs: Any) -> None:
         _channels_last(self.class_name, data_format)
         if keepdims:
             refuse_arg(self.class_name, "keepdims", keepdims)
@@ -437,27 +627,51 @@ class _GlobalPooling1D(Layer):
 
 
 class GlobalMaxPooling1D(_GlobalPooling1D):
-    """``keras.layers.GlobalMaxPooling1D``: the maximum over each sample's steps."""
+    """``keras.layers.GlobalMaxPooling1D``: the maximum over each sample's steps,
+    (batch, steps, features) to (batch, features).
+
+    Keras drops a mask here (its maximum includes padded steps); librnn takes
+    each sample's real steps only, and warns that results then differ.
+
+    Args:
+        data_format: None or "channels_last" (else NotImplementedError).
+        keepdims: Must be False (else NotImplementedError).
+        **kwargs: The base layer arguments (see :class:`Layer`).
+    """
     _pooling = "max"
     _drops_mask = True
     _supports_masking = False
 
 
 class GlobalAveragePooling1D(_GlobalPooling1D):
-    """``keras.layers.GlobalAveragePooling1D``: the mean over each sample's real steps."""
+    """``keras.layers.GlobalAveragePooling1D``: the mean over each sample's real
+    steps (those a mask keeps), (batch, steps, features) to (batch, features).
+
+    Args:
+        data_format: None or "channels_last" (else NotImplementedError).
+        keepdims: Must be False (else NotImplementedError).
+        **kwargs: The base layer arguments (see :class:`Layer`).
+    """
     _pooling = "average"
     _takes_mask = True
     _supports_masking = False
 
 
 class Flatten(Layer):
-    """``keras.layers.Flatten`` of a sequence with a fixed number of steps."""
+    """``keras.layers.Flatten`` of a sequence with a fixed number of steps:
+    (batch, steps, features) to (batch, steps * features). A sequence of any
+    number of steps raises NotImplementedError.
+
+    Args:
+        data_format: None or "channels_last" (else NotImplementedError).
+        **kwargs: The base layer arguments (see :class:`Layer`).
+    """
 
     _supports_masking = False
 
     _drops_mask = True
 
-    def __init__(self, data_format=None, **kwargs):
+    def __init__(self, data_format: str | None = None, **kwargs: Any) -> None:
         _channels_last("Flatten", data_format)
         super().__init__(**kwargs)
 
@@ -474,13 +688,18 @@ class Flatten(Layer):
 
 
 class RepeatVector(Layer):
-    """``keras.layers.RepeatVector(n)``: (batch, features) to (batch, n, features)."""
+    """``keras.layers.RepeatVector(n)``: (batch, features) to (batch, n, features).
+
+    Args:
+        n: The number of repetitions (steps of the output).
+        **kwargs: The base layer arguments (see :class:`Layer`).
+    """
 
     _supports_masking = False
 
     _config_keys = ("n",)
 
-    def __init__(self, n, **kwargs):
+    def __init__(self, n: int, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.n = int(n)
 
@@ -494,11 +713,18 @@ class RepeatVector(Layer):
 
 
 class Concatenate(Layer):
-    """``keras.layers.Concatenate()`` along the last axis, of 2 to 9 inputs."""
+    """``keras.layers.Concatenate()`` along the last axis, of 2 to 9 inputs of
+    the same shape but for that axis. Inputs with different masks raise
+    NotImplementedError (Keras keeps a step any input keeps, librnn one all keep).
+
+    Args:
+        axis: The axis: -1 or the last one's index (else NotImplementedError).
+        **kwargs: The base layer arguments (see :class:`Layer`).
+    """
 
     _config_keys = ("axis",)
 
-    def __init__(self, axis=-1, **kwargs):
+    def __init__(self, axis: int = -1, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.axis = axis
 
@@ -544,13 +770,31 @@ class Concatenate(Layer):
 
 
 class LayerNormalization(_Initialized):
-    """``keras.layers.LayerNormalization`` over the last axis."""
+    """``keras.layers.LayerNormalization`` over the last axis:
+    ``gamma * (x - mean) / sqrt(variance + epsilon) + beta`` per sample and step.
+
+    Args:
+        axis: -1 or the last axis' index (else NotImplementedError).
+        epsilon: Added to the variance.
+        center: Whether to add the learned offset ``beta``.
+        scale: Whether to multiply by the learned ``gamma``.
+        beta_initializer: Initializer of ``beta`` (default "zeros").
+        gamma_initializer: Initializer of ``gamma`` (default "ones").
+        beta_regularizer: Must be None (else NotImplementedError).
+        gamma_regularizer: Must be None (else NotImplementedError).
+        beta_constraint: Must be None (else NotImplementedError).
+        gamma_constraint: Must be None (else NotImplementedError).
+        **kwargs: The base layer arguments (see :class:`Layer`);
+            ``rms_scaling=True`` raises NotImplementedError.
+    """
 
     _config_keys = ("axis", "epsilon", "center", "scale")
 
-    def __init__(self, axis=-1, epsilon=1e-3, center=True, scale=True, beta_initializer="zeros",
-                 gamma_initializer="ones", beta_regularizer=None, gamma_regularizer=None,
-                 beta_constraint=None, gamma_constraint=None, **kwargs):
+    def __init__(self, axis: int = -1, epsilon: float = 1e-3, center: bool = True,
+                 scale: bool = True, beta_initializer: Any = "zeros",
+                 gamma_initializer: Any = "ones", beta_regularizer: Any = None,
+                 gamma_regularizer: Any = None, beta_constraint: Any = None,
+                 gamma_constraint: Any = None, **kwargs: Any) -> None:
         if kwargs.get("rms_scaling"):
             refuse_arg("LayerNormalization", "rms_scaling", kwargs["rms_scaling"])
         kwargs.pop("rms_scaling", None)
@@ -599,8 +843,8 @@ class _ForceNumpy:
 
     c_code = None
 
-    def __init__(self, init):
+    def __init__(self, init: Any) -> None:
         self.init = init
 
-    def __call__(self, shape, dtype=None):
+    def __call__(self, shape: Sequence[int], dtype: Any = None) -> Any:
         return self.init(shape)

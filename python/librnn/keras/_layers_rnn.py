@@ -2,6 +2,10 @@
 """Recurrent layers: SimpleRNN, LSTM, GRU and Bidirectional, on librnn's oneDNN
 kernels. Every Keras option librnn has maps to the C option of the same name;
 the rest raise NotImplementedError."""
+from __future__ import annotations
+
+from typing import Any
+
 import numpy as np
 
 from . import activations as _act
@@ -15,18 +19,21 @@ _GATES = {"simple_rnn": 1, "lstm": 4, "gru": 3}
 
 
 class _RNN(Layer):
-    _cell = None
-    _config_keys = ("units", "use_bias", "dropout", "recurrent_dropout", "return_sequences",
+    _cell: str | None = None
+    _config_keys: tuple[str, ...] = ("units", "use_bias", "dropout", "recurrent_dropout", "return_sequences",
                     "return_state", "go_backwards", "stateful", "unroll")
 
-    def __init__(self, units, activation="tanh", recurrent_activation="sigmoid", use_bias=True,
-                 kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal",
-                 bias_initializer="zeros", unit_forget_bias=True, kernel_regularizer=None,
-                 recurrent_regularizer=None, bias_regularizer=None, activity_regularizer=None,
-                 kernel_constraint=None, recurrent_constraint=None, bias_constraint=None,
-                 dropout=0.0, recurrent_dropout=0.0, seed=None, return_sequences=False,
-                 return_state=False, go_backwards=False, stateful=False, unroll=False,
-                 reset_after=True, use_cudnn="auto", **kwargs):
+    def __init__(self, units: int, activation: Any = "tanh", recurrent_activation: Any = "sigmoid",
+                 use_bias: bool = True, kernel_initializer: Any = "glorot_uniform",
+                 recurrent_initializer: Any = "orthogonal", bias_initializer: Any = "zeros",
+                 unit_forget_bias: bool = True, kernel_regularizer: Any = None,
+                 recurrent_regularizer: Any = None, bias_regularizer: Any = None,
+                 activity_regularizer: Any = None, kernel_constraint: Any = None,
+                 recurrent_constraint: Any = None, bias_constraint: Any = None,
+                 dropout: float = 0.0, recurrent_dropout: float = 0.0, seed: int | None = None,
+                 return_sequences: bool = False, return_state: bool = False,
+                 go_backwards: bool = False, stateful: bool = False, unroll: bool = False,
+                 reset_after: bool = True, use_cudnn: Any = "auto", **kwargs: Any) -> None:
         cls = type(self).__name__
         check_defaults(cls, dict(kernel_regularizer=kernel_regularizer,
                                  recurrent_regularizer=recurrent_regularizer,
@@ -74,7 +81,15 @@ class _RNN(Layer):
         self.reset_after = bool(reset_after)
         self.use_cudnn = use_cudnn            # a speed option in Keras: same results
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
+        """The layer's configuration (Keras' ``get_config()``).
+
+        Returns:
+            units, use_bias, the dropouts, return_sequences, return_state,
+            go_backwards, stateful, unroll, the activations, initializers
+            (serialized) and seed, besides name, trainable and dtype (LSTM adds
+            unit_forget_bias, GRU reset_after).
+        """
         cfg = super().get_config()
         cfg.update(activation=self.activation, recurrent_activation=self.recurrent_activation,
                    kernel_initializer=_init.serialize(self.kernel_initializer),
@@ -222,8 +237,13 @@ class _RNN(Layer):
         cur = self._c_weights(c)
         return [c_w if w is None else w for c_w, w in zip(cur, new)]
 
-    def reset_states(self, states=None):
-        """Zeroes the carried states of a stateful layer (every model using it)."""
+    def reset_states(self, states: Any = None) -> None:
+        """Zeroes the carried states of a stateful layer (every model using it).
+
+        Args:
+            states: Values to set the states to: must be None (setting them
+                raises NotImplementedError).
+        """
         if states is not None:
             raise unsupported("%s.reset_states(states)" % self.class_name)
         for c in list(self._c_layers.values()):
@@ -234,16 +254,65 @@ class _RNN(Layer):
 
 
 class SimpleRNN(_RNN):
-    """``keras.layers.SimpleRNN`` (tanh or relu)."""
+    """``keras.layers.SimpleRNN`` (tanh or relu): ``h = activation(x @ kernel +
+    h @ recurrent_kernel + bias)`` per step.
+
+    Args:
+        units: The size of the state (and of the output per step).
+        activation: "tanh" (default) or "relu"; others raise NotImplementedError.
+        use_bias: Whether the layer has a bias vector.
+        kernel_initializer: Initializer of ``kernel`` (input weights; default
+            "glorot_uniform").
+        recurrent_initializer: Initializer of ``recurrent_kernel`` (default
+            "orthogonal").
+        bias_initializer: Initializer of ``bias`` (default "zeros").
+        kernel_regularizer: Must be None (else NotImplementedError).
+        recurrent_regularizer: Must be None (else NotImplementedError).
+        bias_regularizer: Must be None (else NotImplementedError).
+        activity_regularizer: Must be None (else NotImplementedError).
+        kernel_constraint: Must be None (else NotImplementedError).
+        recurrent_constraint: Must be None (else NotImplementedError).
+        bias_constraint: Must be None (else NotImplementedError).
+        dropout: Fraction of the inputs dropped during fit, in [0, 1) (one mask
+            per sample for all steps, as Keras).
+        recurrent_dropout: Fraction of the recurrent state dropped during fit,
+            in [0, 1).
+        seed: Kept in the configuration; dropout masks come from the model's C
+            generator (seeded from Python's), not from this seed.
+        return_sequences: Whether to return the output of every step
+            (batch, steps, units) rather than the last (batch, units).
+        return_state: Whether to return the final states too: the output,
+            then the last state.
+        go_backwards: Whether to run over the steps in reverse (and, with
+            return_sequences, return the outputs in that reversed order).
+        stateful: Whether each batch starts from the previous batch's final
+            states (reset with ``reset_states()``).
+        unroll: Accepted and ignored (a speed option in Keras; same results).
+        **kwargs: The base layer arguments (see :class:`Layer`);
+            ``time_major=True`` and ``zero_output_for_mask=True`` raise
+            NotImplementedError.
+
+    Raises:
+        ValueError: ``units`` is not positive, or a dropout is outside [0, 1).
+
+    Called as ``layer(sequences, initial_state=None)``: ``sequences`` a
+    (batch, steps, features) float32 KerasTensor, ``initial_state`` a list of
+    (batch, units) KerasTensors (one). On masked sequences
+    (``Embedding(mask_zero=True)``) each sample stops at its length, and the
+    outputs at padded steps are zeros (Keras repeats the last output).
+    Calling the layer a second time shares its weights."""
     _cell = "simple_rnn"
 
-    def __init__(self, units, activation="tanh", use_bias=True,
-                 kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal",
-                 bias_initializer="zeros", kernel_regularizer=None, recurrent_regularizer=None,
-                 bias_regularizer=None, activity_regularizer=None, kernel_constraint=None,
-                 recurrent_constraint=None, bias_constraint=None, dropout=0.0,
-                 recurrent_dropout=0.0, return_sequences=False, return_state=False,
-                 go_backwards=False, stateful=False, unroll=False, seed=None, **kwargs):
+    def __init__(self, units: int, activation: Any = "tanh", use_bias: bool = True,
+                 kernel_initializer: Any = "glorot_uniform",
+                 recurrent_initializer: Any = "orthogonal", bias_initializer: Any = "zeros",
+                 kernel_regularizer: Any = None, recurrent_regularizer: Any = None,
+                 bias_regularizer: Any = None, activity_regularizer: Any = None,
+                 kernel_constraint: Any = None, recurrent_constraint: Any = None,
+                 bias_constraint: Any = None, dropout: float = 0.0,
+                 recurrent_dropout: float = 0.0, return_sequences: bool = False,
+                 return_state: bool = False, go_backwards: bool = False, stateful: bool = False,
+                 unroll: bool = False, seed: int | None = None, **kwargs: Any) -> None:
         super().__init__(units, activation=activation, use_bias=use_bias,
                          kernel_initializer=kernel_initializer,
                          recurrent_initializer=recurrent_initializer,
@@ -260,18 +329,73 @@ class SimpleRNN(_RNN):
 
 
 class LSTM(_RNN):
-    """``keras.layers.LSTM`` (gates i, f, c, o; unit_forget_bias)."""
+    """``keras.layers.LSTM`` (gates i, f, c, o in Keras' weight layout;
+    unit_forget_bias).
+
+    Args:
+        units: The size of the state (and of the output per step).
+        activation: The candidate and output activation: "tanh" only (else
+            NotImplementedError).
+        recurrent_activation: The gates' activation: "sigmoid" only (else
+            NotImplementedError).
+        use_bias: Whether the layer has a bias vector.
+        kernel_initializer: Initializer of ``kernel`` (input weights; default
+            "glorot_uniform").
+        recurrent_initializer: Initializer of ``recurrent_kernel`` (default
+            "orthogonal").
+        bias_initializer: Initializer of ``bias`` (default "zeros").
+        unit_forget_bias: Whether the forget gate's bias starts at 1 (added to
+            ``bias_initializer``'s values, as Keras does).
+        kernel_regularizer: Must be None (else NotImplementedError).
+        recurrent_regularizer: Must be None (else NotImplementedError).
+        bias_regularizer: Must be None (else NotImplementedError).
+        activity_regularizer: Must be None (else NotImplementedError).
+        kernel_constraint: Must be None (else NotImplementedError).
+        recurrent_constraint: Must be None (else NotImplementedError).
+        bias_constraint: Must be None (else NotImplementedError).
+        dropout: Fraction of the inputs dropped during fit, in [0, 1) (one mask
+            per sample for all steps, as Keras).
+        recurrent_dropout: Fraction of the recurrent state dropped during fit,
+            in [0, 1).
+        seed: Kept in the configuration; dropout masks come from the model's C
+            generator (seeded from Python's), not from this seed.
+        return_sequences: Whether to return the output of every step
+            (batch, steps, units) rather than the last (batch, units).
+        return_state: Whether to return the final states too: the output,
+            then the hidden state h and the cell state c.
+        go_backwards: Whether to run over the steps in reverse (and, with
+            return_sequences, return the outputs in that reversed order).
+        stateful: Whether each batch starts from the previous batch's final
+            states (reset with ``reset_states()``).
+        unroll: Accepted and ignored (a speed option in Keras; same results).
+        use_cudnn: Accepted and ignored (a speed option in Keras).
+        **kwargs: The base layer arguments (see :class:`Layer`);
+            ``time_major=True`` and ``zero_output_for_mask=True`` raise
+            NotImplementedError.
+
+    Raises:
+        ValueError: ``units`` is not positive, or a dropout is outside [0, 1).
+
+    Called as ``layer(sequences, initial_state=None)``: ``sequences`` a
+    (batch, steps, features) float32 KerasTensor, ``initial_state`` a list of
+    (batch, units) KerasTensors (two: h, c). On masked sequences
+    (``Embedding(mask_zero=True)``) each sample stops at its length, and the
+    outputs at padded steps are zeros (Keras repeats the last output).
+    Calling the layer a second time shares its weights."""
     _cell = "lstm"
     _config_keys = _RNN._config_keys + ("unit_forget_bias",)
 
-    def __init__(self, units, activation="tanh", recurrent_activation="sigmoid", use_bias=True,
-                 kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal",
-                 bias_initializer="zeros", unit_forget_bias=True, kernel_regularizer=None,
-                 recurrent_regularizer=None, bias_regularizer=None, activity_regularizer=None,
-                 kernel_constraint=None, recurrent_constraint=None, bias_constraint=None,
-                 dropout=0.0, recurrent_dropout=0.0, seed=None, return_sequences=False,
-                 return_state=False, go_backwards=False, stateful=False, unroll=False,
-                 use_cudnn="auto", **kwargs):
+    def __init__(self, units: int, activation: Any = "tanh", recurrent_activation: Any = "sigmoid",
+                 use_bias: bool = True, kernel_initializer: Any = "glorot_uniform",
+                 recurrent_initializer: Any = "orthogonal", bias_initializer: Any = "zeros",
+                 unit_forget_bias: bool = True, kernel_regularizer: Any = None,
+                 recurrent_regularizer: Any = None, bias_regularizer: Any = None,
+                 activity_regularizer: Any = None, kernel_constraint: Any = None,
+                 recurrent_constraint: Any = None, bias_constraint: Any = None,
+                 dropout: float = 0.0, recurrent_dropout: float = 0.0, seed: int | None = None,
+                 return_sequences: bool = False, return_state: bool = False,
+                 go_backwards: bool = False, stateful: bool = False, unroll: bool = False,
+                 use_cudnn: Any = "auto", **kwargs: Any) -> None:
         super().__init__(units, activation=activation, recurrent_activation=recurrent_activation,
                          use_bias=use_bias, kernel_initializer=kernel_initializer,
                          recurrent_initializer=recurrent_initializer,
@@ -290,18 +414,73 @@ class LSTM(_RNN):
 
 
 class GRU(_RNN):
-    """``keras.layers.GRU`` (gates z, r, h; reset_after True as Keras 3's default)."""
+    """``keras.layers.GRU`` (gates z, r, h in Keras' weight layout; reset_after
+    True as Keras 3's default).
+
+    Args:
+        units: The size of the state (and of the output per step).
+        activation: The candidate activation: "tanh" only (else NotImplementedError).
+        recurrent_activation: The gates' activation: "sigmoid" only (else
+            NotImplementedError).
+        use_bias: Whether the layer has a bias vector.
+        kernel_initializer: Initializer of ``kernel`` (input weights; default
+            "glorot_uniform").
+        recurrent_initializer: Initializer of ``recurrent_kernel`` (default
+            "orthogonal").
+        bias_initializer: Initializer of ``bias`` (default "zeros").
+        kernel_regularizer: Must be None (else NotImplementedError).
+        recurrent_regularizer: Must be None (else NotImplementedError).
+        bias_regularizer: Must be None (else NotImplementedError).
+        activity_regularizer: Must be None (else NotImplementedError).
+        kernel_constraint: Must be None (else NotImplementedError).
+        recurrent_constraint: Must be None (else NotImplementedError).
+        bias_constraint: Must be None (else NotImplementedError).
+        dropout: Fraction of the inputs dropped during fit, in [0, 1) (one mask
+            per sample for all steps, as Keras).
+        recurrent_dropout: Fraction of the recurrent state dropped during fit,
+            in [0, 1).
+        seed: Kept in the configuration; dropout masks come from the model's C
+            generator (seeded from Python's), not from this seed.
+        return_sequences: Whether to return the output of every step
+            (batch, steps, units) rather than the last (batch, units).
+        return_state: Whether to return the final states too: the output,
+            then the last state.
+        go_backwards: Whether to run over the steps in reverse (and, with
+            return_sequences, return the outputs in that reversed order).
+        stateful: Whether each batch starts from the previous batch's final
+            states (reset with ``reset_states()``).
+        unroll: Accepted and ignored (a speed option in Keras; same results).
+        reset_after: Whether the reset gate applies after the recurrent
+            matrix product (True, Keras 3's and cuDNN's form, with a (2, 3 * units)
+            bias) or before it (False, a (3 * units,) bias).
+        use_cudnn: Accepted and ignored (a speed option in Keras).
+        **kwargs: The base layer arguments (see :class:`Layer`);
+            ``time_major=True`` and ``zero_output_for_mask=True`` raise
+            NotImplementedError.
+
+    Raises:
+        ValueError: ``units`` is not positive, or a dropout is outside [0, 1).
+
+    Called as ``layer(sequences, initial_state=None)``: ``sequences`` a
+    (batch, steps, features) float32 KerasTensor, ``initial_state`` a list of
+    (batch, units) KerasTensors (one). On masked sequences
+    (``Embedding(mask_zero=True)``) each sample stops at its length, and the
+    outputs at padded steps are zeros (Keras repeats the last output).
+    Calling the layer a second time shares its weights."""
     _cell = "gru"
     _config_keys = _RNN._config_keys + ("reset_after",)
 
-    def __init__(self, units, activation="tanh", recurrent_activation="sigmoid", use_bias=True,
-                 kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal",
-                 bias_initializer="zeros", kernel_regularizer=None, recurrent_regularizer=None,
-                 bias_regularizer=None, activity_regularizer=None, kernel_constraint=None,
-                 recurrent_constraint=None, bias_constraint=None, dropout=0.0,
-                 recurrent_dropout=0.0, seed=None, return_sequences=False, return_state=False,
-                 go_backwards=False, stateful=False, unroll=False, reset_after=True,
-                 use_cudnn="auto", **kwargs):
+    def __init__(self, units: int, activation: Any = "tanh", recurrent_activation: Any = "sigmoid",
+                 use_bias: bool = True, kernel_initializer: Any = "glorot_uniform",
+                 recurrent_initializer: Any = "orthogonal", bias_initializer: Any = "zeros",
+                 kernel_regularizer: Any = None, recurrent_regularizer: Any = None,
+                 bias_regularizer: Any = None, activity_regularizer: Any = None,
+                 kernel_constraint: Any = None, recurrent_constraint: Any = None,
+                 bias_constraint: Any = None, dropout: float = 0.0,
+                 recurrent_dropout: float = 0.0, seed: int | None = None,
+                 return_sequences: bool = False, return_state: bool = False,
+                 go_backwards: bool = False, stateful: bool = False, unroll: bool = False,
+                 reset_after: bool = True, use_cudnn: Any = "auto", **kwargs: Any) -> None:
         super().__init__(units, activation=activation, recurrent_activation=recurrent_activation,
                          use_bias=use_bias, kernel_initializer=kernel_initializer,
                          recurrent_initializer=recurrent_initializer,
@@ -324,9 +503,30 @@ _MERGE_MODES = ("concat", "sum", "mul", "ave")
 
 class Bidirectional(_RNN):
     """``keras.layers.Bidirectional(layer, merge_mode)``: the layer's configuration
-    run forward and backward (weights: forward's list, then backward's)."""
+    run forward and backward (weights: forward's list, then backward's).
 
-    def __init__(self, layer, merge_mode="concat", weights=None, backward_layer=None, **kwargs):
+    The wrapped layer's options (units, return_sequences, ...) read through the
+    Bidirectional, as through Keras' ``forward_layer``. With return_state the
+    outputs are the merged output, then the forward states, then the backward
+    states.
+
+    Args:
+        layer: The SimpleRNN, LSTM or GRU to run both ways (not itself built;
+            with go_backwards=False). Other layers raise NotImplementedError.
+        merge_mode: How the two directions' outputs combine: "concat"
+            (default), "sum", "mul" or "ave"; None (both outputs apart) raises
+            NotImplementedError.
+        weights: Initial weights in Keras' order (forward's, then backward's).
+        backward_layer: Must be None: both directions share ``layer``'s
+            configuration (else NotImplementedError).
+        **kwargs: The base layer arguments (see :class:`Layer`).
+
+    Raises:
+        ValueError: An unknown merge_mode, or unknown keyword arguments.
+    """
+
+    def __init__(self, layer: Layer, merge_mode: str | None = "concat", weights: Any = None,
+                 backward_layer: Any = None, **kwargs: Any) -> None:
         if not isinstance(layer, _RNN) or isinstance(layer, Bidirectional):
             raise unsupported("Bidirectional(%s)" % getattr(layer, "class_name",
                                                             type(layer).__name__),
@@ -353,20 +553,34 @@ class Bidirectional(_RNN):
         if weights is not None:
             self._pending = [np.asarray(w, np.float32) for w in weights]
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
+        """The layer's configuration, with the wrapped layer's.
+
+        Returns:
+            name, trainable, dtype, merge_mode and ``layer``: ``{"class_name",
+            "config"}``.
+        """
         cfg = Layer.get_config(self)
         cfg["layer"] = {"class_name": self.layer.class_name, "config": self.layer.get_config()}
         cfg["merge_mode"] = self.merge_mode
         return cfg
 
     @classmethod
-    def from_config(cls, config):
+    def from_config(cls, config: dict[str, Any]) -> Bidirectional:
+        """A new Bidirectional (and wrapped layer) from ``get_config()``'s dict.
+
+        Args:
+            config: The configuration.
+
+        Returns:
+            The layer (unbuilt).
+        """
         config = dict(config)
         from . import layers
         inner = layers.deserialize(config.pop("layer"))
         return cls(inner, **config)
 
-    def __getattr__(self, name):
+    def __getattr__(self, name: str) -> Any:
         # the wrapped layer's options (units, return_sequences, ...), as Keras exposes
         # them through forward_layer
         if name.startswith("_") or name in ("layer",):
@@ -374,7 +588,7 @@ class Bidirectional(_RNN):
         return getattr(self.layer, name)
 
     _directions = 2
-    _config_keys = ()
+    _config_keys: tuple[str, ...] = ()
 
     def _units(self):
         return self.layer.units
