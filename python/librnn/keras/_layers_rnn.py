@@ -257,6 +257,13 @@ class SimpleRNN(_RNN):
     """``keras.layers.SimpleRNN`` (tanh or relu): ``h = activation(x @ kernel +
     h @ recurrent_kernel + bias)`` per step.
 
+    Called as ``layer(sequences, initial_state=None)``: ``sequences`` a
+    (batch, steps, features) float32 KerasTensor, ``initial_state`` a list of
+    (batch, units) KerasTensors (one). On masked sequences
+    (``Embedding(mask_zero=True)``) each sample stops at its length, and the
+    outputs at padded steps are zeros (Keras repeats the last output).
+    Calling the layer a second time shares its weights.
+
     Args:
         units: The size of the state (and of the output per step).
         activation: "tanh" (default) or "relu"; others raise NotImplementedError.
@@ -294,13 +301,7 @@ class SimpleRNN(_RNN):
 
     Raises:
         ValueError: ``units`` is not positive, or a dropout is outside [0, 1).
-
-    Called as ``layer(sequences, initial_state=None)``: ``sequences`` a
-    (batch, steps, features) float32 KerasTensor, ``initial_state`` a list of
-    (batch, units) KerasTensors (one). On masked sequences
-    (``Embedding(mask_zero=True)``) each sample stops at its length, and the
-    outputs at padded steps are zeros (Keras repeats the last output).
-    Calling the layer a second time shares its weights."""
+    """
     _cell = "simple_rnn"
 
     def __init__(self, units: int, activation: Any = "tanh", use_bias: bool = True,
@@ -331,6 +332,13 @@ class SimpleRNN(_RNN):
 class LSTM(_RNN):
     """``keras.layers.LSTM`` (gates i, f, c, o in Keras' weight layout;
     unit_forget_bias).
+
+    Called as ``layer(sequences, initial_state=None)``: ``sequences`` a
+    (batch, steps, features) float32 KerasTensor, ``initial_state`` a list of
+    (batch, units) KerasTensors (two: h, c). On masked sequences
+    (``Embedding(mask_zero=True)``) each sample stops at its length, and the
+    outputs at padded steps are zeros (Keras repeats the last output).
+    Calling the layer a second time shares its weights.
 
     Args:
         units: The size of the state (and of the output per step).
@@ -375,13 +383,7 @@ class LSTM(_RNN):
 
     Raises:
         ValueError: ``units`` is not positive, or a dropout is outside [0, 1).
-
-    Called as ``layer(sequences, initial_state=None)``: ``sequences`` a
-    (batch, steps, features) float32 KerasTensor, ``initial_state`` a list of
-    (batch, units) KerasTensors (two: h, c). On masked sequences
-    (``Embedding(mask_zero=True)``) each sample stops at its length, and the
-    outputs at padded steps are zeros (Keras repeats the last output).
-    Calling the layer a second time shares its weights."""
+    """
     _cell = "lstm"
     _config_keys = _RNN._config_keys + ("unit_forget_bias",)
 
@@ -416,6 +418,13 @@ class LSTM(_RNN):
 class GRU(_RNN):
     """``keras.layers.GRU`` (gates z, r, h in Keras' weight layout; reset_after
     True as Keras 3's default).
+
+    Called as ``layer(sequences, initial_state=None)``: ``sequences`` a
+    (batch, steps, features) float32 KerasTensor, ``initial_state`` a list of
+    (batch, units) KerasTensors (one). On masked sequences
+    (``Embedding(mask_zero=True)``) each sample stops at its length, and the
+    outputs at padded steps are zeros (Keras repeats the last output).
+    Calling the layer a second time shares its weights.
 
     Args:
         units: The size of the state (and of the output per step).
@@ -460,13 +469,7 @@ class GRU(_RNN):
 
     Raises:
         ValueError: ``units`` is not positive, or a dropout is outside [0, 1).
-
-    Called as ``layer(sequences, initial_state=None)``: ``sequences`` a
-    (batch, steps, features) float32 KerasTensor, ``initial_state`` a list of
-    (batch, units) KerasTensors (one). On masked sequences
-    (``Embedding(mask_zero=True)``) each sample stops at its length, and the
-    outputs at padded steps are zeros (Keras repeats the last output).
-    Calling the layer a second time shares its weights."""
+    """
     _cell = "gru"
     _config_keys = _RNN._config_keys + ("reset_after",)
 
