@@ -7,9 +7,13 @@ is rebuilt when layers are added). Weights live in the C model that used them
 last: a layer shared by two models (an encoder in a training model and in an
 inference model) carries its weights from one to the other when the other runs.
 """
+from __future__ import annotations
+
 import json
 import os
 import warnings
+
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -46,9 +50,28 @@ def _flatten(struct, what):
 class Model(Trainer):
     """A model from ``inputs`` to ``outputs`` (Keras' functional API):
     ``keras.Model(inputs=inp, outputs=out)``. Subclassed models (a ``call``
-    method) are outside the subset."""
+    method) are outside the subset.
 
-    def __init__(self, *args, **kwargs):
+    The model is built as one librnn C model the first time it needs weights
+    (fit, predict, get_weights, ...); the training methods (compile, fit,
+    evaluate, predict, ...) are documented on ``Trainer``.
+
+    Args:
+        *args: ``inputs`` and ``outputs`` given by position.
+        **kwargs: ``inputs``: a KerasTensor from ``keras.Input``, or a list or
+            dict of them; ``outputs``: a KerasTensor made by calling layers on
+            them, or a list or dict of them (a dict names the outputs for
+            ``fit``'s and ``predict``'s dicts); ``name`` (default "functional",
+            numbered); ``trainable`` (default True). Other names raise TypeError.
+
+    Raises:
+        NotImplementedError: No inputs or outputs (a subclassed model), nested
+            structures, or inputs that are not ``keras.Input`` tensors.
+        ValueError: The graph from the inputs to the outputs is disconnected,
+            or two layers have the same name.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         inputs = kwargs.pop("inputs", args[0] if args else None)
         outputs = kwargs.pop("outputs", args[1] if len(args) > 1 else None)
         name = kwargs.pop("name", None)
@@ -66,7 +89,19 @@ class Model(Trainer):
         if not trainable:
             self.trainable = False
 
-    def call(self, *args, **kwargs):  # marks "not subclassed"
+    def call(self, *args: Any, **kwargs: Any) -> Any:  # marks "not subclassed"
+        """Keras' forward pass for subclassed models: outside the subset.
+
+        Args:
+            *args: The inputs.
+            **kwargs: The call's options.
+
+        Returns:
+            Never returns.
+
+        Raises:
+            NotImplementedError: Always (use ``predict``, or call the model on arrays).
+        """
         raise unsupported("Model.call")
 
     # ------------------------------------------------------------------ graph
@@ -157,7 +192,9 @@ class Model(Trainer):
 
     # ------------------------------------------------------------------ Keras API
     @property
-    def layers(self):
+    def layers(self) -> list[Layer]:
+        """The model's layers (InputLayers included), in Keras' order (by depth
+        from the outputs), which is also the order of ``get_weights()``."""
         return [op for op in self._operations if isinstance(op, Layer)]
 
     def _summary_layers(self):
@@ -176,7 +213,20 @@ class Model(Trainer):
                 return False
         return True
 
-    def get_layer(self, name=None, index=None):
+    def get_layer(self, name: str | None = None, index: int | None = None) -> Layer:
+        """A layer of the model by name or by index (Keras' ``get_layer``).
+
+        Args:
+            name: The layer's name.
+            index: Its position in ``layers``.
+
+        Returns:
+            The layer.
+
+        Raises:
+            ValueError: Both or neither given, no layer of that name, or an
+                index out of range.
+        """
         if index is not None and name is not None:
             raise ValueError("Provide only a layer name or a layer index. Received: index=%r, "
                              "name=%r." % (index, name))
@@ -193,9 +243,23 @@ class Model(Trainer):
                              % (name, [l.name for l in self.layers]))
         raise ValueError("Provide either a layer name or layer index at `get_layer`.")
 
-    def summary(self, line_length=None, positions=None, print_fn=None, expand_nested=False,
-                show_trainable=False, layer_range=None):
-        """Prints Keras 3's summary table (or passes it to ``print_fn``, once)."""
+    def summary(self, line_length: int | None = None, positions: Sequence[float] | None = None,
+                print_fn: Callable[..., Any] | None = None, expand_nested: bool = False,
+                show_trainable: bool = False, layer_range: Any = None) -> None:
+        """Prints Keras 3's summary table (or passes it to ``print_fn``, once).
+
+        Args:
+            line_length: The table's width in characters (default: 88 for a
+                sequential model, 108 for a functional one, at most the
+                terminal's width - 4).
+            positions: The right edge of each column as fractions of
+                ``line_length``.
+            print_fn: A function called once with the whole text (Keras calls
+                it per line through rich); default: written to sys.stdout.
+            expand_nested: Accepted; librnn.keras models hold no nested models.
+            show_trainable: Whether to add a "Trainable" column.
+            layer_range: Must be None (else NotImplementedError).
+        """
         if layer_range is not None:
             raise unsupported("summary(layer_range=...)")
         text = _summary.summary_text(self, line_length, positions, show_trainable)
@@ -224,34 +288,57 @@ class Model(Trainer):
             return None
         return self.optimizer._variable_count(trainable)
 
-    def count_params(self):
+    def count_params(self) -> int:
+        """The number of weight values of all the layers (Keras' ``count_params()``).
+
+        Returns:
+            The number of scalars.
+
+        Raises:
+            ValueError: The model is not built (a Sequential without input).
+        """
         if not self._graph_ready():
             raise ValueError("You tried to call `count_params` on model '%s', but the model "
                              "isn't built." % self.name)
         return sum(layer.count_params() for layer in self.layers)
 
     @property
-    def weights(self):
+    def weights(self) -> list[Any]:
+        """Every layer's weights as Variables, in ``get_weights()``'s order."""
         return [w for layer in self.layers for w in layer.weights]
 
     @property
-    def trainable_weights(self):
+    def trainable_weights(self) -> list[Any]:
+        """The weights training updates."""
         return [w for w in self.weights if w.trainable]
 
     @property
-    def non_trainable_weights(self):
+    def non_trainable_weights(self) -> list[Any]:
+        """The weights training leaves alone (those of non-trainable layers)."""
         return [w for w in self.weights if not w.trainable]
 
     variables = weights
     trainable_variables = trainable_weights
     non_trainable_variables = non_trainable_weights
 
-    def get_weights(self):
-        """Every layer's weights, in Keras' order and layout."""
+    def get_weights(self) -> list[np.ndarray]:
+        """Every layer's weights, in Keras' order and layout.
+
+        Returns:
+            One float32 array per weight (builds the C model if needed).
+        """
         self._ensure_c()
         return [w for layer in self.layers for w in layer.get_weights()]
 
-    def set_weights(self, weights):
+    def set_weights(self, weights: Sequence[Any]) -> None:
+        """Replaces every layer's weights (Keras' order and layout).
+
+        Args:
+            weights: One array per weight, as ``get_weights()`` returns them.
+
+        Raises:
+            ValueError: The number of arrays, or a shape, differs.
+        """
         weights = list(weights)
         self._ensure_c()
         expected = sum(len(l._weight_shapes or []) for l in self.layers)
@@ -266,45 +353,53 @@ class Model(Trainer):
                 weights = weights[n:]
 
     @property
-    def trainable(self):
+    def trainable(self) -> bool:
+        """Whether training updates the model's weights; setting it sets every
+        layer's ``trainable``."""
         return self._trainable
 
     @trainable.setter
-    def trainable(self, value):
+    def trainable(self, value: bool) -> None:
         self._trainable = bool(value)
         for layer in self.layers:
             if not isinstance(layer, InputLayer):
                 layer.trainable = value
 
     @property
-    def input(self):
+    def input(self) -> Any:
+        """The input KerasTensor (a list for several inputs)."""
         return self.inputs[0] if len(self.inputs) == 1 else list(self.inputs)
 
     @property
-    def output(self):
+    def output(self) -> Any:
+        """The output KerasTensor (a list for several outputs)."""
         return self.outputs[0] if len(self.outputs) == 1 else list(self.outputs)
 
     @property
-    def input_shape(self):
+    def input_shape(self) -> Any:
+        """The input's shape with the batch axis (a list for several inputs)."""
         s = [t.shape for t in self.inputs]
         return s[0] if len(s) == 1 else s
 
     @property
-    def output_shape(self):
+    def output_shape(self) -> Any:
+        """The output's shape with the batch axis (a list for several outputs)."""
         s = [t.shape for t in self.outputs]
         return s[0] if len(s) == 1 else s
 
     @property
-    def built(self):
+    def built(self) -> bool:
+        """Whether the model's graph is known (a Sequential has an input)."""
         return self._graph_ready()
 
-    def reset_states(self):
+    def reset_states(self) -> None:
+        """Zeroes the carried states of the model's stateful recurrent layers."""
         self._ensure_c()
         self._c.reset_states()
 
     reset_state = reset_states
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return "<%s name=%s, built=%s>" % (type(self).__name__ if type(self) is not Model
                                             else "Functional", self.name, self.built)
 
@@ -336,20 +431,62 @@ class Model(Trainer):
             "output_struct": [self._output_struct, self._output_keys],
         }
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
+        """The model's architecture (librnn.keras' description, not Keras' format).
+
+        Returns:
+            A JSON-compatible dict (layers with their configurations, the nodes
+            connecting them, inputs and outputs) that ``from_config`` reads.
+        """
         return self._describe()
 
     @classmethod
-    def from_config(cls, config, custom_objects=None):
+    def from_config(cls, config: dict[str, Any], custom_objects: Any = None) -> Model:
+        """A new model (new layers, new weights) from ``get_config()``'s dict.
+
+        Args:
+            config: The description.
+            custom_objects: Ignored (custom layers are outside the subset).
+
+        Returns:
+            The model: a Sequential or a functional Model, as described.
+
+        Raises:
+            ValueError: ``config`` is not a librnn.keras model description.
+        """
         return _from_description(config)
 
-    def to_json(self, **kwargs):
+    def to_json(self, **kwargs: Any) -> str:
+        """The architecture as JSON (``get_config()``'s dict).
+
+        Args:
+            **kwargs: Passed to ``json.dumps`` (e.g. ``indent``).
+
+        Returns:
+            The JSON text; ``keras.models.model_from_json`` reads it.
+        """
         return json.dumps(self._describe(), **kwargs)
 
-    def save(self, filepath, overwrite=True, zipped=None, **kwargs):
+    def save(self, filepath: str | os.PathLike[str], overwrite: bool = True,
+             zipped: bool | None = None, **kwargs: Any) -> None:
         """Saves the model, its weights and (when compiled) its compile configuration
         and optimizer state in librnn's model file (safetensors; the Keras model
-        as JSON metadata). keras.models.load_model reads it back."""
+        as JSON metadata). keras.models.load_model reads it back.
+
+        Keras cannot read the file; a path ending in ``.keras`` or
+        ``.weights.h5`` is written in librnn's format with a warning.
+
+        Args:
+            filepath: The file to write (e.g. "model.rnn").
+            overwrite: Whether to replace an existing file; False over an
+                existing file raises NotImplementedError (Keras asks).
+            zipped: Ignored (librnn's file is not a zip archive).
+            **kwargs: ``include_optimizer`` (default True: the optimizer's state
+                is saved when the model is compiled); others raise ValueError.
+
+        Raises:
+            NotImplementedError: A ``.h5``/``.hdf5`` path (Keras' legacy format).
+        """
         include_optimizer = kwargs.pop("include_optimizer", True)
         if kwargs:
             raise ValueError("The following argument(s) are not supported: %s"
@@ -364,11 +501,28 @@ class Model(Trainer):
         self._c.set_metadata(META_KEY, json.dumps(desc))
         self._c.save(path, include_optimizer=bool(include_optimizer and self._c_compiled))
 
-    def save_weights(self, filepath, overwrite=True):
-        """Saves the weights (librnn's model file; load_weights reads it)."""
+    def save_weights(self, filepath: str | os.PathLike[str], overwrite: bool = True) -> None:
+        """Saves the weights (librnn's model file; load_weights reads it).
+
+        Args:
+            filepath: The file to write.
+            overwrite: Whether to replace an existing file (False over one
+                raises NotImplementedError).
+        """
         self.save(filepath, overwrite=overwrite, include_optimizer=False)
 
-    def load_weights(self, filepath, skip_mismatch=False, **kwargs):
+    def load_weights(self, filepath: str | os.PathLike[str], skip_mismatch: bool = False,
+                     **kwargs: Any) -> None:
+        """Loads weights saved by ``save_weights`` or ``save`` into this model.
+
+        Args:
+            filepath: A file written by librnn.keras.
+            skip_mismatch: Must be False (else NotImplementedError).
+            **kwargs: Ignored.
+
+        Raises:
+            ValueError: The file's weights do not match the model's.
+        """
         if skip_mismatch:
             raise unsupported("load_weights(skip_mismatch=True)")
         other = load_model(filepath, compile=False)
@@ -379,9 +533,17 @@ class Sequential(Model):
     """A stack of layers, each reading the previous one's output
     (``keras.Sequential([...])``, ``.add()``, ``.pop()``). Its input comes from a
     ``keras.Input`` first, an ``input_shape=`` on the first layer, build(), or
-    the first data given to fit/predict/evaluate."""
+    the first data given to fit/predict/evaluate.
 
-    def __init__(self, layers=None, trainable=True, name=None):
+    Args:
+        layers: The layers, in order (a ``keras.Input`` tensor or InputLayer
+            may come first).
+        trainable: Whether the model's layers are trainable.
+        name: The model's name (default "sequential", numbered).
+    """
+
+    def __init__(self, layers: Sequence[Any] | None = None, trainable: bool = True,
+                 name: str | None = None) -> None:
         self._init_common(name or auto_name("sequential"))
         self._layers = []
         self._input_layer = None
@@ -391,7 +553,18 @@ class Sequential(Model):
         if not trainable:
             self.trainable = False
 
-    def add(self, layer, rebuild=True):
+    def add(self, layer: Any, rebuild: bool = True) -> None:
+        """Appends a layer (Keras' ``Sequential.add``).
+
+        Args:
+            layer: A layer, or a ``keras.Input`` tensor (first only); a model
+                (nested) raises NotImplementedError.
+            rebuild: Whether to rebuild the graph now (Keras' argument).
+
+        Raises:
+            ValueError: Not a layer, an input after other layers, or a
+                duplicate layer name.
+        """
         if is_tensor(layer):
             op = layer._keras_history[0] if layer._keras_history else None
             if not isinstance(op, InputLayer):
@@ -418,7 +591,18 @@ class Sequential(Model):
         if rebuild:
             self._rebuild()
 
-    def pop(self, rebuild=True):
+    def pop(self, rebuild: bool = True) -> Layer:
+        """Removes the last layer (Keras' ``Sequential.pop``).
+
+        Args:
+            rebuild: Whether to rebuild the graph now.
+
+        Returns:
+            The removed layer.
+
+        Raises:
+            TypeError: The model has no layers.
+        """
         if not self._layers:
             raise TypeError("There are no layers in the model.")
         layer = self._layers.pop()
@@ -446,8 +630,17 @@ class Sequential(Model):
                                   % layer.name)
         self._set_graph([self._input_layer._in_tensor], [x])
 
-    def build(self, input_shape=None):
-        """Declares the input shape (with the batch axis), e.g. ``(None, 100)``."""
+    def build(self, input_shape: Sequence[int | None] | None = None) -> None:
+        """Declares the input shape (with the batch axis), e.g. ``(None, 100)``;
+        nothing happens when the model already has an input. An Embedding
+        first makes the input int32 token ids.
+
+        Args:
+            input_shape: The shape with the batch axis (None for any size).
+
+        Raises:
+            ValueError: ``input_shape`` is None.
+        """
         if input_shape is None:
             raise ValueError("You must provide an `input_shape` argument.")
         if self._input_layer is not None:
@@ -469,7 +662,8 @@ class Sequential(Model):
         self._rebuild()
 
     @property
-    def layers(self):
+    def layers(self) -> list[Layer]:
+        """The layers added, in order (without the InputLayer, as Keras)."""
         return list(self._layers)
 
     def _summary_layers(self):
@@ -544,10 +738,26 @@ def _from_description(desc, bind=None):
     return m
 
 
-def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
+def load_model(filepath: str | os.PathLike[str], custom_objects: Any = None,
+               compile: bool = True, safe_mode: bool = True) -> Model:
     """Loads a model saved by ``model.save()`` (librnn's model file), with its
     weights and, when it was compiled, its compile configuration and optimizer
-    state."""
+    state.
+
+    Args:
+        filepath: The file ``save`` wrote.
+        custom_objects: Must be empty (custom objects are outside the subset;
+            else NotImplementedError).
+        compile: Whether to compile the model as it was saved.
+        safe_mode: Ignored (librnn's file holds no code).
+
+    Returns:
+        The model (a Sequential or a functional Model).
+
+    Raises:
+        NotImplementedError: A Keras ``.h5`` or ``.keras`` (zip) file.
+        ValueError: A librnn model file not saved by librnn.keras.
+    """
     path = os.fspath(filepath)
     if path.lower().endswith((".h5", ".hdf5")) and not path.lower().endswith(".weights.h5"):
         raise unsupported("loading %r (Keras' legacy HDF5 format)" % path)
@@ -577,16 +787,48 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
     return m
 
 
-def save_model(model, filepath, overwrite=True, **kwargs):
+def save_model(model: Model, filepath: str | os.PathLike[str], overwrite: bool = True,
+               **kwargs: Any) -> None:
+    """``model.save(filepath, overwrite, **kwargs)`` (Keras' function form).
+
+    Args:
+        model: The model to save.
+        filepath: The file to write.
+        overwrite: Whether to replace an existing file.
+        **kwargs: Passed to ``Model.save``.
+    """
     model.save(filepath, overwrite=overwrite, **kwargs)
 
 
-def model_from_json(json_string, custom_objects=None):
+def model_from_json(json_string: str, custom_objects: Any = None) -> Model:
+    """A new model from ``model.to_json()``'s text (new weights).
+
+    Args:
+        json_string: The JSON text.
+        custom_objects: Ignored.
+
+    Returns:
+        The model.
+    """
     return _from_description(json.loads(json_string))
 
 
-def clone_model(model, input_tensors=None, clone_function=None, call_function=None,
-                recursive=False, **kwargs):
+def clone_model(model: Model, input_tensors: Any = None, clone_function: Any = None,
+                call_function: Any = None, recursive: bool = False, **kwargs: Any) -> Model:
+    """A model of the same architecture with new layers and newly initialised
+    weights (Keras' ``clone_model``).
+
+    Args:
+        model: The model to clone.
+        input_tensors: Must be None (else NotImplementedError).
+        clone_function: Must be None (else NotImplementedError).
+        call_function: Must be None (else NotImplementedError).
+        recursive: Ignored (no nested models).
+        **kwargs: Ignored.
+
+    Returns:
+        The new model.
+    """
     if input_tensors is not None or clone_function is not None or call_function is not None:
         raise unsupported("clone_model(input_tensors/clone_function/call_function)")
     return _from_description(model._describe())
