@@ -9,8 +9,11 @@ batched and stepped in C) for a model with one input; for several inputs, which
 batches. Per-batch work in Python (batch callbacks, the progress bar, schedules)
 runs from the C library's progress reports, only when something needs it.
 """
+from __future__ import annotations
+
 import ctypes
 import math
+from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 
@@ -35,7 +38,19 @@ def _is_dataset(x):
 
 
 class Trainer:
-    """The training half of librnn.keras.Model."""
+    """The training half of librnn.keras.Model: compile, fit, evaluate, predict
+    and the ``*_on_batch`` methods, over numpy arrays.
+
+    Data (``x``) is a numpy array (anything numpy converts) for a model with
+    one input, a list of arrays (one per input) or a dict keyed by input name;
+    token-id inputs take integers (int32), the others float32. Datasets,
+    generators and PyDatasets raise NotImplementedError. Targets (``y``) are
+    those of the first output: librnn trains on the model's first output only.
+    """
+
+    if TYPE_CHECKING:
+        # the model half (librnn.keras.Model) provides the rest
+        def __getattr__(self, name: str) -> Any: ...
 
     def _init_training(self):
         self.compiled = False
@@ -48,11 +63,39 @@ class Trainer:
         self._c_compiled = False
 
     # ------------------------------------------------------------------ compile
-    def compile(self, optimizer="rmsprop", loss=None, loss_weights=None, metrics=None,
-                weighted_metrics=None, run_eagerly=False, steps_per_execution=1,
-                jit_compile="auto", auto_scale_loss=True):
+    def compile(self, optimizer: Any = "rmsprop", loss: Any = None, loss_weights: Any = None,
+                metrics: Any = None, weighted_metrics: Any = None, run_eagerly: bool = False,
+                steps_per_execution: int = 1, jit_compile: Any = "auto",
+                auto_scale_loss: bool = True) -> None:
         """Keras' compile: an optimizer (name or object), the loss (name, object or
-        function) of the first output, and metrics ("accuracy")."""
+        function) of the first output, and metrics ("accuracy").
+
+        Args:
+            optimizer: An optimizer name ("sgd", "rmsprop", "adam", "nadam",
+                "adamw"), a ``keras.optimizers`` object or a config dict.
+            loss: The loss of the first output: a name, a ``keras.losses``
+                object, class or function (sparse/categorical/binary
+                cross-entropy or mean squared error), or a list or dict with
+                one entry per output where only the first is not None. None
+                compiles for predict only.
+            loss_weights: None or [1.0] (else NotImplementedError).
+            metrics: None or a list of accuracy metrics: "accuracy", "acc",
+                the accuracy names, ``keras.metrics`` objects or functions. They
+                must be the accuracy librnn computes for the loss (see
+                ``keras.metrics``); others raise NotImplementedError.
+            weighted_metrics: Must be empty (else NotImplementedError).
+            run_eagerly: Ignored (librnn runs in C).
+            steps_per_execution: Ignored.
+            jit_compile: Ignored.
+            auto_scale_loss: Ignored (no mixed precision).
+
+        Raises:
+            NotImplementedError: An argument outside the subset (a loss for
+                another output than the first, per-output metrics, metrics
+                without a loss, ``global_clipnorm`` with AdditiveAttention, ...).
+            ValueError: An unknown optimizer or loss, or a list of losses of
+                the wrong length.
+        """
         self._compile_config(optimizer, loss, loss_weights, metrics, weighted_metrics)
         if self._c is not None:
             self._c_compile()
@@ -126,7 +169,8 @@ class Trainer:
             raise ValueError("No loss to compute. Provide a `loss` argument in `compile()`.")
 
     @property
-    def metrics_names(self):
+    def metrics_names(self) -> list[str]:
+        """"loss" then the compiled metrics' names (empty before compile)."""
         return ["loss"] + list(self._metric_names) if self.compiled else []
 
     # ------------------------------------------------------------------ data
@@ -206,11 +250,56 @@ class Trainer:
         return np.ascontiguousarray(a, np.float32)
 
     # ------------------------------------------------------------------ fit
-    def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
-            validation_split=0.0, validation_data=None, shuffle=True, class_weight=None,
-            sample_weight=None, initial_epoch=0, steps_per_epoch=None, validation_steps=None,
-            validation_batch_size=None, validation_freq=1):
-        """Keras' fit over numpy arrays; returns the History."""
+    def fit(self, x: Any = None, y: Any = None, batch_size: int | None = None, epochs: int = 1,
+            verbose: Any = "auto", callbacks: Sequence[Any] | None = None,
+            validation_split: float = 0.0, validation_data: Any = None, shuffle: bool = True,
+            class_weight: Any = None, sample_weight: Any = None, initial_epoch: int = 0,
+            steps_per_epoch: int | None = None, validation_steps: int | None = None,
+            validation_batch_size: int | None = None, validation_freq: Any = 1) -> Any:
+        """Keras' fit over numpy arrays; returns the History.
+
+        Each epoch trains in the C library (one ``rnn_model_fit`` epoch for a
+        model with one input; Python-driven ``train_step`` batches for
+        several); callbacks, validation and progress run from Python as in
+        Keras 3. The logs hold "loss", the metrics' names and their "val_"
+        twins.
+
+        Args:
+            x: The inputs (see the class).
+            y: The first output's targets: class ids for
+                sparse_categorical_crossentropy, else arrays of the output's shape.
+            batch_size: Samples per step (default 32).
+            epochs: The epoch to stop before (counting from 0, as Keras: with
+                ``initial_epoch`` it is not a count).
+            verbose: "auto" or 1 (a progress bar), 2 (one line per epoch) or 0
+                (silent), drawn on sys.stdout (terminal or Jupyter).
+            callbacks: ``keras.callbacks.Callback`` objects, called in order
+                before History and the progress bar.
+            validation_split: The fraction of samples, taken from the end
+                before shuffling, held out for validation, in [0, 1).
+            validation_data: ``(x_val, y_val)`` evaluated after epochs
+                (overrides validation_split); sample weights raise
+                NotImplementedError.
+            shuffle: Whether to shuffle the samples before each epoch (True or
+                False; "batch" raises NotImplementedError).
+            class_weight: Must be None (else NotImplementedError).
+            sample_weight: Must be None (else NotImplementedError).
+            initial_epoch: The epoch to start at (to resume training).
+            steps_per_epoch: Must be None (else NotImplementedError).
+            validation_steps: Must be None (else NotImplementedError).
+            validation_batch_size: Samples per validation step (default:
+                ``batch_size``).
+            validation_freq: Validate every this many epochs, or after the
+                epochs (1-based) in a collection.
+
+        Returns:
+            The ``keras.callbacks.History`` (also ``model.history``).
+
+        Raises:
+            ValueError: The model is not compiled with a loss, or the data do
+                not match its inputs and output.
+            NotImplementedError: An argument or data outside the subset.
+        """
         self._assert_compiled("fit")
         for arg, v in (("class_weight", class_weight), ("sample_weight", sample_weight),
                        ("steps_per_epoch", steps_per_epoch),
@@ -391,9 +480,31 @@ class Trainer:
             sums += (loss * yb.shape[0], 0.0 if math.isnan(acc) else acc * w, w)
         return self._logs(sums[0] / n, _ratio(sums[1], sums[2]))
 
-    def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None,
-                 steps=None, callbacks=None, return_dict=False, **kwargs):
-        """Keras' evaluate: the loss, or [loss, metrics...] (a dict with return_dict)."""
+    def evaluate(self, x: Any = None, y: Any = None, batch_size: int | None = None,
+                 verbose: Any = "auto", sample_weight: Any = None, steps: int | None = None,
+                 callbacks: Sequence[Any] | None = None, return_dict: bool = False,
+                 **kwargs: Any) -> Any:
+        """Keras' evaluate: the loss, or [loss, metrics...] (a dict with return_dict).
+
+        Args:
+            x: The inputs (see the class).
+            y: The first output's targets.
+            batch_size: Samples per step (default 32).
+            verbose: "auto" or 1 (the bar, drawn once at the end), 2 or 0.
+            sample_weight: Must be None (else NotImplementedError).
+            steps: Must be None (else NotImplementedError).
+            callbacks: Callbacks; their test hooks are called (no batch hooks).
+            return_dict: Whether to return ``{"loss": ..., metric: ...}``.
+            **kwargs: Any raises ValueError (as Keras).
+
+        Returns:
+            The mean loss (a float) when no metric is compiled, else
+            ``[loss, metric, ...]``, or the dict with ``return_dict``.
+
+        Raises:
+            ValueError: The model is not compiled with a loss, or the data do
+                not match it.
+        """
         self._assert_compiled("evaluate")
         if sample_weight is not None or steps is not None:
             raise unsupported("evaluate(%s=...)" % ("sample_weight" if sample_weight is not None
@@ -437,9 +548,22 @@ class Trainer:
             return dict(zip(self._output_keys, arrays))
         return list(arrays)
 
-    def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
+    def predict(self, x: Any, batch_size: int | None = None, verbose: Any = "auto",
+                steps: int | None = None, callbacks: Sequence[Any] | None = None) -> Any:
         """Keras' predict: the outputs for every sample (numpy; a list for several
-        outputs)."""
+        outputs).
+
+        Args:
+            x: The inputs (see the class).
+            batch_size: Samples per step (default 32).
+            verbose: "auto" or 1 (the bar, drawn once at the end), 2 or 0.
+            steps: Must be None (else NotImplementedError).
+            callbacks: Callbacks; their predict hooks are called.
+
+        Returns:
+            A float32 array (batch first) for one output; a list of arrays, or
+            a dict for outputs given as a dict.
+        """
         if steps is not None:
             raise unsupported("predict(steps=...)")
         verbose = _verbosity(verbose)
@@ -455,13 +579,21 @@ class Trainer:
         cbl.on_predict_end()
         return self._structure(out)
 
-    def predict_on_batch(self, x):
+    def predict_on_batch(self, x: Any) -> Any:
+        """The outputs for one batch (``predict`` in a single step, no callbacks).
+
+        Args:
+            x: The batch's inputs (see the class).
+
+        Returns:
+            As ``predict``.
+        """
         self._build_from_data(x)
         xs = self._arrays(x)
         self._ensure_c()
         return self._structure(self._predict_arrays(xs, xs[0].shape[0]))
 
-    def __call__(self, *args, **kwargs):
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
         """A model called on arrays: its outputs (arrays that also have ``numpy()``)."""
         x = args[0] if args else kwargs.pop("inputs", None)
         if kwargs.get("training"):
@@ -479,9 +611,25 @@ class Trainer:
         return out.view(_Eager)
 
     # ------------------------------------------------------------------ on batch
-    def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None,
-                       return_dict=False):
-        """One training step on a batch; returns its loss (and metrics), as Keras 3."""
+    def train_on_batch(self, x: Any, y: Any = None, sample_weight: Any = None,
+                       class_weight: Any = None, return_dict: bool = False) -> Any:
+        """One training step on a batch; returns its loss (and metrics), as Keras 3.
+
+        Args:
+            x: The batch's inputs (see the class).
+            y: Its targets.
+            sample_weight: Must be None (else NotImplementedError).
+            class_weight: Must be None (else NotImplementedError).
+            return_dict: Whether to return a dict of the figures.
+
+        Returns:
+            The batch's loss (a float) when no metric is compiled, else
+            ``[loss, metric, ...]``, or the dict with ``return_dict``; the
+            figures of this batch alone (Keras 3 resets its metrics per call).
+
+        Raises:
+            ValueError: The model is not compiled with a loss.
+        """
         self._assert_compiled("train_on_batch")
         if sample_weight is not None or class_weight is not None:
             raise unsupported("train_on_batch(sample_weight/class_weight)")
@@ -494,7 +642,22 @@ class Trainer:
         self._after_step()
         return self._running(loss, acc, xs, ys, return_dict)
 
-    def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
+    def test_on_batch(self, x: Any, y: Any = None, sample_weight: Any = None,
+                      return_dict: bool = False) -> Any:
+        """The loss (and metrics) of one batch, without training.
+
+        Args:
+            x: The batch's inputs (see the class).
+            y: Its targets.
+            sample_weight: Must be None (else NotImplementedError).
+            return_dict: Whether to return a dict of the figures.
+
+        Returns:
+            As ``train_on_batch``.
+
+        Raises:
+            ValueError: The model is not compiled with a loss.
+        """
         self._assert_compiled("test_on_batch")
         if sample_weight is not None:
             raise unsupported("test_on_batch(sample_weight=...)")
@@ -511,14 +674,14 @@ class Trainer:
         out = [logs["loss"]] + [logs[n] for n in self._metric_names]
         return out[0] if len(out) == 1 else out
 
-    def reset_metrics(self):
+    def reset_metrics(self) -> None:
         """Keras' reset_metrics (librnn.keras keeps no metric state between calls)."""
 
 
 class _Eager(np.ndarray):
     """A numpy array that answers ``numpy()`` as Keras' eager tensors do."""
 
-    def numpy(self):
+    def numpy(self) -> np.ndarray:
         return np.asarray(self)
 
 
