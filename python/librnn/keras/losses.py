@@ -2,7 +2,14 @@
 """``keras.losses``: the four losses librnn computes (on the model's first
 output), by name, as objects or as the functions. The functions also compute
 per-sample losses on numpy arrays, as Keras' do."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
 
 from ._base import keras_getattr as _keras_getattr
 from ._base import refuse_arg, unsupported
@@ -15,7 +22,7 @@ __all__ = ["Loss", "SparseCategoricalCrossentropy", "CategoricalCrossentropy",
 _EPS = 1e-7
 
 
-def _probs(y_pred, from_logits, softmax):
+def _probs(y_pred: npt.ArrayLike, from_logits: bool, softmax: bool) -> np.ndarray:
     p = np.asarray(y_pred, np.float64)
     if from_logits:
         if softmax:
@@ -25,9 +32,22 @@ def _probs(y_pred, from_logits, softmax):
     return p
 
 
-def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, ignore_class=None,
-                                    axis=-1):
-    """Per-sample losses -log p[y_true] (numpy)."""
+def sparse_categorical_crossentropy(y_true: npt.ArrayLike, y_pred: npt.ArrayLike,
+                                    from_logits: bool = False, ignore_class: int | None = None,
+                                    axis: int = -1) -> np.ndarray:
+    """Per-sample losses -log p[y_true] (numpy).
+
+    Args:
+        y_true: Integer class ids, of y_pred's shape without its last axis
+            (or with a last axis of 1).
+        y_pred: Probabilities over the last axis (normalised here), or logits.
+        from_logits: Whether ``y_pred`` holds logits (softmax applied here).
+        ignore_class: Must be None (else NotImplementedError).
+        axis: Must be -1 (else NotImplementedError).
+
+    Returns:
+        float32 losses of y_true's shape (probabilities clipped to [1e-7, 1 - 1e-7]).
+    """
     if ignore_class is not None or axis != -1:
         raise unsupported("sparse_categorical_crossentropy(ignore_class, axis)")
     p = _probs(y_pred, from_logits, True)
@@ -39,7 +59,21 @@ def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, ignore_cl
     return (-np.log(np.clip(picked, _EPS, 1 - _EPS))).astype(np.float32)
 
 
-def categorical_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0, axis=-1):
+def categorical_crossentropy(y_true: npt.ArrayLike, y_pred: npt.ArrayLike,
+                             from_logits: bool = False, label_smoothing: float = 0.0,
+                             axis: int = -1) -> np.ndarray:
+    """Per-sample losses -sum(y_true * log p) over the last axis (numpy).
+
+    Args:
+        y_true: One-hot (or soft) targets of y_pred's shape.
+        y_pred: Probabilities over the last axis (normalised here), or logits.
+        from_logits: Whether ``y_pred`` holds logits (softmax applied here).
+        label_smoothing: Must be 0 (else NotImplementedError).
+        axis: Must be -1 (else NotImplementedError).
+
+    Returns:
+        float32 losses of y_pred's shape without its last axis.
+    """
     if label_smoothing or axis != -1:
         raise unsupported("categorical_crossentropy(label_smoothing, axis)")
     p = _probs(y_pred, from_logits, True)
@@ -48,7 +82,21 @@ def categorical_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=
     return (-(t * np.log(np.clip(p, _EPS, 1 - _EPS))).sum(-1)).astype(np.float32)
 
 
-def binary_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0, axis=-1):
+def binary_crossentropy(y_true: npt.ArrayLike, y_pred: npt.ArrayLike,
+                        from_logits: bool = False, label_smoothing: float = 0.0,
+                        axis: int = -1) -> np.ndarray:
+    """Per-sample binary cross-entropy, averaged over the last axis (numpy).
+
+    Args:
+        y_true: Targets in [0, 1] of y_pred's shape.
+        y_pred: Probabilities, or logits.
+        from_logits: Whether ``y_pred`` holds logits (sigmoid applied here).
+        label_smoothing: Must be 0 (else NotImplementedError).
+        axis: Must be -1 (else NotImplementedError).
+
+    Returns:
+        float32 losses of y_pred's shape without its last axis.
+    """
     if label_smoothing or axis != -1:
         raise unsupported("binary_crossentropy(label_smoothing, axis)")
     p = np.clip(_probs(y_pred, from_logits, False), _EPS, 1 - _EPS)
@@ -56,7 +104,16 @@ def binary_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0, 
     return (-(t * np.log(p) + (1 - t) * np.log(1 - p)).mean(-1)).astype(np.float32)
 
 
-def mean_squared_error(y_true, y_pred):
+def mean_squared_error(y_true: npt.ArrayLike, y_pred: npt.ArrayLike) -> np.ndarray:
+    """Per-sample mean of (y_pred - y_true)^2 over the last axis (numpy).
+
+    Args:
+        y_true: Targets.
+        y_pred: Predictions of the same shape.
+
+    Returns:
+        float32 losses of y_pred's shape without its last axis.
+    """
     d = np.asarray(y_pred, np.float64) - np.asarray(y_true, np.float64)
     return (d * d).mean(-1).astype(np.float32)
 
@@ -71,11 +128,20 @@ _KIND_OF_FN = {sparse_categorical_crossentropy: "sparse_categorical_crossentropy
 
 class Loss:
     """Base of the loss objects. ``loss(y_true, y_pred)`` gives the mean loss
-    (numpy); subclassing Loss to write a loss is outside the subset."""
+    (numpy); subclassing Loss to write a loss is outside the subset (it raises
+    NotImplementedError). During fit the C library computes the loss.
 
-    kind = None
+    Args:
+        name: The loss's name (default: its kind).
+        reduction: "sum_over_batch_size" (the mean; "auto" is taken as it);
+            others ("sum", "none", ...) raise NotImplementedError.
+        dtype: None or "float32" (else NotImplementedError).
+    """
 
-    def __init__(self, name=None, reduction="sum_over_batch_size", dtype=None):
+    kind: str | None = None
+
+    def __init__(self, name: str | None = None, reduction: str | None = "sum_over_batch_size",
+                 dtype: Any = None) -> None:
         if self.kind is None:
             raise unsupported("subclassing keras.losses.Loss (%s)" % type(self).__name__)
         if reduction not in ("sum_over_batch_size", "auto"):
@@ -87,27 +153,65 @@ class Loss:
         self.reduction = "sum_over_batch_size"
         self.from_logits = False
 
-    def call(self, y_true, y_pred):
+    def call(self, y_true: npt.ArrayLike, y_pred: npt.ArrayLike) -> np.ndarray:
+        """The per-sample losses (numpy).
+
+        Args:
+            y_true: The targets.
+            y_pred: The predictions.
+
+        Returns:
+            float32 losses, one per sample (and step).
+        """
         raise NotImplementedError
 
-    def __call__(self, y_true, y_pred, sample_weight=None):
+    def __call__(self, y_true: npt.ArrayLike, y_pred: npt.ArrayLike,
+                 sample_weight: Any = None) -> np.float32:
         if sample_weight is not None:
             raise unsupported("%s(..., sample_weight=...)" % type(self).__name__)
         return np.float32(np.mean(self.call(y_true, y_pred)))
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
+        """The loss's arguments (Keras' ``get_config()``).
+
+        Returns:
+            name, reduction and from_logits.
+        """
         return {"name": self.name, "reduction": self.reduction, "from_logits": self.from_logits}
 
     @classmethod
-    def from_config(cls, config):
+    def from_config(cls, config: dict[str, Any]) -> Loss:
+        """A new loss from ``get_config()``'s dict.
+
+        Args:
+            config: The arguments.
+
+        Returns:
+            The loss.
+        """
         return cls(**config)
 
 
 class SparseCategoricalCrossentropy(Loss):
+    """Cross-entropy between integer class ids and predicted class
+    probabilities (Keras' SparseCategoricalCrossentropy).
+
+    Args:
+        from_logits: Whether the predictions are logits (softmax applied in the
+            loss) rather than probabilities.
+        ignore_class: Must be None (librnn masks padding through
+            ``Embedding(mask_zero=True)``; else NotImplementedError).
+        reduction: "sum_over_batch_size" (see :class:`Loss`).
+        axis: Must be -1 (else NotImplementedError).
+        name: The loss's name.
+        dtype: None or "float32".
+    """
+
     kind = "sparse_categorical_crossentropy"
 
-    def __init__(self, from_logits=False, ignore_class=None, reduction="sum_over_batch_size",
-                 axis=-1, name="sparse_categorical_crossentropy", dtype=None):
+    def __init__(self, from_logits: bool = False, ignore_class: int | None = None,
+                 reduction: str = "sum_over_batch_size", axis: int = -1,
+                 name: str = "sparse_categorical_crossentropy", dtype: Any = None) -> None:
         if ignore_class is not None:
             refuse_arg("SparseCategoricalCrossentropy", "ignore_class", ignore_class,
                        "librnn masks padding through Embedding(mask_zero=True)")
@@ -116,13 +220,23 @@ class SparseCategoricalCrossentropy(Loss):
         super().__init__(name, reduction, dtype)
         self.from_logits = bool(from_logits)
 
-    def call(self, y_true, y_pred):
+    def call(self, y_true: npt.ArrayLike, y_pred: npt.ArrayLike) -> np.ndarray:
+        """The per-sample losses (numpy; see the function of the same name).
+
+        Args:
+            y_true: The targets.
+            y_pred: The predictions.
+
+        Returns:
+            float32 losses.
+        """
         return sparse_categorical_crossentropy(y_true, y_pred, self.from_logits)
 
 
 class _SmoothedLoss(Loss):
-    def __init__(self, from_logits=False, label_smoothing=0.0, axis=-1,
-                 reduction="sum_over_batch_size", name=None, dtype=None):
+    def __init__(self, from_logits: bool = False, label_smoothing: float = 0.0, axis: int = -1,
+                 reduction: str = "sum_over_batch_size", name: str | None = None,
+                 dtype: Any = None) -> None:
         cls = type(self).__name__
         if label_smoothing:
             refuse_arg(cls, "label_smoothing", label_smoothing)
@@ -133,29 +247,97 @@ class _SmoothedLoss(Loss):
 
 
 class CategoricalCrossentropy(_SmoothedLoss):
+    """Cross-entropy between one-hot targets and predicted class probabilities
+    (Keras' CategoricalCrossentropy).
+
+    Args:
+        from_logits: Whether the predictions are logits (softmax applied in the
+            loss) rather than probabilities.
+        label_smoothing: Must be 0 (else NotImplementedError).
+        axis: Must be -1 (else NotImplementedError).
+        reduction: "sum_over_batch_size" (see :class:`Loss`).
+        name: The loss's name (default "categorical_crossentropy").
+        dtype: None or "float32".
+    """
+
     kind = "categorical_crossentropy"
 
-    def call(self, y_true, y_pred):
+    def call(self, y_true: npt.ArrayLike, y_pred: npt.ArrayLike) -> np.ndarray:
+        """The per-sample losses (numpy; see the function of the same name).
+
+        Args:
+            y_true: The targets.
+            y_pred: The predictions.
+
+        Returns:
+            float32 losses.
+        """
         return categorical_crossentropy(y_true, y_pred, self.from_logits)
 
 
 class BinaryCrossentropy(_SmoothedLoss):
+    """Binary cross-entropy of 0/1 targets and predicted probabilities
+    (Keras' BinaryCrossentropy).
+
+    Args:
+        from_logits: Whether the predictions are logits (sigmoid applied in the
+            loss) rather than probabilities.
+        label_smoothing: Must be 0 (else NotImplementedError).
+        axis: Must be -1 (else NotImplementedError).
+        reduction: "sum_over_batch_size" (see :class:`Loss`).
+        name: The loss's name (default "binary_crossentropy").
+        dtype: None or "float32".
+    """
+
     kind = "binary_crossentropy"
 
-    def call(self, y_true, y_pred):
+    def call(self, y_true: npt.ArrayLike, y_pred: npt.ArrayLike) -> np.ndarray:
+        """The per-sample losses (numpy; see the function of the same name).
+
+        Args:
+            y_true: The targets.
+            y_pred: The predictions.
+
+        Returns:
+            float32 losses.
+        """
         return binary_crossentropy(y_true, y_pred, self.from_logits)
 
 
 class MeanSquaredError(Loss):
+    """The mean of squared differences (Keras' MeanSquaredError). It defines no
+    accuracy: compiling it with an accuracy metric raises NotImplementedError.
+
+    Args:
+        reduction: "sum_over_batch_size" (see :class:`Loss`).
+        name: The loss's name.
+        dtype: None or "float32".
+    """
+
     kind = "mean_squared_error"
 
-    def __init__(self, reduction="sum_over_batch_size", name="mean_squared_error", dtype=None):
+    def __init__(self, reduction: str = "sum_over_batch_size", name: str = "mean_squared_error",
+                 dtype: Any = None) -> None:
         super().__init__(name, reduction, dtype)
 
-    def call(self, y_true, y_pred):
+    def call(self, y_true: npt.ArrayLike, y_pred: npt.ArrayLike) -> np.ndarray:
+        """The per-sample losses (numpy; see the function of the same name).
+
+        Args:
+            y_true: The targets.
+            y_pred: The predictions.
+
+        Returns:
+            float32 losses.
+        """
         return mean_squared_error(y_true, y_pred)
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
+        """The loss's arguments.
+
+        Returns:
+            name and reduction.
+        """
         return {"name": self.name, "reduction": self.reduction}
 
 
@@ -173,8 +355,21 @@ _OTHERS = ("binary_focal_crossentropy", "categorical_focal_crossentropy",
            "poisson", "squared_hinge", "tversky")
 
 
-def get(identifier):
-    """A Loss object from a name, a loss object, a loss class or a loss function."""
+def get(identifier: Any) -> Loss:
+    """A Loss object from a name, a loss object, a loss class or a loss function.
+
+    Args:
+        identifier: A name ("sparse_categorical_crossentropy", "mse",
+            "BinaryCrossentropy", ...), a Loss object or class, one of this
+            module's functions, or a ``{"class_name", "config"}`` dict.
+
+    Returns:
+        The Loss.
+
+    Raises:
+        NotImplementedError: A Keras loss librnn lacks, or a custom function.
+        ValueError: An unknown identifier.
+    """
     if isinstance(identifier, Loss):
         return identifier
     if isinstance(identifier, type) and issubclass(identifier, Loss):
@@ -200,11 +395,30 @@ def get(identifier):
     raise ValueError("Could not interpret loss identifier: %r" % (identifier,))
 
 
-def serialize(loss):
+def serialize(loss: Loss) -> dict[str, Any]:
+    """A loss as Keras serializes it.
+
+    Args:
+        loss: The Loss object.
+
+    Returns:
+        ``{"class_name": ..., "config": ...}``.
+    """
     return {"class_name": type(loss).__name__, "config": loss.get_config()}
 
 
-def deserialize(config):
+def deserialize(config: dict[str, Any]) -> Loss:
+    """A loss from ``serialize``'s dict.
+
+    Args:
+        config: ``{"class_name": ..., "config": ...}``.
+
+    Returns:
+        The Loss.
+
+    Raises:
+        NotImplementedError: A class outside the subset.
+    """
     cls = _CLASSES.get(config.get("class_name"))
     if cls is None:
         raise unsupported("loss %r" % config.get("class_name"))

@@ -7,7 +7,14 @@ follows the loss (sparse and categorical cross-entropy: the argmax; binary
 cross-entropy: probability > 0.5). Where they would differ, compile raises
 NotImplementedError. The functions also compute per-sample values on numpy arrays.
 """
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
 
 from ._base import keras_getattr as _keras_getattr
 from ._base import unsupported
@@ -16,7 +23,16 @@ __all__ = ["Metric", "SparseCategoricalAccuracy", "CategoricalAccuracy", "Binary
            "sparse_categorical_accuracy", "categorical_accuracy", "binary_accuracy", "get"]
 
 
-def sparse_categorical_accuracy(y_true, y_pred):
+def sparse_categorical_accuracy(y_true: npt.ArrayLike, y_pred: npt.ArrayLike) -> np.ndarray:
+    """Per-sample hits: whether the argmax of y_pred is the class id (numpy).
+
+    Args:
+        y_true: Class ids (with or without a last axis of 1).
+        y_pred: Class scores over the last axis.
+
+    Returns:
+        float32 1.0 / 0.0 per sample (and step).
+    """
     t = np.asarray(y_true)
     p = np.asarray(y_pred)
     if t.ndim == p.ndim:
@@ -24,52 +40,118 @@ def sparse_categorical_accuracy(y_true, y_pred):
     return (p.argmax(-1) == t).astype(np.float32)
 
 
-def categorical_accuracy(y_true, y_pred):
+def categorical_accuracy(y_true: npt.ArrayLike, y_pred: npt.ArrayLike) -> np.ndarray:
+    """Per-sample hits: whether y_pred's and y_true's argmax agree (numpy).
+
+    Args:
+        y_true: One-hot targets.
+        y_pred: Class scores over the last axis.
+
+    Returns:
+        float32 1.0 / 0.0 per sample (and step).
+    """
     return (np.asarray(y_pred).argmax(-1) == np.asarray(y_true).argmax(-1)).astype(np.float32)
 
 
-def binary_accuracy(y_true, y_pred, threshold=0.5):
+def binary_accuracy(y_true: npt.ArrayLike, y_pred: npt.ArrayLike,
+                    threshold: float = 0.5) -> np.ndarray:
+    """Per-sample share of predictions above ``threshold`` that match 0/1
+    targets, over the last axis (numpy).
+
+    Args:
+        y_true: 0/1 targets.
+        y_pred: Probabilities (or logits with threshold 0).
+        threshold: A prediction above it counts as 1.
+
+    Returns:
+        float32 accuracies of y_pred's shape without its last axis.
+    """
     p = (np.asarray(y_pred) > threshold).astype(np.float32)
     return (p == np.asarray(y_true, np.float32)).mean(-1).astype(np.float32)
 
 
 class Metric:
-    """Base of the metric objects; subclassing it is outside the subset."""
+    """Base of the metric objects; subclassing it is outside the subset (it
+    raises NotImplementedError). The objects name the accuracy fit and
+    evaluate log; they hold no state and have no update_state/result.
 
-    kind = None
+    Args:
+        name: The name the figure is logged under (default: its kind).
+        dtype: Kept (librnn computes in float32).
+    """
 
-    def __init__(self, name=None, dtype=None):
+    kind: str | None = None
+
+    def __init__(self, name: str | None = None, dtype: Any = None) -> None:
         if self.kind is None:
             raise unsupported("subclassing keras.metrics.Metric (%s)" % type(self).__name__)
         self.name = name or self.kind
         self.dtype = dtype
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
+        """The metric's arguments.
+
+        Returns:
+            ``{"name": ...}``.
+        """
         return {"name": self.name}
 
 
 class SparseCategoricalAccuracy(Metric):
+    """How often the predicted class (argmax) is the integer target; librnn
+    computes it with sparse_categorical_crossentropy.
+
+    Args:
+        name: The logged name.
+        dtype: Kept.
+    """
+
     kind = "sparse_categorical_accuracy"
 
-    def __init__(self, name="sparse_categorical_accuracy", dtype=None):
+    def __init__(self, name: str = "sparse_categorical_accuracy", dtype: Any = None) -> None:
         super().__init__(name, dtype)
 
 
 class CategoricalAccuracy(Metric):
+    """How often the predicted class (argmax) is the one-hot target's; librnn
+    computes it with categorical_crossentropy.
+
+    Args:
+        name: The logged name.
+        dtype: Kept.
+    """
+
     kind = "categorical_accuracy"
 
-    def __init__(self, name="categorical_accuracy", dtype=None):
+    def __init__(self, name: str = "categorical_accuracy", dtype: Any = None) -> None:
         super().__init__(name, dtype)
 
 
 class BinaryAccuracy(Metric):
+    """How often predictions above ``threshold`` match 0/1 targets; librnn
+    computes it with binary_crossentropy.
+
+    Args:
+        name: The logged name.
+        dtype: Kept.
+        threshold: Must be librnn's: 0.5 on probabilities, 0 with
+            ``BinaryCrossentropy(from_logits=True)`` (compile raises
+            NotImplementedError otherwise).
+    """
+
     kind = "binary_accuracy"
 
-    def __init__(self, name="binary_accuracy", dtype=None, threshold=0.5):
+    def __init__(self, name: str = "binary_accuracy", dtype: Any = None,
+                 threshold: float = 0.5) -> None:
         super().__init__(name, dtype)
         self.threshold = float(threshold)
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
+        """The metric's arguments.
+
+        Returns:
+            name and threshold.
+        """
         return {"name": self.name, "threshold": self.threshold}
 
 
@@ -79,10 +161,25 @@ _CLASSES = {c.__name__: c for c in (SparseCategoricalAccuracy, CategoricalAccura
                                     BinaryAccuracy)}
 
 
-def resolve(metric, loss, output_shape):
+def resolve(metric: Any, loss: Any, output_shape: tuple[Any, ...]) -> tuple[str, str]:
     """(log name, kind) of ``metric`` for a model compiled with ``loss`` (a
     losses.Loss) whose first output has ``output_shape``; NotImplementedError
-    when librnn's accuracy is not the metric Keras would compute."""
+    when librnn's accuracy is not the metric Keras would compute.
+
+    Args:
+        metric: What compile got: a name, a Metric object or class, or an
+            accuracy function.
+        loss: The compiled losses.Loss.
+        output_shape: The first output's shape (Keras picks "accuracy"'s kind
+            from it).
+
+    Returns:
+        (the name logged, the accuracy kind).
+
+    Raises:
+        NotImplementedError: Not an accuracy, or not the one librnn computes
+            for ``loss``, or a BinaryAccuracy threshold other than librnn's.
+    """
     threshold = 0.5
     if isinstance(metric, Metric):
         name, kind = metric.name, metric.kind
@@ -129,7 +226,19 @@ def resolve(metric, loss, output_shape):
     return name, kind
 
 
-def get(identifier):
+def get(identifier: Any) -> Metric:
+    """A Metric object from a name or a Metric.
+
+    Args:
+        identifier: A Metric, a class name ("BinaryAccuracy") or an accuracy
+            name ("binary_accuracy", ...).
+
+    Returns:
+        The Metric.
+
+    Raises:
+        NotImplementedError: Anything else.
+    """
     if isinstance(identifier, Metric):
         return identifier
     if isinstance(identifier, str) and identifier in _CLASSES:
