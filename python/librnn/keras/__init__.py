@@ -25,6 +25,8 @@ metrics librnn computes, callbacks, summary, weights in Keras' layout, save and
 load_model (librnn's file format). Anything else raises NotImplementedError
 naming it; see python/README.md.
 """
+from __future__ import annotations
+
 from .._version import __version__
 from . import (activations, backend, callbacks, initializers, layers, losses, metrics, models,
                optimizers, preprocessing, utils)
@@ -43,8 +45,12 @@ __all__ = ["Input", "Initializer", "KerasTensor", "Layer", "Loss", "Metric", "Mo
            "set_random_seed", "utils", "version", "__version__"]
 
 
-def version():
-    """librnn's version (what ``keras.version()`` returns for Keras)."""
+def version() -> str:
+    """librnn's version (what ``keras.version()`` returns for Keras).
+
+    Returns:
+        The version string of the librnn Python package.
+    """
     return __version__
 
 

@@ -6,15 +6,36 @@ the outputs, ties in traversal order), which is also the order of
 ``model.get_weights()``; build() adds one C layer per application (a second
 application of a layer with weights is a C shared layer) and sets the outputs.
 """
+from __future__ import annotations
+
 import random
+from typing import Any, Sequence
 
 from .. import model as _cmodel
 from ._base import Operation, unsupported
 
 
-def map_graph(inputs, outputs):
+def map_graph(inputs: Sequence[Any], outputs: Sequence[Any]) -> tuple[list[Any], list[Any],
+                                                                        dict[Any, int]]:
     """(operations in Keras' order, nodes in a topological order) of the graph
-    from ``inputs`` to ``outputs`` (lists of KerasTensors)."""
+    from ``inputs`` to ``outputs`` (lists of KerasTensors).
+
+    Args:
+        inputs: The model's input KerasTensors (from ``keras.Input``).
+        outputs: Its output KerasTensors.
+
+    Returns:
+        (operations sorted as Keras sorts ``model.layers``, the nodes in a
+        topological order, each node's depth from the outputs).
+
+    Raises:
+        ValueError: A cycle, a disconnected graph, or an output not made by a layer.
+        NotImplementedError: Inputs that are not ``keras.Input`` tensors.
+    """
+    finished: set[Any]
+    in_progress: set[Any]
+    ordered: list[Any]
+    op_index: dict[Any, int]
     finished, in_progress, ordered, op_index = set(), set(), [], {}
     input_ids = {id(t) for t in inputs}
 
@@ -51,6 +72,8 @@ def map_graph(inputs, outputs):
                 t._keras_history[1]].is_input:
             raise unsupported("model inputs other than keras.Input() tensors")
     # depths, as Keras computes them
+    node_depth: dict[Any, int]
+    op_depth: dict[Any, int]
     node_depth, op_depth = {}, {}
     for node in reversed(ordered):
         depth = max(node_depth.setdefault(node, 0), op_depth.get(node.layer, 0))
@@ -76,16 +99,43 @@ class _Builder:
         self.m = m
 
 
-def new_seed():
+def new_seed() -> int:
+    """A seed for a new C model or an epoch's shuffle, from Python's generator
+    (which ``keras.utils.set_random_seed`` seeds).
+
+    Returns:
+        A 63-bit int.
+    """
     return random.getrandbits(63)
 
 
-def build(kmodel, inputs, outputs, nodes, bind=None):
+def build(kmodel: Any, inputs: Sequence[Any], outputs: Sequence[Any], nodes: Sequence[Any],
+          bind: Any = None) -> tuple[Any, dict[Any, Any], list[Any]]:
     """Builds (or, with ``bind``, a loaded librnn.Model, binds) the C model of
-    ``kmodel``. Returns (librnn.Model, {layer: primary C layer}, fixed params)."""
+    ``kmodel``. Returns (librnn.Model, {layer: primary C layer}, fixed params).
+
+    Args:
+        kmodel: The librnn.keras Model.
+        inputs: Its input KerasTensors.
+        outputs: Its output KerasTensors.
+        nodes: Its nodes in a topological order (``map_graph``'s).
+        bind: None to build a new C model, or a loaded librnn.Model whose
+            layers are taken in order for the nodes.
+
+    Returns:
+        (the librnn.Model, {layer: its first C layer}, [(C layer, parameter
+        name, value)] of the parameters kept fixed after every step).
+
+    Raises:
+        ValueError: ``bind``'s layers do not match the description.
+        NotImplementedError: A graph librnn cannot build (a non-shareable layer
+            called twice, an Input not listed among the inputs, ...).
+    """
     m = bind if bind is not None else _cmodel.Model(seed=new_seed())
     b = _Builder(m)
     existing = iter(m.layers) if bind is not None else None
+    refs: dict[int, Any]
+    primary: dict[Any, Any]
     refs, primary = {}, {}
 
     def take(layer):
@@ -134,7 +184,7 @@ def build(kmodel, inputs, outputs, nodes, bind=None):
     elif next(existing, None) is not None:
         raise ValueError("the model file has more layers than its Keras description")
 
-    fixed = []
+    fixed: list[Any] = []
     for layer, c in primary.items():
         for name, value in layer._c_fixed(c):
             c.set_param(name, value)

@@ -3,6 +3,10 @@
 and defaults. Every argument librnn lacks, or a value it cannot do, raises
 NotImplementedError naming the layer and the argument; the other Keras 3 layers
 raise NotImplementedError when used."""
+from __future__ import annotations
+
+from typing import Any, Sequence
+
 from ._base import Input, InputLayer, Layer, unsupported
 from ._base import keras_getattr as _keras_getattr
 from ._layers_attention import AdditiveAttention, Attention
@@ -25,8 +29,17 @@ GlobalMaxPool1D = GlobalMaxPooling1D
 MaxPool1D = MaxPooling1D
 
 
-def concatenate(inputs, axis=-1, **kwargs):
-    """``keras.layers.concatenate([a, b])``: Concatenate(axis)(inputs)."""
+def concatenate(inputs: Sequence[Any], axis: int = -1, **kwargs: Any) -> Any:
+    """``keras.layers.concatenate([a, b])``: Concatenate(axis)(inputs).
+
+    Args:
+        inputs: The KerasTensors to concatenate (2 to 9).
+        axis: The last axis only (see :class:`Concatenate`).
+        **kwargs: The base layer arguments (name, ...).
+
+    Returns:
+        The concatenated KerasTensor.
+    """
     return Concatenate(axis=axis, **kwargs)(inputs)
 
 
@@ -37,12 +50,30 @@ _CLASSES = {c.__name__: c for c in (
     TimeDistributed)}
 
 
-def serialize(layer):
+def serialize(layer: Layer) -> dict[str, Any]:
+    """A layer's class name and configuration.
+
+    Args:
+        layer: The layer.
+
+    Returns:
+        ``{"class_name": ..., "config": layer.get_config()}``.
+    """
     return {"class_name": layer.class_name, "config": layer.get_config()}
 
 
-def deserialize(config):
-    """A layer from ``{"class_name": ..., "config": {...}}`` (serialize's output)."""
+def deserialize(config: dict[str, Any]) -> Layer:
+    """A layer from ``{"class_name": ..., "config": {...}}`` (serialize's output).
+
+    Args:
+        config: The class name and configuration.
+
+    Returns:
+        A new layer (unbuilt).
+
+    Raises:
+        NotImplementedError: A class outside librnn.keras' layers.
+    """
     cls = _CLASSES.get(config.get("class_name"))
     if cls is None:
         raise unsupported("layer class %r" % config.get("class_name"))

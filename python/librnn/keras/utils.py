@@ -2,7 +2,10 @@
 """``keras.utils``: set_random_seed, to_categorical, pad_sequences, Progbar,
 clear_session. (Note: librnn's Embedding(mask_zero=True) masks right padding:
 use ``pad_sequences(..., padding="post")`` with it.)"""
+from __future__ import annotations
+
 import random
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -14,10 +17,17 @@ __all__ = ["set_random_seed", "to_categorical", "pad_sequences", "Progbar", "cle
            "get_source_inputs", "is_keras_tensor"]
 
 
-def set_random_seed(seed):
+def set_random_seed(seed: int) -> None:
     """Seeds Python's and numpy's generators, from which librnn.keras seeds each
     model's C generator (weights, dropout) and each epoch's shuffle: the same
-    seed, script and thread count give the same results."""
+    seed, script and thread count give the same results (not Keras' numbers).
+
+    Args:
+        seed: An int.
+
+    Raises:
+        ValueError: ``seed`` is not an int.
+    """
     if not isinstance(seed, int):
         raise ValueError("Expected `seed` argument to be an integer. Received: seed=%r"
                          % (seed,))
@@ -25,8 +35,16 @@ def set_random_seed(seed):
     np.random.seed(seed % 2 ** 32)
 
 
-def to_categorical(x, num_classes=None):
-    """One-hot float32 vectors of integer class ids (a new last axis)."""
+def to_categorical(x: Any, num_classes: int | None = None) -> np.ndarray:
+    """One-hot float32 vectors of integer class ids (a new last axis).
+
+    Args:
+        x: Class ids (a trailing axis of 1 is dropped first, as Keras).
+        num_classes: The number of classes (default: the largest id + 1).
+
+    Returns:
+        A float32 array of x's shape plus (num_classes,).
+    """
     x = np.array(x, dtype="int64")
     shape = x.shape
     if shape and shape[-1] == 1 and len(shape) > 1:
@@ -39,10 +57,27 @@ def to_categorical(x, num_classes=None):
     return out.reshape(shape + (num_classes,))
 
 
-def pad_sequences(sequences, maxlen=None, dtype="int32", padding="pre", truncating="pre",
-                  value=0.0):
+def pad_sequences(sequences: Sequence[Any], maxlen: int | None = None, dtype: Any = "int32",
+                  padding: str = "pre", truncating: str = "pre", value: Any = 0.0) -> np.ndarray:
     """Pads sequences to one length, as Keras' pad_sequences (padding and truncating
-    "pre" or "post")."""
+    "pre" or "post").
+
+    Args:
+        sequences: A list of sequences (lists or arrays of ids or vectors).
+        maxlen: The length (default: the longest sequence's).
+        dtype: The output's dtype.
+        padding: "pre" or "post": where the padding goes. librnn's
+            ``Embedding(mask_zero=True)`` needs "post".
+        truncating: "pre" or "post": which end of a longer sequence is cut.
+        value: The padding value.
+
+    Returns:
+        An array of shape (len(sequences), maxlen) plus the samples' shape.
+
+    Raises:
+        ValueError: Non-iterable samples, samples of different shapes, an
+            unknown padding or truncating, or a string value with a numeric dtype.
+    """
     if not hasattr(sequences, "__len__"):
         raise ValueError("`sequences` must be iterable.")
     lengths, sample_shape, flag = [], (), True
@@ -84,13 +119,28 @@ def pad_sequences(sequences, maxlen=None, dtype="int32", padding="pre", truncati
     return x
 
 
-def is_keras_tensor(x):
+def is_keras_tensor(x: Any) -> bool:
+    """Whether ``x`` is a symbolic KerasTensor (from ``keras.Input`` or a layer call).
+
+    Args:
+        x: Any object.
+
+    Returns:
+        True for a KerasTensor.
+    """
     from ._base import KerasTensor
     return isinstance(x, KerasTensor)
 
 
-def get_source_inputs(tensor):
-    """The keras.Input() tensors ``tensor`` depends on."""
+def get_source_inputs(tensor: Any) -> list[Any]:
+    """The keras.Input() tensors ``tensor`` depends on.
+
+    Args:
+        tensor: A KerasTensor.
+
+    Returns:
+        The input KerasTensors, in the order first reached.
+    """
     out, stack, seen = [], [tensor], set()
     while stack:
         t = stack.pop()
