@@ -8,15 +8,22 @@ not one per update); verbose=2: ``32/32 - 2s - 50ms/step - accuracy: ... - loss:
 once per epoch. On a terminal and in Jupyter the count is bold and the bar green,
 as Keras draws them; elsewhere the text is plain.
 """
+from __future__ import annotations
+
 import math
 import sys
 import time
+from typing import Any, Sequence
 
 __all__ = ["Progbar", "dynamic_display"]
 
 
-def dynamic_display():
-    """Whether sys.stdout can redraw a line: a terminal, or a Jupyter kernel."""
+def dynamic_display() -> bool:
+    """Whether sys.stdout can redraw a line: a terminal, or a Jupyter kernel.
+
+    Returns:
+        True when sys.stdout is a terminal or ipykernel is loaded.
+    """
     isatty = getattr(sys.stdout, "isatty", None)
     try:
         if isatty is not None and isatty():
@@ -26,12 +33,12 @@ def dynamic_display():
     return "ipykernel" in sys.modules
 
 
-def _write(text):
+def _write(text: str) -> None:
     sys.stdout.write(text)
     sys.stdout.flush()
 
 
-def _fmt_value(v, verbose):
+def _fmt_value(v: Any, verbose: int) -> str:
     try:
         v = float(v)
     except (TypeError, ValueError):
@@ -41,7 +48,7 @@ def _fmt_value(v, verbose):
     return " %.4f" % v if big else " %.4e" % v
 
 
-def _fmt_time_per_unit(t, unit):
+def _fmt_time_per_unit(t: float, unit: str) -> str:
     if t >= 1 or t == 0:
         return " %.0fs/%s" % (t, unit)
     if t >= 1e-3:
@@ -52,21 +59,34 @@ def _fmt_time_per_unit(t, unit):
 class Progbar:
     """A progress bar over ``target`` steps (None: unknown), as Keras':
     ``update(current, values=[(name, value)], finalize=None)``, ``add(n, values)``.
-    Values are shown as given (librnn reports running means already)."""
+    Values are shown as given (librnn reports running means already; Keras
+    averages the values it is given unless they are ``stateful_metrics``).
 
-    def __init__(self, target, width=20, verbose=1, interval=0.05, stateful_metrics=None,
-                 unit_name="step"):
+    Args:
+        target: The number of steps, or None when unknown.
+        width: The bar's width in characters.
+        verbose: 1 (a bar redrawn in place), 2 (one line when finished) or 0
+            (silent).
+        interval: The least time in seconds between redraws.
+        stateful_metrics: Accepted for Keras' signature; every value is shown
+            as given.
+        unit_name: The unit of the per-step time ("step", "sample", ...).
+    """
+
+    def __init__(self, target: int | None, width: int = 20, verbose: int = 1,
+                 interval: float = 0.05, stateful_metrics: Sequence[str] | None = None,
+                 unit_name: str = "step") -> None:
         self.target, self.width, self.verbose = target, width, verbose
         self.interval, self.unit_name = interval, unit_name
         self._dynamic = dynamic_display()
-        self._values = {}
+        self._values: dict[str, Any] = {}
         self._start = time.time()
         self._last_update = 0.0
-        self._after_first = None
+        self._after_first: float | None = None
         self._prev_width = 0
         self._seen = 0
 
-    def _step_time(self, current, now):
+    def _step_time(self, current: int, now: float) -> float:
         if not current:
             return 0.0
         if self._after_first is not None and current > 1:
@@ -77,7 +97,16 @@ class Progbar:
             self._after_first = now
         return t
 
-    def update(self, current, values=None, finalize=None):
+    def update(self, current: int, values: Sequence[tuple[str, Any]] | None = None,
+               finalize: bool | None = None) -> None:
+        """Updates the bar (Keras' ``Progbar.update``).
+
+        Args:
+            current: The index of the current step (steps done).
+            values: ``[(name, value)]`` to show; each name keeps its latest value.
+            finalize: Whether this is the last update (default: ``current``
+                reached ``target``); verbose=2 prints its line then.
+        """
         if finalize is None:
             finalize = self.target is not None and current >= self.target
         for k, v in values or []:
@@ -99,7 +128,7 @@ class Progbar:
             _write(line + "\n")
         self._last_update = now
 
-    def _draw(self, current, per_step, now, finalize):
+    def _draw(self, current: int, per_step: float, now: float, finalize: bool) -> None:
         style = self._dynamic
         bold = (lambda s: "\x1b[1m%s\x1b[0m" % s) if style else (lambda s: s)
         msg = ("\b" * self._prev_width + "\r") if self._dynamic else ""
@@ -145,5 +174,11 @@ class Progbar:
         _write(msg)
         self._prev_width = width
 
-    def add(self, n, values=None):
+    def add(self, n: int, values: Sequence[tuple[str, Any]] | None = None) -> None:
+        """Advances the bar by ``n`` steps.
+
+        Args:
+            n: The steps done since the last update.
+            values: ``[(name, value)]`` to show.
+        """
         self.update(self._seen + n, values)

@@ -6,13 +6,24 @@ out the same way (column widths from ``line_length`` and ``positions``, rich's
 shrinking of fixed-width columns, its word wrapping and folding, the heavy-head
 box), in plain text.
 """
+from __future__ import annotations
+
 import re
 import shutil
+from typing import Any, Sequence
 
 __all__ = ["render_table", "summary_text", "readable_memory_size"]
 
 
-def readable_memory_size(size):
+def readable_memory_size(size: float) -> str:
+    """A byte count as Keras' summary writes it ("1.23 KB").
+
+    Args:
+        size: The number of bytes.
+
+    Returns:
+        The size with two decimals in B, KB, MB, GB, TB or PB (powers of 1024).
+    """
     units = ["B", "KB", "MB", "GB", "TB", "PB"]
     for unit in units:
         if size / 1024 < 1:
@@ -21,7 +32,8 @@ def readable_memory_size(size):
     return "%.2f %s" % (size, units[-1])
 
 
-def _ratio_reduce(total, ratios, maximums, values):
+def _ratio_reduce(total: int, ratios: list[int], maximums: list[int],
+                  values: list[int]) -> list[int]:
     ratios = [r if m else 0 for r, m in zip(ratios, maximums)]
     total_ratio = sum(ratios)
     if not total_ratio:
@@ -42,11 +54,12 @@ def _ratio_reduce(total, ratios, maximums, values):
 _WORD = re.compile(r"\s*\S+\s*")
 
 
-def _wrap(text, width):
+def _wrap(text: str, width: int) -> list[str]:
     """Lines of ``text`` wrapped at spaces to ``width`` columns, as rich wraps a
     table cell (overflow "ellipsis": a word longer than a line gets a line of its
     own, cut with "…")."""
     lines = []
+    breaks: list[int]
     for para in text.split("\n"):
         breaks, offset = [], 0
         m = _WORD.match(para, 0)
@@ -73,11 +86,11 @@ def _wrap(text, width):
     return lines
 
 
-def _truncate(line, width):
+def _truncate(line: str, width: int) -> str:
     return line if len(line) <= width else line[:max(0, width - 1)] + "…"
 
 
-def _justify(line, width, how):
+def _justify(line: str, width: int, how: str) -> str:
     if how == "right":
         line = _truncate(line.rstrip(), width)
         return " " * (width - len(line)) + line
@@ -89,9 +102,21 @@ def _justify(line, width, how):
     return line + " " * (width - len(line))
 
 
-def render_table(header, rows, widths, justify, line_length):
+def render_table(header: Sequence[str], rows: Sequence[Sequence[Any]], widths: Sequence[int],
+                 justify: Sequence[str], line_length: int) -> list[str]:
     """The table's lines: fixed column widths (content, without padding) shrunk as
-    rich shrinks them to fit ``line_length``."""
+    rich shrinks them to fit ``line_length``.
+
+    Args:
+        header: The column titles.
+        rows: The cells of each row (converted with str, wrapped at spaces).
+        widths: Each column's content width.
+        justify: Each column's "left", "right" or "center".
+        line_length: The table's total width, borders included.
+
+    Returns:
+        The lines, drawn with rich's heavy-head box characters.
+    """
     n = len(header)
     cells = [w + 2 for w in widths]
     room = line_length - (n + 1)
@@ -99,10 +124,10 @@ def render_table(header, rows, widths, justify, line_length):
         cells = _ratio_reduce(sum(cells) - room, [1] * n, cells, cells)
     inner = [max(0, c - 2) for c in cells]
 
-    def rule(left, fill, mid, right):
+    def rule(left: str, fill: str, mid: str, right: str) -> str:
         return left + mid.join(fill * c for c in cells) + right
 
-    def row_lines(values, edge):
+    def row_lines(values: Sequence[Any], edge: str) -> list[str]:
         wrapped = [_wrap(str(v), inner[i]) or [""] for i, v in enumerate(values)]
         height = max(len(w) for w in wrapped)
         out = []
@@ -125,7 +150,7 @@ def render_table(header, rows, widths, justify, line_length):
     return lines
 
 
-def _shape_str(node):
+def _shape_str(node: Any) -> str:
     shapes = ["(%s)" % ", ".join("None" if d is None else str(d) for d in t.shape)
               for t in node.outputs]
     if len(shapes) == 1:
@@ -133,7 +158,23 @@ def _shape_str(node):
     return "[%s]" % ", ".join(shapes)
 
 
-def summary_text(model, line_length=None, positions=None, show_trainable=False):
+def summary_text(model: Any, line_length: int | None = None,
+                 positions: Sequence[float] | None = None, show_trainable: bool = False) -> str:
+    """Keras 3's ``model.summary()`` text for a librnn.keras model.
+
+    Args:
+        model: The model.
+        line_length: The table's width (default: 88 for a sequential model,
+            108 for a functional one, at most the terminal's width - 4).
+        positions: The right edge of each column as fractions of line_length.
+        show_trainable: Whether to add a "Trainable" column.
+
+    Returns:
+        The title, the table and the parameter counts, ending with a newline.
+
+    Raises:
+        ValueError: A column narrower than 4 characters.
+    """
     layers = model._summary_layers()
     nodes = model._nodes_in_model()
     sequential_like = model._sequential_like()
