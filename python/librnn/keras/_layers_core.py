@@ -52,6 +52,8 @@ class _Initialized(Layer):
     """A layer whose weights have Keras initializers (self._inits, aligned with the
     weight list); those the C library cannot draw are drawn with numpy at build."""
 
+    _inits: list[Any]
+
     def _c_init(self, init):
         return init.c_code if init is not None else None
 
@@ -121,7 +123,7 @@ class Embedding(_Initialized):
                 -0.05, 0.05, None):
             init = None  # the C library's own U(-0.05, 0.05)
         self.embeddings_initializer = init
-        self._inits: list[Any] = [init]
+        self._inits = [init]
         if weights is not None:
             self._pending = [np.asarray(w, np.float32) for w in weights]
             shape = (self.input_dim, self.output_dim)
@@ -210,6 +212,8 @@ class Dense(_Initialized):
     """
 
     _config_keys = ("units", "use_bias")
+    kernel_initializer: Any
+    bias_initializer: Any
 
     def __init__(self, units: int, activation: Any = None, use_bias: bool = True,
                  kernel_initializer: Any = "glorot_uniform", bias_initializer: Any = "zeros",
@@ -488,6 +492,8 @@ class Conv1D(_Initialized):
     _supports_masking = False
 
     _config_keys = ("filters", "kernel_size", "strides", "padding", "dilation_rate", "use_bias")
+    kernel_initializer: Any
+    bias_initializer: Any
     _drops_mask = True
 
     def __init__(self, filters: int, kernel_size: int | Sequence[int],

@@ -20,6 +20,9 @@ _GATES = {"simple_rnn": 1, "lstm": 4, "gru": 3}
 
 class _RNN(Layer):
     _cell: str | None = None
+    kernel_initializer: Any
+    recurrent_initializer: Any
+    bias_initializer: Any
     _config_keys: tuple[str, ...] = ("units", "use_bias", "dropout", "recurrent_dropout", "return_sequences",
                     "return_state", "go_backwards", "stateful", "unroll")
 

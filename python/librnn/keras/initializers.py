@@ -439,7 +439,7 @@ _NAMES = {
     "lecun_normal": LecunNormal, "lecun_uniform": LecunUniform,
     "variance_scaling": VarianceScaling,
 }
-_CLASSES = {c.__name__: c for c in set(_NAMES.values())}
+_CLASSES: dict[Any, Any] = {c.__name__: c for c in set(_NAMES.values())}
 
 # Keras' lower-case aliases are the classes themselves
 constant, zeros, ones = Constant, Zeros, Ones

@@ -43,7 +43,7 @@ def concatenate(inputs: Sequence[Any], axis: int = -1, **kwargs: Any) -> Any:
     return Concatenate(axis=axis, **kwargs)(inputs)
 
 
-_CLASSES = {c.__name__: c for c in (
+_CLASSES: dict[Any, Any] = {c.__name__: c for c in (
     Activation, AdditiveAttention, Attention, Bidirectional, Concatenate, Conv1D, Dense, Dropout,
     Embedding, Flatten, GRU, GlobalAveragePooling1D, GlobalMaxPooling1D, InputLayer, LSTM,
     LayerNormalization, MaxPooling1D, RepeatVector, SimpleRNN, SpatialDropout1D,

@@ -155,13 +155,13 @@ class BinaryAccuracy(Metric):
         return {"name": self.name, "threshold": self.threshold}
 
 
-_FUNCS = {sparse_categorical_accuracy: "sparse_categorical_accuracy",
+_FUNCS: dict[Any, str] = {sparse_categorical_accuracy: "sparse_categorical_accuracy",
           categorical_accuracy: "categorical_accuracy", binary_accuracy: "binary_accuracy"}
-_CLASSES = {c.__name__: c for c in (SparseCategoricalAccuracy, CategoricalAccuracy,
+_CLASSES: dict[Any, Any] = {c.__name__: c for c in (SparseCategoricalAccuracy, CategoricalAccuracy,
                                     BinaryAccuracy)}
 
 
-def resolve(metric: Any, loss: Any, output_shape: tuple[Any, ...]) -> tuple[str, str]:
+def resolve(metric: Any, loss: Any, output_shape: tuple[Any, ...]) -> tuple[str, Any]:
     """(log name, kind) of ``metric`` for a model compiled with ``loss`` (a
     losses.Loss) whose first output has ``output_shape``; NotImplementedError
     when librnn's accuracy is not the metric Keras would compute.

@@ -545,8 +545,8 @@ class Sequential(Model):
     def __init__(self, layers: Sequence[Any] | None = None, trainable: bool = True,
                  name: str | None = None) -> None:
         self._init_common(name or auto_name("sequential"))
-        self._layers = []
-        self._input_layer = None
+        self._layers: list[Any] = []
+        self._input_layer: Any = None
         for layer in layers or []:
             self.add(layer, rebuild=False)
         self._rebuild()

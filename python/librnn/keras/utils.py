@@ -80,6 +80,7 @@ def pad_sequences(sequences: Sequence[Any], maxlen: int | None = None, dtype: An
     """
     if not hasattr(sequences, "__len__"):
         raise ValueError("`sequences` must be iterable.")
+    sample_shape: tuple[Any, ...]
     lengths, sample_shape, flag = [], (), True
     for x in sequences:
         try:

@@ -26,6 +26,9 @@ class _Scalar(float):
     """A float that also answers like Keras' scalar variables (``numpy()``,
     ``assign()``, ``value``), for code written against Keras."""
 
+    _setter: Any
+    dtype: str
+
     def __new__(cls, value: Any, setter: Callable[[float], None] | None = None,
                 dtype: str = "float32") -> _Scalar:
         self = float.__new__(cls, value)
@@ -531,7 +534,7 @@ class AdamW(Optimizer):
 
 
 _BY_NAME = {"sgd": SGD, "rmsprop": RMSprop, "adam": Adam, "nadam": Nadam, "adamw": AdamW}
-_CLASSES = {c.__name__: c for c in _BY_NAME.values()}
+_CLASSES: dict[Any, Any] = {c.__name__: c for c in _BY_NAME.values()}
 _OTHERS = ("adadelta", "adafactor", "adagrad", "adamax", "ftrl", "lamb", "lion", "muon")
 
 
