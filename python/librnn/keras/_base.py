@@ -993,7 +993,7 @@ def Input(shape: Any = None, batch_size: int | None = None, dtype: Any = None,
     return layer._in_tensor
 
 
-def keras_getattr(module: str, keras_names: str) -> Callable[[str], NoReturn]:
+def keras_getattr(module: str, keras_names: str) -> Callable[[str], Any]:
     """A module ``__getattr__``: Keras 3 names outside the subset raise
     NotImplementedError naming them; other names raise AttributeError.
 

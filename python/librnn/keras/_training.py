@@ -48,6 +48,17 @@ class Trainer:
     those of the first output: librnn trains on the model's first output only.
     """
 
+    #: Whether compile() was called.
+    compiled: bool
+    #: The compiled keras.optimizers.Optimizer (None before compile).
+    optimizer: Any
+    #: The loss given to compile (as given).
+    loss: Any
+    #: Set to True (e.g. by a callback) to stop fit after the current batch or epoch.
+    stop_training: bool
+    #: The History of the last fit (None before).
+    history: Any
+
     if TYPE_CHECKING:
         # the model half (librnn.keras.Model) provides the rest
         def __getattr__(self, name: str) -> Any: ...

@@ -178,14 +178,14 @@ class Optimizer:
 
     # -------------------------------------------------------------- Keras attributes
     @property
-    def iterations(self) -> int:
+    def iterations(self) -> Any:
         """The number of training steps taken (an int with ``numpy()``), 0
         before the model is compiled and built."""
         c = self._c_optimizer()
         return _Count(c.iterations if c is not None else 0)
 
     @property
-    def learning_rate(self) -> float:
+    def learning_rate(self) -> Any:
         """The current learning rate (a float with ``numpy()`` and ``assign()``):
         the C optimizer's once compiled, the schedule's value at ``iterations``
         with a schedule. Settable with a number (not with a schedule: TypeError)."""
@@ -196,7 +196,7 @@ class Optimizer:
         return _Scalar(value, self._set_lr)
 
     @learning_rate.setter
-    def learning_rate(self, value: float) -> None:
+    def learning_rate(self, value: Any) -> None:
         self._set_lr(value)
 
     lr = learning_rate
