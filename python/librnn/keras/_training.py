@@ -693,6 +693,11 @@ class _Eager(np.ndarray):
     """A numpy array that answers ``numpy()`` as Keras' eager tensors do."""
 
     def numpy(self) -> np.ndarray:
+        """The values as a plain numpy array.
+
+        Returns:
+            The array (a view, not a copy).
+        """
         return np.asarray(self)
 
 

@@ -82,7 +82,7 @@ class Callback:
 
         Args:
             batch: The batch's index in the epoch.
-            logs: Empty (Keras passes no figures here).
+            logs: None (no figures before a batch).
         """
 
     def on_batch_end(self, batch: int, logs: Logs = None) -> None:
@@ -98,7 +98,7 @@ class Callback:
 
         Args:
             epoch: The epoch's index (from 0).
-            logs: Empty.
+            logs: None.
         """
         pass
 
@@ -118,7 +118,7 @@ class Callback:
 
         Args:
             batch: The batch's index in the epoch.
-            logs: Empty.
+            logs: None.
         """
         self.on_batch_begin(batch, logs=logs)
 

@@ -36,14 +36,28 @@ class _Scalar(float):
         return self
 
     def numpy(self) -> Any:
+        """The value as a numpy scalar.
+
+        Returns:
+            A numpy float32 (or int64).
+        """
         import numpy as np
         return np.float32(self) if self.dtype == "float32" else np.int64(self)
 
     @property
     def value(self) -> Any:
+        """The value as a numpy scalar (``numpy()``)."""
         return self.numpy()
 
     def assign(self, value: float) -> None:
+        """Sets the optimizer's learning rate (Keras' ``variable.assign``).
+
+        Args:
+            value: The new rate.
+
+        Raises:
+            TypeError: The value is not assignable (a scheduled rate).
+        """
         if self._setter is None:
             raise TypeError("this value cannot be assigned")
         self._setter(float(value))
@@ -56,11 +70,17 @@ class _Count(int):
     """An int that also answers ``numpy()`` (Keras' ``optimizer.iterations``)."""
 
     def numpy(self) -> Any:
+        """The count as a numpy scalar.
+
+        Returns:
+            A numpy int64.
+        """
         import numpy as np
         return np.int64(self)
 
     @property
     def value(self) -> Any:
+        """The count as a numpy scalar (``numpy()``)."""
         return self.numpy()
 
 
