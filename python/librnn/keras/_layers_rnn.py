@@ -23,8 +23,9 @@ class _RNN(Layer):
     kernel_initializer: Any
     recurrent_initializer: Any
     bias_initializer: Any
-    _config_keys: tuple[str, ...] = ("units", "use_bias", "dropout", "recurrent_dropout", "return_sequences",
-                    "return_state", "go_backwards", "stateful", "unroll")
+    _config_keys: tuple[str, ...] = ("units", "use_bias", "dropout", "recurrent_dropout",
+                                     "return_sequences", "return_state", "go_backwards",
+                                     "stateful", "unroll")
 
     def __init__(self, units: int, activation: Any = "tanh", recurrent_activation: Any = "sigmoid",
                  use_bias: bool = True, kernel_initializer: Any = "glorot_uniform",

@@ -88,7 +88,8 @@ def softmax(x: npt.ArrayLike, axis: int = -1) -> np.ndarray:
     return e / e.sum(axis=axis, keepdims=True)
 
 
-_BY_NAME: dict[str, Callable[..., np.ndarray]] = {"linear": linear, "tanh": tanh, "relu": relu, "sigmoid": sigmoid, "softmax": softmax}
+_BY_NAME: dict[str, Callable[..., np.ndarray]] = {
+    "linear": linear, "tanh": tanh, "relu": relu, "sigmoid": sigmoid, "softmax": softmax}
 
 # Keras 3's other activation names: refused by name, and as attributes
 KERAS_OTHERS = ("celu", "elu", "exponential", "gelu", "glu", "hard_shrink", "hard_sigmoid",

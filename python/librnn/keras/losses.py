@@ -345,8 +345,8 @@ _NAMES = {"sparse_categorical_crossentropy": SparseCategoricalCrossentropy,
           "categorical_crossentropy": CategoricalCrossentropy,
           "binary_crossentropy": BinaryCrossentropy, "mean_squared_error": MeanSquaredError,
           "mse": MeanSquaredError}
-_CLASSES: dict[Any, Any] = {c.__name__: c for c in (SparseCategoricalCrossentropy, CategoricalCrossentropy,
-                                    BinaryCrossentropy, MeanSquaredError)}
+_CLASSES: dict[Any, Any] = {c.__name__: c for c in (
+    SparseCategoricalCrossentropy, CategoricalCrossentropy, BinaryCrossentropy, MeanSquaredError)}
 _OTHERS = ("binary_focal_crossentropy", "categorical_focal_crossentropy",
            "categorical_generalized_cross_entropy", "categorical_hinge", "circle",
            "cosine_similarity", "ctc", "dice", "hinge", "huber", "kl_divergence", "kld",

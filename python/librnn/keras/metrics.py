@@ -157,8 +157,8 @@ class BinaryAccuracy(Metric):
 
 _FUNCS: dict[Any, str] = {sparse_categorical_accuracy: "sparse_categorical_accuracy",
           categorical_accuracy: "categorical_accuracy", binary_accuracy: "binary_accuracy"}
-_CLASSES: dict[Any, Any] = {c.__name__: c for c in (SparseCategoricalAccuracy, CategoricalAccuracy,
-                                    BinaryAccuracy)}
+_CLASSES: dict[Any, Any] = {c.__name__: c for c in (
+    SparseCategoricalAccuracy, CategoricalAccuracy, BinaryAccuracy)}
 
 
 def resolve(metric: Any, loss: Any, output_shape: tuple[Any, ...]) -> tuple[str, Any]:

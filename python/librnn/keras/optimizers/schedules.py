@@ -294,8 +294,9 @@ class CosineDecayRestarts(LearningRateSchedule):
                 "m_mul": self._m_mul, "alpha": self.alpha, "name": self.name}
 
 
-_CLASSES: dict[Any, Any] = {c.__name__: c for c in (ExponentialDecay, PiecewiseConstantDecay, InverseTimeDecay,
-                                    PolynomialDecay, CosineDecay, CosineDecayRestarts)}
+_CLASSES: dict[Any, Any] = {c.__name__: c for c in (
+    ExponentialDecay, PiecewiseConstantDecay, InverseTimeDecay, PolynomialDecay, CosineDecay,
+    CosineDecayRestarts)}
 
 
 def serialize(schedule: LearningRateSchedule) -> dict[str, Any]:
