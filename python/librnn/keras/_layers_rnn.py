@@ -356,8 +356,8 @@ class LSTM(_RNN):
         recurrent_initializer: Initializer of ``recurrent_kernel`` (default
             "orthogonal").
         bias_initializer: Initializer of ``bias`` (default "zeros").
-        unit_forget_bias: Whether the forget gate's bias starts at 1 (added to
-            ``bias_initializer``'s values, as Keras does).
+        unit_forget_bias: Whether the forget gate's bias starts at ones (the
+            other gates' from ``bias_initializer``), as Keras does.
         kernel_regularizer: Must be None (else NotImplementedError).
         recurrent_regularizer: Must be None (else NotImplementedError).
         bias_regularizer: Must be None (else NotImplementedError).
