@@ -24,7 +24,9 @@ def _headers():
     if not os.path.isdir(os.path.join(INCLUDE, "rnn")):
         return None
     sub = os.path.join(INCLUDE, "rnn")
-    paths = [os.path.join(sub, f) for f in sorted(os.listdir(sub)) if f.endswith(".h")]
+    # rnn/keras.h is librnn-keras's, a separate library with its own table (keras.py)
+    paths = [os.path.join(sub, f) for f in sorted(os.listdir(sub))
+             if f.endswith(".h") and f != "keras.h"]
     return "\n".join(_strip_comments(open(p, encoding="utf-8").read()) for p in paths)
 
 

@@ -21,11 +21,17 @@ import sys
 import tempfile
 
 
+# Headers of the optional parts, separate libraries with their own version
+# scripts (not part of librnn.so, not in <rnn.h>): rnn/keras.h is librnn-keras's
+# (lib/keras/librnn-keras.map, checked by the keras suite).
+OPTIONAL_HEADERS = {"keras.h"}
+
+
 def public_headers(include_dir):
     out = [os.path.join(include_dir, "rnn.h")]
     sub = os.path.join(include_dir, "rnn")
     for name in sorted(os.listdir(sub)):
-        if name.endswith(".h"):
+        if name.endswith(".h") and name not in OPTIONAL_HEADERS:
             out.append(os.path.join(sub, name))
     return out
 
@@ -75,7 +81,7 @@ def umbrella_and_install(include_dir):
                   flags=re.S)
     installed = set(re.findall(r"'(\w+\.h)'", m.group(1))) if m else set()
     for name in sorted(os.listdir(sub)):
-        if not name.endswith(".h"):
+        if not name.endswith(".h") or name in OPTIONAL_HEADERS:
             continue
         if name not in included:
             problems.append(f"rnn/{name} is not included by the umbrella rnn.h")

@@ -14,7 +14,9 @@
 3. No internal header shares a basename with a public one (libabigail takes
    a header as public by its file name: an internal model.h would put
    struct rnn_model's private layout into the ABI baseline).
-4. Sizes: no file over 800 lines and no function over 120 lines, unless the
+4. lib/keras/ (librnn-keras) is outside the tiers: it includes only public
+   headers (<rnn/...>) and its own.
+5. Sizes: no file over 800 lines and no function over 120 lines, unless the
    file says why near its top with a line containing "size:".
 Exits 1 with one line per violation.
 """
@@ -25,6 +27,9 @@ import sys
 TIERS = {"": 0, "backend": 1, "layer": 2, "layers": 3, "model": 4,
          "train": 5, "decode": 5, "io": 5, "optim": 5}
 CORE_HEADERS = {"internal.h", "rng.h", "layer_kinds.h"}
+# Folders of lib/ that are separate libraries built on the public API
+# (lib/keras: librnn-keras): no tier, and no include of librnn's internals.
+OPTIONAL_PARTS = {"keras"}
 FILE_MAX, FUNC_MAX = 800, 120
 
 
@@ -80,11 +85,22 @@ def main():
             if f in public:
                 errors.append(f"{rel}: has the name of a public header (libabigail would take "
                               "its types as public)")
+            if os.path.dirname(rel) in OPTIONAL_PARTS:
+                # a separate library over the public API: public headers and
+                # its own, nothing of librnn's internals
+                for inc in re.findall(r'#include "([^"]+)"', text):
+                    if "/" in inc or inc in CORE_HEADERS or inc.endswith("_internal.h"):
+                        errors.append(f"{rel}: includes {inc}; an optional part uses only "
+                                      "<rnn/...> and its own headers")
+                    elif not os.path.exists(os.path.join(root, inc)):
+                        errors.append(f"{rel}: includes {inc}, not a header of its own")
             t = tier_of_path(rel)
-            if t is None:
+            if os.path.dirname(rel) in OPTIONAL_PARTS:
+                pass
+            elif t is None:
                 errors.append(f"{rel}: folder is not a tier of lib/ (tests/api/check_layout.py)")
                 continue
-            for inc in re.findall(r'#include "([^"]+)"', text):
+            for inc in re.findall(r'#include "([^"]+)"', text) if t is not None else []:
                 ti = tier_of_include(inc)
                 if inc == "model/add.h" and os.path.dirname(rel) == "layers":
                     continue

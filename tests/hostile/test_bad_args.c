@@ -77,6 +77,18 @@ PROBE(rnn_last_error)
     ck_assert_ptr_nonnull(rnn_last_error());
 }
 
+PROBE(rnn_set_last_error)
+{
+    (void)F;
+    ck_assert_int_eq(rnn_set_last_error(RNN_ERR_UNSUPPORTED, "rnn_x", "a cause"),
+                     RNN_ERR_UNSUPPORTED);
+    ck_assert_str_eq(rnn_last_error(), "rnn_x: a cause");
+    ck_assert_int_eq(rnn_set_last_error(RNN_ERR_IO, NULL, NULL), RNN_ERR_IO);
+    ck_assert_str_eq(rnn_last_error(), "");
+    ck_assert_int_eq(rnn_set_last_error(RNN_ERR_IO, "", "only"), RNN_ERR_IO);
+    ck_assert_str_eq(rnn_last_error(), "only");
+}
+
 PROBE(rnn_version_number)
 {
     (void)F;
@@ -2113,7 +2125,7 @@ static const struct {
     const char *name;
     void (*fn)(const char *);
 } probes[] = {
-    P(rnn_status_string), P(rnn_last_error), P(rnn_version_number), P(rnn_version_string),
+    P(rnn_status_string), P(rnn_last_error), P(rnn_set_last_error), P(rnn_version_number), P(rnn_version_string),
     P(rnn_set_allocator), P(rnn_memory_used), P(rnn_set_log_callback), P(rnn_set_num_threads),
     P(rnn_get_num_threads),
     P(rnn_dtype_size), P(rnn_tensor_create), P(rnn_tensor_wrap), P(rnn_tensor_clone),
