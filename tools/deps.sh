@@ -7,9 +7,11 @@
 #                          fixtures, benchmark comparisons, the Python
 #                          binding's PyTorch parity test)
 # python3-numpy is for the Python binding's tests (suite 'python').
+# libhdf5-dev (with zlib1g-dev) is for librnn-keras (meson -Dkeras, lib/keras).
 set -eu
 pkgs="gcc g++ libc6-dev meson ninja-build pkg-config cmake libdnnl-dev check
-python3 python3-numpy abigail-tools valgrind clang libclang-rt-dev make libjansson-dev zlib1g-dev"
+python3 python3-numpy abigail-tools valgrind clang libclang-rt-dev make libjansson-dev zlib1g-dev
+libhdf5-dev"
 if [ "${1:-}" = "--extra" ]; then
     pkgs="$pkgs python3-torch libopenblas0-openmp"
 fi

@@ -13,7 +13,7 @@ mirror=${LIBRNN_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 # and what building and checking the Debian packages takes.
 pkgs="build-essential debhelper dpkg-dev fakeroot lintian meson ninja-build pkg-config cmake
 libdnnl-dev check libjansson-dev zlib1g-dev python3 python3-numpy python3-all dh-python
-python3-setuptools abigail-tools"
+python3-setuptools abigail-tools libhdf5-dev"
 stamp="$root/.librnn-root"
 want=$(echo "$pkgs" | tr -s ' \n' ' ')
 

@@ -19,12 +19,53 @@ struct rnn_kh5 {
 
 #define FAIL(...) (snprintf(err, errlen, __VA_ARGS__) < 0 ? -1 : -1)
 
+static uint64_t le(const unsigned char *p, int n)
+{
+    uint64_t v = 0;
+    for (int i = n - 1; i >= 0; i--)
+        v = v << 8 | p[i];
+    return v;
+}
+
+/* The superblock at offset 0 (h5py writes it there): its base address must
+ * be 0 and its end-of-file address within the image, else HDF5's core
+ * driver would size its buffer from the file's word (fuzzing found a 4 GiB
+ * allocation from one changed byte). Versions 0 and 1 (h5py's default),
+ * 2 and 3. */
+static int check_superblock(const unsigned char *p, size_t size, char *err, size_t errlen)
+{
+    if (size < 16)
+        return FAIL("HDF5 superblock is truncated");
+    int ver = p[8], so, at;
+    if (ver == 0 || ver == 1) {
+        so = p[13];
+        at = ver == 0 ? 24 : 28;
+    } else if (ver == 2 || ver == 3) {
+        so = p[9];
+        at = 12;
+    } else {
+        return FAIL("HDF5 superblock version %d is not supported", ver);
+    }
+    if (so != 2 && so != 4 && so != 8)
+        return FAIL("HDF5 superblock has offsets of %d bytes", so);
+    int eof_at = at + 2 * so; /* after the base and the free-space (or extension) address */
+    if ((size_t)(eof_at + so) > size)
+        return FAIL("HDF5 superblock is truncated");
+    uint64_t base = le(p + at, so), eof = le(p + eof_at, so);
+    if (base != 0 || eof > size)
+        return FAIL("HDF5 superblock says the file has %llu bytes, it has %zu",
+                    (unsigned long long)eof, size);
+    return 0;
+}
+
 int rnn_kh5_open(const void *data, size_t size, rnn_kh5 **out, char *err, size_t errlen)
 {
     *out = NULL;
     static const unsigned char sig[8] = {0x89, 'H', 'D', 'F', '\r', '\n', 0x1a, '\n'};
     if (size < sizeof sig || memcmp(data, sig, sizeof sig) != 0)
         return FAIL("not an HDF5 file (no HDF5 signature at its start)");
+    if (check_superblock(data, size, err, errlen))
+        return -1;
     rnn_kh5 *h = calloc(1, sizeof *h);
     if (!h)
         return FAIL("out of memory");

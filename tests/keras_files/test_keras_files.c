@@ -332,6 +332,26 @@ START_TEST(damaged_files_fail_cleanly)
 }
 END_TEST
 
+/* A superblock whose end-of-file address exceeds the file is refused before
+ * HDF5 sizes a buffer from it (fuzzing found 4 GiB from one changed byte). */
+START_TEST(hdf5_superblock_is_checked)
+{
+    size_t len;
+    unsigned char *b = slurp(fixture("sentiment.weights.h5"), &len);
+    ck_assert_int_eq(b[8], 0); /* h5py writes superblock version 0: eof at 24 + 2 * 8 */
+    rnn_model *m;
+    ck_ok(rnn_model_load_keras(fixture("sentiment.keras"), NULL, &m));
+    ck_ok(rnn_model_load_keras_weights_memory(m, b, len));
+    b[40 + 4] = 0xff;
+    ck_rnn(rnn_model_load_keras_weights_memory(m, b, len), RNN_ERR_FORMAT);
+    ck_errmsg("rnn_model_load_keras_weights_memory: HDF5 superblock says the file has");
+    ck_rnn(rnn_model_load_keras_weights_memory(m, b, 7), RNN_ERR_FORMAT);
+    ck_errmsg("not an HDF5 file");
+    rnn_model_destroy(m);
+    free(b);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("keras_files");
@@ -344,6 +364,7 @@ static Suite *suite(void)
     tcase_add_test(t, weights_of_another_architecture_are_refused);
     tcase_add_test(t, unsupported_files_are_refused);
     tcase_add_test(t, damaged_files_fail_cleanly);
+    tcase_add_test(t, hdf5_superblock_is_checked);
     suite_add_tcase(s, t);
     return s;
 }
