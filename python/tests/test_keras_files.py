@@ -71,6 +71,15 @@ class TestLoadKeras(unittest.TestCase):
         self.assertLessEqual(float(np.abs(m.forward(f["x.0"]) - f["y.0"]).max()), 1e-5)
         m.close()
 
+    def test_keras_models_load_model(self):
+        """librnn.keras.models.load_model reads a real .keras file through librnn-keras."""
+        from librnn import keras
+        f = read_fixture(os.path.join(FIX, "char_gru.bin"))
+        m = keras.models.load_model(os.path.join(FIX, "char_gru.keras"))
+        self.assertIsInstance(m, librnn.Model)
+        self.assertLessEqual(float(np.abs(m.forward(f["x.0"]) - f["y.0"]).max()), 1e-5)
+        m.close()
+
     def test_unsupported_is_refused(self):
         """An unsupported argument is an RnnError naming the layer and the value."""
         with self.assertRaises(librnn.RnnError) as c:

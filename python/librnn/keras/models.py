@@ -742,7 +742,9 @@ def load_model(filepath: str | os.PathLike[str], custom_objects: Any = None,
                compile: bool = True, safe_mode: bool = True) -> Model:
     """Loads a model saved by ``model.save()`` (librnn's model file), with its
     weights and, when it was compiled, its compile configuration and optimizer
-    state.
+    state. A real Keras 3 ``.keras`` file (a zip) is read by librnn-keras
+    (:func:`librnn.load_keras`) and comes back as a :class:`librnn.Model`, not
+    compiled.
 
     Args:
         filepath: The file ``save`` wrote.
@@ -752,10 +754,13 @@ def load_model(filepath: str | os.PathLike[str], custom_objects: Any = None,
         safe_mode: Ignored (librnn's file holds no code).
 
     Returns:
-        The model (a Sequential or a functional Model).
+        The model (a Sequential or a functional Model; a :class:`librnn.Model`
+        for a real Keras ``.keras`` file).
 
     Raises:
-        NotImplementedError: A Keras ``.h5`` or ``.keras`` (zip) file.
+        NotImplementedError: A Keras legacy ``.h5`` file.
+        RnnError: A ``.keras`` file librnn-keras refuses (or librnn-keras is
+            not installed).
         ValueError: A librnn model file not saved by librnn.keras.
     """
     path = os.fspath(filepath)
@@ -763,8 +768,12 @@ def load_model(filepath: str | os.PathLike[str], custom_objects: Any = None,
         raise unsupported("loading %r (Keras' legacy HDF5 format)" % path)
     with open(path, "rb") as f:
         if f.read(2) == b"PK":
-            raise unsupported("loading %r, a Keras .keras (zip) file" % path,
-                              "librnn.keras reads the files model.save() writes")
+            # a real Keras 3 .keras file: librnn-keras builds a librnn.Model
+            # (predict, fit, evaluate, save as the core binding's Model)
+            from ..keras_files import load_keras
+            if custom_objects:
+                raise unsupported("load_model(custom_objects=...)")
+            return load_keras(path)
     if custom_objects:
         raise unsupported("load_model(custom_objects=...)")
     cm = _cmodel.Model.load(path, seed=_graph.new_seed())
