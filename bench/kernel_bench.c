@@ -97,7 +97,7 @@ static void run_case(const bcase *c, int runs, int warmup, int json)
             e->dx = l > 0 ? zeros((size_t)(T * N * in_feat)) : NULL; /* no dx for the input */
             e->w = (rnn__rnn_weights){e->wx, e->wh, e->b, 1};
             const float *in = l == 0 ? x : d[(l - 1) * nd].y;
-            e->f = (rnn__rnn_fwd){T, N, in, len, NULL, NULL, e->y, NULL, NULL, 1, NULL};
+            e->f = (rnn__rnn_fwd){T, N, in, len, NULL, NULL, e->y, NULL, NULL, 1, NULL, 0};
             e->g = (rnn__rnn_bwd){NULL, NULL, NULL, e->dx, NULL, NULL, e->dwx, e->dwh, e->db};
         }
         if (l > 0)

@@ -58,6 +58,7 @@ void rnn__dnnl_ctx_destroy(rnn__dnnl_ctx *c)
         c->matmuls = m->next;
         mm_free(m);
     }
+    rnn__dnnl_bf16_release(c);
     rnn__fbuf_free(&c->bt);
     if (c->stream)
         dnnl_stream_destroy(c->stream);
