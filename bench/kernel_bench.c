@@ -7,7 +7,8 @@
  * batch-major tensors and the kernels' time-major buffers, gradient zeroing,
  * the SGD update, bidirectional concatenation, graph bookkeeping.
  *
- *   kernel_bench [--json] [--threads N] [--runs N] [--warmup N] [--case SUBSTR] [--list]
+ *   kernel_bench [--json] [--threads N] [--runs N] [--warmup N] [--case SUBSTR]
+ *                [--precision f32|bf16] [--list]
  *
  * A step: forward in training mode through every layer (a bidirectional
  * layer: both direction kernels on the same input), then backward from the
@@ -59,7 +60,7 @@ typedef struct dir {
     rnn__rnn_bwd g;
 } dir;
 
-static void run_case(const bcase *c, int runs, int warmup, int json)
+static void run_case(const bcase *c, int runs, int warmup, int json, int bf16)
 {
     if (c->bi && c->layers > 1) { /* would need the directions' outputs concatenated */
         fprintf(stderr, "kernel_bench: %s: stacked bidirectional layers are not supported\n",
@@ -68,6 +69,12 @@ static void run_case(const bcase *c, int runs, int warmup, int json)
     }
     rnn__ctx *ctx;
     CHECK(rnn__ctx_create(RNN__BACKEND_ONEDNN, &ctx));
+    const char *isa;
+    if (bf16 && !rnn__ctx_bf16_ok(ctx, &isa)) {
+        fprintf(stderr, "kernel_bench: --precision bf16 needs AVX512-BF16 or AMX (oneDNN runs "
+                        "this CPU as %s)\n", isa);
+        exit(1);
+    }
     const rnn__cell cell = c->cell == RNN_LSTM ? RNN__CELL_LSTM : RNN__CELL_LBR_GRU;
     const int G = rnn__cell_gates(cell), Gb = rnn__cell_bias_gates(cell);
     const int nd = c->bi ? 2 : 1;
@@ -97,7 +104,7 @@ static void run_case(const bcase *c, int runs, int warmup, int json)
             e->dx = l > 0 ? zeros((size_t)(T * N * in_feat)) : NULL; /* no dx for the input */
             e->w = (rnn__rnn_weights){e->wx, e->wh, e->b, 1};
             const float *in = l == 0 ? x : d[(l - 1) * nd].y;
-            e->f = (rnn__rnn_fwd){T, N, in, len, NULL, NULL, e->y, NULL, NULL, 1, NULL, 0};
+            e->f = (rnn__rnn_fwd){T, N, in, len, NULL, NULL, e->y, NULL, NULL, 1, NULL, bf16};
             e->g = (rnn__rnn_bwd){NULL, NULL, NULL, e->dx, NULL, NULL, e->dwx, e->dwh, e->db};
         }
         if (l > 0)
@@ -137,12 +144,14 @@ static void run_case(const bcase *c, int runs, int warmup, int json)
     double med = bench_median(ms, runs);
     if (json)
         printf("{\"case\":\"%s\",\"threads\":%d,\"runs\":%d,\"median_ms\":%.4f,\"min_ms\":%.4f,"
-               "\"max_ms\":%.4f,\"gflops\":%.2f,\"kernel\":true,\"librnn\":\"%s\"}\n",
+               "\"max_ms\":%.4f,\"gflops\":%.2f,\"kernel\":true,\"precision\":\"%s\","
+               "\"librnn\":\"%s\"}\n",
                c->name, rnn_get_num_threads(), runs, med, ms[0], ms[runs - 1],
-               flops / (med * 1e6), rnn_version_string());
+               flops / (med * 1e6), bf16 ? "bf16" : "f32", rnn_version_string());
     else
-        printf("%-46s %3d thr  median %9.3f ms  min %9.3f  max %9.3f  %7.1f GFLOP/s (kernels)\n",
-               c->name, rnn_get_num_threads(), med, ms[0], ms[runs - 1], flops / (med * 1e6));
+        printf("%-46s %3d thr  median %9.3f ms  min %9.3f  max %9.3f  %7.1f GFLOP/s (kernels%s)\n",
+               c->name, rnn_get_num_threads(), med, ms[0], ms[runs - 1], flops / (med * 1e6),
+               bf16 ? ", bf16" : "");
     fflush(stdout);
     for (int i = 0; i < c->layers * nd; i++) {
         rnn__rnn_destroy(d[i].k);
@@ -158,13 +167,13 @@ static void run_case(const bcase *c, int runs, int warmup, int json)
 static void usage(FILE *f)
 {
     fprintf(f, "usage: kernel_bench [--json] [--threads N] [--runs N] [--warmup N] [--case SUBSTR]"
-               " [--list]\n");
+               " [--precision f32|bf16] [--list]\n");
 }
 
 static void run_one(const bcase *c, int runs, int warmup, const bench_opts *o, void *user)
 {
     (void)user;
-    run_case(c, runs, warmup, o->json);
+    run_case(c, runs, warmup, o->json, o->bf16);
 }
 
 int main(int argc, char **argv)
