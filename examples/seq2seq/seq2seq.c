@@ -11,8 +11,8 @@
  *
  *   seq2seq [--task dates|addition|fra-eng] [--data DIR] [--epochs N] [--seed S]
  *           [--threads N] [--precision f32|bf16] [--save FILE] [--load FILE] [--json]
- *           [--translate] [--no-attention] [--beam K] [--scheduled-sampling P] [--max-minutes M]
- *           [--limit N] [--help]
+ *           [--translate] [--no-attention] [--beam K] [--scheduled-sampling P]
+ *           [--max-minutes M] [--limit N] [--help]
  */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
@@ -61,8 +61,8 @@ static void usage(FILE *f)
     fprintf(f,
             "usage: seq2seq [--task dates|addition|fra-eng] [--data DIR] [--epochs N] [--seed S]\n"
             "               [--threads N] [--precision f32|bf16] [--save FILE] [--load FILE]\n"
-            "               [--json] [--translate] [--no-attention] [--beam K] [--scheduled-sampling P]\n"
-            "               [--max-minutes M] [--limit N] [--help]\n"
+            "               [--json] [--translate] [--no-attention] [--beam K]\n"
+            "               [--scheduled-sampling P] [--max-minutes M] [--limit N] [--help]\n"
             "  --task T        dates (default), addition or fra-eng\n"
             "  --data DIR      folder laid out as ../shared/data (fra-eng/fra.txt.gz);\n"
             "                  default: $" EX_DATA_ENV ", else %s\n"

@@ -16,7 +16,8 @@
  *     measured at most 4.9e-3 on the tiny cases, 2e-6 on the model-sized ones.
  *   - bf16 against f32: one rounding per operand per step, through cells that do not shrink
  *     errors much (Keras' orthogonal recurrent kernel keeps their size: SimpleRNN over 24 steps
- *     is the worst). BOUND_F32 = 2e-2; measured at most 9.0e-3 (SimpleRNN, 24 steps).
+ *     is the worst). BOUND_F32 = 2e-2; measured at most 9.0e-3 over whole outputs (SimpleRNN,
+ *     24 steps), 1.3e-2 over one sample's half-sequence (stateful_carry: a smaller largest value).
  *   - gradients: sums over steps and samples whose terms cancel, each carrying the forward's
  *     error through the gates' derivatives, plus the gate gradients oneDNN rounds before its
  *     products and its bias gradient. BOUND_GRAD_L2 = 5e-2, BOUND_GRAD = 1e-1 (largest element);
@@ -69,7 +70,7 @@ static int all_finite(const float *a, int64_t n)
 static double worst[8];
 static const char *worst_name[8] = {"outputs vs emulation", "outputs vs f32",
                                     "gradients vs emulation", "gradients vs f32",
-                                    "step-wise vs full sequence", "dense vs emulation",
+                                    "step-wise or carried vs whole sequence", "dense vs emulation",
                                     "gradients vs emulation (L2)", "gradients vs f32 (L2)"};
 static void seen(int k, double e)
 {
@@ -115,7 +116,8 @@ static int onednn_bf16(void)
         ck_assert_int_eq(st, RNN_ERR_UNSUPPORTED);
         int lowered = getenv("ONEDNN_MAX_CPU_ISA") || getenv("DNNL_MAX_CPU_ISA") ||
                       under_valgrind();
-        ck_assert_msg(!cpu_flag(" avx512_bf16") || lowered, "the CPU has avx512_bf16 but librnn refused bf16: %s",
+        ck_assert_msg(!cpu_flag(" avx512_bf16") || lowered,
+                      "the CPU has avx512_bf16 but librnn refused bf16: %s",
                       rnn_last_error());
         printf("bf16: oneDNN has no native bf16 here (%s): oneDNN comparisons skipped\n",
                rnn_last_error());
@@ -502,6 +504,73 @@ START_TEST(step_decoding)
 }
 END_TEST
 
+/* Stateful layers (Keras stateful=True) in bf16: a sequence cut in two, the state carried from
+ * the first call to the second, equals the whole sequence in one call (the carried state is a
+ * bf16 value kept in f32, LSTM's c is f32: nothing is lost between calls), and is close to f32. */
+START_TEST(stateful_carry)
+{
+    enum { N = 3, T = 10, I = 6, H = 24, U = 4 };
+    static const rnn_cell_type cells[] = {RNN_LSTM, RNN_GRU, RNN_SIMPLE_RNN};
+    for (int be = 0; be < 2; be++) {
+        if (be == 0 && !onednn_bf16())
+            continue;
+        for (int ci = 0; ci < 3; ci++) {
+            rnn_model_options mo;
+            rnn_model_options_init(&mo);
+            mo.backend = be ? RNN_BACKEND_REFERENCE : RNN_BACKEND_ONEDNN;
+            mo.seed = 5;
+            rnn_model *m;
+            ck_ok(rnn_model_create(&mo, &m));
+            int64_t shape[2] = {0, I};
+            ck_ok(rnn_model_add_input(m, RNN_F32, 2, shape, NULL));
+            rnn_recurrent_options ro;
+            rnn_recurrent_options_init(&ro, cells[ci]);
+            ro.units = H, ro.return_sequences = 1, ro.stateful = 1;
+            ck_ok(rnn_model_add_recurrent(m, &ro, NULL));
+            rnn_dense_options d;
+            rnn_dense_options_init(&d);
+            d.units = U;
+            ck_ok(rnn_model_add_dense(m, &d, NULL));
+            int64_t xd[3] = {N, T, I}, hd[3] = {N, T / 2, I};
+            tm_rng = 99 + (uint64_t)ci;
+            rnn_tensor *x = tm_tensor(3, xd, 1.0);
+            rnn_tensor *xh[2] = {tm_tensor(3, hd, 0), tm_tensor(3, hd, 0)};
+            for (int n = 0; n < N; n++)
+                for (int t = 0; t < T; t++)
+                    memcpy(tm_f(xh[t / (T / 2)]) + (n * (T / 2) + t % (T / 2)) * I,
+                           tm_f(x) + (n * T + t) * I, sizeof(float) * I);
+            const rnn_tensor *in[1] = {x};
+            ck_ok(rnn_model_forward(m, 1, in, NULL, 0));
+            rnn_tensor *y32 = copy_output(m);
+            ck_ok(rnn_model_set_precision(m, RNN_PRECISION_MIXED_BF16));
+            ck_ok(rnn_model_reset_states(m));
+            ck_ok(rnn_model_forward(m, 1, in, NULL, 0));
+            rnn_tensor *y16 = copy_output(m);
+            ck_ok(rnn_model_reset_states(m));
+            for (int h = 0; h < 2; h++) {
+                const rnn_tensor *hin[1] = {xh[h]};
+                ck_ok(rnn_model_forward(m, 1, hin, NULL, 0));
+                const rnn_tensor *yh;
+                ck_ok(rnn_model_output(m, 0, &yh));
+                for (int n = 0; n < N; n++) {
+                    const int64_t off = (n * T + h * (T / 2)) * U, cnt = (T / 2) * U;
+                    const float *a = tm_f(yh) + n * cnt;
+                    double e = norm_rel(a, tm_f(y16) + off, cnt);
+                    double e32 = norm_rel(a, tm_f(y32) + off, cnt);
+                    seen(4, e);
+                    seen(1, e32);
+                    ck_assert_msg(e < 1e-3, "backend %d cell %d half %d: %g", be, ci, h, e);
+                    ck_assert_msg(e32 < BOUND_F32, "backend %d cell %d: vs f32 %g", be, ci, e32);
+                }
+            }
+            rnn_tensor_destroy(x), rnn_tensor_destroy(xh[0]), rnn_tensor_destroy(xh[1]);
+            rnn_tensor_destroy(y16), rnn_tensor_destroy(y32);
+            rnn_model_destroy(m);
+        }
+    }
+}
+END_TEST
+
 /* f32 -> bf16 -> f32 on one model: the f32 outputs and gradients after the round trip equal
  * those before it bit for bit (the bf16 weight copies are kept beside the f32 ones). */
 START_TEST(switch_back_to_f32)
@@ -680,6 +749,7 @@ int main(int argc, char **argv)
     tcase_add_loop_test(tc, recurrent_case, 0, rc_n_cases);
     tcase_add_test(tc, model_sized_shapes);
     tcase_add_test(tc, step_decoding);
+    tcase_add_test(tc, stateful_carry);
     tcase_add_test(tc, switch_back_to_f32);
     tcase_add_test(tc, tiny_model_trains);
     suite_add_tcase(s, tc);
