@@ -156,15 +156,16 @@ rnn_status rnn__matmul_prec(rnn__ctx *c, int bf16, int ta, int tb, int64_t M, in
     if ((st = bf16_room(&c->a16, M * K)) ||
         (st = b_bf16(c, tb, K, N, B, bcache, b_version, &b16)))
         return st;
+    /* A keeps its layout (oneDNN reads a transposed A as is); B is made row-major. */
     uint16_t *a16 = (uint16_t *)c->a16.p;
-    pack_rows(a16, A, ta, M, K);
+    rnn__bf16_pack(a16, A, (size_t)(M * K));
     if (c->kind == RNN__BACKEND_ONEDNN)
-        return rnn__dnnl_matmul_bf16(c->dnnl, M, K, N, a16, b16, bias, beta, C);
+        return rnn__dnnl_matmul_bf16(c->dnnl, ta, M, K, N, a16, b16, bias, beta, C);
     /* Reference: the rounded operands, back in f32, through the plain product. */
     if ((st = rnn__fbuf_ensure(&c->ra, (size_t)(M * K), 0)) ||
         (st = rnn__fbuf_ensure(&c->rb, (size_t)(K * N), 0)))
         return st;
     rnn__bf16_unpack(c->ra.p, a16, (size_t)(M * K));
     rnn__bf16_unpack(c->rb.p, b16, (size_t)(K * N));
-    return rnn__ref_matmul(0, 0, M, K, N, c->ra.p, c->rb.p, bias, beta, C);
+    return rnn__ref_matmul(ta, 0, M, K, N, c->ra.p, c->rb.p, bias, beta, C);
 }

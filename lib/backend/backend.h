@@ -231,10 +231,11 @@ RNN__HIDDEN rnn_status rnn__dnnl_rnn_backward(rnn__dnnl_rnn *k, const rnn__rnn_w
 RNN__HIDDEN rnn_status rnn__dnnl_ctx_create(rnn__dnnl_ctx **out);
 RNN__HIDDEN void rnn__dnnl_ctx_destroy(rnn__dnnl_ctx *c);
 RNN__HIDDEN rnn__dnnl_ctx *rnn__ctx_dnnl(rnn__ctx *ctx); /* NULL for the ref backend */
-/* C[M][N] (f32) = beta * C + A[M][K] * B[K][N] (+ bias) with A and B bf16,
- * row-major, f32 accumulation (backend/onednn_bf16.c). */
-RNN__HIDDEN rnn_status rnn__dnnl_matmul_bf16(rnn__dnnl_ctx *c, int64_t M, int64_t K, int64_t N,
-                                             const uint16_t *A, const uint16_t *B,
+/* C[M][N] (f32) = beta * C + op(A)[M][K] * B[K][N] (+ bias) with A and B bf16,
+ * f32 accumulation (backend/onednn_bf16.c); A stored M x K, or K x M with
+ * trans_a; B row-major. */
+RNN__HIDDEN rnn_status rnn__dnnl_matmul_bf16(rnn__dnnl_ctx *c, int trans_a, int64_t M, int64_t K,
+                                             int64_t N, const uint16_t *A, const uint16_t *B,
                                              const float *bias, float beta, float *C);
 /* 1 when oneDNN's effective ISA has native bf16 (AVX512-BF16 or AMX); else 0
  * and *isa names that ISA ("avx512_core"). */

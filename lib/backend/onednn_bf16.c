@@ -1,14 +1,14 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* oneDNN matmul with bf16 operands and f32 accumulation, bias and result
  * (mixed precision, backend.h "bf16"), cached per shape like the f32 ones in
- * backend/onednn.c. The operands arrive already in bf16, row-major
- * (rnn__matmul_prec converts and transposes them). */
+ * backend/onednn.c. The operands arrive already in bf16 (rnn__matmul_prec
+ * converts them): A row-major or transposed ("ba"), B row-major. */
 #include "backend/onednn_internal.h"
 
 typedef struct rnn__dnnl_mm16 {
     struct rnn__dnnl_mm16 *next;
     int64_t M, K, N;
-    int has_bias, accumulate;
+    int ta, has_bias, accumulate;
     dnnl_primitive_t prim;
     rnn__md a_md, b_md, bias_md, c_md, scratch_md;
     void *scratch; /* user-mode scratchpad */
@@ -36,8 +36,8 @@ void rnn__dnnl_bf16_release(rnn__dnnl_ctx *c)
     }
 }
 
-static rnn_status mm16_create(rnn__dnnl_ctx *c, int64_t M, int64_t K, int64_t N, int has_bias,
-                              int accumulate, rnn__dnnl_mm16 **out)
+static rnn_status mm16_create(rnn__dnnl_ctx *c, int ta, int64_t M, int64_t K, int64_t N,
+                              int has_bias, int accumulate, rnn__dnnl_mm16 **out)
 {
     rnn_status st = RNN_OK;
     dnnl_primitive_attr_t attr = NULL;
@@ -45,9 +45,9 @@ static rnn_status mm16_create(rnn__dnnl_ctx *c, int64_t M, int64_t K, int64_t N,
     rnn__dnnl_mm16 *m = rnn__calloc(1, sizeof *m);
     if (!m)
         return RNN__NOMEM(sizeof *m);
-    m->M = M, m->K = K, m->N = N, m->has_bias = has_bias, m->accumulate = accumulate;
+    m->M = M, m->K = K, m->N = N, m->ta = ta, m->has_bias = has_bias, m->accumulate = accumulate;
     dnnl_dims_t ad = {M, K}, bd = {K, N}, cd = {M, N}, biasd = {1, N};
-    RNN__DNNL(rnn__md_tag_dt(&m->a_md, 2, ad, dnnl_bf16, dnnl_ab));
+    RNN__DNNL(rnn__md_tag_dt(&m->a_md, 2, ad, dnnl_bf16, ta ? dnnl_ba : dnnl_ab));
     RNN__DNNL(rnn__md_tag_dt(&m->b_md, 2, bd, dnnl_bf16, dnnl_ab));
     RNN__DNNL(rnn__md_tag(&m->c_md, 2, cd, dnnl_ab));
     RNN__DNNL(rnn__md_tag(&m->bias_md, 2, biasd, dnnl_ab));
@@ -91,17 +91,18 @@ fail:
     return st;
 }
 
-rnn_status rnn__dnnl_matmul_bf16(rnn__dnnl_ctx *c, int64_t M, int64_t K, int64_t N,
+rnn_status rnn__dnnl_matmul_bf16(rnn__dnnl_ctx *c, int ta, int64_t M, int64_t K, int64_t N,
                                  const uint16_t *A, const uint16_t *B, const float *bias,
                                  float beta, float *C)
 {
     const int has_bias = bias != NULL, acc = beta != 0.0f;
+    ta = !!ta;
     rnn__dnnl_mm16 *m = c->mm16;
-    while (m && !(m->M == M && m->K == K && m->N == N && m->has_bias == has_bias &&
-                  m->accumulate == acc))
+    while (m && !(m->M == M && m->K == K && m->N == N && m->ta == ta &&
+                  m->has_bias == has_bias && m->accumulate == acc))
         m = m->next;
     if (!m) {
-        rnn_status st = mm16_create(c, M, K, N, has_bias, acc, &m);
+        rnn_status st = mm16_create(c, ta, M, K, N, has_bias, acc, &m);
         if (st)
             return st;
         m->next = c->mm16;
