@@ -102,13 +102,16 @@ static inline double urand(void)
 }
 
 /* The command line shared by rnn_bench and kernel_bench:
- *   [--json] [--threads N] [--runs N] [--warmup N] [--case NAME] [--list] [--help]
+ *   [--json] [--threads N] [--runs N] [--warmup N] [--case NAME] [--precision f32|bf16]
+ *   [--list] [--help]
+ * --precision bf16: the kernels in mixed precision (RNN_PRECISION_MIXED_BF16).
  * --case: the case of that exact name, else every case whose name contains NAME. */
 typedef struct bench_opts {
     const char *prog;
     int json, threads;    /* threads: 2 */
     int runs, warmup;     /* 0 / -1: per case, 201 + 20 inference steps, else 7 + 2 */
     const char *filter;
+    int bf16;             /* --precision bf16 */
 } bench_opts;
 
 /* Parses argv into o (prog set by the caller). extra (may be NULL) takes the
@@ -119,7 +122,7 @@ static inline int bench_parse(bench_opts *o, int argc, char **argv,
                               int (*extra)(void *user, int argc, char **argv, int *i), void *user,
                               void (*usage)(FILE *))
 {
-    o->json = 0, o->threads = 2, o->runs = 0, o->warmup = -1, o->filter = NULL;
+    o->json = 0, o->threads = 2, o->runs = 0, o->warmup = -1, o->filter = NULL, o->bf16 = 0;
     int bad = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -134,6 +137,8 @@ static inline int bench_parse(bench_opts *o, int argc, char **argv,
             bad |= (o->warmup = atoi(argv[++i])) < 0;
         else if (!strcmp(a, "--case") && v)
             o->filter = argv[++i];
+        else if (!strcmp(a, "--precision") && v && (!strcmp(v, "f32") || !strcmp(v, "bf16")))
+            o->bf16 = !strcmp(argv[++i], "bf16");
         else if (!strcmp(a, "--list")) {
             for (size_t k = 0; k < N_CASES; k++)
                 printf("%s\n", CASES[k].name);

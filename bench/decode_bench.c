@@ -8,6 +8,7 @@
  * the same run.
  *
  *   decode_bench [--runs N] [--batch N] [--length L] [--vocab V] [--beam K] [--threads N]
+ *                [--precision f32|bf16]
  *
  * Prints medians (and minimums) of N runs in milliseconds per sequence batch,
  * microseconds per generated token, and the ratio.
@@ -62,7 +63,7 @@ static rnn_model *build(int64_t V)
 
 int main(int argc, char **argv)
 {
-    int runs = 7, L = 20, K = 1, threads = 0;
+    int runs = 7, L = 20, K = 1, threads = 0, bf16 = 0;
     int64_t N = 1, V = 10000, S = 12;
     for (int i = 1; i + 1 < argc; i += 2) {
         long v = strtol(argv[i + 1], NULL, 10);
@@ -78,9 +79,12 @@ int main(int argc, char **argv)
             K = (int)v;
         else if (!strcmp(argv[i], "--threads"))
             threads = (int)v;
+        else if (!strcmp(argv[i], "--precision") &&
+                 (!strcmp(argv[i + 1], "f32") || !strcmp(argv[i + 1], "bf16")))
+            bf16 = !strcmp(argv[i + 1], "bf16");
         else {
             fprintf(stderr, "usage: decode_bench [--runs N] [--batch N] [--length L] "
-                            "[--vocab V] [--beam K] [--threads N]\n");
+                            "[--vocab V] [--beam K] [--threads N] [--precision f32|bf16]\n");
             return 2;
         }
     }
@@ -91,6 +95,8 @@ int main(int argc, char **argv)
     if (threads > 0)
         CHECK(rnn_set_num_threads(threads));
     rnn_model *m = build(V);
+    if (bf16)
+        CHECK(rnn_model_set_precision(m, RNN_PRECISION_MIXED_BF16));
     int64_t ds[2] = {N, S}, dt[2] = {N, L}, dl[1] = {N};
     rnn_tensor *src, *tok, *len;
     CHECK(rnn_tensor_create(RNN_I32, 2, ds, &src));

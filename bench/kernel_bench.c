@@ -8,7 +8,8 @@
  * the SGD update, bidirectional concatenation, graph bookkeeping, and for
  * inference the state carried between calls and the argument checks.
  *
- *   kernel_bench [--json] [--threads N] [--runs N] [--warmup N] [--case SUBSTR] [--list]
+ *   kernel_bench [--json] [--threads N] [--runs N] [--warmup N] [--case SUBSTR]
+ *                [--precision f32|bf16] [--list]
  *
  * A step: forward in training mode through every layer (a bidirectional
  * layer: both direction kernels on the same input), then backward from the
@@ -65,7 +66,7 @@ typedef struct dir {
     rnn__rnn_bwd g;
 } dir;
 
-static void run_case(const bcase *c, int runs, int warmup, int json)
+static void run_case(const bcase *c, int runs, int warmup, int json, int bf16)
 {
     if (c->bi && c->layers > 1) { /* would need the directions' outputs concatenated */
         fprintf(stderr, "kernel_bench: %s: stacked bidirectional layers are not supported\n",
@@ -74,6 +75,12 @@ static void run_case(const bcase *c, int runs, int warmup, int json)
     }
     rnn__ctx *ctx;
     CHECK(rnn__ctx_create(RNN__BACKEND_ONEDNN, &ctx));
+    const char *isa;
+    if (bf16 && !rnn__ctx_bf16_ok(ctx, &isa)) {
+        fprintf(stderr, "kernel_bench: --precision bf16 needs AVX512-BF16 or AMX (oneDNN runs "
+                        "this CPU as %s)\n", isa);
+        exit(1);
+    }
     const rnn__cell cell = c->cell == RNN_LSTM ? RNN__CELL_LSTM : RNN__CELL_LBR_GRU;
     const int G = rnn__cell_gates(cell), Gb = rnn__cell_bias_gates(cell);
     const int nd = c->bi ? 2 : 1;
@@ -103,7 +110,8 @@ static void run_case(const bcase *c, int runs, int warmup, int json)
             e->dx = l > 0 ? zeros((size_t)(T * N * in_feat)) : NULL; /* no dx for the input */
             e->w = (rnn__rnn_weights){e->wx, e->wh, e->b, 1};
             const float *in = l == 0 ? x : d[(l - 1) * nd].y;
-            e->f = (rnn__rnn_fwd){T, N, in, len, NULL, NULL, e->y, NULL, NULL, c->train, NULL};
+            e->f = (rnn__rnn_fwd){T, N, in, len, NULL, NULL, e->y, NULL, NULL, c->train, NULL,
+                                    bf16};
             if (bench_is_step(c)) { /* the state carried from call to call */
                 e->h[0] = zeros((size_t)(N * H)), e->h[1] = zeros((size_t)(N * H));
                 e->cs[0] = zeros((size_t)(N * H)), e->cs[1] = zeros((size_t)(N * H));
@@ -168,13 +176,14 @@ static void run_case(const bcase *c, int runs, int warmup, int json)
                c->name, rnn_get_num_threads(), runs, med, ms[0], ms[runs - 1]);
         if (c->train)
             printf(",\"gflops\":%.2f", flops / (med * 1e6));
-        printf(",\"kernel\":true,\"librnn\":\"%s\"}\n", rnn_version_string());
+        printf(",\"kernel\":true,\"precision\":\"%s\",\"librnn\":\"%s\"}\n",
+               bf16 ? "bf16" : "f32", rnn_version_string());
     } else {
         printf("%-46s %3d thr  median %9.3f ms  min %9.3f  max %9.3f", c->name,
                rnn_get_num_threads(), med, ms[0], ms[runs - 1]);
         if (c->train)
             printf("  %7.1f GFLOP/s", flops / (med * 1e6));
-        printf(" (kernels)\n");
+        printf(" (kernels%s)\n", bf16 ? ", bf16" : "");
     }
     fflush(stdout);
     for (int i = 0; i < c->layers * nd; i++) {
@@ -192,13 +201,13 @@ static void run_case(const bcase *c, int runs, int warmup, int json)
 static void usage(FILE *f)
 {
     fprintf(f, "usage: kernel_bench [--json] [--threads N] [--runs N] [--warmup N] [--case SUBSTR]"
-               " [--list]\n");
+               " [--precision f32|bf16] [--list]\n");
 }
 
 static void run_one(const bcase *c, int runs, int warmup, const bench_opts *o, void *user)
 {
     (void)user;
-    run_case(c, runs, warmup, o->json);
+    run_case(c, runs, warmup, o->json, o->bf16);
 }
 
 int main(int argc, char **argv)

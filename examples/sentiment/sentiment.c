@@ -6,7 +6,7 @@
  * classifier.
  *
  *   sentiment [--dataset imdb|uci|both] [--data DIR] [--epochs N] [--seed S]
- *             [--threads N] [--save FILE] [--load FILE] [--json]
+ *             [--threads N] [--precision f32|bf16] [--save FILE] [--load FILE] [--json]
  *             [--predict "text"] [--dump-encoded FILE] [--help]
  */
 #define _POSIX_C_SOURCE 200809L
@@ -42,7 +42,7 @@ static const setting UCI = {"uci", 10000, 100, 32, 32, 32, 0.003f, 0.3f, 0.0f, 2
 typedef struct args {
     const char *data, *save, *load, *predict, *dataset;
     const char *dump; /* --dump-encoded: write the training tensors and stop (bench/) */
-    int epochs, threads, json;
+    int epochs, threads, json, precision;
     uint64_t seed;
     long limit;
 } args;
@@ -51,8 +51,8 @@ static void usage(FILE *f)
 {
     fprintf(f,
             "usage: sentiment [--dataset imdb|uci|both] [--data DIR] [--epochs N] [--seed S]\n"
-            "                 [--threads N] [--save FILE] [--load FILE] [--json]\n"
-            "                 [--predict TEXT] [--limit N] [--help]\n"
+            "                 [--threads N] [--precision f32|bf16] [--save FILE]\n"
+            "                 [--load FILE] [--json] [--predict TEXT] [--limit N] [--help]\n"
             "  --dataset D   imdb, uci or both (default both)\n"
             "  --data DIR    folder laid out as ../shared/data (imdb/imdb_{train,test}.tsv.gz,\n"
             "                uci-sentiment/*_labelled.txt);\n"
@@ -61,6 +61,7 @@ static void usage(FILE *f)
             "                training data (default: imdb 6, uci 20)\n"
             "  --seed S      seed of the split, shuffling and weights (default 1)\n"
             "  --threads N   threads (default: all cores)\n"
+            EX_PRECISION_USAGE
             "  --save FILE   save each trained model: FILE (one dataset) or FILE.imdb and\n"
             "                FILE.uci (both), each with its vocabulary in its metadata\n"
             "  --load FILE   load a model saved by --save instead of training\n"
@@ -90,6 +91,7 @@ static int parse_args(int argc, char **argv, args *a)
         {"--threads", EX_INT, &a->threads, 0, 4096, NULL},
         {"--limit", EX_LONG, &a->limit, 100, 1e12, NULL},
         {"--seed", EX_U64, &a->seed, 0, EX_MAX_SEED, NULL},
+        {"--precision", EX_CHOICE, &a->precision, 0, 0, ex_precision_names},
     };
     int rc = ex_parse_args("sentiment", argc, argv, opts, sizeof opts / sizeof *opts, usage);
     a->dataset = DATASETS[dataset];
@@ -343,6 +345,10 @@ static int run(const setting *s, const args *a, const reviews *train, const revi
             s->name, n_tr, n_te, voc.n, (long long)s->maxlen);
 
     rnn_model *m = build(s, voc.n, a->seed);
+    if (ex_set_precision(m, "sentiment", a->precision)) {
+        rnn_model_destroy(m);
+        return -1;
+    }
     CHECK(rnn_model_count_params(m, &res->params));
     print_summary(m);
     progress pg;
@@ -470,7 +476,8 @@ int main(int argc, char **argv)
         vocab v;
         int64_t maxlen;
         rnn_model *m = ex_meta_load("sentiment", a.load, NULL);
-        if (!m || load_metadata(m, a.load, &v, &maxlen)) {
+        if (!m || ex_set_precision(m, "sentiment", a.precision) ||
+            load_metadata(m, a.load, &v, &maxlen)) {
             rnn_model_destroy(m);
             return 1;
         }
@@ -558,7 +565,7 @@ int main(int argc, char **argv)
                    "\"epochs\": %d, \"params\": %lld}",
                    k ? ", " : "", res[k].name, res[k].accuracy, res[k].seconds, res[k].epochs,
                    (long long)res[k].params);
-        printf("]}\n");
+        printf("], \"precision\": \"%s\"}\n", ex_precision_names[a.precision]);
     }
     return 0;
 }

@@ -10,9 +10,9 @@
  *   fra-eng   English -> French, pairs of at most 10 words (Tatoeba / ManyThings)
  *
  *   seq2seq [--task dates|addition|fra-eng] [--data DIR] [--epochs N] [--seed S]
- *           [--threads N] [--save FILE] [--load FILE] [--json] [--translate]
- *           [--no-attention] [--beam K] [--scheduled-sampling P] [--max-minutes M]
- *           [--limit N] [--help]
+ *           [--threads N] [--precision f32|bf16] [--save FILE] [--load FILE] [--json]
+ *           [--translate] [--no-attention] [--beam K] [--scheduled-sampling P]
+ *           [--max-minutes M] [--limit N] [--help]
  */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
@@ -49,7 +49,7 @@ static const setting SETTINGS[3] = {
 
 typedef struct args {
     const char *task_name, *data, *save, *load;
-    int task, epochs, threads, json, translate, no_attention, beam;
+    int task, epochs, threads, json, translate, no_attention, beam, precision;
     double max_minutes;
     float ss;
     uint64_t seed;
@@ -60,9 +60,9 @@ static void usage(FILE *f)
 {
     fprintf(f,
             "usage: seq2seq [--task dates|addition|fra-eng] [--data DIR] [--epochs N] [--seed S]\n"
-            "               [--threads N] [--save FILE] [--load FILE] [--json] [--translate]\n"
-            "               [--no-attention] [--beam K] [--scheduled-sampling P]\n"
-            "               [--max-minutes M] [--limit N] [--help]\n"
+            "               [--threads N] [--precision f32|bf16] [--save FILE] [--load FILE]\n"
+            "               [--json] [--translate] [--no-attention] [--beam K]\n"
+            "               [--scheduled-sampling P] [--max-minutes M] [--limit N] [--help]\n"
             "  --task T        dates (default), addition or fra-eng\n"
             "  --data DIR      folder laid out as ../shared/data (fra-eng/fra.txt.gz);\n"
             "                  default: $" EX_DATA_ENV ", else %s\n"
@@ -70,6 +70,8 @@ static void usage(FILE *f)
             "                  dates and addition stop once every validation pair is exact\n"
             "  --seed S        seed of the data, split, shuffling and weights (default 1)\n"
             "  --threads N     threads (default: all cores)\n"
+            EX_PRECISION_USAGE
+            "                  (training and decoding; Attention stays f32)\n"
             "  --save FILE     save the trained model\n"
             "  --load FILE     load a model saved with the same --task, --seed and --data\n"
             "                  instead of training (the vocabularies are rebuilt from them\n"
@@ -98,6 +100,7 @@ static int parse_args(int argc, char **argv, args *a)
         {"--save", EX_STRING, &a->save, 0, 0, NULL},
         {"--load", EX_STRING, &a->load, 0, 0, NULL},
         {"--task", EX_CHOICE, &a->task, 0, 0, TASKS},
+        {"--precision", EX_CHOICE, &a->precision, 0, 0, ex_precision_names},
         {"--scheduled-sampling", EX_FLOAT, &a->ss, 0, 1, NULL},
         {"--max-minutes", EX_DOUBLE, &a->max_minutes, 0, 1e6, NULL},
         {"--epochs", EX_INT, &a->epochs, 1, 100000, NULL},
@@ -631,7 +634,8 @@ int main(int argc, char **argv)
     rnn_model *m = NULL;
     /* A model made by another example or for another task is refused
      * before any data is read. */
-    if (a.load && !(m = ex_meta_load("seq2seq", a.load, a.task_name)))
+    if (a.load && (!(m = ex_meta_load("seq2seq", a.load, a.task_name)) ||
+                   ex_set_precision(m, "seq2seq", a.precision)))
         return 1;
     pairs train = {0}, val = {0}, test = {0};
     load_task(&a, cfg, &train, &val, &test);
@@ -654,6 +658,8 @@ int main(int argc, char **argv)
         check_loaded(m, &a, &v);
     } else {
         m = build_model(cfg, &v, !a.no_attention, a.seed);
+        if (ex_set_precision(m, "seq2seq", a.precision))
+            return 1;
         compile(m, cfg->lr);
         if (!a.json)
             print_summary(m);
@@ -769,9 +775,9 @@ int main(int argc, char **argv)
         else
             printf("{\"task\": \"%s\", \"exact_match\": %.4f, ", cfg->name, em);
         printf("\"test_pairs\": %zu, \"train_seconds\": %.1f, \"epochs\": %d, \"params\": %lld, "
-               "\"attention\": %s}\n",
+               "\"attention\": %s, \"precision\": \"%s\"}\n",
                ste.n, train_seconds, epochs_run, (long long)params,
-               a.no_attention ? "false" : "true");
+               a.no_attention ? "false" : "true", ex_precision_names[a.precision]);
     }
     if (a.translate) {
         char line[4096];

@@ -71,6 +71,19 @@ typedef struct rnn_model_options {
 RNN_API void rnn_model_options_init(rnn_model_options *options);
 
 /**
+ * @brief The precision a model computes in (Keras' mixed precision policies).
+ *
+ * Both are stable API; see rnn_model_set_precision().
+ */
+typedef enum rnn_precision {
+    RNN_PRECISION_F32 = 0,        /**< Everything in f32 (default; Keras' "float32"). */
+    /** Keras' "mixed_bfloat16": the recurrent kernels and Dense products take
+     *  bf16 operands and accumulate in f32; parameters, gradients, the loss and
+     *  the optimizer stay f32. Needs AVX512-BF16 or AMX (oneDNN backend). */
+    RNN_PRECISION_MIXED_BF16 = 1
+} rnn_precision;
+
+/**
  * @brief Creates an empty model.
  * @param options NULL for the defaults.
  * @param[out] out the model; release with rnn_model_destroy().
@@ -81,6 +94,41 @@ RNN_API rnn_status rnn_model_create(const rnn_model_options *options, rnn_model 
 
 /** @brief Releases a model, its layers and everything they own. NULL is allowed. */
 RNN_API void rnn_model_destroy(rnn_model *model);
+
+/**
+ * @brief Chooses the precision the model computes in from now on (Keras'
+ * `mixed_precision.set_global_policy("mixed_bfloat16")`, per model).
+ *
+ * With ::RNN_PRECISION_MIXED_BF16, the recurrent kernels (training forward,
+ * backward, inference and step-wise decoding) and the products of Dense
+ * layers (TimeDistributed included: forward, and the weight and input
+ * gradients) round their operands (inputs, states, weights) to bfloat16 and
+ * accumulate in f32. Everything the model keeps stays f32: parameters (the
+ * "master weights"; the bf16 copies are made again only when they change),
+ * gradients (they reach the optimizer in f32), layer outputs, states, biases,
+ * LSTM's cell state, the loss and the optimizer. Embedding, Conv1D,
+ * Attention, LayerNormalization, pooling and activations compute in f32.
+ * Expect outputs within about 1% of f32's (bf16 keeps 8 significant bits)
+ * and, on the examples, accuracy within a few tenths of a point.
+ *
+ * A runtime setting like the thread count: it is not saved in model files
+ * (a loaded model computes in f32 until this is called), and it may change
+ * between any two calls (f32 results after a switch back equal those before).
+ * A training forward before the switch needs a new one before backward.
+ *
+ * On the oneDNN backend it needs a CPU whose oneDNN instruction set has
+ * native bf16 (AVX512-BF16 or AMX; ONEDNN_MAX_CPU_ISA can lower it). The
+ * reference backend emulates the rounding in plain C, as an oracle.
+ * @retval RNN_ERR_INVALID_ARG @p precision is not an ::rnn_precision value.
+ * @retval RNN_ERR_UNSUPPORTED ::RNN_PRECISION_MIXED_BF16 on a CPU without
+ *         native bf16 (the message names the instruction set found); the
+ *         precision is unchanged.
+ */
+RNN_API rnn_status rnn_model_set_precision(rnn_model *model, rnn_precision precision);
+
+/** @brief The precision set by rnn_model_set_precision() (::RNN_PRECISION_F32
+ *  for a new or loaded model). */
+RNN_API rnn_status rnn_model_get_precision(const rnn_model *model, rnn_precision *out);
 
 /**
  * @brief Declares a model input (Keras `Input(shape=...)`), without the

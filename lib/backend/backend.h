@@ -45,6 +45,47 @@ RNN__HIDDEN rnn_status rnn__matmul(rnn__ctx *ctx, int trans_a, int trans_b, int6
                                    float beta, float *C);
 
 /* ==================================================================
+ * bf16 (mixed precision: RNN_PRECISION_MIXED_BF16)
+ * ==================================================================
+ * bf16 is the upper half of an IEEE f32 (8 exponent bits, 8 significant
+ * bits). In mixed precision the products' operands (inputs, states, weights)
+ * are rounded to bf16 (to nearest, ties to even) and the products accumulate
+ * in f32; everything the library keeps (parameters, gradients, layer
+ * outputs, states, biases, LSTM's cell state) stays f32. The oneDNN backend
+ * runs native bf16 primitives; the reference backend emulates the same
+ * rounding in plain C (its dot products still accumulate in double), so it
+ * stays the oracle. Buffers never change type: conversions happen inside the
+ * backend. */
+RNN__HIDDEN uint16_t rnn__bf16_from_f32(float v);
+RNN__HIDDEN float rnn__bf16_to_f32(uint16_t v);
+/* v rounded to the nearest bf16, as an f32. */
+RNN__HIDDEN float rnn__bf16_round(float v);
+RNN__HIDDEN void rnn__bf16_pack(uint16_t *dst, const float *src, size_t n);
+RNN__HIDDEN void rnn__bf16_unpack(float *dst, const uint16_t *src, size_t n);
+/* dst[i] = bf16_round(src[i]) (dst may equal src). */
+RNN__HIDDEN void rnn__bf16_round_n(float *dst, const float *src, size_t n);
+
+/* 1 when ctx computes bf16 natively (oneDNN on a CPU with AVX512-BF16 or
+ * AMX) or by emulation (the reference backend); else 0 and *isa names the
+ * instruction set oneDNN runs at instead (static text, "avx512_core"). */
+RNN__HIDDEN int rnn__ctx_bf16_ok(rnn__ctx *ctx, const char **isa);
+
+/* A bf16 copy of a constant matmul operand (a layer's weights), owned by the
+ * layer, kept until the weights' version changes. NULL-safe free. */
+typedef struct rnn__mm_cache rnn__mm_cache;
+RNN__HIDDEN void rnn__mm_cache_free(rnn__mm_cache *c);
+
+/* rnn__matmul in the given precision: with bf16 == 0 exactly rnn__matmul;
+ * with bf16 != 0, A and B rounded to bf16, products accumulated in f32 (the
+ * bias and C stay f32). bcache: NULL, or the caller's cache of B (created on
+ * first use), valid while (B, trans_b, K, N, b_version) stay the same. */
+RNN__HIDDEN rnn_status rnn__matmul_prec(rnn__ctx *ctx, int bf16, int trans_a, int trans_b,
+                                        int64_t M, int64_t K, int64_t N, const float *A,
+                                        const float *B, rnn__mm_cache **bcache,
+                                        uint64_t b_version, const float *bias, float beta,
+                                        float *C);
+
+/* ==================================================================
  * Recurrent kernels: ONE layer, ONE direction, whole sequence.
  * ==================================================================
  *
@@ -125,6 +166,11 @@ typedef struct rnn__rnn_fwd {
      * and the candidate's recurrent part), never in GRU's u*h_prev carry or
      * LSTM's cell state. REFERENCE BACKEND ONLY: oneDNN cannot express it. */
     const float *rec_mask;
+    /* 1: mixed precision (see "bf16" above): x, the states entering the
+     * products and the weights rounded to bf16, f32 accumulation; h (and so
+     * y, hT) is rounded to bf16 after every step, LSTM's c stays f32. The
+     * backward of this forward runs in the same precision (gradients f32). */
+    int bf16;
 } rnn__rnn_fwd;
 
 typedef struct rnn__rnn_bwd {
@@ -185,6 +231,15 @@ RNN__HIDDEN rnn_status rnn__dnnl_rnn_backward(rnn__dnnl_rnn *k, const rnn__rnn_w
 RNN__HIDDEN rnn_status rnn__dnnl_ctx_create(rnn__dnnl_ctx **out);
 RNN__HIDDEN void rnn__dnnl_ctx_destroy(rnn__dnnl_ctx *c);
 RNN__HIDDEN rnn__dnnl_ctx *rnn__ctx_dnnl(rnn__ctx *ctx); /* NULL for the ref backend */
+/* C[M][N] (f32) = beta * C + op(A)[M][K] * B[K][N] (+ bias) with A and B bf16,
+ * f32 accumulation (backend/onednn_bf16.c); A stored M x K, or K x M with
+ * trans_a; B row-major. */
+RNN__HIDDEN rnn_status rnn__dnnl_matmul_bf16(rnn__dnnl_ctx *c, int trans_a, int64_t M, int64_t K,
+                                             int64_t N, const uint16_t *A, const uint16_t *B,
+                                             const float *bias, float beta, float *C);
+/* 1 when oneDNN's effective ISA has native bf16 (AVX512-BF16 or AMX); else 0
+ * and *isa names that ISA ("avx512_core"). */
+RNN__HIDDEN int rnn__dnnl_bf16_native(const char **isa);
 RNN__HIDDEN rnn_status rnn__dnnl_matmul(rnn__dnnl_ctx *c, int trans_a, int trans_b, int64_t M,
                                         int64_t K, int64_t N, const float *A, const float *B,
                                         const float *bias, float beta, float *C);

@@ -58,6 +58,7 @@ void rnn__dnnl_ctx_destroy(rnn__dnnl_ctx *c)
         c->matmuls = m->next;
         mm_free(m);
     }
+    rnn__dnnl_bf16_release(c);
     rnn__fbuf_free(&c->bt);
     for (int i = 0; i < RNN__DNNL_MEM_SLOTS; i++)
         if (c->mem[i].mem)

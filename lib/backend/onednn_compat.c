@@ -46,19 +46,65 @@ int rnn__md_equal(rnn__cmd a, rnn__cmd b)
     return a && b && dnnl_memory_desc_equal(a, b);
 }
 
-#if DNNL_VERSION_MAJOR >= 3
-
 dnnl_status_t rnn__md_tag(rnn__md *md, int nd, const dnnl_dims_t dims, dnnl_format_tag_t tag)
 {
-    rnn__md_free(md);
-    return dnnl_memory_desc_create_with_tag(md, nd, dims, dnnl_f32, tag);
+    return rnn__md_tag_dt(md, nd, dims, dnnl_f32, tag);
 }
 
 dnnl_status_t rnn__md_strides(rnn__md *md, int nd, const dnnl_dims_t dims,
                               const dnnl_dims_t strides)
 {
+    return rnn__md_strides_dt(md, nd, dims, dnnl_f32, strides);
+}
+
+/* ISA values are bit sets in both lines (each ISA's bits include those of the
+ * ISAs it extends), so native bf16 is "has every bit of avx512_core_bf16":
+ * avx512_core_amx (2.x 0x3e7) and 3.x's avx10_1_512 (0x1ef, = avx512_core_fp16)
+ * and avx10_1_512_amx (0xfef) have them; avx2_vnni_2 (3.x, 0x1f: bf16
+ * conversions, no bf16 dot products) and avx512_core (0x27) do not. */
+int rnn__dnnl_bf16_native(const char **isa)
+{
+    const unsigned v = (unsigned)dnnl_get_effective_cpu_isa();
+    const unsigned bf16 = (unsigned)dnnl_cpu_isa_avx512_core_bf16;
+    static const struct { unsigned v; const char *name; } names[] = {
+        {dnnl_cpu_isa_sse41, "sse41"},
+        {dnnl_cpu_isa_avx, "avx"},
+        {dnnl_cpu_isa_avx2, "avx2"},
+        {dnnl_cpu_isa_avx2_vnni, "avx2_vnni"},
+        {dnnl_cpu_isa_avx512_core, "avx512_core"},
+        {dnnl_cpu_isa_avx512_core_vnni, "avx512_core_vnni"},
+        {dnnl_cpu_isa_avx512_core_bf16, "avx512_core_bf16"},
+        {dnnl_cpu_isa_avx512_core_amx, "avx512_core_amx"},
+#if DNNL_VERSION_MAJOR >= 3
+        {dnnl_cpu_isa_avx2_vnni_2, "avx2_vnni_2"},
+        {dnnl_cpu_isa_avx10_1_512, "avx10_1_512"},
+        {dnnl_cpu_isa_avx10_1_512_amx_fp16, "avx10_1_512_amx_fp16"},
+#else
+        {dnnl_cpu_isa_avx512_mic, "avx512_mic"},
+        {dnnl_cpu_isa_avx512_mic_4ops, "avx512_mic_4ops"},
+#endif
+    };
+    *isa = "an instruction set older than sse41";
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (names[i].v == v)
+            *isa = names[i].name;
+    return (v & bf16) == bf16;
+}
+
+#if DNNL_VERSION_MAJOR >= 3
+
+dnnl_status_t rnn__md_tag_dt(rnn__md *md, int nd, const dnnl_dims_t dims, dnnl_data_type_t dt,
+                             dnnl_format_tag_t tag)
+{
     rnn__md_free(md);
-    return dnnl_memory_desc_create_with_strides(md, nd, dims, dnnl_f32, strides);
+    return dnnl_memory_desc_create_with_tag(md, nd, dims, dt, tag);
+}
+
+dnnl_status_t rnn__md_strides_dt(rnn__md *md, int nd, const dnnl_dims_t dims,
+                                 dnnl_data_type_t dt, const dnnl_dims_t strides)
+{
+    rnn__md_free(md);
+    return dnnl_memory_desc_create_with_strides(md, nd, dims, dt, strides);
 }
 
 dnnl_status_t rnn__md_query(rnn__md *md, const_dnnl_primitive_desc_t pd, dnnl_query_t what,
@@ -154,15 +200,16 @@ dnnl_status_t rnn__dnnl_post_ops_append_sum(dnnl_post_ops_t po)
 
 #else /* oneDNN 2.x */
 
-dnnl_status_t rnn__md_tag(rnn__md *md, int nd, const dnnl_dims_t dims, dnnl_format_tag_t tag)
+dnnl_status_t rnn__md_tag_dt(rnn__md *md, int nd, const dnnl_dims_t dims, dnnl_data_type_t dt,
+                             dnnl_format_tag_t tag)
 {
-    return dnnl_memory_desc_init_by_tag(md, nd, dims, dnnl_f32, tag);
+    return dnnl_memory_desc_init_by_tag(md, nd, dims, dt, tag);
 }
 
-dnnl_status_t rnn__md_strides(rnn__md *md, int nd, const dnnl_dims_t dims,
-                              const dnnl_dims_t strides)
+dnnl_status_t rnn__md_strides_dt(rnn__md *md, int nd, const dnnl_dims_t dims,
+                                 dnnl_data_type_t dt, const dnnl_dims_t strides)
 {
-    return dnnl_memory_desc_init_by_strides(md, nd, dims, dnnl_f32, strides);
+    return dnnl_memory_desc_init_by_strides(md, nd, dims, dt, strides);
 }
 
 dnnl_status_t rnn__md_query(rnn__md *md, const_dnnl_primitive_desc_t pd, dnnl_query_t what,

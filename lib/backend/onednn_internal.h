@@ -34,6 +34,11 @@ RNN__HIDDEN dnnl_status_t rnn__md_tag(rnn__md *md, int nd, const dnnl_dims_t dim
                                       dnnl_format_tag_t tag);
 RNN__HIDDEN dnnl_status_t rnn__md_strides(rnn__md *md, int nd, const dnnl_dims_t dims,
                                           const dnnl_dims_t strides);
+/* The same with another data type (dnnl_bf16 for mixed precision). */
+RNN__HIDDEN dnnl_status_t rnn__md_tag_dt(rnn__md *md, int nd, const dnnl_dims_t dims,
+                                         dnnl_data_type_t dt, dnnl_format_tag_t tag);
+RNN__HIDDEN dnnl_status_t rnn__md_strides_dt(rnn__md *md, int nd, const dnnl_dims_t dims,
+                                             dnnl_data_type_t dt, const dnnl_dims_t strides);
 RNN__HIDDEN dnnl_status_t rnn__md_query(rnn__md *md, const_dnnl_primitive_desc_t pd,
                                         dnnl_query_t what, int index);
 RNN__HIDDEN dnnl_status_t rnn__md_copy(rnn__md *md, rnn__cmd src);
@@ -90,8 +95,12 @@ struct rnn__dnnl_ctx {
     dnnl_stream_t stream; /* in-order stream on that engine */
     struct rnn__dnnl_mm *matmuls; /* cache of matmul primitives by shape */
     rnn__fbuf bt;                 /* scratch for a transposed B operand */
+    struct rnn__dnnl_mm16 *mm16;  /* cache of bf16 matmul primitives (onednn_bf16.c) */
     rnn__dnnl_mem_slot mem[RNN__DNNL_MEM_SLOTS];
 };
+
+/* Releases the context's bf16 matmul primitives (backend/onednn_bf16.c). */
+RNN__HIDDEN void rnn__dnnl_bf16_release(rnn__dnnl_ctx *c);
 
 /* Reports a oneDNN failure as RNN_ERR_BACKEND ("func: what: oneDNN status"). */
 RNN__HIDDEN rnn_status rnn__dnnl_fail(const char *func, const char *what, dnnl_status_t st);

@@ -16,6 +16,13 @@
  * - Primitives are created once per (kind, T_k, N_k, N) and cached; weights
  *   are reordered from the canonical ldigo layout into each primitive's
  *   preferred layout (format_tag any) only when their version changes.
+ * - Mixed precision (f->bf16): the primitives take bf16 layer and iteration
+ *   data and weights (reordered from the f32 canonical ones, cached by version
+ *   beside the f32 copies) and f32 bias, LSTM cell state and every diff_*
+ *   tensor (oneDNN's data type table, the same in 2.6 and 3.x). x and h0 are
+ *   converted on the way in, y and hT on the way out; the bf16 x and y of a
+ *   training forward are kept for its backward. Primitives are cached per
+ *   precision, so switching back and forth rebuilds nothing.
  * - Traps of Debian's oneDNN 2.6 (shared/notes/onednn-2.6.md): an explicit
  *   zero src_iter is always passed (a NULL one corrupts diff_weights_iter);
  *   scratchpads are user-mode (primitives may run on another thread); diff
@@ -31,12 +38,14 @@ enum { K_FWD_TRAIN = 0, K_FWD_INFER = 1, K_BWD = 2 };
 
 typedef struct prim_entry {
     struct prim_entry *next;
-    int kind;
+    int kind, bf16;
     int64_t T, N, Ntot;
     dnnl_primitive_desc_t pd;
     dnnl_primitive_t prim;
     rnn__md src_layer, dst_layer, wl, wi, ws, scratch;
-    rnn__md state; /* src_iter, dst_iter and the _c ones: {1, 1, N, H} ldnc */
+    rnn__md state; /* src_iter, dst_iter: {1, 1, N, H} ldnc, f32 or bf16 */
+    /* f32 always: the gradients' views and states, and LSTM's c (also in bf16) */
+    rnn__md gsrc_layer, gdst_layer, gstate;
 } prim_entry;
 
 /* A reordered copy of a canonical weight array in some layout. */
@@ -75,8 +84,11 @@ struct rnn__dnnl_rnn {
     int32_t *slen;   /* [N]: sorted lengths */
     seg *segs;       /* up to T segments */
     int nseg;
-    /* Work buffers, grown as needed. */
-    rnn__fbuf xs, ys, h0, c0, dys, dxs, ddi, ddic, dsi, dsic, gw[3];
+    int bf16; /* precision of the last forward */
+    /* Work buffers, grown as needed. In bf16 (mixed precision) the primitives
+     * read xb, h0b and write yb and the segments' h in bf16 (two per float of
+     * the buffer); c and every gradient stay f32. */
+    rnn__fbuf xs, ys, h0, c0, dys, dxs, ddi, ddic, dsi, dsic, gw[3], xb, yb, h0b;
 };
 
 /* ------------------------------------------------------------ helpers */
@@ -87,8 +99,9 @@ static void prim_free(prim_entry *e)
         dnnl_primitive_destroy(e->prim);
     if (e->pd)
         dnnl_primitive_desc_destroy(e->pd);
-    rnn__md *mds[] = {&e->src_layer, &e->dst_layer, &e->state,  &e->wl,
-                      &e->wi,        &e->ws,        &e->scratch};
+    rnn__md *mds[] = {&e->src_layer, &e->dst_layer,  &e->state,      &e->wl,
+                      &e->wi,        &e->ws,         &e->scratch,    &e->gsrc_layer,
+                      &e->gdst_layer, &e->gstate};
     for (size_t i = 0; i < sizeof mds / sizeof mds[0]; i++)
         rnn__md_free(mds[i]);
     rnn__free(e);
@@ -109,10 +122,17 @@ static int is_lstm(const rnn__dnnl_rnn *k)
 }
 
 /* Time-major view {T, N, C} of the first N rows of a [*][Ntot][C] buffer. */
-static dnnl_status_t init_view(rnn__md *md, int64_t T, int64_t N, int64_t Ntot, int64_t C)
+static dnnl_status_t init_view(rnn__md *md, dnnl_data_type_t dt, int64_t T, int64_t N,
+                               int64_t Ntot, int64_t C)
 {
     dnnl_dims_t dims = {T, N, C}, strides = {Ntot * C, C, 1};
-    return rnn__md_strides(md, 3, dims, strides);
+    return rnn__md_strides_dt(md, 3, dims, dt, strides);
+}
+
+/* p advanced by off elements of esz bytes (4: f32, 2: bf16). */
+static void *at(const void *p, int64_t off, size_t esz)
+{
+    return (char *)(uintptr_t)p + (size_t)off * esz;
 }
 
 /* ------------------------------------------------------------ primitives */
@@ -125,24 +145,33 @@ static rnn_status make_pd(rnn__dnnl_rnn *k, prim_entry *e, dnnl_primitive_attr_t
     rnn_status st = RNN_OK;
     const int64_t I = k->s.I, H = k->s.H, G = k->G;
     dnnl_dims_t wl_d = {1, 1, I, G, H}, wi_d = {1, 1, H, G, H}, st_d = {1, 1, e->N, H};
+    /* bf16 (oneDNN's data type table, 2.6 and 3.x alike): layer and iteration
+     * data and weights bf16; bias, LSTM's cell state and all diff_* f32. */
+    const dnnl_data_type_t dt = e->bf16 ? dnnl_bf16 : dnnl_f32;
     rnn__md wl = {0}, wi = {0};
-    RNN__DNNL(init_view(&e->src_layer, e->T, e->N, e->Ntot, I));
-    RNN__DNNL(init_view(&e->dst_layer, e->T, e->N, e->Ntot, H));
-    RNN__DNNL(rnn__md_tag(&e->state, 4, st_d, dnnl_ldnc));
-    RNN__DNNL(rnn__md_tag(&wl, 5, wl_d, dnnl_format_tag_any));
-    RNN__DNNL(rnn__md_tag(&wi, 5, wi_d, dnnl_format_tag_any));
+    RNN__DNNL(init_view(&e->src_layer, dt, e->T, e->N, e->Ntot, I));
+    RNN__DNNL(init_view(&e->dst_layer, dt, e->T, e->N, e->Ntot, H));
+    RNN__DNNL(rnn__md_tag_dt(&e->state, 4, st_d, dt, dnnl_ldnc));
+    RNN__DNNL(init_view(&e->gsrc_layer, dnnl_f32, e->T, e->N, e->Ntot, I));
+    RNN__DNNL(init_view(&e->gdst_layer, dnnl_f32, e->T, e->N, e->Ntot, H));
+    RNN__DNNL(rnn__md_tag(&e->gstate, 4, st_d, dnnl_ldnc));
+    RNN__DNNL(rnn__md_tag_dt(&wl, 5, wl_d, dt, dnnl_format_tag_any));
+    RNN__DNNL(rnn__md_tag_dt(&wi, 5, wi_d, dt, dnnl_format_tag_any));
     const int lstm = is_lstm(k);
     const rnn__rnn_mds d = {
         .src_layer = RNN__CMD(e->src_layer), .src_iter = RNN__CMD(e->state),
-        .src_iter_c = lstm ? RNN__CMD(e->state) : NULL, .weights_layer = RNN__CMD(wl),
+        .src_iter_c = lstm ? RNN__CMD(e->gstate) : NULL, .weights_layer = RNN__CMD(wl),
         .weights_iter = RNN__CMD(wi), .bias = RNN__CMD(k->canon_bias),
         .dst_layer = RNN__CMD(e->dst_layer), .dst_iter = RNN__CMD(e->state),
-        .dst_iter_c = lstm ? RNN__CMD(e->state) : NULL};
-    /* Gradients: the data's layouts; weight gradients in the canonical ldigo
-     * layout, accumulated in place into the caller's buffers. */
-    rnn__rnn_mds g = d;
-    g.weights_layer = RNN__CMD(k->canon_wl);
-    g.weights_iter = RNN__CMD(k->canon_wi);
+        .dst_iter_c = lstm ? RNN__CMD(e->gstate) : NULL};
+    /* Gradients: f32 in the data's layouts; weight gradients in the canonical
+     * ldigo layout, accumulated in place into the caller's buffers. */
+    const rnn__rnn_mds g = {
+        .src_layer = RNN__CMD(e->gsrc_layer), .src_iter = RNN__CMD(e->gstate),
+        .src_iter_c = d.src_iter_c, .weights_layer = RNN__CMD(k->canon_wl),
+        .weights_iter = RNN__CMD(k->canon_wi), .bias = RNN__CMD(k->canon_bias),
+        .dst_layer = RNN__CMD(e->gdst_layer), .dst_iter = RNN__CMD(e->gstate),
+        .dst_iter_c = d.dst_iter_c};
     dnnl_prop_kind_t prop = e->kind == K_BWD         ? dnnl_backward
                             : e->kind == K_FWD_TRAIN ? dnnl_forward_training
                                                      : dnnl_forward_inference;
@@ -158,18 +187,20 @@ fail:
     return st;
 }
 
-static prim_entry *find_prim(rnn__dnnl_rnn *k, int kind, int64_t T, int64_t N, int64_t Ntot)
+static prim_entry *find_prim(rnn__dnnl_rnn *k, int kind, int bf16, int64_t T, int64_t N,
+                             int64_t Ntot)
 {
     for (prim_entry *e = k->prims; e; e = e->next)
-        if (e->kind == kind && e->T == T && e->N == N && e->Ntot == Ntot)
+        if (e->kind == kind && e->bf16 == bf16 && e->T == T && e->N == N && e->Ntot == Ntot)
             return e;
     return NULL;
 }
 
+/* The primitive of (kind, T, N, Ntot) in the precision of the last forward (k->bf16). */
 static rnn_status get_prim(rnn__dnnl_rnn *k, int kind, int64_t T, int64_t N, int64_t Ntot,
                            prim_entry **out)
 {
-    prim_entry *e = find_prim(k, kind, T, N, Ntot);
+    prim_entry *e = find_prim(k, kind, k->bf16, T, N, Ntot);
     if (e) {
         *out = e;
         return RNN_OK;
@@ -182,7 +213,7 @@ static rnn_status get_prim(rnn__dnnl_rnn *k, int kind, int64_t T, int64_t N, int
     e = rnn__calloc(1, sizeof *e);
     if (!e)
         return RNN__NOMEM(sizeof *e);
-    e->kind = kind, e->T = T, e->N = N, e->Ntot = Ntot;
+    e->kind = kind, e->bf16 = k->bf16, e->T = T, e->N = N, e->Ntot = Ntot;
     RNN__DNNL(dnnl_primitive_attr_create(&attr));
     RNN__DNNL(dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user));
     if ((st = make_pd(k, e, attr, hint ? hint->pd : NULL)))
@@ -203,8 +234,8 @@ static rnn_status get_prim(rnn__dnnl_rnn *k, int kind, int64_t T, int64_t N, int
     if (rnn__log_enabled(RNN_LOG_DEBUG)) {
         const char *impl = NULL;
         dnnl_primitive_desc_query(e->pd, dnnl_query_impl_info_str, 0, &impl);
-        rnn__log(RNN_LOG_DEBUG, "oneDNN rnn primitive kind %d T=%lld N=%lld: %s", kind,
-                 (long long)T, (long long)N, impl ? impl : "?");
+        rnn__log(RNN_LOG_DEBUG, "oneDNN rnn primitive kind %d%s T=%lld N=%lld: %s", kind,
+                 e->bf16 ? " bf16" : "", (long long)T, (long long)N, impl ? impl : "?");
     }
     e->next = k->prims;
     k->prims = e;
@@ -325,8 +356,9 @@ void rnn__dnnl_rnn_destroy(rnn__dnnl_rnn *k)
             rnn__fbuf_free(&k->segs[i].h);
             rnn__fbuf_free(&k->segs[i].c);
         }
-    rnn__fbuf *bufs[] = {&k->xs,  &k->ys,  &k->h0,    &k->c0,    &k->dys,   &k->dxs,  &k->ddi,
-                         &k->ddic, &k->dsi, &k->dsic, &k->gw[0], &k->gw[1], &k->gw[2]};
+    rnn__fbuf *bufs[] = {&k->xs,   &k->ys,  &k->h0,   &k->c0,    &k->dys,   &k->dxs,
+                         &k->ddi,  &k->ddic, &k->dsi, &k->dsic, &k->gw[0], &k->gw[1],
+                         &k->gw[2], &k->xb,  &k->yb,  &k->h0b};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
         rnn__fbuf_free(bufs[i]);
     rnn__free(k->scratch);
@@ -399,25 +431,22 @@ static void permute_steps(const rnn__dnnl_rnn *k, int64_t N, int64_t C, const fl
     }
 }
 
-rnn_status rnn__dnnl_rnn_forward(rnn__dnnl_rnn *k, const rnn__rnn_weights *w, const rnn__rnn_fwd *f)
+/* The layer input and initial states as the primitives read them: x in sorted (and reversed)
+ * order when gathered, h0/c0 sorted with explicit zeros when not given (trap 1); in bf16, x and
+ * h0 converted (xb, h0b). *xs points at what src_layer reads. */
+static rnn_status stage_inputs(rnn__dnnl_rnn *k, const rnn__rnn_fwd *f, const void **xs)
 {
-    rnn_status st; /* arguments were checked by rnn__rnn_forward/_backward */
-    k->trained = 0;
-    make_plan(k, f);
+    rnn_status st;
     const int64_t N = f->N, T = f->T, I = k->s.I, H = k->s.H;
-    const int kind = f->training ? K_FWD_TRAIN : K_FWD_INFER;
     const int lstm = is_lstm(k);
-    const float *xs = f->x;
-    float *ys = f->y;
+    const float *x = f->x;
     if (k->gathered) {
-        if ((st = rnn__fbuf_ensure(&k->xs, (size_t)(T * N * I), 0)) ||
-            (st = rnn__fbuf_ensure(&k->ys, (size_t)(T * N * H), 0)))
+        if ((st = rnn__fbuf_ensure(&k->xs, (size_t)(T * N * I), 0)))
             return st;
         permute_steps(k, N, I, f->x, k->xs.p, 1);
-        xs = k->xs.p;
-        ys = k->ys.p;
+        x = k->xs.p;
     }
-    /* Initial states in sorted order; explicit zeros when not given (trap 1). */
+    *xs = x;
     if ((st = rnn__fbuf_ensure(&k->h0, (size_t)(N * H), 0)) ||
         (st = rnn__fbuf_ensure(&k->c0, (size_t)(N * H), 0)))
         return st;
@@ -428,59 +457,117 @@ rnn_status rnn__dnnl_rnn_forward(rnn__dnnl_rnn *k, const rnn__rnn_weights *w, co
             k->c0.p[j * H + h] = lstm && f->c0 ? f->c0[n * H + h] : 0.0f;
         }
     }
-    const float *hin = k->h0.p, *cin = k->c0.p;
-    for (int s = 0; s < k->nseg; s++) {
-        seg *g = &k->segs[s];
-        prim_entry *e;
-        if ((st = get_prim(k, kind, g->T, g->N, N, &e)))
-            return st;
-        const float *wl, *wi;
-        if ((st = get_weights(k, 0, RNN__CMD(e->wl), w->wx, w->version, &wl)) ||
-            (st = get_weights(k, 1, RNN__CMD(e->wi), w->wh, w->version, &wi)))
-            return st;
-        if ((st = rnn__fbuf_ensure(&g->h, (size_t)(g->N * H), 0)) ||
-            (st = rnn__fbuf_ensure(&g->c, (size_t)(g->N * H), 0)))
-            return st;
-        size_t wsb = f->training ? rnn__md_size(RNN__CMD(e->ws)) : 0;
-        if (wsb > g->ws_bytes) {
-            rnn__free(g->ws);
-            g->ws = rnn__malloc(wsb);
-            g->ws_bytes = g->ws ? wsb : 0;
-            if (!g->ws)
-                return RNN__NOMEM(wsb);
-        }
-        rnn__dnnl_arg a[RNN__DNNL_MAX_ARGS];
-        int na = 0;
-        a[na++] = (rnn__dnnl_arg){DNNL_ARG_SRC_LAYER, RNN__CMD(e->src_layer),
-                                  (void *)(xs + g->t0 * N * I)};
-        a[na++] = (rnn__dnnl_arg){DNNL_ARG_SRC_ITER, RNN__CMD(e->state), (void *)hin};
-        a[na++] = (rnn__dnnl_arg){DNNL_ARG_WEIGHTS_LAYER, RNN__CMD(e->wl), (void *)wl};
-        a[na++] = (rnn__dnnl_arg){DNNL_ARG_WEIGHTS_ITER, RNN__CMD(e->wi), (void *)wi};
-        a[na++] = (rnn__dnnl_arg){DNNL_ARG_BIAS, RNN__CMD(k->canon_bias), (void *)w->b};
-        a[na++] = (rnn__dnnl_arg){DNNL_ARG_DST_LAYER, RNN__CMD(e->dst_layer), ys + g->t0 * N * H};
-        a[na++] = (rnn__dnnl_arg){DNNL_ARG_DST_ITER, RNN__CMD(e->state), g->h.p};
-        if (lstm) {
-            a[na++] = (rnn__dnnl_arg){DNNL_ARG_SRC_ITER_C, RNN__CMD(e->state), (void *)cin};
-            a[na++] = (rnn__dnnl_arg){DNNL_ARG_DST_ITER_C, RNN__CMD(e->state), g->c.p};
-        }
-        if (f->training)
-            a[na++] = (rnn__dnnl_arg){DNNL_ARG_WORKSPACE, RNN__CMD(e->ws), g->ws};
-        if (rnn__md_size(RNN__CMD(e->scratch)))
-            a[na++] = (rnn__dnnl_arg){DNNL_ARG_SCRATCHPAD, RNN__CMD(e->scratch), k->scratch};
-        if ((st = rnn__dnnl_exec(k->ctx, e->prim, a, na)))
-            return st;
-        /* Samples ending with this segment: rows [N_next, N_k). */
-        int64_t nnext = s + 1 < k->nseg ? k->segs[s + 1].N : 0;
-        for (int64_t j = nnext; j < g->N; j++) {
-            int64_t n = k->perm[j];
-            if (f->hT)
-                memcpy(f->hT + n * H, g->h.p + j * H, sizeof(float) * (size_t)H);
-            if (f->cT && lstm)
-                memcpy(f->cT + n * H, g->c.p + j * H, sizeof(float) * (size_t)H);
-        }
-        hin = g->h.p;
-        cin = g->c.p;
+    if (!k->bf16)
+        return RNN_OK;
+    if ((st = rnn__fbuf_ensure(&k->xb, (size_t)(T * N * I + 1) / 2, 0)) ||
+        (st = rnn__fbuf_ensure(&k->yb, (size_t)(T * N * H + 1) / 2, 0)) ||
+        (st = rnn__fbuf_ensure(&k->h0b, (size_t)(N * H + 1) / 2, 0)))
+        return st;
+    rnn__bf16_pack((uint16_t *)k->xb.p, x, (size_t)(T * N * I));
+    rnn__bf16_pack((uint16_t *)k->h0b.p, k->h0.p, (size_t)(N * H));
+    *xs = k->xb.p;
+    return RNN_OK;
+}
+
+/* Final states of the samples that end with segment s (rows [N_next, N_s)). */
+static void final_states(const rnn__dnnl_rnn *k, int s, const rnn__rnn_fwd *f)
+{
+    const seg *g = &k->segs[s];
+    const int64_t H = k->s.H, nnext = s + 1 < k->nseg ? k->segs[s + 1].N : 0;
+    for (int64_t j = nnext; j < g->N; j++) {
+        int64_t n = k->perm[j];
+        if (f->hT && k->bf16)
+            rnn__bf16_unpack(f->hT + n * H, (const uint16_t *)g->h.p + j * H, (size_t)H);
+        else if (f->hT)
+            memcpy(f->hT + n * H, g->h.p + j * H, sizeof(float) * (size_t)H);
+        if (f->cT && is_lstm(k))
+            memcpy(f->cT + n * H, g->c.p + j * H, sizeof(float) * (size_t)H);
     }
+}
+
+/* Runs segment s forward: xs and ys are the whole sorted sequences, hin/cin its initial
+ * states (f32 or bf16 as the primitive's data). */
+static rnn_status forward_segment(rnn__dnnl_rnn *k, const rnn__rnn_weights *w, int s, int kind,
+                                  const void *xs, void *ys, const void *hin, const float *cin)
+{
+    rnn_status st;
+    seg *g = &k->segs[s];
+    const int64_t N = k->N, I = k->s.I, H = k->s.H;
+    const size_t esz = k->bf16 ? 2 : 4;
+    prim_entry *e;
+    if ((st = get_prim(k, kind, g->T, g->N, N, &e)))
+        return st;
+    const float *wl, *wi;
+    if ((st = get_weights(k, 0, RNN__CMD(e->wl), w->wx, w->version, &wl)) ||
+        (st = get_weights(k, 1, RNN__CMD(e->wi), w->wh, w->version, &wi)))
+        return st;
+    if ((st = rnn__fbuf_ensure(&g->h, (size_t)(g->N * H), 0)) ||
+        (st = rnn__fbuf_ensure(&g->c, (size_t)(g->N * H), 0)))
+        return st;
+    size_t wsb = kind == K_FWD_TRAIN ? rnn__md_size(RNN__CMD(e->ws)) : 0;
+    if (wsb > g->ws_bytes) {
+        rnn__free(g->ws);
+        g->ws = rnn__malloc(wsb);
+        g->ws_bytes = g->ws ? wsb : 0;
+        if (!g->ws)
+            return RNN__NOMEM(wsb);
+    }
+    rnn__dnnl_arg a[RNN__DNNL_MAX_ARGS];
+    int na = 0;
+    a[na++] = (rnn__dnnl_arg){DNNL_ARG_SRC_LAYER, RNN__CMD(e->src_layer),
+                              at(xs, g->t0 * N * I, esz)};
+    a[na++] = (rnn__dnnl_arg){DNNL_ARG_SRC_ITER, RNN__CMD(e->state), (void *)(uintptr_t)hin};
+    a[na++] = (rnn__dnnl_arg){DNNL_ARG_WEIGHTS_LAYER, RNN__CMD(e->wl), (void *)wl};
+    a[na++] = (rnn__dnnl_arg){DNNL_ARG_WEIGHTS_ITER, RNN__CMD(e->wi), (void *)wi};
+    a[na++] = (rnn__dnnl_arg){DNNL_ARG_BIAS, RNN__CMD(k->canon_bias), (void *)w->b};
+    a[na++] = (rnn__dnnl_arg){DNNL_ARG_DST_LAYER, RNN__CMD(e->dst_layer),
+                              at(ys, g->t0 * N * H, esz)};
+    a[na++] = (rnn__dnnl_arg){DNNL_ARG_DST_ITER, RNN__CMD(e->state), g->h.p};
+    if (is_lstm(k)) {
+        a[na++] = (rnn__dnnl_arg){DNNL_ARG_SRC_ITER_C, RNN__CMD(e->gstate), (void *)cin};
+        a[na++] = (rnn__dnnl_arg){DNNL_ARG_DST_ITER_C, RNN__CMD(e->gstate), g->c.p};
+    }
+    if (kind == K_FWD_TRAIN)
+        a[na++] = (rnn__dnnl_arg){DNNL_ARG_WORKSPACE, RNN__CMD(e->ws), g->ws};
+    if (rnn__md_size(RNN__CMD(e->scratch)))
+        a[na++] = (rnn__dnnl_arg){DNNL_ARG_SCRATCHPAD, RNN__CMD(e->scratch), k->scratch};
+    return rnn__dnnl_exec(k->ctx, e->prim, a, na);
+}
+
+rnn_status rnn__dnnl_rnn_forward(rnn__dnnl_rnn *k, const rnn__rnn_weights *w, const rnn__rnn_fwd *f)
+{
+    rnn_status st; /* arguments were checked by rnn__rnn_forward/_backward */
+    k->trained = 0;
+    k->bf16 = f->bf16 != 0;
+    make_plan(k, f);
+    const int64_t N = f->N, T = f->T, H = k->s.H;
+    const int kind = f->training ? K_FWD_TRAIN : K_FWD_INFER;
+    const void *xs;
+    if ((st = stage_inputs(k, f, &xs)))
+        return st;
+    /* Sorted outputs: the caller's y directly when nothing is gathered (f32). */
+    float *ys = f->y;
+    if (k->gathered && (st = rnn__fbuf_ensure(&k->ys, (size_t)(T * N * H), 0)))
+        return st;
+    if (k->gathered)
+        ys = k->ys.p;
+    void *yd = k->bf16 ? (void *)k->yb.p : (void *)ys;
+    const void *hin = k->bf16 ? (const void *)k->h0b.p : (const void *)k->h0.p;
+    const float *cin = k->c0.p;
+    for (int s = 0; s < k->nseg; s++) {
+        if ((st = forward_segment(k, w, s, kind, xs, yd, hin, cin)))
+            return st;
+        final_states(k, s, f);
+        hin = k->segs[s].h.p;
+        cin = k->segs[s].c.p;
+    }
+    if (k->bf16) /* every step of every sample was written (the zeros come below) */
+        for (int s = 0; s < k->nseg; s++) {
+            const seg *g = &k->segs[s];
+            for (int64_t t = g->t0; t < g->t0 + g->T; t++)
+                rnn__bf16_unpack(ys + t * N * H, (const uint16_t *)k->yb.p + t * N * H,
+                                 (size_t)(g->N * H));
+        }
     if (k->gathered) {
         memset(f->y, 0, sizeof(float) * (size_t)(T * N * H));
         permute_steps(k, N, H, ys, f->y, 0);
@@ -491,25 +578,108 @@ rnn_status rnn__dnnl_rnn_forward(rnn__dnnl_rnn *k, const rnn__rnn_weights *w, co
 
 /* ------------------------------------------------------------ backward */
 
+/* The data and gradient buffers of one backward (whole sorted sequences). */
+typedef struct bwd_bufs {
+    const void *xs, *ys; /* what the training forward read and wrote (f32 or bf16) */
+    const float *dys;
+    float *dxs, *dw[3];
+} bwd_bufs;
+
+/* Runs segment s backward; its diff_dst_iter(_c) are in ddi/ddic, its diff_src_iter(_c) go to
+ * dsi/dsic. */
+static rnn_status backward_segment(rnn__dnnl_rnn *k, const rnn__rnn_weights *w, int s,
+                                   const bwd_bufs *u)
+{
+    rnn_status st;
+    seg *g = &k->segs[s];
+    const int64_t N = k->N, I = k->s.I, H = k->s.H;
+    const size_t esz = k->bf16 ? 2 : 4;
+    prim_entry *e, *fe;
+    if ((st = get_prim(k, K_BWD, g->T, g->N, N, &e)) ||
+        (st = get_prim(k, K_FWD_TRAIN, g->T, g->N, N, &fe)))
+        return st;
+    const float *wl, *wi;
+    if ((st = get_weights(k, 0, RNN__CMD(e->wl), w->wx, w->version, &wl)) ||
+        (st = get_weights(k, 1, RNN__CMD(e->wi), w->wh, w->version, &wi)))
+        return st;
+    const void *hin = s > 0 ? k->segs[s - 1].h.p : k->bf16 ? k->h0b.p : k->h0.p;
+    const float *cin = s > 0 ? k->segs[s - 1].c.p : k->c0.p;
+    rnn__dnnl_arg a[RNN__DNNL_MAX_ARGS];
+    int na = 0;
+    a[na++] = (rnn__dnnl_arg){DNNL_ARG_SRC_LAYER, RNN__CMD(e->src_layer),
+                              at(u->xs, g->t0 * N * I, esz)};
+    a[na++] = (rnn__dnnl_arg){DNNL_ARG_SRC_ITER, RNN__CMD(e->state), (void *)(uintptr_t)hin};
+    a[na++] = (rnn__dnnl_arg){DNNL_ARG_WEIGHTS_LAYER, RNN__CMD(e->wl), (void *)wl};
+    a[na++] = (rnn__dnnl_arg){DNNL_ARG_WEIGHTS_ITER, RNN__CMD(e->wi), (void *)wi};
+    a[na++] = (rnn__dnnl_arg){DNNL_ARG_BIAS, RNN__CMD(k->canon_bias), (void *)w->b};
+    a[na++] = (rnn__dnnl_arg){DNNL_ARG_DST_LAYER, RNN__CMD(e->dst_layer),
+                              at(u->ys, g->t0 * N * H, esz)};
+    a[na++] = (rnn__dnnl_arg){DNNL_ARG_DST_ITER, RNN__CMD(e->state), g->h.p};
+    a[na++] = (rnn__dnnl_arg){DNNL_ARG_WORKSPACE, RNN__CMD(fe->ws), g->ws};
+    a[na++] = (rnn__dnnl_arg){DNNL_ARG_DIFF_SRC_LAYER, RNN__CMD(e->gsrc_layer),
+                              u->dxs + g->t0 * N * I};
+    a[na++] = (rnn__dnnl_arg){DNNL_ARG_DIFF_SRC_ITER, RNN__CMD(e->gstate), k->dsi.p};
+    a[na++] = (rnn__dnnl_arg){DNNL_ARG_DIFF_WEIGHTS_LAYER, RNN__CMD(k->canon_wl), u->dw[0]};
+    a[na++] = (rnn__dnnl_arg){DNNL_ARG_DIFF_WEIGHTS_ITER, RNN__CMD(k->canon_wi), u->dw[1]};
+    a[na++] = (rnn__dnnl_arg){DNNL_ARG_DIFF_BIAS, RNN__CMD(k->canon_bias), u->dw[2]};
+    a[na++] = (rnn__dnnl_arg){DNNL_ARG_DIFF_DST_LAYER, RNN__CMD(e->gdst_layer),
+                              (void *)(u->dys + g->t0 * N * H)};
+    a[na++] = (rnn__dnnl_arg){DNNL_ARG_DIFF_DST_ITER, RNN__CMD(e->gstate), k->ddi.p};
+    if (is_lstm(k)) {
+        a[na++] = (rnn__dnnl_arg){DNNL_ARG_SRC_ITER_C, RNN__CMD(e->gstate), (void *)cin};
+        a[na++] = (rnn__dnnl_arg){DNNL_ARG_DST_ITER_C, RNN__CMD(e->gstate), g->c.p};
+        a[na++] = (rnn__dnnl_arg){DNNL_ARG_DIFF_SRC_ITER_C, RNN__CMD(e->gstate), k->dsic.p};
+        a[na++] = (rnn__dnnl_arg){DNNL_ARG_DIFF_DST_ITER_C, RNN__CMD(e->gstate), k->ddic.p};
+    }
+    if (rnn__md_size(RNN__CMD(e->scratch)))
+        a[na++] = (rnn__dnnl_arg){DNNL_ARG_SCRATCHPAD, RNN__CMD(e->scratch), k->scratch};
+    return rnn__dnnl_exec(k->ctx, e->prim, a, na);
+}
+
+/* diff_dst_iter(_c) of segment s: rows < N_{s+1} from the later segment's diff_src_iter
+ * (dsi/dsic), the others from the gradients of the final states of samples ending here. */
+static void segment_state_grads(rnn__dnnl_rnn *k, int s, const rnn__rnn_bwd *b)
+{
+    const seg *g = &k->segs[s];
+    const int64_t H = k->s.H, nnext = s + 1 < k->nseg ? k->segs[s + 1].N : 0;
+    const int lstm = is_lstm(k);
+    for (int64_t j = 0; j < g->N; j++) {
+        float *dh = k->ddi.p + j * H, *dc = k->ddic.p + j * H;
+        if (j < nnext) {
+            memcpy(dh, k->dsi.p + j * H, sizeof(float) * (size_t)H);
+            memcpy(dc, k->dsic.p + j * H, sizeof(float) * (size_t)H);
+        } else {
+            int64_t n = k->perm[j];
+            for (int64_t h = 0; h < H; h++) {
+                dh[h] = b->dhT ? b->dhT[n * H + h] : 0.0f;
+                dc[h] = lstm && b->dcT ? b->dcT[n * H + h] : 0.0f;
+            }
+        }
+    }
+}
+
 rnn_status rnn__dnnl_rnn_backward(rnn__dnnl_rnn *k, const rnn__rnn_weights *w,
                                   const rnn__rnn_fwd *f, const rnn__rnn_bwd *b)
 {
     rnn_status st; /* arguments were checked by rnn__rnn_forward/_backward */
-    if (!k->trained || k->T != f->T || k->N != f->N)
+    if (!k->trained || k->T != f->T || k->N != f->N || k->bf16 != (f->bf16 != 0))
         return RNN__ERR(RNN_ERR_STATE, "backward needs a training forward of the same batch first");
     const int64_t N = f->N, T = f->T, I = k->s.I, H = k->s.H, GH = k->G * H;
     const int lstm = is_lstm(k);
     /* Gradient destinations: the caller's (accumulated into, as oneDNN does)
      * or scratch when the caller does not want them. */
-    float *dw[3] = {b->dwx, b->dwh, b->db};
+    bwd_bufs u = {.dw = {b->dwx, b->dwh, b->db}};
     size_t nw[3] = {(size_t)(I * GH), (size_t)(H * GH), (size_t)(k->Gb * H)};
     for (int i = 0; i < 3; i++)
-        if (!dw[i]) {
+        if (!u.dw[i]) {
             if ((st = rnn__fbuf_ensure(&k->gw[i], nw[i], 0)))
                 return st;
-            dw[i] = k->gw[i].p;
+            u.dw[i] = k->gw[i].p;
         }
-    const float *xs = k->gathered ? k->xs.p : f->x, *ys = k->gathered ? k->ys.p : f->y;
+    if (k->bf16)
+        u.xs = k->xb.p, u.ys = k->yb.p;
+    else
+        u.xs = k->gathered ? k->xs.p : f->x, u.ys = k->gathered ? k->ys.p : f->y;
     /* Without lengths or reversal (one segment, identity order) the primitive reads the
      * caller's dy and writes the caller's dx directly; otherwise through sorted copies. */
     const int direct_dy = !k->gathered && b->dy, direct_dx = !k->gathered && b->dx;
@@ -520,8 +690,8 @@ rnn_status rnn__dnnl_rnn_backward(rnn__dnnl_rnn *k, const rnn__rnn_weights *w,
         (st = rnn__fbuf_ensure(&k->dsi, (size_t)(N * H), 0)) ||
         (st = rnn__fbuf_ensure(&k->dsic, (size_t)(N * H), 0)))
         return st;
-    const float *dys = direct_dy ? b->dy : k->dys.p;
-    float *dxs = direct_dx ? b->dx : k->dxs.p;
+    u.dys = direct_dy ? b->dy : k->dys.p;
+    u.dxs = direct_dx ? b->dx : k->dxs.p;
     if (!direct_dy) {
         /* dy in sorted (and reversed) order; zero where nothing flows. */
         memset(k->dys.p, 0, sizeof(float) * (size_t)(T * N * H));
@@ -531,58 +701,8 @@ rnn_status rnn__dnnl_rnn_backward(rnn__dnnl_rnn *k, const rnn__rnn_weights *w,
     /* Segments in reverse. dsi holds the previous (later) segment's
      * diff_src_iter: rows < N_{k+1} feed this segment's diff_dst_iter. */
     for (int s = k->nseg - 1; s >= 0; s--) {
-        seg *g = &k->segs[s];
-        int64_t nnext = s + 1 < k->nseg ? k->segs[s + 1].N : 0;
-        for (int64_t j = 0; j < g->N; j++) {
-            float *dh = k->ddi.p + j * H, *dc = k->ddic.p + j * H;
-            if (j < nnext) {
-                memcpy(dh, k->dsi.p + j * H, sizeof(float) * (size_t)H);
-                memcpy(dc, k->dsic.p + j * H, sizeof(float) * (size_t)H);
-            } else {
-                int64_t n = k->perm[j];
-                for (int64_t h = 0; h < H; h++) {
-                    dh[h] = b->dhT ? b->dhT[n * H + h] : 0.0f;
-                    dc[h] = lstm && b->dcT ? b->dcT[n * H + h] : 0.0f;
-                }
-            }
-        }
-        prim_entry *e, *fe;
-        if ((st = get_prim(k, K_BWD, g->T, g->N, N, &e)) ||
-            (st = get_prim(k, K_FWD_TRAIN, g->T, g->N, N, &fe)))
-            return st;
-        const float *wl, *wi;
-        if ((st = get_weights(k, 0, RNN__CMD(e->wl), w->wx, w->version, &wl)) ||
-            (st = get_weights(k, 1, RNN__CMD(e->wi), w->wh, w->version, &wi)))
-            return st;
-        const float *hin = s > 0 ? k->segs[s - 1].h.p : k->h0.p;
-        const float *cin = s > 0 ? k->segs[s - 1].c.p : k->c0.p;
-        rnn__dnnl_arg a[RNN__DNNL_MAX_ARGS];
-        int na = 0;
-        a[na++] = (rnn__dnnl_arg){DNNL_ARG_SRC_LAYER, RNN__CMD(e->src_layer), (void *)(xs + g->t0 * N * I)};
-        a[na++] = (rnn__dnnl_arg){DNNL_ARG_SRC_ITER, RNN__CMD(e->state), (void *)hin};
-        a[na++] = (rnn__dnnl_arg){DNNL_ARG_WEIGHTS_LAYER, RNN__CMD(e->wl), (void *)wl};
-        a[na++] = (rnn__dnnl_arg){DNNL_ARG_WEIGHTS_ITER, RNN__CMD(e->wi), (void *)wi};
-        a[na++] = (rnn__dnnl_arg){DNNL_ARG_BIAS, RNN__CMD(k->canon_bias), (void *)w->b};
-        a[na++] = (rnn__dnnl_arg){DNNL_ARG_DST_LAYER, RNN__CMD(e->dst_layer), (void *)(ys + g->t0 * N * H)};
-        a[na++] = (rnn__dnnl_arg){DNNL_ARG_DST_ITER, RNN__CMD(e->state), g->h.p};
-        a[na++] = (rnn__dnnl_arg){DNNL_ARG_WORKSPACE, RNN__CMD(fe->ws), g->ws};
-        a[na++] = (rnn__dnnl_arg){DNNL_ARG_DIFF_SRC_LAYER, RNN__CMD(e->src_layer), dxs + g->t0 * N * I};
-        a[na++] = (rnn__dnnl_arg){DNNL_ARG_DIFF_SRC_ITER, RNN__CMD(e->state), k->dsi.p};
-        a[na++] = (rnn__dnnl_arg){DNNL_ARG_DIFF_WEIGHTS_LAYER, RNN__CMD(k->canon_wl), dw[0]};
-        a[na++] = (rnn__dnnl_arg){DNNL_ARG_DIFF_WEIGHTS_ITER, RNN__CMD(k->canon_wi), dw[1]};
-        a[na++] = (rnn__dnnl_arg){DNNL_ARG_DIFF_BIAS, RNN__CMD(k->canon_bias), dw[2]};
-        a[na++] = (rnn__dnnl_arg){DNNL_ARG_DIFF_DST_LAYER, RNN__CMD(e->dst_layer),
-                                  (void *)(dys + g->t0 * N * H)};
-        a[na++] = (rnn__dnnl_arg){DNNL_ARG_DIFF_DST_ITER, RNN__CMD(e->state), k->ddi.p};
-        if (lstm) {
-            a[na++] = (rnn__dnnl_arg){DNNL_ARG_SRC_ITER_C, RNN__CMD(e->state), (void *)cin};
-            a[na++] = (rnn__dnnl_arg){DNNL_ARG_DST_ITER_C, RNN__CMD(e->state), g->c.p};
-            a[na++] = (rnn__dnnl_arg){DNNL_ARG_DIFF_SRC_ITER_C, RNN__CMD(e->state), k->dsic.p};
-            a[na++] = (rnn__dnnl_arg){DNNL_ARG_DIFF_DST_ITER_C, RNN__CMD(e->state), k->ddic.p};
-        }
-        if (rnn__md_size(RNN__CMD(e->scratch)))
-            a[na++] = (rnn__dnnl_arg){DNNL_ARG_SCRATCHPAD, RNN__CMD(e->scratch), k->scratch};
-        if ((st = rnn__dnnl_exec(k->ctx, e->prim, a, na)))
+        segment_state_grads(k, s, b);
+        if ((st = backward_segment(k, w, s, &u)))
             return st;
     }
     /* dsi now holds the gradient of the (sorted) initial states. */

@@ -9,6 +9,14 @@
  *   hp  h before the step        cp  c before the step (LSTM)
  *   gt  gate activations [G*H]   cn  c after the step (LSTM)
  *   nh  h_prev Who + bu' (LBR_GRU: needed for the reset-gate gradient)
+ *
+ * bf16 (f->bf16, mixed precision) is emulated: the weights, x, and the
+ * states entering the recurrent products (GRU: r * h_prev) are rounded to
+ * bf16, and h is rounded after every step (so y and hT are bf16 values, as
+ * the oneDNN primitive's bf16 outputs); sums still accumulate in double, and
+ * LSTM's c stays f32. Backward uses the same rounded operands, and rounds
+ * the gate gradients before they enter products and the bias gradient (as
+ * oneDNN's bf16 backward keeps them); the state gradients stay f32.
  */
 #include <math.h>
 #include <string.h>
@@ -62,6 +70,37 @@ void rnn__ref_rnn_destroy(rnn__ref_rnn *k)
     rnn__free(k);
 }
 
+/* The weights the products use: w itself, or in bf16 rounded copies in *buf
+ * (the caller frees it). */
+static rnn_status product_weights(const rnn__ref_rnn *k, const rnn__rnn_weights *w, int bf16,
+                                  rnn__rnn_weights *out, float **buf)
+{
+    *out = *w;
+    *buf = NULL;
+    if (!bf16)
+        return RNN_OK;
+    const size_t nx = (size_t)(k->s.I * k->G * k->s.H), nh = (size_t)(k->s.H * k->G * k->s.H);
+    float *p = rnn__malloc(sizeof(float) * (nx + nh));
+    if (!p)
+        return RNN__NOMEM(sizeof(float) * (nx + nh));
+    rnn__bf16_round_n(p, w->wx, nx);
+    rnn__bf16_round_n(p + nx, w->wh, nh);
+    out->wx = p;
+    out->wh = p + nx;
+    *buf = p;
+    return RNN_OK;
+}
+
+/* x row tn as the products see it (rounded into tmp in bf16). */
+static const float *input_row(const rnn__ref_rnn *k, const rnn__rnn_fwd *f, int64_t tn, float *tmp)
+{
+    const float *x = f->x + tn * k->s.I;
+    if (!f->bf16)
+        return x;
+    rnn__bf16_round_n(tmp, x, (size_t)k->s.I);
+    return tmp;
+}
+
 /* acc[j] += sum_i v[i] * W[i][off + j], j < H; W has row length ld. */
 static void vec_mat(double *acc, const float *v, int64_t rows, const float *W, int64_t ld,
                     int64_t off, int64_t H)
@@ -76,20 +115,28 @@ static void vec_mat(double *acc, const float *v, int64_t rows, const float *W, i
     }
 }
 
-rnn_status rnn__ref_rnn_forward(rnn__ref_rnn *k, const rnn__rnn_weights *w, const rnn__rnn_fwd *f)
+rnn_status rnn__ref_rnn_forward(rnn__ref_rnn *k, const rnn__rnn_weights *w0,
+                                 const rnn__rnn_fwd *f)
 {
     /* Arguments were checked by rnn__rnn_forward/_backward. */
     const rnn__cell cell = k->s.cell;
     const int64_t N = f->N, T = f->T, I = k->s.I, H = k->s.H, G = k->G, GH = G * H;
+    rnn__rnn_weights wr;
+    float *wbuf;
+    rnn_status st = product_weights(k, w0, f->bf16, &wr, &wbuf);
+    if (st)
+        return st;
+    const rnn__rnn_weights *w = &wr;
     double *pre = rnn__malloc(sizeof(double) * (size_t)(GH + H));
-    float *h = rnn__malloc(sizeof(float) * (size_t)(4 * H));
+    float *h = rnn__malloc(sizeof(float) * (size_t)(4 * H + I));
     if (!pre || !h) {
         rnn__free(pre);
         rnn__free(h);
-        return RNN__NOMEM(sizeof(double) * (size_t)(GH + H) + sizeof(float) * (size_t)(4 * H));
+        rnn__free(wbuf);
+        return RNN__NOMEM(sizeof(double) * (size_t)(GH + H) + sizeof(float) * (size_t)(4 * H + I));
     }
     double *nh = pre + GH;
-    float *c = h + H, *hn = h + 2 * H, *hm = h + 3 * H;
+    float *c = h + H, *hn = h + 2 * H, *hm = h + 3 * H, *xr = h + 4 * H;
     memset(f->y, 0, sizeof(float) * (size_t)(T * N * H));
     for (int64_t n = 0; n < N; n++) {
         const int64_t L = f->lengths ? f->lengths[n] : T;
@@ -99,7 +146,7 @@ rnn_status rnn__ref_rnn_forward(rnn__ref_rnn *k, const rnn__rnn_weights *w, cons
         }
         for (int64_t s = 0; s < L; s++) {
             const int64_t t = k->s.reverse ? L - 1 - s : s, tn = t * N + n;
-            const float *x = f->x + tn * I;
+            const float *x = input_row(k, f, tn, xr);
             /* Input part of every gate, plus bias. */
             for (int64_t g = 0; g < GH; g++)
                 pre[g] = w->b[g];
@@ -112,6 +159,8 @@ rnn_status rnn__ref_rnn_forward(rnn__ref_rnn *k, const rnn__rnn_weights *w, cons
             /* hm: h_prev as the recurrent products see it (recurrent dropout). */
             for (int64_t j = 0; j < H; j++)
                 hm[j] = f->rec_mask ? h[j] * f->rec_mask[n * H + j] : h[j];
+            if (f->bf16)
+                rnn__bf16_round_n(hm, hm, (size_t)H);
             if (cell == RNN__CELL_GRU || cell == RNN__CELL_LBR_GRU) {
                 /* u and r see h_prev directly. */
                 vec_mat(pre, hm, H, w->wh, GH, 0, 2 * H);
@@ -121,7 +170,7 @@ rnn_status rnn__ref_rnn_forward(rnn__ref_rnn *k, const rnn__rnn_weights *w, cons
                 if (cell == RNN__CELL_GRU) {
                     float *rh = hn; /* scratch: r * h_prev */
                     for (int64_t j = 0; j < H; j++)
-                        rh[j] = r[j] * hm[j];
+                        rh[j] = f->bf16 ? rnn__bf16_round(r[j] * hm[j]) : r[j] * hm[j];
                     vec_mat(pre + 2 * H, rh, H, w->wh, GH, 2 * H, H);
                     for (int64_t j = 0; j < H; j++)
                         gt[2 * H + j] = (float)tanh(pre[2 * H + j]);
@@ -158,6 +207,8 @@ rnn_status rnn__ref_rnn_forward(rnn__ref_rnn *k, const rnn__rnn_weights *w, cons
                     }
                 }
             }
+            if (f->bf16)
+                rnn__bf16_round_n(hn, hn, (size_t)H);
             memcpy(h, hn, sizeof(float) * (size_t)H);
             memcpy(f->y + tn * H, h, sizeof(float) * (size_t)H);
         }
@@ -168,6 +219,7 @@ rnn_status rnn__ref_rnn_forward(rnn__ref_rnn *k, const rnn__rnn_weights *w, cons
     }
     rnn__free(pre);
     rnn__free(h);
+    rnn__free(wbuf);
     k->fT = f->training ? T : 0;
     k->fN = f->training ? N : 0;
     return RNN_OK;
@@ -200,11 +252,19 @@ static void outer_add(float *dW, int64_t ld, int64_t off, const float *a, int64_
     }
 }
 
+/* Gate gradients as oneDNN's bf16 backward keeps them for its products and its bias
+ * gradient: rounded to bf16 (nothing to do in f32). */
+static void round_grads(double *v, int64_t n, int bf16)
+{
+    for (int64_t i = 0; bf16 && i < n; i++)
+        v[i] = rnn__bf16_round((float)v[i]);
+}
+
 /* One GRU/LBR_GRU step backward: gate gradients dp, h_prev's dhp and dhr, Wh and bu' grads. */
 static void gru_step_backward(const rnn__ref_rnn *k, const rnn__rnn_weights *w,
                               const rnn__rnn_bwd *b, int64_t tn, const float *hp, const float *hm,
                               const float *dh, double *dp, double *dnh, float *dhp, float *dhr,
-                              float *tmp)
+                              float *tmp, int bf16)
 {
     const rnn__cell cell = k->s.cell;
     const int64_t H = k->s.H, GH = k->G * H;
@@ -218,6 +278,8 @@ static void gru_step_backward(const rnn__ref_rnn *k, const rnn__rnn_weights *w,
     }
     if (cell == RNN__CELL_GRU) {
         /* o = tanh(x Wxo + (r * h) Who + bo) */
+        round_grads(dp, H, bf16);
+        round_grads(dp + 2 * H, H, bf16);
         for (int64_t j = 0; j < H; j++)
             tmp[j] = 0.0f;
         mat_vec_add(tmp, w->wh, H, GH, 2 * H, dp + 2 * H, H); /* d(r*h) */
@@ -225,11 +287,12 @@ static void gru_step_backward(const rnn__ref_rnn *k, const rnn__rnn_weights *w,
             dp[H + j] = (double)tmp[j] * hm[j] * r[j] * (1.0 - r[j]);
             dhr[j] += tmp[j] * r[j];
         }
+        round_grads(dp + H, H, bf16);
         mat_vec_add(dhr, w->wh, H, GH, 0, dp, 2 * H);
         if (b->dwh) {
             outer_add(b->dwh, GH, 0, hm, H, dp, 2 * H);
             for (int64_t j = 0; j < H; j++)
-                tmp[j] = r[j] * hm[j];
+                tmp[j] = bf16 ? rnn__bf16_round(r[j] * hm[j]) : r[j] * hm[j];
             outer_add(b->dwh, GH, 2 * H, tmp, H, dp + 2 * H, H);
         }
     } else {
@@ -239,6 +302,8 @@ static void gru_step_backward(const rnn__ref_rnn *k, const rnn__rnn_weights *w,
             dp[H + j] = dp[2 * H + j] * nh[j] * r[j] * (1.0 - r[j]);
             dnh[j] = dp[2 * H + j] * r[j];
         }
+        round_grads(dp, GH, bf16);
+        round_grads(dnh, H, bf16);
         mat_vec_add(dhr, w->wh, H, GH, 0, dp, 2 * H);
         mat_vec_add(dhr, w->wh, H, GH, 2 * H, dnh, H);
         if (b->dwh) {
@@ -251,7 +316,7 @@ static void gru_step_backward(const rnn__ref_rnn *k, const rnn__rnn_weights *w,
     }
 }
 
-rnn_status rnn__ref_rnn_backward(rnn__ref_rnn *k, const rnn__rnn_weights *w,
+rnn_status rnn__ref_rnn_backward(rnn__ref_rnn *k, const rnn__rnn_weights *w0,
                                  const rnn__rnn_fwd *f, const rnn__rnn_bwd *b)
 {
     /* Arguments were checked by rnn__rnn_forward/_backward. */
@@ -259,13 +324,20 @@ rnn_status rnn__ref_rnn_backward(rnn__ref_rnn *k, const rnn__rnn_weights *w,
         return RNN__ERR(RNN_ERR_STATE, "backward needs a training forward of the same batch first");
     const rnn__cell cell = k->s.cell;
     const int64_t N = f->N, T = f->T, I = k->s.I, H = k->s.H, G = k->G, GH = G * H;
+    rnn__rnn_weights wr;
+    float *wbuf;
+    rnn_status st = product_weights(k, w0, f->bf16, &wr, &wbuf);
+    if (st)
+        return st;
+    const rnn__rnn_weights *w = &wr;
     double *dp = rnn__malloc(sizeof(double) * (size_t)(GH + H));
     float *dh = rnn__malloc(sizeof(float) * (size_t)(6 * H));
-    float *dx1 = rnn__malloc(sizeof(float) * (size_t)I);
+    float *dx1 = rnn__malloc(sizeof(float) * (size_t)(2 * I));
     if (!dp || !dh || !dx1) {
         rnn__free(dp);
         rnn__free(dh);
         rnn__free(dx1);
+        rnn__free(wbuf);
         return RNN__NOMEM(sizeof(double) * (size_t)(GH + H));
     }
     double *dnh = dp + GH;
@@ -282,7 +354,8 @@ rnn_status rnn__ref_rnn_backward(rnn__ref_rnn *k, const rnn__rnn_weights *w,
         }
         for (int64_t s = L - 1; s >= 0; s--) {
             const int64_t t = k->s.reverse ? L - 1 - s : s, tn = t * N + n;
-            const float *x = f->x + tn * I, *hp = k->hp + tn * H, *cp = k->cp + tn * H;
+            const float *x = input_row(k, f, tn, dx1 + I), *hp = k->hp + tn * H;
+            const float *cp = k->cp + tn * H;
             const float *gt = k->gt + tn * GH;
             if (b->dy)
                 for (int64_t j = 0; j < H; j++)
@@ -291,6 +364,8 @@ rnn_status rnn__ref_rnn_backward(rnn__ref_rnn *k, const rnn__rnn_weights *w,
             memset(dhr, 0, sizeof(float) * (size_t)H);
             for (int64_t j = 0; j < H; j++)
                 hm[j] = f->rec_mask ? hp[j] * f->rec_mask[n * H + j] : hp[j];
+            if (f->bf16)
+                rnn__bf16_round_n(hm, hm, (size_t)H);
             const float *whp = hm; /* what multiplies each Wh block */
             if (cell == RNN__CELL_LSTM) {
                 const float *cn = k->cn + tn * H;
@@ -304,17 +379,19 @@ rnn_status rnn__ref_rnn_backward(rnn__ref_rnn *k, const rnn__rnn_weights *w,
                     dp[3 * H + j] = dh[j] * tc * o_ * (1 - o_);
                     dc[j] = (float)(dcj * f_);
                 }
+                round_grads(dp, GH, f->bf16);
                 mat_vec_add(dhr, w->wh, H, GH, 0, dp, GH);
                 if (b->dwh)
                     outer_add(b->dwh, GH, 0, whp, H, dp, GH);
             } else if (cell == RNN__CELL_GRU || cell == RNN__CELL_LBR_GRU) {
-                gru_step_backward(k, w, b, tn, hp, hm, dh, dp, dnh, dhp, dhr, tmp);
+                gru_step_backward(k, w, b, tn, hp, hm, dh, dp, dnh, dhp, dhr, tmp, f->bf16);
             } else {
                 for (int64_t j = 0; j < H; j++) {
                     double hn = gt[j];
                     dp[j] = cell == RNN__CELL_RNN_RELU ? (hn > 0 ? dh[j] : 0.0)
                                                        : dh[j] * (1.0 - hn * hn);
                 }
+                round_grads(dp, GH, f->bf16);
                 mat_vec_add(dhr, w->wh, H, GH, 0, dp, GH);
                 if (b->dwh)
                     outer_add(b->dwh, GH, 0, hm, H, dp, GH);
@@ -342,5 +419,6 @@ rnn_status rnn__ref_rnn_backward(rnn__ref_rnn *k, const rnn__rnn_weights *w,
     rnn__free(dp);
     rnn__free(dh);
     rnn__free(dx1);
+    rnn__free(wbuf);
     return RNN_OK;
 }

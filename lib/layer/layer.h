@@ -121,6 +121,8 @@ typedef struct rnn__run {
     int training;     /* dropout on, keep what backward needs */
     int freeze_masks; /* white-box tests: reuse the last masks of the same batch size */
     int stepping;     /* step-wise decoding: recurrent layers continue from carried states */
+    int bf16;         /* mixed precision (RNN_PRECISION_MIXED_BF16): recurrent kernels and
+                         Dense's products in bf16 with f32 accumulation (backend.h, "bf16") */
 } rnn__run;
 
 typedef struct rnn__layer_ops {

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Dense (and, on sequences, TimeDistributed(Dense)): y = act(x W + b) over the
- * last axis, as backend matmuls (oneDNN matmul primitives). */
+ * last axis, as backend matmuls (oneDNN matmul primitives). In mixed precision
+ * (r->bf16) the three products (y, dW, dx) take bf16 operands and accumulate
+ * in f32; the bf16 copies of W and W^T are kept until the weights change. */
 #include <math.h>
 #include <string.h>
 
@@ -8,7 +10,8 @@
 #include "model/add.h"
 
 typedef struct dense {
-    rnn__fbuf dz; /* [rows][units] gradient before the activation */
+    rnn__fbuf dz;          /* [rows][units] gradient before the activation */
+    rnn__mm_cache *wc[2];  /* bf16 W (forward) and W^T (dx), by params_version */
 } dense;
 
 static const rnn__field FIELDS[] = {
@@ -90,8 +93,10 @@ static rnn_status dense_forward(rnn_layer *l, const rnn__run *r)
         return st;
     float *y = rnn__f32(l->out[0]);
     const int64_t rows = rows_of(x);
-    st = rnn__matmul(r->ctx, 0, 0, rows, in, o->units, rnn__f32(x), rnn__f32(l->param[0]),
-                     o->use_bias ? rnn__f32(l->param[1]) : NULL, 0.0f, y);
+    dense *d = l->impl;
+    st = rnn__matmul_prec(r->ctx, r->bf16, 0, 0, rows, in, o->units, rnn__f32(x),
+                          rnn__f32(l->param[0]), &d->wc[0], l->params_version,
+                          o->use_bias ? rnn__f32(l->param[1]) : NULL, 0.0f, y);
     if (st)
         return st;
     rnn__activate(o->activation, y, rows, o->units);
@@ -113,8 +118,8 @@ static rnn_status dense_backward(rnn_layer *l, const rnn__run *r)
     rnn__activation_grad(o->activation, y, dy, dz, rows, U, 0);
     if (l->trainable) {
         /* dW += x^T dz; db += column sums of dz */
-        if ((st = rnn__matmul(r->ctx, 1, 0, in, rows, U, rnn__f32(x), dz, NULL, 1.0f,
-                              rnn__f32(l->grad[0]))))
+        if ((st = rnn__matmul_prec(r->ctx, r->bf16, 1, 0, in, rows, U, rnn__f32(x), dz, NULL,
+                                   0, NULL, 1.0f, rnn__f32(l->grad[0]))))
             return st;
         if (o->use_bias) {
             float *db = rnn__f32(l->grad[1]);
@@ -125,8 +130,8 @@ static rnn_status dense_backward(rnn_layer *l, const rnn__run *r)
     }
     rnn_tensor *din = rnn__layer_din(l);
     if (din) /* dx += dz W^T */
-        return rnn__matmul(r->ctx, 0, 1, rows, U, in, dz, rnn__f32(l->param[0]), NULL, 1.0f,
-                           rnn__f32(din));
+        return rnn__matmul_prec(r->ctx, r->bf16, 0, 1, rows, U, in, dz, rnn__f32(l->param[0]),
+                                &d->wc[1], l->params_version, NULL, 1.0f, rnn__f32(din));
     return RNN_OK;
 }
 
@@ -134,6 +139,8 @@ static void dense_destroy(rnn_layer *l)
 {
     dense *d = l->impl;
     rnn__fbuf_free(&d->dz);
+    rnn__mm_cache_free(d->wc[0]);
+    rnn__mm_cache_free(d->wc[1]);
 }
 
 static void options_init(void *o)

@@ -458,7 +458,7 @@ static rnn_status run_direction(rnn_layer *l, rnn__recurrent *r, int d, const rn
     D->fwd = (rnn__rnn_fwd){.T = T, .N = N, .x = xin, .lengths = len, .h0 = h0, .c0 = c0,
                             .y = D->y.p, .hT = D->hT.p, .cT = r->ns == 2 ? D->cT.p : NULL,
                             .training = run->training,
-                            .rec_mask = rec_drop ? D->rmask.p : NULL};
+                            .rec_mask = rec_drop ? D->rmask.p : NULL, .bf16 = run->bf16};
     return rnn__rnn_forward(D->used, &w, &D->fwd);
 }
 

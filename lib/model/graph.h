@@ -38,6 +38,7 @@ typedef struct rnn__param {
 struct rnn_model {
     rnn_model_options opts;
     rnn__ctx *ctx;
+    rnn_precision precision; /* a runtime setting, not saved (rnn_model_set_precision) */
     rnn__rng rng;
     rnn_layer **layers;
     int n_layers, cap_layers;

@@ -69,6 +69,37 @@ void rnn_model_destroy(rnn_model *m)
     rnn__free(m);
 }
 
+rnn_status rnn_model_set_precision(rnn_model *model, rnn_precision precision)
+{
+    RNN__CHECK_ARG(model);
+    if (precision != RNN_PRECISION_F32 && precision != RNN_PRECISION_MIXED_BF16)
+        return RNN__ERR(RNN_ERR_INVALID_ARG,
+                        "precision must be RNN_PRECISION_F32 or RNN_PRECISION_MIXED_BF16 (got %d)",
+                        (int)precision);
+    const char *isa = NULL;
+    if (precision == RNN_PRECISION_MIXED_BF16 && !rnn__ctx_bf16_ok(model->ctx, &isa))
+        return RNN__ERR(RNN_ERR_UNSUPPORTED,
+                        "precision RNN_PRECISION_MIXED_BF16 needs a CPU with AVX512-BF16 or AMX "
+                        "(oneDNN runs this one as %s); use RNN_PRECISION_F32",
+                        isa ? isa : "?");
+    if (precision != model->precision) {
+        model->precision = precision;
+        rnn__model_changed(model); /* a backward needs a forward in the new precision */
+        rnn__log(RNN_LOG_INFO, "model precision: %s",
+                 precision == RNN_PRECISION_F32 ? "f32" : "mixed bf16");
+    }
+    return RNN_OK;
+}
+
+rnn_status rnn_model_get_precision(const rnn_model *model, rnn_precision *out)
+{
+    RNN__CHECK_ARG(out);
+    *out = RNN_PRECISION_F32;
+    RNN__CHECK_ARG(model);
+    *out = model->precision;
+    return RNN_OK;
+}
+
 void rnn__model_changed(rnn_model *m)
 {
     m->trained_forward = 0;
@@ -402,7 +433,8 @@ rnn__run rnn__model_run_ctx(rnn_model *m, int training)
 {
     /* With a step-wise decoding attached (decode/step.c), recurrent layers
      * keep their final states to continue from. */
-    rnn__run r = {m->ctx, &m->rng, training != 0, m->freeze_masks, m->decoding != NULL};
+    rnn__run r = {m->ctx, &m->rng, training != 0, m->freeze_masks, m->decoding != NULL,
+                  m->precision == RNN_PRECISION_MIXED_BF16};
     return r;
 }
 

@@ -101,6 +101,7 @@ OptimizerP = POINTER(rnn_optimizer)
 
 F32, I32 = 1, 2
 BACKENDS = {"onednn": 0, "reference": 1}
+PRECISIONS = {"float32": 0, "f32": 0, "mixed_bfloat16": 1, "bf16": 1}
 CELLS = {"simple_rnn": 1, "simplernn": 1, "rnn": 1, "lstm": 2, "gru": 3}
 ACTIVATIONS = {None: 0, "linear": 0, "tanh": 1, "relu": 2, "sigmoid": 3, "softmax": 4}
 MERGE_MODES = {"concat": 0, "sum": 1, "mul": 2, "ave": 3}
@@ -345,6 +346,8 @@ FUNCTIONS = {
     "rnn_model_options_init": (None, [P(rnn_model_options)]),
     "rnn_model_create": (STATUS, [P(rnn_model_options), P(ModelP)]),
     "rnn_model_destroy": (None, [ModelP]),
+    "rnn_model_set_precision": (STATUS, [ModelP, c_int]),
+    "rnn_model_get_precision": (STATUS, [ModelP, intp]),
     "rnn_model_add_input": (STATUS, [ModelP, c_int, c_int, i64p, P(LayerP)]),
     "rnn_model_num_inputs": (STATUS, [ModelP, intp]),
     "rnn_model_connect_next": (STATUS, [ModelP, LayerP, c_int]),

@@ -1888,6 +1888,32 @@ class Model:
         """
         lib.rnn_model_reset_states(self.handle)
 
+    def set_precision(self, precision: str) -> None:
+        """Chooses the precision the model computes in (``rnn_model_set_precision``).
+
+        'mixed_bfloat16' is Keras' mixed precision policy of that name: the recurrent
+        kernels and Dense products take bfloat16 operands and accumulate in float32,
+        while parameters, gradients, the loss and the optimizer stay float32. A runtime
+        setting: it is not saved with the model and may change between any two calls.
+
+        Args:
+            precision: 'float32' (the default) or 'mixed_bfloat16' (also 'f32', 'bf16').
+
+        Raises:
+            ValueError: An unknown name, or the model is closed.
+            RnnError: 'mixed_bfloat16' on a CPU without AVX512-BF16 or AMX
+                (RNN_ERR_UNSUPPORTED; the message names the instruction set found).
+        """
+        lib.rnn_model_set_precision(self.handle,
+                                    _lib.enum(_lib.PRECISIONS, precision, "precision"))
+
+    @property
+    def precision(self) -> str:
+        """The precision set by :meth:`set_precision`: 'float32' or 'mixed_bfloat16'."""
+        v = ctypes.c_int()
+        lib.rnn_model_get_precision(self.handle, ctypes.byref(v))
+        return "mixed_bfloat16" if v.value == _lib.PRECISIONS["mixed_bfloat16"] else "float32"
+
     # -------------------------------------------------------------- training
     def compile(self, loss: str | int = "sparse_categorical_crossentropy",
                 optimizer: optimizers.OptimizerConfig | str = "rmsprop",

@@ -169,6 +169,41 @@ class TestForwardBackward(unittest.TestCase):
             m.close()
         np.testing.assert_allclose(outs[0], outs[1], rtol=1e-5, atol=1e-6)
 
+    def test_mixed_bfloat16_precision(self):
+        x = rng(8).standard_normal((3, 6, 4)).astype(np.float32)
+        for backend in ("reference", "onednn"):  # the reference emulates bf16 everywhere
+            m = librnn.Model(seed=9, backend=backend)
+            m.input(shape=(None, 4))
+            m.lstm(16, return_sequences=True)
+            m.dense(3)
+            self.assertEqual(m.precision, "float32")
+            y32 = m.forward(x)
+            try:
+                m.set_precision("mixed_bfloat16")
+            except librnn.RnnError as e:  # a CPU without AVX512-BF16 or AMX
+                self.assertEqual(backend, "onednn")
+                self.assertEqual(e.status, 12)  # RNN_ERR_UNSUPPORTED
+                self.assertIn("AVX512-BF16", e.message)
+                self.assertEqual(m.precision, "float32")
+                m.close()
+                continue
+            self.assertEqual(m.precision, "mixed_bfloat16")
+            y16 = m.forward(x)
+            self.assertFalse(np.array_equal(y16, y32))
+            self.assertLess(np.abs(y16 - y32).max(), 2e-2 * np.abs(y32).max())
+            m.set_precision("f32")
+            self.assertEqual(m.precision, "float32")
+            np.testing.assert_array_equal(m.forward(x), y32)
+            with self.assertRaises(ValueError):
+                m.set_precision("float16")
+            m.set_precision("bf16")
+            with tempfile.TemporaryDirectory() as d:  # a runtime setting, never saved
+                m.save(os.path.join(d, "m.rnn"))
+                m2 = librnn.load(os.path.join(d, "m.rnn"), backend=backend)
+                self.assertEqual(m2.precision, "float32")
+                m2.close()
+            m.close()
+
 
 class TestWeights(unittest.TestCase):
     def test_keras_and_pytorch_layouts(self):

@@ -698,6 +698,25 @@ PROBE(rnn_model_reset_states)
     NULLARG("model", rnn_model_reset_states(NULL));
 }
 
+PROBE(rnn_model_set_precision)
+{
+    rnn_model *m = h_seq_model(0, NULL, NULL);
+    NULLARG("model", rnn_model_set_precision(NULL, RNN_PRECISION_F32));
+    EXPECT(RNN_ERR_INVALID_ARG, "precision", rnn_model_set_precision(m, (rnn_precision)2));
+    EXPECT(RNN_ERR_INVALID_ARG, "precision", rnn_model_set_precision(m, (rnn_precision)-1));
+    rnn_model_destroy(m);
+}
+
+PROBE(rnn_model_get_precision)
+{
+    rnn_model *m = h_seq_model(0, NULL, NULL);
+    rnn_precision p = (rnn_precision)POISON_INT;
+    NULLARG("model", rnn_model_get_precision(NULL, &p));
+    OUT_ZERO(p);
+    NULLARG("out", rnn_model_get_precision(m, NULL));
+    rnn_model_destroy(m);
+}
+
 PROBE(rnn_compile_options_init)
 {
     (void)F;
@@ -2139,7 +2158,8 @@ static const struct {
     P(rnn_model_set_outputs), P(rnn_model_num_layers), P(rnn_model_layer),
     P(rnn_model_count_params), P(rnn_model_forward), P(rnn_model_num_outputs),
     P(rnn_model_output), P(rnn_model_backward), P(rnn_model_input_grad), P(rnn_model_zero_grad),
-    P(rnn_model_reset_states), P(rnn_compile_options_init), P(rnn_model_compile),
+    P(rnn_model_reset_states), P(rnn_model_set_precision), P(rnn_model_get_precision),
+    P(rnn_compile_options_init), P(rnn_model_compile),
     P(rnn_model_train_step), P(rnn_model_test_step),
     P(rnn_recurrent_options_init), P(rnn_model_add_recurrent), P(rnn_layer_name),
     P(rnn_layer_type), P(rnn_model_add_layer), P(rnn_layer_config), P(rnn_layer_count_params),

@@ -256,6 +256,49 @@ done:
     return st;
 }
 
+/* Training and beam decoding in mixed precision: the bf16 buffers, weight copies and
+ * primitives fail as cleanly as the f32 ones. */
+static rnn_status scenario_bf16(const char **func)
+{
+    setup s;
+    rnn_tensor *tok = NULL, *len = NULL;
+    rnn_status st = make_setup(&s, func);
+    if (!st) {
+        CALL(rnn_model_set_precision, s.m, RNN_PRECISION_MIXED_BF16);
+        rnn_fit_options fo;
+        rnn_fit_options_init(&fo);
+        fo.batch_size = N;
+        fo.epochs = 1;
+        CALL(rnn_model_fit, s.m, &s.data, &fo, NULL);
+        int64_t td[2] = {2, 4}, ld[1] = {2};
+        CALL(rnn_tensor_create, RNN_I32, 2, td, &tok);
+        CALL(rnn_tensor_create, RNN_I32, 1, ld, &len);
+        rnn_decode_options o;
+        rnn_decode_options_init(&o);
+        o.max_length = 4;
+        o.start_token = 1;
+        o.end_token = 2;
+        o.strategy = RNN_DECODE_BEAM;
+        o.beam_width = 2;
+        CALL(rnn_model_decode, s.m, &o, 1, NULL, NULL, tok, len, NULL);
+    }
+done:
+    rnn_tensor_destroy(tok);
+    rnn_tensor_destroy(len);
+    free_setup(&s);
+    return st;
+}
+
+/* 1 when this machine computes in mixed bf16 (a CPU with AVX512-BF16 or AMX). */
+static int bf16_here(void)
+{
+    rnn_model *m;
+    ck_ok(rnn_model_create(NULL, &m));
+    int ok = rnn_model_set_precision(m, RNN_PRECISION_MIXED_BF16) == RNN_OK;
+    rnn_model_destroy(m);
+    return ok;
+}
+
 /* Fails allocation k = 0, 1, 2, ... (every one while they are few, then a
  * spread of them) until the scenario succeeds, checking every message. */
 static void oom_walk(scenario_fn fn, const char *name)
@@ -304,6 +347,8 @@ START_TEST(out_of_memory_messages)
     oom_walk(scenario_predict_evaluate, "predict/evaluate");
     oom_walk(scenario_save_load, "save/load");
     oom_walk(scenario_decode, "decode");
+    if (bf16_here())
+        oom_walk(scenario_bf16, "fit and decode in bf16");
     unlink(tmp_path);
 }
 END_TEST
