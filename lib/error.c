@@ -80,6 +80,20 @@ rnn_status rnn__err(rnn_status status, const char *func, const char *fmt, ...)
     return compose(status, func);
 }
 
+rnn_status rnn_set_last_error(rnn_status status, const char *function, const char *message)
+{
+    char msg[RNN__ERRMSG_MAX];
+    snprintf(msg, sizeof msg, "%s", message ? message : "");
+    memcpy(err_cause, msg, sizeof msg);
+    snprintf(err_func, sizeof err_func, "%s", function ? function : "");
+    if (err_func[0])
+        snprintf(last_error, sizeof last_error, "%s: %s", err_func, err_cause);
+    else
+        snprintf(last_error, sizeof last_error, "%s", err_cause);
+    rnn__log(RNN_LOG_DEBUG, "%s (%s)", last_error, rnn_status_string(status));
+    return status;
+}
+
 rnn_status rnn__err_wrap(rnn_status status, const char *func, const char *fmt, ...)
 {
     if (fmt) {

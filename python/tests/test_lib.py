@@ -25,7 +25,10 @@ def _headers():
         return None
     sub = os.path.join(INCLUDE, "rnn")
     paths = [os.path.join(sub, f) for f in sorted(os.listdir(sub)) if f.endswith(".h")]
-    return "\n".join(_strip_comments(open(p, encoding="utf-8").read()) for p in paths)
+    texts = [open(p, encoding="utf-8").read() for p in paths]
+    # Headers of optional parts (their own libraries, e.g. librnn-onnx) are
+    # bound by their own modules, not by _lib.FUNCTIONS.
+    return "\n".join(_strip_comments(t) for t in texts if "librnn optional part:" not in t)
 
 
 def _tokens(decl):
