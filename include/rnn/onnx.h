@@ -11,7 +11,8 @@
  * Import reads the ONNX operators that torch.onnx.export and tf2onnx emit
  * for recurrent models and turns them into librnn layers: LSTM, GRU
  * (linear_before_reset 0 and 1) and RNN (Tanh or Relu), forward, reverse
- * and bidirectional, layout 0 and 1; Gather on a weight (Embedding); Gemm,
+ * and bidirectional, layout 0 and 1, initial states zero or from other
+ * layers; Gather on a weight (Embedding); Gemm,
  * MatMul + Add (Dense, also per step); Relu, Tanh, Sigmoid, Softmax;
  * Concat; and the Transpose, Squeeze, Unsqueeze, Reshape, Slice, Gather,
  * Shape, ConstantOfShape, Constant and Identity nodes around them.
@@ -68,14 +69,15 @@ RNN_API rnn_status rnn_model_load_onnx_memory(const void *data, size_t size,
  *
  * Exported: Embedding (Gather), recurrent layers (ONNX LSTM, GRU with
  * linear_before_reset = reset_after, RNN; unidirectional, go_backwards,
- * Bidirectional with merge_mode concat, sum, mul or ave; return_sequences and
- * return_state), Dense on vectors and per step (MatMul + Add), Activation,
- * Dropout and SpatialDropout1D (identity at inference), Concatenate. The
- * graph's inputs are batch-major as the model's: token ids (N, T) int32, or
- * f32 (N, T, F) / (N, F), batch and time dynamic; the outputs are the model's.
- * Recurrent layers read per-sample lengths from Embedding(mask_zero) as an
- * ONNX `sequence_lens` computed from the ids. The model's metadata are
- * written as metadata_props.
+ * Bidirectional with merge_mode concat, sum, mul or ave; return_sequences,
+ * return_state, initial states connected to other layers), Dense on vectors
+ * and per step (MatMul + Add), Activation, Dropout and SpatialDropout1D
+ * (identity at inference), Concatenate. The graph's inputs are batch-major as
+ * the model's: token ids (N, T) int32, or f32 (N, T, F) / (N, F), batch and
+ * time dynamic; the outputs are the model's (output_0, output_1, ...). The
+ * model's metadata are written as metadata_props. Refused: stateful layers,
+ * Embedding mask_zero, go_backwards with return_sequences, and kinds without
+ * an ONNX counterpart here (Attention, Conv1D, pooling, ...).
  *
  * @retval RNN_ERR_UNSUPPORTED a layer or option ONNX cannot express exactly
  *         (rnn_last_error() names the layer and the option).

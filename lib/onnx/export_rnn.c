@@ -84,6 +84,35 @@ static rnn_status rec_weights(ex_ctx *e, const rnn_layer *l, int lstm, int G, in
     return RNN_OK;
 }
 
+/* initial_h, initial_c (D, N, H) from the connected states (h, c per
+ * direction) into in[4..6] (in[4], sequence_lens, empty). */
+static rnn_status rec_initial_states(ex_ctx *e, const rnn_layer *l, const char *name, int D,
+                                     int nstate, int64_t H, const char **in)
+{
+    in[4] = "";
+    for (int s = 0; s < nstate; s++) {
+        const char *dir[2];
+        int64_t ax0[1] = {0};
+        for (int d = 0; d < D; d++) {
+            char *v;
+            int r;
+            int64_t f;
+            if (!ex_producer(e, l, 1 + d * nstate + s, &v, &r, &f) || r != 2 || f != H)
+                return ex_layer_fail(l, RNN_ERR_UNSUPPORTED,
+                                     "an initial state that is not a (batch, units) output");
+            dir[d] = ex_binary(e, "Unsqueeze", name, v, ex_ints_const(e, name, 1, ax0));
+        }
+        if (D == 2) {
+            char *cat = ex_tmp(e, name);
+            Onnx__NodeProto *cn = ex_node(e, "Concat", name, 2, dir, 1, &cat);
+            ex_attr_i(e, cn, "axis", 0);
+            dir[0] = cat;
+        }
+        in[5 + s] = dir[0];
+    }
+    return RNN_OK;
+}
+
 rnn_status ex_recurrent(ex_ctx *e, int i, const rnn_layer *l, json_t *cfg,
                                const char *name)
 {
@@ -109,24 +138,31 @@ rnn_status ex_recurrent(ex_ctx *e, int i, const rnn_layer *l, json_t *cfg,
                           "in processing order, ONNX's reverse direction in input order");
     int nin;
     rnn_layer_num_inputs(l, &nin);
-    if (nin > 1)
-        return ex_layer_fail(l, RNN_ERR_UNSUPPORTED,
-                          "initial states connected to other layers are not exported yet");
+    int nstate = lstm ? 2 : 1;
+    if (nin > 1 && nin != 1 + D * nstate)
+        return ex_layer_fail(l, RNN_ERR_UNSUPPORTED, "%d of its %d initial states are "
+                             "connected (all or none are exported)", nin - 1, D * nstate);
     int G = lstm ? 4 : gru ? 3 : 1;
     float *W = NULL, *R = NULL, *B = NULL;
     rnn_status st = rec_weights(e, l, lstm, G, D, H, I, use_bias, lbr, &W, &R, &B);
     if (st)
         return st;
     int64_t wd[3] = {D, G * H, I}, rd[3] = {D, G * H, H}, bd[2] = {D, 2 * G * H};
-    const char *in[4];
+    const char *in[7];
+    int nin_onnx = 4;
     int64_t p102[3] = {1, 0, 2};
+    if (nin > 1) {
+        if ((st = rec_initial_states(e, l, name, D, nstate, H, in)))
+            return st;
+        nin_onnx = 5 + nstate;
+    }
     in[0] = ex_transpose(e, name, x, 3, p102);
     in[1] = ex_init_tensor(e, ex_fmt(e, "%s/W", name), OX_FLOAT, 3, wd, W);
     in[2] = ex_init_tensor(e, ex_fmt(e, "%s/R", name), OX_FLOAT, 3, rd, R);
     in[3] = ex_init_tensor(e, ex_fmt(e, "%s/B", name), OX_FLOAT, 2, bd, B);
     char *out[3] = {ex_fmt(e, "%s/Y", name), ex_fmt(e, "%s/Y_h", name),
                     lstm ? ex_fmt(e, "%s/Y_c", name) : NULL};
-    Onnx__NodeProto *n = ex_node(e, lstm ? "LSTM" : gru ? "GRU" : "RNN", name, 4, in,
+    Onnx__NodeProto *n = ex_node(e, lstm ? "LSTM" : gru ? "GRU" : "RNN", name, nin_onnx, in,
                               lstm ? 3 : 2, out);
     ex_attr_i(e, n, "hidden_size", H);
     ex_attr_s(e, n, "direction", D == 2 ? "bidirectional" : back ? "reverse" : "forward");

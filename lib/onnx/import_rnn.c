@@ -246,13 +246,31 @@ rnn_status ox_op_recurrent(ox_ctx *c, rnn_cell_type cell)
     if (ox_in_present(c, 4))
         return UNSUP("input sequence_lens is not read: give per-sample lengths to "
                      "rnn_model_forward() instead (right-padded batches)");
-    for (int k = 5; k <= (cell == RNN_LSTM ? 6 : 5); k++) {
-        ox_val *s = ox_in(c, k);
-        if (ox_in_present(c, k) && (!s || s->kind != OX_ZEROS))
-            return UNSUP("input %s: only zeros (the default) are read; a model with an "
-                         "initial state from another layer is not imported yet",
-                         k == 5 ? "initial_h" : "initial_c");
+    /* initial states: zeros (the default), or other layers' final states (an
+     * encoder's Y_h/Y_c feeding a decoder), connected to the new layer */
+    int nstate = cell == RNN_LSTM ? 2 : 1, given = 0, zeros = 0;
+    ox_val *init[2] = {NULL, NULL};
+    for (int k = 0; k < nstate; k++) {
+        ox_val *v = ox_in(c, 5 + k);
+        const char *what = k ? "initial_c" : "initial_h";
+        if (!ox_in_present(c, 5 + k) || (v && v->kind == OX_ZEROS)) {
+            zeros++;
+            continue;
+        }
+        int sat = layout ? 1 : 0, nat = layout ? 0 : 1;
+        if (!v || v->kind != OX_TENSOR || v->has_time || v->nport != D || v->vrank != 3 ||
+            v->axn[nat] != 1 || v->ax[nat][0] != OX_ATOM_N ||
+            v->axn[sat] != (D > 1) || (D > 1 && v->ax[sat][0] != OX_ATOM_STACK) ||
+            !ox_axis_is_features(v, 2) || ox_features(v) != H)
+            return UNSUP("input %s: only zeros or the final states of other layers "
+                         "(%s, %lld units) are read", what,
+                         layout ? "(batch, directions, units)" : "(directions, batch, units)",
+                         (long long)H);
+        init[k] = v;
+        given++;
     }
+    if (given && zeros)
+        return UNSUP("initial_h and initial_c must both be zeros or both come from layers");
     int y = ox_out_used(c, 0), yh = ox_out_used(c, 1), yc = cell == RNN_LSTM && ox_out_used(c, 2);
     if (reverse && y)
         return UNSUP("direction 'reverse' with output Y used: librnn's go_backwards returns "
@@ -274,6 +292,17 @@ rnn_status ox_op_recurrent(ox_ctx *c, rnn_cell_type cell)
         return ox_wrap_librnn(c, st, "the recurrent layer");
     if ((st = recurrent_weights(c, l, cell, D, H, I, lbr, W, R, B)))
         return st;
+    if (given) {
+        rnn_layer *src[4];
+        int outs[4], n = 0;
+        for (int d = 0; d < D; d++)
+            for (int k = 0; k < nstate; k++) {
+                src[n] = init[k]->layer[d];
+                outs[n++] = init[k]->out[d];
+            }
+        if ((st = rnn_layer_connect_initial_state(l, n, src, outs)))
+            return ox_wrap_librnn(c, st, "connecting the initial states");
+    }
     rec_outputs(c, cell, l, D, H, layout);
     return RNN_OK;
 }

@@ -34,12 +34,12 @@ static int failed;
         }                                                                                     \
     } while (0)
 
-static int write_io(const char *path, int n, const rnn_tensor *const *t)
+static int write_io(const char *path, int n, int n_inputs, const rnn_tensor *const *t)
 {
     FILE *f = fopen(path, "wb");
     if (!f)
         return 0;
-    uint32_t hdr[3] = {1, (uint32_t)n, 1};
+    uint32_t hdr[3] = {1, (uint32_t)n, (uint32_t)n_inputs};
     fwrite("RNNT", 1, 4, f);
     fwrite(hdr, 4, 3, f);
     for (int k = 0; k < n; k++) {
@@ -167,7 +167,7 @@ static int finish(const char *name, rnn_model *m, int ids, int64_t vocab, int64_
             failed = 1;
         }
     }
-    if (!write_io(iop, 1 + no, all)) {
+    if (!write_io(iop, 1 + no, 1, all)) {
         fprintf(stderr, "%s: cannot write %s\n", name, iop);
         failed = 1;
     }
@@ -178,8 +178,47 @@ static int finish(const char *name, rnn_model *m, int ids, int64_t vocab, int64_
     return 0;
 }
 
+/* An encoder-decoder (the decoder starts from the encoder's states), read
+ * from the PyTorch fixture, exported, read back and left for ONNX Runtime. */
+static int seq2seq_case(const char *dir)
+{
+    rnn_model *m, *back;
+    io_set io;
+    CHECK(rnn_model_load_onnx(ONNX_FIXTURES "/torch_seq2seq.onnx", NULL, &m));
+    if (!io_read(ONNX_FIXTURES "/torch_seq2seq.io", &io)) {
+        fprintf(stderr, "cannot read torch_seq2seq.io\n");
+        return 1;
+    }
+    const rnn_tensor *in[2] = {io.t[0], io.t[1]};
+    CHECK(rnn_model_forward(m, 2, in, NULL, 0));
+    char path[1024], iop[1024];
+    snprintf(path, sizeof path, "%s/seq2seq.onnx", dir);
+    snprintf(iop, sizeof iop, "%s/seq2seq.io", dir);
+    CHECK(rnn_model_save_onnx(m, path));
+    CHECK(rnn_model_load_onnx(path, NULL, &back));
+    CHECK(rnn_model_forward(back, 2, in, NULL, 0));
+    const rnn_tensor *a, *b;
+    CHECK(rnn_model_output(m, 0, &a));
+    CHECK(rnn_model_output(back, 0, &b));
+    double d = max_abs_diff(a, b);
+    if (d > 1e-5) {
+        fprintf(stderr, "seq2seq: output differs after export and import: %g\n", d);
+        failed = 1;
+    }
+    const rnn_tensor *all[3] = {io.t[0], io.t[1], a};
+    if (!write_io(iop, 3, 2, all))
+        failed = 1;
+    printf("ok: seq2seq (decoder from the encoder's states) exported and read back\n");
+    rnn_model_destroy(back);
+    rnn_model_destroy(m);
+    io_free(&io);
+    return 0;
+}
+
 static int cases(const char *dir)
 {
+    if (seq2seq_case(dir))
+        return 1;
     rnn_model *m;
     rnn_layer *r;
     /* sentiment: Embedding + BiLSTM (final states) + Dense sigmoid */

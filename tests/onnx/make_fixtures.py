@@ -125,6 +125,41 @@ def torch_models():
         print(name, [t.shape for t in ys])
 
 
+def torch_seq2seq():
+    """Encoder-decoder: the decoder LSTM starts from the encoder's (h, c)."""
+    import torch
+    from torch import nn
+    torch.manual_seed(1)
+
+    class Seq2Seq(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.src = nn.Embedding(20, 6)
+            self.tgt = nn.Embedding(22, 5)
+            self.enc = nn.LSTM(6, 8, batch_first=True)
+            self.dec = nn.LSTM(5, 8, batch_first=True)
+            self.out = nn.Linear(8, 22)
+
+        def forward(self, s, t):
+            _, (h, c) = self.enc(self.src(s))
+            y, _ = self.dec(self.tgt(t), (h, c))
+            return self.out(y)
+
+    model = Seq2Seq().eval()
+    g = torch.Generator().manual_seed(3)
+    s = torch.randint(0, 20, (3, 7), generator=g)
+    t = torch.randint(0, 22, (3, 5), generator=g)
+    with torch.no_grad():
+        y = model(s, t)
+    path = os.path.join(OUT, "torch_seq2seq.onnx")
+    torch.onnx.export(model, (s, t), path, input_names=["s", "t"], output_names=["y"],
+                      dynamic_axes={"s": {0: "N", 1: "S"}, "t": {0: "N", 1: "T"},
+                                    "y": {0: "N", 1: "T"}}, opset_version=14, dynamo=False)
+    write_io(os.path.join(OUT, "torch_seq2seq.io"), [s.numpy().astype(np.int32),
+                                                      t.numpy().astype(np.int32)], [y.numpy()])
+    print("torch_seq2seq", tuple(y.shape))
+
+
 def operator_cases():
     """Hand-written graphs for what torch does not emit (layout 1, reverse,
     GRU linear_before_reset 0, RNN Relu, Gemm), run by ONNX Runtime; and
@@ -291,4 +326,5 @@ def operator_cases():
 if __name__ == "__main__":
     os.makedirs(OUT, exist_ok=True)
     torch_models()
+    torch_seq2seq()
     operator_cases()

@@ -114,6 +114,8 @@ START_TEST(torch_encoder) { check_fixture("torch_encoder"); }
 END_TEST
 START_TEST(torch_rnn_time_major) { check_fixture("torch_rnn_time_major"); }
 END_TEST
+START_TEST(torch_seq2seq) { check_fixture("torch_seq2seq"); }
+END_TEST
 
 /* Hand-written operator cases (make_fixtures.py, ONNX Runtime's outputs). */
 static const char *const op_cases[] = {
@@ -211,6 +213,7 @@ int main(void)
     tcase_add_test(tc, torch_char_gru);
     tcase_add_test(tc, torch_encoder);
     tcase_add_test(tc, torch_rnn_time_major);
+    tcase_add_test(tc, torch_seq2seq);
     tcase_add_loop_test(tc, operator_cases, 0, (int)(sizeof op_cases / sizeof op_cases[0]));
     tcase_add_loop_test(tc, refused_graphs, 0, (int)(sizeof refused / sizeof refused[0]));
     tcase_add_test(tc, bad_input);
