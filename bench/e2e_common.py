@@ -9,6 +9,7 @@ example program, and runs the timed epoch (epoch_main).
 """
 import argparse
 import json
+import os
 import sys
 import time
 
@@ -146,6 +147,25 @@ def run_batches(torch, model, opt, batches, batch_loss, train):
     return loss_sum, hits, count
 
 
+def export_onnx(torch, model, program, dump, path, example):
+    """Writes model.inference() (a module of the token ids alone) as ONNX with
+    the metadata the example's --load reads."""
+    import onnx
+    model.eval()
+    torch.onnx.export(model.inference(), (example,), path, input_names=["x"],
+                      output_names=["y"], dynamic_axes={"x": {0: "N", 1: "T"}, "y": {0: "N"}},
+                      opset_version=14, dynamo=False)
+    m = onnx.load(path)
+    props = {"example": program}
+    if os.path.exists(dump + ".vocab"):
+        with open(dump + ".vocab", encoding="utf-8") as f:
+            props["vocab"] = f.read()
+    for k, v in props.items():
+        m.metadata_props.add(key=k, value=v)
+    onnx.save(m, path)
+    print(f"wrote {path}", file=sys.stderr)
+
+
 def epoch_main(doc, program, make_model, make_batch_loss):
     """The command line of both scripts: reads the dump of `program`, builds
     make_model(meta, padded), checks its parameter count against the
@@ -164,6 +184,12 @@ def epoch_main(doc, program, make_model, make_batch_loss):
                     help="run the GRU on the padded batch instead of packed sequences: NOT "
                          "the example's model (the reverse direction reads the padding first); "
                          "a reference for the cost of packing in PyTorch")
+    ap.add_argument("--epochs", type=int, default=1, help="epochs to train (default 1)")
+    ap.add_argument("--export-onnx", metavar="FILE",
+                    help="after training, write the model as ONNX (torch.onnx.export, opset 14) "
+                         "for the example's --load FILE.onnx: metadata_props 'example' and, "
+                         "from DUMP.vocab when the example wrote it, 'vocab' "
+                         "(docs/guide/interchange.md)")
     a = ap.parse_args()
     if a.threads > 0:
         torch.set_num_threads(a.threads)
@@ -184,9 +210,12 @@ def epoch_main(doc, program, make_model, make_batch_loss):
     batch_loss = make_batch_loss(X, L, Y)
 
     t0 = time.perf_counter()
-    ls, hits, n = run_batches(torch, model, opt, train_b, batch_loss, True)
-    vls, vhits, vn = run_batches(torch, model, opt, val_b, batch_loss, False)
+    for _ in range(max(1, a.epochs)):
+        ls, hits, n = run_batches(torch, model, opt, train_b, batch_loss, True)
+        vls, vhits, vn = run_batches(torch, model, opt, val_b, batch_loss, False)
     seconds = time.perf_counter() - t0
+    if a.export_onnx:
+        export_onnx(torch, model, program, a.dump, a.export_onnx, X[:2, :5])
 
     res = {"train_seconds": round(seconds, 3), "epochs": 1, "batches": len(train_b),
            "samples": int(sum(len(b) for b in train_b)), "loss": ls / n, "accuracy": hits / n,

@@ -56,6 +56,22 @@ class Tagger(nn.Module):
         return self.dense(out.data), target
 
 
+class _Inference(nn.Module):
+    """The tagger on token ids alone (no padding: one sentence, or a batch of
+    equal lengths), for --export-onnx: logits (N, T, classes)."""
+
+    def __init__(self, tagger):
+        super().__init__()
+        self.t = tagger
+
+    def forward(self, x):
+        y, _ = self.t.gru(self.t.emb(x))
+        return self.t.dense(y)
+
+
+Tagger.inference = lambda self: _Inference(self)
+
+
 def batch_loss_of(X, L, Y):
     """A batch's mean cross-entropy over its real tokens, correct tags and tokens."""
     def batch_loss(model, i):

@@ -12,6 +12,9 @@ set -eu
 pkgs="gcc g++ libc6-dev meson ninja-build pkg-config cmake libdnnl-dev check
 python3 python3-numpy abigail-tools valgrind clang libclang-rt-dev make libjansson-dev zlib1g-dev
 libhdf5-dev"
+# protobuf-c (library and protoc-c) and libonnx-dev's onnx.proto are for
+# librnn-onnx (meson -Donnx, lib/onnx).
+pkgs="$pkgs libprotobuf-c-dev protobuf-c-compiler libonnx-dev"
 if [ "${1:-}" = "--extra" ]; then
     pkgs="$pkgs python3-torch libopenblas0-openmp"
 fi

@@ -5,6 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef EX_HAVE_ONNX
+#include <rnn/onnx.h>
+#endif
 
 int ex_meta_set(rnn_model *m, const char *prog, const char *key, const char *value)
 {
@@ -21,13 +24,65 @@ int ex_meta_set_int(rnn_model *m, const char *prog, const char *key, long long v
     return ex_meta_set(m, prog, key, s);
 }
 
-rnn_model *ex_meta_load(const char *prog, const char *path, const char *task)
+/* A name ending in .onnx: an ONNX model (a network trained elsewhere, e.g.
+ * bench/torch_pos_tagger.py --export-onnx), read by librnn-onnx when the
+ * examples are built with it. Its metadata_props arrive as "onnx.meta.KEY"
+ * and are copied to "KEY", so that an exporter gives the same keys the
+ * example's own model files have ("example", "vocab", ...). */
+static int is_onnx(const char *path)
+{
+    size_t n = strlen(path);
+    return n > 5 && strcmp(path + n - 5, ".onnx") == 0;
+}
+
+static rnn_model *load_any(const char *prog, const char *path)
 {
     rnn_model *m = NULL;
-    if (rnn_model_load(path, NULL, &m) != RNN_OK) {
+    if (!is_onnx(path)) {
+        if (rnn_model_load(path, NULL, &m) == RNN_OK)
+            return m;
         fprintf(stderr, "%s: %s\n", prog, rnn_last_error());
         return NULL;
     }
+#ifdef EX_HAVE_ONNX
+    if (rnn_model_load_onnx(path, NULL, &m) != RNN_OK) {
+        fprintf(stderr, "%s: %s\n", prog, rnn_last_error());
+        return NULL;
+    }
+    int n = 0;
+    rnn_model_metadata_count(m, &n);
+    for (int k = 0; k < n; k++) {
+        const char *key, *value;
+        if (rnn_model_metadata_key(m, k, &key) || strncmp(key, "onnx.meta.", 10) ||
+            rnn_model_get_metadata(m, key, &value))
+            continue;
+        char plain[256];
+        snprintf(plain, sizeof plain, "%s", key + 10);
+        /* setting a key may reorder the table: restart the scan */
+        const char *have = NULL;
+        rnn_model_get_metadata(m, plain, &have);
+        if (!have) {
+            if (ex_meta_set(m, prog, plain, value)) {
+                rnn_model_destroy(m);
+                return NULL;
+            }
+            rnn_model_metadata_count(m, &n);
+            k = -1;
+        }
+    }
+    return m;
+#else
+    fprintf(stderr, "%s: %s: this build has no ONNX support (librnn-onnx, meson -Donnx)\n", prog,
+            path);
+    return NULL;
+#endif
+}
+
+rnn_model *ex_meta_load(const char *prog, const char *path, const char *task)
+{
+    rnn_model *m = load_any(prog, path);
+    if (!m)
+        return NULL;
     const char *ex = NULL, *t = NULL;
     rnn_model_get_metadata(m, "example", &ex);
     rnn_model_get_metadata(m, "task", &t);

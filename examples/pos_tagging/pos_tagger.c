@@ -523,6 +523,18 @@ int main(int argc, char **argv)
         rc = dump_tensors(a.dump, meta, 3, names, t) ? 1 : 0;
         if (!rc)
             fprintf(stderr, "wrote %s\n", a.dump);
+        /* and DUMP.vocab, the vocabulary as the "vocab" metadata holds it, which
+         * torch_pos_tagger.py --export-onnx puts in the ONNX model's
+         * metadata_props so that --load model.onnx can tag text */
+        char vp[4096];
+        snprintf(vp, sizeof vp, "%s.vocab", a.dump);
+        char *text = rc ? NULL : vocab_to_text(&v);
+        FILE *vf = text ? fopen(vp, "wb") : NULL;
+        if (!rc && (!vf || fputs(text, vf) < 0 || fclose(vf) != 0)) {
+            fprintf(stderr, "pos_tagger: cannot write %s\n", vp);
+            rc = 1;
+        }
+        free(text);
         goto done;
     }
     rnn_fit_result res = {.struct_size = sizeof res};

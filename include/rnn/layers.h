@@ -256,6 +256,25 @@ RNN_API rnn_status rnn_layer_set_weights(rnn_layer *layer, rnn_weights_format fo
 RNN_API rnn_status rnn_layer_num_outputs(const rnn_layer *layer, int *out);
 
 /**
+ * @brief Number of producers the layer reads: 0 for a model input, 1 for most
+ * layers, more for Concatenate (its operands in order), Attention (query,
+ * value) and a recurrent layer whose initial states are connected to other
+ * layers (rnn_layer_connect_initial_state(): the states follow the main
+ * input). With rnn_layer_input() and rnn_model_output_source() this walks
+ * the model's graph, for exporters and visualisers.
+ */
+RNN_API rnn_status rnn_layer_num_inputs(const rnn_layer *layer, int *out);
+
+/**
+ * @brief Producer @p index of @p layer: the layer and which of its outputs.
+ * @param[out] producer borrowed from the model; NULL on failure.
+ * @param[out] output the producer's output index; 0 on failure.
+ * @retval RNN_ERR_RANGE @p index is not in [0, rnn_layer_num_inputs()).
+ */
+RNN_API rnn_status rnn_layer_input(const rnn_layer *layer, int index,
+                                   const rnn_layer **producer, int *output);
+
+/**
  * @brief Output @p index of the layer from the last forward, borrowed and
  * read-only (rnn_tensor_data_const()), valid until the next forward.
  * For a recurrent layer: 0 is the sequence (or last output); with

@@ -230,6 +230,17 @@ RNN_API rnn_status rnn_model_num_outputs(const rnn_model *model, int *out);
 RNN_API rnn_status rnn_model_output(const rnn_model *model, int index, const rnn_tensor **out);
 
 /**
+ * @brief Which layer output is model output @p index (those chosen by
+ * rnn_model_set_outputs(), else the last layer's output 0). Needs no forward.
+ * @param[out] layer borrowed from the model; NULL on failure.
+ * @param[out] output that layer's output index; 0 on failure.
+ * @retval RNN_ERR_STATE the model has no layers after its input.
+ * @retval RNN_ERR_RANGE @p index is not in [0, rnn_model_num_outputs()).
+ */
+RNN_API rnn_status rnn_model_output_source(const rnn_model *model, int index,
+                                           const rnn_layer **layer, int *output);
+
+/**
  * @brief Back-propagates from the outputs of the last training forward.
  *
  * @param grads @p num_outputs tensors, each NULL (zero gradient) or shaped as

@@ -206,3 +206,27 @@ rnn_status rnn_layer_config(const rnn_layer *layer, char *buf, size_t size, size
         *needed = n;
     return RNN_OK;
 }
+
+rnn_status rnn_layer_num_inputs(const rnn_layer *layer, int *out)
+{
+    RNN__CHECK_ARG(out);
+    *out = 0;
+    RNN__CHECK_ARG(layer);
+    *out = layer->n_in;
+    return RNN_OK;
+}
+
+rnn_status rnn_layer_input(const rnn_layer *layer, int index, const rnn_layer **producer,
+                           int *output)
+{
+    RNN__CHECK_ARG(producer);
+    *producer = NULL;
+    RNN__CHECK_ARG(output);
+    *output = 0;
+    RNN__CHECK_ARG(layer);
+    if (index < 0 || index >= layer->n_in)
+        return RNN__ERR(RNN_ERR_RANGE, "index must be in [0, %d) (got %d)", layer->n_in, index);
+    *producer = layer->in[index].layer;
+    *output = layer->in[index].output;
+    return RNN_OK;
+}

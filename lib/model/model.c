@@ -484,6 +484,25 @@ rnn_status rnn_model_output(const rnn_model *m, int index, const rnn_tensor **ou
     return RNN_OK;
 }
 
+rnn_status rnn_model_output_source(const rnn_model *model, int index, const rnn_layer **layer,
+                                   int *output)
+{
+    RNN__CHECK_ARG(layer);
+    *layer = NULL;
+    RNN__CHECK_ARG(output);
+    *output = 0;
+    RNN__CHECK_ARG(model);
+    if (model->n_layers < 2)
+        return RNN__ERR(RNN_ERR_STATE, "the model has no layers after its input");
+    const int n = rnn__model_num_outputs(model);
+    if (index < 0 || index >= n)
+        return RNN__ERR(RNN_ERR_RANGE, "index must be in [0, %d) (got %d)", n, index);
+    const rnn__port p = rnn__model_output_port(model, index);
+    *layer = p.layer;
+    *output = p.output;
+    return RNN_OK;
+}
+
 rnn_status rnn_model_backward(rnn_model *model, int num_outputs, const rnn_tensor *const *grads)
 {
     RNN__CHECK_ARG(model);

@@ -21,6 +21,7 @@ from ._version import __version__
 from .metrics import corpus_bleu, sentence_bleu, sequences
 from .model import Callback, History, LambdaCallback, Layer, Model, load
 from .keras_files import load_keras, load_keras_weights
+from .onnx import load_onnx
 from .optimizers import SGD, Adam, AdamW, Nadam, Optimizer, OptimizerConfig, RMSprop
 from .tensor import Tensor
 
@@ -28,7 +29,7 @@ __all__ = [
     "Adam", "AdamW", "Callback", "History", "LambdaCallback", "Layer", "Model", "Nadam",
     "Optimizer", "OptimizerConfig", "RMSprop", "RnnError", "SGD", "Tensor", "corpus_bleu",
     "dtype_size", "get_num_threads", "last_error", "load", "load_keras", "load_keras_weights",
-    "memory_used", "sentence_bleu",
+    "load_onnx", "memory_used", "sentence_bleu",
     "sequences", "set_allocator", "set_log_callback", "set_num_threads", "status_string",
     "version", "version_number", "__version__",
 ]

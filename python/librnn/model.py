@@ -463,6 +463,23 @@ class Layer:
         lib.rnn_layer_num_outputs(self.handle, ctypes.byref(v))
         return v.value
 
+    @property
+    def inputs(self) -> list[tuple[Layer, int]]:
+        """The producers the layer reads (``rnn_layer_input``): (layer, output index)
+        pairs, the main input first; [] for a model input.
+
+        Raises:
+            ValueError: The model is closed.
+        """
+        n = ctypes.c_int()
+        lib.rnn_layer_num_inputs(self.handle, ctypes.byref(n))
+        out = []
+        for k in range(n.value):
+            h, o = LayerP(), ctypes.c_int()
+            lib.rnn_layer_input(self.handle, k, ctypes.byref(h), ctypes.byref(o))
+            out.append((self._model._layer(h), o.value))
+        return out
+
     def output(self, index: int = 0) -> np.ndarray:
         """One of the layer's outputs in the last forward.
 
@@ -1634,6 +1651,21 @@ class Model:
         return self._count(lib.rnn_model_num_outputs)
 
     @property
+    def output_sources(self) -> list[tuple[Layer, int]]:
+        """Which layer output each model output is (``rnn_model_output_source``):
+        (layer, output index) pairs.
+
+        Raises:
+            ValueError: The model is closed.
+        """
+        out = []
+        for k in range(self.num_outputs):
+            h, o = LayerP(), ctypes.c_int()
+            lib.rnn_model_output_source(self.handle, k, ctypes.byref(h), ctypes.byref(o))
+            out.append((self._layer(h), o.value))
+        return out
+
+    @property
     def num_layers(self) -> int:
         """The number of layers, inputs included.
 
@@ -2402,6 +2434,22 @@ class Model:
         h = ModelP()
         lib.rnn_model_load(os.fsencode(path), ctypes.byref(o), ctypes.byref(h))
         return cls(_handle=h)
+
+    def save_onnx(self, path: str | os.PathLike[str]) -> None:
+        """Writes the model as ONNX, opset 14 (``rnn_model_save_onnx`` of
+        librnn-onnx, the ``-Donnx`` part), for ONNX Runtime and other tools.
+
+        Args:
+            path: The .onnx file, written atomically.
+
+        Raises:
+            ImportError: librnn-onnx is not installed.
+            RnnError: A layer or option ONNX cannot express exactly
+                (RNN_ERR_UNSUPPORTED, the message names the layer), or the file
+                cannot be written (RNN_ERR_IO).
+        """
+        from .onnx import save_onnx
+        save_onnx(self, path)
 
     # -------------------------------------------------------------- decoding
     def _token_input(self, token_input):

@@ -24,10 +24,12 @@ def _headers():
     if not os.path.isdir(os.path.join(INCLUDE, "rnn")):
         return None
     sub = os.path.join(INCLUDE, "rnn")
-    # rnn/keras.h is librnn-keras's, a separate library with its own table (keras.py)
+    # Headers of optional parts (their own libraries: librnn-keras, librnn-onnx) are
+    # bound by their own modules, not by _lib.FUNCTIONS.
     paths = [os.path.join(sub, f) for f in sorted(os.listdir(sub))
              if f.endswith(".h") and f != "keras.h"]
-    return "\n".join(_strip_comments(open(p, encoding="utf-8").read()) for p in paths)
+    texts = [open(p, encoding="utf-8").read() for p in paths]
+    return "\n".join(_strip_comments(t) for t in texts if "librnn optional part:" not in t)
 
 
 def _tokens(decl):

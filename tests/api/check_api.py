@@ -36,13 +36,28 @@ def public_headers(include_dir):
     return out
 
 
-def header_declarations(include_dirs):
-    """Names of functions declared with RNN_API in the public headers."""
+# A header of an optional part (a library of its own, built by a meson
+# feature: librnn-onnx) says so in a comment, "librnn optional part: NAME";
+# it is installed by that part, not included by rnn.h, and its functions are
+# in that part's version script, not in librnn.map.
+PART_RE = re.compile(r"librnn optional part:\s*([\w-]+)")
+
+
+def header_part(path):
+    m = PART_RE.search(open(path, encoding="utf-8").read())
+    return m.group(1) if m else None
+
+
+def header_declarations(include_dirs, part=None):
+    """Names of functions declared with RNN_API in the public headers (of the
+    core library, or of the optional part @p part)."""
     names = set()
     for d in include_dirs:
         if not os.path.isdir(os.path.join(d, "rnn")):
             continue
         for h in public_headers(d):
+            if header_part(h) != part:
+                continue
             text = open(h, encoding="utf-8").read()
             text = re.sub(r"/\*.*?\*/", "", text, flags=re.S)
             for m in re.finditer(r"RNN_API\b([^;{]*?)\b(rnn_\w+)\s*\(", text):
@@ -54,7 +69,7 @@ def map_symbols(path):
     text = open(path, encoding="utf-8").read()
     text = re.sub(r"/\*.*?\*/", "", text, flags=re.S)
     names, versions = set(), set()
-    for m in re.finditer(r"(LIBRNN_[0-9_.]+)\s*\{(.*?)\}", text, flags=re.S):
+    for m in re.finditer(r"(LIBRNN_[A-Z0-9_.]+)\s*\{(.*?)\}", text, flags=re.S):
         versions.add(m.group(1))
         body = m.group(2)
         g = re.search(r"global:(.*?)(local:|$)", body, flags=re.S)
@@ -81,7 +96,8 @@ def umbrella_and_install(include_dir):
                   flags=re.S)
     installed = set(re.findall(r"'(\w+\.h)'", m.group(1))) if m else set()
     for name in sorted(os.listdir(sub)):
-        if not name.endswith(".h") or name in OPTIONAL_HEADERS:
+        if not name.endswith(".h") or name in OPTIONAL_HEADERS or \
+                header_part(os.path.join(sub, name)):
             continue
         if name not in included:
             problems.append(f"rnn/{name} is not included by the umbrella rnn.h")
@@ -130,7 +146,7 @@ def cmd_headers(a):
 
 def cmd_symbols(a):
     problems = []
-    declared = header_declarations(a.include)
+    declared = header_declarations(a.include, a.part)
     mapped, versions = map_symbols(a.map)
     exported, unversioned = set(), []
     for line in nm(["-D", "--defined-only", a.lib]).splitlines():
@@ -239,6 +255,9 @@ def main():
     p.add_argument("--map")
     p.add_argument("--archive")
     p.add_argument("--src")
+    p.add_argument("--part", default=None,
+                   help="symbols: an optional part's library (its headers say "
+                        "'librnn optional part: NAME')")
     a = p.parse_args()
     problems = {"headers": cmd_headers, "symbols": cmd_symbols, "static": cmd_static,
                 "argnames": cmd_argnames}[a.check](a)

@@ -25,11 +25,14 @@ import re
 import sys
 
 TIERS = {"": 0, "backend": 1, "layer": 2, "layers": 3, "model": 4,
-         "train": 5, "decode": 5, "io": 5, "optim": 5}
+         "train": 5, "decode": 5, "io": 5, "optim": 5, "onnx": 6}
+# Optional parts: libraries of their own built on the public API only; they
+# include <rnn.h>/<rnn/...> and their own folder's headers, nothing internal.
+PARTS = {"onnx"}
 CORE_HEADERS = {"internal.h", "rng.h", "layer_kinds.h"}
 # Folders of lib/ that are separate libraries built on the public API
 # (lib/keras: librnn-keras): no tier, and no include of librnn's internals.
-OPTIONAL_PARTS = {"keras"}
+OPTIONAL_PARTS = {"keras", "onnx"}
 FILE_MAX, FUNC_MAX = 800, 120
 
 

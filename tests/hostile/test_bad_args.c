@@ -639,6 +639,24 @@ PROBE(rnn_model_output)
     rnn_model_destroy(m);
 }
 
+PROBE(rnn_model_output_source)
+{
+    rnn_layer *lstm;
+    rnn_model *m = h_seq_model(0, &lstm, NULL);
+    const rnn_layer *l = POISON_PTR;
+    int o = POISON_INT;
+    NULLARG("model", rnn_model_output_source(NULL, 0, &l, &o));
+    OUT_NULL(l);
+    OUT_ZERO(o);
+    NULLARG("layer", rnn_model_output_source(m, 0, NULL, &o));
+    NULLARG("output", rnn_model_output_source(m, 0, &l, NULL));
+    EXPECT(RNN_ERR_RANGE, "index", rnn_model_output_source(m, 1, &l, &o));
+    EXPECT(RNN_ERR_RANGE, "index", rnn_model_output_source(m, -1, &l, &o));
+    ck_ok(rnn_model_output_source(m, 0, &l, &o));
+    ck_assert_ptr_nonnull(l);
+    rnn_model_destroy(m);
+}
+
 PROBE(rnn_model_backward)
 {
     rnn_model *m = h_seq_model(0, NULL, NULL);
@@ -897,6 +915,25 @@ LAYER_OUT_PROBE(rnn_layer_count_params, int64_t, RESET_INT)
 LAYER_OUT_PROBE(rnn_layer_num_params, int, RESET_INT)
 LAYER_OUT_PROBE(rnn_layer_num_outputs, int, RESET_INT)
 LAYER_OUT_PROBE(rnn_layer_num_states, int, RESET_INT)
+LAYER_OUT_PROBE(rnn_layer_num_inputs, int, RESET_INT)
+
+PROBE(rnn_layer_input)
+{
+    rnn_layer *lstm;
+    rnn_model *m = h_seq_model(0, &lstm, NULL);
+    const rnn_layer *l = POISON_PTR;
+    int o = POISON_INT;
+    NULLARG("layer", rnn_layer_input(NULL, 0, &l, &o));
+    OUT_NULL(l);
+    OUT_ZERO(o);
+    NULLARG("producer", rnn_layer_input(lstm, 0, NULL, &o));
+    NULLARG("output", rnn_layer_input(lstm, 0, &l, NULL));
+    EXPECT(RNN_ERR_RANGE, "index", rnn_layer_input(lstm, 1, &l, &o));
+    EXPECT(RNN_ERR_RANGE, "index", rnn_layer_input(lstm, -1, &l, &o));
+    ck_ok(rnn_layer_input(lstm, 0, &l, &o));
+    ck_assert_ptr_nonnull(l);
+    rnn_model_destroy(m);
+}
 LAYER_OUT_PROBE(rnn_layer_trainable, int, RESET_INT)
 
 PROBE(rnn_model_add_layer)
@@ -2157,15 +2194,16 @@ static const struct {
     P(rnn_model_num_inputs), P(rnn_model_connect_next), P(rnn_model_add_shared),
     P(rnn_model_set_outputs), P(rnn_model_num_layers), P(rnn_model_layer),
     P(rnn_model_count_params), P(rnn_model_forward), P(rnn_model_num_outputs),
-    P(rnn_model_output), P(rnn_model_backward), P(rnn_model_input_grad), P(rnn_model_zero_grad),
-    P(rnn_model_reset_states), P(rnn_model_set_precision), P(rnn_model_get_precision),
-    P(rnn_compile_options_init), P(rnn_model_compile),
+    P(rnn_model_output), P(rnn_model_output_source), P(rnn_model_backward),
+    P(rnn_model_input_grad), P(rnn_model_zero_grad), P(rnn_model_reset_states),
+    P(rnn_model_set_precision), P(rnn_model_get_precision), P(rnn_compile_options_init),
+    P(rnn_model_compile),
     P(rnn_model_train_step), P(rnn_model_test_step),
     P(rnn_recurrent_options_init), P(rnn_model_add_recurrent), P(rnn_layer_name),
     P(rnn_layer_type), P(rnn_model_add_layer), P(rnn_layer_config), P(rnn_layer_count_params),
     P(rnn_layer_num_params), P(rnn_layer_param), P(rnn_layer_find_param), P(rnn_layer_set_param),
     P(rnn_layer_params_changed), P(rnn_layer_weights_count), P(rnn_layer_weights_shape),
-    P(rnn_layer_get_weights), P(rnn_layer_set_weights), P(rnn_layer_num_outputs),
+    P(rnn_layer_get_weights), P(rnn_layer_set_weights), P(rnn_layer_num_outputs), P(rnn_layer_num_inputs), P(rnn_layer_input),
     P(rnn_layer_output), P(rnn_layer_num_states), P(rnn_layer_set_initial_state),
     P(rnn_layer_connect_initial_state), P(rnn_layer_initial_state_grad),
     P(rnn_layer_reset_states), P(rnn_dense_options_init), P(rnn_model_add_dense),

@@ -1,0 +1,227 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * ONNX import: each fixture of tests/onnx/fixtures (made by
+ * make_fixtures.py: torch.onnx.export of the example architectures, and
+ * hand-written graphs run by ONNX Runtime) is imported, run on the stored
+ * inputs and compared with the framework's outputs (1e-5); the imported
+ * model then trains a step and saves and loads; refused graphs give
+ * RNN_ERR_UNSUPPORTED with a message naming the node.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <check.h>
+#include <rnn.h>
+#include <rnn/onnx.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "tensors.h"
+
+static char path_buf[1024];
+
+static const char *fixture(const char *name, const char *ext)
+{
+    snprintf(path_buf, sizeof path_buf, "%s/%s%s", ONNX_FIXTURES, name, ext);
+    return path_buf;
+}
+
+/* Time-major graph inputs and outputs (T, N, F) <-> librnn's (N, T, F). */
+static rnn_tensor *swap01(const rnn_tensor *t)
+{
+    int64_t d[3];
+    int r;
+    rnn_tensor_rank(t, &r);
+    rnn_tensor_shape(t, d, 3, &r);
+    int64_t e[3] = {d[1], d[0], d[2]};
+    rnn_tensor *o;
+    ck_assert_int_eq(rnn_tensor_create(RNN_F32, 3, e, &o), RNN_OK);
+    const float *s;
+    float *p;
+    rnn_tensor_data_const(t, (const void **)&s);
+    rnn_tensor_data(o, (void **)&p);
+    for (int64_t a = 0; a < d[0]; a++)
+        for (int64_t b = 0; b < d[1]; b++)
+            memcpy(p + (b * d[0] + a) * d[2], s + (a * d[1] + b) * d[2], (size_t)d[2] * 4);
+    return o;
+}
+
+static int meta_is(rnn_model *m, const char *key, const char *want)
+{
+    const char *v = NULL;
+    return rnn_model_get_metadata(m, key, &v) == RNN_OK && v && strcmp(v, want) == 0;
+}
+
+static void check_fixture(const char *name)
+{
+    rnn_model *m = NULL;
+    rnn_status st = rnn_model_load_onnx(fixture(name, ".onnx"), NULL, &m);
+    ck_assert_msg(st == RNN_OK, "%s: %s", name, rnn_last_error());
+    io_set io;
+    ck_assert_msg(io_read(fixture(name, ".io"), &io), "%s.io", name);
+    rnn_tensor *in[IO_MAX] = {0}, *own[IO_MAX] = {0};
+    for (int k = 0; k < io.n_inputs; k++) {
+        char key[64];
+        snprintf(key, sizeof key, "onnx.input.%d.layout", k);
+        in[k] = io.t[k];
+        if (meta_is(m, key, "time-major"))
+            in[k] = own[k] = swap01(io.t[k]);
+    }
+    st = rnn_model_forward(m, io.n_inputs, (const rnn_tensor *const *)in, NULL, 0);
+    ck_assert_msg(st == RNN_OK, "%s: %s", name, rnn_last_error());
+    int no;
+    rnn_model_num_outputs(m, &no);
+    ck_assert_int_eq(no, io.count - io.n_inputs);
+    for (int k = 0; k < no; k++) {
+        const rnn_tensor *y;
+        ck_assert_int_eq(rnn_model_output(m, k, &y), RNN_OK);
+        char key[64];
+        snprintf(key, sizeof key, "onnx.output.%d.layout", k);
+        rnn_tensor *t = meta_is(m, key, "time-major") ? swap01(y) : NULL;
+        double d = max_abs_diff(t ? t : y, io.t[io.n_inputs + k]);
+        rnn_tensor_destroy(t);
+        ck_assert_msg(d <= 1e-5, "%s output %d: max |diff| %g", name, k, d);
+    }
+    /* it saves and loads like any other model */
+    char tmp[] = "/tmp/onnx_import_XXXXXX";
+    int fd = mkstemp(tmp);
+    ck_assert_int_ge(fd, 0);
+    close(fd);
+    ck_assert_msg(rnn_model_save(m, tmp) == RNN_OK, "%s: %s", name, rnn_last_error());
+    rnn_model *m2 = NULL;
+    ck_assert_msg(rnn_model_load(tmp, NULL, &m2) == RNN_OK, "%s: %s", name, rnn_last_error());
+    unlink(tmp);
+    ck_assert_int_eq(rnn_model_forward(m2, io.n_inputs, (const rnn_tensor *const *)in, NULL, 0),
+                     RNN_OK);
+    const rnn_tensor *y1, *y2;
+    rnn_model_output(m, 0, &y1);
+    rnn_model_output(m2, 0, &y2);
+    ck_assert(max_abs_diff(y1, y2) == 0);
+    rnn_model_destroy(m2);
+    for (int k = 0; k < IO_MAX; k++)
+        rnn_tensor_destroy(own[k]);
+    io_free(&io);
+    rnn_model_destroy(m);
+}
+
+START_TEST(torch_sentiment) { check_fixture("torch_sentiment"); }
+END_TEST
+START_TEST(torch_tagger) { check_fixture("torch_tagger"); }
+END_TEST
+START_TEST(torch_char_gru) { check_fixture("torch_char_gru"); }
+END_TEST
+START_TEST(torch_encoder) { check_fixture("torch_encoder"); }
+END_TEST
+START_TEST(torch_rnn_time_major) { check_fixture("torch_rnn_time_major"); }
+END_TEST
+START_TEST(torch_seq2seq) { check_fixture("torch_seq2seq"); }
+END_TEST
+
+/* Hand-written operator cases (make_fixtures.py, ONNX Runtime's outputs). */
+static const char *const op_cases[] = {
+    "op_lstm_layout1_reverse_h", "op_gru_lbr0_bidir", "op_gru_lbr1_reverse_h",
+    "op_rnn_relu_bidir", "op_lstm_bidir_layout1", "op_gemm_relu_tanh",
+};
+
+START_TEST(operator_cases)
+{
+    check_fixture(op_cases[_i]);
+}
+END_TEST
+
+/* Graphs the reader must refuse, and a word its message must contain. */
+static const char *const refused[][2] = {
+    {"refuse_clip", "'clip'"},
+    {"refuse_input_forget", "input_forget"},
+    {"refuse_activations", "activations"},
+    {"refuse_peephole", "peephole"},
+    {"refuse_unknown_op", "(Erf)"},
+    {"refuse_log_softmax", "log-softmax"},
+};
+
+START_TEST(refused_graphs)
+{
+    rnn_model *m = (rnn_model *)1;
+    rnn_status st = rnn_model_load_onnx(fixture(refused[_i][0], ".onnx"), NULL, &m);
+    ck_assert_msg(st == RNN_ERR_UNSUPPORTED, "%s: %d %s", refused[_i][0], st, rnn_last_error());
+    ck_assert_ptr_null(m);
+    ck_assert_msg(strstr(rnn_last_error(), "rnn_model_load_onnx: node '") &&
+                      strstr(rnn_last_error(), refused[_i][1]),
+                  "%s: %s", refused[_i][0], rnn_last_error());
+}
+END_TEST
+
+START_TEST(bad_input)
+{
+    rnn_model *m = (rnn_model *)1;
+    ck_assert_int_eq(rnn_model_load_onnx_memory("garbage\xff\xff\xff", 10, NULL, &m),
+                     RNN_ERR_FORMAT);
+    ck_assert_ptr_null(m);
+    ck_assert_msg(strstr(rnn_last_error(), "rnn_model_load_onnx_memory: "), "%s",
+                  rnn_last_error());
+    ck_assert_int_eq(rnn_model_load_onnx("/nonexistent/x.onnx", NULL, &m), RNN_ERR_IO);
+    ck_assert_int_eq(rnn_model_load_onnx(NULL, NULL, &m), RNN_ERR_INVALID_ARG);
+    ck_assert_str_eq(rnn_last_error(), "rnn_model_load_onnx: path must not be NULL");
+    ck_assert_int_eq(rnn_model_load_onnx_memory(NULL, 0, NULL, &m), RNN_ERR_FORMAT);
+}
+END_TEST
+
+/* The imported model trains further: one step changes the loss. */
+START_TEST(imported_model_trains)
+{
+    rnn_model *m = NULL;
+    ck_assert_int_eq(rnn_model_load_onnx(fixture("torch_tagger", ".onnx"), NULL, &m), RNN_OK);
+    io_set io;
+    ck_assert(io_read(fixture("torch_tagger", ".io"), &io));
+    rnn_compile_options co;
+    rnn_compile_options_init(&co, RNN_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY);
+    co.from_logits = 1;
+    rnn_optimizer_options oo;
+    rnn_optimizer_options_init(&oo, RNN_OPTIM_ADAM);
+    oo.learning_rate = 0.01f;
+    ck_assert_msg(rnn_model_compile(m, &co, &oo) == RNN_OK, "%s", rnn_last_error());
+    int64_t d[2];
+    int r;
+    rnn_tensor_shape(io.t[0], d, 2, &r);
+    rnn_tensor *y;
+    rnn_tensor_create(RNN_I32, 2, d, &y);
+    rnn_tensor_fill_i32(y, 1);
+    float l0 = 0, l1 = 0;
+    const rnn_tensor *x = io.t[0];
+    for (int k = 0; k < 5; k++) {
+        float loss;
+        ck_assert_msg(rnn_model_train_step(m, 1, &x, NULL, y, &loss, NULL) == RNN_OK,
+                      "%s", rnn_last_error());
+        if (k == 0)
+            l0 = loss;
+        l1 = loss;
+    }
+    ck_assert_msg(l1 < l0, "loss %g -> %g", l0, l1);
+    rnn_tensor_destroy(y);
+    io_free(&io);
+    rnn_model_destroy(m);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("onnx-import");
+    TCase *tc = tcase_create("import");
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, torch_sentiment);
+    tcase_add_test(tc, torch_tagger);
+    tcase_add_test(tc, torch_char_gru);
+    tcase_add_test(tc, torch_encoder);
+    tcase_add_test(tc, torch_rnn_time_major);
+    tcase_add_test(tc, torch_seq2seq);
+    tcase_add_loop_test(tc, operator_cases, 0, (int)(sizeof op_cases / sizeof op_cases[0]));
+    tcase_add_loop_test(tc, refused_graphs, 0, (int)(sizeof refused / sizeof refused[0]));
+    tcase_add_test(tc, bad_input);
+    tcase_add_test(tc, imported_model_trains);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? 1 : 0;
+}
