@@ -121,11 +121,25 @@ static inline int rnn__add_size(size_t a, size_t b, size_t *out)
 
 /* ------------------------------------------------------------ threads */
 
-/* Thread count to use for a computation (>= 1). Before running oneDNN
- * primitives or an OpenMP loop, call rnn__threads_apply() so that the
- * current thread's OpenMP setting matches rnn_set_num_threads(). */
+/* (threads.c) rnn__threads(): the configured count, rnn_set_num_threads()
+ * resolved (>= 1). A batch loop under the adaptive policy (governor.h) may
+ * give the calling thread a smaller active count with rnn__threads_set_active()
+ * (n <= 0: none). Before running oneDNN primitives or an OpenMP loop, call
+ * rnn__threads_apply(): it sets the calling thread's OpenMP count to the
+ * active count, else the configured one. Before CREATING a oneDNN primitive,
+ * call rnn__threads_apply_full(): oneDNN sizes per-thread scratchpads and
+ * buffers for the count at creation, so a primitive must never be created
+ * with fewer threads than it may later be executed with (measured: a matmul's
+ * scratchpad is 640 bytes created on 1 thread, 1152 on 2). The next
+ * rnn__threads_apply() lowers the count again for execution. */
 RNN__HIDDEN int rnn__threads(void);
 RNN__HIDDEN void rnn__threads_apply(void);
+RNN__HIDDEN void rnn__threads_apply_full(void);
+RNN__HIDDEN void rnn__threads_set_active(int n);
+RNN__HIDDEN int rnn__threads_adaptive(void); /* the policy is RNN_THREADS_ADAPTIVE */
+/* rnn__threads_apply_full() calls on this thread so far: a batch loop does not
+ * time a batch during which a primitive was created. */
+RNN__HIDDEN unsigned rnn__threads_created(void);
 
 /* ------------------------------------------------------------ buffers */
 

@@ -183,12 +183,62 @@ RNN_API rnn_status rnn_set_log_callback(rnn_log_fn fn, void *user_data,
  * work started from any thread after this call. @p n = 0 restores the
  * default (the OpenMP default, normally the number of cores).
  *
+ * This is the most threads a computation uses. Under the default
+ * ::RNN_THREADS_ADAPTIVE policy, rnn_model_fit(), rnn_model_evaluate(),
+ * rnn_model_predict() and rnn_model_decode() may run batches on fewer when
+ * that measures faster (see rnn_set_thread_policy()).
+ *
  * @retval RNN_ERR_INVALID_ARG @p n < 0 or @p n > 4096.
  */
 RNN_API rnn_status rnn_set_num_threads(int n);
 
 /** @brief Number of threads computations will use (resolves the default). */
 RNN_API int rnn_get_num_threads(void);
+
+/** @brief How many threads the batch loops use: see rnn_set_thread_policy(). */
+typedef enum rnn_thread_policy {
+    /**
+     * The default. The batch loops of rnn_model_fit(), rnn_model_evaluate(),
+     * rnn_model_predict() and rnn_model_decode() time their batches and now
+     * and then run a few on fewer threads than rnn_get_num_threads(); when
+     * fewer measure clearly faster (another process holds a core, so
+     * OpenMP threads would spin waiting for a descheduled sibling), they
+     * keep the smaller count, and they try the larger one again from time
+     * to time, returning to it when the load is gone. On an idle machine
+     * this costs well under 3% of the speed. A count of 1 is never changed.
+     * Because the count depends on timing, results are reproducible only
+     * as far as oneDNN's are across thread counts (docs/guide/threads.md).
+     */
+    RNN_THREADS_ADAPTIVE = 0,
+    /** Always rnn_get_num_threads() threads: the behaviour of a fixed
+     *  OpenMP thread count, reproducible run to run. */
+    RNN_THREADS_FIXED = 1
+} rnn_thread_policy;
+
+/**
+ * @brief Sets the process-wide thread policy (default ::RNN_THREADS_ADAPTIVE),
+ * for batch loops started after the call.
+ *
+ * @retval RNN_ERR_INVALID_ARG @p policy is not a ::rnn_thread_policy.
+ */
+RNN_API rnn_status rnn_set_thread_policy(rnn_thread_policy policy);
+
+/** @brief The thread policy in force. */
+RNN_API rnn_thread_policy rnn_get_thread_policy(void);
+
+/**
+ * @brief Threads the calling thread's batch loop uses now, or the last one
+ * used when it ended.
+ *
+ * From a callback of rnn_model_fit() (on_batch, on_epoch, on_progress): the
+ * count the batch just done ran on. After rnn_model_fit(),
+ * rnn_model_evaluate(), rnn_model_predict() or rnn_model_decode() returned:
+ * the count that call ended with. rnn_get_num_threads() when no such call
+ * has run on this thread, or under ::RNN_THREADS_FIXED. Computations outside
+ * those loops (rnn_model_train_step(), rnn_model_forward(), the step API)
+ * always use rnn_get_num_threads().
+ */
+RNN_API int rnn_get_active_threads(void);
 
 #ifdef __cplusplus
 }

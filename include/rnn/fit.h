@@ -116,6 +116,10 @@ typedef struct rnn_epoch_log {
     float learning_rate;    /**< Rate at the end of the epoch. */
     double seconds;         /**< Wall time of the epoch, validation included. */
     int improved;           /**< The monitored quantity improved (a checkpoint was written). */
+    int threads;            /**< Threads the training batches ran on at the end of the
+                                 epoch: rnn_get_num_threads(), or fewer when the adaptive
+                                 thread policy measured fewer faster
+                                 (rnn_set_thread_policy()). */
 } rnn_epoch_log;
 
 /** @brief Called after every training batch; return nonzero to stop training. */
@@ -169,6 +173,8 @@ typedef struct rnn_progress {
     double eta;               /**< Estimated seconds until the epoch's last training batch is
                                    done, from the mean batch time so far; -1 when @p batches
                                    is unknown (0) or already passed; 0 at RNN_PROGRESS_EPOCH. */
+    int threads;              /**< Threads the batch ran on (at RNN_PROGRESS_EPOCH:
+                                   rnn_epoch_log.threads); see rnn_set_thread_policy(). */
 } rnn_progress;
 
 /**

@@ -81,6 +81,7 @@ static rnn_status mm_create(rnn__dnnl_ctx *c, int ta, int tb, int accumulate, in
         return RNN__NOMEM(sizeof *m);
     m->M = M, m->K = K, m->N = N, m->has_bias = has_bias;
     m->ta = ta, m->tb = tb, m->accumulate = accumulate;
+    rnn__threads_apply_full(); /* created for the most threads it may run on */
     dnnl_dims_t ad = {M, K}, bd = {K, N}, cd = {M, N}, biasd = {1, N};
     /* A transposed operand is the same dims stored column-major ("ba"). */
     RNN__DNNL(rnn__md_tag(&m->a_md, 2, ad, ta ? dnnl_ba : dnnl_ab));

@@ -149,6 +149,7 @@ static rnn_status make_pd(rnn__dnnl_rnn *k, prim_entry *e, dnnl_primitive_attr_t
      * data and weights bf16; bias, LSTM's cell state and all diff_* f32. */
     const dnnl_data_type_t dt = e->bf16 ? dnnl_bf16 : dnnl_f32;
     rnn__md wl = {0}, wi = {0};
+    rnn__threads_apply_full(); /* created for the most threads it may run on */
     RNN__DNNL(init_view(&e->src_layer, dt, e->T, e->N, e->Ntot, I));
     RNN__DNNL(init_view(&e->dst_layer, dt, e->T, e->N, e->Ntot, H));
     RNN__DNNL(rnn__md_tag_dt(&e->state, 4, st_d, dt, dnnl_ldnc));
@@ -274,6 +275,7 @@ static rnn_status get_weights(rnn__dnnl_rnn *k, int which, rnn__cmd md, const fl
             return RNN__NOMEM(bytes);
         }
         RNN__DNNL(rnn__md_copy(&w->md, md));
+        rnn__threads_apply_full();
         RNN__DNNL(dnnl_reorder_primitive_desc_create(&rpd, canon, k->ctx->engine, md,
                                                      k->ctx->engine, NULL));
         RNN__DNNL(dnnl_primitive_create(&w->reorder, rpd));

@@ -258,6 +258,7 @@ typedef struct decoder {
     int *nfin;
     int32_t *fin_tok;
     idx_p *work;
+    rnn__gov *gov; /* the model's decoding governor: times each step */
 } decoder;
 
 static float penalised(const rnn_decode_options *o, float logp, int64_t len)
@@ -271,6 +272,16 @@ static const rnn_tensor *next_output(rnn_model *m, int k)
 {
     const rnn__port p = rnn__model_output_port(m, k);
     return p.layer->out[p.output];
+}
+
+/* One decoding step of every row, on the thread count the governor picks. */
+static rnn_status timed_step(decoder *d)
+{
+    rnn__gov_begin(d->gov);
+    const rnn_status st = rnn_model_step(d->m, d->next);
+    if (!st)
+        rnn__gov_end(d->gov, (double)d->B);
+    return st;
 }
 
 /* Greedy and sampling: every row is one sequence. */
@@ -316,7 +327,7 @@ static rnn_status run_simple(decoder *d, int32_t *tok, int32_t *lens, float *sco
             tok[n * d->L + t] = v;
             next[n] = v;
         }
-        if (remaining > 0 && t + 1 < d->L && (st = rnn_model_step(d->m, d->next)))
+        if (remaining > 0 && t + 1 < d->L && (st = timed_step(d)))
             return st;
     }
     return RNN_OK;
@@ -480,8 +491,7 @@ static rnn_status run_beam(decoder *d, int32_t *tok, int32_t *lens, float *score
         d->seq = d->seq2;
         d->seq2 = tmp;
         if (active > 0 && t + 1 < L) {
-            if ((st = rnn_model_step_select(d->m, d->rows, d->B)) ||
-                (st = rnn_model_step(d->m, d->next)))
+            if ((st = rnn_model_step_select(d->m, d->rows, d->B)) || (st = timed_step(d)))
                 return st;
         }
     }
@@ -631,7 +641,10 @@ rnn_status rnn_model_decode(rnn_model *m, const rnn_decode_options *options, int
     if (from_logits < 0)
         from_logits = m->compiled ? m->loss.from_logits : 0;
 
-    decoder d = {.m = m, .o = o, .N = N, .K = K, .B = B, .L = L, .from_logits = from_logits};
+    decoder d = {.m = m, .o = o, .N = N, .K = K, .B = B, .L = L, .from_logits = from_logits,
+                 .gov = &m->gov[RNN__LOOP_DECODE]};
+    rnn__gov_start(d.gov);
+    rnn__gov_hold(d.gov); /* the encoder, once, on the current count */
     rnn_tensor *rep[RNN__MAX_IO] = {0}, *rep_len[RNN__MAX_IO] = {0}, *pre = NULL;
     const rnn_tensor *in[RNN__MAX_IO], *ln[RNN__MAX_IO];
     int64_t dims[2] = {B, 1};
@@ -690,6 +703,7 @@ out:
     }
     rnn_tensor_destroy(pre);
     decoder_free(&d);
+    rnn__gov_stop(d.gov);
     return st ? RNN__PASS(st) : RNN_OK;
 }
 

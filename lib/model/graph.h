@@ -9,6 +9,7 @@
 #ifndef RNN_MODEL_GRAPH_H
 #define RNN_MODEL_GRAPH_H
 
+#include "governor.h"
 #include "layer/layer.h"
 #include "model/add.h"
 #include "model/metadata.h"
@@ -75,6 +76,10 @@ struct rnn_model {
     rnn__meta *meta;
     int n_meta;
     size_t meta_bytes;
+
+    /* The thread counts of the batch loops (fit, evaluate, predict, decode),
+     * kept from call to call; owned by train/ and decode/. */
+    rnn__gov gov[RNN__LOOPS];
 
     /* Step-wise decoding state, owned by decode/ (NULL when not decoding). */
     void *decoding;

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "train/train.h"
+#include "governor.h"
 #include "rnn/fit.h"
 #include "train/batch.h"
 #include "train/monitor.h"
@@ -105,12 +106,22 @@ static rnn_status iter_error(const char *func, int epoch, int64_t k, int r, cons
                     (long long)k + 1, r, !x ? "x" : need_y ? "targets" : "x");
 }
 
-/* Evaluates over samples idx[0..n) of in-memory data (idx NULL: 0..n-1), or
- * over a whole iterator epoch. */
-static rnn_status eval_pass(const char *func, rnn_model *m, const rnn_data *d,
-                            const int64_t *idx, int64_t n, int64_t B, acc *a)
+/* A model step on batch x of an evaluation, timed by g (NULL: not timed). */
+static rnn_status eval_step(const char *func, rnn_model *m, rnn__gov *g, const rnn_tensor **x,
+                            const rnn_tensor **len, const rnn_tensor *y, float *l, float *ac,
+                            rnn__loss_stats *s)
 {
-    memset(a, 0, sizeof *a);
+    if (g)
+        rnn__gov_begin(g);
+    rnn_status st = rnn__model_step(func, m, 1, x, len, y, 0, l, ac, s);
+    if (g && !st)
+        rnn__gov_end(g, rnn__gov_work(*x));
+    return st;
+}
+
+static rnn_status eval_batches(const char *func, rnn_model *m, const rnn_data *d,
+                               const int64_t *idx, int64_t n, int64_t B, acc *a, rnn__gov *g)
+{
     rnn_status st = RNN_OK;
     if (!d->x) {
         for (int64_t k = 0;; k++) {
@@ -122,7 +133,7 @@ static rnn_status eval_pass(const char *func, rnn_model *m, const rnn_data *d,
                 return iter_error(func, -1, k, r, x, 1);
             float l, ac;
             rnn__loss_stats s;
-            if ((st = rnn__model_step(func, m, 1, &x, &len, y, 0, &l, &ac, &s)))
+            if ((st = eval_step(func, m, g, &x, &len, y, &l, &ac, &s)))
                 return rnn__err_wrap(st, func, "batch %lld", (long long)k + 1);
             acc_add(a, l, ac, &s, batch_size_of(x));
         }
@@ -146,7 +157,7 @@ static rnn_status eval_pass(const char *func, rnn_model *m, const rnn_data *d,
         rnn__loss_stats s;
         if ((st = rnn__batcher_make(&b, idx + i, nb, &x, &len, &y)))
             break;
-        if ((st = rnn__model_step(func, m, 1, &x, &len, y, 0, &l, &ac, &s)))
+        if ((st = eval_step(func, m, g, &x, &len, y, &l, &ac, &s)))
             st = rnn__err_wrap(st, func, "samples %lld..%lld", (long long)idx[i],
                                (long long)idx[i + nb - 1]);
         else
@@ -154,6 +165,25 @@ static rnn_status eval_pass(const char *func, rnn_model *m, const rnn_data *d,
     }
     rnn__batcher_free(&b);
     rnn__free(all);
+    return st;
+}
+
+/* Evaluates over samples idx[0..n) of in-memory data (idx NULL: 0..n-1), or
+ * over a whole iterator epoch. hold: fit's governor, whose current count the
+ * batches run on unmeasured (validation); NULL: evaluate's. */
+static rnn_status eval_pass(const char *func, rnn_model *m, const rnn_data *d,
+                            const int64_t *idx, int64_t n, int64_t B, acc *a,
+                            const rnn__gov *hold)
+{
+    memset(a, 0, sizeof *a);
+    rnn__gov *g = NULL;
+    if (hold)
+        rnn__gov_hold(hold);
+    else
+        rnn__gov_start(g = &m->gov[RNN__LOOP_EVALUATE]);
+    rnn_status st = eval_batches(func, m, d, idx, n, B, a, g);
+    if (g)
+        rnn__gov_stop(g);
     return st;
 }
 
@@ -180,7 +210,7 @@ rnn_status rnn_model_evaluate(rnn_model *model, const rnn_data *data, int64_t ba
         return RNN__ERR(RNN_ERR_INVALID_ARG, "batch_size must be >= 1 (got %lld)",
                         (long long)batch_size);
     acc a;
-    if ((st = eval_pass(__func__, model, &d, NULL, S, batch_size, &a)))
+    if ((st = eval_pass(__func__, model, &d, NULL, S, batch_size, &a, NULL)))
         return RNN__PASS(st);
     if (a.samples == 0)
         return RNN__ERR(RNN_ERR_INVALID_ARG, "data: the iterator gave no batch");
@@ -249,6 +279,8 @@ rnn_status rnn_model_predict(rnn_model *m, const rnn_data *data, int64_t batch_s
     rnn_tensor *res = NULL;
     int64_t rows = 0;
     const rnn__port out0 = rnn__model_output_port(m, 0);
+    rnn__gov *g = &m->gov[RNN__LOOP_PREDICT];
+    rnn__gov_start(g);
     if (!d.x) {
         for (int64_t k = 0;; k++) {
             const rnn_tensor *x = NULL, *len = NULL, *y = NULL;
@@ -259,10 +291,12 @@ rnn_status rnn_model_predict(rnn_model *m, const rnn_data *data, int64_t batch_s
                 st = iter_error(__func__, -1, k, r, x, 0);
                 break;
             }
+            rnn__gov_begin(g);
             if ((st = rnn_model_forward(m, 1, &x, &len, 0))) {
                 st = RNN__WRAP(st, "batch %lld", (long long)k + 1);
                 break;
             }
+            rnn__gov_end(g, rnn__gov_work(x));
             if ((st = append_rows(__func__, &res, &rows, 256, out0.layer->out[out0.output])))
                 break;
         }
@@ -280,15 +314,18 @@ rnn_status rnn_model_predict(rnn_model *m, const rnn_data *data, int64_t batch_s
             const rnn_tensor *x, *len, *y;
             if ((st = rnn__batcher_make(&b, idx, nb, &x, &len, &y)))
                 break;
+            rnn__gov_begin(g);
             if ((st = rnn_model_forward(m, 1, &x, &len, 0))) {
                 st = RNN__WRAP(st, "samples %lld..%lld", (long long)i, (long long)(i + nb - 1));
                 break;
             }
+            rnn__gov_end(g, rnn__gov_work(x));
             st = append_rows(__func__, &res, &rows, S, out0.layer->out[out0.output]);
         }
         rnn__free(idx);
         rnn__batcher_free(&b);
     }
+    rnn__gov_stop(g);
     if (!st && rows == 0)
         st = RNN__ERR(RNN_ERR_INVALID_ARG, "data: the iterator gave no batch");
     if (st) {
@@ -380,6 +417,7 @@ typedef struct fit_state {
     rnn__monitor mon;
     rnn_fit_result res;
     double t0;            /* start of the current epoch (now_seconds) */
+    rnn__gov *gov;        /* the training batches' thread count (m->gov) */
 } fit_state;
 
 static float exp_lr(const fit_state *f)
@@ -423,6 +461,7 @@ static int progress_batch(const fit_state *f, int epoch, int64_t batches, const 
     p.eta = batches > 0 && p.batch <= batches
                 ? p.elapsed / (double)p.batch * (double)(batches - p.batch)
                 : -1.0;
+    p.threads = f->gov->levels[f->gov->run];
     return f->o.on_progress(f->o.user, &p);
 }
 
@@ -457,6 +496,7 @@ static int progress_epoch(const fit_state *f, const acc *a, const rnn_epoch_log 
     p.improved = e->improved;
     p.elapsed = e->seconds;
     p.eta = 0.0;
+    p.threads = e->threads;
     return f->o.on_progress(f->o.user, &p);
 }
 
@@ -511,10 +551,12 @@ static rnn_status train_epoch(fit_state *f, int epoch, acc *a, int *stop)
             return st;
         float l, ac, lr;
         rnn__loss_stats s;
+        rnn__gov_begin(f->gov);
         if ((st = rnn__model_step(func, m, 1, &x, &len, y, 1, &l, &ac, &s)))
             return d->x ? batch_error(st, p, epoch, k)
                         : rnn__err_wrap(st, func, "epoch %d, batch %lld", epoch + 1,
                                         (long long)k + 1);
+        rnn__gov_end(f->gov, rnn__gov_work(x));
         f->steps++;
         acc_add(a, l, ac, &s, batch_size_of(x));
         rnn_optimizer_learning_rate(m->optimizer, &lr);
@@ -627,9 +669,10 @@ static rnn_status fit_validate(fit_state *f, int epoch, rnn_epoch_log *e)
     acc va;
     rnn_status st;
     if (o->validation_data)
-        st = eval_pass(func, f->m, o->validation_data, NULL, f->SV, o->batch_size, &va);
+        st = eval_pass(func, f->m, o->validation_data, NULL, f->SV, o->batch_size, &va, f->gov);
     else
-        st = eval_pass(func, f->m, f->train, f->pool + n_train, f->n_val, o->batch_size, &va);
+        st = eval_pass(func, f->m, f->train, f->pool + n_train, f->n_val, o->batch_size, &va,
+                       f->gov);
     if (st)
         return rnn__err_wrap(st, func, "epoch %d, validation", epoch + 1);
     acc_result(f->m, &va, &e->val_loss, &e->val_accuracy, &e->val_perplexity);
@@ -658,7 +701,8 @@ static rnn_status fit_epoch(fit_state *f, int epoch, int *stop)
     int batch_stop = 0;
     if ((st = train_epoch(f, epoch, &a, &batch_stop)))
         return st;
-    rnn_epoch_log e = {sizeof e, epoch, NAN, NAN, NAN, NAN, NAN, NAN, 0, 0, 0};
+    rnn_epoch_log e = {sizeof e, epoch, NAN, NAN, NAN, NAN, NAN, NAN, 0, 0, 0, 0};
+    e.threads = rnn__gov_threads(f->gov);
     acc_result(m, &a, &e.loss, &e.accuracy, &e.perplexity);
     if (f->have_val && (st = fit_validate(f, epoch, &e)))
         return st;
@@ -721,6 +765,8 @@ rnn_status rnn_model_fit(rnn_model *m, const rnn_data *train, const rnn_fit_opti
     if ((st = fit_setup(&f, train, options)))
         return fit_finish(&f, result, st);
     rnn_optimizer_learning_rate(m->optimizer, &f.lr0);
+    f.gov = &m->gov[RNN__LOOP_FIT];
+    rnn__gov_start(f.gov);
     if (!(st = fit_alloc(&f))) {
         int stop = 0;
         for (int epoch = 0; epoch < f.o.epochs && !stop && !st; epoch++)
@@ -728,6 +774,7 @@ rnn_status rnn_model_fit(rnn_model *m, const rnn_data *train, const rnn_fit_opti
         if (!st)
             rnn__monitor_restore(&f.mon, f.res.epochs_run);
     }
+    rnn__gov_stop(f.gov);
     fit_free(&f);
     return fit_finish(&f, result, st);
 }

@@ -121,6 +121,7 @@ PROGRESS_BATCH, PROGRESS_EPOCH = 0, 1
 DECODE_STRATEGIES = {"greedy": 0, "sample": 1, "beam": 2}
 BLEU_SMOOTHINGS = {None: 0, "none": 0, "method1": 1}
 LOG_LEVELS = {"error": 1, "warn": 2, "warning": 2, "info": 3, "debug": 4}
+THREAD_POLICIES = {"adaptive": 0, "fixed": 1}
 SAVE_OPTIMIZER = 1
 MAX_RANK = 8
 
@@ -226,7 +227,8 @@ class rnn_epoch_log(Structure):
     _fields_ = [("struct_size", c_uint32), ("epoch", c_int), ("loss", c_float),
                 ("accuracy", c_float), ("perplexity", c_float), ("val_loss", c_float),
                 ("val_accuracy", c_float), ("val_perplexity", c_float),
-                ("learning_rate", c_float), ("seconds", c_double), ("improved", c_int)]
+                ("learning_rate", c_float), ("seconds", c_double), ("improved", c_int),
+                ("threads", c_int)]
 
 
 rnn_batch_callback = CFUNCTYPE(c_int, c_void_p, POINTER(rnn_batch_log))
@@ -240,7 +242,8 @@ class rnn_progress(Structure):
                 ("epochs", c_int), ("batch", c_int64), ("batches", c_int64),
                 ("samples", c_int64), ("loss", c_float), ("accuracy", c_float),
                 ("val_loss", c_float), ("val_accuracy", c_float), ("learning_rate", c_float),
-                ("improved", c_int), ("elapsed", c_double), ("eta", c_double)]
+                ("improved", c_int), ("elapsed", c_double), ("eta", c_double),
+                ("threads", c_int)]
 
 
 rnn_progress_callback = CFUNCTYPE(c_int, c_void_p, POINTER(rnn_progress))
@@ -320,6 +323,9 @@ FUNCTIONS = {
     "rnn_set_log_callback": (STATUS, [rnn_log_fn, c_void_p, c_int]),
     "rnn_set_num_threads": (STATUS, [c_int]),
     "rnn_get_num_threads": (c_int, []),
+    "rnn_set_thread_policy": (STATUS, [c_int]),
+    "rnn_get_thread_policy": (c_int, []),
+    "rnn_get_active_threads": (c_int, []),
     # rnn/tensor.h
     "rnn_dtype_size": (c_size_t, [c_int]),
     "rnn_tensor_create": (STATUS, [c_int, c_int, i64p, P(TensorP)]),

@@ -159,6 +159,26 @@ PROBE(rnn_get_num_threads)
     ck_assert_int_ge(rnn_get_num_threads(), 1);
 }
 
+PROBE(rnn_set_thread_policy)
+{
+    EXPECT(RNN_ERR_INVALID_ARG, "policy", rnn_set_thread_policy((rnn_thread_policy)2));
+    EXPECT(RNN_ERR_INVALID_ARG, "policy", rnn_set_thread_policy((rnn_thread_policy)-1));
+    ck_assert_int_eq(rnn_get_thread_policy(), RNN_THREADS_ADAPTIVE); /* unchanged */
+}
+
+PROBE(rnn_get_thread_policy)
+{
+    (void)F;
+    ck_assert_int_eq(rnn_get_thread_policy(), RNN_THREADS_ADAPTIVE);
+}
+
+PROBE(rnn_get_active_threads)
+{
+    (void)F;
+    ck_assert_int_ge(rnn_get_active_threads(), 1);
+    ck_assert_int_le(rnn_get_active_threads(), rnn_get_num_threads());
+}
+
 /* ------------------------------------------------------------ tensor.h */
 
 PROBE(rnn_dtype_size)
@@ -2183,7 +2203,8 @@ static const struct {
 } probes[] = {
     P(rnn_status_string), P(rnn_last_error), P(rnn_set_last_error), P(rnn_version_number), P(rnn_version_string),
     P(rnn_set_allocator), P(rnn_memory_used), P(rnn_set_log_callback), P(rnn_set_num_threads),
-    P(rnn_get_num_threads),
+    P(rnn_get_num_threads), P(rnn_set_thread_policy), P(rnn_get_thread_policy),
+    P(rnn_get_active_threads),
     P(rnn_dtype_size), P(rnn_tensor_create), P(rnn_tensor_wrap), P(rnn_tensor_clone),
     P(rnn_tensor_destroy), P(rnn_tensor_dtype), P(rnn_tensor_rank), P(rnn_tensor_dim),
     P(rnn_tensor_shape), P(rnn_tensor_numel), P(rnn_tensor_nbytes), P(rnn_tensor_data),
