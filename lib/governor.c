@@ -323,7 +323,8 @@ void rnn__gov_start(rnn__gov *g)
 void rnn__gov_begin(rnn__gov *g)
 {
     const int i = rnn__gov_next(g);
-    rnn__threads_set_active(g->on ? g->levels[i] : 0);
+    if (g->on)
+        rnn__threads_set_active(g->levels[i]);
     g->created = rnn__threads_created();
     g->t0 = now_seconds();
 }
@@ -347,16 +348,16 @@ void rnn__gov_end(rnn__gov *g, double work)
 
 void rnn__gov_hold(const rnn__gov *g)
 {
-    rnn__threads_set_active(g->on ? g->levels[g->cur] : 0);
+    if (g->on)
+        rnn__threads_set_active(g->levels[g->cur]);
 }
 
 void rnn__gov_stop(rnn__gov *g)
 {
-    if (g->on) /* what rnn_get_active_threads() reports afterwards */
-        rnn__threads_set_active(g->levels[g->cur]);
-    rnn__threads_set_active(0);
     if (!g->on)
         return;
+    rnn__threads_set_active(g->levels[g->cur]); /* what rnn_get_active_threads() reports */
+    rnn__threads_set_active(0);
     hint_threads = g->levels[0];
     hint_count = g->levels[g->cur];
     hint_time = now_seconds();

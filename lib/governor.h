@@ -23,8 +23,17 @@
 
 /* A model keeps one governor per kind of loop (the batches of each have their
  * own cost), from one call to the next: a program that calls fit for one
- * epoch at a time, or predict per request, is governed as one long loop. */
-enum { RNN__LOOP_FIT, RNN__LOOP_EVALUATE, RNN__LOOP_PREDICT, RNN__LOOP_DECODE, RNN__LOOPS };
+ * epoch at a time, predict per request, or rnn_model_train_step() in its own
+ * loop is governed as one long loop. */
+enum {
+    RNN__LOOP_FIT,
+    RNN__LOOP_EVALUATE,
+    RNN__LOOP_PREDICT,
+    RNN__LOOP_DECODE,
+    RNN__LOOP_TRAIN_STEP,
+    RNN__LOOP_TEST_STEP,
+    RNN__LOOPS
+};
 
 typedef struct rnn__gov {
     int ready;                      /* initialised (a zeroed governor is not) */
@@ -73,7 +82,8 @@ RNN__HIDDEN int rnn__gov_threads(const rnn__gov *g);
  * thread's previous loop ended on if that was recent. */
 RNN__HIDDEN void rnn__gov_start(rnn__gov *g);
 /* Before a batch: picks its count, makes it the thread's active count,
- * starts the clock. After it: reports it (unless a oneDNN primitive was
+ * starts the clock. A fixed governor (policy, one thread) leaves the active
+ * count alone, here and in _hold and _stop. After it: reports it (unless a oneDNN primitive was
  * created during it: creation time is not the speed of a thread count). */
 RNN__HIDDEN void rnn__gov_begin(rnn__gov *g);
 RNN__HIDDEN void rnn__gov_end(rnn__gov *g, double work);

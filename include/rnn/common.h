@@ -199,7 +199,9 @@ RNN_API int rnn_get_num_threads(void);
 typedef enum rnn_thread_policy {
     /**
      * The default. The batch loops of rnn_model_fit(), rnn_model_evaluate(),
-     * rnn_model_predict() and rnn_model_decode() time their batches and now
+     * rnn_model_predict() and rnn_model_decode(), and a caller's loop of
+     * rnn_model_train_step() or rnn_model_test_step() (a model keeps what it
+     * measured from call to call), time their batches and now
      * and then run a few on fewer threads than rnn_get_num_threads(); when
      * fewer measure clearly faster (another process holds a core, so
      * OpenMP threads would spin waiting for a descheduled sibling), they
@@ -232,10 +234,11 @@ RNN_API rnn_thread_policy rnn_get_thread_policy(void);
  *
  * From a callback of rnn_model_fit() (on_batch, on_epoch, on_progress): the
  * count the batch just done ran on. After rnn_model_fit(),
- * rnn_model_evaluate(), rnn_model_predict() or rnn_model_decode() returned:
- * the count that call ended with. rnn_get_num_threads() when no such call
- * has run on this thread, or under ::RNN_THREADS_FIXED. Computations outside
- * those loops (rnn_model_train_step(), rnn_model_forward(), the step API)
+ * rnn_model_evaluate(), rnn_model_predict(), rnn_model_decode(),
+ * rnn_model_train_step() or rnn_model_test_step() returned: the count it
+ * ended with (the one its next batch starts on). rnn_get_num_threads() when
+ * no such call has run on this thread, or under ::RNN_THREADS_FIXED. Other
+ * computations (rnn_model_forward(), rnn_model_backward(), the step API)
  * always use rnn_get_num_threads().
  */
 RNN_API int rnn_get_active_threads(void);

@@ -129,20 +129,42 @@ rnn_status rnn__model_step(const char *func, rnn_model *m, int num_inputs,
     return RNN_OK;
 }
 
+/* A caller's own loop of steps is governed as fit's batches are: the model
+ * keeps the measurements of each kind of step from call to call. */
+static rnn_status governed_step(const char *func, rnn_model *m, int loop, int num_inputs,
+                                const rnn_tensor *const *inputs, const rnn_tensor *const *lengths,
+                                const rnn_tensor *targets, int training, float *loss,
+                                float *accuracy)
+{
+    rnn__gov *g = m ? &m->gov[loop] : NULL;
+    if (g) {
+        rnn__gov_start(g);
+        rnn__gov_begin(g);
+    }
+    const rnn_status st = rnn__model_step(func, m, num_inputs, inputs, lengths, targets, training,
+                                          loss, accuracy, NULL);
+    if (g) {
+        if (!st)
+            rnn__gov_end(g, rnn__gov_work(inputs[0]));
+        rnn__gov_stop(g);
+    }
+    return st;
+}
+
 rnn_status rnn_model_train_step(rnn_model *m, int num_inputs, const rnn_tensor *const *inputs,
                                 const rnn_tensor *const *lengths, const rnn_tensor *targets,
                                 float *loss, float *accuracy)
 {
-    return rnn__model_step(__func__, m, num_inputs, inputs, lengths, targets, 1, loss, accuracy,
-                           NULL);
+    return governed_step(__func__, m, RNN__LOOP_TRAIN_STEP, num_inputs, inputs, lengths, targets,
+                         1, loss, accuracy);
 }
 
 rnn_status rnn_model_test_step(rnn_model *m, int num_inputs, const rnn_tensor *const *inputs,
                                const rnn_tensor *const *lengths, const rnn_tensor *targets,
                                float *loss, float *accuracy)
 {
-    return rnn__model_step(__func__, m, num_inputs, inputs, lengths, targets, 0, loss, accuracy,
-                           NULL);
+    return governed_step(__func__, m, RNN__LOOP_TEST_STEP, num_inputs, inputs, lengths, targets,
+                         0, loss, accuracy);
 }
 
 rnn_status rnn_model_optimizer(rnn_model *m, rnn_optimizer **out)
