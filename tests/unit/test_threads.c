@@ -10,10 +10,11 @@
  *    8 threads it walks the ladder to the count that measures best;
  *  - the public settings: policy, its errors, what rnn_get_active_threads()
  *    reports;
- *  - training results do not depend on the thread count a batch runs on
- *    (oneDNN's kernels on this machine: checked bit for bit), so the
- *    adaptive policy changes no result; primitives created during a batch
- *    on fewer threads are created for the full count and run on it later.
+ *  - training is reproducible bit for bit on a fixed count; across counts
+ *    (and so under the adaptive policy) only as far as oneDNN's kernels are:
+ *    bit for bit on AVX-512, rounding apart on AVX2; primitives created
+ *    during a batch on fewer threads are created for the full count and run
+ *    on it later.
  */
 #include <math.h>
 #include <omp.h>
@@ -550,43 +551,49 @@ static size_t train(int threads, rnn_thread_policy policy, float *params, size_t
     return n;
 }
 
-static size_t compare(const float *a, const float *b, size_t n, double *max_rel)
+/* Entries of a and b that differ in any bit; *rel: |a - b| / |b| (norms). */
+static size_t compare(const float *a, const float *b, size_t n, double *rel)
 {
     size_t differ = 0;
-    *max_rel = 0.0;
-    for (size_t i = 0; i < n; i++)
-        if (memcmp(&a[i], &b[i], sizeof(float))) {
-            differ++;
-            const double r = fabs((double)a[i] - b[i]) / (fabs((double)b[i]) + 1e-6);
-            *max_rel = r > *max_rel ? r : *max_rel;
-        }
+    double d2 = 0.0, b2 = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        differ += memcmp(&a[i], &b[i], sizeof(float)) != 0;
+        d2 += ((double)a[i] - b[i]) * ((double)a[i] - b[i]);
+        b2 += (double)b[i] * b[i];
+    }
+    *rel = b2 > 0.0 ? sqrt(d2 / b2) : sqrt(d2);
     return differ;
 }
 
-START_TEST(results_do_not_depend_on_thread_count)
+START_TEST(results_across_thread_counts)
 {
     enum { CAP = 1 << 16 };
     float *one = malloc(CAP * sizeof(float)), *two = malloc(CAP * sizeof(float)),
-          *adaptive = malloc(CAP * sizeof(float));
+          *again = malloc(CAP * sizeof(float)), *adaptive = malloc(CAP * sizeof(float));
     int active;
     const size_t n = train(1, RNN_THREADS_FIXED, one, CAP, &active);
     ck_assert_int_eq(active, 1);
     ck_assert_uint_eq(train(2, RNN_THREADS_FIXED, two, CAP, &active), n);
     ck_assert_int_eq(active, 2);
+    ck_assert_uint_eq(train(2, RNN_THREADS_FIXED, again, CAP, &active), n);
     ck_assert_uint_eq(train(2, RNN_THREADS_ADAPTIVE, adaptive, CAP, &active), n);
-    double rel12, rel2a;
-    const size_t d12 = compare(one, two, n, &rel12), d2a = compare(two, adaptive, n, &rel2a);
-    printf("%zu parameters after 3 epochs: 1 vs 2 threads: %zu differ (max rel %.2g); "
-           "2 fixed vs adaptive (ended on %d): %zu differ\n",
-           n, d12, rel12, active, d2a);
-    /* Measured on the machines this project runs on (oneDNN 2.6/3.x, x86-64
-     * AVX2/AVX-512): bit for bit. If a oneDNN build splits a reduction by
-     * thread count this fails, and docs/guide/threads.md must say that the
-     * adaptive policy costs reproducibility there. */
-    ck_assert_uint_eq(d12, 0);
-    ck_assert_uint_eq(d2a, 0);
+    double rel22, rel12, rel2a;
+    const size_t d22 = compare(two, again, n, &rel22), d12 = compare(one, two, n, &rel12),
+                 d2a = compare(adaptive, two, n, &rel2a);
+    printf("%zu parameters after 3 epochs: 1 vs 2 threads: %zu differ (|a-b|/|b| %.2g); "
+           "adaptive (ended on %d) vs 2: %zu differ (%.2g)\n",
+           n, d12, rel12, active, d2a, rel2a);
+    /* A fixed count reproduces itself bit for bit. */
+    ck_assert_uint_eq(d22, 0);
+    /* Across counts only as far as oneDNN's kernels do: on AVX-512 (oneDNN
+     * 2.6) bit for bit, on AVX2 (valgrind's CPU) not (a reduction split by
+     * thread count: 13743 entries differ after these 3 epochs, by 1.7e-7 in
+     * norm). The runs must stay that near each other. */
+    ck_assert_double_lt(rel12, 1e-4); /* measured on AVX2: 1.7e-7 */
+    ck_assert_double_lt(rel2a, 1e-4);
     free(one);
     free(two);
+    free(again);
     free(adaptive);
 }
 END_TEST
@@ -642,7 +649,9 @@ START_TEST(primitive_created_on_fewer_threads)
     const size_t n = params_of(m[0], a, CAP);
     ck_assert_uint_eq(params_of(m[1], b, CAP), n);
     double rel;
-    ck_assert_uint_eq(compare(a, b, n, &rel), 0);
+    const size_t d = compare(a, b, n, &rel);
+    printf("3 steps on 1 thread then 3 on 2 vs 6 on 2: %zu of %zu differ (%.2g)\n", d, n, rel);
+    ck_assert_double_lt(rel, 1e-3); /* rounding: bit for bit on AVX-512 */
     free(a);
     free(b);
     rnn_model_destroy(m[0]);
@@ -674,7 +683,7 @@ static Suite *suite(void)
     suite_add_tcase(s, p);
     TCase *r = tcase_create("results");
     tcase_set_timeout(r, 300);
-    tcase_add_test(r, results_do_not_depend_on_thread_count);
+    tcase_add_test(r, results_across_thread_counts);
     tcase_add_test(r, primitive_created_on_fewer_threads);
     suite_add_tcase(s, r);
     return s;
