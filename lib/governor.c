@@ -325,20 +325,17 @@ void rnn__gov_begin(rnn__gov *g)
     const int i = rnn__gov_next(g);
     if (g->on)
         rnn__threads_set_active(g->levels[i]);
-    g->created = rnn__threads_created();
+    g->creating = rnn__threads_creating();
     g->t0 = now_seconds();
 }
 
 void rnn__gov_end(rnn__gov *g, double work)
 {
-    const double now = now_seconds(), t = now - g->t0;
+    const double now = now_seconds();
+    const double t = now - g->t0 - (rnn__threads_creating() - g->creating);
     g->last = now;
     if (!g->on)
         return;
-    if (rnn__threads_created() != g->created) {
-        g->batches++; /* counted, not measured */
-        return;
-    }
     const int was = g->levels[g->cur];
     rnn__gov_done(g, t, work);
     if (g->levels[g->cur] != was && rnn__log_enabled(RNN_LOG_INFO))

@@ -61,7 +61,7 @@ typedef struct rnn__gov {
     int n_alt, n_cur;
     /* rnn__gov_begin/_end */
     double t0;
-    unsigned created; /* rnn__threads_created() at begin */
+    double creating; /* rnn__threads_creating() at begin */
     /* counters (tests, logs) */
     int64_t batches, probes, switches;
 } rnn__gov;
@@ -83,8 +83,9 @@ RNN__HIDDEN int rnn__gov_threads(const rnn__gov *g);
 RNN__HIDDEN void rnn__gov_start(rnn__gov *g);
 /* Before a batch: picks its count, makes it the thread's active count,
  * starts the clock. A fixed governor (policy, one thread) leaves the active
- * count alone, here and in _hold and _stop. After it: reports it (unless a oneDNN primitive was
- * created during it: creation time is not the speed of a thread count). */
+ * count alone, here and in _hold and _stop. After it: reports its time, less
+ * the time spent creating oneDNN primitives during it (not the speed of a
+ * thread count). */
 RNN__HIDDEN void rnn__gov_begin(rnn__gov *g);
 RNN__HIDDEN void rnn__gov_end(rnn__gov *g, double work);
 /* Work that is not measured (validation inside fit) runs at the current count. */

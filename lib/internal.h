@@ -137,9 +137,12 @@ RNN__HIDDEN void rnn__threads_apply(void);
 RNN__HIDDEN void rnn__threads_apply_full(void);
 RNN__HIDDEN void rnn__threads_set_active(int n);
 RNN__HIDDEN int rnn__threads_adaptive(void); /* the policy is RNN_THREADS_ADAPTIVE */
-/* rnn__threads_apply_full() calls on this thread so far: a batch loop does not
- * time a batch during which a primitive was created. */
-RNN__HIDDEN unsigned rnn__threads_created(void);
+/* Seconds this thread has spent creating oneDNN primitives so far (from each
+ * creation's rnn__threads_apply_full() to the next rnn__threads_apply()): a
+ * batch loop takes them out of the batch's time, as they say nothing about
+ * the speed of a thread count (bucketing makes new shapes all through the
+ * first epoch). */
+RNN__HIDDEN double rnn__threads_creating(void);
 
 /* ------------------------------------------------------------ buffers */
 

@@ -3,6 +3,9 @@
  * (rnn_set_thread_policy), and each calling thread's active count, which the
  * adaptive batch loops lower (governor.c) and rnn__threads_apply() hands to
  * OpenMP before every primitive execution. */
+#define _POSIX_C_SOURCE 200809L /* clock_gettime */
+#include <time.h>
+
 #include "internal.h"
 
 /* The two OpenMP runtime calls librnn makes (libgomp, the runtime Debian's
@@ -20,8 +23,17 @@ static int thread_policy; /* rnn_thread_policy; atomic */
  * reported (0: none yet), for rnn_get_active_threads(). */
 static _Thread_local int active_threads;
 static _Thread_local int last_active;
-/* Primitives created on this thread (rnn__threads_apply_full calls). */
-static _Thread_local unsigned created;
+/* Seconds this thread has spent creating primitives: from the first
+ * rnn__threads_apply_full() of a creation to the rnn__threads_apply() of the
+ * execution that follows it (creating_since > 0 in between). */
+static _Thread_local double creating, creating_since;
+
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
 
 static int resolve_default(void)
 {
@@ -100,17 +112,26 @@ static void apply(int n)
 
 void rnn__threads_apply(void)
 {
+    if (creating_since > 0.0) {
+        creating += now_seconds() - creating_since;
+        creating_since = 0.0;
+    }
     const int p = rnn__threads(), a = active_threads;
     apply(a > 0 && a < p ? a : p);
 }
 
 void rnn__threads_apply_full(void)
 {
-    created++;
+    if (creating_since == 0.0)
+        creating_since = now_seconds();
     apply(rnn__threads());
 }
 
-unsigned rnn__threads_created(void)
+double rnn__threads_creating(void)
 {
-    return created;
+    if (creating_since > 0.0) { /* a creation that failed: it ended now */
+        creating += now_seconds() - creating_since;
+        creating_since = 0.0;
+    }
+    return creating;
 }
