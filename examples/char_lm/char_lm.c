@@ -43,7 +43,7 @@ static const char *const MODE_NAMES[] = {"stateless", "stateful", NULL};
 
 typedef struct args {
     const char *data, *save, *load, *prompt;
-    int epochs, threads, json, layers, patience, precision;
+    int epochs, threads, fixed_threads, json, layers, patience, precision;
     int mode; /* train_mode */
     rnn_cell_type cell;
     int64_t seq_len, batch, units, emb;
@@ -60,8 +60,8 @@ static void usage(FILE *f)
 {
     fprintf(f,
             "usage: char_lm [--mode stateless|stateful] [--data DIR] [--epochs N] [--seed S]\n"
-            "               [--threads N] [--precision f32|bf16] [--save FILE] [--load FILE]\n"
-            "               [--json] [--limit N]\n"
+            "               [--threads N] [--fixed-threads] [--precision f32|bf16]\n"
+            "               [--save FILE] [--load FILE] [--json] [--limit N]\n"
             "               [--seq-len T] [--batch-size B] [--units U] [--max-minutes M]\n"
             "               [--generate N] [--prompt TEXT] [--temperature T] [--top-k K]\n"
             "               [--top-p P] [--help]\n"
@@ -75,6 +75,9 @@ static void usage(FILE *f)
             "  --max-minutes M stop training cleanly after M minutes (default 30)\n"
             "  --seed S        seed of the weights, windows, dropout and sampling (default 1)\n"
             "  --threads N     threads (default: all cores)\n"
+            "  --fixed-threads always all N threads (default: fewer while that measures\n"
+            "                  faster, as when other processes use the cores; see\n"
+            "                  docs/guide/threads.md)\n"
             EX_PRECISION_USAGE
             "  --save FILE     save the trained model, its characters and --seq-len in its\n"
             "                  metadata\n"
@@ -125,6 +128,7 @@ static int parse_args(int argc, char **argv, args *a)
                 .top_p = 1.0f};
     const ex_opt opts[] = {
         {"--json", EX_FLAG, &a->json, 0, 0, NULL},
+        {"--fixed-threads", EX_FLAG, &a->fixed_threads, 0, 0, NULL},
         {"--data", EX_STRING, &a->data, 0, 0, NULL},
         {"--save", EX_STRING, &a->save, 0, 0, NULL},
         {"--load", EX_STRING, &a->load, 0, 0, NULL},
@@ -503,6 +507,7 @@ static int on_progress(void *user, const rnn_progress *pr)
             (double)pr->val_loss, (double)pr->val_loss / LN2, (double)pr->val_accuracy,
             (double)pr->learning_rate,
             pr->improved ? "  *" : "", w->out_of_time ? "  (time budget reached)" : "");
+    progress_threads(&w->pg, pr->threads);
     return 0;
 }
 
@@ -645,6 +650,8 @@ int main(int argc, char **argv)
         return 2;
     if (a.threads)
         rnn_set_num_threads(a.threads);
+    if (a.fixed_threads)
+        rnn_set_thread_policy(RNN_THREADS_FIXED);
 
     charset cs;
     rnn_model *m = NULL;

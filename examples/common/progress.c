@@ -2,6 +2,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "progress.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -11,6 +12,21 @@ void progress_init(progress *p, const char *what)
 {
     p->tty = isatty(2);
     p->what = what ? what : "";
+    p->threads = rnn_get_num_threads();
+}
+
+void progress_threads(progress *p, int threads)
+{
+    if (threads < 1 || threads == p->threads)
+        return;
+    const int n = rnn_get_num_threads();
+    if (threads < n)
+        fprintf(stderr, "%s%sthreads: training on %d of %d (fewer measured faster: other "
+                        "processes are using the cores; --fixed-threads keeps %d)\n",
+                p->what, *p->what ? " " : "", threads, n, n);
+    else
+        fprintf(stderr, "%s%sthreads: back on %d\n", p->what, *p->what ? " " : "", threads);
+    p->threads = threads;
 }
 
 double now_seconds(void)
@@ -45,7 +61,7 @@ void progress_clear(const progress *p)
 
 int progress_fit(void *user, const rnn_progress *pr)
 {
-    const progress *p = user;
+    progress *p = user;
     if (pr->phase == RNN_PROGRESS_BATCH) {
         progress_bar(p, pr->epoch, pr->epochs, pr->batch, pr->batches, pr->loss, pr->accuracy,
                      pr->eta);
@@ -57,6 +73,8 @@ int progress_fit(void *user, const rnn_progress *pr)
             p->what, *p->what ? " " : "", pr->epoch, pr->epochs, pr->elapsed, (double)pr->loss,
             (double)pr->accuracy, (double)pr->val_loss, (double)pr->val_accuracy,
             pr->improved ? "  *" : "");
+    if (pr->struct_size >= offsetof(rnn_progress, threads) + sizeof pr->threads)
+        progress_threads(p, pr->threads);
     return 0;
 }
 

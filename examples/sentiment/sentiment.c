@@ -42,7 +42,7 @@ static const setting UCI = {"uci", 10000, 100, 32, 32, 32, 0.003f, 0.3f, 0.0f, 2
 typedef struct args {
     const char *data, *save, *load, *predict, *dataset;
     const char *dump; /* --dump-encoded: write the training tensors and stop (bench/) */
-    int epochs, threads, json, precision;
+    int epochs, threads, fixed_threads, json, precision;
     uint64_t seed;
     long limit;
 } args;
@@ -51,7 +51,8 @@ static void usage(FILE *f)
 {
     fprintf(f,
             "usage: sentiment [--dataset imdb|uci|both] [--data DIR] [--epochs N] [--seed S]\n"
-            "                 [--threads N] [--precision f32|bf16] [--save FILE]\n"
+            "                 [--threads N] [--fixed-threads] [--precision f32|bf16]\n"
+            "                 [--save FILE]\n"
             "                 [--load FILE] [--json] [--predict TEXT] [--limit N] [--help]\n"
             "  --dataset D   imdb, uci or both (default both)\n"
             "  --data DIR    folder laid out as ../shared/data (imdb/imdb_{train,test}.tsv.gz,\n"
@@ -61,6 +62,9 @@ static void usage(FILE *f)
             "                training data (default: imdb 6, uci 20)\n"
             "  --seed S      seed of the split, shuffling and weights (default 1)\n"
             "  --threads N   threads (default: all cores)\n"
+            "  --fixed-threads  always all N threads (default: fewer while that measures\n"
+            "                faster, as when other processes use the cores; see\n"
+            "                docs/guide/threads.md)\n"
             EX_PRECISION_USAGE
             "  --save FILE   save each trained model: FILE (one dataset) or FILE.imdb and\n"
             "                FILE.uci (both), each with its vocabulary in its metadata\n"
@@ -81,6 +85,7 @@ static int parse_args(int argc, char **argv, args *a)
     *a = (args){.seed = 1};
     const ex_opt opts[] = {
         {"--json", EX_FLAG, &a->json, 0, 0, NULL},
+        {"--fixed-threads", EX_FLAG, &a->fixed_threads, 0, 0, NULL},
         {"--data", EX_STRING, &a->data, 0, 0, NULL},
         {"--save", EX_STRING, &a->save, 0, 0, NULL},
         {"--load", EX_STRING, &a->load, 0, 0, NULL},
@@ -287,7 +292,7 @@ static int load_metadata(rnn_model *m, const char *path, vocab *v, int64_t *maxl
 typedef struct result {
     const char *name;
     double accuracy, seconds;
-    int epochs;
+    int epochs, threads;
     int64_t params;
 } result;
 
@@ -398,6 +403,7 @@ static int run(const setting *s, const args *a, const reviews *train, const revi
     CHECK(rnn_model_fit(m, &tr.d, &fo, &fr));
     res->seconds = now_seconds() - t0;
     res->epochs = fr.epochs_run;
+    res->threads = fr.last.threads;
     res->name = s->name;
 
     /* Test: accuracy and confusion matrix from predictions. */
@@ -471,6 +477,8 @@ int main(int argc, char **argv)
         return 2;
     if (a.threads)
         rnn_set_num_threads(a.threads);
+    if (a.fixed_threads)
+        rnn_set_thread_policy(RNN_THREADS_FIXED);
     char err[4608]; /* a message naming a path of up to 4096 bytes */
     if (a.load) {
         vocab v;
@@ -562,9 +570,9 @@ int main(int argc, char **argv)
         printf("{\"datasets\": [");
         for (int k = 0; k < nres; k++)
             printf("%s{\"dataset\": \"%s\", \"test_accuracy\": %.6f, \"train_seconds\": %.1f, "
-                   "\"epochs\": %d, \"params\": %lld}",
+                   "\"epochs\": %d, \"params\": %lld, \"threads\": %d}",
                    k ? ", " : "", res[k].name, res[k].accuracy, res[k].seconds, res[k].epochs,
-                   (long long)res[k].params);
+                   (long long)res[k].params, res[k].threads);
         printf("], \"precision\": \"%s\"}\n", ex_precision_names[a.precision]);
     }
     return 0;

@@ -49,7 +49,7 @@ static const setting SETTINGS[3] = {
 
 typedef struct args {
     const char *task_name, *data, *save, *load;
-    int task, epochs, threads, json, translate, no_attention, beam, precision;
+    int task, epochs, threads, fixed_threads, json, translate, no_attention, beam, precision;
     double max_minutes;
     float ss;
     uint64_t seed;
@@ -60,8 +60,9 @@ static void usage(FILE *f)
 {
     fprintf(f,
             "usage: seq2seq [--task dates|addition|fra-eng] [--data DIR] [--epochs N] [--seed S]\n"
-            "               [--threads N] [--precision f32|bf16] [--save FILE] [--load FILE]\n"
-            "               [--json] [--translate] [--no-attention] [--beam K]\n"
+            "               [--threads N] [--fixed-threads] [--precision f32|bf16]\n"
+            "               [--save FILE] [--load FILE] [--json] [--translate]\n"
+            "               [--no-attention] [--beam K]\n"
             "               [--scheduled-sampling P] [--max-minutes M] [--limit N] [--help]\n"
             "  --task T        dates (default), addition or fra-eng\n"
             "  --data DIR      folder laid out as ../shared/data (fra-eng/fra.txt.gz);\n"
@@ -70,6 +71,9 @@ static void usage(FILE *f)
             "                  dates and addition stop once every validation pair is exact\n"
             "  --seed S        seed of the data, split, shuffling and weights (default 1)\n"
             "  --threads N     threads (default: all cores)\n"
+            "  --fixed-threads always all N threads (default: fewer while that measures\n"
+            "                  faster, as when other processes use the cores; see\n"
+            "                  docs/guide/threads.md)\n"
             EX_PRECISION_USAGE
             "                  (training and decoding; Attention stays f32)\n"
             "  --save FILE     save the trained model\n"
@@ -94,6 +98,7 @@ static int parse_args(int argc, char **argv, args *a)
     *a = (args){.task = TASK_DATES, .seed = 1, .beam = 4};
     const ex_opt opts[] = {
         {"--json", EX_FLAG, &a->json, 0, 0, NULL},
+        {"--fixed-threads", EX_FLAG, &a->fixed_threads, 0, 0, NULL},
         {"--translate", EX_FLAG, &a->translate, 0, 0, NULL},
         {"--no-attention", EX_FLAG, &a->no_attention, 0, 0, NULL},
         {"--data", EX_STRING, &a->data, 0, 0, NULL},
@@ -631,6 +636,8 @@ int main(int argc, char **argv)
     const setting *cfg = &SETTINGS[a.task];
     if (a.threads > 0)
         CHECK(rnn_set_num_threads(a.threads));
+    if (a.fixed_threads)
+        CHECK(rnn_set_thread_policy(RNN_THREADS_FIXED));
     rnn_model *m = NULL;
     /* A model made by another example or for another task is refused
      * before any data is read. */
@@ -714,6 +721,7 @@ int main(int argc, char **argv)
                 }
             }
             epochs_run = ep + 1;
+            const int threads_used = rnn_get_active_threads(); /* by the train steps */
             double vscore;
             const char *vname;
             if (a.task == TASK_FRA) {
@@ -730,6 +738,7 @@ int main(int argc, char **argv)
             fprintf(stderr, "%s epoch %d/%d  %.0fs  loss %.4f  token_accuracy %.4f  %s %.4f%s\n",
                     cfg->name, ep + 1, epochs, now_seconds() - te, tot_loss / (double)nb,
                     tot_acc / (double)nb, vname, vscore, ss_note);
+            progress_threads(&pr, threads_used);
             if (a.task != TASK_FRA && vscore >= 1.0)
                 stop = 1; /* every validation pair is exact */
         }
