@@ -30,6 +30,9 @@ Cases (see "What is timed" in the generated page):
              examples/sentiment (IMDB) against bench/torch_pos_tagger.py,
              bench/torch_imdb.py (PyTorch 1.13 and 2.x) and bench/keras_e2e.py
              on the same encoded data and batches
+  contention bench/contention.py (about 10 minutes; --quick: 3): the POS tagger
+             idle and with a busy process beside it, librnn's adaptive thread
+             count against its fixed count and PyTorch under the same load
 """
 import argparse
 import datetime
@@ -45,6 +48,8 @@ import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import contention  # noqa: E402  (bench/contention.py: the "contention" section)
 ROOT = os.path.dirname(HERE)
 # The examples find their data through --data, $LIBRNN_DATA or an installed default; a run from
 # the source tree uses the datasets beside it unless told otherwise.
@@ -323,6 +328,7 @@ class Suite:
         self.onnx = {}  # case: exported model
         self.ort_c = None  # prepare_ort_c(): the trixie root's ort_step, its version
         self.bf16 = False  # rnn_bench --precision bf16 runs here (AVX512-BF16 or AMX)
+        self.contention = None  # bench/contention.py's result
 
     def has(self, lib):
         """Whether this run measures lib."""
@@ -614,6 +620,33 @@ class Suite:
                 self.e2e_peer(lib, which, case, "keras_e2e.py" if lib.startswith("keras")
                               else script, threads, rnd)
 
+    # -------------------------------------------------------- shared machine
+
+    def run_contention(self):
+        """bench/contention.py in its own process (it starts and kills the busy process)."""
+        a = self.a
+        out = os.path.join(self.workdir, "contention.json")
+        cmd = [sys.executable, os.path.join(HERE, "contention.py"), "--build", self.build,
+               "--json-out", out, "--threads", str(a.e2e_threads[-1])]
+        if a.quick:
+            cmd.append("--quick")
+        if a.data:
+            cmd += ["--data", a.data]
+        if self.peers:
+            cmd += ["--peers-python", self.peers["path"]]
+        else:
+            cmd.append("--no-peers")
+        if self.torch and not a.quick:
+            cmd += ["--torch113", a.python]
+        r = subprocess.run(cmd, env=self.env, cwd=ROOT, stdout=subprocess.PIPE,
+                           stderr=sys.stderr, text=True)
+        if not os.path.exists(out):
+            self.failures.append(f"contention.py: exit {r.returncode}")
+            return
+        with open(out) as f:
+            self.contention = json.load(f)
+        self.failures += [f"contention: {x}" for x in self.contention.get("failures", [])]
+
     # -------------------------------------------------------- driver
 
     def run(self):
@@ -664,6 +697,9 @@ class Suite:
                     for th in a.e2e_threads:
                         log(f"round {rnd + 1}/{a.e2e_rounds}: end-to-end epochs, {th} thread(s)")
                         self.run_e2e(rnd, th)
+            if "contention" in a.only:
+                log("contention: bench/contention.py (idle and beside a busy process)")
+                self.run_contention()
         finally:
             shutil.rmtree(self.workdir, ignore_errors=True)
             if self.ort_c:
@@ -851,6 +887,8 @@ class Suite:
             self.page_decode(w)
         if "e2e" in a.only:
             self.page_e2e(w)
+        if "contention" in a.only and self.contention:
+            w(contention.markdown(self.contention))
         if self.cases and self.torch:
             self.page_targets(w, tmax)
         self.page_method(w)
@@ -1251,8 +1289,9 @@ def main():
                          "compiles once per distinct batch shape, which on the whole corpora "
                          "costs minutes per epoch)")
     ap.add_argument("--no-e2e-keras-xla", dest="e2e_keras_xla", action="store_false")
-    ap.add_argument("--only", default="recurrent,decode,e2e",
-                    help="sections to run, comma-separated (recurrent, decode, e2e)")
+    ap.add_argument("--only", default="recurrent,decode,e2e,contention",
+                    help="sections to run, comma-separated (recurrent, decode, e2e, "
+                         "contention)")
     ap.add_argument("--case", default=None, help="recurrent cases whose name contains this")
     ap.add_argument("--threads", default="1,2",
                     help="thread counts of the recurrent and decoding cases (default 1,2); the "
@@ -1305,7 +1344,8 @@ def main():
     a.threads = parse_list(a.threads)
     a.e2e_threads = parse_list(a.e2e_threads) if a.e2e_threads else [a.threads[-1]]
     a.only = set(s.strip() for s in a.only.split(","))
-    if not a.threads or min(a.threads) < 1 or not a.only <= {"recurrent", "decode", "e2e"}:
+    if not a.threads or min(a.threads) < 1 or not a.only <= {"recurrent", "decode", "e2e",
+                                                              "contention"}:
         ap.error("bad --threads or --only")
     if a.output is None:
         a.output = os.path.join(a.build if q else os.path.join(ROOT, "docs"),
@@ -1336,7 +1376,8 @@ def main():
                    "cases": s.cases,
                    "dumps": {k: {"meta": v["meta"], "tensors": v["tensors"]}
                              for k, v in s.dumps.items()},
-                   "records": s.records, "failures": s.failures}, f, indent=1)
+                   "records": s.records, "failures": s.failures,
+                   "contention": s.contention}, f, indent=1)
     log(f"wrote {a.output} and {a.json_output} ({s.seconds / 60:.1f} min)")
     return 1 if s.failures else 0
 
@@ -1369,6 +1410,7 @@ def render_from_json(a):
     s.peers = j.get("peers")
     s.ort_c = j.get("ort_c")
     s.bf16 = any(r["lib"] == "librnn_bf16" for r in s.records)
+    s.contention = j.get("contention")
     s.cases = j.get("cases") or list(dict.fromkeys(r["case"] for r in s.records
                                                    if r["section"] == "recurrent"))
     s.dumps = j.get("dumps")
