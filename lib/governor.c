@@ -33,13 +33,15 @@
 /* A probe alternates batches on the probed level and the current one and
  * compares the medians of their times (each over the current level's model).
  * It decides early when the ratio q (probed / current) is clear: above
- * GOV_CLEAR_SLOWER after GOV_PROBE_STAY batches per side (stay: the idle
- * case, 1.5 on 2 cores, so an idle probe costs two batches), below
+ * GOV_CLEAR_SLOWER_1 after one batch per side or GOV_CLEAR_SLOWER after
+ * GOV_PROBE_STAY (stay: the idle case, 1.5 to 2 on 2 cores, so an idle probe
+ * costs one or two batches on fewer threads), below
  * GOV_CLEAR_FASTER after GOV_PROBE_MIN (take it: the measured load case is
  * 0.05..0.35). Otherwise it runs RNN__GOV_PROBE per side; then q below
  * 1 - GOV_MARGIN takes the probed level only if the probe right after it
  * (started at once) agrees: noise alone fools two probes in a row far more
  * rarely than one. */
+#define GOV_CLEAR_SLOWER_1 1.6
 #define GOV_PROBE_STAY 2
 #define GOV_PROBE_MIN 3
 #define GOV_CLEAR_SLOWER 1.25
@@ -275,10 +277,13 @@ void rnn__gov_done(rnn__gov *g, double seconds, double work)
     } else if (g->alt >= 0 && g->run == g->alt && p > 0.0) {
         g->r_alt[g->n_alt++] = seconds / p;
     }
-    if (g->alt < 0 || g->n_alt != g->n_cur || g->n_alt < GOV_PROBE_STAY)
+    if (g->alt < 0 || g->n_alt != g->n_cur || g->n_alt == 0)
         return;
     const double q = median(g->r_alt, g->n_alt) / median(g->r_cur, g->n_cur);
-    if (q > GOV_CLEAR_SLOWER)
+    if (g->n_alt < GOV_PROBE_STAY) {
+        if (q > GOV_CLEAR_SLOWER_1)
+            probe_end(g, 0);
+    } else if (q > GOV_CLEAR_SLOWER)
         probe_end(g, 0);
     else if (q < GOV_CLEAR_FASTER && g->n_alt >= GOV_PROBE_MIN)
         probe_end(g, 1);

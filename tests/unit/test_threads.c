@@ -178,15 +178,26 @@ END_TEST
 
 START_TEST(idle_short_run)
 {
-    rs = 1234567ull;
-    rnn__gov g;
-    rnn__gov_init(&g, 2, 1);
-    sim s = {0};
-    simulate(&g, &two_cores, 0, 300, never, &s);
-    ck_assert_int_eq(g.switches, 0);
-    const double cost = 0.5 * (double)s.at_low / 300.0;
-    printf("idle, 300 batches: %lld probes, cost %.2f%%\n", (long long)g.probes, 100.0 * cost);
-    ck_assert_double_lt(cost, 0.03);
+    /* 300 batches, one thread 1.5x slower (the POS tagger) or 2x (a large
+     * LSTM that scales well: each probe batch costs a whole batch more) */
+    machine mc = two_cores;
+    for (int k = 0; k < 2; k++) {
+        mc.idle[1] = k ? 2.0 : 1.5;
+        double worst = 0.0;
+        for (uint64_t seed = 1; seed <= 10; seed++) {
+            rs = seed * 1234567ull;
+            rnn__gov g;
+            rnn__gov_init(&g, 2, 1);
+            sim s = {0};
+            simulate(&g, &mc, 0, 300, never, &s);
+            ck_assert_int_eq(g.switches, 0);
+            const double cost = s.spent / s.at_p - 1.0;
+            worst = cost > worst ? cost : worst;
+        }
+        printf("idle, 300 batches, 1 thread %.1fx slower: worst cost %.2f%% (10 runs)\n",
+               mc.idle[1], 100.0 * worst);
+        ck_assert_double_lt(worst, 0.03);
+    }
 }
 END_TEST
 
