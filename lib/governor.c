@@ -26,6 +26,14 @@
 #define GOV_INTERVAL_MIN 32
 #define GOV_INTERVAL_MAX 1024
 #define GOV_INTERVAL_MAX_LOW 256
+/* ... and never shorter than 1/GOV_BUDGET times what the last probe cost (its
+ * batches on the probed level, in batches of the current level, less what
+ * they would have cost there), up to GOV_INTERVAL_CAP: probes that keep
+ * finding the current level faster take at most about 2% of the time, also
+ * when the other level is far slower (2 threads under a heavy load: 5-20x),
+ * yet at most GOV_INTERVAL_CAP batches before a load that left is noticed. */
+#define GOV_BUDGET 0.02
+#define GOV_INTERVAL_CAP 1024
 /* A switch that reverses one made fewer than GOV_REVERSAL batches before
  * doubles the interval that follows a switch (up to 2^GOV_BACKOFF_MAX times). */
 #define GOV_REVERSAL 512
@@ -232,9 +240,16 @@ static void probe_end(rnn__gov *g, int take)
         g->switches++;
     } else if (take == 0) {
         const int64_t max = g->cur == 0 ? GOV_INTERVAL_MAX : GOV_INTERVAL_MAX_LOW;
-        g->interval = g->interval * 2 < GOV_INTERVAL_MIN ? GOV_INTERVAL_MIN
-                      : g->interval * 2 > max            ? max
-                                                         : g->interval * 2;
+        int64_t next = g->interval * 2 < GOV_INTERVAL_MIN ? GOV_INTERVAL_MIN
+                       : g->interval * 2 > max            ? max
+                                                          : g->interval * 2;
+        double cost = 0.0; /* the probe's batches on alt, over what cur would have taken */
+        for (int i = 0; i < g->n_alt; i++)
+            cost += g->r_alt[i] / median(g->r_cur, g->n_cur) - 1.0;
+        if (cost / GOV_BUDGET > (double)next)
+            next = cost / GOV_BUDGET > GOV_INTERVAL_CAP ? GOV_INTERVAL_CAP
+                                                        : (int64_t)(cost / GOV_BUDGET);
+        g->interval = next;
         g->turn++; /* the next probe tries the next candidate */
         g->n_recent = 0;
     }
