@@ -129,7 +129,7 @@ static int from_2000(int b)
 
 START_TEST(ladder)
 {
-    rnn__gov g;
+    rnn__gov g = {0};
     rnn__gov_init(&g, 2, 1);
     ck_assert_int_eq(g.n_levels, 2);
     ck_assert_int_eq(g.levels[0], 2);
@@ -162,7 +162,7 @@ END_TEST
 START_TEST(idle_stays_at_p)
 {
     rs = 88172645463325252ull;
-    rnn__gov g;
+    rnn__gov g = {0};
     rnn__gov_init(&g, 2, 1);
     sim s = {0};
     simulate(&g, &two_cores, 0, 4235, never, &s); /* the POS tagger's 7 epochs */
@@ -186,7 +186,7 @@ START_TEST(idle_short_run)
         double worst = 0.0;
         for (uint64_t seed = 1; seed <= 10; seed++) {
             rs = seed * 1234567ull;
-            rnn__gov g;
+            rnn__gov g = {0};
             rnn__gov_init(&g, 2, 1);
             sim s = {0};
             simulate(&g, &mc, 0, 300, never, &s);
@@ -206,7 +206,7 @@ START_TEST(loaded_switches_down)
     int latest = 0;
     for (uint64_t seed = 1; seed <= 20; seed++) {
         rs = seed * 0x9E3779B97F4A7C15ull;
-        rnn__gov g;
+        rnn__gov g = {0};
         rnn__gov_init(&g, 2, 1);
         sim s = {0};
         /* warm-up and model (10), a probe (<= 12), a confirming one (<= 12) */
@@ -238,7 +238,7 @@ END_TEST
 static int back_after_load(const machine *mc, uint64_t seed)
 {
     rs = seed;
-    rnn__gov g;
+    rnn__gov g = {0};
     rnn__gov_init(&g, 2, 1);
     sim s = {0};
     simulate(&g, mc, 0, 2000, until_2000, &s);
@@ -289,7 +289,7 @@ END_TEST
 START_TEST(load_arrives)
 {
     rs = 7;
-    rnn__gov g;
+    rnn__gov g = {0};
     rnn__gov_init(&g, 2, 1);
     sim s = {0};
     simulate(&g, &two_cores, 0, 2000, from_2000, &s);
@@ -322,7 +322,7 @@ START_TEST(noisy_does_not_flap)
     double worst = 0.0;
     for (uint64_t seed = 1; seed <= 10; seed++) {
         rs = seed * 0x2545F4914F6CDD1Dull;
-        rnn__gov g;
+        rnn__gov g = {0};
         rnn__gov_init(&g, 2, 1);
         sim s = {0};
         simulate(&g, &mc, 0, 4235, never, &s);
@@ -344,7 +344,7 @@ START_TEST(wrong_model_cannot_hide_load)
     /* Without length variation (every batch the same work) the model is
      * proportional; the decision must still be right both ways. */
     rs = 99;
-    rnn__gov g;
+    rnn__gov g = {0};
     rnn__gov_init(&g, 2, 1);
     for (int b = 0; b < 100; b++) {
         const int n = g.levels[rnn__gov_next(&g)];
@@ -371,7 +371,7 @@ START_TEST(eight_threads_walk_the_ladder)
         mc.loaded[n] = n == 8 ? 3.0 : 8.0 / n;
     }
     rs = 5;
-    rnn__gov g;
+    rnn__gov g = {0};
     rnn__gov_init(&g, 8, 1);
     sim s = {0};
     simulate(&g, &mc, 0, 200, always, &s);
@@ -400,7 +400,7 @@ END_TEST
 
 START_TEST(bad_reports_are_ignored)
 {
-    rnn__gov g;
+    rnn__gov g = {0};
     rnn__gov_init(&g, 2, 1);
     for (int b = 0; b < 100; b++) {
         rnn__gov_next(&g);
@@ -424,7 +424,7 @@ START_TEST(policy_setting)
     ck_ok(rnn_set_thread_policy(RNN_THREADS_FIXED));
     ck_assert_int_eq(rnn_get_thread_policy(), RNN_THREADS_FIXED);
     ck_ok(rnn_set_num_threads(2));
-    rnn__gov g;
+    rnn__gov g = {0};
     rnn__gov_start(&g);
     ck_assert(!g.on);
     ck_ok(rnn_set_thread_policy(RNN_THREADS_ADAPTIVE));
@@ -441,7 +441,7 @@ START_TEST(active_threads_and_hint)
 {
     ck_ok(rnn_set_num_threads(2));
     ck_assert_int_eq(rnn_get_active_threads(), 2); /* nothing ran on this thread */
-    rnn__gov g;
+    rnn__gov g = {0};
     rnn__gov_start(&g);
     ck_assert_int_eq(rnn__gov_threads(&g), 2);
     g.cur = 1; /* as if it had measured 1 thread faster */
