@@ -58,10 +58,14 @@
 /* Between probes: when the median of the last RNN__GOV_RECENT batches at the
  * current level is GOV_DRIFT_UP times its model (the load arrived: measured
  * 4x for two spinning threads) or GOV_DRIFT_DOWN times, probe now, toward
- * fewer or more threads; not sooner than GOV_DRIFT_MIN batches after a probe. */
+ * fewer or more threads; not sooner than GOV_DRIFT_MIN batches after a
+ * probe, nor than 1/GOV_DRIFT_BUDGET times the last probe's cost: under a
+ * load that comes and goes the lone thread's speed wobbles, and each probe
+ * of 2 threads cost 2 to 60 batches (measured beside other processes). */
 #define GOV_DRIFT_UP 1.5
 #define GOV_DRIFT_DOWN 0.6
 #define GOV_DRIFT_MIN 8
+#define GOV_DRIFT_BUDGET 0.08
 /* A loop starts at the level the thread's previous loop ended on when that
  * ended less than this many seconds ago (evaluate after fit). */
 #define GOV_HINT_SECONDS 30.0
@@ -161,7 +165,8 @@ int rnn__gov_threads(const rnn__gov *g)
 
 static int drift(const rnn__gov *g)
 {
-    if (g->n_recent < RNN__GOV_RECENT || g->since < GOV_DRIFT_MIN)
+    if (g->n_recent < RNN__GOV_RECENT || g->since < GOV_DRIFT_MIN ||
+        (double)g->since < g->last_cost / GOV_DRIFT_BUDGET)
         return 0;
     const double m = median(g->recent, RNN__GOV_RECENT);
     return m > GOV_DRIFT_UP ? 1 : m < GOV_DRIFT_DOWN ? -1 : 0;
@@ -233,6 +238,7 @@ static void probe_end(rnn__gov *g, int take)
             g->backoff = 0;
         g->dir = dir; /* keep going the same way */
         g->switched_at = g->batches;
+        g->last_cost = 0.0;
         g->cur = g->alt;
         model_reset(g);
         g->interval = (int64_t)GOV_INTERVAL_MIN << g->backoff;
@@ -246,6 +252,7 @@ static void probe_end(rnn__gov *g, int take)
         double cost = 0.0; /* the probe's batches on alt, over what cur would have taken */
         for (int i = 0; i < g->n_alt; i++)
             cost += g->r_alt[i] / median(g->r_cur, g->n_cur) - 1.0;
+        g->last_cost = cost;
         if (cost / GOV_BUDGET > (double)next)
             next = cost / GOV_BUDGET > GOV_INTERVAL_CAP ? GOV_INTERVAL_CAP
                                                         : (int64_t)(cost / GOV_BUDGET);

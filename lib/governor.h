@@ -51,6 +51,7 @@ typedef struct rnn__gov {
     int warm;                       /* batches left that are not measured */
     int64_t since;                  /* measured batches at cur since the last probe */
     int64_t interval;               /* the next probe when since reaches it */
+    double last_cost;               /* what the last probe that kept cur cost, in its batches */
     /* cost model of cur: t = a + b * work, least squares with forgetting */
     double s1, sw, st, sww, swt;
     int points;                     /* batches in the model since it was reset */
