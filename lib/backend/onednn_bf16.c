@@ -46,6 +46,7 @@ static rnn_status mm16_create(rnn__dnnl_ctx *c, int ta, int64_t M, int64_t K, in
     if (!m)
         return RNN__NOMEM(sizeof *m);
     m->M = M, m->K = K, m->N = N, m->ta = ta, m->has_bias = has_bias, m->accumulate = accumulate;
+    rnn__threads_apply_full(); /* created for the most threads it may run on */
     dnnl_dims_t ad = {M, K}, bd = {K, N}, cd = {M, N}, biasd = {1, N};
     RNN__DNNL(rnn__md_tag_dt(&m->a_md, 2, ad, dnnl_bf16, ta ? dnnl_ba : dnnl_ab));
     RNN__DNNL(rnn__md_tag_dt(&m->b_md, 2, bd, dnnl_bf16, dnnl_ab));
