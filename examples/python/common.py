@@ -120,7 +120,7 @@ def tokens(text):
 def imdb(args, split, n=None, seed=0):
     """(token lists, labels 0/1) of imdb_{split}.tsv.gz (n: a seeded sample)."""
     with gzip.open(data_file(args, "imdb", "imdb_%s.tsv.gz" % split), "rt", encoding="utf-8") as f:
-        lines = f.read().splitlines()
+        lines = f.read().rstrip("\n").split("\n")
     if n:
         lines = random.Random(seed).sample(lines, n)
     rows = [line.split("\t", 3) for line in lines]
@@ -223,7 +223,7 @@ def dump_model(args, model):
         return
     os.makedirs(args.dump, exist_ok=True)
     lines = []
-    model.summary(line_length=100, print_fn=lambda s, *a, **k: lines.append(s))
+    model.summary(print_fn=lambda s, *a, **k: lines.append(s))
     with open(os.path.join(args.dump, "summary.txt"), "w", encoding="utf-8") as f:
         f.write("\n".join(lines) + "\n")
     with open(os.path.join(args.dump, "params.txt"), "w") as f:

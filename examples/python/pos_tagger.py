@@ -28,7 +28,7 @@ def signature(w):                       # id 1..175 of a word outside the vocabu
 
 sents = common.brown(args)
 random.Random(args.seed).shuffle(sents)
-sents = sents[:2000] if args.small else sents
+sents = sents[:1000] if args.small else sents
 n_train = len(sents) * 3 // 4                     # 75% train, 25% test
 counts = collections.Counter(w.lower() for ws, _ in sents[:n_train] for w in ws)
 vocab = common.top_words(counts, 10000, 1 + NSIG)

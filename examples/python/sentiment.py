@@ -13,7 +13,8 @@ args = common.parse_args(__doc__, epochs=6, maxlen=500, vocab=20000)
 keras = common.import_keras(args)
 layers = keras.layers
 
-n_train, n_test = (1000, 500) if args.small else (None, None)
+n_train, n_test = (600, 300) if args.small else (None, None)
+args.maxlen = 200 if args.small else args.maxlen
 texts, labels = common.imdb(args, "train", n_train, args.seed)
 test_texts, test_labels = common.imdb(args, "test", n_test, args.seed)
 counts = collections.Counter(w for t in texts for w in t)
