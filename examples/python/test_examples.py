@@ -49,6 +49,9 @@ def main():
     ap.add_argument("--data", help="data folder (default $LIBRNN_DATA)")
     ap.add_argument("mode", choices=("librnn", "parity"))
     a = ap.parse_args()
+    if os.environ.get("RNN_EXPECT_SANITIZERS") == "1":
+        print("skipped: an AddressSanitizer build cannot be loaded into Python")
+        return SKIP
     py = sys.executable
     try:
         import numpy as np
@@ -79,6 +82,7 @@ def main():
             print("skipped: keras cannot be imported (set KERAS_PYTHON to a Python with keras 3)")
             return SKIP
     failed = 0
+    has_mpl = has(py, "matplotlib")
     with tempfile.TemporaryDirectory() as tmp:
         for s in scripts:
             A, B = os.path.join(tmp, s + ".librnn"), os.path.join(tmp, s + ".keras")
@@ -86,6 +90,10 @@ def main():
             line = [l for l in out.splitlines() if "[librnn]:" in l]
             print("%-20s librnn %5.1f s  %s" % (s, sec, line[0] if line else "NO RESULT LINE"))
             failed += not line
+            png = os.path.join(tmp, "%s_librnn_curves.png" % s[:-3])
+            if has_mpl and not os.path.exists(png):
+                print("FAIL: %s did not write %s" % (s, png))
+                failed += 1
             if a.mode != "parity":
                 continue
             out, sec = run(kpy, s, ["--backend", "keras", "--weights", os.path.join(A, "weights.npz"),
