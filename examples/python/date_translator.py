@@ -71,11 +71,11 @@ common.report(args, "date_translator", dict(
     test_exact_match=exact(test), test_pairs=n_test, epochs=len(history.epoch) if history else 0,
     train_seconds=round(seconds, 1), params=model.count_params()))
 common.plot_history(args, "date_translator", history)
-d = translate(test[0][:3])
+d = translate(test[0][:3])                          # three test dates: outputs, attention
+grids = []
 for i, w in enumerate(attention.predict([test[0][:3], d[:, :T]], verbose=0)):
-    print("  %-22s -> %s" % (pairs[n_train + n_val + i][0], "".join(tgt_chars[k - 3] for k in d[i, 1:])))
-common.heatmap(args, "date_translator", [
-    (w[:T, :len(pairs[n_train + n_val + i][0])], list(pairs[n_train + n_val + i][0]),
-     [tgt_chars[k - 3] for k in d[i, 1:]]) for i, w in enumerate(
-        attention.predict([test[0][:3], d[:, :T]], verbose=0))])
+    source, output = pairs[n_train + n_val + i][0], [tgt_chars[k - 3] for k in d[i, 1:]]
+    print("  %-22s -> %s" % (source, "".join(output)))
+    grids.append((w[:T, :len(source)], list(source), output))
+common.heatmap(args, "date_translator", grids)
 common.dump_outputs(args, model, [test[0][:16], test[1][:16]])
