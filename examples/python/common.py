@@ -182,6 +182,7 @@ def plot_history(args, name, history):
             if k in h:
                 ax.plot(epochs, h[k], "o-", label=k)
         ax.set_xlabel("epoch")
+        ax.xaxis.get_major_locator().set_params(integer=True)
         ax.set_title("%s: %s (%s)" % (name, key, args.backend))
         ax.legend()
         ax.grid(alpha=0.3)
