@@ -349,6 +349,17 @@ class TestFit(KerasTest):
         self.assertEqual(len(tob), 2)
         self.assertEqual(sorted(m.test_on_batch(x, y, return_dict=True)), ["acc", "loss"])
 
+    def test_masked_loss_is_the_mean_over_unmasked_steps(self):
+        """Keras 3 averages a masked per-step loss over the real steps only."""
+        x, y = tag_data(n=16)
+        m = tagger()
+        m.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+        p = m.predict(x, verbose=0)
+        ce = -np.log(np.take_along_axis(p, y[..., None], -1)[..., 0])
+        self.assertAlmostEqual(m.evaluate(x, y, batch_size=16, verbose=0),
+                               float(ce[x > 0].mean()), places=5)
+        self.assertAlmostEqual(float(m.test_on_batch(x, y)), float(ce[x > 0].mean()), places=5)
+
     def test_multi_input_fit_in_python(self):
         """Two inputs: fit runs train steps from Python; the accuracy counts only the
         real (unmasked) steps, as the C fit does for one input."""

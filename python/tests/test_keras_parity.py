@@ -222,6 +222,20 @@ class TestAgainstKeras(unittest.TestCase):
                 np.testing.assert_allclose(a, b, rtol=1e-4, atol=2e-5)
             self.assertEqual(_summary(lm), _summary(km))   # now with optimizer params
 
+    def test_masked_loss_and_steps_on_padded_data(self):
+        """With padding (mask_zero=True), the same loss and the same weights after steps."""
+        x = _tokens(6, 7, 30, seed=3, pad=True)
+        km, lm = self.both(tagger)
+        for m, K in ((km, real), (lm, lk)):
+            m.compile(optimizer=K.optimizers.SGD(0.5), loss="sparse_categorical_crossentropy")
+        self.assertAlmostEqual(lm.evaluate(x, x % 5, verbose=0),
+                               km.evaluate(x, x % 5, verbose=0), places=5)
+        for _ in range(2):
+            np.testing.assert_allclose(lm.train_on_batch(x, x % 5),
+                                       km.train_on_batch(x, x % 5), rtol=1e-4, atol=1e-5)
+        for a, b in zip(lm.get_weights(), km.get_weights()):
+            np.testing.assert_allclose(a, b, rtol=1e-4, atol=2e-5)
+
     def test_fit_history_and_evaluate(self):
         km, lm = self.both(sentiment)
         x = _tokens(40, 10, 40)

@@ -169,8 +169,9 @@ class Trainer:
         if self._loss_obj is None:
             self._c_compiled = False
             return
+        # Keras 3 averages a masked loss over the unmasked steps (without a mask: the mean)
         self._c.compile(loss=self._loss_obj.kind, optimizer=self.optimizer._c_config(),
-                        from_logits=self._loss_obj.from_logits, reduction="mean")
+                        from_logits=self._loss_obj.from_logits, reduction="masked_mean")
         self._c_compiled = True
 
     def _assert_compiled(self, what):
