@@ -358,13 +358,12 @@ void rnn__gov_begin(rnn__gov *g)
 
 void rnn__gov_end(rnn__gov *g, double work)
 {
-    const double now = now_seconds();
-    const double t = now - g->t0 - (rnn__threads_creating() - g->creating);
+    const double now = now_seconds(), created = rnn__threads_creating() - g->creating;
     g->last = now;
     if (!g->on)
         return;
     const int was = g->levels[g->cur];
-    rnn__gov_done(g, t, work);
+    rnn__gov_done(g, now - g->t0 - created, work);
     if (g->levels[g->cur] != was && rnn__log_enabled(RNN_LOG_INFO))
         rnn__log(RNN_LOG_INFO, "threads: %d of %d measured faster; using %d",
                  g->levels[g->cur], g->levels[0], g->levels[g->cur]);

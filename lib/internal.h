@@ -124,21 +124,28 @@ static inline int rnn__add_size(size_t a, size_t b, size_t *out)
 /* (threads.c) rnn__threads(): the configured count, rnn_set_num_threads()
  * resolved (>= 1). A batch loop under the adaptive policy (governor.h) may
  * give the calling thread a smaller active count with rnn__threads_set_active()
- * (n <= 0: none). Before running oneDNN primitives or an OpenMP loop, call
- * rnn__threads_apply(): it sets the calling thread's OpenMP count to the
- * active count, else the configured one. Before CREATING a oneDNN primitive,
- * call rnn__threads_apply_full(): oneDNN sizes per-thread scratchpads and
- * buffers for the count at creation, so a primitive must never be created
- * with fewer threads than it may later be executed with (measured: a matmul's
- * scratchpad is 640 bytes created on 1 thread, 1152 on 2). The next
- * rnn__threads_apply() lowers the count again for execution. */
+ * (n <= 0: none); rnn__threads_current() is the count the calling thread
+ * computes with: the active count, else the configured one. Before running
+ * oneDNN primitives or an OpenMP loop, call rnn__threads_apply(): it sets the
+ * calling thread's OpenMP count to rnn__threads_current().
+ *
+ * A oneDNN primitive belongs to the count it was created with: oneDNN sizes
+ * per-thread scratchpads for it (a matmul's: 640 bytes on 1 thread, 1152 on
+ * 2), so running it on more threads overruns them, and some kernels fork
+ * exactly that many threads whatever the count at execution (measured: a
+ * "1-thread" batch of the POS tagger spent 95% of its OpenMP time in regions
+ * of 2 threads when its primitives had been created for 2). So the backends
+ * key their primitive caches by rnn__threads_current() and create a primitive
+ * after rnn__threads_create_begin(), which applies that count and starts the
+ * clock of rnn__threads_creating(). */
 RNN__HIDDEN int rnn__threads(void);
+RNN__HIDDEN int rnn__threads_current(void);
 RNN__HIDDEN void rnn__threads_apply(void);
-RNN__HIDDEN void rnn__threads_apply_full(void);
+RNN__HIDDEN void rnn__threads_create_begin(void);
 RNN__HIDDEN void rnn__threads_set_active(int n);
 RNN__HIDDEN int rnn__threads_adaptive(void); /* the policy is RNN_THREADS_ADAPTIVE */
 /* Seconds this thread has spent creating oneDNN primitives so far (from each
- * creation's rnn__threads_apply_full() to the next rnn__threads_apply()): a
+ * creation's rnn__threads_create_begin() to the next rnn__threads_apply()): a
  * batch loop takes them out of the batch's time, as they say nothing about
  * the speed of a thread count (bucketing makes new shapes all through the
  * first epoch). */

@@ -24,7 +24,7 @@ static int thread_policy; /* rnn_thread_policy; atomic */
 static _Thread_local int active_threads;
 static _Thread_local int last_active;
 /* Seconds this thread has spent creating primitives: from the first
- * rnn__threads_apply_full() of a creation to the rnn__threads_apply() of the
+ * rnn__threads_create_begin() of a creation to the rnn__threads_apply() of the
  * execution that follows it (creating_since > 0 in between). */
 static _Thread_local double creating, creating_since;
 
@@ -110,21 +110,26 @@ static void apply(int n)
         omp_set_num_threads(n);
 }
 
+int rnn__threads_current(void)
+{
+    const int p = rnn__threads(), a = active_threads;
+    return a > 0 && a < p ? a : p;
+}
+
 void rnn__threads_apply(void)
 {
     if (creating_since > 0.0) {
         creating += now_seconds() - creating_since;
         creating_since = 0.0;
     }
-    const int p = rnn__threads(), a = active_threads;
-    apply(a > 0 && a < p ? a : p);
+    apply(rnn__threads_current());
 }
 
-void rnn__threads_apply_full(void)
+void rnn__threads_create_begin(void)
 {
     if (creating_since == 0.0)
         creating_since = now_seconds();
-    apply(rnn__threads());
+    apply(rnn__threads_current());
 }
 
 double rnn__threads_creating(void)

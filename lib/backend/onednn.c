@@ -15,6 +15,7 @@ typedef struct rnn__dnnl_mm {
     struct rnn__dnnl_mm *next;
     int64_t M, K, N;
     int has_bias, ta, tb, accumulate;
+    int nthr; /* the thread count it was created for and runs on */
     dnnl_primitive_t prim;
     rnn__md a_md, b_md, bias_md, c_md, scratch_md;
     void *scratch; /* user-mode scratchpad (see notes: thread-affinity trap) */
@@ -81,7 +82,8 @@ static rnn_status mm_create(rnn__dnnl_ctx *c, int ta, int tb, int accumulate, in
         return RNN__NOMEM(sizeof *m);
     m->M = M, m->K = K, m->N = N, m->has_bias = has_bias;
     m->ta = ta, m->tb = tb, m->accumulate = accumulate;
-    rnn__threads_apply_full(); /* created for the most threads it may run on */
+    m->nthr = rnn__threads_current();
+    rnn__threads_create_begin(); /* created for the count it runs on */
     dnnl_dims_t ad = {M, K}, bd = {K, N}, cd = {M, N}, biasd = {1, N};
     /* A transposed operand is the same dims stored column-major ("ba"). */
     RNN__DNNL(rnn__md_tag(&m->a_md, 2, ad, ta ? dnnl_ba : dnnl_ab));
@@ -213,7 +215,8 @@ rnn_status rnn__dnnl_matmul(rnn__dnnl_ctx *c, int ta, int tb, int64_t M, int64_t
     }
     rnn__dnnl_mm *m = c->matmuls;
     while (m && !(m->M == M && m->K == K && m->N == N && m->has_bias == has_bias &&
-                  m->ta == ta && m->tb == tb && m->accumulate == acc))
+                  m->ta == ta && m->tb == tb && m->accumulate == acc &&
+                  m->nthr == rnn__threads_current()))
         m = m->next;
     if (!m) {
         rnn_status st = mm_create(c, ta, tb, acc, M, K, N, has_bias, &m);

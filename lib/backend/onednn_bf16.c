@@ -9,6 +9,7 @@ typedef struct rnn__dnnl_mm16 {
     struct rnn__dnnl_mm16 *next;
     int64_t M, K, N;
     int ta, has_bias, accumulate;
+    int nthr; /* the thread count it was created for and runs on */
     dnnl_primitive_t prim;
     rnn__md a_md, b_md, bias_md, c_md, scratch_md;
     void *scratch; /* user-mode scratchpad */
@@ -46,7 +47,8 @@ static rnn_status mm16_create(rnn__dnnl_ctx *c, int ta, int64_t M, int64_t K, in
     if (!m)
         return RNN__NOMEM(sizeof *m);
     m->M = M, m->K = K, m->N = N, m->ta = ta, m->has_bias = has_bias, m->accumulate = accumulate;
-    rnn__threads_apply_full(); /* created for the most threads it may run on */
+    m->nthr = rnn__threads_current();
+    rnn__threads_create_begin(); /* created for the count it runs on */
     dnnl_dims_t ad = {M, K}, bd = {K, N}, cd = {M, N}, biasd = {1, N};
     RNN__DNNL(rnn__md_tag_dt(&m->a_md, 2, ad, dnnl_bf16, ta ? dnnl_ba : dnnl_ab));
     RNN__DNNL(rnn__md_tag_dt(&m->b_md, 2, bd, dnnl_bf16, dnnl_ab));
@@ -100,7 +102,8 @@ rnn_status rnn__dnnl_matmul_bf16(rnn__dnnl_ctx *c, int ta, int64_t M, int64_t K,
     ta = !!ta;
     rnn__dnnl_mm16 *m = c->mm16;
     while (m && !(m->M == M && m->K == K && m->N == N && m->ta == ta &&
-                  m->has_bias == has_bias && m->accumulate == acc))
+                  m->has_bias == has_bias && m->accumulate == acc &&
+                  m->nthr == rnn__threads_current()))
         m = m->next;
     if (!m) {
         rnn_status st = mm16_create(c, ta, M, K, N, has_bias, acc, &m);

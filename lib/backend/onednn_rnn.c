@@ -39,6 +39,7 @@ enum { K_FWD_TRAIN = 0, K_FWD_INFER = 1, K_BWD = 2 };
 typedef struct prim_entry {
     struct prim_entry *next;
     int kind, bf16;
+    int nthr; /* the thread count it was created for and runs on */
     int64_t T, N, Ntot;
     dnnl_primitive_desc_t pd;
     dnnl_primitive_t prim;
@@ -149,7 +150,7 @@ static rnn_status make_pd(rnn__dnnl_rnn *k, prim_entry *e, dnnl_primitive_attr_t
      * data and weights bf16; bias, LSTM's cell state and all diff_* f32. */
     const dnnl_data_type_t dt = e->bf16 ? dnnl_bf16 : dnnl_f32;
     rnn__md wl = {0}, wi = {0};
-    rnn__threads_apply_full(); /* created for the most threads it may run on */
+    rnn__threads_create_begin(); /* created for the count it runs on */
     RNN__DNNL(init_view(&e->src_layer, dt, e->T, e->N, e->Ntot, I));
     RNN__DNNL(init_view(&e->dst_layer, dt, e->T, e->N, e->Ntot, H));
     RNN__DNNL(rnn__md_tag_dt(&e->state, 4, st_d, dt, dnnl_ldnc));
@@ -192,7 +193,8 @@ static prim_entry *find_prim(rnn__dnnl_rnn *k, int kind, int bf16, int64_t T, in
                              int64_t Ntot)
 {
     for (prim_entry *e = k->prims; e; e = e->next)
-        if (e->kind == kind && e->bf16 == bf16 && e->T == T && e->N == N && e->Ntot == Ntot)
+        if (e->kind == kind && e->bf16 == bf16 && e->T == T && e->N == N && e->Ntot == Ntot &&
+            e->nthr == rnn__threads_current())
             return e;
     return NULL;
 }
@@ -215,6 +217,7 @@ static rnn_status get_prim(rnn__dnnl_rnn *k, int kind, int64_t T, int64_t N, int
     if (!e)
         return RNN__NOMEM(sizeof *e);
     e->kind = kind, e->bf16 = k->bf16, e->T = T, e->N = N, e->Ntot = Ntot;
+    e->nthr = rnn__threads_current();
     RNN__DNNL(dnnl_primitive_attr_create(&attr));
     RNN__DNNL(dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user));
     if ((st = make_pd(k, e, attr, hint ? hint->pd : NULL)))
@@ -275,7 +278,7 @@ static rnn_status get_weights(rnn__dnnl_rnn *k, int which, rnn__cmd md, const fl
             return RNN__NOMEM(bytes);
         }
         RNN__DNNL(rnn__md_copy(&w->md, md));
-        rnn__threads_apply_full();
+        rnn__threads_create_begin();
         RNN__DNNL(dnnl_reorder_primitive_desc_create(&rpd, canon, k->ctx->engine, md,
                                                      k->ctx->engine, NULL));
         RNN__DNNL(dnnl_primitive_create(&w->reorder, rpd));
