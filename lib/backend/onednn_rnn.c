@@ -278,7 +278,7 @@ static rnn_status get_weights(rnn__dnnl_rnn *k, int which, rnn__cmd md, const fl
             return RNN__NOMEM(bytes);
         }
         RNN__DNNL(rnn__md_copy(&w->md, md));
-        rnn__threads_create_begin();
+        rnn__threads_create_begin_full(); /* shared by every count: made for the most */
         RNN__DNNL(dnnl_reorder_primitive_desc_create(&rpd, canon, k->ctx->engine, md,
                                                      k->ctx->engine, NULL));
         RNN__DNNL(dnnl_primitive_create(&w->reorder, rpd));
