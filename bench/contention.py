@@ -4,7 +4,7 @@
 process holds one core, librnn's adaptive thread count against its fixed count
 and against the peers under the same load.
 
-  /usr/bin/python3 bench/contention.py            # about 15 minutes on 2 cores
+  /usr/bin/python3 bench/contention.py            # 6-10 minutes on an idle 2-core machine
   /usr/bin/python3 bench/contention.py --quick    # a smoke run, about 3 minutes
 
 Workload: examples/pos_tagging (build/examples/pos_tagger --threads 2 --epochs E
