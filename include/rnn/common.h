@@ -52,7 +52,9 @@ typedef enum rnn_status {
     RNN_ERR_FORMAT = 10,      /**< A file or buffer is truncated, corrupted or of another version. */
     RNN_ERR_NUMERIC = 11,     /**< A NaN or infinity appeared where a finite value is required. */
     RNN_ERR_UNSUPPORTED = 12, /**< A valid request this build or backend cannot perform. */
-    RNN_ERR_INTERNAL = 13     /**< A bug in librnn; please report it with rnn_last_error(). */
+    RNN_ERR_INTERNAL = 13,    /**< A bug in librnn; please report it with rnn_last_error(). */
+    RNN_ERR_COLLECTIVE = 14   /**< The collective engine of data-parallel training (rnn/collective.h)
+                                   failed or timed out; every rank fails at the same step. */
 } rnn_status;
 
 /**
