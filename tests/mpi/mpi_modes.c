@@ -15,6 +15,8 @@
  *                               every rank loads DIR/ckpt-rank0.rnn and trains
  *                               on; rank 0 saves OUT
  *   mpi_modes compare A B       (no MPI) the weights of A and B agree to 1e-6
+ *   mpi_modes measure STEPS     the POS tagger's model, steps with and without
+ *                               overlapping the gradient sums (figures only)
  *
  * These use rnn_mpi_create_world(), which initializes MPI itself.
  */
@@ -207,6 +209,103 @@ static int resume_continue(const char *dir, const char *out)
     return 0;
 }
 
+/* The POS tagger's model (examples/pos_tagging: Embedding 10176 x 100,
+ * Bidirectional GRU 128, Dense 12 per step) on random sentences of 25
+ * tokens, global batches of 64: steps with and without the overlap of the
+ * gradient sums with the backward, and what the sums cost (rank 0 prints). */
+static rnn_model *tagger(void)
+{
+    rnn_model_options mo;
+    rnn_model_options_init(&mo);
+    mo.seed = 1;
+    rnn_model *m;
+    int64_t any[1] = {0};
+    rnn_embedding_options e;
+    rnn_embedding_options_init(&e);
+    e.input_dim = 10176, e.output_dim = 100;
+    rnn_recurrent_options r;
+    rnn_recurrent_options_init(&r, RNN_GRU);
+    r.units = 128, r.bidirectional = 1, r.return_sequences = 1;
+    rnn_dense_options d;
+    rnn_dense_options_init(&d);
+    d.units = 12, d.activation = RNN_ACT_SOFTMAX;
+    rnn_compile_options c;
+    rnn_compile_options_init(&c, RNN_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY);
+    c.reduction = RNN_REDUCTION_MASKED_MEAN;
+    rnn_optimizer_options o;
+    rnn_optimizer_options_init(&o, RNN_OPTIM_ADAM);
+    if (rnn_model_create(&mo, &m) || rnn_model_add_input(m, RNN_I32, 1, any, NULL) ||
+        rnn_model_add_embedding(m, &e, NULL) || rnn_model_add_recurrent(m, &r, NULL) ||
+        rnn_model_add_dense(m, &d, NULL) || rnn_model_compile(m, &c, &o))
+        die("the tagger model");
+    return m;
+}
+
+static int measure(int steps)
+{
+    enum { B = 64, TT = 25 };
+    rnn_mpi *mpi[2];
+    for (int k = 0; k < 2; k++) {
+        rnn_mpi_options o;
+        rnn_mpi_options_init(&o);
+        o.flags = k ? RNN_COLLECTIVE_NO_OVERLAP : 0;
+        if (k == 0)
+            mpi[0] = start(0);
+        else if (rnn_mpi_create_world(&o, &mpi[1]))
+            die("rnn_mpi_create_world");
+    }
+    int64_t lo = (int64_t)B * g_rank / g_size, hi = (int64_t)B * (g_rank + 1) / g_size;
+    int64_t xd[2] = {hi - lo, TT};
+    rnn_tensor *x, *y;
+    if (rnn_tensor_create(RNN_I32, 2, xd, &x) || rnn_tensor_create(RNN_I32, 2, xd, &y))
+        die("tensors");
+    int32_t *xp, *yp;
+    rnn_tensor_data(x, (void **)&xp);
+    rnn_tensor_data(y, (void **)&yp);
+    uint64_t s = 99 + (uint64_t)g_rank;
+    for (int64_t i = 0; i < (hi - lo) * TT; i++) {
+        s = s * 6364136223846793005ull + 1442695040888963407ull;
+        xp[i] = (int32_t)(1 + (s >> 33) % 10175);
+        yp[i] = (int32_t)((s >> 20) % 12);
+    }
+    const rnn_tensor *in[1] = {x};
+    for (int k = 0; k < 2; k++) {
+        rnn_model *m = tagger();
+        const rnn_collective *c;
+        if (rnn_mpi_collective(mpi[k], &c) || rnn_model_set_collective(m, c))
+            die("rnn_model_set_collective");
+        for (int w = 0; w < 3; w++) /* warm-up: oneDNN primitives, buffers */
+            if (rnn_model_train_step(m, 1, in, NULL, y, NULL, NULL))
+                die("rnn_model_train_step");
+        rnn_mpi_reset_stats(mpi[k]);
+        MPI_Barrier(MPI_COMM_WORLD);
+        const double t0 = mt_now();
+        for (int i = 0; i < steps; i++)
+            if (rnn_model_train_step(m, 1, in, NULL, y, NULL, NULL))
+                die("rnn_model_train_step");
+        const double step = (mt_now() - t0) / steps;
+        rnn_mpi_stats st = {.struct_size = sizeof st};
+        rnn_mpi_get_stats(mpi[k], &st);
+        int64_t params = 0;
+        rnn_model_count_params(m, &params);
+        if (g_rank == 0)
+            printf("MEASURE %s: %d ranks, %lld parameters, batch %d x %d tokens: step %.2f ms; "
+                   "per step %.0f bytes in %.1f sums, in flight %.2f ms, waiting %.2f ms; "
+                   "%lld of %lld sums done before their wait\n",
+                   k ? "no overlap" : "overlap", g_size, (long long)params, B, TT, 1e3 * step,
+                   (double)st.allreduce_bytes / steps, (double)st.allreduces / steps,
+                   1e3 * st.inflight_seconds / steps, 1e3 * st.wait_seconds / steps,
+                   (long long)st.completed_before_wait, (long long)st.allreduces);
+        fflush(stdout);
+        rnn_model_destroy(m);
+    }
+    rnn_tensor_destroy(x);
+    rnn_tensor_destroy(y);
+    rnn_mpi_destroy(mpi[1]);
+    rnn_mpi_destroy(mpi[0]);
+    return 0;
+}
+
 static int compare(const char *a, const char *b)
 {
     rnn_model *ma, *mb;
@@ -232,9 +331,11 @@ int main(int argc, char **argv)
         return resume_train(argv[2]);
     if (!strcmp(mode, "resume-continue") && argc == 4)
         return resume_continue(argv[2], argv[3]);
+    if (!strcmp(mode, "measure") && argc == 3)
+        return measure(atoi(argv[2]) > 0 ? atoi(argv[2]) : 20);
     if (!strcmp(mode, "compare") && argc == 4)
         return compare(argv[2], argv[3]);
     fprintf(stderr, "usage: mpi_modes fault | stall SECONDS | resume-train DIR | "
-                    "resume-continue DIR OUT | compare A B\n");
+                    "resume-continue DIR OUT | compare A B | measure STEPS\n");
     return 2;
 }

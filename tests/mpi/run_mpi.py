@@ -7,6 +7,7 @@
     run_mpi.py [--mpirun PATH] stall MODES            a rank stops calling: the timeout
     run_mpi.py [--mpirun PATH] resume MODES           checkpoint on 2 ranks, resume on 1 and 3
     run_mpi.py [--mpirun PATH] python SCRIPT [ARGS]   mpirun -np 2 python3 SCRIPT
+    run_mpi.py [--mpirun PATH] measure MODES [STEPS]  the overlap figures (printed, not judged)
 
 Every launch is `mpirun -np N --oversubscribe` (2 cores: 3 ranks share them)
 with Open MPI's shared-memory transport only (localhost), and has a hard
@@ -155,6 +156,13 @@ def do_resume(a):
     return 0
 
 
+def do_measure(a):
+    steps = a.args[1] if len(a.args) > 1 else "20"
+    rc, out, _ = launch(mpirun_cmd(a.mpirun, 2) + [a.args[0], "measure", steps],
+                        env_for_mpi({"RNN_MPI_TIMEOUT": "60"}), 600)
+    return 0 if rc == 0 and out.count("MEASURE ") == 2 else 1
+
+
 def do_python(a):
     py = sys.executable
     try:
@@ -173,7 +181,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--mpirun", default="")
-    ap.add_argument("mode", choices=["check", "fault", "stall", "resume", "python"])
+    ap.add_argument("mode", choices=["check", "fault", "stall", "resume", "python", "measure"])
     ap.add_argument("args", nargs="+")
     a = ap.parse_args()
     a.mpirun = a.mpirun or shutil.which("mpirun") or ""
@@ -181,7 +189,7 @@ def main():
         print("skipped: no mpirun (apt-get install openmpi-bin)")
         return SKIP
     return {"check": do_check, "fault": do_fault, "stall": do_stall, "resume": do_resume,
-            "python": do_python}[a.mode](a)
+            "python": do_python, "measure": do_measure}[a.mode](a)
 
 
 if __name__ == "__main__":
