@@ -8,6 +8,9 @@
     run_mpi.py [--mpirun PATH] resume MODES           checkpoint on 2 ranks, resume on 1 and 3
     run_mpi.py [--mpirun PATH] python SCRIPT [ARGS]   mpirun -np 2 python3 SCRIPT
     run_mpi.py [--mpirun PATH] measure MODES [STEPS]  the overlap figures (printed, not judged)
+    run_mpi.py [--mpirun PATH] example DATA MIN PROGRAM ARGS...
+                                  mpirun -np 2 PROGRAM ARGS --data DATA --json: one JSON line
+                                  (rank 0's), test_accuracy >= MIN, "ranks": 2
 
 Every launch is `mpirun -np N --oversubscribe` (2 cores: 3 ranks share them)
 with Open MPI's shared-memory transport only (localhost), and has a hard
@@ -19,6 +22,7 @@ which this script sets when it runs as root, as in CI).
 Exit: 0 passed, 1 failed, 77 skipped (no mpirun; for 'python', no numpy).
 """
 import argparse
+import json
 import os
 import re
 import shutil
@@ -163,6 +167,25 @@ def do_measure(a):
     return 0 if rc == 0 and out.count("MEASURE ") == 2 else 1
 
 
+def do_example(a):
+    data, least, cmd = a.args[0], float(a.args[1]), a.args[2:]
+    if not os.path.isdir(data):
+        print("%s is absent: skipped" % data)
+        return SKIP
+    rc, out, _ = launch(mpirun_cmd(a.mpirun, 2) + cmd + ["--data", data, "--json"],
+                        env_for_mpi({"RNN_MPI_TIMEOUT": "60"}), 900)
+    lines = [line for line in out.splitlines() if line.startswith("{")]
+    if rc != 0 or len(lines) != 1:
+        print("FAILED: exit %s, %d JSON lines (one expected: rank 0's)" % (rc, len(lines)))
+        return 1
+    summary = json.loads(lines[0])
+    if summary.get("ranks") != 2 or not summary.get("test_accuracy", 0) >= least:
+        print("FAILED: ranks %s, test_accuracy %s (at least %g expected)"
+              % (summary.get("ranks"), summary.get("test_accuracy"), least))
+        return 1
+    return 0
+
+
 def do_python(a):
     py = sys.executable
     try:
@@ -181,7 +204,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--mpirun", default="")
-    ap.add_argument("mode", choices=["check", "fault", "stall", "resume", "python", "measure"])
+    ap.add_argument("mode", choices=["check", "fault", "stall", "resume", "python", "measure",
+                                         "example"])
     ap.add_argument("args", nargs="+")
     a = ap.parse_args()
     a.mpirun = a.mpirun or shutil.which("mpirun") or ""
@@ -189,7 +213,7 @@ def main():
         print("skipped: no mpirun (apt-get install openmpi-bin)")
         return SKIP
     return {"check": do_check, "fault": do_fault, "stall": do_stall, "resume": do_resume,
-            "python": do_python, "measure": do_measure}[a.mode](a)
+            "python": do_python, "measure": do_measure, "example": do_example}[a.mode](a)
 
 
 if __name__ == "__main__":
