@@ -206,7 +206,7 @@ def main():
     ap.add_argument("--mpirun", default="")
     ap.add_argument("mode", choices=["check", "fault", "stall", "resume", "python", "measure",
                                          "example"])
-    ap.add_argument("args", nargs="+")
+    ap.add_argument("args", nargs=argparse.REMAINDER)
     a = ap.parse_args()
     a.mpirun = a.mpirun or shutil.which("mpirun") or ""
     if not a.mpirun or not os.path.exists(a.mpirun):
