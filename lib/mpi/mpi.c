@@ -7,7 +7,8 @@
  * starting a sum first tests every sum still in flight: the gradient buckets
  * of the upper layers move on while the backward of the lower ones runs.
  * Waits poll with MPI_Testall, for 20 us without pause (small sums on shared
- * memory end within it), then sleeping in between (10 us growing to 1 ms),
+ * memory end within it), then sleeping in between (10 us growing to 50 us in
+ * the first 50 ms, to 1 ms afterwards: a sum moves on only while polled),
  * and give up after the timeout: MPI cannot cancel a collective, so the
  * handle is then "broken": its requests are abandoned, every later operation
  * fails at once, and destroy frees nothing of MPI's. */
@@ -30,7 +31,9 @@
 #define TIMEOUT_DEFAULT 120.0
 #define TIMEOUT_MAX 1e6
 #define SLEEP_MIN_NS 10000L   /* 10 us */
-#define SLEEP_MAX_NS 1000000L /* 1 ms */
+#define SLEEP_FAST_NS 50000L  /* 50 us: the longest sleep in the first 50 ms */
+#define SLEEP_MAX_NS 1000000L /* 1 ms: afterwards */
+#define SLOW_AFTER_SECONDS 0.05
 #define SPIN_SECONDS 20e-6    /* polls without sleeping, at the start of a wait */
 
 /* The codes the callbacks return (rnn_collective: nonzero = failure). */
@@ -219,7 +222,11 @@ static int req_wait(rnn_mpi *m, req *q, const char *what, int *at_once)
         struct timespec ts = {0, sleep_ns};
         while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
             ;
-        sleep_ns = sleep_ns * 3 / 2 > SLEEP_MAX_NS ? SLEEP_MAX_NS : sleep_ns * 3 / 2;
+        /* Open MPI moves a sum on only inside MPI calls: polls stay frequent
+         * while a sum may still be flowing, and space out in long waits (a
+         * rank that computes longer, a validation pass) */
+        const long cap = waited < SLOW_AFTER_SECONDS ? SLEEP_FAST_NS : SLEEP_MAX_NS;
+        sleep_ns = sleep_ns * 3 / 2 > cap ? cap : sleep_ns * 3 / 2;
     }
 }
 

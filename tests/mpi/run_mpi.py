@@ -186,12 +186,20 @@ def do_example(a):
     return 0
 
 
+def python_with_numpy():
+    """This interpreter when it has numpy, else the system's (as
+    python/tests/run_tests.py does: a pyenv python3 first on PATH may lack it)."""
+    for py in (sys.executable, os.environ.get("LIBRNN_TEST_PYTHON"), "/usr/bin/python3"):
+        if py and os.path.exists(py) and subprocess.run(
+                [py, "-c", "import numpy"], capture_output=True).returncode == 0:
+            return py
+    return None
+
+
 def do_python(a):
-    py = sys.executable
-    try:
-        import numpy  # noqa: F401
-    except ImportError:
-        print("skipped: numpy is not installed for %s" % py)
+    py = python_with_numpy()
+    if not py:
+        print("skipped: no python3 with numpy (apt-get install python3-numpy)")
         return SKIP
     rc, out, _ = launch(mpirun_cmd(a.mpirun, 2) + [py] + a.args,
                         env_for_mpi({"RNN_MPI_TIMEOUT": "30"}), 600)
