@@ -165,6 +165,11 @@ START_TEST(api_errors_name_function_argument_value)
     ck_ok(rnn_mpi_collective(m, &c));
     ck_assert_int_eq(c->size, g_size);
     rnn_mpi_destroy(m);
+    /* the inline wrapper that <rnn/mpi.h> declares after <mpi.h> */
+    ck_ok(rnn_mpi_create_comm(MPI_COMM_WORLD, NULL, &m));
+    ck_ok(rnn_mpi_collective(m, &c));
+    ck_assert_int_eq(c->rank, g_rank);
+    rnn_mpi_destroy(m);
 }
 END_TEST
 
