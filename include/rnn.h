@@ -19,5 +19,6 @@
 #include "rnn/fit.h"
 #include "rnn/decode.h"
 #include "rnn/metrics.h"
+#include "rnn/collective.h"
 
 #endif /* RNN_H */

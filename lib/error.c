@@ -40,6 +40,7 @@ const char *rnn_status_string(rnn_status status)
     case RNN_ERR_NUMERIC: return "non-finite numeric value";
     case RNN_ERR_UNSUPPORTED: return "unsupported operation";
     case RNN_ERR_INTERNAL: return "internal error";
+    case RNN_ERR_COLLECTIVE: return "collective operation failed";
     }
     return "unknown status";
 }

@@ -15,6 +15,10 @@ libhdf5-dev"
 # protobuf-c (library and protoc-c) and libonnx-dev's onnx.proto are for
 # librnn-onnx (meson -Donnx, lib/onnx).
 pkgs="$pkgs libprotobuf-c-dev protobuf-c-compiler libonnx-dev"
+# Open MPI (library, headers and mpirun) is for librnn-mpi (meson -Dmpi,
+# lib/mpi) and its tests under mpirun; python3-mpi4py for the binding's test
+# with an mpi4py communicator.
+pkgs="$pkgs libopenmpi-dev openmpi-bin python3-mpi4py"
 if [ "${1:-}" = "--extra" ]; then
     pkgs="$pkgs python3-torch libopenblas0-openmp"
 fi

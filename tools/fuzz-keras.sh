@@ -24,7 +24,7 @@ hdf5=$(pkg-config --cflags --libs hdf5 2>/dev/null || pkg-config --cflags --libs
 clang -std=c11 -DRNN_KX_FUZZ_NO_CRC -g -O1 -fsanitize=fuzzer,address,undefined \
     -fno-sanitize-recover=undefined -fvisibility=hidden -Iinclude -I"$work/inc" -Ilib \
     $(pkg-config --cflags jansson zlib) \
-    lib/*.c $(ls lib/*/*.c | grep -v "^lib/onnx/") tests/fuzz/fuzz_keras.c -o "$work/fuzz_keras" \
+    lib/*.c $(ls lib/*/*.c | grep -v -e "^lib/onnx/" -e "^lib/mpi/") tests/fuzz/fuzz_keras.c -o "$work/fuzz_keras" \
     $hdf5 -ldnnl -lgomp -lpthread -lm $(pkg-config --libs jansson zlib)
 fix=tests/keras_files/fixtures
 for f in "$fix"/*.keras "$fix"/*.h5; do

@@ -19,10 +19,10 @@ sed -e "s/@MAJOR@/$maj/" -e "s/@MINOR@/$min/" -e "s/@PATCH@/$pat/" -e "s/@VERSIO
 # The layer registry's list, as lib/meson.build generates it (layer_kinds).
 kinds=$(sed -n "/^layer_kinds = \[/,/^\]/s/^ *'\([a-z0-9_]*\)',*$/ RNN__KIND(\1)/p" lib/meson.build | tr -d '\n')
 printf '#pragma once\n#define RNN__KINDS%s\n' "$kinds" > "$work/inc/layer_kinds.h"
-# lib/keras and lib/onnx (separate libraries) have their own targets: tools/fuzz-keras.sh, tools/fuzz-onnx.sh.
+# lib/keras and lib/onnx (separate libraries) have their own targets: tools/fuzz-keras.sh, tools/fuzz-onnx.sh; lib/mpi (librnn-mpi) reads no files.
 srcs=""
 for f in lib/*.c lib/*/*.c; do
-    case $f in lib/keras/*|lib/onnx/*) ;; *) srcs="$srcs $f" ;; esac
+    case $f in lib/keras/*|lib/onnx/*|lib/mpi/*) ;; *) srcs="$srcs $f" ;; esac
 done
 # -DRNN__FUZZ_NO_CHECKSUM: the loader skips the file checksum, which would
 # otherwise refuse almost every mutation before the parser sees it.

@@ -16,6 +16,8 @@ libdnnl-dev check libjansson-dev zlib1g-dev python3 python3-numpy python3-all dh
 python3-setuptools abigail-tools libhdf5-dev"
 # librnn-onnx (-Donnx): protobuf-c and the onnx.proto of libonnx-dev.
 pkgs="$pkgs libprotobuf-c-dev protobuf-c-compiler libonnx-dev"
+# librnn-mpi (-Dmpi): Open MPI, and mpirun for its tests.
+pkgs="$pkgs libopenmpi-dev openmpi-bin"
 stamp="$root/.librnn-root"
 want=$(echo "$pkgs" | tr -s ' \n' ' ')
 

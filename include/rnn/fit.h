@@ -12,6 +12,11 @@
  *
  * The library never prints: a progress bar or per-epoch lines are drawn by
  * the caller from ::rnn_progress reports (rnn_fit_options.on_progress).
+ *
+ * With a collective attached (rnn/collective.h), rnn_model_fit() and
+ * rnn_model_evaluate() train and evaluate data-parallel over several
+ * processes, each taking its share of every batch; rnn_model_predict()
+ * stays local (each rank predicts what it is given).
  */
 #ifndef RNN_FIT_H
 #define RNN_FIT_H
@@ -214,7 +219,9 @@ typedef struct rnn_fit_options {
     float min_delta;       /**< An improvement must exceed this (0). */
     int restore_best_weights; /**< 1: end with the weights of the best epoch. */
     const char *checkpoint_path; /**< NULL, or a file where the model is saved (atomically)
-                                      each time the monitored quantity improves. */
+                                      each time the monitored quantity improves; with a
+                                      collective attached (rnn/collective.h), by rank 0
+                                      alone. */
 
     rnn_lr_schedule lr_schedule; /**< RNN_LR_CONSTANT. */
     float decay_rate;      /**< Exponential/step decay factor (0.96). */

@@ -84,7 +84,23 @@ struct rnn_model {
     /* Step-wise decoding state, owned by decode/ (NULL when not decoding). */
     void *decoding;
     void (*release_decoding)(rnn_model *m);
+
+    /* The collective of data-parallel training, owned by train/dist.c (NULL:
+     * this process trains alone). */
+    void *dist;
+    void (*release_dist)(rnn_model *m);
 };
+
+/* Called by rnn__model_backward_hooked() after the backward of the layer at
+ * graph index i (in decreasing order); an error stops the backward. */
+typedef rnn_status (*rnn__layer_done_fn)(void *ctx, int i);
+
+/* rnn_model_backward() (its checks and errors), calling done(ctx, i) after
+ * each layer's backward when done is not NULL: data-parallel training starts
+ * summing a layer's gradients there. */
+RNN__HIDDEN rnn_status rnn__model_backward_hooked(rnn_model *model, int num_outputs,
+                                                  const rnn_tensor *const *grads,
+                                                  rnn__layer_done_fn done, void *ctx);
 
 /* Rebuilds the parameter table (after a layer's parameters were replaced). */
 RNN__HIDDEN rnn_status rnn__model_rebuild_params(const char *func, rnn_model *m);

@@ -60,6 +60,8 @@ void rnn_model_destroy(rnn_model *m)
         m->release_decoding(m);
     if (m->release_train)
         m->release_train(m);
+    if (m->release_dist)
+        m->release_dist(m);
     for (int i = 0; i < m->n_layers; i++)
         rnn__layer_free(m->layers[i]);
     rnn__free(m->layers);
@@ -505,13 +507,22 @@ rnn_status rnn_model_output_source(const rnn_model *model, int index, const rnn_
 
 rnn_status rnn_model_backward(rnn_model *model, int num_outputs, const rnn_tensor *const *grads)
 {
-    RNN__CHECK_ARG(model);
+    return rnn__model_backward_hooked(model, num_outputs, grads, NULL, NULL);
+}
+
+rnn_status rnn__model_backward_hooked(rnn_model *model, int num_outputs,
+                                      const rnn_tensor *const *grads, rnn__layer_done_fn done,
+                                      void *ctx)
+{
+    static const char func[] = "rnn_model_backward";
+    if (!model)
+        return rnn__err(RNN_ERR_INVALID_ARG, func, "model must not be NULL");
     if (!model->trained_forward)
-        return RNN__ERR(RNN_ERR_STATE,
+        return rnn__err(RNN_ERR_STATE, func,
                         "backward needs a forward with training=1 first (and no change since)");
     const int n_out = rnn__model_num_outputs(model);
     if (num_outputs != n_out)
-        return RNN__ERR(RNN_ERR_INVALID_ARG, "num_outputs must be %d (got %d)", n_out,
+        return rnn__err(RNN_ERR_INVALID_ARG, func, "num_outputs must be %d (got %d)", n_out,
                         num_outputs);
     for (int k = 0; grads && k < num_outputs; k++) {
         const rnn_tensor *g = grads[k];
@@ -520,13 +531,13 @@ rnn_status rnn_model_backward(rnn_model *model, int num_outputs, const rnn_tenso
         if (!g)
             continue;
         if (g->dtype != RNN_F32)
-            return RNN__ERR(RNN_ERR_DTYPE, "grads[%d] must be RNN_F32", k);
+            return rnn__err(RNN_ERR_DTYPE, func, "grads[%d] must be RNN_F32", k);
         int same = g->rank == o->rank;
         for (int i = 0; same && i < g->rank; i++)
             same = g->dims[i] == o->dims[i];
         if (!same)
-            return RNN__ERR(RNN_ERR_SHAPE, "grads[%d] must have the shape of output %d (rank %d, "
-                                           "%lld elements)",
+            return rnn__err(RNN_ERR_SHAPE, func,
+                            "grads[%d] must have the shape of output %d (rank %d, %lld elements)",
                             k, k, o->rank, (long long)o->numel);
     }
     /* Zero every activation gradient (the inputs' too), then seed the outputs'. */
@@ -538,7 +549,7 @@ rnn_status rnn_model_backward(rnn_model *model, int num_outputs, const rnn_tenso
             if (l->out_dtype[k] != RNN_F32 || !o)
                 continue;
             if ((st = rnn__tensor_ensure(&l->dout[k], o->rank, o->dims, 1)))
-                return RNN__PASS(st);
+                return rnn__err_wrap(st, func, NULL);
         }
     }
     for (int k = 0; grads && k < num_outputs; k++) {
@@ -557,8 +568,10 @@ rnn_status rnn_model_backward(rnn_model *model, int num_outputs, const rnn_tenso
         if (l->n_in == 0)
             continue;
         if ((st = l->ops->backward(l, &r)))
-            return rnn__err_wrap(st, __func__, "layer '%s' (%s)", l->name,
+            return rnn__err_wrap(st, func, "layer '%s' (%s)", l->name,
                                  rnn__layer_type_name(l));
+        if (done && (st = done(ctx, i)))
+            return st;
     }
     return RNN_OK;
 }

@@ -218,7 +218,7 @@ rnn_status rnn__batcher_make(rnn__batcher *b, const int64_t *idx, int64_t n, con
     if (d->lengths) {
         const int32_t *lv = d->lengths->data;
         if (b->trim_x) {
-            steps = 1;
+            steps = b->min_steps > 1 ? b->min_steps : 1;
             for (int64_t i = 0; i < n; i++)
                 steps = lv[idx[i]] > steps ? lv[idx[i]] : steps;
         }
@@ -295,4 +295,22 @@ void rnn__plan_epoch(rnn__plan *p, const int64_t *pool, int64_t n, int64_t B, in
     }
     p->start[p->nb] = n;
     memcpy(p->order, perm, sizeof(int64_t) * (size_t)n);
+}
+
+/* An iterator's call for batch k (from 0) that gave no usable batch: it
+ * returned r < 0, or 1 without x (or without targets when need_y). epoch:
+ * from 0, or -1 outside fit. Messages count batches from 1, as everywhere. */
+rnn_status rnn__iter_error(const char *func, int epoch, int64_t k, int r, const rnn_tensor *x,
+                             int need_y)
+{
+    char where[64] = "";
+    if (epoch >= 0)
+        snprintf(where, sizeof where, "epoch %d, ", epoch + 1);
+    if (r < 0)
+        return rnn__err(RNN_ERR_STATE, func,
+                        "%sbatch %lld: the batch iterator failed (next returned %d)", where,
+                        (long long)k + 1, r);
+    return rnn__err(RNN_ERR_STATE, func,
+                    "%sbatch %lld: the batch iterator returned %d but set no %s", where,
+                    (long long)k + 1, r, !x ? "x" : need_y ? "targets" : "x");
 }

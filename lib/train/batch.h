@@ -23,6 +23,8 @@ RNN__HIDDEN rnn_status rnn__single_input(const char *func, const rnn_model *m);
 typedef struct rnn__batcher {
     const rnn_data *d;
     int trim_x, trim_y; /* cut axis 1 of x / targets to the batch's longest sample */
+    int64_t min_steps;  /* but keep at least this many (a rank's share of a global
+                           batch keeps the global batch's length) */
     rnn_tensor *x, *len, *y;
 } rnn__batcher;
 
@@ -52,5 +54,11 @@ RNN__HIDDEN void rnn__shuffle64(rnn__rng *r, int64_t *v, int64_t n);
 /* Plans an epoch: shuffled (shuffle), by length buckets (bucket, len), batches of B. */
 RNN__HIDDEN void rnn__plan_epoch(rnn__plan *p, const int64_t *pool, int64_t n, int64_t B,
                                  int shuffle, int bucket, const int32_t *len, rnn__rng *r);
+
+/* An iterator's call for batch k (from 0) that gave no usable batch: it
+ * returned r < 0, or 1 without x (or without targets when need_y). epoch:
+ * from 0, or -1 outside fit. Messages count batches from 1. */
+RNN__HIDDEN rnn_status rnn__iter_error(const char *func, int epoch, int64_t k, int r,
+                                       const rnn_tensor *x, int need_y);
 
 #endif

@@ -4,6 +4,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "train/dist.h"
 #include "train/train.h"
 
 void rnn_compile_options_init(rnn_compile_options *o, rnn_loss_type loss)
@@ -93,6 +94,9 @@ rnn_status rnn__model_step(const char *func, rnn_model *m, int num_inputs,
         return rnn__err(RNN_ERR_INVALID_ARG, func, "model must not be NULL");
     if (!m->compiled)
         return rnn__err(RNN_ERR_STATE, func, "call rnn_model_compile() first");
+    if (m->dist)
+        return rnn__dist_step(func, m, RNN_OK, num_inputs, inputs, lengths, targets, train, loss,
+                              accuracy, stats);
     rnn_status st = rnn_model_forward(m, num_inputs, inputs, lengths, train);
     if (st)
         return rnn__err_wrap(st, func, NULL);

@@ -13,6 +13,7 @@
 #include "governor.h"
 #include "rnn/fit.h"
 #include "train/batch.h"
+#include "train/dist.h"
 #include "train/monitor.h"
 
 void rnn_fit_options_init(rnn_fit_options *o)
@@ -88,35 +89,51 @@ static int64_t batch_size_of(const rnn_tensor *x)
     return x && x->rank > 0 ? x->dims[0] : 0;
 }
 
-/* An iterator's call for batch k (from 0) that gave no usable batch: it
- * returned r < 0, or 1 without x (or without targets when need_y). epoch:
- * from 0, or -1 outside fit. Messages count batches from 1, as everywhere. */
-static rnn_status iter_error(const char *func, int epoch, int64_t k, int r, const rnn_tensor *x,
-                             int need_y)
+/* A model step (train: with the update) on batch x, timed by g (NULL: not
+ * timed). With a collective, x is this rank's share (NULL: it has none) and
+ * local_st the failure of making it, which every rank then fails with;
+ * without one, local_st is returned as is. */
+static rnn_status model_step(const char *func, rnn_model *m, rnn__gov *g, rnn_status local_st,
+                             const rnn_tensor **x, const rnn_tensor **len, const rnn_tensor *y,
+                             int train, float *l, float *ac, rnn__loss_stats *s)
 {
-    char where[64] = "";
-    if (epoch >= 0)
-        snprintf(where, sizeof where, "epoch %d, ", epoch + 1);
-    if (r < 0)
-        return rnn__err(RNN_ERR_STATE, func,
-                        "%sbatch %lld: the batch iterator failed (next returned %d)", where,
-                        (long long)k + 1, r);
-    return rnn__err(RNN_ERR_STATE, func,
-                    "%sbatch %lld: the batch iterator returned %d but set no %s", where,
-                    (long long)k + 1, r, !x ? "x" : need_y ? "targets" : "x");
-}
-
-/* A model step on batch x of an evaluation, timed by g (NULL: not timed). */
-static rnn_status eval_step(const char *func, rnn_model *m, rnn__gov *g, const rnn_tensor **x,
-                            const rnn_tensor **len, const rnn_tensor *y, float *l, float *ac,
-                            rnn__loss_stats *s)
-{
-    if (g)
+    if (!m->dist && local_st)
+        return local_st;
+    if (g && x)
         rnn__gov_begin(g);
-    rnn_status st = rnn__model_step(func, m, 1, x, len, y, 0, l, ac, s);
-    if (g && !st)
+    rnn_status st = m->dist ? rnn__dist_step(func, m, local_st, 1, x, len, y, train, l, ac, s)
+                            : rnn__model_step(func, m, 1, x, len, y, train, l, ac, s);
+    if (g && x && !st)
         rnn__gov_end(g, rnn__gov_work(*x));
     return st;
+}
+
+/* Samples in the step that gave s on batch x. */
+static int64_t step_samples(const rnn_model *m, const rnn_tensor *x, const rnn__loss_stats *s)
+{
+    return m->dist ? (int64_t)s->samples : batch_size_of(x);
+}
+
+/* Batch rows[0..n) of in-memory data: with a collective, this rank's share
+ * (padded to the whole batch's longest sample, so that every loss reduction
+ * sees the batch one process would); *x NULL when the share is empty. */
+static rnn_status make_batch(rnn_model *m, rnn__batcher *b, const int64_t *rows, int64_t n,
+                             const rnn_tensor **x, const rnn_tensor **len, const rnn_tensor **y)
+{
+    int64_t lo = 0, hi = n;
+    *x = *len = *y = NULL;
+    b->min_steps = 0;
+    if (m->dist) {
+        rnn__dist_share(m, n, &lo, &hi);
+        if (b->trim_x)
+            for (int64_t i = 0; i < n; i++) {
+                const int32_t li = ((const int32_t *)b->d->lengths->data)[rows[i]];
+                b->min_steps = li > b->min_steps ? li : b->min_steps;
+            }
+    }
+    if (hi == lo)
+        return RNN_OK;
+    return rnn__batcher_make(b, rows + lo, hi - lo, x, len, y);
 }
 
 static rnn_status eval_batches(const char *func, rnn_model *m, const rnn_data *d,
@@ -124,18 +141,29 @@ static rnn_status eval_batches(const char *func, rnn_model *m, const rnn_data *d
 {
     rnn_status st = RNN_OK;
     if (!d->x) {
+        /* With a collective, a rank whose iterator has ended takes part
+         * with no batch until every rank's has. */
+        int ended = 0;
         for (int64_t k = 0;; k++) {
             const rnn_tensor *x = NULL, *len = NULL, *y = NULL;
-            int r = d->next(d->user, 0, k, &x, &len, &y);
-            if (r == 0)
+            rnn_status ls = RNN_OK;
+            if (!ended) {
+                int r = d->next(d->user, 0, k, &x, &len, &y);
+                if (r == 0)
+                    ended = 1;
+                else if (r < 0 || !x || !y)
+                    ls = rnn__iter_error(func, -1, k, r, x, 1);
+            }
+            if (ended && !m->dist)
                 break;
-            if (r < 0 || !x || !y)
-                return iter_error(func, -1, k, r, x, 1);
             float l, ac;
             rnn__loss_stats s;
-            if ((st = eval_step(func, m, g, &x, &len, y, &l, &ac, &s)))
-                return rnn__err_wrap(st, func, "batch %lld", (long long)k + 1);
-            acc_add(a, l, ac, &s, batch_size_of(x));
+            if ((st = model_step(func, m, g, ls, !ended && !ls ? &x : NULL, &len, y, 0, &l, &ac,
+                                 &s)))
+                return ls ? st : rnn__err_wrap(st, func, "batch %lld", (long long)k + 1);
+            if (m->dist && s.empty)
+                break;
+            acc_add(a, l, ac, &s, step_samples(m, x, &s));
         }
         return RNN_OK;
     }
@@ -155,11 +183,10 @@ static rnn_status eval_batches(const char *func, rnn_model *m, const rnn_data *d
         const rnn_tensor *x, *len, *y;
         float l, ac;
         rnn__loss_stats s;
-        if ((st = rnn__batcher_make(&b, idx + i, nb, &x, &len, &y)))
-            break;
-        if ((st = eval_step(func, m, g, &x, &len, y, &l, &ac, &s)))
-            st = rnn__err_wrap(st, func, "samples %lld..%lld", (long long)idx[i],
-                               (long long)idx[i + nb - 1]);
+        rnn_status ls = make_batch(m, &b, idx + i, nb, &x, &len, &y);
+        if ((st = model_step(func, m, g, ls, x ? &x : NULL, &len, y, 0, &l, &ac, &s)))
+            st = ls ? st : rnn__err_wrap(st, func, "samples %lld..%lld", (long long)idx[i],
+                                         (long long)idx[i + nb - 1]);
         else
             acc_add(a, l, ac, &s, nb);
     }
@@ -200,15 +227,17 @@ rnn_status rnn_model_evaluate(rnn_model *model, const rnn_data *data, int64_t ba
     RNN__CHECK_ARG(model);
     if (!model->compiled)
         return RNN__ERR(RNN_ERR_STATE, "call rnn_model_compile() first");
-    int64_t S;
+    int64_t S = 0;
     rnn_data d;
-    if ((st = rnn__single_input(__func__, model)) ||
-        (st = rnn__check_data(__func__, "data", data, &d, 1, &S)) ||
-        (d.x && (st = rnn__check_values(__func__, "data", model, &d))))
+    if (!(st = rnn__single_input(__func__, model)) &&
+        !(st = rnn__check_data(__func__, "data", data, &d, 1, &S)) && d.x &&
+        !(st = rnn__check_values(__func__, "data", model, &d)) && batch_size < 1)
+        st = RNN__ERR(RNN_ERR_INVALID_ARG, "batch_size must be >= 1 (got %lld)",
+                      (long long)batch_size);
+    if (model->dist)
+        st = rnn__dist_agree(__func__, model, "checking the data", st);
+    if (st)
         return st;
-    if (d.x && batch_size < 1)
-        return RNN__ERR(RNN_ERR_INVALID_ARG, "batch_size must be >= 1 (got %lld)",
-                        (long long)batch_size);
     acc a;
     if ((st = eval_pass(__func__, model, &d, NULL, S, batch_size, &a, NULL)))
         return RNN__PASS(st);
@@ -217,129 +246,6 @@ rnn_status rnn_model_evaluate(rnn_model *model, const rnn_data *data, int64_t ba
     acc_result(model, &a, &r.loss, &r.accuracy, &r.perplexity);
     r.samples = a.samples;
     rnn__result_copy(out, &r);
-    return RNN_OK;
-}
-
-/* ------------------------------------------------------------ predict */
-
-/* Appends output o (n samples) to *res, growing it; checks shape agreement. */
-static rnn_status append_rows(const char *func, rnn_tensor **res, int64_t *rows, int64_t cap_hint,
-                              const rnn_tensor *o)
-{
-    rnn_tensor *r = *res;
-    if (r) {
-        int same = r->rank == o->rank;
-        for (int i = 1; same && i < o->rank; i++)
-            same = r->dims[i] == o->dims[i];
-        if (!same)
-            return rnn__err(RNN_ERR_SHAPE, func,
-                            "batch outputs differ beyond the batch axis (rank %d vs %d, or "
-                            "sizes); give batches of one padded length",
-                            r->rank, o->rank);
-    }
-    const size_t row = o->nbytes / (size_t)o->dims[0];
-    const int64_t need = *rows + o->dims[0];
-    if (!r || (size_t)need * row > r->capacity) {
-        int64_t cap = r ? r->dims[0] * 2 : cap_hint;
-        if (cap < need)
-            cap = need;
-        int64_t dims[RNN_MAX_RANK];
-        memcpy(dims, o->dims, sizeof(int64_t) * (size_t)o->rank);
-        dims[0] = cap;
-        rnn_tensor *n = NULL;
-        rnn_status st = rnn_tensor_create(o->dtype, o->rank, dims, &n);
-        if (st)
-            return st;
-        if (r)
-            memcpy(n->data, r->data, (size_t)*rows * row);
-        rnn_tensor_destroy(r);
-        *res = r = n;
-    }
-    memcpy((char *)r->data + (size_t)*rows * row, o->data, o->nbytes);
-    *rows = need;
-    return RNN_OK;
-}
-
-rnn_status rnn_model_predict(rnn_model *m, const rnn_data *data, int64_t batch_size,
-                             rnn_tensor **out)
-{
-    RNN__CHECK_ARG(out);
-    *out = NULL;
-    RNN__CHECK_ARG_AS(m, "model");
-    if (m->n_layers < 2)
-        return RNN__ERR(RNN_ERR_STATE, "the model has no layers after its input");
-    int64_t S;
-    rnn_data d;
-    rnn_status st = rnn__single_input(__func__, m);
-    if (st || (st = rnn__check_data(__func__, "data", data, &d, 0, &S)))
-        return st;
-    if (d.x && batch_size < 1)
-        return RNN__ERR(RNN_ERR_INVALID_ARG, "batch_size must be >= 1 (got %lld)",
-                        (long long)batch_size);
-    rnn_tensor *res = NULL;
-    int64_t rows = 0;
-    const rnn__port out0 = rnn__model_output_port(m, 0);
-    rnn__gov *g = &m->gov[RNN__LOOP_PREDICT];
-    rnn__gov_start(g);
-    if (!d.x) {
-        for (int64_t k = 0;; k++) {
-            const rnn_tensor *x = NULL, *len = NULL, *y = NULL;
-            int r = d.next(d.user, 0, k, &x, &len, &y);
-            if (r == 0)
-                break;
-            if (r < 0 || !x) {
-                st = iter_error(__func__, -1, k, r, x, 0);
-                break;
-            }
-            rnn__gov_begin(g);
-            if ((st = rnn_model_forward(m, 1, &x, &len, 0))) {
-                st = RNN__WRAP(st, "batch %lld", (long long)k + 1);
-                break;
-            }
-            rnn__gov_end(g, rnn__gov_work(x));
-            if ((st = append_rows(__func__, &res, &rows, 256, out0.layer->out[out0.output])))
-                break;
-        }
-    } else {
-        d.targets = NULL;
-        rnn__batcher b;
-        rnn__batcher_init(&b, m, &d, 0);
-        int64_t *idx = rnn__malloc(sizeof(int64_t) * (size_t)(batch_size < S ? batch_size : S));
-        if (!idx)
-            st = RNN__NOMEM(sizeof(int64_t) * (size_t)batch_size);
-        for (int64_t i = 0; i < S && !st; i += batch_size) {
-            const int64_t nb = S - i < batch_size ? S - i : batch_size;
-            for (int64_t j = 0; j < nb; j++)
-                idx[j] = i + j;
-            const rnn_tensor *x, *len, *y;
-            if ((st = rnn__batcher_make(&b, idx, nb, &x, &len, &y)))
-                break;
-            rnn__gov_begin(g);
-            if ((st = rnn_model_forward(m, 1, &x, &len, 0))) {
-                st = RNN__WRAP(st, "samples %lld..%lld", (long long)i, (long long)(i + nb - 1));
-                break;
-            }
-            rnn__gov_end(g, rnn__gov_work(x));
-            st = append_rows(__func__, &res, &rows, S, out0.layer->out[out0.output]);
-        }
-        rnn__free(idx);
-        rnn__batcher_free(&b);
-    }
-    rnn__gov_stop(g);
-    if (!st && rows == 0)
-        st = RNN__ERR(RNN_ERR_INVALID_ARG, "data: the iterator gave no batch");
-    if (st) {
-        rnn_tensor_destroy(res);
-        return RNN__PASS(st);
-    }
-    /* Shrink the batch axis to what was written (capacity stays). */
-    res->dims[0] = rows;
-    if ((st = rnn__shape_check(__func__, res->dtype, res->rank, res->dims, &res->numel,
-                               &res->nbytes))) {
-        rnn_tensor_destroy(res);
-        return st;
-    }
-    *out = res;
     return RNN_OK;
 }
 
@@ -520,6 +426,16 @@ static rnn_status batch_error(rnn_status st, const rnn__plan *p, int epoch, int6
                          epoch + 1, (long long)k + 1, list);
 }
 
+/* With a collective: any rank's wish to stop (*stop) stops every rank. */
+static rnn_status agree_stop(rnn_model *m, int *stop)
+{
+    float v = *stop ? 1.0f : 0.0f;
+    rnn_status st = rnn__dist_sum("rnn_model_fit", m, "agreeing on stopping", &v, 1);
+    if (!st)
+        *stop = v > 0.0f;
+    return st;
+}
+
 /* One training epoch over in-memory samples (order from plan) or an iterator. */
 static rnn_status train_epoch(fit_state *f, int epoch, acc *a, int *stop)
 {
@@ -529,45 +445,59 @@ static rnn_status train_epoch(fit_state *f, int epoch, acc *a, int *stop)
     const rnn__plan *p = &f->p;
     const char *func = "rnn_model_fit";
     memset(a, 0, sizeof *a);
+    int ended = 0; /* this rank's iterator has ended (with a collective: the
+                      others' may not have) */
     for (int64_t k = 0;; k++) {
         const rnn_tensor *x = NULL, *len = NULL, *y = NULL;
-        rnn_status st;
+        rnn_status st, ls = RNN_OK;
         if (d->x) {
             if (k >= p->nb)
                 break;
-            if ((st = rnn__batcher_make(&f->b, p->order + p->start[k], p->start[k + 1] - p->start[k],
-                                   &x, &len, &y)))
-                return st;
-        } else {
+            ls = make_batch(m, &f->b, p->order + p->start[k], p->start[k + 1] - p->start[k], &x,
+                            &len, &y);
+        } else if (!ended) {
             int r = d->next(d->user, epoch, k, &x, &len, &y);
             if (r == 0) {
-                f->iter_batches = k;
-                break;
+                ended = 1;
+                x = NULL;
+                if (!m->dist) {
+                    f->iter_batches = k;
+                    break;
+                }
+            } else if (r < 0 || !x || !y) {
+                ls = rnn__iter_error(func, epoch, k, r, x, 1);
+                x = NULL;
             }
-            if (r < 0 || !x || !y)
-                return iter_error(func, epoch, k, r, x, 1);
         }
-        if (o->lr_schedule == RNN_LR_EXPONENTIAL && (st = rnn__fit_set_lr(m, exp_lr(f))))
-            return st;
+        if (o->lr_schedule == RNN_LR_EXPONENTIAL && !ls && (st = rnn__fit_set_lr(m, exp_lr(f))))
+            ls = st;
         float l, ac, lr;
         rnn__loss_stats s;
-        rnn__gov_begin(f->gov);
-        if ((st = rnn__model_step(func, m, 1, &x, &len, y, 1, &l, &ac, &s)))
+        if ((st = model_step(func, m, f->gov, ls, x ? &x : NULL, &len, y, 1, &l, &ac, &s))) {
+            if (ls)
+                return st;
             return d->x ? batch_error(st, p, epoch, k)
                         : rnn__err_wrap(st, func, "epoch %d, batch %lld", epoch + 1,
                                         (long long)k + 1);
-        rnn__gov_end(f->gov, rnn__gov_work(x));
+        }
+        if (m->dist && s.empty) { /* every rank's iterator has ended */
+            f->iter_batches = k;
+            break;
+        }
         f->steps++;
-        acc_add(a, l, ac, &s, batch_size_of(x));
+        const int64_t samples = step_samples(m, x, &s);
+        acc_add(a, l, ac, &s, samples);
         rnn_optimizer_learning_rate(m->optimizer, &lr);
         const int64_t batches = d->x ? p->nb : f->iter_batches;
         if (o->on_batch) {
-            rnn_batch_log bl = {sizeof bl, epoch, k, batches, batch_size_of(x), l, ac, lr};
+            rnn_batch_log bl = {sizeof bl, epoch, k, batches, samples, l, ac, lr};
             *stop = o->on_batch(o->user, &bl) != 0;
         }
         /* the batch is done: reported also when on_batch stops here */
         if (progress_batch(f, epoch, batches, a))
             *stop = 1;
+        if (m->dist && (st = agree_stop(m, stop)))
+            return rnn__err_wrap(st, func, "epoch %d, batch %lld", epoch + 1, (long long)k + 1);
         if (*stop)
             break;
     }
@@ -622,6 +552,41 @@ static rnn_status fit_setup(fit_state *f, const rnn_data *train, const rnn_fit_o
         return rnn__err_wrap(st, func, "nothing was trained");
     return check_fit_options(o, f->have_val,
                              train->x || (o->validation_data && o->validation_data->x));
+}
+
+/* With a collective: every rank starts (st is this rank's setup), with the
+ * same settings, from rank 0's weights. */
+static rnn_status fit_agree(fit_state *f, rnn_status st)
+{
+    const char *func = "rnn_model_fit";
+    rnn_model *m = f->m;
+    if ((st = rnn__dist_agree(func, m, "starting", st)))
+        return st;
+    const rnn_fit_options *o = &f->o;
+    static const char *const names[] = {"the in-memory training samples",
+                                         "the in-memory validation samples",
+                                         "options->batch_size",
+                                         "options->epochs",
+                                         "options->seed",
+                                         "options->shuffle",
+                                         "options->bucket_batches",
+                                         "options->validation_split's samples",
+                                         "having validation data"};
+    int64_t mine[9] = {f->train->x ? f->S : -1, f->SV, o->batch_size, o->epochs,
+                       (int64_t)o->seed, o->shuffle, o->bucket_batches, f->n_val, f->have_val};
+    int64_t r0[9];
+    memcpy(r0, mine, sizeof r0);
+    if ((st = rnn__dist_bcast(func, m, r0, sizeof r0, "the fit settings")))
+        return st;
+    for (int i = 0; i < 9 && !st; i++)
+        if (mine[i] != r0[i])
+            st = rnn__err(RNN_ERR_INVALID_ARG, func,
+                          "%s differ: %lld on rank %d, %lld on rank 0 (every rank must pass "
+                          "the same data and options)",
+                          names[i], (long long)mine[i], rnn__dist_rank(m), (long long)r0[i]);
+    if ((st = rnn__dist_agree(func, m, "comparing the ranks' data and options", st)))
+        return st;
+    return rnn__dist_sync(func, m);
 }
 
 /* Batch plans (in-memory data), the monitors and the shuffling generator. */
@@ -720,7 +685,10 @@ static rnn_status fit_epoch(fit_state *f, int epoch, int *stop)
      * callback (as Keras' on_epoch_end runs before stop_training is checked) */
     const int progress_stop = progress_epoch(f, &a, &e);
     const int epoch_stop = o->on_epoch && o->on_epoch(o->user, &e);
-    if (batch_stop || progress_stop || epoch_stop) {
+    int cb_stop = batch_stop || progress_stop || epoch_stop;
+    if (m->dist && (st = agree_stop(m, &cb_stop)))
+        return rnn__err_wrap(st, "rnn_model_fit", "epoch %d", epoch + 1);
+    if (cb_stop) {
         f->res.stop = RNN_FIT_CALLBACK;
         *stop = 1;
     } else if (rnn__monitor_stop(&f->mon)) {
@@ -760,9 +728,11 @@ rnn_status rnn_model_fit(rnn_model *m, const rnn_data *train, const rnn_fit_opti
         return st;
     if (!m)
         return fit_finish(&f, result, RNN__ERR(RNN_ERR_INVALID_ARG, "model must not be NULL"));
-    if (!m->compiled)
-        return fit_finish(&f, result, RNN__ERR(RNN_ERR_STATE, "call rnn_model_compile() first"));
-    if ((st = fit_setup(&f, train, options)))
+    st = m->compiled ? fit_setup(&f, train, options)
+                     : RNN__ERR(RNN_ERR_STATE, "call rnn_model_compile() first");
+    if (m->dist)
+        st = fit_agree(&f, st);
+    if (st)
         return fit_finish(&f, result, st);
     rnn_optimizer_learning_rate(m->optimizer, &f.lr0);
     f.gov = &m->gov[RNN__LOOP_FIT];

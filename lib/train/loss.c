@@ -211,6 +211,7 @@ rnn_status rnn__loss_compute_stats(const char *func, const rnn__loss_cfg *cfg,
         *acc_out = cfg->type == RNN_LOSS_MEAN_SQUARED_ERROR || counted == 0 ? NAN : hits / counted;
     if (stats)
         *stats = (rnn__loss_stats){denom, (double)active,
-                                   cfg->type == RNN_LOSS_MEAN_SQUARED_ERROR ? 0.0 : counted};
+                                   cfg->type == RNN_LOSS_MEAN_SQUARED_ERROR ? 0.0 : counted,
+                                   0.0, 0};
     return RNN_OK;
 }

@@ -19,6 +19,10 @@ typedef struct rnn__loss_stats {
     double denom;   /* the reduction's denominator (loss * denom = sum of losses) */
     double active;  /* unmasked samples or steps */
     double counted; /* samples/steps/elements the accuracy counted */
+    /* Data-parallel steps (train/dist.c) only: the samples of the global
+     * batch, and whether no rank had one (the end of an iterator epoch). */
+    double samples;
+    int empty;
 } rnn__loss_stats;
 
 /* rnn__loss_compute, also filling *stats (may be NULL). */

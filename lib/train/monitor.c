@@ -7,6 +7,7 @@
 
 #include "train/train.h"
 #include "rnn/io.h"
+#include "train/dist.h"
 #include "train/monitor.h"
 
 static const char FIT[] = "rnn_model_fit"; /* the public function errors name */
@@ -122,9 +123,16 @@ rnn_status rnn__monitor_epoch(rnn__monitor *mon, int epoch, rnn_epoch_log *e)
         e->improved = 1;
         if (mon->best_params)
             params_copy(mon->m, mon->best_params, 1);
-        rnn_status st;
-        if (o->checkpoint_path && (st = rnn_model_save(mon->m, o->checkpoint_path)))
-            return rnn__err_wrap(st, FIT, "epoch %d, checkpoint", epoch + 1);
+        if (o->checkpoint_path) {
+            /* With a collective, rank 0 alone writes it; every rank learns
+             * whether that worked. */
+            rnn_status st = rnn__dist_rank(mon->m) == 0 ? rnn_model_save(mon->m, o->checkpoint_path)
+                                                        : RNN_OK;
+            if (mon->m->dist)
+                st = rnn__dist_agree(FIT, mon->m, "writing the checkpoint (rank 0)", st);
+            if (st)
+                return rnn__err_wrap(st, FIT, "epoch %d, checkpoint", epoch + 1);
+        }
     } else {
         mon->wait++;
     }

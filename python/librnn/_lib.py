@@ -36,7 +36,7 @@ STATUS_NAMES = {
     0: "RNN_OK", 1: "RNN_ERR_INVALID_ARG", 2: "RNN_ERR_NOMEM", 3: "RNN_ERR_SHAPE",
     4: "RNN_ERR_DTYPE", 5: "RNN_ERR_OVERFLOW", 6: "RNN_ERR_RANGE", 7: "RNN_ERR_STATE",
     8: "RNN_ERR_BACKEND", 9: "RNN_ERR_IO", 10: "RNN_ERR_FORMAT", 11: "RNN_ERR_NUMERIC",
-    12: "RNN_ERR_UNSUPPORTED", 13: "RNN_ERR_INTERNAL",
+    12: "RNN_ERR_UNSUPPORTED", 13: "RNN_ERR_INTERNAL", 14: "RNN_ERR_COLLECTIVE",
 }
 
 
@@ -297,6 +297,23 @@ class rnn_bleu_options(Structure):
                 ("epsilon", c_double)]
 
 
+# The callbacks of rnn_collective (include/rnn/collective.h).
+rnn_allreduce_sum_fn = CFUNCTYPE(c_int, c_void_p, POINTER(c_float), c_int64, POINTER(c_void_p))
+rnn_wait_fn = CFUNCTYPE(c_int, c_void_p, c_void_p)
+rnn_broadcast_fn = CFUNCTYPE(c_int, c_void_p, c_void_p, c_int64, c_int)
+rnn_error_message_fn = CFUNCTYPE(c_char_p, c_void_p, c_int)
+
+
+class rnn_collective(Structure):
+    """The C struct ``rnn_collective`` (include/rnn/collective.h), field for field:
+    the engine of data-parallel training (librnn.mpi fills it through librnn-mpi)."""
+
+    _fields_ = [("struct_size", c_uint32), ("user", c_void_p), ("rank", c_int), ("size", c_int),
+                ("flags", c_uint), ("allreduce_sum", rnn_allreduce_sum_fn),
+                ("wait", rnn_wait_fn), ("broadcast", rnn_broadcast_fn),
+                ("error_message", rnn_error_message_fn)]
+
+
 rnn_alloc_fn = CFUNCTYPE(c_void_p, c_void_p, c_size_t)
 rnn_free_fn = CFUNCTYPE(None, c_void_p, c_void_p)
 rnn_log_fn = CFUNCTYPE(None, c_void_p, c_int, c_char_p)
@@ -449,6 +466,10 @@ FUNCTIONS = {
     "rnn_model_fit": (STATUS, [ModelP, P(rnn_data), P(rnn_fit_options), P(rnn_fit_result)]),
     "rnn_model_evaluate": (STATUS, [ModelP, P(rnn_data), c_int64, P(rnn_eval_result)]),
     "rnn_model_predict": (STATUS, [ModelP, P(rnn_data), c_int64, P(TensorP)]),
+    # rnn/collective.h
+    "rnn_model_set_collective": (STATUS, [ModelP, P(rnn_collective)]),
+    "rnn_model_sync_weights": (STATUS, [ModelP]),
+    "rnn_model_collective_rank": (STATUS, [ModelP, intp, intp]),
     # rnn/decode.h
     "rnn_model_step_begin": (STATUS, [ModelP, c_int, c_int, P(TensorP), P(TensorP)]),
     "rnn_model_step": (STATUS, [ModelP, TensorP]),

@@ -889,6 +889,7 @@ class Model:
         self._keep: tuple[Any, ...] = ()       # inputs of the last run, read again in backward
         self._step_keep: tuple[Any, ...] = ()  # inputs of step-wise decoding, until step_end
         self._compile_gen = 0
+        self._collective_ref: Any = None  # the Collective in use (kept alive)
         self.stop_training = False
 
     # -------------------------------------------------------------- lifetime
@@ -1993,6 +1994,54 @@ class Model:
         h = OptimizerP()
         lib.rnn_model_optimizer(self.handle, ctypes.byref(h))
         return optimizers.Optimizer._borrowed(self, h, self._compile_gen)
+
+    # -------------------------------------------------------------- data parallelism
+    def set_collective(self, collective: Any) -> None:
+        """Trains and evaluates together with the other ranks of ``collective``
+        from now on (``rnn_model_set_collective``), or alone again (None).
+
+        A collective call: every rank calls it with the same model. Rank 0's
+        weights are broadcast to every rank. Then ``fit``, ``evaluate``,
+        ``train_step`` and ``test_step`` work on each rank's share of every
+        batch, sum the gradients over the ranks and report the same figures on
+        every rank (docs/guide/distributed.md). The model keeps ``collective``
+        alive while it uses it.
+
+        Args:
+            collective: A :class:`librnn.mpi.Collective`, or None to detach.
+
+        Raises:
+            ValueError: The model or the collective is closed.
+            RnnError: The broadcast failed (RNN_ERR_COLLECTIVE); the model is
+                then left alone.
+        """
+        ptr = None if collective is None else collective._collective()
+        lib.rnn_model_set_collective(self.handle, ptr)
+        self._collective_ref = collective
+
+    def sync_weights(self) -> None:
+        """Broadcasts rank 0's weights (and optimizer state) to every rank
+        (``rnn_model_sync_weights``), after a rank changed its own; ``fit``
+        does it when it starts. A collective call.
+
+        Raises:
+            ValueError: The model is closed.
+            RnnError: No collective is attached (RNN_ERR_STATE), or it failed
+                (RNN_ERR_COLLECTIVE).
+        """
+        lib.rnn_model_sync_weights(self.handle)
+
+    @property
+    def collective_rank(self) -> tuple[int, int]:
+        """(rank, size) of the attached collective; (0, 1) without one
+        (``rnn_model_collective_rank``): print or save on rank 0 only.
+
+        Raises:
+            ValueError: The model is closed.
+        """
+        rank, size = ctypes.c_int(), ctypes.c_int()
+        lib.rnn_model_collective_rank(self.handle, ctypes.byref(rank), ctypes.byref(size))
+        return rank.value, size.value
 
     def _step(self, fn, x, y, lengths):
         xs, ls = self._prepare(x, lengths)

@@ -68,8 +68,19 @@ class CTypes:
             t = ctypes.POINTER(t)
         return t
 
+    FNPTR = re.compile(r"^(.*?)\(\s*\*\s*(\w+)\s*\)\s*\((.*)\)$", re.S)
+
     def of_decl(self, decl, ret=False):
-        """(name, ctype) of a declaration such as "const rnn_tensor *const *inputs"."""
+        """(name, ctype) of a declaration such as "const rnn_tensor *const *inputs", or of
+        a function pointer field such as "int (*wait)(void *user, void *request)" (its
+        ctypes.CFUNCTYPE, which ctypes caches per signature)."""
+        fn = self.FNPTR.match(decl.strip())
+        if fn:
+            _, res = self.of_decl(fn.group(1) + " result")
+            params = fn.group(3).strip()
+            args = [] if params in ("", "void") else [self.of_decl(p)[1]
+                                                       for p in params.split(",")]
+            return fn.group(2), ctypes.CFUNCTYPE(res, *args)
         toks = _tokens(decl)
         name = toks.pop()
         depth = toks.count("*")

@@ -32,7 +32,7 @@ PARTS = {"onnx"}
 CORE_HEADERS = {"internal.h", "rng.h", "layer_kinds.h"}
 # Folders of lib/ that are separate libraries built on the public API
 # (lib/keras: librnn-keras): no tier, and no include of librnn's internals.
-OPTIONAL_PARTS = {"keras", "onnx"}
+OPTIONAL_PARTS = {"keras", "onnx", "mpi"}
 FILE_MAX, FUNC_MAX = 800, 120
 
 

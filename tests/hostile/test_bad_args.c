@@ -755,6 +755,43 @@ PROBE(rnn_model_get_precision)
     rnn_model_destroy(m);
 }
 
+PROBE(rnn_model_set_collective)
+{
+    rnn_model *m = h_seq_model(0, NULL, NULL);
+    NULLARG("model", rnn_model_set_collective(NULL, NULL));
+    rnn_collective c;
+    memset(&c, 0, sizeof c);
+    EXPECT(RNN_ERR_INVALID_ARG, "collective->struct_size", rnn_model_set_collective(m, &c));
+    c.struct_size = sizeof c;
+    c.size = 1;
+    EXPECT(RNN_ERR_INVALID_ARG, "collective->allreduce_sum", rnn_model_set_collective(m, &c));
+    c.rank = -1;
+    EXPECT(RNN_ERR_INVALID_ARG, "collective->rank", rnn_model_set_collective(m, &c));
+    ck_ok(rnn_model_set_collective(m, NULL)); /* detaching nothing is fine */
+    rnn_model_destroy(m);
+}
+
+PROBE(rnn_model_sync_weights)
+{
+    rnn_model *m = h_seq_model(0, NULL, NULL);
+    NULLARG("model", rnn_model_sync_weights(NULL));
+    EXPECT(RNN_ERR_STATE, "no collective", rnn_model_sync_weights(m));
+    rnn_model_destroy(m);
+}
+
+PROBE(rnn_model_collective_rank)
+{
+    rnn_model *m = h_seq_model(0, NULL, NULL);
+    int rank = POISON_INT, size = POISON_INT;
+    NULLARG("model", rnn_model_collective_rank(NULL, &rank, &size));
+    OUT_ZERO(rank);
+    ck_assert_int_eq(size, 1);
+    ck_ok(rnn_model_collective_rank(m, NULL, NULL));
+    ck_ok(rnn_model_collective_rank(m, &rank, &size));
+    ck_assert(rank == 0 && size == 1);
+    rnn_model_destroy(m);
+}
+
 PROBE(rnn_compile_options_init)
 {
     (void)F;
@@ -2217,7 +2254,8 @@ static const struct {
     P(rnn_model_count_params), P(rnn_model_forward), P(rnn_model_num_outputs),
     P(rnn_model_output), P(rnn_model_output_source), P(rnn_model_backward),
     P(rnn_model_input_grad), P(rnn_model_zero_grad), P(rnn_model_reset_states),
-    P(rnn_model_set_precision), P(rnn_model_get_precision), P(rnn_compile_options_init),
+    P(rnn_model_set_precision), P(rnn_model_get_precision), P(rnn_model_set_collective),
+    P(rnn_model_sync_weights), P(rnn_model_collective_rank), P(rnn_compile_options_init),
     P(rnn_model_compile),
     P(rnn_model_train_step), P(rnn_model_test_step),
     P(rnn_recurrent_options_init), P(rnn_model_add_recurrent), P(rnn_layer_name),
