@@ -2,6 +2,7 @@
 /* compile, train_step, test_step: the loss on output 0 and the model's own
  * optimizer. */
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "train/dist.h"
@@ -64,7 +65,7 @@ rnn_status rnn_model_compile(rnn_model *m, const rnn_compile_options *options,
 /* The first trainable parameter whose gradient holds an Inf or a NaN, or
  * NULL: an update from it would poison the weights. (x * 0 is NaN exactly
  * when x is not finite, and a sum of them vectorises.) */
-static const rnn__param *nonfinite_grad(const rnn_model *m)
+const rnn__param *rnn__nonfinite_grad(const rnn_model *m)
 {
     for (int k = 0; k < m->n_params; k++) {
         const rnn__param *p = &m->params[k];
@@ -78,6 +79,33 @@ static const rnn__param *nonfinite_grad(const rnn_model *m)
             return p;
     }
     return NULL;
+}
+
+rnn_status rnn__forward_loss(const char *func, rnn_model *m, int num_inputs,
+                             const rnn_tensor *const *inputs, const rnn_tensor *const *lengths,
+                             const rnn_tensor *targets, int train, double *loss, double *accuracy,
+                             rnn__loss_stats *stats)
+{
+    rnn_status st = rnn_model_forward(m, num_inputs, inputs, lengths, train);
+    if (st)
+        return rnn__err_wrap(st, func, NULL);
+    const rnn__port out0 = rnn__model_output_port(m, 0);
+    const rnn_tensor *pred = out0.layer->out[out0.output];
+    if (train && (st = rnn__tensor_ensure(&m->loss_grad, pred->rank, pred->dims, 0)))
+        return rnn__err_wrap(st, func, NULL);
+    if ((st = rnn__loss_compute_stats(func, &m->loss, pred, out0.layer->out_len[out0.output],
+                                      targets, loss, accuracy,
+                                      train ? rnn__f32(m->loss_grad) : NULL, stats)))
+        return st;
+    if (!isfinite(*loss)) {
+        char share[48] = "";
+        if (m->dist)
+            snprintf(share, sizeof share, " on rank %d's share", rnn__dist_rank(m));
+        return rnn__err(RNN_ERR_NUMERIC, func, "the loss is %s%s%s",
+                        isnan(*loss) ? "NaN" : *loss > 0 ? "+inf" : "-inf", share,
+                        train ? ": the weights are unchanged (those before this batch)" : "");
+    }
+    return RNN_OK;
 }
 
 /* Forward, loss, and (when train) backward + update. */
@@ -97,27 +125,17 @@ rnn_status rnn__model_step(const char *func, rnn_model *m, int num_inputs,
     if (m->dist)
         return rnn__dist_step(func, m, RNN_OK, num_inputs, inputs, lengths, targets, train, loss,
                               accuracy, stats);
-    rnn_status st = rnn_model_forward(m, num_inputs, inputs, lengths, train);
-    if (st)
-        return rnn__err_wrap(st, func, NULL);
-    const rnn__port out0 = rnn__model_output_port(m, 0);
-    const rnn_tensor *pred = out0.layer->out[out0.output];
-    if (train && (st = rnn__tensor_ensure(&m->loss_grad, pred->rank, pred->dims, 0)))
-        return rnn__err_wrap(st, func, NULL);
     double l, a;
-    if ((st = rnn__loss_compute_stats(func, &m->loss, pred, out0.layer->out_len[out0.output], targets, &l, &a,
-                                      train ? rnn__f32(m->loss_grad) : NULL, stats)))
+    rnn_status st = rnn__forward_loss(func, m, num_inputs, inputs, lengths, targets, train, &l,
+                                      &a, stats);
+    if (st)
         return st;
-    if (!isfinite(l))
-        return rnn__err(RNN_ERR_NUMERIC, func, "the loss is %s%s",
-                        isnan(l) ? "NaN" : l > 0 ? "+inf" : "-inf",
-                        train ? ": the weights are unchanged (those before this batch)" : "");
     if (train) {
         const rnn_tensor *g[RNN__MAX_OUTPUTS] = {m->loss_grad};
         if ((st = rnn_model_zero_grad(m)) ||
             (st = rnn_model_backward(m, rnn__model_num_outputs(m), g)))
             return rnn__err_wrap(st, func, NULL);
-        const rnn__param *bad = nonfinite_grad(m);
+        const rnn__param *bad = rnn__nonfinite_grad(m);
         if (bad)
             return rnn__err(RNN_ERR_NUMERIC, func,
                             "the gradient of %s/%s is not finite (an Inf or NaN in the batch?): "

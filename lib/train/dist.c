@@ -388,23 +388,12 @@ static rnn_status local_forward(const char *func, rnn_model *m, int num_inputs,
                                 const rnn_tensor *const *lengths, const rnn_tensor *targets,
                                 int train, float *v)
 {
-    rnn_status st = rnn_model_forward(m, num_inputs, inputs, lengths, train);
-    if (st)
-        return rnn__err_wrap(st, func, NULL);
-    const rnn__port out0 = rnn__model_output_port(m, 0);
-    const rnn_tensor *pred = out0.layer->out[out0.output];
-    if (train && (st = rnn__tensor_ensure(&m->loss_grad, pred->rank, pred->dims, 0)))
-        return rnn__err_wrap(st, func, NULL);
     double l, a;
     rnn__loss_stats s;
-    if ((st = rnn__loss_compute_stats(func, &m->loss, pred, out0.layer->out_len[out0.output],
-                                      targets, &l, &a, train ? rnn__f32(m->loss_grad) : NULL,
-                                      &s)))
+    rnn_status st = rnn__forward_loss(func, m, num_inputs, inputs, lengths, targets, train, &l,
+                                      &a, &s);
+    if (st)
         return st;
-    if (!isfinite(l))
-        return rnn__err(RNN_ERR_NUMERIC, func, "the loss is %s on rank %d's share%s",
-                        isnan(l) ? "NaN" : l > 0 ? "+inf" : "-inf", rnn__dist_rank(m),
-                        train ? ": the weights are unchanged (those before this batch)" : "");
     v[S_HAS] = 1.0f;
     v[S_DENOM] = (float)s.denom;
     v[S_LOSS] = (float)(l * s.denom);
@@ -413,23 +402,6 @@ static rnn_status local_forward(const char *func, rnn_model *m, int num_inputs,
     v[S_COUNTED] = (float)s.counted;
     v[S_SAMPLES] = inputs[0]->rank > 0 ? (float)inputs[0]->dims[0] : 0.0f;
     return RNN_OK;
-}
-
-/* The first trainable parameter whose gradient is not finite (NULL: none). */
-static const rnn__param *nonfinite(const rnn_model *m)
-{
-    for (int k = 0; k < m->n_params; k++) {
-        const rnn__param *p = &m->params[k];
-        if (!p->layer->trainable)
-            continue;
-        const float *g = rnn__f32(p->grad);
-        float z = 0.0f;
-        for (int64_t i = 0; i < p->grad->numel; i++)
-            z += g[i] * 0.0f;
-        if (z != 0.0f)
-            return p;
-    }
-    return NULL;
 }
 
 /* Backward of this rank's share (its loss gradient scaled by its part of the
@@ -454,7 +426,7 @@ static rnn_status dist_update(const char *func, rnn_model *m, int local, double 
      * other ranks' sums need this rank's part, and learn of the failure. */
     if ((st = buckets_finish(&s, st)))
         return st;
-    const rnn__param *bad = nonfinite(m);
+    const rnn__param *bad = rnn__nonfinite_grad(m);
     if (bad)
         return rnn__err(RNN_ERR_NUMERIC, func,
                         "the gradient of %s/%s summed over the ranks is not finite (an Inf or "
