@@ -586,6 +586,22 @@ static rnn_status recurrent_forward(rnn_layer *l, const rnn__run *run)
 /* ------------------------------------------------------------ backward */
 
 /* Splits the output (and final states') gradient into per-direction dy, dhT and dcT. */
+/* The gradient g of a merged bidirectional output (H units per direction)
+ * split into the directions' a and b; fy, by: their outputs (for MUL). */
+static void split_merged(rnn_merge_mode mode, const float *g, const float *fy, const float *by,
+                         int64_t H, float *a, float *b)
+{
+    if (mode == RNN_MERGE_CONCAT || mode == RNN_MERGE_SUM) {
+        memcpy(a, g, sizeof(float) * (size_t)H);
+        memcpy(b, mode == RNN_MERGE_CONCAT ? g + H : g, sizeof(float) * (size_t)H);
+        return;
+    }
+    for (int64_t j = 0; j < H; j++) {
+        a[j] = mode == RNN_MERGE_MUL ? g[j] * by[j] : 0.5f * g[j];
+        b[j] = mode == RNN_MERGE_MUL ? g[j] * fy[j] : 0.5f * g[j];
+    }
+}
+
 static void split_output_grad(rnn_layer *l, rnn__recurrent *r)
 {
     const int64_t N = r->N, T = r->T, H = r->H;
@@ -607,34 +623,20 @@ static void split_output_grad(rnn_layer *l, rnn__recurrent *r)
                     continue;
                 }
                 float *a = dy0 + (t * N + n) * H, *b = dy1 + (t * N + n) * H;
-                const float *fy = r->d[0].y.p + (t * N + n) * H, *by = r->d[1].y.p + (t * N + n) * H;
-                for (int64_t j = 0; j < H; j++) {
-                    switch (r->o->merge_mode) {
-                    case RNN_MERGE_CONCAT: a[j] = gg[j], b[j] = gg[H + j]; break;
-                    case RNN_MERGE_SUM: a[j] = b[j] = gg[j]; break;
-                    case RNN_MERGE_MUL: a[j] = gg[j] * by[j], b[j] = gg[j] * fy[j]; break;
-                    case RNN_MERGE_AVE: a[j] = b[j] = 0.5f * gg[j]; break;
-                    }
-                }
+                split_merged(r->o->merge_mode, gg, r->d[0].y.p + (t * N + n) * H,
+                             r->d[1].y.p + (t * N + n) * H, H, a, b);
             }
         }
     } else {
         float *a = r->d[0].dhT.p, *b = bi ? r->d[1].dhT.p : NULL;
-        for (int64_t n = 0; n < N; n++)
-            for (int64_t j = 0; j < H; j++) {
-                const float *gg = g + n * Ho;
-                if (!bi) {
-                    a[n * H + j] = gg[j];
-                    continue;
-                }
-                float fy = r->d[0].hT.p[n * H + j], by = r->d[1].hT.p[n * H + j];
-                switch (r->o->merge_mode) {
-                case RNN_MERGE_CONCAT: a[n * H + j] = gg[j], b[n * H + j] = gg[H + j]; break;
-                case RNN_MERGE_SUM: a[n * H + j] = b[n * H + j] = gg[j]; break;
-                case RNN_MERGE_MUL: a[n * H + j] = gg[j] * by, b[n * H + j] = gg[j] * fy; break;
-                case RNN_MERGE_AVE: a[n * H + j] = b[n * H + j] = 0.5f * gg[j]; break;
-                }
-            }
+        for (int64_t n = 0; n < N; n++) {
+            const float *gg = g + n * Ho;
+            if (!bi)
+                memcpy(a + n * H, gg, sizeof(float) * (size_t)H);
+            else
+                split_merged(r->o->merge_mode, gg, r->d[0].hT.p + n * H, r->d[1].hT.p + n * H, H,
+                             a + n * H, b + n * H);
+        }
     }
     if (r->o->return_state)
         for (int d = 0; d < r->ndir; d++)
