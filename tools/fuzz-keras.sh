@@ -30,6 +30,9 @@ fix=tests/keras_files/fixtures
 for f in "$fix"/*.keras "$fix"/*.h5; do
     cp "$f" "$work/corpus/"
 done
+# Inputs that once crashed the readers: libFuzzer runs the corpus first, so
+# each is re-checked on every run.
+cp tests/fuzz/keras-regressions/* "$work/corpus/"
 for f in "$fix"/*.keras; do
     python3 -c 'import sys, zipfile; sys.stdout.buffer.write(zipfile.ZipFile(sys.argv[1]).read("config.json"))' \
         "$f" > "$work/corpus/$(basename "$f" .keras).config.json"

@@ -13,6 +13,7 @@
 
 struct rnn_kh5 {
     hid_t file;
+    size_t size; /* of the file image */
     H5E_auto2_t old_fn;
     void *old_data;
 };
@@ -87,6 +88,7 @@ int rnn_kh5_open(const void *data, size_t size, rnn_kh5 **out, char *err, size_t
         free(h);
         return FAIL("HDF5 cannot open the weights (damaged or not HDF5)");
     }
+    h->size = size;
     *out = h;
     return 0;
 }
@@ -169,6 +171,29 @@ int rnn_kh5_read_f32(rnn_kh5 *h, const char *path, int rank, const int64_t *dims
             snprintf(got + strlen(got), sizeof got - strlen(got), "%s%llu", i ? ", " : "",
                      (unsigned long long)fd[i]);
         (void)FAIL("'%s' has shape (%s), the librnn layer needs (%s)", path, got, want);
+        goto done;
+    }
+    /* What HDF5 would read must be a standard IEEE float and lie inside the
+     * image: libhdf5 1.10 reads a contiguous array past a short buffer of
+     * its own when the layout message promises more than the file holds
+     * (fuzzing found it, ASan in H5VM_memcpyvv). */
+    hsize_t n = 1;
+    for (int i = 0; i < r; i++)
+        n *= fd[i];
+    const size_t tsize = H5Tget_size(t);
+    const hid_t plist = H5Dget_create_plist(d);
+    const H5D_layout_t layout = plist >= 0 ? H5Pget_layout(plist) : H5D_LAYOUT_ERROR;
+    if (plist >= 0)
+        H5Pclose(plist);
+    const haddr_t at = H5Dget_offset(d);
+    const hsize_t stored = H5Dget_storage_size(d);
+    const int ieee = H5Tequal(t, H5T_IEEE_F32LE) > 0 || H5Tequal(t, H5T_IEEE_F32BE) > 0 ||
+                     H5Tequal(t, H5T_IEEE_F64LE) > 0 || H5Tequal(t, H5T_IEEE_F64BE) > 0;
+    if (!ieee || layout != H5D_CONTIGUOUS || at == HADDR_UNDEF || stored != n * tsize ||
+        at > (haddr_t)h->size || stored > (hsize_t)h->size - at) {
+        (void)FAIL("'%s' is not a contiguous IEEE float array stored inside the file (damaged "
+                   "data)",
+                   path);
         goto done;
     }
     if (H5Dread(d, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, out) < 0) {
