@@ -20,8 +20,25 @@ rnn_status rnn__fbuf_ensure(rnn__fbuf *b, size_t n, int zero)
         b->n = n;
     }
     if (zero)
-        memset(b->p, 0, n * sizeof(float));
+        rnn__zero(b->p, n * sizeof(float));
     return RNN_OK;
+}
+
+void rnn__zero(void *p, size_t nbytes)
+{
+    /* One thread clears about 10-20 GB/s; a chunk of 1 MiB per thread is
+     * worth a parallel region (a few microseconds). */
+    const size_t chunk = (size_t)1 << 20;
+    if (nbytes < 2 * chunk) {
+        memset(p, 0, nbytes);
+        return;
+    }
+    const int64_t nc = (int64_t)((nbytes + chunk - 1) / chunk);
+#pragma omp parallel for schedule(static)
+    for (int64_t c = 0; c < nc; c++) {
+        size_t off = (size_t)c * chunk;
+        memset((char *)p + off, 0, nbytes - off < chunk ? nbytes - off : chunk);
+    }
 }
 
 void rnn__fbuf_free(rnn__fbuf *b)

@@ -165,6 +165,8 @@ typedef struct rnn__fbuf {
 } rnn__fbuf;
 
 RNN__HIDDEN rnn_status rnn__fbuf_ensure(rnn__fbuf *b, size_t n, int zero);
+/* memset(p, 0, nbytes), split over the library's threads when large. */
+RNN__HIDDEN void rnn__zero(void *p, size_t nbytes);
 RNN__HIDDEN void rnn__fbuf_free(rnn__fbuf *b);
 
 /* ------------------------------------------------------------ tensors */

@@ -193,7 +193,7 @@ rnn_status rnn__tensor_ensure_as(rnn_tensor **tp, rnn_dtype dtype, int rank, con
         return RNN_OK; /* already zero */
     }
     if (zero)
-        memset(t->data, 0, nbytes);
+        rnn__zero(t->data, nbytes);
     return RNN_OK;
 }
 

@@ -271,7 +271,6 @@ static void recurrent_destroy(rnn_layer *l)
             rnn__fbuf_free(bufs[i]);
     }
     rnn__fbuf_free(&r->x_tm);
-    rnn__fbuf_free(&r->dx_tm);
     for (int i = 0; i < 4; i++) {
         rnn_tensor_destroy(r->init[i]);
         rnn_tensor_destroy(r->init_grad[i]);
@@ -648,12 +647,10 @@ static void split_output_grad(rnn_layer *l, rnn__recurrent *r)
             }
 }
 
-/* Runs the kernels backward; unless direct, sums their input gradients into r->dx_tm. */
-static rnn_status run_kernels_backward(rnn_layer *l, rnn__recurrent *r, const rnn__run *run,
-                                       int direct)
+/* Runs the directions' kernels backward; each leaves its input gradient in D->dx. */
+static rnn_status run_kernels_backward(rnn_layer *l, rnn__recurrent *r, const rnn__run *run)
 {
-    const int64_t N = r->N, T = r->T, I = r->I;
-    const size_t nx = (size_t)(T * N * I);
+    const int64_t N = r->N, T = r->T;
     rnn_status st;
     for (int d = 0; d < r->ndir; d++) {
         rnn__rdir *D = &r->d[d];
@@ -669,37 +666,43 @@ static rnn_status run_kernels_backward(rnn_layer *l, rnn__recurrent *r, const rn
             return st;
         if (l->trainable && D->pb >= 0)
             rnn__recurrent_dbias_to_keras(r, D->dbias.p, rnn__f32(l->grad[D->pb]));
-        if (direct)
-            continue;
-        float *acc = r->dx_tm.p;
-        const float *dx = D->dx.p, *mask = D->mask.p;
-        if (D->masked)
-            for (size_t k = 0; k < nx; k++)
-                acc[k] += dx[k] * mask[k % (size_t)(N * I)];
-        else
-            for (size_t k = 0; k < nx; k++)
-                acc[k] += dx[k];
     }
     return RNN_OK;
 }
 
-/* Scatters dx (time-major) and the initial states' gradients to their producers. */
-static rnn_status scatter_input_grads(rnn_layer *l, rnn__recurrent *r, int direct)
+/* Adds the directions' input gradients (time-major, each times its dropout
+ * mask) into the producer's batch-major gradient, and scatters the initial
+ * states' gradients to their producers. */
+static rnn_status scatter_input_grads(rnn_layer *l, rnn__recurrent *r)
 {
     const int64_t N = r->N, T = r->T, I = r->I, H = r->H;
     const size_t nx = (size_t)(T * N * I), nh = (size_t)(N * H);
     rnn_status st;
-    /* Time-major -> batch-major, added into the producer's gradient. */
     float *din = rnn__f32(rnn__layer_din(l));
-    const float *dx_tm = direct ? r->d[0].dx.p : r->dx_tm.p;
+    const float *dx0 = r->d[0].dx.p, *dx1 = r->ndir == 2 ? r->d[1].dx.p : NULL;
+    const float *m0 = r->d[0].masked ? r->d[0].mask.p : NULL;
+    const float *m1 = dx1 && r->d[1].masked ? r->d[1].mask.p : NULL;
 #pragma omp parallel for schedule(static) if (nx >= RNN__PAR_MIN)
-    for (int64_t n = 0; n < N; n++)
+    for (int64_t n = 0; n < N; n++) {
+        const float *k0 = m0 ? m0 + n * I : NULL, *k1 = m1 ? m1 + n * I : NULL;
         for (int64_t t = 0; t < T; t++) {
             float *dst = din + (n * T + t) * I;
-            const float *src = dx_tm + (t * N + n) * I;
-            for (int64_t i = 0; i < I; i++)
-                dst[i] += src[i];
+            const size_t src = (size_t)((t * N + n) * I);
+            const float *a = dx0 + src, *b = dx1 ? dx1 + src : NULL;
+            if (!b && !k0)
+                for (int64_t i = 0; i < I; i++)
+                    dst[i] += a[i];
+            else if (!b)
+                for (int64_t i = 0; i < I; i++)
+                    dst[i] += a[i] * k0[i];
+            else if (!k0 && !k1)
+                for (int64_t i = 0; i < I; i++)
+                    dst[i] += a[i] + b[i];
+            else /* dropout on a bidirectional layer */
+                for (int64_t i = 0; i < I; i++)
+                    dst[i] += (k0 ? a[i] * k0[i] : a[i]) + (k1 ? b[i] * k1[i] : b[i]);
         }
+    }
     /* Gradients of connected initial states go to their producers. */
     for (int k = 0; k < l->n_in - 1; k++) {
         rnn_tensor *dst = rnn__layer_input_grad(l, 1 + k);
@@ -742,13 +745,9 @@ static rnn_status recurrent_backward(rnn_layer *l, const rnn__run *run)
             return st;
     }
     split_output_grad(l, r);
-    /* Kernels. One unmasked direction: its dx goes straight to the producer (below);
-     * otherwise the directions' dx are summed into dx_tm first. */
-    const int direct = r->ndir == 1 && !r->d[0].masked;
-    if ((!direct && (st = rnn__fbuf_ensure(&r->dx_tm, nx, 1))) ||
-        (st = run_kernels_backward(l, r, run, direct)))
+    if ((st = run_kernels_backward(l, r, run)))
         return st;
-    return scatter_input_grads(l, r, direct);
+    return scatter_input_grads(l, r);
 }
 
 /* Defaults of a layer added by kind name (rnn_model_add_layer): an LSTM. */

@@ -33,7 +33,7 @@ typedef struct rnn__recurrent {
     int G, Gb, ns, ndir;
     int64_t I, H;
     rnn__rdir d[2];
-    rnn__fbuf x_tm, dx_tm;
+    rnn__fbuf x_tm;
     /* Caller-given initial states (copied) and their gradients. */
     int n_init;
     rnn_tensor *init[4];

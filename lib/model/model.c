@@ -611,7 +611,7 @@ rnn_status rnn_model_zero_grad(rnn_model *model)
 {
     RNN__CHECK_ARG(model);
     for (int k = 0; k < model->n_params; k++)
-        memset(model->params[k].grad->data, 0, model->params[k].grad->nbytes);
+        rnn__zero(model->params[k].grad->data, model->params[k].grad->nbytes);
     return RNN_OK;
 }
 

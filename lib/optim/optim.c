@@ -194,6 +194,7 @@ rnn_status rnn_optimizer_step(rnn_optimizer *opt)
             const int64_t n = m->params[s].value->numel;
             switch (o->type) {
             case RNN_OPTIM_SGD:
+#pragma omp parallel for schedule(static) if (n >= (int64_t)RNN__PAR_MIN)
                 for (int64_t k = 0; k < n; k++) {
                     if (!mm) {
                         w[k] -= (float)(lr * g[k]);
@@ -204,23 +205,28 @@ rnn_status rnn_optimizer_step(rnn_optimizer *opt)
                 }
                 break;
             case RNN_OPTIM_RMSPROP:
+#pragma omp parallel for schedule(static) if (n >= (int64_t)RNN__PAR_MIN)
                 for (int64_t k = 0; k < n; k++) {
                     vv[k] = (float)(o->rho * vv[k] + (1.0 - o->rho) * g[k] * g[k]);
                     w[k] -= (float)(lr * g[k] / sqrt((double)vv[k] + eps));
                 }
                 break;
             case RNN_OPTIM_ADAMW:
-                for (int64_t k = 0; k < n; k++)
-                    w[k] -= (float)(lr * o->weight_decay * w[k]);
-                /* fall through */
-            case RNN_OPTIM_ADAM:
+            case RNN_OPTIM_ADAM: {
+                /* AdamW: the decoupled decay first, then Adam's step */
+                const double wd = o->type == RNN_OPTIM_ADAMW ? lr * o->weight_decay : 0.0;
+#pragma omp parallel for schedule(static) if (n >= (int64_t)RNN__PAR_MIN)
                 for (int64_t k = 0; k < n; k++) {
+                    if (wd != 0.0)
+                        w[k] -= (float)(wd * w[k]);
                     mm[k] = (float)(b1 * mm[k] + (1.0 - b1) * g[k]);
                     vv[k] = (float)(b2 * vv[k] + (1.0 - b2) * g[k] * g[k]);
                     w[k] -= (float)(alpha * mm[k] / (sqrt((double)vv[k]) + eps));
                 }
                 break;
+            }
             case RNN_OPTIM_NADAM:
+#pragma omp parallel for schedule(static) if (n >= (int64_t)RNN__PAR_MIN)
                 for (int64_t k = 0; k < n; k++) {
                     mm[k] = (float)(b1 * mm[k] + (1.0 - b1) * g[k]);
                     vv[k] = (float)(b2 * vv[k] + (1.0 - b2) * g[k] * g[k]);
