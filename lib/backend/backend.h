@@ -227,6 +227,19 @@ RNN__HIDDEN rnn_status rnn__dnnl_rnn_forward(rnn__dnnl_rnn *k, const rnn__rnn_we
 RNN__HIDDEN rnn_status rnn__dnnl_rnn_backward(rnn__dnnl_rnn *k, const rnn__rnn_weights *w,
                                               const rnn__rnn_fwd *f, const rnn__rnn_bwd *b);
 
+/* One inference step of up to RNN__STEP_MAX_N samples on the oneDNN backend
+ * (backend/step.c): T == 1, f32, no training, on a CPU with AVX-512F. The
+ * dispatcher sends eligible forwards there instead of to oneDNN. */
+#define RNN__STEP_MAX_N 4
+typedef struct rnn__step rnn__step;
+RNN__HIDDEN int rnn__step_eligible(const rnn__rnn_fwd *f);
+RNN__HIDDEN rnn_status rnn__step_create(const rnn__rnn_shape *shape, rnn__step **out);
+RNN__HIDDEN void rnn__step_destroy(rnn__step *k);
+RNN__HIDDEN rnn_status rnn__step_forward(rnn__step *k, const rnn__rnn_weights *w,
+                                         const rnn__rnn_fwd *f);
+/* Forgets the last training forward (its backward is refused until the next one). */
+RNN__HIDDEN void rnn__dnnl_rnn_untrain(rnn__dnnl_rnn *k);
+
 /* oneDNN side of the context (backend/onednn.c). */
 RNN__HIDDEN rnn_status rnn__dnnl_ctx_create(rnn__dnnl_ctx **out);
 RNN__HIDDEN void rnn__dnnl_ctx_destroy(rnn__dnnl_ctx *c);

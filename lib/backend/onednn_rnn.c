@@ -581,6 +581,11 @@ rnn_status rnn__dnnl_rnn_forward(rnn__dnnl_rnn *k, const rnn__rnn_weights *w, co
     return RNN_OK;
 }
 
+void rnn__dnnl_rnn_untrain(rnn__dnnl_rnn *k)
+{
+    k->trained = 0;
+}
+
 /* ------------------------------------------------------------ backward */
 
 /* The data and gradient buffers of one backward (whole sorted sequences). */

@@ -7,6 +7,7 @@ struct rnn__rnn_kernel {
     rnn__rnn_shape shape;
     rnn__ref_rnn *ref;
     rnn__dnnl_rnn *dnnl;
+    rnn__step *step; /* oneDNN kind: eligible inference steps (created on first use) */
 };
 
 rnn_status rnn__rnn_create(rnn__ctx *ctx, const rnn__rnn_shape *shape, rnn__rnn_kernel **out)
@@ -55,6 +56,7 @@ void rnn__rnn_destroy(rnn__rnn_kernel *k)
         return;
     rnn__dnnl_rnn_destroy(k->dnnl);
     rnn__ref_rnn_destroy(k->ref);
+    rnn__step_destroy(k->step);
     rnn__free(k);
 }
 
@@ -85,6 +87,12 @@ rnn_status rnn__rnn_forward(rnn__rnn_kernel *k, const rnn__rnn_weights *w, const
     rnn_status st = check_call(__func__, k, f);
     if (st)
         return st;
+    if (k->kind == RNN__BACKEND_ONEDNN && rnn__step_eligible(f)) {
+        if (!k->step && (st = rnn__step_create(&k->shape, &k->step)))
+            return st;
+        rnn__dnnl_rnn_untrain(k->dnnl);
+        return rnn__step_forward(k->step, w, f);
+    }
     return k->kind == RNN__BACKEND_ONEDNN ? rnn__dnnl_rnn_forward(k->dnnl, w, f)
                                           : rnn__ref_rnn_forward(k->ref, w, f);
 }

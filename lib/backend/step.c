@@ -1,0 +1,348 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * One inference step of a few samples (T = 1, N <= RNN__STEP_MAX_N, f32): the
+ * decoding and serving path, where a recurrent layer is two matrix-vector
+ * products and a little element-wise work.
+ *
+ * Such a step is bound by reading the weights (4 (I + H) G H bytes: 4.7 MB
+ * for a GRU 256 -> 512), which mostly sit in the last-level cache. oneDNN 2.6
+ * runs the f32 LBR-GRU step through sgemm ("ref" in ONEDNN_VERBOSE) and LSTM
+ * through brgemm: measured here with 2 threads, dnnl_sgemm reads the GRU's two
+ * matrices at about 120 GB/s, while each thread streaming its own panels of a
+ * copy packed 64 columns wide ([panel][k][64]) reads about 170 GB/s. So this
+ * path packs the weights once per version and computes the step itself with
+ * AVX-512: one parallel region, each thread taking whole 64-unit panels of
+ * every gate (the products of x and h_prev, then the cell's element-wise
+ * step on those units; plain GRU needs a second pass for r * h_prev). It is
+ * used only where the CPU has AVX-512F and the call is eligible
+ * (rnn__step_eligible); everything else stays on oneDNN. RNN_STEP_KERNEL=0 in
+ * the environment turns it off (for comparisons: bench/rnn_bench --case
+ * infer_step with and without it).
+ *
+ * The arithmetic is the cell equations of backend.h in f32 (sums in another
+ * order than oneDNN's; exp from a polynomial with a relative error below
+ * 2e-7): tests/backend/test_step.c compares it with the reference backend.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "backend/backend.h"
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define STEP_X86 1
+#else
+#define STEP_X86 0
+#endif
+
+#define PANEL 64 /* columns per panel: 4 AVX-512 registers per sample */
+
+struct rnn__step {
+    rnn__cell cell;
+    int64_t I, H, Hp; /* Hp: H rounded up to a whole panel, per gate */
+    int G, Gb;
+    /* The packed weights: wx [G][Hp/64][I][64], wh [G][Hp/64][H][64] (zero columns
+     * past H), valid for (src_wx, src_wh, version). */
+    float *wx, *wh;
+    const float *src_wx, *src_wh;
+    uint64_t version;
+    int packed;
+    /* gx, gh: [N][G][Hp] products; rh: GRU's r * h_prev [N][H] */
+    rnn__fbuf gx, gh, rh;
+};
+
+static int enabled(void)
+{
+    static int on = -1; /* the environment is read once */
+    if (on < 0) {
+        const char *e = getenv("RNN_STEP_KERNEL");
+        int cpu = 0;
+#if STEP_X86
+        __builtin_cpu_init();
+        cpu = __builtin_cpu_supports("avx512f");
+#endif
+        on = cpu && !(e && !strcmp(e, "0"));
+    }
+    return on;
+}
+
+int rnn__step_eligible(const rnn__rnn_fwd *f)
+{
+    return f->T == 1 && f->N <= RNN__STEP_MAX_N && !f->training && !f->bf16 && !f->rec_mask &&
+           enabled();
+}
+
+rnn_status rnn__step_create(const rnn__rnn_shape *s, rnn__step **out)
+{
+    *out = NULL;
+    rnn__step *k = rnn__calloc(1, sizeof *k);
+    if (!k)
+        return RNN__NOMEM(sizeof *k);
+    k->cell = s->cell;
+    k->I = s->I;
+    k->H = s->H;
+    k->Hp = (s->H + PANEL - 1) / PANEL * PANEL;
+    k->G = rnn__cell_gates(s->cell);
+    k->Gb = rnn__cell_bias_gates(s->cell);
+    *out = k;
+    return RNN_OK;
+}
+
+void rnn__step_destroy(rnn__step *k)
+{
+    if (!k)
+        return;
+    rnn__free(k->wx);
+    rnn__free(k->wh);
+    rnn__fbuf_free(&k->gx);
+    rnn__fbuf_free(&k->gh);
+    rnn__fbuf_free(&k->rh);
+    rnn__free(k);
+}
+
+/* src [K][G*H] (ldigo) -> dst [G][Hp/64][K][64], zeros past H. */
+static void pack(const float *src, int64_t K, int G, int64_t H, int64_t Hp, float *dst)
+{
+    const int64_t np = Hp / PANEL;
+#pragma omp parallel for schedule(static) if (K * G * Hp >= (int64_t)RNN__PAR_MIN)
+    for (int64_t gp = 0; gp < G * np; gp++) {
+        const int64_t g = gp / np, c0 = (gp % np) * PANEL;
+        const int64_t w = H - c0 < PANEL ? H - c0 : PANEL;
+        float *d = dst + gp * K * PANEL;
+        for (int64_t k = 0; k < K; k++) {
+            memcpy(d + k * PANEL, src + k * G * H + g * H + c0, sizeof(float) * (size_t)w);
+            memset(d + k * PANEL + w, 0, sizeof(float) * (size_t)(PANEL - w));
+        }
+    }
+}
+
+static rnn_status ensure_packed(rnn__step *k, const rnn__rnn_weights *w)
+{
+    if (k->packed && k->src_wx == w->wx && k->src_wh == w->wh && k->version == w->version)
+        return RNN_OK;
+    const size_t nx = (size_t)(k->I * k->G * k->Hp), nh = (size_t)(k->H * k->G * k->Hp);
+    if (!k->wx) {
+        k->wx = rnn__malloc(sizeof(float) * nx);
+        k->wh = rnn__malloc(sizeof(float) * nh);
+        if (!k->wx || !k->wh)
+            return RNN__NOMEM(sizeof(float) * (nx + nh));
+    }
+    pack(w->wx, k->I, k->G, k->H, k->Hp, k->wx);
+    pack(w->wh, k->H, k->G, k->H, k->Hp, k->wh);
+    k->src_wx = w->wx;
+    k->src_wh = w->wh;
+    k->version = w->version;
+    k->packed = 1;
+    return RNN_OK;
+}
+
+#if STEP_X86
+/* out[n][0..63] = sum_k a[n][k] p[k][0..63] for n < N (a: N rows of K, lda).
+ * N is a constant in each instance below, so the accumulators stay in
+ * registers. */
+__attribute__((target("avx512f"), always_inline)) static inline void
+panel_gemv_n(const float *p, int64_t K, const float *a, int64_t lda, const int N, float *out,
+             int64_t ldo)
+{
+    __m512 acc[RNN__STEP_MAX_N][4];
+    for (int n = 0; n < N; n++)
+        for (int j = 0; j < 4; j++)
+            acc[n][j] = _mm512_setzero_ps();
+    for (int64_t k = 0; k < K; k++, p += PANEL) {
+        const __m512 w0 = _mm512_loadu_ps(p), w1 = _mm512_loadu_ps(p + 16),
+                     w2 = _mm512_loadu_ps(p + 32), w3 = _mm512_loadu_ps(p + 48);
+        for (int n = 0; n < N; n++) {
+            const __m512 v = _mm512_set1_ps(a[n * lda + k]);
+            acc[n][0] = _mm512_fmadd_ps(v, w0, acc[n][0]);
+            acc[n][1] = _mm512_fmadd_ps(v, w1, acc[n][1]);
+            acc[n][2] = _mm512_fmadd_ps(v, w2, acc[n][2]);
+            acc[n][3] = _mm512_fmadd_ps(v, w3, acc[n][3]);
+        }
+    }
+    for (int n = 0; n < N; n++)
+        for (int j = 0; j < 4; j++)
+            _mm512_storeu_ps(out + n * ldo + 16 * j, acc[n][j]);
+}
+
+__attribute__((target("avx512f"))) static void panel_gemv(const float *p, int64_t K,
+                                                           const float *a, int64_t lda, int N,
+                                                           float *out, int64_t ldo)
+{
+    switch (N) {
+    case 1: panel_gemv_n(p, K, a, lda, 1, out, ldo); break;
+    case 2: panel_gemv_n(p, K, a, lda, 2, out, ldo); break;
+    case 3: panel_gemv_n(p, K, a, lda, 3, out, ldo); break;
+    default: panel_gemv_n(p, K, a, lda, 4, out, ldo); break;
+    }
+}
+
+/* e^x for x in [-88, 88] (clamped outside): 2^m * p(r), r = x - m ln 2 in
+ * [-ln2/2, ln2/2], p of degree 6 (relative error below 2e-7). */
+__attribute__((target("avx512f"))) static inline __m512 vexp(__m512 x)
+{
+    x = _mm512_min_ps(_mm512_max_ps(x, _mm512_set1_ps(-87.0f)), _mm512_set1_ps(88.0f));
+    const __m512 m = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
+                                          _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m512 r = _mm512_fnmadd_ps(m, _mm512_set1_ps(0.693145751953125f), x);
+    r = _mm512_fnmadd_ps(m, _mm512_set1_ps(1.428606765330187045e-06f), r);
+    __m512 q = _mm512_set1_ps(1.0f / 720);
+    q = _mm512_fmadd_ps(q, r, _mm512_set1_ps(1.0f / 120));
+    q = _mm512_fmadd_ps(q, r, _mm512_set1_ps(1.0f / 24));
+    q = _mm512_fmadd_ps(q, r, _mm512_set1_ps(1.0f / 6));
+    q = _mm512_fmadd_ps(q, r, _mm512_set1_ps(0.5f));
+    q = _mm512_fmadd_ps(q, r, _mm512_set1_ps(1.0f));
+    q = _mm512_fmadd_ps(q, r, _mm512_set1_ps(1.0f));
+    return _mm512_scalef_ps(q, m);
+}
+
+__attribute__((target("avx512f"))) static inline __m512 vsigmoid(__m512 x)
+{
+    const __m512 one = _mm512_set1_ps(1.0f);
+    return _mm512_div_ps(one, _mm512_add_ps(one, vexp(_mm512_sub_ps(_mm512_setzero_ps(), x))));
+}
+
+/* tanh x = sign(x) (1 - 2 / (e^{2|x|} + 1)); below |x| = 2^-4 its series to x^7
+ * (the subtraction would lose relative precision there). */
+__attribute__((target("avx512f"))) static inline __m512 vtanh(__m512 x)
+{
+    const __m512 ax = _mm512_abs_ps(x), one = _mm512_set1_ps(1.0f);
+    __m512 big = _mm512_sub_ps(
+        one, _mm512_div_ps(_mm512_set1_ps(2.0f),
+                           _mm512_add_ps(vexp(_mm512_add_ps(ax, ax)), one)));
+    big = _mm512_castsi512_ps(_mm512_or_si512(
+        _mm512_castps_si512(big),
+        _mm512_and_si512(_mm512_castps_si512(x), _mm512_set1_epi32((int)0x80000000u))));
+    const __m512 x2 = _mm512_mul_ps(x, x);
+    __m512 s = _mm512_set1_ps(-17.0f / 315);
+    s = _mm512_fmadd_ps(s, x2, _mm512_set1_ps(2.0f / 15));
+    s = _mm512_fmadd_ps(s, x2, _mm512_set1_ps(-1.0f / 3));
+    s = _mm512_fmadd_ps(_mm512_mul_ps(s, x2), x, x);
+    const __mmask16 small = _mm512_cmp_ps_mask(ax, _mm512_set1_ps(0.0625f), _CMP_LT_OQ);
+    return _mm512_mask_blend_ps(small, big, s);
+}
+
+/* The element-wise part of one step for sample rows gx, gh ([G][Hp]) over
+ * units [j, j + 16) masked by mk. Phase 0: everything but GRU's candidate;
+ * for GRU (reset_after false) phase 0 writes r*h_prev into rh and phase 1
+ * finishes. */
+__attribute__((target("avx512f"))) static void cell_units(const rnn__step *k, int phase,
+                                                           const float *gx, const float *gh,
+                                                           const float *b, const float *h0,
+                                                           const float *c0, float *rh, float *y,
+                                                           float *c1, int64_t j, __mmask16 mk)
+{
+    const int64_t Hp = k->Hp, H = k->H;
+#define LD(p) _mm512_maskz_loadu_ps(mk, (p))
+    const __m512 hp = h0 ? LD(h0 + j) : _mm512_setzero_ps(), one = _mm512_set1_ps(1.0f);
+    switch (k->cell) {
+    case RNN__CELL_RNN_TANH:
+    case RNN__CELL_RNN_RELU: {
+        __m512 a = _mm512_add_ps(_mm512_add_ps(LD(gx + j), LD(gh + j)), LD(b + j));
+        a = k->cell == RNN__CELL_RNN_TANH ? vtanh(a) : _mm512_max_ps(a, _mm512_setzero_ps());
+        _mm512_mask_storeu_ps(y + j, mk, a);
+        return;
+    }
+    case RNN__CELL_LSTM: {
+        __m512 g[4];
+        for (int q = 0; q < 4; q++)
+            g[q] = _mm512_add_ps(_mm512_add_ps(LD(gx + q * Hp + j), LD(gh + q * Hp + j)),
+                                 LD(b + q * H + j));
+        const __m512 i = vsigmoid(g[0]), f = vsigmoid(g[1]), cc = vtanh(g[2]),
+                     o = vsigmoid(g[3]);
+        const __m512 cp = c0 ? LD(c0 + j) : _mm512_setzero_ps();
+        const __m512 c = _mm512_fmadd_ps(f, cp, _mm512_mul_ps(i, cc));
+        _mm512_mask_storeu_ps(c1 + j, mk, c);
+        _mm512_mask_storeu_ps(y + j, mk, _mm512_mul_ps(o, vtanh(c)));
+        return;
+    }
+    case RNN__CELL_GRU:
+    case RNN__CELL_LBR_GRU: {
+        const int lbr = k->cell == RNN__CELL_LBR_GRU;
+        const __m512 r = vsigmoid(
+            _mm512_add_ps(_mm512_add_ps(LD(gx + Hp + j), LD(gh + Hp + j)), LD(b + H + j)));
+        if (!lbr && phase == 0) {
+            _mm512_mask_storeu_ps(rh + j, mk, _mm512_mul_ps(r, hp));
+            return;
+        }
+        const __m512 u = vsigmoid(
+            _mm512_add_ps(_mm512_add_ps(LD(gx + j), LD(gh + j)), LD(b + j)));
+        const __m512 rec = lbr ? _mm512_mul_ps(r, _mm512_add_ps(LD(gh + 2 * Hp + j),
+                                                                LD(b + 3 * H + j)))
+                               : LD(gh + 2 * Hp + j);
+        const __m512 o = vtanh(_mm512_add_ps(_mm512_add_ps(LD(gx + 2 * Hp + j), LD(b + 2 * H + j)),
+                                             rec));
+        /* h = u h_prev + (1 - u) o */
+        _mm512_mask_storeu_ps(y + j, mk,
+                              _mm512_fmadd_ps(u, hp, _mm512_mul_ps(_mm512_sub_ps(one, u), o)));
+        return;
+    }
+    }
+#undef LD
+}
+
+/* Unit panel u (units [64 u, 64 u + 64)) of every gate, all samples: the
+ * products of x with wx and h_prev with wh (for GRU's candidate, phase 1:
+ * r*h_prev with wh), then the cell's element-wise step on those units. */
+__attribute__((target("avx512f"))) static void unit_panel(const rnn__step *k,
+                                                           const rnn__rnn_weights *w,
+                                                           const rnn__rnn_fwd *f, int phase,
+                                                           int64_t u)
+{
+    const int64_t I = k->I, H = k->H, Hp = k->Hp, np = Hp / PANEL, ld = k->G * Hp;
+    const int N = (int)f->N, gru = k->cell == RNN__CELL_GRU;
+    const float *h0 = f->h0;
+    for (int g = 0; g < k->G; g++) {
+        const int64_t q = g * np + u; /* the panel's index in the packed arrays */
+        if (phase == 1) {
+            if (g == 2)
+                panel_gemv(k->wh + q * H * PANEL, H, k->rh.p, H, N, k->gh.p + q * PANEL, ld);
+            continue;
+        }
+        panel_gemv(k->wx + q * I * PANEL, I, f->x, I, N, k->gx.p + q * PANEL, ld);
+        if (gru && g == 2)
+            continue; /* the candidate's recurrent part needs r first (phase 1) */
+        if (h0)
+            panel_gemv(k->wh + q * H * PANEL, H, h0, H, N, k->gh.p + q * PANEL, ld);
+        else
+            for (int n = 0; n < N; n++)
+                memset(k->gh.p + n * ld + q * PANEL, 0, sizeof(float) * PANEL);
+    }
+    float *c1 = f->cT ? f->cT : k->rh.p; /* LSTM's new cell state (rh is free there) */
+    for (int n = 0; n < N; n++)
+        for (int64_t j = u * PANEL; j < (u + 1) * PANEL && j < H; j += 16) {
+            const __mmask16 mk = (__mmask16)(H - j >= 16 ? 0xffff : (1u << (H - j)) - 1);
+            cell_units(k, gru ? phase : 1, k->gx.p + n * ld, k->gh.p + n * ld, w->b,
+                       h0 ? h0 + n * H : NULL, f->c0 ? f->c0 + n * H : NULL, k->rh.p + n * H,
+                       f->y + n * H, c1 + n * H, j, mk);
+        }
+}
+#endif
+
+rnn_status rnn__step_forward(rnn__step *k, const rnn__rnn_weights *w, const rnn__rnn_fwd *f)
+{
+#if STEP_X86
+    rnn_status st;
+    const int64_t H = k->H, Hp = k->Hp, N = f->N, ld = k->G * Hp, np = Hp / PANEL;
+    if ((st = ensure_packed(k, w)) || (st = rnn__fbuf_ensure(&k->gx, (size_t)(N * ld), 0)) ||
+        (st = rnn__fbuf_ensure(&k->gh, (size_t)(N * ld), 0)) ||
+        (st = rnn__fbuf_ensure(&k->rh, (size_t)(N * H), 0)))
+        return st;
+    const int two_phase = k->cell == RNN__CELL_GRU;
+    /* one parallel region; GRU (reset_after false) needs r of every unit
+     * before its second phase: the barrier of the first loop */
+#pragma omp parallel
+    for (int phase = 0; phase <= two_phase; phase++) {
+#pragma omp for schedule(static)
+        for (int64_t u = 0; u < np; u++)
+            unit_panel(k, w, f, phase, u);
+    }
+    if (f->hT)
+        memcpy(f->hT, f->y, sizeof(float) * (size_t)(N * H));
+    return RNN_OK;
+#else
+    (void)k;
+    (void)w;
+    (void)f;
+    return RNN__ERR(RNN_ERR_UNSUPPORTED, "the step kernel needs x86-64 (a bug: not eligible)");
+#endif
+}
