@@ -336,16 +336,27 @@ static rnn_status op_gemm(ox_ctx *c)
     return st;
 }
 
+/* Input 0, which must be one layer output (refused with `what` otherwise),
+ * and output 0. */
+static rnn_status one_layer_output(ox_ctx *c, ox_val **x, ox_val **o, const char *what)
+{
+    rnn_status st = ox_need(c, 0, x);
+    if (!st)
+        st = ox_out0(c, o);
+    if (st)
+        return st;
+    if ((*x)->kind != OX_TENSOR || (*x)->nport != 1 || (*x)->is_ids)
+        return UNSUP("%s", what);
+    return RNN_OK;
+}
+
 static rnn_status op_activation(ox_ctx *c, rnn_activation act)
 {
     ox_val *x, *o;
-    rnn_status st = ox_need(c, 0, &x);
-    if (!st)
-        st = ox_out0(c, &o);
+    rnn_status st = one_layer_output(c, &x, &o,
+                                     "an activation of something other than one layer output");
     if (st)
         return st;
-    if (x->kind != OX_TENSOR || x->nport != 1 || x->is_ids)
-        return UNSUP("an activation of something other than one layer output");
     if (act == RNN_ACT_SOFTMAX) {
         int a;
         int64_t def = c->opset >= 13 ? -1 : 1;
@@ -371,14 +382,11 @@ static rnn_status op_activation(ox_ctx *c, rnn_activation act)
 static rnn_status op_reduce_time(ox_ctx *c, rnn_pooling pooling)
 {
     ox_val *x, *o;
-    rnn_status st = ox_need(c, 0, &x);
-    if (!st)
-        st = ox_out0(c, &o);
+    rnn_status st = one_layer_output(c, &x, &o,
+                                     "only the pooling of a layer's sequence output over its "
+                                     "time axis is read");
     if (st)
         return st;
-    if (x->kind != OX_TENSOR || x->nport != 1 || x->is_ids)
-        return UNSUP("only the pooling of a layer's sequence output over its time axis is "
-                     "read");
     int64_t axes[OX_MAX_RANK];
     int na, given;
     if ((st = ox_axes_of(c, axes, &na, &given)))
