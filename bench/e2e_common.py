@@ -20,8 +20,9 @@ import numpy as np
 M64 = (1 << 64) - 1
 
 
-def read_dump(path):
-    """(meta dict, {name: numpy array}) of a --dump-encoded file."""
+def read_dump(path, skip=()):
+    """(meta dict, {name: numpy array}) of a --dump-encoded file; tensors whose
+    name starts with one of `skip` are passed over unread."""
     with open(path, "rb") as f:
         magic = f.readline()
         if magic != b"RNNDUMP1\n":
@@ -31,6 +32,9 @@ def read_dump(path):
         for t in head["tensors"]:
             dt = {"int32": np.int32, "float32": np.float32}[t["dtype"]]
             n = int(np.prod(t["shape"])) if t["shape"] else 1
+            if skip and t["name"].startswith(tuple(skip)):
+                f.seek(n * np.dtype(dt).itemsize, os.SEEK_CUR)
+                continue
             a = np.fromfile(f, dtype=dt, count=n)
             if a.size != n:
                 raise ValueError(f"{path}: tensor {t['name']} is truncated")
@@ -185,8 +189,8 @@ def epoch_main(doc, program, make_model, make_batch_loss):
     """The command line of both scripts: reads the dump of `program`, builds
     make_model(meta, padded), checks its parameter count against the
     example's, and times the training epochs, each with its validation pass,
-    with Adam (Keras' and librnn's eps 1e-7) over the planned batches; then,
-    when the dump holds the example's test split, the test accuracy, and
+    with Adam (Keras' and librnn's eps 1e-7) over the planned batches; then
+    with --test the accuracy on the example's test split (in the dump), and
     with --export-onnx the ONNX file. make_batch_loss(X, L, Y) gives the
     batch_loss of run_batches; the model class may define export_meta(meta),
     more metadata_props for the export."""
@@ -204,6 +208,10 @@ def epoch_main(doc, program, make_model, make_batch_loss):
                          "a reference for the cost of packing in PyTorch")
     ap.add_argument("--epochs", type=int, default=1,
                     help="epochs to train (default 1), each on fit.c's plan of that epoch")
+    ap.add_argument("--test", action="store_true",
+                    help="after training, evaluate on the example's test split (the dump's "
+                         "test_* tensors, in batches of 256): test_accuracy, test_correct, "
+                         "test_count")
     ap.add_argument("--export-onnx", metavar="FILE",
                     help="after training, write the model as ONNX (torch.onnx.export, opset 14) "
                          "for the example's --load FILE.onnx: metadata_props 'example' and, "
@@ -213,7 +221,7 @@ def epoch_main(doc, program, make_model, make_batch_loss):
     if a.threads > 0:
         torch.set_num_threads(a.threads)
     torch.set_num_interop_threads(1)
-    meta, t = read_dump(a.dump)
+    meta, t = read_dump(a.dump, () if a.test else ("test_",))
     if meta.get("program") != program:
         sys.exit(f"{a.dump}: written by {meta.get('program')}, not {program}")
     torch.manual_seed(int(meta["seed"]))
@@ -248,7 +256,9 @@ def epoch_main(doc, program, make_model, make_batch_loss):
            "val_accuracy": vhits / vn if vn else None,
            "params": params, "threads": torch.get_num_threads(), "torch": torch.__version__,
            "padded": a.padded}
-    if "test_x" in t:
+    if a.test and "test_x" not in t:
+        sys.exit(f"{a.dump} holds no test split (written by an older {program})")
+    if a.test:
         TL = t["test_lengths"]
         test_loss = make_batch_loss(torch.from_numpy(t["test_x"]),
                                     torch.from_numpy(TL.astype(np.int64)),

@@ -3,14 +3,14 @@
 """The IMDB classifier of examples/sentiment in PyTorch, for bench/run_all.py:
 times one training epoch (with its validation pass) on exactly the data and
 batches that `build/examples/sentiment --dataset imdb --epochs 1` trains on.
-With --epochs N it trains N epochs (each on that epoch's batches), reports
-the test accuracy on the example's test split (in the dump) and, with
---export-onnx FILE, writes the model for `sentiment --load FILE --evaluate`
+With --epochs N it trains N epochs (each on that epoch's batches); --test
+reports the test accuracy on the example's test split (in the dump), and
+--export-onnx FILE writes the model for `sentiment --load FILE --evaluate`
 (docs/guide/interchange.md).
 
   build/examples/sentiment --dataset imdb --dump-encoded imdb.dump [--seed S] [--limit N]
   /usr/bin/python3 bench/torch_imdb.py --dump imdb.dump [--threads N] [--json]
-      [--epochs N] [--export-onnx imdb.onnx]
+      [--epochs N] [--test] [--export-onnx imdb.onnx]
 
 Model (as the example, 2,635,009 parameters, checked against the dump):
 Embedding(20,002, 128) -> SpatialDropout1D(0.4) -> bidirectional GRU(64)

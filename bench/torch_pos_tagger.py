@@ -3,14 +3,14 @@
 """The POS tagger of examples/pos_tagging in PyTorch, for bench/run_all.py:
 times one training epoch (with its validation pass) on exactly the data and
 batches that `build/examples/pos_tagger --epochs 1` trains on. With
---epochs N it trains N epochs (each on that epoch's batches), reports the
-test token accuracy on the example's test split (in the dump) and, with
---export-onnx FILE, writes the model for `pos_tagger --load FILE --evaluate`
-(docs/guide/interchange.md).
+--epochs N it trains N epochs (each on that epoch's batches); --test
+reports the test token accuracy on the example's test split (in the dump),
+and --export-onnx FILE writes the model for `pos_tagger --load FILE
+--evaluate` (docs/guide/interchange.md).
 
   build/examples/pos_tagger --dump-encoded pos.dump [--seed S] [--limit N]
   /usr/bin/python3 bench/torch_pos_tagger.py --dump pos.dump [--threads N] [--json]
-      [--epochs N] [--export-onnx pos.onnx]
+      [--epochs N] [--test] [--export-onnx pos.onnx]
 
 Model (as the example, 1,197,324 parameters, checked against the dump):
 Embedding(10,176, 100) -> SpatialDropout1D(0.25) -> bidirectional GRU(128)

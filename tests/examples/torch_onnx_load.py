@@ -8,7 +8,7 @@ programs gets the test accuracy PyTorch measured (issue 18), in small:
 For the POS tagger (600 sentences) and the sentiment classifier (the UCI
 sentences), each with 1 epoch: the example writes its training and test
 splits (--dump-encoded), bench/torch_*.py trains the same model in PyTorch,
-reports its test accuracy on the dumped test split and exports it
+reports its test accuracy on the dumped test split (--test) and exports it
 (--export-onnx), then `EXAMPLE --load FILE.onnx --evaluate` reads the data
 again, encodes the same test split with the model's vocabulary and
 evaluates it with librnn. The counts of correct tags (sentences) must be
@@ -57,7 +57,7 @@ def case(name, py, script, program, data, args, key, d):
     onnx_path = os.path.join(d, name + ".onnx")
     common = ["--data", data, "--threads", "1"] + args
     run([program] + common + ["--dump-encoded", dump])
-    t = last_json(run([py, script, "--dump", dump, "--threads", "1", "--epochs", "1",
+    t = last_json(run([py, script, "--dump", dump, "--threads", "1", "--epochs", "1", "--test",
                        "--export-onnx", onnx_path, "--json"]).stdout)
     c = last_json(run([program, "--load", onnx_path, "--evaluate", "--json"] + common).stdout)
     if t is None or c is None or "test_correct" not in t:
