@@ -5,7 +5,9 @@ training data that an example program wrote with --dump-encoded
 rnn_model_fit() does (lib/train/fit.c: plan_epoch, with the model's
 xoshiro256** generator of lib/rng.c), so that the PyTorch scripts train on
 the same token ids, lengths, batch composition and batch order as the
-example program, and runs the timed epoch (epoch_main).
+example program, runs the timed epochs (epoch_main), evaluates the trained
+model on the example's test split (the dump's test_* tensors) and exports it
+as ONNX for the example's --load FILE.onnx --evaluate.
 """
 import argparse
 import json
@@ -18,8 +20,9 @@ import numpy as np
 M64 = (1 << 64) - 1
 
 
-def read_dump(path):
-    """(meta dict, {name: numpy array}) of a --dump-encoded file."""
+def read_dump(path, skip=()):
+    """(meta dict, {name: numpy array}) of a --dump-encoded file; tensors whose
+    name starts with one of `skip` are passed over unread."""
     with open(path, "rb") as f:
         magic = f.readline()
         if magic != b"RNNDUMP1\n":
@@ -29,6 +32,9 @@ def read_dump(path):
         for t in head["tensors"]:
             dt = {"int32": np.int32, "float32": np.float32}[t["dtype"]]
             n = int(np.prod(t["shape"])) if t["shape"] else 1
+            if skip and t["name"].startswith(tuple(skip)):
+                f.seek(n * np.dtype(dt).itemsize, os.SEEK_CUR)
+                continue
             a = np.fromfile(f, dtype=dt, count=n)
             if a.size != n:
                 raise ValueError(f"{path}: tensor {t['name']} is truncated")
@@ -108,15 +114,21 @@ def validation_batches(n_train, n_val, batch):
             for i in range(0, n_val, batch)]
 
 
-def epoch_plan(meta, lengths, epoch=0):
-    """Training batches of epoch `epoch` (from 0) and the validation batches."""
+def epoch_plans(meta, lengths, epochs):
+    """Training batches of epochs 0 .. epochs - 1 (one generator goes on from
+    epoch to epoch, as in fit.c) and the validation batches."""
     S = len(lengths)
     n_train, n_val = split_sizes(meta, S)
     rng = Xoshiro(int(meta["seed"]))
-    for _ in range(epoch + 1):
-        train = plan_epoch(n_train, int(meta["batch_size"]), int(meta["shuffle"]),
-                           int(meta["bucket_batches"]), lengths, rng)
+    train = [plan_epoch(n_train, int(meta["batch_size"]), int(meta["shuffle"]),
+                        int(meta["bucket_batches"]), lengths, rng) for _ in range(epochs)]
     return train, validation_batches(n_train, n_val, int(meta["batch_size"]))
+
+
+def epoch_plan(meta, lengths, epoch=0):
+    """Training batches of epoch `epoch` (from 0) and the validation batches."""
+    train, val = epoch_plans(meta, lengths, epoch + 1)
+    return train[epoch], val
 
 
 def spatial_dropout(torch, x, p):
@@ -147,9 +159,15 @@ def run_batches(torch, model, opt, batches, batch_loss, train):
     return loss_sum, hits, count
 
 
-def export_onnx(torch, model, program, dump, path, example):
+def test_batches(n, batch=256):
+    """The test split in order, `batch` at a time (as the examples evaluate)."""
+    return [np.arange(i, min(i + batch, n), dtype=np.int64) for i in range(0, n, batch)]
+
+
+def export_onnx(torch, model, program, dump, path, example, extra=None):
     """Writes model.inference() (a module of the token ids alone) as ONNX with
-    the metadata the example's --load reads."""
+    the metadata the example's --load reads: "example", "vocab" (from
+    DUMP.vocab) and `extra`."""
     import onnx
     model.eval()
     torch.onnx.export(model.inference(), (example,), path, input_names=["x"],
@@ -157,6 +175,7 @@ def export_onnx(torch, model, program, dump, path, example):
                       opset_version=14, dynamo=False)
     m = onnx.load(path)
     props = {"example": program}
+    props.update(extra or {})
     if os.path.exists(dump + ".vocab"):
         with open(dump + ".vocab", encoding="utf-8") as f:
             props["vocab"] = f.read()
@@ -169,9 +188,12 @@ def export_onnx(torch, model, program, dump, path, example):
 def epoch_main(doc, program, make_model, make_batch_loss):
     """The command line of both scripts: reads the dump of `program`, builds
     make_model(meta, padded), checks its parameter count against the
-    example's, and times one training epoch plus the validation pass with
-    Adam (Keras' and librnn's eps 1e-7) over the planned batches.
-    make_batch_loss(X, L, Y) gives the batch_loss of run_batches."""
+    example's, and times the training epochs, each with its validation pass,
+    with Adam (Keras' and librnn's eps 1e-7) over the planned batches; then
+    with --test the accuracy on the example's test split (in the dump), and
+    with --export-onnx the ONNX file. make_batch_loss(X, L, Y) gives the
+    batch_loss of run_batches; the model class may define export_meta(meta),
+    more metadata_props for the export."""
     import numpy as np
     import torch
 
@@ -184,7 +206,12 @@ def epoch_main(doc, program, make_model, make_batch_loss):
                     help="run the GRU on the padded batch instead of packed sequences: NOT "
                          "the example's model (the reverse direction reads the padding first); "
                          "a reference for the cost of packing in PyTorch")
-    ap.add_argument("--epochs", type=int, default=1, help="epochs to train (default 1)")
+    ap.add_argument("--epochs", type=int, default=1,
+                    help="epochs to train (default 1), each on fit.c's plan of that epoch")
+    ap.add_argument("--test", action="store_true",
+                    help="after training, evaluate on the example's test split (the dump's "
+                         "test_* tensors, in batches of 256): test_accuracy, test_correct, "
+                         "test_count")
     ap.add_argument("--export-onnx", metavar="FILE",
                     help="after training, write the model as ONNX (torch.onnx.export, opset 14) "
                          "for the example's --load FILE.onnx: metadata_props 'example' and, "
@@ -194,14 +221,15 @@ def epoch_main(doc, program, make_model, make_batch_loss):
     if a.threads > 0:
         torch.set_num_threads(a.threads)
     torch.set_num_interop_threads(1)
-    meta, t = read_dump(a.dump)
+    meta, t = read_dump(a.dump, () if a.test else ("test_",))
     if meta.get("program") != program:
         sys.exit(f"{a.dump}: written by {meta.get('program')}, not {program}")
     torch.manual_seed(int(meta["seed"]))
     X = torch.from_numpy(t["x"])
     Y = torch.from_numpy(t["y"])
     L = torch.from_numpy(t["lengths"].astype(np.int64))
-    train_b, val_b = epoch_plan(meta, t["lengths"])
+    epochs = max(1, a.epochs)
+    train_plans, val_b = epoch_plans(meta, t["lengths"], epochs)
     model = make_model(meta, a.padded)
     params = sum(p.numel() for p in model.parameters())
     if params != int(meta["params"]):
@@ -209,23 +237,40 @@ def epoch_main(doc, program, make_model, make_batch_loss):
     opt = torch.optim.Adam(model.parameters(), lr=float(meta["learning_rate"]), eps=1e-7)
     batch_loss = make_batch_loss(X, L, Y)
 
-    t0 = time.perf_counter()
-    for _ in range(max(1, a.epochs)):
+    seconds = 0.0
+    for e, train_b in enumerate(train_plans):
+        t0 = time.perf_counter()
         ls, hits, n = run_batches(torch, model, opt, train_b, batch_loss, True)
         vls, vhits, vn = run_batches(torch, model, opt, val_b, batch_loss, False)
-    seconds = time.perf_counter() - t0
-    if a.export_onnx:
-        export_onnx(torch, model, program, a.dump, a.export_onnx, X[:2, :5])
+        took = time.perf_counter() - t0
+        seconds += took
+        print(f"epoch {e + 1}/{epochs}  {took:.1f}s  loss {ls / n:.4f}  accuracy {hits / n:.4f}  "
+              f"val_loss {vls / vn if vn else float('nan'):.4f}  "
+              f"val_accuracy {vhits / vn if vn else float('nan'):.4f}  "
+              f"({len(train_b)} batches, {params} parameters, {torch.get_num_threads()} threads)",
+              file=sys.stderr if a.json else sys.stdout)
 
-    res = {"train_seconds": round(seconds, 3), "epochs": 1, "batches": len(train_b),
-           "samples": int(sum(len(b) for b in train_b)), "loss": ls / n, "accuracy": hits / n,
-           "val_loss": vls / vn if vn else None, "val_accuracy": vhits / vn if vn else None,
+    res = {"train_seconds": round(seconds, 3), "epochs": epochs, "batches": len(train_plans[-1]),
+           "samples": int(sum(len(b) for b in train_plans[-1])), "loss": ls / n,
+           "accuracy": hits / n, "val_loss": vls / vn if vn else None,
+           "val_accuracy": vhits / vn if vn else None,
            "params": params, "threads": torch.get_num_threads(), "torch": torch.__version__,
            "padded": a.padded}
+    if a.test and "test_x" not in t:
+        sys.exit(f"{a.dump} holds no test split (written by an older {program})")
+    if a.test:
+        TL = t["test_lengths"]
+        test_loss = make_batch_loss(torch.from_numpy(t["test_x"]),
+                                    torch.from_numpy(TL.astype(np.int64)),
+                                    torch.from_numpy(t["test_y"]))
+        _, thits, tn = run_batches(torch, model, opt, test_batches(len(TL)), test_loss, False)
+        res.update(test_accuracy=thits / tn, test_correct=thits, test_count=tn)
+        unit = " tokens" if t["test_y"].dtype.kind == "i" else ""  # the tagger's int tags
+        print(f"test accuracy {thits / tn:.4f} ({thits} of {tn}{unit})",
+              file=sys.stderr if a.json else sys.stdout)
+    if a.export_onnx:
+        extra = model.export_meta(meta) if hasattr(model, "export_meta") else None
+        export_onnx(torch, model, program, a.dump, a.export_onnx, X[:2, :5], extra)
     if a.json:
         print(json.dumps(res))
-    else:
-        print(f"epoch 1/1  {seconds:.1f}s  loss {res['loss']:.4f}  accuracy {res['accuracy']:.4f}  "
-              f"val_loss {res['val_loss']:.4f}  val_accuracy {res['val_accuracy']:.4f}  "
-              f"({res['batches']} batches, {params} parameters, {res['threads']} threads)")
     return 0

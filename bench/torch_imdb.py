@@ -3,9 +3,14 @@
 """The IMDB classifier of examples/sentiment in PyTorch, for bench/run_all.py:
 times one training epoch (with its validation pass) on exactly the data and
 batches that `build/examples/sentiment --dataset imdb --epochs 1` trains on.
+With --epochs N it trains N epochs (each on that epoch's batches); --test
+reports the test accuracy on the example's test split (in the dump), and
+--export-onnx FILE writes the model for `sentiment --load FILE --evaluate`
+(docs/guide/interchange.md).
 
   build/examples/sentiment --dataset imdb --dump-encoded imdb.dump [--seed S] [--limit N]
   /usr/bin/python3 bench/torch_imdb.py --dump imdb.dump [--threads N] [--json]
+      [--epochs N] [--test] [--export-onnx imdb.onnx]
 
 Model (as the example, 2,635,009 parameters, checked against the dump):
 Embedding(20,002, 128) -> SpatialDropout1D(0.4) -> bidirectional GRU(64)
@@ -60,15 +65,41 @@ class Classifier(nn.Module):
         avg = h.sum(1) / lengths[:, None].to(h.dtype)  # padding holds zeros
         return self.dense(self.drop(torch.cat([mx, avg], 1)))
 
+    def inference(self):
+        return _Inference(self)
+
+    @staticmethod
+    def export_meta(meta):
+        """What `sentiment --load` reads besides the vocabulary."""
+        return {"dataset": str(meta["dataset"]), "maxlen": str(int(meta["maxlen"]))}
+
+
+class _Inference(nn.Module):
+    """The classifier on token ids alone, for --export-onnx: the probability
+    (N, 1), as the example's model (Dense with sigmoid). The graph pools over
+    every step it is given; `sentiment --load FILE.onnx` gives each review's
+    length, which makes the GRU and both poolings cover the real steps only,
+    as forward() above on packed sequences."""
+
+    def __init__(self, classifier):
+        super().__init__()
+        self.c = classifier
+
+    def forward(self, x):
+        h, _ = self.c.gru(self.c.emb(x))
+        return torch.sigmoid(self.c.dense(torch.cat([h.amax(1), h.mean(1)], 1)))
+
 
 def batch_loss_of(X, L, Y):
-    """A batch's mean binary cross-entropy, correct predictions and samples."""
+    """A batch's mean binary cross-entropy, correct predictions (probability
+    above 0.5 for a positive review, as the example counts) and samples."""
     def batch_loss(model, i):
         lb = L[i]
         yb = Y[i]
         logits = model(X[i, :int(lb.max())], lb)
         loss = nn.functional.binary_cross_entropy_with_logits(logits, yb)
-        return loss, int(((logits > 0) == (yb > 0.5)).sum()), yb.shape[0]
+        right = (torch.sigmoid(logits) > 0.5) == (yb > 0.5)
+        return loss, int(right.sum()), yb.shape[0]
     return batch_loss
 
 

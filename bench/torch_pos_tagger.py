@@ -2,10 +2,15 @@
 # SPDX-License-Identifier: Apache-2.0
 """The POS tagger of examples/pos_tagging in PyTorch, for bench/run_all.py:
 times one training epoch (with its validation pass) on exactly the data and
-batches that `build/examples/pos_tagger --epochs 1` trains on.
+batches that `build/examples/pos_tagger --epochs 1` trains on. With
+--epochs N it trains N epochs (each on that epoch's batches); --test
+reports the test token accuracy on the example's test split (in the dump),
+and --export-onnx FILE writes the model for `pos_tagger --load FILE
+--evaluate` (docs/guide/interchange.md).
 
   build/examples/pos_tagger --dump-encoded pos.dump [--seed S] [--limit N]
   /usr/bin/python3 bench/torch_pos_tagger.py --dump pos.dump [--threads N] [--json]
+      [--epochs N] [--test] [--export-onnx pos.onnx]
 
 Model (as the example, 1,197,324 parameters, checked against the dump):
 Embedding(10,176, 100) -> SpatialDropout1D(0.25) -> bidirectional GRU(128)
@@ -57,8 +62,10 @@ class Tagger(nn.Module):
 
 
 class _Inference(nn.Module):
-    """The tagger on token ids alone (no padding: one sentence, or a batch of
-    equal lengths), for --export-onnx: logits (N, T, classes)."""
+    """The tagger on token ids alone, for --export-onnx: logits (N, T,
+    classes). The graph runs every step it is given; `pos_tagger --load
+    FILE.onnx --evaluate` gives each sentence's length, which makes the GRU
+    cover the real steps only, as forward() above on packed sequences."""
 
     def __init__(self, tagger):
         super().__init__()

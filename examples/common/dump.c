@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 int dump_tensors(const char *path, const char *meta_json, int n, const char *const *names,
@@ -40,4 +41,19 @@ int dump_tensors(const char *path, const char *meta_json, int n, const char *con
         return -1;
     }
     return 0;
+}
+
+int dump_vocab(const char *path, const vocab *v)
+{
+    char vp[4096];
+    snprintf(vp, sizeof vp, "%s.vocab", path);
+    char *text = vocab_to_text(v);
+    FILE *f = text ? fopen(vp, "wb") : NULL;
+    int bad = !f || fputs(text, f) < 0;
+    if ((f && fclose(f) != 0) || bad) {
+        fprintf(stderr, "cannot write %s: %s\n", vp, text ? strerror(errno) : "out of memory");
+        bad = 1;
+    }
+    free(text);
+    return bad ? -1 : 0;
 }

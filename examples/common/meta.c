@@ -168,12 +168,16 @@ int ex_meta_check_shapes(rnn_model *m, const char *prog, const char *path, int n
                 path, seen, n);
         return -1;
     }
+    /* the output Dense, under any Activation layers after it (an ONNX graph's
+     * Gemm + Sigmoid or MatMul + Add + Softmax is imported as Dense + Activation) */
     rnn_layer *last = NULL;
     const char *type = "";
-    if (n_layers > 0)
-        rnn_model_layer(m, n_layers - 1, &last);
-    if (last)
+    for (int i = n_layers - 1; i >= 0; i--) {
+        rnn_model_layer(m, i, &last);
         rnn_layer_type(last, &type);
+        if (strcmp(type, "Activation"))
+            break;
+    }
     int64_t u = strcmp(type, "Dense") ? -1 : param_dim(last, "kernel", -1);
     if (u != units) {
         fprintf(stderr, "%s: %s: its output layer has %lld units, this example needs %lld: the "

@@ -26,8 +26,8 @@ int ex_meta_get_int(const rnn_model *m, const char *prog, const char *path, cons
                     long long lo, long long hi, long long *out);
 
 /* The model's Embedding layers, in layer order, must have exactly n of them
- * with these input_dim (vocabulary sizes); its last layer must be a Dense
- * layer of `units` units. Guards the programs' indexing by token and class
+ * with these input_dim (vocabulary sizes); its last layer, under any
+ * Activation layers, must be a Dense layer of `units` units. Guards the programs' indexing by token and class
  * id against a model whose shapes disagree with its metadata. */
 int ex_meta_check_shapes(rnn_model *m, const char *prog, const char *path, int n,
                          const int64_t *input_dim, int64_t units);

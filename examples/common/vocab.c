@@ -64,6 +64,16 @@ int32_t vocab_find(const vocab *v, const char *w)
     return v->key[i] ? v->id[i] : -1;
 }
 
+int vocab_same(const vocab *a, const vocab *b)
+{
+    if (a->n != b->n)
+        return 0;
+    for (size_t i = 0; i < a->cap; i++)
+        if (a->key[i] && vocab_find(b, a->key[i]) != a->id[i])
+            return 0;
+    return 1;
+}
+
 static const vocab *g_sort;
 static int by_count(const void *a, const void *b)
 {

@@ -21,6 +21,8 @@ void vocab_free(vocab *v);
 int vocab_add(vocab *v, const char *w, int64_t count, int32_t id);
 /* The id of w, or -1. */
 int32_t vocab_find(const vocab *v, const char *w);
+/* 1 when a and b hold the same words with the same ids, else 0. */
+int vocab_same(const vocab *a, const vocab *b);
 /* out = the max most frequent words of counts (ties in byte order), with ids
  * first_id, first_id + 1, ... in that order. */
 int vocab_top(const vocab *counts, size_t max, int32_t first_id, vocab *out);

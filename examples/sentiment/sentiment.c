@@ -6,8 +6,12 @@
  * classifier.
  *
  *   sentiment [--dataset imdb|uci|both] [--data DIR] [--epochs N] [--seed S]
- *             [--threads N] [--precision f32|bf16] [--save FILE] [--load FILE] [--json]
- *             [--predict "text"] [--dump-encoded FILE] [--help]
+ *             [--threads N] [--precision f32|bf16] [--save FILE] [--load FILE [--evaluate]]
+ *             [--json] [--predict "text"] [--dump-encoded FILE] [--help]
+ *
+ * With --load FILE --evaluate it reports the test accuracy of the loaded model
+ * (one saved by --save, or an ONNX export such as bench/torch_imdb.py's) on
+ * the test split of its dataset, --seed and --limit.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
@@ -42,7 +46,7 @@ static const setting UCI = {"uci", 10000, 100, 32, 32, 32, 0.003f, 0.3f, 0.0f, 2
 typedef struct args {
     const char *data, *save, *load, *predict, *dataset;
     const char *dump; /* --dump-encoded: write the training tensors and stop (bench/) */
-    int epochs, threads, fixed_threads, json, precision;
+    int epochs, threads, fixed_threads, json, precision, evaluate;
     uint64_t seed;
     long limit;
 } args;
@@ -53,7 +57,8 @@ static void usage(FILE *f)
             "usage: sentiment [--dataset imdb|uci|both] [--data DIR] [--epochs N] [--seed S]\n"
             "                 [--threads N] [--fixed-threads] [--precision f32|bf16]\n"
             "                 [--save FILE]\n"
-            "                 [--load FILE] [--json] [--predict TEXT] [--limit N] [--help]\n"
+            "                 [--load FILE [--evaluate]] [--json] [--predict TEXT] [--limit N]\n"
+            "                 [--help]\n"
             "  --dataset D   imdb, uci or both (default both)\n"
             "  --data DIR    folder laid out as ../shared/data (imdb/imdb_{train,test}.tsv.gz,\n"
             "                uci-sentiment/*_labelled.txt);\n"
@@ -68,13 +73,18 @@ static void usage(FILE *f)
             EX_PRECISION_USAGE
             "  --save FILE   save each trained model: FILE (one dataset) or FILE.imdb and\n"
             "                FILE.uci (both), each with its vocabulary in its metadata\n"
-            "  --load FILE   load a model saved by --save instead of training\n"
+            "  --load FILE   load a model saved by --save (or FILE.onnx, a model trained\n"
+            "                elsewhere: docs/guide/interchange.md) instead of training\n"
+            "  --evaluate    with --load: report the model's test accuracy on the test\n"
+            "                split of its dataset (its metadata, else --dataset), --seed\n"
+            "                and --limit (needs the data)\n"
             "  --predict T   classify T with the loaded model (without: the lines of stdin)\n"
             "  --json        print a one-line JSON summary on stdout\n"
             "  --limit N     use N training and N test records per dataset (quick runs)\n"
-            "  --dump-encoded FILE  write the encoded training data and the fit settings\n"
-            "                to FILE (both datasets: FILE.imdb and FILE.uci;\n"
-            "                examples/common/dump.h) and stop without training\n",
+            "  --dump-encoded FILE  write the encoded training data, the test split and the\n"
+            "                fit settings to FILE (both datasets: FILE.imdb and FILE.uci;\n"
+            "                examples/common/dump.h) and the vocabulary to FILE.vocab,\n"
+            "                and stop without training\n",
             EX_DEFAULT_DATA);
 }
 
@@ -86,6 +96,7 @@ static int parse_args(int argc, char **argv, args *a)
     const ex_opt opts[] = {
         {"--json", EX_FLAG, &a->json, 0, 0, NULL},
         {"--fixed-threads", EX_FLAG, &a->fixed_threads, 0, 0, NULL},
+        {"--evaluate", EX_FLAG, &a->evaluate, 0, 0, NULL},
         {"--data", EX_STRING, &a->data, 0, 0, NULL},
         {"--save", EX_STRING, &a->save, 0, 0, NULL},
         {"--load", EX_STRING, &a->load, 0, 0, NULL},
@@ -100,6 +111,11 @@ static int parse_args(int argc, char **argv, args *a)
     };
     int rc = ex_parse_args("sentiment", argc, argv, opts, sizeof opts / sizeof *opts, usage);
     a->dataset = DATASETS[dataset];
+    if (!rc && a->evaluate && !a->load) {
+        fprintf(stderr, "sentiment: --evaluate needs --load FILE (training reports the test "
+                        "accuracy by itself)\n");
+        rc = -1;
+    }
     return rc;
 }
 
@@ -314,42 +330,104 @@ static void shuffle(size_t *v, size_t n, uint64_t seed)
     }
 }
 
+/* The seeded order of the records (the validation tenth is the end of the
+ * training records), --limit, and the vocabulary of the training records. */
+typedef struct prepared {
+    size_t n_tr, n_te, *tr_idx, *te_idx;
+    vocab voc;
+} prepared;
+
+static void free_prepared(prepared *p)
+{
+    free(p->tr_idx);
+    free(p->te_idx);
+    vocab_free(&p->voc);
+}
+
+static int prepare(const setting *s, const args *a, const reviews *train, const reviews *test,
+                   prepared *p)
+{
+    memset(p, 0, sizeof *p);
+    p->n_tr = train->n, p->n_te = test->n;
+    if (a->limit > 0) {
+        p->n_tr = p->n_tr < (size_t)a->limit ? p->n_tr : (size_t)a->limit;
+        p->n_te = p->n_te < (size_t)a->limit ? p->n_te : (size_t)a->limit;
+    }
+    p->tr_idx = malloc(sizeof *p->tr_idx * (train->n ? train->n : 1));
+    p->te_idx = malloc(sizeof *p->te_idx * (test->n ? test->n : 1));
+    vocab counts;
+    if (!p->tr_idx || !p->te_idx || vocab_init(&counts, 1 << 20)) {
+        fprintf(stderr, "sentiment: out of memory\n");
+        free_prepared(p);
+        return -1;
+    }
+    for (size_t i = 0; i < train->n; i++)
+        p->tr_idx[i] = i;
+    for (size_t i = 0; i < test->n; i++)
+        p->te_idx[i] = i;
+    shuffle(p->tr_idx, train->n, a->seed);
+    shuffle(p->te_idx, test->n, a->seed + 1);
+    ids cnt = {.count = &counts};
+    for (size_t i = 0; i < p->n_tr; i++)
+        tokenize(train->text[p->tr_idx[i]], on_token, &cnt);
+    int bad = cnt.fail || vocab_top(&counts, s->vocab, FIRST_WORD, &p->voc);
+    vocab_free(&counts);
+    if (bad) {
+        fprintf(stderr, "sentiment: out of memory building the vocabulary\n");
+        free_prepared(p);
+        return -1;
+    }
+    return 0;
+}
+
+/* Test accuracy of m on te (predictions given the lengths), its confusion
+ * matrix and a few examples on stderr; `what` ends the accuracy line. */
+static double test_report(rnn_model *m, const char *name, const encoded *te,
+                          const reviews *test, const size_t *te_idx, const char *what,
+                          size_t *right)
+{
+    rnn_tensor *p;
+    CHECK(rnn_model_predict(m, &te->d, 256, &p));
+    const float *pp, *yy;
+    rnn_tensor_data(p, (void **)&pp);
+    rnn_tensor_data(te->y, (void **)&yy);
+    size_t c[2][2] = {{0}};
+    for (size_t i = 0; i < te->n; i++)
+        c[yy[i] > 0.5f][pp[i] > 0.5f]++;
+    *right = c[0][0] + c[1][1];
+    double acc = te->n ? (double)*right / (double)te->n : 0.0;
+    fprintf(stderr, "%s: test accuracy %.4f (%zu of %zu) %s\n"
+                    "confusion (rows: true, columns: predicted)\n"
+                    "              negative  positive\n"
+                    "  negative    %8zu  %8zu\n"
+                    "  positive    %8zu  %8zu\n",
+            name, acc, *right, te->n, what, c[0][0], c[0][1], c[1][0], c[1][1]);
+    fprintf(stderr, "examples:\n");
+    for (size_t i = 0; i < 4 && i < te->n; i++) {
+        const char *t = test->text[te_idx[i]];
+        fprintf(stderr, "  %.2f (%s) \"%.70s%s\"\n", (double)pp[i],
+                yy[i] > 0.5f ? "positive" : "negative", t, strlen(t) > 70 ? "..." : "");
+    }
+    rnn_tensor_destroy(p);
+    return acc;
+}
+
 static int run(const setting *s, const args *a, const reviews *train, const reviews *test,
                const char *save_path, result *res)
 {
-    /* Seeded order of the training records (the validation tenth is their end). */
-    size_t n_tr = train->n, n_te = test->n;
-    if (a->limit > 0) {
-        n_tr = n_tr < (size_t)a->limit ? n_tr : (size_t)a->limit;
-        n_te = n_te < (size_t)a->limit ? n_te : (size_t)a->limit;
-    }
-    size_t *tr_idx = malloc(sizeof *tr_idx * train->n), *te_idx = malloc(sizeof *te_idx * test->n);
-    for (size_t i = 0; i < train->n; i++)
-        tr_idx[i] = i;
-    for (size_t i = 0; i < test->n; i++)
-        te_idx[i] = i;
-    shuffle(tr_idx, train->n, a->seed);
-    shuffle(te_idx, test->n, a->seed + 1);
-
-    vocab counts, voc;
-    if (vocab_init(&counts, 1 << 20))
+    prepared pr;
+    if (prepare(s, a, train, test, &pr))
         return -1;
-    ids cnt = {.count = &counts};
-    for (size_t i = 0; i < n_tr; i++)
-        tokenize(train->text[tr_idx[i]], on_token, &cnt);
-    if (cnt.fail || vocab_top(&counts, s->vocab, FIRST_WORD, &voc)) {
-        fprintf(stderr, "sentiment: out of memory building the vocabulary\n");
-        return -1;
-    }
-    vocab_free(&counts);
+    const size_t n_tr = pr.n_tr, n_te = pr.n_te;
+    const vocab *voc = &pr.voc;
     encoded tr, te;
-    encode_all(&voc, train, tr_idx, n_tr, s->maxlen, &tr);
-    encode_all(&voc, test, te_idx, n_te, s->maxlen, &te);
+    encode_all(voc, train, pr.tr_idx, n_tr, s->maxlen, &tr);
+    encode_all(voc, test, pr.te_idx, n_te, s->maxlen, &te);
     fprintf(stderr, "%s: %zu training and %zu test texts, vocabulary %zu + padding + unknown, "
                     "at most %lld tokens (the last ones)\n",
-            s->name, n_tr, n_te, voc.n, (long long)s->maxlen);
+            s->name, n_tr, n_te, voc->n, (long long)s->maxlen);
 
-    rnn_model *m = build(s, voc.n, a->seed);
+    rnn_model *m = build(s, voc->n, a->seed);
     if (ex_set_precision(m, "sentiment", a->precision)) {
         rnn_model_destroy(m);
         return -1;
@@ -374,27 +452,29 @@ static int run(const setting *s, const args *a, const reviews *train, const revi
     fo.user = &pg;
     int rc = 0;
     if (a->dump) {
-        /* For bench/torch_imdb.py: the tensors rnn_model_fit() gets, the fit settings above
-         * and the model's (setting s, as build()), then stop without training. */
+        /* For bench/torch_imdb.py: the tensors rnn_model_fit() gets, the test split
+         * test_report() evaluates, the fit settings above and the model's (setting s, as
+         * build()), then stop without training. */
         char meta[1024], path[4096];
         snprintf(path, sizeof path, strcmp(a->dataset, "both") ? "%s" : "%s.%s", a->dump,
                  s->name);
         snprintf(meta, sizeof meta,
                  "{\"program\": \"sentiment\", \"dataset\": \"%s\", \"seed\": %llu, "
+                 "\"limit\": %ld, "
                  "\"batch_size\": %lld, \"bucket_batches\": %d, \"validation_split\": %.17g, "
                  "\"shuffle\": %d, \"vocab_size\": %lld, \"maxlen\": %lld, \"embedding\": %lld, "
                  "\"units\": %lld, \"spatial_dropout\": %.17g, \"dropout\": %.17g, "
                  "\"learning_rate\": %.17g, \"params\": %lld}",
-                 s->name, (unsigned long long)fo.seed, (long long)fo.batch_size,
+                 s->name, (unsigned long long)fo.seed, a->limit, (long long)fo.batch_size,
                  fo.bucket_batches, (double)fo.validation_split, fo.shuffle,
-                 (long long)(voc.n + FIRST_WORD), (long long)s->maxlen, (long long)s->emb,
+                 (long long)(voc->n + FIRST_WORD), (long long)s->maxlen, (long long)s->emb,
                  (long long)s->units, (double)s->spatial_dropout, (double)s->dropout,
                  (double)s->lr, (long long)res->params);
-        const char *names[3] = {"x", "lengths", "y"};
-        rnn_tensor *t[3] = {tr.x, tr.len, tr.y};
-        rc = dump_tensors(path, meta, 3, names, t) ? -1 : 0;
+        const char *names[6] = {"x", "lengths", "y", "test_x", "test_lengths", "test_y"};
+        rnn_tensor *t[6] = {tr.x, tr.len, tr.y, te.x, te.len, te.y};
+        rc = dump_tensors(path, meta, 6, names, t) || dump_vocab(path, voc) ? -1 : 0;
         if (!rc)
-            fprintf(stderr, "wrote %s\n", path);
+            fprintf(stderr, "wrote %s and %s.vocab\n", path, path);
         res->name = s->name;
         goto done;
     }
@@ -406,32 +486,13 @@ static int run(const setting *s, const args *a, const reviews *train, const revi
     res->threads = fr.last.threads;
     res->name = s->name;
 
-    /* Test: accuracy and confusion matrix from predictions. */
-    rnn_tensor *p;
-    CHECK(rnn_model_predict(m, &te.d, 256, &p));
-    const float *pp, *yy;
-    rnn_tensor_data(p, (void **)&pp);
-    rnn_tensor_data(te.y, (void **)&yy);
-    size_t c[2][2] = {{0}};
-    for (size_t i = 0; i < n_te; i++)
-        c[yy[i] > 0.5f][pp[i] > 0.5f]++;
-    res->accuracy = (double)(c[0][0] + c[1][1]) / (double)n_te;
-    fprintf(stderr, "%s: test accuracy %.4f after %d epochs, %.0f s of training\n"
-                    "confusion (rows: true, columns: predicted)\n"
-                    "              negative  positive\n"
-                    "  negative    %8zu  %8zu\n"
-                    "  positive    %8zu  %8zu\n",
-            s->name, res->accuracy, fr.epochs_run, res->seconds, c[0][0], c[0][1], c[1][0],
-            c[1][1]);
-    fprintf(stderr, "examples:\n");
-    for (size_t i = 0; i < 4 && i < n_te; i++) {
-        const char *t = test->text[te_idx[i]];
-        fprintf(stderr, "  %.2f (%s) \"%.70s%s\"\n", (double)pp[i],
-                yy[i] > 0.5f ? "positive" : "negative", t, strlen(t) > 70 ? "..." : "");
-    }
-    rnn_tensor_destroy(p);
+    size_t right;
+    char what[96];
+    snprintf(what, sizeof what, "after %d epochs, %.0f s of training", fr.epochs_run,
+             res->seconds);
+    res->accuracy = test_report(m, s->name, &te, test, pr.te_idx, what, &right);
     if (save_path) {
-        if (save_metadata(m, s, &voc)) {
+        if (save_metadata(m, s, voc)) {
             rc = -1;
             goto done;
         }
@@ -442,9 +503,7 @@ done:
     rnn_model_destroy(m);
     free_encoded(&tr);
     free_encoded(&te);
-    vocab_free(&voc);
-    free(tr_idx);
-    free(te_idx);
+    free_prepared(&pr);
     return rc;
 }
 
@@ -470,6 +529,143 @@ static int load_uci(const char *data, reviews *all, char *err, size_t errlen)
     return 0;
 }
 
+/* A dataset's training and test records: IMDB's official split, or a seeded
+ * 80/20 split of the UCI sentences (tr and te then point into all). */
+typedef struct dataset {
+    reviews tr, te, all;
+    int uci;
+} dataset;
+
+static void free_dataset(dataset *d)
+{
+    if (d->uci) {
+        free(d->tr.text), free(d->tr.label), free(d->te.text), free(d->te.label);
+        reviews_free(&d->all);
+    } else {
+        reviews_free(&d->tr);
+        reviews_free(&d->te);
+    }
+}
+
+/* Reads dataset `name` ("imdb" or "uci") from the data folder; 0, or -1 with a message. */
+static int load_dataset(const char *name, const args *a, dataset *d)
+{
+    char err[4608]; /* a message naming a path of up to 4096 bytes */
+    memset(d, 0, sizeof *d);
+    if (!strcmp(name, "imdb")) {
+        char p1[4096], p2[4096];
+        const char *data = ex_data_dir("sentiment", a->data, "imdb/imdb_train.tsv.gz");
+        if (!data)
+            return -1;
+        snprintf(p1, sizeof p1, "%s/imdb/imdb_train.tsv.gz", data);
+        snprintf(p2, sizeof p2, "%s/imdb/imdb_test.tsv.gz", data);
+        if (reviews_load_imdb(&d->tr, p1, err, sizeof err) ||
+            reviews_load_imdb(&d->te, p2, err, sizeof err)) {
+            fprintf(stderr, "sentiment: %s\n", err);
+            free_dataset(d);
+            return -1;
+        }
+        if (d->tr.n != IMDB_SPLIT_RECORDS || d->te.n != IMDB_SPLIT_RECORDS) {
+            fprintf(stderr, "sentiment: %s: %zu reviews, the official split has %d (cut short?)\n",
+                    d->tr.n != IMDB_SPLIT_RECORDS ? p1 : p2,
+                    d->tr.n != IMDB_SPLIT_RECORDS ? d->tr.n : d->te.n, IMDB_SPLIT_RECORDS);
+            free_dataset(d);
+            return -1;
+        }
+        return 0;
+    }
+    d->uci = 1;
+    const char *data = ex_data_dir("sentiment", a->data, "uci-sentiment/amazon_cells_labelled.txt");
+    if (!data)
+        return -1;
+    if (load_uci(data, &d->all, err, sizeof err)) {
+        fprintf(stderr, "sentiment: %s\n", err);
+        reviews_free(&d->all);
+        return -1;
+    }
+    /* seeded 80/20 split */
+    const size_t n = d->all.n, n_tr = n * 4 / 5;
+    size_t *idx = malloc(sizeof *idx * n);
+    d->tr = (reviews){.n = n_tr, .text = malloc(sizeof(char *) * n_tr),
+                      .label = malloc(sizeof(int) * n_tr)};
+    d->te = (reviews){.n = n - n_tr, .text = malloc(sizeof(char *) * (n - n_tr)),
+                      .label = malloc(sizeof(int) * (n - n_tr))};
+    if (!idx || !d->tr.text || !d->tr.label || !d->te.text || !d->te.label) {
+        fprintf(stderr, "sentiment: out of memory\n");
+        free(idx);
+        free_dataset(d);
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++)
+        idx[i] = i;
+    shuffle(idx, n, a->seed + 100);
+    for (size_t i = 0; i < n; i++) {
+        reviews *r = i < n_tr ? &d->tr : &d->te;
+        size_t k = i < n_tr ? i : i - n_tr;
+        r->text[k] = d->all.text[idx[i]];
+        r->label[k] = d->all.label[idx[i]];
+    }
+    free(idx);
+    return 0;
+}
+
+/* --load FILE --evaluate: the loaded model's test accuracy on the test split
+ * of its dataset, --seed and --limit, each text given with its length (as
+ * PyTorch's packed sequences in bench/torch_imdb.py). The texts are encoded
+ * with the model's own vocabulary and maxlen; a vocabulary other than the
+ * one of this split's training texts means a model trained on another split. */
+static int evaluate_loaded(rnn_model *m, const char *path, const vocab *v, int64_t maxlen,
+                           const args *a)
+{
+    const char *ds = NULL;
+    rnn_model_get_metadata(m, "dataset", &ds);
+    if (!ds && !strcmp(a->dataset, "both")) {
+        fprintf(stderr, "sentiment: %s does not say which dataset it was trained on: give "
+                        "--dataset imdb or --dataset uci\n", path);
+        return 1;
+    }
+    if (ds && strcmp(ds, "imdb") && strcmp(ds, "uci")) {
+        fprintf(stderr, "sentiment: %s: metadata \"dataset\" is \"%.40s\", not imdb or uci\n",
+                path, ds);
+        return 1;
+    }
+    if (ds && strcmp(a->dataset, "both") && strcmp(a->dataset, ds)) {
+        fprintf(stderr, "sentiment: %s was trained on %s, not --dataset %s\n", path, ds,
+                a->dataset);
+        return 1;
+    }
+    const setting *s = !strcmp(ds ? ds : a->dataset, "imdb") ? &IMDB : &UCI;
+    dataset d;
+    prepared pr;
+    if (load_dataset(s->name, a, &d))
+        return 1;
+    if (prepare(s, a, &d.tr, &d.te, &pr)) {
+        free_dataset(&d);
+        return 1;
+    }
+    if (!vocab_same(v, &pr.voc))
+        fprintf(stderr, "sentiment: warning: %s's vocabulary is not the one of the training "
+                        "texts of --seed %llu%s: it was trained on another split, whose "
+                        "training texts may be in this test split\n",
+                path, (unsigned long long)a->seed, a->limit ? " and --limit" : "");
+    encoded te;
+    encode_all(v, &d.te, pr.te_idx, pr.n_te, maxlen, &te);
+    fprintf(stderr, "%s: %zu test texts (seed %llu), at most %lld tokens (the last ones)\n",
+            s->name, pr.n_te, (unsigned long long)a->seed, (long long)maxlen);
+    size_t right;
+    char what[4200];
+    snprintf(what, sizeof what, "of %s", path);
+    double acc = test_report(m, s->name, &te, &d.te, pr.te_idx, what, &right);
+    if (a->json)
+        printf("{\"datasets\": [{\"dataset\": \"%s\", \"test_accuracy\": %.6f, \"test_correct\": "
+               "%zu, \"test_samples\": %zu}], \"precision\": \"%s\"}\n",
+               s->name, acc, right, te.n, ex_precision_names[a->precision]);
+    free_encoded(&te);
+    free_prepared(&pr);
+    free_dataset(&d);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     args a;
@@ -479,7 +675,6 @@ int main(int argc, char **argv)
         rnn_set_num_threads(a.threads);
     if (a.fixed_threads)
         rnn_set_thread_policy(RNN_THREADS_FIXED);
-    char err[4608]; /* a message naming a path of up to 4096 bytes */
     if (a.load) {
         vocab v;
         int64_t maxlen;
@@ -489,7 +684,14 @@ int main(int argc, char **argv)
             rnn_model_destroy(m);
             return 1;
         }
-        if (a.predict) {
+        int rc = 0;
+        if (a.evaluate) {
+            rc = evaluate_loaded(m, a.load, &v, maxlen, &a);
+            if (!rc && a.predict) {
+                float p = predict_one(m, &v, a.predict, maxlen);
+                printf("%.4f %s\n", (double)p, p > 0.5f ? "positive" : "negative");
+            }
+        } else if (a.predict) {
             float p = predict_one(m, &v, a.predict, maxlen);
             printf("%.4f %s\n", (double)p, p > 0.5f ? "positive" : "negative");
         } else {
@@ -501,70 +703,24 @@ int main(int argc, char **argv)
         }
         vocab_free(&v);
         rnn_model_destroy(m);
-        return 0;
+        return rc;
     }
     const int both = !strcmp(a.dataset, "both");
     result res[2];
     int nres = 0;
-    if (both || !strcmp(a.dataset, "imdb")) {
-        reviews tr = {0}, te = {0};
-        char p1[4096], p2[4096], sp[4096];
-        const char *data = ex_data_dir("sentiment", a.data, "imdb/imdb_train.tsv.gz");
-        if (!data)
-            return 1;
-        snprintf(p1, sizeof p1, "%s/imdb/imdb_train.tsv.gz", data);
-        snprintf(p2, sizeof p2, "%s/imdb/imdb_test.tsv.gz", data);
-        if (reviews_load_imdb(&tr, p1, err, sizeof err) ||
-            reviews_load_imdb(&te, p2, err, sizeof err)) {
-            fprintf(stderr, "sentiment: %s\n", err);
-            return 1;
-        }
-        if (tr.n != IMDB_SPLIT_RECORDS || te.n != IMDB_SPLIT_RECORDS) {
-            fprintf(stderr, "sentiment: %s: %zu reviews, the official split has %d (cut short?)\n",
-                    tr.n != IMDB_SPLIT_RECORDS ? p1 : p2,
-                    tr.n != IMDB_SPLIT_RECORDS ? tr.n : te.n, IMDB_SPLIT_RECORDS);
-            return 1;
-        }
-        if (a.save)
-            snprintf(sp, sizeof sp, both ? "%s.imdb" : "%s", a.save);
-        if (run(&IMDB, &a, &tr, &te, a.save ? sp : NULL, &res[nres++]))
-            return 1;
-        reviews_free(&tr);
-        reviews_free(&te);
-    }
-    if (both || !strcmp(a.dataset, "uci")) {
-        reviews all = {0}, tr = {0}, te = {0};
+    static const char *const names[2] = {"imdb", "uci"};
+    for (int k = 0; k < 2; k++) {
+        if (!both && strcmp(a.dataset, names[k]))
+            continue;
+        dataset d;
         char sp[4096];
-        const char *data =
-            ex_data_dir("sentiment", a.data, "uci-sentiment/amazon_cells_labelled.txt");
-        if (!data)
+        if (load_dataset(names[k], &a, &d))
             return 1;
-        if (load_uci(data, &all, err, sizeof err)) {
-            fprintf(stderr, "sentiment: %s\n", err);
-            return 1;
-        }
-        /* seeded 80/20 split */
-        size_t *idx = malloc(sizeof *idx * all.n);
-        for (size_t i = 0; i < all.n; i++)
-            idx[i] = i;
-        shuffle(idx, all.n, a.seed + 100);
-        size_t n_tr = all.n * 4 / 5;
-        tr = (reviews){.n = n_tr, .text = malloc(sizeof(char *) * n_tr),
-                       .label = malloc(sizeof(int) * n_tr)};
-        te = (reviews){.n = all.n - n_tr, .text = malloc(sizeof(char *) * (all.n - n_tr)),
-                       .label = malloc(sizeof(int) * (all.n - n_tr))};
-        for (size_t i = 0; i < all.n; i++) {
-            reviews *d = i < n_tr ? &tr : &te;
-            size_t k = i < n_tr ? i : i - n_tr;
-            d->text[k] = all.text[idx[i]];
-            d->label[k] = all.label[idx[i]];
-        }
         if (a.save)
-            snprintf(sp, sizeof sp, both ? "%s.uci" : "%s", a.save);
-        if (run(&UCI, &a, &tr, &te, a.save ? sp : NULL, &res[nres++]))
+            snprintf(sp, sizeof sp, both ? "%s.%s" : "%s", a.save, names[k]);
+        if (run(k ? &UCI : &IMDB, &a, &d.tr, &d.te, a.save ? sp : NULL, &res[nres++]))
             return 1;
-        free(tr.text), free(tr.label), free(te.text), free(te.label), free(idx);
-        reviews_free(&all);
+        free_dataset(&d);
     }
     if (a.json && !a.dump) {
         printf("{\"datasets\": [");

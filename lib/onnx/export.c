@@ -7,7 +7,8 @@
  * GRU / RNN (layout 0, which every runtime has), and the Transpose /
  * Reshape / Squeeze / Gather / Reduce* that give Keras' outputs; Dense ->
  * MatMul + Add (+ activation); Activation; Dropout -> Identity; Concatenate
- * -> Concat. What ONNX cannot express exactly is refused.
+ * -> Concat; global pooling -> ReduceMax / ReduceMean over time. What ONNX
+ * cannot express exactly is refused.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <fcntl.h>
@@ -271,6 +272,23 @@ static rnn_status ex_layer(ex_ctx *e, int i, const rnn_layer *l)
             char *y = ex_activation(e, name, x, act);
             e->vname[i][0] = y == x ? ex_unary(e, "Identity", name, x, NULL) : y;
             e->vrank[i][0] = rank;
+            e->vfeat[i][0] = F;
+        }
+    } else if (!strcmp(kind, "global_pooling")) {
+        /* over each sample's real steps in librnn; over every step in ONNX,
+         * which has no lengths: the same on unpadded input, as the recurrent
+         * layers */
+        if (!ex_producer(e, l, 0, &x, &rank, &F))
+            st = ex_layer_fail(l, RNN_ERR_INTERNAL, "its input was not exported");
+        else {
+            int64_t ax[1] = {1};
+            Onnx__NodeProto *rn;
+            const char *op = !strcmp(ex_cfg_str(cfg, "pooling"), "max") ? "ReduceMax"
+                                                                        : "ReduceMean";
+            e->vname[i][0] = ex_unary(e, op, name, x, &rn);
+            ex_attr_ints(e, rn, "axes", 1, ax);
+            ex_attr_i(e, rn, "keepdims", 0);
+            e->vrank[i][0] = 2;
             e->vfeat[i][0] = F;
         }
     } else if (!strcmp(kind, "concatenate")) {

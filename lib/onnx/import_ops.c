@@ -336,16 +336,27 @@ static rnn_status op_gemm(ox_ctx *c)
     return st;
 }
 
+/* Input 0, which must be one layer output (refused with `what` otherwise),
+ * and output 0. */
+static rnn_status one_layer_output(ox_ctx *c, ox_val **x, ox_val **o, const char *what)
+{
+    rnn_status st = ox_need(c, 0, x);
+    if (!st)
+        st = ox_out0(c, o);
+    if (st)
+        return st;
+    if ((*x)->kind != OX_TENSOR || (*x)->nport != 1 || (*x)->is_ids)
+        return UNSUP("%s", what);
+    return RNN_OK;
+}
+
 static rnn_status op_activation(ox_ctx *c, rnn_activation act)
 {
     ox_val *x, *o;
-    rnn_status st = ox_need(c, 0, &x);
-    if (!st)
-        st = ox_out0(c, &o);
+    rnn_status st = one_layer_output(c, &x, &o,
+                                     "an activation of something other than one layer output");
     if (st)
         return st;
-    if (x->kind != OX_TENSOR || x->nport != 1 || x->is_ids)
-        return UNSUP("an activation of something other than one layer output");
     if (act == RNN_ACT_SOFTMAX) {
         int a;
         int64_t def = c->opset >= 13 ? -1 : 1;
@@ -360,6 +371,72 @@ static rnn_status op_activation(ox_ctx *c, rnn_activation act)
     if ((st = rnn_model_add_activation(c->m, act, &l)))
         return ox_wrap_librnn(c, st, "Activation");
     ox_same_view_port(o, x, l);
+    return RNN_OK;
+}
+
+/* ReduceMax / ReduceMean over the time axis: GlobalMaxPooling1D /
+ * GlobalAveragePooling1D. Size-1 axes may be reduced too (the identity);
+ * any other axis, or all axes, has no librnn layer. With lengths given to
+ * rnn_model_forward(), the pooling covers each sample's real steps, as the
+ * recurrent layers before it do. */
+static rnn_status op_reduce_time(ox_ctx *c, rnn_pooling pooling)
+{
+    ox_val *x, *o;
+    rnn_status st = one_layer_output(c, &x, &o,
+                                     "only the pooling of a layer's sequence output over its "
+                                     "time axis is read");
+    if (st)
+        return st;
+    int64_t axes[OX_MAX_RANK];
+    int na, given;
+    if ((st = ox_axes_of(c, axes, &na, &given)))
+        return st;
+    if (!na && ox_attr_i(c, "noop_with_empty_axes", 0))
+        return ox_copy_val(c, o, x);
+    if (!na)
+        return UNSUP("attribute 'axes' is absent or empty (a reduction over every axis): only "
+                     "the time axis is read");
+    int mark[OX_MAX_RANK] = {0}, time_axis = -1;
+    for (int k = 0; k < na; k++) {
+        int a;
+        if ((st = ox_norm_axis(c, axes[k], x->vrank, &a)))
+            return st;
+        if (mark[a]++)
+            return BAD("axis %d is listed twice in 'axes'", a);
+        if (x->axn[a] == 1 && x->ax[a][0] == OX_ATOM_T)
+            time_axis = a;
+        else if (x->axn[a] != 0)
+            return UNSUP("attribute 'axes': axis %lld is not the time axis (librnn pools over "
+                         "time only: GlobalMaxPooling1D, GlobalAveragePooling1D)",
+                         (long long)axes[k]);
+    }
+    int64_t keep = ox_attr_i(c, "keepdims", 1);
+    if (keep != 0 && keep != 1)
+        return BAD("attribute 'keepdims' = %lld (0 or 1)", (long long)keep);
+    ox_val in = *x;
+    if (time_axis >= 0) {
+        if ((st = ox_connect(c, x)))
+            return st;
+        rnn_layer *l;
+        if ((st = rnn_model_add_global_pooling(c->m, pooling, &l)))
+            return ox_wrap_librnn(c, st, pooling == RNN_POOL_MAX ? "GlobalMaxPooling1D"
+                                                                 : "GlobalAveragePooling1D");
+        ox_same_view_port(o, &in, l);
+        o->has_time = 0;
+    } else if ((st = ox_copy_val(c, o, &in))) { /* only size-1 axes: the identity */
+        return st;
+    }
+    o->pending_bias = 0;
+    /* the reduced axes: size 1 (keepdims) or gone */
+    int m = 0;
+    for (int k = 0; k < in.vrank; k++) {
+        if (mark[k] && !keep)
+            continue;
+        o->axn[m] = mark[k] ? 0 : in.axn[k];
+        memcpy(o->ax[m], in.ax[k], sizeof in.ax[0]);
+        m++;
+    }
+    o->vrank = m;
     return RNN_OK;
 }
 
@@ -479,6 +556,10 @@ rnn_status ox_run_node(ox_ctx *c)
         return op_activation(c, RNN_ACT_SIGMOID);
     if (ox_op_is(c, "Softmax"))
         return op_activation(c, RNN_ACT_SOFTMAX);
+    if (ox_op_is(c, "ReduceMax"))
+        return op_reduce_time(c, RNN_POOL_MAX);
+    if (ox_op_is(c, "ReduceMean"))
+        return op_reduce_time(c, RNN_POOL_AVERAGE);
     if (ox_op_is(c, "LogSoftmax"))
         return UNSUP("librnn has no log-softmax activation (export the logits, or Softmax)");
     return UNSUP("operator not supported by librnn's ONNX reader");

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * ONNX export: builds the example architectures in librnn (sentiment
- * Embedding + BiLSTM + Dense, POS tagger Embedding + BiGRU + per-step
+ * Embedding + BiLSTM + Dense and the sentiment example's BiGRU with global
+ * max and average pooling, POS tagger Embedding + BiGRU + per-step
  * Dense, 2-layer char GRU, a seq2seq encoder with its states, and the
  * merge modes and cells ONNX can express), runs them, exports each with
  * rnn_model_save_onnx(), and checks that librnn's own reader gives the same
@@ -225,6 +226,22 @@ static int cases(const char *dir)
     m = new_model(1, 40, 8, 0);
     if (add_rec(m, RNN_LSTM, 6, 1, RNN_MERGE_CONCAT, 0, 0, 1, RNN_ACT_TANH, &r) ||
         add_dense(m, 1, RNN_ACT_SIGMOID) || finish("sentiment", m, 1, 40, 0, dir, 1))
+        return 1;
+    /* sentiment as examples/sentiment builds it: Embedding + SpatialDropout1D + BiGRU
+     * (sequences) + global max and average pooling side by side + Dropout + Dense sigmoid */
+    m = new_model(1, 40, 8, 0);
+    CHECK(rnn_model_add_spatial_dropout1d(m, 0.4f, NULL));
+    if (add_rec(m, RNN_GRU, 6, 1, RNN_MERGE_CONCAT, 1, 0, 1, RNN_ACT_TANH, &r))
+        return 1;
+    {
+        rnn_layer *pool[2];
+        CHECK(rnn_model_add_global_pooling(m, RNN_POOL_MAX, &pool[0]));
+        CHECK(rnn_model_connect_next(m, r, 0));
+        CHECK(rnn_model_add_global_pooling(m, RNN_POOL_AVERAGE, &pool[1]));
+        CHECK(rnn_model_add_concatenate(m, 2, pool, NULL, NULL));
+    }
+    CHECK(rnn_model_add_dropout(m, 0.4f, NULL));
+    if (add_dense(m, 1, RNN_ACT_SIGMOID) || finish("sentiment_pooling", m, 1, 40, 0, dir, 1))
         return 1;
     /* POS tagger: Embedding + BiGRU + Dropout + per-step Dense softmax */
     m = new_model(1, 50, 8, 0);

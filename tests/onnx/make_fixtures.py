@@ -56,6 +56,31 @@ def torch_models():
             _, (h, _) = self.rnn(self.emb(x))
             return torch.sigmoid(self.dense(torch.cat([h[0], h[1]], dim=1)))
 
+    class SentimentPooling(nn.Module):  # examples/sentiment: max and mean over time
+        def __init__(self):
+            super().__init__()
+            self.emb = nn.Embedding(40, 8)
+            self.rnn = nn.GRU(8, 6, batch_first=True, bidirectional=True)
+            self.drop = nn.Dropout(0.4)
+            self.dense = nn.Linear(24, 1)
+
+        def forward(self, x):
+            h, _ = self.rnn(self.emb(x))
+            pooled = torch.cat([h.amax(1), h.mean(1)], 1)
+            return torch.sigmoid(self.dense(self.drop(pooled)))
+
+    class PoolingKeepdims(nn.Module):  # keepdim=True, a negative axis, Squeeze after
+        def __init__(self):
+            super().__init__()
+            self.emb = nn.Embedding(30, 6)
+            self.rnn = nn.LSTM(6, 5, batch_first=True)
+            self.dense = nn.Linear(10, 3)
+
+        def forward(self, x):
+            y, _ = self.rnn(self.emb(x))
+            pooled = torch.cat([y.amax(-2, keepdim=True), y.mean(dim=1, keepdim=True)], 2)
+            return torch.softmax(self.dense(pooled.squeeze(1)), dim=-1)
+
     class Tagger(nn.Module):  # Embedding + BiGRU + per-step Dense
         def __init__(self):
             super().__init__()
@@ -102,7 +127,9 @@ def torch_models():
              ("torch_tagger", Tagger(), "ids", (3, 9), 50),
              ("torch_char_gru", CharGRU(), "ids", (2, 12), 30),
              ("torch_encoder", Encoder(), "ids", (4, 7), 25),
-             ("torch_rnn_time_major", TimeMajorRNN(), "x", (6, 2, 4), None)]
+             ("torch_rnn_time_major", TimeMajorRNN(), "x", (6, 2, 4), None),
+             ("torch_sentiment_pooling", SentimentPooling(), "ids", (3, 11), 40),
+             ("torch_pooling_keepdims", PoolingKeepdims(), "ids", (2, 8), 30)]
     for name, model, kind, shape, vocab in cases:
         model.eval()
         g = torch.Generator().manual_seed(len(name))
@@ -123,6 +150,50 @@ def torch_models():
         xin = x.numpy().astype(np.int32) if vocab else x.numpy()
         write_io(os.path.join(OUT, name + ".io"), [xin], [t.numpy() for t in ys])
         print(name, [t.shape for t in ys])
+        if name in PACKED:
+            packed_case(torch, name, model, x)
+
+
+def _packed_rnn(torch, rnn, e, lengths):
+    """The recurrent layer on packed sequences (bench/torch_*.py's training and
+    evaluation): zeros at the padded steps."""
+    from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+    packed = pack_padded_sequence(e, lengths, batch_first=True, enforce_sorted=False)
+    h, _ = pad_packed_sequence(rnn(packed)[0], batch_first=True, total_length=e.shape[1])
+    return h
+
+
+def _packed_sentiment(torch, m, x, lengths):
+    """bench/torch_imdb.py's Classifier: max and mean over each sample's real steps."""
+    h = _packed_rnn(torch, m.rnn, m.emb(x), lengths)
+    real = (torch.arange(x.shape[1])[None, :] < lengths[:, None])[:, :, None]
+    mx = h.masked_fill(~real, float("-inf")).amax(1)
+    avg = h.sum(1) / lengths[:, None].to(h.dtype)
+    return torch.sigmoid(m.dense(torch.cat([mx, avg], 1)))
+
+
+def _packed_tagger(torch, m, x, lengths):
+    """bench/torch_pos_tagger.py's Tagger (the padded steps' outputs are not compared)."""
+    return m.dense(_packed_rnn(torch, m.rnn, m.emb(x), lengths))
+
+
+# Fixtures <name>_lengths.io for <name>.onnx: the same model on a right-padded
+# batch of different lengths, run by PyTorch on packed sequences; librnn must
+# give the same given the lengths to rnn_model_forward().
+PACKED = {"torch_sentiment_pooling": _packed_sentiment, "torch_tagger": _packed_tagger}
+
+
+def packed_case(torch, name, model, x):
+    lengths = torch.tensor([x.shape[1]] + [max(1, x.shape[1] - 3 * k - 2)
+                                           for k in range(x.shape[0] - 1)])
+    xp = x.clone()
+    for n, L in enumerate(lengths.tolist()):
+        xp[n, L:] = 0
+    with torch.no_grad():
+        y = PACKED[name](torch, model, xp, lengths)
+    write_io(os.path.join(OUT, name + "_lengths.io"),
+             [xp.numpy().astype(np.int32), lengths.numpy().astype(np.int32)], [y.numpy()])
+    print(name + "_lengths", tuple(y.shape), lengths.tolist())
 
 
 def torch_seq2seq():
@@ -162,8 +233,9 @@ def torch_seq2seq():
 
 def operator_cases():
     """Hand-written graphs for what torch does not emit (layout 1, reverse,
-    GRU linear_before_reset 0, RNN Relu, Gemm), run by ONNX Runtime; and
-    graphs the reader must refuse."""
+    GRU linear_before_reset 0, RNN Relu, Gemm, pooling over time on a
+    time-major output and with opset 18's axes input), run by ONNX Runtime;
+    and graphs the reader must refuse."""
     import onnx
     import onnxruntime as ort
     from onnx import TensorProto, helper, numpy_helper
@@ -198,11 +270,11 @@ def operator_cases():
                                                 perm=[2, 0, 1, 3] if k == 0 else [1, 0, 2]))
         return out
 
-    def save(name, nodes, inits, inputs, outputs, feeds, run=True):
+    def save(name, nodes, inits, inputs, outputs, feeds, run=True, opset=14):
         def model(ns):
             g = helper.make_graph(ns, name, inputs, outputs,
                                   [numpy_helper.from_array(v, k) for k, v in inits.items()])
-            m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 14)],
+            m = helper.make_model(g, opset_imports=[helper.make_opsetid("", opset)],
                                   producer_name="librnn make_fixtures.py")
             m.ir_version = 8
             return m
@@ -320,6 +392,52 @@ def operator_cases():
     nodes = [helper.make_node("Gemm", ["x", "w1", "b1"], ["h1"], name="d1"),
              helper.make_node("LogSoftmax", ["h1"], ["y"], axis=-1, name="ls")]
     save("refuse_log_softmax", nodes, inits, [fin("x", ["N", I])], [fin("y", ["N", 7])], {},
+         run=False)
+
+    # Pooling over time on a time-major bidirectional GRU output Y (T, 2, N, H):
+    # ReduceMax over axis 0 (keepdims 0) -> (2, N, H) -> (N, 2H), and ReduceMean
+    # with keepdims left at its default 1 -> (1, 2, N, H) -> (N, 2H)
+    inits = {}
+    ins = ["xt"] + rec("GRU", 2, 3, inits, {})
+    inits["shp"] = np.array([0, -1], np.int64)
+    nodes = [helper.make_node("Transpose", ["x"], ["xt"], perm=[1, 0, 2], name="t0"),
+             helper.make_node("GRU", ins, ["y4"], hidden_size=H, direction="bidirectional",
+                              linear_before_reset=1, name="gru"),
+             helper.make_node("ReduceMax", ["y4"], ["mx"], axes=[0], keepdims=0, name="max"),
+             helper.make_node("Transpose", ["mx"], ["mxt"], perm=[1, 0, 2], name="t1"),
+             helper.make_node("Reshape", ["mxt", "shp"], ["y_max"], name="r1"),
+             helper.make_node("ReduceMean", ["y4"], ["av"], axes=[0], name="mean"),
+             helper.make_node("Transpose", ["av"], ["avt"], perm=[2, 0, 1, 3], name="t2"),
+             helper.make_node("Reshape", ["avt", "shp"], ["y_mean"], name="r2")]
+    save("op_reduce_time_major", nodes, inits, [fin("x", ["N", "T", I])],
+         [fin("y_max", ["N", 2 * H]), fin("y_mean", ["N", 2 * H])], {"x": xb})
+
+    # opset 18 (axes as an input): an RNN with layout 1, Y (N, T, 1, H); ReduceMax
+    # over the size-1 direction axis (the identity), then ReduceMean over time
+    # (keepdims 1) -> (N, 1, H) -> Squeeze -> (N, H)
+    inits = {}
+    ins = ["x"] + rec("RNN", 1, 1, inits, {})
+    inits["ax_dir"] = np.array([2], np.int64)
+    inits["ax_time"] = np.array([-2], np.int64)
+    inits["ax1"] = np.array([1], np.int64)
+    nodes = [helper.make_node("RNN", ins, ["y4"], hidden_size=H, layout=1, name="rnn"),
+             helper.make_node("ReduceMax", ["y4", "ax_dir"], ["y3"], keepdims=0, name="dir"),
+             helper.make_node("ReduceMean", ["y3", "ax_time"], ["m"], name="mean"),
+             helper.make_node("Squeeze", ["m", "ax1"], ["y"], name="sq")]
+    save("op_reduce_opset18", nodes, inits, [fin("x", ["N", "T", I])], [fin("y", ["N", H])],
+         {"x": xb}, opset=18)
+
+    # refused pooling
+    inits = {}
+    ins = ["x"] + rec("RNN", 1, 1, inits, {})
+    nodes = [helper.make_node("RNN", ins, ["y4"], hidden_size=H, layout=1, name="rnn"),
+             helper.make_node("ReduceMean", ["y4"], ["y"], axes=[1, 3], keepdims=0,
+                              name="pool")]
+    save("refuse_reduce_features", nodes, inits, [fin("x", ["N", "T", I])],
+         [fin("y", ["N", 1])], {}, run=False)
+    nodes = [helper.make_node("RNN", ins, ["y4"], hidden_size=H, layout=1, name="rnn"),
+             helper.make_node("ReduceMax", ["y4"], ["y"], keepdims=0, name="pool")]
+    save("refuse_reduce_all", nodes, inits, [fin("x", ["N", "T", I])], [fin("y", [])], {},
          run=False)
 
 

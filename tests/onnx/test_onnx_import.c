@@ -5,10 +5,13 @@
  * hand-written graphs run by ONNX Runtime) is imported, run on the stored
  * inputs and compared with the framework's outputs (1e-5); the imported
  * model then trains a step and saves and loads; refused graphs give
- * RNN_ERR_UNSUPPORTED with a message naming the node.
+ * RNN_ERR_UNSUPPORTED with a message naming the node. The PyTorch tagger
+ * and sentiment classifier also run on a padded batch with lengths, against
+ * PyTorch on packed sequences.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <check.h>
+#include <math.h>
 #include <rnn.h>
 #include <rnn/onnx.h>
 #include <stdio.h>
@@ -104,9 +107,63 @@ static void check_fixture(const char *name)
     rnn_model_destroy(m);
 }
 
+/* <name>_lengths.io: a right-padded batch of different lengths and PyTorch's
+ * outputs on packed sequences (bench/torch_*.py's evaluation); librnn, given
+ * the lengths, matches them on every real step (1e-5). */
+static void check_lengths(const char *name)
+{
+    rnn_model *m = NULL;
+    ck_assert_msg(rnn_model_load_onnx(fixture(name, ".onnx"), NULL, &m) == RNN_OK, "%s: %s",
+                  name, rnn_last_error());
+    char io_name[128];
+    snprintf(io_name, sizeof io_name, "%s_lengths", name);
+    io_set io;
+    ck_assert_msg(io_read(fixture(io_name, ".io"), &io) && io.n_inputs == 2 && io.count == 3,
+                  "%s.io", io_name);
+    const rnn_tensor *x = io.t[0], *len = io.t[1], *want = io.t[2], *y;
+    ck_assert_msg(rnn_model_forward(m, 1, &x, &len, 0) == RNN_OK, "%s", rnn_last_error());
+    ck_assert_int_eq(rnn_model_output(m, 0, &y), RNN_OK);
+    int64_t d[3] = {1, 1, 1}, e[3] = {0};
+    int r, re;
+    rnn_tensor_shape(y, d, 3, &r);
+    rnn_tensor_shape(want, e, 3, &re);
+    ck_assert(r == re && d[0] == e[0] && d[1] == e[1] && (r < 3 || d[2] == e[2]));
+    const float *p, *q;
+    const int32_t *l;
+    rnn_tensor_data_const(y, (const void **)&p);
+    rnn_tensor_data_const(want, (const void **)&q);
+    rnn_tensor_data_const(len, (const void **)&l);
+    const int64_t steps = r == 3 ? d[1] : 1, F = r == 3 ? d[2] : d[1];
+    double worst = 0;
+    int64_t compared = 0;
+    for (int64_t n = 0; n < d[0]; n++)
+        for (int64_t t = 0; t < (r == 3 ? l[n] : 1); t++)
+            for (int64_t f = 0; f < F; f++, compared++) {
+                double diff = fabs((double)p[(n * steps + t) * F + f] -
+                                   (double)q[(n * steps + t) * F + f]);
+                worst = diff > worst ? diff : worst;
+            }
+    ck_assert(compared > 0);
+    ck_assert_msg(worst <= 1e-5, "%s with lengths: max |diff| %g", name, worst);
+    io_free(&io);
+    rnn_model_destroy(m);
+}
+
 START_TEST(torch_sentiment) { check_fixture("torch_sentiment"); }
 END_TEST
-START_TEST(torch_tagger) { check_fixture("torch_tagger"); }
+START_TEST(torch_sentiment_pooling)
+{
+    check_fixture("torch_sentiment_pooling");
+    check_lengths("torch_sentiment_pooling");
+}
+END_TEST
+START_TEST(torch_pooling_keepdims) { check_fixture("torch_pooling_keepdims"); }
+END_TEST
+START_TEST(torch_tagger)
+{
+    check_fixture("torch_tagger");
+    check_lengths("torch_tagger");
+}
 END_TEST
 START_TEST(torch_char_gru) { check_fixture("torch_char_gru"); }
 END_TEST
@@ -121,6 +178,7 @@ END_TEST
 static const char *const op_cases[] = {
     "op_lstm_layout1_reverse_h", "op_gru_lbr0_bidir", "op_gru_lbr1_reverse_h",
     "op_rnn_relu_bidir", "op_lstm_bidir_layout1", "op_gemm_relu_tanh",
+    "op_reduce_time_major", "op_reduce_opset18",
 };
 
 START_TEST(operator_cases)
@@ -137,6 +195,9 @@ static const char *const refused[][2] = {
     {"refuse_peephole", "peephole"},
     {"refuse_unknown_op", "(Erf)"},
     {"refuse_log_softmax", "log-softmax"},
+    {"refuse_reduce_features", "node 'pool' (ReduceMean): attribute 'axes': axis 3 is not the "
+                               "time axis"},
+    {"refuse_reduce_all", "node 'pool' (ReduceMax): attribute 'axes' is absent"},
 };
 
 START_TEST(refused_graphs)
@@ -209,6 +270,8 @@ int main(void)
     TCase *tc = tcase_create("import");
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, torch_sentiment);
+    tcase_add_test(tc, torch_sentiment_pooling);
+    tcase_add_test(tc, torch_pooling_keepdims);
     tcase_add_test(tc, torch_tagger);
     tcase_add_test(tc, torch_char_gru);
     tcase_add_test(tc, torch_encoder);
