@@ -26,14 +26,11 @@ on first use, so ``import librnn`` works without it.
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
-import os
 import weakref
-from ctypes import POINTER, Structure, c_double, c_int, c_int64, c_uint, c_uint32, c_void_p
+from ctypes import POINTER, Structure, c_double, c_int64, c_uint, c_uint32, c_void_p
 from typing import Any
 
 from . import _lib
-from ._lib import lib
 
 SONAME = "librnn-mpi.so.0"
 _handle: Any = None
@@ -67,47 +64,23 @@ def _library() -> Any:
     global _handle
     if _handle is not None:
         return _handle
-    candidates = []
-    if os.environ.get("LIBRNN_MPI_PATH"):
-        candidates.append(os.environ["LIBRNN_MPI_PATH"])
-    if os.environ.get("LIBRNN_PATH"):
-        d = os.path.dirname(os.path.abspath(os.environ["LIBRNN_PATH"]))
-        candidates += [os.path.join(d, SONAME), os.path.join(d, "mpi", SONAME)]
-    candidates.append(SONAME)
-    found = ctypes.util.find_library("rnn-mpi")
-    if found:
-        candidates.append(found)
-    errors = []
-    for c in candidates:
-        try:
-            # RTLD_GLOBAL: Open MPI's components, loaded by libmpi with dlopen,
-            # resolve libmpi's symbols globally (mpi4py loads it so as well)
-            h = ctypes.CDLL(c, mode=ctypes.RTLD_GLOBAL)
-            break
-        except OSError as e:
-            errors.append(str(e))
-    else:
+    P = POINTER
+    S = _lib.STATUS
+    # RTLD_GLOBAL: Open MPI's components, loaded by libmpi with dlopen,
+    # resolve libmpi's symbols globally (mpi4py loads it so as well)
+    h, errors = _lib.load_optional(SONAME, "LIBRNN_MPI_PATH", "mpi", "rnn-mpi", {
+        "rnn_mpi_options_init": (None, [P(rnn_mpi_options)]),
+        "rnn_mpi_create": (S, [c_void_p, P(rnn_mpi_options), P(c_void_p)]),
+        "rnn_mpi_create_world": (S, [P(rnn_mpi_options), P(c_void_p)]),
+        "rnn_mpi_destroy": (None, [c_void_p]),
+        "rnn_mpi_collective": (S, [c_void_p, P(P(_lib.rnn_collective))]),
+        "rnn_mpi_get_stats": (S, [c_void_p, P(rnn_mpi_stats)]),
+        "rnn_mpi_reset_stats": (S, [c_void_p])}, mode=ctypes.RTLD_GLOBAL)
+    if h is None:
         why = ("cannot load %s (%s); build librnn with -Dmpi (needs libopenmpi-dev) or set "
                "LIBRNN_MPI_PATH" % (SONAME, "; ".join(errors)))
-        try:  # librnn.last_error() says it too
-            lib.rnn_set_last_error(12, b"librnn.mpi", why.encode())  # RNN_ERR_UNSUPPORTED
-        except _lib.RnnError:
-            pass
+        _lib.unsupported("librnn.mpi", why)  # librnn.last_error() says it too
         raise ImportError("librnn-mpi: " + why)
-    P = POINTER
-    for name, res, args in (
-            ("rnn_mpi_options_init", None, [P(rnn_mpi_options)]),
-            ("rnn_mpi_create", c_int, [c_void_p, P(rnn_mpi_options), P(c_void_p)]),
-            ("rnn_mpi_create_world", c_int, [P(rnn_mpi_options), P(c_void_p)]),
-            ("rnn_mpi_destroy", None, [c_void_p]),
-            ("rnn_mpi_collective", c_int, [c_void_p, P(P(_lib.rnn_collective))]),
-            ("rnn_mpi_get_stats", c_int, [c_void_p, P(rnn_mpi_stats)]),
-            ("rnn_mpi_reset_stats", c_int, [c_void_p])):
-        fn = getattr(h, name)
-        fn.argtypes = args
-        fn.restype = res
-        if res is c_int:
-            fn.errcheck = _lib._errcheck
     probe = rnn_mpi_options()
     h.rnn_mpi_options_init(ctypes.byref(probe))
     if probe.struct_size != ctypes.sizeof(rnn_mpi_options):
