@@ -12,6 +12,8 @@
  *  - the same through rnn_model_fit() (shuffling, validation data, 2 epochs,
  *    a last batch smaller than the number of ranks): equal weights, equal
  *    loss and val_loss on every rank and equal to the one-process fit's;
+ *  - a callback's stop on one rank mid-epoch stops every rank after that
+ *    batch, with one process's weights;
  *  - a rank's error (a bad label in its data, a NaN weight) fails every
  *    rank's step at the same step, without an update, within seconds.
  * Check runs without fork (MPI forbids it); every verdict is agreed over the
@@ -325,6 +327,70 @@ START_TEST(fit_equals_one_process)
 }
 END_TEST
 
+/* ------------------------------------------------------------ stopping */
+
+typedef struct stop_seen {
+    int stop_rank; /* whose on_batch asks to stop after batch (0, 2); -1: one process */
+    int rank, n, last_epoch, last_batch;
+} stop_seen;
+
+static int on_batch_stop(void *user, const rnn_batch_log *log)
+{
+    stop_seen *s = user;
+    s->n++;
+    s->last_epoch = log->epoch;
+    s->last_batch = (int)log->batch;
+    return (s->stop_rank < 0 || s->rank == s->stop_rank) && log->epoch == 0 && log->batch == 2;
+}
+
+/* The last rank's on_batch asks to stop after the third of five batches
+ * (mid-epoch): every rank has seen those three batches and no other, stops
+ * with RNN_FIT_CALLBACK, and holds the weights of one process stopped
+ * there. */
+START_TEST(a_stop_on_one_rank_stops_every_rank_after_that_batch)
+{
+    mt_data tr;
+    ck_assert_int_eq(mt_data_make(&tr, 40, 23, 0), 0);
+    rnn_model *ref = mt_model(1, RNN_OPTIM_SGD), *m = mt_model(1, RNN_OPTIM_SGD);
+    ck_assert(ref && m);
+    rnn_fit_options fo;
+    rnn_fit_options_init(&fo);
+    fo.batch_size = 8;
+    fo.epochs = 2;
+    fo.shuffle = 1;
+    fo.seed = 5;
+    fo.on_batch = on_batch_stop;
+    stop_seen sr = {-1, g_rank, 0, -1, -1}, sd = {g_size - 1, g_rank, 0, -1, -1};
+    rnn_fit_result rr = {.struct_size = sizeof rr}, rd = {.struct_size = sizeof rd};
+    fo.user = &sr;
+    ck_ok(rnn_model_fit(ref, &tr.d, &fo, &rr));
+    ck_assert(rr.stop == RNN_FIT_CALLBACK && sr.n == 3);
+    ck_ok(rnn_model_set_collective(m, g_coll));
+    fo.user = &sd;
+    const rnn_status st = rnn_model_fit(m, &tr.d, &fo, &rd);
+    AGREE(st == RNN_OK, "rank %d: %s", g_rank, rnn_last_error());
+    AGREE(sd.n == 3 && sd.last_epoch == 0 && sd.last_batch == 2,
+          "rank %d saw %d batches, the last (%d, %d); one process 3, the last (0, 2)", g_rank,
+          sd.n, sd.last_epoch, sd.last_batch);
+    AGREE(rd.stop == RNN_FIT_CALLBACK && rd.epochs_run == 1, "rank %d: stop %d after %d epochs",
+          g_rank, (int)rd.stop, rd.epochs_run);
+    const double rel = mt_max(g_comm, mt_rel_diff(m, ref));
+    const int64_t nw = mt_weights(m, NULL);
+    float *w = malloc(sizeof *w * (size_t)nw);
+    mt_weights(m, w);
+    const double spread = mt_spread(g_comm, w, nw);
+    if (g_rank == 0)
+        printf("stop on rank %d after batch 3 of 5: weights %.3g relative to one process, "
+               "spread %.3g\n", g_size - 1, rel, spread);
+    AGREE(rel <= 1e-6, "weights differ from one process by %g (relative)", rel);
+    AGREE(spread == 0, "the ranks' weights differ by %g", spread);
+    free(w);
+    rnn_model_destroy(ref);
+    rnn_model_destroy(m);
+    mt_data_free(&tr);
+}
+END_TEST
+
 /* ------------------------------------------------------------ errors */
 
 /* A bad label in the last rank's copy of the data: every rank's fit fails,
@@ -465,6 +531,7 @@ int main(int argc, char **argv)
     tcase_add_test(tc, api_errors_name_function_argument_value);
     tcase_add_loop_test(tc, train_step_shares_equal_one_process, 0, 3);
     tcase_add_loop_test(tc, fit_equals_one_process, 0, 2);
+    tcase_add_test(tc, a_stop_on_one_rank_stops_every_rank_after_that_batch);
     tcase_add_test(tc, bad_label_on_one_rank_fails_every_rank);
     tcase_add_loop_test(tc, bad_step_on_one_rank_fails_that_step_everywhere, 0, 2);
     suite_add_tcase(s, tc);

@@ -12,6 +12,10 @@
  *    length bucketing, uneven last batch, validation split, plain mean loss
  *    over padded steps): the same weights and figures on every rank as alone;
  *  - iterators of different lengths per rank end the epoch together;
+ *  - a callback's stop on one rank (mid-epoch, or after an epoch's last
+ *    batch) stops every rank after the same batch, with one process's
+ *    weights, figures and learning rate, without a sum per batch of its
+ *    own; the voided step leaves the dropout generator where it was;
  *  - a failure on one rank (different data, a NaN input) fails every rank at
  *    the same point, weights unchanged; bad collectives are refused.
  */
@@ -156,6 +160,10 @@ static void free_data(dataset *d)
     rnn_tensor_destroy(d->y);
 }
 
+/* The recurrent layer's input dropout in the models make_model builds
+ * (0 but in the test of voided steps). */
+static float model_dropout;
+
 static rnn_model *make_model(uint64_t seed, rnn_optimizer_type opt, rnn_reduction red)
 {
     rnn_model_options mo;
@@ -174,6 +182,7 @@ static rnn_model *make_model(uint64_t seed, rnn_optimizer_type opt, rnn_reductio
     o.units = 8;
     o.return_sequences = 1;
     o.bidirectional = 1;
+    o.dropout = model_dropout;
     ck_ok(rnn_model_add_recurrent(m, &o, NULL));
     rnn_dense_options d;
     rnn_dense_options_init(&d);
@@ -257,6 +266,13 @@ struct job {
     float loss[MAXR], val_loss[MAXR];
     int epochs_run[MAXR];
     int iter_batches[MAXR]; /* iterators: batches this rank's iterator gives */
+    /* stopping: the rank whose on_batch asks to stop after batch
+     * (stop_epoch, stop_batch); what each rank's on_batch saw */
+    int stop_rank, stop_epoch, stop_batch;
+    int batches_seen[MAXR], last_epoch[MAXR], last_batch[MAXR];
+    int stopped_by[MAXR]; /* rnn_fit_result.stop */
+    float lr[MAXR];
+    int sums_per_epoch[MAXR];
 };
 
 typedef struct targ {
@@ -586,6 +602,197 @@ START_TEST(a_failing_rank_fails_every_rank)
 }
 END_TEST
 
+/* ------------------------------------------------------------ stopping */
+
+typedef struct stop_ctx {
+    job *j;
+    int rank;
+} stop_ctx;
+
+static int on_batch_stop(void *user, const rnn_batch_log *log)
+{
+    stop_ctx *c = user;
+    job *j = c->j;
+    j->batches_seen[c->rank]++;
+    j->last_epoch[c->rank] = log->epoch;
+    j->last_batch[c->rank] = (int)log->batch;
+    return c->rank == j->stop_rank && log->epoch == j->stop_epoch &&
+           log->batch == j->stop_batch;
+}
+
+/* fit_opts with an exponential schedule (a voided step must leave the rate
+ * of the last trained batch) and on_batch_stop. */
+static rnn_fit_options stop_opts(stop_ctx *c)
+{
+    rnn_fit_options o = fit_opts();
+    o.epochs = 3;
+    o.lr_schedule = RNN_LR_EXPONENTIAL;
+    o.decay_steps = 1;
+    o.decay_rate = 0.9f;
+    o.on_batch = on_batch_stop;
+    o.user = c;
+    return o;
+}
+
+static void stop_rank(job *j, int rank, rnn_model *m)
+{
+    stop_ctx c = {j, rank};
+    rnn_fit_options o = stop_opts(&c);
+    rnn_data t = data_of(&j->data);
+    rnn_fit_result res;
+    res.struct_size = sizeof res;
+    j->st[rank] = rnn_model_fit(m, &t, &o, &res);
+    j->epochs_run[rank] = res.epochs_run;
+    j->stopped_by[rank] = (int)res.stop;
+    j->lr[rank] = res.last.learning_rate;
+    j->loss[rank] = res.last.loss;
+}
+
+/* Rank stop_rank (of size) asks to stop after batch (epoch, batch): every
+ * rank's on_batch has seen the same batches, the last being that one, and
+ * every rank ends with one process's weights, figures and learning rate
+ * when it stops there too. */
+static void check_stop(int size, int stop_rank_, int epoch, int batch, int want_epochs)
+{
+    job j;
+    memset(&j, 0, sizeof j);
+    j.opt = RNN_OPTIM_SGD;
+    j.red = RNN_REDUCTION_MASKED_MEAN;
+    j.data = make_data(13);
+    j.stop_epoch = epoch;
+    j.stop_batch = batch;
+    /* one process, stopped by its only callback at the same batch */
+    j.stop_rank = 0;
+    rnn_model *alone = make_model(100, j.opt, j.red);
+    stop_ctx c = {&j, 0};
+    rnn_fit_options o = stop_opts(&c);
+    rnn_data t = data_of(&j.data);
+    rnn_fit_result res;
+    res.struct_size = sizeof res;
+    ck_ok(rnn_model_fit(alone, &t, &o, &res));
+    ck_assert_int_eq(res.stop, RNN_FIT_CALLBACK);
+    ck_assert_int_eq(res.epochs_run, want_epochs);
+    const int seen = j.batches_seen[0];
+    ck_assert(j.last_epoch[0] == epoch && j.last_batch[0] == batch);
+    j.batches_seen[0] = 0;
+    j.stop_rank = stop_rank_;
+    run_ranks(&j, size, stop_rank);
+    for (int r = 0; r < size; r++) {
+        ck_assert_msg(j.st[r] == RNN_OK, "rank %d: %s", r, j.err[r]);
+        ck_assert_msg(j.batches_seen[r] == seen && j.last_epoch[r] == epoch &&
+                          j.last_batch[r] == batch,
+                      "rank %d of %d saw %d batches, the last (%d, %d); one process %d, the "
+                      "last (%d, %d)",
+                      r, size, j.batches_seen[r], j.last_epoch[r], j.last_batch[r], seen, epoch,
+                      batch);
+        ck_assert_int_eq(j.stopped_by[r], RNN_FIT_CALLBACK);
+        ck_assert_int_eq(j.epochs_run[r], want_epochs);
+        ck_assert_msg(j.lr[r] == res.last.learning_rate, "rank %d: learning rate %.9g, alone %.9g",
+                      r, (double)j.lr[r], (double)res.last.learning_rate);
+        ck_assert_msg(fabsf(j.loss[r] - res.last.loss) <= 1e-5f * fabsf(res.last.loss),
+                      "rank %d: loss %.9g, alone %.9g", r, (double)j.loss[r],
+                      (double)res.last.loss);
+        const double dw = weights_diff(j.model[r], alone);
+        printf("stop on rank %d after epoch %d batch %d, rank %d of %d: weights within %.3g of "
+               "one process's\n", stop_rank_, epoch, batch, r, size, dw);
+        ck_assert_msg(dw <= 1e-6, "rank %d of %d: weights differ from one process's by %.3g", r,
+                      size, dw);
+    }
+    free_ranks(&j, size);
+    rnn_model_destroy(alone);
+    free_data(&j.data);
+}
+
+START_TEST(a_stop_on_one_rank_mid_epoch_stops_every_rank_after_that_batch)
+{
+    check_stop(3, 2, 1, 1, 2); /* 24 training samples: batches 0..3 of 7, 7, 7, 3 */
+    check_stop(2, 1, 0, 0, 1);
+}
+END_TEST
+
+START_TEST(a_stop_after_the_last_batch_of_an_epoch_ends_that_epoch)
+{
+    check_stop(2, 1, 1, 3, 2);
+}
+END_TEST
+
+/* A stop wish rides on the next batch's exchange of figures: a training
+ * epoch costs 2 + buckets sums per batch (figures; the buckets: Embedding,
+ * LSTM, Dense; the failure flag), one per validation batch and one for the
+ * epoch's callbacks, and no sum of its own per batch. */
+static void sums_rank(job *j, int rank, rnn_model *m)
+{
+    rnn_fit_options o = fit_opts(); /* 4 training batches, 1 validation batch */
+    rnn_data t = data_of(&j->data);
+    const int before = j->s.calls[rank];
+    o.epochs = 1;
+    j->st[rank] = rnn_model_fit(m, &t, &o, NULL);
+    const int one = j->s.calls[rank] - before;
+    o.epochs = 2;
+    if (!j->st[rank])
+        j->st[rank] = rnn_model_fit(m, &t, &o, NULL);
+    j->sums_per_epoch[rank] = j->s.calls[rank] - before - one - one;
+}
+
+START_TEST(the_stop_wish_needs_no_sum_of_its_own)
+{
+    job j;
+    memset(&j, 0, sizeof j);
+    j.opt = RNN_OPTIM_SGD;
+    j.red = RNN_REDUCTION_MASKED_MEAN;
+    j.data = make_data(11);
+    run_ranks(&j, 2, sums_rank);
+    for (int r = 0; r < 2; r++) {
+        ck_assert_msg(j.st[r] == RNN_OK, "rank %d: %s", r, j.err[r]);
+        ck_assert_int_eq(j.sums_per_epoch[r], 4 * (2 + 3) + 1 + 1);
+    }
+    free_ranks(&j, 2);
+    free_data(&j.data);
+}
+END_TEST
+
+/* The voided step's forward drew dropout masks: the model's generator goes
+ * back, so that the training after the stop draws what one process draws
+ * (a collective of size 1 computes what one process does). */
+static void void_rng_rank(job *j, int rank, rnn_model *m)
+{
+    stop_ctx c = {j, rank};
+    rnn_fit_options o = stop_opts(&c);
+    rnn_data t = data_of(&j->data);
+    j->st[rank] = rnn_model_fit(m, &t, &o, NULL);
+    o.on_batch = NULL;
+    o.epochs = 1;
+    if (!j->st[rank])
+        j->st[rank] = rnn_model_fit(m, &t, &o, NULL);
+}
+
+START_TEST(a_voided_step_leaves_the_dropout_generator_alone)
+{
+    job j;
+    memset(&j, 0, sizeof j);
+    j.opt = RNN_OPTIM_SGD;
+    j.red = RNN_REDUCTION_MASKED_MEAN;
+    j.data = make_data(17);
+    j.stop_rank = 0;
+    j.stop_epoch = 0;
+    j.stop_batch = 1;
+    model_dropout = 0.3f;
+    rnn_model *alone = make_model(100, j.opt, j.red);
+    void_rng_rank(&j, 0, alone);
+    ck_assert_msg(j.st[0] == RNN_OK, "alone: %s", rnn_last_error());
+    run_ranks(&j, 1, void_rng_rank);
+    model_dropout = 0.0f;
+    ck_assert_msg(j.st[0] == RNN_OK, "rank 0: %s", j.err[0]);
+    const double dw = weights_diff(j.model[0], alone);
+    printf("dropout, stopped after a voided step and trained on: weights within %.3g of one "
+           "process's\n", dw);
+    ck_assert_msg(dw <= 1e-6, "weights differ from one process's by %.3g", dw);
+    free_ranks(&j, 1);
+    rnn_model_destroy(alone);
+    free_data(&j.data);
+}
+END_TEST
+
 START_TEST(bad_collectives_are_refused)
 {
     rnn_model *m = make_model(1, RNN_OPTIM_SGD, RNN_REDUCTION_MEAN);
@@ -642,6 +849,10 @@ int main(void)
     tcase_add_test(tc, iterators_of_different_lengths);
     tcase_add_test(tc, fit_refuses_different_data);
     tcase_add_test(tc, a_failing_rank_fails_every_rank);
+    tcase_add_test(tc, a_stop_on_one_rank_mid_epoch_stops_every_rank_after_that_batch);
+    tcase_add_test(tc, a_stop_after_the_last_batch_of_an_epoch_ends_that_epoch);
+    tcase_add_test(tc, the_stop_wish_needs_no_sum_of_its_own);
+    tcase_add_test(tc, a_voided_step_leaves_the_dropout_generator_alone);
     tcase_add_test(tc, bad_collectives_are_refused);
     suite_add_tcase(s, tc);
     return rnn_test_run(s);
