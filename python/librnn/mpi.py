@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import ctypes
 import weakref
-from ctypes import POINTER, Structure, c_double, c_int64, c_uint, c_uint32, c_void_p
+from ctypes import POINTER, Structure, c_double, c_int, c_int64, c_uint, c_uint32, c_void_p
 from typing import Any
 
 from . import _lib
@@ -39,7 +39,8 @@ _handle: Any = None
 class rnn_mpi_options(Structure):
     """The C struct ``rnn_mpi_options`` (include/rnn/mpi.h), field for field."""
 
-    _fields_ = [("struct_size", c_uint32), ("timeout_seconds", c_double), ("flags", c_uint)]
+    _fields_ = [("struct_size", c_uint32), ("timeout_seconds", c_double), ("flags", c_uint),
+                ("progress_us", c_int)]
 
 
 class rnn_mpi_stats(Structure):
@@ -49,7 +50,8 @@ class rnn_mpi_stats(Structure):
                 ("allreduce_bytes", c_int64), ("broadcasts", c_int64),
                 ("broadcast_bytes", c_int64), ("completed_before_wait", c_int64),
                 ("inflight_seconds", c_double), ("wait_seconds", c_double),
-                ("broadcast_seconds", c_double)]
+                ("broadcast_seconds", c_double), ("progress_tests", c_int64),
+                ("completed_by_progress", c_int64)]
 
 
 def _library() -> Any:
@@ -108,7 +110,7 @@ class Collective:
     """
 
     def __init__(self, comm: Any = None, timeout: float | None = None,
-                 overlap: bool = True) -> None:
+                 overlap: bool = True, progress_us: int | None = None) -> None:
         """Wraps ``comm`` (``rnn_mpi_create``), or MPI_COMM_WORLD.
 
         Args:
@@ -123,6 +125,12 @@ class Collective:
             overlap: Sum each layer's gradients while the backward of the layers
                 below runs (False: after the whole backward, for measuring).
                 Defaults to True.
+            progress_us: The progress thread that moves the sums on while the
+                backward runs: None for the library's default (one testing
+                every 50 us when MPI's thread level allows it, or the
+                RNN_MPI_PROGRESS environment variable), 0 for none, N > 0 for
+                one testing every N microseconds (refused when MPI was
+                initialized below MPI_THREAD_SERIALIZED). Defaults to None.
 
         Raises:
             ImportError: librnn-mpi is not installed, or ``comm`` is given
@@ -138,6 +146,8 @@ class Collective:
             o.timeout_seconds = float(timeout)
         if not overlap:
             o.flags = 1  # RNN_COLLECTIVE_NO_OVERLAP
+        if progress_us is not None:
+            o.progress_us = int(progress_us)
         out = c_void_p()
         if comm is None:
             h.rnn_mpi_create_world(ctypes.byref(o), ctypes.byref(out))
@@ -177,7 +187,9 @@ class Collective:
             "broadcast_bytes", "completed_before_wait" (sums already done when
             the training loop came to wait for them), "inflight_seconds" (time
             the sums ran behind computation), "wait_seconds" (time blocked
-            waiting for them), "broadcast_seconds".
+            waiting for them), "broadcast_seconds", "progress_tests" (tests
+            the progress thread made) and "completed_by_progress" (sums it
+            found complete).
 
         Raises:
             ValueError: The collective is closed.
