@@ -275,6 +275,15 @@ struct job {
     int sums_per_epoch[MAXR];
 };
 
+/* An SGD job of the given loss reduction on make_data(data_seed). */
+static void job_init(job *j, rnn_reduction red, uint64_t data_seed)
+{
+    memset(j, 0, sizeof *j);
+    j->opt = RNN_OPTIM_SGD;
+    j->red = red;
+    j->data = make_data(data_seed);
+}
+
 typedef struct targ {
     job *j;
     int rank;
@@ -318,6 +327,23 @@ static void free_ranks(job *j, int size)
         rnn_model_destroy(j->model[r]);
     pthread_mutex_destroy(&j->s.mu);
     pthread_cond_destroy(&j->s.cv);
+}
+
+/* Rank r's weights (of size) are within 1e-6 of alone's (printed under what). */
+static void check_weights(job *j, int r, int size, rnn_model *alone, const char *what)
+{
+    const double dw = weights_diff(j->model[r], alone);
+    printf("%s, rank %d of %d: weights within %.3g of one process's\n", what, r, size, dw);
+    ck_assert_msg(dw <= 1e-6, "%s, rank %d of %d: weights differ from one process's by %.3g",
+                  what, r, size, dw);
+}
+
+/* Frees the ranks' models, alone (may be NULL) and the job's data. */
+static void job_free(job *j, int size, rnn_model *alone)
+{
+    free_ranks(j, size);
+    rnn_model_destroy(alone);
+    free_data(&j->data);
 }
 
 /* ------------------------------------------------------------ train_step */
@@ -372,9 +398,7 @@ static void check_steps(rnn_optimizer_type opt)
         ck_assert_msg(dw <= 1e-6, "rank %d: weights differ from one process's by %.3g", r, dw);
     }
     ck_assert_msg(weights_diff(j.model[0], j.model[1]) == 0.0, "the ranks' weights differ");
-    free_ranks(&j, 2);
-    rnn_model_destroy(alone);
-    free_data(&j.data);
+    job_free(&j, 2, alone);
 }
 
 START_TEST(train_step_sgd_momentum)
@@ -429,10 +453,7 @@ static void fit_rank(job *j, int rank, rnn_model *m)
 static void check_fit(int size, rnn_reduction red)
 {
     job j;
-    memset(&j, 0, sizeof j);
-    j.opt = RNN_OPTIM_SGD;
-    j.red = red;
-    j.data = make_data(11);
+    job_init(&j, red, 11);
     rnn_model *alone = make_model(100, j.opt, red);
     rnn_fit_options o = fit_opts();
     rnn_data t = data_of(&j.data);
@@ -451,14 +472,9 @@ static void check_fit(int size, rnn_reduction red)
                       (double)res.last.val_loss);
         ck_assert_msg(j.loss[r] == j.loss[0] && j.val_loss[r] == j.val_loss[0],
                       "rank %d reports other figures than rank 0", r);
-        const double dw = weights_diff(j.model[r], alone);
-        printf("fit, rank %d of %d: weights within %.3g of one process's\n", r, size, dw);
-        ck_assert_msg(dw <= 1e-6, "rank %d of %d: weights differ from one process's by %.3g", r,
-                      size, dw);
+        check_weights(&j, r, size, alone, "fit");
     }
-    free_ranks(&j, size);
-    rnn_model_destroy(alone);
-    free_data(&j.data);
+    job_free(&j, size, alone);
 }
 
 START_TEST(fit_two_ranks_masked_mean)
@@ -518,10 +534,7 @@ static void iter_rank(job *j, int rank, rnn_model *m)
 START_TEST(iterators_of_different_lengths)
 {
     job j;
-    memset(&j, 0, sizeof j);
-    j.opt = RNN_OPTIM_SGD;
-    j.red = RNN_REDUCTION_MASKED_MEAN;
-    j.data = make_data(5);
+    job_init(&j, RNN_REDUCTION_MASKED_MEAN, 5);
     run_ranks(&j, 2, iter_rank);
     for (int r = 0; r < 2; r++) {
         ck_assert_msg(j.st[r] == RNN_OK, "rank %d: %s", r, j.err[r]);
@@ -529,8 +542,7 @@ START_TEST(iterators_of_different_lengths)
         ck_assert(isfinite(j.loss[r]) && j.loss[r] == j.loss[0]);
     }
     ck_assert_msg(weights_diff(j.model[0], j.model[1]) == 0.0, "the ranks' weights differ");
-    free_ranks(&j, 2);
-    free_data(&j.data);
+    job_free(&j, 2, NULL);
 }
 END_TEST
 
@@ -549,10 +561,7 @@ static void fit_mismatch_rank(job *j, int rank, rnn_model *m)
 START_TEST(fit_refuses_different_data)
 {
     job j;
-    memset(&j, 0, sizeof j);
-    j.opt = RNN_OPTIM_SGD;
-    j.red = RNN_REDUCTION_MASKED_MEAN;
-    j.data = make_data(5);
+    job_init(&j, RNN_REDUCTION_MASKED_MEAN, 5);
     run_ranks(&j, 2, fit_mismatch_rank);
     ck_assert_int_eq(j.st[0], RNN_ERR_COLLECTIVE);
     ck_assert_msg(strstr(j.err[0], "rnn_model_fit: ") && strstr(j.err[0], "other") == NULL &&
@@ -562,8 +571,7 @@ START_TEST(fit_refuses_different_data)
     ck_assert_msg(strstr(j.err[1], "the in-memory training samples differ: 29 on rank 1, 30 on "
                                    "rank 0"),
                   "rank 1: %s", j.err[1]);
-    free_ranks(&j, 2);
-    free_data(&j.data);
+    job_free(&j, 2, NULL);
 }
 END_TEST
 
@@ -585,10 +593,7 @@ static void bad_step_rank(job *j, int rank, rnn_model *m)
 START_TEST(a_failing_rank_fails_every_rank)
 {
     job j;
-    memset(&j, 0, sizeof j);
-    j.opt = RNN_OPTIM_SGD;
-    j.red = RNN_REDUCTION_MASKED_MEAN;
-    j.data = make_data(5);
+    job_init(&j, RNN_REDUCTION_MASKED_MEAN, 5);
     run_ranks(&j, 2, bad_step_rank);
     ck_assert_msg(j.st[0] == RNN_ERR_COLLECTIVE && strstr(j.err[0], "1 other rank"),
                   "rank 0: %d %s", (int)j.st[0], j.err[0]);
@@ -597,8 +602,7 @@ START_TEST(a_failing_rank_fails_every_rank)
     ck_assert_msg(strstr(j.err[1], "rnn_model_train_step"), "rank 1: %s", j.err[1]);
     /* no update from the failed step: both still hold the first step's weights */
     ck_assert_msg(weights_diff(j.model[0], j.model[1]) == 0.0, "the ranks' weights differ");
-    free_ranks(&j, 2);
-    free_data(&j.data);
+    job_free(&j, 2, NULL);
 }
 END_TEST
 
@@ -655,10 +659,7 @@ static void stop_rank(job *j, int rank, rnn_model *m)
 static void check_stop(int size, int stop_rank_, int epoch, int batch, int want_epochs)
 {
     job j;
-    memset(&j, 0, sizeof j);
-    j.opt = RNN_OPTIM_SGD;
-    j.red = RNN_REDUCTION_MASKED_MEAN;
-    j.data = make_data(13);
+    job_init(&j, RNN_REDUCTION_MASKED_MEAN, 13);
     j.stop_epoch = epoch;
     j.stop_batch = batch;
     /* one process, stopped by its only callback at the same batch */
@@ -692,15 +693,12 @@ static void check_stop(int size, int stop_rank_, int epoch, int batch, int want_
         ck_assert_msg(fabsf(j.loss[r] - res.last.loss) <= 1e-5f * fabsf(res.last.loss),
                       "rank %d: loss %.9g, alone %.9g", r, (double)j.loss[r],
                       (double)res.last.loss);
-        const double dw = weights_diff(j.model[r], alone);
-        printf("stop on rank %d after epoch %d batch %d, rank %d of %d: weights within %.3g of "
-               "one process's\n", stop_rank_, epoch, batch, r, size, dw);
-        ck_assert_msg(dw <= 1e-6, "rank %d of %d: weights differ from one process's by %.3g", r,
-                      size, dw);
+        char what[64];
+        snprintf(what, sizeof what, "stop on rank %d after epoch %d batch %d", stop_rank_, epoch,
+                 batch);
+        check_weights(&j, r, size, alone, what);
     }
-    free_ranks(&j, size);
-    rnn_model_destroy(alone);
-    free_data(&j.data);
+    job_free(&j, size, alone);
 }
 
 START_TEST(a_stop_on_one_rank_mid_epoch_stops_every_rank_after_that_batch)
@@ -737,17 +735,13 @@ static void sums_rank(job *j, int rank, rnn_model *m)
 START_TEST(the_stop_wish_needs_no_sum_of_its_own)
 {
     job j;
-    memset(&j, 0, sizeof j);
-    j.opt = RNN_OPTIM_SGD;
-    j.red = RNN_REDUCTION_MASKED_MEAN;
-    j.data = make_data(11);
+    job_init(&j, RNN_REDUCTION_MASKED_MEAN, 11);
     run_ranks(&j, 2, sums_rank);
     for (int r = 0; r < 2; r++) {
         ck_assert_msg(j.st[r] == RNN_OK, "rank %d: %s", r, j.err[r]);
         ck_assert_int_eq(j.sums_per_epoch[r], 4 * (2 + 3) + 1 + 1);
     }
-    free_ranks(&j, 2);
-    free_data(&j.data);
+    job_free(&j, 2, NULL);
 }
 END_TEST
 
@@ -769,10 +763,7 @@ static void void_rng_rank(job *j, int rank, rnn_model *m)
 START_TEST(a_voided_step_leaves_the_dropout_generator_alone)
 {
     job j;
-    memset(&j, 0, sizeof j);
-    j.opt = RNN_OPTIM_SGD;
-    j.red = RNN_REDUCTION_MASKED_MEAN;
-    j.data = make_data(17);
+    job_init(&j, RNN_REDUCTION_MASKED_MEAN, 17);
     j.stop_rank = 0;
     j.stop_epoch = 0;
     j.stop_batch = 1;
@@ -787,9 +778,7 @@ START_TEST(a_voided_step_leaves_the_dropout_generator_alone)
     printf("dropout, stopped after a voided step and trained on: weights within %.3g of one "
            "process's\n", dw);
     ck_assert_msg(dw <= 1e-6, "weights differ from one process's by %.3g", dw);
-    free_ranks(&j, 1);
-    rnn_model_destroy(alone);
-    free_data(&j.data);
+    job_free(&j, 1, alone);
 }
 END_TEST
 
