@@ -494,6 +494,7 @@ END_TEST
 typedef struct iter {
     dataset parts[4];
     int n;
+    int asked; /* batches asked for: the highest index + 1 */
 } iter;
 
 static int iter_next(void *user, int epoch, int64_t batch, const rnn_tensor **x,
@@ -501,6 +502,7 @@ static int iter_next(void *user, int epoch, int64_t batch, const rnn_tensor **x,
 {
     (void)epoch;
     iter *it = user;
+    it->asked = batch + 1 > it->asked ? (int)batch + 1 : it->asked;
     if (batch >= it->n)
         return 0;
     *x = it->parts[batch].x;
@@ -714,6 +716,61 @@ START_TEST(a_stop_after_the_last_batch_of_an_epoch_ends_that_epoch)
 }
 END_TEST
 
+/* Iterators agree on a stop after every batch with a sum of their own (one
+ * process would not ask its iterator for the next batch): rank 0, whose
+ * iterator has 3 batches, stops after its second, while rank 1's iterator
+ * ended after one; both saw two batches and stop there, and no iterator is
+ * asked for a batch one process would not have asked for. */
+static void iter_stop_rank(job *j, int rank, rnn_model *m)
+{
+    iter it = {.n = rank == 0 ? 3 : 1};
+    for (int b = 0; b < it.n; b++)
+        it.parts[b] = rows(&j->data, 4 * (2 * b + rank), 4 * (2 * b + rank) + 4);
+    rnn_data t;
+    rnn_data_init(&t);
+    t.next = iter_next;
+    t.user = &it;
+    stop_ctx c = {j, rank};
+    rnn_fit_options o;
+    rnn_fit_options_init(&o);
+    o.epochs = 2;
+    o.on_batch = on_batch_stop;
+    o.user = &c;
+    rnn_fit_result res;
+    res.struct_size = sizeof res;
+    j->st[rank] = rnn_model_fit(m, &t, &o, &res);
+    j->epochs_run[rank] = res.epochs_run;
+    j->stopped_by[rank] = (int)res.stop;
+    j->iter_batches[rank] = it.asked;
+    for (int b = 0; b < it.n; b++)
+        free_data(&it.parts[b]);
+}
+
+START_TEST(a_stop_with_iterators_stops_every_rank_after_that_batch)
+{
+    job j;
+    job_init(&j, RNN_REDUCTION_MASKED_MEAN, 5);
+    j.stop_rank = 0;
+    j.stop_epoch = 0;
+    j.stop_batch = 1;
+    run_ranks(&j, 2, iter_stop_rank);
+    for (int r = 0; r < 2; r++) {
+        ck_assert_msg(j.st[r] == RNN_OK, "rank %d: %s", r, j.err[r]);
+        ck_assert_msg(j.batches_seen[r] == 2 && j.last_epoch[r] == 0 && j.last_batch[r] == 1,
+                      "rank %d saw %d batches, the last (%d, %d)", r, j.batches_seen[r],
+                      j.last_epoch[r], j.last_batch[r]);
+        ck_assert_int_eq(j.stopped_by[r], RNN_FIT_CALLBACK);
+        ck_assert_int_eq(j.epochs_run[r], 1);
+    }
+    /* rank 0's iterator was not asked for a third batch; rank 1's was asked
+     * for its second, the one that told it had ended */
+    ck_assert_int_eq(j.iter_batches[0], 2);
+    ck_assert_int_eq(j.iter_batches[1], 2);
+    ck_assert_msg(weights_diff(j.model[0], j.model[1]) == 0.0, "the ranks' weights differ");
+    job_free(&j, 2, NULL);
+}
+END_TEST
+
 /* A stop wish rides on the next batch's exchange of figures: a training
  * epoch costs 2 + buckets sums per batch (figures; the buckets: Embedding,
  * LSTM, Dense; the failure flag), one per validation batch and one for the
@@ -840,6 +897,7 @@ int main(void)
     tcase_add_test(tc, a_failing_rank_fails_every_rank);
     tcase_add_test(tc, a_stop_on_one_rank_mid_epoch_stops_every_rank_after_that_batch);
     tcase_add_test(tc, a_stop_after_the_last_batch_of_an_epoch_ends_that_epoch);
+    tcase_add_test(tc, a_stop_with_iterators_stops_every_rank_after_that_batch);
     tcase_add_test(tc, the_stop_wish_needs_no_sum_of_its_own);
     tcase_add_test(tc, a_voided_step_leaves_the_dropout_generator_alone);
     tcase_add_test(tc, bad_collectives_are_refused);
