@@ -265,7 +265,7 @@ struct job {
     char err[MAXR][600];
     float loss[MAXR], val_loss[MAXR];
     int epochs_run[MAXR];
-    int iter_batches[MAXR]; /* iterators: batches this rank's iterator gives */
+    int iter_batches[MAXR]; /* iterators: batches this rank's iterator was asked for */
     /* stopping: the rank whose on_batch asks to stop after batch
      * (stop_epoch, stop_batch); what each rank's on_batch saw */
     int stop_rank, stop_epoch, stop_batch;
@@ -511,9 +511,10 @@ static int iter_next(void *user, int epoch, int64_t batch, const rnn_tensor **x,
     return 1;
 }
 
-static void iter_rank(job *j, int rank, rnn_model *m)
+/* 2 epochs over an iterator: rank 0's gives 3 batches of 4, rank 1's 1;
+ * on_batch (may be NULL) with user. */
+static void iter_fit(job *j, int rank, rnn_model *m, rnn_batch_callback on_batch, void *user)
 {
-    /* rank 0: 3 batches of 4; rank 1: 1 batch of 4 */
     iter it = {.n = rank == 0 ? 3 : 1};
     for (int b = 0; b < it.n; b++)
         it.parts[b] = rows(&j->data, 4 * (2 * b + rank), 4 * (2 * b + rank) + 4);
@@ -524,13 +525,22 @@ static void iter_rank(job *j, int rank, rnn_model *m)
     rnn_fit_options o;
     rnn_fit_options_init(&o);
     o.epochs = 2;
+    o.on_batch = on_batch;
+    o.user = user;
     rnn_fit_result res;
     res.struct_size = sizeof res;
     j->st[rank] = rnn_model_fit(m, &t, &o, &res);
     j->loss[rank] = res.last.loss;
     j->epochs_run[rank] = res.epochs_run;
+    j->stopped_by[rank] = (int)res.stop;
+    j->iter_batches[rank] = it.asked;
     for (int b = 0; b < it.n; b++)
         free_data(&it.parts[b]);
+}
+
+static void iter_rank(job *j, int rank, rnn_model *m)
+{
+    iter_fit(j, rank, m, NULL, NULL);
 }
 
 START_TEST(iterators_of_different_lengths)
@@ -610,6 +620,14 @@ END_TEST
 
 /* ------------------------------------------------------------ stopping */
 
+/* Rank stop_rank's on_batch_stop asks to stop after batch (epoch, batch). */
+static void stop_at(job *j, int stop_rank, int epoch, int batch)
+{
+    j->stop_rank = stop_rank;
+    j->stop_epoch = epoch;
+    j->stop_batch = batch;
+}
+
 typedef struct stop_ctx {
     job *j;
     int rank;
@@ -662,10 +680,8 @@ static void check_stop(int size, int stop_rank_, int epoch, int batch, int want_
 {
     job j;
     job_init(&j, RNN_REDUCTION_MASKED_MEAN, 13);
-    j.stop_epoch = epoch;
-    j.stop_batch = batch;
     /* one process, stopped by its only callback at the same batch */
-    j.stop_rank = 0;
+    stop_at(&j, 0, epoch, batch);
     rnn_model *alone = make_model(100, j.opt, j.red);
     stop_ctx c = {&j, 0};
     rnn_fit_options o = stop_opts(&c);
@@ -723,36 +739,15 @@ END_TEST
  * asked for a batch one process would not have asked for. */
 static void iter_stop_rank(job *j, int rank, rnn_model *m)
 {
-    iter it = {.n = rank == 0 ? 3 : 1};
-    for (int b = 0; b < it.n; b++)
-        it.parts[b] = rows(&j->data, 4 * (2 * b + rank), 4 * (2 * b + rank) + 4);
-    rnn_data t;
-    rnn_data_init(&t);
-    t.next = iter_next;
-    t.user = &it;
     stop_ctx c = {j, rank};
-    rnn_fit_options o;
-    rnn_fit_options_init(&o);
-    o.epochs = 2;
-    o.on_batch = on_batch_stop;
-    o.user = &c;
-    rnn_fit_result res;
-    res.struct_size = sizeof res;
-    j->st[rank] = rnn_model_fit(m, &t, &o, &res);
-    j->epochs_run[rank] = res.epochs_run;
-    j->stopped_by[rank] = (int)res.stop;
-    j->iter_batches[rank] = it.asked;
-    for (int b = 0; b < it.n; b++)
-        free_data(&it.parts[b]);
+    iter_fit(j, rank, m, on_batch_stop, &c);
 }
 
 START_TEST(a_stop_with_iterators_stops_every_rank_after_that_batch)
 {
     job j;
     job_init(&j, RNN_REDUCTION_MASKED_MEAN, 5);
-    j.stop_rank = 0;
-    j.stop_epoch = 0;
-    j.stop_batch = 1;
+    stop_at(&j, 0, 0, 1);
     run_ranks(&j, 2, iter_stop_rank);
     for (int r = 0; r < 2; r++) {
         ck_assert_msg(j.st[r] == RNN_OK, "rank %d: %s", r, j.err[r]);
@@ -821,9 +816,7 @@ START_TEST(a_voided_step_leaves_the_dropout_generator_alone)
 {
     job j;
     job_init(&j, RNN_REDUCTION_MASKED_MEAN, 17);
-    j.stop_rank = 0;
-    j.stop_epoch = 0;
-    j.stop_batch = 1;
+    stop_at(&j, 0, 0, 1);
     model_dropout = 0.3f;
     rnn_model *alone = make_model(100, j.opt, j.red);
     void_rng_rank(&j, 0, alone);
