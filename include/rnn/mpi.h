@@ -48,6 +48,24 @@
  * rnn_model_fit() (or the other training functions); MPI must be
  * initialized with at least MPI_THREAD_FUNNELED when that is not the main
  * thread (rnn_mpi_create_world() asks for MPI_THREAD_FUNNELED).
+ *
+ * Progress thread (rnn_mpi_options.progress_us, the environment variable
+ * RNN_MPI_PROGRESS): MPI libraries such as Open MPI move a non-blocking sum
+ * on only inside MPI calls, and librnn makes none while a layer's backward
+ * runs. A thread of the handle therefore tests the sums in flight every
+ * progress_us microseconds (50 by default) while any is in flight, and
+ * sleeps on a condition variable otherwise (no MPI call, no CPU). Every MPI
+ * call of the handle is made under a mutex of its own, so MPI must provide
+ * MPI_THREAD_SERIALIZED (or MPI_THREAD_MULTIPLE): rnn_mpi_create_world()
+ * asks for MPI_THREAD_SERIALIZED when it initializes MPI; on a program's
+ * MPI initialized with less, the default (::RNN_MPI_PROGRESS_AUTO) runs
+ * without the thread, and an explicit interval is refused. The thread makes
+ * MPI calls only while a sum started through the handle's collective is in
+ * flight, which the training functions never leave when they return or
+ * call a callback: a program may call MPI itself between them, from the
+ * thread that trains (MPI_THREAD_SERIALIZED), or at any time from any
+ * thread under MPI_THREAD_MULTIPLE. What it brings, measured:
+ * docs/guide/distributed.md ("The progress thread").
  */
 #ifndef RNN_MPI_H
 #define RNN_MPI_H
@@ -79,9 +97,22 @@ typedef struct rnn_mpi_options {
     /** Copied into rnn_collective.flags: 0, or ::RNN_COLLECTIVE_NO_OVERLAP
      *  (sum the gradients only after the whole backward, for measurements). */
     unsigned flags;
+    /** The progress thread (see the file's description):
+     *  ::RNN_MPI_PROGRESS_AUTO (the default): one that tests the sums in
+     *  flight every 50 microseconds when MPI provides MPI_THREAD_SERIALIZED
+     *  or more, none otherwise; 0: none; N in [1, 1000000]: one that tests
+     *  every N microseconds, and rnn_mpi_create() fails when MPI provides
+     *  less than MPI_THREAD_SERIALIZED. The environment variable
+     *  RNN_MPI_PROGRESS (-1, 0 or N), when set, wins over this field. */
+    int progress_us;
 } rnn_mpi_options;
 
-/** @brief Fills @p options with the defaults (timeout_seconds 120, flags 0). */
+/** @brief rnn_mpi_options.progress_us: a progress thread when MPI's thread
+ *  level allows it (the default). */
+#define RNN_MPI_PROGRESS_AUTO (-1)
+
+/** @brief Fills @p options with the defaults (timeout_seconds 120, flags 0,
+ *  progress_us ::RNN_MPI_PROGRESS_AUTO). */
 RNN_API void rnn_mpi_options_init(rnn_mpi_options *options);
 
 /**
@@ -99,9 +130,14 @@ RNN_API void rnn_mpi_options_init(rnn_mpi_options *options);
  * @param[out] out the handle; release with rnn_mpi_destroy() after the
  *        models that use its collective. NULL on failure.
  * @retval RNN_ERR_INVALID_ARG @p comm or @p out NULL, @p comm pointing to
- *         MPI_COMM_NULL, a bad struct_size, timeout_seconds, flags or
- *         RNN_MPI_TIMEOUT (the message names which and its value).
- * @retval RNN_ERR_STATE MPI is not initialized, or already finalized.
+ *         MPI_COMM_NULL, a bad struct_size, timeout_seconds, flags,
+ *         progress_us, RNN_MPI_TIMEOUT or RNN_MPI_PROGRESS (the message names
+ *         which and its value).
+ * @retval RNN_ERR_STATE MPI is not initialized, or already finalized, or a
+ *         progress interval is asked for (progress_us > 0) and MPI was
+ *         initialized with less than MPI_THREAD_SERIALIZED (the message
+ *         says which level; ::RNN_MPI_PROGRESS_AUTO then goes without the
+ *         thread).
  * @retval RNN_ERR_COLLECTIVE MPI_Comm_dup (or another MPI call) failed; the
  *         message has MPI's error string.
  * @retval RNN_ERR_NOMEM
@@ -111,18 +147,24 @@ RNN_API rnn_status rnn_mpi_create(const void *comm, const rnn_mpi_options *optio
 
 /**
  * @brief rnn_mpi_create() on MPI_COMM_WORLD, initializing MPI first
- * (MPI_Init_thread with MPI_THREAD_FUNNELED) when nobody has; then
- * rnn_mpi_destroy() finalizes it. For programs and bindings that use MPI
- * only through librnn.
+ * (MPI_Init_thread with MPI_THREAD_SERIALIZED, for the progress thread, or
+ * MPI_THREAD_FUNNELED when progress_us is 0) when nobody has; then
+ * rnn_mpi_destroy()
+ * finalizes it. For programs and bindings that use MPI only through librnn.
  * @retval RNN_ERR_STATE MPI was already finalized.
  * @retval RNN_ERR_COLLECTIVE MPI_Init_thread failed.
+ * @retval RNN_ERR_UNSUPPORTED a progress interval is asked for (progress_us
+ *         > 0) and the MPI library provides less than MPI_THREAD_SERIALIZED
+ *         (MPI is finalized again; with ::RNN_MPI_PROGRESS_AUTO the handle
+ *         is made without the thread).
  * Other errors as rnn_mpi_create().
  */
 RNN_API rnn_status rnn_mpi_create_world(const rnn_mpi_options *options, rnn_mpi **out);
 
 /**
- * @brief Releases the handle: frees the duplicated communicator (a
- * collective call: every rank destroys its handle) and, when
+ * @brief Releases the handle: stops its progress thread, if any, frees the
+ * duplicated communicator (a collective call: every rank destroys its
+ * handle) and, when
  * rnn_mpi_create_world() initialized MPI, finalizes MPI. After a failed or
  * timed-out operation nothing is freed or finalized (MPI could block):
  * only the handle's own memory is released, and the process should end with
@@ -161,6 +203,11 @@ typedef struct rnn_mpi_stats {
     double wait_seconds;
     /** Seconds spent in broadcasts (start to completion). */
     double broadcast_seconds;
+    /** Tests (MPI_Testall) the progress thread made; 0 without one. */
+    int64_t progress_tests;
+    /** Sums and broadcasts the progress thread found complete (the rest
+     *  completed in the calling thread's tests); 0 without one. */
+    int64_t completed_by_progress;
 } rnn_mpi_stats;
 
 /**

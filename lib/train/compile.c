@@ -124,7 +124,7 @@ rnn_status rnn__model_step(const char *func, rnn_model *m, int num_inputs,
         return rnn__err(RNN_ERR_STATE, func, "call rnn_model_compile() first");
     if (m->dist)
         return rnn__dist_step(func, m, RNN_OK, num_inputs, inputs, lengths, targets, train, loss,
-                              accuracy, stats);
+                              accuracy, stats, NULL);
     double l, a;
     rnn_status st = rnn__forward_loss(func, m, num_inputs, inputs, lengths, targets, train, &l,
                                       &a, stats);

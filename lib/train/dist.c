@@ -33,7 +33,7 @@ typedef struct rnn__dist {
 } rnn__dist;
 
 /* Exchanged before every step's backward (or every evaluation batch). */
-enum { S_HAS, S_FAIL, S_DENOM, S_LOSS, S_ACTIVE, S_HITS, S_COUNTED, S_SAMPLES, S_N };
+enum { S_HAS, S_FAIL, S_STOP, S_DENOM, S_LOSS, S_ACTIVE, S_HITS, S_COUNTED, S_SAMPLES, S_N };
 
 static rnn__dist *dist_of(const rnn_model *m)
 {
@@ -437,20 +437,34 @@ static rnn_status dist_update(const char *func, rnn_model *m, int local, double 
     return RNN_OK;
 }
 
+int rnn__dist_can_void_step(const rnn_model *m)
+{
+    for (int i = 0; i < m->n_layers; i++)
+        if (m->layers[i]->stateful)
+            return 0;
+    return 1;
+}
+
 rnn_status rnn__dist_step(const char *func, rnn_model *m, rnn_status local_st, int num_inputs,
                           const rnn_tensor *const *inputs, const rnn_tensor *const *lengths,
                           const rnn_tensor *targets, int train, float *loss, float *accuracy,
-                          rnn__loss_stats *stats)
+                          rnn__loss_stats *stats, int *stop)
 {
     float v[S_N] = {0};
+    const rnn__rng rng = m->rng; /* restored when the step turns out void */
     rnn_status st = local_st;
     if (!st && inputs)
         st = local_forward(func, m, num_inputs, inputs, lengths, targets, train, v);
     v[S_FAIL] = st ? 1.0f : 0.0f;
+    v[S_STOP] = stop && *stop ? 1.0f : 0.0f;
     const float local_denom = v[S_DENOM];
     rnn_status e = rnn__dist_sum(func, m, "exchanging the batch's figures", v, S_N);
     if (e)
         return st ? st : e;
+    if (stop && (*stop = v[S_STOP] > 0.0f)) {
+        m->rng = rng;
+        return RNN_OK;
+    }
     if (st)
         return st;
     if (v[S_FAIL] > 0.0f)

@@ -40,11 +40,26 @@ RNN__HIDDEN rnn_status rnn__dist_sync(const char *func, rnn_model *m);
  * the exchange then reports on every rank. Figures (loss, accuracy, *stats)
  * are those of the global batch, the same on every rank; stats->empty is
  * set when no rank had a batch (nothing was computed: the end of an
- * iterator epoch). */
+ * iterator epoch).
+ *
+ * stop (NULL: none) carries fit's stop requests on the exchange of the
+ * batch's figures instead of a sum of their own: on entry, whether this
+ * rank was asked to stop after the batch before; on return, whether any
+ * rank was. When one was, the step is void: no backward, no update, no
+ * figures, the model's generator is back where it was (the forward's
+ * dropout masks are never used), a failure of this batch on any rank is
+ * ignored (one process would not have made it), and RNN_OK is returned.
+ * Every rank passes stop, or none does. The forward must leave no other
+ * state behind (no stateful layers: see rnn__dist_can_void_step). */
 RNN__HIDDEN rnn_status rnn__dist_step(const char *func, rnn_model *m, rnn_status local_st,
                                       int num_inputs, const rnn_tensor *const *inputs,
                                       const rnn_tensor *const *lengths,
                                       const rnn_tensor *targets, int train, float *loss,
-                                      float *accuracy, rnn__loss_stats *stats);
+                                      float *accuracy, rnn__loss_stats *stats, int *stop);
+
+/* Whether a training forward of m can be voided after the fact
+ * (rnn__dist_step's stop): none of its layers carries states from batch
+ * to batch. */
+RNN__HIDDEN int rnn__dist_can_void_step(const rnn_model *m);
 
 #endif

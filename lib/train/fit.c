@@ -92,18 +92,20 @@ static int64_t batch_size_of(const rnn_tensor *x)
 /* A model step (train: with the update) on batch x, timed by g (NULL: not
  * timed). With a collective, x is this rank's share (NULL: it has none) and
  * local_st the failure of making it, which every rank then fails with;
- * without one, local_st is returned as is. */
+ * without one, local_st is returned as is. stop: rnn__dist_step's (NULL
+ * without a collective); when it comes back set, the step was void. */
 static rnn_status model_step(const char *func, rnn_model *m, rnn__gov *g, rnn_status local_st,
                              const rnn_tensor **x, const rnn_tensor **len, const rnn_tensor *y,
-                             int train, float *l, float *ac, rnn__loss_stats *s)
+                             int train, float *l, float *ac, rnn__loss_stats *s, int *stop)
 {
     if (!m->dist && local_st)
         return local_st;
     if (g && x)
         rnn__gov_begin(g);
-    rnn_status st = m->dist ? rnn__dist_step(func, m, local_st, 1, x, len, y, train, l, ac, s)
-                            : rnn__model_step(func, m, 1, x, len, y, train, l, ac, s);
-    if (g && x && !st)
+    rnn_status st = m->dist
+                        ? rnn__dist_step(func, m, local_st, 1, x, len, y, train, l, ac, s, stop)
+                        : rnn__model_step(func, m, 1, x, len, y, train, l, ac, s);
+    if (g && x && !st && !(stop && *stop))
         rnn__gov_end(g, rnn__gov_work(*x));
     return st;
 }
@@ -159,7 +161,7 @@ static rnn_status eval_batches(const char *func, rnn_model *m, const rnn_data *d
             float l, ac;
             rnn__loss_stats s;
             if ((st = model_step(func, m, g, ls, !ended && !ls ? &x : NULL, &len, y, 0, &l, &ac,
-                                 &s)))
+                                 &s, NULL)))
                 return ls ? st : rnn__err_wrap(st, func, "batch %lld", (long long)k + 1);
             if (m->dist && s.empty)
                 break;
@@ -184,7 +186,7 @@ static rnn_status eval_batches(const char *func, rnn_model *m, const rnn_data *d
         float l, ac;
         rnn__loss_stats s;
         rnn_status ls = make_batch(m, &b, idx + i, nb, &x, &len, &y);
-        if ((st = model_step(func, m, g, ls, x ? &x : NULL, &len, y, 0, &l, &ac, &s)))
+        if ((st = model_step(func, m, g, ls, x ? &x : NULL, &len, y, 0, &l, &ac, &s, NULL)))
             st = ls ? st : rnn__err_wrap(st, func, "samples %lld..%lld", (long long)idx[i],
                                          (long long)idx[i + nb - 1]);
         else
@@ -436,7 +438,15 @@ static rnn_status agree_stop(rnn_model *m, int *stop)
     return st;
 }
 
-/* One training epoch over in-memory samples (order from plan) or an iterator. */
+/* One training epoch over in-memory samples (order from plan) or an iterator.
+ * With a collective, a rank's wish to stop after batch k (a callback's) has
+ * to reach every rank before batch k + 1 is trained. On in-memory data it
+ * rides on batch k + 1's exchange of figures (rnn__dist_step's stop), which
+ * then voids that step everywhere; a wish after the epoch's last batch
+ * leaves here as this rank's own *stop, and fit_epoch's agreement on the
+ * epoch's callbacks settles it. Iterators (whose next batch one process
+ * would not have asked for) and stateful models (whose voided forward would
+ * move the carried states) agree after every batch with a sum of its own. */
 static rnn_status train_epoch(fit_state *f, int epoch, acc *a, int *stop)
 {
     rnn_model *m = f->m;
@@ -445,6 +455,7 @@ static rnn_status train_epoch(fit_state *f, int epoch, acc *a, int *stop)
     const rnn__plan *p = &f->p;
     const char *func = "rnn_model_fit";
     memset(a, 0, sizeof *a);
+    const int ride = m->dist && d->x && rnn__dist_can_void_step(m);
     int ended = 0; /* this rank's iterator has ended (with a collective: the
                       others' may not have) */
     for (int64_t k = 0;; k++) {
@@ -469,16 +480,23 @@ static rnn_status train_epoch(fit_state *f, int epoch, acc *a, int *stop)
                 x = NULL;
             }
         }
+        float l, ac, lr;
+        rnn_optimizer_learning_rate(m->optimizer, &lr); /* back to it when the step is void */
         if (o->lr_schedule == RNN_LR_EXPONENTIAL && !ls && (st = rnn__fit_set_lr(m, exp_lr(f))))
             ls = st;
-        float l, ac, lr;
         rnn__loss_stats s;
-        if ((st = model_step(func, m, f->gov, ls, x ? &x : NULL, &len, y, 1, &l, &ac, &s))) {
+        if ((st = model_step(func, m, f->gov, ls, x ? &x : NULL, &len, y, 1, &l, &ac, &s,
+                             ride ? stop : NULL))) {
             if (ls)
                 return st;
             return d->x ? batch_error(st, p, epoch, k)
                         : rnn__err_wrap(st, func, "epoch %d, batch %lld", epoch + 1,
                                         (long long)k + 1);
+        }
+        if (ride && *stop) { /* a rank was asked to stop after batch k - 1 */
+            if (o->lr_schedule == RNN_LR_EXPONENTIAL)
+                rnn_optimizer_set_learning_rate(m->optimizer, lr);
+            break;
         }
         if (m->dist && s.empty) { /* every rank's iterator has ended */
             f->iter_batches = k;
@@ -496,6 +514,8 @@ static rnn_status train_epoch(fit_state *f, int epoch, acc *a, int *stop)
         /* the batch is done: reported also when on_batch stops here */
         if (progress_batch(f, epoch, batches, a))
             *stop = 1;
+        if (ride)
+            continue; /* *stop rides on batch k + 1's exchange */
         if (m->dist && (st = agree_stop(m, stop)))
             return rnn__err_wrap(st, func, "epoch %d, batch %lld", epoch + 1, (long long)k + 1);
         if (*stop)

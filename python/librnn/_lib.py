@@ -530,8 +530,8 @@ def _open():
                           "the library file" % (SONAME, first)) from first
 
 
-def _declare(handle):
-    for name, (res, args) in FUNCTIONS.items():
+def _declare(handle, functions=None):
+    for name, (res, args) in (FUNCTIONS if functions is None else functions).items():
         fn = getattr(handle, name)  # AttributeError: the library lacks a symbol
         fn.argtypes = args
         if res is STATUS:
@@ -587,6 +587,77 @@ lib, loaded_from = _open()
 _declare(lib)
 _check_version(lib)
 _check_structs()
+
+
+def load_optional(soname: str, env_var: str, subdir: str, link_name: str,
+                  functions: Mapping[str, tuple[Any, list[Any]]],
+                  mode: int = ctypes.DEFAULT_MODE) -> tuple[Any, list[str]]:
+    """Loads one of librnn's optional libraries (librnn-onnx, librnn-keras,
+    librnn-mpi) and declares its functions.
+
+    The candidates, in order: the file named by the environment variable
+    ``env_var`` when set; ``soname`` in librnn's own folder and in its
+    ``subdir`` there (a build tree), when librnn was loaded from a path with
+    a folder (``LIBRNN_PATH``); ``soname`` through the system loader; what
+    ``ctypes.util.find_library(link_name)`` finds.
+
+    Args:
+        soname: The library's soname, such as "librnn-onnx.so.0".
+        env_var: The environment variable naming its file, such as
+            "LIBRNN_ONNX_PATH".
+        subdir: Its folder in a build tree, next to librnn's.
+        link_name: Its name for the linker ("rnn-onnx").
+        functions: name -> (result type or ``STATUS``, [argument types]), as
+            ``FUNCTIONS``: ``STATUS`` functions raise :class:`RnnError` on
+            failure.
+        mode: ``ctypes.CDLL``'s mode (``ctypes.RTLD_GLOBAL`` for librnn-mpi,
+            whose MPI loads plug-ins that need libmpi's symbols).
+
+    Returns:
+        (the library, []) when one candidate loaded, else (None, the
+        loader's error for each candidate tried).
+
+    Raises:
+        AttributeError: The library loaded lacks one of ``functions``.
+    """
+    candidates = []
+    if os.environ.get(env_var):
+        candidates.append(os.environ[env_var])
+    if loaded_from and os.sep in str(loaded_from):
+        d = os.path.dirname(os.path.abspath(str(loaded_from)))
+        candidates += [os.path.join(d, soname), os.path.join(d, subdir, soname)]
+    candidates.append(soname)
+    found = ctypes.util.find_library(link_name)
+    if found:
+        candidates.append(found)
+    errors = []
+    for c in candidates:
+        try:
+            handle = ctypes.CDLL(c, mode=mode)
+        except OSError as e:
+            errors.append(str(e))
+            continue
+        _declare(handle, functions)
+        return handle, []
+    return None, errors
+
+
+def unsupported(where: str, why: str) -> RnnError:
+    """Records ``why`` as the library's last error (RNN_ERR_UNSUPPORTED, under
+    ``where``), so that ``librnn.last_error()`` says it too.
+
+    Args:
+        where: The function it is attributed to, such as "librnn.onnx".
+        why: What is missing.
+
+    Returns:
+        The RnnError of that status and message, for the caller to raise.
+    """
+    try:
+        lib.rnn_set_last_error(12, where.encode(), why.encode())  # RNN_ERR_UNSUPPORTED
+    except RnnError as e:
+        return e
+    return RnnError(12, "%s: %s" % (where, why))
 
 
 def init_struct(struct: type[_S], *extra: Any) -> _S:

@@ -15,65 +15,33 @@ naming the layer and the argument.
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import os
 from typing import Any
 
 from . import _lib
-from ._lib import ModelP, RnnError, lib
+from ._lib import ModelP
 from .model import Model
 
 SONAME = "librnn-keras.so.0"
-RNN_ERR_UNSUPPORTED = 12
-
 _keras_lib: Any = None
-
-
-def _candidates() -> list[str]:
-    out = []
-    env = os.environ.get("LIBRNN_KERAS_PATH")
-    if env:
-        out.append(env)
-    base = getattr(_lib, "loaded_from", None) or os.environ.get("LIBRNN_PATH")
-    if base and os.sep in str(base):
-        d = os.path.dirname(str(base))
-        out += [os.path.join(d, SONAME), os.path.join(d, "keras", SONAME)]
-    out.append(SONAME)
-    found = ctypes.util.find_library("rnn-keras")
-    if found:
-        out.append(found)
-    return out
-
-
-def _unavailable(why: str) -> RnnError:
-    # recorded as the C library's last error, whose errcheck raises it as
-    # RnnError(RNN_ERR_UNSUPPORTED, "librnn.load_keras: ...") like any other
-    lib.rnn_set_last_error(RNN_ERR_UNSUPPORTED, b"librnn.load_keras", why.encode())
-    return RnnError(RNN_ERR_UNSUPPORTED, "librnn.load_keras: " + why)
 
 
 def _keras() -> Any:
     global _keras_lib
     if _keras_lib is not None:
         return _keras_lib
-    errors = []
-    for c in _candidates():
-        try:
-            h = ctypes.CDLL(c)
-        except OSError as e:
-            errors.append(str(e))
-            continue
-        for name in ("rnn_model_load_keras", "rnn_model_load_keras_weights"):
-            f = getattr(h, name)
-            f.restype = ctypes.c_int
-            f.errcheck = _lib._errcheck
-        h.rnn_model_load_keras.argtypes = [ctypes.c_char_p, ctypes.c_void_p,
-                                           ctypes.POINTER(ModelP)]
-        h.rnn_model_load_keras_weights.argtypes = [ModelP, ctypes.c_char_p]
-        _keras_lib = h
-        return h
-    raise _unavailable("librnn-keras is not installed (built with meson -Dkeras, "
-                       "Debian package librnn-keras0); tried: " + "; ".join(errors[:3]))
+    S, P = _lib.STATUS, ctypes.POINTER
+    h, errors = _lib.load_optional(SONAME, "LIBRNN_KERAS_PATH", "keras", "rnn-keras", {
+        "rnn_model_load_keras": (S, [ctypes.c_char_p, ctypes.c_void_p, P(ModelP)]),
+        "rnn_model_load_keras_weights": (S, [ModelP, ctypes.c_char_p])})
+    if h is None:
+        # recorded as the C library's last error, and raised as
+        # RnnError(RNN_ERR_UNSUPPORTED, "librnn.load_keras: ...") like any other
+        raise _lib.unsupported("librnn.load_keras", "librnn-keras is not installed (built with "
+                               "meson -Dkeras, Debian package librnn-keras0); tried: "
+                               + "; ".join(errors[:3]))
+    _keras_lib = h
+    return h
 
 
 def load_keras(path: str | os.PathLike[str], seed: int = 0,

@@ -26,14 +26,11 @@ on first use, so ``import librnn`` works without it.
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
-import os
 import weakref
 from ctypes import POINTER, Structure, c_double, c_int, c_int64, c_uint, c_uint32, c_void_p
 from typing import Any
 
 from . import _lib
-from ._lib import lib
 
 SONAME = "librnn-mpi.so.0"
 _handle: Any = None
@@ -42,7 +39,8 @@ _handle: Any = None
 class rnn_mpi_options(Structure):
     """The C struct ``rnn_mpi_options`` (include/rnn/mpi.h), field for field."""
 
-    _fields_ = [("struct_size", c_uint32), ("timeout_seconds", c_double), ("flags", c_uint)]
+    _fields_ = [("struct_size", c_uint32), ("timeout_seconds", c_double), ("flags", c_uint),
+                ("progress_us", c_int)]
 
 
 class rnn_mpi_stats(Structure):
@@ -52,7 +50,8 @@ class rnn_mpi_stats(Structure):
                 ("allreduce_bytes", c_int64), ("broadcasts", c_int64),
                 ("broadcast_bytes", c_int64), ("completed_before_wait", c_int64),
                 ("inflight_seconds", c_double), ("wait_seconds", c_double),
-                ("broadcast_seconds", c_double)]
+                ("broadcast_seconds", c_double), ("progress_tests", c_int64),
+                ("completed_by_progress", c_int64)]
 
 
 def _library() -> Any:
@@ -67,47 +66,23 @@ def _library() -> Any:
     global _handle
     if _handle is not None:
         return _handle
-    candidates = []
-    if os.environ.get("LIBRNN_MPI_PATH"):
-        candidates.append(os.environ["LIBRNN_MPI_PATH"])
-    if os.environ.get("LIBRNN_PATH"):
-        d = os.path.dirname(os.path.abspath(os.environ["LIBRNN_PATH"]))
-        candidates += [os.path.join(d, SONAME), os.path.join(d, "mpi", SONAME)]
-    candidates.append(SONAME)
-    found = ctypes.util.find_library("rnn-mpi")
-    if found:
-        candidates.append(found)
-    errors = []
-    for c in candidates:
-        try:
-            # RTLD_GLOBAL: Open MPI's components, loaded by libmpi with dlopen,
-            # resolve libmpi's symbols globally (mpi4py loads it so as well)
-            h = ctypes.CDLL(c, mode=ctypes.RTLD_GLOBAL)
-            break
-        except OSError as e:
-            errors.append(str(e))
-    else:
+    P = POINTER
+    S = _lib.STATUS
+    # RTLD_GLOBAL: Open MPI's components, loaded by libmpi with dlopen,
+    # resolve libmpi's symbols globally (mpi4py loads it so as well)
+    h, errors = _lib.load_optional(SONAME, "LIBRNN_MPI_PATH", "mpi", "rnn-mpi", {
+        "rnn_mpi_options_init": (None, [P(rnn_mpi_options)]),
+        "rnn_mpi_create": (S, [c_void_p, P(rnn_mpi_options), P(c_void_p)]),
+        "rnn_mpi_create_world": (S, [P(rnn_mpi_options), P(c_void_p)]),
+        "rnn_mpi_destroy": (None, [c_void_p]),
+        "rnn_mpi_collective": (S, [c_void_p, P(P(_lib.rnn_collective))]),
+        "rnn_mpi_get_stats": (S, [c_void_p, P(rnn_mpi_stats)]),
+        "rnn_mpi_reset_stats": (S, [c_void_p])}, mode=ctypes.RTLD_GLOBAL)
+    if h is None:
         why = ("cannot load %s (%s); build librnn with -Dmpi (needs libopenmpi-dev) or set "
                "LIBRNN_MPI_PATH" % (SONAME, "; ".join(errors)))
-        try:  # librnn.last_error() says it too
-            lib.rnn_set_last_error(12, b"librnn.mpi", why.encode())  # RNN_ERR_UNSUPPORTED
-        except _lib.RnnError:
-            pass
+        _lib.unsupported("librnn.mpi", why)  # librnn.last_error() says it too
         raise ImportError("librnn-mpi: " + why)
-    P = POINTER
-    for name, res, args in (
-            ("rnn_mpi_options_init", None, [P(rnn_mpi_options)]),
-            ("rnn_mpi_create", c_int, [c_void_p, P(rnn_mpi_options), P(c_void_p)]),
-            ("rnn_mpi_create_world", c_int, [P(rnn_mpi_options), P(c_void_p)]),
-            ("rnn_mpi_destroy", None, [c_void_p]),
-            ("rnn_mpi_collective", c_int, [c_void_p, P(P(_lib.rnn_collective))]),
-            ("rnn_mpi_get_stats", c_int, [c_void_p, P(rnn_mpi_stats)]),
-            ("rnn_mpi_reset_stats", c_int, [c_void_p])):
-        fn = getattr(h, name)
-        fn.argtypes = args
-        fn.restype = res
-        if res is c_int:
-            fn.errcheck = _lib._errcheck
     probe = rnn_mpi_options()
     h.rnn_mpi_options_init(ctypes.byref(probe))
     if probe.struct_size != ctypes.sizeof(rnn_mpi_options):
@@ -135,7 +110,7 @@ class Collective:
     """
 
     def __init__(self, comm: Any = None, timeout: float | None = None,
-                 overlap: bool = True) -> None:
+                 overlap: bool = True, progress_us: int | None = None) -> None:
         """Wraps ``comm`` (``rnn_mpi_create``), or MPI_COMM_WORLD.
 
         Args:
@@ -150,6 +125,12 @@ class Collective:
             overlap: Sum each layer's gradients while the backward of the layers
                 below runs (False: after the whole backward, for measuring).
                 Defaults to True.
+            progress_us: The progress thread that moves the sums on while the
+                backward runs: None for the library's default (one testing
+                every 50 us when MPI's thread level allows it, or the
+                RNN_MPI_PROGRESS environment variable), 0 for none, N > 0 for
+                one testing every N microseconds (refused when MPI was
+                initialized below MPI_THREAD_SERIALIZED). Defaults to None.
 
         Raises:
             ImportError: librnn-mpi is not installed, or ``comm`` is given
@@ -165,6 +146,8 @@ class Collective:
             o.timeout_seconds = float(timeout)
         if not overlap:
             o.flags = 1  # RNN_COLLECTIVE_NO_OVERLAP
+        if progress_us is not None:
+            o.progress_us = int(progress_us)
         out = c_void_p()
         if comm is None:
             h.rnn_mpi_create_world(ctypes.byref(o), ctypes.byref(out))
@@ -204,7 +187,9 @@ class Collective:
             "broadcast_bytes", "completed_before_wait" (sums already done when
             the training loop came to wait for them), "inflight_seconds" (time
             the sums ran behind computation), "wait_seconds" (time blocked
-            waiting for them), "broadcast_seconds".
+            waiting for them), "broadcast_seconds", "progress_tests" (tests
+            the progress thread made) and "completed_by_progress" (sums it
+            found complete).
 
         Raises:
             ValueError: The collective is closed.

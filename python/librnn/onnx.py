@@ -11,12 +11,11 @@ is missing.
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import os
 from typing import Any
 
 from . import _lib
-from ._lib import ModelP, lib
+from ._lib import ModelP
 from .model import Model
 
 SONAME = "librnn-onnx.so.0"
@@ -32,41 +31,18 @@ def _library() -> Any:
     global _handle
     if _handle is not None:
         return _handle
-    candidates = []
-    if os.environ.get("LIBRNN_ONNX_PATH"):
-        candidates.append(os.environ["LIBRNN_ONNX_PATH"])
-    if os.environ.get("LIBRNN_PATH"):
-        d = os.path.dirname(os.path.abspath(os.environ["LIBRNN_PATH"]))
-        candidates += [os.path.join(d, SONAME), os.path.join(d, "onnx", SONAME)]
-    candidates.append(SONAME)
-    found = ctypes.util.find_library("rnn-onnx")
-    if found:
-        candidates.append(found)
-    errors = []
-    for c in candidates:
-        try:
-            h = ctypes.CDLL(c)
-            break
-        except OSError as e:
-            errors.append(str(e))
-    else:
+    P = ctypes.POINTER
+    S = _lib.STATUS
+    h, errors = _lib.load_optional(SONAME, "LIBRNN_ONNX_PATH", "onnx", "rnn-onnx", {
+        "rnn_model_load_onnx": (S, [ctypes.c_char_p, ctypes.c_void_p, P(ModelP)]),
+        "rnn_model_load_onnx_memory": (S, [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_void_p,
+                                           P(ModelP)]),
+        "rnn_model_save_onnx": (S, [ModelP, ctypes.c_char_p])})
+    if h is None:
         why = ("cannot load %s (%s); build librnn with -Donnx or set LIBRNN_ONNX_PATH"
                % (SONAME, "; ".join(errors)))
-        try:  # librnn.last_error() says it too
-            lib.rnn_set_last_error(12, b"librnn.onnx", why.encode())  # RNN_ERR_UNSUPPORTED
-        except _lib.RnnError:
-            pass
+        _lib.unsupported("librnn.onnx", why)  # librnn.last_error() says it too
         raise ImportError("librnn-onnx: " + why)
-    P = ctypes.POINTER
-    for name, args in (
-            ("rnn_model_load_onnx", [ctypes.c_char_p, ctypes.c_void_p, P(ModelP)]),
-            ("rnn_model_load_onnx_memory", [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_void_p,
-                                            P(ModelP)]),
-            ("rnn_model_save_onnx", [ModelP, ctypes.c_char_p])):
-        fn = getattr(h, name)
-        fn.argtypes = args
-        fn.restype = ctypes.c_int
-        fn.errcheck = _lib._errcheck
     _handle = h
     return h
 

@@ -15,14 +15,21 @@
  *                               every rank loads DIR/ckpt-rank0.rnn and trains
  *                               on; rank 0 saves OUT
  *   mpi_modes compare A B       (no MPI) the weights of A and B agree to 1e-6
- *   mpi_modes measure STEPS     the POS tagger's model, steps with and without
- *                               overlapping the gradient sums (figures only)
+ *   mpi_modes measure STEPS [ROUNDS [PROGRESS_US [MODELS]]]
+ *                               the POS tagger's model (MODELS "tagger", the
+ *                               default) and/or a deeper one ("deep"): steps
+ *                               with and without overlapping the gradient
+ *                               sums, and with a progress thread (figures
+ *                               only; medians when ROUNDS > 1)
  *
- * These use rnn_mpi_create_world(), which initializes MPI itself.
+ * These use rnn_mpi_create_world(), which initializes MPI itself, but for
+ * measure, which initializes it with MPI_THREAD_SERIALIZED (the progress
+ * thread's level) for all its handles.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -213,7 +220,11 @@ static int resume_continue(const char *dir, const char *out)
  * Bidirectional GRU 128, Dense 12 per step) on random sentences of 25
  * tokens, global batches of 64: steps with and without the overlap of the
  * gradient sums with the backward, and what the sums cost (rank 0 prints). */
-static rnn_model *tagger(void)
+/* The models measured: "tagger", the POS tagger's (Embedding 10176 x 100,
+ * bidirectional GRU 128, Dense 12: 3 buckets), and "deep", two stacked
+ * LSTM 256 layers between the same Embedding and Dense (4 buckets: the
+ * upper LSTM's can travel during the lower one's backward). */
+static rnn_model *measured_model(int deep)
 {
     rnn_model_options mo;
     rnn_model_options_init(&mo);
@@ -224,8 +235,8 @@ static rnn_model *tagger(void)
     rnn_embedding_options_init(&e);
     e.input_dim = 10176, e.output_dim = 100;
     rnn_recurrent_options r;
-    rnn_recurrent_options_init(&r, RNN_GRU);
-    r.units = 128, r.bidirectional = 1, r.return_sequences = 1;
+    rnn_recurrent_options_init(&r, deep ? RNN_LSTM : RNN_GRU);
+    r.units = deep ? 256 : 128, r.bidirectional = !deep, r.return_sequences = 1;
     rnn_dense_options d;
     rnn_dense_options_init(&d);
     d.units = 12, d.activation = RNN_ACT_SOFTMAX;
@@ -236,24 +247,39 @@ static rnn_model *tagger(void)
     rnn_optimizer_options_init(&o, RNN_OPTIM_ADAM);
     if (rnn_model_create(&mo, &m) || rnn_model_add_input(m, RNN_I32, 1, any, NULL) ||
         rnn_model_add_embedding(m, &e, NULL) || rnn_model_add_recurrent(m, &r, NULL) ||
-        rnn_model_add_dense(m, &d, NULL) || rnn_model_compile(m, &c, &o))
-        die("the tagger model");
+        (deep && rnn_model_add_recurrent(m, &r, NULL)) || rnn_model_add_dense(m, &d, NULL) ||
+        rnn_model_compile(m, &c, &o))
+        die("the measured model");
     return m;
 }
 
-static int measure(int steps)
+enum { CONFIGS = 3, MAX_ROUNDS = 64 };
+static const char *const config_name[CONFIGS] = {"overlap", "no overlap", "progress"};
+
+typedef struct measured {
+    double step, inflight, wait, before, progress_tests; /* per step; before: a fraction */
+} measured;
+
+static int cmp_double(const void *a, const void *b)
+{
+    const double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static double median(const measured *v, int n, size_t field)
+{
+    double x[MAX_ROUNDS];
+    for (int i = 0; i < n; i++)
+        x[i] = *(const double *)((const char *)&v[i] + field);
+    qsort(x, (size_t)n, sizeof *x, cmp_double);
+    return n % 2 ? x[n / 2] : 0.5 * (x[n / 2 - 1] + x[n / 2]);
+}
+
+/* One measurement: STEPS train_step calls of global batch 64 x 25 tokens
+ * after 3 of warm-up, on handle mpi. */
+static measured measure_one(rnn_mpi *mpi, int deep, int steps, const char *label)
 {
     enum { B = 64, TT = 25 };
-    rnn_mpi *mpi[2];
-    for (int k = 0; k < 2; k++) {
-        rnn_mpi_options o;
-        rnn_mpi_options_init(&o);
-        o.flags = k ? RNN_COLLECTIVE_NO_OVERLAP : 0;
-        if (k == 0)
-            mpi[0] = start(0);
-        else if (rnn_mpi_create_world(&o, &mpi[1]))
-            die("rnn_mpi_create_world");
-    }
     int64_t lo = (int64_t)B * g_rank / g_size, hi = (int64_t)B * (g_rank + 1) / g_size;
     int64_t xd[2] = {hi - lo, TT};
     rnn_tensor *x, *y;
@@ -269,40 +295,98 @@ static int measure(int steps)
         yp[i] = (int32_t)((s >> 20) % 12);
     }
     const rnn_tensor *in[1] = {x};
-    for (int k = 0; k < 2; k++) {
-        rnn_model *m = tagger();
-        const rnn_collective *c;
-        if (rnn_mpi_collective(mpi[k], &c) || rnn_model_set_collective(m, c))
-            die("rnn_model_set_collective");
-        for (int w = 0; w < 3; w++) /* warm-up: oneDNN primitives, buffers */
-            if (rnn_model_train_step(m, 1, in, NULL, y, NULL, NULL))
-                die("rnn_model_train_step");
-        rnn_mpi_reset_stats(mpi[k]);
-        MPI_Barrier(MPI_COMM_WORLD);
-        const double t0 = mt_now();
-        for (int i = 0; i < steps; i++)
-            if (rnn_model_train_step(m, 1, in, NULL, y, NULL, NULL))
-                die("rnn_model_train_step");
-        const double step = (mt_now() - t0) / steps;
-        rnn_mpi_stats st = {.struct_size = sizeof st};
-        rnn_mpi_get_stats(mpi[k], &st);
-        int64_t params = 0;
-        rnn_model_count_params(m, &params);
-        if (g_rank == 0)
-            printf("MEASURE %s: %d ranks, %lld parameters, batch %d x %d tokens: step %.2f ms; "
-                   "per step %.0f bytes in %.1f sums, in flight %.2f ms, waiting %.2f ms; "
-                   "%lld of %lld sums done before their wait\n",
-                   k ? "no overlap" : "overlap", g_size, (long long)params, B, TT, 1e3 * step,
-                   (double)st.allreduce_bytes / steps, (double)st.allreduces / steps,
-                   1e3 * st.inflight_seconds / steps, 1e3 * st.wait_seconds / steps,
-                   (long long)st.completed_before_wait, (long long)st.allreduces);
-        fflush(stdout);
-        rnn_model_destroy(m);
-    }
+    rnn_model *m = measured_model(deep);
+    const rnn_collective *c;
+    if (rnn_mpi_collective(mpi, &c) || rnn_model_set_collective(m, c))
+        die("rnn_model_set_collective");
+    for (int w = 0; w < 3; w++) /* warm-up: oneDNN primitives, buffers */
+        if (rnn_model_train_step(m, 1, in, NULL, y, NULL, NULL))
+            die("rnn_model_train_step");
+    rnn_mpi_reset_stats(mpi);
+    MPI_Barrier(MPI_COMM_WORLD);
+    const double t0 = mt_now();
+    for (int i = 0; i < steps; i++)
+        if (rnn_model_train_step(m, 1, in, NULL, y, NULL, NULL))
+            die("rnn_model_train_step");
+    const double step = (mt_now() - t0) / steps;
+    rnn_mpi_stats st = {.struct_size = sizeof st};
+    rnn_mpi_get_stats(mpi, &st);
+    int64_t params = 0;
+    rnn_model_count_params(m, &params);
+    if (g_rank == 0)
+        printf("MEASURE %s %s: %d ranks, %lld parameters, batch %d x %d tokens: step %.2f ms; "
+               "per step %.0f bytes in %.1f sums, in flight %.2f ms, waiting %.2f ms; "
+               "%lld of %lld sums done before their wait; progress thread: %.1f tests, "
+               "%lld sums found complete\n",
+               deep ? "deep" : "tagger", label, g_size, (long long)params, B, TT, 1e3 * step,
+               (double)st.allreduce_bytes / steps, (double)st.allreduces / steps,
+               1e3 * st.inflight_seconds / steps, 1e3 * st.wait_seconds / steps,
+               (long long)st.completed_before_wait, (long long)st.allreduces,
+               (double)st.progress_tests / steps, (long long)st.completed_by_progress);
+    fflush(stdout);
+    rnn_model_destroy(m);
     rnn_tensor_destroy(x);
     rnn_tensor_destroy(y);
-    rnn_mpi_destroy(mpi[1]);
-    rnn_mpi_destroy(mpi[0]);
+    return (measured){1e3 * step, 1e3 * st.inflight_seconds / steps,
+                      1e3 * st.wait_seconds / steps,
+                      st.allreduces ? (double)st.completed_before_wait / (double)st.allreduces
+                                    : 0.0,
+                      (double)st.progress_tests / steps};
+}
+
+/* measure STEPS ROUNDS PROGRESS_US MODELS: each round measures every model
+ * in the three configurations (overlap; no overlap; overlap with a progress
+ * thread testing every PROGRESS_US us), starting each round with another
+ * configuration, then prints the medians over the rounds. MPI is
+ * initialized with MPI_THREAD_SERIALIZED for all three handles. */
+static int measure(int steps, int rounds, unsigned progress_us, const char *models)
+{
+    int provided = 0;
+    MPI_Init_thread(NULL, NULL, MPI_THREAD_SERIALIZED, &provided);
+    if (provided < MPI_THREAD_SERIALIZED) {
+        fprintf(stderr, "measure: MPI provides only thread level %d\n", provided);
+        return 1;
+    }
+    MPI_Comm_rank(MPI_COMM_WORLD, &g_rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &g_size);
+    rnn_set_num_threads(1);
+    rnn_set_thread_policy(RNN_THREADS_FIXED);
+    rnn_mpi *mpi[CONFIGS];
+    MPI_Comm world = MPI_COMM_WORLD;
+    for (int k = 0; k < CONFIGS; k++) {
+        rnn_mpi_options o;
+        rnn_mpi_options_init(&o);
+        o.flags = k == 1 ? RNN_COLLECTIVE_NO_OVERLAP : 0;
+        o.progress_us = k == 2 ? progress_us : 0;
+        if (rnn_mpi_create(&world, &o, &mpi[k]))
+            die("rnn_mpi_create");
+    }
+    const int use[2] = {strstr(models, "tagger") != NULL, strstr(models, "deep") != NULL};
+    static measured res[2][CONFIGS][MAX_ROUNDS];
+    for (int r = 0; r < rounds; r++)
+        for (int deep = 0; deep < 2; deep++)
+            for (int j = 0; use[deep] && j < CONFIGS; j++) {
+                const int k = (r + j) % CONFIGS;
+                char label[48];
+                snprintf(label, sizeof label, k == 2 ? "%s %u us" : "%s", config_name[k],
+                         progress_us);
+                res[deep][k][r] = measure_one(mpi[k], deep, steps, label);
+            }
+    for (int deep = 0; deep < 2; deep++)
+        for (int k = 0; use[deep] && rounds > 1 && k < CONFIGS; k++)
+            if (g_rank == 0)
+                printf("MEDIAN %s %s over %d rounds of %d steps: step %.2f ms; in flight "
+                       "%.2f ms, waiting %.2f ms; %.0f%% of the sums done before their wait; "
+                       "%.1f progress tests per step\n",
+                       deep ? "deep" : "tagger", config_name[k], rounds,
+                       steps, median(res[deep][k], rounds, offsetof(measured, step)),
+                       median(res[deep][k], rounds, offsetof(measured, inflight)),
+                       median(res[deep][k], rounds, offsetof(measured, wait)),
+                       100 * median(res[deep][k], rounds, offsetof(measured, before)),
+                       median(res[deep][k], rounds, offsetof(measured, progress_tests)));
+    for (int k = CONFIGS - 1; k >= 0; k--)
+        rnn_mpi_destroy(mpi[k]);
+    MPI_Finalize();
     return 0;
 }
 
@@ -331,11 +415,18 @@ int main(int argc, char **argv)
         return resume_train(argv[2]);
     if (!strcmp(mode, "resume-continue") && argc == 4)
         return resume_continue(argv[2], argv[3]);
-    if (!strcmp(mode, "measure") && argc == 3)
-        return measure(atoi(argv[2]) > 0 ? atoi(argv[2]) : 20);
+    if (!strcmp(mode, "measure") && argc >= 3 && argc <= 6) {
+        const int steps = atoi(argv[2]) > 0 ? atoi(argv[2]) : 20;
+        const int rounds = argc > 3 ? atoi(argv[3]) : 1;
+        const long us = argc > 4 ? atol(argv[4]) : 50;
+        if (rounds < 1 || rounds > MAX_ROUNDS || us < 1 || us > 1000000)
+            return 2;
+        return measure(steps, rounds, (unsigned)us, argc > 5 ? argv[5] : "tagger");
+    }
     if (!strcmp(mode, "compare") && argc == 4)
         return compare(argv[2], argv[3]);
     fprintf(stderr, "usage: mpi_modes fault | stall SECONDS | resume-train DIR | "
-                    "resume-continue DIR OUT | compare A B | measure STEPS\n");
+                    "resume-continue DIR OUT | compare A B | measure STEPS [ROUNDS "
+                    "[PROGRESS_US [tagger,deep]]]\n");
     return 2;
 }

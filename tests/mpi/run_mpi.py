@@ -164,7 +164,7 @@ def do_measure(a):
     steps = a.args[1] if len(a.args) > 1 else "20"
     rc, out, _ = launch(mpirun_cmd(a.mpirun, 2) + [a.args[0], "measure", steps],
                         env_for_mpi({"RNN_MPI_TIMEOUT": "60"}), 600)
-    return 0 if rc == 0 and out.count("MEASURE ") == 2 else 1
+    return 0 if rc == 0 and out.count("MEASURE ") == 3 else 1
 
 
 def do_example(a):

@@ -12,10 +12,17 @@
  *  - the same through rnn_model_fit() (shuffling, validation data, 2 epochs,
  *    a last batch smaller than the number of ranks): equal weights, equal
  *    loss and val_loss on every rank and equal to the one-process fit's;
+ *  - a callback's stop on one rank mid-epoch stops every rank after that
+ *    batch, with one process's weights;
  *  - a rank's error (a bad label in its data, a NaN weight) fails every
  *    rank's step at the same step, without an update, within seconds.
  * Check runs without fork (MPI forbids it); every verdict is agreed over the
  * ranks before it is asserted, so that the ranks never part ways.
+ *
+ * With RNN_MPI_PROGRESS set (mpi-equivalence-progress) every handle has a
+ * progress thread: MPI is initialized with MPI_THREAD_MULTIPLE (the tests
+ * call MPI themselves while sums are in flight), the same checks run, and
+ * the progress thread must have tested sums during the training.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <check.h>
@@ -23,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "mpi_util.h"
 #include "test_util.h"
@@ -31,6 +39,8 @@ static rnn_mpi *g_mpi;
 static const rnn_collective *g_coll;
 static int g_rank, g_size;
 static MPI_Comm g_comm; /* for the tests' own agreement messages */
+static int g_progress;  /* RNN_MPI_PROGRESS set (nonzero): g_mpi has a progress thread */
+static int g_thread_level; /* what MPI_Init_thread provided */
 
 #define AGREE(cond, ...) ck_assert_msg(!mt_any(g_comm, !(cond)), __VA_ARGS__)
 
@@ -138,6 +148,68 @@ START_TEST(api_errors_name_function_argument_value)
         setenv("RNN_MPI_TIMEOUT", saved, 1);
     else
         unsetenv("RNN_MPI_TIMEOUT");
+    free(saved);
+    rnn_mpi_options_init(&o);
+    ck_assert_int_eq(o.progress_us, RNN_MPI_PROGRESS_AUTO);
+    o.progress_us = 1000001;
+    ck_rnn(rnn_mpi_create(&w, &o, &m), RNN_ERR_INVALID_ARG);
+    ck_errmsg("rnn_mpi_create: options->progress_us must be RNN_MPI_PROGRESS_AUTO (-1) or in "
+              "[0, 1000000] (got 1000001)");
+    o.progress_us = -2;
+    ck_rnn(rnn_mpi_create(&w, &o, &m), RNN_ERR_INVALID_ARG);
+    ck_errmsg("(got -2)");
+    old = getenv("RNN_MPI_PROGRESS");
+    saved = old ? strdup(old) : NULL;
+    setenv("RNN_MPI_PROGRESS", "-5", 1);
+    ck_rnn(rnn_mpi_create(&w, NULL, &m), RNN_ERR_INVALID_ARG);
+    ck_errmsg("RNN_MPI_PROGRESS must be a number of microseconds (-1: auto) in [-1, 1e+06] "
+              "(got \"-5\")");
+    setenv("RNN_MPI_PROGRESS", "2.5", 1);
+    ck_rnn(rnn_mpi_create(&w, NULL, &m), RNN_ERR_INVALID_ARG);
+    ck_errmsg("RNN_MPI_PROGRESS must be a whole number of microseconds (got 2.5)");
+    /* the thread level: an interval is refused below MPI_THREAD_SERIALIZED,
+     * saying why; the default then goes without the thread */
+    setenv("RNN_MPI_PROGRESS", "100", 1);
+    const int threads_ok = g_thread_level >= MPI_THREAD_SERIALIZED;
+    if (!threads_ok) {
+        ck_rnn(rnn_mpi_create(&w, NULL, &m), RNN_ERR_STATE);
+        ck_errmsg("rnn_mpi_create: the environment variable RNN_MPI_PROGRESS asks for a "
+                  "progress thread (100 us), which needs MPI_THREAD_SERIALIZED or "
+                  "MPI_THREAD_MULTIPLE, but MPI was initialized with MPI_THREAD_FUNNELED");
+        o.progress_us = 7;
+        unsetenv("RNN_MPI_PROGRESS");
+        ck_rnn(rnn_mpi_create(&w, &o, &m), RNN_ERR_STATE);
+        ck_errmsg("options->progress_us asks for a progress thread (7 us)");
+        /* RNN_MPI_PROGRESS=0 wins over the field */
+        setenv("RNN_MPI_PROGRESS", "0", 1);
+        ck_ok(rnn_mpi_create(&w, &o, &m));
+        rnn_mpi_destroy(m);
+    }
+    /* RNN_MPI_PROGRESS_AUTO: a thread exactly when the level allows; it
+     * tests a sum of 8 MB in flight (a wait of some milliseconds) */
+    unsetenv("RNN_MPI_PROGRESS");
+    ck_ok(rnn_mpi_create(&w, NULL, &m));
+    const rnn_collective *pc;
+    ck_ok(rnn_mpi_collective(m, &pc));
+    enum { BIG = 2000000 };
+    float *big = calloc(BIG, sizeof *big);
+    ck_assert_ptr_nonnull(big);
+    void *req;
+    ck_assert_int_eq(pc->allreduce_sum(pc->user, big, BIG, &req), 0);
+    struct timespec pause = {0, 5000000};
+    nanosleep(&pause, NULL);
+    ck_assert_int_eq(pc->wait(pc->user, req), 0);
+    free(big);
+    rnn_mpi_stats ps = {.struct_size = sizeof ps};
+    ck_ok(rnn_mpi_get_stats(m, &ps));
+    rnn_mpi_destroy(m);
+    AGREE(threads_ok ? ps.progress_tests > 0 : ps.progress_tests == 0,
+          "thread level %d: %lld tests of the progress thread", g_thread_level,
+          (long long)ps.progress_tests);
+    if (saved)
+        setenv("RNN_MPI_PROGRESS", saved, 1);
+    else
+        unsetenv("RNN_MPI_PROGRESS");
     free(saved);
     const rnn_collective *c = (const rnn_collective *)&c;
     ck_rnn(rnn_mpi_collective(NULL, &c), RNN_ERR_INVALID_ARG);
@@ -290,7 +362,19 @@ START_TEST(fit_equals_one_process)
     rnn_fit_result rr, rd;
     ck_ok(fit(ref, &tr, &va, batch, &er, &rr));
     ck_ok(rnn_model_set_collective(m, g_coll));
+    ck_ok(rnn_mpi_reset_stats(g_mpi));
     ck_ok(fit(m, &tr, &va, batch, &ed, &rd));
+    rnn_mpi_stats ps = {.struct_size = sizeof ps};
+    ck_ok(rnn_mpi_get_stats(g_mpi, &ps));
+    if (g_rank == 0)
+        printf("fit: %lld sums, %lld done before their wait; progress thread: %lld tests, "
+               "%lld sums found complete\n", (long long)ps.allreduces,
+               (long long)ps.completed_before_wait, (long long)ps.progress_tests,
+               (long long)ps.completed_by_progress);
+    AGREE(g_progress ? ps.progress_tests > 0 : ps.progress_tests == 0 &&
+                                                  ps.completed_by_progress == 0,
+          "progress thread %s, but %lld tests of it", g_progress ? "on" : "off",
+          (long long)ps.progress_tests);
     ck_assert_int_eq(rd.epochs_run, 2);
     ck_assert_int_eq(ed.n, 2);
     const double rel = mt_max(g_comm, mt_rel_diff(m, ref));
@@ -322,6 +406,70 @@ START_TEST(fit_equals_one_process)
     rnn_model_destroy(m);
     mt_data_free(&tr);
     mt_data_free(&va);
+}
+END_TEST
+
+/* ------------------------------------------------------------ stopping */
+
+typedef struct stop_seen {
+    int stop_rank; /* whose on_batch asks to stop after batch (0, 2); -1: one process */
+    int rank, n, last_epoch, last_batch;
+} stop_seen;
+
+static int on_batch_stop(void *user, const rnn_batch_log *log)
+{
+    stop_seen *s = user;
+    s->n++;
+    s->last_epoch = log->epoch;
+    s->last_batch = (int)log->batch;
+    return (s->stop_rank < 0 || s->rank == s->stop_rank) && log->epoch == 0 && log->batch == 2;
+}
+
+/* The last rank's on_batch asks to stop after the third of five batches
+ * (mid-epoch): every rank has seen those three batches and no other, stops
+ * with RNN_FIT_CALLBACK, and holds the weights of one process stopped
+ * there. */
+START_TEST(a_stop_on_one_rank_stops_every_rank_after_that_batch)
+{
+    mt_data tr;
+    ck_assert_int_eq(mt_data_make(&tr, 40, 23, 0), 0);
+    rnn_model *ref = mt_model(1, RNN_OPTIM_SGD), *m = mt_model(1, RNN_OPTIM_SGD);
+    ck_assert(ref && m);
+    rnn_fit_options fo;
+    rnn_fit_options_init(&fo);
+    fo.batch_size = 8;
+    fo.epochs = 2;
+    fo.shuffle = 1;
+    fo.seed = 5;
+    fo.on_batch = on_batch_stop;
+    stop_seen sr = {-1, g_rank, 0, -1, -1}, sd = {g_size - 1, g_rank, 0, -1, -1};
+    rnn_fit_result rr = {.struct_size = sizeof rr}, rd = {.struct_size = sizeof rd};
+    fo.user = &sr;
+    ck_ok(rnn_model_fit(ref, &tr.d, &fo, &rr));
+    ck_assert(rr.stop == RNN_FIT_CALLBACK && sr.n == 3);
+    ck_ok(rnn_model_set_collective(m, g_coll));
+    fo.user = &sd;
+    const rnn_status st = rnn_model_fit(m, &tr.d, &fo, &rd);
+    AGREE(st == RNN_OK, "rank %d: %s", g_rank, rnn_last_error());
+    AGREE(sd.n == 3 && sd.last_epoch == 0 && sd.last_batch == 2,
+          "rank %d saw %d batches, the last (%d, %d); one process 3, the last (0, 2)", g_rank,
+          sd.n, sd.last_epoch, sd.last_batch);
+    AGREE(rd.stop == RNN_FIT_CALLBACK && rd.epochs_run == 1, "rank %d: stop %d after %d epochs",
+          g_rank, (int)rd.stop, rd.epochs_run);
+    const double rel = mt_max(g_comm, mt_rel_diff(m, ref));
+    const int64_t nw = mt_weights(m, NULL);
+    float *w = malloc(sizeof *w * (size_t)nw);
+    mt_weights(m, w);
+    const double spread = mt_spread(g_comm, w, nw);
+    if (g_rank == 0)
+        printf("stop on rank %d after batch 3 of 5: weights %.3g relative to one process, "
+               "spread %.3g\n", g_size - 1, rel, spread);
+    AGREE(rel <= 1e-6, "weights differ from one process by %g (relative)", rel);
+    AGREE(spread == 0, "the ranks' weights differ by %g", spread);
+    free(w);
+    rnn_model_destroy(ref);
+    rnn_model_destroy(m);
+    mt_data_free(&tr);
 }
 END_TEST
 
@@ -446,11 +594,16 @@ END_TEST
 
 int main(int argc, char **argv)
 {
-    int provided = 0;
-    MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided);
+    const char *progress = getenv("RNN_MPI_PROGRESS");
+    g_progress = progress && atof(progress) > 0;
+    MPI_Init_thread(&argc, &argv, g_progress ? MPI_THREAD_MULTIPLE : MPI_THREAD_FUNNELED,
+                    &g_thread_level);
     MPI_Comm_dup(MPI_COMM_WORLD, &g_comm);
     MPI_Comm_rank(g_comm, &g_rank);
     MPI_Comm_size(g_comm, &g_size);
+    if (g_rank == 0)
+        printf("progress thread: %s; MPI thread level %d\n", g_progress ? progress : "off",
+               g_thread_level);
     rnn_set_num_threads(1);
     rnn_set_thread_policy(RNN_THREADS_FIXED);
     MPI_Comm world = MPI_COMM_WORLD;
@@ -465,6 +618,7 @@ int main(int argc, char **argv)
     tcase_add_test(tc, api_errors_name_function_argument_value);
     tcase_add_loop_test(tc, train_step_shares_equal_one_process, 0, 3);
     tcase_add_loop_test(tc, fit_equals_one_process, 0, 2);
+    tcase_add_test(tc, a_stop_on_one_rank_stops_every_rank_after_that_batch);
     tcase_add_test(tc, bad_label_on_one_rank_fails_every_rank);
     tcase_add_loop_test(tc, bad_step_on_one_rank_fails_that_step_everywhere, 0, 2);
     suite_add_tcase(s, tc);

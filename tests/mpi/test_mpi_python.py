@@ -4,7 +4,8 @@ run_mpi.py (mpirun -np 2 python3 test_mpi_python.py PYTHON_DIR):
 
 - Collective() on MPI_COMM_WORLD (librnn-mpi initializes MPI): a fit with
   the model attached gives every rank the same weights and figures, equal
-  to one process' fit over the whole batches (computed on every rank);
+  to one process' fit over the whole batches (computed on every rank), with
+  the default progress thread and without it (progress_us=0);
 - with mpi4py installed, Collective(comm) on a split of its communicator;
 - errors: RNN_ERR_COLLECTIVE is in the status table, a closed collective
   is refused.
@@ -88,7 +89,14 @@ def main():
         rank = coll.rank
         assert coll.size >= 2, coll.size
         rel, losses, s = check_fit(coll, "world")
-        notes = ["world: %.2g from one process, %d sums" % (rel, s["allreduces"])]
+        # librnn-mpi initialized MPI with MPI_THREAD_SERIALIZED: the default
+        # progress thread ran; progress_us=0 goes without it
+        assert s["progress_tests"] > 0, s
+        with Collective(progress_us=0) as c0:
+            rel0, _, s0 = check_fit(c0, "world without a progress thread")
+            assert s0["progress_tests"] == 0 and s0["completed_by_progress"] == 0, s0
+        notes = ["world: %.2g from one process, %d sums, %d progress tests; without the "
+                 "thread %.2g" % (rel, s["allreduces"], s["progress_tests"], rel0)]
         try:
             from mpi4py import MPI  # noqa: F401
         except ImportError:

@@ -12,6 +12,10 @@
  *    length bucketing, uneven last batch, validation split, plain mean loss
  *    over padded steps): the same weights and figures on every rank as alone;
  *  - iterators of different lengths per rank end the epoch together;
+ *  - a callback's stop on one rank (mid-epoch, or after an epoch's last
+ *    batch) stops every rank after the same batch, with one process's
+ *    weights, figures and learning rate, without a sum per batch of its
+ *    own; the voided step leaves the dropout generator where it was;
  *  - a failure on one rank (different data, a NaN input) fails every rank at
  *    the same point, weights unchanged; bad collectives are refused.
  */
@@ -156,6 +160,10 @@ static void free_data(dataset *d)
     rnn_tensor_destroy(d->y);
 }
 
+/* The recurrent layer's input dropout in the models make_model builds
+ * (0 but in the test of voided steps). */
+static float model_dropout;
+
 static rnn_model *make_model(uint64_t seed, rnn_optimizer_type opt, rnn_reduction red)
 {
     rnn_model_options mo;
@@ -174,6 +182,7 @@ static rnn_model *make_model(uint64_t seed, rnn_optimizer_type opt, rnn_reductio
     o.units = 8;
     o.return_sequences = 1;
     o.bidirectional = 1;
+    o.dropout = model_dropout;
     ck_ok(rnn_model_add_recurrent(m, &o, NULL));
     rnn_dense_options d;
     rnn_dense_options_init(&d);
@@ -256,8 +265,24 @@ struct job {
     char err[MAXR][600];
     float loss[MAXR], val_loss[MAXR];
     int epochs_run[MAXR];
-    int iter_batches[MAXR]; /* iterators: batches this rank's iterator gives */
+    int iter_batches[MAXR]; /* iterators: batches this rank's iterator was asked for */
+    /* stopping: the rank whose on_batch asks to stop after batch
+     * (stop_epoch, stop_batch); what each rank's on_batch saw */
+    int stop_rank, stop_epoch, stop_batch;
+    int batches_seen[MAXR], last_epoch[MAXR], last_batch[MAXR];
+    int stopped_by[MAXR]; /* rnn_fit_result.stop */
+    float lr[MAXR];
+    int sums_per_epoch[MAXR];
 };
+
+/* An SGD job of the given loss reduction on make_data(data_seed). */
+static void job_init(job *j, rnn_reduction red, uint64_t data_seed)
+{
+    memset(j, 0, sizeof *j);
+    j->opt = RNN_OPTIM_SGD;
+    j->red = red;
+    j->data = make_data(data_seed);
+}
 
 typedef struct targ {
     job *j;
@@ -302,6 +327,23 @@ static void free_ranks(job *j, int size)
         rnn_model_destroy(j->model[r]);
     pthread_mutex_destroy(&j->s.mu);
     pthread_cond_destroy(&j->s.cv);
+}
+
+/* Rank r's weights (of size) are within 1e-6 of alone's (printed under what). */
+static void check_weights(job *j, int r, int size, rnn_model *alone, const char *what)
+{
+    const double dw = weights_diff(j->model[r], alone);
+    printf("%s, rank %d of %d: weights within %.3g of one process's\n", what, r, size, dw);
+    ck_assert_msg(dw <= 1e-6, "%s, rank %d of %d: weights differ from one process's by %.3g",
+                  what, r, size, dw);
+}
+
+/* Frees the ranks' models, alone (may be NULL) and the job's data. */
+static void job_free(job *j, int size, rnn_model *alone)
+{
+    free_ranks(j, size);
+    rnn_model_destroy(alone);
+    free_data(&j->data);
 }
 
 /* ------------------------------------------------------------ train_step */
@@ -356,9 +398,7 @@ static void check_steps(rnn_optimizer_type opt)
         ck_assert_msg(dw <= 1e-6, "rank %d: weights differ from one process's by %.3g", r, dw);
     }
     ck_assert_msg(weights_diff(j.model[0], j.model[1]) == 0.0, "the ranks' weights differ");
-    free_ranks(&j, 2);
-    rnn_model_destroy(alone);
-    free_data(&j.data);
+    job_free(&j, 2, alone);
 }
 
 START_TEST(train_step_sgd_momentum)
@@ -413,10 +453,7 @@ static void fit_rank(job *j, int rank, rnn_model *m)
 static void check_fit(int size, rnn_reduction red)
 {
     job j;
-    memset(&j, 0, sizeof j);
-    j.opt = RNN_OPTIM_SGD;
-    j.red = red;
-    j.data = make_data(11);
+    job_init(&j, red, 11);
     rnn_model *alone = make_model(100, j.opt, red);
     rnn_fit_options o = fit_opts();
     rnn_data t = data_of(&j.data);
@@ -435,14 +472,9 @@ static void check_fit(int size, rnn_reduction red)
                       (double)res.last.val_loss);
         ck_assert_msg(j.loss[r] == j.loss[0] && j.val_loss[r] == j.val_loss[0],
                       "rank %d reports other figures than rank 0", r);
-        const double dw = weights_diff(j.model[r], alone);
-        printf("fit, rank %d of %d: weights within %.3g of one process's\n", r, size, dw);
-        ck_assert_msg(dw <= 1e-6, "rank %d of %d: weights differ from one process's by %.3g", r,
-                      size, dw);
+        check_weights(&j, r, size, alone, "fit");
     }
-    free_ranks(&j, size);
-    rnn_model_destroy(alone);
-    free_data(&j.data);
+    job_free(&j, size, alone);
 }
 
 START_TEST(fit_two_ranks_masked_mean)
@@ -462,6 +494,7 @@ END_TEST
 typedef struct iter {
     dataset parts[4];
     int n;
+    int asked; /* batches asked for: the highest index + 1 */
 } iter;
 
 static int iter_next(void *user, int epoch, int64_t batch, const rnn_tensor **x,
@@ -469,6 +502,7 @@ static int iter_next(void *user, int epoch, int64_t batch, const rnn_tensor **x,
 {
     (void)epoch;
     iter *it = user;
+    it->asked = batch + 1 > it->asked ? (int)batch + 1 : it->asked;
     if (batch >= it->n)
         return 0;
     *x = it->parts[batch].x;
@@ -477,9 +511,10 @@ static int iter_next(void *user, int epoch, int64_t batch, const rnn_tensor **x,
     return 1;
 }
 
-static void iter_rank(job *j, int rank, rnn_model *m)
+/* 2 epochs over an iterator: rank 0's gives 3 batches of 4, rank 1's 1;
+ * on_batch (may be NULL) with user. */
+static void iter_fit(job *j, int rank, rnn_model *m, rnn_batch_callback on_batch, void *user)
 {
-    /* rank 0: 3 batches of 4; rank 1: 1 batch of 4 */
     iter it = {.n = rank == 0 ? 3 : 1};
     for (int b = 0; b < it.n; b++)
         it.parts[b] = rows(&j->data, 4 * (2 * b + rank), 4 * (2 * b + rank) + 4);
@@ -490,22 +525,28 @@ static void iter_rank(job *j, int rank, rnn_model *m)
     rnn_fit_options o;
     rnn_fit_options_init(&o);
     o.epochs = 2;
+    o.on_batch = on_batch;
+    o.user = user;
     rnn_fit_result res;
     res.struct_size = sizeof res;
     j->st[rank] = rnn_model_fit(m, &t, &o, &res);
     j->loss[rank] = res.last.loss;
     j->epochs_run[rank] = res.epochs_run;
+    j->stopped_by[rank] = (int)res.stop;
+    j->iter_batches[rank] = it.asked;
     for (int b = 0; b < it.n; b++)
         free_data(&it.parts[b]);
+}
+
+static void iter_rank(job *j, int rank, rnn_model *m)
+{
+    iter_fit(j, rank, m, NULL, NULL);
 }
 
 START_TEST(iterators_of_different_lengths)
 {
     job j;
-    memset(&j, 0, sizeof j);
-    j.opt = RNN_OPTIM_SGD;
-    j.red = RNN_REDUCTION_MASKED_MEAN;
-    j.data = make_data(5);
+    job_init(&j, RNN_REDUCTION_MASKED_MEAN, 5);
     run_ranks(&j, 2, iter_rank);
     for (int r = 0; r < 2; r++) {
         ck_assert_msg(j.st[r] == RNN_OK, "rank %d: %s", r, j.err[r]);
@@ -513,8 +554,7 @@ START_TEST(iterators_of_different_lengths)
         ck_assert(isfinite(j.loss[r]) && j.loss[r] == j.loss[0]);
     }
     ck_assert_msg(weights_diff(j.model[0], j.model[1]) == 0.0, "the ranks' weights differ");
-    free_ranks(&j, 2);
-    free_data(&j.data);
+    job_free(&j, 2, NULL);
 }
 END_TEST
 
@@ -533,10 +573,7 @@ static void fit_mismatch_rank(job *j, int rank, rnn_model *m)
 START_TEST(fit_refuses_different_data)
 {
     job j;
-    memset(&j, 0, sizeof j);
-    j.opt = RNN_OPTIM_SGD;
-    j.red = RNN_REDUCTION_MASKED_MEAN;
-    j.data = make_data(5);
+    job_init(&j, RNN_REDUCTION_MASKED_MEAN, 5);
     run_ranks(&j, 2, fit_mismatch_rank);
     ck_assert_int_eq(j.st[0], RNN_ERR_COLLECTIVE);
     ck_assert_msg(strstr(j.err[0], "rnn_model_fit: ") && strstr(j.err[0], "other") == NULL &&
@@ -546,8 +583,7 @@ START_TEST(fit_refuses_different_data)
     ck_assert_msg(strstr(j.err[1], "the in-memory training samples differ: 29 on rank 1, 30 on "
                                    "rank 0"),
                   "rank 1: %s", j.err[1]);
-    free_ranks(&j, 2);
-    free_data(&j.data);
+    job_free(&j, 2, NULL);
 }
 END_TEST
 
@@ -569,10 +605,7 @@ static void bad_step_rank(job *j, int rank, rnn_model *m)
 START_TEST(a_failing_rank_fails_every_rank)
 {
     job j;
-    memset(&j, 0, sizeof j);
-    j.opt = RNN_OPTIM_SGD;
-    j.red = RNN_REDUCTION_MASKED_MEAN;
-    j.data = make_data(5);
+    job_init(&j, RNN_REDUCTION_MASKED_MEAN, 5);
     run_ranks(&j, 2, bad_step_rank);
     ck_assert_msg(j.st[0] == RNN_ERR_COLLECTIVE && strstr(j.err[0], "1 other rank"),
                   "rank 0: %d %s", (int)j.st[0], j.err[0]);
@@ -581,8 +614,221 @@ START_TEST(a_failing_rank_fails_every_rank)
     ck_assert_msg(strstr(j.err[1], "rnn_model_train_step"), "rank 1: %s", j.err[1]);
     /* no update from the failed step: both still hold the first step's weights */
     ck_assert_msg(weights_diff(j.model[0], j.model[1]) == 0.0, "the ranks' weights differ");
-    free_ranks(&j, 2);
-    free_data(&j.data);
+    job_free(&j, 2, NULL);
+}
+END_TEST
+
+/* ------------------------------------------------------------ stopping */
+
+/* Rank stop_rank's on_batch_stop asks to stop after batch (epoch, batch). */
+static void stop_at(job *j, int stop_rank, int epoch, int batch)
+{
+    j->stop_rank = stop_rank;
+    j->stop_epoch = epoch;
+    j->stop_batch = batch;
+}
+
+typedef struct stop_ctx {
+    job *j;
+    int rank;
+} stop_ctx;
+
+static int on_batch_stop(void *user, const rnn_batch_log *log)
+{
+    stop_ctx *c = user;
+    job *j = c->j;
+    j->batches_seen[c->rank]++;
+    j->last_epoch[c->rank] = log->epoch;
+    j->last_batch[c->rank] = (int)log->batch;
+    return c->rank == j->stop_rank && log->epoch == j->stop_epoch &&
+           log->batch == j->stop_batch;
+}
+
+/* fit_opts with an exponential schedule (a voided step must leave the rate
+ * of the last trained batch) and on_batch_stop. */
+static rnn_fit_options stop_opts(stop_ctx *c)
+{
+    rnn_fit_options o = fit_opts();
+    o.epochs = 3;
+    o.lr_schedule = RNN_LR_EXPONENTIAL;
+    o.decay_steps = 1;
+    o.decay_rate = 0.9f;
+    o.on_batch = on_batch_stop;
+    o.user = c;
+    return o;
+}
+
+static void stop_rank(job *j, int rank, rnn_model *m)
+{
+    stop_ctx c = {j, rank};
+    rnn_fit_options o = stop_opts(&c);
+    rnn_data t = data_of(&j->data);
+    rnn_fit_result res;
+    res.struct_size = sizeof res;
+    j->st[rank] = rnn_model_fit(m, &t, &o, &res);
+    j->epochs_run[rank] = res.epochs_run;
+    j->stopped_by[rank] = (int)res.stop;
+    j->lr[rank] = res.last.learning_rate;
+    j->loss[rank] = res.last.loss;
+}
+
+/* Rank stop_rank (of size) asks to stop after batch (epoch, batch): every
+ * rank's on_batch has seen the same batches, the last being that one, and
+ * every rank ends with one process's weights, figures and learning rate
+ * when it stops there too. */
+static void check_stop(int size, int stop_rank_, int epoch, int batch, int want_epochs)
+{
+    job j;
+    job_init(&j, RNN_REDUCTION_MASKED_MEAN, 13);
+    /* one process, stopped by its only callback at the same batch */
+    stop_at(&j, 0, epoch, batch);
+    rnn_model *alone = make_model(100, j.opt, j.red);
+    stop_ctx c = {&j, 0};
+    rnn_fit_options o = stop_opts(&c);
+    rnn_data t = data_of(&j.data);
+    rnn_fit_result res;
+    res.struct_size = sizeof res;
+    ck_ok(rnn_model_fit(alone, &t, &o, &res));
+    ck_assert_int_eq(res.stop, RNN_FIT_CALLBACK);
+    ck_assert_int_eq(res.epochs_run, want_epochs);
+    const int seen = j.batches_seen[0];
+    ck_assert(j.last_epoch[0] == epoch && j.last_batch[0] == batch);
+    j.batches_seen[0] = 0;
+    j.stop_rank = stop_rank_;
+    run_ranks(&j, size, stop_rank);
+    for (int r = 0; r < size; r++) {
+        ck_assert_msg(j.st[r] == RNN_OK, "rank %d: %s", r, j.err[r]);
+        ck_assert_msg(j.batches_seen[r] == seen && j.last_epoch[r] == epoch &&
+                          j.last_batch[r] == batch,
+                      "rank %d of %d saw %d batches, the last (%d, %d); one process %d, the "
+                      "last (%d, %d)",
+                      r, size, j.batches_seen[r], j.last_epoch[r], j.last_batch[r], seen, epoch,
+                      batch);
+        ck_assert_int_eq(j.stopped_by[r], RNN_FIT_CALLBACK);
+        ck_assert_int_eq(j.epochs_run[r], want_epochs);
+        ck_assert_msg(j.lr[r] == res.last.learning_rate, "rank %d: learning rate %.9g, alone %.9g",
+                      r, (double)j.lr[r], (double)res.last.learning_rate);
+        ck_assert_msg(fabsf(j.loss[r] - res.last.loss) <= 1e-5f * fabsf(res.last.loss),
+                      "rank %d: loss %.9g, alone %.9g", r, (double)j.loss[r],
+                      (double)res.last.loss);
+        char what[64];
+        snprintf(what, sizeof what, "stop on rank %d after epoch %d batch %d", stop_rank_, epoch,
+                 batch);
+        check_weights(&j, r, size, alone, what);
+    }
+    job_free(&j, size, alone);
+}
+
+START_TEST(a_stop_on_one_rank_mid_epoch_stops_every_rank_after_that_batch)
+{
+    check_stop(3, 2, 1, 1, 2); /* 24 training samples: batches 0..3 of 7, 7, 7, 3 */
+    check_stop(2, 1, 0, 0, 1);
+}
+END_TEST
+
+START_TEST(a_stop_after_the_last_batch_of_an_epoch_ends_that_epoch)
+{
+    check_stop(2, 1, 1, 3, 2);
+}
+END_TEST
+
+/* Iterators agree on a stop after every batch with a sum of their own (one
+ * process would not ask its iterator for the next batch): rank 0, whose
+ * iterator has 3 batches, stops after its second, while rank 1's iterator
+ * ended after one; both saw two batches and stop there, and no iterator is
+ * asked for a batch one process would not have asked for. */
+static void iter_stop_rank(job *j, int rank, rnn_model *m)
+{
+    stop_ctx c = {j, rank};
+    iter_fit(j, rank, m, on_batch_stop, &c);
+}
+
+START_TEST(a_stop_with_iterators_stops_every_rank_after_that_batch)
+{
+    job j;
+    job_init(&j, RNN_REDUCTION_MASKED_MEAN, 5);
+    stop_at(&j, 0, 0, 1);
+    run_ranks(&j, 2, iter_stop_rank);
+    for (int r = 0; r < 2; r++) {
+        ck_assert_msg(j.st[r] == RNN_OK, "rank %d: %s", r, j.err[r]);
+        ck_assert_msg(j.batches_seen[r] == 2 && j.last_epoch[r] == 0 && j.last_batch[r] == 1,
+                      "rank %d saw %d batches, the last (%d, %d)", r, j.batches_seen[r],
+                      j.last_epoch[r], j.last_batch[r]);
+        ck_assert_int_eq(j.stopped_by[r], RNN_FIT_CALLBACK);
+        ck_assert_int_eq(j.epochs_run[r], 1);
+    }
+    /* rank 0's iterator was not asked for a third batch; rank 1's was asked
+     * for its second, the one that told it had ended */
+    ck_assert_int_eq(j.iter_batches[0], 2);
+    ck_assert_int_eq(j.iter_batches[1], 2);
+    ck_assert_msg(weights_diff(j.model[0], j.model[1]) == 0.0, "the ranks' weights differ");
+    job_free(&j, 2, NULL);
+}
+END_TEST
+
+/* A stop wish rides on the next batch's exchange of figures: a training
+ * epoch costs 2 + buckets sums per batch (figures; the buckets: Embedding,
+ * LSTM, Dense; the failure flag), one per validation batch and one for the
+ * epoch's callbacks, and no sum of its own per batch. */
+static void sums_rank(job *j, int rank, rnn_model *m)
+{
+    rnn_fit_options o = fit_opts(); /* 4 training batches, 1 validation batch */
+    rnn_data t = data_of(&j->data);
+    const int before = j->s.calls[rank];
+    o.epochs = 1;
+    j->st[rank] = rnn_model_fit(m, &t, &o, NULL);
+    const int one = j->s.calls[rank] - before;
+    o.epochs = 2;
+    if (!j->st[rank])
+        j->st[rank] = rnn_model_fit(m, &t, &o, NULL);
+    j->sums_per_epoch[rank] = j->s.calls[rank] - before - one - one;
+}
+
+START_TEST(the_stop_wish_needs_no_sum_of_its_own)
+{
+    job j;
+    job_init(&j, RNN_REDUCTION_MASKED_MEAN, 11);
+    run_ranks(&j, 2, sums_rank);
+    for (int r = 0; r < 2; r++) {
+        ck_assert_msg(j.st[r] == RNN_OK, "rank %d: %s", r, j.err[r]);
+        ck_assert_int_eq(j.sums_per_epoch[r], 4 * (2 + 3) + 1 + 1);
+    }
+    job_free(&j, 2, NULL);
+}
+END_TEST
+
+/* The voided step's forward drew dropout masks: the model's generator goes
+ * back, so that the training after the stop draws what one process draws
+ * (a collective of size 1 computes what one process does). */
+static void void_rng_rank(job *j, int rank, rnn_model *m)
+{
+    stop_ctx c = {j, rank};
+    rnn_fit_options o = stop_opts(&c);
+    rnn_data t = data_of(&j->data);
+    j->st[rank] = rnn_model_fit(m, &t, &o, NULL);
+    o.on_batch = NULL;
+    o.epochs = 1;
+    if (!j->st[rank])
+        j->st[rank] = rnn_model_fit(m, &t, &o, NULL);
+}
+
+START_TEST(a_voided_step_leaves_the_dropout_generator_alone)
+{
+    job j;
+    job_init(&j, RNN_REDUCTION_MASKED_MEAN, 17);
+    stop_at(&j, 0, 0, 1);
+    model_dropout = 0.3f;
+    rnn_model *alone = make_model(100, j.opt, j.red);
+    void_rng_rank(&j, 0, alone);
+    ck_assert_msg(j.st[0] == RNN_OK, "alone: %s", rnn_last_error());
+    run_ranks(&j, 1, void_rng_rank);
+    model_dropout = 0.0f;
+    ck_assert_msg(j.st[0] == RNN_OK, "rank 0: %s", j.err[0]);
+    const double dw = weights_diff(j.model[0], alone);
+    printf("dropout, stopped after a voided step and trained on: weights within %.3g of one "
+           "process's\n", dw);
+    ck_assert_msg(dw <= 1e-6, "weights differ from one process's by %.3g", dw);
+    job_free(&j, 1, alone);
 }
 END_TEST
 
@@ -642,6 +888,11 @@ int main(void)
     tcase_add_test(tc, iterators_of_different_lengths);
     tcase_add_test(tc, fit_refuses_different_data);
     tcase_add_test(tc, a_failing_rank_fails_every_rank);
+    tcase_add_test(tc, a_stop_on_one_rank_mid_epoch_stops_every_rank_after_that_batch);
+    tcase_add_test(tc, a_stop_after_the_last_batch_of_an_epoch_ends_that_epoch);
+    tcase_add_test(tc, a_stop_with_iterators_stops_every_rank_after_that_batch);
+    tcase_add_test(tc, the_stop_wish_needs_no_sum_of_its_own);
+    tcase_add_test(tc, a_voided_step_leaves_the_dropout_generator_alone);
     tcase_add_test(tc, bad_collectives_are_refused);
     suite_add_tcase(s, tc);
     return rnn_test_run(s);
