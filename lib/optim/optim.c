@@ -163,6 +163,11 @@ static void clip(rnn_optimizer *opt)
     }
 }
 
+/* Parameters from this many elements up are updated on the library's
+ * threads: an update costs a few nanoseconds per element (Adam's square root
+ * and division in double more), a parallel region a few microseconds. */
+#define OPT_PAR_MIN ((int64_t)8192)
+
 rnn_status rnn_optimizer_step(rnn_optimizer *opt)
 {
     RNN__CHECK_ARG_AS(opt, "optimizer");
@@ -194,18 +199,20 @@ rnn_status rnn_optimizer_step(rnn_optimizer *opt)
             const int64_t n = m->params[s].value->numel;
             switch (o->type) {
             case RNN_OPTIM_SGD:
-#pragma omp parallel for schedule(static) if (n >= (int64_t)RNN__PAR_MIN)
-                for (int64_t k = 0; k < n; k++) {
-                    if (!mm) {
+                if (!mm) {
+#pragma omp parallel for schedule(static) if (n >= OPT_PAR_MIN)
+                    for (int64_t k = 0; k < n; k++)
                         w[k] -= (float)(lr * g[k]);
-                        continue;
-                    }
+                    break;
+                }
+#pragma omp parallel for schedule(static) if (n >= OPT_PAR_MIN)
+                for (int64_t k = 0; k < n; k++) {
                     mm[k] = (float)(o->momentum * mm[k] - lr * g[k]);
                     w[k] += o->nesterov ? (float)(o->momentum * mm[k] - lr * g[k]) : mm[k];
                 }
                 break;
             case RNN_OPTIM_RMSPROP:
-#pragma omp parallel for schedule(static) if (n >= (int64_t)RNN__PAR_MIN)
+#pragma omp parallel for schedule(static) if (n >= OPT_PAR_MIN)
                 for (int64_t k = 0; k < n; k++) {
                     vv[k] = (float)(o->rho * vv[k] + (1.0 - o->rho) * g[k] * g[k]);
                     w[k] -= (float)(lr * g[k] / sqrt((double)vv[k] + eps));
@@ -215,7 +222,7 @@ rnn_status rnn_optimizer_step(rnn_optimizer *opt)
             case RNN_OPTIM_ADAM: {
                 /* AdamW: the decoupled decay first, then Adam's step */
                 const double wd = o->type == RNN_OPTIM_ADAMW ? lr * o->weight_decay : 0.0;
-#pragma omp parallel for schedule(static) if (n >= (int64_t)RNN__PAR_MIN)
+#pragma omp parallel for schedule(static) if (n >= OPT_PAR_MIN)
                 for (int64_t k = 0; k < n; k++) {
                     if (wd != 0.0)
                         w[k] -= (float)(wd * w[k]);
@@ -226,7 +233,7 @@ rnn_status rnn_optimizer_step(rnn_optimizer *opt)
                 break;
             }
             case RNN_OPTIM_NADAM:
-#pragma omp parallel for schedule(static) if (n >= (int64_t)RNN__PAR_MIN)
+#pragma omp parallel for schedule(static) if (n >= OPT_PAR_MIN)
                 for (int64_t k = 0; k < n; k++) {
                     mm[k] = (float)(b1 * mm[k] + (1.0 - b1) * g[k]);
                     vv[k] = (float)(b2 * vv[k] + (1.0 - b2) * g[k] * g[k]);
