@@ -19,7 +19,9 @@
  * the kernels re-import them as after an optimizer update (oneDNN reorders).
  * An inference step (infer_step_*): one forward in inference mode on T = 1,
  * N = 1, its final state fed back as the next call's initial state, as a
- * stateful layer carries it. Batch inference (infer_batch_*): one forward in
+ * stateful layer carries it. On CPUs with AVX-512F the
+ * backend's dispatch runs it on librnn's own step path (backend/step.c);
+ * RNN_STEP_KERNEL=0 sends it to the oneDNN primitive. Batch inference (infer_batch_*): one forward in
  * inference mode over the whole batch, no state carried.
  * Same output format as rnn_bench (--json: one object per case, "kernel":true).
  */
