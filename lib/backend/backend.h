@@ -228,7 +228,8 @@ RNN__HIDDEN rnn_status rnn__dnnl_rnn_backward(rnn__dnnl_rnn *k, const rnn__rnn_w
                                               const rnn__rnn_fwd *f, const rnn__rnn_bwd *b);
 
 /* One inference step of up to RNN__STEP_MAX_N samples on the oneDNN backend
- * (backend/step.c): T == 1, f32, no training, on a CPU with AVX-512F. The
+ * (backend/step.c): T == 1, no training, on a CPU with AVX-512F (f32) or
+ * AVX-512F and AVX512-BF16 (mixed precision), no recurrent dropout. The
  * dispatcher sends eligible forwards there instead of to oneDNN. */
 #define RNN__STEP_MAX_N 4
 typedef struct rnn__step rnn__step;

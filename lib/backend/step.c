@@ -15,7 +15,11 @@
  * every gate (the products of x and h_prev, then the cell's element-wise
  * step on those units; plain GRU needs a second pass for r * h_prev). It is
  * used only where the CPU has AVX-512F and the call is eligible
- * (rnn__step_eligible); everything else stays on oneDNN. RNN_STEP_KERNEL=0 in
+ * (rnn__step_eligible); everything else stays on oneDNN. Mixed precision
+ * (f->bf16, where the CPU also has AVX512-BF16) packs the weights as bf16
+ * pairs of consecutive rows and multiplies with vdpbf16ps (x, h_prev and
+ * GRU's r * h_prev rounded to bf16, f32 sums, h rounded to bf16 after the
+ * step, LSTM's c in f32: backend.h's bf16 contract): half the bytes to read. RNN_STEP_KERNEL=0 in
  * the environment turns it off (for comparisons: bench/rnn_bench --case
  * infer_step with and without it).
  *
@@ -23,6 +27,7 @@
  * order than oneDNN's; exp from a polynomial with a relative error below
  * 2e-7): tests/backend/test_step.c compares it with the reference backend.
  */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -47,29 +52,42 @@ struct rnn__step {
     const float *src_wx, *src_wh;
     uint64_t version;
     int packed;
+    /* bf16 (mixed precision): the same panels with two bf16 of consecutive k
+     * in each 32-bit lane ([G][Hp/64][K2][64][2], K2 = ceil(K/2)), as
+     * vdpbf16ps reads them; valid for (bsrc_wx, bsrc_wh, bversion) */
+    uint16_t *wxb, *whb;
+    const float *bsrc_wx, *bsrc_wh;
+    uint64_t bversion;
+    int bpacked;
+    /* bf16: x and h_prev rounded to bf16 (as f32) */
+    rnn__fbuf xr, hr;
     /* gx, gh: [N][G][Hp] products; rh: GRU's r * h_prev [N][H] */
     rnn__fbuf gx, gh, rh;
 };
 
-static int enabled(void)
+/* What the CPU and the environment allow, found once: bit 0 the f32 path
+ * (AVX-512F), bit 1 the bf16 path (AVX512-BF16 too). */
+static int caps;
+static pthread_once_t caps_once = PTHREAD_ONCE_INIT;
+
+static void find_caps(void)
 {
-    static int on = -1; /* the environment is read once */
-    if (on < 0) {
-        const char *e = getenv("RNN_STEP_KERNEL");
-        int cpu = 0;
+    const char *e = getenv("RNN_STEP_KERNEL");
+    if (e && !strcmp(e, "0"))
+        return;
 #if STEP_X86
-        __builtin_cpu_init();
-        cpu = __builtin_cpu_supports("avx512f");
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f"))
+        caps = 1 | (__builtin_cpu_supports("avx512bf16") ? 2 : 0);
 #endif
-        on = cpu && !(e && !strcmp(e, "0"));
-    }
-    return on;
 }
 
 int rnn__step_eligible(const rnn__rnn_fwd *f)
 {
-    return f->T == 1 && f->N <= RNN__STEP_MAX_N && !f->training && !f->bf16 && !f->rec_mask &&
-           enabled();
+    if (f->T != 1 || f->N > RNN__STEP_MAX_N || f->training || f->rec_mask)
+        return 0;
+    pthread_once(&caps_once, find_caps);
+    return (caps & (f->bf16 ? 2 : 1)) != 0;
 }
 
 rnn_status rnn__step_create(const rnn__rnn_shape *s, rnn__step **out)
@@ -94,6 +112,10 @@ void rnn__step_destroy(rnn__step *k)
         return;
     rnn__free(k->wx);
     rnn__free(k->wh);
+    rnn__free(k->wxb);
+    rnn__free(k->whb);
+    rnn__fbuf_free(&k->xr);
+    rnn__fbuf_free(&k->hr);
     rnn__fbuf_free(&k->gx);
     rnn__fbuf_free(&k->gh);
     rnn__fbuf_free(&k->rh);
@@ -136,6 +158,46 @@ static rnn_status ensure_packed(rnn__step *k, const rnn__rnn_weights *w)
     return RNN_OK;
 }
 
+/* src [K][G*H] -> dst [G][Hp/64][K2][64][2] bf16 (rounded to nearest even), zeros
+ * past H and at k = K when K is odd. */
+static void pack_bf16(const float *src, int64_t K, int G, int64_t H, int64_t Hp, uint16_t *dst)
+{
+    const int64_t np = Hp / PANEL, K2 = (K + 1) / 2;
+#pragma omp parallel for schedule(static) if (K * G * Hp >= (int64_t)RNN__PAR_MIN)
+    for (int64_t gp = 0; gp < G * np; gp++) {
+        const int64_t g = gp / np, c0 = (gp % np) * PANEL;
+        uint16_t *d = dst + gp * K2 * PANEL * 2;
+        for (int64_t k2 = 0; k2 < K2; k2++)
+            for (int64_t j = 0; j < PANEL; j++)
+                for (int64_t e = 0; e < 2; e++) {
+                    const int64_t k = 2 * k2 + e, c = c0 + j;
+                    d[(k2 * PANEL + j) * 2 + e] =
+                        k < K && c < H ? rnn__bf16_from_f32(src[k * G * H + g * H + c]) : 0;
+                }
+    }
+}
+
+static rnn_status ensure_packed_bf16(rnn__step *k, const rnn__rnn_weights *w)
+{
+    if (k->bpacked && k->bsrc_wx == w->wx && k->bsrc_wh == w->wh && k->bversion == w->version)
+        return RNN_OK;
+    const size_t nx = (size_t)((k->I + 1) / 2 * 2 * k->G * k->Hp),
+                 nh = (size_t)((k->H + 1) / 2 * 2 * k->G * k->Hp);
+    if (!k->wxb) {
+        k->wxb = rnn__malloc(sizeof(uint16_t) * nx);
+        k->whb = rnn__malloc(sizeof(uint16_t) * nh);
+        if (!k->wxb || !k->whb)
+            return RNN__NOMEM(sizeof(uint16_t) * (nx + nh));
+    }
+    pack_bf16(w->wx, k->I, k->G, k->H, k->Hp, k->wxb);
+    pack_bf16(w->wh, k->H, k->G, k->H, k->Hp, k->whb);
+    k->bsrc_wx = w->wx;
+    k->bsrc_wh = w->wh;
+    k->bversion = w->version;
+    k->bpacked = 1;
+    return RNN_OK;
+}
+
 #if STEP_X86
 /* out[n][0..63] = sum_k a[n][k] p[k][0..63] for n < N (a: N rows of K, lda).
  * N is a constant in each instance below, so the accumulators stay in
@@ -174,6 +236,65 @@ __attribute__((target("avx512f"))) static void panel_gemv(const float *p, int64_
     case 3: panel_gemv_n(p, K, a, lda, 3, out, ldo); break;
     default: panel_gemv_n(p, K, a, lda, 4, out, ldo); break;
     }
+}
+
+/* panel_gemv on bf16 panels (pack_bf16) with the rows of a already rounded to
+ * bf16 (as f32): vdpbf16ps, f32 accumulation. */
+__attribute__((target("avx512f,avx512bf16"), always_inline)) static inline void
+panel_gemv_bf16_n(const uint16_t *p, int64_t K, const float *a, int64_t lda, const int N,
+                  float *out, int64_t ldo)
+{
+    __m512 acc[RNN__STEP_MAX_N][4];
+    for (int n = 0; n < N; n++)
+        for (int j = 0; j < 4; j++)
+            acc[n][j] = _mm512_setzero_ps();
+    const int64_t K2 = (K + 1) / 2;
+    for (int64_t k2 = 0; k2 < K2; k2++, p += 2 * PANEL) {
+        const __m512bh w0 = (__m512bh)_mm512_loadu_si512(p),
+                       w1 = (__m512bh)_mm512_loadu_si512(p + 32),
+                       w2 = (__m512bh)_mm512_loadu_si512(p + 64),
+                       w3 = (__m512bh)_mm512_loadu_si512(p + 96);
+        for (int n = 0; n < N; n++) {
+            uint32_t lo, hi = 0; /* the pair (a[2 k2], a[2 k2 + 1]) as two bf16 */
+            memcpy(&lo, a + n * lda + 2 * k2, sizeof lo);
+            if (2 * k2 + 1 < K)
+                memcpy(&hi, a + n * lda + 2 * k2 + 1, sizeof hi);
+            const __m512bh v =
+                (__m512bh)_mm512_set1_epi32((int)((lo >> 16) | (hi & 0xffff0000u)));
+            acc[n][0] = _mm512_dpbf16_ps(acc[n][0], v, w0);
+            acc[n][1] = _mm512_dpbf16_ps(acc[n][1], v, w1);
+            acc[n][2] = _mm512_dpbf16_ps(acc[n][2], v, w2);
+            acc[n][3] = _mm512_dpbf16_ps(acc[n][3], v, w3);
+        }
+    }
+    for (int n = 0; n < N; n++)
+        for (int j = 0; j < 4; j++)
+            _mm512_storeu_ps(out + n * ldo + 16 * j, acc[n][j]);
+}
+
+__attribute__((target("avx512f,avx512bf16"))) static void
+panel_gemv_bf16(const uint16_t *p, int64_t K, const float *a, int64_t lda, int N, float *out,
+                int64_t ldo)
+{
+    switch (N) {
+    case 1: panel_gemv_bf16_n(p, K, a, lda, 1, out, ldo); break;
+    case 2: panel_gemv_bf16_n(p, K, a, lda, 2, out, ldo); break;
+    case 3: panel_gemv_bf16_n(p, K, a, lda, 3, out, ldo); break;
+    default: panel_gemv_bf16_n(p, K, a, lda, 4, out, ldo); break;
+    }
+}
+
+/* v rounded to the nearest bf16 (ties to even), as f32; NaN stays NaN. */
+__attribute__((target("avx512f"))) static inline __m512 vround_bf16(__m512 v)
+{
+    const __m512i u = _mm512_castps_si512(v);
+    const __m512i lsb = _mm512_and_si512(_mm512_srli_epi32(u, 16), _mm512_set1_epi32(1));
+    __m512i r = _mm512_add_epi32(_mm512_add_epi32(u, _mm512_set1_epi32(0x7fff)), lsb);
+    r = _mm512_and_si512(r, _mm512_set1_epi32((int)0xffff0000u));
+    const __mmask16 nan = _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q);
+    const __m512i q = _mm512_or_si512(_mm512_and_si512(u, _mm512_set1_epi32((int)0xffff0000u)),
+                                      _mm512_set1_epi32(0x00400000));
+    return _mm512_castsi512_ps(_mm512_mask_blend_epi32(nan, r, q));
 }
 
 /* e^x for x in [-88, 88] (clamped outside): 2^m * p(r), r = x - m ln 2 in
@@ -229,17 +350,19 @@ __attribute__((target("avx512f"))) static void cell_units(const rnn__step *k, in
                                                            const float *gx, const float *gh,
                                                            const float *b, const float *h0,
                                                            const float *c0, float *rh, float *y,
-                                                           float *c1, int64_t j, __mmask16 mk)
+                                                           float *c1, int64_t j, __mmask16 mk,
+                                                           int bf16)
 {
     const int64_t Hp = k->Hp, H = k->H;
 #define LD(p) _mm512_maskz_loadu_ps(mk, (p))
+#define OUT(v) (bf16 ? vround_bf16(v) : (v)) /* h, and GRU's r * h_prev, in bf16 */
     const __m512 hp = h0 ? LD(h0 + j) : _mm512_setzero_ps(), one = _mm512_set1_ps(1.0f);
     switch (k->cell) {
     case RNN__CELL_RNN_TANH:
     case RNN__CELL_RNN_RELU: {
         __m512 a = _mm512_add_ps(_mm512_add_ps(LD(gx + j), LD(gh + j)), LD(b + j));
         a = k->cell == RNN__CELL_RNN_TANH ? vtanh(a) : _mm512_max_ps(a, _mm512_setzero_ps());
-        _mm512_mask_storeu_ps(y + j, mk, a);
+        _mm512_mask_storeu_ps(y + j, mk, OUT(a));
         return;
     }
     case RNN__CELL_LSTM: {
@@ -252,7 +375,7 @@ __attribute__((target("avx512f"))) static void cell_units(const rnn__step *k, in
         const __m512 cp = c0 ? LD(c0 + j) : _mm512_setzero_ps();
         const __m512 c = _mm512_fmadd_ps(f, cp, _mm512_mul_ps(i, cc));
         _mm512_mask_storeu_ps(c1 + j, mk, c);
-        _mm512_mask_storeu_ps(y + j, mk, _mm512_mul_ps(o, vtanh(c)));
+        _mm512_mask_storeu_ps(y + j, mk, OUT(_mm512_mul_ps(o, vtanh(c))));
         return;
     }
     case RNN__CELL_GRU:
@@ -261,7 +384,7 @@ __attribute__((target("avx512f"))) static void cell_units(const rnn__step *k, in
         const __m512 r = vsigmoid(
             _mm512_add_ps(_mm512_add_ps(LD(gx + Hp + j), LD(gh + Hp + j)), LD(b + H + j)));
         if (!lbr && phase == 0) {
-            _mm512_mask_storeu_ps(rh + j, mk, _mm512_mul_ps(r, hp));
+            _mm512_mask_storeu_ps(rh + j, mk, OUT(_mm512_mul_ps(r, hp)));
             return;
         }
         const __m512 u = vsigmoid(
@@ -272,37 +395,52 @@ __attribute__((target("avx512f"))) static void cell_units(const rnn__step *k, in
         const __m512 o = vtanh(_mm512_add_ps(_mm512_add_ps(LD(gx + 2 * Hp + j), LD(b + 2 * H + j)),
                                              rec));
         /* h = u h_prev + (1 - u) o */
-        _mm512_mask_storeu_ps(y + j, mk,
-                              _mm512_fmadd_ps(u, hp, _mm512_mul_ps(_mm512_sub_ps(one, u), o)));
+        _mm512_mask_storeu_ps(
+            y + j, mk, OUT(_mm512_fmadd_ps(u, hp, _mm512_mul_ps(_mm512_sub_ps(one, u), o))));
         return;
     }
     }
+#undef OUT
 #undef LD
+}
+
+/* out (N rows, ldo) = a (N rows of K) times panel q of the packed x (wx) or
+ * h (wh) weights, in f32 or bf16. */
+static void product(const rnn__step *k, int bf16, int of_h, int64_t q, const float *a, int N,
+                    float *out)
+{
+    const int64_t K = of_h ? k->H : k->I, ldo = k->G * k->Hp;
+    if (bf16)
+        panel_gemv_bf16((of_h ? k->whb : k->wxb) + q * ((K + 1) / 2) * PANEL * 2, K, a, K, N,
+                        out, ldo);
+    else
+        panel_gemv((of_h ? k->wh : k->wx) + q * K * PANEL, K, a, K, N, out, ldo);
 }
 
 /* Unit panel u (units [64 u, 64 u + 64)) of every gate, all samples: the
  * products of x with wx and h_prev with wh (for GRU's candidate, phase 1:
- * r*h_prev with wh), then the cell's element-wise step on those units. */
+ * r*h_prev with wh), then the cell's element-wise step on those units. In
+ * bf16, x and h_prev are the rounded copies xr and hr. */
 __attribute__((target("avx512f"))) static void unit_panel(const rnn__step *k,
                                                            const rnn__rnn_weights *w,
                                                            const rnn__rnn_fwd *f, int phase,
                                                            int64_t u)
 {
-    const int64_t I = k->I, H = k->H, Hp = k->Hp, np = Hp / PANEL, ld = k->G * Hp;
-    const int N = (int)f->N, gru = k->cell == RNN__CELL_GRU;
-    const float *h0 = f->h0;
+    const int64_t H = k->H, Hp = k->Hp, np = Hp / PANEL, ld = k->G * Hp;
+    const int N = (int)f->N, gru = k->cell == RNN__CELL_GRU, bf16 = f->bf16 != 0;
+    const float *x = bf16 ? k->xr.p : f->x, *h0 = f->h0 && bf16 ? k->hr.p : f->h0;
     for (int g = 0; g < k->G; g++) {
         const int64_t q = g * np + u; /* the panel's index in the packed arrays */
         if (phase == 1) {
             if (g == 2)
-                panel_gemv(k->wh + q * H * PANEL, H, k->rh.p, H, N, k->gh.p + q * PANEL, ld);
+                product(k, bf16, 1, q, k->rh.p, N, k->gh.p + q * PANEL);
             continue;
         }
-        panel_gemv(k->wx + q * I * PANEL, I, f->x, I, N, k->gx.p + q * PANEL, ld);
+        product(k, bf16, 0, q, x, N, k->gx.p + q * PANEL);
         if (gru && g == 2)
             continue; /* the candidate's recurrent part needs r first (phase 1) */
         if (h0)
-            panel_gemv(k->wh + q * H * PANEL, H, h0, H, N, k->gh.p + q * PANEL, ld);
+            product(k, bf16, 1, q, h0, N, k->gh.p + q * PANEL);
         else
             for (int n = 0; n < N; n++)
                 memset(k->gh.p + n * ld + q * PANEL, 0, sizeof(float) * PANEL);
@@ -313,7 +451,7 @@ __attribute__((target("avx512f"))) static void unit_panel(const rnn__step *k,
             const __mmask16 mk = (__mmask16)(H - j >= 16 ? 0xffff : (1u << (H - j)) - 1);
             cell_units(k, gru ? phase : 1, k->gx.p + n * ld, k->gh.p + n * ld, w->b,
                        h0 ? h0 + n * H : NULL, f->c0 ? f->c0 + n * H : NULL, k->rh.p + n * H,
-                       f->y + n * H, c1 + n * H, j, mk);
+                       f->y + n * H, c1 + n * H, j, mk, bf16);
         }
 }
 #endif
@@ -323,10 +461,19 @@ rnn_status rnn__step_forward(rnn__step *k, const rnn__rnn_weights *w, const rnn_
 #if STEP_X86
     rnn_status st;
     const int64_t H = k->H, Hp = k->Hp, N = f->N, ld = k->G * Hp, np = Hp / PANEL;
-    if ((st = ensure_packed(k, w)) || (st = rnn__fbuf_ensure(&k->gx, (size_t)(N * ld), 0)) ||
+    if ((st = f->bf16 ? ensure_packed_bf16(k, w) : ensure_packed(k, w)) ||
+        (st = rnn__fbuf_ensure(&k->gx, (size_t)(N * ld), 0)) ||
         (st = rnn__fbuf_ensure(&k->gh, (size_t)(N * ld), 0)) ||
         (st = rnn__fbuf_ensure(&k->rh, (size_t)(N * H), 0)))
         return st;
+    if (f->bf16) { /* the products' x and h_prev, and the carried h_prev, in bf16 */
+        if ((st = rnn__fbuf_ensure(&k->xr, (size_t)(N * k->I), 0)) ||
+            (st = rnn__fbuf_ensure(&k->hr, (size_t)(N * H), 0)))
+            return st;
+        rnn__bf16_round_n(k->xr.p, f->x, (size_t)(N * k->I));
+        if (f->h0)
+            rnn__bf16_round_n(k->hr.p, f->h0, (size_t)(N * H));
+    }
     const int two_phase = k->cell == RNN__CELL_GRU;
     /* one parallel region; GRU (reset_after false) needs r of every unit
      * before its second phase: the barrier of the first loop */
