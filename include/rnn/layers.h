@@ -43,13 +43,22 @@ typedef enum rnn_cell_type {
     RNN_GRU = 3         /**< Keras GRU (reset_after selects the variant). */
 } rnn_cell_type;
 
-/** @brief Activation functions. */
+/**
+ * @brief Activation functions (Keras names in model files and configurations:
+ * "linear", "tanh", "relu", "sigmoid", "softmax", "log_softmax"). Softmax and
+ * log-softmax act over the last axis (each step's features for a sequence).
+ */
 typedef enum rnn_activation {
-    RNN_ACT_LINEAR = 0,
-    RNN_ACT_TANH = 1,
-    RNN_ACT_RELU = 2,
-    RNN_ACT_SIGMOID = 3,
-    RNN_ACT_SOFTMAX = 4
+    RNN_ACT_LINEAR = 0,     /**< The identity. */
+    RNN_ACT_TANH = 1,       /**< tanh(x). */
+    RNN_ACT_RELU = 2,       /**< max(x, 0). */
+    RNN_ACT_SIGMOID = 3,    /**< 1 / (1 + exp(-x)). */
+    RNN_ACT_SOFTMAX = 4,    /**< exp(x_i) / sum_j exp(x_j). */
+    RNN_ACT_LOG_SOFTMAX = 5 /**< x_i - log(sum_j exp(x_j)), computed stably (x - max
+                                 first): log-probabilities (Keras' `log_softmax`,
+                                 PyTorch's `LogSoftmax`). A cross-entropy loss on
+                                 them takes `from_logits = 1` (the log-softmax of
+                                 log-probabilities is themselves). */
 } rnn_activation;
 
 /** @brief How a bidirectional layer joins its two directions (Keras merge_mode). */
@@ -335,7 +344,7 @@ typedef struct rnn_dense_options {
     uint32_t struct_size;               /**< sizeof(rnn_dense_options), set by _init. */
     int64_t units;                      /**< Required: output features (> 0). */
     rnn_activation activation;          /**< RNN_ACT_LINEAR (default), TANH, RELU, SIGMOID,
-                                             SOFTMAX (over the last axis). */
+                                             SOFTMAX, LOG_SOFTMAX (over the last axis). */
     int use_bias;                       /**< 1 */
     rnn_initializer kernel_initializer; /**< RNN_INIT_GLOROT_UNIFORM */
     rnn_initializer bias_initializer;   /**< RNN_INIT_ZEROS */
@@ -390,7 +399,8 @@ RNN_API rnn_status rnn_model_add_embedding(rnn_model *model,
  */
 RNN_API rnn_status rnn_model_add_dropout(rnn_model *model, float rate, rnn_layer **out);
 
-/** @brief Appends Keras' `Activation(...)` (softmax over the last axis). */
+/** @brief Appends Keras' `Activation(...)` (softmax and log-softmax over the last axis).
+ * @retval RNN_ERR_INVALID_ARG @p activation is not a rnn_activation. */
 RNN_API rnn_status rnn_model_add_activation(rnn_model *model, rnn_activation activation,
                                             rnn_layer **out);
 

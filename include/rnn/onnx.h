@@ -12,10 +12,11 @@
  * for recurrent models and turns them into librnn layers: LSTM, GRU
  * (linear_before_reset 0 and 1) and RNN (Tanh or Relu), forward, reverse
  * and bidirectional, layout 0 and 1, initial states zero or from other
- * layers; Gather on a weight (Embedding); Gemm,
- * MatMul + Add (Dense, also per step); Relu, Tanh, Sigmoid, Softmax;
- * Concat; and the Transpose, Squeeze, Unsqueeze, Reshape, Slice, Gather,
- * Shape, ConstantOfShape, Constant and Identity nodes around them.
+ * layers, sequence_lens (see below); Gather on a weight (Embedding); Gemm,
+ * MatMul + Add (Dense, also per step); Relu, Tanh, Sigmoid, Softmax,
+ * LogSoftmax (over the features); ReduceMax, ReduceMean over time (global
+ * pooling); Concat; and the Transpose, Squeeze, Unsqueeze, Reshape, Slice,
+ * Gather, Shape, ConstantOfShape, Constant and Identity nodes around them.
  * Anything else is refused, never approximated: RNN_ERR_UNSUPPORTED, with
  * rnn_last_error() naming the node (name and op_type) and the attribute or
  * pattern. docs/guide/interchange.md lists what is read and how.
@@ -25,6 +26,17 @@
  * graph's layout), it trains, saves and loads like any other. The ONNX
  * graph's input and output names, and its metadata_props, are kept as
  * model metadata (keys `onnx.input.K`, `onnx.output.K`, `onnx.meta.KEY`).
+ *
+ * sequence_lens: when the recurrent operators read their sequence_lens from
+ * a graph input (int32 (batch)), that graph input is not a model input: its
+ * values are the lengths of model input K, given to rnn_model_forward()'s
+ * `lengths[K]` (or rnn_data.lengths), and the metadata key
+ * `onnx.input.K.sequence_lens` holds its name. Every output then equals the
+ * graph's at every position (Y is zero at a sample's padded steps, Y_h and
+ * Y_c are its states after its last real step); without lengths every
+ * sample has all T steps. Graphs where ONNX would compute over the padded
+ * steps of such sequences (a recurrent operator without that
+ * sequence_lens, ReduceMax/ReduceMean over time) are refused.
  */
 #ifndef RNN_ONNX_H
 #define RNN_ONNX_H
@@ -71,13 +83,15 @@ RNN_API rnn_status rnn_model_load_onnx_memory(const void *data, size_t size,
  * linear_before_reset = reset_after, RNN; unidirectional, go_backwards,
  * Bidirectional with merge_mode concat, sum, mul or ave; return_sequences,
  * return_state, initial states connected to other layers), Dense on vectors
- * and per step (MatMul + Add), Activation, Dropout and SpatialDropout1D
- * (identity at inference), Concatenate. The graph's inputs are batch-major as
+ * and per step (MatMul + Add), activations (Tanh, Relu, Sigmoid, Softmax,
+ * LogSoftmax over the last axis), Dropout and SpatialDropout1D (identity at
+ * inference), Concatenate, GlobalMaxPooling1D and GlobalAveragePooling1D
+ * (ReduceMax, ReduceMean over time). The graph's inputs are batch-major as
  * the model's: token ids (N, T) int32, or f32 (N, T, F) / (N, F), batch and
  * time dynamic; the outputs are the model's (output_0, output_1, ...). The
  * model's metadata are written as metadata_props. Refused: stateful layers,
  * Embedding mask_zero, go_backwards with return_sequences, and kinds without
- * an ONNX counterpart here (Attention, Conv1D, pooling, ...).
+ * an ONNX counterpart here (Attention, Conv1D, MaxPooling1D, ...).
  *
  * @retval RNN_ERR_UNSUPPORTED a layer or option ONNX cannot express exactly
  *         (rnn_last_error() names the layer and the option).

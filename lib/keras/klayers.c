@@ -159,10 +159,11 @@ static int get_choice(kx *x, json_t *c, const char *k, const char *def, const ch
 
 static int activation(kx *x, json_t *c, const char *k, const char *def, const char **out)
 {
-    static const char *const names[] = {"linear", "tanh", "relu", "sigmoid", "softmax", NULL};
+    static const char *const names[] = {"linear", "tanh",    "relu",       "sigmoid",
+                                        "softmax", "log_softmax", NULL};
     if (json_is_object(json_object_get(c, k)))
         return rnn_kx_fail(x, RNN_ERR_UNSUPPORTED, "%s: a custom activation object is not supported", k);
-    int i = get_choice(x, c, k, def, names, "linear, tanh, relu, sigmoid, softmax");
+    int i = get_choice(x, c, k, def, names, "linear, tanh, relu, sigmoid, softmax, log_softmax");
     if (i < 0)
         return -1;
     *out = names[i];

@@ -7,7 +7,8 @@
 
 #include "layer/layer.h"
 
-const char *const rnn__act_names[5] = {"linear", "tanh", "relu", "sigmoid", "softmax"};
+const char *const rnn__act_names[6] = {"linear", "tanh", "relu", "sigmoid", "softmax",
+                                       "log_softmax"};
 const char *const rnn__init_names[5] = {NULL, "glorot_uniform", "orthogonal", "zeros", "ones"};
 const char *const rnn__pad_names[2] = {"valid", "same"};
 

@@ -81,7 +81,7 @@ typedef struct rnn__field {
 #define RNN__FIELDS_END {NULL, RNN__FIELD_BOOL, 0, 0, 0, NULL, 0}
 
 /* Value names shared by several kinds (layer/fields.c). */
-RNN__HIDDEN extern const char *const rnn__act_names[5];
+RNN__HIDDEN extern const char *const rnn__act_names[6];
 RNN__HIDDEN extern const char *const rnn__init_names[5];
 RNN__HIDDEN extern const char *const rnn__pad_names[2];
 
@@ -260,7 +260,7 @@ static inline float *rnn__f32(const rnn_tensor *t)
     return (float *)t->data;
 }
 
-/* Applies an activation in place on [rows][n] (softmax over each row). */
+/* Applies an activation in place on [rows][n] (softmax and log-softmax over each row). */
 RNN__HIDDEN void rnn__activate(rnn_activation a, float *y, int64_t rows, int64_t n);
 /* From the activation's output y and the gradient dy, writes (or adds, when
  * accumulate) the gradient before the activation into dz. */

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Activation: an activation over the last axis (softmax per row). Keeps
+/* Activation: an activation over the last axis (softmax, log-softmax per row). Keeps
  * shape and lengths. */
 #include <string.h>
 
@@ -85,7 +85,7 @@ rnn_status rnn_model_add_activation(rnn_model *model, rnn_activation activation,
     if (out)
         *out = NULL;
     RNN__CHECK_ARG(model);
-    if (activation < RNN_ACT_LINEAR || activation > RNN_ACT_SOFTMAX)
+    if (activation < RNN_ACT_LINEAR || activation > RNN_ACT_LOG_SOFTMAX)
         return RNN__ERR(RNN_ERR_INVALID_ARG, "activation must be a rnn_activation (got %d)",
                         (int)activation);
     activation_opts o = {activation};

@@ -6,9 +6,10 @@
  * nodes for each layer: Embedding -> Gather; recurrent -> Transpose, LSTM /
  * GRU / RNN (layout 0, which every runtime has), and the Transpose /
  * Reshape / Squeeze / Gather / Reduce* that give Keras' outputs; Dense ->
- * MatMul + Add (+ activation); Activation; Dropout -> Identity; Concatenate
- * -> Concat; global pooling -> ReduceMax / ReduceMean over time. What ONNX
- * cannot express exactly is refused.
+ * MatMul + Add (+ activation: Tanh, Relu, Sigmoid, Softmax, LogSoftmax);
+ * Activation; Dropout -> Identity; Concatenate -> Concat; global pooling ->
+ * ReduceMax / ReduceMean over time. What ONNX cannot express exactly is
+ * refused.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <fcntl.h>
@@ -107,6 +108,8 @@ static const char *act_op(const char *act)
         return "Sigmoid";
     if (!strcmp(act, "softmax"))
         return "Softmax";
+    if (!strcmp(act, "log_softmax"))
+        return "LogSoftmax";
     return NULL;
 }
 
@@ -116,8 +119,8 @@ static char *ex_activation(ex_ctx *e, const char *name, const char *in, const ch
         return (char *)in;
     Onnx__NodeProto *n;
     char *o = ex_unary(e, act_op(act), name, in, &n);
-    if (!strcmp(act, "softmax"))
-        ex_attr_i(e, n, "axis", -1);
+    if (!strcmp(act, "softmax") || !strcmp(act, "log_softmax"))
+        ex_attr_i(e, n, "axis", -1); /* opset 13+: along the last axis alone */
     return o;
 }
 

@@ -247,6 +247,8 @@ static rnn_status add_input(ox_ctx *c, const Onnx__ValueInfoProto *vi, int index
         st = rnn_model_add_input(c->m, RNN_I32, 1, shape, &l);
         v->is_ids = 1;
         v->has_time = 1;
+        int r1;
+        v->steps = dim_of(vi, 1, &r1);
         v->nfa = 0;
         v->vrank = 2;
         v->ax[0][0] = OX_ATOM_N, v->axn[0] = 1;
@@ -269,6 +271,8 @@ static rnn_status add_input(ox_ctx *c, const Onnx__ValueInfoProto *vi, int index
         v->fa[0] = F;
         int tm = rank == 3 && read_time_major(c, name);
         ox_view_canonical(v, tm);
+        if (rank == 3)
+            v->steps = dim_of(vi, tm ? 0 : 1, &r2);
         if (tm) {
             char key[64];
             snprintf(key, sizeof key, "onnx.input.%d.layout", index);
@@ -279,6 +283,9 @@ static rnn_status add_input(ox_ctx *c, const Onnx__ValueInfoProto *vi, int index
     if (st)
         return ox_fail(st, "graph input '%s': %s", name, rnn_last_error());
     v->layer[0] = l;
+    v->inputs = 1u << index;
+    if (v->steps < 0)
+        v->steps = 0;
     char key[64];
     snprintf(key, sizeof key, "onnx.input.%d", index);
     if (strlen(name) < 256 && rnn_model_set_metadata(c->m, key, name))
@@ -443,10 +450,13 @@ static rnn_status import(const Onnx__ModelProto *mp, const rnn_model_options *op
     st = make_table(&c);
     int nin = 0;
     for (size_t k = 0; !st && k < c.g->n_input; k++) {
-        ox_val *v = ox_get(&c, c.g->input[k]->name ? c.g->input[k]->name : "");
+        const char *name = c.g->input[k]->name ? c.g->input[k]->name : "";
+        ox_val *v = ox_get(&c, name);
         if (v && v->kind == OX_NONE) {
-            if (nin == 16)
-                st = ox_fail(RNN_ERR_UNSUPPORTED, "more than 16 graph inputs");
+            if (ox_lens_graph_input(&c, name))
+                st = ox_lens_input(&c, c.g->input[k], v);
+            else if (nin == OX_MAX_INPUTS)
+                st = ox_fail(RNN_ERR_UNSUPPORTED, "more than %d graph inputs", OX_MAX_INPUTS);
             else
                 st = add_input(&c, c.g->input[k], nin++);
         }
@@ -460,6 +470,8 @@ static rnn_status import(const Onnx__ModelProto *mp, const rnn_model_options *op
     c.node = NULL;
     if (!st)
         st = set_outputs(&c);
+    if (!st)
+        st = ox_lens_finish(&c);
     for (size_t k = 0; !st && k < mp->n_metadata_props; k++) {
         const Onnx__StringStringEntryProto *e = mp->metadata_props[k];
         char key[256];

@@ -357,13 +357,16 @@ static rnn_status op_activation(ox_ctx *c, rnn_activation act)
                                      "an activation of something other than one layer output");
     if (st)
         return st;
-    if (act == RNN_ACT_SOFTMAX) {
+    if (act == RNN_ACT_SOFTMAX || act == RNN_ACT_LOG_SOFTMAX) {
+        /* opset 13 normalises along 'axis' (default -1); before, over the
+         * axes from 'axis' (default 1) on, flattened: the same when that is
+         * the last axis alone */
         int a;
         int64_t def = c->opset >= 13 ? -1 : 1;
         if ((st = ox_norm_axis(c, ox_attr_i(c, "axis", def), x->vrank, &a)))
             return st;
         if (a != x->vrank - 1 || !ox_axis_is_features(x, a))
-            return UNSUP("Softmax along axis %d: only the feature axis is read", a);
+            return UNSUP("attribute 'axis' = %d: only the feature axis (the last) is read", a);
     }
     if ((st = ox_connect(c, x)))
         return st;
@@ -378,7 +381,9 @@ static rnn_status op_activation(ox_ctx *c, rnn_activation act)
  * GlobalAveragePooling1D. Size-1 axes may be reduced too (the identity);
  * any other axis, or all axes, has no librnn layer. With lengths given to
  * rnn_model_forward(), the pooling covers each sample's real steps, as the
- * recurrent layers before it do. */
+ * recurrent layers before it do; in a graph whose sequence_lens gives
+ * those lengths, ONNX would reduce over every step: refused
+ * (import_lens.c). */
 static rnn_status op_reduce_time(ox_ctx *c, rnn_pooling pooling)
 {
     ox_val *x, *o;
@@ -415,7 +420,7 @@ static rnn_status op_reduce_time(ox_ctx *c, rnn_pooling pooling)
         return BAD("attribute 'keepdims' = %lld (0 or 1)", (long long)keep);
     ox_val in = *x;
     if (time_axis >= 0) {
-        if ((st = ox_connect(c, x)))
+        if ((st = ox_lens_all_steps(c, x)) || (st = ox_connect(c, x)))
             return st;
         rnn_layer *l;
         if ((st = rnn_model_add_global_pooling(c->m, pooling, &l)))
@@ -423,6 +428,8 @@ static rnn_status op_reduce_time(ox_ctx *c, rnn_pooling pooling)
                                                                  : "GlobalAveragePooling1D");
         ox_same_view_port(o, &in, l);
         o->has_time = 0;
+        o->inputs = 0;
+        o->steps = 0;
     } else if ((st = ox_copy_val(c, o, &in))) { /* only size-1 axes: the identity */
         return st;
     }
@@ -513,6 +520,9 @@ rnn_status ox_run_node(ox_ctx *c)
         used |= ox_out_used(c, (int)k);
     if (!used)
         return RNN_OK;
+    rnn_status st = ox_lens_check_inputs(c);
+    if (st)
+        return st;
     if (ox_op_is(c, "Constant"))
         return op_constant(c);
     if (ox_op_is(c, "Shape"))
@@ -523,8 +533,7 @@ rnn_status ox_run_node(ox_ctx *c)
         return op_gather(c);
     if (ox_op_is(c, "Concat")) {
         ox_val *o;
-        rnn_status st = ox_out0(c, &o);
-        if (st)
+        if ((st = ox_out0(c, &o)))
             return st;
         ox_val *first = ox_in(c, 0);
         if (first && (first->kind == OX_CONST || first->kind == OX_SHAPE))
@@ -556,11 +565,11 @@ rnn_status ox_run_node(ox_ctx *c)
         return op_activation(c, RNN_ACT_SIGMOID);
     if (ox_op_is(c, "Softmax"))
         return op_activation(c, RNN_ACT_SOFTMAX);
+    if (ox_op_is(c, "LogSoftmax"))
+        return op_activation(c, RNN_ACT_LOG_SOFTMAX);
     if (ox_op_is(c, "ReduceMax"))
         return op_reduce_time(c, RNN_POOL_MAX);
     if (ox_op_is(c, "ReduceMean"))
         return op_reduce_time(c, RNN_POOL_AVERAGE);
-    if (ox_op_is(c, "LogSoftmax"))
-        return UNSUP("librnn has no log-softmax activation (export the logits, or Softmax)");
     return UNSUP("operator not supported by librnn's ONNX reader");
 }

@@ -4,7 +4,7 @@
  * (anything librnn's cells cannot do exactly is refused), weights moved
  * from ONNX's gate order and bias layout to Keras' (librnn's canonical
  * layout), and the outputs Y, Y_h, Y_c described as views of the layer's
- * outputs.
+ * outputs. sequence_lens: import_lens.c.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -150,7 +150,7 @@ static rnn_status check_weight(ox_ctx *c, const ox_val *v, const char *name, int
 
 /* The values of Y, Y_h, Y_c: views of the layer's outputs. */
 static void rec_outputs(ox_ctx *c, rnn_cell_type cell, rnn_layer *l, int D, int64_t H,
-                        int layout)
+                        int layout, const ox_val *x)
 {
     int nstate = cell == RNN_LSTM ? 2 : 1;
     for (int k = 0; k < 3; k++) {
@@ -164,6 +164,8 @@ static void rec_outputs(ox_ctx *c, rnn_cell_type cell, rnn_layer *l, int D, int6
             v->nport = 1;
             v->layer[0] = l;
             v->has_time = 1;
+            v->inputs = x->inputs; /* librnn carries X's lengths to Y */
+            v->steps = x->steps;
             v->nfa = 0;
             if (D == 2)
                 v->fa[v->nfa++] = 2;
@@ -243,9 +245,8 @@ rnn_status ox_op_recurrent(ox_ctx *c, rnn_cell_type cell)
         return st;
     if (B && (st = check_weight(c, B, "B", D, 2 * G * H, 0, 2)))
         return st;
-    if (ox_in_present(c, 4))
-        return UNSUP("input sequence_lens is not read: give per-sample lengths to "
-                     "rnn_model_forward() instead (right-padded batches)");
+    if ((st = ox_lens_recurrent(c, x)))
+        return st;
     /* initial states: zeros (the default), or other layers' final states (an
      * encoder's Y_h/Y_c feeding a decoder), connected to the new layer */
     int nstate = cell == RNN_LSTM ? 2 : 1, given = 0, zeros = 0;
@@ -303,7 +304,7 @@ rnn_status ox_op_recurrent(ox_ctx *c, rnn_cell_type cell)
         if ((st = rnn_layer_connect_initial_state(l, n, src, outs)))
             return ox_wrap_librnn(c, st, "connecting the initial states");
     }
-    rec_outputs(c, cell, l, D, H, layout);
+    rec_outputs(c, cell, l, D, H, layout, x);
     return RNN_OK;
 }
 

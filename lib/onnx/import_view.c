@@ -383,7 +383,9 @@ rnn_status ox_op_concat(ox_ctx *c, ox_val *o)
     if (st)
         return st;
     int stack = 1, feat = 1, total = 0;
+    uint32_t inputs = 0; /* librnn's Concatenate carries every operand's lengths (the least) */
     for (int k = 0; k < n; k++) {
+        inputs |= v[k]->inputs;
         if (v[k]->vrank != v[0]->vrank || v[k]->has_time != v[0]->has_time)
             return UNSUP("Concat of inputs of different ranks");
         int ok_stack = v[k]->axn[a] == 0 || (v[k]->axn[a] == 1 && v[k]->ax[a][0] == OX_ATOM_STACK);
@@ -408,6 +410,7 @@ rnn_status ox_op_concat(ox_ctx *c, ox_val *o)
             }
         o->axn[a] = o->nport > 1;
         o->ax[a][0] = OX_ATOM_STACK;
+        o->inputs = inputs;
         return RNN_OK;
     }
     /* the other axes must agree on N and T only */
@@ -437,6 +440,7 @@ rnn_status ox_op_concat(ox_ctx *c, ox_val *o)
     if (st)
         return ox_wrap_librnn(c, st, "Concatenate");
     ox_new_features_port(o, v[0], l, F);
+    o->inputs = inputs;
     return RNN_OK;
 }
 

@@ -16,6 +16,7 @@
 
 #define OX_MAX_RANK 8
 #define OX_MAX_PORTS 16
+#define OX_MAX_INPUTS 16 /* model inputs */
 #define OX_ATOM_N 0
 #define OX_ATOM_T 1
 #define OX_ATOM_F 2 /* feature atoms are OX_ATOM_F + k */
@@ -35,7 +36,8 @@ typedef enum ox_kind {
     OX_CONST,    /* a constant tensor (initializer, Constant, folded shape arithmetic) */
     OX_SHAPE,    /* a 1-D int64 vector of symbolic dimensions (Shape and arithmetic on it) */
     OX_ZEROS,    /* ConstantOfShape(0) of a symbolic shape: a default initial state */
-    OX_TENSOR    /* a view of librnn layer outputs */
+    OX_TENSOR,   /* a view of librnn layer outputs */
+    OX_LENGTHS   /* a graph input read as sequence_lens (import_lens.c) */
 } ox_kind;
 
 /* A value. A TENSOR is one or more librnn outputs ("ports", stacked along
@@ -68,6 +70,9 @@ typedef struct ox_val {
     uint8_t ax[OX_MAX_RANK][OX_MAX_RANK];
     int pending_bias;      /* a MatMul's Dense whose bias an Add may still set */
     int is_ids;            /* a graph input of token ids */
+    uint32_t inputs;       /* with time: the model inputs (bit k: input k) whose lengths
+                              librnn's layers carry to the ports */
+    int64_t steps;         /* with time: the steps when the graph's input fixes them, or 0 */
 } ox_val;
 
 typedef struct ox_ctx {
@@ -85,6 +90,11 @@ typedef struct ox_ctx {
     /* the node being read, for messages */
     const Onnx__NodeProto *node;
     int n_time_major_in;
+    /* per model input (import_lens.c): the recurrent node whose sequence_lens
+     * (a graph input) gives its lengths, and the first node that computes over
+     * every step of its sequences */
+    const Onnx__NodeProto *lens_by[OX_MAX_INPUTS];
+    const Onnx__NodeProto *all_steps[OX_MAX_INPUTS];
 } ox_ctx;
 
 /* pb.c */
@@ -154,5 +164,13 @@ rnn_status ox_op_concat(ox_ctx *c, ox_val *o);
 
 /* import_rnn.c */
 rnn_status ox_op_recurrent(ox_ctx *c, rnn_cell_type cell);
+
+/* import_lens.c */
+int ox_lens_graph_input(const ox_ctx *c, const char *name);
+rnn_status ox_lens_input(ox_ctx *c, const Onnx__ValueInfoProto *vi, ox_val *v);
+rnn_status ox_lens_check_inputs(ox_ctx *c);
+rnn_status ox_lens_recurrent(ox_ctx *c, const ox_val *x);
+rnn_status ox_lens_all_steps(ox_ctx *c, const ox_val *x);
+rnn_status ox_lens_finish(ox_ctx *c);
 
 #endif

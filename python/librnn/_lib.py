@@ -103,7 +103,8 @@ F32, I32 = 1, 2
 BACKENDS = {"onednn": 0, "reference": 1}
 PRECISIONS = {"float32": 0, "f32": 0, "mixed_bfloat16": 1, "bf16": 1}
 CELLS = {"simple_rnn": 1, "simplernn": 1, "rnn": 1, "lstm": 2, "gru": 3}
-ACTIVATIONS = {None: 0, "linear": 0, "tanh": 1, "relu": 2, "sigmoid": 3, "softmax": 4}
+ACTIVATIONS = {None: 0, "linear": 0, "tanh": 1, "relu": 2, "sigmoid": 3, "softmax": 4,
+               "log_softmax": 5}
 MERGE_MODES = {"concat": 0, "sum": 1, "mul": 2, "ave": 3}
 INITIALIZERS = {"glorot_uniform": 1, "orthogonal": 2, "zeros": 3, "ones": 4}
 WEIGHTS_FORMATS = {"keras": 1, "pytorch": 2}

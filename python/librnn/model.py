@@ -1197,8 +1197,8 @@ class Model:
 
         Args:
             units: Output features (> 0).
-            activation: None or 'linear', 'tanh', 'relu', 'sigmoid' or 'softmax'.
-                Defaults to None.
+            activation: None or 'linear', 'tanh', 'relu', 'sigmoid', 'softmax' or
+                'log_softmax'. Defaults to None.
             use_bias: Whether the layer has a bias. Defaults to True.
             kernel_initializer: 'glorot_uniform', 'orthogonal', 'zeros' or
                 'ones'; None: 'glorot_uniform'. Defaults to None.
@@ -1297,7 +1297,8 @@ class Model:
         """Appends a Keras Activation layer.
 
         Args:
-            activation: None or 'linear', 'tanh', 'relu', 'sigmoid' or 'softmax'.
+            activation: None or 'linear', 'tanh', 'relu', 'sigmoid', 'softmax' or
+                'log_softmax'.
             on: What the layer reads: a Layer or (Layer, output); None: the
                 last layer added. Defaults to None.
 
@@ -1466,8 +1467,8 @@ class Model:
             strides: Step between windows. Defaults to 1.
             padding: 'valid' or 'same'. Defaults to "valid".
             dilation_rate: Spacing of the window's steps. Defaults to 1.
-            activation: None or 'linear', 'tanh', 'relu', 'sigmoid' or 'softmax'.
-                Defaults to None.
+            activation: None or 'linear', 'tanh', 'relu', 'sigmoid', 'softmax' or
+                'log_softmax'. Defaults to None.
             use_bias: Whether the layer has a bias. Defaults to True.
             kernel_initializer: 'glorot_uniform', 'orthogonal', 'zeros' or
                 'ones'; None: 'glorot_uniform'. Defaults to None.

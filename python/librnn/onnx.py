@@ -53,7 +53,10 @@ def load_onnx(source: str | os.PathLike[str] | bytes, seed: int = 0,
 
     The model is batch-major whatever the graph's layout: token ids (N, T)
     int32, sequences (N, T, F). The graph's input and output names and its
-    metadata_props are in the model's metadata (``onnx.input.0``, ...).
+    metadata_props are in the model's metadata (``onnx.input.0``, ...). A
+    graph input that the recurrent operators read as ``sequence_lens`` is
+    not a model input: give its values as ``lengths`` (forward, predict,
+    fit, evaluate); ``onnx.input.K.sequence_lens`` names it for input K.
 
     Args:
         source: The .onnx file, or its bytes.

@@ -111,6 +111,24 @@ class TestForwardBackward(unittest.TestCase):
         self.assertEqual(float(np.abs(layer.grad("bias")).sum()), 0.0)
         m.close()
 
+    def test_log_softmax(self):
+        # "log_softmax" (RNN_ACT_LOG_SOFTMAX) by name, per step, and Keras' function
+        from librnn.keras import activations, layers
+        m = librnn.Model(seed=4)
+        m.input(shape=(None, 5))
+        layer = m.dense(3, activation="log_softmax")
+        W, b = layer.get_weights()
+        x = 30 * rng(4).standard_normal((2, 4, 5)).astype(np.float32)
+        z = (x @ W + b).astype(np.float64)
+        ref = z - z.max(-1, keepdims=True)
+        ref -= np.log(np.exp(ref).sum(-1, keepdims=True))
+        np.testing.assert_allclose(m.forward(x), ref, rtol=1e-5, atol=1e-4)
+        np.testing.assert_allclose(activations.log_softmax(z), ref, rtol=1e-12)
+        self.assertEqual(layer.config["config"]["activation"], "log_softmax")
+        self.assertEqual(layers.Dense(3, activation="log_softmax").activation, "log_softmax")
+        self.assertIs(activations.get("log_softmax"), activations.log_softmax)
+        m.close()
+
     def test_backward_without_training_forward(self):
         m, _ = dense_model()
         m.forward(np.zeros((2, 5), np.float32))

@@ -54,6 +54,25 @@ class TestOnnx(unittest.TestCase):
             self.assertEqual(m.get_metadata("onnx.input.0"), "x")
             m.close()
 
+    def test_sequence_lens_is_given_as_lengths(self):
+        # A graph whose LSTM reads sequence_lens (graph input "len"): the model
+        # takes x alone, the lengths go to forward()/predict(), and every output
+        # matches ONNX Runtime's at every position, the padded ones included.
+        path = os.path.join(FIXTURES, "op_seqlens_lstm_bidir.onnx")
+        if not os.path.exists(path):
+            self.skipTest("no fixtures (not a source tree)")
+        (x, lens), outs = _read_io(os.path.join(FIXTURES, "op_seqlens_lstm_bidir.io"))
+        m = librnn.load_onnx(path)
+        self.assertEqual(m.num_inputs, 1)
+        self.assertEqual(m.get_metadata("onnx.input.0.sequence_lens"), "len")
+        got = m.forward(x, lengths=lens)
+        self.assertEqual(len(got), len(outs))
+        for g, want in zip(got, outs):
+            self.assertLess(float(np.max(np.abs(g - want))), 1e-5)
+        y = m.predict(x, lengths=lens, batch_size=len(x))
+        self.assertLess(float(np.max(np.abs(y - outs[0]))), 1e-5)
+        m.close()
+
     def test_refused_graph_names_the_node(self):
         path = os.path.join(FIXTURES, "refuse_clip.onnx")
         if not os.path.exists(path):

@@ -35,7 +35,7 @@ static rnn_model *dense_model(rnn_backend be, int seq, rnn_activation act)
 START_TEST(every_activation_vectors_and_sequences)
 {
     for (int be = 0; be < 2; be++)
-        for (int act = RNN_ACT_LINEAR; act <= RNN_ACT_SOFTMAX; act++)
+        for (int act = RNN_ACT_LINEAR; act <= RNN_ACT_LOG_SOFTMAX; act++)
             for (int seq = 0; seq < 2; seq++) {
                 rnn_model *m =
                     dense_model(be ? RNN_BACKEND_REFERENCE : RNN_BACKEND_ONEDNN, seq, act);
@@ -61,7 +61,7 @@ START_TEST(sequences_with_lengths)
 {
     const int32_t lv[3] = {4, 1, 3};
     for (int be = 0; be < 2; be++)
-        for (int act = RNN_ACT_LINEAR; act <= RNN_ACT_SOFTMAX; act++) {
+        for (int act = RNN_ACT_LINEAR; act <= RNN_ACT_LOG_SOFTMAX; act++) {
             rnn_model *m = dense_model(be ? RNN_BACKEND_REFERENCE : RNN_BACKEND_ONEDNN, 1, act);
             int64_t xd[3] = {3, 4, 4}, ld[1] = {3};
             tm_rng = 0x5E9ull + (uint64_t)act;

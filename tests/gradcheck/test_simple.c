@@ -63,7 +63,8 @@ static void check_alone(int kind, rnn_activation act, int seq, int with_len, rnn
         o.out_len[0] = LV; /* sequence outputs: the next layers ignore the padding */
     static const char *kinds[] = {"dropout", "spatial_dropout1d", "activation",
                                   "global_average_pooling1d", "global_max_pooling1d"};
-    static const char *acts[] = {" linear", " tanh", " relu", " sigmoid", " softmax"};
+    static const char *acts[] = {" linear", " tanh",    " relu",
+                                 " sigmoid", " softmax", " log_softmax"};
     char what[96];
     snprintf(what, sizeof what, "%s%s %s%s %s", kinds[kind], kind == ACTIVATION ? acts[act] : "",
              seq ? "sequence" : "vector", with_len ? " lengths" : "",
@@ -90,7 +91,7 @@ END_TEST
 START_TEST(activation_every_kind)
 {
     for (int be = 0; be < 2; be++)
-        for (int act = RNN_ACT_LINEAR; act <= RNN_ACT_SOFTMAX; act++)
+        for (int act = RNN_ACT_LINEAR; act <= RNN_ACT_LOG_SOFTMAX; act++)
             for (int v = 0; v < 3; v++)
                 check_alone(ACTIVATION, (rnn_activation)act, v > 0, v == 2,
                             be ? RNN_BACKEND_REFERENCE : RNN_BACKEND_ONEDNN);

@@ -186,6 +186,14 @@ def main():
     randomize(m, 7)
     save(out, "misc", m, [rng.uniform(-1, 1, (N, 8, 4)).astype(np.float32)])
 
+    # log-probabilities: Dense(activation="log_softmax") and Activation("log_softmax")
+    keras.utils.set_random_seed(0)
+    m = keras.Sequential([keras.Input((None, 4)), kl.GRU(5, return_sequences=True),
+                          kl.Dense(6, activation="log_softmax"), kl.Dense(3),
+                          kl.Activation("log_softmax")], name="log_softmax")
+    randomize(m, 11)
+    save(out, "log_softmax", m, [rng.uniform(-2, 2, (N, T, 4)).astype(np.float32)])
+
     # refused: a class librnn has not, an argument value librnn has not
     m = keras.Sequential([keras.Input((None, 4)), kl.Masking(), kl.LSTM(3)])
     m.save(os.path.join(out, "unsupported_class.keras"))

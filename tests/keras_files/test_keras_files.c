@@ -119,7 +119,7 @@ static void check_fixture(const char *base, int backend)
 }
 
 static const char *const FIXTURES[] = {"sentiment", "pos_tagger", "char_gru", "encoder",
-                                       "seq2seq", "misc"};
+                                       "seq2seq",   "misc",       "log_softmax"};
 #define N_FIX ((int)(sizeof FIXTURES / sizeof *FIXTURES))
 
 START_TEST(fixture_outputs_match_keras)

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Embedding, Dense and the layers without parameters through the public API:
  * mask_zero lengths, errors, the trainable flag, pooling never reads padding,
- * summaries and parameter counts as Keras. Suite "layers" (their gradient
+ * summaries and parameter counts as Keras, log-softmax's values and loss. Suite "layers" (their gradient
  * checks are gradcheck/test_dense.c, test_embedding.c, test_simple.c). */
 #include <stdio.h>
 
@@ -258,6 +258,124 @@ START_TEST(keras_param_counts)
 }
 END_TEST
 
+/* Activation(log_softmax): x - max - log(sum(exp(x - max))) per row, finite on inputs that
+ * overflow exp(), the log of softmax's output elsewhere; and through a cross-entropy with
+ * from_logits = 1 (log-softmax of log-probabilities is themselves) a Dense(log_softmax)
+ * trains exactly as Dense(linear) logits do. */
+static rnn_model *seq_model(uint64_t seed, int64_t F, rnn_activation act, int64_t units,
+                               rnn_layer **dense)
+{
+    rnn_model_options mo;
+    rnn_model_options_init(&mo);
+    mo.seed = seed;
+    rnn_model *m;
+    ck_ok(rnn_model_create(&mo, &m));
+    int64_t shape[2] = {0, F};
+    ck_ok(rnn_model_add_input(m, RNN_F32, 2, shape, NULL));
+    if (units) {
+        rnn_dense_options d;
+        rnn_dense_options_init(&d);
+        d.units = units, d.activation = act;
+        ck_ok(rnn_model_add_dense(m, &d, dense));
+    } else {
+        ck_ok(rnn_model_add_activation(m, act, NULL));
+    }
+    return m;
+}
+
+START_TEST(log_softmax_values)
+{
+    const float xv[3][4] = {{1000, 0, -1000, 3}, {0.5f, -0.25f, 2, 1}, {-80, -81, -79, -90}};
+    int64_t xd[3] = {1, 3, 4};
+    rnn_tensor *x;
+    ck_ok(rnn_tensor_create(RNN_F32, 3, xd, &x));
+    memcpy(tm_f(x), xv, sizeof xv);
+    const rnn_tensor *in[1] = {x}, *y, *p;
+    rnn_model *ml = seq_model(1, 4, RNN_ACT_LOG_SOFTMAX, 0, NULL);
+    rnn_model *ms = seq_model(1, 4, RNN_ACT_SOFTMAX, 0, NULL);
+    ck_ok(rnn_model_forward(ml, 1, in, NULL, 0));
+    ck_ok(rnn_model_forward(ms, 1, in, NULL, 0));
+    ck_ok(rnn_model_output(ml, 0, &y));
+    ck_ok(rnn_model_output(ms, 0, &p));
+    const float *yv = tm_f(y), *pv = tm_f(p);
+    for (int r = 0; r < 3; r++) {
+        double mx = xv[r][0], sum = 0, psum = 0;
+        for (int j = 1; j < 4; j++)
+            mx = xv[r][j] > mx ? xv[r][j] : mx;
+        for (int j = 0; j < 4; j++)
+            sum += exp(xv[r][j] - mx);
+        for (int j = 0; j < 4; j++) {
+            double want = xv[r][j] - mx - log(sum), got = yv[r * 4 + j];
+            ck_assert_msg(isfinite(got) && fabs(got - want) <= 1e-5 * (1 + fabs(want)),
+                          "row %d col %d: %g, want %g", r, j, got, want);
+            psum += exp(got);
+            if (pv[r * 4 + j] > 1e-30f) /* where softmax's output is a normal float */
+                ck_assert_msg(fabs(got - log(pv[r * 4 + j])) <= 1e-5,
+                              "row %d col %d: %g vs log(softmax) %g", r, j, got,
+                              log(pv[r * 4 + j]));
+        }
+        ck_assert(fabs(psum - 1) < 1e-6);
+    }
+    rnn_model_destroy(ml);
+    rnn_model_destroy(ms);
+    /* every name table knows it: the layer's configuration and rnn_model_add_layer() */
+    rnn_model *m = seq_model(1, 4, RNN_ACT_LINEAR, 0, NULL);
+    rnn_layer *l;
+    ck_ok(rnn_model_add_layer(m, "dense", "{\"units\": 2, \"activation\": \"log_softmax\"}", 0,
+                              NULL, NULL, &l));
+    char cfg[1024];
+    ck_ok(rnn_layer_config(l, cfg, sizeof cfg, NULL));
+    ck_assert_msg(strstr(cfg, "\"activation\": \"log_softmax\"") ||
+                      strstr(cfg, "\"activation\":\"log_softmax\""), "%s", cfg);
+    ck_assert_int_eq(rnn_model_add_activation(m, (rnn_activation)6, NULL), RNN_ERR_INVALID_ARG);
+    rnn_model_destroy(m);
+    rnn_tensor_destroy(x);
+}
+END_TEST
+
+START_TEST(log_softmax_trains_like_logits)
+{
+    rnn_layer *dl, *dg;
+    rnn_model *ml = seq_model(5, 4, RNN_ACT_LOG_SOFTMAX, 3, &dl);
+    rnn_model *mg = seq_model(5, 4, RNN_ACT_LINEAR, 3, &dg);
+    int64_t xd[3] = {4, 2, 4}, yd[2] = {4, 2}; /* per step: TimeDistributed(Dense) */
+    tm_rng = 0x1234567ull;
+    rnn_tensor *x = tm_tensor(3, xd, 2.0), *t;
+    ck_ok(rnn_tensor_create(RNN_I32, 2, yd, &t));
+    for (int n = 0; n < 8; n++)
+        ((int32_t *)tm_f(t))[n] = n % 3;
+    rnn_model *ms[2] = {ml, mg};
+    float loss[2][2];
+    rnn_optimizer_options sgd;
+    rnn_optimizer_options_init(&sgd, RNN_OPTIM_SGD);
+    sgd.learning_rate = 0.5f;
+    rnn_compile_options ce; /* the loss applies log-softmax: from_logits */
+    rnn_compile_options_init(&ce, RNN_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY);
+    ce.from_logits = 1;
+    for (int k = 0; k < 2; k++) {
+        ck_ok(rnn_model_compile(ms[k], &ce, &sgd));
+        const rnn_tensor *in[1] = {x};
+        ck_ok(rnn_model_train_step(ms[k], 1, in, NULL, t, &loss[k][0], NULL));
+        ck_ok(rnn_model_test_step(ms[k], 1, in, NULL, t, &loss[k][1], NULL));
+    }
+    ck_assert_msg(fabs(loss[0][0] - loss[1][0]) < 1e-6 && fabs(loss[0][1] - loss[1][1]) < 1e-6,
+                  "losses %g %g vs logits %g %g", loss[0][0], loss[0][1], loss[1][0], loss[1][1]);
+    ck_assert(loss[0][1] < loss[0][0]); /* the step helped */
+    for (int k = 0; k < 2; k++) { /* the same gradients: the same weights after the step */
+        rnn_tensor *a, *b;
+        ck_ok(rnn_layer_param(dl, k, NULL, &a, NULL));
+        ck_ok(rnn_layer_param(dg, k, NULL, &b, NULL));
+        for (int64_t i = 0; i < tm_numel(a); i++)
+            ck_assert_msg(fabs(tm_f(a)[i] - tm_f(b)[i]) < 1e-6, "param %d [%lld]: %g vs %g", k,
+                          (long long)i, tm_f(a)[i], tm_f(b)[i]);
+    }
+    rnn_tensor_destroy(x);
+    rnn_tensor_destroy(t);
+    rnn_model_destroy(ml);
+    rnn_model_destroy(mg);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("layers");
@@ -268,6 +386,8 @@ int main(void)
     tcase_add_test(tc, keras_param_counts);
     tcase_add_test(tc, pooling_never_sees_padding);
     tcase_add_test(tc, summary_like_keras);
+    tcase_add_test(tc, log_softmax_values);
+    tcase_add_test(tc, log_softmax_trains_like_logits);
     suite_add_tcase(s, tc);
     return rnn_test_run(s);
 }

@@ -3,8 +3,9 @@
  * ONNX export: builds the example architectures in librnn (sentiment
  * Embedding + BiLSTM + Dense and the sentiment example's BiGRU with global
  * max and average pooling, POS tagger Embedding + BiGRU + per-step
- * Dense, 2-layer char GRU, a seq2seq encoder with its states, and the
- * merge modes and cells ONNX can express), runs them, exports each with
+ * Dense, a tagger ending in log_softmax, 2-layer char GRU, a seq2seq
+ * encoder with its states, and the merge modes and cells ONNX can
+ * express), runs them, exports each with
  * rnn_model_save_onnx(), and checks that librnn's own reader gives the same
  * outputs back. With a directory argument it also leaves there each
  * <name>.onnx and <name>.io (inputs, librnn's outputs) for check_export.py,
@@ -249,6 +250,15 @@ static int cases(const char *dir)
         return 1;
     CHECK(rnn_model_add_dropout(m, 0.3f, NULL));
     if (add_dense(m, 5, RNN_ACT_SOFTMAX) || finish("tagger", m, 1, 50, 0, dir, 1))
+        return 1;
+    /* a tagger ending in log-probabilities: Dense(log_softmax) then Dense + Activation
+     * (log_softmax), each a LogSoftmax over the last axis */
+    m = new_model(1, 50, 8, 0);
+    if (add_rec(m, RNN_LSTM, 6, 1, RNN_MERGE_CONCAT, 1, 0, 1, RNN_ACT_TANH, &r) ||
+        add_dense(m, 7, RNN_ACT_LOG_SOFTMAX) || add_dense(m, 5, RNN_ACT_LINEAR))
+        return 1;
+    CHECK(rnn_model_add_activation(m, RNN_ACT_LOG_SOFTMAX, NULL));
+    if (finish("tagger_log_softmax", m, 1, 50, 0, dir, 1))
         return 1;
     /* 2-layer char GRU (reset_after=0 for the second) */
     m = new_model(1, 30, 10, 0);

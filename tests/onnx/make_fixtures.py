@@ -113,6 +113,18 @@ def torch_models():
             y, (h, c) = self.rnn(self.emb(x))
             return y, h[0], c[0]
 
+    class TaggerLogSoftmax(nn.Module):  # a tagger giving log-probabilities (NLLLoss)
+        def __init__(self):
+            super().__init__()
+            self.emb = nn.Embedding(50, 8)
+            self.rnn = nn.LSTM(8, 7, batch_first=True, bidirectional=True)
+            self.dense = nn.Linear(14, 5)
+            self.log_softmax = nn.LogSoftmax(dim=-1)
+
+        def forward(self, x):
+            y, _ = self.rnn(self.emb(x))
+            return self.log_softmax(self.dense(y))
+
     class TimeMajorRNN(nn.Module):  # float input, time-major tanh RNN + relu dense
         def __init__(self):
             super().__init__()
@@ -129,7 +141,8 @@ def torch_models():
              ("torch_encoder", Encoder(), "ids", (4, 7), 25),
              ("torch_rnn_time_major", TimeMajorRNN(), "x", (6, 2, 4), None),
              ("torch_sentiment_pooling", SentimentPooling(), "ids", (3, 11), 40),
-             ("torch_pooling_keepdims", PoolingKeepdims(), "ids", (2, 8), 30)]
+             ("torch_pooling_keepdims", PoolingKeepdims(), "ids", (2, 8), 30),
+             ("torch_tagger_log_softmax", TaggerLogSoftmax(), "ids", (3, 9), 50)]
     for name, model, kind, shape, vocab in cases:
         model.eval()
         g = torch.Generator().manual_seed(len(name))
@@ -233,9 +246,9 @@ def torch_seq2seq():
 
 def operator_cases():
     """Hand-written graphs for what torch does not emit (layout 1, reverse,
-    GRU linear_before_reset 0, RNN Relu, Gemm, pooling over time on a
-    time-major output and with opset 18's axes input), run by ONNX Runtime;
-    and graphs the reader must refuse."""
+    GRU linear_before_reset 0, RNN Relu, Gemm, LogSoftmax, pooling over time
+    on a time-major output and with opset 18's axes input, sequence_lens),
+    run by ONNX Runtime; and graphs the reader must refuse."""
     import onnx
     import onnxruntime as ort
     from onnx import TensorProto, helper, numpy_helper
@@ -388,11 +401,15 @@ def operator_cases():
     nodes = [helper.make_node("Erf", ["x"], ["y"], name="erf")]
     save("refuse_unknown_op", nodes, {}, [fin("x", ["N", I])], [fin("y", ["N", I])], {},
          run=False)
+    # LogSoftmax over the features (opset 14: axis -1); over the batch axis: refused
     inits = {"w1": w(I, 7), "b1": w(7)}
     nodes = [helper.make_node("Gemm", ["x", "w1", "b1"], ["h1"], name="d1"),
              helper.make_node("LogSoftmax", ["h1"], ["y"], axis=-1, name="ls")]
-    save("refuse_log_softmax", nodes, inits, [fin("x", ["N", I])], [fin("y", ["N", 7])], {},
-         run=False)
+    save("op_gemm_log_softmax", nodes, inits, [fin("x", ["N", I])], [fin("y", ["N", 7])],
+         {"x": xb[:, 0, :]})
+    nodes[1] = helper.make_node("LogSoftmax", ["h1"], ["y"], axis=0, name="ls")
+    save("refuse_log_softmax_axis", nodes, inits, [fin("x", ["N", I])], [fin("y", ["N", 7])],
+         {}, run=False)
 
     # Pooling over time on a time-major bidirectional GRU output Y (T, 2, N, H):
     # ReduceMax over axis 0 (keepdims 0) -> (2, N, H) -> (N, 2H), and ReduceMean
@@ -438,6 +455,154 @@ def operator_cases():
     nodes = [helper.make_node("RNN", ins, ["y4"], hidden_size=H, layout=1, name="rnn"),
              helper.make_node("ReduceMax", ["y4"], ["y"], keepdims=0, name="pool")]
     save("refuse_reduce_all", nodes, inits, [fin("x", ["N", "T", I])], [fin("y", [])], {},
+         run=False)
+
+    sequence_lens_cases(save, fin)
+
+
+def sequence_lens_cases(save, fin):
+    """Recurrent operators given sequence_lens, a graph input "len" (int32 (N),
+    the last input of each .io), run by ONNX Runtime on a batch whose padded
+    steps hold non-zero values: librnn, given the same lengths, must match
+    every output at every position (Y is zero at padded steps, a per-step
+    MatMul + Add gives its bias there). And the graphs that would differ:
+    refused."""
+    from onnx import TensorProto, helper
+
+    rng = np.random.default_rng(11)
+
+    def w(*shape):
+        return (rng.standard_normal(shape) * 0.4).astype(np.float32)
+
+    N, T, I, H = 3, 5, 4, 6
+    xb = rng.standard_normal((N, T, I)).astype(np.float32)
+    lens = np.array([2, 5, 3], np.int32)
+    len_in = helper.make_tensor_value_info("len", TensorProto.INT32, ["N"])
+
+    def rec(D, G, inits, prefix):
+        inits[prefix + "W"] = w(D, G * H, I if prefix in ("", "a") else H)
+        inits[prefix + "R"] = w(D, G * H, H)
+        inits[prefix + "B"] = w(D, 2 * G * H)
+        return [prefix + "W", prefix + "R", prefix + "B", "len"]
+
+    def t_in():
+        return helper.make_node("Transpose", ["x"], ["xt"], perm=[1, 0, 2], name="t_in")
+
+    # LSTM forward: Y -> (N, T, H) -> per-step MatMul + Add; Y_h -> (N, H)
+    inits = {"ax01": np.array([1], np.int64), "ax0": np.array([0], np.int64),
+             "dw": w(H, 3), "db": w(3)}
+    nodes = [t_in(),
+             helper.make_node("LSTM", ["xt"] + rec(1, 4, inits, ""), ["y4", "yh"],
+                              hidden_size=H, name="lstm"),
+             helper.make_node("Squeeze", ["y4", "ax01"], ["y3"], name="sq"),
+             helper.make_node("Transpose", ["y3"], ["yb"], perm=[1, 0, 2], name="t_out"),
+             helper.make_node("MatMul", ["yb", "dw"], ["ym"], name="dense"),
+             helper.make_node("Add", ["ym", "db"], ["y"], name="bias"),
+             helper.make_node("Squeeze", ["yh", "ax0"], ["h"], name="sq_h")]
+    save("op_seqlens_lstm_forward", nodes, inits, [fin("x", ["N", "T", I]), len_in],
+         [fin("y", ["N", "T", 3]), fin("h", ["N", H])], {"x": xb, "len": lens})
+
+    # GRU reverse (linear_before_reset 1): each sample's real steps backwards; Y_h
+    inits = {"ax0": np.array([0], np.int64)}
+    nodes = [t_in(),
+             helper.make_node("GRU", ["xt"] + rec(1, 3, inits, ""), ["", "yh"], hidden_size=H,
+                              direction="reverse", linear_before_reset=1, name="gru"),
+             helper.make_node("Squeeze", ["yh", "ax0"], ["h"], name="sq_h")]
+    save("op_seqlens_gru_reverse", nodes, inits, [fin("x", ["N", "T", I]), len_in],
+         [fin("h", ["N", H])], {"x": xb, "len": lens})
+
+    # LSTM bidirectional: Y -> (N, T, 2H) -> MatMul + Add + Softmax; Y_h -> (N, 2H);
+    # the backward direction's Y_c
+    inits = {"shp3": np.array([0, 0, -1], np.int64), "shp2": np.array([0, -1], np.int64),
+             "one": np.array(1, np.int64), "dw": w(2 * H, 4), "db": w(4)}
+    nodes = [t_in(),
+             helper.make_node("LSTM", ["xt"] + rec(2, 4, inits, ""), ["y4", "yh", "yc"],
+                              hidden_size=H, direction="bidirectional", name="lstm"),
+             helper.make_node("Transpose", ["y4"], ["y4t"], perm=[2, 0, 1, 3], name="t_y"),
+             helper.make_node("Reshape", ["y4t", "shp3"], ["y3"], name="r_y"),
+             helper.make_node("MatMul", ["y3", "dw"], ["ym"], name="dense"),
+             helper.make_node("Add", ["ym", "db"], ["ya"], name="bias"),
+             helper.make_node("Softmax", ["ya"], ["y"], axis=-1, name="softmax"),
+             helper.make_node("Transpose", ["yh"], ["yht"], perm=[1, 0, 2], name="t_h"),
+             helper.make_node("Reshape", ["yht", "shp2"], ["h"], name="r_h"),
+             helper.make_node("Gather", ["yc", "one"], ["c"], axis=0, name="c_back")]
+    save("op_seqlens_lstm_bidir", nodes, inits, [fin("x", ["N", "T", I]), len_in],
+         [fin("y", ["N", "T", 4]), fin("h", ["N", 2 * H]), fin("c", ["N", H])],
+         {"x": xb, "len": lens})
+
+    # GRU bidirectional, linear_before_reset 0, layout 1: Y (N, T, 2, H) -> (N, T, 2H),
+    # Y_h (N, 2, H) -> (N, 2H)
+    inits = {"shp3": np.array([0, 0, -1], np.int64), "shp2": np.array([0, -1], np.int64)}
+    nodes = [helper.make_node("GRU", ["x"] + rec(2, 3, inits, ""), ["y4", "yh"], hidden_size=H,
+                              direction="bidirectional", layout=1, name="gru"),
+             helper.make_node("Reshape", ["y4", "shp3"], ["y"], name="r_y"),
+             helper.make_node("Reshape", ["yh", "shp2"], ["h"], name="r_h")]
+    save("op_seqlens_gru_bidir_layout1", nodes, inits, [fin("x", ["N", "T", I]), len_in],
+         [fin("y", ["N", "T", 2 * H]), fin("h", ["N", H * 2])], {"x": xb, "len": lens})
+
+    # token ids -> embedding -> GRU -> GRU, both given sequence_lens; the second's Y_h
+    # -> MatMul + Add -> LogSoftmax
+    V = 20
+    ids = rng.integers(0, V, (N, T)).astype(np.int64)
+    inits = {"emb": w(V, I), "ax0": np.array([0], np.int64), "ax1": np.array([1], np.int64),
+             "dw": w(H, 5), "db": w(5)}
+    nodes = [helper.make_node("Gather", ["emb", "ids"], ["e"], axis=0, name="embedding"),
+             helper.make_node("Transpose", ["e"], ["et"], perm=[1, 0, 2], name="t_in"),
+             helper.make_node("GRU", ["et"] + rec(1, 3, inits, "a"), ["y4"], hidden_size=H,
+                              linear_before_reset=1, name="gru1"),
+             helper.make_node("Squeeze", ["y4", "ax1"], ["y3"], name="sq"),
+             helper.make_node("GRU", ["y3"] + rec(1, 3, inits, "b"), ["", "yh"], hidden_size=H,
+                              name="gru2"),
+             helper.make_node("Squeeze", ["yh", "ax0"], ["h"], name="sq_h"),
+             helper.make_node("MatMul", ["h", "dw"], ["hm"], name="dense"),
+             helper.make_node("Add", ["hm", "db"], ["ha"], name="bias"),
+             helper.make_node("LogSoftmax", ["ha"], ["y"], axis=-1, name="log_softmax")]
+    save("op_seqlens_stacked_gru", nodes, inits,
+         [helper.make_tensor_value_info("ids", TensorProto.INT64, ["N", "T"]), len_in],
+         [fin("y", ["N", 5])], {"ids": ids, "len": lens})
+
+    # a constant sequence_lens equal to the input's fixed steps: no lengths at all
+    inits = {"len": np.full(N, T, np.int32), "ax0": np.array([0], np.int64)}
+    nodes = [t_in(),
+             helper.make_node("LSTM", ["xt"] + rec(1, 4, inits, ""), ["", "yh"], hidden_size=H,
+                              name="lstm"),
+             helper.make_node("Squeeze", ["yh", "ax0"], ["h"], name="sq_h")]
+    save("op_seqlens_const_full", nodes, inits, [fin("x", [N, T, I])], [fin("h", [N, H])],
+         {"x": xb})
+
+    # refused: what ONNX computes over every step of sequences with lengths
+    inits = {}
+    nodes = [t_in(),
+             helper.make_node("LSTM", ["xt"] + rec(1, 4, inits, ""), ["y4"], hidden_size=H,
+                              name="lstm"),
+             helper.make_node("ReduceMean", ["y4"], ["m"], axes=[0], keepdims=0, name="pool"),
+             helper.make_node("Squeeze", ["m", "ax0"], ["y"], name="sq")]
+    inits["ax0"] = np.array([0], np.int64)
+    save("refuse_seqlens_pool", nodes, inits, [fin("x", ["N", "T", I]), len_in],
+         [fin("y", ["N", H])], {}, run=False)
+    inits = {"ax1": np.array([1], np.int64), "ax0": np.array([0], np.int64)}
+    gru1 = rec(1, 3, inits, "a")[:3]
+    nodes = [t_in(),
+             helper.make_node("GRU", ["xt"] + gru1, ["y4"], hidden_size=H, name="gru1"),
+             helper.make_node("Squeeze", ["y4", "ax1"], ["y3"], name="sq"),
+             helper.make_node("GRU", ["y3"] + rec(1, 3, inits, "b"), ["", "yh"], hidden_size=H,
+                              name="gru2"),
+             helper.make_node("Squeeze", ["yh", "ax0"], ["y"], name="sq_h")]
+    save("refuse_seqlens_mixed", nodes, inits, [fin("x", ["N", "T", I]), len_in],
+         [fin("y", ["N", H])], {}, run=False)
+    nodes[1] = helper.make_node("GRU", ["xt"] + gru1 + ["len"], ["y4"], hidden_size=H,
+                                name="gru1")
+    nodes[3].input[4] = "len2"
+    save("refuse_seqlens_two", nodes, inits,
+         [fin("x", ["N", "T", I]), len_in,
+          helper.make_tensor_value_info("len2", TensorProto.INT32, ["N"])],
+         [fin("y", ["N", H])], {}, run=False)
+    inits = {"len": lens, "ax0": np.array([0], np.int64)}
+    nodes = [t_in(),
+             helper.make_node("LSTM", ["xt"] + rec(1, 4, inits, ""), ["", "yh"], hidden_size=H,
+                              name="lstm"),
+             helper.make_node("Squeeze", ["yh", "ax0"], ["y"], name="sq")]
+    save("refuse_seqlens_const", nodes, inits, [fin("x", [N, T, I])], [fin("y", [N, H])], {},
          run=False)
 
 

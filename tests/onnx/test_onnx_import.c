@@ -7,7 +7,8 @@
  * model then trains a step and saves and loads; refused graphs give
  * RNN_ERR_UNSUPPORTED with a message naming the node. The PyTorch tagger
  * and sentiment classifier also run on a padded batch with lengths, against
- * PyTorch on packed sequences.
+ * PyTorch on packed sequences; graphs with sequence_lens run with the
+ * lengths given to rnn_model_forward(), against ONNX Runtime.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <check.h>
@@ -55,6 +56,34 @@ static int meta_is(rnn_model *m, const char *key, const char *want)
     return rnn_model_get_metadata(m, key, &v) == RNN_OK && v && strcmp(v, want) == 0;
 }
 
+/* The largest difference between the model's outputs and the fixture's. */
+static double outputs_diff(rnn_model *m, const io_set *io, const char *name, int print)
+{
+    int no;
+    rnn_model_num_outputs(m, &no);
+    ck_assert_int_eq(no, io->count - io->n_inputs);
+    double worst = 0;
+    for (int k = 0; k < no; k++) {
+        const rnn_tensor *y;
+        ck_assert_int_eq(rnn_model_output(m, k, &y), RNN_OK);
+        char key[64];
+        snprintf(key, sizeof key, "onnx.output.%d.layout", k);
+        rnn_tensor *t = meta_is(m, key, "time-major") ? swap01(y) : NULL;
+        double d = max_abs_diff(t ? t : y, io->t[io->n_inputs + k]);
+        rnn_tensor_destroy(t);
+        if (print)
+            printf("%s output %d: max |librnn - reference| = %.3g\n", name, k, d);
+        worst = d > worst ? d : worst;
+    }
+    return worst;
+}
+
+/* Imports <name>.onnx, runs it on <name>.io's inputs and compares every
+ * output at every position (1e-5). A graph whose recurrent operators read a
+ * sequence_lens graph input has one model input fewer than the .io: the
+ * last .io input holds the lengths, given to rnn_model_forward() for each
+ * model input whose metadata onnx.input.K.sequence_lens names it ("len");
+ * without them the outputs must differ (the fixture's padding matters). */
 static void check_fixture(const char *name)
 {
     rnn_model *m = NULL;
@@ -63,28 +92,31 @@ static void check_fixture(const char *name)
     io_set io;
     ck_assert_msg(io_read(fixture(name, ".io"), &io), "%s.io", name);
     rnn_tensor *in[IO_MAX] = {0}, *own[IO_MAX] = {0};
-    for (int k = 0; k < io.n_inputs; k++) {
+    const rnn_tensor *lens[IO_MAX] = {0};
+    int ni, with_lens = 0;
+    ck_assert_int_eq(rnn_model_num_inputs(m, &ni), RNN_OK);
+    ck_assert_msg(ni == io.n_inputs || ni == io.n_inputs - 1, "%s: %d model inputs", name, ni);
+    for (int k = 0; k < ni; k++) {
         char key[64];
         snprintf(key, sizeof key, "onnx.input.%d.layout", k);
         in[k] = io.t[k];
         if (meta_is(m, key, "time-major"))
             in[k] = own[k] = swap01(io.t[k]);
+        snprintf(key, sizeof key, "onnx.input.%d.sequence_lens", k);
+        if (meta_is(m, key, "len"))
+            lens[k] = io.t[ni], with_lens = 1;
     }
-    st = rnn_model_forward(m, io.n_inputs, (const rnn_tensor *const *)in, NULL, 0);
+    ck_assert_msg(with_lens == (ni < io.n_inputs), "%s: lengths in the .io and metadata", name);
+    if (with_lens) {
+        st = rnn_model_forward(m, ni, (const rnn_tensor *const *)in, NULL, 0);
+        ck_assert_msg(st == RNN_OK, "%s: %s", name, rnn_last_error());
+        double d = outputs_diff(m, &io, name, 0);
+        ck_assert_msg(d > 1e-3, "%s: the same outputs without lengths (%g)", name, d);
+    }
+    st = rnn_model_forward(m, ni, (const rnn_tensor *const *)in, with_lens ? lens : NULL, 0);
     ck_assert_msg(st == RNN_OK, "%s: %s", name, rnn_last_error());
-    int no;
-    rnn_model_num_outputs(m, &no);
-    ck_assert_int_eq(no, io.count - io.n_inputs);
-    for (int k = 0; k < no; k++) {
-        const rnn_tensor *y;
-        ck_assert_int_eq(rnn_model_output(m, k, &y), RNN_OK);
-        char key[64];
-        snprintf(key, sizeof key, "onnx.output.%d.layout", k);
-        rnn_tensor *t = meta_is(m, key, "time-major") ? swap01(y) : NULL;
-        double d = max_abs_diff(t ? t : y, io.t[io.n_inputs + k]);
-        rnn_tensor_destroy(t);
-        ck_assert_msg(d <= 1e-5, "%s output %d: max |diff| %g", name, k, d);
-    }
+    double d = outputs_diff(m, &io, name, 1);
+    ck_assert_msg(d <= 1e-5, "%s: max |diff| %g", name, d);
     /* it saves and loads like any other model */
     char tmp[] = "/tmp/onnx_import_XXXXXX";
     int fd = mkstemp(tmp);
@@ -94,7 +126,8 @@ static void check_fixture(const char *name)
     rnn_model *m2 = NULL;
     ck_assert_msg(rnn_model_load(tmp, NULL, &m2) == RNN_OK, "%s: %s", name, rnn_last_error());
     unlink(tmp);
-    ck_assert_int_eq(rnn_model_forward(m2, io.n_inputs, (const rnn_tensor *const *)in, NULL, 0),
+    ck_assert_int_eq(rnn_model_forward(m2, ni, (const rnn_tensor *const *)in,
+                                       with_lens ? lens : NULL, 0),
                      RNN_OK);
     const rnn_tensor *y1, *y2;
     rnn_model_output(m, 0, &y1);
@@ -165,6 +198,8 @@ START_TEST(torch_tagger)
     check_lengths("torch_tagger");
 }
 END_TEST
+START_TEST(torch_tagger_log_softmax) { check_fixture("torch_tagger_log_softmax"); }
+END_TEST
 START_TEST(torch_char_gru) { check_fixture("torch_char_gru"); }
 END_TEST
 START_TEST(torch_encoder) { check_fixture("torch_encoder"); }
@@ -178,7 +213,9 @@ END_TEST
 static const char *const op_cases[] = {
     "op_lstm_layout1_reverse_h", "op_gru_lbr0_bidir", "op_gru_lbr1_reverse_h",
     "op_rnn_relu_bidir", "op_lstm_bidir_layout1", "op_gemm_relu_tanh",
-    "op_reduce_time_major", "op_reduce_opset18",
+    "op_reduce_time_major", "op_reduce_opset18", "op_gemm_log_softmax",
+    "op_seqlens_lstm_forward", "op_seqlens_gru_reverse", "op_seqlens_lstm_bidir",
+    "op_seqlens_gru_bidir_layout1", "op_seqlens_stacked_gru", "op_seqlens_const_full",
 };
 
 START_TEST(operator_cases)
@@ -194,7 +231,13 @@ static const char *const refused[][2] = {
     {"refuse_activations", "activations"},
     {"refuse_peephole", "peephole"},
     {"refuse_unknown_op", "(Erf)"},
-    {"refuse_log_softmax", "log-softmax"},
+    {"refuse_log_softmax_axis", "node 'ls' (LogSoftmax): attribute 'axis' = 0"},
+    {"refuse_seqlens_pool", "node 'pool' (ReduceMean): reduces over every step"},
+    {"refuse_seqlens_mixed", "node 'gru1' (GRU): has no sequence_lens but reads sequences whose "
+                             "lengths are sequence_lens 'len' (node 'gru2')"},
+    {"refuse_seqlens_two", "node 'gru2' (GRU): input sequence_lens 'len2': these sequences "
+                           "already have lengths, sequence_lens 'len' of node 'gru1'"},
+    {"refuse_seqlens_const", "node 'lstm' (LSTM): input sequence_lens: only a graph input"},
     {"refuse_reduce_features", "node 'pool' (ReduceMean): attribute 'axes': axis 3 is not the "
                                "time axis"},
     {"refuse_reduce_all", "node 'pool' (ReduceMax): attribute 'axes' is absent"},
@@ -273,6 +316,7 @@ int main(void)
     tcase_add_test(tc, torch_sentiment_pooling);
     tcase_add_test(tc, torch_pooling_keepdims);
     tcase_add_test(tc, torch_tagger);
+    tcase_add_test(tc, torch_tagger_log_softmax);
     tcase_add_test(tc, torch_char_gru);
     tcase_add_test(tc, torch_encoder);
     tcase_add_test(tc, torch_rnn_time_major);

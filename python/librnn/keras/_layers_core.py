@@ -192,8 +192,9 @@ class Dense(_Initialized):
 
     Args:
         units: The output size (a positive int).
-        activation: None or "linear", "tanh", "relu", "sigmoid", "softmax" (or
-            those functions); other activations raise NotImplementedError.
+        activation: None or "linear", "tanh", "relu", "sigmoid", "softmax",
+            "log_softmax" (or those functions); other activations raise
+            NotImplementedError.
         use_bias: Whether the layer adds a bias vector.
         kernel_initializer: Initializer of ``kernel`` (default "glorot_uniform").
         bias_initializer: Initializer of ``bias`` (default "zeros").
@@ -412,7 +413,7 @@ class SpatialDropout1D(Dropout):
 
 
 class Activation(Layer):
-    """``keras.layers.Activation``: linear, tanh, relu, sigmoid or softmax.
+    """``keras.layers.Activation``: linear, tanh, relu, sigmoid, softmax or log_softmax.
 
     Args:
         activation: The activation's name or function; others raise
@@ -473,7 +474,8 @@ class Conv1D(_Initialized):
         dilation_rate: The spacing of the window's taps (an int or a 1-tuple);
             cannot be combined with strides > 1.
         groups: Must be 1 (else NotImplementedError).
-        activation: None or "linear", "tanh", "relu", "sigmoid", "softmax".
+        activation: None or "linear", "tanh", "relu", "sigmoid", "softmax",
+            "log_softmax".
         use_bias: Whether the layer adds a bias vector.
         kernel_initializer: Initializer of ``kernel`` (kernel_size, features,
             filters) (default "glorot_uniform").

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
 """``keras.activations``: the activations librnn's layers compute (linear, tanh,
-relu, sigmoid, softmax over the last axis). Layers take them by name or as these
+relu, sigmoid, softmax and log_softmax over the last axis). Layers take them by name or as these
 functions; the functions also work on numpy arrays. Other Keras activations
 (gelu, elu, selu, swish, ...) raise NotImplementedError."""
 from __future__ import annotations
@@ -14,7 +14,8 @@ if TYPE_CHECKING:
 
 from ._base import unsupported
 
-__all__ = ["linear", "tanh", "relu", "sigmoid", "softmax", "get", "serialize", "deserialize"]
+__all__ = ["linear", "tanh", "relu", "sigmoid", "softmax", "log_softmax", "get", "serialize",
+           "deserialize"]
 
 
 def linear(x: npt.ArrayLike) -> np.ndarray:
@@ -88,13 +89,30 @@ def softmax(x: npt.ArrayLike, axis: int = -1) -> np.ndarray:
     return e / e.sum(axis=axis, keepdims=True)
 
 
+def log_softmax(x: npt.ArrayLike, axis: int = -1) -> np.ndarray:
+    """The log-softmax, x - log(sum(exp(x))) along ``axis``, computed as
+    x - max - log(sum(exp(x - max))). Layers compute it over the last axis only.
+
+    Args:
+        x: An array.
+        axis: The axis to normalise over.
+
+    Returns:
+        The log-probabilities, of x's shape.
+    """
+    x = np.asarray(x)
+    z = x - x.max(axis=axis, keepdims=True)
+    return z - np.log(np.exp(z).sum(axis=axis, keepdims=True))
+
+
 _BY_NAME: dict[str, Callable[..., np.ndarray]] = {
-    "linear": linear, "tanh": tanh, "relu": relu, "sigmoid": sigmoid, "softmax": softmax}
+    "linear": linear, "tanh": tanh, "relu": relu, "sigmoid": sigmoid, "softmax": softmax,
+    "log_softmax": log_softmax}
 
 # Keras 3's other activation names: refused by name, and as attributes
 KERAS_OTHERS = ("celu", "elu", "exponential", "gelu", "glu", "hard_shrink", "hard_sigmoid",
                 "hard_silu", "hard_swish", "hard_tanh", "leaky_relu", "log_sigmoid",
-                "log_softmax", "mish", "relu6", "selu", "silu", "soft_shrink", "softplus",
+                "mish", "relu6", "selu", "silu", "soft_shrink", "softplus",
                 "softsign", "sparse_plus", "sparse_sigmoid", "sparsemax", "squareplus",
                 "swish", "tanh_shrink", "threshold")
 
@@ -109,7 +127,7 @@ def name_of(activation: Any, what: str) -> str:
             error message.
 
     Returns:
-        "linear", "tanh", "relu", "sigmoid" or "softmax".
+        "linear", "tanh", "relu", "sigmoid", "softmax" or "log_softmax".
 
     Raises:
         NotImplementedError: Any other activation.
@@ -133,7 +151,7 @@ def name_of(activation: Any, what: str) -> str:
         what = "%s=%r)" % (what[:-1], shown)
     else:
         what = "%s=%r" % (what, shown)
-    raise unsupported(what, "librnn has linear, tanh, relu, sigmoid and softmax")
+    raise unsupported(what, "librnn has linear, tanh, relu, sigmoid, softmax and log_softmax")
 
 
 def get(identifier: Any) -> Callable[..., np.ndarray]:
