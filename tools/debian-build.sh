@@ -18,8 +18,10 @@
 # "parallel=2", which CI uses too: the build runs the test suite, as Debian's
 # buildds would), and so is DEB_BUILD_PROFILES (e.g. nocheck).
 # LIBRNN_DEB_KEEP=1 leaves the packages installed at the end (they are always removed first, so runs do not depend on each other).
-# Work directory: ROOT/build/librnn-deb (emptied at each run); the .deb, .dsc
-# and .changes files stay there.
+# Work directory: ROOT/build/librnn-deb (emptied at each run), or the
+# directory inside ROOT that LIBRNN_DEB_WORK names (an absolute path such as
+# /src/mybranch, so that a second checkout's runs leave CI's alone); the .deb,
+# .dsc and .changes files stay there.
 set -euo pipefail
 
 mode="head"
@@ -31,7 +33,14 @@ root=${1:-${LIBRNN_TRIXIE_ROOT:-/var/cache/librnn/trixie}}
 root=${root%/}
 build_options=${DEB_BUILD_OPTIONS-parallel=2}
 packages="librnn0 librnn-dev python3-librnn"
-work=/build/librnn-deb              # inside the root
+work=${LIBRNN_DEB_WORK:-/build/librnn-deb}   # inside the root
+work=/${work#/}
+work=${work%/}
+case $work in
+    / | */.. | */../* | *[!A-Za-z0-9/._-]*)
+        echo "tools/debian-build.sh: LIBRNN_DEB_WORK=$work: not a plain directory inside the root" >&2
+        exit 1 ;;
+esac
 path=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 
 cd "$(git -C "$(dirname "$0")" rev-parse --show-toplevel)"
