@@ -32,7 +32,9 @@ fi
 root=${1:-${LIBRNN_TRIXIE_ROOT:-/var/cache/librnn/trixie}}
 root=${root%/}
 build_options=${DEB_BUILD_OPTIONS-parallel=2}
-packages="librnn0 librnn-dev python3-librnn"
+# Every binary package of debian/control (not the -dbgsym ones).
+libs="librnn0 librnn-onnx0 librnn-keras0 librnn-mpi0"   # each with its .symbols
+packages="$libs librnn-dev librnn-onnx-dev librnn-keras-dev librnn-mpi-dev python3-librnn"
 work=${LIBRNN_DEB_WORK:-/build/librnn-deb}   # inside the root
 work=/${work#/}
 work=${work%/}
@@ -152,12 +154,15 @@ echo "built: $changes"
 done_step "dpkg-buildpackage"
 
 # ------------------------------------------------------------------ symbols
-step "dpkg-gensymbols -c4 (every exported symbol in debian/librnn0.symbols)"
-lib_deb=$(cd "$root$work" && ls librnn0_*.deb)
-in_root sh -c "cd $work && rm -rf symcheck && mkdir symcheck &&
-    dpkg-deb -x $lib_deb symcheck/librnn0 && cd librnn-$upstream &&
-    dpkg-gensymbols -c4 -plibrnn0 -P../symcheck/librnn0 -v$version -O../symcheck/symbols &&
-    echo \"no differences: \$(grep -c '@' ../symcheck/symbols) symbols, nm -D: \$(nm -D --defined-only ../symcheck/librnn0/usr/lib/*/librnn.so.0 | wc -l) defined\""
+step "dpkg-gensymbols -c4 (every exported symbol in debian/PACKAGE.symbols)"
+in_root sh -c "cd $work && rm -rf symcheck && mkdir symcheck"
+for p in $libs; do
+    lib_deb=$(cd "$root$work" && ls "${p}"_*.deb)
+    soname=${p%0}.so.0
+    in_root sh -c "cd $work && dpkg-deb -x $lib_deb symcheck/$p && cd librnn-$upstream &&
+        dpkg-gensymbols -c4 -p$p -P../symcheck/$p -v$version -O../symcheck/$p.symbols &&
+        echo \"$p: no differences: \$(grep -c '@' ../symcheck/$p.symbols) symbols, nm -D: \$(nm -D --defined-only ../symcheck/$p/usr/lib/*/$soname | wc -l) defined in $soname\""
+done
 done_step "dpkg-gensymbols"
 
 # ------------------------------------------------------------------ lintian
