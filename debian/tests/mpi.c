@@ -113,10 +113,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "rank %d: %s\n", rank, rnn_last_error());
         return 1; /* MPI is not finalized: mpirun ends the other ranks */
     }
-    /* rank r's contiguous share of a global batch, as rnn/collective.h cuts it */
-    const int64_t base = BATCH / size, extra = BATCH % size;
-    const int64_t from = rank * base + (rank < extra ? rank : extra);
-    const int64_t to = from + base + (rank < extra ? 1 : 0);
+    /* rank r's contiguous share of each global batch, as fit cuts them */
+    const int64_t from = (int64_t)BATCH * rank / size, to = (int64_t)BATCH * (rank + 1) / size;
     double worst_loss = 0;
     for (int step = 0; step < STEPS; step++) {
         rnn_tensor *x = NULL, *y = NULL, *xs = NULL, *ys = NULL;
