@@ -18,8 +18,10 @@
 # "parallel=2", which CI uses too: the build runs the test suite, as Debian's
 # buildds would), and so is DEB_BUILD_PROFILES (e.g. nocheck).
 # LIBRNN_DEB_KEEP=1 leaves the packages installed at the end (they are always removed first, so runs do not depend on each other).
-# Work directory: ROOT/build/librnn-deb (emptied at each run); the .deb, .dsc
-# and .changes files stay there.
+# Work directory: ROOT/build/librnn-deb (emptied at each run), or the
+# directory inside ROOT that LIBRNN_DEB_WORK names (an absolute path such as
+# /src/mybranch, so that a second checkout's runs leave CI's alone); the .deb,
+# .dsc and .changes files stay there.
 set -euo pipefail
 
 mode="head"
@@ -30,8 +32,17 @@ fi
 root=${1:-${LIBRNN_TRIXIE_ROOT:-/var/cache/librnn/trixie}}
 root=${root%/}
 build_options=${DEB_BUILD_OPTIONS-parallel=2}
-packages="librnn0 librnn-dev python3-librnn"
-work=/build/librnn-deb              # inside the root
+# Every binary package of debian/control (not the -dbgsym ones).
+libs="librnn0 librnn-onnx0 librnn-keras0 librnn-mpi0"   # each with its .symbols
+packages="$libs librnn-dev librnn-onnx-dev librnn-keras-dev librnn-mpi-dev python3-librnn"
+work=${LIBRNN_DEB_WORK:-/build/librnn-deb}   # inside the root
+work=/${work#/}
+work=${work%/}
+case $work in
+    / | */.. | */../* | *[!A-Za-z0-9/._-]*)
+        echo "tools/debian-build.sh: LIBRNN_DEB_WORK=$work: not a plain directory inside the root" >&2
+        exit 1 ;;
+esac
 path=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 
 cd "$(git -C "$(dirname "$0")" rev-parse --show-toplevel)"
@@ -143,12 +154,15 @@ echo "built: $changes"
 done_step "dpkg-buildpackage"
 
 # ------------------------------------------------------------------ symbols
-step "dpkg-gensymbols -c4 (every exported symbol in debian/librnn0.symbols)"
-lib_deb=$(cd "$root$work" && ls librnn0_*.deb)
-in_root sh -c "cd $work && rm -rf symcheck && mkdir symcheck &&
-    dpkg-deb -x $lib_deb symcheck/librnn0 && cd librnn-$upstream &&
-    dpkg-gensymbols -c4 -plibrnn0 -P../symcheck/librnn0 -v$version -O../symcheck/symbols &&
-    echo \"no differences: \$(grep -c '@' ../symcheck/symbols) symbols, nm -D: \$(nm -D --defined-only ../symcheck/librnn0/usr/lib/*/librnn.so.0 | wc -l) defined\""
+step "dpkg-gensymbols -c4 (every exported symbol in debian/PACKAGE.symbols)"
+in_root sh -c "cd $work && rm -rf symcheck && mkdir symcheck"
+for p in $libs; do
+    lib_deb=$(cd "$root$work" && ls "${p}"_*.deb)
+    soname=${p%0}.so.0
+    in_root sh -c "cd $work && dpkg-deb -x $lib_deb symcheck/$p && cd librnn-$upstream &&
+        dpkg-gensymbols -c4 -p$p -P../symcheck/$p -v$version -O../symcheck/$p.symbols &&
+        echo \"$p: no differences: \$(grep -c '@' ../symcheck/$p.symbols) symbols, nm -D: \$(nm -D --defined-only ../symcheck/$p/usr/lib/*/$soname | wc -l) defined in $soname\""
+done
 done_step "dpkg-gensymbols"
 
 # ------------------------------------------------------------------ lintian

@@ -22,6 +22,17 @@ typedef struct bucket {
     int started;
 } bucket;
 
+/* Small exchanges (a step's figures, agreements, sizes, settings) are made in
+ * the model's own buffer, not in the caller's stack frame: an engine that gave
+ * up waiting (librnn-mpi's timeout) cannot cancel the operation, which MPI may
+ * complete later, at the process's next MPI call, writing the result into the
+ * buffer (the frame would belong to another function by then). */
+typedef union stage {
+    float f[32];
+    unsigned char b[128];
+    double align;
+} stage;
+
 typedef struct rnn__dist {
     rnn_collective c;
     bucket *b;
@@ -30,6 +41,7 @@ typedef struct rnn__dist {
     int n_layers;
     int64_t numel;
     float failed; /* summed with the buckets: ranks whose backward failed */
+    stage st;
 } rnn__dist;
 
 /* Exchanged before every step's backward (or every evaluation batch). */
@@ -90,13 +102,19 @@ static rnn_status engine_error(const char *func, const rnn__dist *d, const char 
 
 rnn_status rnn__dist_sum(const char *func, rnn_model *m, const char *what, float *v, int n)
 {
-    const rnn__dist *d = dist_of(m);
+    rnn__dist *d = dist_of(m);
+    const size_t bytes = sizeof *v * (size_t)n;
+    float *buf = bytes <= sizeof d->st ? d->st.f : v; /* see stage */
+    if (buf != v)
+        memcpy(buf, v, bytes);
     void *req = NULL;
-    int code = d->c.allreduce_sum(d->c.user, v, n, &req);
+    int code = d->c.allreduce_sum(d->c.user, buf, n, &req);
     if (code)
         return engine_error(func, d, what, "allreduce", code);
     if ((code = d->c.wait(d->c.user, req)))
         return engine_error(func, d, what, "wait", code);
+    if (buf != v)
+        memcpy(v, buf, bytes);
     return RNN_OK;
 }
 
@@ -122,8 +140,15 @@ static rnn_status bcast(const char *func, rnn__dist *d, void *data, int64_t byte
 {
     if (bytes <= 0)
         return RNN_OK;
-    const int code = d->c.broadcast(d->c.user, data, bytes, 0);
-    return code ? engine_error(func, d, what, "broadcast", code) : RNN_OK;
+    void *buf = bytes <= (int64_t)sizeof d->st ? d->st.b : data; /* see stage */
+    if (buf != data)
+        memcpy(buf, data, (size_t)bytes);
+    const int code = d->c.broadcast(d->c.user, buf, bytes, 0);
+    if (code)
+        return engine_error(func, d, what, "broadcast", code);
+    if (buf != data)
+        memcpy(data, buf, (size_t)bytes);
+    return RNN_OK;
 }
 
 rnn_status rnn__dist_bcast(const char *func, rnn_model *m, void *data, int64_t bytes,

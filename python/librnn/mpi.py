@@ -79,8 +79,8 @@ def _library() -> Any:
         "rnn_mpi_get_stats": (S, [c_void_p, P(rnn_mpi_stats)]),
         "rnn_mpi_reset_stats": (S, [c_void_p])}, mode=ctypes.RTLD_GLOBAL)
     if h is None:
-        why = ("cannot load %s (%s); build librnn with -Dmpi (needs libopenmpi-dev) or set "
-               "LIBRNN_MPI_PATH" % (SONAME, "; ".join(errors)))
+        why = ("cannot load %s (%s); install the Debian package librnn-mpi0, build librnn with "
+               "-Dmpi (needs libopenmpi-dev) or set LIBRNN_MPI_PATH" % (SONAME, "; ".join(errors)))
         _lib.unsupported("librnn.mpi", why)  # librnn.last_error() says it too
         raise ImportError("librnn-mpi: " + why)
     probe = rnn_mpi_options()

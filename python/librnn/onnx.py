@@ -39,7 +39,8 @@ def _library() -> Any:
                                            P(ModelP)]),
         "rnn_model_save_onnx": (S, [ModelP, ctypes.c_char_p])})
     if h is None:
-        why = ("cannot load %s (%s); build librnn with -Donnx or set LIBRNN_ONNX_PATH"
+        why = ("cannot load %s (%s); install the Debian package librnn-onnx0, build librnn "
+               "with -Donnx or set LIBRNN_ONNX_PATH"
                % (SONAME, "; ".join(errors)))
         _lib.unsupported("librnn.onnx", why)  # librnn.last_error() says it too
         raise ImportError("librnn-onnx: " + why)

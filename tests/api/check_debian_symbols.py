@@ -3,6 +3,12 @@
 """debian/librnn0.symbols lists exactly the exported symbols (meson test --suite api).
 
   check_debian_symbols.py --map lib/librnn.map --symbols debian/librnn0.symbols
+  check_debian_symbols.py --library librnn-onnx --map lib/onnx/librnn-onnx.map \
+      --symbols debian/librnn-onnx0.symbols
+
+--library names the library (default librnn): its soname is LIBRARY.so.0, its
+package LIBRARY0 and its -dev package LIBRARY-dev (the optional parts are
+packaged as librnn is: docs/building.md, "Debian packages").
 
 Every `rnn_*` name of every version node of the linker version script must be in
 the symbols file as name@NODE, plus each node itself (NODE@NODE), and nothing else,
@@ -20,7 +26,7 @@ import sys
 def map_entries(path):
     text = re.sub(r"/\*.*?\*/", "", open(path, encoding="utf-8").read(), flags=re.S)
     out = set()
-    for m in re.finditer(r"(LIBRNN_[0-9_.]+)\s*\{(.*?)\}", text, flags=re.S):
+    for m in re.finditer(r"(LIBRNN_[A-Z0-9_.]+)\s*\{(.*?)\}", text, flags=re.S):
         node = m.group(1)
         out.add("%s@%s" % (node, node))
         g = re.search(r"global:(.*?)(local:|$)", m.group(2), flags=re.S)
@@ -33,16 +39,19 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--map", required=True)
     ap.add_argument("--symbols", required=True)
+    ap.add_argument("--library", default="librnn")
     a = ap.parse_args()
     if not os.path.exists(a.symbols):
         print("%s absent: skipped" % a.symbols)
         return 77
     lines = open(a.symbols, encoding="utf-8").read().splitlines()
     problems = []
-    if not lines or not re.match(r"^librnn\.so\.0 librnn0 #MINVER#$", lines[0]):
-        problems.append("first line must be 'librnn.so.0 librnn0 #MINVER#'")
-    if "* Build-Depends-Package: librnn-dev" not in lines:
-        problems.append("no '* Build-Depends-Package: librnn-dev' line")
+    first = "%s.so.0 %s0 #MINVER#" % (a.library, a.library)
+    if not lines or lines[0] != first:
+        problems.append("first line must be '%s'" % first)
+    dev = "* Build-Depends-Package: %s-dev" % a.library
+    if dev not in lines:
+        problems.append("no '%s' line" % dev)
     listed = {}
     for line in lines[1:]:
         m = re.match(r"^ (\S+) (\S+)$", line)
