@@ -15,33 +15,17 @@
 #include "test_util.h"
 
 static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
-static float frand(void)
-{
-    rng_state ^= rng_state << 13;
-    rng_state ^= rng_state >> 7;
-    rng_state ^= rng_state << 17;
-    return (float)((rng_state >> 11) * (1.0 / 9007199254740992.0)) * 2.0f - 1.0f;
-}
 
 static float *randoms(int64_t n, float scale)
 {
     float *p = malloc(sizeof(float) * (size_t)(n ? n : 1));
     ck_assert_ptr_nonnull(p);
     for (int64_t i = 0; i < n; i++)
-        p[i] = frand() * scale;
+        p[i] = rnn_test_uniform(&rng_state) * scale;
     return p;
 }
 
-static double max_err(const float *a, const float *b, int64_t n)
-{
-    double m = 0;
-    for (int64_t i = 0; i < n; i++) {
-        double d = fabs((double)a[i] - b[i]) / (1.0 + fabs((double)b[i]));
-        if (d > m)
-            m = d;
-    }
-    return m;
-}
+#define max_err rnn_test_max_rel_err
 
 typedef struct step_case {
     rnn__cell cell;

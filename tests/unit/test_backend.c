@@ -12,10 +12,7 @@
 static uint64_t rng_state = 88172645463325252ull;
 static float frand(void)
 {
-    rng_state ^= rng_state << 13;
-    rng_state ^= rng_state >> 7;
-    rng_state ^= rng_state << 17;
-    return (float)((rng_state >> 11) * (1.0 / 9007199254740992.0)) * 2.0f - 1.0f;
+    return rnn_test_uniform(&rng_state);
 }
 
 static void fill(float *p, int64_t n)
@@ -24,16 +21,7 @@ static void fill(float *p, int64_t n)
         p[i] = frand();
 }
 
-static double max_rel_err(const float *a, const float *b, int64_t n)
-{
-    double m = 0;
-    for (int64_t i = 0; i < n; i++) {
-        double d = fabs((double)a[i] - b[i]) / (1.0 + fabs((double)b[i]));
-        if (d > m)
-            m = d;
-    }
-    return m;
-}
+#define max_rel_err rnn_test_max_rel_err
 
 START_TEST(context_lifecycle)
 {

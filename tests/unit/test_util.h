@@ -4,6 +4,8 @@
 #define RNN_TEST_UTIL_H
 
 #include <check.h>
+#include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -33,6 +35,27 @@ static inline int rnn_test_run(Suite *s)
     int failed = srunner_ntests_failed(sr);
     srunner_free(sr);
     return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
+
+/* A uniform float in [-1, 1) from a xorshift64 state (reproducible test data). */
+static inline float rnn_test_uniform(uint64_t *state)
+{
+    *state ^= *state << 13;
+    *state ^= *state >> 7;
+    *state ^= *state << 17;
+    return (float)((*state >> 11) * (1.0 / 9007199254740992.0)) * 2.0f - 1.0f;
+}
+
+/* max over i of |a[i] - b[i]| / (1 + |b[i]|): b is the reference. */
+static inline double rnn_test_max_rel_err(const float *a, const float *b, int64_t n)
+{
+    double m = 0;
+    for (int64_t i = 0; i < n; i++) {
+        double d = fabs((double)a[i] - b[i]) / (1.0 + fabs((double)b[i]));
+        if (d > m)
+            m = d;
+    }
+    return m;
 }
 
 #endif
