@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * One inference step of a few samples (T = 1, N <= RNN__STEP_MAX_N, f32): the
- * decoding and serving path, where a recurrent layer is two matrix-vector
- * products and a little element-wise work.
+ * One inference step of a few samples (T = 1, N <= RNN__STEP_MAX_N, f32 or
+ * mixed bf16): the decoding and serving path, where a recurrent layer is two
+ * matrix-vector products and a little element-wise work.
  *
  * Such a step is bound by reading the weights (4 (I + H) G H bytes: 4.7 MB
  * for a GRU 256 -> 512), which mostly sit in the last-level cache. oneDNN 2.6
@@ -19,9 +19,9 @@
  * (f->bf16, where the CPU also has AVX512-BF16) packs the weights as bf16
  * pairs of consecutive rows and multiplies with vdpbf16ps (x, h_prev and
  * GRU's r * h_prev rounded to bf16, f32 sums, h rounded to bf16 after the
- * step, LSTM's c in f32: backend.h's bf16 contract): half the bytes to read. RNN_STEP_KERNEL=0 in
- * the environment turns it off (for comparisons: bench/rnn_bench --case
- * infer_step with and without it).
+ * step, LSTM's c in f32: backend.h's bf16 contract): half the bytes to read.
+ * RNN_STEP_KERNEL=0 in the environment turns the path off (for comparisons:
+ * bench/rnn_bench --case infer_step with and without it).
  *
  * The arithmetic is the cell equations of backend.h in f32 (sums in another
  * order than oneDNN's; exp from a polynomial with a relative error below
@@ -143,12 +143,13 @@ static rnn_status ensure_packed(rnn__step *k, const rnn__rnn_weights *w)
     if (k->packed && k->src_wx == w->wx && k->src_wh == w->wh && k->version == w->version)
         return RNN_OK;
     const size_t nx = (size_t)(k->I * k->G * k->Hp), nh = (size_t)(k->H * k->G * k->Hp);
-    if (!k->wx) {
+    /* (each kept when the other failed: the next call allocates what is missing) */
+    if (!k->wx)
         k->wx = rnn__malloc(sizeof(float) * nx);
+    if (!k->wh)
         k->wh = rnn__malloc(sizeof(float) * nh);
-        if (!k->wx || !k->wh)
-            return RNN__NOMEM(sizeof(float) * (nx + nh));
-    }
+    if (!k->wx || !k->wh)
+        return RNN__NOMEM(sizeof(float) * (nx + nh));
     pack(w->wx, k->I, k->G, k->H, k->Hp, k->wx);
     pack(w->wh, k->H, k->G, k->H, k->Hp, k->wh);
     k->src_wx = w->wx;
@@ -183,12 +184,12 @@ static rnn_status ensure_packed_bf16(rnn__step *k, const rnn__rnn_weights *w)
         return RNN_OK;
     const size_t nx = (size_t)((k->I + 1) / 2 * 2 * k->G * k->Hp),
                  nh = (size_t)((k->H + 1) / 2 * 2 * k->G * k->Hp);
-    if (!k->wxb) {
+    if (!k->wxb)
         k->wxb = rnn__malloc(sizeof(uint16_t) * nx);
+    if (!k->whb)
         k->whb = rnn__malloc(sizeof(uint16_t) * nh);
-        if (!k->wxb || !k->whb)
-            return RNN__NOMEM(sizeof(uint16_t) * (nx + nh));
-    }
+    if (!k->wxb || !k->whb)
+        return RNN__NOMEM(sizeof(uint16_t) * (nx + nh));
     pack_bf16(w->wx, k->I, k->G, k->H, k->Hp, k->wxb);
     pack_bf16(w->wh, k->H, k->G, k->H, k->Hp, k->whb);
     k->bsrc_wx = w->wx;
