@@ -46,19 +46,17 @@ struct rnn__step {
     rnn__cell cell;
     int64_t I, H, Hp; /* Hp: H rounded up to a whole panel, per gate */
     int G, Gb;
-    /* The packed weights: wx [G][Hp/64][I][64], wh [G][Hp/64][H][64] (zero columns
-     * past H), valid for (src_wx, src_wh, version). */
-    float *wx, *wh;
-    const float *src_wx, *src_wh;
-    uint64_t version;
-    int packed;
-    /* bf16 (mixed precision): the same panels with two bf16 of consecutive k
-     * in each 32-bit lane ([G][Hp/64][K2][64][2], K2 = ceil(K/2)), as
-     * vdpbf16ps reads them; valid for (bsrc_wx, bsrc_wh, bversion) */
-    uint16_t *wxb, *whb;
-    const float *bsrc_wx, *bsrc_wh;
-    uint64_t bversion;
-    int bpacked;
+    /* The packed weights, one set per precision (pk[0] f32, pk[1] bf16):
+     *   f32:  wx [G][Hp/64][I][64], wh [G][Hp/64][H][64], zero columns past H;
+     *   bf16: the same panels with two bf16 of consecutive k in each 32-bit
+     *         lane ([G][Hp/64][K2][64][2], K2 = ceil(K/2)), as vdpbf16ps
+     *         reads them. */
+    struct packed {
+        void *wx, *wh;
+        const float *src_wx, *src_wh; /* valid for (src_wx, src_wh, version) */
+        uint64_t version;
+        int valid;
+    } pk[2];
     /* bf16: x and h_prev rounded to bf16 (as f32) */
     rnn__fbuf xr, hr;
     /* gx, gh: [N][G][Hp] products; rh: GRU's r * h_prev [N][H] */
@@ -110,10 +108,10 @@ void rnn__step_destroy(rnn__step *k)
 {
     if (!k)
         return;
-    rnn__free(k->wx);
-    rnn__free(k->wh);
-    rnn__free(k->wxb);
-    rnn__free(k->whb);
+    for (int i = 0; i < 2; i++) {
+        rnn__free(k->pk[i].wx);
+        rnn__free(k->pk[i].wh);
+    }
     rnn__fbuf_free(&k->xr);
     rnn__fbuf_free(&k->hr);
     rnn__fbuf_free(&k->gx);
@@ -138,27 +136,6 @@ static void pack(const float *src, int64_t K, int G, int64_t H, int64_t Hp, floa
     }
 }
 
-static rnn_status ensure_packed(rnn__step *k, const rnn__rnn_weights *w)
-{
-    if (k->packed && k->src_wx == w->wx && k->src_wh == w->wh && k->version == w->version)
-        return RNN_OK;
-    const size_t nx = (size_t)(k->I * k->G * k->Hp), nh = (size_t)(k->H * k->G * k->Hp);
-    /* (each kept when the other failed: the next call allocates what is missing) */
-    if (!k->wx)
-        k->wx = rnn__malloc(sizeof(float) * nx);
-    if (!k->wh)
-        k->wh = rnn__malloc(sizeof(float) * nh);
-    if (!k->wx || !k->wh)
-        return RNN__NOMEM(sizeof(float) * (nx + nh));
-    pack(w->wx, k->I, k->G, k->H, k->Hp, k->wx);
-    pack(w->wh, k->H, k->G, k->H, k->Hp, k->wh);
-    k->src_wx = w->wx;
-    k->src_wh = w->wh;
-    k->version = w->version;
-    k->packed = 1;
-    return RNN_OK;
-}
-
 /* src [K][G*H] -> dst [G][Hp/64][K2][64][2] bf16 (rounded to nearest even), zeros
  * past H and at k = K when K is odd. */
 static void pack_bf16(const float *src, int64_t K, int G, int64_t H, int64_t Hp, uint16_t *dst)
@@ -178,24 +155,36 @@ static void pack_bf16(const float *src, int64_t K, int G, int64_t H, int64_t Hp,
     }
 }
 
-static rnn_status ensure_packed_bf16(rnn__step *k, const rnn__rnn_weights *w)
+/* The weights packed for the precision (bf16: 0 or 1), packed again when the
+ * weights changed (pointers or version). */
+static rnn_status ensure_packed(rnn__step *k, int bf16, const rnn__rnn_weights *w)
 {
-    if (k->bpacked && k->bsrc_wx == w->wx && k->bsrc_wh == w->wh && k->bversion == w->version)
+    struct packed *p = &k->pk[bf16];
+    if (p->valid && p->src_wx == w->wx && p->src_wh == w->wh && p->version == w->version)
         return RNN_OK;
-    const size_t nx = (size_t)((k->I + 1) / 2 * 2 * k->G * k->Hp),
-                 nh = (size_t)((k->H + 1) / 2 * 2 * k->G * k->Hp);
-    if (!k->wxb)
-        k->wxb = rnn__malloc(sizeof(uint16_t) * nx);
-    if (!k->whb)
-        k->whb = rnn__malloc(sizeof(uint16_t) * nh);
-    if (!k->wxb || !k->whb)
-        return RNN__NOMEM(sizeof(uint16_t) * (nx + nh));
-    pack_bf16(w->wx, k->I, k->G, k->H, k->Hp, k->wxb);
-    pack_bf16(w->wh, k->H, k->G, k->H, k->Hp, k->whb);
-    k->bsrc_wx = w->wx;
-    k->bsrc_wh = w->wh;
-    k->bversion = w->version;
-    k->bpacked = 1;
+    const int64_t K[2] = {k->I, k->H};
+    size_t bytes[2];
+    void **dst[2] = {&p->wx, &p->wh};
+    for (int i = 0; i < 2; i++) {
+        bytes[i] = bf16 ? sizeof(uint16_t) * (size_t)((K[i] + 1) / 2 * 2 * k->G * k->Hp)
+                        : sizeof(float) * (size_t)(K[i] * k->G * k->Hp);
+        /* (one kept when the other failed: the next call allocates what is missing) */
+        if (!*dst[i])
+            *dst[i] = rnn__malloc(bytes[i]);
+    }
+    if (!p->wx || !p->wh)
+        return RNN__NOMEM(bytes[0] + bytes[1]);
+    const float *src[2] = {w->wx, w->wh};
+    for (int i = 0; i < 2; i++) {
+        if (bf16)
+            pack_bf16(src[i], K[i], k->G, k->H, k->Hp, *dst[i]);
+        else
+            pack(src[i], K[i], k->G, k->H, k->Hp, *dst[i]);
+    }
+    p->src_wx = w->wx;
+    p->src_wh = w->wh;
+    p->version = w->version;
+    p->valid = 1;
     return RNN_OK;
 }
 
@@ -411,11 +400,12 @@ static void product(const rnn__step *k, int bf16, int of_h, int64_t q, const flo
                     float *out)
 {
     const int64_t K = of_h ? k->H : k->I, ldo = k->G * k->Hp;
+    const void *panels = of_h ? k->pk[bf16].wh : k->pk[bf16].wx;
     if (bf16)
-        panel_gemv_bf16((of_h ? k->whb : k->wxb) + q * ((K + 1) / 2) * PANEL * 2, K, a, K, N,
+        panel_gemv_bf16((const uint16_t *)panels + q * ((K + 1) / 2) * PANEL * 2, K, a, K, N,
                         out, ldo);
     else
-        panel_gemv((of_h ? k->wh : k->wx) + q * K * PANEL, K, a, K, N, out, ldo);
+        panel_gemv((const float *)panels + q * K * PANEL, K, a, K, N, out, ldo);
 }
 
 /* Unit panel u (units [64 u, 64 u + 64)) of every gate, all samples: the
@@ -462,7 +452,7 @@ rnn_status rnn__step_forward(rnn__step *k, const rnn__rnn_weights *w, const rnn_
 #if STEP_X86
     rnn_status st;
     const int64_t H = k->H, Hp = k->Hp, N = f->N, ld = k->G * Hp, np = Hp / PANEL;
-    if ((st = f->bf16 ? ensure_packed_bf16(k, w) : ensure_packed(k, w)) ||
+    if ((st = ensure_packed(k, f->bf16 != 0, w)) ||
         (st = rnn__fbuf_ensure(&k->gx, (size_t)(N * ld), 0)) ||
         (st = rnn__fbuf_ensure(&k->gh, (size_t)(N * ld), 0)) ||
         (st = rnn__fbuf_ensure(&k->rh, (size_t)(N * H), 0)))
