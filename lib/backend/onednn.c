@@ -17,8 +17,7 @@ typedef struct rnn__dnnl_mm {
     int has_bias, ta, tb, accumulate;
     int nthr; /* the thread count it was created for and runs on */
     dnnl_primitive_t prim;
-    rnn__md a_md, b_md, bias_md, c_md, scratch_md;
-    void *scratch; /* user-mode scratchpad (see notes: thread-affinity trap) */
+    rnn__md a_md, b_md, bias_md, c_md, scratch_md; /* scratchpad: the context's */
 } rnn__dnnl_mm;
 
 static void mm_free(rnn__dnnl_mm *m)
@@ -30,8 +29,20 @@ static void mm_free(rnn__dnnl_mm *m)
     rnn__md *mds[] = {&m->a_md, &m->b_md, &m->bias_md, &m->c_md, &m->scratch_md};
     for (size_t i = 0; i < sizeof mds / sizeof mds[0]; i++)
         rnn__md_free(mds[i]);
-    rnn__free(m->scratch);
     rnn__free(m);
+}
+
+rnn_status rnn__dnnl_scratch_reserve(rnn__dnnl_ctx *c, size_t bytes)
+{
+    if (bytes <= c->scratch_bytes)
+        return RNN_OK;
+    void *p = rnn__malloc(bytes);
+    if (!p)
+        return RNN__NOMEM(bytes);
+    rnn__free(c->scratch);
+    c->scratch = p;
+    c->scratch_bytes = bytes;
+    return RNN_OK;
 }
 
 rnn_status rnn__dnnl_ctx_create(rnn__dnnl_ctx **out)
@@ -61,6 +72,7 @@ void rnn__dnnl_ctx_destroy(rnn__dnnl_ctx *c)
     }
     rnn__dnnl_bf16_release(c);
     rnn__fbuf_free(&c->bt);
+    rnn__free(c->scratch);
     for (int i = 0; i < RNN__DNNL_MEM_SLOTS; i++)
         if (c->mem[i].mem)
             dnnl_memory_destroy(c->mem[i].mem);
@@ -105,14 +117,8 @@ static rnn_status mm_create(rnn__dnnl_ctx *c, int ta, int tb, int accumulate, in
                                          has_bias ? RNN__CMD(m->bias_md) : NULL,
                                          RNN__CMD(m->c_md), attr));
     RNN__DNNL(rnn__md_query(&m->scratch_md, pd, dnnl_query_scratchpad_md, 0));
-    size_t sz = rnn__md_size(RNN__CMD(m->scratch_md));
-    if (sz) {
-        m->scratch = rnn__malloc(sz);
-        if (!m->scratch) {
-            st = RNN__NOMEM(sz);
-            goto fail;
-        }
-    }
+    if ((st = rnn__dnnl_scratch_reserve(c, rnn__md_size(RNN__CMD(m->scratch_md)))))
+        goto fail;
     RNN__DNNL(dnnl_primitive_create(&m->prim, pd));
     dnnl_primitive_desc_destroy(pd);
     dnnl_primitive_attr_destroy(attr);
@@ -229,7 +235,7 @@ rnn_status rnn__dnnl_matmul(rnn__dnnl_ctx *c, int ta, int tb, int64_t M, int64_t
         {DNNL_ARG_SRC, RNN__CMD(m->a_md), (void *)A},
         {DNNL_ARG_WEIGHTS, RNN__CMD(m->b_md), (void *)B},
         {DNNL_ARG_DST, RNN__CMD(m->c_md), C},
-        {DNNL_ARG_SCRATCHPAD, RNN__CMD(m->scratch_md), m->scratch},
+        {DNNL_ARG_SCRATCHPAD, RNN__CMD(m->scratch_md), c->scratch},
         {DNNL_ARG_BIAS, RNN__CMD(m->bias_md), (void *)bias},
     };
     return rnn__dnnl_exec(c, m->prim, a, has_bias ? 5 : 4);

@@ -11,8 +11,7 @@ typedef struct rnn__dnnl_mm16 {
     int ta, has_bias, accumulate;
     int nthr; /* the thread count it was created for and runs on */
     dnnl_primitive_t prim;
-    rnn__md a_md, b_md, bias_md, c_md, scratch_md;
-    void *scratch; /* user-mode scratchpad */
+    rnn__md a_md, b_md, bias_md, c_md, scratch_md; /* scratchpad: the context's */
 } rnn__dnnl_mm16;
 
 static void mm16_free(rnn__dnnl_mm16 *m)
@@ -24,7 +23,6 @@ static void mm16_free(rnn__dnnl_mm16 *m)
     rnn__md *mds[] = {&m->a_md, &m->b_md, &m->bias_md, &m->c_md, &m->scratch_md};
     for (size_t i = 0; i < sizeof mds / sizeof mds[0]; i++)
         rnn__md_free(mds[i]);
-    rnn__free(m->scratch);
     rnn__free(m);
 }
 
@@ -69,11 +67,8 @@ static rnn_status mm16_create(rnn__dnnl_ctx *c, int ta, int64_t M, int64_t K, in
                                          has_bias ? RNN__CMD(m->bias_md) : NULL,
                                          RNN__CMD(m->c_md), attr));
     RNN__DNNL(rnn__md_query(&m->scratch_md, pd, dnnl_query_scratchpad_md, 0));
-    size_t sz = rnn__md_size(RNN__CMD(m->scratch_md));
-    if (sz && !(m->scratch = rnn__malloc(sz))) {
-        st = RNN__NOMEM(sz);
+    if ((st = rnn__dnnl_scratch_reserve(c, rnn__md_size(RNN__CMD(m->scratch_md)))))
         goto fail;
-    }
     RNN__DNNL(dnnl_primitive_create(&m->prim, pd));
     if (rnn__log_enabled(RNN_LOG_DEBUG)) {
         const char *impl = NULL;
@@ -116,7 +111,7 @@ rnn_status rnn__dnnl_matmul_bf16(rnn__dnnl_ctx *c, int ta, int64_t M, int64_t K,
         {DNNL_ARG_SRC, RNN__CMD(m->a_md), (void *)A},
         {DNNL_ARG_WEIGHTS, RNN__CMD(m->b_md), (void *)B},
         {DNNL_ARG_DST, RNN__CMD(m->c_md), C},
-        {DNNL_ARG_SCRATCHPAD, RNN__CMD(m->scratch_md), m->scratch},
+        {DNNL_ARG_SCRATCHPAD, RNN__CMD(m->scratch_md), c->scratch},
         {DNNL_ARG_BIAS, RNN__CMD(m->bias_md), (void *)bias},
     };
     return rnn__dnnl_exec(c, m->prim, a, has_bias ? 5 : 4);

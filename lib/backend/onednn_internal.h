@@ -97,7 +97,15 @@ struct rnn__dnnl_ctx {
     rnn__fbuf bt;                 /* scratch for a transposed B operand */
     struct rnn__dnnl_mm16 *mm16;  /* cache of bf16 matmul primitives (onednn_bf16.c) */
     rnn__dnnl_mem_slot mem[RNN__DNNL_MEM_SLOTS];
+    /* The user-mode scratchpad of every primitive of the context (recurrent kernels,
+     * matmuls): they run one at a time, so one buffer, grown to the largest, serves them
+     * all (rnn__dnnl_scratch_reserve); read it at execution, after any reservation. */
+    void *scratch;
+    size_t scratch_bytes;
 };
+
+/* Grows the context's scratchpad to at least `bytes` (a new primitive's). */
+RNN__HIDDEN rnn_status rnn__dnnl_scratch_reserve(rnn__dnnl_ctx *c, size_t bytes);
 
 /* Releases the context's bf16 matmul primitives (backend/onednn_bf16.c). */
 RNN__HIDDEN void rnn__dnnl_bf16_release(rnn__dnnl_ctx *c);

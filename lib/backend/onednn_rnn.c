@@ -63,9 +63,8 @@ typedef struct wslot {
 
 typedef struct seg {
     int64_t t0, T, N; /* time offset, length, active samples */
-    float *ws;        /* workspace of this segment's training forward */
-    size_t ws_bytes;
-    rnn__fbuf h, c; /* dst_iter, dst_iter_c [N][H] */
+    size_t ws_off;    /* its training forward's workspace: k->ws + ws_off */
+    rnn__fbuf h, c;   /* dst_iter, dst_iter_c [N][H] */
 } seg;
 
 struct rnn__dnnl_rnn {
@@ -76,8 +75,12 @@ struct rnn__dnnl_rnn {
     prim_entry *prims;
     wslot *slots;
     rnn__md canon_wl, canon_wi, canon_bias;
-    void *scratch;
-    size_t scratch_bytes;
+    /* The workspaces of the last training forward's segments, one after the other: their sum
+     * is at most about one workspace of the whole batch (the segments split its time, the
+     * later ones over fewer samples), where one buffer per segment kept each segment's
+     * largest over all batches. */
+    void *ws;
+    size_t ws_bytes;
     /* Plan of the last forward. */
     int64_t T, N;
     int gathered, trained;
@@ -222,17 +225,8 @@ static rnn_status get_prim(rnn__dnnl_rnn *k, int kind, int64_t T, int64_t N, int
     RNN__DNNL(dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user));
     if ((st = make_pd(k, e, attr, hint ? hint->pd : NULL)))
         goto fail;
-    size_t sb = rnn__md_size(RNN__CMD(e->scratch));
-    if (sb > k->scratch_bytes) {
-        void *p = rnn__malloc(sb);
-        if (!p) {
-            st = RNN__NOMEM(sb);
-            goto fail;
-        }
-        rnn__free(k->scratch);
-        k->scratch = p;
-        k->scratch_bytes = sb;
-    }
+    if ((st = rnn__dnnl_scratch_reserve(k->ctx, rnn__md_size(RNN__CMD(e->scratch)))))
+        goto fail;
     RNN__DNNL(dnnl_primitive_create(&e->prim, e->pd));
     dnnl_primitive_attr_destroy(attr);
     if (rnn__log_enabled(RNN_LOG_DEBUG)) {
@@ -357,7 +351,6 @@ void rnn__dnnl_rnn_destroy(rnn__dnnl_rnn *k)
     rnn__md_free(&k->canon_bias);
     if (k->segs)
         for (int64_t i = 0; i < k->s.T; i++) {
-            rnn__free(k->segs[i].ws);
             rnn__fbuf_free(&k->segs[i].h);
             rnn__fbuf_free(&k->segs[i].c);
         }
@@ -366,7 +359,7 @@ void rnn__dnnl_rnn_destroy(rnn__dnnl_rnn *k)
                          &k->gw[2], &k->xb,  &k->yb,  &k->h0b};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
         rnn__fbuf_free(bufs[i]);
-    rnn__free(k->scratch);
+    rnn__free(k->ws);
     rnn__free(k->perm);
     rnn__free(k->slen);
     rnn__free(k->segs);
@@ -416,6 +409,31 @@ static void make_plan(rnn__dnnl_rnn *k, const rnn__rnn_fwd *f)
 }
 
 /* ------------------------------------------------------------ forward */
+
+/* Places the training workspaces of this plan's segments in k->ws (64-byte aligned, one
+ * after the other), growing it when they do not fit. */
+static rnn_status place_workspaces(rnn__dnnl_rnn *k)
+{
+    size_t total = 0;
+    for (int s = 0; s < k->nseg; s++) {
+        seg *g = &k->segs[s];
+        prim_entry *e;
+        rnn_status st = get_prim(k, K_FWD_TRAIN, g->T, g->N, k->N, &e);
+        if (st)
+            return st;
+        g->ws_off = total;
+        total += (rnn__md_size(RNN__CMD(e->ws)) + 63) & ~(size_t)63;
+    }
+    if (total > k->ws_bytes) {
+        void *p = rnn__malloc(total);
+        if (!p)
+            return RNN__NOMEM(total);
+        rnn__free(k->ws);
+        k->ws = p;
+        k->ws_bytes = total;
+    }
+    return RNN_OK;
+}
 
 /* Moves the rows of C floats between the caller's time-major layout (sample n, step t) and
  * the sorted one the primitives run on (sample rank j = sorted position of n, step t, each
@@ -509,14 +527,6 @@ static rnn_status forward_segment(rnn__dnnl_rnn *k, const rnn__rnn_weights *w, i
     if ((st = rnn__fbuf_ensure(&g->h, (size_t)(g->N * H), 0)) ||
         (st = rnn__fbuf_ensure(&g->c, (size_t)(g->N * H), 0)))
         return st;
-    size_t wsb = kind == K_FWD_TRAIN ? rnn__md_size(RNN__CMD(e->ws)) : 0;
-    if (wsb > g->ws_bytes) {
-        rnn__free(g->ws);
-        g->ws = rnn__malloc(wsb);
-        g->ws_bytes = g->ws ? wsb : 0;
-        if (!g->ws)
-            return RNN__NOMEM(wsb);
-    }
     rnn__dnnl_arg a[RNN__DNNL_MAX_ARGS];
     int na = 0;
     a[na++] = (rnn__dnnl_arg){DNNL_ARG_SRC_LAYER, RNN__CMD(e->src_layer),
@@ -533,9 +543,10 @@ static rnn_status forward_segment(rnn__dnnl_rnn *k, const rnn__rnn_weights *w, i
         a[na++] = (rnn__dnnl_arg){DNNL_ARG_DST_ITER_C, RNN__CMD(e->gstate), g->c.p};
     }
     if (kind == K_FWD_TRAIN)
-        a[na++] = (rnn__dnnl_arg){DNNL_ARG_WORKSPACE, RNN__CMD(e->ws), g->ws};
+        a[na++] = (rnn__dnnl_arg){DNNL_ARG_WORKSPACE, RNN__CMD(e->ws),
+                                  at(k->ws, (int64_t)g->ws_off, 1)};
     if (rnn__md_size(RNN__CMD(e->scratch)))
-        a[na++] = (rnn__dnnl_arg){DNNL_ARG_SCRATCHPAD, RNN__CMD(e->scratch), k->scratch};
+        a[na++] = (rnn__dnnl_arg){DNNL_ARG_SCRATCHPAD, RNN__CMD(e->scratch), k->ctx->scratch};
     return rnn__dnnl_exec(k->ctx, e->prim, a, na);
 }
 
@@ -548,7 +559,7 @@ rnn_status rnn__dnnl_rnn_forward(rnn__dnnl_rnn *k, const rnn__rnn_weights *w, co
     const int64_t N = f->N, T = f->T, H = k->s.H;
     const int kind = f->training ? K_FWD_TRAIN : K_FWD_INFER;
     const void *xs;
-    if ((st = stage_inputs(k, f, &xs)))
+    if ((st = stage_inputs(k, f, &xs)) || (kind == K_FWD_TRAIN && (st = place_workspaces(k))))
         return st;
     /* Sorted outputs: the caller's y directly when nothing is gathered (f32). */
     float *ys = f->y;
@@ -625,7 +636,8 @@ static rnn_status backward_segment(rnn__dnnl_rnn *k, const rnn__rnn_weights *w, 
     a[na++] = (rnn__dnnl_arg){DNNL_ARG_DST_LAYER, RNN__CMD(e->dst_layer),
                               at(u->ys, g->t0 * N * H, esz)};
     a[na++] = (rnn__dnnl_arg){DNNL_ARG_DST_ITER, RNN__CMD(e->state), g->h.p};
-    a[na++] = (rnn__dnnl_arg){DNNL_ARG_WORKSPACE, RNN__CMD(fe->ws), g->ws};
+    a[na++] = (rnn__dnnl_arg){DNNL_ARG_WORKSPACE, RNN__CMD(fe->ws),
+                              at(k->ws, (int64_t)g->ws_off, 1)};
     a[na++] = (rnn__dnnl_arg){DNNL_ARG_DIFF_SRC_LAYER, RNN__CMD(e->gsrc_layer),
                               u->dxs + g->t0 * N * I};
     a[na++] = (rnn__dnnl_arg){DNNL_ARG_DIFF_SRC_ITER, RNN__CMD(e->gstate), k->dsi.p};
@@ -642,7 +654,7 @@ static rnn_status backward_segment(rnn__dnnl_rnn *k, const rnn__rnn_weights *w, 
         a[na++] = (rnn__dnnl_arg){DNNL_ARG_DIFF_DST_ITER_C, RNN__CMD(e->gstate), k->ddic.p};
     }
     if (rnn__md_size(RNN__CMD(e->scratch)))
-        a[na++] = (rnn__dnnl_arg){DNNL_ARG_SCRATCHPAD, RNN__CMD(e->scratch), k->scratch};
+        a[na++] = (rnn__dnnl_arg){DNNL_ARG_SCRATCHPAD, RNN__CMD(e->scratch), k->ctx->scratch};
     return rnn__dnnl_exec(k->ctx, e->prim, a, na);
 }
 
