@@ -284,7 +284,7 @@ static double report(rnn_model *m, const split *s, int64_t T, int print, int64_t
     rnn_tensor_data(s->x, (void **)&x);
     rnn_tensor_data(s->y, (void **)&y);
     rnn_tensor_data(s->len, (void **)&l);
-    enum { B = 256 };
+    enum { B = BATCH }; /* the training batch: its kernels and buffers serve */
     for (size_t i = 0; i < s->n; i += B) {
         int64_t nb = (int64_t)(s->n - i < B ? s->n - i : B), Tb = 1;
         for (int64_t k = 0; k < nb; k++)
