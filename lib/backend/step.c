@@ -466,6 +466,10 @@ rnn_status rnn__step_forward(rnn__step *k, const rnn__rnn_weights *w, const rnn_
             rnn__bf16_round_n(k->hr.p, f->h0, (size_t)(N * H));
     }
     const int two_phase = k->cell == RNN__CELL_GRU;
+    /* The configured (or adaptive) thread count, as every primitive execution sets it: a
+     * caller that reaches the backend without the model's rnn__threads_apply() (the raw
+     * kernels of bench/kernel_bench) ran here on OpenMP's default count instead. */
+    rnn__threads_apply();
     /* one parallel region; GRU (reset_after false) needs r of every unit
      * before its second phase: the barrier of the first loop */
 #pragma omp parallel
