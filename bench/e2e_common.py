@@ -20,6 +20,37 @@ import numpy as np
 M64 = (1 << 64) - 1
 
 
+def _status_kb(name):
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith(name + ":"):
+                    return float(line.split()[1])
+    except OSError:
+        pass
+    return None
+
+
+def rss_mark():
+    """Resets the kernel's peak-RSS counter (Linux /proc/self/clear_refs) and returns the
+    resident MiB now (None where /proc does not tell): with rss_peak() after the training,
+    what the training itself added to the process, as the example programs report it
+    (examples/common/progress.h)."""
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+    except OSError:
+        pass
+    kb = _status_kb("VmRSS")
+    return None if kb is None else kb / 1024.0
+
+
+def rss_peak():
+    """The peak resident MiB since rss_mark()."""
+    kb = _status_kb("VmHWM")
+    return None if kb is None else kb / 1024.0
+
+
 def read_dump(path, skip=()):
     """(meta dict, {name: numpy array}) of a --dump-encoded file; tensors whose
     name starts with one of `skip` are passed over unread."""
@@ -238,6 +269,7 @@ def epoch_main(doc, program, make_model, make_batch_loss):
     batch_loss = make_batch_loss(X, L, Y)
 
     seconds = 0.0
+    rss0 = rss_mark()
     for e, train_b in enumerate(train_plans):
         t0 = time.perf_counter()
         ls, hits, n = run_batches(torch, model, opt, train_b, batch_loss, True)
@@ -255,7 +287,7 @@ def epoch_main(doc, program, make_model, make_batch_loss):
            "accuracy": hits / n, "val_loss": vls / vn if vn else None,
            "val_accuracy": vhits / vn if vn else None,
            "params": params, "threads": torch.get_num_threads(), "torch": torch.__version__,
-           "padded": a.padded}
+           "padded": a.padded, "rss_before_fit_mib": rss0, "peak_rss_fit_mib": rss_peak()}
     if a.test and "test_x" not in t:
         sys.exit(f"{a.dump} holds no test split (written by an older {program})")
     if a.test:

@@ -106,17 +106,20 @@ def main():
     model.compile(optimizer=keras.optimizers.Adam(float(meta["learning_rate"]), epsilon=1e-7),
                   loss=loss, metrics=["accuracy"], jit_compile=a.jit)
 
+    rss0 = e2e_common.rss_mark()
     t0 = time.perf_counter()
     hist = model.fit(dataset(train), validation_data=dataset(val) if val else None, epochs=1,
                      verbose=0, shuffle=False)
     seconds = time.perf_counter() - t0
+    rss1 = e2e_common.rss_peak()
 
     h = {k: float(v[-1]) for k, v in hist.history.items()}
     res = {"train_seconds": round(seconds, 3), "epochs": 1, "batches": len(train),
            "samples": int(sum(len(b) for b in train_b)), "loss": h.get("loss"),
            "accuracy": h.get("accuracy"), "val_loss": h.get("val_loss"),
            "val_accuracy": h.get("val_accuracy"), "params": params, "threads": a.threads,
-           "jit": a.jit, "keras": keras.__version__, "tensorflow": tf.__version__}
+           "jit": a.jit, "keras": keras.__version__, "tensorflow": tf.__version__,
+           "rss_before_fit_mib": rss0, "peak_rss_fit_mib": rss1}
     if a.json:
         print(json.dumps(res))
     else:

@@ -100,6 +100,13 @@ def busy_cpu_seconds():
     return (sum(v) - v[3] - v[4]) / os.sysconf("SC_CLK_TCK")
 
 
+def rss_of(j):
+    """(resident MiB before the training, peak MiB during it) from a result line, or None."""
+    b, p = j.get("rss_before_fit_mib"), j.get("peak_rss_fit_mib")
+    return [b, p] if isinstance(b, (int, float)) and isinstance(p, (int, float)) \
+        and b >= 0 and p >= 0 else None
+
+
 def json_lines(text):
     res = []
     for line in text.splitlines():
@@ -460,6 +467,10 @@ class Suite:
         v = self.values(section, case, lib, threads, "rss_kib")
         return max(v) if v else None
 
+    def records_of(self, section, case, lib, threads):
+        return [r for r in self.records if r["section"] == section and r["case"] == case
+                and r["lib"] == lib and r["threads"] == threads and r["value"] is not None]
+
     def last(self, section, case, lib, threads):
         rs = [r for r in self.records if r["section"] == section and r["case"] == case
               and r["lib"] == lib and r["threads"] == threads and r["value"] is not None]
@@ -597,7 +608,7 @@ class Suite:
             log(f"  {case} [{lib}]: parameters {j.get('params'):,}, the example's {want:,}")
         self.record("e2e", case, lib, threads, rnd, r, value,
                     {"figures": figs, "params": j.get("params"), "batches": j.get("batches"),
-                     "samples": j.get("samples")})
+                     "samples": j.get("samples"), "rss": rss_of(j)})
 
     def run_e2e(self, rnd, threads):
         for which, case, script in (("pos_tagger", "pos_tagger_epoch", "torch_pos_tagger.py"),
@@ -611,7 +622,7 @@ class Suite:
             figs = dict(zip(("loss", "accuracy", "val_loss", "val_accuracy"),
                             map(float, m.groups()))) if m else {}
             self.record("e2e", case, "librnn", threads, rnd, r, j.get("train_seconds"),
-                        {"figures": figs, "params": j.get("params")})
+                        {"figures": figs, "params": j.get("params"), "rss": rss_of(j)})
             if which not in self.dumps:
                 continue
             for lib in ("torch", "torch2", "keras", "keras_xla", "torch_padded"):
@@ -1107,6 +1118,32 @@ class Suite:
                                    for k in ("loss", "accuracy", "val_loss", "val_accuracy"))
                       + " |")
         w("")
+
+        rows = []
+        for c, name in names.items():
+            th = a.e2e_threads[-1]
+            for lib in ("librnn",) + PEERS:
+                rs = [x for x in (self.records_of("e2e", c, lib, th)) if x.get("rss")]
+                if rs:
+                    before = [x["rss"][0] for x in rs]
+                    peak = [x["rss"][1] for x in rs]
+                    rows.append(f"| {name} | {self.label(lib)} | {max(before):.0f} | "
+                                f"{max(peak):.0f} | {max(p - b for b, p in zip(before, peak)):.0f} |")
+        if rows:
+            w("Memory around the epoch (MiB; the largest over the rounds): the process's resident "
+              "set just before training (data loaded and encoded, model built; for the peers "
+              "also the Python runtime and the framework), its peak during the training "
+              "(`/proc/self/clear_refs` resets the kernel's peak counter before, `VmHWM` after), "
+              "and what the training added to it, which is what the library itself holds for "
+              "the model apart from the corpus. librnn's examples hold their corpus as parsed "
+              "text beside the encoded tensors; the peers read only the encoded dump.")
+            w("")
+            w("| example | library | resident before MiB | peak during training MiB | "
+              "added by training MiB |")
+            w("|---|---|---|---|---|")
+            for row in rows:
+                w(row)
+            w("")
 
         def desc(which):
             d = self.dumps[which]

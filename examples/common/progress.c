@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -27,6 +28,41 @@ void progress_threads(progress *p, int threads)
     else
         fprintf(stderr, "%s%sthreads: back on %d\n", p->what, *p->what ? " " : "", threads);
     p->threads = threads;
+}
+
+/* The kB of a "Name:  N kB" line of /proc/self/status, -1 when absent. */
+static double status_kb(const char *name)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    if (!f)
+        return -1;
+    char line[256];
+    double kb = -1;
+    const size_t n = strlen(name);
+    while (fgets(line, sizeof line, f))
+        if (strncmp(line, name, n) == 0 && line[n] == ':') {
+            kb = strtod(line + n + 1, NULL);
+            break;
+        }
+    fclose(f);
+    return kb;
+}
+
+double rss_mark(void)
+{
+    FILE *f = fopen("/proc/self/clear_refs", "w");
+    if (f) { /* "5": reset the peak RSS to the current RSS (Linux 4.0) */
+        fputs("5", f);
+        fclose(f);
+    }
+    const double kb = status_kb("VmRSS");
+    return kb < 0 ? -1 : kb / 1024.0;
+}
+
+double rss_peak(void)
+{
+    const double kb = status_kb("VmHWM");
+    return kb < 0 ? -1 : kb / 1024.0;
 }
 
 double now_seconds(void)

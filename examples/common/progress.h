@@ -31,6 +31,12 @@ void progress_clear(const progress *p);
  * improved) and progress_threads() with the count the epoch ended on. */
 int progress_fit(void *user, const rnn_progress *pr);
 double now_seconds(void);
+/* Memory of the process around a training run, for the benchmarks' "what training added"
+ * (docs/benchmarks.md): rss_mark() resets the kernel's peak-RSS counter (Linux
+ * /proc/self/clear_refs) and returns the resident MiB now; rss_peak() the peak resident MiB
+ * since then. -1 where /proc does not tell (not Linux). */
+double rss_mark(void);
+double rss_peak(void);
 /* Prints rnn_model_summary() on stderr, whatever its length. */
 void print_summary(const rnn_model *m);
 

@@ -715,9 +715,9 @@ int main(int argc, char **argv)
         goto done;
     }
     rnn_fit_result res = {.struct_size = sizeof res};
-    const double t0 = now_seconds();
+    const double rss0 = rss_mark(), t0 = now_seconds();
     CHECK(rnn_model_fit(m, &tr.d, &fo, &res));
-    const double train_s = now_seconds() - t0;
+    const double train_s = now_seconds() - t0, rss1 = rss_peak();
     char mpi_json[512] = "";
 #ifdef EX_HAVE_MPI
     if (mpi) {
@@ -761,9 +761,10 @@ int main(int argc, char **argv)
         tag_line(m, &v, a.tag);
     if (a.json)
         printf("{\"test_accuracy\": %.6f, \"train_seconds\": %.1f, \"epochs\": %d, \"params\": "
-               "%lld, \"precision\": \"%s\", \"threads\": %d%s}\n",
+               "%lld, \"precision\": \"%s\", \"threads\": %d, \"rss_before_fit_mib\": %.1f, "
+               "\"peak_rss_fit_mib\": %.1f%s}\n",
                acc, train_s, res.epochs_run, (long long)params, ex_precision_names[a.precision],
-               res.last.threads, mpi_json);
+               res.last.threads, rss0, rss1, mpi_json);
 done:
     free_split(&tr);
     free_split(&te);

@@ -308,6 +308,7 @@ static int load_metadata(rnn_model *m, const char *path, vocab *v, int64_t *maxl
 typedef struct result {
     const char *name;
     double accuracy, seconds;
+    double rss_before, rss_peak; /* MiB: resident before rnn_model_fit(), peak during it */
     int epochs, threads;
     int64_t params;
 } result;
@@ -479,9 +480,11 @@ static int run(const setting *s, const args *a, const reviews *train, const revi
         goto done;
     }
     rnn_fit_result fr = {.struct_size = sizeof fr};
+    res->rss_before = rss_mark();
     const double t0 = now_seconds();
     CHECK(rnn_model_fit(m, &tr.d, &fo, &fr));
     res->seconds = now_seconds() - t0;
+    res->rss_peak = rss_peak();
     res->epochs = fr.epochs_run;
     res->threads = fr.last.threads;
     res->name = s->name;
@@ -726,9 +729,10 @@ int main(int argc, char **argv)
         printf("{\"datasets\": [");
         for (int k = 0; k < nres; k++)
             printf("%s{\"dataset\": \"%s\", \"test_accuracy\": %.6f, \"train_seconds\": %.1f, "
-                   "\"epochs\": %d, \"params\": %lld, \"threads\": %d}",
+                   "\"epochs\": %d, \"params\": %lld, \"threads\": %d, "
+                   "\"rss_before_fit_mib\": %.1f, \"peak_rss_fit_mib\": %.1f}",
                    k ? ", " : "", res[k].name, res[k].accuracy, res[k].seconds, res[k].epochs,
-                   (long long)res[k].params, res[k].threads);
+                   (long long)res[k].params, res[k].threads, res[k].rss_before, res[k].rss_peak);
         printf("], \"precision\": \"%s\"}\n", ex_precision_names[a.precision]);
     }
     return 0;
