@@ -193,7 +193,8 @@ static void rec_outputs(ox_ctx *c, rnn_cell_type cell, rnn_layer *l, int D, int6
             v->inputs = x->inputs; /* librnn carries X's lengths to Y */
             v->steps = x->steps;
             v->reversed = reverse;
-            v->last_port = D == 1 && !reverse && states ? 2 : 0;
+            v->last_port = !reverse && states ? 2 : 0;
+            v->first_port = D == 2 && states ? 2 + nstate : 0;
             v->nfa = 0;
             if (D == 2)
                 v->fa[v->nfa++] = 2;
@@ -309,7 +310,7 @@ rnn_status ox_op_recurrent(ox_ctx *c, rnn_cell_type cell)
         return UNSUP("initial_h and initial_c must both be zeros or both come from layers");
     int y = ox_out_used(c, 0), yh = ox_out_used(c, 1), yc = cell == RNN_LSTM && ox_out_used(c, 2);
     int budget = 64;
-    int last = D == 1 && y && !reverse && reads_a_step(c, c->node->output[0], 0, &budget);
+    int last = y && !reverse && reads_a_step(c, c->node->output[0], 0, &budget);
     ox_val xs = *x;
     xs.reversed = 0;
     if ((st = ox_connect(c, &xs)))

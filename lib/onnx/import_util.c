@@ -217,6 +217,7 @@ void ox_same_view_port(ox_val *o, const ox_val *in, rnn_layer *l)
     o->pending_bias = 0;
     o->is_ids = 0;
     o->last_port = 0;
+    o->first_port = 0;
 }
 
 int ox_features_last(const ox_val *v)

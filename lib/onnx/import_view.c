@@ -18,7 +18,7 @@
 
 /* ---------------------------------------------------------------- views */
 
-static rnn_status last_step(ox_ctx *c, ox_val *o, int a, int keep);
+static rnn_status last_step(ox_ctx *c, ox_val *o, int a, int keep, int first);
 static int is_last_step(const ox_val *x, int64_t i);
 
 rnn_status ox_op_transpose(ox_ctx *c, ox_val *x, ox_val *o)
@@ -278,10 +278,10 @@ rnn_status ox_gather_tensor(ox_ctx *c, ox_val *x, ox_val *idx, ox_val *o)
         return UNSUP("Gather on a layer output: only a constant scalar index along a stacked "
                      "axis (the directions or layers of Y_h/Y_c) or Y's last step is read");
     int64_t i = idx->i[0];
-    if (x->axn[a] == 1 && x->ax[a][0] == OX_ATOM_T && is_last_step(x, i)) {
+    if (x->axn[a] == 1 && x->ax[a][0] == OX_ATOM_T && (is_last_step(x, i) || i == 0)) {
         if ((st = ox_copy_val(c, o, x)))
             return st;
-        return last_step(c, o, a, 0);
+        return last_step(c, o, a, 0, i == 0 && !(x->steps == 1));
     }
     int stacked = x->axn[a] == 1 && x->ax[a][0] == OX_ATOM_STACK;
     int64_t size = stacked ? x->nport : x->axn[a] == 0 ? 1 : -1;
@@ -342,17 +342,33 @@ rnn_status ox_slice_params(ox_ctx *c, int rank, int64_t *start, int64_t *end,
 /* Y's last step (a Slice or Gather of the steps axis, as tf2onnx writes Keras'
  * last output): the final state h of a one-direction recurrent layer, the
  * port last_port - 1. The axis stays (size 1) when @p keep. */
-static rnn_status last_step(ox_ctx *c, ox_val *o, int a, int keep)
+static rnn_status last_step(ox_ctx *c, ox_val *o, int a, int keep, int first)
 {
-    if (!o->last_port || o->sel || o->reversed || o->nport != 1)
-        return UNSUP("selects one step of a sequence: only the last step of Y of a "
-                     "one-direction recurrent operator in processing order (its final state) is "
-                     "read");
+    /* one direction of a bidirectional Y: the forward's last step, the
+     * backward's first (input order), each that direction's final h */
+    int dir = o->sel && o->sel_atom == OX_ATOM_F && o->fa[0] == 2 && o->first_port;
+    int port = dir ? (o->sel_idx ? (first ? o->first_port : 0) : (first ? 0 : o->last_port))
+                   : (!first && !o->first_port && !o->sel ? o->last_port : 0);
+    if (!port || o->reversed || o->nport != 1)
+        return UNSUP("selects one step of a sequence: only the last step of Y of a recurrent "
+                     "operator in processing order (the final state; for a bidirectional one, "
+                     "the forward direction's last step and the backward's first) is read");
     rnn_status st = ox_lens_all_steps(c, o);
     if (st)
         return st;
-    o->out[0] = o->last_port - 1;
+    if (dir) { /* the direction atom goes: the state's features are the units */
+        for (int k = 0; k + 1 < o->nfa; k++)
+            o->fa[k] = o->fa[k + 1];
+        o->nfa--;
+        for (int k = 0; k < o->vrank; k++)
+            for (int j = 0; j < o->axn[k]; j++)
+                if (o->ax[k][j] > OX_ATOM_F && o->ax[k][j] != OX_ATOM_STACK)
+                    o->ax[k][j]--;
+        o->sel = 0;
+    }
+    o->out[0] = port - 1;
     o->last_port = 0;
+    o->first_port = 0;
     o->has_time = 0;
     o->inputs = 0;
     o->steps = 0;
@@ -408,7 +424,7 @@ rnn_status ox_op_slice(ox_ctx *c, ox_val *x, ox_val *o)
     if ((st = ox_copy_val(c, o, x)))
         return st;
     o->pending_bias = 0;
-    int last_axis = -1;
+    int last_axis = -1, first = 0;
     for (int k = 0; k < r; k++) {
         if (!touched[k])
             continue;
@@ -423,6 +439,10 @@ rnn_status ox_op_slice(ox_ctx *c, ox_val *x, ox_val *o)
         if (x->axn[k] == 1 && x->ax[k][0] == OX_ATOM_T && is_last_step(x, s) &&
             (big || (x->steps > 0 && e >= x->steps))) {
             last_axis = k;
+            continue;
+        }
+        if (x->axn[k] == 1 && x->ax[k][0] == OX_ATOM_T && s == 0 && e == 1) {
+            last_axis = k, first = 1;
             continue;
         }
         if (n < 0) {
@@ -455,7 +475,6 @@ rnn_status ox_op_slice(ox_ctx *c, ox_val *x, ox_val *o)
             o->sel_atom = x->ax[k][0];
             o->sel_idx = s;
             o->axn[k] = 0;
-            o->last_port = 0;
             continue;
         }
     refuse:
@@ -463,7 +482,7 @@ rnn_status ox_op_slice(ox_ctx *c, ox_val *x, ox_val *o)
                      "has no librnn equivalent", k, (long long)start[k], (long long)end[k],
                      (long long)step[k]);
     }
-    return last_axis >= 0 ? last_step(c, o, last_axis, 1) : RNN_OK;
+    return last_axis >= 0 ? last_step(c, o, last_axis, 1, first) : RNN_OK;
 }
 
 /* Concat of the pieces of a feature atom selected by Slice (the directions
@@ -554,6 +573,7 @@ rnn_status ox_op_reverse_sequence(ox_ctx *c)
         return st;
     o->reversed = !x->reversed;
     o->last_port = 0;
+    o->first_port = 0;
     o->pending_bias = 0;
     return RNN_OK;
 }
@@ -610,6 +630,7 @@ rnn_status ox_op_concat(ox_ctx *c, ox_val *o)
         o->ax[a][0] = OX_ATOM_STACK;
         o->inputs = inputs;
         o->last_port = 0;
+        o->first_port = 0;
         return RNN_OK;
     }
     /* the other axes must agree on N and T only */

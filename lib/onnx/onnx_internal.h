@@ -83,8 +83,10 @@ typedef struct ox_val {
     int reversed;          /* with time: the ONNX value is the port reversed in time (Y of a
                               'reverse' operator, a ReverseSequence): only ReverseSequence,
                               layout operators, a recurrent operator's X and pooling read it */
-    int last_port;         /* with time, Y of a one-direction recurrent layer in processing
-                              order: 1 + the port of its final h (Y's last step), or 0 */
+    int last_port;         /* with time, Y of a recurrent layer in processing order: 1 + the
+                              port of its (forward direction's) final h (Y's last step), or 0 */
+    int first_port;        /* bidirectional Y: 1 + the port of the backward direction's final
+                              h (its first step in input order), or 0 */
 } ox_val;
 
 typedef struct ox_ctx {

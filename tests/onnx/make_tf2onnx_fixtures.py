@@ -18,9 +18,12 @@ ONNX Runtime on fixed inputs; the two must agree (1e-5, else the script
 stops). Each fixture is <name>.onnx and <name>.io: the inputs and Keras'
 outputs, in the format of make_fixtures.py (tests/onnx/tensors.c reads it).
 Models whose graph librnn refuses (tf2onnx leaves a Loop where it cannot
-rewrite a Keras recurrent layer into an LSTM/GRU/RNN operator) are written
-as <name>.onnx alone. Deterministic: the same environment writes the same
-bytes.
+rewrite a Keras recurrent layer into an LSTM/GRU/RNN operator: here
+SimpleRNN, GRU reset_after=False and Embedding mask_zero) are written as
+<name>.onnx alone. Two runs in the same environment write the same .io bytes
+and .onnx files with the same initializers and operators, but not the same
+bytes: tf2onnx's generated names differ, and for the two sentiment models
+the order of the nodes.
 """
 import os
 import sys
