@@ -311,6 +311,14 @@ static rnn_status set_outputs(ox_ctx *c)
         if (v->kind != OX_TENSOR || v->is_ids || v->nport != 1)
             return ox_fail(RNN_ERR_UNSUPPORTED,
                            "graph output '%s' is not a layer output librnn can return", name);
+        if (v->sel || v->reversed)
+            return ox_fail(RNN_ERR_UNSUPPORTED,
+                           "graph output '%s' is %s", name, v->sel
+                           ? "one direction of a bidirectional output (a Slice of Y), which "
+                             "no librnn layer returns"
+                           : "a sequence in reverse time order (Y of a 'reverse' recurrent "
+                             "operator, or a ReverseSequence), where librnn's go_backwards "
+                             "returns processing order");
         int tm = ox_view_time_major(v);
         if (!ox_view_batch_major(v) && !tm)
             return ox_fail(RNN_ERR_UNSUPPORTED,
@@ -416,6 +424,31 @@ static rnn_status make_table(ox_ctx *c)
     return RNN_OK;
 }
 
+/* A Loop, Scan or If whose outputs are read: refused before anything else,
+ * with what it usually is (a recurrent layer tf2onnx could not rewrite into
+ * an LSTM, GRU or RNN operator). */
+static rnn_status refuse_control_flow(ox_ctx *c)
+{
+    for (size_t k = 0; k < c->g->n_node; k++) {
+        const Onnx__NodeProto *n = c->g->node[k];
+        if (!n->op_type || (strcmp(n->op_type, "Loop") && strcmp(n->op_type, "Scan") &&
+                            strcmp(n->op_type, "If")))
+            continue;
+        int used = 0;
+        for (size_t i = 0; i < n->n_output; i++)
+            used |= ox_uses(c, n->output[i]) > 0;
+        if (!used)
+            continue;
+        return ox_fail(RNN_ERR_UNSUPPORTED,
+                       "node '%s' (%s): control flow has no librnn equivalent (a converter "
+                       "writes a Loop for a recurrent layer it could not express as an LSTM, "
+                       "GRU or RNN operator: tf2onnx does so for Keras masking (Embedding "
+                       "mask_zero), SimpleRNN and GRU reset_after=False)",
+                       n->name ? n->name : "", n->op_type);
+    }
+    return RNN_OK;
+}
+
 static void free_ctx(ox_ctx *c)
 {
     for (size_t k = 0; k < c->nvals; k++)
@@ -448,6 +481,8 @@ static rnn_status import(const Onnx__ModelProto *mp, const rnn_model_options *op
     if (st)
         return ox_fail(st, "%s", rnn_last_error());
     st = make_table(&c);
+    if (!st)
+        st = refuse_control_flow(&c);
     int nin = 0;
     for (size_t k = 0; !st && k < c.g->n_input; k++) {
         const char *name = c.g->input[k]->name ? c.g->input[k]->name : "";

@@ -89,6 +89,57 @@ static rnn_status op_constant_of_shape(ox_ctx *c)
     return RNN_OK;
 }
 
+/* Expand: zeros broadcast to a shape (an initial state, as ConstantOfShape),
+ * or one dimension repeated over the batch (tf2onnx's sequence_lens of a
+ * ReverseSequence: the steps of every sample). */
+static rnn_status op_expand(ox_ctx *c)
+{
+    ox_val *x, *s, *o;
+    rnn_status st = ox_need(c, 0, &x);
+    if (!st)
+        st = ox_need(c, 1, &s);
+    if (!st)
+        st = ox_out0(c, &o);
+    if (st)
+        return st;
+    int64_t shp[OX_MAX_RANK], xd[OX_MAX_RANK], res[OX_MAX_RANK];
+    int ns, nx = -1;
+    if (!ox_as_sym(s, shp, &ns))
+        return UNSUP("the target shape must be constant or computed from Shape");
+    if (x->kind == OX_ZEROS) {
+        nx = x->nsym;
+        memcpy(xd, x->sym, sizeof xd);
+    } else if (x->kind == OX_CONST && x->n >= 1 && x->rank <= OX_MAX_RANK) {
+        int zero = 1;
+        for (int64_t k = 0; k < x->n; k++)
+            zero = zero && (x->f ? x->f[k] == 0.0f : x->i[k] == 0);
+        if (zero) {
+            nx = x->rank;
+            memcpy(xd, x->dims, sizeof xd);
+        }
+    }
+    if (nx >= 0) {
+        int r = nx > ns ? nx : ns;
+        for (int k = 0; k < r; k++) {
+            int64_t a = k - (r - nx) >= 0 ? xd[k - (r - nx)] : 1;
+            int64_t b = k - (r - ns) >= 0 ? shp[k - (r - ns)] : 1;
+            if (a != 1 && b != 1 && a != b)
+                return UNSUP("cannot follow the broadcast of zeros (axis %d)", k);
+            res[k] = a == 1 ? b : a;
+        }
+        ox_set_sym(o, OX_ZEROS, res, r, 0);
+        return RNN_OK;
+    }
+    int64_t v[OX_MAX_RANK];
+    int nv;
+    if ((x->kind == OX_SHAPE || x->kind == OX_CONST) && ox_as_sym(x, v, &nv) && nv == 1 &&
+        ns == 1 && shp[0] == OX_DIM_N) {
+        ox_set_sym(o, OX_FILLED, v, 1, 0);
+        return RNN_OK;
+    }
+    return UNSUP("only zeros, or one dimension repeated over the batch, are read");
+}
+
 /* Gather on constants and shapes. */
 static rnn_status gather_ints(ox_ctx *c, ox_val *d, ox_val *idx, ox_val *o)
 {
@@ -179,9 +230,9 @@ static rnn_status op_embedding(ox_ctx *c, ox_val *w, ox_val *ids, ox_val *o)
     if (w->dtype != OX_FLOAT || w->rank != 2 || w->dims[0] < 1 || w->dims[1] < 1)
         return UNSUP("Gather from a constant: only a float (vocabulary, features) table is "
                      "read as an Embedding");
-    if (!ids->is_ids || ids->vrank != 2 || ids->axn[0] != 1 || ids->ax[0][0] != OX_ATOM_N ||
-        ids->axn[1] != 1 || ids->ax[1][0] != OX_ATOM_T)
+    if (!ids->is_ids || ids->vrank != 2 || ids->axn[0] != 1 || ids->axn[1] != 1)
         return UNSUP("an Embedding must read a (batch, steps) token id input");
+    int tm = ids->ax[0][0] == OX_ATOM_T; /* ids transposed to (steps, batch) */
     rnn_status st = ox_connect(c, ids);
     if (st)
         return st;
@@ -198,7 +249,7 @@ static rnn_status op_embedding(ox_ctx *c, ox_val *w, ox_val *ids, ox_val *o)
     o->has_time = 1;
     o->nfa = w->dims[1] > 1;
     o->fa[0] = w->dims[1];
-    ox_view_canonical(o, 0);
+    ox_view_canonical(o, tm);
     return RNN_OK;
 }
 
@@ -278,8 +329,8 @@ static rnn_status op_add(ox_ctx *c)
     if (st)
         return st;
     ox_val *t = a->kind == OX_TENSOR ? a : b, *k = a->kind == OX_TENSOR ? b : a;
-    if (t->kind != OX_TENSOR || !t->pending_bias || k->kind != OX_CONST ||
-        k->dtype != OX_FLOAT)
+    if (t->kind != OX_TENSOR || !t->pending_bias || !ox_features_last(t) ||
+        k->kind != OX_CONST || k->dtype != OX_FLOAT)
         return UNSUP("only the bias of a MatMul (MatMul + Add, a Dense) is read");
     int64_t U = ox_features(t);
     int ok = k->n == U;
@@ -419,8 +470,10 @@ static rnn_status op_reduce_time(ox_ctx *c, rnn_pooling pooling)
     if (keep != 0 && keep != 1)
         return BAD("attribute 'keepdims' = %lld (0 or 1)", (long long)keep);
     ox_val in = *x;
+    in.reversed = 0; /* the maximum and the mean over time ignore the order */
     if (time_axis >= 0) {
-        if ((st = ox_lens_all_steps(c, x)) || (st = ox_connect(c, x)))
+        if ((st = ox_plain(c, x, 1)) || (st = ox_lens_all_steps(c, x)) ||
+            (st = ox_connect(c, &in)))
             return st;
         rnn_layer *l;
         if ((st = rnn_model_add_global_pooling(c->m, pooling, &l)))
@@ -430,7 +483,7 @@ static rnn_status op_reduce_time(ox_ctx *c, rnn_pooling pooling)
         o->has_time = 0;
         o->inputs = 0;
         o->steps = 0;
-    } else if ((st = ox_copy_val(c, o, &in))) { /* only size-1 axes: the identity */
+    } else if ((st = ox_copy_val(c, o, x))) { /* only size-1 axes: the identity */
         return st;
     }
     o->pending_bias = 0;
@@ -465,10 +518,17 @@ static rnn_status op_layout(ox_ctx *c)
         }
         return ox_shape_op(c, x, o);
     }
-    if (x->is_ids && !ox_op_is(c, "Identity") && !ox_op_is(c, "Cast"))
+    if (x->kind == OX_FILLED && !ox_op_is(c, "Identity") && !ox_op_is(c, "Cast"))
+        return UNSUP("this operator on a sequence_lens computed by Expand is not read");
+    if (x->is_ids && !ox_op_is(c, "Identity") && !ox_op_is(c, "Cast") &&
+        !ox_op_is(c, "Transpose"))
         return UNSUP("token ids may only feed a Gather (an Embedding)");
-    if (ox_op_is(c, "Identity"))
-        return ox_copy_val(c, o, x);
+    if (ox_op_is(c, "Identity") || (ox_op_is(c, "Cast") && (x->kind == OX_ZEROS ||
+                                                            x->kind == OX_FILLED))) {
+        st = ox_copy_val(c, o, x);
+        o->pending_bias = o->pending_bias && ox_uses(c, c->node->output[0]) == 1;
+        return st;
+    }
     if (ox_op_is(c, "Cast")) {
         int64_t to = ox_attr_i(c, "to", 0);
         if (x->kind == OX_TENSOR && (x->is_ids ? (to == OX_INT64 || to == OX_INT32)
@@ -476,18 +536,23 @@ static rnn_status op_layout(ox_ctx *c)
             return ox_copy_val(c, o, x);
         return UNSUP("Cast to type %lld changes the values", (long long)to);
     }
-    if (ox_op_is(c, "Transpose"))
-        return ox_op_transpose(c, x, o);
-    if (ox_op_is(c, "Squeeze"))
-        return ox_op_squeeze(c, x, o, 0);
-    if (ox_op_is(c, "Unsqueeze"))
-        return ox_op_squeeze(c, x, o, 1);
-    if (ox_op_is(c, "Slice"))
-        return ox_op_slice(c, x, o);
     ox_val *s;
-    if ((st = ox_need(c, 1, &s)))
-        return st;
-    return ox_op_reshape(c, x, s, o);
+    if (ox_op_is(c, "Transpose"))
+        st = ox_op_transpose(c, x, o);
+    else if (ox_op_is(c, "Squeeze"))
+        st = ox_op_squeeze(c, x, o, 0);
+    else if (ox_op_is(c, "Unsqueeze"))
+        st = ox_op_squeeze(c, x, o, 1);
+    else if (ox_op_is(c, "Slice"))
+        st = ox_op_slice(c, x, o);
+    else if (!(st = ox_need(c, 1, &s)))
+        st = ox_op_reshape(c, x, s, o);
+    /* a MatMul's output seen through views (tf2onnx's Reshapes around a
+     * Dense on sequences) still takes the bias of the Add reading it */
+    if (!st && o->kind == OX_TENSOR && x->pending_bias && o->nport == 1 &&
+        o->layer[0] == x->layer[0] && ox_uses(c, c->node->output[0]) == 1)
+        o->pending_bias = 1;
+    return st;
 }
 
 static rnn_status op_dropout(ox_ctx *c)
@@ -531,6 +596,10 @@ rnn_status ox_run_node(ox_ctx *c)
         return op_constant_of_shape(c);
     if (ox_op_is(c, "Gather"))
         return op_gather(c);
+    if (ox_op_is(c, "Expand"))
+        return op_expand(c);
+    if (ox_op_is(c, "ReverseSequence"))
+        return ox_op_reverse_sequence(c);
     if (ox_op_is(c, "Concat")) {
         ox_val *o;
         if ((st = ox_out0(c, &o)))
@@ -538,6 +607,8 @@ rnn_status ox_run_node(ox_ctx *c)
         ox_val *first = ox_in(c, 0);
         if (first && (first->kind == OX_CONST || first->kind == OX_SHAPE))
             return op_concat_ints(c, o);
+        if (first && first->kind == OX_ZEROS)
+            return ox_concat_zeros(c, o);
         return ox_op_concat(c, o);
     }
     if (ox_op_is(c, "Transpose") || ox_op_is(c, "Squeeze") || ox_op_is(c, "Unsqueeze") ||

@@ -148,9 +148,35 @@ static rnn_status check_weight(ox_ctx *c, const ox_val *v, const char *name, int
     return RNN_OK;
 }
 
-/* The values of Y, Y_h, Y_c: views of the layer's outputs. */
+/* Does a Slice or Gather read @p name, directly or through layout operators
+ * (Keras' last output, Y's last step, as tf2onnx writes it)? @p budget
+ * bounds the nodes looked at. */
+static int reads_a_step(const ox_ctx *c, const char *name, int depth, int *budget)
+{
+    if (depth > 8 || !name[0])
+        return 0;
+    for (size_t k = 0; k < c->g->n_node && *budget > 0; k++) {
+        const Onnx__NodeProto *n = c->g->node[k];
+        if (!n->op_type || n->n_input < 1 || strcmp(n->input[0], name) != 0)
+            continue;
+        (*budget)--;
+        if (!strcmp(n->op_type, "Slice") || !strcmp(n->op_type, "Gather"))
+            return 1;
+        if ((!strcmp(n->op_type, "Squeeze") || !strcmp(n->op_type, "Unsqueeze") ||
+             !strcmp(n->op_type, "Transpose") || !strcmp(n->op_type, "Identity") ||
+             !strcmp(n->op_type, "Reshape")) &&
+            n->n_output > 0 && reads_a_step(c, n->output[0], depth + 1, budget))
+            return 1;
+    }
+    return 0;
+}
+
+/* The values of Y, Y_h, Y_c: views of the layer's outputs. Y is in reverse
+ * time order when the operator's direction is 'reverse' (ONNX gives it in
+ * input order, librnn's go_backwards in processing order); its last step
+ * is the final state h when the layer returns it (@p states). */
 static void rec_outputs(ox_ctx *c, rnn_cell_type cell, rnn_layer *l, int D, int64_t H,
-                        int layout, const ox_val *x)
+                        int layout, const ox_val *x, int reverse, int states)
 {
     int nstate = cell == RNN_LSTM ? 2 : 1;
     for (int k = 0; k < 3; k++) {
@@ -166,6 +192,9 @@ static void rec_outputs(ox_ctx *c, rnn_cell_type cell, rnn_layer *l, int D, int6
             v->has_time = 1;
             v->inputs = x->inputs; /* librnn carries X's lengths to Y */
             v->steps = x->steps;
+            v->reversed = reverse;
+            v->last_port = !reverse && states ? 2 : 0;
+            v->first_port = D == 2 && states ? 2 + nstate : 0;
             v->nfa = 0;
             if (D == 2)
                 v->fa[v->nfa++] = 2;
@@ -233,11 +262,18 @@ rnn_status ox_op_recurrent(ox_ctx *c, rnn_cell_type cell)
     rnn_activation act;
     if ((st = recurrent_attrs(c, cell, D, &act)))
         return st;
+    if ((st = ox_plain(c, x, 1)))
+        return st;
     if (x->kind != OX_TENSOR || !x->has_time || x->nport != 1 ||
         !(layout ? ox_view_batch_major(x) : ox_view_time_major(x)))
         return UNSUP("input X must be a layer output seen as %s", layout
                      ? "(batch, steps, features) (layout 1)"
                      : "(steps, batch, features) (layout 0)");
+    /* X in reverse time order (a ReverseSequence: Keras' go_backwards as
+     * tf2onnx writes it) is read by a layer going the other way */
+    if (x->reversed && D == 2)
+        return UNSUP("input X is in reverse time order (a ReverseSequence): a bidirectional "
+                     "operator on it has no librnn equivalent");
     int G = cell == RNN_LSTM ? 4 : cell == RNN_GRU ? 3 : 1;
     int64_t I = ox_features(x);
     if ((st = check_weight(c, W, "W", D, G * H, I, 3)) ||
@@ -273,10 +309,11 @@ rnn_status ox_op_recurrent(ox_ctx *c, rnn_cell_type cell)
     if (given && zeros)
         return UNSUP("initial_h and initial_c must both be zeros or both come from layers");
     int y = ox_out_used(c, 0), yh = ox_out_used(c, 1), yc = cell == RNN_LSTM && ox_out_used(c, 2);
-    if (reverse && y)
-        return UNSUP("direction 'reverse' with output Y used: librnn's go_backwards returns "
-                     "the outputs in processing order, ONNX in input order");
-    if ((st = ox_connect(c, x)))
+    int budget = 64;
+    int last = y && !reverse && reads_a_step(c, c->node->output[0], 0, &budget);
+    ox_val xs = *x;
+    xs.reversed = 0;
+    if ((st = ox_connect(c, &xs)))
         return st;
     rnn_recurrent_options o;
     rnn_recurrent_options_init(&o, cell);
@@ -284,8 +321,8 @@ rnn_status ox_op_recurrent(ox_ctx *c, rnn_cell_type cell)
     o.activation = act;
     o.use_bias = B != NULL;
     o.return_sequences = y;
-    o.return_state = yh || yc;
-    o.go_backwards = reverse;
+    o.return_state = yh || yc || last;
+    o.go_backwards = reverse != x->reversed;
     o.bidirectional = D == 2;
     o.reset_after = lbr;
     rnn_layer *l;
@@ -304,7 +341,7 @@ rnn_status ox_op_recurrent(ox_ctx *c, rnn_cell_type cell)
         if ((st = rnn_layer_connect_initial_state(l, n, src, outs)))
             return ox_wrap_librnn(c, st, "connecting the initial states");
     }
-    rec_outputs(c, cell, l, D, H, layout, x);
+    rec_outputs(c, cell, l, D, H, layout, x, reverse, o.return_state);
     return RNN_OK;
 }
 

@@ -150,9 +150,30 @@ rnn_status ox_store_sym(ox_ctx *c, ox_val *o, const int64_t *sym, int n, int sca
 
 /* ---------------------------------------------------------------- layer helpers */
 
+/* A value a new layer may read: not one direction of a bidirectional output
+ * (a Slice of Y), and, unless @p reversed_ok, not in reverse time order. */
+rnn_status ox_plain(ox_ctx *c, const ox_val *v, int reversed_ok)
+{
+    if (v->kind != OX_TENSOR)
+        return RNN_OK;
+    if (v->sel)
+        return UNSUP("reads one direction of a bidirectional recurrent output (a Slice of Y): "
+                     "librnn has no layer that selects it; only the Concat that joins the "
+                     "directions again is read");
+    if (v->reversed && !reversed_ok)
+        return UNSUP("reads a sequence in reverse time order (a ReverseSequence, or Y of a "
+                     "'reverse' recurrent operator, which ONNX gives in input order where "
+                     "librnn's go_backwards gives processing order): only a recurrent operator, "
+                     "a pooling over time or a ReverseSequence back to librnn's order reads it");
+    return RNN_OK;
+}
+
 rnn_status ox_connect(ox_ctx *c, const ox_val *v)
 {
-    rnn_status st = rnn_model_connect_next(c->m, v->layer[0], v->out[0]);
+    rnn_status st = ox_plain(c, v, 0);
+    if (st)
+        return st;
+    st = rnn_model_connect_next(c->m, v->layer[0], v->out[0]);
     return st ? ox_wrap_librnn(c, st, "connecting") : RNN_OK;
 }
 
@@ -195,6 +216,8 @@ void ox_same_view_port(ox_val *o, const ox_val *in, rnn_layer *l)
     o->out[0] = 0;
     o->pending_bias = 0;
     o->is_ids = 0;
+    o->last_port = 0;
+    o->first_port = 0;
 }
 
 int ox_features_last(const ox_val *v)

@@ -18,6 +18,9 @@
 
 /* ---------------------------------------------------------------- views */
 
+static rnn_status last_step(ox_ctx *c, ox_val *o, int a, int keep, int first);
+static int is_last_step(const ox_val *x, int64_t i);
+
 rnn_status ox_op_transpose(ox_ctx *c, ox_val *x, ox_val *o)
 {
     const Onnx__AttributeProto *a = ox_attr(c, "perm");
@@ -273,13 +276,18 @@ rnn_status ox_gather_tensor(ox_ctx *c, ox_val *x, ox_val *idx, ox_val *o)
         return st;
     if (!idx || idx->kind != OX_CONST || idx->dtype != OX_INT64 || idx->rank != 0)
         return UNSUP("Gather on a layer output: only a constant scalar index along a stacked "
-                     "axis (the directions or layers of Y_h/Y_c) is read");
+                     "axis (the directions or layers of Y_h/Y_c) or Y's last step is read");
     int64_t i = idx->i[0];
+    if (x->axn[a] == 1 && x->ax[a][0] == OX_ATOM_T && (is_last_step(x, i) || i == 0)) {
+        if ((st = ox_copy_val(c, o, x)))
+            return st;
+        return last_step(c, o, a, 0, i == 0 && !(x->steps == 1));
+    }
     int stacked = x->axn[a] == 1 && x->ax[a][0] == OX_ATOM_STACK;
     int64_t size = stacked ? x->nport : x->axn[a] == 0 ? 1 : -1;
     if (size < 0)
         return UNSUP("Gather on a layer output: only a constant scalar index along a stacked "
-                     "axis (the directions or layers of Y_h/Y_c) is read");
+                     "axis (the directions or layers of Y_h/Y_c) or Y's last step is read");
     if (i < -size || i >= size)
         return ox_node_fail(c, RNN_ERR_RANGE, "index %lld is outside [0, %lld)", (long long)i,
                             (long long)size);
@@ -331,8 +339,64 @@ rnn_status ox_slice_params(ox_ctx *c, int rank, int64_t *start, int64_t *end,
     return RNN_OK;
 }
 
+/* Y's last step (a Slice or Gather of the steps axis, as tf2onnx writes Keras'
+ * last output): the final state h of a one-direction recurrent layer, the
+ * port last_port - 1. The axis stays (size 1) when @p keep. */
+static rnn_status last_step(ox_ctx *c, ox_val *o, int a, int keep, int first)
+{
+    /* one direction of a bidirectional Y: the forward's last step, the
+     * backward's first (input order), each that direction's final h */
+    int dir = o->sel && o->sel_atom == OX_ATOM_F && o->fa[0] == 2 && o->first_port;
+    int port = dir ? (o->sel_idx ? (first ? o->first_port : 0) : (first ? 0 : o->last_port))
+                   : (!first && !o->first_port && !o->sel ? o->last_port : 0);
+    if (!port || o->reversed || o->nport != 1)
+        return UNSUP("selects one step of a sequence: only the last step of Y of a recurrent "
+                     "operator in processing order (the final state; for a bidirectional one, "
+                     "the forward direction's last step and the backward's first) is read");
+    rnn_status st = ox_lens_all_steps(c, o);
+    if (st)
+        return st;
+    if (dir) { /* the direction atom goes: the state's features are the units */
+        for (int k = 0; k + 1 < o->nfa; k++)
+            o->fa[k] = o->fa[k + 1];
+        o->nfa--;
+        for (int k = 0; k < o->vrank; k++)
+            for (int j = 0; j < o->axn[k]; j++)
+                if (o->ax[k][j] > OX_ATOM_F && o->ax[k][j] != OX_ATOM_STACK)
+                    o->ax[k][j]--;
+        o->sel = 0;
+    }
+    o->out[0] = port - 1;
+    o->last_port = 0;
+    o->first_port = 0;
+    o->has_time = 0;
+    o->inputs = 0;
+    o->steps = 0;
+    o->pending_bias = 0;
+    if (keep) {
+        o->axn[a] = 0;
+        return RNN_OK;
+    }
+    for (int k = a; k + 1 < o->vrank; k++) {
+        o->axn[k] = o->axn[k + 1];
+        memcpy(o->ax[k], o->ax[k + 1], sizeof o->ax[0]);
+    }
+    o->vrank--;
+    return RNN_OK;
+}
+
+/* Is index @p i (a Slice start or a Gather index) the last step of @p x? */
+static int is_last_step(const ox_val *x, int64_t i)
+{
+    return i == -1 || (x->steps > 0 && i == x->steps - 1);
+}
+
 /* Slice of a TENSOR or ZEROS: a whole-range slice is the identity; a slice of
- * a ZEROS stays ZEROS (one layer's initial state cut from all of them). */
+ * a ZEROS stays ZEROS (one layer's initial state cut from all of them). On a
+ * layer output: a range of stacked final states (one direction of Y_h), one
+ * index of a feature atom (one direction of a bidirectional Y, kept aside
+ * for the Concat that joins the directions again: tf2onnx's bidirectional
+ * layers) and the last step of Y. */
 rnn_status ox_op_slice(ox_ctx *c, ox_val *x, ox_val *o)
 {
     int r = x->kind == OX_TENSOR ? x->vrank : x->nsym;
@@ -357,12 +421,161 @@ rnn_status ox_op_slice(ox_ctx *c, ox_val *x, ox_val *o)
         }
         return RNN_OK;
     }
-    for (int k = 0; k < r; k++)
-        if (touched[k] && (start[k] != 0 || end[k] < (int64_t)1 << 31 || step[k] != 1))
-            return UNSUP("Slice of a layer output (axis %d, start %lld, end %lld, step %lld) "
-                         "has no librnn equivalent", k, (long long)start[k], (long long)end[k],
-                         (long long)step[k]);
-    return ox_copy_val(c, o, x);
+    if ((st = ox_copy_val(c, o, x)))
+        return st;
+    o->pending_bias = 0;
+    int last_axis = -1, first = 0;
+    for (int k = 0; k < r; k++) {
+        if (!touched[k])
+            continue;
+        int64_t n = ox_axis_size(x, k), s = start[k], e = end[k];
+        int big = e >= ((int64_t)1 << 31) - 1;
+        if (step[k] != 1)
+            goto refuse;
+        if (x->axn[k] == 1 && x->ax[k][0] == OX_ATOM_T && (s == 0 || (x->steps > 0 &&
+                                                                      s == -x->steps)) &&
+            (big || (x->steps > 0 && e >= x->steps)))
+            continue; /* every step */
+        if (x->axn[k] == 1 && x->ax[k][0] == OX_ATOM_T && is_last_step(x, s) &&
+            (big || (x->steps > 0 && e >= x->steps))) {
+            last_axis = k;
+            continue;
+        }
+        if (x->axn[k] == 1 && x->ax[k][0] == OX_ATOM_T && s == 0 && e == 1) {
+            last_axis = k, first = 1;
+            continue;
+        }
+        if (n < 0) {
+            if (s == 0 && big)
+                continue;
+            goto refuse;
+        }
+        s = s < 0 ? s + n : s;
+        e = e < 0 ? e + n : e;
+        s = s < 0 ? 0 : s > n ? n : s;
+        e = e < 0 ? 0 : e > n ? n : e;
+        if (s == 0 && e == n)
+            continue;
+        if (e <= s)
+            return UNSUP("Slice of a layer output to nothing (axis %d)", k);
+        if (x->axn[k] == 1 && x->ax[k][0] == OX_ATOM_STACK) {
+            /* some of the stacked ports */
+            for (int64_t p = s; p < e; p++) {
+                o->layer[p - s] = x->layer[p];
+                o->out[p - s] = x->out[p];
+            }
+            o->nport = (int)(e - s);
+            o->axn[k] = o->nport > 1;
+            continue;
+        }
+        if (x->axn[k] == 1 && x->ax[k][0] >= OX_ATOM_F && x->ax[k][0] != OX_ATOM_STACK &&
+            e - s == 1 && !o->sel && x->nport == 1) {
+            /* one index of a feature atom (a direction of Y) */
+            o->sel = 1;
+            o->sel_atom = x->ax[k][0];
+            o->sel_idx = s;
+            o->axn[k] = 0;
+            continue;
+        }
+    refuse:
+        return UNSUP("Slice of a layer output (axis %d, start %lld, end %lld, step %lld) "
+                     "has no librnn equivalent", k, (long long)start[k], (long long)end[k],
+                     (long long)step[k]);
+    }
+    return last_axis >= 0 ? last_step(c, o, last_axis, 1, first) : RNN_OK;
+}
+
+/* Concat of the pieces of a feature atom selected by Slice (the directions
+ * of a bidirectional Y), in order, along the axis they were cut from or
+ * along another: the atom is back, as the concatenated axis' major part. */
+static rnn_status concat_sel(ox_ctx *c, int n, ox_val *const *v, int a, ox_val *o)
+{
+    const ox_val *f = v[0];
+    int64_t S = f->fa[f->sel_atom - OX_ATOM_F];
+    int ok = n == S && f->axn[a] < OX_MAX_RANK;
+    for (int k = 0; ok && k < n; k++) {
+        ok = v[k]->sel && v[k]->sel_atom == f->sel_atom && v[k]->sel_idx == k &&
+             v[k]->nport == 1 && v[k]->layer[0] == f->layer[0] && v[k]->out[0] == f->out[0] &&
+             v[k]->vrank == f->vrank && v[k]->reversed == f->reversed;
+        for (int j = 0; ok && j < f->vrank; j++)
+            ok = v[k]->axn[j] == f->axn[j] && !memcmp(v[k]->ax[j], f->ax[j], (size_t)f->axn[j]);
+    }
+    if (!ok)
+        return UNSUP("Concat of one direction of a bidirectional output: only all directions "
+                     "of the same output, in order, are read");
+    *o = *f;
+    o->f = NULL, o->i = NULL;
+    o->sel = 0;
+    o->pending_bias = 0;
+    memmove(o->ax[a] + 1, f->ax[a], (size_t)f->axn[a]);
+    o->ax[a][0] = f->sel_atom;
+    o->axn[a] = f->axn[a] + 1;
+    return RNN_OK;
+}
+
+/* Concat of ZEROS (tf2onnx stacks the two directions' initial states). */
+rnn_status ox_concat_zeros(ox_ctx *c, ox_val *o)
+{
+    ox_val *v0 = ox_in(c, 0);
+    int r = v0->nsym, a;
+    rnn_status st = ox_norm_axis(c, ox_attr_i(c, "axis", 0), r, &a);
+    if (st)
+        return st;
+    int64_t sym[OX_MAX_RANK];
+    memcpy(sym, v0->sym, sizeof sym);
+    for (size_t k = 1; k < c->node->n_input; k++) {
+        ox_val *v = ox_in(c, (int)k);
+        int ok = v && v->kind == OX_ZEROS && v->nsym == r && sym[a] >= 0 && v->sym[a] >= 0;
+        for (int j = 0; ok && j < r; j++)
+            ok = j == a || v->sym[j] == v0->sym[j];
+        if (!ok)
+            return UNSUP("Concat of zeros with something else, or along a symbolic axis");
+        sym[a] += v->sym[a];
+    }
+    ox_set_sym(o, OX_ZEROS, sym, r, 0);
+    return RNN_OK;
+}
+
+/* ReverseSequence of every step of a layer's sequences: the same values in
+ * reverse time order (read by a recurrent operator as go_backwards). */
+rnn_status ox_op_reverse_sequence(ox_ctx *c)
+{
+    ox_val *x, *s, *o;
+    rnn_status st = ox_need(c, 0, &x);
+    if (!st)
+        st = ox_need(c, 1, &s);
+    if (!st)
+        st = ox_out0(c, &o);
+    if (st)
+        return st;
+    if (x->kind != OX_TENSOR || !x->has_time || x->nport != 1 || x->is_ids || x->sel)
+        return UNSUP("only a layer's sequence output is read (reversed in time for a recurrent "
+                     "layer's go_backwards)");
+    int ta, ba;
+    if ((st = ox_norm_axis(c, ox_attr_i(c, "time_axis", 0), x->vrank, &ta)) ||
+        (st = ox_norm_axis(c, ox_attr_i(c, "batch_axis", 1), x->vrank, &ba)))
+        return st;
+    if (x->axn[ta] != 1 || x->ax[ta][0] != OX_ATOM_T || x->axn[ba] != 1 ||
+        x->ax[ba][0] != OX_ATOM_N)
+        return UNSUP("attributes 'time_axis' = %d / 'batch_axis' = %d are not the steps and "
+                     "batch axes", ta, ba);
+    int every = s->kind == OX_FILLED &&
+                (s->sym[0] == OX_DIM_T || (x->steps > 0 && s->sym[0] == x->steps));
+    if (s->kind == OX_CONST && s->dtype == OX_INT64 && s->rank == 1 && s->n > 0 && x->steps > 0) {
+        every = 1;
+        for (int64_t k = 0; k < s->n; k++)
+            every = every && s->i[k] == x->steps;
+    }
+    if (!every)
+        return UNSUP("input sequence_lens: only every step of every sample (the whole "
+                     "sequence reversed) is read");
+    if ((st = ox_lens_all_steps(c, x)) || (st = ox_copy_val(c, o, x)))
+        return st;
+    o->reversed = !x->reversed;
+    o->last_port = 0;
+    o->first_port = 0;
+    o->pending_bias = 0;
+    return RNN_OK;
 }
 
 /* Concat of TENSORs: along a stacked (or size-1) axis, the ports are stacked;
@@ -382,6 +595,11 @@ rnn_status ox_op_concat(ox_ctx *c, ox_val *o)
     rnn_status st = ox_norm_axis(c, ox_attr_i(c, "axis", 0), v[0]->vrank, &a);
     if (st)
         return st;
+    if (v[0]->sel)
+        return concat_sel(c, n, v, a, o);
+    for (int k = 0; k < n; k++)
+        if ((st = ox_plain(c, v[k], 0)))
+            return st;
     int stack = 1, feat = 1, total = 0;
     uint32_t inputs = 0; /* librnn's Concatenate carries every operand's lengths (the least) */
     for (int k = 0; k < n; k++) {
@@ -411,6 +629,8 @@ rnn_status ox_op_concat(ox_ctx *c, ox_val *o)
         o->axn[a] = o->nport > 1;
         o->ax[a][0] = OX_ATOM_STACK;
         o->inputs = inputs;
+        o->last_port = 0;
+        o->first_port = 0;
         return RNN_OK;
     }
     /* the other axes must agree on N and T only */

@@ -37,7 +37,9 @@ typedef enum ox_kind {
     OX_SHAPE,    /* a 1-D int64 vector of symbolic dimensions (Shape and arithmetic on it) */
     OX_ZEROS,    /* ConstantOfShape(0) of a symbolic shape: a default initial state */
     OX_TENSOR,   /* a view of librnn layer outputs */
-    OX_LENGTHS   /* a graph input read as sequence_lens (import_lens.c) */
+    OX_LENGTHS,  /* a graph input read as sequence_lens (import_lens.c) */
+    OX_FILLED    /* a (batch) vector whose entries all equal sym[0] (Expand of a
+                    dimension: tf2onnx's sequence_lens of a ReverseSequence) */
 } ox_kind;
 
 /* A value. A TENSOR is one or more librnn outputs ("ports", stacked along
@@ -73,6 +75,18 @@ typedef struct ox_val {
     uint32_t inputs;       /* with time: the model inputs (bit k: input k) whose lengths
                               librnn's layers carry to the ports */
     int64_t steps;         /* with time: the steps when the graph's input fixes them, or 0 */
+    int sel;               /* one index of a feature atom selected (Slice of one direction
+                              of a bidirectional Y): that atom is in no axis; only layout
+                              operators and the Concat that joins the pieces read it */
+    uint8_t sel_atom;
+    int64_t sel_idx;
+    int reversed;          /* with time: the ONNX value is the port reversed in time (Y of a
+                              'reverse' operator, a ReverseSequence): only ReverseSequence,
+                              layout operators, a recurrent operator's X and pooling read it */
+    int last_port;         /* with time, Y of a recurrent layer in processing order: 1 + the
+                              port of its (forward direction's) final h (Y's last step), or 0 */
+    int first_port;        /* bidirectional Y: 1 + the port of the backward direction's final
+                              h (its first step in input order), or 0 */
 } ox_val;
 
 typedef struct ox_ctx {
@@ -131,6 +145,7 @@ void ox_view_canonical(ox_val *v, int time_major);
 rnn_status ox_run_node(ox_ctx *c);
 rnn_status ox_need(ox_ctx *c, int k, ox_val **v);
 rnn_status ox_connect(ox_ctx *c, const ox_val *v);
+rnn_status ox_plain(ox_ctx *c, const ox_val *v, int reversed_ok);
 rnn_status ox_tensor_of(ox_ctx *c, const float *data, int rank, const int64_t *dims,
                         rnn_tensor **t);
 int64_t ox_features(const ox_val *v);
@@ -161,6 +176,8 @@ rnn_status ox_slice_params(ox_ctx *c, int rank, int64_t *start, int64_t *end, in
                            int *touched);
 rnn_status ox_op_slice(ox_ctx *c, ox_val *x, ox_val *o);
 rnn_status ox_op_concat(ox_ctx *c, ox_val *o);
+rnn_status ox_op_reverse_sequence(ox_ctx *c);
+rnn_status ox_concat_zeros(ox_ctx *c, ox_val *o);
 
 /* import_rnn.c */
 rnn_status ox_op_recurrent(ox_ctx *c, rnn_cell_type cell);

@@ -224,6 +224,20 @@ START_TEST(operator_cases)
 }
 END_TEST
 
+/* tf2onnx's conversions of Keras models (make_tf2onnx_fixtures.py: Keras'
+ * outputs, which ONNX Runtime reproduced on the same file). */
+static const char *const tf2onnx_cases[] = {
+    "tf2onnx_sentiment", "tf2onnx_sentiment_pooling", "tf2onnx_tagger",
+    "tf2onnx_char_gru", "tf2onnx_lstm_seq", "tf2onnx_gru_backwards",
+    "tf2onnx_lstm_backwards_seq", "tf2onnx_lstm_states",
+};
+
+START_TEST(tf2onnx_fixtures)
+{
+    check_fixture(tf2onnx_cases[_i]);
+}
+END_TEST
+
 /* Graphs the reader must refuse, and a word its message must contain. */
 static const char *const refused[][2] = {
     {"refuse_clip", "'clip'"},
@@ -241,6 +255,9 @@ static const char *const refused[][2] = {
     {"refuse_reduce_features", "node 'pool' (ReduceMean): attribute 'axes': axis 3 is not the "
                                "time axis"},
     {"refuse_reduce_all", "node 'pool' (ReduceMax): attribute 'axes' is absent"},
+    {"tf2onnx_mask_zero", "(Loop): control flow has no librnn equivalent"},
+    {"tf2onnx_simple_rnn", "(Loop): control flow has no librnn equivalent"},
+    {"tf2onnx_gru_reset_before", "(Loop): control flow has no librnn equivalent"},
 };
 
 START_TEST(refused_graphs)
@@ -322,6 +339,8 @@ int main(void)
     tcase_add_test(tc, torch_rnn_time_major);
     tcase_add_test(tc, torch_seq2seq);
     tcase_add_loop_test(tc, operator_cases, 0, (int)(sizeof op_cases / sizeof op_cases[0]));
+    tcase_add_loop_test(tc, tf2onnx_fixtures, 0,
+                        (int)(sizeof tf2onnx_cases / sizeof tf2onnx_cases[0]));
     tcase_add_loop_test(tc, refused_graphs, 0, (int)(sizeof refused / sizeof refused[0]));
     tcase_add_test(tc, bad_input);
     tcase_add_test(tc, imported_model_trains);
