@@ -24,6 +24,19 @@ rnn_status rnn__fbuf_ensure(rnn__fbuf *b, size_t n, int zero)
     return RNN_OK;
 }
 
+rnn_status rnn__bytes_ensure(void **p, size_t *bytes, size_t need)
+{
+    if (need <= *bytes)
+        return RNN_OK;
+    void *q = rnn__malloc(need);
+    if (!q)
+        return RNN__NOMEM(need);
+    rnn__free(*p);
+    *p = q;
+    *bytes = need;
+    return RNN_OK;
+}
+
 void rnn__zero(void *p, size_t nbytes)
 {
     /* One thread clears about 10-20 GB/s; a chunk of 1 MiB per thread is

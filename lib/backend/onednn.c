@@ -34,15 +34,7 @@ static void mm_free(rnn__dnnl_mm *m)
 
 rnn_status rnn__dnnl_scratch_reserve(rnn__dnnl_ctx *c, size_t bytes)
 {
-    if (bytes <= c->scratch_bytes)
-        return RNN_OK;
-    void *p = rnn__malloc(bytes);
-    if (!p)
-        return RNN__NOMEM(bytes);
-    rnn__free(c->scratch);
-    c->scratch = p;
-    c->scratch_bytes = bytes;
-    return RNN_OK;
+    return rnn__bytes_ensure(&c->scratch, &c->scratch_bytes, bytes);
 }
 
 rnn_status rnn__dnnl_ctx_create(rnn__dnnl_ctx **out)

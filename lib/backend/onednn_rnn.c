@@ -424,15 +424,7 @@ static rnn_status place_workspaces(rnn__dnnl_rnn *k)
         g->ws_off = total;
         total += (rnn__md_size(RNN__CMD(e->ws)) + 63) & ~(size_t)63;
     }
-    if (total > k->ws_bytes) {
-        void *p = rnn__malloc(total);
-        if (!p)
-            return RNN__NOMEM(total);
-        rnn__free(k->ws);
-        k->ws = p;
-        k->ws_bytes = total;
-    }
-    return RNN_OK;
+    return rnn__bytes_ensure(&k->ws, &k->ws_bytes, total);
 }
 
 /* Moves the rows of C floats between the caller's time-major layout (sample n, step t) and
