@@ -39,9 +39,7 @@ static rnn_status op_constant(ox_ctx *c)
 static rnn_status op_shape(ox_ctx *c)
 {
     ox_val *x, *o;
-    rnn_status st = ox_need(c, 0, &x);
-    if (!st)
-        st = ox_out0(c, &o);
+    rnn_status st = ox_in_out(c, &x, &o);
     if (st)
         return st;
     if (ox_attr(c, "start") || ox_attr(c, "end"))
@@ -67,9 +65,7 @@ static rnn_status op_shape(ox_ctx *c)
 static rnn_status op_constant_of_shape(ox_ctx *c)
 {
     ox_val *s, *o;
-    rnn_status st = ox_need(c, 0, &s);
-    if (!st)
-        st = ox_out0(c, &o);
+    rnn_status st = ox_in_out(c, &s, &o);
     if (st)
         return st;
     const Onnx__AttributeProto *a = ox_attr(c, "value");
@@ -95,11 +91,7 @@ static rnn_status op_constant_of_shape(ox_ctx *c)
 static rnn_status op_expand(ox_ctx *c)
 {
     ox_val *x, *s, *o;
-    rnn_status st = ox_need(c, 0, &x);
-    if (!st)
-        st = ox_need(c, 1, &s);
-    if (!st)
-        st = ox_out0(c, &o);
+    rnn_status st = ox_in2_out(c, &x, &s, &o);
     if (st)
         return st;
     int64_t shp[OX_MAX_RANK], xd[OX_MAX_RANK], res[OX_MAX_RANK];
@@ -256,11 +248,7 @@ static rnn_status op_embedding(ox_ctx *c, ox_val *w, ox_val *ids, ox_val *o)
 static rnn_status op_gather(ox_ctx *c)
 {
     ox_val *d, *idx, *o;
-    rnn_status st = ox_need(c, 0, &d);
-    if (!st)
-        st = ox_need(c, 1, &idx);
-    if (!st)
-        st = ox_out0(c, &o);
+    rnn_status st = ox_in2_out(c, &d, &idx, &o);
     if (st)
         return st;
     if (d->kind == OX_CONST && idx->kind == OX_TENSOR)
@@ -303,11 +291,7 @@ static rnn_status add_dense(ox_ctx *c, ox_val *x, const float *kernel, int64_t I
 static rnn_status op_matmul(ox_ctx *c)
 {
     ox_val *x, *w, *o;
-    rnn_status st = ox_need(c, 0, &x);
-    if (!st)
-        st = ox_need(c, 1, &w);
-    if (!st)
-        st = ox_out0(c, &o);
+    rnn_status st = ox_in2_out(c, &x, &w, &o);
     if (st)
         return st;
     if (x->kind != OX_TENSOR || w->kind != OX_CONST || w->dtype != OX_FLOAT || w->rank != 2)
@@ -321,11 +305,7 @@ static rnn_status op_matmul(ox_ctx *c)
 static rnn_status op_add(ox_ctx *c)
 {
     ox_val *a, *b, *o;
-    rnn_status st = ox_need(c, 0, &a);
-    if (!st)
-        st = ox_need(c, 1, &b);
-    if (!st)
-        st = ox_out0(c, &o);
+    rnn_status st = ox_in2_out(c, &a, &b, &o);
     if (st)
         return st;
     ox_val *t = a->kind == OX_TENSOR ? a : b, *k = a->kind == OX_TENSOR ? b : a;
@@ -349,11 +329,7 @@ static rnn_status op_add(ox_ctx *c)
 static rnn_status op_gemm(ox_ctx *c)
 {
     ox_val *x, *w, *o, *b = ox_in(c, 2);
-    rnn_status st = ox_need(c, 0, &x);
-    if (!st)
-        st = ox_need(c, 1, &w);
-    if (!st)
-        st = ox_out0(c, &o);
+    rnn_status st = ox_in2_out(c, &x, &w, &o);
     if (st)
         return st;
     const Onnx__AttributeProto *al = ox_attr(c, "alpha"), *be = ox_attr(c, "beta");
@@ -391,9 +367,7 @@ static rnn_status op_gemm(ox_ctx *c)
  * and output 0. */
 static rnn_status one_layer_output(ox_ctx *c, ox_val **x, ox_val **o, const char *what)
 {
-    rnn_status st = ox_need(c, 0, x);
-    if (!st)
-        st = ox_out0(c, o);
+    rnn_status st = ox_in_out(c, x, o);
     if (st)
         return st;
     if ((*x)->kind != OX_TENSOR || (*x)->nport != 1 || (*x)->is_ids)
@@ -505,9 +479,7 @@ static rnn_status op_reduce_time(ox_ctx *c, rnn_pooling pooling)
 static rnn_status op_layout(ox_ctx *c)
 {
     ox_val *x, *o;
-    rnn_status st = ox_need(c, 0, &x);
-    if (!st)
-        st = ox_out0(c, &o);
+    rnn_status st = ox_in_out(c, &x, &o);
     if (st)
         return st;
     if (x->kind == OX_CONST || x->kind == OX_SHAPE) {
@@ -564,9 +536,7 @@ static rnn_status op_dropout(ox_ctx *c)
                                 (t->i ? t->i[0] != 0 : t->f ? t->f[0] != 0.0f : 1)))
         return UNSUP("Dropout in training mode is not read");
     ox_val *x, *o;
-    rnn_status st = ox_need(c, 0, &x);
-    if (!st)
-        st = ox_out0(c, &o);
+    rnn_status st = ox_in_out(c, &x, &o);
     return st ? st : ox_copy_val(c, o, x);
 }
 

@@ -33,6 +33,20 @@ rnn_status ox_out0(ox_ctx *c, ox_val **v)
     return RNN_OK;
 }
 
+rnn_status ox_in_out(ox_ctx *c, ox_val **x, ox_val **o)
+{
+    rnn_status st = ox_need(c, 0, x);
+    return st ? st : ox_out0(c, o);
+}
+
+rnn_status ox_in2_out(ox_ctx *c, ox_val **a, ox_val **b, ox_val **o)
+{
+    rnn_status st = ox_need(c, 0, a);
+    if (!st)
+        st = ox_need(c, 1, b);
+    return st ? st : ox_out0(c, o);
+}
+
 rnn_status ox_norm_axis(ox_ctx *c, int64_t axis, int rank, int *out)
 {
     *out = 0;

@@ -541,11 +541,7 @@ rnn_status ox_concat_zeros(ox_ctx *c, ox_val *o)
 rnn_status ox_op_reverse_sequence(ox_ctx *c)
 {
     ox_val *x, *s, *o;
-    rnn_status st = ox_need(c, 0, &x);
-    if (!st)
-        st = ox_need(c, 1, &s);
-    if (!st)
-        st = ox_out0(c, &o);
+    rnn_status st = ox_in2_out(c, &x, &s, &o);
     if (st)
         return st;
     if (x->kind != OX_TENSOR || !x->has_time || x->nport != 1 || x->is_ids || x->sel)

@@ -153,6 +153,9 @@ int64_t ox_features(const ox_val *v);
 /* import_util.c */
 int ox_op_is(const ox_ctx *c, const char *name);
 rnn_status ox_out0(ox_ctx *c, ox_val **v);
+/* The node's input 0 (and 1), both required, and its output 0: the start of most ops. */
+rnn_status ox_in_out(ox_ctx *c, ox_val **x, ox_val **o);
+rnn_status ox_in2_out(ox_ctx *c, ox_val **a, ox_val **b, ox_val **o);
 rnn_status ox_norm_axis(ox_ctx *c, int64_t axis, int rank, int *out);
 rnn_status ox_const_ints(ox_ctx *c, ox_val *v, const char *what, int64_t *vals, int *n);
 rnn_status ox_axes_of(ox_ctx *c, int64_t *axes, int *n, int *given);
