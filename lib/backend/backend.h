@@ -159,7 +159,9 @@ typedef struct rnn__rnn_fwd {
     const float *c0;        /* [N][H] or NULL (zeros); LSTM only */
     float *y;               /* [T][N][H], written */
     float *hT;              /* [N][H] or NULL, written */
-    float *cT;              /* [N][H] or NULL, written; LSTM only */
+    float *cT;              /* [N][H] or NULL, written; LSTM only. NULL when nothing
+                             * reads it: oneDNN then runs samples of different lengths
+                             * in one segment (onednn_rnn.c) */
     int training;           /* 1: keep what backward needs */
     /* [N][H] or NULL. Recurrent dropout (Keras, one mask per sequence): h_prev
      * is multiplied by it where it enters the products with wh (every gate,
@@ -176,7 +178,7 @@ typedef struct rnn__rnn_fwd {
 typedef struct rnn__rnn_bwd {
     const float *dy;  /* [T][N][H] or NULL (zero); entries at t >= len ignored */
     const float *dhT; /* [N][H] or NULL (zero) */
-    const float *dcT; /* [N][H] or NULL (zero); LSTM only */
+    const float *dcT; /* [N][H] or NULL (zero); LSTM only, and only if forward wrote cT */
     float *dx;        /* [T][N][I] or NULL; OVERWRITTEN */
     float *dh0;       /* [N][H] or NULL; OVERWRITTEN */
     float *dc0;       /* [N][H] or NULL; OVERWRITTEN; LSTM only */

@@ -5,14 +5,18 @@
  * - One left-to-right primitive family per kernel. Right-to-left runs each
  *   sample's valid prefix reversed (reverse_sequence) through it.
  * - Variable lengths (oneDNN has none): samples are sorted by length,
- *   descending; time is cut at every distinct length into segments; segment
- *   k runs on the active prefix of N_k samples through strided views of the
- *   padded time-major buffers; its src_iter is a prefix of the previous
- *   segment's dst_iter; a sample's final state is read from the dst_iter of
- *   the segment where it ends. Backward walks the segments in reverse,
- *   feeding diff_dst_iter from the next segment's diff_src_iter and from the
- *   state gradients of samples that end there. Uniform lengths are one
- *   segment with no copies (left-to-right).
+ *   descending; segment k runs on a prefix of N_k samples through strided
+ *   views of the padded time-major buffers, from a prefix of the previous
+ *   segment's dst_iter. N_k is the count still running at its start rounded
+ *   up to SEG_ROWS (at most N); the ended samples it carries read zeros, their
+ *   outputs are dropped and every gradient entering their extra steps is
+ *   zero, so none flows out. A segment ends where N_k would change (and at
+ *   every distinct length when an LSTM's c_T is wanted: it is only in
+ *   dst_iter_c). A final h is the dst_iter of the segment a sample ends with,
+ *   else its last output; its gradient enters as diff_dst_iter or joins
+ *   diff_dst_layer there. Backward walks the segments in reverse. Rounding
+ *   bounds the shapes (N / SEG_ROWS values of N_k) and the segments of a
+ *   batch; uniform lengths are one segment with no copies (left-to-right).
  * - Primitives are created once per (kind, T_k, N_k, N) and cached; weights
  *   are reordered from the canonical ldigo layout into each primitive's
  *   preferred layout (format_tag any) only when their version changes.
@@ -35,6 +39,9 @@
 #include "backend/onednn_internal.h"
 
 enum { K_FWD_TRAIN = 0, K_FWD_INFER = 1, K_BWD = 2 };
+
+/* Segment rows are the running samples rounded up to a multiple of this (see above). */
+#define SEG_ROWS 8
 
 typedef struct prim_entry {
     struct prim_entry *next;
@@ -368,6 +375,13 @@ void rnn__dnnl_rnn_destroy(rnn__dnnl_rnn *k)
 
 /* ------------------------------------------------------------ plan */
 
+/* Rows of a segment that starts with `running` samples: rounded up to SEG_ROWS, at most N. */
+static int64_t seg_rows(int64_t running, int64_t N)
+{
+    int64_t r = (running + SEG_ROWS - 1) / SEG_ROWS * SEG_ROWS;
+    return r < N ? r : N;
+}
+
 /* Sorts samples by length (descending, stable) and cuts time into segments. */
 static void make_plan(rnn__dnnl_rnn *k, const rnn__rnn_fwd *f)
 {
@@ -392,20 +406,42 @@ static void make_plan(rnn__dnnl_rnn *k, const rnn__rnn_fwd *f)
         k->perm[j + 1] = p;
         k->slen[j + 1] = l;
     }
-    /* Segments: boundaries at the distinct lengths, ascending. */
+    /* Segments: cut where seg_rows() changes (at every end when an LSTM's c_T is wanted). */
+    const int cut_at_every_end = is_lstm(k) && f->cT;
     int nseg = 0;
     int64_t t0 = 0, active = N;
     while (t0 < k->slen[0]) {
         while (active > 0 && k->slen[active - 1] <= t0)
             active--;
-        int64_t t1 = k->slen[active - 1]; /* shortest active sample ends here */
+        const int64_t rows = seg_rows(active, N);
+        int64_t t1 = k->slen[active - 1], a = active; /* shortest running sample ends at t1 */
+        while (!cut_at_every_end && t1 < k->slen[0]) {
+            while (a > 0 && k->slen[a - 1] <= t1)
+                a--;
+            if (seg_rows(a, N) != rows)
+                break;
+            t1 = k->slen[a - 1];
+        }
         k->segs[nseg].t0 = t0;
         k->segs[nseg].T = t1 - t0;
-        k->segs[nseg].N = active;
+        k->segs[nseg].N = rows;
         nseg++;
         t0 = t1;
     }
     k->nseg = nseg;
+}
+
+/* Zeroes the inputs (sorted, f32) of the steps a segment runs past its samples' ends. */
+static void zero_past_ends(const rnn__dnnl_rnn *k, float *xs)
+{
+    const int64_t N = k->N, I = k->s.I;
+    for (int s = 0; s < k->nseg; s++) {
+        const seg *g = &k->segs[s];
+        const int64_t t1 = g->t0 + g->T;
+        for (int64_t j = g->N - 1; j >= 0 && k->slen[j] < t1; j--)
+            for (int64_t t = k->slen[j] > g->t0 ? k->slen[j] : g->t0; t < t1; t++)
+                memset(xs + (t * N + j) * I, 0, sizeof(float) * (size_t)I);
+    }
 }
 
 /* ------------------------------------------------------------ forward */
@@ -459,6 +495,7 @@ static rnn_status stage_inputs(rnn__dnnl_rnn *k, const rnn__rnn_fwd *f, const vo
         if ((st = rnn__fbuf_ensure(&k->xs, (size_t)(T * N * I), 0)))
             return st;
         permute_steps(k, N, I, f->x, k->xs.p, 1);
+        zero_past_ends(k, k->xs.p);
         x = k->xs.p;
     }
     *xs = x;
@@ -484,12 +521,14 @@ static rnn_status stage_inputs(rnn__dnnl_rnn *k, const rnn__rnn_fwd *f, const vo
     return RNN_OK;
 }
 
-/* Final states of the samples that end with segment s (rows [N_next, N_s)). */
+/* Final states of the samples that end with segment s, from its dst_iter. */
 static void final_states(const rnn__dnnl_rnn *k, int s, const rnn__rnn_fwd *f)
 {
     const seg *g = &k->segs[s];
-    const int64_t H = k->s.H, nnext = s + 1 < k->nseg ? k->segs[s + 1].N : 0;
-    for (int64_t j = nnext; j < g->N; j++) {
+    const int64_t H = k->s.H, t1 = g->t0 + g->T;
+    for (int64_t j = 0; j < g->N; j++) {
+        if (k->slen[j] != t1)
+            continue;
         int64_t n = k->perm[j];
         if (f->hT && k->bf16)
             rnn__bf16_unpack(f->hT + n * H, (const uint16_t *)g->h.p + j * H, (size_t)H);
@@ -576,6 +615,16 @@ rnn_status rnn__dnnl_rnn_forward(rnn__dnnl_rnn *k, const rnn__rnn_weights *w, co
                 rnn__bf16_unpack(ys + t * N * H, (const uint16_t *)k->yb.p + t * N * H,
                                  (size_t)(g->N * H));
         }
+    /* Samples that end inside a segment: h_T is their output at their last step (no
+     * segment inside which one ends when c_T is wanted). */
+    for (int64_t j = 0; f->hT && j < N; j++) {
+        const int64_t L = k->slen[j];
+        int s = 0;
+        while (k->segs[s].t0 + k->segs[s].T < L)
+            s++;
+        if (k->segs[s].t0 + k->segs[s].T != L)
+            memcpy(f->hT + k->perm[j] * H, ys + ((L - 1) * N + j) * H, sizeof(float) * (size_t)H);
+    }
     if (k->gathered) {
         memset(f->y, 0, sizeof(float) * (size_t)(T * N * H));
         permute_steps(k, N, H, ys, f->y, 0);
@@ -650,23 +699,24 @@ static rnn_status backward_segment(rnn__dnnl_rnn *k, const rnn__rnn_weights *w, 
     return rnn__dnnl_exec(k->ctx, e->prim, a, na);
 }
 
-/* diff_dst_iter(_c) of segment s: rows < N_{s+1} from the later segment's diff_src_iter
- * (dsi/dsic), the others from the gradients of the final states of samples ending here. */
+/* diff_dst_iter(_c) of segment s: for samples running on, the later segment's diff_src_iter
+ * (dsi/dsic); for samples ending with it, the gradients of their final states; zero for the
+ * rows it carries past their ends. */
 static void segment_state_grads(rnn__dnnl_rnn *k, int s, const rnn__rnn_bwd *b)
 {
     const seg *g = &k->segs[s];
-    const int64_t H = k->s.H, nnext = s + 1 < k->nseg ? k->segs[s + 1].N : 0;
+    const int64_t H = k->s.H, t1 = g->t0 + g->T;
     const int lstm = is_lstm(k);
     for (int64_t j = 0; j < g->N; j++) {
         float *dh = k->ddi.p + j * H, *dc = k->ddic.p + j * H;
-        if (j < nnext) {
+        const int64_t n = k->perm[j], L = k->slen[j];
+        if (L > t1) {
             memcpy(dh, k->dsi.p + j * H, sizeof(float) * (size_t)H);
             memcpy(dc, k->dsic.p + j * H, sizeof(float) * (size_t)H);
         } else {
-            int64_t n = k->perm[j];
             for (int64_t h = 0; h < H; h++) {
-                dh[h] = b->dhT ? b->dhT[n * H + h] : 0.0f;
-                dc[h] = lstm && b->dcT ? b->dcT[n * H + h] : 0.0f;
+                dh[h] = L == t1 && b->dhT ? b->dhT[n * H + h] : 0.0f;
+                dc[h] = L == t1 && lstm && b->dcT ? b->dcT[n * H + h] : 0.0f;
             }
         }
     }
@@ -711,6 +761,21 @@ rnn_status rnn__dnnl_rnn_backward(rnn__dnnl_rnn *k, const rnn__rnn_weights *w,
         memset(k->dys.p, 0, sizeof(float) * (size_t)(T * N * H));
         if (b->dy)
             permute_steps(k, N, H, b->dy, k->dys.p, 1);
+    }
+    /* The final-state gradients of samples that end inside a segment join dy at their last
+     * step (h_T is y there). */
+    for (int64_t j = 0; j < N; j++) {
+        const int64_t L = k->slen[j];
+        int s = 0;
+        while (k->segs[s].t0 + k->segs[s].T < L)
+            s++;
+        if (k->segs[s].t0 + k->segs[s].T == L)
+            continue;
+        if (lstm && b->dcT)
+            return RNN__ERR(RNN_ERR_INTERNAL, "a final cell-state gradient for a sample "
+                                              "ending inside a segment");
+        for (int64_t h = 0; b->dhT && h < H; h++)
+            k->dys.p[((L - 1) * N + j) * H + h] += b->dhT[k->perm[j] * H + h];
     }
     /* Segments in reverse. dsi holds the previous (later) segment's
      * diff_src_iter: rows < N_{k+1} feed this segment's diff_dst_iter. */

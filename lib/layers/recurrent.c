@@ -454,8 +454,9 @@ static rnn_status run_direction(rnn_layer *l, rnn__recurrent *r, int d, const rn
         h0 = r->carry[d * r->ns].p;
         c0 = r->ns == 2 ? r->carry[d * r->ns + 1].p : NULL;
     }
+    const int want_c = r->ns == 2 && (r->o->return_state || r->o->stateful || run->stepping);
     D->fwd = (rnn__rnn_fwd){.T = T, .N = N, .x = xin, .lengths = len, .h0 = h0, .c0 = c0,
-                            .y = D->y.p, .hT = D->hT.p, .cT = r->ns == 2 ? D->cT.p : NULL,
+                            .y = D->y.p, .hT = D->hT.p, .cT = want_c ? D->cT.p : NULL,
                             .training = run->training,
                             .rec_mask = rec_drop ? D->rmask.p : NULL, .bf16 = run->bf16};
     return rnn__rnn_forward(D->used, &w, &D->fwd);
@@ -657,7 +658,7 @@ static rnn_status run_kernels_backward(rnn_layer *l, rnn__recurrent *r, const rn
         rnn__rnn_weights w;
         if ((st = prepare_dir(l, run->ctx, r, D, T, N, D->used == D->kref && D->kref, &w)))
             return st;
-        rnn__rnn_bwd b = {.dy = D->dy.p, .dhT = D->dhT.p, .dcT = r->ns == 2 ? D->dcT.p : NULL,
+        rnn__rnn_bwd b = {.dy = D->dy.p, .dhT = D->dhT.p, .dcT = D->fwd.cT ? D->dcT.p : NULL,
                           .dx = D->dx.p, .dh0 = D->dh0.p, .dc0 = r->ns == 2 ? D->dc0.p : NULL,
                           .dwx = l->trainable ? rnn__f32(l->grad[D->pk]) : NULL,
                           .dwh = l->trainable ? rnn__f32(l->grad[D->pr]) : NULL,
