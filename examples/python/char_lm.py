@@ -20,8 +20,9 @@ if args.small:
 ids = np.searchsorted(np.array(chars), np.frombuffer(text, np.uint8)).astype(np.int32)
 train, val = ids[:len(ids) * 9 // 10], ids[len(ids) * 9 // 10:]
 L, r = args.seq_len, random.Random(args.seed)
-starts = [r.randrange(len(train) - L) for _ in range(len(train) // L)]  # ~ one pass an epoch
-x, y = np.stack([train[s:s + L] for s in starts]), np.stack([train[s + 1:s + L + 1] for s in starts])
+off = r.randrange(L)                           # the whole text once an epoch, fit shuffles
+n = (len(train) - off - 1) // L
+x, y = train[off:off + n * L].reshape(n, L), train[off + 1:off + n * L + 1].reshape(n, L)
 n = (len(val) - 1) // L                        # validation: consecutive windows
 xv, yv = val[:n * L].reshape(n, L), val[1:n * L + 1].reshape(n, L)
 
