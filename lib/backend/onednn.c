@@ -10,9 +10,27 @@ rnn_status rnn__dnnl_fail(const char *func, const char *what, dnnl_status_t s)
     return rnn__err(st, func, "oneDNN call %s failed: dnnl_%s (%d)", what, name, (int)s);
 }
 
+size_t rnn__dnnl_cache_cap = 512;
+
+rnn__dnnl_cached *rnn__dnnl_cache_evict(rnn__dnnl_cached **head, uint64_t keep_from)
+{
+    size_t n = 0;
+    rnn__dnnl_cached **victim = NULL;
+    for (rnn__dnnl_cached **p = head; *p; p = &(*p)->next) {
+        n++;
+        if ((*p)->used < keep_from && (!victim || (*p)->used <= (*victim)->used))
+            victim = p;
+    }
+    if (n <= rnn__dnnl_cache_cap || !victim)
+        return NULL;
+    rnn__dnnl_cached *e = *victim;
+    *victim = e->next;
+    return e;
+}
+
 /* One cached matmul primitive. */
 typedef struct rnn__dnnl_mm {
-    struct rnn__dnnl_mm *next;
+    rnn__dnnl_cached link; /* first */
     int64_t M, K, N;
     int has_bias, ta, tb, accumulate;
     int nthr; /* the thread count it was created for and runs on */
@@ -58,8 +76,8 @@ void rnn__dnnl_ctx_destroy(rnn__dnnl_ctx *c)
     if (!c)
         return;
     while (c->matmuls) {
-        rnn__dnnl_mm *m = c->matmuls;
-        c->matmuls = m->next;
+        rnn__dnnl_mm *m = (rnn__dnnl_mm *)c->matmuls;
+        c->matmuls = m->link.next;
         mm_free(m);
     }
     rnn__dnnl_bf16_release(c);
@@ -211,18 +229,22 @@ rnn_status rnn__dnnl_matmul(rnn__dnnl_ctx *c, int ta, int tb, int64_t M, int64_t
         B = c->bt.p;
         tb = 0;
     }
-    rnn__dnnl_mm *m = c->matmuls;
+    const uint64_t now = ++c->mm_clock;
+    rnn__dnnl_mm *m = (rnn__dnnl_mm *)c->matmuls;
     while (m && !(m->M == M && m->K == K && m->N == N && m->has_bias == has_bias &&
                   m->ta == ta && m->tb == tb && m->accumulate == acc &&
                   m->nthr == rnn__threads_current()))
-        m = m->next;
+        m = (rnn__dnnl_mm *)m->link.next;
     if (!m) {
         rnn_status st = mm_create(c, ta, tb, acc, M, K, N, has_bias, &m);
         if (st)
             return st;
-        m->next = c->matmuls;
-        c->matmuls = m;
+        m->link = (rnn__dnnl_cached){c->matmuls, now};
+        c->matmuls = &m->link;
+        for (rnn__dnnl_cached *old; (old = rnn__dnnl_cache_evict(&c->matmuls, now));)
+            mm_free((rnn__dnnl_mm *)old);
     }
+    m->link.used = now;
     rnn__dnnl_arg a[5] = {
         {DNNL_ARG_SRC, RNN__CMD(m->a_md), (void *)A},
         {DNNL_ARG_WEIGHTS, RNN__CMD(m->b_md), (void *)B},

@@ -6,7 +6,7 @@
 #include "backend/onednn_internal.h"
 
 typedef struct rnn__dnnl_mm16 {
-    struct rnn__dnnl_mm16 *next;
+    rnn__dnnl_cached link; /* first */
     int64_t M, K, N;
     int ta, has_bias, accumulate;
     int nthr; /* the thread count it was created for and runs on */
@@ -29,8 +29,8 @@ static void mm16_free(rnn__dnnl_mm16 *m)
 void rnn__dnnl_bf16_release(rnn__dnnl_ctx *c)
 {
     while (c->mm16) {
-        rnn__dnnl_mm16 *m = c->mm16;
-        c->mm16 = m->next;
+        rnn__dnnl_mm16 *m = (rnn__dnnl_mm16 *)c->mm16;
+        c->mm16 = m->link.next;
         mm16_free(m);
     }
 }
@@ -95,18 +95,22 @@ rnn_status rnn__dnnl_matmul_bf16(rnn__dnnl_ctx *c, int ta, int64_t M, int64_t K,
 {
     const int has_bias = bias != NULL, acc = beta != 0.0f;
     ta = !!ta;
-    rnn__dnnl_mm16 *m = c->mm16;
+    const uint64_t now = ++c->mm_clock;
+    rnn__dnnl_mm16 *m = (rnn__dnnl_mm16 *)c->mm16;
     while (m && !(m->M == M && m->K == K && m->N == N && m->ta == ta &&
                   m->has_bias == has_bias && m->accumulate == acc &&
                   m->nthr == rnn__threads_current()))
-        m = m->next;
+        m = (rnn__dnnl_mm16 *)m->link.next;
     if (!m) {
         rnn_status st = mm16_create(c, ta, M, K, N, has_bias, acc, &m);
         if (st)
             return st;
-        m->next = c->mm16;
-        c->mm16 = m;
+        m->link = (rnn__dnnl_cached){c->mm16, now};
+        c->mm16 = &m->link;
+        for (rnn__dnnl_cached *old; (old = rnn__dnnl_cache_evict(&c->mm16, now));)
+            mm16_free((rnn__dnnl_mm16 *)old);
     }
+    m->link.used = now;
     rnn__dnnl_arg a[5] = {
         {DNNL_ARG_SRC, RNN__CMD(m->a_md), (void *)A},
         {DNNL_ARG_WEIGHTS, RNN__CMD(m->b_md), (void *)B},

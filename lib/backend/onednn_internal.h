@@ -90,12 +90,56 @@ typedef struct rnn__dnnl_mem_slot {
     dnnl_memory_t mem; /* created from *key */
 } rnn__dnnl_mem_slot;
 
+/* The first member of every cached primitive entry (recurrent kernels' primitives, f32 and
+ * bf16 matmuls): their lists are bounded like oneDNN's own primitive cache, an LRU. A list
+ * that holds more than rnn__dnnl_cache_cap entries loses its least recently used one not used
+ * since keep_from (the entries of the call or batch under way are never taken). */
+typedef struct rnn__dnnl_cached {
+    struct rnn__dnnl_cached *next;
+    uint64_t used; /* the owner's clock when last used */
+} rnn__dnnl_cached;
+RNN__HIDDEN extern size_t rnn__dnnl_cache_cap; /* 512; tests lower it */
+RNN__HIDDEN rnn__dnnl_cached *rnn__dnnl_cache_evict(rnn__dnnl_cached **head, uint64_t keep_from);
+RNN__HIDDEN size_t rnn__dnnl_rnn_cached(const rnn__dnnl_rnn *k); /* its primitives (tests) */
+
+/* The variable-length plan of a recurrent kernel's last forward (onednn_plan.c; the head
+ * comment of onednn_rnn.c says how its segments run). */
+#define RNN__SEG_ROWS 8 /* a segment's rows: the samples running, rounded up to this */
+typedef struct rnn__seg {
+    int64_t t0, T, N; /* time offset, length, rows */
+    size_t ws_off;    /* its training forward's workspace, in the kernel's buffer */
+    rnn__fbuf h, c;   /* dst_iter, dst_iter_c [N][H] */
+} rnn__seg;
+typedef struct rnn__seg_plan {
+    int64_t T, N;
+    int reverse, gathered; /* gathered: x and y go through sorted copies */
+    int64_t *perm;         /* [N]: sorted position -> sample */
+    int32_t *slen;         /* [N]: sorted lengths, descending */
+    rnn__seg *segs;        /* up to T */
+    int nseg;
+} rnn__seg_plan;
+/* Sorts f's samples by length (stable) and cuts time where the rounded count of running
+ * samples changes, or at every distinct length (cut_at_every_end). */
+RNN__HIDDEN void rnn__plan_make(rnn__seg_plan *p, const rnn__rnn_fwd *f, int reverse,
+                                int cut_at_every_end);
+/* Moves the rows of C floats between the caller's time-major layout (sample n, step t) and
+ * the sorted one the primitives run on (sample rank j, step t, each sample's own steps
+ * reversed for a right-to-left kernel): to_sorted copies the caller's src into the sorted
+ * dst, else back. Only each sample's first L steps move. */
+RNN__HIDDEN void rnn__plan_permute(const rnn__seg_plan *p, int64_t C, const float *src,
+                                   float *dst, int to_sorted);
+/* Zeroes the sorted inputs [T][N][I] of the steps segments run past their samples' ends. */
+RNN__HIDDEN void rnn__plan_zero_past_ends(const rnn__seg_plan *p, int64_t I, float *xs);
+/* The end of the segment holding step L - 1. */
+RNN__HIDDEN int64_t rnn__plan_seg_end(const rnn__seg_plan *p, int64_t L);
+
 struct rnn__dnnl_ctx {
     dnnl_engine_t engine; /* CPU engine, created once per context */
     dnnl_stream_t stream; /* in-order stream on that engine */
-    struct rnn__dnnl_mm *matmuls; /* cache of matmul primitives by shape */
+    rnn__dnnl_cached *matmuls;    /* cache of matmul primitives by shape (rnn__dnnl_mm) */
     rnn__fbuf bt;                 /* scratch for a transposed B operand */
-    struct rnn__dnnl_mm16 *mm16;  /* cache of bf16 matmul primitives (onednn_bf16.c) */
+    rnn__dnnl_cached *mm16;       /* cache of bf16 matmul primitives (onednn_bf16.c) */
+    uint64_t mm_clock;            /* matmul calls so far: the two caches' LRU clock */
     rnn__dnnl_mem_slot mem[RNN__DNNL_MEM_SLOTS];
     /* The user-mode scratchpad of every primitive of the context (recurrent kernels,
      * matmuls): they run one at a time, so one buffer, grown to the largest, serves them

@@ -8,7 +8,7 @@
  *   descending; segment k runs on a prefix of N_k samples through strided
  *   views of the padded time-major buffers, from a prefix of the previous
  *   segment's dst_iter. N_k is the count still running at its start rounded
- *   up to SEG_ROWS (at most N); the ended samples it carries read zeros, their
+ *   up to RNN__SEG_ROWS (at most N); the ended samples it carries read zeros, their
  *   outputs are dropped and every gradient entering their extra steps is
  *   zero, so none flows out. A segment ends where N_k would change (and at
  *   every distinct length when an LSTM's c_T is wanted: it is only in
@@ -40,11 +40,9 @@
 
 enum { K_FWD_TRAIN = 0, K_FWD_INFER = 1, K_BWD = 2 };
 
-/* Segment rows are the running samples rounded up to a multiple of this (see above). */
-#define SEG_ROWS 8
 
 typedef struct prim_entry {
-    struct prim_entry *next;
+    rnn__dnnl_cached link; /* first; used: the kernel's clock (forwards so far) */
     int kind, bf16;
     int nthr; /* the thread count it was created for and runs on */
     int64_t T, N, Ntot;
@@ -68,18 +66,13 @@ typedef struct wslot {
     dnnl_primitive_t reorder;
 } wslot;
 
-typedef struct seg {
-    int64_t t0, T, N; /* time offset, length, active samples */
-    size_t ws_off;    /* its training forward's workspace: k->ws + ws_off */
-    rnn__fbuf h, c;   /* dst_iter, dst_iter_c [N][H] */
-} seg;
-
 struct rnn__dnnl_rnn {
     rnn__dnnl_ctx *ctx;
     rnn__rnn_shape s;
     int G, Gb;
     dnnl_alg_kind_t act;
-    prim_entry *prims;
+    rnn__dnnl_cached *prims; /* prim_entry; a forward's and its backward's stay (LRU) */
+    uint64_t clock;          /* forwards so far */
     wslot *slots;
     rnn__md canon_wl, canon_wi, canon_bias;
     /* The workspaces of the last training forward's segments, one after the other: their sum
@@ -88,13 +81,8 @@ struct rnn__dnnl_rnn {
      * largest over all batches. */
     void *ws;
     size_t ws_bytes;
-    /* Plan of the last forward. */
-    int64_t T, N;
-    int gathered, trained;
-    int64_t *perm;   /* [N]: sorted position -> sample */
-    int32_t *slen;   /* [N]: sorted lengths */
-    seg *segs;       /* up to T segments */
-    int nseg;
+    rnn__seg_plan p; /* of the last forward */
+    int trained;
     int bf16; /* precision of the last forward */
     /* Work buffers, grown as needed. In bf16 (mixed precision) the primitives
      * read xb, h0b and write yb and the segments' h in bf16 (two per float of
@@ -202,10 +190,14 @@ fail:
 static prim_entry *find_prim(rnn__dnnl_rnn *k, int kind, int bf16, int64_t T, int64_t N,
                              int64_t Ntot)
 {
-    for (prim_entry *e = k->prims; e; e = e->next)
+    for (rnn__dnnl_cached *p = k->prims; p; p = p->next) {
+        prim_entry *e = (prim_entry *)p;
         if (e->kind == kind && e->bf16 == bf16 && e->T == T && e->N == N && e->Ntot == Ntot &&
-            e->nthr == rnn__threads_current())
+            e->nthr == rnn__threads_current()) {
+            e->link.used = k->clock;
             return e;
+        }
+    }
     return NULL;
 }
 
@@ -242,8 +234,10 @@ static rnn_status get_prim(rnn__dnnl_rnn *k, int kind, int64_t T, int64_t N, int
         rnn__log(RNN_LOG_DEBUG, "oneDNN rnn primitive kind %d%s T=%lld N=%lld: %s", kind,
                  e->bf16 ? " bf16" : "", (long long)T, (long long)N, impl ? impl : "?");
     }
-    e->next = k->prims;
-    k->prims = e;
+    e->link = (rnn__dnnl_cached){k->prims, k->clock};
+    k->prims = &e->link;
+    for (rnn__dnnl_cached *old; (old = rnn__dnnl_cache_evict(&k->prims, k->clock));)
+        prim_free((prim_entry *)old);
     *out = e;
     return RNN_OK;
 fail:
@@ -325,11 +319,11 @@ rnn_status rnn__dnnl_rnn_create(rnn__dnnl_ctx *ctx, const rnn__rnn_shape *s, rnn
     RNN__DNNL(rnn__md_tag(&k->canon_wl, 5, wl_d, dnnl_ldigo));
     RNN__DNNL(rnn__md_tag(&k->canon_wi, 5, wi_d, dnnl_ldigo));
     RNN__DNNL(rnn__md_tag(&k->canon_bias, 4, b_d, dnnl_ldgo));
-    k->perm = rnn__calloc((size_t)s->N, sizeof *k->perm);
-    k->slen = rnn__calloc((size_t)s->N, sizeof *k->slen);
-    k->segs = rnn__calloc((size_t)s->T, sizeof *k->segs);
-    if (!k->perm || !k->slen || !k->segs) {
-        st = RNN__NOMEM((size_t)s->N * 12 + (size_t)s->T * sizeof(seg));
+    k->p.perm = rnn__calloc((size_t)s->N, sizeof *k->p.perm);
+    k->p.slen = rnn__calloc((size_t)s->N, sizeof *k->p.slen);
+    k->p.segs = rnn__calloc((size_t)s->T, sizeof *k->p.segs);
+    if (!k->p.perm || !k->p.slen || !k->p.segs) {
+        st = RNN__NOMEM((size_t)s->N * 12 + (size_t)s->T * sizeof(rnn__seg));
         goto fail;
     }
     *out = k;
@@ -339,13 +333,21 @@ fail:
     return st;
 }
 
+size_t rnn__dnnl_rnn_cached(const rnn__dnnl_rnn *k)
+{
+    size_t n = 0;
+    for (const rnn__dnnl_cached *p = k->prims; p; p = p->next)
+        n++;
+    return n;
+}
+
 void rnn__dnnl_rnn_destroy(rnn__dnnl_rnn *k)
 {
     if (!k)
         return;
     while (k->prims) {
-        prim_entry *e = k->prims;
-        k->prims = e->next;
+        prim_entry *e = (prim_entry *)k->prims;
+        k->prims = e->link.next;
         prim_free(e);
     }
     while (k->slots) {
@@ -356,10 +358,10 @@ void rnn__dnnl_rnn_destroy(rnn__dnnl_rnn *k)
     rnn__md_free(&k->canon_wl);
     rnn__md_free(&k->canon_wi);
     rnn__md_free(&k->canon_bias);
-    if (k->segs)
+    if (k->p.segs)
         for (int64_t i = 0; i < k->s.T; i++) {
-            rnn__fbuf_free(&k->segs[i].h);
-            rnn__fbuf_free(&k->segs[i].c);
+            rnn__fbuf_free(&k->p.segs[i].h);
+            rnn__fbuf_free(&k->p.segs[i].c);
         }
     rnn__fbuf *bufs[] = {&k->xs,   &k->ys,  &k->h0,   &k->c0,    &k->dys,   &k->dxs,
                          &k->ddi,  &k->ddic, &k->dsi, &k->dsic, &k->gw[0], &k->gw[1],
@@ -367,82 +369,12 @@ void rnn__dnnl_rnn_destroy(rnn__dnnl_rnn *k)
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
         rnn__fbuf_free(bufs[i]);
     rnn__free(k->ws);
-    rnn__free(k->perm);
-    rnn__free(k->slen);
-    rnn__free(k->segs);
+    rnn__free(k->p.perm);
+    rnn__free(k->p.slen);
+    rnn__free(k->p.segs);
     rnn__free(k);
 }
 
-/* ------------------------------------------------------------ plan */
-
-/* Rows of a segment that starts with `running` samples: rounded up to SEG_ROWS, at most N. */
-static int64_t seg_rows(int64_t running, int64_t N)
-{
-    int64_t r = (running + SEG_ROWS - 1) / SEG_ROWS * SEG_ROWS;
-    return r < N ? r : N;
-}
-
-/* Sorts samples by length (descending, stable) and cuts time into segments. */
-static void make_plan(rnn__dnnl_rnn *k, const rnn__rnn_fwd *f)
-{
-    const int64_t N = f->N, T = f->T;
-    k->T = T;
-    k->N = N;
-    k->gathered = f->lengths != NULL || k->s.reverse;
-    for (int64_t n = 0; n < N; n++) {
-        k->perm[n] = n;
-        k->slen[n] = f->lengths ? f->lengths[n] : (int32_t)T;
-    }
-    /* Insertion sort is fine for batch sizes (and stable). */
-    for (int64_t i = 1; i < N; i++) {
-        int64_t p = k->perm[i];
-        int32_t l = k->slen[i];
-        int64_t j = i - 1;
-        while (j >= 0 && k->slen[j] < l) {
-            k->perm[j + 1] = k->perm[j];
-            k->slen[j + 1] = k->slen[j];
-            j--;
-        }
-        k->perm[j + 1] = p;
-        k->slen[j + 1] = l;
-    }
-    /* Segments: cut where seg_rows() changes (at every end when an LSTM's c_T is wanted). */
-    const int cut_at_every_end = is_lstm(k) && f->cT;
-    int nseg = 0;
-    int64_t t0 = 0, active = N;
-    while (t0 < k->slen[0]) {
-        while (active > 0 && k->slen[active - 1] <= t0)
-            active--;
-        const int64_t rows = seg_rows(active, N);
-        int64_t t1 = k->slen[active - 1], a = active; /* shortest running sample ends at t1 */
-        while (!cut_at_every_end && t1 < k->slen[0]) {
-            while (a > 0 && k->slen[a - 1] <= t1)
-                a--;
-            if (seg_rows(a, N) != rows)
-                break;
-            t1 = k->slen[a - 1];
-        }
-        k->segs[nseg].t0 = t0;
-        k->segs[nseg].T = t1 - t0;
-        k->segs[nseg].N = rows;
-        nseg++;
-        t0 = t1;
-    }
-    k->nseg = nseg;
-}
-
-/* Zeroes the inputs (sorted, f32) of the steps a segment runs past its samples' ends. */
-static void zero_past_ends(const rnn__dnnl_rnn *k, float *xs)
-{
-    const int64_t N = k->N, I = k->s.I;
-    for (int s = 0; s < k->nseg; s++) {
-        const seg *g = &k->segs[s];
-        const int64_t t1 = g->t0 + g->T;
-        for (int64_t j = g->N - 1; j >= 0 && k->slen[j] < t1; j--)
-            for (int64_t t = k->slen[j] > g->t0 ? k->slen[j] : g->t0; t < t1; t++)
-                memset(xs + (t * N + j) * I, 0, sizeof(float) * (size_t)I);
-    }
-}
 
 /* ------------------------------------------------------------ forward */
 
@@ -451,10 +383,10 @@ static void zero_past_ends(const rnn__dnnl_rnn *k, float *xs)
 static rnn_status place_workspaces(rnn__dnnl_rnn *k)
 {
     size_t total = 0;
-    for (int s = 0; s < k->nseg; s++) {
-        seg *g = &k->segs[s];
+    for (int s = 0; s < k->p.nseg; s++) {
+        rnn__seg *g = &k->p.segs[s];
         prim_entry *e;
-        rnn_status st = get_prim(k, K_FWD_TRAIN, g->T, g->N, k->N, &e);
+        rnn_status st = get_prim(k, K_FWD_TRAIN, g->T, g->N, k->p.N, &e);
         if (st)
             return st;
         g->ws_off = total;
@@ -463,24 +395,6 @@ static rnn_status place_workspaces(rnn__dnnl_rnn *k)
     return rnn__bytes_ensure(&k->ws, &k->ws_bytes, total);
 }
 
-/* Moves the rows of C floats between the caller's time-major layout (sample n, step t) and
- * the sorted one the primitives run on (sample rank j = sorted position of n, step t, each
- * sample's own steps reversed when the kernel runs right to left): to_sorted copies the
- * caller's src into the sorted dst, else the sorted src back into the caller's dst. Only the
- * first L steps of each sample move; the caller zeroes what must be zero past them. */
-static void permute_steps(const rnn__dnnl_rnn *k, int64_t N, int64_t C, const float *src,
-                          float *dst, int to_sorted)
-{
-    for (int64_t j = 0; j < N; j++) {
-        int64_t n = k->perm[j], L = k->slen[j];
-        for (int64_t t = 0; t < L; t++) {
-            int64_t u = k->s.reverse ? L - 1 - t : t; /* the caller's step */
-            const int64_t sorted = (t * N + j) * C, caller = (u * N + n) * C;
-            memcpy(dst + (to_sorted ? sorted : caller), src + (to_sorted ? caller : sorted),
-                   sizeof(float) * (size_t)C);
-        }
-    }
-}
 
 /* The layer input and initial states as the primitives read them: x in sorted (and reversed)
  * order when gathered, h0/c0 sorted with explicit zeros when not given (trap 1); in bf16, x and
@@ -491,11 +405,11 @@ static rnn_status stage_inputs(rnn__dnnl_rnn *k, const rnn__rnn_fwd *f, const vo
     const int64_t N = f->N, T = f->T, I = k->s.I, H = k->s.H;
     const int lstm = is_lstm(k);
     const float *x = f->x;
-    if (k->gathered) {
+    if (k->p.gathered) {
         if ((st = rnn__fbuf_ensure(&k->xs, (size_t)(T * N * I), 0)))
             return st;
-        permute_steps(k, N, I, f->x, k->xs.p, 1);
-        zero_past_ends(k, k->xs.p);
+        rnn__plan_permute(&k->p, I, f->x, k->xs.p, 1);
+        rnn__plan_zero_past_ends(&k->p, k->s.I, k->xs.p);
         x = k->xs.p;
     }
     *xs = x;
@@ -503,7 +417,7 @@ static rnn_status stage_inputs(rnn__dnnl_rnn *k, const rnn__rnn_fwd *f, const vo
         (st = rnn__fbuf_ensure(&k->c0, (size_t)(N * H), 0)))
         return st;
     for (int64_t j = 0; j < N; j++) {
-        int64_t n = k->perm[j];
+        int64_t n = k->p.perm[j];
         for (int64_t h = 0; h < H; h++) {
             k->h0.p[j * H + h] = f->h0 ? f->h0[n * H + h] : 0.0f;
             k->c0.p[j * H + h] = lstm && f->c0 ? f->c0[n * H + h] : 0.0f;
@@ -524,12 +438,12 @@ static rnn_status stage_inputs(rnn__dnnl_rnn *k, const rnn__rnn_fwd *f, const vo
 /* Final states of the samples that end with segment s, from its dst_iter. */
 static void final_states(const rnn__dnnl_rnn *k, int s, const rnn__rnn_fwd *f)
 {
-    const seg *g = &k->segs[s];
+    const rnn__seg *g = &k->p.segs[s];
     const int64_t H = k->s.H, t1 = g->t0 + g->T;
     for (int64_t j = 0; j < g->N; j++) {
-        if (k->slen[j] != t1)
+        if (k->p.slen[j] != t1)
             continue;
-        int64_t n = k->perm[j];
+        int64_t n = k->p.perm[j];
         if (f->hT && k->bf16)
             rnn__bf16_unpack(f->hT + n * H, (const uint16_t *)g->h.p + j * H, (size_t)H);
         else if (f->hT)
@@ -545,8 +459,8 @@ static rnn_status forward_segment(rnn__dnnl_rnn *k, const rnn__rnn_weights *w, i
                                   const void *xs, void *ys, const void *hin, const float *cin)
 {
     rnn_status st;
-    seg *g = &k->segs[s];
-    const int64_t N = k->N, I = k->s.I, H = k->s.H;
+    rnn__seg *g = &k->p.segs[s];
+    const int64_t N = k->p.N, I = k->s.I, H = k->s.H;
     const size_t esz = k->bf16 ? 2 : 4;
     prim_entry *e;
     if ((st = get_prim(k, kind, g->T, g->N, N, &e)))
@@ -586,7 +500,8 @@ rnn_status rnn__dnnl_rnn_forward(rnn__dnnl_rnn *k, const rnn__rnn_weights *w, co
     rnn_status st; /* arguments were checked by rnn__rnn_forward/_backward */
     k->trained = 0;
     k->bf16 = f->bf16 != 0;
-    make_plan(k, f);
+    k->clock++; /* the primitives of this forward and its backward stay cached */
+    rnn__plan_make(&k->p, f, k->s.reverse, is_lstm(k) && f->cT);
     const int64_t N = f->N, T = f->T, H = k->s.H;
     const int kind = f->training ? K_FWD_TRAIN : K_FWD_INFER;
     const void *xs;
@@ -594,23 +509,23 @@ rnn_status rnn__dnnl_rnn_forward(rnn__dnnl_rnn *k, const rnn__rnn_weights *w, co
         return st;
     /* Sorted outputs: the caller's y directly when nothing is gathered (f32). */
     float *ys = f->y;
-    if (k->gathered && (st = rnn__fbuf_ensure(&k->ys, (size_t)(T * N * H), 0)))
+    if (k->p.gathered && (st = rnn__fbuf_ensure(&k->ys, (size_t)(T * N * H), 0)))
         return st;
-    if (k->gathered)
+    if (k->p.gathered)
         ys = k->ys.p;
     void *yd = k->bf16 ? (void *)k->yb.p : (void *)ys;
     const void *hin = k->bf16 ? (const void *)k->h0b.p : (const void *)k->h0.p;
     const float *cin = k->c0.p;
-    for (int s = 0; s < k->nseg; s++) {
+    for (int s = 0; s < k->p.nseg; s++) {
         if ((st = forward_segment(k, w, s, kind, xs, yd, hin, cin)))
             return st;
         final_states(k, s, f);
-        hin = k->segs[s].h.p;
-        cin = k->segs[s].c.p;
+        hin = k->p.segs[s].h.p;
+        cin = k->p.segs[s].c.p;
     }
     if (k->bf16) /* every step of every sample was written (the zeros come below) */
-        for (int s = 0; s < k->nseg; s++) {
-            const seg *g = &k->segs[s];
+        for (int s = 0; s < k->p.nseg; s++) {
+            const rnn__seg *g = &k->p.segs[s];
             for (int64_t t = g->t0; t < g->t0 + g->T; t++)
                 rnn__bf16_unpack(ys + t * N * H, (const uint16_t *)k->yb.p + t * N * H,
                                  (size_t)(g->N * H));
@@ -618,16 +533,13 @@ rnn_status rnn__dnnl_rnn_forward(rnn__dnnl_rnn *k, const rnn__rnn_weights *w, co
     /* Samples that end inside a segment: h_T is their output at their last step (no
      * segment inside which one ends when c_T is wanted). */
     for (int64_t j = 0; f->hT && j < N; j++) {
-        const int64_t L = k->slen[j];
-        int s = 0;
-        while (k->segs[s].t0 + k->segs[s].T < L)
-            s++;
-        if (k->segs[s].t0 + k->segs[s].T != L)
-            memcpy(f->hT + k->perm[j] * H, ys + ((L - 1) * N + j) * H, sizeof(float) * (size_t)H);
+        const int64_t L = k->p.slen[j];
+        if (rnn__plan_seg_end(&k->p, L) != L)
+            memcpy(f->hT + k->p.perm[j] * H, ys + ((L - 1) * N + j) * H, sizeof(float) * (size_t)H);
     }
-    if (k->gathered) {
+    if (k->p.gathered) {
         memset(f->y, 0, sizeof(float) * (size_t)(T * N * H));
-        permute_steps(k, N, H, ys, f->y, 0);
+        rnn__plan_permute(&k->p, H, ys, f->y, 0);
     }
     k->trained = f->training;
     return RNN_OK;
@@ -653,8 +565,8 @@ static rnn_status backward_segment(rnn__dnnl_rnn *k, const rnn__rnn_weights *w, 
                                    const bwd_bufs *u)
 {
     rnn_status st;
-    seg *g = &k->segs[s];
-    const int64_t N = k->N, I = k->s.I, H = k->s.H;
+    rnn__seg *g = &k->p.segs[s];
+    const int64_t N = k->p.N, I = k->s.I, H = k->s.H;
     const size_t esz = k->bf16 ? 2 : 4;
     prim_entry *e, *fe;
     if ((st = get_prim(k, K_BWD, g->T, g->N, N, &e)) ||
@@ -664,8 +576,8 @@ static rnn_status backward_segment(rnn__dnnl_rnn *k, const rnn__rnn_weights *w, 
     if ((st = get_weights(k, 0, RNN__CMD(e->wl), w->wx, w->version, &wl)) ||
         (st = get_weights(k, 1, RNN__CMD(e->wi), w->wh, w->version, &wi)))
         return st;
-    const void *hin = s > 0 ? k->segs[s - 1].h.p : k->bf16 ? k->h0b.p : k->h0.p;
-    const float *cin = s > 0 ? k->segs[s - 1].c.p : k->c0.p;
+    const void *hin = s > 0 ? k->p.segs[s - 1].h.p : k->bf16 ? k->h0b.p : k->h0.p;
+    const float *cin = s > 0 ? k->p.segs[s - 1].c.p : k->c0.p;
     rnn__dnnl_arg a[RNN__DNNL_MAX_ARGS];
     int na = 0;
     a[na++] = (rnn__dnnl_arg){DNNL_ARG_SRC_LAYER, RNN__CMD(e->src_layer),
@@ -704,12 +616,12 @@ static rnn_status backward_segment(rnn__dnnl_rnn *k, const rnn__rnn_weights *w, 
  * rows it carries past their ends. */
 static void segment_state_grads(rnn__dnnl_rnn *k, int s, const rnn__rnn_bwd *b)
 {
-    const seg *g = &k->segs[s];
+    const rnn__seg *g = &k->p.segs[s];
     const int64_t H = k->s.H, t1 = g->t0 + g->T;
     const int lstm = is_lstm(k);
     for (int64_t j = 0; j < g->N; j++) {
         float *dh = k->ddi.p + j * H, *dc = k->ddic.p + j * H;
-        const int64_t n = k->perm[j], L = k->slen[j];
+        const int64_t n = k->p.perm[j], L = k->p.slen[j];
         if (L > t1) {
             memcpy(dh, k->dsi.p + j * H, sizeof(float) * (size_t)H);
             memcpy(dc, k->dsic.p + j * H, sizeof(float) * (size_t)H);
@@ -726,7 +638,7 @@ rnn_status rnn__dnnl_rnn_backward(rnn__dnnl_rnn *k, const rnn__rnn_weights *w,
                                   const rnn__rnn_fwd *f, const rnn__rnn_bwd *b)
 {
     rnn_status st; /* arguments were checked by rnn__rnn_forward/_backward */
-    if (!k->trained || k->T != f->T || k->N != f->N || k->bf16 != (f->bf16 != 0))
+    if (!k->trained || k->p.T != f->T || k->p.N != f->N || k->bf16 != (f->bf16 != 0))
         return RNN__ERR(RNN_ERR_STATE, "backward needs a training forward of the same batch first");
     const int64_t N = f->N, T = f->T, I = k->s.I, H = k->s.H, GH = k->G * H;
     const int lstm = is_lstm(k);
@@ -743,10 +655,10 @@ rnn_status rnn__dnnl_rnn_backward(rnn__dnnl_rnn *k, const rnn__rnn_weights *w,
     if (k->bf16)
         u.xs = k->xb.p, u.ys = k->yb.p;
     else
-        u.xs = k->gathered ? k->xs.p : f->x, u.ys = k->gathered ? k->ys.p : f->y;
+        u.xs = k->p.gathered ? k->xs.p : f->x, u.ys = k->p.gathered ? k->ys.p : f->y;
     /* Without lengths or reversal (one segment, identity order) the primitive reads the
      * caller's dy and writes the caller's dx directly; otherwise through sorted copies. */
-    const int direct_dy = !k->gathered && b->dy, direct_dx = !k->gathered && b->dx;
+    const int direct_dy = !k->p.gathered && b->dy, direct_dx = !k->p.gathered && b->dx;
     if ((!direct_dy && (st = rnn__fbuf_ensure(&k->dys, (size_t)(T * N * H), 0))) ||
         (!direct_dx && (st = rnn__fbuf_ensure(&k->dxs, (size_t)(T * N * I), 0))) ||
         (st = rnn__fbuf_ensure(&k->ddi, (size_t)(N * H), 0)) ||
@@ -760,33 +672,30 @@ rnn_status rnn__dnnl_rnn_backward(rnn__dnnl_rnn *k, const rnn__rnn_weights *w,
         /* dy in sorted (and reversed) order; zero where nothing flows. */
         memset(k->dys.p, 0, sizeof(float) * (size_t)(T * N * H));
         if (b->dy)
-            permute_steps(k, N, H, b->dy, k->dys.p, 1);
+            rnn__plan_permute(&k->p, H, b->dy, k->dys.p, 1);
     }
     /* The final-state gradients of samples that end inside a segment join dy at their last
      * step (h_T is y there). */
     for (int64_t j = 0; j < N; j++) {
-        const int64_t L = k->slen[j];
-        int s = 0;
-        while (k->segs[s].t0 + k->segs[s].T < L)
-            s++;
-        if (k->segs[s].t0 + k->segs[s].T == L)
+        const int64_t L = k->p.slen[j];
+        if (rnn__plan_seg_end(&k->p, L) == L)
             continue;
         if (lstm && b->dcT)
             return RNN__ERR(RNN_ERR_INTERNAL, "a final cell-state gradient for a sample "
                                               "ending inside a segment");
         for (int64_t h = 0; b->dhT && h < H; h++)
-            k->dys.p[((L - 1) * N + j) * H + h] += b->dhT[k->perm[j] * H + h];
+            k->dys.p[((L - 1) * N + j) * H + h] += b->dhT[k->p.perm[j] * H + h];
     }
     /* Segments in reverse. dsi holds the previous (later) segment's
      * diff_src_iter: rows < N_{k+1} feed this segment's diff_dst_iter. */
-    for (int s = k->nseg - 1; s >= 0; s--) {
+    for (int s = k->p.nseg - 1; s >= 0; s--) {
         segment_state_grads(k, s, b);
         if ((st = backward_segment(k, w, s, &u)))
             return st;
     }
     /* dsi now holds the gradient of the (sorted) initial states. */
     for (int64_t j = 0; j < N; j++) {
-        int64_t n = k->perm[j];
+        int64_t n = k->p.perm[j];
         if (b->dh0)
             memcpy(b->dh0 + n * H, k->dsi.p + j * H, sizeof(float) * (size_t)H);
         if (b->dc0 && lstm)
@@ -794,7 +703,7 @@ rnn_status rnn__dnnl_rnn_backward(rnn__dnnl_rnn *k, const rnn__rnn_weights *w,
     }
     if (b->dx && !direct_dx) {
         memset(b->dx, 0, sizeof(float) * (size_t)(T * N * I));
-        permute_steps(k, N, I, k->dxs.p, b->dx, 0);
+        rnn__plan_permute(&k->p, I, k->dxs.p, b->dx, 0);
     }
     return RNN_OK;
 }

@@ -8,12 +8,14 @@
  *     the default scratchpad mode: create here, run on a pthread;
  *  3. diff weights accumulate: backward twice gives twice the gradient, and
  *     the kernel contract (ACCUMULATE) holds across variable-length segments.
- * Plus: new weight versions are picked up after a reorder cache hit.
+ * Plus: new weight versions are picked up after a reorder cache hit; the
+ * primitive caches stay bounded and evict nothing a batch still needs.
  */
 #include <math.h>
 #include <pthread.h>
 
 #include "backend/backend.h"
+#include "backend/onednn_internal.h"
 #include "../unit/test_util.h"
 
 typedef struct bufs {
@@ -219,6 +221,73 @@ START_TEST(new_weight_version_is_picked_up)
 }
 END_TEST
 
+/* With room for 3 primitives, batches of ever new length patterns (an LSTM's with c_T: a
+ * segment per distinct length, more primitives than that in use at once) still equal the
+ * reference, forward and backward, and the list shrinks back to 3 once a batch needs fewer. */
+START_TEST(primitive_cache_bounded)
+{
+    const size_t cap = rnn__dnnl_cache_cap;
+    rnn__dnnl_cache_cap = 3;
+    rnn__cell cells[2] = {RNN__CELL_LSTM, RNN__CELL_GRU};
+    for (int c = 0; c < 2; c++) {
+        rnn__dnnl_ctx *ctx;
+        ck_ok(rnn__dnnl_ctx_create(&ctx));
+        rnn__rnn_shape sh = {cells[c], 9, 12, 5, 4, c};
+        rnn__dnnl_rnn *kd;
+        rnn__ref_rnn *kr;
+        ck_ok(rnn__dnnl_rnn_create(ctx, &sh, &kd));
+        ck_ok(rnn__ref_rnn_create(&sh, &kr));
+        for (int round = 0; round < 8; round++) {
+            static const int mult[8] = {1, 2, 4, 5, 7, 8, 2, 4}; /* prime to 9: 9 lengths */
+            int32_t len[12];
+            for (int n = 0; n < 12; n++)
+                len[n] = 1 + (n * mult[round] + round) % 9;
+            bufs D, R;
+            bufs_init(&D, cells[c], 9, 12, 5, 4);
+            bufs_init(&R, cells[c], 9, 12, 5, 4);
+            bufs *B[2] = {&D, &R};
+            for (int k = 0; k < 2; k++) {
+                rnn__rnn_weights w = {B[k]->wx, B[k]->wh, B[k]->b, (uint64_t)round + 1};
+                rnn__rnn_fwd f = {.T = 9, .N = 12, .x = B[k]->x, .lengths = len, .y = B[k]->y,
+                                  .hT = B[k]->hT, .cT = c ? NULL : B[k]->cT, .training = 1};
+                rnn__rnn_bwd b = {.dy = B[k]->dy, .dx = B[k]->dx, .dh0 = B[k]->dh0,
+                                  .dwx = B[k]->dwx, .dwh = B[k]->dwh, .db = B[k]->db};
+                if (k == 0) {
+                    ck_ok(rnn__dnnl_rnn_forward(kd, &w, &f));
+                    ck_ok(rnn__dnnl_rnn_backward(kd, &w, &f, &b));
+                } else {
+                    ck_ok(rnn__ref_rnn_forward(kr, &w, &f));
+                    ck_ok(rnn__ref_rnn_backward(kr, &w, &f, &b));
+                }
+            }
+            const int64_t GH = D.G * D.H;
+            double e = fmax(rel(D.y, R.y, 9 * 12 * 4), rel(D.hT, R.hT, 12 * 4));
+            e = fmax(e, c ? 0 : rel(D.cT, R.cT, 12 * 4));
+            e = fmax(e, fmax(rel(D.dx, R.dx, 9 * 12 * 5), rel(D.dh0, R.dh0, 12 * 4)));
+            e = fmax(e, fmax(rel(D.dwx, R.dwx, 5 * GH), rel(D.dwh, R.dwh, 4 * GH)));
+            e = fmax(e, rel(D.db, R.db, D.Gb * 4));
+            ck_assert_msg(e < 1e-4, "cell %d, round %d: oneDNN differs from the reference (%g)",
+                          cells[c], round, e);
+            bufs_free(&D);
+            bufs_free(&R);
+        }
+        if (c == 0) /* LSTM with c_T: a segment per distinct length, all in use */
+            ck_assert_uint_gt(rnn__dnnl_rnn_cached(kd), 3);
+        bufs D;
+        bufs_init(&D, cells[c], 1, 12, 5, 4);
+        rnn__rnn_weights w = {D.wx, D.wh, D.b, 1};
+        rnn__rnn_fwd f = {.T = 1, .N = 12, .x = D.x, .y = D.y};
+        ck_ok(rnn__dnnl_rnn_forward(kd, &w, &f)); /* one new primitive */
+        ck_assert_uint_eq(rnn__dnnl_rnn_cached(kd), 3);
+        bufs_free(&D);
+        rnn__dnnl_rnn_destroy(kd);
+        rnn__ref_rnn_destroy(kr);
+        rnn__dnnl_ctx_destroy(ctx);
+    }
+    rnn__dnnl_cache_cap = cap;
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("backend-traps");
@@ -228,6 +297,7 @@ int main(void)
     tcase_add_test(tc, trap2_create_in_one_thread_run_in_another);
     tcase_add_test(tc, trap3_gradients_accumulate_across_calls_and_segments);
     tcase_add_test(tc, new_weight_version_is_picked_up);
+    tcase_add_test(tc, primitive_cache_bounded);
     suite_add_tcase(s, tc);
     return rnn_test_run(s);
 }

@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The variable-length plan of a oneDNN recurrent kernel: samples sorted by length and time
+ * cut into segments (onednn_rnn.c's head comment says how they run; onednn_internal.h
+ * declares these). */
+#include <string.h>
+
+#include "backend/onednn_internal.h"
+
+/* Rows of a segment that starts with `running` samples: rounded up, at most N. */
+static int64_t seg_rows(int64_t running, int64_t N)
+{
+    int64_t r = (running + RNN__SEG_ROWS - 1) / RNN__SEG_ROWS * RNN__SEG_ROWS;
+    return r < N ? r : N;
+}
+
+void rnn__plan_make(rnn__seg_plan *pl, const rnn__rnn_fwd *f, int reverse, int cut_at_every_end)
+{
+    const int64_t N = f->N, T = f->T;
+    pl->T = T;
+    pl->N = N;
+    pl->reverse = reverse;
+    pl->gathered = f->lengths != NULL || reverse;
+    for (int64_t n = 0; n < N; n++) {
+        pl->perm[n] = n;
+        pl->slen[n] = f->lengths ? f->lengths[n] : (int32_t)T;
+    }
+    /* Insertion sort is fine for batch sizes (and stable). */
+    for (int64_t i = 1; i < N; i++) {
+        int64_t p = pl->perm[i];
+        int32_t l = pl->slen[i];
+        int64_t j = i - 1;
+        while (j >= 0 && pl->slen[j] < l) {
+            pl->perm[j + 1] = pl->perm[j];
+            pl->slen[j + 1] = pl->slen[j];
+            j--;
+        }
+        pl->perm[j + 1] = p;
+        pl->slen[j + 1] = l;
+    }
+    /* Segments: cut where seg_rows() changes (or at every end). */
+    int nseg = 0;
+    int64_t t0 = 0, active = N;
+    while (t0 < pl->slen[0]) {
+        while (active > 0 && pl->slen[active - 1] <= t0)
+            active--;
+        const int64_t rows = seg_rows(active, N);
+        int64_t t1 = pl->slen[active - 1], a = active; /* shortest running sample ends at t1 */
+        while (!cut_at_every_end && t1 < pl->slen[0]) {
+            while (a > 0 && pl->slen[a - 1] <= t1)
+                a--;
+            if (seg_rows(a, N) != rows)
+                break;
+            t1 = pl->slen[a - 1];
+        }
+        pl->segs[nseg].t0 = t0;
+        pl->segs[nseg].T = t1 - t0;
+        pl->segs[nseg].N = rows;
+        nseg++;
+        t0 = t1;
+    }
+    pl->nseg = nseg;
+}
+
+void rnn__plan_zero_past_ends(const rnn__seg_plan *pl, int64_t I, float *xs)
+{
+    const int64_t N = pl->N;
+    for (int s = 0; s < pl->nseg; s++) {
+        const rnn__seg *g = &pl->segs[s];
+        const int64_t t1 = g->t0 + g->T;
+        for (int64_t j = g->N - 1; j >= 0 && pl->slen[j] < t1; j--)
+            for (int64_t t = pl->slen[j] > g->t0 ? pl->slen[j] : g->t0; t < t1; t++)
+                memset(xs + (t * N + j) * I, 0, sizeof(float) * (size_t)I);
+    }
+}
+
+void rnn__plan_permute(const rnn__seg_plan *pl, int64_t C, const float *src, float *dst,
+                       int to_sorted)
+{
+    const int64_t N = pl->N;
+    for (int64_t j = 0; j < N; j++) {
+        int64_t n = pl->perm[j], L = pl->slen[j];
+        for (int64_t t = 0; t < L; t++) {
+            int64_t u = pl->reverse ? L - 1 - t : t; /* the caller's step */
+            const int64_t sorted = (t * N + j) * C, caller = (u * N + n) * C;
+            memcpy(dst + (to_sorted ? sorted : caller), src + (to_sorted ? caller : sorted),
+                   sizeof(float) * (size_t)C);
+        }
+    }
+}
+
+int64_t rnn__plan_seg_end(const rnn__seg_plan *pl, int64_t L)
+{
+    int s = 0;
+    while (pl->segs[s].t0 + pl->segs[s].T < L)
+        s++;
+    return pl->segs[s].t0 + pl->segs[s].T;
+}
