@@ -7,16 +7,17 @@
  * - Variable lengths (oneDNN has none): samples are sorted by length,
  *   descending; segment k runs on a prefix of N_k samples through strided
  *   views of the padded time-major buffers, from a prefix of the previous
- *   segment's dst_iter. N_k is the count still running at its start rounded
- *   up to RNN__SEG_ROWS (at most N); the ended samples it carries read zeros, their
- *   outputs are dropped and every gradient entering their extra steps is
- *   zero, so none flows out. A segment ends where N_k would change (and at
- *   every distinct length when an LSTM's c_T is wanted: it is only in
- *   dst_iter_c). A final h is the dst_iter of the segment a sample ends with,
- *   else its last output; its gradient enters as diff_dst_iter or joins
- *   diff_dst_layer there. Backward walks the segments in reverse. Rounding
- *   bounds the shapes (N / SEG_ROWS values of N_k) and the segments of a
- *   batch; uniform lengths are one segment with no copies (left-to-right).
+ *   segment's dst_iter (onednn_plan.c cuts them). N_k is the count still
+ *   running at its start rounded up to RNN__SEG_ROWS (at most N); the ended
+ *   samples it carries read zeros, their outputs are dropped and every
+ *   gradient entering their extra steps is zero, so none flows out. A
+ *   segment ends where N_k would change (and at every distinct length when an
+ *   LSTM's c_T is wanted: it is only in dst_iter_c). A final h is the
+ *   dst_iter of the segment a sample ends with, else its last output; its
+ *   gradient enters as diff_dst_iter or joins diff_dst_layer there. Backward
+ *   walks the segments in reverse. Rounding bounds the shapes (N_k takes
+ *   N / RNN__SEG_ROWS values) and the segments of a batch; uniform lengths
+ *   are one segment with no copies (left-to-right).
  * - Primitives are created once per (kind, T_k, N_k, N) and cached; weights
  *   are reordered from the canonical ldigo layout into each primitive's
  *   preferred layout (format_tag any) only when their version changes.
@@ -39,7 +40,6 @@
 #include "backend/onednn_internal.h"
 
 enum { K_FWD_TRAIN = 0, K_FWD_INFER = 1, K_BWD = 2 };
-
 
 typedef struct prim_entry {
     rnn__dnnl_cached link; /* first; used: the kernel's clock (forwards so far) */
@@ -375,7 +375,6 @@ void rnn__dnnl_rnn_destroy(rnn__dnnl_rnn *k)
     rnn__free(k);
 }
 
-
 /* ------------------------------------------------------------ forward */
 
 /* Places the training workspaces of this plan's segments in k->ws (64-byte aligned, one
@@ -394,7 +393,6 @@ static rnn_status place_workspaces(rnn__dnnl_rnn *k)
     }
     return rnn__bytes_ensure(&k->ws, &k->ws_bytes, total);
 }
-
 
 /* The layer input and initial states as the primitives read them: x in sorted (and reversed)
  * order when gathered, h0/c0 sorted with explicit zeros when not given (trap 1); in bf16, x and
@@ -535,7 +533,8 @@ rnn_status rnn__dnnl_rnn_forward(rnn__dnnl_rnn *k, const rnn__rnn_weights *w, co
     for (int64_t j = 0; f->hT && j < N; j++) {
         const int64_t L = k->p.slen[j];
         if (rnn__plan_seg_end(&k->p, L) != L)
-            memcpy(f->hT + k->p.perm[j] * H, ys + ((L - 1) * N + j) * H, sizeof(float) * (size_t)H);
+            memcpy(f->hT + k->p.perm[j] * H, ys + ((L - 1) * N + j) * H,
+                   sizeof(float) * (size_t)H);
     }
     if (k->p.gathered) {
         memset(f->y, 0, sizeof(float) * (size_t)(T * N * H));
