@@ -459,21 +459,20 @@ class Suite:
                 f"{res['wall_s']:.1f} s)")
         return rec
 
-    def values(self, section, case, lib, threads, key="value"):
-        return [r[key] for r in self.records if r["section"] == section and r["case"] == case
+    def records_of(self, section, case, lib, threads):
+        """The measured records (value not None) of one case, library and thread count."""
+        return [r for r in self.records if r["section"] == section and r["case"] == case
                 and r["lib"] == lib and r["threads"] == threads and r["value"] is not None]
+
+    def values(self, section, case, lib, threads, key="value"):
+        return [r[key] for r in self.records_of(section, case, lib, threads)]
 
     def rss(self, section, case, lib, threads):
         v = self.values(section, case, lib, threads, "rss_kib")
         return max(v) if v else None
 
-    def records_of(self, section, case, lib, threads):
-        return [r for r in self.records if r["section"] == section and r["case"] == case
-                and r["lib"] == lib and r["threads"] == threads and r["value"] is not None]
-
     def last(self, section, case, lib, threads):
-        rs = [r for r in self.records if r["section"] == section and r["case"] == case
-              and r["lib"] == lib and r["threads"] == threads and r["value"] is not None]
+        rs = self.records_of(section, case, lib, threads)
         return rs[-1] if rs else None
 
     # -------------------------------------------------------- recurrent (issue 2)
@@ -1123,7 +1122,7 @@ class Suite:
         for c, name in names.items():
             th = a.e2e_threads[-1]
             for lib in ("librnn",) + PEERS:
-                rs = [x for x in (self.records_of("e2e", c, lib, th)) if x.get("rss")]
+                rs = [x for x in self.records_of("e2e", c, lib, th) if x.get("rss")]
                 if rs:
                     before = [x["rss"][0] for x in rs]
                     peak = [x["rss"][1] for x in rs]
