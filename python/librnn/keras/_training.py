@@ -25,16 +25,12 @@ from . import losses as _losses
 from . import metrics as _metrics
 from . import optimizers as _optimizers
 from ._base import unsupported
+from ._datasets import Batches, is_dataset
 from ._graph import new_seed
 
 
 def _sorted_logs(d):
     return {k: d[k] for k in sorted(d)}
-
-
-def _is_dataset(x):
-    return (hasattr(x, "element_spec") or hasattr(x, "__next__") or callable(x) or
-            (hasattr(x, "__getitem__") and hasattr(x, "on_epoch_end")))
 
 
 class Trainer:
@@ -43,9 +39,11 @@ class Trainer:
 
     Data (``x``) is a numpy array (anything numpy converts) for a model with
     one input, a list of arrays (one per input) or a dict keyed by input name;
-    token-id inputs take integers (int32), the others float32. Datasets,
-    generators and PyDatasets raise NotImplementedError. Targets (``y``) are
-    those of the first output: librnn trains on the model's first output only.
+    token-id inputs take integers (int32), the others float32. It may also be a
+    ``keras.utils.PyDataset`` or a Python generator or iterator of batches
+    (``(x, y)``, or ``x`` alone for predict), read in order, batch by batch;
+    tf.data datasets raise NotImplementedError. Targets (``y``) are those of
+    the first output: librnn trains on the model's first output only.
     """
 
     #: Whether compile() was called.
@@ -190,8 +188,8 @@ class Trainer:
         """One contiguous numpy array per model input, converted to its dtype."""
         if x is None:
             raise ValueError("%s must be given" % what)
-        if _is_dataset(x):
-            raise unsupported("%s as a dataset, generator or PyDataset (%s)"
+        if is_dataset(x):
+            raise unsupported("%s as a dataset, generator or PyDataset (%s) here"
                               % (what, type(x).__name__), "pass numpy arrays")
         inputs = self.inputs
         if isinstance(x, dict):
@@ -277,10 +275,12 @@ class Trainer:
         twins.
 
         Args:
-            x: The inputs (see the class).
+            x: The inputs (see the class), or a ``keras.utils.PyDataset`` or
+                generator of ``(x, y)`` batches.
             y: The first output's targets: class ids for
-                sparse_categorical_crossentropy, else arrays of the output's shape.
-            batch_size: Samples per step (default 32).
+                sparse_categorical_crossentropy, else arrays of the output's
+                shape (None when ``x`` gives batches).
+            batch_size: Samples per step (default 32; arrays only).
             epochs: The epoch to stop before (counting from 0, as Keras: with
                 ``initial_epoch`` it is not a count).
             verbose: "auto" or 1 (a progress bar), 2 (one line per epoch) or 0
@@ -288,17 +288,23 @@ class Trainer:
             callbacks: ``keras.callbacks.Callback`` objects, called in order
                 before History and the progress bar.
             validation_split: The fraction of samples, taken from the end
-                before shuffling, held out for validation, in [0, 1).
+                before shuffling, held out for validation, in [0, 1) (arrays
+                only).
             validation_data: ``(x_val, y_val)`` evaluated after epochs
-                (overrides validation_split); sample weights raise
-                NotImplementedError.
+                (overrides validation_split), or a PyDataset or generator of
+                batches; sample weights raise NotImplementedError.
             shuffle: Whether to shuffle the samples before each epoch (True or
-                False; "batch" raises NotImplementedError).
+                False; "batch" raises NotImplementedError). Batches from a
+                PyDataset or generator are read in order, as Keras does.
             class_weight: Must be None (else NotImplementedError).
             sample_weight: Must be None (else NotImplementedError).
             initial_epoch: The epoch to start at (to resume training).
-            steps_per_epoch: Must be None (else NotImplementedError).
-            validation_steps: Must be None (else NotImplementedError).
+            steps_per_epoch: Batches per epoch from a generator (default:
+                until it ends; training stops, with Keras' warning, when it
+                runs out), or at most a PyDataset's length; with arrays it
+                must be None (else NotImplementedError).
+            validation_steps: Batches per validation from a generator (as
+                ``steps_per_epoch``); with arrays it must be None.
             validation_batch_size: Samples per validation step (default:
                 ``batch_size``).
             validation_freq: Validate every this many epochs, or after the
@@ -313,40 +319,44 @@ class Trainer:
             NotImplementedError: An argument or data outside the subset.
         """
         self._assert_compiled("fit")
-        for arg, v in (("class_weight", class_weight), ("sample_weight", sample_weight),
-                       ("steps_per_epoch", steps_per_epoch),
-                       ("validation_steps", validation_steps)):
+        for arg, v in (("class_weight", class_weight), ("sample_weight", sample_weight)):
             if v is not None:
                 raise unsupported("fit(%s=...)" % arg)
         if shuffle not in (True, False):
             raise unsupported("fit(shuffle=%r)" % (shuffle,))
         verbose = _verbosity(verbose)
-        self._build_from_data(x)
-        xs, ys = self._arrays(x), self._targets(y)
-        if ys.shape[0] != xs[0].shape[0]:
-            raise ValueError("x and y must have the same number of samples (got %d and %d)"
-                             % (xs[0].shape[0], ys.shape[0]))
+        batch_size = int(batch_size or 32)
+        if is_dataset(x):
+            if y is not None:
+                raise ValueError("`y` argument is not supported when using a PyDataset or a "
+                                 "generator as x: its batches hold the targets")
+            if validation_split:
+                raise ValueError("validation_split is only supported for NumPy arrays, not "
+                                 "for a PyDataset or a generator")
+            data = Batches(x, steps_per_epoch, "x", "steps_per_epoch")
+            self._build_from_data(data.peek()[0])
+            steps = data.steps
+        else:
+            for arg, v in (("steps_per_epoch", steps_per_epoch),
+                           ("validation_steps", validation_steps)):
+                if v is not None:
+                    raise unsupported("fit(%s=...) with arrays" % arg)
+            self._build_from_data(x)
+            data = self._fit_arrays(x, y, validation_split if validation_data is None else 0)
+            steps = int(math.ceil(data[0][0].shape[0] / batch_size))
         val = None
-        if validation_data is not None:
+        if validation_data is not None and is_dataset(validation_data):
+            val = Batches(validation_data, validation_steps, "validation_data",
+                          "validation_steps")
+        elif validation_data is not None:
             vd = tuple(validation_data)
             if len(vd) == 3 and vd[2] is not None:
                 raise unsupported("sample weights in validation_data")
             if len(vd) not in (2, 3):
                 raise ValueError("validation_data must be (x_val, y_val)")
             val = (self._arrays(vd[0], "validation x"), self._targets(vd[1]))
-        elif validation_split:
-            if not 0 < validation_split < 1:
-                raise ValueError("validation_split must be in [0, 1) (got %r)"
-                                 % (validation_split,))
-            n = xs[0].shape[0]
-            at = int(math.ceil(n * (1.0 - validation_split)))
-            if at <= 0 or at >= n:
-                raise ValueError("validation_split=%r of %d samples leaves an empty training "
-                                 "or validation set" % (validation_split, n))
-            val = ([a[at:] for a in xs], ys[at:])
-            xs, ys = [a[:at] for a in xs], ys[:at]
-        batch_size = int(batch_size or 32)
-        steps = int(math.ceil(xs[0].shape[0] / batch_size))
+        elif isinstance(data, tuple) and len(data) == 3:
+            val = data[2]
         cbl = _callbacks.CallbackList(callbacks, add_history=True, add_progbar=verbose != 0,
                                       model=self, verbose=verbose, epochs=epochs, steps=steps)
         self.history = cbl._history
@@ -356,11 +366,22 @@ class Trainer:
         cbl.on_train_begin()
         logs_out = None
         for epoch in range(initial_epoch, epochs):
+            if isinstance(data, Batches) and not data.has_next():
+                data.warn_if_short(0)   # a generator that has ended: no epoch at all
+                break
             cbl.on_epoch_begin(epoch)
-            logs = self._train_epoch(xs, ys, batch_size, shuffle, cbl)
+            if isinstance(data, Batches):
+                data.epoch_begin()
+                logs, got = self._train_batches(data, cbl)
+                data.epoch_end()
+                cbl.set_steps(got)
+                self.stop_training |= data.warn_if_short(got)
+            else:
+                logs = self._train_epoch(data[0], data[1], batch_size, shuffle, cbl)
             if val is not None and _should_eval(epoch, validation_freq):
                 cbl.on_test_begin()
-                vlogs = self._eval_arrays(val[0], val[1], validation_batch_size or batch_size)
+                vlogs = self._eval_batches(val) if isinstance(val, Batches) else \
+                    self._eval_arrays(val[0], val[1], validation_batch_size or batch_size)
                 cbl.on_test_end(vlogs)
                 logs.update(("val_" + k, v) for k, v in vlogs.items())
             logs = _sorted_logs(logs)
@@ -370,6 +391,35 @@ class Trainer:
                 break
         cbl.on_train_end(logs_out)
         return self.history
+
+    def _fit_arrays(self, x, y, validation_split):
+        """fit's arrays: (inputs, targets) or, with validation_split, (inputs,
+        targets, (validation inputs, validation targets))."""
+        xs, ys = self._arrays(x), self._targets(y)
+        if ys.shape[0] != xs[0].shape[0]:
+            raise ValueError("x and y must have the same number of samples (got %d and %d)"
+                             % (xs[0].shape[0], ys.shape[0]))
+        if not validation_split:
+            return xs, ys
+        if not 0 < validation_split < 1:
+            raise ValueError("validation_split must be in [0, 1) (got %r)" % (validation_split,))
+        n = xs[0].shape[0]
+        at = int(math.ceil(n * (1.0 - validation_split)))
+        if at <= 0 or at >= n:
+            raise ValueError("validation_split=%r of %d samples leaves an empty training "
+                             "or validation set" % (validation_split, n))
+        return [a[:at] for a in xs], ys[:at], ([a[at:] for a in xs], ys[at:])
+
+    def _batch(self, x, y, what="x"):
+        """One batch from a dataset, converted as arrays are: (inputs, targets)."""
+        xs = self._arrays(x, what)
+        if y is None:
+            raise ValueError("%s: a training or evaluation batch must give (x, y)" % what)
+        ys = self._targets(y)
+        if ys.shape[0] != xs[0].shape[0]:
+            raise ValueError("%s: a batch's x and y must have the same number of samples "
+                             "(got %d and %d)" % (what, xs[0].shape[0], ys.shape[0]))
+        return xs, ys
 
     def _logs(self, loss, acc):
         out = {"loss": float(loss)}
@@ -383,20 +433,69 @@ class Trainer:
             c.set_param(name, value)
         self.optimizer._scheduled_lr()
 
+    def _per_batch(self, cbl):
+        """Whether Python must see every batch (callbacks, fixed weights, schedules)."""
+        return cbl.wants_batches() or bool(self._fixed) or self.optimizer._schedule is not None
+
     def _train_epoch(self, xs, ys, batch_size, shuffle, cbl):
-        per_batch = cbl.wants_batches() or bool(self._fixed) or \
-            self.optimizer._schedule is not None
         self.optimizer._scheduled_lr()
         if len(xs) == 1:
-            return self._c_epoch(xs[0], ys, batch_size, shuffle, cbl, per_batch)
-        return self._py_epoch(xs, ys, batch_size, shuffle, cbl)
+            return self._c_epoch(cbl, xs[0], ys, batch_size, shuffle)[0]
 
-    def _c_epoch(self, x, y, batch_size, shuffle, cbl, per_batch):
-        errors = []
-        data = _Data(x, y, None, errors)
+        def slices():
+            n = xs[0].shape[0]
+            order = np.random.default_rng(new_seed()).permutation(n) if shuffle else None
+            for b in range(int(math.ceil(n / batch_size))):
+                cbl.on_train_batch_begin(b)
+                if order is None:
+                    idx = slice(b * batch_size, (b + 1) * batch_size)
+                else:
+                    idx = np.sort(order[b * batch_size:(b + 1) * batch_size])
+                yield [np.ascontiguousarray(a[idx]) for a in xs], np.ascontiguousarray(ys[idx])
+        return self._py_epoch(slices(), cbl)[0]
+
+    def _train_batches(self, data, cbl):
+        """One epoch over a PyDataset or generator: (logs, batches trained)."""
+        self.optimizer._scheduled_lr()
+        if len(self.inputs) == 1:
+            return self._c_epoch(cbl, batches=data)
+        return self._py_epoch(data.batches(self._batch, cbl.on_train_batch_begin), cbl)
+
+    def _c_epoch(self, cbl, x=None, y=None, batch_size=32, shuffle=False, batches=None):
+        """One rnn_model_fit epoch over arrays or, through rnn_batch_fn, over
+        ``batches``: (logs, batches trained)."""
+        errors, got = [], [0]
+        per_batch = self._per_batch(cbl)
+        if batches is None:
+            data = _Data(x, y, None, errors)
+        else:
+            def next_batch(epoch, b):
+                if batches.steps is not None and b >= batches.steps:
+                    return None
+                if per_batch:
+                    cbl.on_train_batch_begin(b)
+                item = batches.get(b)
+                if item is None:
+                    return None
+                xs, ys = self._batch(*item)
+                got[0] = b + 1
+                return xs[0], ys
+            data = _Data(next_batch, None, None, errors)
         fo = _lib.init_struct(_lib.rnn_fit_options)
         fo.batch_size, fo.epochs, fo.shuffle = batch_size, 1, int(bool(shuffle))
         fo.seed, fo.reset_states = new_seed(), 0
+        # Keras averages the batches' losses weighted by their samples; the C
+        # library by what each loss averaged (the unmasked steps of a masked output)
+        sums = [0.0, 0]
+
+        def on_batch(user, pb):
+            try:
+                sums[0] += float(pb.contents.loss) * int(pb.contents.samples)
+                sums[1] += int(pb.contents.samples)
+                return 0
+            except BaseException as e:  # never unwind through C
+                errors.append(e)
+                return 1
 
         def on_progress(user, pp):
             try:
@@ -405,19 +504,22 @@ class Trainer:
                     return 0
                 b = int(p.batch) - 1
                 self._after_step()
-                cbl.on_train_batch_end(b, self._logs(p.loss, p.accuracy))
+                cbl.on_train_batch_end(b, self._logs(sums[0] / max(sums[1], 1), p.accuracy))
                 if self.stop_training:
                     return 1
-                if b + 1 < p.batches:
+                if batches is None and b + 1 < p.batches:
                     cbl.on_train_batch_begin(b + 1)
                 return 0
             except BaseException as e:  # never unwind through C
                 errors.append(e)
                 return 1
 
+        batch_cb = _lib.rnn_batch_callback(on_batch)
+        fo.on_batch = batch_cb
         cb = None
         if per_batch:
-            cbl.on_train_batch_begin(0)
+            if batches is None:
+                cbl.on_train_batch_begin(0)
             cb = _lib.rnn_progress_callback(on_progress)
             fo.on_progress = cb
         result = _lib.rnn_fit_result()
@@ -431,33 +533,24 @@ class Trainer:
             raise
         if errors:
             raise errors[0]
-        return self._logs(result.last.loss, result.last.accuracy)
+        return self._logs(sums[0] / sums[1] if sums[1] else result.last.loss,
+                          result.last.accuracy), got[0]
 
-    def _weights_of(self, xs):
-        """The weight of each sample's accuracy in its batch (its counted steps)."""
-        return None
-
-    def _py_epoch(self, xs, ys, batch_size, shuffle, cbl):
-        n = xs[0].shape[0]
-        order = np.random.default_rng(new_seed()).permutation(n) if shuffle else np.arange(n)
+    def _py_epoch(self, batches, cbl):
+        """An epoch of rnn_model_train_step calls (models with several inputs)
+        over ``batches`` of (inputs, targets): (logs, batches trained)."""
         sums = np.zeros(3)   # loss * samples, accuracy * counted, counted
-        seen = 0
-        steps = int(math.ceil(n / batch_size))
-        for b in range(steps):
-            cbl.on_train_batch_begin(b)
-            idx = np.sort(order[b * batch_size:(b + 1) * batch_size]) if shuffle else \
-                order[b * batch_size:(b + 1) * batch_size]
-            xb = [np.ascontiguousarray(a[idx]) for a in xs]
-            yb = np.ascontiguousarray(ys[idx])
+        seen, b = 0, -1
+        for b, (xb, yb) in enumerate(batches):
             loss, acc = self._c.train_step(xb, yb)
             self._after_step()
             w = self._acc_count(xb, yb)
-            seen += len(idx)
-            sums += (loss * len(idx), 0.0 if math.isnan(acc) else acc * w, w)
+            seen += yb.shape[0]
+            sums += (loss * yb.shape[0], 0.0 if math.isnan(acc) else acc * w, w)
             cbl.on_train_batch_end(b, self._logs(sums[0] / seen, _ratio(sums[1], sums[2])))
             if self.stop_training:
                 break
-        return self._logs(sums[0] / max(seen, 1), _ratio(sums[1], sums[2]))
+        return self._logs(sums[0] / max(seen, 1), _ratio(sums[1], sums[2])), b + 1
 
     def _acc_count(self, xb, yb):
         """How many targets the accuracy of a batch counted: its unmasked steps for
@@ -479,17 +572,37 @@ class Trainer:
     # ------------------------------------------------------------------ evaluate
     def _eval_arrays(self, xs, ys, batch_size):
         self._sync()
-        if len(xs) == 1:
+        if len(xs) == 1 and not self._masked_per_step():
             r = self._c.evaluate(xs[0], ys, batch_size=int(batch_size))
             return self._logs(r["loss"], r["accuracy"])
-        n = xs[0].shape[0]
-        sums = np.zeros(3)
-        for s in range(0, n, batch_size):
-            xb = [a[s:s + batch_size] for a in xs]
-            yb = ys[s:s + batch_size]
-            loss, acc = self._c.test_step(xb, yb)
+        return self._eval_steps(([a[s:s + batch_size] for a in xs], ys[s:s + batch_size])
+                                for s in range(0, xs[0].shape[0], batch_size))
+
+    def _masked_per_step(self):
+        """Whether the output is a masked sequence: its batches' losses are means
+        over different numbers of steps, which the C library weights by those
+        numbers and Keras by the batches' samples."""
+        return bool(self._output_mask_sources()) and len(self.outputs[0].shape) >= 3
+
+    def _eval_batches(self, data):
+        """The logs of one pass over a PyDataset or generator."""
+        self._sync()
+        data.epoch_begin()
+        logs = self._eval_steps(data.batches(lambda x, y: self._batch(x, y, data.what)))
+        data.epoch_end()
+        return logs
+
+    def _eval_steps(self, batches):
+        """Loss and metrics over ``batches`` of (inputs, targets), weighted as
+        Keras 3 weights them (the loss by samples, accuracy by counted targets)."""
+        sums, n = np.zeros(3), 0
+        for xb, yb in batches:
+            loss, acc = self._c.test_step(xb if len(xb) > 1 else xb[0], yb)
             w = self._acc_count(xb, yb)
+            n += yb.shape[0]
             sums += (loss * yb.shape[0], 0.0 if math.isnan(acc) else acc * w, w)
+        if not n:
+            raise ValueError("evaluation got no batch")
         return self._logs(sums[0] / n, _ratio(sums[1], sums[2]))
 
     def evaluate(self, x: Any = None, y: Any = None, batch_size: int | None = None,
@@ -499,12 +612,15 @@ class Trainer:
         """Keras' evaluate: the loss, or [loss, metrics...] (a dict with return_dict).
 
         Args:
-            x: The inputs (see the class).
-            y: The first output's targets.
-            batch_size: Samples per step (default 32).
+            x: The inputs (see the class), or a PyDataset or generator of
+                ``(x, y)`` batches.
+            y: The first output's targets (None when ``x`` gives batches).
+            batch_size: Samples per step (default 32; arrays only).
             verbose: "auto" or 1 (the bar, drawn once at the end), 2 or 0.
             sample_weight: Must be None (else NotImplementedError).
-            steps: Must be None (else NotImplementedError).
+            steps: Batches to read from a generator (default: until it ends)
+                or at most a PyDataset's length; with arrays it must be None
+                (else NotImplementedError).
             callbacks: Callbacks; their test hooks are called (no batch hooks).
             return_dict: Whether to return ``{"loss": ..., metric: ...}``.
             **kwargs: Any raises ValueError (as Keras).
@@ -518,21 +634,34 @@ class Trainer:
                 not match it.
         """
         self._assert_compiled("evaluate")
-        if sample_weight is not None or steps is not None:
-            raise unsupported("evaluate(%s=...)" % ("sample_weight" if sample_weight is not None
-                                                   else "steps"))
+        if sample_weight is not None:
+            raise unsupported("evaluate(sample_weight=...)")
         if kwargs:
             raise ValueError("Arguments not recognized: %r" % kwargs)
         verbose = _verbosity(verbose)
-        self._build_from_data(x)
-        xs, ys = self._arrays(x), self._targets(y)
         batch_size = int(batch_size or 32)
-        n_steps = int(math.ceil(xs[0].shape[0] / batch_size))
+        if is_dataset(x):
+            if y is not None:
+                raise ValueError("`y` argument is not supported when using a PyDataset or a "
+                                 "generator as x: its batches hold the targets")
+            data = Batches(x, steps, "x", "steps")
+            self._build_from_data(data.peek()[0])
+            n_steps = data.steps
+        else:
+            if steps is not None:
+                raise unsupported("evaluate(steps=...) with arrays")
+            self._build_from_data(x)
+            xs, ys = self._arrays(x), self._targets(y)
+            n_steps = int(math.ceil(xs[0].shape[0] / batch_size))
         cbl = _callbacks.CallbackList(callbacks, add_progbar=verbose != 0, model=self,
                                       verbose=verbose, epochs=1, steps=n_steps)
         self._ensure_c()
         cbl.on_test_begin()
-        logs = self._eval_arrays(xs, ys, batch_size)
+        if is_dataset(x):
+            logs = self._eval_batches(data)
+            cbl.set_steps(data.count)
+        else:
+            logs = self._eval_arrays(xs, ys, batch_size)
         cbl.on_test_end(logs)
         if return_dict:
             return logs
@@ -566,28 +695,46 @@ class Trainer:
         outputs).
 
         Args:
-            x: The inputs (see the class).
-            batch_size: Samples per step (default 32).
+            x: The inputs (see the class), or a PyDataset or generator of
+                batches (``x``, ``(x,)`` or ``(x, y)``: y is not read).
+            batch_size: Samples per step (default 32; arrays only).
             verbose: "auto" or 1 (the bar, drawn once at the end), 2 or 0.
-            steps: Must be None (else NotImplementedError).
+            steps: Batches to read from a generator (default: until it ends)
+                or at most a PyDataset's length; with arrays it must be None
+                (else NotImplementedError).
             callbacks: Callbacks; their predict hooks are called.
 
         Returns:
             A float32 array (batch first) for one output; a list of arrays, or
             a dict for outputs given as a dict.
         """
-        if steps is not None:
-            raise unsupported("predict(steps=...)")
         verbose = _verbosity(verbose)
-        self._build_from_data(x)
-        xs = self._arrays(x)
         batch_size = int(batch_size or 32)
-        n_steps = int(math.ceil(xs[0].shape[0] / batch_size))
+        if is_dataset(x):
+            data = Batches(x, steps, "x", "steps")
+            self._build_from_data(data.peek()[0])
+            n_steps = data.steps
+        else:
+            if steps is not None:
+                raise unsupported("predict(steps=...) with arrays")
+            self._build_from_data(x)
+            xs = self._arrays(x)
+            n_steps = int(math.ceil(xs[0].shape[0] / batch_size))
         cbl = _callbacks.CallbackList(callbacks, add_progbar=verbose != 0, model=self,
                                       verbose=verbose, epochs=1, steps=n_steps)
         self._ensure_c()
         cbl.on_predict_begin()
-        out = self._predict_arrays(xs, batch_size)
+        if is_dataset(x):
+            data.epoch_begin()
+            parts = [self._predict_arrays(xb, xb[0].shape[0]) for xb in
+                     data.batches(lambda bx, by: self._arrays(bx, data.what))]
+            data.epoch_end()
+            if not parts:
+                raise ValueError("predict got no batch from %s" % type(x).__name__)
+            cbl.set_steps(len(parts))
+            out = [np.concatenate(o) for o in zip(*parts)]
+        else:
+            out = self._predict_arrays(xs, batch_size)
         cbl.on_predict_end()
         return self._structure(out)
 

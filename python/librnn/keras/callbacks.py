@@ -261,6 +261,19 @@ class CallbackList:
             cb.set_model(model)
             cb.set_params(params)
 
+    def set_steps(self, steps: int) -> None:
+        """Gives the batches per epoch once a dataset of unknown length has been
+        read through (as Keras learns it after the first epoch).
+
+        Args:
+            steps: The batches the pass had.
+        """
+        if self.params.get("steps") is not None:
+            return
+        self.params["steps"] = steps
+        if self._progbar is not None:
+            self._progbar.seen = max(self._progbar.seen, steps)
+
     def wants_batches(self) -> bool:
         """Whether any callback does something after training batches.
 

@@ -1,20 +1,25 @@
 # SPDX-License-Identifier: Apache-2.0
 """``keras.utils``: set_random_seed, to_categorical, pad_sequences, Progbar,
-clear_session. (Note: librnn's Embedding(mask_zero=True) masks right padding:
+PyDataset (and its alias Sequence), clear_session. (Note: librnn's Embedding(mask_zero=True) masks right padding:
 use ``pad_sequences(..., padding="post")`` with it.)"""
 from __future__ import annotations
 
 import random
-from typing import Any, Sequence
+import typing
+from typing import Any
 
 import numpy as np
 
 from ._base import clear_session
 from ._base import keras_getattr as _keras_getattr
+from ._datasets import PyDataset
 from ._progbar import Progbar
 
-__all__ = ["set_random_seed", "to_categorical", "pad_sequences", "Progbar", "clear_session",
-           "get_source_inputs", "is_keras_tensor"]
+__all__ = ["set_random_seed", "to_categorical", "pad_sequences", "Progbar", "PyDataset",
+           "Sequence", "clear_session", "get_source_inputs", "is_keras_tensor"]
+
+#: Keras 3's old name of PyDataset.
+Sequence = PyDataset
 
 
 def set_random_seed(seed: int) -> None:
@@ -57,7 +62,7 @@ def to_categorical(x: Any, num_classes: int | None = None) -> np.ndarray:
     return out.reshape(shape + (num_classes,))
 
 
-def pad_sequences(sequences: Sequence[Any], maxlen: int | None = None, dtype: Any = "int32",
+def pad_sequences(sequences: typing.Sequence[Any], maxlen: int | None = None, dtype: Any = "int32",
                   padding: str = "pre", truncating: str = "pre", value: Any = 0.0) -> np.ndarray:
     """Pads sequences to one length, as Keras' pad_sequences (padding and truncating
     "pre" or "post").
@@ -157,7 +162,7 @@ def get_source_inputs(tensor: Any) -> list[Any]:
 
 
 __getattr__ = _keras_getattr("utils", """
-    Config CustomObjectScope FeatureSpace PyDataset Sequence array_to_img
+    Config CustomObjectScope FeatureSpace array_to_img
     audio_dataset_from_directory bounding_boxes custom_object_scope deserialize_keras_object
     disable_interactive_logging enable_interactive_logging get_custom_objects get_file
     get_registered_name get_registered_object image_dataset_from_directory img_to_array
