@@ -5,25 +5,6 @@
 
 #include "internal.h"
 
-rnn_status rnn__fbuf_ensure(rnn__fbuf *b, size_t n, int zero)
-{
-    if (n == 0)
-        n = 1;
-    if (b->n < n) {
-        if (n > SIZE_MAX / sizeof(float))
-            return RNN__NOMEM(SIZE_MAX);
-        float *p = rnn__malloc(n * sizeof(float));
-        if (!p)
-            return RNN__NOMEM(n * sizeof(float));
-        rnn__free(b->p);
-        b->p = p;
-        b->n = n;
-    }
-    if (zero)
-        rnn__zero(b->p, n * sizeof(float));
-    return RNN_OK;
-}
-
 rnn_status rnn__bytes_ensure(void **p, size_t *bytes, size_t need)
 {
     if (need <= *bytes)
@@ -34,6 +15,24 @@ rnn_status rnn__bytes_ensure(void **p, size_t *bytes, size_t need)
     rnn__free(*p);
     *p = q;
     *bytes = need;
+    return RNN_OK;
+}
+
+rnn_status rnn__fbuf_ensure(rnn__fbuf *b, size_t n, int zero)
+{
+    if (n == 0)
+        n = 1;
+    if (n > SIZE_MAX / sizeof(float))
+        return RNN__NOMEM(SIZE_MAX);
+    void *p = b->p;
+    size_t bytes = b->n * sizeof(float);
+    rnn_status st = rnn__bytes_ensure(&p, &bytes, n * sizeof(float));
+    if (st)
+        return st;
+    b->p = p;
+    b->n = bytes / sizeof(float);
+    if (zero)
+        rnn__zero(b->p, n * sizeof(float));
     return RNN_OK;
 }
 
