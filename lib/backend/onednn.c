@@ -12,7 +12,7 @@ rnn_status rnn__dnnl_fail(const char *func, const char *what, dnnl_status_t s)
 
 size_t rnn__dnnl_cache_cap = 512;
 
-rnn__dnnl_cached *rnn__dnnl_cache_evict(rnn__dnnl_cached **head, uint64_t keep_from)
+static rnn__dnnl_cached *cache_evict(rnn__dnnl_cached **head, uint64_t keep_from)
 {
     size_t n = 0;
     rnn__dnnl_cached **victim = NULL;
@@ -28,6 +28,15 @@ rnn__dnnl_cached *rnn__dnnl_cache_evict(rnn__dnnl_cached **head, uint64_t keep_f
     return e;
 }
 
+void rnn__dnnl_cache_push(rnn__dnnl_cached **head, rnn__dnnl_cached *e, uint64_t now,
+                          void (*free_entry)(void *))
+{
+    *e = (rnn__dnnl_cached){*head, now};
+    *head = e;
+    for (rnn__dnnl_cached *old; (old = cache_evict(head, now));)
+        free_entry(old);
+}
+
 /* One cached matmul primitive. */
 typedef struct rnn__dnnl_mm {
     rnn__dnnl_cached link; /* first */
@@ -38,8 +47,9 @@ typedef struct rnn__dnnl_mm {
     rnn__md a_md, b_md, bias_md, c_md, scratch_md; /* scratchpad: the context's */
 } rnn__dnnl_mm;
 
-static void mm_free(rnn__dnnl_mm *m)
+static void mm_free(void *entry)
 {
+    rnn__dnnl_mm *m = entry;
     if (!m)
         return;
     if (m->prim)
@@ -239,10 +249,7 @@ rnn_status rnn__dnnl_matmul(rnn__dnnl_ctx *c, int ta, int tb, int64_t M, int64_t
         rnn_status st = mm_create(c, ta, tb, acc, M, K, N, has_bias, &m);
         if (st)
             return st;
-        m->link = (rnn__dnnl_cached){c->matmuls, now};
-        c->matmuls = &m->link;
-        for (rnn__dnnl_cached *old; (old = rnn__dnnl_cache_evict(&c->matmuls, now));)
-            mm_free((rnn__dnnl_mm *)old);
+        rnn__dnnl_cache_push(&c->matmuls, &m->link, now, mm_free);
     }
     m->link.used = now;
     rnn__dnnl_arg a[5] = {

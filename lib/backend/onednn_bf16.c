@@ -14,8 +14,9 @@ typedef struct rnn__dnnl_mm16 {
     rnn__md a_md, b_md, bias_md, c_md, scratch_md; /* scratchpad: the context's */
 } rnn__dnnl_mm16;
 
-static void mm16_free(rnn__dnnl_mm16 *m)
+static void mm16_free(void *entry)
 {
+    rnn__dnnl_mm16 *m = entry;
     if (!m)
         return;
     if (m->prim)
@@ -105,10 +106,7 @@ rnn_status rnn__dnnl_matmul_bf16(rnn__dnnl_ctx *c, int ta, int64_t M, int64_t K,
         rnn_status st = mm16_create(c, ta, M, K, N, has_bias, acc, &m);
         if (st)
             return st;
-        m->link = (rnn__dnnl_cached){c->mm16, now};
-        c->mm16 = &m->link;
-        for (rnn__dnnl_cached *old; (old = rnn__dnnl_cache_evict(&c->mm16, now));)
-            mm16_free((rnn__dnnl_mm16 *)old);
+        rnn__dnnl_cache_push(&c->mm16, &m->link, now, mm16_free);
     }
     m->link.used = now;
     rnn__dnnl_arg a[5] = {

@@ -99,7 +99,10 @@ typedef struct rnn__dnnl_cached {
     uint64_t used; /* the owner's clock when last used */
 } rnn__dnnl_cached;
 RNN__HIDDEN extern size_t rnn__dnnl_cache_cap; /* 512; tests lower it */
-RNN__HIDDEN rnn__dnnl_cached *rnn__dnnl_cache_evict(rnn__dnnl_cached **head, uint64_t keep_from);
+/* Puts the new entry e at the head of the list, used at now, and frees (free_entry(entry))
+ * the least recently used ones not used since now while the list is over the cap. */
+RNN__HIDDEN void rnn__dnnl_cache_push(rnn__dnnl_cached **head, rnn__dnnl_cached *e, uint64_t now,
+                                      void (*free_entry)(void *));
 RNN__HIDDEN size_t rnn__dnnl_rnn_cached(const rnn__dnnl_rnn *k); /* its primitives (tests) */
 
 /* The variable-length plan of a recurrent kernel's last forward (onednn_plan.c; the head

@@ -92,8 +92,9 @@ struct rnn__dnnl_rnn {
 
 /* ------------------------------------------------------------ helpers */
 
-static void prim_free(prim_entry *e)
+static void prim_free(void *entry)
 {
+    prim_entry *e = entry;
     if (e->prim)
         dnnl_primitive_destroy(e->prim);
     if (e->pd)
@@ -234,10 +235,7 @@ static rnn_status get_prim(rnn__dnnl_rnn *k, int kind, int64_t T, int64_t N, int
         rnn__log(RNN_LOG_DEBUG, "oneDNN rnn primitive kind %d%s T=%lld N=%lld: %s", kind,
                  e->bf16 ? " bf16" : "", (long long)T, (long long)N, impl ? impl : "?");
     }
-    e->link = (rnn__dnnl_cached){k->prims, k->clock};
-    k->prims = &e->link;
-    for (rnn__dnnl_cached *old; (old = rnn__dnnl_cache_evict(&k->prims, k->clock));)
-        prim_free((prim_entry *)old);
+    rnn__dnnl_cache_push(&k->prims, &e->link, k->clock, prim_free);
     *out = e;
     return RNN_OK;
 fail:
