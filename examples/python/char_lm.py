@@ -2,7 +2,6 @@
 """Character language model of tiny-shakespeare, as examples/char_lm --mode stateless:
 Embedding -> GRU x 2 -> Dense(softmax) on every step, then sampled text."""
 import math
-import random
 import time
 
 import numpy as np
@@ -19,12 +18,27 @@ if args.small:
     text, args.units, args.seq_len = text[:100000], 64, 50
 ids = np.searchsorted(np.array(chars), np.frombuffer(text, np.uint8)).astype(np.int32)
 train, val = ids[:len(ids) * 9 // 10], ids[len(ids) * 9 // 10:]
-L, r = args.seq_len, random.Random(args.seed)
-off = r.randrange(L)                           # the whole text once an epoch, fit shuffles
-n = (len(train) - off - 1) // L
-x, y = train[off:off + n * L].reshape(n, L), train[off + 1:off + n * L + 1].reshape(n, L)
+L, B = args.seq_len, 64
 n = (len(val) - 1) // L                        # validation: consecutive windows
 xv, yv = val[:n * L].reshape(n, L), val[1:n * L + 1].reshape(n, L)
+
+
+class Windows(keras.utils.PyDataset):          # new random windows every epoch, as the C program
+    def __init__(self, seed):
+        super().__init__()
+        self.rng = np.random.default_rng(seed)
+        self.on_epoch_end()
+
+    def __len__(self):                          # about one pass over the text
+        return -(-len(train) // (L * B))
+
+    def __getitem__(self, b):
+        w = train[self.starts[b * B:(b + 1) * B, None] + np.arange(L + 1)]
+        return w[:, :-1], w[:, 1:]
+
+    def on_epoch_end(self):
+        self.starts = self.rng.integers(0, len(train) - L, len(self) * B)
+
 
 model = keras.Sequential([
     keras.Input(shape=(None,), dtype="int32"),
@@ -48,7 +62,7 @@ class TimeBudget(keras.callbacks.Callback):    # stop before an epoch would pass
 
 t0, history = time.time(), None
 if not common.start_weights(args, model):
-    history = model.fit(x, y, batch_size=64, epochs=args.epochs, validation_data=(xv, yv),
+    history = model.fit(Windows(args.seed), epochs=args.epochs, validation_data=(xv, yv),
                         verbose=2, callbacks=[
                             keras.callbacks.ReduceLROnPlateau(factor=0.3, patience=1,
                                                               min_delta=0.002, verbose=1),
