@@ -570,6 +570,19 @@ class Trainer:
         return float(np.minimum(lengths, steps).sum())
 
     # ------------------------------------------------------------------ evaluate
+    def _open(self, x, steps, batch_size, call):
+        """evaluate's and predict's data: (Batches, None, steps) for a PyDataset or
+        generator, (None, input arrays, steps) for arrays."""
+        if is_dataset(x):
+            data = Batches(x, steps, "x", "steps")
+            self._build_from_data(data.peek()[0])
+            return data, None, data.steps
+        if steps is not None:
+            raise unsupported("%s(steps=...) with arrays" % call)
+        self._build_from_data(x)
+        xs = self._arrays(x)
+        return None, xs, int(math.ceil(xs[0].shape[0] / batch_size))
+
     def _eval_arrays(self, xs, ys, batch_size):
         self._sync()
         if len(xs) == 1 and not self._masked_per_step():
@@ -640,24 +653,17 @@ class Trainer:
             raise ValueError("Arguments not recognized: %r" % kwargs)
         verbose = _verbosity(verbose)
         batch_size = int(batch_size or 32)
-        if is_dataset(x):
-            if y is not None:
-                raise ValueError("`y` argument is not supported when using a PyDataset or a "
-                                 "generator as x: its batches hold the targets")
-            data = Batches(x, steps, "x", "steps")
-            self._build_from_data(data.peek()[0])
-            n_steps = data.steps
-        else:
-            if steps is not None:
-                raise unsupported("evaluate(steps=...) with arrays")
-            self._build_from_data(x)
-            xs, ys = self._arrays(x), self._targets(y)
-            n_steps = int(math.ceil(xs[0].shape[0] / batch_size))
+        if is_dataset(x) and y is not None:
+            raise ValueError("`y` argument is not supported when using a PyDataset or a "
+                             "generator as x: its batches hold the targets")
+        data, xs, n_steps = self._open(x, steps, batch_size, "evaluate")
+        if data is None:
+            ys = self._targets(y)
         cbl = _callbacks.CallbackList(callbacks, add_progbar=verbose != 0, model=self,
                                       verbose=verbose, epochs=1, steps=n_steps)
         self._ensure_c()
         cbl.on_test_begin()
-        if is_dataset(x):
+        if data is not None:
             logs = self._eval_batches(data)
             cbl.set_steps(data.count)
         else:
@@ -710,21 +716,12 @@ class Trainer:
         """
         verbose = _verbosity(verbose)
         batch_size = int(batch_size or 32)
-        if is_dataset(x):
-            data = Batches(x, steps, "x", "steps")
-            self._build_from_data(data.peek()[0])
-            n_steps = data.steps
-        else:
-            if steps is not None:
-                raise unsupported("predict(steps=...) with arrays")
-            self._build_from_data(x)
-            xs = self._arrays(x)
-            n_steps = int(math.ceil(xs[0].shape[0] / batch_size))
+        data, xs, n_steps = self._open(x, steps, batch_size, "predict")
         cbl = _callbacks.CallbackList(callbacks, add_progbar=verbose != 0, model=self,
                                       verbose=verbose, epochs=1, steps=n_steps)
         self._ensure_c()
         cbl.on_predict_begin()
-        if is_dataset(x):
+        if data is not None:
             data.epoch_begin()
             parts = [self._predict_arrays(xb, xb[0].shape[0]) for xb in
                      data.batches(lambda bx, by: self._arrays(bx, data.what))]
