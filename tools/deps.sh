@@ -7,11 +7,10 @@
 #                          fixtures, benchmark comparisons, the Python
 #                          binding's PyTorch parity test)
 # python3-numpy is for the Python binding's tests (suite 'python').
-# libhdf5-dev (with zlib1g-dev) is for librnn-keras (meson -Dkeras, lib/keras).
+# zlib1g-dev is for librnn-keras (meson -Dkeras, lib/keras; it reads HDF5 itself).
 set -eu
 pkgs="gcc g++ libc6-dev meson ninja-build pkg-config cmake libdnnl-dev check
-python3 python3-numpy abigail-tools valgrind clang libclang-rt-dev make libjansson-dev zlib1g-dev
-libhdf5-dev"
+python3 python3-numpy abigail-tools valgrind clang libclang-rt-dev make libjansson-dev zlib1g-dev"
 # protobuf-c (library and protoc-c) and libonnx-dev's onnx.proto are for
 # librnn-onnx (meson -Donnx, lib/onnx).
 pkgs="$pkgs libprotobuf-c-dev protobuf-c-compiler libonnx-dev"

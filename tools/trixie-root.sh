@@ -13,7 +13,7 @@ mirror=${LIBRNN_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 # and what building and checking the Debian packages takes.
 pkgs="build-essential debhelper dpkg-dev fakeroot lintian meson ninja-build pkg-config cmake
 libdnnl-dev check libjansson-dev zlib1g-dev python3 python3-numpy python3-all dh-python
-python3-setuptools abigail-tools libhdf5-dev"
+python3-setuptools abigail-tools"
 # librnn-onnx (-Donnx): protobuf-c and the onnx.proto of libonnx-dev.
 pkgs="$pkgs libprotobuf-c-dev protobuf-c-compiler libonnx-dev"
 # librnn-mpi (-Dmpi): Open MPI, and mpirun for its tests.

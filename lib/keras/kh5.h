@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The HDF5 side of librnn-keras: a Keras weights file opened from bytes in
- * memory (HDF5's core driver and a file image), its groups counted and its
+/* The HDF5 side of librnn-keras: a Keras weights file read from bytes in
+ * memory by a bounded reader of its own (kh5.c), its groups counted and its
  * float datasets read after their type and shape were checked. */
 #ifndef RNN_KERAS_KH5_H
 #define RNN_KERAS_KH5_H

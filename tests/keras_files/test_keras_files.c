@@ -352,6 +352,71 @@ START_TEST(hdf5_superblock_is_checked)
 }
 END_TEST
 
+/* The HDF5 reader is librnn-keras' own (libhdf5 crashed on files fuzzing
+ * made): a structure the file describes out of bounds, a B-tree pointing at
+ * itself, a datatype that is not an IEEE float are refused with a message.
+ * Offsets are those of h5py's superblock version 0 with 8-byte addresses. */
+static size_t find(const unsigned char *b, size_t len, const unsigned char *pat, size_t n)
+{
+    for (size_t i = 0; i + n <= len; i++)
+        if (!memcmp(b + i, pat, n))
+            return i;
+    return (size_t)-1;
+}
+
+static uint64_t le64(const unsigned char *p)
+{
+    uint64_t v = 0;
+    for (int i = 7; i >= 0; i--)
+        v = v << 8 | p[i];
+    return v;
+}
+
+START_TEST(hdf5_structures_are_bounded)
+{
+    size_t len;
+    unsigned char *b = slurp(fixture("sentiment.weights.h5"), &len);
+    unsigned char *c = malloc(len);
+    ck_assert_ptr_nonnull(c);
+    ck_assert_int_eq(b[13], 8);
+    rnn_model *m;
+    ck_ok(rnn_model_load_keras(fixture("sentiment.keras"), NULL, &m));
+    /* the root entry's cached B-tree and local heap addresses */
+    const uint64_t tree = le64(b + 80), heap = le64(b + 88);
+    ck_assert(tree + 48 < len && heap + 32 < len);
+    ck_assert(!memcmp(b + tree, "TREE", 4) && !memcmp(b + heap, "HEAP", 4));
+    /* a local heap of a terabyte (libhdf5 1.10 copied from NULL) */
+    memcpy(c, b, len);
+    c[heap + 8 + 5] = 0x01;
+    ck_rnn(rnn_model_load_keras_weights_memory(m, c, len), RNN_ERR_FORMAT);
+    ck_errmsg("rnn_model_load_keras_weights_memory: HDF5 root group cannot be read");
+    /* a B-tree node of level 1 whose child is itself */
+    memcpy(c, b, len);
+    c[tree + 5] = 1;
+    memcpy(c + tree + 8 + 16 + 8, b + 80, 8);
+    ck_rnn(rnn_model_load_keras_weights_memory(m, c, len), RNN_ERR_FORMAT);
+    ck_errmsg("HDF5 root group cannot be read");
+    /* the first float32 datatype message: class 1 version 1, little-endian,
+     * sign at bit 31, 4 bytes; made an integer, then a 16-bit exponent */
+    static const unsigned char f32[] = {0x11, 0x20, 0x1f, 0x00, 4, 0, 0, 0, 0, 0, 32, 0, 23, 8};
+    const size_t t = find(b, len, f32, sizeof f32);
+    ck_assert(t != (size_t)-1);
+    memcpy(c, b, len);
+    c[t] = 0x10;
+    ck_rnn(rnn_model_load_keras_weights_memory(m, c, len), RNN_ERR_FORMAT);
+    ck_errmsg("is not a floating-point array");
+    memcpy(c, b, len);
+    c[t + 13] = 16;
+    ck_rnn(rnn_model_load_keras_weights_memory(m, c, len), RNN_ERR_FORMAT);
+    ck_errmsg("is not a contiguous IEEE float array stored inside the file");
+    /* the model still loads the intact file */
+    ck_ok(rnn_model_load_keras_weights_memory(m, b, len));
+    rnn_model_destroy(m);
+    free(c);
+    free(b);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("keras_files");
@@ -365,6 +430,7 @@ static Suite *suite(void)
     tcase_add_test(t, unsupported_files_are_refused);
     tcase_add_test(t, damaged_files_fail_cleanly);
     tcase_add_test(t, hdf5_superblock_is_checked);
+    tcase_add_test(t, hdf5_structures_are_bounded);
     suite_add_tcase(s, t);
     return s;
 }
