@@ -39,7 +39,7 @@
 #define GOV_REVERSAL 512
 #define GOV_BACKOFF_MAX 4
 /* A probe alternates batches on the probed level and the current one and
- * compares the medians of their times (each over the current level's model).
+ * compares the means of their times (each over the current level's model).
  * It decides early when the ratio q (probed / current) is clear: above
  * GOV_CLEAR_SLOWER_1 after one batch per side or GOV_CLEAR_SLOWER after
  * GOV_PROBE_STAY (stay: the idle case, 1.5 to 2 on 2 cores, so an idle probe
@@ -120,6 +120,19 @@ static void model_add(rnn__gov *g, double t, double w)
     g->sww = g->sww * f + w * w;
     g->swt = g->swt * f + w * t;
     g->points++;
+}
+
+/* The probes compare means, not medians: a level's cost is its total time,
+ * and under load the slow batches of too many threads are the cost (a
+ * spinning thread whose sibling was descheduled: a few batches 5-60x slower
+ * among normal ones, which a median hides; measured on the POS tagger beside
+ * a busy process, medians took 2 threads for as fast as 1 in 3 of 12 probes). */
+static double mean(const double *v, int n)
+{
+    double s = 0.0;
+    for (int i = 0; i < n; i++)
+        s += v[i];
+    return s / n;
 }
 
 static double median(const double *v, int n)
@@ -251,7 +264,7 @@ static void probe_end(rnn__gov *g, int take)
                                                           : g->interval * 2;
         double cost = 0.0; /* the probe's batches on alt, over what cur would have taken */
         for (int i = 0; i < g->n_alt; i++)
-            cost += g->r_alt[i] / median(g->r_cur, g->n_cur) - 1.0;
+            cost += g->r_alt[i] / mean(g->r_cur, g->n_cur) - 1.0;
         g->last_cost = cost;
         if (cost / GOV_BUDGET > (double)next)
             next = cost / GOV_BUDGET > GOV_INTERVAL_CAP ? GOV_INTERVAL_CAP
@@ -261,9 +274,9 @@ static void probe_end(rnn__gov *g, int take)
         g->n_recent = 0;
     }
     if (rnn__log_enabled(RNN_LOG_DEBUG))
-        rnn__log(RNN_LOG_DEBUG, "threads: %d against %d: time ratio %.2f (medians of %d), %s %d",
+        rnn__log(RNN_LOG_DEBUG, "threads: %d against %d: time ratio %.2f (means of %d), %s %d",
                  g->levels[g->alt], g->levels[was],
-                 median(g->r_alt, g->n_alt) / median(g->r_cur, g->n_cur), g->n_alt,
+                 mean(g->r_alt, g->n_alt) / mean(g->r_cur, g->n_cur), g->n_alt,
                  take > 0 ? "now" : take < 0 ? "probing again before leaving" : "staying at",
                  g->levels[g->cur]);
     g->alt = -1;
@@ -301,7 +314,7 @@ void rnn__gov_done(rnn__gov *g, double seconds, double work)
     }
     if (g->alt < 0 || g->n_alt != g->n_cur || g->n_alt == 0)
         return;
-    const double q = median(g->r_alt, g->n_alt) / median(g->r_cur, g->n_cur);
+    const double q = mean(g->r_alt, g->n_alt) / mean(g->r_cur, g->n_cur);
     if (g->n_alt < GOV_PROBE_STAY) {
         if (q > GOV_CLEAR_SLOWER_1)
             probe_end(g, 0);
