@@ -645,6 +645,42 @@ START_TEST(results_across_thread_counts)
 }
 END_TEST
 
+/* One train step of m on N = 8 rows of corpus c from row0, cut to Tb steps
+ * (every length Tb, or with vary Tb, Tb - 1, Tb - 2, ...: segments and
+ * gathers), run with the active thread count `active` (0: the configured). */
+static void train_batch(rnn_model *m, const corpus *c, int64_t row0, int64_t Tb, int vary,
+                        int active)
+{
+    const int64_t N = 8;
+    int64_t xd[2] = {N, Tb}, ld[1] = {N};
+    rnn_tensor *bx, *by, *bl;
+    ck_ok(rnn_tensor_create(RNN_I32, 2, xd, &bx));
+    ck_ok(rnn_tensor_create(RNN_I32, 2, xd, &by));
+    ck_ok(rnn_tensor_create(RNN_I32, 1, ld, &bl));
+    int32_t *px, *py, *pl;
+    const int32_t *cx;
+    rnn_tensor_data(bx, (void **)&px);
+    rnn_tensor_data(by, (void **)&py);
+    rnn_tensor_data(bl, (void **)&pl);
+    rnn_tensor_data(c->x, (void **)&cx);
+    for (int n = 0; n < N; n++) {
+        pl[n] = (int32_t)(Tb - (vary ? n % 3 : 0));
+        for (int t = 0; t < Tb; t++) {
+            const int32_t v = cx[(row0 + n) * T + t];
+            px[n * Tb + t] = v ? v : 1;
+            py[n * Tb + t] = px[n * Tb + t] % 5;
+        }
+    }
+    const rnn_tensor *x = bx, *len = bl;
+    float loss;
+    rnn__threads_set_active(active);
+    ck_ok(rnn_model_train_step(m, 1, &x, &len, by, &loss, NULL));
+    rnn__threads_set_active(0);
+    rnn_tensor_destroy(bx);
+    rnn_tensor_destroy(by);
+    rnn_tensor_destroy(bl);
+}
+
 START_TEST(primitive_created_on_fewer_threads)
 {
     /* A batch of a new length run on 1 of 2 threads creates its primitives
@@ -657,39 +693,12 @@ START_TEST(primitive_created_on_fewer_threads)
     ck_ok(rnn_set_num_threads(2));
     ck_ok(rnn_set_thread_policy(RNN_THREADS_FIXED)); /* the test picks the counts */
     rnn_model *m[2] = {tagger(), tagger()};
-    const rnn_tensor *x, *len, *y;
     for (int k = 0; k < 2; k++) {
         for (int step = 0; step < 6; step++) {
-            /* lengths 5, 9, 13 (new shapes on the first pass), then again */
-            const int64_t Tb = 5 + 4 * (step % 3), N = 8;
-            int64_t xd[2] = {N, Tb}, ld[1] = {N};
-            rnn_tensor *bx, *by, *bl;
-            ck_ok(rnn_tensor_create(RNN_I32, 2, xd, &bx));
-            ck_ok(rnn_tensor_create(RNN_I32, 2, xd, &by));
-            ck_ok(rnn_tensor_create(RNN_I32, 1, ld, &bl));
-            int32_t *px, *py, *pl;
-            const int32_t *cx, *cy;
-            rnn_tensor_data(bx, (void **)&px);
-            rnn_tensor_data(by, (void **)&py);
-            rnn_tensor_data(bl, (void **)&pl);
-            rnn_tensor_data(c.x, (void **)&cx);
-            rnn_tensor_data(c.y, (void **)&cy);
-            for (int n = 0; n < N; n++) {
-                pl[n] = (int32_t)Tb;
-                for (int t = 0; t < Tb; t++) {
-                    px[n * Tb + t] = cx[(step * N + n) * T + t] ? cx[(step * N + n) * T + t] : 1;
-                    py[n * Tb + t] = px[n * Tb + t] % 5;
-                }
-            }
-            /* model 0: first pass on 1 thread (creation), second on 2 */
-            rnn__threads_set_active(k == 0 && step < 3 ? 1 : 0);
-            x = bx, len = bl, y = by;
-            float loss;
-            ck_ok(rnn_model_train_step(m[k], 1, &x, &len, y, &loss, NULL));
-            rnn__threads_set_active(0);
-            rnn_tensor_destroy(bx);
-            rnn_tensor_destroy(by);
-            rnn_tensor_destroy(bl);
+            /* lengths 5, 9, 13 (new shapes on the first pass), then again;
+             * model 0: first pass on 1 thread (creation), second on 2 */
+            train_batch(m[k], &c, step * 8, 5 + 4 * (step % 3), 0,
+                        k == 0 && step < 3 ? 1 : 0);
         }
     }
     enum { CAP = 1 << 16 };
@@ -730,40 +739,14 @@ void GOMP_parallel(void (*fn)(void *), void *data, unsigned num_threads, unsigne
     real(fn, data, num_threads, flags);
 }
 
-/* Train steps of model m on batches of length Tb from corpus c, counting the
- * wide teams they start; returns that count. */
+/* The wide teams one train step of m (rows 0-7 of c, Tb steps, lengths
+ * varying) starts on the active count `active`. */
 static long wide_teams_of_step(rnn_model *m, const corpus *c, int64_t Tb, int active)
 {
-    const int64_t N = 8;
-    int64_t xd[2] = {N, Tb}, ld[1] = {N};
-    rnn_tensor *bx, *by, *bl;
-    ck_ok(rnn_tensor_create(RNN_I32, 2, xd, &bx));
-    ck_ok(rnn_tensor_create(RNN_I32, 2, xd, &by));
-    ck_ok(rnn_tensor_create(RNN_I32, 1, ld, &bl));
-    int32_t *px, *py, *pl;
-    const int32_t *cx;
-    rnn_tensor_data(bx, (void **)&px);
-    rnn_tensor_data(by, (void **)&py);
-    rnn_tensor_data(bl, (void **)&pl);
-    rnn_tensor_data(c->x, (void **)&cx);
-    for (int n = 0; n < N; n++) {
-        pl[n] = (int32_t)(Tb - n % 3); /* varying lengths: segments, gathers */
-        for (int t = 0; t < Tb; t++) {
-            px[n * Tb + t] = cx[n * T + t] ? cx[n * T + t] : 1;
-            py[n * Tb + t] = px[n * Tb + t] % 5;
-        }
-    }
-    const rnn_tensor *x = bx, *len = bl;
-    float loss;
-    rnn__threads_set_active(active);
     __atomic_store_n(&wide_teams, 0, __ATOMIC_RELAXED);
     counting = 1;
-    ck_ok(rnn_model_train_step(m, 1, &x, &len, by, &loss, NULL));
+    train_batch(m, c, 0, Tb, 1, active);
     counting = 0;
-    rnn__threads_set_active(0);
-    rnn_tensor_destroy(bx);
-    rnn_tensor_destroy(by);
-    rnn_tensor_destroy(bl);
     return __atomic_load_n(&wide_teams, __ATOMIC_RELAXED);
 }
 
