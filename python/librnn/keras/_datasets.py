@@ -267,6 +267,24 @@ class Batches:
             self.exhausted = True
             return None
 
+    def fetch(self, b: int, before: Callable[[int], None] | None = None
+              ) -> tuple[Any, Any] | None:
+        """Batch ``b`` within the steps bound, ``before(b)`` called first.
+
+        Args:
+            b: The batch's index in the epoch, from 0, in order.
+            before: Called with ``b`` before the batch is fetched (not past
+                the steps bound).
+
+        Returns:
+            Its ``(x, y)``, or None at the epoch's end.
+        """
+        if self.steps is not None and b >= self.steps:
+            return None
+        if before is not None:
+            before(b)
+        return self.get(b)
+
     def batches(self, convert: Callable[[Any, Any], Any],
                 before: Callable[[int], None] | None = None) -> Any:
         """The batches of one epoch, converted (``before(b)`` is called first).
@@ -280,11 +298,7 @@ class Batches:
         """
         self.count = 0
         while True:
-            if self.steps is not None and self.count >= self.steps:
-                return
-            if before is not None:
-                before(self.count)
-            item = self.get(self.count)
+            item = self.fetch(self.count, before)
             if item is None:
                 return
             yield convert(*item)

@@ -470,11 +470,7 @@ class Trainer:
             data = _Data(x, y, None, errors)
         else:
             def next_batch(epoch, b):
-                if batches.steps is not None and b >= batches.steps:
-                    return None
-                if per_batch:
-                    cbl.on_train_batch_begin(b)
-                item = batches.get(b)
+                item = batches.fetch(b, cbl.on_train_batch_begin if per_batch else None)
                 if item is None:
                     return None
                 xs, ys = self._batch(*item)
