@@ -142,9 +142,6 @@ RNN__HIDDEN int rnn__threads(void);
 RNN__HIDDEN int rnn__threads_current(void);
 RNN__HIDDEN void rnn__threads_apply(void);
 RNN__HIDDEN void rnn__threads_create_begin(void);
-/* Same for a primitive shared by every count (created for the configured
- * count, the most it may run on: memory-safe on fewer; the weight reorders). */
-RNN__HIDDEN void rnn__threads_create_begin_full(void);
 RNN__HIDDEN void rnn__threads_set_active(int n);
 RNN__HIDDEN int rnn__threads_adaptive(void); /* the policy is RNN_THREADS_ADAPTIVE */
 /* Seconds this thread has spent creating oneDNN primitives so far (from each

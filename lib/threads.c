@@ -132,13 +132,6 @@ void rnn__threads_create_begin(void)
     apply(rnn__threads_current());
 }
 
-void rnn__threads_create_begin_full(void)
-{
-    if (creating_since == 0.0)
-        creating_since = now_seconds();
-    apply(rnn__threads());
-}
-
 double rnn__threads_creating(void)
 {
     if (creating_since > 0.0) { /* a creation that failed: it ended now */

@@ -266,7 +266,7 @@ static rnn_status get_weights(rnn__dnnl_rnn *k, int which, rnn__cmd md, const fl
         w = w->next;
     rnn_status st = RNN_OK;
     dnnl_primitive_desc_t rpd = NULL;
-    int fresh = 0;
+    int fresh = 0; /* w is not in k->slots yet */
     if (!w) {
         w = rnn__calloc(1, sizeof *w);
         if (!w)
