@@ -83,7 +83,7 @@ typedef int (*msg_fn)(void *ctx, int type, int flags, const unsigned char *m, si
 
 /* Calls fn on every message of the version 1 object header at off (fn
  * returning non-zero stops the walk and is returned); -1 for a damaged or
- * unsupported header, with err set. */
+ * unsupported header, with err set (err may be NULL when errlen is 0). */
 static int header_walk(const rnn_kh5 *h, uint64_t off, msg_fn fn, void *ctx, char *err,
                        size_t errlen)
 {
@@ -263,12 +263,9 @@ static int group_msg(void *ctx, int type, int flags, const unsigned char *m, siz
 static int group(const rnn_kh5 *h, uint64_t off, const char *name, size_t nlen,
                  group_walk *g)
 {
-    char err[8];
-    const size_t errlen = sizeof err;
     *g = (group_walk){.h = h, .name = name, .nlen = nlen, .found = UNDEF,
                       .budget = BTREE_BUDGET};
-    int rc = header_walk(h, off, group_msg, g, err, errlen);
-    if (rc)
+    if (header_walk(h, off, group_msg, g, NULL, 0)) /* its message is not wanted */
         return -1;
     if (!g->group)
         return 1;
