@@ -9,10 +9,14 @@ rnn_status rnn__bytes_ensure(void **p, size_t *bytes, size_t need)
 {
     if (need <= *bytes)
         return RNN_OK;
+    /* The old contents are not kept, so the old block goes first: growing a workspace of
+     * hundreds of MiB must not hold both for a moment (the process's peak). */
+    rnn__free(*p);
+    *p = NULL;
+    *bytes = 0;
     void *q = rnn__malloc(need);
     if (!q)
         return RNN__NOMEM(need);
-    rnn__free(*p);
     *p = q;
     *bytes = need;
     return RNN_OK;
@@ -27,10 +31,10 @@ rnn_status rnn__fbuf_ensure(rnn__fbuf *b, size_t n, int zero)
     void *p = b->p;
     size_t bytes = b->n * sizeof(float);
     rnn_status st = rnn__bytes_ensure(&p, &bytes, n * sizeof(float));
+    b->p = p; /* NULL and 0 when growing failed: the old block is gone */
+    b->n = bytes / sizeof(float);
     if (st)
         return st;
-    b->p = p;
-    b->n = bytes / sizeof(float);
     if (zero)
         rnn__zero(b->p, n * sizeof(float));
     return RNN_OK;

@@ -162,8 +162,8 @@ typedef struct rnn__fbuf {
 } rnn__fbuf;
 
 RNN__HIDDEN rnn_status rnn__fbuf_ensure(rnn__fbuf *b, size_t n, int zero);
-/* A raw buffer *p of *bytes grown to at least `need` bytes (contents not kept; on failure
- * the old buffer stays). */
+/* A raw buffer *p of *bytes grown to at least `need` bytes (contents not kept: the old block
+ * is freed before the new one is allocated; on failure *p is NULL and *bytes 0). */
 RNN__HIDDEN rnn_status rnn__bytes_ensure(void **p, size_t *bytes, size_t need);
 /* memset(p, 0, nbytes), split over the library's threads when large. */
 RNN__HIDDEN void rnn__zero(void *p, size_t nbytes);
