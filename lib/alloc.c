@@ -51,6 +51,24 @@ rnn_status rnn_set_allocator(rnn_alloc_fn a, rnn_free_fn f, void *user_data)
     return RNN_OK;
 }
 
+static size_t workspace_limit; /* 0: none */
+
+rnn_status rnn_set_workspace_limit(size_t bytes)
+{
+    __atomic_store_n(&workspace_limit, bytes, __ATOMIC_RELEASE);
+    return RNN_OK;
+}
+
+size_t rnn_get_workspace_limit(void)
+{
+    return __atomic_load_n(&workspace_limit, __ATOMIC_ACQUIRE);
+}
+
+size_t rnn__workspace_limit(void)
+{
+    return __atomic_load_n(&workspace_limit, __ATOMIC_ACQUIRE);
+}
+
 size_t rnn_memory_used(void)
 {
     return __atomic_load_n(&bytes_live, __ATOMIC_ACQUIRE);

@@ -133,6 +133,31 @@ RNN_API rnn_status rnn_set_allocator(rnn_alloc_fn alloc_fn, rnn_free_fn free_fn,
  */
 RNN_API size_t rnn_memory_used(void);
 
+/**
+ * @brief Caps what a recurrent layer keeps from its training forward for its
+ * backward (oneDNN's workspace), per layer and direction; 0 (the default)
+ * sets no cap.
+ *
+ * Backpropagation through time keeps every step's states and gates: for a
+ * batch of N sequences of T steps, a few KiB per step and sequence (with
+ * IMDB's batches of 64 reviews of up to 500 tokens, a GRU of 64 units on
+ * 128-wide inputs keeps 230 MB per direction). When a training batch would
+ * keep more than @p bytes, the layer cuts time into chunks whose workspace
+ * fits, keeps only the states where chunks meet, and runs each chunk's
+ * forward again just before its backward (gradient checkpointing): the
+ * results are those of the uncapped run up to rounding, the cost about one
+ * more forward pass of the recurrent layers. Inference is never affected.
+ * docs/guide/memory.md gives figures. Takes effect from the next forward.
+ *
+ * @param bytes the cap in bytes (any value; below one step's workspace, the
+ *        chunks are single steps).
+ * @retval RNN_OK
+ */
+RNN_API rnn_status rnn_set_workspace_limit(size_t bytes);
+
+/** @brief The cap set by rnn_set_workspace_limit() (0: none). */
+RNN_API size_t rnn_get_workspace_limit(void);
+
 /* --------------------------------------------------------------- logging */
 
 /** @brief Severity of a log message (lower is more severe). */

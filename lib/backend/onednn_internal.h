@@ -122,9 +122,10 @@ typedef struct rnn__seg_plan {
     int nseg;
 } rnn__seg_plan;
 /* Sorts f's samples by length (stable) and cuts time where the rounded count of running
- * samples changes, or at every distinct length (cut_at_every_end). */
+ * samples changes, or at every distinct length (cut_at_every_end), and after at most
+ * max_steps steps (> 0: the workspace limit's chunks). */
 RNN__HIDDEN void rnn__plan_make(rnn__seg_plan *p, const rnn__rnn_fwd *f, int reverse,
-                                int cut_at_every_end);
+                                int cut_at_every_end, int64_t max_steps);
 /* Moves the rows of C floats between the caller's time-major layout (sample n, step t) and
  * the sorted one the primitives run on (sample rank j, step t, each sample's own steps
  * reversed for a right-to-left kernel): to_sorted copies the caller's src into the sorted
@@ -133,6 +134,8 @@ RNN__HIDDEN void rnn__plan_permute(const rnn__seg_plan *p, int64_t C, const floa
                                    float *dst, int to_sorted);
 /* Zeroes the sorted inputs [T][N][I] of the steps segments run past their samples' ends. */
 RNN__HIDDEN void rnn__plan_zero_past_ends(const rnn__seg_plan *p, int64_t I, float *xs);
+/* Steps times rows over the segments (what their workspaces grow with). */
+RNN__HIDDEN int64_t rnn__plan_cells(const rnn__seg_plan *p);
 /* The end of the segment holding step L - 1. */
 RNN__HIDDEN int64_t rnn__plan_seg_end(const rnn__seg_plan *p, int64_t L);
 

@@ -13,7 +13,8 @@ static int64_t seg_rows(int64_t running, int64_t N)
     return r < N ? r : N;
 }
 
-void rnn__plan_make(rnn__seg_plan *pl, const rnn__rnn_fwd *f, int reverse, int cut_at_every_end)
+void rnn__plan_make(rnn__seg_plan *pl, const rnn__rnn_fwd *f, int reverse, int cut_at_every_end,
+                    int64_t max_steps)
 {
     const int64_t N = f->N, T = f->T;
     pl->T = T;
@@ -37,7 +38,7 @@ void rnn__plan_make(rnn__seg_plan *pl, const rnn__rnn_fwd *f, int reverse, int c
         pl->perm[j + 1] = p;
         pl->slen[j + 1] = l;
     }
-    /* Segments: cut where seg_rows() changes (or at every end). */
+    /* Segments: cut where seg_rows() changes (or at every end), and every max_steps steps. */
     int nseg = 0;
     int64_t t0 = 0, active = N;
     while (t0 < pl->slen[0]) {
@@ -52,6 +53,8 @@ void rnn__plan_make(rnn__seg_plan *pl, const rnn__rnn_fwd *f, int reverse, int c
                 break;
             t1 = pl->slen[a - 1];
         }
+        if (max_steps > 0 && t1 - t0 > max_steps)
+            t1 = t0 + max_steps;
         pl->segs[nseg].t0 = t0;
         pl->segs[nseg].T = t1 - t0;
         pl->segs[nseg].N = rows;
@@ -94,4 +97,12 @@ int64_t rnn__plan_seg_end(const rnn__seg_plan *pl, int64_t L)
     while (pl->segs[s].t0 + pl->segs[s].T < L)
         s++;
     return pl->segs[s].t0 + pl->segs[s].T;
+}
+
+int64_t rnn__plan_cells(const rnn__seg_plan *pl)
+{
+    int64_t n = 0;
+    for (int s = 0; s < pl->nseg; s++)
+        n += pl->segs[s].T * pl->segs[s].N;
+    return n;
 }

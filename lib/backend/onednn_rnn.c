@@ -18,6 +18,9 @@
  *   walks the segments in reverse. Rounding bounds the shapes (N_k takes
  *   N / RNN__SEG_ROWS values) and the segments of a batch; uniform lengths
  *   are one segment with no copies (left-to-right).
+ * - Under rnn_set_workspace_limit(), a training batch whose workspaces would pass it is also
+ *   cut into chunks of time whose workspace fits; only one is kept (the last run's), and
+ *   backward runs each other chunk's forward again, from its stored initial states, first.
  * - Primitives are created once per (kind, T_k, N_k, N) and cached; weights
  *   are reordered from the canonical ldigo layout into each primitive's
  *   preferred layout (format_tag any) only when their version changes.
@@ -81,19 +84,23 @@ struct rnn__dnnl_rnn {
     uint64_t clock;          /* forwards so far */
     wslot *slots;
     rnn__md canon_wl, canon_wi, canon_bias;
-    /* The workspaces of the last training forward's segments, one after the other: their sum
-     * is at most about one workspace of the whole batch (the segments split its time, the
-     * later ones over fewer samples), where one buffer per segment kept each segment's
-     * largest over all batches. */
+    /* The last training forward's segments' workspaces, one after the other (their sum is
+     * at most about one of the whole batch: the segments split its time). */
     void *ws;
     size_t ws_bytes;
+    /* recompute (rnn_set_workspace_limit()): ws holds one chunk's, segment ws_seg's; the
+     * others run forward again before their backward, outputs in yr. ws_row_step: bytes
+     * per row and step with wsr_N rows in precision wsr_bf16. */
+    int recompute, ws_seg, wsr_bf16;
+    double ws_row_step;
+    int64_t wsr_N;
     rnn__seg_plan p; /* of the last forward */
     int trained;
     int bf16; /* precision of the last forward */
     /* Work buffers, grown as needed. In bf16 (mixed precision) the primitives
      * read xb, h0b and write yb and the segments' h in bf16 (two per float of
      * the buffer); c and every gradient stay f32. */
-    rnn__fbuf xs, ys, h0, c0, dys, dxs, ddi, ddic, dsi, dsic, gw[3], xb, yb, h0b;
+    rnn__fbuf xs, ys, h0, c0, dys, dxs, ddi, ddic, dsi, dsic, gw[3], xb, yb, h0b, yr;
 };
 
 /* ------------------------------------------------------------ helpers */
@@ -390,7 +397,7 @@ void rnn__dnnl_rnn_destroy(rnn__dnnl_rnn *k)
         }
     rnn__fbuf *bufs[] = {&k->xs,   &k->ys,  &k->h0,   &k->c0,    &k->dys,   &k->dxs,
                          &k->ddi,  &k->ddic, &k->dsi, &k->dsic, &k->gw[0], &k->gw[1],
-                         &k->gw[2], &k->xb,  &k->yb,  &k->h0b};
+                         &k->gw[2], &k->xb,  &k->yb,  &k->h0b, &k->yr};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
         rnn__fbuf_free(bufs[i]);
     rnn__free(k->ws);
@@ -402,8 +409,54 @@ void rnn__dnnl_rnn_destroy(rnn__dnnl_rnn *k)
 
 /* ------------------------------------------------------------ forward */
 
+/* k->ws_row_step: training workspace bytes per row and step with N rows, those of an 8-step
+ * primitive descriptor (made once per N and precision, no primitive), which bound a longer
+ * one's (they carry the extra state step and the page rounding). */
+static rnn_status ws_row_step(rnn__dnnl_rnn *k, int64_t N)
+{
+    rnn_status st = RNN_OK;
+    if (k->wsr_N == N && k->wsr_bf16 == k->bf16)
+        return RNN_OK;
+    dnnl_primitive_attr_t attr = NULL;
+    prim_entry *e = rnn__calloc(1, sizeof *e);
+    if (!e)
+        return RNN__NOMEM(sizeof *e);
+    e->kind = K_FWD_TRAIN, e->bf16 = k->bf16, e->T = 8, e->N = N, e->Ntot = N;
+    RNN__DNNL(dnnl_primitive_attr_create(&attr));
+    RNN__DNNL(dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user));
+    if ((st = make_pd(k, e, attr, NULL)))
+        goto fail;
+    k->ws_row_step = (double)rnn__md_size(RNN__CMD(e->ws)) / (8.0 * (double)N);
+    k->wsr_N = N, k->wsr_bf16 = k->bf16;
+fail:
+    if (attr)
+        dnnl_primitive_attr_destroy(attr);
+    prim_free(e);
+    return st;
+}
+
+/* The plan of forward f; under a workspace limit that a training batch's workspaces would
+ * pass, cut into chunks whose workspace fits it, to be recomputed in backward. */
+static rnn_status plan_forward(rnn__dnnl_rnn *k, const rnn__rnn_fwd *f)
+{
+    const int cut = is_lstm(k) && f->cT;
+    const size_t limit = rnn__workspace_limit();
+    rnn__plan_make(&k->p, f, k->s.reverse, cut, 0);
+    k->recompute = 0;
+    if (!f->training || !limit)
+        return RNN_OK;
+    rnn_status st = ws_row_step(k, f->N);
+    const double per = k->ws_row_step;
+    if (st || per * (double)rnn__plan_cells(&k->p) <= (double)limit)
+        return st;
+    const double steps = (double)limit / (per * (double)k->p.segs[0].N);
+    rnn__plan_make(&k->p, f, k->s.reverse, cut, steps >= 2 ? (int64_t)steps : 1);
+    k->recompute = 1;
+    return RNN_OK;
+}
+
 /* Places the training workspaces of this plan's segments in k->ws (64-byte aligned, one
- * after the other), growing it when they do not fit. */
+ * after the other; all at 0 when recomputing), growing it when they do not fit. */
 static rnn_status place_workspaces(rnn__dnnl_rnn *k)
 {
     size_t total = 0;
@@ -413,8 +466,9 @@ static rnn_status place_workspaces(rnn__dnnl_rnn *k)
         rnn_status st = get_prim(k, K_FWD_TRAIN, g->T, g->N, k->p.N, &e);
         if (st)
             return st;
-        g->ws_off = total;
-        total += (rnn__md_size(RNN__CMD(e->ws)) + 63) & ~(size_t)63;
+        const size_t b = (rnn__md_size(RNN__CMD(e->ws)) + 63) & ~(size_t)63;
+        g->ws_off = k->recompute ? 0 : total;
+        total = k->recompute ? (b > total ? b : total) : total + b;
     }
     return rnn__bytes_ensure(&k->ws, &k->ws_bytes, total);
 }
@@ -476,10 +530,10 @@ static void final_states(const rnn__dnnl_rnn *k, int s, const rnn__rnn_fwd *f)
     }
 }
 
-/* Runs segment s forward: xs and ys are the whole sorted sequences, hin/cin its initial
- * states (f32 or bf16 as the primitive's data). */
+/* Runs segment s forward: xs is the whole sorted input, yseg the output's step t0, hin/cin
+ * its initial states (f32 or bf16 as the primitive's data). */
 static rnn_status forward_segment(rnn__dnnl_rnn *k, const rnn__rnn_weights *w, int s, int kind,
-                                  const void *xs, void *ys, const void *hin, const float *cin)
+                                  const void *xs, void *yseg, const void *hin, const float *cin)
 {
     rnn_status st;
     rnn__seg *g = &k->p.segs[s];
@@ -503,8 +557,7 @@ static rnn_status forward_segment(rnn__dnnl_rnn *k, const rnn__rnn_weights *w, i
     a[na++] = (rnn__dnnl_arg){DNNL_ARG_WEIGHTS_LAYER, RNN__CMD(e->wl), (void *)wl};
     a[na++] = (rnn__dnnl_arg){DNNL_ARG_WEIGHTS_ITER, RNN__CMD(e->wi), (void *)wi};
     a[na++] = (rnn__dnnl_arg){DNNL_ARG_BIAS, RNN__CMD(k->canon_bias), (void *)w->b};
-    a[na++] = (rnn__dnnl_arg){DNNL_ARG_DST_LAYER, RNN__CMD(e->dst_layer),
-                              at(ys, g->t0 * N * H, esz)};
+    a[na++] = (rnn__dnnl_arg){DNNL_ARG_DST_LAYER, RNN__CMD(e->dst_layer), yseg};
     a[na++] = (rnn__dnnl_arg){DNNL_ARG_DST_ITER, RNN__CMD(e->state), g->h.p};
     if (is_lstm(k)) {
         a[na++] = (rnn__dnnl_arg){DNNL_ARG_SRC_ITER_C, RNN__CMD(e->gstate), (void *)cin};
@@ -524,11 +577,11 @@ rnn_status rnn__dnnl_rnn_forward(rnn__dnnl_rnn *k, const rnn__rnn_weights *w, co
     k->trained = 0;
     k->bf16 = f->bf16 != 0;
     k->clock++; /* the primitives of this forward and its backward stay cached */
-    rnn__plan_make(&k->p, f, k->s.reverse, is_lstm(k) && f->cT);
     const int64_t N = f->N, T = f->T, H = k->s.H;
     const int kind = f->training ? K_FWD_TRAIN : K_FWD_INFER;
     const void *xs;
-    if ((st = stage_inputs(k, f, &xs)) || (kind == K_FWD_TRAIN && (st = place_workspaces(k))))
+    if ((st = plan_forward(k, f)) || (st = stage_inputs(k, f, &xs)) ||
+        (kind == K_FWD_TRAIN && (st = place_workspaces(k))))
         return st;
     /* Sorted outputs: the caller's y directly when nothing is gathered (f32). */
     float *ys = f->y;
@@ -540,7 +593,8 @@ rnn_status rnn__dnnl_rnn_forward(rnn__dnnl_rnn *k, const rnn__rnn_weights *w, co
     const void *hin = k->bf16 ? (const void *)k->h0b.p : (const void *)k->h0.p;
     const float *cin = k->c0.p;
     for (int s = 0; s < k->p.nseg; s++) {
-        if ((st = forward_segment(k, w, s, kind, xs, yd, hin, cin)))
+        const int64_t off = k->p.segs[s].t0 * N * H;
+        if ((st = forward_segment(k, w, s, kind, xs, at(yd, off, k->bf16 ? 2 : 4), hin, cin)))
             return st;
         final_states(k, s, f);
         hin = k->p.segs[s].h.p;
@@ -566,6 +620,7 @@ rnn_status rnn__dnnl_rnn_forward(rnn__dnnl_rnn *k, const rnn__rnn_weights *w, co
         rnn__plan_permute(&k->p, H, ys, f->y, 0);
     }
     k->trained = f->training;
+    k->ws_seg = k->p.nseg - 1;
     return RNN_OK;
 }
 
@@ -583,10 +638,10 @@ typedef struct bwd_bufs {
     float *dxs, *dw[3];
 } bwd_bufs;
 
-/* Runs segment s backward; its diff_dst_iter(_c) are in ddi/ddic, its diff_src_iter(_c) go to
- * dsi/dsic. */
+/* Runs segment s backward (yseg: its training forward's output at step t0); its
+ * diff_dst_iter(_c) are in ddi/ddic, its diff_src_iter(_c) go to dsi/dsic. */
 static rnn_status backward_segment(rnn__dnnl_rnn *k, const rnn__rnn_weights *w, int s,
-                                   const bwd_bufs *u)
+                                   const bwd_bufs *u, const void *yseg)
 {
     rnn_status st;
     rnn__seg *g = &k->p.segs[s];
@@ -610,8 +665,7 @@ static rnn_status backward_segment(rnn__dnnl_rnn *k, const rnn__rnn_weights *w, 
     a[na++] = (rnn__dnnl_arg){DNNL_ARG_WEIGHTS_LAYER, RNN__CMD(e->wl), (void *)wl};
     a[na++] = (rnn__dnnl_arg){DNNL_ARG_WEIGHTS_ITER, RNN__CMD(e->wi), (void *)wi};
     a[na++] = (rnn__dnnl_arg){DNNL_ARG_BIAS, RNN__CMD(k->canon_bias), (void *)w->b};
-    a[na++] = (rnn__dnnl_arg){DNNL_ARG_DST_LAYER, RNN__CMD(e->dst_layer),
-                              at(u->ys, g->t0 * N * H, esz)};
+    a[na++] = (rnn__dnnl_arg){DNNL_ARG_DST_LAYER, RNN__CMD(e->dst_layer), (void *)yseg};
     a[na++] = (rnn__dnnl_arg){DNNL_ARG_DST_ITER, RNN__CMD(e->state), g->h.p};
     a[na++] = (rnn__dnnl_arg){DNNL_ARG_WORKSPACE, RNN__CMD(fe->ws),
                               at(k->ws, (int64_t)g->ws_off, 1)};
@@ -713,8 +767,19 @@ rnn_status rnn__dnnl_rnn_backward(rnn__dnnl_rnn *k, const rnn__rnn_weights *w,
     /* Segments in reverse. dsi holds the previous (later) segment's
      * diff_src_iter: rows < N_{k+1} feed this segment's diff_dst_iter. */
     for (int s = k->p.nseg - 1; s >= 0; s--) {
+        const void *yseg = at(u.ys, k->p.segs[s].t0 * N * H, k->bf16 ? 2 : 4);
+        if (k->recompute && s != k->ws_seg) {
+            /* ws holds another chunk's: run this one again, outputs in yr, not the y given */
+            const void *hin = s > 0 ? k->p.segs[s - 1].h.p : k->bf16 ? k->h0b.p : k->h0.p;
+            const float *cin = s > 0 ? k->p.segs[s - 1].c.p : k->c0.p;
+            if ((st = rnn__fbuf_ensure(&k->yr, (size_t)(k->p.segs[s].T * N * H), 0)) ||
+                (st = forward_segment(k, w, s, K_FWD_TRAIN, u.xs, k->yr.p, hin, cin)))
+                return st;
+            k->ws_seg = s;
+            yseg = k->yr.p;
+        }
         segment_state_grads(k, s, b);
-        if ((st = backward_segment(k, w, s, &u)))
+        if ((st = backward_segment(k, w, s, &u, yseg)))
             return st;
     }
     /* dsi now holds the gradient of the (sorted) initial states. */

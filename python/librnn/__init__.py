@@ -30,8 +30,8 @@ __all__ = [
     "Optimizer", "OptimizerConfig", "RMSprop", "RnnError", "SGD", "Tensor", "corpus_bleu",
     "dtype_size", "get_num_threads", "last_error", "load", "load_keras", "load_keras_weights",
     "load_onnx", "memory_used", "sentence_bleu",
-    "sequences", "set_allocator", "set_log_callback", "set_num_threads", "status_string",
-    "version", "version_number", "__version__",
+    "sequences", "set_allocator", "set_log_callback", "set_num_threads",
+    "set_workspace_limit", "get_workspace_limit", "status_string", "version", "version_number", "__version__",
 ]
 
 
@@ -82,6 +82,35 @@ def memory_used() -> int:
         The number of bytes.
     """
     return lib.rnn_memory_used()
+
+
+def set_workspace_limit(nbytes: int) -> None:
+    """Caps each recurrent layer's training workspace (``rnn_set_workspace_limit``).
+
+    A recurrent layer keeps every step's states and gates from its training
+    forward for its backward. Above ``nbytes`` per layer and direction, it
+    keeps one chunk of time and recomputes the others' forward during the
+    backward pass (gradient checkpointing): the same results up to rounding,
+    for about one more forward pass. See docs/guide/memory.md.
+
+    Args:
+        nbytes: The cap in bytes; 0 (the default) sets none.
+
+    Raises:
+        ValueError: ``nbytes`` is negative.
+    """
+    if int(nbytes) < 0:
+        raise ValueError(f"set_workspace_limit: nbytes must be >= 0 (got {nbytes})")
+    lib.rnn_set_workspace_limit(int(nbytes))
+
+
+def get_workspace_limit() -> int:
+    """The cap set by :func:`set_workspace_limit` (``rnn_get_workspace_limit``).
+
+    Returns:
+        Bytes, 0 for no cap.
+    """
+    return lib.rnn_get_workspace_limit()
 
 
 def dtype_size(dtype: Any) -> int:

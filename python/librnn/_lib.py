@@ -337,6 +337,8 @@ FUNCTIONS = {
     "rnn_version_string": (c_char_p, []),
     "rnn_set_allocator": (STATUS, [rnn_alloc_fn, rnn_free_fn, c_void_p]),
     "rnn_memory_used": (c_size_t, []),
+    "rnn_set_workspace_limit": (STATUS, [c_size_t]),
+    "rnn_get_workspace_limit": (c_size_t, []),
     "rnn_set_last_error": (STATUS, [c_int, c_char_p, c_char_p]),
     "rnn_set_log_callback": (STATUS, [rnn_log_fn, c_void_p, c_int]),
     "rnn_set_num_threads": (STATUS, [c_int]),

@@ -348,6 +348,18 @@ class TestProcessWide(unittest.TestCase):
         finally:
             librnn.set_log_callback(None)
 
+    def test_workspace_limit(self):
+        """set_workspace_limit round-trips and refuses a negative size."""
+        self.assertEqual(librnn.get_workspace_limit(), 0)
+        with self.assertRaises(ValueError):
+            librnn.set_workspace_limit(-1)
+        try:
+            librnn.set_workspace_limit(1 << 20)
+            self.assertEqual(librnn.get_workspace_limit(), 1 << 20)
+        finally:
+            librnn.set_workspace_limit(0)
+        self.assertEqual(librnn.get_workspace_limit(), 0)
+
     def test_allocator(self):
         gc.collect()
         if librnn.memory_used() != 0:

@@ -295,6 +295,24 @@ START_TEST(recurrent_case)
 }
 END_TEST
 
+/* bf16 under a workspace limit of 1 byte (every step a chunk recomputed before its backward;
+ * rnn_set_workspace_limit) against bf16 without one: the same outputs and gradients. */
+START_TEST(recurrent_case_workspace_limit)
+{
+    if (!onednn_bf16())
+        return;
+    const tcase_desc *c = &rc_cases[_i];
+    bf_run capped, whole;
+    ck_ok(rnn_set_workspace_limit(1));
+    bf_setup(&capped, c, RNN_BACKEND_ONEDNN, RNN_PRECISION_MIXED_BF16);
+    ck_ok(rnn_set_workspace_limit(0));
+    bf_setup(&whole, c, RNN_BACKEND_ONEDNN, RNN_PRECISION_MIXED_BF16);
+    bf_compare(&capped, &whole, BOUND_EMU, 0, 2, "oneDNN bf16 capped vs whole", c);
+    bf_free(&capped);
+    bf_free(&whole);
+}
+END_TEST
+
 /* ------------------------------------------------------------ models */
 
 /* Model-sized shapes (the tiny cases above have 2 units): input(I) + bidirectional recurrent
@@ -747,6 +765,7 @@ int main(int argc, char **argv)
     tcase_add_test(tc, bad_values);
     tcase_add_test(tc, matmul_bf16);
     tcase_add_loop_test(tc, recurrent_case, 0, rc_n_cases);
+    tcase_add_loop_test(tc, recurrent_case_workspace_limit, 0, rc_n_cases);
     tcase_add_test(tc, model_sized_shapes);
     tcase_add_test(tc, step_decoding);
     tcase_add_test(tc, stateful_carry);

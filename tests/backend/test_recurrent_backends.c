@@ -196,7 +196,7 @@ END_TEST
  * against the reference on 1 (serial copies), for one and two directions, go_backwards,
  * every merge mode, with and without lengths, with and without return_sequences; with
  * lengths, every cell. */
-START_TEST(large_batches_parallel_copies)
+static void large_batches(size_t ws_limit)
 {
     enum { T = 40, N = 32, I = 64 }; /* T*N*I = 81,920 floats */
     int32_t lv[N];
@@ -221,14 +221,74 @@ START_TEST(large_batches_parallel_copies)
         char what[64];
         const int with_lengths = v % 2 || v >= 8;
         snprintf(what, sizeof what, "variant %d, %s", v, with_lengths ? "lengths" : "no lengths");
+        ck_ok(rnn_set_workspace_limit(ws_limit));
         compare_stacked(T, N, I, 2, os, with_lengths ? lv : NULL, threads, norm_rel, 1e-4, what);
+        ck_ok(rnn_set_workspace_limit(0));
     }
+}
+END_TEST
+
+START_TEST(large_batches_parallel_copies)
+{
+    large_batches(0);
 }
 END_TEST
 
 START_TEST(backend_case)
 {
     compare_backends(&rc_cases[_i]);
+}
+END_TEST
+
+/* Under a workspace limit (rnn_set_workspace_limit) the oneDNN layers cut time into chunks
+ * and recompute each one's forward before its backward: the same outputs and gradients.
+ * 1 byte: every chunk a single step; 256 KiB: chunks of a few steps of the large batches. */
+START_TEST(backend_case_workspace_limit)
+{
+    ck_ok(rnn_set_workspace_limit(1));
+    ck_assert_uint_eq(rnn_get_workspace_limit(), 1);
+    compare_backends(&rc_cases[_i]);
+    ck_ok(rnn_set_workspace_limit(0));
+}
+END_TEST
+
+START_TEST(large_batches_workspace_limit)
+{
+    large_batches((size_t)256 << 10);
+}
+END_TEST
+
+/* What the limit saves: the library's memory after a training forward and backward of a GRU
+ * (T 100, N 32, 64 on 64) is lower by most of its uncapped workspace (about 100 x 32 rows x
+ * 2 KiB). */
+START_TEST(workspace_limit_saves_memory)
+{
+    size_t used[2];
+    for (int capped = 0; capped < 2; capped++) {
+        ck_ok(rnn_set_workspace_limit(capped ? (size_t)256 << 10 : 0));
+        rnn_recurrent_options o;
+        rnn_recurrent_options_init(&o, RNN_GRU);
+        o.units = 64;
+        o.return_sequences = 1;
+        rnn_model *m;
+        rnn_layer *l;
+        ck_ok(rnn_model_create(NULL, &m));
+        int64_t shape[2] = {0, 64}, xd[3] = {32, 100, 64};
+        ck_ok(rnn_model_add_input(m, RNN_F32, 2, shape, NULL));
+        ck_ok(rnn_model_add_recurrent(m, &o, &l));
+        rnn_tensor *x = tm_tensor(3, xd, 1.0);
+        const rnn_tensor *in[1] = {x}, *y;
+        ck_ok(rnn_model_forward(m, 1, in, NULL, 1));
+        ck_ok(rnn_model_output(m, 0, &y));
+        const rnn_tensor *gs[1] = {y};
+        ck_ok(rnn_model_backward(m, 1, gs));
+        used[capped] = rnn_memory_used();
+        rnn_tensor_destroy(x);
+        rnn_model_destroy(m);
+    }
+    ck_ok(rnn_set_workspace_limit(0));
+    ck_assert_msg(used[1] + ((size_t)4 << 20) < used[0], "capped %zu B, uncapped %zu B", used[1],
+                  used[0]);
 }
 END_TEST
 
@@ -241,6 +301,9 @@ int main(void)
     tcase_add_loop_test(tc, backend_case, 0, rc_n_cases);
     tcase_add_loop_test(tc, random_stacked_models, 0, 40);
     tcase_add_test(tc, large_batches_parallel_copies);
+    tcase_add_loop_test(tc, backend_case_workspace_limit, 0, rc_n_cases);
+    tcase_add_test(tc, large_batches_workspace_limit);
+    tcase_add_test(tc, workspace_limit_saves_memory);
     suite_add_tcase(s, tc);
     return rnn_test_run(s);
 }

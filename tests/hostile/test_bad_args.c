@@ -172,6 +172,20 @@ PROBE(rnn_get_thread_policy)
     ck_assert_int_eq(rnn_get_thread_policy(), RNN_THREADS_ADAPTIVE);
 }
 
+PROBE(rnn_set_workspace_limit)
+{
+    (void)F; /* every size is valid: 0 none, below one step's workspace single steps */
+    ck_assert_int_eq(rnn_set_workspace_limit(SIZE_MAX), RNN_OK);
+    ck_assert_uint_eq(rnn_get_workspace_limit(), SIZE_MAX);
+    ck_assert_int_eq(rnn_set_workspace_limit(0), RNN_OK);
+}
+
+PROBE(rnn_get_workspace_limit)
+{
+    (void)F;
+    ck_assert_uint_eq(rnn_get_workspace_limit(), 0);
+}
+
 PROBE(rnn_get_active_threads)
 {
     (void)F;
@@ -2241,6 +2255,7 @@ static const struct {
     P(rnn_status_string), P(rnn_last_error), P(rnn_set_last_error), P(rnn_version_number), P(rnn_version_string),
     P(rnn_set_allocator), P(rnn_memory_used), P(rnn_set_log_callback), P(rnn_set_num_threads),
     P(rnn_get_num_threads), P(rnn_set_thread_policy), P(rnn_get_thread_policy),
+    P(rnn_set_workspace_limit), P(rnn_get_workspace_limit),
     P(rnn_get_active_threads),
     P(rnn_dtype_size), P(rnn_tensor_create), P(rnn_tensor_wrap), P(rnn_tensor_clone),
     P(rnn_tensor_destroy), P(rnn_tensor_dtype), P(rnn_tensor_rank), P(rnn_tensor_dim),
