@@ -47,6 +47,7 @@ typedef struct args {
     const char *data, *save, *load, *predict, *dataset;
     const char *dump; /* --dump-encoded: write the training tensors and stop (bench/) */
     int epochs, threads, fixed_threads, json, precision, evaluate;
+    long ws_limit_mib; /* --workspace-limit (0: none) */
     uint64_t seed;
     long limit;
 } args;
@@ -56,6 +57,7 @@ static void usage(FILE *f)
     fprintf(f,
             "usage: sentiment [--dataset imdb|uci|both] [--data DIR] [--epochs N] [--seed S]\n"
             "                 [--threads N] [--fixed-threads] [--precision f32|bf16]\n"
+            "                 [--workspace-limit MIB]\n"
             "                 [--save FILE]\n"
             "                 [--load FILE [--evaluate]] [--json] [--predict TEXT] [--limit N]\n"
             "                 [--help]\n"
@@ -71,6 +73,10 @@ static void usage(FILE *f)
             "                faster, as when other processes use the cores; see\n"
             "                docs/guide/threads.md)\n"
             EX_PRECISION_USAGE
+            "  --workspace-limit MIB  keep at most MIB MiB of each recurrent direction's\n"
+            "                training workspace, recomputing the rest in backward (less\n"
+            "                memory, about one more forward pass; rnn_set_workspace_limit(),\n"
+            "                docs/guide/memory.md; default 0: no limit)\n"
             "  --save FILE   save each trained model: FILE (one dataset) or FILE.imdb and\n"
             "                FILE.uci (both), each with its vocabulary in its metadata\n"
             "  --load FILE   load a model saved by --save (or FILE.onnx, a model trained\n"
@@ -106,6 +112,7 @@ static int parse_args(int argc, char **argv, args *a)
         {"--epochs", EX_INT, &a->epochs, 1, 10000, NULL},
         {"--threads", EX_INT, &a->threads, 0, 4096, NULL},
         {"--limit", EX_LONG, &a->limit, 100, 1e12, NULL},
+        {"--workspace-limit", EX_LONG, &a->ws_limit_mib, 0, 1 << 20, NULL},
         {"--seed", EX_U64, &a->seed, 0, EX_MAX_SEED, NULL},
         {"--precision", EX_CHOICE, &a->precision, 0, 0, ex_precision_names},
     };
@@ -683,6 +690,7 @@ int main(int argc, char **argv)
         rnn_set_num_threads(a.threads);
     if (a.fixed_threads)
         rnn_set_thread_policy(RNN_THREADS_FIXED);
+    rnn_set_workspace_limit((size_t)a.ws_limit_mib << 20);
     if (a.load) {
         vocab v;
         int64_t maxlen;
