@@ -31,7 +31,8 @@ __all__ = [
     "dtype_size", "get_num_threads", "last_error", "load", "load_keras", "load_keras_weights",
     "load_onnx", "memory_used", "sentence_bleu",
     "sequences", "set_allocator", "set_log_callback", "set_num_threads",
-    "set_workspace_limit", "get_workspace_limit", "status_string", "version", "version_number", "__version__",
+    "set_workspace_limit", "get_workspace_limit", "status_string", "version", "version_number",
+    "__version__",
 ]
 
 

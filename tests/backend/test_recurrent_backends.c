@@ -226,7 +226,6 @@ static void large_batches(size_t ws_limit)
         ck_ok(rnn_set_workspace_limit(0));
     }
 }
-END_TEST
 
 START_TEST(large_batches_parallel_copies)
 {
