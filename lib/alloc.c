@@ -64,11 +64,6 @@ size_t rnn_get_workspace_limit(void)
     return __atomic_load_n(&workspace_limit, __ATOMIC_ACQUIRE);
 }
 
-size_t rnn__workspace_limit(void)
-{
-    return __atomic_load_n(&workspace_limit, __ATOMIC_ACQUIRE);
-}
-
 size_t rnn_memory_used(void)
 {
     return __atomic_load_n(&bytes_live, __ATOMIC_ACQUIRE);

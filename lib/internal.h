@@ -165,8 +165,6 @@ RNN__HIDDEN rnn_status rnn__fbuf_ensure(rnn__fbuf *b, size_t n, int zero);
 /* A raw buffer *p of *bytes grown to at least `need` bytes (contents not kept: the old block
  * is freed before the new one is allocated; on failure *p is NULL and *bytes 0). */
 RNN__HIDDEN rnn_status rnn__bytes_ensure(void **p, size_t *bytes, size_t need);
-/* rnn_get_workspace_limit(), for the backend (0: no limit). */
-RNN__HIDDEN size_t rnn__workspace_limit(void);
 /* memset(p, 0, nbytes), split over the library's threads when large. */
 RNN__HIDDEN void rnn__zero(void *p, size_t nbytes);
 RNN__HIDDEN void rnn__fbuf_free(rnn__fbuf *b);

@@ -18,9 +18,8 @@
  *   walks the segments in reverse. Rounding bounds the shapes (N_k takes
  *   N / RNN__SEG_ROWS values) and the segments of a batch; uniform lengths
  *   are one segment with no copies (left-to-right).
- * - Under rnn_set_workspace_limit(), a training batch whose workspaces would pass it is also
- *   cut into chunks of time whose workspace fits; only one is kept (the last run's), and
- *   backward runs each other chunk's forward again, from its stored initial states, first.
+ * - Under rnn_set_workspace_limit(), a training batch is also cut into chunks of time sharing
+ *   one workspace; backward runs each chunk's forward again first (but the last one's).
  * - Primitives are created once per (kind, T_k, N_k, N) and cached; weights
  *   are reordered from the canonical ldigo layout into each primitive's
  *   preferred layout (format_tag any) only when their version changes.
@@ -88,9 +87,8 @@ struct rnn__dnnl_rnn {
      * at most about one of the whole batch: the segments split its time). */
     void *ws;
     size_t ws_bytes;
-    /* recompute (rnn_set_workspace_limit()): ws holds one chunk's, segment ws_seg's; the
-     * others run forward again before their backward, outputs in yr. ws_row_step: bytes
-     * per row and step with wsr_N rows in precision wsr_bf16. */
+    /* recompute (rnn_set_workspace_limit()): ws holds segment ws_seg's, the others run again
+     * before their backward, outputs in yr. ws_row_step: at wsr_N rows, precision wsr_bf16. */
     int recompute, ws_seg, wsr_bf16;
     double ws_row_step;
     int64_t wsr_N;
@@ -409,9 +407,8 @@ void rnn__dnnl_rnn_destroy(rnn__dnnl_rnn *k)
 
 /* ------------------------------------------------------------ forward */
 
-/* k->ws_row_step: training workspace bytes per row and step with N rows, those of an 8-step
- * primitive descriptor (made once per N and precision, no primitive), which bound a longer
- * one's (they carry the extra state step and the page rounding). */
+/* k->ws_row_step: workspace bytes per row and step with N rows, of an 8-step descriptor (one per
+ * N and precision), a bound on longer ones' (the extra state step, the page rounding). */
 static rnn_status ws_row_step(rnn__dnnl_rnn *k, int64_t N)
 {
     rnn_status st = RNN_OK;
@@ -440,7 +437,7 @@ fail:
 static rnn_status plan_forward(rnn__dnnl_rnn *k, const rnn__rnn_fwd *f)
 {
     const int cut = is_lstm(k) && f->cT;
-    const size_t limit = rnn__workspace_limit();
+    const size_t limit = rnn_get_workspace_limit();
     rnn__plan_make(&k->p, f, k->s.reverse, cut, 0);
     k->recompute = 0;
     if (!f->training || !limit)
@@ -530,11 +527,22 @@ static void final_states(const rnn__dnnl_rnn *k, int s, const rnn__rnn_fwd *f)
     }
 }
 
-/* Runs segment s forward: xs is the whole sorted input, yseg the output's step t0, hin/cin
- * its initial states (f32 or bf16 as the primitive's data). */
-static rnn_status forward_segment(rnn__dnnl_rnn *k, const rnn__rnn_weights *w, int s, int kind,
-                                  const void *xs, void *yseg, const void *hin, const float *cin)
+/* Segment s's initial states: the previous segment's final ones, else h0 (or h0b) and c0. */
+static const void *seg_hin(const rnn__dnnl_rnn *k, int s)
 {
+    return s > 0 ? (const void *)k->p.segs[s - 1].h.p : k->bf16 ? (void *)k->h0b.p : k->h0.p;
+}
+static const float *seg_cin(const rnn__dnnl_rnn *k, int s)
+{
+    return s > 0 ? k->p.segs[s - 1].c.p : k->c0.p;
+}
+
+/* Runs segment s forward: xs is the whole sorted input, yseg the output's step t0. */
+static rnn_status forward_segment(rnn__dnnl_rnn *k, const rnn__rnn_weights *w, int s, int kind,
+                                  const void *xs, void *yseg)
+{
+    const void *hin = seg_hin(k, s);
+    const float *cin = seg_cin(k, s);
     rnn_status st;
     rnn__seg *g = &k->p.segs[s];
     const int64_t N = k->p.N, I = k->s.I, H = k->s.H;
@@ -590,15 +598,11 @@ rnn_status rnn__dnnl_rnn_forward(rnn__dnnl_rnn *k, const rnn__rnn_weights *w, co
     if (k->p.gathered)
         ys = k->ys.p;
     void *yd = k->bf16 ? (void *)k->yb.p : (void *)ys;
-    const void *hin = k->bf16 ? (const void *)k->h0b.p : (const void *)k->h0.p;
-    const float *cin = k->c0.p;
     for (int s = 0; s < k->p.nseg; s++) {
         const int64_t off = k->p.segs[s].t0 * N * H;
-        if ((st = forward_segment(k, w, s, kind, xs, at(yd, off, k->bf16 ? 2 : 4), hin, cin)))
+        if ((st = forward_segment(k, w, s, kind, xs, at(yd, off, k->bf16 ? 2 : 4))))
             return st;
         final_states(k, s, f);
-        hin = k->p.segs[s].h.p;
-        cin = k->p.segs[s].c.p;
     }
     if (k->bf16) /* every step of every sample was written (the zeros come below) */
         for (int s = 0; s < k->p.nseg; s++) {
@@ -655,8 +659,8 @@ static rnn_status backward_segment(rnn__dnnl_rnn *k, const rnn__rnn_weights *w, 
     if ((st = get_weights(k, 0, RNN__CMD(e->wl), w->wx, w->version, &wl)) ||
         (st = get_weights(k, 1, RNN__CMD(e->wi), w->wh, w->version, &wi)))
         return st;
-    const void *hin = s > 0 ? k->p.segs[s - 1].h.p : k->bf16 ? k->h0b.p : k->h0.p;
-    const float *cin = s > 0 ? k->p.segs[s - 1].c.p : k->c0.p;
+    const void *hin = seg_hin(k, s);
+    const float *cin = seg_cin(k, s);
     rnn__dnnl_arg a[RNN__DNNL_MAX_ARGS];
     int na = 0;
     a[na++] = (rnn__dnnl_arg){DNNL_ARG_SRC_LAYER, RNN__CMD(e->src_layer),
@@ -770,10 +774,8 @@ rnn_status rnn__dnnl_rnn_backward(rnn__dnnl_rnn *k, const rnn__rnn_weights *w,
         const void *yseg = at(u.ys, k->p.segs[s].t0 * N * H, k->bf16 ? 2 : 4);
         if (k->recompute && s != k->ws_seg) {
             /* ws holds another chunk's: run this one again, outputs in yr, not the y given */
-            const void *hin = s > 0 ? k->p.segs[s - 1].h.p : k->bf16 ? k->h0b.p : k->h0.p;
-            const float *cin = s > 0 ? k->p.segs[s - 1].c.p : k->c0.p;
             if ((st = rnn__fbuf_ensure(&k->yr, (size_t)(k->p.segs[s].T * N * H), 0)) ||
-                (st = forward_segment(k, w, s, K_FWD_TRAIN, u.xs, k->yr.p, hin, cin)))
+                (st = forward_segment(k, w, s, K_FWD_TRAIN, u.xs, k->yr.p)))
                 return st;
             k->ws_seg = s;
             yseg = k->yr.p;
