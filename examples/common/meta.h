@@ -43,4 +43,11 @@ extern const char *const ex_precision_names[];
     "                  or AMX)\n"
 int ex_set_precision(rnn_model *m, const char *prog, int precision);
 
+/* --workspace-limit MIB: rnn_set_workspace_limit(MIB << 20). */
+#define EX_WORKSPACE_LIMIT_USAGE                                                            \
+    "  --workspace-limit MIB  keep at most MIB MiB of each recurrent direction's\n"          \
+    "                training workspace, recomputing the rest in backward (less\n"         \
+    "                memory, about one more forward pass; rnn_set_workspace_limit(),\n"    \
+    "                docs/guide/memory.md; default 0: no limit)\n"
+
 #endif

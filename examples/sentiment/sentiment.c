@@ -73,10 +73,7 @@ static void usage(FILE *f)
             "                faster, as when other processes use the cores; see\n"
             "                docs/guide/threads.md)\n"
             EX_PRECISION_USAGE
-            "  --workspace-limit MIB  keep at most MIB MiB of each recurrent direction's\n"
-            "                training workspace, recomputing the rest in backward (less\n"
-            "                memory, about one more forward pass; rnn_set_workspace_limit(),\n"
-            "                docs/guide/memory.md; default 0: no limit)\n"
+            EX_WORKSPACE_LIMIT_USAGE
             "  --save FILE   save each trained model: FILE (one dataset) or FILE.imdb and\n"
             "                FILE.uci (both), each with its vocabulary in its metadata\n"
             "  --load FILE   load a model saved by --save (or FILE.onnx, a model trained\n"
