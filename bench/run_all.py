@@ -63,7 +63,7 @@ LIBS = [("librnn", "librnn"), ("kernels", "raw kernels"), ("torch", "PyTorch"),
         ("torch2", "PyTorch"), ("keras", "Keras"), ("keras_xla", "Keras XLA"),
         ("ort", "ONNX Runtime (Python)"), ("ort_c", "ONNX Runtime (C API, trixie)"),
         ("librnn_trixie", "librnn on trixie"), ("librnn_bf16", "librnn mixed bf16"),
-        ("torch_padded", "PyTorch padded")]
+        ("torch_padded", "PyTorch padded"), ("librnn_capped", "librnn, workspace cap")]
 # Those that compete with librnn (the raw kernels are librnn's own; "padded" is not the same
 # model).
 PEERS = ("torch", "torch2", "keras", "keras_xla", "ort", "ort_c")
@@ -345,7 +345,8 @@ class Suite:
                 "torch2": bool(p.get("torch")), "keras": bool(p.get("keras")),
                 "keras_xla": bool(p.get("keras")), "ort": bool(p.get("onnxruntime")),
                 "ort_c": bool(self.ort_c), "librnn_trixie": bool(self.ort_c),
-                "librnn_bf16": bool(self.bf16)}[lib]
+                "librnn_bf16": bool(self.bf16),
+                "librnn_capped": bool(getattr(self.a, "e2e_workspace_limit", 0))}[lib]
 
     def label(self, lib):
         p, t = self.peers or {}, self.torch or {}
@@ -357,6 +358,8 @@ class Suite:
         name = dict(LIBS)[lib]
         if lib == "librnn_trixie":
             return f"{name} (oneDNN {v[lib]})" if v.get(lib) else name
+        if lib == "librnn_capped":
+            return f"librnn --workspace-limit {getattr(self.a, 'e2e_workspace_limit', 0)}"
         return f"{name} {v[lib]}" if v.get(lib) else name
 
     def worker(self, lib, case, threads, runs, warm):
@@ -555,7 +558,7 @@ class Suite:
     EPOCH_LINE = re.compile(r"epoch 1/\d+\s+\S+\s+loss ([\d.naif-]+)\s+accuracy ([\d.naif-]+)"
                             r"\s+val_loss ([\d.naif-]+)\s+val_accuracy ([\d.naif-]+)")
 
-    def e2e_cmd(self, which, threads, dump=None):
+    def e2e_cmd(self, which, threads, dump=None, ws_limit=0):
         a = self.a
         if which == "pos_tagger":
             cmd = [self.bin["pos_tagger"], "--seed", str(a.seed)]
@@ -570,6 +573,8 @@ class Suite:
             cmd += ["--data", data]
         if dump:
             return cmd + ["--dump-encoded", dump]
+        if ws_limit:
+            cmd += ["--workspace-limit", str(ws_limit)]
         return cmd + ["--epochs", "1", "--json", "--threads", str(threads)]
 
     def prepare_dumps(self):
@@ -612,16 +617,20 @@ class Suite:
     def run_e2e(self, rnd, threads):
         for which, case, script in (("pos_tagger", "pos_tagger_epoch", "torch_pos_tagger.py"),
                                     ("sentiment", "imdb_epoch", "torch_imdb.py")):
-            r = run_measured(self.e2e_cmd(which, threads), self.env)
-            js = json_lines(r["out"])
-            j = js[-1] if r["rc"] == 0 and js else {}
-            if which == "sentiment" and j:
-                j = j.get("datasets", [{}])[0]
-            m = self.EPOCH_LINE.search(r["err"])
-            figs = dict(zip(("loss", "accuracy", "val_loss", "val_accuracy"),
-                            map(float, m.groups()))) if m else {}
-            self.record("e2e", case, "librnn", threads, rnd, r, j.get("train_seconds"),
-                        {"figures": figs, "params": j.get("params"), "rss": rss_of(j)})
+            for lib in ("librnn", "librnn_capped"):
+                if not self.has(lib):
+                    continue
+                cap = self.a.e2e_workspace_limit if lib == "librnn_capped" else 0
+                r = run_measured(self.e2e_cmd(which, threads, ws_limit=cap), self.env)
+                js = json_lines(r["out"])
+                j = js[-1] if r["rc"] == 0 and js else {}
+                if which == "sentiment" and j:
+                    j = j.get("datasets", [{}])[0]
+                m = self.EPOCH_LINE.search(r["err"])
+                figs = dict(zip(("loss", "accuracy", "val_loss", "val_accuracy"),
+                                map(float, m.groups()))) if m else {}
+                self.record("e2e", case, lib, threads, rnd, r, j.get("train_seconds"),
+                            {"figures": figs, "params": j.get("params"), "rss": rss_of(j)})
             if which not in self.dumps:
                 continue
             for lib in ("torch", "torch2", "keras", "keras_xla", "torch_padded"):
@@ -1106,7 +1115,7 @@ class Suite:
         w("|---|---|---|---|---|---|---|")
         for c, name in names.items():
             for th in a.e2e_threads:
-                for lib in ("librnn",) + PEERS + ("torch_padded",):
+                for lib in ("librnn", "librnn_capped") + PEERS + ("torch_padded",):
                     ln = self.label(lib)
                     r = self.last("e2e", c, lib, th)
                     if not r:
@@ -1118,16 +1127,17 @@ class Suite:
                       + " |")
         w("")
 
-        rows = []
+        rows, added = [], {}
         for c, name in names.items():
             th = a.e2e_threads[-1]
-            for lib in ("librnn",) + PEERS:
+            for lib in ("librnn", "librnn_capped") + PEERS:
                 rs = [x for x in self.records_of("e2e", c, lib, th) if x.get("rss")]
                 if rs:
                     before = [x["rss"][0] for x in rs]
                     peak = [x["rss"][1] for x in rs]
+                    added[c, lib] = max(p - b for b, p in zip(before, peak))
                     rows.append(f"| {name} | {self.label(lib)} | {max(before):.0f} | "
-                                f"{max(peak):.0f} | {max(p - b for b, p in zip(before, peak)):.0f} |")
+                                f"{max(peak):.0f} | {added[c, lib]:.0f} |")
         if rows:
             w("Memory around the epoch (MiB; the largest over the rounds): the process's resident "
               "set just before training (data loaded and encoded, model built; for the peers "
@@ -1143,6 +1153,7 @@ class Suite:
             for row in rows:
                 w(row)
             w("")
+            self.page_e2e_memory_target(w, names, added)
 
         def desc(which):
             d = self.dumps[which]
@@ -1192,6 +1203,43 @@ class Suite:
           "Peak RSS: the librnn process also holds the raw corpus, the test split "
           "and the vocabulary (it is the whole example program), the PyTorch process the "
           "encoded training tensors and the Python runtime.")
+        w("")
+
+    def page_e2e_memory_target(self, w, names, added):
+        """Issue 16's memory target: what training adds, librnn against the lowest peer;
+        with the capped run, its time against the uncapped one's."""
+        th = self.a.e2e_threads[-1]
+        out = []
+        for c, name in names.items():
+            peers = [(v, lib) for (cc, lib), v in added.items() if cc == c and lib in PEERS]
+            if (c, "librnn") not in added or not peers:
+                continue
+            low, plib = min(peers)
+            parts = []
+            for lib in ("librnn", "librnn_capped"):
+                if (c, lib) not in added:
+                    continue
+                v = added[c, lib]
+                verdict = "met" if v <= low else f"NOT met, {v / low:.2f}x"
+                txt = f"{self.label(lib)} adds {v:.0f} MiB ({verdict})"
+                if lib == "librnn_capped":
+                    l = summary(self.values("e2e", c, "librnn", th))
+                    k = summary(self.values("e2e", c, lib, th))
+                    f = summary(self.values("e2e", c, plib, th))
+                    if l and k:
+                        txt += f", its epoch {fmt_s(k)} s against {fmt_s(l)} s uncapped"
+                        if f:
+                            txt += f" and {fmt_s(f)} s for {self.label(plib)}"
+                parts.append(txt)
+            out.append(f"{name}: the lowest peer, {self.label(plib)}, adds {low:.0f} MiB; "
+                       + "; ".join(parts) + ".")
+        if not out:
+            return
+        w("Against the memory target of issue 16 (what training adds no more than the peer's, "
+          "the lowest peer taken). `--workspace-limit` is the examples' opt-in cap on the "
+          "recurrent layers' training workspaces (`rnn_set_workspace_limit()`, "
+          "docs/guide/memory.md); without it every step's oneDNN workspace is kept, as the "
+          "peers keep their activations. " + " ".join(out))
         w("")
 
     def page_targets(self, w, tmax):
@@ -1350,6 +1398,10 @@ def main():
     ap.add_argument("--no-torch-padded", dest="torch_padded", action="store_false",
                     help="skip the reference PyTorch epochs with the GRU on padded batches (not "
                          "the same model; timed by default to show what packed sequences cost)")
+    ap.add_argument("--e2e-workspace-limit", type=int, default=16, metavar="MIB",
+                    help="also time librnn's epochs with the examples' --workspace-limit MIB "
+                         "(the opt-in cap on the recurrent training workspaces; default 16; "
+                         "0: not timed)")
     ap.add_argument("--seed", type=int, default=1, help="examples' --seed (1)")
     ap.add_argument("--data", default=None,
                     help="examples' --data DIR (default: $LIBRNN_DATA, else ../shared/data)")
@@ -1435,6 +1487,7 @@ def render_from_json(a):
     o.only = set(o.only)
     o.json_output = os.path.abspath(a.from_json)
     o.e2e_keras_xla = getattr(o, "e2e_keras_xla", False)  # records of older versions
+    o.e2e_workspace_limit = getattr(o, "e2e_workspace_limit", 0)
     s = Suite(o)
     s.rerendered = True
     s.started = datetime.datetime.fromisoformat(j["started"])
