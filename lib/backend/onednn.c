@@ -92,6 +92,8 @@ void rnn__dnnl_ctx_destroy(rnn__dnnl_ctx *c)
     }
     rnn__dnnl_bf16_release(c);
     rnn__fbuf_free(&c->bt);
+    rnn__fbuf_free(&c->bdy);
+    rnn__fbuf_free(&c->bdx);
     rnn__free(c->scratch);
     for (int i = 0; i < RNN__DNNL_MEM_SLOTS; i++)
         if (c->mem[i].mem)

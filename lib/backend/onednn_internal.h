@@ -134,8 +134,11 @@ RNN__HIDDEN void rnn__plan_permute(const rnn__seg_plan *p, int64_t C, const floa
                                    float *dst, int to_sorted);
 /* Zeroes the sorted inputs [T][N][I] of the steps segments run past their samples' ends. */
 RNN__HIDDEN void rnn__plan_zero_past_ends(const rnn__seg_plan *p, int64_t I, float *xs);
-/* Steps times rows over the segments (what their workspaces grow with). */
-RNN__HIDDEN int64_t rnn__plan_cells(const rnn__seg_plan *p);
+/* rnn__plan_make without max_steps; then, when the segments' workspaces at row_step bytes per
+ * row and step would pass limit (0: no limit), again with chunks of as many steps as fit (at
+ * least 1). Returns 1 when it cut so (the chunks then share one workspace, recomputed). */
+RNN__HIDDEN int rnn__plan_make_capped(rnn__seg_plan *p, const rnn__rnn_fwd *f, int reverse,
+                                      int cut_at_every_end, size_t limit, double row_step);
 /* The end of the segment holding step L - 1. */
 RNN__HIDDEN int64_t rnn__plan_seg_end(const rnn__seg_plan *p, int64_t L);
 
@@ -152,6 +155,10 @@ struct rnn__dnnl_ctx {
      * all (rnn__dnnl_scratch_reserve); read it at execution, after any reservation. */
     void *scratch;
     size_t scratch_bytes;
+    /* A recurrent backward's dy and dx in the kernel's sorted (and reversed) order, when it
+     * cannot use the caller's: written and read within one rnn__dnnl_rnn_backward, so the
+     * context's kernels (the directions and layers, run one at a time) share them. */
+    rnn__fbuf bdy, bdx;
 };
 
 /* Grows the context's scratchpad to at least `bytes` (a new primitive's). */

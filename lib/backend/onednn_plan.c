@@ -99,10 +99,16 @@ int64_t rnn__plan_seg_end(const rnn__seg_plan *pl, int64_t L)
     return pl->segs[s].t0 + pl->segs[s].T;
 }
 
-int64_t rnn__plan_cells(const rnn__seg_plan *pl)
+int rnn__plan_make_capped(rnn__seg_plan *pl, const rnn__rnn_fwd *f, int reverse,
+                          int cut_at_every_end, size_t limit, double row_step)
 {
-    int64_t n = 0;
+    rnn__plan_make(pl, f, reverse, cut_at_every_end, 0);
+    double cells = 0; /* steps times rows over the segments: what their workspaces grow with */
     for (int s = 0; s < pl->nseg; s++)
-        n += pl->segs[s].T * pl->segs[s].N;
-    return n;
+        cells += (double)(pl->segs[s].T * pl->segs[s].N);
+    if (!limit || row_step * cells <= (double)limit)
+        return 0;
+    const double steps = (double)limit / (row_step * (double)pl->segs[0].N);
+    rnn__plan_make(pl, f, reverse, cut_at_every_end, steps >= 2 ? (int64_t)steps : 1);
+    return 1;
 }

@@ -98,7 +98,7 @@ struct rnn__dnnl_rnn {
     /* Work buffers, grown as needed. In bf16 (mixed precision) the primitives
      * read xb, h0b and write yb and the segments' h in bf16 (two per float of
      * the buffer); c and every gradient stay f32. */
-    rnn__fbuf xs, ys, h0, c0, dys, dxs, ddi, ddic, dsi, dsic, gw[3], xb, yb, h0b, yr;
+    rnn__fbuf xs, ys, h0, c0, ddi, ddic, dsi, dsic, gw[3], xb, yb, h0b, yr;
 };
 
 /* ------------------------------------------------------------ helpers */
@@ -393,9 +393,9 @@ void rnn__dnnl_rnn_destroy(rnn__dnnl_rnn *k)
             rnn__fbuf_free(&k->p.segs[i].h);
             rnn__fbuf_free(&k->p.segs[i].c);
         }
-    rnn__fbuf *bufs[] = {&k->xs,   &k->ys,  &k->h0,   &k->c0,    &k->dys,   &k->dxs,
-                         &k->ddi,  &k->ddic, &k->dsi, &k->dsic, &k->gw[0], &k->gw[1],
-                         &k->gw[2], &k->xb,  &k->yb,  &k->h0b, &k->yr};
+    rnn__fbuf *bufs[] = {&k->xs,    &k->ys,  &k->h0,   &k->c0,    &k->ddi,   &k->ddic,
+                         &k->dsi,   &k->dsic, &k->gw[0], &k->gw[1], &k->gw[2], &k->xb,
+                         &k->yb,    &k->h0b, &k->yr};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
         rnn__fbuf_free(bufs[i]);
     rnn__free(k->ws);
@@ -436,20 +436,12 @@ fail:
  * pass, cut into chunks whose workspace fits it, to be recomputed in backward. */
 static rnn_status plan_forward(rnn__dnnl_rnn *k, const rnn__rnn_fwd *f)
 {
-    const int cut = is_lstm(k) && f->cT;
-    const size_t limit = rnn_get_workspace_limit();
-    rnn__plan_make(&k->p, f, k->s.reverse, cut, 0);
-    k->recompute = 0;
-    if (!f->training || !limit)
-        return RNN_OK;
-    rnn_status st = ws_row_step(k, f->N);
-    const double per = k->ws_row_step;
-    if (st || per * (double)rnn__plan_cells(&k->p) <= (double)limit)
-        return st;
-    const double steps = (double)limit / (per * (double)k->p.segs[0].N);
-    rnn__plan_make(&k->p, f, k->s.reverse, cut, steps >= 2 ? (int64_t)steps : 1);
-    k->recompute = 1;
-    return RNN_OK;
+    const size_t limit = f->training ? rnn_get_workspace_limit() : 0;
+    rnn_status st = limit ? ws_row_step(k, f->N) : RNN_OK;
+    if (!st)
+        k->recompute = rnn__plan_make_capped(&k->p, f, k->s.reverse, is_lstm(k) && f->cT,
+                                             limit, k->ws_row_step);
+    return st;
 }
 
 /* Places the training workspaces of this plan's segments in k->ws (64-byte aligned, one
@@ -739,22 +731,24 @@ rnn_status rnn__dnnl_rnn_backward(rnn__dnnl_rnn *k, const rnn__rnn_weights *w,
     else
         u.xs = k->p.gathered ? k->xs.p : f->x, u.ys = k->p.gathered ? k->ys.p : f->y;
     /* Without lengths or reversal (one segment, identity order) the primitive reads the
-     * caller's dy and writes the caller's dx directly; otherwise through sorted copies. */
+     * caller's dy and writes the caller's dx directly; otherwise through sorted copies,
+     * the context's (shared by its kernels). */
     const int direct_dy = !k->p.gathered && b->dy, direct_dx = !k->p.gathered && b->dx;
-    if ((!direct_dy && (st = rnn__fbuf_ensure(&k->dys, (size_t)(T * N * H), 0))) ||
-        (!direct_dx && (st = rnn__fbuf_ensure(&k->dxs, (size_t)(T * N * I), 0))) ||
+    rnn__fbuf *dys = &k->ctx->bdy, *dxs = &k->ctx->bdx;
+    if ((!direct_dy && (st = rnn__fbuf_ensure(dys, (size_t)(T * N * H), 0))) ||
+        (!direct_dx && (st = rnn__fbuf_ensure(dxs, (size_t)(T * N * I), 0))) ||
         (st = rnn__fbuf_ensure(&k->ddi, (size_t)(N * H), 0)) ||
         (st = rnn__fbuf_ensure(&k->ddic, (size_t)(N * H), 0)) ||
         (st = rnn__fbuf_ensure(&k->dsi, (size_t)(N * H), 0)) ||
         (st = rnn__fbuf_ensure(&k->dsic, (size_t)(N * H), 0)))
         return st;
-    u.dys = direct_dy ? b->dy : k->dys.p;
-    u.dxs = direct_dx ? b->dx : k->dxs.p;
+    u.dys = direct_dy ? b->dy : dys->p;
+    u.dxs = direct_dx ? b->dx : dxs->p;
     if (!direct_dy) {
         /* dy in sorted (and reversed) order; zero where nothing flows. */
-        memset(k->dys.p, 0, sizeof(float) * (size_t)(T * N * H));
+        memset(dys->p, 0, sizeof(float) * (size_t)(T * N * H));
         if (b->dy)
-            rnn__plan_permute(&k->p, H, b->dy, k->dys.p, 1);
+            rnn__plan_permute(&k->p, H, b->dy, dys->p, 1);
     }
     /* The final-state gradients of samples that end inside a segment join dy at their last
      * step (h_T is y there). */
@@ -766,7 +760,7 @@ rnn_status rnn__dnnl_rnn_backward(rnn__dnnl_rnn *k, const rnn__rnn_weights *w,
             return RNN__ERR(RNN_ERR_INTERNAL, "a final cell-state gradient for a sample "
                                               "ending inside a segment");
         for (int64_t h = 0; b->dhT && h < H; h++)
-            k->dys.p[((L - 1) * N + j) * H + h] += b->dhT[k->p.perm[j] * H + h];
+            dys->p[((L - 1) * N + j) * H + h] += b->dhT[k->p.perm[j] * H + h];
     }
     /* Segments in reverse. dsi holds the previous (later) segment's
      * diff_src_iter: rows < N_{k+1} feed this segment's diff_dst_iter. */
@@ -794,7 +788,7 @@ rnn_status rnn__dnnl_rnn_backward(rnn__dnnl_rnn *k, const rnn__rnn_weights *w,
     }
     if (b->dx && !direct_dx) {
         memset(b->dx, 0, sizeof(float) * (size_t)(T * N * I));
-        rnn__plan_permute(&k->p, I, k->dxs.p, b->dx, 0);
+        rnn__plan_permute(&k->p, I, dxs->p, b->dx, 0);
     }
     return RNN_OK;
 }
