@@ -67,6 +67,10 @@ LIBS = [("librnn", "librnn"), ("kernels", "raw kernels"), ("torch", "PyTorch"),
 # Those that compete with librnn (the raw kernels are librnn's own; "padded" is not the same
 # model).
 PEERS = ("torch", "torch2", "keras", "keras_xla", "ort", "ort_c")
+# The case of the host check (Suite.measure_host), and the least speed-up over AVX2 that a
+# host with full-rate AVX-512 showed here (about 2x; 1.1x when the host's were shared).
+HOST_CHECK_CASE = "train_lstm_T100_N64_I512_H512_L1_uni"
+HOST_CHECK_MIN_GAIN = 1.5
 
 
 def log(msg):
@@ -336,6 +340,7 @@ class Suite:
         self.ort_c = None  # prepare_ort_c(): the trixie root's ort_step, its version
         self.bf16 = False  # rnn_bench --precision bf16 runs here (AVX512-BF16 or AMX)
         self.contention = None  # bench/contention.py's result
+        self.host_check = None  # measure_host() at the start and at the end of the run
 
     def has(self, lib):
         """Whether this run measures lib."""
@@ -668,6 +673,29 @@ class Suite:
 
     # -------------------------------------------------------- driver
 
+    def measure_host(self):
+        """The machine's vector speed: one case on 1 thread at oneDNN's own ISA and capped at
+        AVX2 (ONEDNN_MAX_CPU_ISA). A core with full-rate AVX-512 runs it about 2x faster than
+        at AVX2; a VM whose host shares or throttles those units, barely faster, and librnn's
+        kernels (AVX-512 on such CPUs) then slow more than peers built for AVX2: such a run
+        does not compare with earlier ones. Returns {"case", "default_ms", "avx2_ms"}."""
+        runs = "1" if self.a.quick else "3"
+        res = {"case": HOST_CHECK_CASE}
+        for key, isa in (("default_ms", None), ("avx2_ms", "AVX2")):
+            env = dict(self.env)
+            if isa:
+                env["ONEDNN_MAX_CPU_ISA"] = env["DNNL_MAX_CPU_ISA"] = isa
+            r = run_measured([self.bin["rnn_bench"], "--json", "--threads", "1", "--case",
+                              HOST_CHECK_CASE, "--runs", runs, "--warmup", "1"], env)
+            j = [x for x in json_lines(r["out"]) if x.get("case") == HOST_CHECK_CASE]
+            res[key] = j[0]["median_ms"] if r["rc"] == 0 and j else None
+        return res
+
+    def host_check_gains(self):
+        """AVX2 time over the default time, at each host check that measured both."""
+        return [h["avx2_ms"] / h["default_ms"] for h in (self.host_check or {}).values()
+                if h and h.get("avx2_ms") and h.get("default_ms")]
+
     def run(self):
         a = self.a
         for k, p in self.bin.items():
@@ -688,6 +716,8 @@ class Suite:
         t0 = time.time()
         busy0, own0 = busy_cpu_seconds(), os.times()
         try:
+            log("host check: " + HOST_CHECK_CASE + " on 1 thread, at oneDNN's ISA and at AVX2")
+            self.host_check = {"start": self.measure_host(), "end": None}
             if self.cases and not a.no_bf16:
                 r = run_measured([self.bin["rnn_bench"], "--case", self.cases[0], "--runs", "1",
                                   "--warmup", "0", "--precision", "bf16"], self.env)
@@ -719,6 +749,7 @@ class Suite:
             if "contention" in a.only:
                 log("contention: bench/contention.py (idle and beside a busy process)")
                 self.run_contention()
+            self.host_check["end"] = self.measure_host()
         finally:
             shutil.rmtree(self.workdir, ignore_errors=True)
             if self.ort_c:
@@ -834,6 +865,14 @@ class Suite:
               f"{100 * (self.foreign or 0):.0f}% of the CPU time during the run (load average "
               f"{self.load_start[0]:.2f} at the start): they shared the cores, and these timings "
               "are not trustworthy.")
+        slow = self.host_check_gains()
+        if slow and min(slow) < HOST_CHECK_MIN_GAIN:
+            w("")
+            w(f"**Warning: the host's vector units were slow**: capped at AVX2, oneDNN's "
+              f"kernels took only {min(slow):.2f}x the time of its default (AVX-512) ones on "
+              f"{HOST_CHECK_CASE}, 1 thread (about 2x on a host with full-rate AVX-512; the "
+              "host check in the machine table). librnn's kernels then lose more than peers "
+              "built for AVX2, and these ratios do not compare with runs on a full-speed host.")
         if self.failures:
             w("")
             w("**Some measurements failed** (listed at the end); their cells say n/a.")
@@ -868,6 +907,12 @@ class Suite:
         w(f"| system | {m['os']}, Linux {m['kernel']} |")
         w(f"| other processes | took {fmt_pct(self.foreign)} of the CPU time during the run; "
           f"load average {self.load_start[0]:.2f} at the start |")
+        if self.host_check:
+            w(f"| host check | `rnn_bench --threads 1 --case {HOST_CHECK_CASE}`: "
+              + "; ".join(f"{when} of the run {fmt(h.get('default_ms'))} ms, capped at AVX2 "
+                          f"(ONEDNN_MAX_CPU_ISA) {fmt(h.get('avx2_ms'))} ms"
+                          for when, h in self.host_check.items() if h)
+              + " (a host with full-rate AVX-512: about 2x faster than AVX2) |")
         w(f"| OpenMP environment | OMP_WAIT_POLICY={m['omp_wait_policy']}, "
           f"OMP_NUM_THREADS={m['omp_num_threads']} (both libraries use libgomp) |")
         w(f"| librnn | {self.librnn_version or '?'}, git {b.get('git') or '?'}, meson buildtype "
@@ -1465,7 +1510,7 @@ def main():
                    "dumps": {k: {"meta": v["meta"], "tensors": v["tensors"]}
                              for k, v in s.dumps.items()},
                    "records": s.records, "failures": s.failures,
-                   "contention": s.contention}, f, indent=1)
+                   "contention": s.contention, "host_check": s.host_check}, f, indent=1)
     log(f"wrote {a.output} and {a.json_output} ({s.seconds / 60:.1f} min)")
     return 1 if s.failures else 0
 
@@ -1500,6 +1545,7 @@ def render_from_json(a):
     s.ort_c = j.get("ort_c")
     s.bf16 = any(r["lib"] == "librnn_bf16" for r in s.records)
     s.contention = j.get("contention")
+    s.host_check = j.get("host_check")  # None in records of older versions
     s.cases = j.get("cases") or list(dict.fromkeys(r["case"] for r in s.records
                                                    if r["section"] == "recurrent"))
     s.dumps = j.get("dumps")
