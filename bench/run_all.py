@@ -498,37 +498,30 @@ class Suite:
             return a.step_runs, a.step_warmup
         return a.train_runs, a.train_warmup  # training steps and batch inference
 
+    def c_case(self, prog, case, threads, runs, warm, extra=(), env=None):
+        """One case of rnn_bench or kernel_bench (prog) in a process of its own: the process's
+        result and the case's JSON object ({} when it failed)."""
+        r = run_measured([self.bin[prog], "--json", "--threads", str(threads), "--runs",
+                          str(runs), "--warmup", str(warm), "--case", case, *extra],
+                         self.env if env is None else env)
+        js = [j for j in json_lines(r["out"]) if j.get("case") == case]
+        return r, js[0] if r["rc"] == 0 and js else {}
+
     def run_recurrent(self, rnd, threads):
         for case in self.cases:
             runs, warm = self.steps(case)
-            r = run_measured([self.bin["rnn_bench"], "--json", "--threads", str(threads),
-                              "--runs", str(runs), "--warmup", str(warm), "--case", case],
-                             self.env)
-            js = [j for j in json_lines(r["out"]) if j.get("case") == case]
-            j = js[0] if r["rc"] == 0 and js else {}
-            if j.get("librnn"):
-                self.librnn_version = j["librnn"]
-            self.record("recurrent", case, "librnn", threads, rnd, r, j.get("median_ms"),
-                        {"min_ms": j.get("min_ms"), "max_ms": j.get("max_ms"),
-                         "runs": j.get("runs"), "gflops": j.get("gflops")})
-            if self.bf16:  # the same case in mixed precision (bf16 kernels, f32 weights)
-                r = run_measured([self.bin["rnn_bench"], "--json", "--threads", str(threads),
-                                  "--runs", str(runs), "--warmup", str(warm), "--case", case,
-                                  "--precision", "bf16"], self.env)
-                js = [j for j in json_lines(r["out"]) if j.get("case") == case]
-                j = js[0] if r["rc"] == 0 and js else {}
-                self.record("recurrent", case, "librnn_bf16", threads, rnd, r, j.get("median_ms"),
+            # the public API, in f32 and (where it runs) mixed bf16, then the raw kernels
+            for lib, prog, extra in (("librnn", "rnn_bench", ()),
+                                     ("librnn_bf16", "rnn_bench", ("--precision", "bf16")),
+                                     ("kernels", "kernel_bench", ())):
+                if lib == "librnn_bf16" and not self.bf16:
+                    continue
+                r, j = self.c_case(prog, case, threads, runs, warm, extra)
+                if lib == "librnn" and j.get("librnn"):
+                    self.librnn_version = j["librnn"]
+                self.record("recurrent", case, lib, threads, rnd, r, j.get("median_ms"),
                             {"min_ms": j.get("min_ms"), "max_ms": j.get("max_ms"),
                              "runs": j.get("runs"), "gflops": j.get("gflops")})
-            # the same case on the raw kernels
-            r = run_measured([self.bin["kernel_bench"], "--json", "--threads", str(threads),
-                              "--runs", str(runs), "--warmup", str(warm), "--case", case],
-                             self.env)
-            js = [j for j in json_lines(r["out"]) if j.get("case") == case]
-            j = js[0] if r["rc"] == 0 and js else {}
-            self.record("recurrent", case, "kernels", threads, rnd, r, j.get("median_ms"),
-                        {"min_ms": j.get("min_ms"), "max_ms": j.get("max_ms"),
-                         "runs": j.get("runs"), "gflops": j.get("gflops")})
             for lib in PEERS + ("librnn_trixie",):
                 if not self.has(lib) or (lib in ("ort", "ort_c") and case not in self.onnx) \
                         or (lib in ("ort_c", "librnn_trixie")
@@ -679,16 +672,14 @@ class Suite:
         at AVX2; a VM whose host shares or throttles those units, barely faster, and librnn's
         kernels (AVX-512 on such CPUs) then slow more than peers built for AVX2: such a run
         does not compare with earlier ones. Returns {"case", "default_ms", "avx2_ms"}."""
-        runs = "1" if self.a.quick else "3"
         res = {"case": HOST_CHECK_CASE}
         for key, isa in (("default_ms", None), ("avx2_ms", "AVX2")):
             env = dict(self.env)
             if isa:
                 env["ONEDNN_MAX_CPU_ISA"] = env["DNNL_MAX_CPU_ISA"] = isa
-            r = run_measured([self.bin["rnn_bench"], "--json", "--threads", "1", "--case",
-                              HOST_CHECK_CASE, "--runs", runs, "--warmup", "1"], env)
-            j = [x for x in json_lines(r["out"]) if x.get("case") == HOST_CHECK_CASE]
-            res[key] = j[0]["median_ms"] if r["rc"] == 0 and j else None
+            _, j = self.c_case("rnn_bench", HOST_CHECK_CASE, 1, 1 if self.a.quick else 3, 1,
+                               env=env)
+            res[key] = j.get("median_ms")
         return res
 
     def host_check_gains(self):
@@ -865,11 +856,11 @@ class Suite:
               f"{100 * (self.foreign or 0):.0f}% of the CPU time during the run (load average "
               f"{self.load_start[0]:.2f} at the start): they shared the cores, and these timings "
               "are not trustworthy.")
-        slow = self.host_check_gains()
-        if slow and min(slow) < HOST_CHECK_MIN_GAIN:
+        gains = self.host_check_gains()
+        if gains and min(gains) < HOST_CHECK_MIN_GAIN:
             w("")
             w(f"**Warning: the host's vector units were slow**: capped at AVX2, oneDNN's "
-              f"kernels took only {min(slow):.2f}x the time of its default (AVX-512) ones on "
+              f"kernels took only {min(gains):.2f}x the time of its default (AVX-512) ones on "
               f"{HOST_CHECK_CASE}, 1 thread (about 2x on a host with full-rate AVX-512; the "
               "host check in the machine table). librnn's kernels then lose more than peers "
               "built for AVX2, and these ratios do not compare with runs on a full-speed host.")
