@@ -112,13 +112,13 @@ static void run_case(const bcase *c, int runs, int warmup, int json, int bf16)
             e->dx = l > 0 ? zeros((size_t)(T * N * in_feat)) : NULL; /* no dx for the input */
             e->w = (rnn__rnn_weights){e->wx, e->wh, e->b, 1};
             const float *in = l == 0 ? x : d[(l - 1) * nd].y;
-            e->f = (rnn__rnn_fwd){T, N, in, len, NULL, NULL, e->y, NULL, NULL, c->train, NULL,
-                                    bf16};
+            e->f = (rnn__rnn_fwd){.T = T, .N = N, .x = in, .lengths = len, .y = e->y,
+                                  .training = c->train, .bf16 = bf16};
             if (bench_is_step(c)) { /* the state carried from call to call */
                 e->h[0] = zeros((size_t)(N * H)), e->h[1] = zeros((size_t)(N * H));
                 e->cs[0] = zeros((size_t)(N * H)), e->cs[1] = zeros((size_t)(N * H));
             }
-            e->g = (rnn__rnn_bwd){NULL, NULL, NULL, e->dx, NULL, NULL, e->dwx, e->dwh, e->db};
+            e->g = (rnn__rnn_bwd){.dx = e->dx, .dwx = e->dwx, .dwh = e->dwh, .db = e->db};
         }
         if (l > 0)
             sum_dx[l] = zeros((size_t)(T * N * in_feat));

@@ -89,7 +89,7 @@ RNN__HIDDEN rnn_status rnn__matmul_prec(rnn__ctx *ctx, int bf16, int trans_a, in
  * Recurrent kernels: ONE layer, ONE direction, whole sequence.
  * ==================================================================
  *
- * Data layout (time-major, dense):
+ * Data layout (time-major, dense, unless the call's rnn__rows say where the rows are):
  *   x  [T][N][I]    y [T][N][H]    h0, c0, hT, cT, dh*, dc* [N][H]
  * Weights (canonical = oneDNN "ldigo" = Keras kernel layout, gate blocks
  * in oneDNN order, which equals Keras order):
@@ -141,6 +141,27 @@ typedef struct rnn__rnn_shape {
     int reverse; /* 0 left-to-right, 1 right-to-left (see above) */
 } rnn__rnn_shape;
 
+/* Where the rows of a sequence array are: row (t, n) of x, y, dy or dx (C floats each) starts
+ * t * r.t + n * r.n floats into the array. {0, 0} (what a zeroed struct holds) is the dense
+ * time-major layout [T][N][C] above. A layer passes its batch-major tensors ([N][T][C]: {C,
+ * T * C}) in place, and a bidirectional layer's concatenated output (N, T, 2H) as two views
+ * ({2H, 2TH} from column 0 and from column H). Rows never overlap. */
+typedef struct rnn__rows {
+    int64_t t, n;
+} rnn__rows;
+
+/* Offset in floats of row (t, n) of rows r of C floats, N samples. */
+static inline int64_t rnn__row_at(const rnn__rows *r, int64_t N, int64_t C, int64_t t, int64_t n)
+{
+    return r->t || r->n ? t * r->t + n * r->n : (t * N + n) * C;
+}
+
+/* 1 when rows r of T x N rows of C floats are laid out as dense time-major ones. */
+static inline int rnn__rows_dense(const rnn__rows *r, int64_t T, int64_t N, int64_t C)
+{
+    return (!r->t && !r->n) || ((T == 1 || r->t == N * C) && (N == 1 || r->n == C));
+}
+
 typedef struct rnn__rnn_weights {
     const float *wx; /* [I][G*H] */
     const float *wh; /* [H][G*H] */
@@ -173,6 +194,7 @@ typedef struct rnn__rnn_fwd {
      * y, hT) is rounded to bf16 after every step, LSTM's c stays f32. The
      * backward of this forward runs in the same precision (gradients f32). */
     int bf16;
+    rnn__rows x_rows, y_rows; /* where x's and y's rows are ({0, 0}: [T][N][.]) */
 } rnn__rnn_fwd;
 
 typedef struct rnn__rnn_bwd {
@@ -185,6 +207,9 @@ typedef struct rnn__rnn_bwd {
     float *dwx;       /* [I][G*H] or NULL; ACCUMULATED (+=) */
     float *dwh;       /* [H][G*H] or NULL; ACCUMULATED (+=) */
     float *db;        /* [Gb*H]  or NULL; ACCUMULATED (+=) */
+    rnn__rows dy_rows, dx_rows; /* where dy's and dx's rows are ({0, 0}: [T][N][.]) */
+    /* 1: dx is ACCUMULATED (+=) instead, and its rows at t >= len are left as they are */
+    int dx_add;
 } rnn__rnn_bwd;
 
 typedef struct rnn__rnn_kernel rnn__rnn_kernel;

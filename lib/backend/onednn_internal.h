@@ -115,7 +115,9 @@ typedef struct rnn__seg {
 } rnn__seg;
 typedef struct rnn__seg_plan {
     int64_t T, N;
-    int reverse, gathered; /* gathered: x and y go through sorted copies */
+    /* gathered: x and y go through sorted copies (lengths, right-to-left, or rows that are
+     * not dense time-major) */
+    int reverse, gathered;
     int64_t *perm;         /* [N]: sorted position -> sample */
     int32_t *slen;         /* [N]: sorted lengths, descending */
     rnn__seg *segs;        /* up to T */
@@ -126,12 +128,15 @@ typedef struct rnn__seg_plan {
  * max_steps steps (> 0: the workspace limit's chunks). */
 RNN__HIDDEN void rnn__plan_make(rnn__seg_plan *p, const rnn__rnn_fwd *f, int reverse,
                                 int cut_at_every_end, int64_t max_steps);
-/* Moves the rows of C floats between the caller's time-major layout (sample n, step t) and
- * the sorted one the primitives run on (sample rank j, step t, each sample's own steps
- * reversed for a right-to-left kernel): to_sorted copies the caller's src into the sorted
- * dst, else back. Only each sample's first L steps move. */
-RNN__HIDDEN void rnn__plan_permute(const rnn__seg_plan *p, int64_t C, const float *src,
-                                   float *dst, int to_sorted);
+/* Moves the rows of C floats between the caller's layout (sample n, step t; rows: where its
+ * rows are) and the dense time-major sorted one the primitives run on (sample rank j, step t,
+ * each sample's own steps reversed for a right-to-left kernel). Only each sample's first L
+ * steps move: RNN__PERM_TO_SORTED copies the caller's src into the sorted dst;
+ * RNN__PERM_FROM_SORTED copies them back and zeroes the caller's rows at t >= L;
+ * RNN__PERM_ADD_FROM_SORTED adds them into the caller's rows (and leaves the others). */
+enum { RNN__PERM_TO_SORTED = 0, RNN__PERM_FROM_SORTED = 1, RNN__PERM_ADD_FROM_SORTED = 2 };
+RNN__HIDDEN void rnn__plan_permute(const rnn__seg_plan *p, int64_t C, const rnn__rows *rows,
+                                   const float *src, float *dst, int mode);
 /* Zeroes the sorted inputs [T][N][I] of the steps segments run past their samples' ends. */
 RNN__HIDDEN void rnn__plan_zero_past_ends(const rnn__seg_plan *p, int64_t I, float *xs);
 /* rnn__plan_make without max_steps; then, when the segments' workspaces at row_step bytes per

@@ -76,18 +76,28 @@ void rnn__plan_zero_past_ends(const rnn__seg_plan *pl, int64_t I, float *xs)
     }
 }
 
-void rnn__plan_permute(const rnn__seg_plan *pl, int64_t C, const float *src, float *dst,
-                       int to_sorted)
+void rnn__plan_permute(const rnn__seg_plan *pl, int64_t C, const rnn__rows *rows,
+                       const float *src, float *dst, int mode)
 {
-    const int64_t N = pl->N;
+    const int64_t N = pl->N, T = pl->T;
+    const int to_sorted = mode == RNN__PERM_TO_SORTED;
+    const size_t row = sizeof(float) * (size_t)C;
+#pragma omp parallel for schedule(static) if ((size_t)(T * N * C) >= RNN__PAR_MIN)
     for (int64_t j = 0; j < N; j++) {
-        int64_t n = pl->perm[j], L = pl->slen[j];
+        const int64_t n = pl->perm[j], L = pl->slen[j];
         for (int64_t t = 0; t < L; t++) {
-            int64_t u = pl->reverse ? L - 1 - t : t; /* the caller's step */
-            const int64_t sorted = (t * N + j) * C, caller = (u * N + n) * C;
-            memcpy(dst + (to_sorted ? sorted : caller), src + (to_sorted ? caller : sorted),
-                   sizeof(float) * (size_t)C);
+            const int64_t u = pl->reverse ? L - 1 - t : t; /* the caller's step */
+            const int64_t sorted = (t * N + j) * C, caller = rnn__row_at(rows, N, C, u, n);
+            const float *s = src + (to_sorted ? caller : sorted);
+            float *d = dst + (to_sorted ? sorted : caller);
+            if (mode == RNN__PERM_ADD_FROM_SORTED)
+                for (int64_t c = 0; c < C; c++)
+                    d[c] += s[c];
+            else
+                memcpy(d, s, row);
         }
+        for (int64_t u = L; mode == RNN__PERM_FROM_SORTED && u < T; u++)
+            memset(dst + rnn__row_at(rows, N, C, u, n), 0, row);
     }
 }
 

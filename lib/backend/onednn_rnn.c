@@ -438,10 +438,15 @@ static rnn_status plan_forward(rnn__dnnl_rnn *k, const rnn__rnn_fwd *f)
 {
     const size_t limit = f->training ? rnn_get_workspace_limit() : 0;
     rnn_status st = limit ? ws_row_step(k, f->N) : RNN_OK;
-    if (!st)
-        k->recompute = rnn__plan_make_capped(&k->p, f, k->s.reverse, is_lstm(k) && f->cT,
-                                             limit, k->ws_row_step);
-    return st;
+    if (st)
+        return st;
+    k->recompute = rnn__plan_make_capped(&k->p, f, k->s.reverse, is_lstm(k) && f->cT, limit,
+                                         k->ws_row_step);
+    /* the primitives read and write dense time-major rows in place, others through copies */
+    if (!rnn__rows_dense(&f->x_rows, f->T, f->N, k->s.I) ||
+        !rnn__rows_dense(&f->y_rows, f->T, f->N, k->s.H))
+        k->p.gathered = 1;
+    return RNN_OK;
 }
 
 /* Places the training workspaces of this plan's segments in k->ws (64-byte aligned, one
@@ -474,7 +479,7 @@ static rnn_status stage_inputs(rnn__dnnl_rnn *k, const rnn__rnn_fwd *f, const vo
     if (k->p.gathered) {
         if ((st = rnn__fbuf_ensure(&k->xs, (size_t)(T * N * I), 0)))
             return st;
-        rnn__plan_permute(&k->p, I, f->x, k->xs.p, 1);
+        rnn__plan_permute(&k->p, I, &f->x_rows, f->x, k->xs.p, RNN__PERM_TO_SORTED);
         rnn__plan_zero_past_ends(&k->p, k->s.I, k->xs.p);
         x = k->xs.p;
     }
@@ -611,10 +616,8 @@ rnn_status rnn__dnnl_rnn_forward(rnn__dnnl_rnn *k, const rnn__rnn_weights *w, co
             memcpy(f->hT + k->p.perm[j] * H, ys + ((L - 1) * N + j) * H,
                    sizeof(float) * (size_t)H);
     }
-    if (k->p.gathered) {
-        memset(f->y, 0, sizeof(float) * (size_t)(T * N * H));
-        rnn__plan_permute(&k->p, H, ys, f->y, 0);
-    }
+    if (k->p.gathered)
+        rnn__plan_permute(&k->p, H, &f->y_rows, ys, f->y, RNN__PERM_FROM_SORTED);
     k->trained = f->training;
     k->ws_seg = k->p.nseg - 1;
     return RNN_OK;
@@ -731,9 +734,12 @@ rnn_status rnn__dnnl_rnn_backward(rnn__dnnl_rnn *k, const rnn__rnn_weights *w,
     else
         u.xs = k->p.gathered ? k->xs.p : f->x, u.ys = k->p.gathered ? k->ys.p : f->y;
     /* Without lengths or reversal (one segment, identity order) the primitive reads the
-     * caller's dy and writes the caller's dx directly; otherwise through sorted copies,
-     * the context's (shared by its kernels). */
-    const int direct_dy = !k->p.gathered && b->dy, direct_dx = !k->p.gathered && b->dx;
+     * caller's dy and writes the caller's dx directly when they are dense time-major rows
+     * (and dx is not added to); otherwise through sorted copies, the context's (shared by
+     * its kernels). */
+    const int direct_dy = !k->p.gathered && b->dy && rnn__rows_dense(&b->dy_rows, T, N, H);
+    const int direct_dx =
+        !k->p.gathered && b->dx && !b->dx_add && rnn__rows_dense(&b->dx_rows, T, N, I);
     rnn__fbuf *dys = &k->ctx->bdy, *dxs = &k->ctx->bdx;
     if ((!direct_dy && (st = rnn__fbuf_ensure(dys, (size_t)(T * N * H), 0))) ||
         (!direct_dx && (st = rnn__fbuf_ensure(dxs, (size_t)(T * N * I), 0))) ||
@@ -744,11 +750,11 @@ rnn_status rnn__dnnl_rnn_backward(rnn__dnnl_rnn *k, const rnn__rnn_weights *w,
         return st;
     u.dys = direct_dy ? b->dy : dys->p;
     u.dxs = direct_dx ? b->dx : dxs->p;
-    if (!direct_dy) {
-        /* dy in sorted (and reversed) order; zero where nothing flows. */
+    if (!direct_dy && b->dy) { /* dy in sorted (and reversed) order; zero where nothing flows */
+        rnn__plan_permute(&k->p, H, &b->dy_rows, b->dy, dys->p, RNN__PERM_TO_SORTED);
+        rnn__plan_zero_past_ends(&k->p, H, dys->p);
+    } else if (!direct_dy) {
         memset(dys->p, 0, sizeof(float) * (size_t)(T * N * H));
-        if (b->dy)
-            rnn__plan_permute(&k->p, H, b->dy, dys->p, 1);
     }
     /* The final-state gradients of samples that end inside a segment join dy at their last
      * step (h_T is y there). */
@@ -786,9 +792,8 @@ rnn_status rnn__dnnl_rnn_backward(rnn__dnnl_rnn *k, const rnn__rnn_weights *w,
         if (b->dc0 && lstm)
             memcpy(b->dc0 + n * H, k->dsic.p + j * H, sizeof(float) * (size_t)H);
     }
-    if (b->dx && !direct_dx) {
-        memset(b->dx, 0, sizeof(float) * (size_t)(T * N * I));
-        rnn__plan_permute(&k->p, I, dxs->p, b->dx, 0);
-    }
+    if (b->dx && !direct_dx)
+        rnn__plan_permute(&k->p, I, &b->dx_rows, dxs->p, b->dx,
+                          b->dx_add ? RNN__PERM_ADD_FROM_SORTED : RNN__PERM_FROM_SORTED);
     return RNN_OK;
 }

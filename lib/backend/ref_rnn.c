@@ -91,10 +91,11 @@ static rnn_status product_weights(const rnn__ref_rnn *k, const rnn__rnn_weights 
     return RNN_OK;
 }
 
-/* x row tn as the products see it (rounded into tmp in bf16). */
-static const float *input_row(const rnn__ref_rnn *k, const rnn__rnn_fwd *f, int64_t tn, float *tmp)
+/* x row (t, n) as the products see it (rounded into tmp in bf16). */
+static const float *input_row(const rnn__ref_rnn *k, const rnn__rnn_fwd *f, int64_t t, int64_t n,
+                              float *tmp)
 {
-    const float *x = f->x + tn * k->s.I;
+    const float *x = f->x + rnn__row_at(&f->x_rows, f->N, k->s.I, t, n);
     if (!f->bf16)
         return x;
     rnn__bf16_round_n(tmp, x, (size_t)k->s.I);
@@ -137,7 +138,6 @@ rnn_status rnn__ref_rnn_forward(rnn__ref_rnn *k, const rnn__rnn_weights *w0,
     }
     double *nh = pre + GH;
     float *c = h + H, *hn = h + 2 * H, *hm = h + 3 * H, *xr = h + 4 * H;
-    memset(f->y, 0, sizeof(float) * (size_t)(T * N * H));
     for (int64_t n = 0; n < N; n++) {
         const int64_t L = f->lengths ? f->lengths[n] : T;
         for (int64_t j = 0; j < H; j++) {
@@ -146,7 +146,7 @@ rnn_status rnn__ref_rnn_forward(rnn__ref_rnn *k, const rnn__rnn_weights *w0,
         }
         for (int64_t s = 0; s < L; s++) {
             const int64_t t = k->s.reverse ? L - 1 - s : s, tn = t * N + n;
-            const float *x = input_row(k, f, tn, xr);
+            const float *x = input_row(k, f, t, n, xr);
             /* Input part of every gate, plus bias. */
             for (int64_t g = 0; g < GH; g++)
                 pre[g] = w->b[g];
@@ -210,8 +210,10 @@ rnn_status rnn__ref_rnn_forward(rnn__ref_rnn *k, const rnn__rnn_weights *w0,
             if (f->bf16)
                 rnn__bf16_round_n(hn, hn, (size_t)H);
             memcpy(h, hn, sizeof(float) * (size_t)H);
-            memcpy(f->y + tn * H, h, sizeof(float) * (size_t)H);
+            memcpy(f->y + rnn__row_at(&f->y_rows, N, H, t, n), h, sizeof(float) * (size_t)H);
         }
+        for (int64_t t = L; t < T; t++)
+            memset(f->y + rnn__row_at(&f->y_rows, N, H, t, n), 0, sizeof(float) * (size_t)H);
         if (f->hT)
             memcpy(f->hT + n * H, h, sizeof(float) * (size_t)H);
         if (f->cT && cell == RNN__CELL_LSTM)
@@ -344,8 +346,6 @@ rnn_status rnn__ref_rnn_backward(rnn__ref_rnn *k, const rnn__rnn_weights *w0,
     /* dhp: gradient of h_prev through the direct paths (GRU carry);
      * dhr: through the recurrent products, i.e. of hm = h_prev * rec_mask. */
     float *dc = dh + H, *dhp = dh + 2 * H, *tmp = dh + 3 * H, *dhr = dh + 4 * H, *hm = dh + 5 * H;
-    if (b->dx)
-        memset(b->dx, 0, sizeof(float) * (size_t)(T * N * I));
     for (int64_t n = 0; n < N; n++) {
         const int64_t L = f->lengths ? f->lengths[n] : T;
         for (int64_t j = 0; j < H; j++) {
@@ -354,12 +354,12 @@ rnn_status rnn__ref_rnn_backward(rnn__ref_rnn *k, const rnn__rnn_weights *w0,
         }
         for (int64_t s = L - 1; s >= 0; s--) {
             const int64_t t = k->s.reverse ? L - 1 - s : s, tn = t * N + n;
-            const float *x = input_row(k, f, tn, dx1 + I), *hp = k->hp + tn * H;
+            const float *x = input_row(k, f, t, n, dx1 + I), *hp = k->hp + tn * H;
             const float *cp = k->cp + tn * H;
             const float *gt = k->gt + tn * GH;
-            if (b->dy)
-                for (int64_t j = 0; j < H; j++)
-                    dh[j] += b->dy[tn * H + j];
+            const float *dy = b->dy ? b->dy + rnn__row_at(&b->dy_rows, N, H, t, n) : NULL;
+            for (int64_t j = 0; dy && j < H; j++)
+                dh[j] += dy[j];
             memset(dhp, 0, sizeof(float) * (size_t)H);
             memset(dhr, 0, sizeof(float) * (size_t)H);
             for (int64_t j = 0; j < H; j++)
@@ -405,12 +405,16 @@ rnn_status rnn__ref_rnn_backward(rnn__ref_rnn *k, const rnn__rnn_weights *w0,
                 for (int64_t g = 0; g < GH; g++)
                     b->db[g] += (float)dp[g];
             if (b->dx) {
+                float *dx = b->dx + rnn__row_at(&b->dx_rows, N, I, t, n);
                 memset(dx1, 0, sizeof(float) * (size_t)I);
                 mat_vec_add(dx1, w->wx, I, GH, 0, dp, GH);
-                memcpy(b->dx + tn * I, dx1, sizeof(float) * (size_t)I);
+                for (int64_t i = 0; i < I; i++)
+                    dx[i] = b->dx_add ? dx[i] + dx1[i] : dx1[i];
             }
             memcpy(dh, dhp, sizeof(float) * (size_t)H);
         }
+        for (int64_t t = L; b->dx && !b->dx_add && t < T; t++)
+            memset(b->dx + rnn__row_at(&b->dx_rows, N, I, t, n), 0, sizeof(float) * (size_t)I);
         if (b->dh0)
             memcpy(b->dh0 + n * H, dh, sizeof(float) * (size_t)H);
         if (b->dc0 && cell == RNN__CELL_LSTM)

@@ -87,7 +87,10 @@ rnn_status rnn__rnn_forward(rnn__rnn_kernel *k, const rnn__rnn_weights *w, const
     rnn_status st = check_call(__func__, k, f);
     if (st)
         return st;
-    if (k->kind == RNN__BACKEND_ONEDNN && rnn__step_eligible(f)) {
+    /* The step kernel reads x and writes y as dense rows (at T = 1, batch-major is dense). */
+    if (k->kind == RNN__BACKEND_ONEDNN && rnn__step_eligible(f) &&
+        rnn__rows_dense(&f->x_rows, f->T, f->N, k->shape.I) &&
+        rnn__rows_dense(&f->y_rows, f->T, f->N, k->shape.H)) {
         if (!k->step && (st = rnn__step_create(&k->shape, &k->step)))
             return st;
         rnn__dnnl_rnn_untrain(k->dnnl);

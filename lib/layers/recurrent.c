@@ -4,12 +4,15 @@
  * Bidirectional, on the backend's whole-sequence kernels (one kernel per
  * direction, see backend/backend.h). The layer's states API (initial
  * states, reset) is in recurrent_state.c, its weight import/export in
- * recurrent_weights.c.
+ * recurrent_weights.c with the kernels' bias layout.
  *
- * Data path of a forward: the batch-major input (N, T, I) is transposed once
- * to time-major, optionally multiplied by the per-sequence dropout mask,
- * run through each direction's kernel with the batch's lengths, and the
- * time-major results are merged back into batch-major outputs.
+ * Data path of a forward: each direction's kernel reads the batch-major input
+ * (N, T, I) in place (rnn__rows), or its product with the direction's
+ * per-sequence dropout mask, with the batch's lengths. When the output is the
+ * directions' sequences side by side (one direction, or concat), the kernels
+ * write it in place too, and in backward read its gradient in place and add
+ * the input gradient into the producer's (without dropout); otherwise the
+ * directions' time-major results are merged into it.
  *
  * recurrent_dropout (one mask per sequence on h_prev where it enters the
  * recurrent products) cannot be expressed by oneDNN's RNN primitives: the
@@ -81,45 +84,6 @@ static rnn__cell cell_of(const rnn_recurrent_options *o)
            : o->cell == RNN_GRU ? (o->reset_after ? RNN__CELL_LBR_GRU : RNN__CELL_GRU)
            : o->activation == RNN_ACT_RELU ? RNN__CELL_RNN_RELU
                                            : RNN__CELL_RNN_TANH;
-}
-
-/* ------------------------------------------------------------ bias layout */
-
-void rnn__recurrent_bias_to_kernel(const rnn__recurrent *r, const float *kb, float *b)
-{
-    int64_t H = r->H;
-    if (r->cell != RNN__CELL_LBR_GRU) {
-        memcpy(b, kb, sizeof(float) * (size_t)(r->Gb * H));
-        return;
-    }
-    /* Keras (2, 3H) = [input bias z r h; recurrent bias z r h] ->
-     * kernel [u, r, o, u'] = [bx_z + bh_z, bx_r + bh_r, bx_h, bh_h]. */
-    const float *bx = kb, *bh = kb + 3 * H;
-    for (int64_t j = 0; j < H; j++) {
-        b[j] = bx[j] + bh[j];
-        b[H + j] = bx[H + j] + bh[H + j];
-        b[2 * H + j] = bx[2 * H + j];
-        b[3 * H + j] = bh[2 * H + j];
-    }
-}
-
-void rnn__recurrent_dbias_to_keras(const rnn__recurrent *r, const float *db, float *kb)
-{
-    int64_t H = r->H;
-    if (r->cell != RNN__CELL_LBR_GRU) {
-        for (int64_t j = 0; j < r->Gb * H; j++)
-            kb[j] += db[j];
-        return;
-    }
-    float *bx = kb, *bh = kb + 3 * H;
-    for (int64_t j = 0; j < H; j++) {
-        bx[j] += db[j];
-        bh[j] += db[j];
-        bx[H + j] += db[H + j];
-        bh[H + j] += db[H + j];
-        bx[2 * H + j] += db[2 * H + j];
-        bh[2 * H + j] += db[3 * H + j];
-    }
 }
 
 /* ------------------------------------------------------------ construction */
@@ -270,7 +234,6 @@ static void recurrent_destroy(rnn_layer *l)
         for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
             rnn__fbuf_free(bufs[i]);
     }
-    rnn__fbuf_free(&r->x_tm);
     for (int i = 0; i < 4; i++) {
         rnn_tensor_destroy(r->init[i]);
         rnn_tensor_destroy(r->init_grad[i]);
@@ -415,14 +378,29 @@ static rnn_status draw_masks(const rnn__recurrent *r, rnn__rdir *D, const rnn__r
     return RNN_OK;
 }
 
-/* Runs direction d's kernel over the time-major input r->x_tm. */
+/* 1 when the kernels write the output sequence in place (and read its gradient so): it is
+ * their outputs side by side, in the order of the steps. */
+static int direct_out(const rnn__recurrent *r)
+{
+    return r->o->return_sequences &&
+           (r->ndir == 2 ? r->o->merge_mode == RNN_MERGE_CONCAT : !r->o->go_backwards);
+}
+
+/* Direction d's view of the output sequence (or of its gradient) g, (N, T, ndir * H). */
+static float *direct_view(const rnn__recurrent *r, float *g, int d, rnn__rows *rows)
+{
+    *rows = (rnn__rows){.t = r->ndir * r->H, .n = r->T * r->ndir * r->H};
+    return g + d * r->H;
+}
+
+/* Runs direction d's kernel over the batch-major input x. */
 static rnn_status run_direction(rnn_layer *l, rnn__recurrent *r, int d, const rnn__run *run,
-                                int64_t N, int64_t T, const int32_t *len,
-                                const rnn_tensor *const *init, int n_init)
+                                const float *x, const rnn_tensor *const *init, int n_init)
 {
     rnn__rdir *D = &r->d[d];
-    const size_t nx = (size_t)(T * N * r->I), nh = (size_t)(N * r->H), ny = (size_t)(T * N * r->H);
-    const int64_t I = r->I;
+    const int64_t I = r->I, N = r->N, T = r->T;
+    const int32_t *len = r->len;
+    const size_t nx = (size_t)(T * N * I), nh = (size_t)(N * r->H), ny = (size_t)(T * N * r->H);
     rnn__rnn_weights w;
     const int rec_drop = run->training && r->o->recurrent_dropout > 0.0f;
     rnn_status st = prepare_dir(l, run->ctx, r, D, T, N, rec_drop, &w);
@@ -431,18 +409,22 @@ static rnn_status run_direction(rnn_layer *l, rnn__recurrent *r, int d, const rn
     D->masked = run->training && r->o->dropout > 0.0f;
     if ((st = draw_masks(r, D, run, rec_drop, N)))
         return st;
-    const float *xin = r->x_tm.p;
+    const float *xin = x;
     if (D->masked) {
         if ((st = rnn__fbuf_ensure(&D->xin, nx, 0)))
             return st;
-        for (int64_t t = 0; t < T; t++)
-            for (int64_t k = 0; k < N * I; k++)
-                D->xin.p[t * N * I + k] = r->x_tm.p[t * N * I + k] * D->mask.p[k];
+        for (int64_t n = 0; n < N; n++)
+            for (int64_t t = 0; t < T; t++)
+                for (int64_t i = 0; i < I; i++)
+                    D->xin.p[(n * T + t) * I + i] = x[(n * T + t) * I + i] * D->mask.p[n * I + i];
         xin = D->xin.p;
     }
-    if ((st = rnn__fbuf_ensure(&D->y, ny, 0)) || (st = rnn__fbuf_ensure(&D->hT, nh, 0)) ||
-        (st = rnn__fbuf_ensure(&D->cT, nh, 0)))
+    const int direct = direct_out(r);
+    if ((!direct && (st = rnn__fbuf_ensure(&D->y, ny, 0))) ||
+        (st = rnn__fbuf_ensure(&D->hT, nh, 0)) || (st = rnn__fbuf_ensure(&D->cT, nh, 0)))
         return st;
+    rnn__rows y_rows = {0, 0};
+    float *y = direct ? direct_view(r, rnn__f32(l->out[0]), d, &y_rows) : D->y.p;
     const float *h0 = NULL, *c0 = NULL;
     if (run->stepping && r->carry_valid) { /* decoding: continue from the last step */
         h0 = r->carry[d * r->ns].p;
@@ -456,24 +438,25 @@ static rnn_status run_direction(rnn_layer *l, rnn__recurrent *r, int d, const rn
     }
     const int want_c = r->ns == 2 && (r->o->return_state || r->o->stateful || run->stepping);
     D->fwd = (rnn__rnn_fwd){.T = T, .N = N, .x = xin, .lengths = len, .h0 = h0, .c0 = c0,
-                            .y = D->y.p, .hT = D->hT.p, .cT = want_c ? D->cT.p : NULL,
+                            .y = y, .hT = D->hT.p, .cT = want_c ? D->cT.p : NULL,
                             .training = run->training,
-                            .rec_mask = rec_drop ? D->rmask.p : NULL, .bf16 = run->bf16};
+                            .rec_mask = rec_drop ? D->rmask.p : NULL, .bf16 = run->bf16,
+                            .x_rows = {.t = I, .n = T * I}, .y_rows = y_rows};
     return rnn__rnn_forward(D->used, &w, &D->fwd);
 }
 
-/* Output 0 and the final states (extra outputs, the carry) from the
- * directions' results. */
-static rnn_status write_outputs(rnn_layer *l, rnn__recurrent *r, const rnn__run *run, int64_t N,
-                                int64_t T, const int32_t *len)
+/* Output 0 (unless the kernels wrote it) and the final states (extra outputs, the carry)
+ * from the directions' results. */
+static rnn_status write_outputs(rnn_layer *l, rnn__recurrent *r, const rnn__run *run)
 {
     rnn_status st;
-    const int64_t H = r->H;
+    const int64_t H = r->H, N = r->N, T = r->T;
+    const int32_t *len = r->len;
     const size_t nh = (size_t)(N * H), ny = (size_t)(T * N * H);
 
     const int bi = r->ndir == 2, concat = bi && r->o->merge_mode == RNN_MERGE_CONCAT;
     const int64_t Ho = concat ? 2 * H : H;
-    if (r->o->return_sequences) {
+    if (r->o->return_sequences && !direct_out(r)) {
         int64_t dims[3] = {N, T, Ho};
         /* every step is written below unless lengths leave padding */
         if ((st = rnn__tensor_ensure(&l->out[0], 3, dims, len != NULL)))
@@ -500,7 +483,7 @@ static rnn_status write_outputs(rnn_layer *l, rnn__recurrent *r, const rnn__run 
                 }
             }
         }
-    } else {
+    } else if (!r->o->return_sequences) {
         int64_t dims[2] = {N, Ho};
         if ((st = rnn__tensor_ensure(&l->out[0], 2, dims, 0)))
             return st;
@@ -550,7 +533,7 @@ static rnn_status recurrent_forward(rnn_layer *l, const rnn__run *run)
 {
     rnn__recurrent *r = l->impl;
     const rnn_tensor *xt = rnn__layer_in(l);
-    const int64_t N = xt->dims[0], T = xt->dims[1], I = r->I;
+    const int64_t N = xt->dims[0], T = xt->dims[1];
     const int32_t *len = rnn__layer_in_len(l);
     const float *x = rnn__f32(xt);
     const rnn_tensor *init[4] = {0};
@@ -563,24 +546,18 @@ static rnn_status recurrent_forward(rnn_layer *l, const rnn__run *run)
                         "the layer is stateful with batch size %lld (got %lld); call "
                         "rnn_layer_reset_states() to change it",
                         (long long)r->carry_N, (long long)N);
-    /* Batch-major (N, T, I) -> time-major [T][N][I]. */
-    const size_t nx = (size_t)(T * N * I);
-    if ((st = rnn__fbuf_ensure(&r->x_tm, nx, 0)))
-        return st;
-    float *x_tm = r->x_tm.p;
-#pragma omp parallel for schedule(static) if (nx >= RNN__PAR_MIN)
-    for (int64_t n = 0; n < N; n++)
-        for (int64_t t = 0; t < T; t++)
-            memcpy(x_tm + (t * N + n) * I, x + (n * T + t) * I, sizeof(float) * (size_t)I);
-    for (int d = 0; d < r->ndir; d++)
-        if ((st = run_direction(l, r, d, run, N, T, len, init, n_init)))
-            return st;
-    if ((st = write_outputs(l, r, run, N, T, len)))
-        return st;
     r->N = N;
     r->T = T;
     r->len = len;
-    return RNN_OK;
+    if (direct_out(r)) { /* the kernels write every step, the zeros past the lengths too */
+        int64_t dims[3] = {N, T, r->ndir * r->H};
+        if ((st = rnn__tensor_ensure(&l->out[0], 3, dims, 0)))
+            return st;
+    }
+    for (int d = 0; d < r->ndir; d++)
+        if ((st = run_direction(l, r, d, run, x, init, n_init)))
+            return st;
+    return write_outputs(l, r, run);
 }
 
 /* ------------------------------------------------------------ backward */
@@ -611,7 +588,7 @@ static void split_output_grad(rnn_layer *l, rnn__recurrent *r)
     const size_t nh = (size_t)(N * H), ny = (size_t)(T * N * H);
     const float *g = rnn__f32(l->dout[0]);
     float *dy0 = r->d[0].dy.p, *dy1 = bi ? r->d[1].dy.p : NULL;
-    if (r->o->return_sequences) {
+    if (r->o->return_sequences && !direct_out(r)) { /* else the kernels read g in place */
 #pragma omp parallel for schedule(static) if (ny >= RNN__PAR_MIN)
         for (int64_t n = 0; n < N; n++) {
             int64_t L = len_of(len, n, T);
@@ -627,7 +604,7 @@ static void split_output_grad(rnn_layer *l, rnn__recurrent *r)
                              r->d[1].y.p + (t * N + n) * H, H, a, b);
             }
         }
-    } else {
+    } else if (!r->o->return_sequences) {
         float *a = r->d[0].dhT.p, *b = bi ? r->d[1].dhT.p : NULL;
         for (int64_t n = 0; n < N; n++) {
             const float *gg = g + n * Ho;
@@ -648,21 +625,31 @@ static void split_output_grad(rnn_layer *l, rnn__recurrent *r)
             }
 }
 
-/* Runs the directions' kernels backward; each leaves its input gradient in D->dx. */
+/* Runs the directions' kernels backward. Each reads its output gradient in place (direct
+ * output), from D->dy or not at all (no sequence out), and adds its input gradient into the
+ * producer's, or leaves it in D->dx when a dropout mask must multiply it first. */
 static rnn_status run_kernels_backward(rnn_layer *l, rnn__recurrent *r, const rnn__run *run)
 {
-    const int64_t N = r->N, T = r->T;
+    const int64_t N = r->N, T = r->T, I = r->I;
+    rnn_tensor *din = rnn__layer_din(l);
     rnn_status st;
     for (int d = 0; d < r->ndir; d++) {
         rnn__rdir *D = &r->d[d];
         rnn__rnn_weights w;
         if ((st = prepare_dir(l, run->ctx, r, D, T, N, D->used == D->kref && D->kref, &w)))
             return st;
-        rnn__rnn_bwd b = {.dy = D->dy.p, .dhT = D->dhT.p, .dcT = D->fwd.cT ? D->dcT.p : NULL,
-                          .dx = D->dx.p, .dh0 = D->dh0.p, .dc0 = r->ns == 2 ? D->dc0.p : NULL,
+        rnn__rows dy_rows = {0, 0};
+        float *dy = !r->o->return_sequences ? NULL
+                    : direct_out(r)         ? direct_view(r, rnn__f32(l->dout[0]), d, &dy_rows)
+                                            : D->dy.p;
+        rnn__rnn_bwd b = {.dy = dy, .dhT = D->dhT.p, .dcT = D->fwd.cT ? D->dcT.p : NULL,
+                          .dx = D->masked ? D->dx.p : din ? rnn__f32(din) : NULL,
+                          .dh0 = D->dh0.p, .dc0 = r->ns == 2 ? D->dc0.p : NULL,
                           .dwx = l->trainable ? rnn__f32(l->grad[D->pk]) : NULL,
                           .dwh = l->trainable ? rnn__f32(l->grad[D->pr]) : NULL,
-                          .db = l->trainable && D->pb >= 0 ? D->dbias.p : NULL};
+                          .db = l->trainable && D->pb >= 0 ? D->dbias.p : NULL,
+                          .dy_rows = dy_rows, .dx_rows = {.t = I, .n = T * I},
+                          .dx_add = !D->masked};
         if ((st = rnn__rnn_backward(D->used, &w, &D->fwd, &b)))
             return st;
         if (l->trainable && D->pb >= 0)
@@ -671,38 +658,26 @@ static rnn_status run_kernels_backward(rnn_layer *l, rnn__recurrent *r, const rn
     return RNN_OK;
 }
 
-/* Adds the directions' input gradients (time-major, each times its dropout
- * mask) into the producer's batch-major gradient, and scatters the initial
- * states' gradients to their producers. */
+/* Adds the input gradients of the directions with a dropout mask (batch-major, in D->dx)
+ * times their masks into the producer's gradient, and scatters the initial states'
+ * gradients to their producers. */
 static rnn_status scatter_input_grads(rnn_layer *l, rnn__recurrent *r)
 {
     const int64_t N = r->N, T = r->T, I = r->I, H = r->H;
     const size_t nx = (size_t)(T * N * I), nh = (size_t)(N * H);
     rnn_status st;
-    float *din = rnn__f32(rnn__layer_din(l));
-    const float *dx0 = r->d[0].dx.p, *dx1 = r->ndir == 2 ? r->d[1].dx.p : NULL;
-    const float *m0 = r->d[0].masked ? r->d[0].mask.p : NULL;
-    const float *m1 = dx1 && r->d[1].masked ? r->d[1].mask.p : NULL;
+    rnn_tensor *dt = rnn__layer_din(l);
+    float *din = dt ? rnn__f32(dt) : NULL;
+    for (int d = 0; din && d < r->ndir; d++) {
+        const rnn__rdir *D = &r->d[d];
+        if (!D->masked)
+            continue;
+        const float *dx = D->dx.p, *m = D->mask.p;
 #pragma omp parallel for schedule(static) if (nx >= RNN__PAR_MIN)
-    for (int64_t n = 0; n < N; n++) {
-        const float *k0 = m0 ? m0 + n * I : NULL, *k1 = m1 ? m1 + n * I : NULL;
-        for (int64_t t = 0; t < T; t++) {
-            float *dst = din + (n * T + t) * I;
-            const size_t src = (size_t)((t * N + n) * I);
-            const float *a = dx0 + src, *b = dx1 ? dx1 + src : NULL;
-            if (!b && !k0)
+        for (int64_t n = 0; n < N; n++)
+            for (int64_t t = 0; t < T; t++)
                 for (int64_t i = 0; i < I; i++)
-                    dst[i] += a[i];
-            else if (!b)
-                for (int64_t i = 0; i < I; i++)
-                    dst[i] += a[i] * k0[i];
-            else if (!k0 && !k1)
-                for (int64_t i = 0; i < I; i++)
-                    dst[i] += a[i] + b[i];
-            else /* dropout on a bidirectional layer */
-                for (int64_t i = 0; i < I; i++)
-                    dst[i] += (k0 ? a[i] * k0[i] : a[i]) + (k1 ? b[i] * k1[i] : b[i]);
-        }
+                    din[(n * T + t) * I + i] += dx[(n * T + t) * I + i] * m[n * I + i];
     }
     /* Gradients of connected initial states go to their producers. */
     for (int k = 0; k < l->n_in - 1; k++) {
@@ -736,11 +711,12 @@ static rnn_status recurrent_backward(rnn_layer *l, const rnn__run *run)
     /* dy is written at every step of every sample below, except past a sample's length or
      * without return_sequences: zero it only then. */
     const int dy_full = r->o->return_sequences && !len;
+    const int own_dy = r->o->return_sequences && !direct_out(r);
     for (int d = 0; d < r->ndir; d++) {
         rnn__rdir *D = &r->d[d];
-        if ((st = rnn__fbuf_ensure(&D->dy, ny, !dy_full)) ||
-            (st = rnn__fbuf_ensure(&D->dhT, nh, 1)) ||
-            (st = rnn__fbuf_ensure(&D->dcT, nh, 1)) || (st = rnn__fbuf_ensure(&D->dx, nx, 0)) ||
+        if ((own_dy && (st = rnn__fbuf_ensure(&D->dy, ny, !dy_full))) ||
+            (D->masked && (st = rnn__fbuf_ensure(&D->dx, nx, 0))) ||
+            (st = rnn__fbuf_ensure(&D->dhT, nh, 1)) || (st = rnn__fbuf_ensure(&D->dcT, nh, 1)) ||
             (st = rnn__fbuf_ensure(&D->dh0, nh, 0)) || (st = rnn__fbuf_ensure(&D->dc0, nh, 0)) ||
             (st = rnn__fbuf_ensure(&D->dbias, (size_t)(r->Gb * H), 1)))
             return st;

@@ -18,8 +18,10 @@ typedef struct rnn__rdir {
     uint64_t bias_version; /* params_version the bias was converted at */
     int bias_valid;
     rnn__fbuf dbias; /* [Gb*H] kernel-layout bias gradient (temporary) */
+    /* y and dy: time-major, unless the output is written in place; dx: batch-major, with a
+     * dropout mask only */
     rnn__fbuf y, hT, cT, dy, dhT, dcT, dx, dh0, dc0;
-    rnn__fbuf xin, mask; /* dropout: masked input [T][N][I], mask [N][I] */
+    rnn__fbuf xin, mask; /* dropout: masked input (N, T, I), mask [N][I] */
     rnn__fbuf rmask;     /* recurrent dropout mask [N][H] */
     int masked;
     int64_t mask_N;  /* batch size the masks were drawn for (0: none) */
@@ -33,7 +35,6 @@ typedef struct rnn__recurrent {
     int G, Gb, ns, ndir;
     int64_t I, H;
     rnn__rdir d[2];
-    rnn__fbuf x_tm;
     /* Caller-given initial states (copied) and their gradients. */
     int n_init;
     rnn_tensor *init[4];

@@ -13,6 +13,44 @@
 
 #include "layers/recurrent.h"
 
+/* The kernels' bias layout (recurrent.h). */
+void rnn__recurrent_bias_to_kernel(const rnn__recurrent *r, const float *kb, float *b)
+{
+    int64_t H = r->H;
+    if (r->cell != RNN__CELL_LBR_GRU) {
+        memcpy(b, kb, sizeof(float) * (size_t)(r->Gb * H));
+        return;
+    }
+    /* Keras (2, 3H) = [input bias z r h; recurrent bias z r h] ->
+     * kernel [u, r, o, u'] = [bx_z + bh_z, bx_r + bh_r, bx_h, bh_h]. */
+    const float *bx = kb, *bh = kb + 3 * H;
+    for (int64_t j = 0; j < H; j++) {
+        b[j] = bx[j] + bh[j];
+        b[H + j] = bx[H + j] + bh[H + j];
+        b[2 * H + j] = bx[2 * H + j];
+        b[3 * H + j] = bh[2 * H + j];
+    }
+}
+
+void rnn__recurrent_dbias_to_keras(const rnn__recurrent *r, const float *db, float *kb)
+{
+    int64_t H = r->H;
+    if (r->cell != RNN__CELL_LBR_GRU) {
+        for (int64_t j = 0; j < r->Gb * H; j++)
+            kb[j] += db[j];
+        return;
+    }
+    float *bx = kb, *bh = kb + 3 * H;
+    for (int64_t j = 0; j < H; j++) {
+        bx[j] += db[j];
+        bh[j] += db[j];
+        bx[H + j] += db[H + j];
+        bh[H + j] += db[H + j];
+        bx[2 * H + j] += db[2 * H + j];
+        bh[2 * H + j] += db[3 * H + j];
+    }
+}
+
 /* Arrays per direction in a format. */
 static int per_dir(const rnn__recurrent *r, rnn_weights_format f)
 {
