@@ -8,7 +8,7 @@
  * 2^-8 (0.4%) of itself. A product of two rounded operands is off by at most about 2^-7, so a
  * pre-activation sum is off by at most 2^-7 * sum |a_i b_i| (a sum that cancels is off by more
  * than that of its own value, but not of its largest term), and h is rounded again at every
- * step. Outputs are compared as max |a - b| / max |b| over the tensor ("norm_rel": what
+ * step. Outputs are compared as max |a - b| / max |b| over the tensor (rnn_test_norm_rel: what
  * cancellation leaves meaningful); gradients also as ||a - b|| / ||b|| ("L2").
  *   - oneDNN bf16 against the reference backend's emulation of the same rounding: they differ
  *     only in summation order (f32 blocks vs double), except where that order flips one
@@ -36,16 +36,6 @@
 #define BOUND_F32 2e-2
 #define BOUND_GRAD 1e-1
 #define BOUND_GRAD_L2 5e-2
-
-static double norm_rel(const float *a, const float *b, int64_t n)
-{
-    double d = 0, m = 1e-6;
-    for (int64_t i = 0; i < n; i++) {
-        d = fmax(d, fabs((double)a[i] - b[i]));
-        m = fmax(m, fabs((double)b[i]));
-    }
-    return d / m;
-}
 
 /* ||a - b|| / ||b|| (Euclidean), the usual measure for a gradient as a whole. */
 static double l2_rel(const float *a, const float *b, int64_t n)
@@ -180,7 +170,7 @@ START_TEST(matmul_bf16)
                 }
             ck_ok(rnn__matmul_prec(ctx, 1, ta, tb, M, K, N, A, B, v % 2 ? &cache : NULL,
                                    (uint64_t)v, bias, acc ? 1.0f : 0.0f, C));
-            double e = norm_rel(C, want, M * N);
+            double e = rnn_test_norm_rel(C, want, M * N);
             seen(5, e);
             ck_assert_msg(e < 1e-5, "backend %d variant %d: %g", be, v, e);
         }
@@ -237,7 +227,7 @@ static void bf_compare(const bf_run *a, const bf_run *b, double out_bound, int o
         const rnn_tensor *ya, *yb;
         ck_ok(rnn_model_output(a->r.m, k, &ya));
         ck_ok(rnn_model_output(b->r.m, k, &yb));
-        double e = norm_rel(tm_f(ya), tm_f(yb), tm_numel(ya));
+        double e = rnn_test_norm_rel(tm_f(ya), tm_f(yb), tm_numel(ya));
         seen(out_slot, e);
         ck_assert_msg(e < out_bound, "%s: %s: output %d: %g", desc, what, k, e);
     }
@@ -252,7 +242,7 @@ static void bf_compare(const bf_run *a, const bf_run *b, double out_bound, int o
         ck_ok(rnn_tensor_dtype(ga, &dt));
         ck_assert_int_eq(dt, RNN_F32); /* gradients reach the optimizer in f32 */
         ck_assert_msg(all_finite(tm_f(ga), tm_numel(ga)), "%s: gradient %s", desc, name);
-        double e = norm_rel(tm_f(ga), tm_f(gb), tm_numel(ga));
+        double e = rnn_test_norm_rel(tm_f(ga), tm_f(gb), tm_numel(ga));
         seen(grad_slot, e);
         double e2 = l2_rel(tm_f(ga), tm_f(gb), tm_numel(ga));
         seen(grad_slot + 4, e2);
@@ -262,7 +252,7 @@ static void bf_compare(const bf_run *a, const bf_run *b, double out_bound, int o
     const rnn_tensor *da, *db;
     ck_ok(rnn_model_input_grad(a->r.m, 0, &da));
     ck_ok(rnn_model_input_grad(b->r.m, 0, &db));
-    double e = norm_rel(tm_f(da), tm_f(db), tm_numel(da));
+    double e = rnn_test_norm_rel(tm_f(da), tm_f(db), tm_numel(da));
     double e2 = l2_rel(tm_f(da), tm_f(db), tm_numel(da));
     seen(grad_slot, e);
     seen(grad_slot + 4, e2);
@@ -374,7 +364,7 @@ START_TEST(model_sized_shapes)
             const rnn_tensor *ya, *yb;
             ck_ok(rnn_model_output(m[0], 0, &ya));
             ck_ok(rnn_model_output(m[o], 0, &yb));
-            double e = norm_rel(tm_f(ya), tm_f(yb), tm_numel(ya));
+            double e = rnn_test_norm_rel(tm_f(ya), tm_f(yb), tm_numel(ya));
             seen(o == 1 ? 1 : 0, e);
             ck_assert_msg(e < BOUND_F32, "cell %d vs %d: output %g", (int)cells[ci], o, e);
             for (int li = 1; li < 3; li++) {
@@ -389,7 +379,7 @@ START_TEST(model_sized_shapes)
                     ck_ok(rnn_layer_param(la, p, &name, NULL, &ga));
                     ck_ok(rnn_layer_param(lb, p, NULL, NULL, &gb));
                     double e2 = l2_rel(tm_f(ga), tm_f(gb), tm_numel(ga));
-                    double em = norm_rel(tm_f(ga), tm_f(gb), tm_numel(ga));
+                    double em = rnn_test_norm_rel(tm_f(ga), tm_f(gb), tm_numel(ga));
                     seen(o == 1 ? 7 : 6, e2);
                     seen(o == 1 ? 3 : 2, em);
                     ck_assert_msg(e2 < BOUND_GRAD_L2 && em < BOUND_GRAD,
@@ -504,7 +494,7 @@ START_TEST(step_decoding)
                 for (int n = 0; n < N; n++) {
                     const float *a = tm_f(ys) + n * SV, *b = tm_f(y16) + (n * T + t) * SV;
                     const float *c = tm_f(y32) + (n * T + t) * SV;
-                    double e = norm_rel(a, b, SV), e32 = norm_rel(a, c, SV);
+                    double e = rnn_test_norm_rel(a, b, SV), e32 = rnn_test_norm_rel(a, c, SV);
                     seen(4, e);
                     seen(1, e32);
                     ck_assert_msg(e < 1e-3, "backend %d cell %zu step %d row %d: %g", be, ci,
@@ -573,8 +563,8 @@ START_TEST(stateful_carry)
                 for (int n = 0; n < N; n++) {
                     const int64_t off = (n * T + h * (T / 2)) * U, cnt = (T / 2) * U;
                     const float *a = tm_f(yh) + n * cnt;
-                    double e = norm_rel(a, tm_f(y16) + off, cnt);
-                    double e32 = norm_rel(a, tm_f(y32) + off, cnt);
+                    double e = rnn_test_norm_rel(a, tm_f(y16) + off, cnt);
+                    double e32 = rnn_test_norm_rel(a, tm_f(y32) + off, cnt);
                     seen(4, e);
                     seen(1, e32);
                     ck_assert_msg(e < 1e-3, "backend %d cell %d half %d: %g", be, ci, h, e);
@@ -622,7 +612,8 @@ START_TEST(switch_back_to_f32)
     ck_assert(memcmp(tm_f(y[0]), tm_f(y[2]), sizeof(float) * (size_t)tm_numel(y[0])) == 0);
     ck_assert(memcmp(tm_f(g[0]), tm_f(g[2]), sizeof(float) * (size_t)tm_numel(g[0])) == 0);
     ck_assert(memcmp(tm_f(y[0]), tm_f(y[1]), sizeof(float) * (size_t)tm_numel(y[0])) != 0);
-    ck_assert_msg(norm_rel(tm_f(y[1]), tm_f(y[0]), tm_numel(y[0])) < BOUND_F32, "bf16 far off");
+    ck_assert_msg(rnn_test_norm_rel(tm_f(y[1]), tm_f(y[0]), tm_numel(y[0])) < BOUND_F32,
+                  "bf16 far off");
     for (int k = 0; k < 3; k++)
         rnn_tensor_destroy(y[k]), rnn_tensor_destroy(g[k]);
     rnn_tensor_destroy(x);

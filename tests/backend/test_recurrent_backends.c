@@ -77,22 +77,10 @@ static void compare_backends(const tcase_desc *c)
     run_free(&b);
 }
 
-/* Largest difference relative to the largest magnitude: for long float sums, whose
- * elementwise relative error grows where terms cancel (and differs with the ISA oneDNN picks,
- * e.g. under valgrind), while a misplaced row or step is off by O(1). */
-static double norm_rel(const float *a, const float *b, int64_t n)
-{
-    double d = 0, m = 1e-6;
-    for (int64_t i = 0; i < n; i++) {
-        d = fmax(d, fabs((double)a[i] - b[i]));
-        m = fmax(m, fabs((double)b[i]));
-    }
-    return d / m;
-}
-
 /* oneDNN (on threads[0] threads; 0: unchanged) against the reference backend (threads[1]) on
  * one stack of recurrent layers: outputs, the input gradient and every weight gradient agree
- * to tol under the metric rel (tm_max_rel or norm_rel). lv: per-sample lengths or NULL. */
+ * to tol under the metric rel (tm_max_rel or rnn_test_norm_rel). lv: per-sample lengths or
+ * NULL. */
 static void compare_stacked(int T, int N, int I, int L, const rnn_recurrent_options *os,
                             const int32_t *lv, const int threads[2],
                             double (*rel)(const float *, const float *, int64_t), double tol,
@@ -222,7 +210,8 @@ static void large_batches(size_t ws_limit)
         const int with_lengths = v % 2 || v >= 8;
         snprintf(what, sizeof what, "variant %d, %s", v, with_lengths ? "lengths" : "no lengths");
         ck_ok(rnn_set_workspace_limit(ws_limit));
-        compare_stacked(T, N, I, 2, os, with_lengths ? lv : NULL, threads, norm_rel, 1e-4, what);
+        compare_stacked(T, N, I, 2, os, with_lengths ? lv : NULL, threads, rnn_test_norm_rel,
+                        1e-4, what);
         ck_ok(rnn_set_workspace_limit(0));
     }
 }

@@ -100,16 +100,6 @@ static void run(rnn__rnn_kernel *k, rnn__cell cell, int64_t Tn, const int32_t *l
     free(x), free(wx), free(wh), free(b), free(dy), free(xb), free(yb), free(dyb), free(dxb);
 }
 
-static double max_rel(const float *a, const float *b, int64_t n)
-{
-    double d = 0, m = 1e-3;
-    for (int64_t i = 0; i < n; i++) {
-        d = fmax(d, fabs((double)a[i] - b[i]));
-        m = fmax(m, fabs((double)b[i]));
-    }
-    return d / m;
-}
-
 static void compare(const result *a, const result *b, rnn__cell cell, int64_t Tn, double tol,
                     const char *what)
 {
@@ -119,7 +109,7 @@ static void compare(const result *a, const result *b, rnn__cell cell, int64_t Tn
     const int64_t n[] = {Tn * N * H, N * H, Tn * N * I, N * H, I * G * H, H * G * H, Gb * H};
     static const char *const names[] = {"y", "hT", "dx", "dh0", "dwx", "dwh", "db"};
     for (int i = 0; i < (Tn > 1 ? 7 : 2); i++) {
-        double e = max_rel(pa[i], pb[i], n[i]);
+        double e = rnn_test_norm_rel(pa[i], pb[i], n[i]);
         ck_assert_msg(e <= tol, "%s: %s differs by %g (cell %d)", what, names[i], e, (int)cell);
     }
 }

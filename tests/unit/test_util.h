@@ -58,4 +58,17 @@ static inline double rnn_test_max_rel_err(const float *a, const float *b, int64_
     return m;
 }
 
+/* max |a[i] - b[i]| over max |b[i]| (b is the reference): for long float sums, whose
+ * elementwise relative error grows where terms cancel, while a misplaced row or step is off
+ * by O(1). */
+static inline double rnn_test_norm_rel(const float *a, const float *b, int64_t n)
+{
+    double d = 0, m = 1e-6;
+    for (int64_t i = 0; i < n; i++) {
+        d = fmax(d, fabs((double)a[i] - b[i]));
+        m = fmax(m, fabs((double)b[i]));
+    }
+    return d / m;
+}
+
 #endif
