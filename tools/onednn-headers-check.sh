@@ -34,8 +34,9 @@ for v in $versions; do
     ver=$(sed -n 's/^#define DNNL_VERSION_\(MAJOR\|MINOR\|PATCH\) \([0-9]*\).*/\2/p' \
         "$inc/oneapi/dnnl/dnnl_version.h" | paste -sd. -)
     for f in lib/backend/onednn*.c; do
+        # -fopenmp as in the library's build (its OpenMP pragmas are otherwise unknown)
         if ! "$cc" -std=c11 -Wall -Wextra -Wpedantic -Werror -Wshadow -Wstrict-prototypes \
-            -Wmissing-prototypes -Wno-unused-parameter -fsyntax-only -I"$inc" -Iinclude \
+            -Wmissing-prototypes -Wno-unused-parameter -fopenmp -fsyntax-only -I"$inc" -Iinclude \
             -I"$build/include" -Ilib "$f"; then
             status=1
             echo "oneDNN $ver (onednn-devel $v): $f does NOT compile"
