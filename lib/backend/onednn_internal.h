@@ -137,7 +137,8 @@ RNN__HIDDEN void rnn__plan_make(rnn__seg_plan *p, const rnn__rnn_fwd *f, int rev
 enum { RNN__PERM_TO_SORTED = 0, RNN__PERM_FROM_SORTED = 1, RNN__PERM_ADD_FROM_SORTED = 2 };
 RNN__HIDDEN void rnn__plan_permute(const rnn__seg_plan *p, int64_t C, const rnn__rows *rows,
                                    const float *src, float *dst, int mode);
-/* Zeroes the sorted inputs [T][N][I] of the steps segments run past their samples' ends. */
+/* Zeroes the sorted rows [T][N][I] (inputs, or output gradients) of the steps segments run
+ * past their samples' ends. */
 RNN__HIDDEN void rnn__plan_zero_past_ends(const rnn__seg_plan *p, int64_t I, float *xs);
 /* rnn__plan_make without max_steps; then, when the segments' workspaces at row_step bytes per
  * row and step would pass limit (0: no limit), again with chunks of as many steps as fit (at

@@ -15,18 +15,13 @@
 
 enum { T = 7, N = 4, I = 6, H = 4 }; /* N: at most RNN__STEP_MAX_N, for the step */
 
-static uint64_t seed;
-static float rnd(void)
-{
-    seed = seed * 6364136223846793005ull + 1442695040888963407ull;
-    return (float)((double)(seed >> 11) / 9007199254740992.0 * 2 - 1);
-}
+static uint64_t seed; /* rnn_test_uniform's state */
 
 static float *arr(int64_t n, float fill, int random)
 {
     float *p = malloc(sizeof(float) * (size_t)n);
     for (int64_t i = 0; i < n; i++)
-        p[i] = random ? 0.5f * rnd() : fill;
+        p[i] = random ? 0.5f * rnn_test_uniform(&seed) : fill;
     return p;
 }
 
