@@ -3,7 +3,9 @@
  * RNN__STEP_MAX_N samples, f32) against the reference backend: every cell,
  * sizes that fill whole 64-column panels and sizes that do not, with and
  * without initial states, several consecutive steps with the weights changed
- * in between (the packed copy must follow their version), and a training
+ * in between (the packed copy must follow their version), the same step twice
+ * (the path walks its weights in the other order on every other call: no bit may
+ * change), and a training
  * forward afterwards (back on oneDNN, whose backward must still work). Where
  * the CPU lacks AVX-512F the path is not eligible and the test says so. */
 #include <math.h>
@@ -115,6 +117,22 @@ START_TEST(step_equals_reference)
             wh[i] += 0.01f;
         w.version++;
         free(x);
+    }
+    /* The same step twice in a row: the step path walks its weights forwards on one call
+     * and backwards on the next (step.c), and the order changes no bit of the result. */
+    {
+        float *x = randoms(N * I, 1), *y1 = randoms(N * H, 1);
+        rnn__rnn_fwd f1 = {.T = 1, .N = N, .x = x, .h0 = h, .c0 = lstm ? cs : NULL, .y = y1,
+                           .hT = hd, .cT = lstm ? cd : NULL, .bf16 = bf16};
+        rnn__rnn_fwd f2 = f1;
+        f2.y = yd;
+        ck_ok(rnn__rnn_forward(kd, &w, &f1));
+        ck_ok(rnn__rnn_forward(kd, &w, &f2));
+        ck_assert_msg(!memcmp(y1, yd, sizeof(float) * (size_t)(N * H)),
+                      "cell %d N %lld H %lld bf16 %d: two calls on the same step differ",
+                      (int)c->cell, (long long)N, (long long)H, bf16);
+        free(x);
+        free(y1);
     }
     /* A training forward after the steps runs on oneDNN, and its backward works;
      * a backward right after an inference step is refused. */
