@@ -21,9 +21,10 @@
  * share is larger than its L2 (LSTM 256 -> 512 on 2 threads: 3.1 MB each
  * against 2 MB of L2 per core on a Xeon with AMX), a fixed order streams
  * everything from L3 on every step (about 55 GB/s for the two cores there:
- * 110 us for the LSTM, 60 for the GRU); the alternating one reads about
- * 2 MB less per thread from L3 (62 and 36 us; rnn_bench and kernel_bench
- * --case infer_step, 2 threads, 2026-12-04). The order changes no result:
+ * 112 us for the LSTM, 58 for the GRU); the alternating one reads about
+ * 2 MB less per thread from L3 (65 and 38 us; on 1 thread 187 and 124 us
+ * against 254 and 182; rnn_bench --case infer_step, medians of 5 rounds,
+ * 2026-12-04). The order changes no result:
  * each panel's sums run in the same order either way.
  *
  * The path is used only where the CPU has AVX-512F and the call is eligible
