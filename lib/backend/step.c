@@ -24,8 +24,8 @@
  * 112 us for the LSTM, 58 for the GRU); the alternating one reads about
  * 2 MB less per thread from L3 (65 and 38 us; on 1 thread 187 and 124 us
  * against 254 and 182; rnn_bench --case infer_step, medians of 5 rounds,
- * 2026-12-04). The order changes no result:
- * each panel's sums run in the same order either way.
+ * 2026-12-04). The order changes no result: each panel's sums run in the
+ * same order either way.
  *
  * The path is used only where the CPU has AVX-512F and the call is eligible
  * (rnn__step_eligible); everything else stays on oneDNN. Mixed precision
@@ -491,8 +491,10 @@ rnn_status rnn__step_forward(rnn__step *k, const rnn__rnn_weights *w, const rnn_
      * caller that reaches the backend without the model's rnn__threads_apply() (the raw
      * kernels of bench/kernel_bench) ran here on OpenMP's default count instead. */
     rnn__threads_apply();
-    /* one parallel region; GRU (reset_after false) needs r of every unit
-     * before its second phase: the barrier of the first loop */
+    /* One parallel region, each thread on its own range of panels (the same on
+     * every call, as static scheduling would give), walked backwards on odd calls;
+     * GRU (reset_after false) needs r of every unit before its second phase: the
+     * barrier between the phases. */
     const int rev = k->calls++ & 1;
 #pragma omp parallel
     {
