@@ -148,6 +148,16 @@ RNN__HIDDEN int rnn__plan_make_capped(rnn__seg_plan *p, const rnn__rnn_fwd *f, i
 /* The end of the segment holding step L - 1. */
 RNN__HIDDEN int64_t rnn__plan_seg_end(const rnn__seg_plan *p, int64_t L);
 
+/* A recurrent kernel's reordered weights (onednn_weights.c): one copy per layout asked for,
+ * in a list. rnn__wslot_get sets *out to src when md is the canonical layout canon, else to
+ * the copy in layout md (which: 0 the layer weights, 1 the iteration weights), reordered from
+ * src when src or version changed since the last call. */
+typedef struct rnn__wslot rnn__wslot;
+RNN__HIDDEN rnn_status rnn__wslot_get(rnn__dnnl_ctx *ctx, rnn__wslot **slots, int which,
+                                      rnn__cmd canon, rnn__cmd md, const float *src,
+                                      uint64_t version, const float **out);
+RNN__HIDDEN void rnn__wslot_free_all(rnn__wslot **slots);
+
 struct rnn__dnnl_ctx {
     dnnl_engine_t engine; /* CPU engine, created once per context */
     dnnl_stream_t stream; /* in-order stream on that engine */

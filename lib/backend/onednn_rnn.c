@@ -20,9 +20,13 @@
  *   are one segment with no copies (left-to-right).
  * - Under rnn_set_workspace_limit(), a training batch is also cut into chunks of time sharing
  *   one workspace; backward runs each chunk's forward again first (but the last one's).
- * - Primitives are created once per (kind, T_k, N_k, N) and cached; weights
- *   are reordered from the canonical ldigo layout into each primitive's
- *   preferred layout (format_tag any) only when their version changes.
+ * - Without lengths or reversal, backward reads dy and writes dx (unless it is added to) in
+ *   the caller's rows, whatever their layout (the diff_* views are strided); x and y always
+ *   go through dense time-major copies when the caller's are not, since their time stride
+ *   decides whether oneDNN merges the layer GEMMs over the steps.
+ * - Primitives are created once per (kind, T_k, N_k, N, diff_* strides) and cached;
+ *   weights are reordered from the canonical ldigo layout into each primitive's
+ *   preferred layout (format_tag any) only when their version changes (onednn_weights.c).
  * - Mixed precision (f->bf16): the primitives take bf16 layer and iteration
  *   data and weights (reordered from the f32 canonical ones, cached by version
  *   beside the f32 copies) and f32 bias, LSTM cell state and every diff_*
@@ -54,25 +58,8 @@ typedef struct prim_entry {
     rnn__md state; /* src_iter, dst_iter: {1, 1, N, H} ldnc, f32 or bf16 */
     /* f32 always: the gradients' views and states, and LSTM's c (also in bf16) */
     rnn__md gsrc_layer, gdst_layer, gstate;
+    rnn__rows gx, gy; /* K_BWD: where diff_src/diff_dst_layer's rows are ({0, 0}: the view) */
 } prim_entry;
-
-/* A reordered copy of a canonical weight array in some layout. Its reorder
- * primitives are made per thread count, like every other (a reorder made for
- * 2 threads forks 2 on a batch the governor runs on 1: measured beside a busy
- * process, the POS tagger's weight reorders took 4.5 of its 22 s that way);
- * the last WSLOT_COUNTS counts are kept. */
-enum { WSLOT_COUNTS = 4 };
-typedef struct wslot {
-    struct wslot *next;
-    int which; /* 0 layer, 1 iter */
-    rnn__md md;
-    float *buf;
-    const float *src;
-    uint64_t version;
-    int valid;
-    int nthr[WSLOT_COUNTS]; /* 0: free */
-    dnnl_primitive_t reorder[WSLOT_COUNTS];
-} wslot;
 
 struct rnn__dnnl_rnn {
     rnn__dnnl_ctx *ctx;
@@ -81,7 +68,7 @@ struct rnn__dnnl_rnn {
     dnnl_alg_kind_t act;
     rnn__dnnl_cached *prims; /* prim_entry; a forward's and its backward's stay (LRU) */
     uint64_t clock;          /* forwards so far */
-    wslot *slots;
+    rnn__wslot *slots; /* reordered weights (onednn_weights.c) */
     rnn__md canon_wl, canon_wi, canon_bias;
     /* The last training forward's segments' workspaces, one after the other (their sum is
      * at most about one of the whole batch: the segments split its time). */
@@ -118,26 +105,19 @@ static void prim_free(void *entry)
     rnn__free(e);
 }
 
-static void slot_free(wslot *w)
-{
-    for (int i = 0; i < WSLOT_COUNTS; i++)
-        if (w->reorder[i])
-            dnnl_primitive_destroy(w->reorder[i]);
-    rnn__md_free(&w->md);
-    rnn__free(w->buf);
-    rnn__free(w);
-}
-
 static int is_lstm(const rnn__dnnl_rnn *k)
 {
     return k->s.cell == RNN__CELL_LSTM;
 }
 
-/* Time-major view {T, N, C} of the first N rows of a [*][Ntot][C] buffer. */
+/* Time-major view {T, N, C} of the first N rows of a [*][Ntot][C] buffer, or of the rows
+ * that rows say (unless {0, 0}). */
 static dnnl_status_t init_view(rnn__md *md, dnnl_data_type_t dt, int64_t T, int64_t N,
-                               int64_t Ntot, int64_t C)
+                               int64_t Ntot, int64_t C, const rnn__rows *rows)
 {
     dnnl_dims_t dims = {T, N, C}, strides = {Ntot * C, C, 1};
+    if (rows && (rows->t || rows->n))
+        strides[0] = rows->t, strides[1] = rows->n;
     return rnn__md_strides_dt(md, 3, dims, dt, strides);
 }
 
@@ -162,11 +142,11 @@ static rnn_status make_pd(rnn__dnnl_rnn *k, prim_entry *e, dnnl_primitive_attr_t
     const dnnl_data_type_t dt = e->bf16 ? dnnl_bf16 : dnnl_f32;
     rnn__md wl = {0}, wi = {0};
     rnn__threads_create_begin(); /* created for the count it runs on */
-    RNN__DNNL(init_view(&e->src_layer, dt, e->T, e->N, e->Ntot, I));
-    RNN__DNNL(init_view(&e->dst_layer, dt, e->T, e->N, e->Ntot, H));
+    RNN__DNNL(init_view(&e->src_layer, dt, e->T, e->N, e->Ntot, I, NULL));
+    RNN__DNNL(init_view(&e->dst_layer, dt, e->T, e->N, e->Ntot, H, NULL));
     RNN__DNNL(rnn__md_tag_dt(&e->state, 4, st_d, dt, dnnl_ldnc));
-    RNN__DNNL(init_view(&e->gsrc_layer, dnnl_f32, e->T, e->N, e->Ntot, I));
-    RNN__DNNL(init_view(&e->gdst_layer, dnnl_f32, e->T, e->N, e->Ntot, H));
+    RNN__DNNL(init_view(&e->gsrc_layer, dnnl_f32, e->T, e->N, e->Ntot, I, &e->gx));
+    RNN__DNNL(init_view(&e->gdst_layer, dnnl_f32, e->T, e->N, e->Ntot, H, &e->gy));
     RNN__DNNL(rnn__md_tag(&e->gstate, 4, st_d, dnnl_ldnc));
     RNN__DNNL(rnn__md_tag_dt(&wl, 5, wl_d, dt, dnnl_format_tag_any));
     RNN__DNNL(rnn__md_tag_dt(&wi, 5, wi_d, dt, dnnl_format_tag_any));
@@ -200,13 +180,19 @@ fail:
     return st;
 }
 
+static int same_rows(const rnn__rows *a, const rnn__rows *b)
+{
+    return a->t == b->t && a->n == b->n;
+}
+
 static prim_entry *find_prim(rnn__dnnl_rnn *k, int kind, int bf16, int64_t T, int64_t N,
-                             int64_t Ntot)
+                             int64_t Ntot, const rnn__rows *gx, const rnn__rows *gy)
 {
     for (rnn__dnnl_cached *p = k->prims; p; p = p->next) {
         prim_entry *e = (prim_entry *)p;
         if (e->kind == kind && e->bf16 == bf16 && e->T == T && e->N == N && e->Ntot == Ntot &&
-            e->nthr == rnn__threads_current()) {
+            e->nthr == rnn__threads_current() && same_rows(&e->gx, gx) &&
+            same_rows(&e->gy, gy)) {
             e->link.used = k->clock;
             return e;
         }
@@ -215,23 +201,28 @@ static prim_entry *find_prim(rnn__dnnl_rnn *k, int kind, int bf16, int64_t T, in
 }
 
 /* The primitive of (kind, T, N, Ntot) in the precision of the last forward (k->bf16). */
-static rnn_status get_prim(rnn__dnnl_rnn *k, int kind, int64_t T, int64_t N, int64_t Ntot,
-                           prim_entry **out)
+/* The primitive of kind for T x N rows of Ntot, made when not cached. A K_BWD one reads
+ * diff_dst_layer and writes diff_src_layer where gy and gx say (NULL: the time-major view). */
+static rnn_status get_prim_at(rnn__dnnl_rnn *k, int kind, int64_t T, int64_t N, int64_t Ntot,
+                              const rnn__rows *gx, const rnn__rows *gy, prim_entry **out)
 {
-    prim_entry *e = find_prim(k, kind, k->bf16, T, N, Ntot);
+    static const rnn__rows view = {0, 0};
+    gx = gx ? gx : &view, gy = gy ? gy : &view;
+    prim_entry *e = find_prim(k, kind, k->bf16, T, N, Ntot, gx, gy);
     if (e) {
         *out = e;
         return RNN_OK;
     }
     rnn_status st = RNN_OK;
     prim_entry *hint = NULL;
-    if (kind == K_BWD && (st = get_prim(k, K_FWD_TRAIN, T, N, Ntot, &hint)))
+    if (kind == K_BWD && (st = get_prim_at(k, K_FWD_TRAIN, T, N, Ntot, NULL, NULL, &hint)))
         return st;
     dnnl_primitive_attr_t attr = NULL;
     e = rnn__calloc(1, sizeof *e);
     if (!e)
         return RNN__NOMEM(sizeof *e);
     e->kind = kind, e->bf16 = k->bf16, e->T = T, e->N = N, e->Ntot = Ntot;
+    e->gx = *gx, e->gy = *gy;
     e->nthr = rnn__threads_current();
     RNN__DNNL(dnnl_primitive_attr_create(&attr));
     RNN__DNNL(dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user));
@@ -257,77 +248,18 @@ fail:
     return st;
 }
 
+static rnn_status get_prim(rnn__dnnl_rnn *k, int kind, int64_t T, int64_t N, int64_t Ntot,
+                           prim_entry **out)
+{
+    return get_prim_at(k, kind, T, N, Ntot, NULL, NULL, out);
+}
+
 /* Weights in the layout md wants (which 0: layer, 1: iter). */
 static rnn_status get_weights(rnn__dnnl_rnn *k, int which, rnn__cmd md, const float *src,
                               uint64_t version, const float **out)
 {
     rnn__cmd canon = which ? RNN__CMD(k->canon_wi) : RNN__CMD(k->canon_wl);
-    if (rnn__md_equal(md, canon)) {
-        *out = src;
-        return RNN_OK;
-    }
-    wslot *w = k->slots;
-    while (w && !(w->which == which && rnn__md_equal(RNN__CMD(w->md), md)))
-        w = w->next;
-    rnn_status st = RNN_OK;
-    dnnl_primitive_desc_t rpd = NULL;
-    int fresh = 0; /* w is not in k->slots yet */
-    if (!w) {
-        w = rnn__calloc(1, sizeof *w);
-        if (!w)
-            return RNN__NOMEM(sizeof *w);
-        fresh = 1;
-        w->which = which;
-        size_t bytes = rnn__md_size(md);
-        w->buf = rnn__malloc(bytes);
-        if (!w->buf) {
-            rnn__free(w);
-            return RNN__NOMEM(bytes);
-        }
-        RNN__DNNL(rnn__md_copy(&w->md, md));
-        w->next = k->slots;
-        k->slots = w;
-        fresh = 0;
-    }
-    if (!w->valid || w->src != src || w->version != version) {
-        const int nthr = rnn__threads_current();
-        int r = 0;
-        while (r < WSLOT_COUNTS && w->nthr[r] != nthr)
-            r++;
-        if (r == WSLOT_COUNTS) { /* a new count: into a free entry, else the oldest's */
-            r = 0;
-            while (r < WSLOT_COUNTS - 1 && w->nthr[r])
-                r++;
-            if (w->reorder[r]) {
-                dnnl_primitive_destroy(w->reorder[r]);
-                w->reorder[r] = NULL;
-            }
-            memmove(&w->nthr[1], &w->nthr[0], sizeof w->nthr[0] * (size_t)r);
-            memmove(&w->reorder[1], &w->reorder[0], sizeof w->reorder[0] * (size_t)r);
-            w->nthr[0] = 0, w->reorder[0] = NULL, r = 0;
-            rnn__threads_create_begin(); /* created for the count it runs on */
-            RNN__DNNL(dnnl_reorder_primitive_desc_create(&rpd, canon, k->ctx->engine, md,
-                                                         k->ctx->engine, NULL));
-            RNN__DNNL(dnnl_primitive_create(&w->reorder[0], rpd));
-            dnnl_primitive_desc_destroy(rpd);
-            rpd = NULL;
-            w->nthr[0] = nthr;
-        }
-        rnn__dnnl_arg a[2] = {{DNNL_ARG_FROM, canon, (void *)src}, {DNNL_ARG_TO, md, w->buf}};
-        if ((st = rnn__dnnl_exec(k->ctx, w->reorder[r], a, 2)))
-            return st;
-        w->src = src;
-        w->version = version;
-        w->valid = 1;
-    }
-    *out = w->buf;
-    return RNN_OK;
-fail:
-    if (rpd)
-        dnnl_primitive_desc_destroy(rpd);
-    if (fresh)
-        slot_free(w);
-    return st;
+    return rnn__wslot_get(k->ctx, &k->slots, which, canon, md, src, version, out);
 }
 
 /* ------------------------------------------------------------ lifecycle */
@@ -380,11 +312,7 @@ void rnn__dnnl_rnn_destroy(rnn__dnnl_rnn *k)
         k->prims = e->link.next;
         prim_free(e);
     }
-    while (k->slots) {
-        wslot *w = k->slots;
-        k->slots = w->next;
-        slot_free(w);
-    }
+    rnn__wslot_free_all(&k->slots);
     rnn__md_free(&k->canon_wl);
     rnn__md_free(&k->canon_wi);
     rnn__md_free(&k->canon_bias);
@@ -635,6 +563,7 @@ typedef struct bwd_bufs {
     const void *xs, *ys; /* what the training forward read and wrote (f32 or bf16) */
     const float *dys;
     float *dxs, *dw[3];
+    rnn__rows gx, gy; /* where dxs's and dys's rows are ({0, 0}: dense time-major) */
 } bwd_bufs;
 
 /* Runs segment s backward (yseg: its training forward's output at step t0); its
@@ -647,7 +576,7 @@ static rnn_status backward_segment(rnn__dnnl_rnn *k, const rnn__rnn_weights *w, 
     const int64_t N = k->p.N, I = k->s.I, H = k->s.H;
     const size_t esz = k->bf16 ? 2 : 4;
     prim_entry *e, *fe;
-    if ((st = get_prim(k, K_BWD, g->T, g->N, N, &e)) ||
+    if ((st = get_prim_at(k, K_BWD, g->T, g->N, N, &u->gx, &u->gy, &e)) ||
         (st = get_prim(k, K_FWD_TRAIN, g->T, g->N, N, &fe)))
         return st;
     const float *wl, *wi;
@@ -669,13 +598,13 @@ static rnn_status backward_segment(rnn__dnnl_rnn *k, const rnn__rnn_weights *w, 
     a[na++] = (rnn__dnnl_arg){DNNL_ARG_WORKSPACE, RNN__CMD(fe->ws),
                               at(k->ws, (int64_t)g->ws_off, 1)};
     a[na++] = (rnn__dnnl_arg){DNNL_ARG_DIFF_SRC_LAYER, RNN__CMD(e->gsrc_layer),
-                              u->dxs + g->t0 * N * I};
+                              u->dxs + rnn__row_at(&u->gx, N, I, g->t0, 0)};
     a[na++] = (rnn__dnnl_arg){DNNL_ARG_DIFF_SRC_ITER, RNN__CMD(e->gstate), k->dsi.p};
     a[na++] = (rnn__dnnl_arg){DNNL_ARG_DIFF_WEIGHTS_LAYER, RNN__CMD(k->canon_wl), u->dw[0]};
     a[na++] = (rnn__dnnl_arg){DNNL_ARG_DIFF_WEIGHTS_ITER, RNN__CMD(k->canon_wi), u->dw[1]};
     a[na++] = (rnn__dnnl_arg){DNNL_ARG_DIFF_BIAS, RNN__CMD(k->canon_bias), u->dw[2]};
     a[na++] = (rnn__dnnl_arg){DNNL_ARG_DIFF_DST_LAYER, RNN__CMD(e->gdst_layer),
-                              (void *)(u->dys + g->t0 * N * H)};
+                              (void *)(u->dys + rnn__row_at(&u->gy, N, H, g->t0, 0))};
     a[na++] = (rnn__dnnl_arg){DNNL_ARG_DIFF_DST_ITER, RNN__CMD(e->gstate), k->ddi.p};
     if (is_lstm(k)) {
         a[na++] = (rnn__dnnl_arg){DNNL_ARG_SRC_ITER_C, RNN__CMD(e->gstate), (void *)cin};
@@ -733,13 +662,19 @@ rnn_status rnn__dnnl_rnn_backward(rnn__dnnl_rnn *k, const rnn__rnn_weights *w,
         u.xs = k->xb.p, u.ys = k->yb.p;
     else
         u.xs = k->p.gathered ? k->xs.p : f->x, u.ys = k->p.gathered ? k->ys.p : f->y;
-    /* Without lengths or reversal (one segment, identity order) the primitive reads the
-     * caller's dy and writes the caller's dx directly when they are dense time-major rows
-     * (and dx is not added to); otherwise through sorted copies, the context's (shared by
-     * its kernels). */
-    const int direct_dy = !k->p.gathered && b->dy && rnn__rows_dense(&b->dy_rows, T, N, H);
-    const int direct_dx =
-        !k->p.gathered && b->dx && !b->dx_add && rnn__rows_dense(&b->dx_rows, T, N, I);
+    /* Without lengths or reversal (the caller's order of samples and steps) the primitive
+     * reads the caller's dy and writes the caller's dx (unless added to) in place, wherever
+     * their rows are: oneDNN copies diff_dst_layer into its workspace and diff_src_layer out
+     * of it row by row in any layout, so a batch-major view costs it nothing (unlike
+     * src_layer and dst_layer, whose time stride decides whether it merges the layer
+     * GEMMs over the steps). Otherwise through sorted copies, the context's (shared by its
+     * kernels). */
+    const int ident = !f->lengths && !k->p.reverse;
+    const int direct_dy = ident && b->dy, direct_dx = ident && b->dx && !b->dx_add;
+    if (direct_dy && !rnn__rows_dense(&b->dy_rows, T, N, H))
+        u.gy = b->dy_rows;
+    if (direct_dx && !rnn__rows_dense(&b->dx_rows, T, N, I))
+        u.gx = b->dx_rows;
     rnn__fbuf *dys = &k->ctx->bdy, *dxs = &k->ctx->bdx;
     if ((!direct_dy && (st = rnn__fbuf_ensure(dys, (size_t)(T * N * H), 0))) ||
         (!direct_dx && (st = rnn__fbuf_ensure(dxs, (size_t)(T * N * I), 0))) ||

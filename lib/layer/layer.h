@@ -179,6 +179,11 @@ struct rnn_layer {
      * states connected to other layers. None for an input layer. */
     int n_in;
     rnn__port in[RNN__MAX_IN];
+    /* Set by the model before each backward: 1 when producer k's gradient is still all zero
+     * when this layer's backward runs (nothing seeded it, no consumer ran before, no other
+     * port of this layer reads the same output), so the layer may write it instead of
+     * adding to it. */
+    unsigned char in_fresh[RNN__MAX_IN];
     /* A shared application: the layer whose parameters this one uses. Its
      * param[]/grad[] alias that layer's and its n_params is 0, so counting,
      * optimizers and saving see the parameters once. */
@@ -248,6 +253,8 @@ RNN__HIDDEN rnn_tensor *rnn__layer_input_grad(rnn_layer *l, int k);
 #define rnn__layer_in(l) rnn__layer_input((l), 0)
 #define rnn__layer_in_len(l) rnn__layer_input_len((l), 0)
 #define rnn__layer_din(l) rnn__layer_input_grad((l), 0)
+/* 1 when producer k's gradient may be written instead of added to (in_fresh). */
+#define rnn__layer_input_fresh(l, k) ((l)->in_fresh[(k)])
 
 /* Makes *t an owned tensor of dtype and shape, reusing its buffer when large
  * enough (and of that dtype). Contents are unspecified unless zero is set. */

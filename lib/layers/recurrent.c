@@ -627,12 +627,14 @@ static void split_output_grad(rnn_layer *l, rnn__recurrent *r)
 
 /* Runs the directions' kernels backward. Each reads its output gradient in place (direct
  * output), from D->dy or not at all (no sequence out), and adds its input gradient into the
- * producer's, or leaves it in D->dx when a dropout mask must multiply it first. */
+ * producer's (the first to reach a fresh one writes it), or leaves it in D->dx when a dropout
+ * mask must multiply it first. */
 static rnn_status run_kernels_backward(rnn_layer *l, rnn__recurrent *r, const rnn__run *run)
 {
     const int64_t N = r->N, T = r->T, I = r->I;
     rnn_tensor *din = rnn__layer_din(l);
     rnn_status st;
+    int fresh = rnn__layer_input_fresh(l, 0);
     for (int d = 0; d < r->ndir; d++) {
         rnn__rdir *D = &r->d[d];
         rnn__rnn_weights w;
@@ -649,9 +651,10 @@ static rnn_status run_kernels_backward(rnn_layer *l, rnn__recurrent *r, const rn
                           .dwh = l->trainable ? rnn__f32(l->grad[D->pr]) : NULL,
                           .db = l->trainable && D->pb >= 0 ? D->dbias.p : NULL,
                           .dy_rows = dy_rows, .dx_rows = {.t = I, .n = T * I},
-                          .dx_add = !D->masked};
+                          .dx_add = !D->masked && !fresh};
         if ((st = rnn__rnn_backward(D->used, &w, &D->fwd, &b)))
             return st;
+        fresh = fresh && D->masked;
         if (l->trainable && D->pb >= 0)
             rnn__recurrent_dbias_to_keras(r, D->dbias.p, rnn__f32(l->grad[D->pb]));
     }

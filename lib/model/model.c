@@ -510,6 +510,31 @@ rnn_status rnn_model_backward(rnn_model *model, int num_outputs, const rnn_tenso
     return rnn__model_backward_hooked(model, num_outputs, grads, NULL, NULL);
 }
 
+/* The layers' in_fresh flags for a backward seeded with grads (layer.h). Layers run backward
+ * from the last to the first, so the first to reach a producer's gradient is its last
+ * consumer. */
+static void mark_fresh_grads(rnn_model *model, int num_outputs, const rnn_tensor *const *grads)
+{
+    for (int i = 1; i < model->n_layers; i++) {
+        rnn_layer *l = model->layers[i];
+        for (int k = 0; k < l->n_in; k++) {
+            const rnn__port p = l->in[k];
+            int fresh = 1;
+            for (int j = 0; grads && j < num_outputs && fresh; j++) {
+                const rnn__port op = rnn__model_output_port(model, j);
+                fresh = !(grads[j] && op.layer == p.layer && op.output == p.output);
+            }
+            for (int m = i; m < model->n_layers && fresh; m++) {
+                const rnn_layer *c = model->layers[m];
+                for (int q = 0; q < c->n_in && fresh; q++)
+                    fresh = (m == i && q == k) ||
+                            !(c->in[q].layer == p.layer && c->in[q].output == p.output);
+            }
+            l->in_fresh[k] = (unsigned char)fresh;
+        }
+    }
+}
+
 rnn_status rnn__model_backward_hooked(rnn_model *model, int num_outputs,
                                       const rnn_tensor *const *grads, rnn__layer_done_fn done,
                                       void *ctx)
@@ -576,6 +601,7 @@ rnn_status rnn__model_backward_hooked(rnn_model *model, int num_outputs,
             for (int64_t i = 0; i < grads[k]->numel; i++)
                 d[i] += g[i];
     }
+    mark_fresh_grads(model, num_outputs, grads);
     rnn__threads_apply();
     const rnn__run r = rnn__model_run_ctx(model, 1);
     for (int i = model->n_layers - 1; i >= 1; i--) {

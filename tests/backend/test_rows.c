@@ -2,11 +2,12 @@
 /*
  * The recurrent kernels on rows that are not dense time-major (backend.h's rnn__rows), as a
  * layer passes them: x batch-major (N, T, I) in place, y and dy as one half of a
- * bidirectional layer's concatenated (N, T, 2H), dx batch-major and added to (dx_add). On
- * both backends, every cell, both directions, with and without lengths, and one inference
- * step (where the step kernel takes dense rows only): the same numbers as the dense
- * time-major call, the other half of y untouched, y's rows past a sample's length zero, dx's
- * left as they were.
+ * bidirectional layer's concatenated (N, T, 2H), dx batch-major and added to (dx_add) or
+ * written (a layer's first write into a fresh gradient). On both backends, every cell, both
+ * directions, with and without lengths, uncapped and with the workspace capped to one step a
+ * chunk, and one inference step (where the step kernel takes dense rows only): the same
+ * numbers as the dense time-major call, the other half of y untouched, y's rows past a
+ * sample's length zero, dx's left as they were (added to) or zero (written).
  */
 #include <math.h>
 
@@ -40,9 +41,10 @@ static void result_free(result *r)
 static const float SENTINEL = 7.0f, BASE = 0.25f;
 
 /* Forward (+ backward when Tn > 1) on kernel k with the same inputs, dense time-major rows
- * (strided = 0) or batch-major x and dx (added to BASE) and y, dy as columns [H, 2H) of an
- * (N, T, 2H) array whose columns [0, H) hold SENTINEL. Results are returned dense time-major
- * (dx without BASE); the strided call's untouched entries are checked here. */
+ * (strided = 0) or batch-major x and dx (1: added to BASE, 2: written over BASE) and y, dy as
+ * columns [H, 2H) of an (N, T, 2H) array whose columns [0, H) hold SENTINEL. Results are
+ * returned dense time-major (dx without BASE); the strided call's untouched entries are
+ * checked here. */
 static void run(rnn__rnn_kernel *k, rnn__cell cell, int64_t Tn, const int32_t *len, int strided,
                 result *out)
 {
@@ -74,7 +76,7 @@ static void run(rnn__rnn_kernel *k, rnn__cell cell, int64_t Tn, const int32_t *l
     if (Tn > 1) {
         rnn__rnn_bwd g = {.dy = strided ? dyb + H : dy, .dx = strided ? dxb : out->dx,
                           .dh0 = out->dh0, .dwx = out->dwx, .dwh = out->dwh, .db = out->db,
-                          .dy_rows = yr, .dx_rows = xr, .dx_add = strided};
+                          .dy_rows = yr, .dx_rows = xr, .dx_add = strided == 1};
         ck_ok(rnn__rnn_backward(k, &w, &f, &g));
     }
     for (int64_t t = 0; strided && t < Tn; t++)
@@ -88,8 +90,9 @@ static void run(rnn__rnn_kernel *k, rnn__cell cell, int64_t Tn, const int32_t *l
                 out->y[(t * N + n) * H + j] = yrow[H + j];
             }
             for (int64_t i = 0; Tn > 1 && i < I; i++) {
-                ck_assert_msg(t < L || dxrow[i] == BASE, "dx past the length changed");
-                out->dx[(t * N + n) * I + i] = dxrow[i] - BASE;
+                const float base = strided == 1 ? BASE : 0.0f;
+                ck_assert_msg(t < L || dxrow[i] == base, "dx past the length not %g", base);
+                out->dx[(t * N + n) * I + i] = dxrow[i] - base;
             }
         }
     free(x), free(wx), free(wh), free(b), free(dy), free(xb), free(yb), free(dyb), free(dxb);
@@ -123,21 +126,28 @@ START_TEST(strided_rows_equal_dense_rows)
                 for (int64_t Tn = 1; Tn <= T; Tn += T - 1) {
                     const int32_t *len = varlen && Tn == T ? lens : NULL;
                     rnn__rnn_shape sh = {cells[c], T, N, I, H, reverse};
-                    result r[2][2]; /* [backend][strided] */
+                    /* [backend][dense, added, written, added capped, written capped] */
+                    result r[2][5];
                     for (int be = 0; be < 2; be++)
-                        for (int s = 0; s < 2; s++) {
+                        for (int s = 0; s < 5; s++) {
                             rnn__rnn_kernel *k;
+                            ck_ok(rnn_set_workspace_limit(s > 2 ? 1 : 0));
                             ck_ok(rnn__rnn_create(ctx[be], &sh, &k));
-                            run(k, cells[c], Tn, len, s, &r[be][s]);
+                            run(k, cells[c], Tn, len, s > 2 ? s - 2 : s, &r[be][s]);
                             rnn__rnn_destroy(k);
                         }
-                    /* one step: the dense call runs on the step kernel (its own sums) */
-                    compare(&r[0][1], &r[0][0], cells[c], Tn, 1e-6, "reference, strided");
-                    compare(&r[1][1], &r[1][0], cells[c], Tn, Tn == 1 ? 1e-5 : 1e-6,
-                            "oneDNN, strided");
-                    compare(&r[1][1], &r[0][0], cells[c], Tn, 1e-4, "oneDNN against reference");
-                    for (int i = 0; i < 4; i++)
-                        result_free(&r[i / 2][i % 2]);
+                    ck_ok(rnn_set_workspace_limit(0));
+                    /* one step: the dense call runs on the step kernel (its own sums); the
+                     * capped runs sum the weight gradients chunk by chunk */
+                    for (int s = 1; s < 5; s++) {
+                        compare(&r[0][s], &r[0][0], cells[c], Tn, 1e-6, "reference, strided");
+                        compare(&r[1][s], &r[1][0], cells[c], Tn, Tn == 1 ? 1e-5 : 1e-6,
+                                "oneDNN, strided");
+                        compare(&r[1][s], &r[0][0], cells[c], Tn, 1e-4,
+                                "oneDNN against reference");
+                    }
+                    for (int i = 0; i < 10; i++)
+                        result_free(&r[i / 5][i % 5]);
                 }
     rnn__ctx_destroy(ctx[0]);
     rnn__ctx_destroy(ctx[1]);

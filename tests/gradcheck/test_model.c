@@ -2,7 +2,9 @@
 /* lib/model/ (model.c, shared.c): functional graphs. Encoder-decoders whose encoder states
  * start the decoder (rnn_layer_connect_initial_state), every cell, with and without lengths;
  * a shared Embedding under two poolings, Concatenate, two outputs; a shared LSTM applied to
- * two inputs. Both backends. */
+ * two inputs; one output read by two recurrent layers, the later of which writes its gradient
+ * first (layer.h's in_fresh), and the same output also an output of the model (seeded, so
+ * neither may write it). Both backends. */
 #include "../common/functional_models.h"
 #include "gc_tests.h"
 #include "gradcheck.h"
@@ -109,9 +111,52 @@ START_TEST(shared_recurrent_layer)
 }
 END_TEST
 
+/* x (T, 3) -> Dense d (4, tanh) -> LSTM a (3, sequences); d -> bidirectional GRU b (2,
+ * sequences); concatenate(a, b) -> Dense(2); outputs: that [and d]. No lengths: the oneDNN
+ * kernels read dy and write dx batch-major in place. */
+START_TEST(two_recurrent_consumers)
+{
+    for (int be = 0; be < 2; be++)
+        for (int d_out = 0; d_out < 2; d_out++) {
+            rnn_model *m = fm_new_model(backend(be));
+            int64_t s[2] = {0, 3};
+            rnn_layer *d, *a, *b, *cat, *top;
+            ck_ok(rnn_model_add_input(m, RNN_F32, 2, s, NULL));
+            rnn_dense_options dn;
+            rnn_dense_options_init(&dn);
+            dn.units = 4, dn.activation = RNN_ACT_TANH;
+            ck_ok(rnn_model_add_dense(m, &dn, &d));
+            rnn_recurrent_options r;
+            rnn_recurrent_options_init(&r, RNN_LSTM);
+            r.units = 3, r.return_sequences = 1;
+            ck_ok(rnn_model_add_recurrent(m, &r, &a));
+            ck_ok(rnn_model_connect_next(m, d, 0));
+            rnn_recurrent_options_init(&r, RNN_GRU);
+            r.units = 2, r.return_sequences = 1, r.bidirectional = 1;
+            ck_ok(rnn_model_add_recurrent(m, &r, &b));
+            rnn_layer *ops[2] = {a, b};
+            ck_ok(rnn_model_add_concatenate(m, 2, ops, NULL, &cat));
+            dn.units = 2;
+            ck_ok(rnn_model_add_dense(m, &dn, &top));
+            rnn_layer *outs[2] = {top, d};
+            ck_ok(rnn_model_set_outputs(m, 1 + d_out, outs, NULL));
+            int64_t xd[3] = {N, T1, 3};
+            tm_rng = 0x2C0ull + (uint64_t)d_out;
+            rnn_tensor *x[1] = {tm_tensor(3, xd, 1.0)};
+            char what[96];
+            snprintf(what, sizeof what, "one output, two recurrent consumers%s %s",
+                     d_out ? ", also a model output" : "", be ? "reference" : "onednn");
+            gc_model(m, 1, x, NULL, NULL, what);
+            rnn_tensor_destroy(x[0]);
+            rnn_model_destroy(m);
+        }
+}
+END_TEST
+
 void gc_add_model(TCase *tc)
 {
     tcase_add_test(tc, encoder_decoder_connected_states);
     tcase_add_test(tc, shared_embedding_concatenate_two_outputs);
     tcase_add_test(tc, shared_recurrent_layer);
+    tcase_add_test(tc, two_recurrent_consumers);
 }
