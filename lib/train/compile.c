@@ -64,7 +64,8 @@ rnn_status rnn_model_compile(rnn_model *m, const rnn_compile_options *options,
 
 /* The first trainable parameter whose gradient holds an Inf or a NaN, or
  * NULL: an update from it would poison the weights. (x * 0 is NaN exactly
- * when x is not finite, and a sum of them vectorises.) */
+ * when x is not finite, else 0, so the sum is NaN or 0 in any order: the
+ * simd reduction may split it, which plain C forbids the compiler to do.) */
 const rnn__param *rnn__nonfinite_grad(const rnn_model *m)
 {
     for (int k = 0; k < m->n_params; k++) {
@@ -72,8 +73,10 @@ const rnn__param *rnn__nonfinite_grad(const rnn_model *m)
         if (!p->layer->trainable)
             continue;
         const float *g = rnn__f32(p->grad);
+        const int64_t n = p->grad->numel;
         float z = 0.0f;
-        for (int64_t i = 0; i < p->grad->numel; i++)
+#pragma omp simd reduction(+ : z)
+        for (int64_t i = 0; i < n; i++)
             z += g[i] * 0.0f;
         if (z != 0.0f)
             return p;
