@@ -200,9 +200,9 @@ static prim_entry *find_prim(rnn__dnnl_rnn *k, int kind, int bf16, int64_t T, in
     return NULL;
 }
 
-/* The primitive of (kind, T, N, Ntot) in the precision of the last forward (k->bf16). */
-/* The primitive of kind for T x N rows of Ntot, made when not cached. A K_BWD one reads
- * diff_dst_layer and writes diff_src_layer where gy and gx say (NULL: the time-major view). */
+/* The primitive of kind for T x N rows of Ntot in the precision of the last forward
+ * (k->bf16), made when not cached. A K_BWD one reads diff_dst_layer and writes
+ * diff_src_layer where gy and gx say (NULL: the time-major view). */
 static rnn_status get_prim_at(rnn__dnnl_rnn *k, int kind, int64_t T, int64_t N, int64_t Ntot,
                               const rnn__rows *gx, const rnn__rows *gy, prim_entry **out)
 {

@@ -510,6 +510,18 @@ rnn_status rnn_model_backward(rnn_model *model, int num_outputs, const rnn_tenso
     return rnn__model_backward_hooked(model, num_outputs, grads, NULL, NULL);
 }
 
+/* 1 when grads (num_outputs entries, each NULL or a gradient) seeds output p. */
+static int seeded(const rnn_model *model, int num_outputs, const rnn_tensor *const *grads,
+                  rnn__port p)
+{
+    for (int j = 0; grads && j < num_outputs; j++) {
+        const rnn__port op = rnn__model_output_port(model, j);
+        if (grads[j] && op.layer == p.layer && op.output == p.output)
+            return 1;
+    }
+    return 0;
+}
+
 /* The layers' in_fresh flags for a backward seeded with grads (layer.h). Layers run backward
  * from the last to the first, so the first to reach a producer's gradient is its last
  * consumer. */
@@ -519,11 +531,7 @@ static void mark_fresh_grads(rnn_model *model, int num_outputs, const rnn_tensor
         rnn_layer *l = model->layers[i];
         for (int k = 0; k < l->n_in; k++) {
             const rnn__port p = l->in[k];
-            int fresh = 1;
-            for (int j = 0; grads && j < num_outputs && fresh; j++) {
-                const rnn__port op = rnn__model_output_port(model, j);
-                fresh = !(grads[j] && op.layer == p.layer && op.output == p.output);
-            }
+            int fresh = !seeded(model, num_outputs, grads, p);
             for (int m = i; m < model->n_layers && fresh; m++) {
                 const rnn_layer *c = model->layers[m];
                 for (int q = 0; q < c->n_in && fresh; q++)
@@ -575,12 +583,8 @@ rnn_status rnn__model_backward_hooked(rnn_model *model, int num_outputs,
             const rnn_tensor *o = rnn__node_out(l, k);
             if (l->out_dtype[k] != RNN_F32 || !o)
                 continue;
-            int seeded = 0;
-            for (int j = 0; grads && j < num_outputs && !seeded; j++) {
-                const rnn__port op = rnn__model_output_port(model, j);
-                seeded = grads[j] && op.layer == l && op.output == k;
-            }
-            if ((st = rnn__tensor_ensure(&l->dout[k], o->rank, o->dims, !seeded)))
+            const int seed = seeded(model, num_outputs, grads, (rnn__port){l, k});
+            if ((st = rnn__tensor_ensure(&l->dout[k], o->rank, o->dims, !seed)))
                 return rnn__err_wrap(st, func, NULL);
         }
     }
