@@ -2,18 +2,52 @@
 /* The replaceable allocator. Every block librnn allocates comes from here,
  * 64-byte aligned, with a small header recording the size, so that
  * rnn_memory_used() can account for live memory and tests can prove that
- * failed calls leak nothing. */
+ * failed calls leak nothing.
+ *
+ * The default allocator maps blocks of 1 MiB and more straight from the
+ * kernel (mmap) and unmaps them when freed. Through malloc, glibc raises its
+ * mmap threshold each time such a block is freed (up to 32 MiB), after which
+ * blocks of that size come from the heap, whose holes it rarely returns:
+ * training runs whose batches grow (every "ensure" buffer is reallocated at a
+ * larger batch) then stay tens of MiB above what they hold. The POS tagger's
+ * epoch peaked at 398 MiB through malloc and peaks at 360 mapped. Big blocks
+ * are allocated once per batch shape, so the system calls cost nothing
+ * measurable. Under AddressSanitizer everything goes to malloc, which then
+ * guards the big blocks too. */
+#define _DEFAULT_SOURCE /* MAP_ANONYMOUS */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "internal.h"
 
 #define RNN__ALIGN 64
 
 typedef struct block_header {
-    void *base;  /* what the user allocator returned */
-    size_t size; /* payload size */
+    void *base;    /* what the allocator returned */
+    size_t size;   /* payload size */
+    size_t mapped; /* length of the direct mapping at base; 0: from alloc_fn */
 } block_header;
+
+#if defined(__SANITIZE_ADDRESS__)
+#define RNN__MAP_MIN SIZE_MAX /* never: let ASan see every block */
+#else
+#define RNN__MAP_MIN ((size_t)1 << 20)
+#endif
+
+/* A fresh private anonymous mapping of at least total bytes, or NULL; *len
+ * receives its length. */
+static void *map_block(size_t total, size_t *len)
+{
+    const size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    size_t padded;
+    if (!rnn__add_size(total, page - 1, &padded))
+        return NULL;
+    *len = padded & ~(page - 1);
+    void *p = mmap(NULL, *len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    return p == MAP_FAILED ? NULL : p;
+}
 
 static void *default_alloc(void *user, size_t size)
 {
@@ -76,7 +110,10 @@ void *rnn__malloc(size_t size)
     size_t total;
     if (!rnn__add_size(size, sizeof(block_header) + RNN__ALIGN - 1, &total))
         return NULL;
-    void *base = alloc_fn(alloc_user, total);
+    size_t mapped = 0;
+    void *base = alloc_fn == default_alloc && total >= RNN__MAP_MIN
+                     ? map_block(total, &mapped)
+                     : alloc_fn(alloc_user, total);
     if (base == NULL)
         return NULL;
     uintptr_t p = ((uintptr_t)base + sizeof(block_header) + RNN__ALIGN - 1) &
@@ -84,6 +121,7 @@ void *rnn__malloc(size_t size)
     block_header *h = (block_header *)p - 1;
     h->base = base;
     h->size = size;
+    h->mapped = mapped;
     __atomic_add_fetch(&bytes_live, size, __ATOMIC_RELAXED);
     __atomic_add_fetch(&blocks_live, 1, __ATOMIC_RELEASE);
     return (void *)p;
@@ -95,7 +133,7 @@ void *rnn__calloc(size_t count, size_t size)
     if (!rnn__mul_size(count, size, &total))
         return NULL;
     void *p = rnn__malloc(total);
-    if (p)
+    if (p && !((block_header *)p - 1)->mapped) /* a fresh mapping is zero already */
         memset(p, 0, total);
     return p;
 }
@@ -107,5 +145,8 @@ void rnn__free(void *ptr)
     block_header *h = (block_header *)ptr - 1;
     __atomic_sub_fetch(&bytes_live, h->size, __ATOMIC_RELAXED);
     __atomic_sub_fetch(&blocks_live, 1, __ATOMIC_RELEASE);
-    free_fn(alloc_user, h->base);
+    if (h->mapped)
+        munmap(h->base, h->mapped);
+    else
+        free_fn(alloc_user, h->base);
 }

@@ -114,7 +114,12 @@ typedef void (*rnn_free_fn)(void *user_data, void *ptr);
  *
  * Every byte librnn allocates (tensors, models, workspaces, primitive
  * scratchpads) goes through these functions; oneDNN's internal bookkeeping
- * does not. Pass NULL for both functions to restore malloc/free.
+ * does not. Pass NULL for both functions to restore the default: malloc
+ * and free, except that blocks of 1 MiB and more are mapped from the
+ * system directly (mmap) and given back to it when freed, so that a
+ * training run's memory does not stay above what it holds (glibc keeps
+ * freed big blocks in its heap once it has raised its mmap threshold).
+ * A replacement gets every block, big ones too.
  * Blocks are requested with no alignment promise: librnn aligns internally.
  *
  * Allowed only while no librnn memory is live (rnn_memory_used() == 0),

@@ -2,7 +2,9 @@
 /* Unit tests: the replaceable allocator and the out-of-memory loop.
  * White-box (linked against the internal static copy) so that it can also
  * drive internal objects such as backend contexts. */
+#include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "backend/backend.h"
 #include "test_util.h"
@@ -59,6 +61,88 @@ START_TEST(allocator_replacement_rules)
     ck_ok(rnn_tensor_create(RNN_F32, 1, dims, &t));
     ck_assert_int_eq(c.calls, before); /* back on malloc */
     rnn_tensor_destroy(t);
+}
+END_TEST
+
+/* Resident KiB of this process (VmRSS), or -1. */
+static long rss_kib(void)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    if (!f)
+        return -1;
+    char line[256];
+    long kb = -1;
+    while (fgets(line, sizeof line, f))
+        if (strncmp(line, "VmRSS:", 6) == 0)
+            kb = strtol(line + 6, NULL, 10);
+    fclose(f);
+    return kb;
+}
+
+/* Blocks of 1 MiB and more: aligned, zeroed by rnn__calloc, accounted, and
+ * given back to the system when freed even after glibc has raised its mmap
+ * threshold (through malloc, the block below would come from the heap and
+ * stay resident). A replaced allocator still gets every block. */
+START_TEST(large_blocks)
+{
+    const size_t big = (size_t)24 << 20;
+    for (int round = 0; round < 2; round++) { /* the second: a reused range is zero too */
+        unsigned char *p = rnn__calloc(big, 1);
+        ck_assert_ptr_nonnull(p);
+        ck_assert_uint_eq((uintptr_t)p % 64, 0);
+        ck_assert_uint_eq(rnn_memory_used(), big);
+        for (size_t i = 0; i < big; i += 4093)
+            ck_assert_msg(p[i] == 0, "byte %zu of a calloc'ed block is %d", i, p[i]);
+        memset(p, 0xA5, big);
+        rnn__free(p);
+        ck_assert_uint_eq(rnn_memory_used(), 0);
+    }
+    /* Just under and over the threshold, through rnn__malloc + rnn__calloc. */
+    const size_t sizes[] = {((size_t)1 << 20) - 200, ((size_t)1 << 20) + 1};
+    for (int i = 0; i < 2; i++) {
+        unsigned char *a = rnn__malloc(sizes[i]);
+        ck_assert_ptr_nonnull(a);
+        memset(a, 0x5A, sizes[i]);
+        rnn__free(a);
+        unsigned char *z = rnn__calloc(1, sizes[i]);
+        ck_assert_ptr_nonnull(z);
+        ck_assert_int_eq(z[0] | z[sizes[i] / 2] | z[sizes[i] - 1], 0);
+        rnn__free(z);
+    }
+    /* Sizes no system can give: NULL, not a crash. */
+    ck_assert_ptr_null(rnn__malloc(SIZE_MAX - 16));
+    ck_assert_ptr_null(rnn__malloc((size_t)1 << 62));
+    ck_assert_uint_eq(rnn_memory_used(), 0);
+
+#if !defined(__SANITIZE_ADDRESS__) /* ASan's allocator is not glibc's */
+    if (getenv("LD_PRELOAD") == NULL) { /* nor valgrind's */
+        void *raise = malloc((size_t)30 << 20); /* freeing it raises glibc's threshold */
+        ck_assert_ptr_nonnull(raise);
+        memset(raise, 1, (size_t)30 << 20);
+        free(raise);
+        const long before = rss_kib();
+        unsigned char *p = rnn__malloc((size_t)16 << 20);
+        ck_assert_ptr_nonnull(p);
+        memset(p, 1, (size_t)16 << 20);
+        const long touched = rss_kib();
+        rnn__free(p);
+        const long after = rss_kib();
+        ck_assert_msg(touched - after > 15 * 1024,
+                      "a freed 16 MiB block stays resident: RSS %ld KiB before, %ld touched, "
+                      "%ld freed",
+                      before, touched, after);
+    }
+#endif
+
+    counting c = {0, -1, 0};
+    ck_ok(rnn_set_allocator(count_alloc, count_free, &c));
+    void *q = rnn__malloc(big);
+    ck_assert_ptr_nonnull(q);
+    ck_assert_int_eq(c.calls, 1);
+    ck_assert_int_eq(c.live, 1);
+    rnn__free(q);
+    ck_assert_int_eq(c.live, 0);
+    ck_ok(rnn_set_allocator(NULL, NULL, NULL));
 }
 END_TEST
 
@@ -197,6 +281,7 @@ static Suite *alloc_suite(void)
     TCase *tc = tcase_create("alloc");
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, allocator_replacement_rules);
+    tcase_add_test(tc, large_blocks);
     tcase_add_test(tc, oom_tensors);
     tcase_add_test(tc, oom_backend_context);
     tcase_add_test(tc, oom_model_build_and_train_step);
