@@ -12,8 +12,8 @@
  * larger batch) then stay tens of MiB above what they hold. The POS tagger's
  * epoch peaked at 398 MiB through malloc and peaks at 360 mapped. Big blocks
  * are allocated once per batch shape, so the system calls cost nothing
- * measurable. Under AddressSanitizer everything goes to malloc, which then
- * guards the big blocks too. */
+ * measurable. Under AddressSanitizer, and under valgrind when built with its
+ * header, everything goes to malloc, so that they guard the big blocks too. */
 #define _DEFAULT_SOURCE /* MAP_ANONYMOUS */
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +21,12 @@
 #include <unistd.h>
 
 #include "internal.h"
+#ifdef RNN_HAVE_VALGRIND_H
+#include <valgrind/valgrind.h>
+#define RNN__UNDER_VALGRIND RUNNING_ON_VALGRIND
+#else
+#define RNN__UNDER_VALGRIND 0
+#endif
 
 #define RNN__ALIGN 64
 
@@ -111,7 +117,7 @@ void *rnn__malloc(size_t size)
     if (!rnn__add_size(size, sizeof(block_header) + RNN__ALIGN - 1, &total))
         return NULL;
     size_t mapped = 0;
-    void *base = alloc_fn == default_alloc && total >= RNN__MAP_MIN
+    void *base = alloc_fn == default_alloc && total >= RNN__MAP_MIN && !RNN__UNDER_VALGRIND
                      ? map_block(total, &mapped)
                      : alloc_fn(alloc_user, total);
     if (base == NULL)
