@@ -3,6 +3,8 @@
  * fixed parameters and gradients over several steps; clipping; frozen
  * layers; option errors. */
 #include <math.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "test_util.h"
 
@@ -172,6 +174,124 @@ START_TEST(updates_equal_keras_formulas)
 }
 END_TEST
 
+/* The update written one element at a time, exactly as the library states it
+ * (the same double and float operations in the same order). */
+static void scalar_update(const rnn_optimizer_options *o, int64_t t, double *u_product, float *w,
+                          const float *g, float *m, float *v, int64_t n)
+{
+    const double lr = o->learning_rate, b1 = o->beta_1, b2 = o->beta_2, eps = o->epsilon;
+    const double alpha = lr * sqrt(1.0 - pow(b2, (double)t)) / (1.0 - pow(b1, (double)t));
+    const double u_t = b1 * (1.0 - 0.5 * pow(0.96, (double)t));
+    const double u_t1 = b1 * (1.0 - 0.5 * pow(0.96, (double)(t + 1)));
+    const double up = *u_product * u_t, up1 = up * u_t1, b2_pow = pow(b2, (double)t);
+    const double wd = o->type == RNN_OPTIM_ADAMW ? lr * o->weight_decay : 0.0;
+    for (int64_t k = 0; k < n; k++) {
+        switch (o->type) {
+        case RNN_OPTIM_SGD:
+            if (o->momentum == 0.0f) {
+                w[k] -= (float)(lr * g[k]);
+                break;
+            }
+            m[k] = (float)(o->momentum * m[k] - lr * g[k]);
+            w[k] += o->nesterov ? (float)(o->momentum * m[k] - lr * g[k]) : m[k];
+            break;
+        case RNN_OPTIM_RMSPROP:
+            v[k] = (float)(o->rho * v[k] + (1.0 - o->rho) * g[k] * g[k]);
+            w[k] -= (float)(lr * g[k] / sqrt((double)v[k] + eps));
+            break;
+        case RNN_OPTIM_ADAMW:
+        case RNN_OPTIM_ADAM:
+            if (wd != 0.0)
+                w[k] -= (float)(wd * w[k]);
+            m[k] = (float)(b1 * m[k] + (1.0 - b1) * g[k]);
+            v[k] = (float)(b2 * v[k] + (1.0 - b2) * g[k] * g[k]);
+            w[k] -= (float)(alpha * m[k] / (sqrt((double)v[k]) + eps));
+            break;
+        case RNN_OPTIM_NADAM: {
+            m[k] = (float)(b1 * m[k] + (1.0 - b1) * g[k]);
+            v[k] = (float)(b2 * v[k] + (1.0 - b2) * g[k] * g[k]);
+            double mh = u_t1 * m[k] / (1.0 - up1) + (1.0 - u_t) * g[k] / (1.0 - up);
+            double vh = v[k] / (1.0 - b2_pow);
+            w[k] -= (float)(lr * mh / (sqrt(vh) + eps));
+            break;
+        }
+        }
+    }
+    *u_product = up;
+}
+
+/* A kernel of 150 x 101 = 15,150 elements (updated vectorised, on the
+ * library's threads) and a bias of 101 (one thread, a vector tail): three
+ * steps of every optimizer equal the scalar formula bit for bit. */
+START_TEST(wide_updates_equal_the_scalar_formula_bit_for_bit)
+{
+    enum { IN = 150, UNITS = 101 };
+    const int64_t size[2] = {IN * UNITS, UNITS};
+    rnn_optimizer_options opts[7];
+    rnn_optimizer_options_init(&opts[0], RNN_OPTIM_SGD);
+    rnn_optimizer_options_init(&opts[1], RNN_OPTIM_SGD);
+    opts[1].momentum = 0.9f;
+    opts[2] = opts[1];
+    opts[2].nesterov = 1;
+    rnn_optimizer_options_init(&opts[3], RNN_OPTIM_RMSPROP);
+    rnn_optimizer_options_init(&opts[4], RNN_OPTIM_ADAM);
+    rnn_optimizer_options_init(&opts[5], RNN_OPTIM_ADAMW);
+    rnn_optimizer_options_init(&opts[6], RNN_OPTIM_NADAM);
+    for (int c = 0; c < 7; c++) {
+        rnn_model *m;
+        ck_ok(rnn_model_create(NULL, &m));
+        int64_t sh[1] = {IN};
+        ck_ok(rnn_model_add_input(m, RNN_F32, 1, sh, NULL));
+        rnn_dense_options d;
+        rnn_dense_options_init(&d);
+        d.units = UNITS;
+        rnn_layer *l;
+        ck_ok(rnn_model_add_dense(m, &d, &l));
+        rnn_optimizer *opt;
+        ck_ok(rnn_optimizer_create(m, &opts[c], &opt));
+        float *ref[2][3]; /* w, m, v of kernel and bias */
+        for (int p = 0; p < 2; p++) {
+            float *w = pdata(l, p, 0);
+            for (int64_t k = 0; k < size[p]; k++)
+                w[k] = (float)(0.5 * sin(0.37 * (double)k + p));
+            for (int i = 0; i < 3; i++)
+                ck_assert_ptr_nonnull(ref[p][i] = calloc((size_t)size[p], sizeof(float)));
+            memcpy(ref[p][0], w, (size_t)size[p] * sizeof(float));
+        }
+        rnn_layer_params_changed(l);
+        double u_product = 1.0;
+        for (int64_t t = 1; t <= 3; t++) {
+            for (int p = 0; p < 2; p++) {
+                float *g = pdata(l, p, 1);
+                for (int64_t k = 0; k < size[p]; k++) /* magnitudes from 1e-6 to 3 */
+                    g[k] = (float)(cos(1.3 * (double)k + (double)t) *
+                                   pow(10.0, -6.0 + 6.5 * fmod(0.61 * (double)k, 1.0)));
+                double up = u_product;
+                scalar_update(&opts[c], t, &up, ref[p][0], g, ref[p][1], ref[p][2], size[p]);
+                if (p == 1)
+                    u_product = up;
+            }
+            ck_ok(rnn_optimizer_step(opt));
+            for (int p = 0; p < 2; p++) {
+                const float *w = pdata(l, p, 0);
+                for (int64_t k = 0; k < size[p]; k++)
+                    ck_assert_msg(memcmp(&w[k], &ref[p][0][k], sizeof(float)) == 0,
+                                  "optimizer %d (type %d), step %lld, parameter %d, element "
+                                  "%lld: %.9g, the scalar formula gives %.9g",
+                                  c, (int)opts[c].type, (long long)t, p, (long long)k,
+                                  (double)w[k], (double)ref[p][0][k]);
+            }
+        }
+        for (int p = 0; p < 2; p++)
+            for (int i = 0; i < 3; i++)
+                free(ref[p][i]);
+        rnn_optimizer_destroy(opt);
+        rnn_model_destroy(m);
+    }
+    ck_assert_uint_eq(rnn_memory_used(), 0);
+}
+END_TEST
+
 START_TEST(clipping)
 {
     rnn_optimizer_options o;
@@ -249,6 +369,7 @@ int main(void)
     Suite *s = suite_create("optimizers");
     TCase *tc = tcase_create("optim");
     tcase_add_test(tc, updates_equal_keras_formulas);
+    tcase_add_test(tc, wide_updates_equal_the_scalar_formula_bit_for_bit);
     tcase_add_test(tc, clipping);
     tcase_add_test(tc, defaults_frozen_layers_and_errors);
     suite_add_tcase(s, tc);
