@@ -6,8 +6,8 @@
  *
  * The default allocator maps blocks of 1 MiB and more straight from the
  * kernel (mmap) and unmaps them when freed. Through malloc, glibc raises its
- * mmap threshold each time such a block is freed (up to 32 MiB), after which
- * blocks of that size come from the heap, whose holes it rarely returns:
+ * mmap threshold to the size of each such block freed (up to 32 MiB), after
+ * which blocks below it come from the heap, whose holes it rarely returns:
  * training runs whose batches grow (every "ensure" buffer is reallocated at a
  * larger batch) then stay tens of MiB above what they hold. The POS tagger's
  * epoch peaked at 398 MiB through malloc and peaks at 360 mapped. Big blocks
