@@ -110,6 +110,7 @@ RNN__HIDDEN size_t rnn__dnnl_rnn_cached(const rnn__dnnl_rnn *k); /* its primitiv
 #define RNN__SEG_ROWS 8 /* a segment's rows: the samples running, rounded up to this */
 typedef struct rnn__seg {
     int64_t t0, T, N; /* time offset, length, rows */
+    int64_t off;      /* its first row in the sorted buffers: the earlier segments' T x N */
     size_t ws_off;    /* its training forward's workspace, in the kernel's buffer */
     rnn__fbuf h, c;   /* dst_iter, dst_iter_c [N][H] */
 } rnn__seg;
@@ -122,6 +123,12 @@ typedef struct rnn__seg_plan {
     int32_t *slen;         /* [N]: sorted lengths, descending */
     rnn__seg *segs;        /* up to T */
     int nseg;
+    /* The sorted buffers hold each segment's T x N rows, dense, one segment after the other:
+     * rows in all (at most T x N; fewer when samples end early), and tbase[t] the row of step
+     * t's first sample (its segment's off + (t - t0) x N), so sample rank j's row at step t is
+     * tbase[t] + j. */
+    int64_t rows;
+    int64_t *tbase; /* [T] */
 } rnn__seg_plan;
 /* Sorts f's samples by length (stable) and cuts time where the rounded count of running
  * samples changes, or at every distinct length (cut_at_every_end), and after at most
@@ -129,7 +136,8 @@ typedef struct rnn__seg_plan {
 RNN__HIDDEN void rnn__plan_make(rnn__seg_plan *p, const rnn__rnn_fwd *f, int reverse,
                                 int cut_at_every_end, int64_t max_steps);
 /* Moves the rows of C floats between the caller's layout (sample n, step t; rows: where its
- * rows are) and the dense time-major sorted one the primitives run on (sample rank j, step t,
+ * rows are) and the sorted one the primitives run on (segment by segment, dense time-major
+ * within each: sample rank j, step t at row tbase[t] + j,
  * each sample's own steps reversed for a right-to-left kernel). Only each sample's first L
  * steps move: RNN__PERM_TO_SORTED copies the caller's src into the sorted dst;
  * RNN__PERM_FROM_SORTED copies them back and zeroes the caller's rows at t >= L;
@@ -137,8 +145,8 @@ RNN__HIDDEN void rnn__plan_make(rnn__seg_plan *p, const rnn__rnn_fwd *f, int rev
 enum { RNN__PERM_TO_SORTED = 0, RNN__PERM_FROM_SORTED = 1, RNN__PERM_ADD_FROM_SORTED = 2 };
 RNN__HIDDEN void rnn__plan_permute(const rnn__seg_plan *p, int64_t C, const rnn__rows *rows,
                                    const float *src, float *dst, int mode);
-/* Zeroes the sorted rows [T][N][I] (inputs, or output gradients) of the steps segments run
- * past their samples' ends. */
+/* Zeroes the sorted rows (inputs, or output gradients; I floats each) of the steps segments
+ * run past their samples' ends. */
 RNN__HIDDEN void rnn__plan_zero_past_ends(const rnn__seg_plan *p, int64_t I, float *xs);
 /* rnn__plan_make without max_steps; then, when the segments' workspaces at row_step bytes per
  * row and step would pass limit (0: no limit), again with chunks of as many steps as fit (at

@@ -40,7 +40,7 @@ void rnn__plan_make(rnn__seg_plan *pl, const rnn__rnn_fwd *f, int reverse, int c
     }
     /* Segments: cut where seg_rows() changes (or at every end), and every max_steps steps. */
     int nseg = 0;
-    int64_t t0 = 0, active = N;
+    int64_t t0 = 0, active = N, off = 0;
     while (t0 < pl->slen[0]) {
         while (active > 0 && pl->slen[active - 1] <= t0)
             active--;
@@ -58,21 +58,25 @@ void rnn__plan_make(rnn__seg_plan *pl, const rnn__rnn_fwd *f, int reverse, int c
         pl->segs[nseg].t0 = t0;
         pl->segs[nseg].T = t1 - t0;
         pl->segs[nseg].N = rows;
+        pl->segs[nseg].off = off;
+        for (int64_t t = t0; t < t1; t++)
+            pl->tbase[t] = off + (t - t0) * rows;
+        off += (t1 - t0) * rows;
         nseg++;
         t0 = t1;
     }
     pl->nseg = nseg;
+    pl->rows = off;
 }
 
 void rnn__plan_zero_past_ends(const rnn__seg_plan *pl, int64_t I, float *xs)
 {
-    const int64_t N = pl->N;
     for (int s = 0; s < pl->nseg; s++) {
         const rnn__seg *g = &pl->segs[s];
         const int64_t t1 = g->t0 + g->T;
         for (int64_t j = g->N - 1; j >= 0 && pl->slen[j] < t1; j--)
             for (int64_t t = pl->slen[j] > g->t0 ? pl->slen[j] : g->t0; t < t1; t++)
-                memset(xs + (t * N + j) * I, 0, sizeof(float) * (size_t)I);
+                memset(xs + (pl->tbase[t] + j) * I, 0, sizeof(float) * (size_t)I);
     }
 }
 
@@ -87,7 +91,7 @@ void rnn__plan_permute(const rnn__seg_plan *pl, int64_t C, const rnn__rows *rows
         const int64_t n = pl->perm[j], L = pl->slen[j];
         for (int64_t t = 0; t < L; t++) {
             const int64_t u = pl->reverse ? L - 1 - t : t; /* the caller's step */
-            const int64_t sorted = (t * N + j) * C, caller = rnn__row_at(rows, N, C, u, n);
+            const int64_t sorted = (pl->tbase[t] + j) * C, caller = rnn__row_at(rows, N, C, u, n);
             const float *s = src + (to_sorted ? caller : sorted);
             float *d = dst + (to_sorted ? sorted : caller);
             if (mode == RNN__PERM_ADD_FROM_SORTED)

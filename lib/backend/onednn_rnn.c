@@ -5,9 +5,11 @@
  * - One left-to-right primitive family per kernel. Right-to-left runs each
  *   sample's valid prefix reversed (reverse_sequence) through it.
  * - Variable lengths (oneDNN has none): samples are sorted by length,
- *   descending; segment k runs on a prefix of N_k samples through strided
- *   views of the padded time-major buffers, from a prefix of the previous
- *   segment's dst_iter (onednn_plan.c cuts them). N_k is the count still
+ *   descending; segment k runs on a prefix of N_k samples, its T_k x N_k
+ *   rows dense in the sorted copies (the segments one after the other, so
+ *   the copies hold the rows run, not the padded T x N grid, and each
+ *   segment's layer GEMMs can merge over its steps), from a prefix of the
+ *   previous segment's dst_iter (onednn_plan.c cuts them). N_k is the count still
  *   running at its start rounded up to RNN__SEG_ROWS (at most N); the ended
  *   samples it carries read zeros, their outputs are dropped and every
  *   gradient entering their extra steps is zero, so none flows out. A
@@ -24,7 +26,7 @@
  *   the caller's rows, whatever their layout (the diff_* views are strided); x and y always
  *   go through dense time-major copies when the caller's are not, since their time stride
  *   decides whether oneDNN merges the layer GEMMs over the steps.
- * - Primitives are created once per (kind, T_k, N_k, N, diff_* strides) and cached;
+ * - Primitives are created once per (kind, T_k, N_k, diff_* strides) and cached;
  *   weights are reordered from the canonical ldigo layout into each primitive's
  *   preferred layout (format_tag any) only when their version changes (onednn_weights.c).
  * - Mixed precision (f->bf16): the primitives take bf16 layer and iteration
@@ -284,8 +286,9 @@ rnn_status rnn__dnnl_rnn_create(rnn__dnnl_ctx *ctx, const rnn__rnn_shape *s, rnn
     k->p.perm = rnn__calloc((size_t)s->N, sizeof *k->p.perm);
     k->p.slen = rnn__calloc((size_t)s->N, sizeof *k->p.slen);
     k->p.segs = rnn__calloc((size_t)s->T, sizeof *k->p.segs);
-    if (!k->p.perm || !k->p.slen || !k->p.segs) {
-        st = RNN__NOMEM((size_t)s->N * 12 + (size_t)s->T * sizeof(rnn__seg));
+    k->p.tbase = rnn__calloc((size_t)s->T, sizeof *k->p.tbase);
+    if (!k->p.perm || !k->p.slen || !k->p.segs || !k->p.tbase) {
+        st = RNN__NOMEM((size_t)s->N * 12 + (size_t)s->T * (sizeof(rnn__seg) + 8));
         goto fail;
     }
     *out = k;
@@ -330,6 +333,7 @@ void rnn__dnnl_rnn_destroy(rnn__dnnl_rnn *k)
     rnn__free(k->p.perm);
     rnn__free(k->p.slen);
     rnn__free(k->p.segs);
+    rnn__free(k->p.tbase);
     rnn__free(k);
 }
 
@@ -385,7 +389,7 @@ static rnn_status place_workspaces(rnn__dnnl_rnn *k)
     for (int s = 0; s < k->p.nseg; s++) {
         rnn__seg *g = &k->p.segs[s];
         prim_entry *e;
-        rnn_status st = get_prim(k, K_FWD_TRAIN, g->T, g->N, k->p.N, &e);
+        rnn_status st = get_prim(k, K_FWD_TRAIN, g->T, g->N, g->N, &e);
         if (st)
             return st;
         const size_t b = (rnn__md_size(RNN__CMD(e->ws)) + 63) & ~(size_t)63;
@@ -401,11 +405,11 @@ static rnn_status place_workspaces(rnn__dnnl_rnn *k)
 static rnn_status stage_inputs(rnn__dnnl_rnn *k, const rnn__rnn_fwd *f, const void **xs)
 {
     rnn_status st;
-    const int64_t N = f->N, T = f->T, I = k->s.I, H = k->s.H;
+    const int64_t N = f->N, R = k->p.rows, I = k->s.I, H = k->s.H;
     const int lstm = is_lstm(k);
     const float *x = f->x;
     if (k->p.gathered) {
-        if ((st = rnn__fbuf_ensure(&k->xs, (size_t)(T * N * I), 0)))
+        if ((st = rnn__fbuf_ensure(&k->xs, (size_t)(R * I), 0)))
             return st;
         rnn__plan_permute(&k->p, I, &f->x_rows, f->x, k->xs.p, RNN__PERM_TO_SORTED);
         rnn__plan_zero_past_ends(&k->p, k->s.I, k->xs.p);
@@ -424,11 +428,11 @@ static rnn_status stage_inputs(rnn__dnnl_rnn *k, const rnn__rnn_fwd *f, const vo
     }
     if (!k->bf16)
         return RNN_OK;
-    if ((st = rnn__fbuf_ensure(&k->xb, (size_t)(T * N * I + 1) / 2, 0)) ||
-        (st = rnn__fbuf_ensure(&k->yb, (size_t)(T * N * H + 1) / 2, 0)) ||
+    if ((st = rnn__fbuf_ensure(&k->xb, (size_t)(R * I + 1) / 2, 0)) ||
+        (st = rnn__fbuf_ensure(&k->yb, (size_t)(R * H + 1) / 2, 0)) ||
         (st = rnn__fbuf_ensure(&k->h0b, (size_t)(N * H + 1) / 2, 0)))
         return st;
-    rnn__bf16_pack((uint16_t *)k->xb.p, x, (size_t)(T * N * I));
+    rnn__bf16_pack((uint16_t *)k->xb.p, x, (size_t)(R * I));
     rnn__bf16_pack((uint16_t *)k->h0b.p, k->h0.p, (size_t)(N * H));
     *xs = k->xb.p;
     return RNN_OK;
@@ -470,10 +474,10 @@ static rnn_status forward_segment(rnn__dnnl_rnn *k, const rnn__rnn_weights *w, i
     const float *cin = seg_cin(k, s);
     rnn_status st;
     rnn__seg *g = &k->p.segs[s];
-    const int64_t N = k->p.N, I = k->s.I, H = k->s.H;
+    const int64_t I = k->s.I, H = k->s.H;
     const size_t esz = k->bf16 ? 2 : 4;
     prim_entry *e;
-    if ((st = get_prim(k, kind, g->T, g->N, N, &e)))
+    if ((st = get_prim(k, kind, g->T, g->N, g->N, &e)))
         return st;
     const float *wl, *wi;
     if ((st = get_weights(k, 0, RNN__CMD(e->wl), w->wx, w->version, &wl)) ||
@@ -485,7 +489,7 @@ static rnn_status forward_segment(rnn__dnnl_rnn *k, const rnn__rnn_weights *w, i
     rnn__dnnl_arg a[RNN__DNNL_MAX_ARGS];
     int na = 0;
     a[na++] = (rnn__dnnl_arg){DNNL_ARG_SRC_LAYER, RNN__CMD(e->src_layer),
-                              at(xs, g->t0 * N * I, esz)};
+                              at(xs, g->off * I, esz)};
     a[na++] = (rnn__dnnl_arg){DNNL_ARG_SRC_ITER, RNN__CMD(e->state), (void *)(uintptr_t)hin};
     a[na++] = (rnn__dnnl_arg){DNNL_ARG_WEIGHTS_LAYER, RNN__CMD(e->wl), (void *)wl};
     a[na++] = (rnn__dnnl_arg){DNNL_ARG_WEIGHTS_ITER, RNN__CMD(e->wi), (void *)wi};
@@ -510,7 +514,7 @@ rnn_status rnn__dnnl_rnn_forward(rnn__dnnl_rnn *k, const rnn__rnn_weights *w, co
     k->trained = 0;
     k->bf16 = f->bf16 != 0;
     k->clock++; /* the primitives of this forward and its backward stay cached */
-    const int64_t N = f->N, T = f->T, H = k->s.H;
+    const int64_t N = f->N, H = k->s.H;
     const int kind = f->training ? K_FWD_TRAIN : K_FWD_INFER;
     const void *xs;
     if ((st = plan_forward(k, f)) || (st = stage_inputs(k, f, &xs)) ||
@@ -518,30 +522,25 @@ rnn_status rnn__dnnl_rnn_forward(rnn__dnnl_rnn *k, const rnn__rnn_weights *w, co
         return st;
     /* Sorted outputs: the caller's y directly when nothing is gathered (f32). */
     float *ys = f->y;
-    if (k->p.gathered && (st = rnn__fbuf_ensure(&k->ys, (size_t)(T * N * H), 0)))
+    if (k->p.gathered && (st = rnn__fbuf_ensure(&k->ys, (size_t)(k->p.rows * H), 0)))
         return st;
     if (k->p.gathered)
         ys = k->ys.p;
     void *yd = k->bf16 ? (void *)k->yb.p : (void *)ys;
     for (int s = 0; s < k->p.nseg; s++) {
-        const int64_t off = k->p.segs[s].t0 * N * H;
+        const int64_t off = k->p.segs[s].off * H;
         if ((st = forward_segment(k, w, s, kind, xs, at(yd, off, k->bf16 ? 2 : 4))))
             return st;
         final_states(k, s, f);
     }
     if (k->bf16) /* every step of every sample was written (the zeros come below) */
-        for (int s = 0; s < k->p.nseg; s++) {
-            const rnn__seg *g = &k->p.segs[s];
-            for (int64_t t = g->t0; t < g->t0 + g->T; t++)
-                rnn__bf16_unpack(ys + t * N * H, (const uint16_t *)k->yb.p + t * N * H,
-                                 (size_t)(g->N * H));
-        }
+        rnn__bf16_unpack(ys, (const uint16_t *)k->yb.p, (size_t)(k->p.rows * H));
     /* Samples that end inside a segment: h_T is their output at their last step (no
      * segment inside which one ends when c_T is wanted). */
     for (int64_t j = 0; f->hT && j < N; j++) {
         const int64_t L = k->p.slen[j];
         if (rnn__plan_seg_end(&k->p, L) != L)
-            memcpy(f->hT + k->p.perm[j] * H, ys + ((L - 1) * N + j) * H,
+            memcpy(f->hT + k->p.perm[j] * H, ys + (k->p.tbase[L - 1] + j) * H,
                    sizeof(float) * (size_t)H);
     }
     if (k->p.gathered)
@@ -566,6 +565,13 @@ typedef struct bwd_bufs {
     rnn__rows gx, gy; /* where dxs's and dys's rows are ({0, 0}: dense time-major) */
 } bwd_bufs;
 
+/* Where segment g's first row of C floats is: in the caller's rows r, or at its place in the
+ * sorted (or dense time-major) ones when r is {0, 0}. */
+static int64_t seg_row(const rnn__rows *r, const rnn__seg *g, int64_t C)
+{
+    return r->t || r->n ? g->t0 * r->t : g->off * C;
+}
+
 /* Runs segment s backward (yseg: its training forward's output at step t0); its
  * diff_dst_iter(_c) are in ddi/ddic, its diff_src_iter(_c) go to dsi/dsic. */
 static rnn_status backward_segment(rnn__dnnl_rnn *k, const rnn__rnn_weights *w, int s,
@@ -573,11 +579,11 @@ static rnn_status backward_segment(rnn__dnnl_rnn *k, const rnn__rnn_weights *w, 
 {
     rnn_status st;
     rnn__seg *g = &k->p.segs[s];
-    const int64_t N = k->p.N, I = k->s.I, H = k->s.H;
+    const int64_t I = k->s.I, H = k->s.H;
     const size_t esz = k->bf16 ? 2 : 4;
     prim_entry *e, *fe;
-    if ((st = get_prim_at(k, K_BWD, g->T, g->N, N, &u->gx, &u->gy, &e)) ||
-        (st = get_prim(k, K_FWD_TRAIN, g->T, g->N, N, &fe)))
+    if ((st = get_prim_at(k, K_BWD, g->T, g->N, g->N, &u->gx, &u->gy, &e)) ||
+        (st = get_prim(k, K_FWD_TRAIN, g->T, g->N, g->N, &fe)))
         return st;
     const float *wl, *wi;
     if ((st = get_weights(k, 0, RNN__CMD(e->wl), w->wx, w->version, &wl)) ||
@@ -588,7 +594,7 @@ static rnn_status backward_segment(rnn__dnnl_rnn *k, const rnn__rnn_weights *w, 
     rnn__dnnl_arg a[RNN__DNNL_MAX_ARGS];
     int na = 0;
     a[na++] = (rnn__dnnl_arg){DNNL_ARG_SRC_LAYER, RNN__CMD(e->src_layer),
-                              at(u->xs, g->t0 * N * I, esz)};
+                              at(u->xs, g->off * I, esz)};
     a[na++] = (rnn__dnnl_arg){DNNL_ARG_SRC_ITER, RNN__CMD(e->state), (void *)(uintptr_t)hin};
     a[na++] = (rnn__dnnl_arg){DNNL_ARG_WEIGHTS_LAYER, RNN__CMD(e->wl), (void *)wl};
     a[na++] = (rnn__dnnl_arg){DNNL_ARG_WEIGHTS_ITER, RNN__CMD(e->wi), (void *)wi};
@@ -598,13 +604,13 @@ static rnn_status backward_segment(rnn__dnnl_rnn *k, const rnn__rnn_weights *w, 
     a[na++] = (rnn__dnnl_arg){DNNL_ARG_WORKSPACE, RNN__CMD(fe->ws),
                               at(k->ws, (int64_t)g->ws_off, 1)};
     a[na++] = (rnn__dnnl_arg){DNNL_ARG_DIFF_SRC_LAYER, RNN__CMD(e->gsrc_layer),
-                              u->dxs + rnn__row_at(&u->gx, N, I, g->t0, 0)};
+                              u->dxs + seg_row(&u->gx, g, I)};
     a[na++] = (rnn__dnnl_arg){DNNL_ARG_DIFF_SRC_ITER, RNN__CMD(e->gstate), k->dsi.p};
     a[na++] = (rnn__dnnl_arg){DNNL_ARG_DIFF_WEIGHTS_LAYER, RNN__CMD(k->canon_wl), u->dw[0]};
     a[na++] = (rnn__dnnl_arg){DNNL_ARG_DIFF_WEIGHTS_ITER, RNN__CMD(k->canon_wi), u->dw[1]};
     a[na++] = (rnn__dnnl_arg){DNNL_ARG_DIFF_BIAS, RNN__CMD(k->canon_bias), u->dw[2]};
     a[na++] = (rnn__dnnl_arg){DNNL_ARG_DIFF_DST_LAYER, RNN__CMD(e->gdst_layer),
-                              (void *)(u->dys + rnn__row_at(&u->gy, N, H, g->t0, 0))};
+                              (void *)(u->dys + seg_row(&u->gy, g, H))};
     a[na++] = (rnn__dnnl_arg){DNNL_ARG_DIFF_DST_ITER, RNN__CMD(e->gstate), k->ddi.p};
     if (is_lstm(k)) {
         a[na++] = (rnn__dnnl_arg){DNNL_ARG_SRC_ITER_C, RNN__CMD(e->gstate), (void *)cin};
@@ -676,8 +682,9 @@ rnn_status rnn__dnnl_rnn_backward(rnn__dnnl_rnn *k, const rnn__rnn_weights *w,
     if (direct_dx && !rnn__rows_dense(&b->dx_rows, T, N, I))
         u.gx = b->dx_rows;
     rnn__fbuf *dys = &k->ctx->bdy, *dxs = &k->ctx->bdx;
-    if ((!direct_dy && (st = rnn__fbuf_ensure(dys, (size_t)(T * N * H), 0))) ||
-        (!direct_dx && (st = rnn__fbuf_ensure(dxs, (size_t)(T * N * I), 0))) ||
+    const int64_t R = k->p.rows;
+    if ((!direct_dy && (st = rnn__fbuf_ensure(dys, (size_t)(R * H), 0))) ||
+        (!direct_dx && (st = rnn__fbuf_ensure(dxs, (size_t)(R * I), 0))) ||
         (st = rnn__fbuf_ensure(&k->ddi, (size_t)(N * H), 0)) ||
         (st = rnn__fbuf_ensure(&k->ddic, (size_t)(N * H), 0)) ||
         (st = rnn__fbuf_ensure(&k->dsi, (size_t)(N * H), 0)) ||
@@ -689,7 +696,7 @@ rnn_status rnn__dnnl_rnn_backward(rnn__dnnl_rnn *k, const rnn__rnn_weights *w,
         rnn__plan_permute(&k->p, H, &b->dy_rows, b->dy, dys->p, RNN__PERM_TO_SORTED);
         rnn__plan_zero_past_ends(&k->p, H, dys->p);
     } else if (!direct_dy) {
-        memset(dys->p, 0, sizeof(float) * (size_t)(T * N * H));
+        memset(dys->p, 0, sizeof(float) * (size_t)(R * H));
     }
     /* The final-state gradients of samples that end inside a segment join dy at their last
      * step (h_T is y there). */
@@ -701,15 +708,15 @@ rnn_status rnn__dnnl_rnn_backward(rnn__dnnl_rnn *k, const rnn__rnn_weights *w,
             return RNN__ERR(RNN_ERR_INTERNAL, "a final cell-state gradient for a sample "
                                               "ending inside a segment");
         for (int64_t h = 0; b->dhT && h < H; h++)
-            dys->p[((L - 1) * N + j) * H + h] += b->dhT[k->p.perm[j] * H + h];
+            dys->p[(k->p.tbase[L - 1] + j) * H + h] += b->dhT[k->p.perm[j] * H + h];
     }
     /* Segments in reverse. dsi holds the previous (later) segment's
      * diff_src_iter: rows < N_{k+1} feed this segment's diff_dst_iter. */
     for (int s = k->p.nseg - 1; s >= 0; s--) {
-        const void *yseg = at(u.ys, k->p.segs[s].t0 * N * H, k->bf16 ? 2 : 4);
+        const void *yseg = at(u.ys, k->p.segs[s].off * H, k->bf16 ? 2 : 4);
         if (k->recompute && s != k->ws_seg) {
             /* ws holds another chunk's: run this one again, outputs in yr, not the y given */
-            if ((st = rnn__fbuf_ensure(&k->yr, (size_t)(k->p.segs[s].T * N * H), 0)) ||
+            if ((st = rnn__fbuf_ensure(&k->yr, (size_t)(k->p.segs[s].T * k->p.segs[s].N * H), 0)) ||
                 (st = forward_segment(k, w, s, K_FWD_TRAIN, u.xs, k->yr.p)))
                 return st;
             k->ws_seg = s;

@@ -280,6 +280,52 @@ START_TEST(workspace_limit_saves_memory)
 }
 END_TEST
 
+/* The kernels' sorted copies (inputs, outputs and their gradients) hold the rows the segments
+ * run, not the padded grid: a batch of one long sequence among short ones (T 100, N 64, one
+ * sample of 100 steps, the others of 4: 256 + 96 x 8 rows of 6,400) adds far less than a
+ * batch whose every sample runs 100 steps. A bidirectional SimpleRNN, whose workspace is small
+ * beside the copies of its 256-wide inputs. */
+static size_t added_by_training(int long_ones)
+{
+    enum { T = 100, N = 64, I = 256 };
+    rnn_recurrent_options o;
+    rnn_recurrent_options_init(&o, RNN_SIMPLE_RNN);
+    o.units = 32;
+    o.bidirectional = 1;
+    o.return_sequences = 1;
+    rnn_model *m;
+    ck_ok(rnn_model_create(NULL, &m));
+    int64_t shape[2] = {0, I}, xd[3] = {N, T, I};
+    ck_ok(rnn_model_add_input(m, RNN_F32, 2, shape, NULL));
+    ck_ok(rnn_model_add_recurrent(m, &o, NULL));
+    rnn_tensor *x = tm_tensor(3, xd, 1.0), *len;
+    int64_t ld[1] = {N};
+    ck_ok(rnn_tensor_create(RNN_I32, 1, ld, &len));
+    int32_t *lv;
+    ck_ok(rnn_tensor_data(len, (void **)&lv));
+    for (int n = 0; n < N; n++)
+        lv[n] = n < long_ones ? T : 4;
+    const rnn_tensor *in[1] = {x}, *lens[1] = {len}, *y;
+    const size_t before = rnn_memory_used();
+    ck_ok(rnn_model_forward(m, 1, in, lens, 1));
+    ck_ok(rnn_model_output(m, 0, &y));
+    const rnn_tensor *gs[1] = {y};
+    ck_ok(rnn_model_backward(m, 1, gs));
+    const size_t added = rnn_memory_used() - before;
+    rnn_tensor_destroy(len);
+    rnn_tensor_destroy(x);
+    rnn_model_destroy(m);
+    return added;
+}
+
+START_TEST(sorted_copies_hold_the_rows_run)
+{
+    /* oneDNN 2.6: 38.7 MB against 180.4 (4.7x); with copies of the padded grid 57.0 (3.2x) */
+    const size_t one = added_by_training(1), all = added_by_training(64);
+    ck_assert_msg(one * 4 < all, "one long sample adds %zu B, all long %zu B", one, all);
+}
+END_TEST
+
 int main(void)
 {
     rc_build_cases();
@@ -292,6 +338,7 @@ int main(void)
     tcase_add_loop_test(tc, backend_case_workspace_limit, 0, rc_n_cases);
     tcase_add_test(tc, large_batches_workspace_limit);
     tcase_add_test(tc, workspace_limit_saves_memory);
+    tcase_add_test(tc, sorted_copies_hold_the_rows_run);
     suite_add_tcase(s, tc);
     return rnn_test_run(s);
 }
