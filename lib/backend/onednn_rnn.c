@@ -288,7 +288,7 @@ rnn_status rnn__dnnl_rnn_create(rnn__dnnl_ctx *ctx, const rnn__rnn_shape *s, rnn
     k->p.segs = rnn__calloc((size_t)s->T, sizeof *k->p.segs);
     k->p.tbase = rnn__calloc((size_t)s->T, sizeof *k->p.tbase);
     if (!k->p.perm || !k->p.slen || !k->p.segs || !k->p.tbase) {
-        st = RNN__NOMEM((size_t)s->N * 12 + (size_t)s->T * (sizeof(rnn__seg) + 8));
+        st = RNN__NOMEM((size_t)s->N * 12 + (size_t)s->T * (sizeof(rnn__seg) + sizeof *k->p.tbase));
         goto fail;
     }
     *out = k;

@@ -258,12 +258,8 @@ START_TEST(workspace_limit_saves_memory)
         rnn_recurrent_options_init(&o, RNN_GRU);
         o.units = 64;
         o.return_sequences = 1;
-        rnn_model *m;
-        rnn_layer *l;
-        ck_ok(rnn_model_create(NULL, &m));
-        int64_t shape[2] = {0, 64}, xd[3] = {32, 100, 64};
-        ck_ok(rnn_model_add_input(m, RNN_F32, 2, shape, NULL));
-        ck_ok(rnn_model_add_recurrent(m, &o, &l));
+        rnn_model *m = tm_model(RNN_BACKEND_ONEDNN, 1, 64, &o, NULL);
+        int64_t xd[3] = {32, 100, 64};
         rnn_tensor *x = tm_tensor(3, xd, 1.0);
         const rnn_tensor *in[1] = {x}, *y;
         ck_ok(rnn_model_forward(m, 1, in, NULL, 1));
@@ -293,11 +289,8 @@ static size_t added_by_training(int long_ones)
     o.units = 32;
     o.bidirectional = 1;
     o.return_sequences = 1;
-    rnn_model *m;
-    ck_ok(rnn_model_create(NULL, &m));
-    int64_t shape[2] = {0, I}, xd[3] = {N, T, I};
-    ck_ok(rnn_model_add_input(m, RNN_F32, 2, shape, NULL));
-    ck_ok(rnn_model_add_recurrent(m, &o, NULL));
+    rnn_model *m = tm_model(RNN_BACKEND_ONEDNN, 1, I, &o, NULL);
+    int64_t xd[3] = {N, T, I};
     rnn_tensor *x = tm_tensor(3, xd, 1.0), *len;
     int64_t ld[1] = {N};
     ck_ok(rnn_tensor_create(RNN_I32, 1, ld, &len));
