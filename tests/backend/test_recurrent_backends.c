@@ -246,9 +246,27 @@ START_TEST(large_batches_workspace_limit)
 }
 END_TEST
 
-/* What the limit saves: the library's memory after a training forward and backward of a GRU
- * (T 100, N 32, 64 on 64) is lower by most of its uncapped workspace (about 100 x 32 rows x
- * 2 KiB). */
+/* What one training forward and backward of a one-layer model (o on I-wide inputs, x of shape
+ * xd, lengths lens or NULL; the output is its own gradient) adds to the library's memory. */
+static size_t added_by_training(const rnn_recurrent_options *o, int64_t I, const int64_t xd[3],
+                                const rnn_tensor *lens)
+{
+    rnn_model *m = tm_model(RNN_BACKEND_ONEDNN, 1, I, o, NULL);
+    rnn_tensor *x = tm_tensor(3, xd, 1.0);
+    const rnn_tensor *in[1] = {x}, *ln[1] = {lens}, *y;
+    const size_t before = rnn_memory_used();
+    ck_ok(rnn_model_forward(m, 1, in, lens ? ln : NULL, 1));
+    ck_ok(rnn_model_output(m, 0, &y));
+    const rnn_tensor *gs[1] = {y};
+    ck_ok(rnn_model_backward(m, 1, gs));
+    const size_t added = rnn_memory_used() - before;
+    rnn_tensor_destroy(x);
+    rnn_model_destroy(m);
+    return added;
+}
+
+/* What the limit saves: a training forward and backward of a GRU (T 100, N 32, 64 on 64)
+ * adds less by most of its uncapped workspace (about 100 x 32 rows x 2 KiB). */
 START_TEST(workspace_limit_saves_memory)
 {
     size_t used[2];
@@ -258,17 +276,8 @@ START_TEST(workspace_limit_saves_memory)
         rnn_recurrent_options_init(&o, RNN_GRU);
         o.units = 64;
         o.return_sequences = 1;
-        rnn_model *m = tm_model(RNN_BACKEND_ONEDNN, 1, 64, &o, NULL);
-        int64_t xd[3] = {32, 100, 64};
-        rnn_tensor *x = tm_tensor(3, xd, 1.0);
-        const rnn_tensor *in[1] = {x}, *y;
-        ck_ok(rnn_model_forward(m, 1, in, NULL, 1));
-        ck_ok(rnn_model_output(m, 0, &y));
-        const rnn_tensor *gs[1] = {y};
-        ck_ok(rnn_model_backward(m, 1, gs));
-        used[capped] = rnn_memory_used();
-        rnn_tensor_destroy(x);
-        rnn_model_destroy(m);
+        const int64_t xd[3] = {32, 100, 64};
+        used[capped] = added_by_training(&o, 64, xd, NULL);
     }
     ck_ok(rnn_set_workspace_limit(0));
     ck_assert_msg(used[1] + ((size_t)4 << 20) < used[0], "capped %zu B, uncapped %zu B", used[1],
@@ -281,7 +290,7 @@ END_TEST
  * sample of 100 steps, the others of 4: 256 + 96 x 8 rows of 6,400) adds far less than a
  * batch whose every sample runs 100 steps. A bidirectional SimpleRNN, whose workspace is small
  * beside the copies of its 256-wide inputs. */
-static size_t added_by_training(int long_ones)
+static size_t added_with_long_ones(int long_ones)
 {
     enum { T = 100, N = 64, I = 256 };
     rnn_recurrent_options o;
@@ -289,32 +298,22 @@ static size_t added_by_training(int long_ones)
     o.units = 32;
     o.bidirectional = 1;
     o.return_sequences = 1;
-    rnn_model *m = tm_model(RNN_BACKEND_ONEDNN, 1, I, &o, NULL);
-    int64_t xd[3] = {N, T, I};
-    rnn_tensor *x = tm_tensor(3, xd, 1.0), *len;
-    int64_t ld[1] = {N};
+    const int64_t xd[3] = {N, T, I}, ld[1] = {N};
+    rnn_tensor *len;
     ck_ok(rnn_tensor_create(RNN_I32, 1, ld, &len));
     int32_t *lv;
     ck_ok(rnn_tensor_data(len, (void **)&lv));
     for (int n = 0; n < N; n++)
         lv[n] = n < long_ones ? T : 4;
-    const rnn_tensor *in[1] = {x}, *lens[1] = {len}, *y;
-    const size_t before = rnn_memory_used();
-    ck_ok(rnn_model_forward(m, 1, in, lens, 1));
-    ck_ok(rnn_model_output(m, 0, &y));
-    const rnn_tensor *gs[1] = {y};
-    ck_ok(rnn_model_backward(m, 1, gs));
-    const size_t added = rnn_memory_used() - before;
+    const size_t added = added_by_training(&o, I, xd, len);
     rnn_tensor_destroy(len);
-    rnn_tensor_destroy(x);
-    rnn_model_destroy(m);
     return added;
 }
 
 START_TEST(sorted_copies_hold_the_rows_run)
 {
     /* oneDNN 2.6: 38.7 MB against 180.4 (4.7x); with copies of the padded grid 57.0 (3.2x) */
-    const size_t one = added_by_training(1), all = added_by_training(64);
+    const size_t one = added_with_long_ones(1), all = added_with_long_ones(64);
     ck_assert_msg(one * 4 < all, "one long sample adds %zu B, all long %zu B", one, all);
 }
 END_TEST
